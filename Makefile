@@ -1,0 +1,32 @@
+# Two commands for a fresh Debian machine with Python 3.11: `make run` and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+ENGINE := $(wildcard engine/*.pyx engine/*.pxd)
+
+.PHONY: run test bench chromium build
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# Reinstall (and so rebuild the Cython extension) whenever the engine or the metadata changes.
+$(STAMP): pyproject.toml setup.py $(ENGINE) | $(PY)
+	$(PY) -m pip install -q -U pip setuptools wheel cython numpy
+	$(PY) -m pip install -q -e '.[test]'
+	$(PY) setup.py -q build_ext --inplace
+	touch $@
+
+build: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/reclaimlab serve --host 127.0.0.1 --port 8000 --data data
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+test: $(STAMP) chromium
+	$(VENV)/bin/pytest -q
+	node --test tests/frontend/
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
