@@ -1,0 +1,351 @@
+# The simulated machine: frames (folios), intrusive LRU lists, page tables with
+# hardware young/dirty bits, page cache and swap with shadow entries, the
+# lruvec, vmstat, the simulated clock and the event ring. Plain C structs only,
+# so that policies and the simulator loop run without the GIL.
+#
+# See core.pyx for the helpers' bodies, policy.pxd for the reclaim-policy
+# interface and simulator.pyx for the loop that drives them.
+#
+# Index-linked lists as in include/linux/list.h: every folio and every list
+# head is an entry of mem.folios; frames are 0 .. nr_frames-1 (index == pfn),
+# list heads (sentinels) are nr_frames + HEAD_*. A list is circular; head.next
+# is the most recently added folio ("head" in the kernel's sense) and head.prev
+# the oldest ("tail"). Reclaim scans from head.prev.
+
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from engine._types cimport *
+
+# --- list heads (offsets from nr_frames) -------------------------------------
+cdef enum:
+    HEAD_LRU = 0                 # + lru_list (0..4): the classic lists; LRU_UNEVICTABLE is shared by both policies
+    HEAD_GEN = 5                 # + gen * 2 + type: MGLRU lrugen->folios[gen][type] (one zone)
+    HEAD_PRIVATE = 13            # private lists for isolation: HEAD_PRIVATE .. NR_LIST_HEADS-1
+    NR_PRIVATE_HEADS = 3         # 13: folio_list, 14: ret/putback list, 15: retry/clean list
+
+# --- page-cache and swap-map entry tags (uint64, tag in the top 2 bits) -------
+cdef enum:
+    ENTRY_TAG_SHIFT = 62
+
+cdef extern from *:
+    """
+    #define RL_ENTRY_FOLIO  (1ULL << 62)
+    #define RL_ENTRY_SHADOW (2ULL << 62)
+    #define RL_ENTRY_MASK   ((1ULL << 62) - 1)
+    """
+    const uint64_t ENTRY_FOLIO "RL_ENTRY_FOLIO"     # value = pfn
+    const uint64_t ENTRY_SHADOW "RL_ENTRY_SHADOW"   # value = shadow_t (62 bits)
+    const uint64_t ENTRY_MASK "RL_ENTRY_MASK"
+
+# --- shadow entry packing (workingset.c pack_shadow) --------------------------
+# bit 0: PG_workingset at eviction; bits 1..: eviction timestamp (classic:
+# nonresident_age; MGLRU: token = min_seq << LRU_REFS_WIDTH | refs-1).
+# One node, one memcg: those fields are omitted. bucket_order = 0.
+
+# --- VMA flags -----------------------------------------------------------------
+cdef enum:
+    VM_EXEC = 1 << 0
+    VM_LOCKED = 1 << 1
+    VM_SEQ_READ = 1 << 2         # MADV_SEQUENTIAL: no recency
+    VM_RAND_READ = 1 << 3        # MADV_RANDOM: no recency
+    VM_SHARED = 1 << 4
+
+# --- lruvec / pgdat flags ------------------------------------------------------
+cdef enum:
+    PGDAT_DIRTY = 1 << 0
+    PGDAT_WRITEBACK = 1 << 1
+
+# --- swap device kinds ---------------------------------------------------------
+cdef enum swap_kind:
+    SWAP_NONE = 0
+    SWAP_ZRAM = 1                # synchronous: pageout completes at once
+    SWAP_SSD = 2
+    SWAP_HDD = 3
+
+ctypedef struct folio:
+    uint32_t flags               # PG_* bits, MGLRU gen (LRU_GEN_MASK) and refs (LRU_REFS_MASK)
+    folio_idx_t prev             # list links (index into mem.folios)
+    folio_idx_t next
+    uint32_t mapping             # anon: mm id; file: file id
+    uint32_t swap                # swap slot + 1 while PG_swapcache, else 0
+    uint16_t mapcount            # PTEs mapping this folio (0 = unmapped)
+    uint16_t _pad
+    uint64_t index               # anon: vpn in mm; file: page offset
+
+ctypedef struct vma:             # a file mapping: file pages pgoff are at vpn = vma_start(file) + pgoff in mm
+    uint32_t mm
+    uint32_t file
+    uint32_t vm_flags            # VM_*
+    int32_t next_of_file         # next vma mapping the same file (-1 = end): the rmap of file folios
+
+ctypedef struct mm_struct:
+    int32_t first_ptp            # page-table pages of this mm, linked by mem.ptp_next (-1 = none)
+    uint8_t alive                # 0 after exit (U)
+    uint8_t ran                  # touched since the last MGLRU mm walk (iterate_mm_list skip test)
+    uint16_t _pad
+    uint32_t nr_ptes_present     # resident pages mapped
+
+ctypedef struct cost_table:      # simulated nanoseconds
+    int64_t access               # an access that hits a mapped page
+    int64_t minor_fault          # fault satisfied without I/O (first touch, page-cache / swap-cache hit)
+    int64_t read_hit             # read()/write() of a cached page
+    int64_t file_read            # storage read latency (major fault / read miss)
+    int64_t file_write           # storage writeback latency
+    int64_t swap_read            # swap-in latency
+    int64_t swap_write           # swap-out writeback latency (0 = synchronous, e.g. zram)
+    int64_t scan_folio           # reclaim CPU time per folio looked at
+    int64_t walk_pte             # MGLRU walk_mm CPU time per PTE scanned
+    int64_t direct_stall         # extra latency charged per direct-reclaim batch
+
+ctypedef struct reclaim_stat:    # struct reclaim_stat (mm/vmscan.c), per shrink_folio_list call
+    int64_t nr_dirty
+    int64_t nr_unqueued_dirty
+    int64_t nr_congested
+    int64_t nr_writeback
+    int64_t nr_immediate
+    int64_t nr_pageout
+    int64_t nr_activate[2]
+    int64_t nr_ref_keep
+    int64_t nr_unmap_fail
+    int64_t nr_lazyfree_fail
+
+ctypedef struct scan_control:
+    # --- the kernel's fields ---
+    int64_t nr_to_reclaim
+    int64_t nr_scanned           # advanced only in shrink_folio_list (classic) / scan_folios
+    int64_t nr_reclaimed
+    int32_t priority
+    int32_t reclaimer            # enum reclaimer
+    int32_t swappiness           # -1: vm.swappiness; else an override (debugfs / proactive, may be 201)
+    int32_t order
+    uint8_t may_writepage
+    uint8_t may_unmap
+    uint8_t may_swap
+    uint8_t may_deactivate       # bit 0: anon (DEACTIVATE_ANON), bit 1: file (DEACTIVATE_FILE)
+    uint8_t force_deactivate
+    uint8_t cache_trim_mode
+    uint8_t cache_trim_mode_failed
+    uint8_t file_is_tiny
+    uint8_t no_cache_trim_mode
+    uint8_t proactive
+    uint8_t force_scan           # MGLRU debugfs '+'
+    uint8_t _pad
+    int64_t anon_cost
+    int64_t file_cost
+    int64_t nr_taken_total       # sc->nr.taken
+    int64_t nr_file_taken        # sc->nr.file_taken
+    int64_t nr_dirty             # sc->nr.dirty
+    int64_t nr_unqueued_dirty    # sc->nr.unqueued_dirty
+    int64_t nr_congested         # sc->nr.congested
+    int64_t nr_writeback         # sc->nr.writeback
+    int64_t nr_immediate         # sc->nr.immediate
+    # --- resumable progress of one shrink_node pass, owned by the policy ---
+    # The kernel runs a pass as nested loops; the simulator must stop after
+    # any scan batch, so the policy keeps its loop counters here.
+    int32_t phase                # policy-defined; 0 = pass not started
+    int32_t cursor               # policy-defined (e.g. next lru in shrink_lruvec's round)
+    int64_t nr[NR_LRU_LISTS]     # shrink_lruvec: remaining scan targets
+    int64_t targets[NR_LRU_LISTS]
+    int64_t nr_reclaimed_pass    # reclaimed in this shrink_lruvec / try_to_shrink_lruvec
+    int64_t nr_scanned_pass      # scanned in this pass (MGLRU: try_to_shrink_lruvec's "scanned")
+    int64_t nr_to_scan           # MGLRU: get_nr_to_scan() result of this round
+    uint8_t proportional_reclaim
+    uint8_t scan_adjusted
+    uint8_t aged                 # MGLRU: this pass already aged (walk buffer for direct reclaim)
+    uint8_t _pad2
+
+ctypedef struct lruvec:
+    int64_t anon_cost            # lru_note_cost
+    int64_t file_cost
+    int64_t nonresident_age      # workingset refault clock (classic)
+    int64_t refaults[2]          # snapshot_refaults(): WORKINGSET_ACTIVATE_{ANON,FILE} at last snapshot
+    uint32_t flags               # PGDAT_DIRTY | PGDAT_WRITEBACK
+
+ctypedef struct vm_event_rec:    # one entry of the event ring; 64 bytes
+    uint64_t seq                 # event number since boot (monotonic)
+    int64_t time_ns              # simulated time of the actor that caused it
+    uint64_t nr_access           # accesses completed when it happened
+    uint64_t batch               # scan batches completed when it happened (the batch it belongs to is batch + 1 while a batch runs)
+    uint64_t index               # folio index (vpn / pgoff), or an argument for non-folio events
+    int32_t pfn                  # -1 for non-folio events
+    uint32_t mapping             # mm / file id
+    uint16_t kind                # enum ev_kind
+    uint16_t reason              # enum ev_reason
+    uint16_t fn                  # enum kfn
+    int8_t src                   # enum lru_list or loc
+    int8_t dst
+    int32_t src_seq              # MGLRU seq when src/dst == LOC_GEN, else -1
+    int32_t dst_seq
+
+ctypedef struct mem:
+    # --- configuration ---
+    int32_t nr_frames
+    int32_t nr_swap_slots        # 0 = no swap configured
+    int32_t swap_kind            # enum swap_kind
+    int32_t swappiness           # vm.swappiness 0..200 (201 = anon only)
+    int64_t wmark_min            # pages; free must stay > mark (strict)
+    int64_t wmark_low
+    int64_t wmark_high
+    int32_t readahead_pages      # 0 = off
+    int32_t policy_id            # 0 = lru, 1 = lru_gen
+    cost_table cost
+    # --- frames and lists ---
+    folio* folios                # nr_frames + NR_LIST_HEADS entries
+    folio_idx_t* free_stack      # free pfns, LIFO
+    int32_t nr_free
+    lruvec lv
+    int64_t* vmstat              # NR_VMSTAT_ITEMS
+    # --- address spaces and page tables ---
+    mm_struct* mms
+    int32_t nr_mms
+    int32_t cap_mms
+    vma* vmas
+    int32_t nr_vmas
+    int32_t cap_vmas
+    int32_t* file_first_vma      # per file id: first vma (-1 = none)
+    int32_t nr_files
+    int32_t cap_files
+    uint32_t* ptes               # nr_ptps * PTRS_PER_PTE PTEs
+    uint64_t* ptp_key            # per page-table page: (mm << 44) | pmd index
+    int32_t* ptp_next            # next ptp of the same mm
+    uint8_t* ptp_young           # non-leaf PMD accessed bit (set on any access through it)
+    uint16_t* ptp_nr_present
+    int32_t nr_ptps
+    int32_t cap_ptps
+    uint64_t* pt_hash_keys       # open addressing: key + 1 (0 = empty)
+    int32_t* pt_hash_vals        # ptp index
+    int64_t pt_hash_mask
+    # --- page cache (file, pgoff) -> ENTRY_FOLIO | ENTRY_SHADOW ---
+    uint64_t* pc_keys            # (file << 40 | pgoff) + 1, 0 = empty
+    uint64_t* pc_vals
+    int64_t pc_mask
+    int64_t pc_used
+    int64_t nr_shadows
+    # --- swap: per slot 0 = free, ENTRY_FOLIO|pfn (in swap cache), ENTRY_SHADOW|shadow (on the device) ---
+    uint64_t* swap_map
+    int32_t nr_swap_free
+    int32_t swap_cursor          # next-fit allocation cursor
+    # --- writeback in flight: FIFO per device, (completion time, pfn) ---
+    int64_t* wb_time             # [2 * nr_frames]: queue 0 = file storage, queue 1 = swap device
+    int32_t* wb_pfn
+    int64_t wb_head[2]
+    int64_t wb_tail[2]
+    # --- clock and actors ---
+    int64_t now_ns               # workload CPU clock
+    int64_t kswapd_ns            # kswapd CPU clock
+    uint64_t nr_access           # accesses completed
+    uint64_t nr_batches          # scan batches completed (the `scan` step unit)
+    uint64_t nr_shrink_passes    # shrink_node passes completed (the `shrink` step unit)
+    uint64_t nr_aging            # inc_max_seq calls (the `aging` step unit)
+    # --- event ring ---
+    vm_event_rec* events
+    int64_t events_cap           # power of two
+    uint64_t events_seq          # next event number
+    uint8_t events_on            # 0 on the run-ahead fast path
+    int32_t cur_actor            # enum reclaimer of whoever is running (for event time)
+
+# --- list.h --------------------------------------------------------------------
+cdef inline folio_idx_t list_head(mem* m, int head) noexcept nogil:
+    return m.nr_frames + head
+
+cdef inline void __list_add(mem* m, folio_idx_t new, folio_idx_t prev, folio_idx_t next) noexcept nogil:
+    m.folios[next].prev = new
+    m.folios[new].next = next
+    m.folios[new].prev = prev
+    m.folios[prev].next = new
+
+cdef inline void list_add(mem* m, folio_idx_t new, folio_idx_t head) noexcept nogil:
+    __list_add(m, new, head, m.folios[head].next)
+
+cdef inline void list_add_tail(mem* m, folio_idx_t new, folio_idx_t head) noexcept nogil:
+    __list_add(m, new, m.folios[head].prev, head)
+
+cdef inline void list_del(mem* m, folio_idx_t entry) noexcept nogil:
+    cdef folio_idx_t p = m.folios[entry].prev
+    cdef folio_idx_t n = m.folios[entry].next
+    m.folios[n].prev = p
+    m.folios[p].next = n
+    m.folios[entry].prev = -1
+    m.folios[entry].next = -1
+
+cdef inline void list_move(mem* m, folio_idx_t entry, folio_idx_t head) noexcept nogil:
+    list_del(m, entry)
+    list_add(m, entry, head)
+
+cdef inline void list_move_tail(mem* m, folio_idx_t entry, folio_idx_t head) noexcept nogil:
+    list_del(m, entry)
+    list_add_tail(m, entry, head)
+
+cdef inline bint list_empty(mem* m, folio_idx_t head) noexcept nogil:
+    return m.folios[head].next == head
+
+cdef inline folio_idx_t list_tail(mem* m, folio_idx_t head) noexcept nogil:
+    # oldest entry, or -1 if empty
+    cdef folio_idx_t t = m.folios[head].prev
+    return -1 if t == head else t
+
+cdef inline void list_init(mem* m, folio_idx_t head) noexcept nogil:
+    m.folios[head].next = head
+    m.folios[head].prev = head
+
+# --- page flags ----------------------------------------------------------------
+cdef inline bint folio_test(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
+    return (m.folios[f].flags & flag) != 0
+
+cdef inline void folio_set(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
+    m.folios[f].flags |= flag
+
+cdef inline void folio_clear(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
+    m.folios[f].flags &= ~flag
+
+cdef inline bint folio_test_clear(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
+    cdef bint was = (m.folios[f].flags & flag) != 0
+    m.folios[f].flags &= ~flag
+    return was
+
+cdef inline bint folio_is_file_lru(mem* m, folio_idx_t f) noexcept nogil:
+    return (m.folios[f].flags & PG_swapbacked) == 0
+
+cdef inline int folio_type(mem* m, folio_idx_t f) noexcept nogil:
+    # LRU_GEN_ANON / LRU_GEN_FILE, as folio_is_file_lru()
+    return 1 if (m.folios[f].flags & PG_swapbacked) == 0 else 0
+
+cdef inline int folio_lru_list(mem* m, folio_idx_t f) noexcept nogil:
+    # folio_lru_list(): which classic list the flags select
+    cdef uint32_t fl = m.folios[f].flags
+    if fl & PG_unevictable:
+        return LRU_UNEVICTABLE
+    return 2 * folio_type(m, f) + (1 if fl & PG_active else 0)
+
+cdef inline int folio_lru_gen(mem* m, folio_idx_t f) noexcept nogil:
+    # gen + 1 is stored; -1 when not on a generation list
+    return <int>((m.folios[f].flags & LRU_GEN_MASK) >> LRU_GEN_PGOFF) - 1
+
+cdef inline int folio_lru_refs_field(mem* m, folio_idx_t f) noexcept nogil:
+    return <int>((m.folios[f].flags & LRU_REFS_MASK) >> LRU_REFS_PGOFF)
+
+cdef inline bint vma_has_recency(uint32_t vm_flags) noexcept nogil:
+    return (vm_flags & (VM_SEQ_READ | VM_RAND_READ)) == 0
+
+# --- functions in core.pyx (no policy calls; see policy.pyx for reclaim) ---------
+cdef void mod_vmstat(mem* m, int item, int64_t delta) noexcept nogil
+cdef void emit(mem* m, int kind, int reason, int fn, folio_idx_t pfn, int src, int dst,
+               int64_t src_seq, int64_t dst_seq) noexcept nogil
+cdef void emit_arg(mem* m, int kind, int reason, int fn, uint32_t mapping, uint64_t arg) noexcept nogil
+cdef int64_t actor_now(mem* m) noexcept nogil             # clock of the running actor
+cdef void charge(mem* m, int64_t ns) noexcept nogil        # advance the running actor's clock
+# page tables
+cdef uint32_t* pte_lookup(mem* m, uint32_t mm, uint64_t vpn) noexcept nogil            # NULL if no page-table page
+cdef uint32_t* pte_alloc(mem* m, uint32_t mm, uint64_t vpn) except NULL nogil         # creates the ptp
+cdef uint64_t file_vma_vpn(uint32_t file, uint64_t pgoff) noexcept nogil               # vpn of pgoff in a file mapping
+# page cache
+cdef uint64_t pc_lookup(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil          # 0 = none
+cdef int pc_store(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) except -1 nogil
+cdef void pc_erase(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil
+# swap slots
+cdef int32_t swap_alloc(mem* m) noexcept nogil                                         # -1 if full
+cdef void swap_free(mem* m, int32_t slot) noexcept nogil
+# frames
+cdef folio_idx_t alloc_frame(mem* m) noexcept nogil                                    # -1 if none free
+cdef void free_frame(mem* m, folio_idx_t pfn) noexcept nogil
+# writeback queues
+cdef void wb_submit(mem* m, int queue, folio_idx_t pfn, int64_t done_ns) noexcept nogil

@@ -1,0 +1,60 @@
+# The reclaim-policy interface: the points where mm/vmscan.c, mm/swap.c,
+# mm/workingset.c and include/linux/mm_inline.h branch on lru_gen_enabled().
+# See policy.pyx for the shared reclaim code (shrink_folio_list, rmap,
+# putback) and lru.pyx / lru_gen.pyx for the two policies.
+#
+# A subclass must implement every method marked "subclass". A policy never
+# allocates frames and never loops over the workload: the simulator owns the
+# loop, the priority loops of kswapd and direct reclaim, and the clock.
+#
+# Resumable reclaim: the kernel runs shrink_node() as nested loops; the
+# simulator must be able to stop after any scan batch (the `scan` step unit),
+# so a pass is split into shrink_node_begin() + repeated shrink_node_step().
+# All loop state of a pass lives in the scan_control (never in the policy),
+# because kswapd and a direct reclaimer may each be in the middle of a pass.
+
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from engine._types cimport *
+from engine.core cimport mem, scan_control, reclaim_stat
+
+# shrink_node_step() results
+cdef enum:
+    STEP_DONE = 0                # the pass is over (nothing was done in this call)
+    STEP_BATCH = 1               # one scan batch ran (isolate + decide + putback); more may follow
+    STEP_BATCH_LAST = 2          # one scan batch ran and the pass is over
+    STEP_AGED = 3                # MGLRU: inc_max_seq ran (an aging step); more may follow
+
+cdef class ReclaimPolicy:
+    cdef mem* m                                  # the machine (owned by the Simulator)
+    cdef readonly bint lru_gen_enabled           # the kernel's lru_gen_enabled()
+
+    # --- LRU membership (mm_inline.h: lruvec_add_folio / _tail / lruvec_del_folio) --- subclass
+    cdef void lruvec_add_folio(self, folio_idx_t pfn, bint tail) noexcept nogil
+    cdef void lruvec_del_folio(self, folio_idx_t pfn) noexcept nogil
+    # --- accesses --- subclass
+    cdef void folio_mark_accessed(self, folio_idx_t pfn) noexcept nogil     # fd access (read/write)
+    cdef void folio_activate(self, folio_idx_t pfn) noexcept nogil         # lru_activate()
+    # --- reclaim --- subclass
+    cdef int folio_check_references(self, folio_idx_t pfn, scan_control* sc) noexcept nogil
+    cdef void look_around(self, uint32_t mm, uint64_t vpn, scan_control* sc) noexcept nogil  # MGLRU: lru_gen_look_around(); classic: nothing
+    cdef void shrink_node_begin(self, scan_control* sc) noexcept nogil
+    cdef int shrink_node_step(self, scan_control* sc) noexcept nogil       # returns STEP_*
+    cdef int age_node(self, scan_control* sc) noexcept nogil               # kswapd_age_node(); returns STEP_*
+    cdef void snapshot_refaults(self) noexcept nogil
+    # --- workingset --- subclass
+    cdef uint64_t workingset_eviction(self, folio_idx_t pfn) noexcept nogil
+    cdef void workingset_refault(self, folio_idx_t pfn, uint64_t shadow, bint in_fault) noexcept nogil
+
+    # --- shared kernel code, implemented once in policy.pyx ---
+    cdef int folio_referenced(self, folio_idx_t pfn, uint32_t* vm_flags, scan_control* sc) noexcept nogil
+    cdef int64_t shrink_folio_list(self, folio_idx_t folio_list, folio_idx_t ret_list,
+                                   scan_control* sc, reclaim_stat* stat) noexcept nogil
+    cdef void move_folios_to_lru(self, folio_idx_t list_head) noexcept nogil
+    cdef void folio_rotate_reclaimable(self, folio_idx_t pfn) noexcept nogil
+    cdef void lru_note_cost(self, bint file, int64_t nr_io, int64_t nr_rotated) noexcept nogil
+
+    # --- Python side ---
+    cpdef dict snapshot(self)                    # JSON-ready view in the kernel's own shapes
+    cpdef bytes state_bytes(self)                # policy-private state (not in mem); restore with load_state
+    cpdef load_state(self, bytes data)
+    cpdef list check_invariants(self)            # [] if fine, else messages
