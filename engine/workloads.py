@@ -1,0 +1,542 @@
+"""Seeded workload scenarios: arrays of accesses for ``Simulator.set_workload``.
+
+Every scenario is a pure function of ``(ram_pages, seed, accesses, params)``:
+``numpy.random.Generator(PCG64(seed))`` draws everything, sizes are fractions
+of RAM (so ``ram_pages`` scales a scenario), and the generators are
+vectorised -- a Python loop runs per phase or per component, never per
+access. The result is a :class:`Workload`: the access array in
+``ACCESS_DTYPE``, the interned mm and file names (index = owner id), and a
+``meta`` dict (sizes in pages, parameters) for the UI and recipes.
+
+The registry ``SCENARIOS`` maps the names fixed by DESIGN §5.1 to
+:class:`Scenario` objects; ``docs/scenarios.md`` says what each one shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+
+# Must stay identical to engine.ACCESS_DTYPE (docs/engine-api.md); defined here
+# too so that workloads and traces work without the compiled engine.
+ACCESS_DTYPE = np.dtype(
+    [("op", "u1"), ("write", "u1"), ("_pad", "u2"), ("owner", "u4"), ("page", "u8")]
+)
+
+# The trace format v1 letters, in engine/_types.pxd:access_op order.
+OP_ANON, OP_READ, OP_WRITE, OP_MMAP, OP_EXEC, OP_EXIT = range(6)
+OP_LETTERS = "ARWMXU"
+# Ops whose owner is an address space (mm); the others name a file.
+MM_OPS = (OP_ANON, OP_EXIT)
+
+DEFAULT_RAM_PAGES = 65536          # engine default: 256 MiB of 4 KiB folios
+MIN_RAM_PAGES = 64
+MAX_RAM_PAGES = 16 * 1024 * 1024
+MAX_ACCESSES = 100_000_000         # 1.6 GB of accesses; beyond that, use a trace
+
+
+class WorkloadError(ValueError):
+    """A scenario name, parameter or size is invalid; the message names it."""
+
+
+@dataclass
+class Workload:
+    """An access array plus what is needed to display it.
+
+    ``names["mm"][i]`` is the name of address space ``owner == i`` (ops A, U);
+    ``names["file"][i]`` the name of file ``owner == i`` (ops R, W, M, X).
+    """
+
+    accesses: np.ndarray
+    names: dict[str, list[str]]
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.accesses)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One documented scenario parameter with its limits (inclusive)."""
+
+    name: str
+    default: float
+    lo: float
+    hi: float
+    doc: str
+    kind: type = float
+
+    def coerce(self, scenario: str, value) -> float | int:
+        try:
+            if self.kind is int:
+                if isinstance(value, float) and not value.is_integer():
+                    raise ValueError
+                v = int(value)
+            else:
+                v = float(value)
+        except (TypeError, ValueError):
+            raise WorkloadError(
+                f"scenario {scenario!r}: parameter {self.name!r} must be "
+                f"{'an integer' if self.kind is int else 'a number'}, got {value!r}"
+            ) from None
+        if not (self.lo <= v <= self.hi) or v != v:
+            raise WorkloadError(
+                f"scenario {scenario!r}: parameter {self.name!r} = {v} is out of "
+                f"range [{self.lo}, {self.hi}]"
+            )
+        return v
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named, documented, seeded workload generator."""
+
+    name: str
+    title: str
+    watch: str                      # what a student should watch for
+    default_accesses: int           # at DEFAULT_RAM_PAGES; scales with RAM
+    params: tuple[Param, ...]
+    _build: Callable = field(repr=False)
+
+    def accesses_for(self, ram_pages: int) -> int:
+        """Default length for a machine of ``ram_pages``: scaled with RAM so
+        that a loop scenario makes the same number of passes at any size."""
+        return max(1000, int(round(self.default_accesses * ram_pages / DEFAULT_RAM_PAGES)))
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params}
+
+    def generate(self, ram_pages: int, seed: int = 0, accesses: int | None = None,
+                 **params) -> Workload:
+        ram_pages = _check_int("ram_pages", ram_pages, MIN_RAM_PAGES, MAX_RAM_PAGES)
+        seed = _check_int("seed", seed, 0, 2**63 - 1)
+        if accesses is None:
+            accesses = self.accesses_for(ram_pages)
+        accesses = _check_int("accesses", accesses, 1, MAX_ACCESSES)
+        known = {p.name: p for p in self.params}
+        for key in params:
+            if key not in known:
+                raise WorkloadError(
+                    f"scenario {self.name!r} has no parameter {key!r} "
+                    f"(known: {', '.join(known) or 'none'})"
+                )
+        values = {p.name: p.coerce(self.name, params.get(p.name, p.default))
+                  for p in self.params}
+        rng = np.random.Generator(np.random.PCG64(seed))
+        b = _Builder(accesses)
+        sizes = self._build(b, rng, ram_pages, accesses, **values)
+        wl = b.finish()
+        wl.meta.update({
+            "scenario": self.name, "ram_pages": ram_pages, "seed": seed,
+            "accesses": accesses, "params": values, "sizes": sizes,
+        })
+        return wl
+
+
+def _check_int(name: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise WorkloadError(f"{name} must be an integer, got {value!r}")
+    if not lo <= value <= hi:
+        raise WorkloadError(f"{name} = {value} is out of range [{lo}, {hi}]")
+    return int(value)
+
+
+def pages_of(fraction: float, ram_pages: int) -> int:
+    """A size given as a fraction of RAM, in pages (at least one)."""
+    return max(1, int(round(fraction * ram_pages)))
+
+
+class _Builder:
+    """Fills one access array; interns names in first-registration order."""
+
+    def __init__(self, n: int):
+        self.a = np.zeros(n, dtype=ACCESS_DTYPE)
+        self.names: dict[str, list[str]] = {"mm": [], "file": []}
+
+    def mm(self, name: str) -> int:
+        return self._intern("mm", name)
+
+    def file(self, name: str) -> int:
+        return self._intern("file", name)
+
+    def _intern(self, kind: str, name: str) -> int:
+        names = self.names[kind]
+        if name not in names:
+            names.append(name)
+        return names.index(name)
+
+    def put(self, where, op, owner, page, write=0):
+        """Write accesses at ``where`` (a slice or index array)."""
+        a = self.a
+        a["op"][where] = op
+        a["owner"][where] = owner
+        a["page"][where] = page
+        a["write"][where] = write
+
+    def finish(self) -> Workload:
+        return Workload(self.a, self.names, {})
+
+
+# --- samplers --------------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _zipf_cdf(n_items: int, s: float) -> np.ndarray:
+    w = np.arange(1, n_items + 1, dtype=np.float64) ** -s
+    cdf = np.cumsum(w)
+    cdf /= cdf[-1]
+    cdf.flags.writeable = False
+    return cdf
+
+
+def zipf_ranks(rng: np.random.Generator, n_items: int, s: float, size: int) -> np.ndarray:
+    """Bounded Zipf: P(rank k) ∝ k^-s for k in 1..n_items, returned 0-based.
+
+    numpy's ``Generator.zipf`` is unbounded and needs s > 1; inverting the
+    exact finite CDF is both bounded and correct for s = 0.99.
+    """
+    ranks = np.searchsorted(_zipf_cdf(n_items, s), rng.random(size), side="right")
+    np.minimum(ranks, n_items - 1, out=ranks)
+    return ranks
+
+
+def zipf_pages(rng, n_items, s, size):
+    """Zipf ranks mapped through a seeded permutation, so hot pages are spread
+    over the range (and over page-table pages) instead of packed at 0."""
+    perm = rng.permutation(n_items)
+    return perm[zipf_ranks(rng, n_items, s, size)]
+
+
+def _writes(rng, n, ratio):
+    if ratio <= 0:
+        return 0
+    return (rng.random(n) < ratio).astype(np.uint8)
+
+
+def _populate_then(b, rng, op, owner, n_pages, n, write_ratio):
+    """First touch every page in order (writes: a program filling its memory),
+    then return the slice left for the steady-state pattern."""
+    k = min(n_pages, n)
+    b.put(slice(0, k), op, owner, np.arange(k, dtype=np.uint64), 1)
+    return k
+
+
+# --- the scenarios -----------------------------------------------------------------
+
+def _anon_loop(b, rng, ram, n, *, size, write_ratio):
+    mm = b.mm("loop")
+    pages = pages_of(size, ram)
+    i = np.arange(n, dtype=np.uint64)
+    b.put(slice(None), OP_ANON, mm, i % pages, _writes(rng, n, write_ratio))
+    b.a["write"][:min(pages, n)] = 1          # first pass writes every page
+    return {"anon_pages": pages}
+
+
+def _stream_mix(b, rng, n, hot_op, hot_owner, hot_pages, stream_owner, stream_ratio,
+                hot_write):
+    """A hot set touched uniformly at random, interleaved with a use-once
+    read() stream that never revisits a page."""
+    k = _populate_then(b, rng, hot_op, hot_owner, hot_pages, n, 0)
+    if hot_op != OP_ANON:
+        b.a["write"][:k] = 0
+    rest = n - k
+    is_stream = rng.random(rest) < stream_ratio
+    idx = np.flatnonzero(is_stream) + k
+    hot_idx = np.flatnonzero(~is_stream) + k
+    b.put(idx, OP_READ, stream_owner, np.arange(len(idx), dtype=np.uint64))
+    b.put(hot_idx, hot_op, hot_owner, rng.integers(0, hot_pages, len(hot_idx)),
+          _writes(rng, len(hot_idx), hot_write))
+    return len(idx)
+
+
+def _stream_hot_anon(b, rng, ram, n, *, hot, stream_ratio, write_ratio):
+    hot_pages = pages_of(hot, ram)
+    mm = b.mm("hot")
+    f = b.file("stream.log")
+    nr_stream = _stream_mix(b, rng, n, OP_ANON, mm, hot_pages, f, stream_ratio, write_ratio)
+    return {"anon_pages": hot_pages, "stream_pages": nr_stream}
+
+
+def _stream_hot_file(b, rng, ram, n, *, hot, stream_ratio):
+    hot_pages = pages_of(hot, ram)
+    f_hot = b.file("hot.db")
+    f_stream = b.file("stream.log")
+    nr_stream = _stream_mix(b, rng, n, OP_READ, f_hot, hot_pages, f_stream, stream_ratio, 0)
+    return {"file_pages": hot_pages, "stream_pages": nr_stream}
+
+
+def _zipf_anon(b, rng, ram, n, *, size, s, write_ratio):
+    pages = pages_of(size, ram)
+    mm = b.mm("zipf")
+    b.put(slice(None), OP_ANON, mm, zipf_pages(rng, pages, s, n), _writes(rng, n, write_ratio))
+    return {"anon_pages": pages}
+
+
+def _file_loop(b, rng, ram, n, *, size):
+    pages = pages_of(size, ram)
+    f = b.file("data.bin")
+    b.put(slice(None), OP_READ, f, np.arange(n, dtype=np.uint64) % pages)
+    return {"file_pages": pages}
+
+
+def _table_switch(b, rng, ram, n, *, size, phase):
+    pages = pages_of(size, ram)
+    tables = [b.file("table-a.db"), b.file("table-b.db")]
+    phase_len = max(1, int(round(phase * pages)))
+    # Reads are uniform over the current table; the two alternate per phase.
+    which = (np.arange(n) // phase_len) % 2
+    owner = np.asarray(tables, dtype=np.uint32)[which]
+    b.put(slice(None), OP_READ, owner, rng.integers(0, pages, n))
+    return {"file_pages": 2 * pages, "table_pages": pages, "phase_accesses": phase_len}
+
+
+def _mmap_exec(b, rng, ram, n, *, exec_size, mmap_size, stream_ratio):
+    x_pages = pages_of(exec_size, ram)
+    m_pages = pages_of(mmap_size, ram)
+    f_x = b.file("libbig.so")
+    f_m = b.file("data.mmap")
+    f_s = b.file("stream.log")
+    comp = rng.random(n)
+    p_rest = (1.0 - stream_ratio) / 2
+    is_x = comp < p_rest
+    is_m = (comp >= p_rest) & (comp < 2 * p_rest)
+    is_s = ~(is_x | is_m)
+    ix, im, is_ = np.flatnonzero(is_x), np.flatnonzero(is_m), np.flatnonzero(is_s)
+    # Code is mostly a hot core with a long tail (zipf); the mapped data
+    # file is touched uniformly.
+    b.put(ix, OP_EXEC, f_x, zipf_pages(rng, x_pages, 0.9, len(ix)))
+    b.put(im, OP_MMAP, f_m, rng.integers(0, m_pages, len(im)), _writes(rng, len(im), 0.0))
+    b.put(is_, OP_READ, f_s, np.arange(len(is_), dtype=np.uint64))
+    return {"exec_pages": x_pages, "mmap_pages": m_pages, "stream_pages": len(is_)}
+
+
+# desktop: (name, op, kind, size as RAM fraction, weight, pattern, write ratio)
+_DESKTOP = (
+    ("browser",    OP_ANON, "mm",   0.30, 0.26, "zipf", 0.3),
+    ("editor",     OP_ANON, "mm",   0.06, 0.06, "uniform", 0.2),
+    ("shell",      OP_ANON, "mm",   0.01, 0.02, "uniform", 0.1),
+    ("build",      OP_ANON, "mm",   0.25, 0.16, "loop", 0.5),
+    ("libc.so.6",  OP_EXEC, "file", 0.02, 0.08, "zipf", 0.0),
+    ("libxul.so",  OP_EXEC, "file", 0.08, 0.08, "zipf", 0.0),
+    ("photos.tar", OP_READ, "file", None, 0.12, "stream", 0.0),
+    ("notes.txt",  OP_WRITE, "file", 0.01, 0.04, "uniform", 1.0),
+    ("index.db",   OP_MMAP, "file", 0.15, 0.12, "zipf", 0.1),
+    ("mail.mbox",  OP_READ, "file", 0.10, 0.06, "uniform", 0.0),
+)
+
+
+def _desktop(b, rng, ram, n, *, exit_at):
+    owners, sizes, perms, cursor = [], {}, {}, {}
+    for name, op, kind, frac, _, pattern, _ in _DESKTOP:
+        owners.append(b.mm(name) if kind == "mm" else b.file(name))
+        if frac is not None:
+            sizes[name] = pages_of(frac, ram)
+            if pattern == "zipf":
+                perms[name] = rng.permutation(sizes[name])
+        cursor[name] = 0
+    n_exit = min(n - 1, int(round(exit_at * n))) if n > 1 else 0
+    build = next(i for i, c in enumerate(_DESKTOP) if c[0] == "build")
+    # Two segments: everyone while "build" lives, then "U build" and the rest.
+    for lo, hi, alive in ((0, n_exit, True), (n_exit + 1, n, False)):
+        m = hi - lo
+        if m <= 0:
+            continue
+        w = np.array([c[4] for c in _DESKTOP])
+        if not alive:
+            w[build] = 0.0
+        comp = rng.choice(len(_DESKTOP), size=m, p=w / w.sum())
+        for k, (name, op, kind, frac, _, pattern, wr) in enumerate(_DESKTOP):
+            idx = np.flatnonzero(comp == k) + lo
+            c = len(idx)
+            if c == 0:
+                continue
+            if pattern == "zipf":
+                page = perms[name][zipf_ranks(rng, sizes[name], 0.99, c)]
+            elif pattern == "uniform":
+                page = rng.integers(0, sizes[name], c)
+            elif pattern == "loop":
+                page = (cursor[name] + np.arange(c)) % sizes[name]
+            else:  # stream: use-once, never revisited
+                page = cursor[name] + np.arange(c)
+            cursor[name] += c
+            write = 1 if op == OP_WRITE else (_writes(rng, c, wr) if op in (OP_ANON, OP_MMAP) else 0)
+            b.put(idx, op, owners[k], page.astype(np.uint64), write)
+    if n_exit < n and n > 1:
+        b.put(n_exit, OP_EXIT, owners[build], 0, 0)
+    out = {f"{name}_pages": s for name, s in sizes.items()}
+    out["exit_access"] = n_exit if n > 1 else None
+    return out
+
+
+def _zipf_mixed(b, rng, ram, n, *, anon_size, file_size, anon_fraction, s, write_ratio):
+    a_pages = pages_of(anon_size, ram)
+    f_pages = pages_of(file_size, ram)
+    mm = b.mm("zipf")
+    f = b.file("zipf.db")
+    is_anon = rng.random(n) < anon_fraction
+    ia, if_ = np.flatnonzero(is_anon), np.flatnonzero(~is_anon)
+    b.put(ia, OP_ANON, mm, zipf_pages(rng, a_pages, s, len(ia)), _writes(rng, len(ia), write_ratio))
+    b.put(if_, OP_READ, f, zipf_pages(rng, f_pages, s, len(if_)))
+    return {"anon_pages": a_pages, "file_pages": f_pages}
+
+
+def _p(name, default, lo, hi, doc, kind=float):
+    return Param(name, default, lo, hi, doc, kind)
+
+
+_WRITE = _p("write_ratio", 0.0, 0.0, 1.0, "fraction of anon accesses that write (after the first touch)")
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario(
+        "anon-loop", "anon set of 1.2x RAM touched in a loop",
+        "One process loops over an anon set larger than RAM, so every page is "
+        "evicted shortly before it is needed again: pure swap thrashing. Under "
+        "the classic policy new anon folios enter the head of LRU_INACTIVE_ANON "
+        "and are reclaimed from its tail (pswpout); the refault distance of each "
+        "swap-in is the loop length, so workingset_refault_anon climbs with every "
+        "access while workingset_activate_anon stays low. Under MGLRU faults land "
+        "in max_seq - 1 and evict_folios takes them from min_seq; watch whether "
+        "the page-table walk (aging) promotes part of the loop and keeps it "
+        "resident: a lower pswpin than the classic run is MGLRU protecting a "
+        "fraction of the set instead of cycling all of it.",
+        400_000,
+        (_p("size", 1.2, 0.05, 8.0, "anon set, as a fraction of RAM"), _WRITE),
+        _anon_loop),
+    Scenario(
+        "stream-hot-anon", "hot anon set plus a use-once file stream",
+        "A hot anon set (60% of RAM, touched at random) shares the machine with a "
+        "read() stream that never rereads a page. The stream's folios enter "
+        "LRU_INACTIVE_FILE (classic) or the oldest file generation (MGLRU, read() "
+        "outside a fault) and should be reclaimed after one trip: watch pgsteal_file "
+        "track the stream while pswpout and workingset_refault_anon stay near zero. "
+        "Swappiness decides how much anon is scanned anyway (get_scan_count "
+        "SCAN_FRACT for classic, get_type_to_scan for MGLRU): raise it to 200 and "
+        "the hot set starts to swap.",
+        300_000,
+        (_p("hot", 0.6, 0.01, 2.0, "hot anon set, as a fraction of RAM"),
+         _p("stream_ratio", 0.5, 0.0, 1.0, "fraction of accesses that are stream reads"),
+         _WRITE),
+        _stream_hot_anon),
+    Scenario(
+        "stream-hot-file", "hot file set read with read() plus a use-once stream",
+        "A hot file (50% of RAM) read at random with read() competes with a "
+        "use-once read() stream. Classic: a second read() of a hot folio "
+        "activates it (folio_mark_accessed, pgactivate) while stream folios stay "
+        "on LRU_INACTIVE_FILE with PG_referenced and are freed; when the active "
+        "file list outgrows the inactive one (inactive_is_low) shrink_active_list "
+        "deactivates hot folios (pgdeactivate), and any that are evicted come back "
+        "as workingset_refault_file / workingset_activate_file. MGLRU has no "
+        "active list: read() folios start in the oldest generation and repeated "
+        "reads raise their tier (refs); watch pgrefill (sort_folio protecting "
+        "high tiers) versus pgsteal_file, and compare the hot-set refaults of "
+        "the two policies.",
+        300_000,
+        (_p("hot", 0.5, 0.01, 2.0, "hot file set, as a fraction of RAM"),
+         _p("stream_ratio", 0.5, 0.0, 1.0, "fraction of accesses that are stream reads")),
+        _stream_hot_file),
+    Scenario(
+        "zipf-anon", "Zipf(0.99) over an anon set of 1.4x RAM",
+        "Skewed anon accesses (bounded Zipf, s = 0.99, ranks shuffled over the "
+        "address space) over more anon memory than RAM: the head is hot, the long "
+        "tail is touched rarely. A good policy keeps the head resident, so watch "
+        "pswpin and pgmajfault (lower is better) and the simulated run time. "
+        "Classic: a mapped anon folio needs a young PTE at two inactive scans "
+        "(folio_check_references KEEP then ACTIVATE) to reach LRU_ACTIVE_ANON, "
+        "and shrink_active_list deactivates even young ones. MGLRU: the page-table "
+        "walk in aging promotes young folios to max_seq (folio_update_gen) and "
+        "look-around finds young neighbours during eviction.",
+        500_000,
+        (_p("size", 1.4, 0.05, 8.0, "anon set, as a fraction of RAM"),
+         _p("s", 0.99, 0.0, 3.0, "Zipf exponent"),
+         _p("write_ratio", 0.3, 0.0, 1.0, "fraction of accesses that write")),
+        _zipf_anon),
+    Scenario(
+        "file-loop", "a file of 1.3x the page cache read in a loop",
+        "A file larger than the page cache is read sequentially with read(), "
+        "over and over. Every page is evicted before its next read, so after the "
+        "first pass every access is a refault: watch workingset_refault_file equal "
+        "the reads and the hit ratio stay near zero. Classic: the refault "
+        "distance (a whole loop) exceeds the workingset size, so "
+        "workingset_test_recent rejects it and workingset_activate_file stays "
+        "near zero -- LRU's classic failure on loops. MGLRU: the second read() "
+        "bumps a folio's refs/tier; compare pgsteal_file and refaults to see "
+        "whether tier protection (sort_folio, PID controller) keeps part of the "
+        "file resident.",
+        400_000,
+        (_p("size", 1.3, 0.05, 8.0, "file size, as a fraction of RAM"),),
+        _file_loop),
+    Scenario(
+        "table-switch", "two file sets, each over half of RAM, read in alternating phases",
+        "Two files, each 60% of RAM, are read at random, one per phase. Within a "
+        "phase the current table's folios are read twice and activated "
+        "(classic: LRU_ACTIVE_FILE; MGLRU: higher tiers), so at a switch the "
+        "resident working set is the wrong one. Watch how fast each policy "
+        "adapts: classic must wait for inactive_is_low to let "
+        "shrink_active_list deactivate the stale table (pgdeactivate) while "
+        "the new table's refaults are tested against the workingset size "
+        "(workingset_activate_file when the distance is short enough); MGLRU "
+        "ages the stale table into min_seq and evicts it (pgsteal_file) while "
+        "new folios earn tiers. workingset_refault_file per phase is the cost.",
+        400_000,
+        (_p("size", 0.6, 0.05, 4.0, "each table, as a fraction of RAM"),
+         _p("phase", 3.0, 0.01, 1000.0, "phase length, in multiples of a table's pages")),
+        _table_switch),
+    Scenario(
+        "mmap-exec", "executable and mmap'd file folios under read() stream pressure",
+        "Instruction fetches from libbig.so (X, a VM_EXEC mapping) and accesses "
+        "to data.mmap through a shared mapping (M) go through PTEs and set young "
+        "bits; a use-once read() stream supplies the pressure. Classic: a file "
+        "folio young in a VM_EXEC mapping is activated at its first inactive scan "
+        "(folio_check_references) and shrink_active_list keeps it on "
+        "LRU_ACTIVE_FILE instead of deactivating it (so pgrefill grows without "
+        "pgdeactivate for them); mmap'd data needs two young sightings. MGLRU has "
+        "no exec special case: protection comes from the page-table walk and "
+        "look-around (promotion into max_seq, PG_workingset). Watch "
+        "workingset_refault_file for the code and data files versus the stream.",
+        300_000,
+        (_p("exec_size", 0.2, 0.005, 2.0, "executable file, as a fraction of RAM"),
+         _p("mmap_size", 0.3, 0.005, 2.0, "mmap'd file, as a fraction of RAM"),
+         _p("stream_ratio", 0.5, 0.0, 1.0, "fraction of accesses that are stream reads")),
+        _mmap_exec),
+    Scenario(
+        "desktop", "a desktop mix: heaps, shared libraries, reads, writes, an mmap, an exit",
+        "Several processes (browser, editor, shell, build) with anon heaps, two "
+        "shared libraries fetched through exec mappings (X), document reads, "
+        "write() of notes.txt (dirty page cache: nr_dirty, writeback), a mapped "
+        "index.db (M), and the build process exiting partway (U): its anon "
+        "folios are freed at once and nr_free_pages jumps. Watch both anon and "
+        "file lists shrink and refill, nr_vmscan_immediate_reclaim / pgrotated "
+        "when reclaim meets dirty file folios, pswpout for the heaps, and which "
+        "policy finishes sooner (sim time).",
+        500_000,
+        (_p("exit_at", 0.55, 0.0, 1.0, "when the build process exits, as a fraction of the run"),),
+        _desktop),
+    Scenario(
+        "zipf-mixed", "Zipf(0.99) over anon and file sets (benchmarks)",
+        "Half the accesses are Zipf over an anon set (0.7x RAM), half Zipf "
+        "read()s over a file (0.7x RAM), so the two types compete for RAM. The "
+        "anon/file balance is the point: classic's get_scan_count weighs "
+        "anon_cost and file_cost by swappiness, MGLRU's get_type_to_scan compares "
+        "the refault rates of the tiers (PID controller). Watch pgscan_anon vs "
+        "pgscan_file, pswpout vs pgsteal_file, and the refaults of each type.",
+        1_000_000,
+        (_p("anon_size", 0.7, 0.01, 8.0, "anon set, as a fraction of RAM"),
+         _p("file_size", 0.7, 0.01, 8.0, "file, as a fraction of RAM"),
+         _p("anon_fraction", 0.5, 0.0, 1.0, "fraction of accesses that are anon"),
+         _p("s", 0.99, 0.0, 3.0, "Zipf exponent"),
+         _p("write_ratio", 0.3, 0.0, 1.0, "fraction of anon accesses that write")),
+        _zipf_mixed),
+)}
+
+
+def generate(name: str, ram_pages: int = DEFAULT_RAM_PAGES, seed: int = 0,
+             accesses: int | None = None, **params) -> Workload:
+    """``SCENARIOS[name].generate(...)`` with a clear error for unknown names."""
+    try:
+        scenario = SCENARIOS[name]
+    except KeyError:
+        raise WorkloadError(
+            f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})") from None
+    return scenario.generate(ram_pages, seed, accesses, **params)
