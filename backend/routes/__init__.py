@@ -1,0 +1,1 @@
+"""HTTP and WebSocket routes: thin transport over backend.sessions."""

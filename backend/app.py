@@ -1,0 +1,82 @@
+"""create_app(): the FastAPI app — REST under /api, the WebSocket stream,
+the frontend (index.html at / and /s/{id}, the rest under /ui)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import mimetypes
+from pathlib import Path
+from typing import Optional
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+import backend
+from backend.routes import sessions as session_routes
+from backend.routes import stream as stream_routes
+from backend.sessions import SessionManager
+from backend.settings import Settings
+from backend.store import SqliteStore, Store
+
+# Resolved as a sibling of backend/ (importlib.resources gives a
+# MultiplexedPath for a namespace package, which StaticFiles rejects).
+FRONTEND = Path(backend.__file__).resolve().parent.parent / "frontend"
+
+# ES modules only load with a JavaScript MIME type; some systems map .js oddly.
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/javascript", ".mjs")
+
+_PLACEHOLDER = """<!doctype html><meta charset="utf-8"><title>reclaimlab</title>
+<p>reclaimlab server is running; the frontend (frontend/index.html) is not built yet.
+See <a href="/docs">/docs</a> for the API.</p>"""
+
+
+def create_app(settings: Optional[Settings] = None, store: Optional[Store] = None,
+               engine_mod=None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    store = store or SqliteStore(Path(settings.data_dir) / "reclaimlab.sqlite3")
+    manager = SessionManager(store, settings, engine_mod)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async def reaper():
+            while True:
+                await asyncio.sleep(min(30.0, max(1.0, settings.idle_seconds / 4)))
+                await run_in_threadpool(manager.evict)
+
+        task = asyncio.create_task(reaper())
+        try:
+            yield
+        finally:
+            task.cancel()
+            store.close()
+
+    app = FastAPI(title="reclaimlab", version="1",
+                  description="Sessions of the Linux memory-reclaim simulator. "
+                              "The WebSocket protocol is in docs/protocol.md.",
+                  lifespan=lifespan)
+    app.state.settings, app.state.store, app.state.manager = settings, store, manager
+    app.include_router(session_routes.router)
+    app.include_router(stream_routes.router)
+
+    def index() -> object:
+        page = FRONTEND / "index.html"
+        if page.is_file():
+            return FileResponse(page, media_type="text/html")
+        return HTMLResponse(_PLACEHOLDER)
+
+    @app.get("/", include_in_schema=False)
+    def root():
+        return index()
+
+    @app.get("/s/{sid}", include_in_schema=False)
+    async def shared(sid: str, request: Request):
+        if not await run_in_threadpool(manager.exists, sid):
+            raise HTTPException(404, f"unknown session {sid!r}")
+        return index()
+
+    if FRONTEND.is_dir():
+        app.mount("/ui", StaticFiles(directory=FRONTEND, html=True), name="ui")
+    return app

@@ -1,0 +1,292 @@
+"""Every WebSocket message as a pydantic model: the only wire schema.
+
+docs/protocol.md describes the same messages in prose; frontend/js/protocol.js
+mirrors them key for key. Client messages form a discriminated union on
+"type" (`parse_client`); server messages are built with the models below
+and sent as JSON, except the binary state frame (`pack_state`).
+"""
+from __future__ import annotations
+
+import json
+import struct
+from typing import Annotated, Any, Literal, Optional, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+VERSION = 1
+UNITS = ("access", "scan", "shrink", "aging")
+Unit = Literal["access", "scan", "shrink", "aging"]
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- client -> server ---------------------------------------------------------
+
+class Auth(_Msg):
+    type: Literal["auth"]
+    token: str = Field(max_length=256)
+
+
+class Step(_Msg):
+    type: Literal["step"]
+    unit: Unit = "access"
+    count: int = Field(1, ge=1)
+
+
+class Back(_Msg):
+    type: Literal["back"]
+    count: int = Field(1, ge=1)
+
+
+class Seek(_Msg):
+    type: Literal["seek"]
+    step: int = Field(ge=0)
+
+
+class Play(_Msg):
+    type: Literal["play"]
+    unit: Unit = "access"
+    rate: float = Field(10.0, ge=0.1, le=1000.0)
+
+
+class Pause(_Msg):
+    type: Literal["pause"]
+
+
+class Debugfs(_Msg):
+    type: Literal["debugfs"]
+    text: str = Field(min_length=1, max_length=4096)
+    pane: Optional[int] = Field(None, ge=0, le=1)
+
+
+class LruGen(_Msg):
+    type: Literal["lru_gen"]
+    full: bool = False
+    pane: int = Field(0, ge=0, le=1)
+
+
+class Inspect(_Msg):
+    type: Literal["inspect"]
+    pfn: Optional[int] = Field(None, ge=0)
+    mapping: Optional[int] = Field(None, ge=0)
+    index: Optional[int] = Field(None, ge=0)
+    anon: Optional[bool] = None
+    pane: int = Field(0, ge=0, le=1)
+
+
+class StateRequest(_Msg):
+    type: Literal["state"]
+
+
+class Ping(_Msg):
+    type: Literal["ping"]
+    id: Any = None
+
+
+ClientMessage = Annotated[
+    Union[Auth, Step, Back, Seek, Play, Pause, Debugfs, LruGen, Inspect, StateRequest, Ping],
+    Field(discriminator="type"),
+]
+_client = TypeAdapter(ClientMessage)
+CLIENT_TYPES = ("auth", "step", "back", "seek", "play", "pause", "debugfs", "lru_gen",
+                "inspect", "state", "ping")
+
+
+class ProtocolError(Exception):
+    """A client message that cannot be used; `code` is the error frame's code."""
+
+    def __init__(self, code: str, message: str, ref: Optional[str] = None):
+        super().__init__(message)
+        self.code, self.message, self.ref = code, message, ref
+
+
+def parse_client(text: str | bytes) -> BaseModel:
+    """Decode one client message or raise ProtocolError naming the problem."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ProtocolError("bad_json", f"not JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_json", "a message must be a JSON object")
+    t = data.get("type")
+    if t not in CLIENT_TYPES:
+        raise ProtocolError("bad_message",
+                            f"unknown message type {t!r}; known: {', '.join(CLIENT_TYPES)}",
+                            ref=t if isinstance(t, str) else None)
+    try:
+        return _client.validate_python(data)
+    except ValidationError as e:
+        parts = []
+        for err in e.errors():
+            loc = ".".join(str(x) for x in err["loc"][1:]) or "message"
+            parts.append(f"{loc}: {err['msg']}")
+        raise ProtocolError("bad_message", f"bad {t!r} message: " + "; ".join(parts), ref=t) from None
+
+
+# --- server -> client ---------------------------------------------------------
+
+class Hello(_Msg):
+    type: Literal["hello"] = "hello"
+    v: int = VERSION
+    session: str
+    role: Literal["owner", "viewer"]
+    nr_steps: int
+    cursor: int
+    compare: bool
+    panes: list[dict]
+    recipe: dict
+    names: dict
+    units: list[str] = list(UNITS)
+    limits: dict
+
+
+class Events(_Msg):
+    n: int
+    dropped: int = 0
+    seq: list[int] = []
+    time_ns: list[int] = []
+    nr_access: list[int] = []
+    pfn: list[int] = []
+    mapping: list[int] = []
+    index: list[int] = []
+    kind: list[int] = []
+    reason: list[int] = []
+    fn: list[int] = []
+    src: list[int] = []
+    dst: list[int] = []
+    src_seq: list[int] = []
+    dst_seq: list[int] = []
+    step: Optional[list[int]] = None   # only in folio histories
+
+
+class PaneFrame(_Msg):
+    pane: int
+    policy: str
+    time_ns: int
+    nr_access: int
+    done: bool
+    steps_applied: int
+    events: Events
+    vmstat: list[int]
+    vmstat_delta: dict[str, int]
+    sizes: dict[str, int]
+    gens: Optional[dict] = None
+
+
+class Frame(_Msg):
+    type: Literal["frame"] = "frame"
+    step: int
+    nr_steps: int
+    truncated: bool = False
+    cause: Literal["step", "play", "back", "seek", "connect", "debugfs"]
+    done: bool
+    panes: list[PaneFrame]
+
+
+class PlayState(_Msg):
+    type: Literal["play_state"] = "play_state"
+    playing: bool
+    unit: Optional[str] = None
+    rate: Optional[float] = None
+    reason: Literal["started", "paused", "end", "head", "error", "replaced"]
+
+
+class LruGenText(_Msg):
+    type: Literal["lru_gen"] = "lru_gen"
+    pane: int
+    full: bool
+    text: str
+
+
+class FolioInfo(_Msg):
+    type: Literal["folio"] = "folio"
+    pane: int
+    pfn: Optional[int]
+    step: int
+    folio: Optional[dict]
+    identity: Optional[dict]
+    page_state: Optional[dict]
+    history: Events
+
+
+class Error(_Msg):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    errno: Optional[str] = None
+    ref: Optional[str] = None
+
+
+class Pong(_Msg):
+    type: Literal["pong"] = "pong"
+    id: Any = None
+
+
+class AuthOk(_Msg):
+    type: Literal["auth_ok"] = "auth_ok"
+    role: Literal["owner"] = "owner"
+
+
+ServerMessage = Annotated[
+    Union[Hello, Frame, PlayState, LruGenText, FolioInfo, Error, Pong, AuthOk],
+    Field(discriminator="type"),
+]
+server_adapter = TypeAdapter(ServerMessage)
+
+
+def dump(msg: BaseModel) -> str:
+    return msg.model_dump_json()
+
+
+# --- binary state frame ---------------------------------------------------------
+
+_ALIGN = 8
+
+
+def pack_state(header: dict, arrays: list[tuple[str, np.ndarray]]) -> bytes:
+    """uint32 LE header length, JSON header, pad to 8, then the arrays (8-aligned).
+
+    The header gets an "arrays" list of {name, dtype, offset, length}; offsets
+    count from the start of the message so the client can view them in place.
+    """
+    metas = []
+    for name, a in arrays:
+        metas.append({"name": name, "dtype": str(a.dtype), "offset": 0, "length": int(a.size)})
+    # The header length depends on the offsets' digits: lay out twice.
+    for _ in range(3):
+        hdr = json.dumps({**header, "arrays": metas}, separators=(",", ":")).encode()
+        off = _pad(4 + len(hdr))
+        changed = False
+        for m, (_, a) in zip(metas, arrays):
+            if m["offset"] != off:
+                m["offset"], changed = off, True
+            off = _pad(off + a.nbytes)
+        if not changed:
+            break
+    hdr = json.dumps({**header, "arrays": metas}, separators=(",", ":")).encode()
+    buf = bytearray(off if arrays else _pad(4 + len(hdr)))
+    struct.pack_into("<I", buf, 0, len(hdr))
+    buf[4:4 + len(hdr)] = hdr
+    for m, (_, a) in zip(metas, arrays):
+        assert m["offset"] >= 4 + len(hdr)
+        buf[m["offset"]:m["offset"] + a.nbytes] = np.ascontiguousarray(a).astype(
+            a.dtype.newbyteorder("<"), copy=False).tobytes()
+    return bytes(buf)
+
+
+def unpack_state(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
+    """The inverse of pack_state (used by tests and the bench)."""
+    (h,) = struct.unpack_from("<I", data, 0)
+    header = json.loads(data[4:4 + h])
+    arrays = {}
+    for m in header["arrays"]:
+        dt = np.dtype(m["dtype"]).newbyteorder("<")
+        arrays[m["name"]] = np.frombuffer(data, dtype=dt, count=m["length"], offset=m["offset"])
+    return header, arrays
+
+
+def _pad(n: int) -> int:
+    return (n + _ALIGN - 1) // _ALIGN * _ALIGN

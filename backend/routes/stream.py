@@ -1,0 +1,191 @@
+"""WS /ws/sessions/{id}: accept, decode with protocol.py, call the Session in
+a worker thread, encode. One connection = one cursor; play is a task paced
+by the server (one frame per step at `rate` steps per second)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Optional
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from backend import protocol as P
+from backend.sessions import Session, SessionError, UnknownSession
+
+router = APIRouter()
+log = logging.getLogger("reclaimlab.stream")
+
+STOPS_PLAY = (P.Step, P.Back, P.Seek, P.Play, P.Pause, P.Debugfs)
+
+
+class Connection:
+    def __init__(self, ws: WebSocket, session: Session, owner: bool, cursor: int, limits: dict):
+        self.ws, self.session, self.owner, self.cursor = ws, session, owner, cursor
+        self.limits = limits
+        self.send_lock = asyncio.Lock()
+        self.play_task: Optional[asyncio.Task] = None
+        self.play_stop = asyncio.Event()
+
+    async def send(self, msg) -> None:
+        async with self.send_lock:
+            if isinstance(msg, bytes):
+                await self.ws.send_bytes(msg)
+            else:
+                await self.ws.send_text(P.dump(msg))
+
+    async def error(self, code: str, message: str, errno: Optional[str] = None,
+                    ref: Optional[str] = None) -> None:
+        await self.send(P.Error(code=code, message=message, errno=errno, ref=ref))
+
+    # --- commands
+    async def frame_and_state(self, step: int, cause: str) -> None:
+        s = self.session
+        self.cursor, frame = await run_in_threadpool(s.frame_at, step, cause)
+        await self.send(frame)
+        await self.send(await run_in_threadpool(s.state_at, self.cursor))
+
+    async def handle(self, m) -> None:
+        s = self.session
+        if isinstance(m, STOPS_PLAY):
+            await self.stop_play("replaced" if isinstance(m, P.Play) else "paused",
+                                 announce=isinstance(m, P.Pause))
+        if isinstance(m, P.Step):
+            self.cursor, frame = await run_in_threadpool(s.step, self.cursor, m.unit, m.count,
+                                                         self.owner)
+            await self.send(frame)
+        elif isinstance(m, P.Back):
+            await self.frame_and_state(max(0, self.cursor - m.count), "back")
+        elif isinstance(m, P.Seek):
+            await self.frame_and_state(m.step, "seek")
+        elif isinstance(m, P.Play):
+            self.play_stop = asyncio.Event()
+            self.play_task = asyncio.create_task(self.play(m.unit, m.rate, self.play_stop))
+        elif isinstance(m, P.Pause):
+            pass
+        elif isinstance(m, P.Debugfs):
+            if not self.owner:
+                raise SessionError("read_only", "debugfs writes need the owner token")
+            self.cursor, frame = await run_in_threadpool(s.debugfs, self.cursor, m.text, m.pane)
+            await self.send(frame)
+        elif isinstance(m, P.LruGen):
+            await self.send(await run_in_threadpool(s.lru_gen_text, self.cursor, m.pane, m.full))
+        elif isinstance(m, P.Inspect):
+            await self.send(await run_in_threadpool(s.inspect, self.cursor, m.pane, m.pfn,
+                                                    m.mapping, m.index, m.anon))
+        elif isinstance(m, P.StateRequest):
+            await self.send(await run_in_threadpool(s.state_at, self.cursor))
+        elif isinstance(m, P.Ping):
+            await self.send(P.Pong(id=m.id))
+        elif isinstance(m, P.Auth):
+            if not s.is_owner(m.token):
+                raise SessionError("bad_token", "that is not this session's owner token")
+            self.owner = True
+            await self.send(P.AuthOk())
+
+    async def play(self, unit: str, rate: float, stop: asyncio.Event) -> None:
+        """One step per tick; pacing by the wall clock, never inside the engine."""
+        s = self.session
+        await self.send(P.PlayState(playing=True, unit=unit, rate=rate, reason="started"))
+        period, start, i, reason = 1.0 / rate, time.monotonic(), 0, "end"
+        try:
+            while not stop.is_set():
+                if self.cursor < s.nr_steps:
+                    self.cursor, frame = await run_in_threadpool(s.frame_at, self.cursor + 1, "play")
+                elif self.owner:
+                    self.cursor, frame = await run_in_threadpool(s.step, self.cursor, unit, 1, True,
+                                                                 "play")
+                    if frame.panes[0].steps_applied == 0:
+                        await self.send(frame)
+                        reason = "end"
+                        break
+                else:
+                    reason = "head"
+                    break
+                await self.send(frame)
+                i += 1
+                delay = start + i * period - time.monotonic()
+                if delay > 0:
+                    try:
+                        await asyncio.wait_for(stop.wait(), delay)
+                    except asyncio.TimeoutError:
+                        pass
+                elif delay < -1.0:
+                    start = time.monotonic() - i * period  # fell behind: don't burst to catch up
+            else:
+                return  # stopped by stop_play, which announces
+        except SessionError as e:
+            reason = "error"
+            await self.error(e.code, e.message, e.errno, "play")
+        except Exception:  # the socket went away mid-play; the receive loop cleans up
+            return
+        await self.send(P.PlayState(playing=False, unit=unit, rate=rate, reason=reason))
+        self.play_task = None
+
+    async def stop_play(self, reason: str, announce: bool) -> None:
+        task = self.play_task
+        if task is None or task.done():
+            if announce:
+                await self.send(P.PlayState(playing=False, reason=reason))
+            return
+        self.play_stop.set()
+        await task   # let the step in flight land so the cursor is right
+        self.play_task = None
+        await self.send(P.PlayState(playing=False, reason=reason))
+
+
+@router.websocket("/ws/sessions/{sid}")
+async def stream(ws: WebSocket, sid: str, token: Optional[str] = None, step: Optional[int] = None):
+    app = ws.app
+    manager, settings = app.state.manager, app.state.settings
+    await ws.accept()
+    try:
+        session = await run_in_threadpool(manager.get, sid)
+    except UnknownSession as e:
+        await ws.close(code=1008, reason=str(e)[:120])
+        return
+    session.refs += 1
+    conn = None
+    try:
+        owner = session.is_owner(token)
+        cursor = session.nr_steps if step is None else max(0, min(step, session.nr_steps))
+        conn = Connection(ws, session, owner, cursor, settings.public_limits())
+        await conn.send(session.hello("owner" if owner else "viewer", cursor, conn.limits))
+        await conn.frame_and_state(cursor, "connect")
+        while True:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                break
+            data = msg.get("text")
+            if data is None:
+                data = msg.get("bytes") or b""
+            if len(data) > settings.max_ws_message:
+                await conn.error("too_large", f"message of {len(data)} bytes is over the limit "
+                                              f"of {settings.max_ws_message}")
+                continue
+            try:
+                m = P.parse_client(data)
+            except P.ProtocolError as e:
+                await conn.error(e.code, e.message, ref=e.ref)
+                continue
+            try:
+                await conn.handle(m)
+            except SessionError as e:
+                await conn.error(e.code, e.message, e.errno, m.type)
+            except (WebSocketDisconnect, asyncio.CancelledError):
+                raise
+            except Exception as e:  # a bug: report it, keep the connection
+                log.exception("session %s: %s failed", sid, m.type)
+                await conn.error("internal", f"{type(e).__name__}: {e}", ref=m.type)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if conn is not None and conn.play_task is not None:
+            conn.play_stop.set()
+            try:
+                await conn.play_task
+            except Exception:
+                pass
+        session.refs -= 1
+        session.touch()

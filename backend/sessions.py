@@ -1,0 +1,858 @@
+"""Sessions: one or two engines, their recipe, history, checkpoints and the
+per-folio event index. Domain only: imports no web framework, and every
+method is synchronous (the transport calls them in a worker thread, so the
+engine, which releases the GIL, never blocks the event loop).
+
+History. Step n is the state after the n-th command unit. The history is a
+run-length log of [unit, count, arg]; `arg` is only used by debugfs writes
+({"text", "panes"}). A session's state at any step is rebuilt by loading the
+nearest checkpoint (sim.state_bytes()) and replaying the log (accesses on the
+engine's fast path), so the log plus the recipe is all the store keeps.
+
+Compare mode (docs/protocol.md §5). The unit is applied to pane A; then B
+runs accesses until its position equals A's. B's state therefore depends
+only on how many accesses it has run, which is what makes replay in bigger
+chunks give the same state.
+
+Locking. Each Session has one lock; every public method takes it, so a
+session's engines are used by one thread at a time. The manager has its own
+lock for the table of live sessions.
+"""
+from __future__ import annotations
+
+import collections
+import hashlib
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from backend import protocol as P
+from backend.recipes import Recipe
+from backend.store import SessionRecord, Store, TraceRecord, hash_token, new_id, token_matches
+
+LISTS = ("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE", "LRU_ACTIVE_FILE",
+         "LRU_UNEVICTABLE")
+# engine/_types.pxd folio flag bits (the state frame's location array is derived from them)
+PG_lru, PG_active, PG_swapbacked, PG_unevictable = 1 << 0, 1 << 1, 1 << 4, 1 << 8
+LRU_GEN_PGOFF, MAX_NR_GENS = 16, 4
+LOC_ISOLATED, LOC_OFF_LRU, LOC_GEN_BASE = 250, 255, 16
+EVENT_COLUMNS = ("seq", "time_ns", "nr_access", "pfn", "mapping", "index", "kind", "reason",
+                 "fn", "src", "dst", "src_seq", "dst_seq")
+RUN_AHEAD_ACCESSES = 4096   # an access step longer than this runs without events
+MAX_DEBUGFS_STEPS = 1
+
+
+class SessionError(Exception):
+    """A request the session cannot do; `code` is the protocol's error code."""
+
+    def __init__(self, code: str, message: str, errno: Optional[str] = None):
+        super().__init__(message)
+        self.code, self.message, self.errno = code, message, errno
+
+
+class UnknownSession(KeyError):
+    def __init__(self, sid: str):
+        super().__init__(sid)
+        self.sid = sid
+
+    def __str__(self):
+        return f"unknown session {self.sid!r}"
+
+
+class UnknownTrace(KeyError):
+    def __str__(self):
+        return f"unknown trace {self.args[0]!r}"
+
+
+def _engine():
+    import engine
+    return engine
+
+
+def _names() -> dict:
+    from engine import names as N
+    return {"vmstat": list(N.VMSTAT_NAMES), "event_kinds": list(N.EVENT_KINDS),
+            "reasons": list(N.REASONS), "kernel_fns": list(N.KERNEL_FNS),
+            "locations": list(N.LOCATIONS), "lists": list(LISTS)}
+
+
+# --- workloads -------------------------------------------------------------------
+
+def _accesses_of(obj) -> np.ndarray:
+    return obj.accesses if hasattr(obj, "accesses") else np.asarray(obj)
+
+
+def build_workload(recipe: Recipe, store: Store):
+    """The workload object (accesses + names) a recipe names."""
+    w = recipe.workload
+    if w.trace_id is not None:
+        rec = store.get_trace(w.trace_id)
+        if rec is None:
+            raise UnknownTrace(w.trace_id)
+        return parse_trace(rec.data, rec.filename)
+    from engine import workloads
+    return workloads.generate(w.scenario, recipe.machine.ram_pages, recipe.seed, w.accesses,
+                              **w.params)
+
+
+def parse_trace(data: bytes, filename: str):
+    from engine import trace
+    return trace.read_trace_bytes(data, filename)
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def trace_text_chunks(workload, chunk: int = 65536):
+    """The workload as a plain-text v1 trace (DESIGN §5.2), in chunks."""
+    acc = _accesses_of(workload)
+    names = getattr(workload, "names", None) or {}
+    mm_names = [n if _NAME_RE.match(str(n)) and not str(n).isdigit() else None
+                for n in names.get("mm", [])]
+    file_names = [n if _NAME_RE.match(str(n)) and not str(n).isdigit() else None
+                  for n in names.get("file", [])]
+
+    def owner(op, o):
+        table = mm_names if op in (0, 5) else file_names
+        return table[o] if o < len(table) and table[o] is not None else str(o)
+
+    yield "# reclaimlab trace v1\n"
+    letters = "ARWMXU"
+    for start in range(0, len(acc), chunk):
+        part = acc[start:start + chunk]
+        ops, wr, own, pg = (part["op"].tolist(), part["write"].tolist(), part["owner"].tolist(),
+                            part["page"].tolist())
+        lines = []
+        for op, w, o, p in zip(ops, wr, own, pg):
+            if op == 5:
+                lines.append(f"U {owner(op, o)}\n")
+            elif w and op in (0, 3):
+                lines.append(f"{letters[op]} {owner(op, o)} {p} w\n")
+            else:
+                lines.append(f"{letters[op]} {owner(op, o)} {p}\n")
+        yield "".join(lines)
+
+
+# --- per-folio event history -------------------------------------------------------
+
+class FolioIndex:
+    """Events by folio identity (mapping, index), across steps, bounded: the
+    newest `per_folio` events of the newest-touched `max_folios` folios."""
+
+    def __init__(self, per_folio: int, max_folios: int):
+        self.per_folio, self.max_folios = per_folio, max_folios
+        self.by_id: "collections.OrderedDict[tuple, collections.deque]" = collections.OrderedDict()
+        self.last_at_pfn: dict[int, tuple] = {}
+        self.high = 0   # steps <= high are indexed already (re-visits add nothing)
+
+    def add(self, ev: np.ndarray, steps: np.ndarray) -> None:
+        if len(ev) == 0:
+            return
+        fresh = steps > self.high
+        if not fresh.any():
+            return
+        ev, steps = ev[fresh], steps[fresh]
+        self.high = max(self.high, int(steps.max()))
+        pfn, mapping, index = ev["pfn"].tolist(), ev["mapping"].tolist(), ev["index"].tolist()
+        rows = list(zip(*(ev[c].tolist() for c in EVENT_COLUMNS)))
+        by_id = self.by_id
+        for i, (f, m, x) in enumerate(zip(pfn, mapping, index)):
+            if f < 0:
+                continue  # not a folio event
+            key = (m, x)
+            d = by_id.get(key)
+            if d is None:
+                d = by_id[key] = collections.deque(maxlen=self.per_folio)
+                if len(by_id) > self.max_folios:
+                    by_id.popitem(last=False)
+            else:
+                by_id.move_to_end(key)
+            d.append((int(steps[i]),) + rows[i])
+            self.last_at_pfn[f] = key
+
+    def truncate(self, nr_steps: int) -> None:
+        """Forget events of steps after nr_steps (the history was rewritten)."""
+        self.high = min(self.high, nr_steps)
+        for key in list(self.by_id):
+            d = self.by_id[key]
+            if d and d[-1][0] > nr_steps:
+                kept = [r for r in d if r[0] <= nr_steps]
+                if kept:
+                    self.by_id[key] = collections.deque(kept, maxlen=self.per_folio)
+                else:
+                    del self.by_id[key]
+
+    def history(self, key: tuple, upto_step: int) -> dict:
+        rows = [r for r in self.by_id.get(key, ()) if r[0] <= upto_step]
+        cols = {"n": len(rows), "dropped": 0, "step": [r[0] for r in rows]}
+        for j, c in enumerate(EVENT_COLUMNS):
+            cols[c] = [r[j + 1] for r in rows]
+        return cols
+
+
+# --- one session -----------------------------------------------------------------------
+
+@dataclass
+class Applied:
+    """What one command did to the panes (for the frame)."""
+    steps: int
+    events: list            # per pane: (events array, dropped)
+    vmstat_before: list     # per pane: dict
+
+
+class Session:
+    def __init__(self, rec: SessionRecord, recipe: Recipe, workload, settings, engine_mod=None):
+        eng = engine_mod or _engine()
+        self.id = rec.id
+        self.record = rec
+        self.recipe = recipe
+        self.settings = settings
+        self.workload = workload
+        self.accesses = np.ascontiguousarray(_accesses_of(workload))
+        self.configs = recipe.engine_configs()
+        self.sims = []
+        for cfg in self.configs:
+            sim = eng.Simulator(cfg)
+            sim.set_workload(self.accesses)
+            self.sims.append(sim)
+        self.compare = len(self.sims) == 2
+        self.policies = [c["policy"] for c in self.configs]
+        self.lock = threading.RLock()
+        self.log: list = [list(e) for e in rec.log]
+        self.nr_steps = rec.nr_steps
+        self._prefix = self._build_prefix()
+        self.cur = 0                       # the step the engines are at
+        self.checkpoints: dict[int, list[bytes]] = {}
+        self._cp_bytes = 0
+        self._cp_pos: dict[int, int] = {}
+        self._take_checkpoint()
+        self.index = [FolioIndex(settings.max_history_per_folio, settings.max_history_folios)
+                      for _ in self.sims]
+        self.names = _names()
+        self.last_used = time.monotonic()
+        self.refs = 0                      # open connections
+        self.on_log_change: Optional[Callable[["Session"], None]] = None
+
+    # --- log helpers
+    def _build_prefix(self) -> list[int]:
+        out, s = [], 0
+        for e in self.log:
+            out.append(s)
+            s += e[1]
+        assert s == self.nr_steps, "log and nr_steps disagree"
+        return out
+
+    def _append_log(self, unit: str, count: int, arg=None) -> None:
+        if count <= 0:
+            return
+        if self.log and self.log[-1][0] == unit and arg is None and self.log[-1][2] is None:
+            self.log[-1][1] += count
+        else:
+            self._prefix.append(self.nr_steps)
+            self.log.append([unit, count, arg])
+        self.nr_steps += count
+
+    def _truncate_log(self, n: int) -> None:
+        """Drop history after step n."""
+        keep = []
+        for e, s0 in zip(self.log, self._prefix):
+            if s0 >= n:
+                break
+            keep.append([e[0], min(e[1], n - s0), e[2]])
+        self.log = keep
+        self.nr_steps = n
+        self._prefix = self._build_prefix()
+        for s in [s for s in self.checkpoints if s > n]:
+            self._drop_checkpoint(s)
+        for ix in self.index:
+            ix.truncate(n)
+
+    # --- checkpoints
+    def _take_checkpoint(self) -> None:
+        if self.cur in self.checkpoints:
+            return
+        blobs = [sim.state_bytes() for sim in self.sims]
+        self.checkpoints[self.cur] = blobs
+        self._cp_pos[self.cur] = self.sims[0].position
+        self._cp_bytes += sum(len(b) for b in blobs)
+        budget = self.settings.checkpoint_budget_bytes
+        while self._cp_bytes > budget and len(self.checkpoints) > 2:
+            # Thin the older ones: drop every other checkpoint (never step 0
+            # or the newest), so the spacing doubles as the history grows.
+            steps = sorted(self.checkpoints)
+            for s in steps[1:-1:2]:
+                self._drop_checkpoint(s)
+
+    def _drop_checkpoint(self, s: int) -> None:
+        blobs = self.checkpoints.pop(s)
+        self._cp_pos.pop(s, None)
+        self._cp_bytes -= sum(len(b) for b in blobs)
+
+    def _maybe_checkpoint(self) -> None:
+        last = max((s for s in self.checkpoints if s <= self.cur), default=0)
+        if (self.cur - last >= self.settings.checkpoint_every
+                or self.sims[0].position - self._cp_pos.get(last, 0) >= self.settings.checkpoint_accesses):
+            self._take_checkpoint()
+
+    # --- applying units
+    def _catch_up_b(self, record: bool) -> None:
+        if not self.compare:
+            return
+        a, b = self.sims
+        gap = a.position - b.position
+        if gap > 0:
+            if record and gap <= RUN_AHEAD_ACCESSES:
+                b.step("access", gap)
+            else:
+                b.run(gap)
+
+    def _apply(self, unit: str, count: int, record: bool, arg=None) -> int:
+        """Apply up to `count` units to the engines; returns how many completed."""
+        a = self.sims[0]
+        if unit == "debugfs":
+            for k in arg["panes"]:
+                self.sims[k].debugfs_write(arg["text"])
+            return 1
+        if unit == "access":
+            n = a.step("access", count) if record and count <= RUN_AHEAD_ACCESSES else a.run(count)
+            self._catch_up_b(record)
+            return n
+        if unit == "aging" and self.policies[0] != "lru_gen":
+            return 0
+        if not record or not self.compare:
+            n = a.step(unit, count)
+            self._catch_up_b(record)
+            return n
+        done = 0
+        for _ in range(count):
+            got = a.step(unit, 1)
+            self._catch_up_b(record)
+            if got == 0:
+                break
+            done += got
+        return done
+
+    def _replay(self, target: int) -> None:
+        """Bring the engines from self.cur (<= target) to step target, no events needed."""
+        i = max(0, self._entry_of(self.cur))
+        while self.cur < target:
+            unit, count, arg = self.log[i]
+            s0 = self._prefix[i]
+            end = min(s0 + count, target)
+            while self.cur < end:
+                k = end - self.cur
+                # Chunk long entries so checkpoints land inside them.
+                if unit == "access":
+                    k = min(k, self.settings.checkpoint_accesses)
+                else:
+                    k = min(k, self.settings.checkpoint_every)
+                got = self._apply(unit, k, record=False, arg=arg)
+                if got != k:
+                    raise RuntimeError(f"replay diverged at step {self.cur}: {unit} x{k} gave {got}")
+                self.cur += k
+                self._maybe_checkpoint()
+            i += 1
+
+    def _entry_of(self, step: int) -> int:
+        """Index of the log entry that holds step+1 (the next unit after `step`)."""
+        import bisect
+        return bisect.bisect_right(self._prefix, step) - 1
+
+    def _goto(self, target: int) -> None:
+        if target == self.cur:
+            return
+        if target < self.cur or not self.checkpoints:
+            base = max(s for s in self.checkpoints if s <= target)
+        else:
+            base = max((s for s in self.checkpoints if s <= target), default=0)
+            if base <= self.cur:
+                base = None  # going forward from here is cheapest
+        if base is not None:
+            for sim, blob in zip(self.sims, self.checkpoints[base]):
+                sim.load_state(blob)
+            self.cur = base
+        self._replay(target)
+
+    def _record(self, unit: str, count: int, arg=None) -> Applied:
+        """Apply at the head with events on, for a frame."""
+        before = [sim.vmstat() for sim in self.sims]
+        seqs = [sim.event_seq for sim in self.sims]
+        marks = [(sim.nr_access, sim.nr_batches) for sim in self.sims]
+        base = self.cur
+        n = self._apply(unit, count, record=True, arg=arg)
+        events = []
+        cap = self.settings.max_events_per_frame
+        for k, sim in enumerate(self.sims):
+            total = sim.event_seq - seqs[k]
+            ev = sim.events_since(seqs[k]) if total else None
+            if ev is None:
+                ev = np.zeros(0, dtype=_engine().EVENT_DTYPE)
+            lost = total - len(ev)
+            # The step each event belongs to, for the folio index.
+            if n <= 1 or unit in ("shrink", "aging", "debugfs"):
+                steps = np.full(len(ev), base + max(n, 1), dtype=np.int64)
+            elif unit == "access":
+                steps = base + 1 + (ev["nr_access"].astype(np.int64) - marks[k][0])
+            else:
+                steps = base + 1 + (ev["batch"].astype(np.int64) - marks[k][1])
+            steps = np.clip(steps, base + 1, base + max(n, 1))
+            self.index[k].add(ev, steps)
+            if len(ev) > cap:
+                lost += len(ev) - cap
+                ev = ev[-cap:]
+            events.append((ev, lost))
+        self.cur += n
+        return Applied(n, events, before)
+
+    # --- frames
+    def _pane_frame(self, k: int, applied: Optional[Applied]) -> P.PaneFrame:
+        sim = self.sims[k]
+        vm = sim.vmstat()
+        names = self.names["vmstat"]
+        if applied is not None:
+            before = applied.vmstat_before[k]
+            delta = {n: vm[n] - before.get(n, 0) for n in names if vm[n] != before.get(n, 0)}
+            ev, lost = applied.events[k]
+            steps_applied = applied.steps
+        else:
+            delta, ev, lost, steps_applied = {}, None, 0, 0
+        if ev is None or len(ev) == 0:
+            events = P.Events(n=0, dropped=lost)
+        else:
+            events = P.Events(n=len(ev), dropped=lost, **{c: ev[c].tolist() for c in EVENT_COLUMNS})
+        sizes, gens = self._sizes(k, vm)
+        return P.PaneFrame(pane=k, policy=self.policies[k], time_ns=int(sim.time_ns),
+                           nr_access=int(sim.position), done=bool(sim.done),
+                           steps_applied=steps_applied, events=events,
+                           vmstat=[int(vm[n]) for n in names], vmstat_delta=delta,
+                           sizes=sizes, gens=gens)
+
+    def _sizes(self, k: int, vm: dict, lists: Optional[dict] = None):
+        sim = self.sims[k]
+        sizes = {"nr_free": int(sim.nr_free)}
+        if self.policies[k] != "lru_gen":
+            for name in LISTS:
+                sizes[name] = int(vm.get("nr_" + name[4:].lower(), 0))
+            return sizes, None
+        lists = lists if lists is not None else sim.lists()
+        gens = []
+        anon = file = 0
+        for g in lists["gens"]:
+            nr = [int(x) for x in g["nr_pages"]]
+            anon += nr[0]
+            file += nr[1]
+            gens.append({"seq": int(g["seq"]), "gen": int(g["gen"]),
+                         "age_ms": int(g.get("age_ms", 0)), "nr_pages": nr})
+        gens.sort(key=lambda g: g["seq"])
+        sizes.update({"anon": anon, "file": file,
+                      "LRU_UNEVICTABLE": int(len(lists.get("LRU_UNEVICTABLE", ())))})
+        return sizes, {"max_seq": int(lists["max_seq"]),
+                       "min_seq": [int(x) for x in lists["min_seq"]], "gens": gens}
+
+    def _frame(self, cause: str, applied: Optional[Applied] = None,
+               truncated: bool = False) -> P.Frame:
+        panes = [self._pane_frame(k, applied) for k in range(len(self.sims))]
+        return P.Frame(step=self.cur, nr_steps=self.nr_steps, truncated=truncated, cause=cause,
+                       done=all(p.done for p in panes), panes=panes)
+
+    def _state_bytes_frame(self) -> bytes:
+        header = {"type": "state", "step": self.cur, "nr_steps": self.nr_steps, "panes": []}
+        arrays = []
+        for k, sim in enumerate(self.sims):
+            vm = sim.vmstat()
+            n = sim.config["ram_pages"]
+            order = n <= self.settings.order_layout_max_frames
+            lists = sim.lists()
+            sizes, gens = self._sizes(k, vm, lists)
+            flags = np.asarray(sim.frames()["flags"], dtype=np.uint32)
+            pane = {"pane": k, "policy": self.policies[k], "nr_frames": n,
+                    "layout": "order" if order else "location",
+                    "time_ns": int(sim.time_ns), "nr_access": int(sim.position),
+                    "done": bool(sim.done), "vmstat": {a: int(b) for a, b in vm.items()},
+                    "meminfo": sim.meminfo(), "watermarks": dict(sim.watermarks),
+                    "nr_free": int(sim.nr_free), "sizes": sizes, "gens": gens,
+                    "state_hash": sim.state_hash(),
+                    "lru_gen": sim.lru_gen_text() if self.policies[k] == "lru_gen" else None}
+            header["panes"].append(pane)
+            p = f"p{k}."
+            if order:
+                if self.policies[k] == "lru_gen":
+                    for g in lists["gens"]:
+                        arrays.append((f"{p}gen{int(g['seq'])}.anon", np.asarray(g["folios"][0], np.int32)))
+                        arrays.append((f"{p}gen{int(g['seq'])}.file", np.asarray(g["folios"][1], np.int32)))
+                    arrays.append((p + "LRU_UNEVICTABLE",
+                                   np.asarray(lists.get("LRU_UNEVICTABLE", ()), np.int32)))
+                else:
+                    for name in LISTS:
+                        arrays.append((p + name, np.asarray(lists.get(name, ()), np.int32)))
+                arrays.append((p + "flags", flags))
+            else:
+                arrays.append((p + "loc", self._locations(k, flags, gens)))
+        return P.pack_state(header, arrays)
+
+    def _locations(self, k: int, flags: np.ndarray, gens: Optional[dict]) -> np.ndarray:
+        loc = np.full(flags.shape, LOC_OFF_LRU, dtype=np.uint8)
+        on = (flags & PG_lru) != 0
+        file = ((flags & PG_swapbacked) == 0).astype(np.uint8)
+        if gens is None:
+            lru = 2 * file + ((flags & PG_active) != 0).astype(np.uint8)
+            lru = np.where((flags & PG_unevictable) != 0, 4, lru).astype(np.uint8)
+            loc[on] = lru[on]
+            return loc
+        # gen slot -> position of its seq above min_seq[type], per type
+        table = np.full((MAX_NR_GENS + 1, 2), LOC_OFF_LRU, dtype=np.uint8)
+        for t in (0, 1):
+            for seq in range(gens["min_seq"][t], gens["max_seq"] + 1):
+                table[seq % MAX_NR_GENS + 1, t] = LOC_GEN_BASE + 2 * (seq - gens["min_seq"][t]) + t
+        slot = ((flags >> LRU_GEN_PGOFF) & 7).astype(np.intp)
+        g = table[slot, file]
+        loc[on] = g[on]
+        loc[on & (slot == 0) & ((flags & PG_unevictable) != 0)] = 4
+        return loc
+
+    # --- public API (each takes the lock; `cursor` is the caller's step)
+    def touch(self) -> None:
+        self.last_used = time.monotonic()
+
+    def frame_at(self, step: int, cause: str) -> tuple[int, P.Frame]:
+        """Seek to `step` (clamped) and describe it, with the events of step `step` itself."""
+        with self.lock:
+            self.touch()
+            step = max(0, min(step, self.nr_steps))
+            if step == 0:
+                self._goto(0)
+                return 0, self._frame(cause)
+            self._goto(step - 1)
+            i = self._entry_of(step - 1)
+            unit, _, arg = self.log[i]
+            applied = self._record(unit, 1, arg=arg)
+            if applied.steps != 1:
+                raise RuntimeError(f"replay diverged at step {step}")
+            return self.cur, self._frame(cause, applied)
+
+    def state_at(self, step: int) -> bytes:
+        with self.lock:
+            self.touch()
+            self._goto(max(0, min(step, self.nr_steps)))
+            return self._state_bytes_frame()
+
+    def step(self, cursor: int, unit: str, count: int, owner: bool,
+             cause: str = "step") -> tuple[int, P.Frame]:
+        """Owner: apply `count` units at `cursor` (dropping any later history).
+        Viewer: walk the existing history forward."""
+        limit = self.settings.max_count.get(unit, 1)
+        if count > limit:
+            raise SessionError("limit", f"count {count} is over this server's limit for "
+                                        f"{unit!r} steps ({limit})")
+        with self.lock:
+            self.touch()
+            cursor = max(0, min(cursor, self.nr_steps))
+            if not owner:
+                if cursor >= self.nr_steps:
+                    raise SessionError("read_only", "read-only viewer at the end of the history: "
+                                                    "fork the session to extend it")
+                return self.frame_at(min(cursor + count, self.nr_steps), cause)
+            if unit == "aging" and self.policies[0] != "lru_gen":
+                raise SessionError("unsupported", "the aging unit needs MGLRU (lru_gen) in pane A")
+            truncated = cursor < self.nr_steps
+            self._goto(cursor)
+            if truncated:
+                self._truncate_log(cursor)
+            applied = self._record(unit, count)
+            self._append_log(unit, applied.steps)
+            self._maybe_checkpoint()
+            if truncated or applied.steps:
+                self._log_changed()
+            return self.cur, self._frame(cause, applied, truncated)
+
+    def debugfs(self, cursor: int, text: str, pane: Optional[int]) -> tuple[int, P.Frame]:
+        with self.lock:
+            self.touch()
+            eng = _engine()
+            panes = [pane] if pane is not None else [k for k, p in enumerate(self.policies)
+                                                     if p == "lru_gen"]
+            if not panes or any(self.policies[k] != "lru_gen" for k in panes
+                                if k < len(self.policies)) or any(k >= len(self.sims) for k in panes):
+                raise SessionError("debugfs", "lru_gen debugfs needs an MGLRU (lru_gen) pane",
+                                   errno="EPERM")
+            cursor = max(0, min(cursor, self.nr_steps))
+            self._goto(cursor)
+            # Try it first and roll back, so a rejected write changes nothing
+            # and an accepted one is then recorded after the history is cut.
+            saved = [sim.state_bytes() for sim in self.sims]
+            arg = {"text": text, "panes": panes}
+            try:
+                for k in panes:
+                    self.sims[k].debugfs_write(text)
+            except eng.DebugfsError as e:
+                raise SessionError("debugfs", f"lru_gen write rejected: {e}",
+                                   errno=getattr(e, "errno", None) or "EINVAL") from None
+            finally:
+                for sim, blob in zip(self.sims, saved):
+                    sim.load_state(blob)
+            truncated = cursor < self.nr_steps
+            if truncated:
+                self._truncate_log(cursor)
+            applied = self._record("debugfs", 1, arg=arg)
+            self._append_log("debugfs", 1, arg)
+            self._log_changed()
+            return self.cur, self._frame("debugfs", applied, truncated)
+
+    def lru_gen_text(self, cursor: int, pane: int, full: bool) -> P.LruGenText:
+        with self.lock:
+            self.touch()
+            if pane >= len(self.sims) or self.policies[pane] != "lru_gen":
+                raise SessionError("unsupported", f"pane {pane} does not run MGLRU (lru_gen)")
+            self._goto(max(0, min(cursor, self.nr_steps)))
+            return P.LruGenText(pane=pane, full=full, text=self.sims[pane].lru_gen_text(full))
+
+    def inspect(self, cursor: int, pane: int, pfn: Optional[int] = None,
+                mapping: Optional[int] = None, index: Optional[int] = None,
+                anon: Optional[bool] = None) -> P.FolioInfo:
+        with self.lock:
+            self.touch()
+            if pane >= len(self.sims):
+                raise SessionError("bad_message", f"no pane {pane}")
+            sim = self.sims[pane]
+            cursor = max(0, min(cursor, self.nr_steps))
+            self._goto(cursor)
+            folio = None
+            if pfn is not None:
+                n = sim.config["ram_pages"]
+                if pfn >= n:
+                    raise SessionError("bad_message", f"pfn {pfn} is outside RAM (0..{n - 1})")
+                folio = _jsonable(sim.folio(pfn))
+                if folio and _resident(folio):
+                    mapping, index = folio.get("mapping"), folio.get("index")
+                    anon = _is_anon(folio)
+                else:
+                    folio = folio or None
+                    last = self.index[pane].last_at_pfn.get(pfn)
+                    if last is not None and mapping is None:
+                        mapping, index = last
+            if mapping is None or index is None:
+                if pfn is None:
+                    raise SessionError("bad_message", "inspect needs 'pfn' or 'mapping' and 'index'")
+                return P.FolioInfo(pane=pane, pfn=pfn, step=cursor, folio=folio, identity=None,
+                                   page_state=None, history=P.Events(n=0))
+            page_state = None
+            kinds = ["anon"] if anon else (["file"] if anon is False else ["anon", "file"])
+            for kind in kinds:
+                try:
+                    page_state = _jsonable(sim.page_state(kind, int(mapping), int(index)))
+                    break
+                except (ValueError, KeyError, TypeError):
+                    continue
+            hist = self.index[pane].history((int(mapping), int(index)), cursor)
+            return P.FolioInfo(pane=pane, pfn=pfn, step=cursor, folio=folio,
+                               identity={"mapping": int(mapping), "index": int(index), "anon": anon},
+                               page_state=page_state, history=P.Events(**hist))
+
+    def summary(self) -> list[dict]:
+        with self.lock:
+            self._goto(self.nr_steps)
+            return [{"policy": self.policies[k], "nr_access": int(sim.position),
+                     "time_ns": int(sim.time_ns), "done": bool(sim.done),
+                     "state_hash": sim.state_hash(), "vmstat": sim.vmstat()}
+                    for k, sim in enumerate(self.sims)]
+
+    def hello(self, role: str, cursor: int, limits: dict) -> P.Hello:
+        from engine import POLICY_TITLES
+        return P.Hello(session=self.id, role=role, nr_steps=self.nr_steps, cursor=cursor,
+                       compare=self.compare,
+                       panes=[{"policy": p, "title": POLICY_TITLES.get(p, p), "config": _jsonable(s.config)}
+                              for p, s in zip(self.policies, self.sims)],
+                       recipe=self.record.recipe, names=self.names, limits=limits)
+
+    def is_owner(self, token: Optional[str]) -> bool:
+        return token_matches(token, self.record.owner_hash)
+
+    def _log_changed(self) -> None:
+        if self.on_log_change is not None:
+            self.on_log_change(self)
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, bytes):
+        return x.hex()
+    return x
+
+
+def _resident(folio: dict) -> bool:
+    for key in ("free", "is_free"):
+        if folio.get(key):
+            return False
+    return folio.get("mapping") is not None and folio.get("index") is not None
+
+
+def _is_anon(folio: dict) -> Optional[bool]:
+    if "anon" in folio:
+        return bool(folio["anon"])
+    t = folio.get("type")
+    if isinstance(t, str):
+        return t == "anon"
+    flags = folio.get("flags")
+    if isinstance(flags, (list, tuple)):
+        return "PG_anon" in flags or "PG_swapbacked" in flags
+    if isinstance(flags, dict):
+        return bool(flags.get("PG_anon") or flags.get("PG_swapbacked"))
+    return None
+
+
+# --- the manager -------------------------------------------------------------------
+
+class SessionManager:
+    """Creates, finds, forks and drops sessions. Live sessions are kept in
+    memory (LRU, bounded; idle ones dropped) and rebuilt from the store."""
+
+    def __init__(self, store: Store, settings, engine_mod=None):
+        self.store, self.settings, self.engine_mod = store, settings, engine_mod
+        self._live: "collections.OrderedDict[str, Session]" = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
+
+    def base_url_path(self, sid: str) -> str:
+        return f"/s/{sid}"
+
+    def create(self, recipe: Recipe, parent: Optional[tuple[str, int]] = None,
+               log: Optional[list] = None, nr_steps: int = 0) -> tuple[Session, str]:
+        """Validate by building it, then store. Raises ValueError (e.g. the
+        engine's ConfigError or a WorkloadError) with a message naming the problem."""
+        workload = build_workload(recipe, self.store)
+        n = len(_accesses_of(workload))
+        if n > self.settings.max_accesses:
+            raise ValueError(f"workload has {n} accesses; this server's max_accesses is "
+                             f"{self.settings.max_accesses}")
+        token = new_id(24)
+        stored = recipe.model_dump(mode="json")
+        rec = SessionRecord(id=new_id(), recipe=stored, owner_hash=hash_token(token),
+                            log=log or [], nr_steps=nr_steps,
+                            parent_id=parent[0] if parent else None,
+                            parent_step=parent[1] if parent else None)
+        session = Session(rec, recipe, workload, self.settings, self.engine_mod)
+        rec.recipe = {**stored, "engine_config": [_jsonable(s.config) for s in session.sims],
+                      "engine_version": _engine_version()}
+        self.store.create_session(rec)
+        self._adopt(session)
+        return session, token
+
+    def fork(self, sid: str, step: Optional[int]) -> tuple[Session, str]:
+        src = self.get(sid)
+        with src.lock:
+            n = src.nr_steps if step is None else max(0, min(step, src.nr_steps))
+            log = []
+            for e, s0 in zip(src.log, src._prefix):
+                if s0 >= n:
+                    break
+                log.append([e[0], min(e[1], n - s0), e[2]])
+            recipe = src.recipe
+            workload = src.workload
+        token = new_id(24)
+        stored = {k: v for k, v in src.record.recipe.items()}
+        rec = SessionRecord(id=new_id(), recipe=stored, owner_hash=hash_token(token), log=log,
+                            nr_steps=n, parent_id=sid, parent_step=n)
+        session = Session(rec, recipe, workload, self.settings, self.engine_mod)
+        self.store.create_session(rec)
+        self._adopt(session)
+        return session, token
+
+    def get(self, sid: str) -> Session:
+        with self._lock:
+            s = self._live.get(sid)
+            if s is not None:
+                self._live.move_to_end(sid)
+                s.touch()
+                return s
+            load_lock = self._loading.setdefault(sid, threading.Lock())
+        with load_lock:  # one rebuild per id even when many ask at once
+            with self._lock:
+                s = self._live.get(sid)
+                if s is not None:
+                    return s
+            rec = self.store.get_session(sid)
+            if rec is None:
+                with self._lock:
+                    self._loading.pop(sid, None)
+                raise UnknownSession(sid)
+            recipe_data = {k: v for k, v in rec.recipe.items()
+                           if k not in ("engine_config", "engine_version")}
+            recipe = Recipe.model_validate(recipe_data)
+            s = Session(rec, recipe, build_workload(recipe, self.store), self.settings,
+                        self.engine_mod)
+            self._adopt(s)
+            with self._lock:
+                self._loading.pop(sid, None)
+            return s
+
+    def exists(self, sid: str) -> bool:
+        with self._lock:
+            if sid in self._live:
+                return True
+        return self.store.get_session(sid) is not None
+
+    def _adopt(self, s: Session) -> None:
+        s.on_log_change = self._save
+        with self._lock:
+            self._live[s.id] = s
+            self._live.move_to_end(s.id)
+        self.evict()
+
+    def _save(self, s: Session) -> None:
+        self.store.save_log(s.id, s.log, s.nr_steps)
+
+    def evict(self, now: Optional[float] = None) -> list[str]:
+        """Drop idle sessions (no connection) past idle_seconds, then the least
+        recently used ones while over max_live_sessions. They stay in the store."""
+        now = time.monotonic() if now is None else now
+        dropped = []
+        with self._lock:
+            for sid, s in list(self._live.items()):
+                if s.refs == 0 and now - s.last_used > self.settings.idle_seconds:
+                    del self._live[sid]
+                    dropped.append(sid)
+            over = len(self._live) - self.settings.max_live_sessions
+            for sid, s in list(self._live.items()):
+                if over <= 0:
+                    break
+                if s.refs == 0:
+                    del self._live[sid]
+                    dropped.append(sid)
+                    over -= 1
+        return dropped
+
+    def live_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._live)
+
+    def upload_trace(self, data: bytes, filename: str) -> TraceRecord:
+        if len(data) > self.settings.max_trace_bytes:
+            raise ValueError(f"trace is {len(data)} bytes; the limit is {self.settings.max_trace_bytes}")
+        wl = parse_trace(data, filename)
+        n = len(_accesses_of(wl))
+        if n > self.settings.max_accesses:
+            raise ValueError(f"trace has {n} accesses; this server's max_accesses is "
+                             f"{self.settings.max_accesses}")
+        sha = hashlib.sha256(data).hexdigest()
+        rec = TraceRecord(id=sha[:20], filename=filename, sha256=sha, nr_accesses=n, data=data)
+        self.store.put_trace(rec)
+        return rec
+
+
+def _engine_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("reclaimlab")
+    except Exception:
+        return "unknown"

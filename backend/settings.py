@@ -1,0 +1,70 @@
+"""Server settings: the data directory and every limit, overridable from the
+environment as RECLAIMLAB_<NAME> (e.g. RECLAIMLAB_MAX_FRAMES=1048576).
+
+The data directory comes from RECLAIMLAB_DATA (the CLI's `serve --data`
+sets it); the default is ./data.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+MiB = 1 << 20
+
+
+def _default_max_count() -> dict[str, int]:
+    return {"access": 10_000_000, "scan": 100_000, "shrink": 100_000, "aging": 1_000}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    max_frames: int = 4 * MiB                 # RAM frames per machine
+    max_accesses: int = 20_000_000            # accesses per workload
+    max_trace_bytes: int = 64 * MiB           # upload size
+    max_live_sessions: int = 32               # sessions kept in memory (LRU beyond that)
+    idle_seconds: float = 600.0               # idle sessions dropped from memory
+    max_count: dict = field(default_factory=_default_max_count)
+    max_ws_message: int = 65536               # bytes per client message
+    max_events_per_frame: int = 4096
+    max_history_per_folio: int = 64           # events kept per folio identity
+    max_history_folios: int = 65536           # folio identities kept per pane
+    checkpoint_every: int = 256               # steps between checkpoints
+    checkpoint_accesses: int = 1 << 20        # accesses between checkpoints
+    checkpoint_budget_bytes: int = 256 * MiB  # per session
+    order_layout_max_frames: int = 16384      # above: per-frame location array
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        s = cls(data_dir=Path(os.environ.get("RECLAIMLAB_DATA", "data")))
+        env = {}
+        for f in fields(cls):
+            if f.name in ("data_dir", "max_count"):
+                continue
+            raw = os.environ.get("RECLAIMLAB_" + f.name.upper())
+            if raw is not None:
+                env[f.name] = type(getattr(s, f.name))(raw)
+        raw = os.environ.get("RECLAIMLAB_MAX_COUNT")
+        if raw:  # "access=1000,scan=10"
+            mc = dict(s.max_count)
+            for part in raw.split(","):
+                k, _, v = part.partition("=")
+                mc[k.strip()] = int(v)
+            env["max_count"] = mc
+        env.update(overrides)
+        if "data_dir" in env:
+            env["data_dir"] = Path(env["data_dir"])
+        return replace(s, **env)
+
+    def public_limits(self) -> dict:
+        return {
+            "max_frames": self.max_frames,
+            "max_accesses": self.max_accesses,
+            "max_trace_bytes": self.max_trace_bytes,
+            "max_live_sessions": self.max_live_sessions,
+            "idle_seconds": self.idle_seconds,
+            "max_count": dict(self.max_count),
+            "max_ws_message": self.max_ws_message,
+            "max_events_per_frame": self.max_events_per_frame,
+        }
