@@ -1,4 +1,4 @@
-"""`python -m backend ...` is the `reclaimlab` command (backend/cli.py)."""
+"""``python -m backend``: the ``reclaimlab`` command."""
 import sys
 
 from backend.cli import main

@@ -1,0 +1,346 @@
+"""The ``reclaimlab`` command (DESIGN §5.1): ``serve``, ``simulate``, ``scenarios``.
+
+User errors (bad options, a malformed trace, an engine ConfigError) print one
+line on stderr and exit non-zero -- 2 for a bad command line, 1 for anything
+else -- and never a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+PAGES_PER_MB = 256                  # 4 KiB folios
+POLICY_CHOICES = ("lru", "lru_gen", "both")
+SWAP_KINDS = ("zram", "ssd", "hdd", "none")
+
+# The counters of the readable summary, in the order a reclaim story is told.
+SUMMARY_COUNTERS = (
+    "pgfault", "pgmajfault",
+    "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct",
+    "pgscan_anon", "pgscan_file", "pgsteal_anon", "pgsteal_file",
+    "pgrefill", "pgactivate", "pgdeactivate", "pgrotated",
+    "workingset_refault_anon", "workingset_refault_file",
+    "workingset_activate_anon", "workingset_activate_file",
+    "workingset_restore_anon", "workingset_restore_file",
+    "pswpin", "pswpout", "nr_vmscan_write", "nr_vmscan_immediate_reclaim",
+    "allocstall_normal", "pageoutrun", "oom_kill",
+)
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+    def __init__(self, msg: str, status: int = 1):
+        super().__init__(msg)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (no usage dump)."""
+
+    def error(self, message):
+        raise UserError(f"{self.prog}: error: {message}", 2)
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return v
+
+
+def _pos_int(text: str) -> int:
+    v = _nonneg_int(text)
+    if v == 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return v
+
+
+def _param(text: str) -> tuple[str, float]:
+    key, sep, val = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    try:
+        return key, float(val)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{key}: {val!r} is not a number") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="reclaimlab",
+                description="Interactive simulator of Linux memory reclaim "
+                            "(classic LRU and MGLRU).")
+    sub = p.add_subparsers(dest="command", metavar="{serve,simulate,scenarios}",
+                           parser_class=_Parser)
+    sub.required = True
+
+    s = sub.add_parser("serve", help="run the web app")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=_nonneg_int, default=8000)
+    s.add_argument("--data", default=None, metavar="DIR",
+                   help="data directory (sessions, traces); default $RECLAIMLAB_DATA or ./data")
+
+    m = sub.add_parser("simulate", help="run a workload headless to the end and print counters")
+    src = m.add_mutually_exclusive_group(required=True)
+    src.add_argument("--scenario", metavar="NAME", help="a built-in scenario (see `reclaimlab scenarios`)")
+    src.add_argument("--trace", metavar="FILE", help="a trace file (v1 text, oracleGeneral, or block numbers)")
+    m.add_argument("--trace-format", choices=("v1", "oracleGeneral", "blocks"),
+                   help="override trace format auto-detection")
+    m.add_argument("--policy", choices=POLICY_CHOICES, default="both")
+    m.add_argument("--ram-mb", type=_pos_int, metavar="N", help="RAM size (default: the engine's, 256)")
+    m.add_argument("--swap-mb", type=_nonneg_int, metavar="N", help="swap size (default: half of RAM; 0 = no swap)")
+    m.add_argument("--swap-kind", choices=SWAP_KINDS)
+    m.add_argument("--swappiness", type=_nonneg_int, metavar="N", help="vm.swappiness, 0..200")
+    m.add_argument("--seed", type=_nonneg_int, default=0, metavar="N")
+    m.add_argument("--accesses", type=_pos_int, metavar="N",
+                   help="scenario length (default: the scenario's, scaled with RAM)")
+    m.add_argument("--param", type=_param, action="append", default=[], metavar="KEY=VALUE",
+                   help="a scenario parameter (repeatable)")
+    m.add_argument("--json", action="store_true", help="print one JSON object (a list of two with both)")
+
+    c = sub.add_parser("scenarios", help="list the built-in scenarios")
+    c.add_argument("--json", action="store_true", help="names, titles, what to watch, parameters")
+    c.add_argument("-v", "--verbose", action="store_true", help="also print what to watch for")
+    return p
+
+
+# --- scenarios ---------------------------------------------------------------------
+
+def cmd_scenarios(args) -> int:
+    from engine.workloads import SCENARIOS
+    if args.json:
+        out = [{"name": s.name, "title": s.title, "watch": s.watch,
+                "default_accesses": s.default_accesses,
+                "params": {p.name: {"default": p.default, "min": p.lo, "max": p.hi, "help": p.doc}
+                           for p in s.params}} for s in SCENARIOS.values()]
+        print(json.dumps(out, indent=1))
+        return 0
+    width = max(len(n) for n in SCENARIOS)
+    for s in SCENARIOS.values():
+        print(f"{s.name:<{width}}  {s.default_accesses:>9,d}  {s.title}")
+        if args.verbose:
+            print(_wrap(s.watch, indent=" " * (width + 2)))
+    return 0
+
+
+def _wrap(text: str, indent: str) -> str:
+    import textwrap
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent) + "\n"
+
+
+# --- simulate ---------------------------------------------------------------------
+
+def _load_workload(args, ram_pages: int):
+    if args.scenario is not None:
+        from engine.workloads import WorkloadError, generate
+        if args.trace_format:
+            raise UserError("reclaimlab simulate: error: --trace-format goes with --trace", 2)
+        try:
+            return generate(args.scenario, ram_pages, args.seed, args.accesses, **dict(args.param))
+        except WorkloadError as e:
+            raise UserError(f"reclaimlab simulate: --scenario: {e}", 2) from None
+    from engine.trace import TraceError, read_trace
+    if args.accesses is not None or args.param:
+        raise UserError("reclaimlab simulate: error: --accesses and --param go with --scenario", 2)
+    try:
+        return read_trace(args.trace, format=args.trace_format)
+    except TraceError as e:
+        raise UserError(f"reclaimlab simulate: {e}") from None
+
+
+def _config(args, policy: str) -> dict:
+    cfg: dict = {"policy": policy}
+    if args.ram_mb is not None:
+        cfg["ram_pages"] = args.ram_mb * PAGES_PER_MB
+    if args.swap_kind is not None:
+        cfg["swap_kind"] = args.swap_kind
+    if args.swap_mb is not None:
+        if args.swap_kind == "none" and args.swap_mb:
+            raise UserError("reclaimlab simulate: error: --swap-mb: no swap device with "
+                            "--swap-kind none", 2)
+        cfg["swap_pages"] = args.swap_mb * PAGES_PER_MB
+    elif args.swap_kind == "none":
+        cfg["swap_pages"] = 0
+    if args.swappiness is not None:
+        cfg["swappiness"] = args.swappiness
+    return cfg
+
+
+def _run_one(engine, cfg: dict, workload) -> dict:
+    sim = engine.Simulator(cfg)
+    sim.set_workload(workload.accesses)
+    sim.run_to_end()
+    out = {
+        "policy": cfg["policy"],
+        "config": sim.config,
+        "vmstat": sim.vmstat(),
+        "meminfo": sim.meminfo(),
+        "sim_time_ns": int(sim.time_ns),
+    }
+    if cfg["policy"] == "lru_gen":
+        out["lru_gen"] = sim.lru_gen_text()
+    return out
+
+
+def _workload_meta(workload) -> dict:
+    meta = {k: v for k, v in workload.meta.items() if k != "params" or v}
+    if "params" in workload.meta:
+        meta["params"] = workload.meta["params"]
+    meta["accesses"] = len(workload.accesses)
+    return meta
+
+
+def cmd_simulate(args) -> int:
+    if args.scenario is not None:
+        from engine.workloads import SCENARIOS
+        if args.scenario not in SCENARIOS:
+            raise UserError(f"reclaimlab simulate: error: --scenario: unknown scenario "
+                            f"{args.scenario!r} (known: {', '.join(SCENARIOS)})", 2)
+    try:
+        import engine
+        engine.Simulator
+    except (ImportError, AttributeError) as e:
+        raise UserError(f"reclaimlab simulate: the engine is not built ({e}); run "
+                        "`python setup.py build_ext --inplace` or `make build`") from None
+    policies = ("lru", "lru_gen") if args.policy == "both" else (args.policy,)
+    configs = [_config(args, p) for p in policies]
+    # Validate the machine before generating the workload, so a bad option
+    # fails fast; ram_pages comes from the normalized config.
+    try:
+        ram_pages = engine.Simulator(configs[0]).config["ram_pages"]
+    except engine.ConfigError as e:
+        raise UserError(f"reclaimlab simulate: config: {e}", 2) from None
+    workload = _load_workload(args, ram_pages)
+    if len(workload.accesses) == 0:
+        raise UserError("reclaimlab simulate: the workload has no accesses")
+    try:
+        if len(configs) == 1:
+            results = [_run_one(engine, configs[0], workload)]
+        else:
+            # run() drops the GIL, so the two policies run in parallel.
+            with ThreadPoolExecutor(max_workers=len(configs)) as ex:
+                results = list(ex.map(lambda c: _run_one(engine, c, workload), configs))
+    except engine.ConfigError as e:
+        raise UserError(f"reclaimlab simulate: config: {e}", 2) from None
+    meta = _workload_meta(workload)
+    for r in results:
+        r["workload"] = meta
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=1, default=_jsonable))
+    else:
+        print(render_summary(results, engine))
+    return 0
+
+
+def _jsonable(o):
+    try:
+        import numpy as np
+        if isinstance(o, np.integer):
+            return int(o)
+        if isinstance(o, np.floating):
+            return float(o)
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+    except ImportError:
+        pass
+    return str(o)
+
+
+def _fmt_ns(ns: int) -> str:
+    if ns >= 1_000_000_000:
+        return f"{ns / 1e9:.3f} s"
+    if ns >= 1_000_000:
+        return f"{ns / 1e6:.3f} ms"
+    return f"{ns / 1e3:.1f} us"
+
+
+def render_summary(results: list[dict], engine=None) -> str:
+    """Counters side by side, one column per policy, then the lru_gen text."""
+    titles = getattr(engine, "POLICY_TITLES", {}) if engine else {}
+    w = results[0]["workload"]
+    cfg = results[0]["config"]
+    src = w.get("scenario") or w.get("source", "?")
+    lines = [
+        f"workload   {src}: {w['accesses']:,d} accesses"
+        + (f" (seed {w['seed']})" if "seed" in w else ""),
+        f"machine    RAM {cfg.get('ram_pages', 0) * 4 // 1024} MiB "
+        f"({cfg.get('ram_pages', 0):,d} pages), swap {cfg.get('swap_pages', 0) * 4 // 1024} MiB "
+        f"{cfg.get('swap_kind', '?')}, swappiness {cfg.get('swappiness', '?')}",
+        "",
+    ]
+    head = [titles.get(r["policy"], r["policy"]) for r in results]
+    rows = [("policy", head),
+            ("sim time", [_fmt_ns(r["sim_time_ns"]) for r in results])]
+    for k in SUMMARY_COUNTERS:
+        vals = [r["vmstat"].get(k) for r in results]
+        if all(v is None for v in vals):
+            continue
+        rows.append((k, ["-" if v is None else f"{v:,d}" for v in vals]))
+    for k in ("MemFree", "Active(anon)", "Inactive(anon)", "Active(file)", "Inactive(file)",
+              "SwapCached", "Dirty"):
+        vals = [r["meminfo"].get(k) for r in results]
+        if all(v is None for v in vals):
+            continue
+        rows.append((k, ["-" if v is None else f"{v:,d} kB" for v in vals]))
+    kw = max(len(k) for k, _ in rows)
+    cw = [max(len(vals[i]) for _, vals in rows) for i in range(len(results))]
+    for k, vals in rows:
+        lines.append(f"{k:<{kw}}  " + "  ".join(f"{v:>{cw[i]}}" for i, v in enumerate(vals)).rstrip())
+    for r in results:
+        if r.get("lru_gen"):
+            lines += ["", f"lru_gen ({titles.get(r['policy'], r['policy'])}):",
+                      r["lru_gen"].rstrip("\n")]
+    return "\n".join(lines)
+
+
+# --- serve -------------------------------------------------------------------------
+
+def cmd_serve(args) -> int:
+    if not 0 < args.port < 65536:
+        raise UserError(f"reclaimlab serve: error: --port: {args.port} is not in 1..65535", 2)
+    if args.data is not None:
+        try:
+            os.makedirs(args.data, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"reclaimlab serve: --data: cannot create {args.data}: "
+                            f"{e.strerror or e}", 2) from None
+        os.environ["RECLAIMLAB_DATA"] = os.path.abspath(args.data)
+    import uvicorn
+    from backend.app import create_app   # lazily: simulate/scenarios need no web stack
+    # Per-message deflate off: frames are already compact binary, and
+    # compressing them costs more CPU than it saves (stack-notes).
+    uvicorn.run(create_app(), host=args.host, port=args.port, ws_per_message_deflate=False)
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "simulate": cmd_simulate, "scenarios": cmd_scenarios}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UserError as e:
+        print(str(e), file=sys.stderr)
+        return e.status
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `reclaimlab simulate ... | head`: not an error worth a traceback
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
