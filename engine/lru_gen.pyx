@@ -1,0 +1,1651 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False, nonecheck=False
+"""The multi-generational LRU (MGLRU, ``lru_gen``) on the shared engine core.
+
+Mirrors the "the aging", "the eviction", "PID controller", "rmap/PT walk
+feedback" and "debugfs interface" sections of mm/vmscan.c, the lru_gen_*
+helpers of include/linux/mm_inline.h and the MGLRU half of mm/workingset.c,
+at v6.14+ semantics (spec §3.7, §4). The shared reclaim code
+(shrink_folio_list, folio_referenced, move_folios_to_lru) lives in
+policy.pyx and calls back into this class at the lru_gen_enabled() branch
+points declared in policy.pxd.
+
+Simplified (see docs/mglru.md for the full list):
+  * one node, one zone, one memcg (memcg id 0, no memcg LRU);
+  * NR_HIST_GENS = 1, as without CONFIG_LRU_GEN_STATS;
+  * one walker at a time, so the mm walk's batched size updates
+    (update_batch_size/reset_batch_size) are applied at once;
+  * jiffies are simulated nanoseconds (the later of the workload and kswapd
+    clocks), shown in milliseconds;
+  * folios are 4 KiB: every delta is 1.
+"""
+
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memset, memcpy
+
+from engine._types cimport *
+from engine.core cimport *
+from engine.policy cimport ReclaimPolicy, STEP_DONE, STEP_BATCH, STEP_BATCH_LAST, STEP_AGED
+
+# --- constants of the reference kernel not in _types.pxd ------------------------
+cdef enum:
+    NR_BLOOM_FILTERS = 2
+    BLOOM_FILTER_SHIFT = 15
+    BLOOM_WORDS = (1 << 15) // 64
+    NR_MM_STATS = 4               # MM_LEAF_TOTAL, MM_LEAF_YOUNG, MM_NONLEAF_FOUND, MM_NONLEAF_ADDED
+    MM_LEAF_TOTAL = 0
+    MM_LEAF_YOUNG = 1
+    MM_NONLEAF_FOUND = 2
+    MM_NONLEAF_ADDED = 3
+    PTES_PER_CACHELINE = 8        # suitable_to_scan(): clamp(64 / sizeof(pte_t), 2, 8) on x86-64
+    MM_ITER_NULL = -2             # mm_state->head/tail == NULL
+    MM_ITER_FIFO = -1             # mm_state->head/tail == &mm_list->fifo
+
+# pass phases kept in scan_control.phase (the loop of try_to_shrink_lruvec)
+cdef enum:
+    PASS_IDLE = 0
+    PASS_LOOP = 1
+    PASS_OVER = 2
+
+cdef extern from *:
+    """
+    #define RL_GOLDEN_RATIO_64 0x61C8864680B583EBULL
+    """
+    const uint64_t GOLDEN_RATIO_64 "RL_GOLDEN_RATIO_64"
+
+# struct lru_gen_folio + struct lru_gen_mm_state + the experiment switches'
+# private counters. Plain data: state_bytes() is this struct's bytes.
+ctypedef struct lrugen_state:
+    int64_t max_seq
+    int64_t min_seq[2]                         # [LRU_GEN_ANON, LRU_GEN_FILE]
+    int64_t timestamps[4]                      # birth of gen (ns of the simulated clock)
+    int64_t nr_pages[4][2]                     # per gen, type (one zone)
+    int64_t avg_refaulted[2][4]                # PID: per type, tier
+    int64_t avg_total[2][4]
+    int64_t refaulted[1][2][4]                 # [NR_HIST_GENS][type][tier]
+    int64_t evicted[1][2][4]
+    int64_t protected[1][2][4]
+    # struct lru_gen_mm_state
+    int64_t mm_seq                             # completed mm-list iterations (starts at MIN_NR_GENS)
+    int32_t mm_head                            # MM_ITER_NULL, MM_ITER_FIFO or an mm id
+    int32_t mm_tail
+    int64_t mm_stats[1][4]                     # [NR_HIST_GENS][NR_MM_STATS], cumulative (NR_HIST_GENS == 1)
+    uint8_t filter_alloc[2]                    # Bloom filter allocated (a missing one means "scan everything")
+    uint8_t _pad[6]
+    uint64_t filters[2][512]                   # 2^15 bits each
+    # pid_controller=False: pages isolated per type, for the swappiness-only split
+    int64_t nr_isolated_type[2]
+
+
+# --- small helpers of mm_inline.h ------------------------------------------------
+cdef inline int lru_gen_from_seq(int64_t seq) noexcept nogil:
+    return <int>(seq % MAX_NR_GENS)
+
+cdef inline int lru_hist_from_seq(int64_t seq) noexcept nogil:
+    return <int>(seq % NR_HIST_GENS)
+
+cdef inline int order_base_2(int n) noexcept nogil:
+    cdef int r = 0
+    cdef int v = 1
+    while v < n:
+        v <<= 1
+        r += 1
+    return r
+
+cdef inline int folio_lru_refs(mem* m, folio_idx_t f) noexcept nogil:
+    # 0 without PG_referenced, else refs field + 1 (v6.14 LRU_REFS_FLAGS)
+    cdef uint32_t fl = m.folios[f].flags
+    if not (fl & PG_referenced):
+        return 0
+    return <int>((fl & LRU_REFS_MASK) >> LRU_REFS_PGOFF) + 1
+
+cdef inline int fls_long(uint64_t x) noexcept nogil:
+    cdef int r = 0
+    while x:
+        x >>= 1
+        r += 1
+    return r
+
+cdef inline int min_type(int swappiness) noexcept nogil:
+    return 1 if swappiness == 0 else 0
+
+cdef inline int max_type(int swappiness) noexcept nogil:
+    return 1 if swappiness < SWAPPINESS_ANON_ONLY else 0
+
+cdef inline bint folio_evictable(mem* m, folio_idx_t f) noexcept nogil:
+    return (m.folios[f].flags & (PG_mlocked | PG_unevictable)) == 0
+
+cdef inline int64_t gen_seq_or_none(int64_t seq) noexcept nogil:
+    return seq
+
+
+cdef class MultiGenLru(ReclaimPolicy):
+    """Mirrors the kernel's MGLRU (CONFIG_LRU_GEN, v6.14+); simplified: one
+    node, one zone, one memcg, NR_HIST_GENS = 1."""
+
+    cdef lrugen_state s
+    # experiment switches (config["lru_gen"]); the kernel has none of these
+    cdef public bint sw_pid_controller
+    cdef public bint sw_tiers
+    cdef public bint sw_look_around
+    cdef public bint sw_walk_mm
+    cdef public bint sw_bloom_filter
+    cdef public int64_t min_ttl_ms
+
+    def __cinit__(self, *args, **kwargs):
+        self.lru_gen_enabled = True
+        self.sw_pid_controller = True
+        self.sw_tiers = True
+        self.sw_look_around = True
+        self.sw_walk_mm = True
+        self.sw_bloom_filter = True
+        self.min_ttl_ms = 0
+        memset(&self.s, 0, sizeof(lrugen_state))
+        self.s.max_seq = MIN_NR_GENS + 1
+        self.s.mm_seq = MIN_NR_GENS
+        self.s.mm_head = MM_ITER_NULL
+        self.s.mm_tail = MM_ITER_NULL
+
+    cdef int attach(self, mem* m, dict config) except -1:
+        ReclaimPolicy.attach(self, m, config)
+        self.lru_gen_enabled = True
+        self.configure(config.get("lru_gen") if config else None)
+        self.lru_gen_init_lruvec()
+        return 0
+
+    cdef int folio_loc(self, folio_idx_t pfn, int64_t* seq) noexcept nogil:
+        cdef int gen = folio_lru_gen(self.m, pfn)
+        if gen >= 0:
+            seq[0] = self.seq_of_gen(gen)
+            return LOC_GEN
+        return ReclaimPolicy.folio_loc(self, pfn, seq)
+
+    def configure(self, cfg):
+        """Apply config["lru_gen"] (already validated by the simulator)."""
+        cfg = cfg or {}
+        self.sw_pid_controller = bool(cfg.get("pid_controller", True))
+        self.sw_tiers = bool(cfg.get("tiers", True))
+        self.sw_look_around = bool(cfg.get("look_around", True))
+        self.sw_walk_mm = bool(cfg.get("walk_mm", True))
+        self.sw_bloom_filter = bool(cfg.get("bloom_filter", True))
+        self.min_ttl_ms = int(cfg.get("min_ttl_ms", 0))
+
+    cdef void lru_gen_init_lruvec(self) noexcept nogil:
+        """Mirrors mm/vmscan.c:lru_gen_init_lruvec(); simplified: one zone."""
+        cdef int i
+        cdef int64_t now = self.jiffies()
+        for i in range(MAX_NR_GENS * ANON_AND_FILE):
+            list_init(self.m, list_head(self.m, HEAD_GEN + i))
+        for i in range(MAX_NR_GENS):
+            self.s.timestamps[i] = now
+
+    # --- clock ---------------------------------------------------------------------
+    cdef inline int64_t jiffies(self) noexcept nogil:
+        # one machine-wide clock: whichever actor is furthest ahead
+        if self.m == NULL:
+            return 0
+        return self.m.now_ns if self.m.now_ns > self.m.kswapd_ns else self.m.kswapd_ns
+
+    # --- lruvec accounting (lru_gen_update_size) -----------------------------------
+    cdef inline bint lru_gen_is_active(self, int gen) noexcept nogil:
+        return gen == lru_gen_from_seq(self.s.max_seq) or gen == lru_gen_from_seq(self.s.max_seq - 1)
+
+    cdef inline folio_idx_t gen_head(self, int gen, int type) noexcept nogil:
+        return self.m.nr_frames + HEAD_GEN + gen * 2 + type
+
+    cdef void lru_gen_update_size(self, folio_idx_t f, int old_gen, int new_gen) noexcept nogil:
+        """Mirrors include/linux/mm_inline.h:lru_gen_update_size()."""
+        cdef int type = folio_type(self.m, f)
+        cdef int lru = type * LRU_INACTIVE_FILE
+        if old_gen >= 0:
+            self.s.nr_pages[old_gen][type] -= 1
+        if new_gen >= 0:
+            self.s.nr_pages[new_gen][type] += 1
+        if old_gen < 0:
+            # addition
+            if self.lru_gen_is_active(new_gen):
+                lru += 1
+            mod_vmstat(self.m, NR_INACTIVE_ANON + lru, 1)
+            return
+        if new_gen < 0:
+            # deletion
+            if self.lru_gen_is_active(old_gen):
+                lru += 1
+            mod_vmstat(self.m, NR_INACTIVE_ANON + lru, -1)
+            return
+        # promotion; demotion needs isolation
+        if not self.lru_gen_is_active(old_gen) and self.lru_gen_is_active(new_gen):
+            mod_vmstat(self.m, NR_INACTIVE_ANON + lru, -1)
+            mod_vmstat(self.m, NR_INACTIVE_ANON + lru + 1, 1)
+
+    cdef int64_t lru_gen_folio_seq(self, folio_idx_t f, bint reclaiming) noexcept nogil:
+        """Mirrors include/linux/mm_inline.h:lru_gen_folio_seq() (v6.14+)."""
+        cdef uint32_t fl = self.m.folios[f].flags
+        cdef int type = folio_type(self.m, f)
+        cdef int ws = 1 if fl & PG_workingset else 0
+        cdef int gen
+        cdef int64_t seq
+        if fl & PG_active:
+            gen = MIN_NR_GENS - ws
+        elif reclaiming:
+            gen = MAX_NR_GENS
+        elif (type == LRU_GEN_ANON and not (fl & PG_swapcache)) or \
+                ((fl & PG_reclaim) and (fl & (PG_dirty | PG_writeback))):
+            gen = MIN_NR_GENS
+        else:
+            gen = MAX_NR_GENS - ws
+        seq = self.s.max_seq - gen + 1
+        if seq < self.s.min_seq[type]:
+            seq = self.s.min_seq[type]
+        return seq
+
+    cdef bint lru_gen_add_folio(self, folio_idx_t f, bint reclaiming) noexcept nogil:
+        """Mirrors include/linux/mm_inline.h:lru_gen_add_folio()."""
+        cdef int type
+        cdef int64_t seq
+        cdef int gen
+        cdef int64_t src_seq
+        if self.m.folios[f].flags & PG_unevictable:
+            return False
+        type = folio_type(self.m, f)
+        seq = self.lru_gen_folio_seq(f, reclaiming)
+        gen = lru_gen_from_seq(seq)
+        self.m.folios[f].flags = (self.m.folios[f].flags & ~(<uint32_t>(LRU_GEN_MASK | PG_active))) | \
+            (<uint32_t>(gen + 1) << LRU_GEN_PGOFF)
+        self.lru_gen_update_size(f, -1, gen)
+        if reclaiming:
+            list_add_tail(self.m, f, self.gen_head(gen, type))
+        else:
+            list_add(self.m, f, self.gen_head(gen, type))
+        return True
+
+    cdef bint lru_gen_del_folio(self, folio_idx_t f, bint reclaiming) noexcept nogil:
+        """Mirrors include/linux/mm_inline.h:lru_gen_del_folio()."""
+        cdef int gen = folio_lru_gen(self.m, f)
+        cdef uint32_t keep
+        if gen < 0:
+            return False
+        keep = PG_active if (not reclaiming and self.lru_gen_is_active(gen)) else 0
+        self.m.folios[f].flags = (self.m.folios[f].flags & ~(<uint32_t>LRU_GEN_MASK)) | keep
+        self.lru_gen_update_size(f, gen, -1)
+        list_del(self.m, f)
+        return True
+
+    # --- ReclaimPolicy: LRU membership ---------------------------------------------
+    cdef void lruvec_add_folio(self, folio_idx_t pfn, bint tail) noexcept nogil:
+        """Mirrors include/linux/mm_inline.h:lruvec_add_folio() / _tail(): MGLRU
+        first, the shared unevictable list otherwise."""
+        if self.lru_gen_add_folio(pfn, tail):
+            return
+        mod_vmstat(self.m, NR_UNEVICTABLE, 1)
+        if tail:
+            list_add_tail(self.m, pfn, list_head(self.m, HEAD_LRU + LRU_UNEVICTABLE))
+        else:
+            list_add(self.m, pfn, list_head(self.m, HEAD_LRU + LRU_UNEVICTABLE))
+
+    cdef void lruvec_del_folio(self, folio_idx_t pfn) noexcept nogil:
+        """Mirrors include/linux/mm_inline.h:lruvec_del_folio()."""
+        if self.lru_gen_del_folio(pfn, False):
+            return
+        mod_vmstat(self.m, NR_UNEVICTABLE, -1)
+        list_del(self.m, pfn)
+
+    # --- accesses ------------------------------------------------------------------
+    cdef void folio_mark_accessed(self, folio_idx_t pfn) noexcept nogil:
+        """Mirrors mm/swap.c:lru_gen_inc_refs() (folio_mark_accessed under
+        lru_gen_enabled()); v6.14+."""
+        cdef uint32_t fl = self.m.folios[pfn].flags
+        if fl & PG_unevictable:
+            return
+        if not (fl & PG_referenced):
+            self.m.folios[pfn].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
+            if self.m.events_on:
+                emit(self.m, EV_MARK_ACCESSED, R_ACCESSED_FIRST, FN_LRU_GEN_INC_REFS, pfn,
+                     LOC_GEN, LOC_GEN, self.folio_seq(pfn), self.folio_seq(pfn))
+            return
+        if (fl & LRU_REFS_MASK) == LRU_REFS_MASK:
+            if not (fl & PG_workingset):
+                self.m.folios[pfn].flags = fl | PG_workingset
+                if self.m.events_on:
+                    emit(self.m, EV_MARK_ACCESSED, R_REFS_WORKINGSET, FN_LRU_GEN_INC_REFS, pfn,
+                         LOC_GEN, LOC_GEN, self.folio_seq(pfn), self.folio_seq(pfn))
+            return
+        self.m.folios[pfn].flags = fl + (1 << LRU_REFS_PGOFF)
+        if self.m.events_on:
+            emit(self.m, EV_MARK_ACCESSED, R_REFS_INC, FN_LRU_GEN_INC_REFS, pfn,
+                 LOC_GEN, LOC_GEN, self.folio_seq(pfn), self.folio_seq(pfn))
+
+    cdef void folio_activate(self, folio_idx_t pfn) noexcept nogil:
+        """Mirrors mm/swap.c:lru_activate() under MGLRU: re-add into max_seq
+        (PG_workingset) or max_seq - 1, pgactivate."""
+        cdef int64_t src = self.folio_seq(pfn)
+        if self.m.folios[pfn].flags & (PG_active | PG_unevictable):
+            return
+        if not (self.m.folios[pfn].flags & PG_lru):
+            return
+        self.lruvec_del_folio(pfn)
+        self.m.folios[pfn].flags |= PG_active
+        self.lruvec_add_folio(pfn, False)
+        mod_vmstat(self.m, PGACTIVATE, 1)
+        if self.m.events_on:
+            emit(self.m, EV_PGACTIVATE, R_LOOK_AROUND, FN_LRU_ACTIVATE, pfn, LOC_GEN, LOC_GEN,
+                 src, self.folio_seq(pfn))
+
+    cdef inline int64_t folio_seq(self, folio_idx_t f) noexcept nogil:
+        # the seq the folio's gen field names inside the current window, -1 if none
+        cdef int gen = folio_lru_gen(self.m, f)
+        cdef int64_t seq
+        if gen < 0:
+            return -1
+        seq = self.s.max_seq
+        while lru_gen_from_seq(seq) != gen:
+            seq -= 1
+        return seq
+
+    cdef int lru_tier_from_refs(self, int refs, bint workingset) noexcept nogil:
+        """Mirrors include/linux/mm_inline.h:lru_tier_from_refs() (v6.14+);
+        every folio is tier 0 when the `tiers` switch is off."""
+        if not self.sw_tiers:
+            return 0
+        if workingset:
+            return MAX_NR_TIERS - 1
+        return order_base_2(refs)
+
+    cdef bint lru_gen_set_refs(self, folio_idx_t f) noexcept nogil:
+        """Mirrors mm/swap.c:lru_gen_set_refs() (v6.14+)."""
+        cdef uint32_t fl = self.m.folios[f].flags
+        if not (fl & (PG_referenced | PG_workingset)):
+            self.m.folios[f].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
+            return False
+        self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_REFS_MASK | PG_referenced))) | PG_workingset
+        return True
+
+    cdef int folio_update_gen(self, folio_idx_t f, int gen) noexcept nogil:
+        """Mirrors mm/vmscan.c:folio_update_gen(): first sighting only sets
+        PG_referenced; otherwise the gen field becomes max_seq's (lazy)."""
+        cdef uint32_t fl = self.m.folios[f].flags
+        cdef int old_gen
+        if not (fl & (PG_referenced | PG_workingset)):
+            self.m.folios[f].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
+            if self.m.events_on:
+                emit(self.m, EV_FOLIO_UPDATE_GEN, R_WALK_FIRST_SIGHTING, FN_FOLIO_UPDATE_GEN, f,
+                     LOC_GEN, LOC_GEN, self.folio_seq(f), self.folio_seq(f))
+            return -1
+        if not (fl & LRU_GEN_MASK):
+            return -1
+        old_gen = <int>((fl & LRU_GEN_MASK) >> LRU_GEN_PGOFF) - 1
+        self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_GEN_MASK | LRU_REFS_MASK | PG_referenced))) | \
+            (<uint32_t>(gen + 1) << LRU_GEN_PGOFF) | PG_workingset
+        if self.m.events_on:
+            emit(self.m, EV_FOLIO_UPDATE_GEN, R_WALK_PROMOTE, FN_FOLIO_UPDATE_GEN, f, LOC_GEN, LOC_GEN,
+                 self.seq_of_gen(old_gen), self.s.max_seq)
+        return old_gen
+
+    cdef inline int64_t seq_of_gen(self, int gen) noexcept nogil:
+        cdef int64_t seq = self.s.max_seq
+        while lru_gen_from_seq(seq) != gen:
+            seq -= 1
+        return seq
+
+    cdef int folio_inc_gen(self, folio_idx_t f, bint reclaiming) noexcept nogil:
+        """Mirrors mm/vmscan.c:folio_inc_gen(): into min_seq + 1 unless the walk
+        already promoted it."""
+        cdef int type = folio_type(self.m, f)
+        cdef int old_gen = lru_gen_from_seq(self.s.min_seq[type])
+        cdef uint32_t fl = self.m.folios[f].flags
+        cdef int new_gen = <int>((fl & LRU_GEN_MASK) >> LRU_GEN_PGOFF) - 1
+        if new_gen >= 0 and new_gen != old_gen:
+            return new_gen
+        new_gen = (old_gen + 1) % MAX_NR_GENS
+        fl = (fl & ~(<uint32_t>(LRU_GEN_MASK | LRU_REFS_MASK | PG_referenced))) | \
+            (<uint32_t>(new_gen + 1) << LRU_GEN_PGOFF)
+        if reclaiming:
+            fl |= PG_reclaim
+        self.m.folios[f].flags = fl
+        self.lru_gen_update_size(f, old_gen, new_gen)
+        if self.m.events_on:
+            emit(self.m, EV_FOLIO_INC_GEN, R_NONE, FN_FOLIO_INC_GEN, f, LOC_GEN, LOC_GEN,
+                 self.s.min_seq[type], self.s.min_seq[type] + 1)
+        return new_gen
+
+    # --- reclaim: references -------------------------------------------------------
+    cdef int folio_check_references(self, folio_idx_t pfn, scan_control* sc) noexcept nogil:
+        """Mirrors mm/vmscan.c:folio_check_references(), lru_gen_enabled()
+        branch (v6.14+): PG_referenced alone never keeps a folio."""
+        cdef uint32_t vm_flags = 0
+        cdef int referenced_ptes = self.folio_referenced(pfn, &vm_flags, sc)
+        if vm_flags & VM_LOCKED:
+            if self.m.events_on:
+                emit(self.m, EV_REFERENCED, R_FOLIOREF_ACTIVATE_LOCKED, FN_FOLIO_CHECK_REFERENCES, pfn,
+                     LOC_ISOLATED, LOC_ISOLATED, -1, -1)
+            return FOLIOREF_ACTIVATE
+        if referenced_ptes == -1:
+            return FOLIOREF_KEEP
+        if referenced_ptes == 0:
+            return FOLIOREF_RECLAIM
+        if self.lru_gen_set_refs(pfn):
+            if self.m.events_on:
+                emit(self.m, EV_REFERENCED, R_SET_REFS_ACTIVATE, FN_LRU_GEN_SET_REFS, pfn,
+                     LOC_ISOLATED, LOC_ISOLATED, -1, -1)
+            return FOLIOREF_ACTIVATE
+        if self.m.events_on:
+            emit(self.m, EV_REFERENCED, R_SET_REFS_KEEP, FN_LRU_GEN_SET_REFS, pfn,
+                 LOC_ISOLATED, LOC_ISOLATED, -1, -1)
+        return FOLIOREF_KEEP
+
+    cdef bint has_walk_buffer(self, scan_control* sc) noexcept nogil:
+        # current->reclaim_state->mm_walk: kswapd's per-node one; a direct
+        # reclaimer's after it aged in this invocation; debugfs always
+        if sc == NULL:
+            return False
+        if sc.reclaimer == RECLAIMER_KSWAPD or sc.reclaimer == RECLAIMER_DEBUGFS:
+            return True
+        return sc.aged != 0 or sc.proactive != 0
+
+    cdef void walk_update_folio(self, folio_idx_t f, int new_gen, bint dirty, bint walk) noexcept nogil:
+        """Mirrors mm/vmscan.c:walk_update_folio()."""
+        cdef uint32_t fl
+        cdef int old_gen
+        if f < 0:
+            return
+        fl = self.m.folios[f].flags
+        if dirty and not (fl & PG_dirty) and \
+                not ((fl & PG_anon) and (fl & PG_swapbacked) and not (fl & PG_swapcache)):
+            folio_mark_dirty(self.m, f)
+        if walk:
+            old_gen = self.folio_update_gen(f, new_gen)
+            if old_gen >= 0 and old_gen != new_gen:
+                self.lru_gen_update_size(f, old_gen, new_gen)
+        elif self.lru_gen_set_refs(f):
+            old_gen = folio_lru_gen(self.m, f)
+            if old_gen >= 0 and old_gen != new_gen:
+                self.folio_activate(f)
+
+    cdef void look_around(self, uint32_t mm, uint64_t vpn, scan_control* sc) noexcept nogil:
+        """Mirrors mm/vmscan.c:lru_gen_look_around(); called by folio_referenced()
+        for a PTE it found young (and cleared). Simplified: the VMA of an
+        anonymous mm spans its whole address space; a file mapping's VMA is the
+        file's window of the mapping mm."""
+        cdef uint64_t start, end, addr, pmd_start
+        cdef uint64_t vm_start, vm_end
+        cdef uint32_t vm_flags = 0
+        cdef uint32_t* pte
+        cdef uint32_t* ptes
+        cdef uint32_t p
+        cdef int i, young = 1
+        cdef folio_idx_t f, last = -1
+        cdef bint dirty = False
+        cdef bint walk
+        cdef int gen = lru_gen_from_seq(self.s.max_seq)
+        cdef uint64_t ptp_key
+        if not self.sw_look_around:
+            return
+        self.vma_range(mm, vpn, &vm_start, &vm_end, &vm_flags)
+        pmd_start = vpn & ~(<uint64_t>(PTRS_PER_PTE - 1))
+        start = pmd_start if pmd_start > vm_start else vm_start
+        end = pmd_start + PTRS_PER_PTE
+        if end > vm_end:
+            end = vm_end
+        if end - start == 1:
+            return
+        if end - start > MIN_LRU_BATCH:
+            if vpn - start < MIN_LRU_BATCH // 2:
+                end = start + MIN_LRU_BATCH
+            elif end - vpn < MIN_LRU_BATCH // 2:
+                start = end - MIN_LRU_BATCH
+            else:
+                start = vpn - MIN_LRU_BATCH // 2
+                end = vpn + MIN_LRU_BATCH // 2
+        ptes = pte_lookup(self.m, mm, pmd_start)
+        if ptes == NULL:
+            return
+        walk = self.has_walk_buffer(sc)
+        i = 0
+        addr = start
+        while addr != end:
+            pte = ptes + (addr - pmd_start)
+            i += 1
+            p = pte[0]
+            addr += 1
+            if not (p & PTE_PRESENT) or not (p & PTE_YOUNG):
+                continue
+            f = <folio_idx_t>(p & PTE_PFN_MASK)
+            if folio_lru_gen(self.m, f) < 0:
+                continue
+            pte[0] = p & ~(<uint32_t>PTE_YOUNG)
+            if last != f:
+                self.walk_update_folio(last, gen, dirty, walk)
+                last = f
+                dirty = False
+            if p & PTE_DIRTY:
+                dirty = True
+            young += 1
+        self.walk_update_folio(last, gen, dirty, walk)
+        charge(self.m, self.m.cost.walk_pte * i)
+        if young * PTES_PER_CACHELINE >= i:
+            ptp_key = (<uint64_t>mm << 44) | (vpn >> 9)
+            self.update_bloom_filter(self.s.max_seq, ptp_key)
+
+    cdef void vma_range(self, uint32_t mm, uint64_t vpn, uint64_t* vm_start, uint64_t* vm_end,
+                        uint32_t* vm_flags) noexcept nogil:
+        # [start, end) and flags of the VMA containing vpn. An anonymous mm is
+        # one VMA over everything; in the internal file-mapping mms every file
+        # has its own slot from file_vma_vpn(file, 0) (core.pyx).
+        cdef uint64_t file
+        cdef int32_t v
+        vm_start[0] = 0
+        vm_end[0] = <uint64_t>1 << 62
+        vm_flags[0] = 0
+        if mm >= NR_INTERNAL_MMS:
+            return
+        file = (vpn >> 32) - 1
+        vm_start[0] = file_vma_vpn(<uint32_t>file, 0)
+        vm_end[0] = file_vma_vpn(<uint32_t>file + 1, 0)
+        if file >= <uint64_t>self.m.nr_files:
+            return
+        v = self.m.file_first_vma[file]
+        while v >= 0:
+            if self.m.vmas[v].mm == mm:
+                vm_flags[0] = self.m.vmas[v].vm_flags
+                return
+            v = self.m.vmas[v].next_of_file
+
+    # --- Bloom filters ---------------------------------------------------------------
+    cdef inline void get_item_key(self, uint64_t item, uint32_t* k0, uint32_t* k1) noexcept nogil:
+        # hash_ptr(item, 2 * BLOOM_FILTER_SHIFT), split into two 15-bit keys
+        cdef uint32_t h = <uint32_t>((item * GOLDEN_RATIO_64) >> (64 - 2 * BLOOM_FILTER_SHIFT))
+        k0[0] = h & ((1 << BLOOM_FILTER_SHIFT) - 1)
+        k1[0] = h >> BLOOM_FILTER_SHIFT
+
+    cdef bint test_bloom_filter(self, int64_t seq, uint64_t item) noexcept nogil:
+        """Mirrors mm/vmscan.c:test_bloom_filter(); a missing filter says yes."""
+        cdef int gen = <int>(seq % NR_BLOOM_FILTERS)
+        cdef uint32_t k0, k1
+        if not self.sw_bloom_filter or not self.s.filter_alloc[gen]:
+            return True
+        self.get_item_key(item, &k0, &k1)
+        return ((self.s.filters[gen][k0 >> 6] >> (k0 & 63)) & 1) != 0 and \
+            ((self.s.filters[gen][k1 >> 6] >> (k1 & 63)) & 1) != 0
+
+    cdef void update_bloom_filter(self, int64_t seq, uint64_t item) noexcept nogil:
+        """Mirrors mm/vmscan.c:update_bloom_filter()."""
+        cdef int gen = <int>(seq % NR_BLOOM_FILTERS)
+        cdef uint32_t k0, k1
+        if not self.s.filter_alloc[gen]:
+            return
+        self.get_item_key(item, &k0, &k1)
+        self.s.filters[gen][k0 >> 6] |= (<uint64_t>1) << (k0 & 63)
+        self.s.filters[gen][k1 >> 6] |= (<uint64_t>1) << (k1 & 63)
+
+    cdef void reset_bloom_filter(self, int64_t seq) noexcept nogil:
+        """Mirrors mm/vmscan.c:reset_bloom_filter() (allocates on first use)."""
+        cdef int gen = <int>(seq % NR_BLOOM_FILTERS)
+        self.s.filter_alloc[gen] = 1
+        memset(&self.s.filters[gen][0], 0, sizeof(uint64_t) * BLOOM_WORDS)
+
+    # --- the aging -------------------------------------------------------------------
+    cdef inline int64_t get_nr_gens(self, int type) noexcept nogil:
+        return self.s.max_seq - self.s.min_seq[type] + 1
+
+    cdef int64_t evictable_min_seq(self, int swappiness) noexcept nogil:
+        cdef int64_t seq = -1
+        cdef int type
+        cdef bint first = True
+        for type in range(min_type(swappiness), max_type(swappiness) + 1):
+            if first or self.s.min_seq[type] < seq:
+                seq = self.s.min_seq[type]
+                first = False
+        return seq
+
+    cdef void reset_ctrl_pos(self, int type, bint carryover) noexcept nogil:
+        """Mirrors mm/vmscan.c:reset_ctrl_pos()."""
+        cdef int tier
+        cdef bint clear = (NR_HIST_GENS == 1) if carryover else (NR_HIST_GENS > 1)
+        cdef int64_t seq = self.s.min_seq[type] if carryover else self.s.max_seq + 1
+        cdef int hist
+        if not carryover and not clear:
+            return
+        hist = lru_hist_from_seq(seq)
+        for tier in range(MAX_NR_TIERS):
+            if carryover:
+                self.s.avg_refaulted[type][tier] = (self.s.avg_refaulted[type][tier] +
+                                                    self.s.refaulted[hist][type][tier]) // 2
+                self.s.avg_total[type][tier] = (self.s.avg_total[type][tier] +
+                                                self.s.protected[hist][type][tier] +
+                                                self.s.evicted[hist][type][tier]) // 2
+            if clear:
+                self.s.refaulted[hist][type][tier] = 0
+                self.s.evicted[hist][type][tier] = 0
+                self.s.protected[hist][type][tier] = 0
+
+    cdef void inc_min_seq(self, int type, int swappiness) noexcept nogil:
+        """Mirrors mm/vmscan.c:inc_min_seq(): the oldest generation of an
+        evictable type moves to the tail of the next one (counted as protected);
+        a non-evictable type's oldest generation is recycled as it is."""
+        cdef int hist = lru_hist_from_seq(self.s.min_seq[type])
+        cdef int old_gen = lru_gen_from_seq(self.s.min_seq[type])
+        cdef int new_gen, refs, tier
+        cdef bint ws
+        cdef folio_idx_t head = self.gen_head(old_gen, type)
+        cdef folio_idx_t f
+        if not ((swappiness > MAX_SWAPPINESS) if type else (swappiness == 0)):
+            while not list_empty(self.m, head):
+                f = self.m.folios[head].prev
+                refs = folio_lru_refs(self.m, f)
+                ws = (self.m.folios[f].flags & PG_workingset) != 0
+                new_gen = self.folio_inc_gen(f, False)
+                list_move_tail(self.m, f, self.gen_head(new_gen, type))
+                if refs + ws != (1 << LRU_REFS_WIDTH) + 1:
+                    tier = self.lru_tier_from_refs(refs, ws)
+                    self.s.protected[hist][type][tier] += 1
+        self.reset_ctrl_pos(type, True)
+        self.s.min_seq[type] += 1
+        if self.m.events_on:
+            emit_arg(self.m, EV_INC_MIN_SEQ, R_INC_MIN_SEQ, FN_INC_MIN_SEQ, <uint32_t>type,
+                     <uint64_t>self.s.min_seq[type])
+
+    cdef bint try_to_inc_min_seq(self, int swappiness) noexcept nogil:
+        """Mirrors mm/vmscan.c:try_to_inc_min_seq() (v6.14+ coupling)."""
+        cdef int64_t min_seq[2]
+        cdef int type
+        cdef bint success = False
+        cdef int64_t seq
+        min_seq[0] = self.s.min_seq[0]
+        min_seq[1] = self.s.min_seq[1]
+        for type in range(min_type(swappiness), max_type(swappiness) + 1):
+            while min_seq[type] + MIN_NR_GENS <= self.s.max_seq:
+                if not list_empty(self.m, self.gen_head(lru_gen_from_seq(min_seq[type]), type)):
+                    break
+                min_seq[type] += 1
+        if swappiness and swappiness <= MAX_SWAPPINESS:
+            seq = self.s.max_seq - MIN_NR_GENS
+            if min_seq[LRU_GEN_ANON] > seq and min_seq[LRU_GEN_FILE] < seq:
+                min_seq[LRU_GEN_ANON] = seq
+            elif min_seq[LRU_GEN_FILE] > seq and min_seq[LRU_GEN_ANON] < seq:
+                min_seq[LRU_GEN_FILE] = seq
+        for type in range(min_type(swappiness), max_type(swappiness) + 1):
+            if min_seq[type] <= self.s.min_seq[type]:
+                continue
+            self.reset_ctrl_pos(type, True)
+            self.s.min_seq[type] = min_seq[type]
+            success = True
+            if self.m.events_on:
+                emit_arg(self.m, EV_INC_MIN_SEQ, R_NONE, FN_TRY_TO_INC_MIN_SEQ, <uint32_t>type,
+                         <uint64_t>min_seq[type])
+        return success
+
+    cdef bint inc_max_seq(self, int64_t seq, int swappiness) noexcept nogil:
+        """Mirrors mm/vmscan.c:inc_max_seq()."""
+        cdef int type, prev, nxt, lru
+        cdef int64_t delta
+        if seq != self.s.max_seq:
+            return False
+        for type in range(ANON_AND_FILE):
+            if self.get_nr_gens(type) != MAX_NR_GENS:
+                continue
+            self.inc_min_seq(type, swappiness)
+        # compat sizes: max_seq - 1 becomes inactive, max_seq + 1 (recycled) active
+        prev = lru_gen_from_seq(self.s.max_seq - 1)
+        nxt = lru_gen_from_seq(self.s.max_seq + 1)
+        for type in range(ANON_AND_FILE):
+            lru = type * LRU_INACTIVE_FILE
+            delta = self.s.nr_pages[prev][type] - self.s.nr_pages[nxt][type]
+            if delta:
+                mod_vmstat(self.m, NR_INACTIVE_ANON + lru, delta)
+                mod_vmstat(self.m, NR_INACTIVE_ANON + lru + 1, -delta)
+        for type in range(ANON_AND_FILE):
+            self.reset_ctrl_pos(type, False)
+        self.s.timestamps[nxt] = self.jiffies()
+        self.s.max_seq += 1
+        self.m.nr_aging += 1
+        if self.m.events_on:
+            emit_arg(self.m, EV_INC_MAX_SEQ, R_NONE, FN_INC_MAX_SEQ, 0, <uint64_t>self.s.max_seq)
+        return True
+
+    cdef int32_t mm_list_next(self, int32_t pos) noexcept nogil:
+        # the mm after pos on the mm list (alive mms in id order), FIFO at the end
+        cdef int32_t i = 0 if pos < 0 else pos + 1
+        while i < self.m.nr_mms:
+            if self.m.mms[i].alive:
+                return i
+            i += 1
+        return MM_ITER_FIFO
+
+    cdef bint should_skip_mm(self, int32_t mm, int swappiness, bint force_scan) noexcept nogil:
+        """Mirrors mm/vmscan.c:should_skip_mm(): not run since the last walk,
+        or fewer than MIN_LRU_BATCH pages of the types being aged."""
+        cdef int64_t size
+        if not force_scan and not self.m.mms[mm].ran:
+            return True
+        self.m.mms[mm].ran = 0
+        size = self.mm_nr_pages(mm, swappiness)
+        return size < MIN_LRU_BATCH
+
+    cdef int64_t mm_nr_pages(self, int32_t mm, int swappiness) noexcept nogil:
+        # get_mm_counter(MM_FILEPAGES) / (MM_ANONPAGES + MM_SHMEMPAGES): an mm
+        # with file VMAs is a file-mapping mm in the simulator
+        cdef bint file_mm = self.mm_is_file(mm)
+        if file_mm or swappiness:
+            return self.m.mms[mm].nr_ptes_present
+        return 0
+
+    cdef inline bint mm_is_file(self, int32_t mm) noexcept nogil:
+        # the internal M / X address spaces map files; the others are anonymous
+        return mm < NR_INTERNAL_MMS
+
+    cdef void walk_mm(self, int32_t mm, int swappiness, bint force_scan) noexcept nogil:
+        """Mirrors mm/vmscan.c:walk_mm() and walk_pmd_range()/walk_pte_range():
+        every page-table page of the mm, filtered by the non-leaf accessed bit
+        and the Bloom filter of this seq, scanned PTE by PTE."""
+        cdef int32_t ptp = self.m.mms[mm].first_ptp
+        cdef bint file_mm = self.mm_is_file(mm)
+        cdef int gen = lru_gen_from_seq(self.s.max_seq)
+        cdef int64_t seq = self.s.max_seq
+        cdef uint64_t key
+        cdef uint32_t* ptes
+        cdef uint32_t p, vm_flags
+        cdef int i, total, young
+        cdef folio_idx_t f, last
+        cdef bint dirty
+        cdef uint64_t vm_start, vm_end
+        cdef int64_t nr_scanned = 0
+        cdef int hist = lru_hist_from_seq(seq)
+        # should_skip_vma(): anonymous VMAs when swappiness is 0; file VMAs
+        # when it is 201 (anon only)
+        if not file_mm and swappiness == 0:
+            return
+        if file_mm and swappiness > MAX_SWAPPINESS:
+            return
+        while ptp >= 0:
+            key = self.m.ptp_key[ptp]
+            if file_mm:
+                self.vma_range(<uint32_t>mm, (key & ((<uint64_t>1 << 44) - 1)) << 9,
+                               &vm_start, &vm_end, &vm_flags)
+                if (vm_flags & (VM_LOCKED | VM_SEQ_READ | VM_RAND_READ)):
+                    ptp = self.m.ptp_next[ptp]
+                    continue
+            if not force_scan:
+                # non-leaf PMD accessed bit (capability 0x0004), cleared as seen
+                if not self.m.ptp_young[ptp]:
+                    ptp = self.m.ptp_next[ptp]
+                    continue
+                self.m.ptp_young[ptp] = 0
+                if not self.test_bloom_filter(seq, key):
+                    ptp = self.m.ptp_next[ptp]
+                    continue
+            self.s.mm_stats[hist][MM_NONLEAF_FOUND] += 1
+            ptes = self.m.ptes + <int64_t>ptp * PTRS_PER_PTE
+            total = PTRS_PER_PTE
+            young = 0
+            last = -1
+            dirty = False
+            for i in range(PTRS_PER_PTE):
+                p = ptes[i]
+                if not (p & PTE_PRESENT) or not (p & PTE_YOUNG):
+                    continue
+                f = <folio_idx_t>(p & PTE_PFN_MASK)
+                if folio_lru_gen(self.m, f) < 0:
+                    continue
+                ptes[i] = p & ~(<uint32_t>PTE_YOUNG)
+                if last != f:
+                    self.walk_update_folio(last, gen, dirty, True)
+                    last = f
+                    dirty = False
+                if p & PTE_DIRTY:
+                    dirty = True
+                young += 1
+            self.walk_update_folio(last, gen, dirty, True)
+            self.s.mm_stats[hist][MM_LEAF_TOTAL] += total
+            self.s.mm_stats[hist][MM_LEAF_YOUNG] += young
+            nr_scanned += total
+            if young * PTES_PER_CACHELINE >= total:
+                self.s.mm_stats[hist][MM_NONLEAF_ADDED] += 1
+                self.update_bloom_filter(seq + 1, key)
+            ptp = self.m.ptp_next[ptp]
+        charge(self.m, self.m.cost.walk_pte * nr_scanned)
+
+    cdef bint try_to_inc_max_seq(self, int64_t seq, int swappiness, bint force_scan,
+                                 bint has_walk) noexcept nogil:
+        """Mirrors mm/vmscan.c:try_to_inc_max_seq() with iterate_mm_list() /
+        iterate_mm_list_nowalk(); one walker at a time, so one call finishes
+        the whole mm-list iteration."""
+        cdef int32_t mm
+        cdef bint first_found = False
+        if seq <= self.s.mm_seq:
+            return False
+        if not self.sw_walk_mm or not has_walk:
+            # iterate_mm_list_nowalk()
+            self.s.mm_head = MM_ITER_NULL
+            self.s.mm_tail = MM_ITER_NULL
+            self.s.mm_seq += 1
+            return self.inc_max_seq(seq, swappiness)
+        if self.s.mm_head == MM_ITER_NULL:
+            self.s.mm_head = MM_ITER_FIFO
+        while True:
+            # iterate_mm_list(): advance the head, force-scanning whatever
+            # joined after the last iteration ended
+            self.s.mm_head = self.mm_list_next(self.s.mm_head)
+            if self.s.mm_head == MM_ITER_FIFO:
+                self.s.mm_seq += 1
+                break
+            if self.s.mm_tail == MM_ITER_NULL or self.s.mm_tail == self.s.mm_head or \
+                    (self.s.mm_tail >= 0 and not self.m.mms[self.s.mm_tail].alive and
+                     self.mm_list_next(self.s.mm_tail) == self.s.mm_head):
+                self.s.mm_tail = self.mm_list_next(self.s.mm_head)
+                force_scan = True
+            mm = self.s.mm_head
+            if self.should_skip_mm(mm, swappiness, force_scan):
+                continue
+            if not first_found:
+                first_found = True
+                self.reset_bloom_filter(seq + 1)
+            self.walk_mm(mm, swappiness, force_scan)
+        return self.inc_max_seq(seq, swappiness)
+
+    cdef bint should_run_aging(self, int64_t max_seq, int swappiness, int64_t* nr_to_scan) noexcept nogil:
+        """Mirrors mm/vmscan.c:should_run_aging()."""
+        cdef int type
+        cdef int64_t seq, size = 0, v
+        nr_to_scan[0] = 0
+        if self.evictable_min_seq(swappiness) + MIN_NR_GENS > max_seq:
+            return True
+        for type in range(min_type(swappiness), max_type(swappiness) + 1):
+            seq = self.s.min_seq[type]
+            while seq <= max_seq:
+                v = self.s.nr_pages[lru_gen_from_seq(seq)][type]
+                if v > 0:
+                    size += v
+                seq += 1
+        nr_to_scan[0] = size
+        return self.evictable_min_seq(swappiness) + MIN_NR_GENS == max_seq
+
+    cdef int64_t get_nr_to_scan(self, scan_control* sc, int swappiness) noexcept nogil:
+        """Mirrors mm/vmscan.c:get_nr_to_scan(): -1 after a successful aging."""
+        cdef int64_t nr_to_scan
+        cdef bint success = self.should_run_aging(self.s.max_seq, swappiness, &nr_to_scan)
+        if not success or sc.priority == DEF_PRIORITY:
+            return nr_to_scan >> sc.priority
+        # try_to_inc_max_seq() gives a direct reclaimer a walk buffer that it
+        # keeps for the rest of this shrink_node pass (set_mm_walk(NULL, true))
+        sc.aged = 1
+        if self.try_to_inc_max_seq(self.s.max_seq, swappiness, False, True):
+            return -1
+        return 0
+
+    # --- PID controller --------------------------------------------------------------
+    cdef void read_ctrl_pos(self, int type, int tier, int gain, int64_t* pos) noexcept nogil:
+        """Mirrors mm/vmscan.c:read_ctrl_pos(); pos = {refaulted, total, gain}."""
+        cdef int hist = lru_hist_from_seq(self.s.min_seq[type])
+        cdef int i = tier % MAX_NR_TIERS
+        cdef int hi = tier if tier < MAX_NR_TIERS - 1 else MAX_NR_TIERS - 1
+        pos[0] = 0
+        pos[1] = 0
+        pos[2] = gain
+        while i <= hi:
+            pos[0] += self.s.avg_refaulted[type][i] + self.s.refaulted[hist][type][i]
+            pos[1] += self.s.avg_total[type][i] + self.s.protected[hist][type][i] + \
+                self.s.evicted[hist][type][i]
+            i += 1
+
+    cdef inline bint positive_ctrl_err(self, int64_t* sp, int64_t* pv) noexcept nogil:
+        """Mirrors mm/vmscan.c:positive_ctrl_err() (unsigned long arithmetic)."""
+        return <uint64_t>pv[0] < MIN_LRU_BATCH or \
+            <uint64_t>pv[0] * <uint64_t>(sp[1] + MIN_LRU_BATCH) * <uint64_t>sp[2] <= \
+            <uint64_t>(sp[0] + 1) * <uint64_t>pv[1] * <uint64_t>pv[2]
+
+    cdef int get_tier_idx(self, int type) noexcept nogil:
+        """Mirrors mm/vmscan.c:get_tier_idx(); 0 with the PID controller off."""
+        cdef int64_t sp[3]
+        cdef int64_t pv[3]
+        cdef int tier
+        if not self.sw_pid_controller:
+            return 0
+        self.read_ctrl_pos(type, 0, 2, sp)
+        tier = 1
+        while tier < MAX_NR_TIERS:
+            self.read_ctrl_pos(type, tier, 3, pv)
+            if not self.positive_ctrl_err(sp, pv):
+                break
+            tier += 1
+        return tier - 1
+
+    cdef int get_type_to_scan(self, int swappiness) noexcept nogil:
+        """Mirrors mm/vmscan.c:get_type_to_scan(). With the PID controller off:
+        split the pages isolated between the types in the ratio
+        swappiness : (200 - swappiness), as SCAN_FRACT does with equal costs."""
+        cdef int64_t sp[3]
+        cdef int64_t pv[3]
+        if swappiness <= MIN_SWAPPINESS + 1:
+            return LRU_GEN_FILE
+        if swappiness >= MAX_SWAPPINESS:
+            return LRU_GEN_ANON
+        if not self.sw_pid_controller:
+            if self.s.nr_isolated_type[LRU_GEN_ANON] * (MAX_SWAPPINESS - swappiness) <= \
+                    self.s.nr_isolated_type[LRU_GEN_FILE] * swappiness:
+                return LRU_GEN_ANON
+            return LRU_GEN_FILE
+        self.read_ctrl_pos(LRU_GEN_ANON, MAX_NR_TIERS, swappiness, sp)
+        self.read_ctrl_pos(LRU_GEN_FILE, MAX_NR_TIERS, MAX_SWAPPINESS - swappiness, pv)
+        return 1 if self.positive_ctrl_err(sp, pv) else 0
+
+    # --- the eviction ----------------------------------------------------------------
+    cdef bint sort_folio(self, folio_idx_t f, scan_control* sc, int tier_idx) noexcept nogil:
+        """Mirrors mm/vmscan.c:sort_folio(): true if the folio was re-filed."""
+        cdef int gen = folio_lru_gen(self.m, f)
+        cdef int type = folio_type(self.m, f)
+        cdef int refs = folio_lru_refs(self.m, f)
+        cdef bint ws = (self.m.folios[f].flags & PG_workingset) != 0
+        cdef int tier = self.lru_tier_from_refs(refs, ws)
+        cdef bint lazy = self.sw_tiers and refs + ws == (1 << LRU_REFS_WIDTH) + 1
+        cdef bint dirty, writeback
+        cdef int64_t src = self.s.min_seq[type]
+        cdef uint32_t fl
+        # unevictable
+        if not folio_evictable(self.m, f):
+            self.lru_gen_del_folio(f, True)
+            self.m.folios[f].flags |= PG_unevictable
+            self.lruvec_add_folio(f, False)
+            mod_vmstat(self.m, UNEVICTABLE_PGS_CULLED, 1)
+            if self.m.events_on:
+                emit(self.m, EV_UNEVICTABLE, R_NONE, FN_SORT_FOLIO, f, LOC_GEN, LRU_UNEVICTABLE, src, -1)
+            return True
+        # promoted
+        if gen != lru_gen_from_seq(self.s.min_seq[type]):
+            list_move(self.m, f, self.gen_head(gen, type))
+            if self.m.events_on:
+                emit(self.m, EV_PGREFILL, R_GEN_PROMOTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN,
+                     src, self.seq_of_gen(gen))
+            return True
+        # protected
+        if tier > tier_idx or lazy:
+            gen = self.folio_inc_gen(f, False)
+            list_move(self.m, f, self.gen_head(gen, type))
+            if not lazy:
+                self.s.protected[lru_hist_from_seq(self.s.min_seq[type])][type][tier] += 1
+            if self.m.events_on:
+                emit(self.m, EV_PGREFILL, R_GEN_LAZY_PROMOTED if lazy else R_GEN_PROTECTED, FN_SORT_FOLIO,
+                     f, LOC_GEN, LOC_GEN, src, src + 1)
+            return True
+        # ineligible
+        if not (self.m.folios[f].flags & PG_lru):
+            gen = self.folio_inc_gen(f, False)
+            list_move_tail(self.m, f, self.gen_head(gen, type))
+            if self.m.events_on:
+                emit(self.m, EV_PGREFILL, R_GEN_INELIGIBLE, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
+            return True
+        fl = self.m.folios[f].flags
+        dirty = (fl & PG_dirty) != 0
+        writeback = (fl & PG_writeback) != 0
+        if type == LRU_GEN_FILE and dirty:
+            sc.nr_file_taken += 1
+            if not writeback:
+                sc.nr_unqueued_dirty += 1
+        # waiting for writeback
+        if writeback or (type == LRU_GEN_FILE and dirty):
+            gen = self.folio_inc_gen(f, True)
+            list_move(self.m, f, self.gen_head(gen, type))
+            if self.m.events_on:
+                emit(self.m, EV_PGREFILL, R_GEN_WRITEBACK, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
+            return True
+        return False
+
+    cdef bint isolate_folio(self, folio_idx_t f, scan_control* sc) noexcept nogil:
+        """Mirrors mm/vmscan.c:isolate_folio(); simplified: every context has
+        __GFP_IO and nothing races."""
+        cdef uint32_t fl = self.m.folios[f].flags
+        if not (fl & PG_lru):
+            return False
+        fl &= ~(<uint32_t>PG_lru)
+        if not (fl & PG_referenced):
+            fl &= ~(<uint32_t>LRU_REFS_MASK)
+        fl &= ~(<uint32_t>PG_reclaim)
+        self.m.folios[f].flags = fl
+        self.lru_gen_del_folio(f, True)
+        return True
+
+    cdef int scan_folios(self, scan_control* sc, int type, int tier_idx, folio_idx_t lst,
+                         int64_t* nr_sorted) noexcept nogil:
+        """Mirrors mm/vmscan.c:scan_folios(): at most MAX_LRU_BATCH folios looked
+        at, MIN_LRU_BATCH isolated, from the tail of min_seq's generation."""
+        cdef int sorted_ = 0, scanned = 0, isolated = 0, skipped = 0
+        cdef int remaining = MAX_LRU_BATCH
+        cdef int gen
+        cdef folio_idx_t head, f
+        cdef folio_idx_t moved = self.m.nr_frames + HEAD_PRIVATE + 2
+        cdef int64_t seq
+        if self.get_nr_gens(type) == MIN_NR_GENS:
+            return 0
+        gen = lru_gen_from_seq(self.s.min_seq[type])
+        seq = self.s.min_seq[type]
+        head = self.gen_head(gen, type)
+        list_init(self.m, moved)
+        while not list_empty(self.m, head):
+            f = self.m.folios[head].prev
+            scanned += 1
+            if self.sort_folio(f, sc, tier_idx):
+                sorted_ += 1
+            elif self.isolate_folio(f, sc):
+                list_add(self.m, f, lst)
+                isolated += 1
+                if self.m.events_on:
+                    emit(self.m, EV_ISOLATE, R_NONE, FN_SCAN_FOLIOS, f, LOC_GEN, LOC_ISOLATED, seq, -1)
+            else:
+                list_move(self.m, f, moved)
+                skipped += 1
+            remaining -= 1
+            if remaining == 0 or (isolated if isolated > skipped else skipped) >= MIN_LRU_BATCH:
+                break
+        if skipped:
+            # list_splice(&moved, head)
+            while not list_empty(self.m, moved):
+                f = self.m.folios[moved].prev
+                list_move(self.m, f, head)
+            mod_vmstat(self.m, PGSKIP_NORMAL, skipped)
+        charge(self.m, self.m.cost.scan_folio * scanned)
+        if sc.reclaimer == RECLAIMER_KSWAPD:
+            mod_vmstat(self.m, PGSCAN_KSWAPD, isolated)
+        else:
+            mod_vmstat(self.m, PGSCAN_DIRECT, isolated)
+        mod_vmstat(self.m, PGREFILL, sorted_)
+        mod_vmstat(self.m, PGSCAN_ANON + type, isolated)
+        if type == LRU_GEN_FILE:
+            sc.nr_file_taken += isolated
+        sc.nr_scanned += isolated
+        self.s.nr_isolated_type[type] += isolated
+        nr_sorted[0] += sorted_
+        return scanned if (isolated or not remaining) else 0
+
+    cdef int isolate_folios(self, scan_control* sc, int swappiness, int* type_scanned,
+                            folio_idx_t lst, int64_t* nr_sorted) noexcept nogil:
+        """Mirrors mm/vmscan.c:isolate_folios()."""
+        cdef int type = self.get_type_to_scan(swappiness)
+        cdef int i, scanned, tier
+        for i in range(min_type(swappiness), max_type(swappiness) + 1):
+            tier = self.get_tier_idx(type)
+            type_scanned[0] = type
+            scanned = self.scan_folios(sc, type, tier, lst, nr_sorted)
+            if scanned:
+                return scanned
+            type = 1 - type
+        return 0
+
+    cdef int64_t evict_folios(self, scan_control* sc, int swappiness, bint* did_work) noexcept nogil:
+        """Mirrors mm/vmscan.c:evict_folios(): one isolation batch, the shared
+        shrink_folio_list(), one retry of clean unmapped survivors."""
+        cdef int type = 0
+        cdef int64_t scanned, reclaimed, nr_sorted = 0
+        cdef folio_idx_t lst = self.m.nr_frames + HEAD_PRIVATE
+        cdef folio_idx_t ret = self.m.nr_frames + HEAD_PRIVATE + 1
+        cdef folio_idx_t clean = self.m.nr_frames + HEAD_PRIVATE + 2
+        cdef folio_idx_t f, nxt
+        cdef bint skip_retry = False
+        cdef reclaim_stat stat
+        cdef uint32_t fl
+        cdef int64_t src_seq
+        list_init(self.m, lst)
+        list_init(self.m, ret)
+        scanned = self.isolate_folios(sc, swappiness, &type, lst, &nr_sorted)
+        list_init(self.m, clean)
+        if self.try_to_inc_min_seq(swappiness):
+            scanned += 1
+        if self.evictable_min_seq(swappiness) + MIN_NR_GENS > self.s.max_seq:
+            scanned = 0
+        did_work[0] = nr_sorted > 0 or not list_empty(self.m, lst)
+        if list_empty(self.m, lst):
+            return scanned
+        while True:
+            memset(&stat, 0, sizeof(reclaim_stat))
+            list_init(self.m, ret)
+            reclaimed = self.shrink_folio_list(lst, ret, sc, &stat)
+            sc.nr_unqueued_dirty += stat.nr_unqueued_dirty
+            sc.nr_reclaimed += reclaimed
+            # survivors (on ret, as shrink_folio_list leaves them), tail to head
+            f = self.m.folios[ret].prev
+            while f != ret:
+                nxt = self.m.folios[f].prev
+                fl = self.m.folios[f].flags
+                if not folio_evictable(self.m, f):
+                    f = nxt
+                    continue
+                # retry folios that may have missed folio_rotate_reclaimable()
+                if not skip_retry and not (fl & (PG_active | PG_dirty | PG_writeback)) and \
+                        self.m.folios[f].mapcount == 0:
+                    list_move(self.m, f, clean)
+                    if self.m.events_on:
+                        emit(self.m, EV_PUTBACK, R_RETRY, FN_EVICT_FOLIOS, f, LOC_ISOLATED, LOC_ISOLATED, -1, -1)
+                    f = nxt
+                    continue
+                # don't add rejected folios to the oldest generation
+                if self.lru_gen_folio_seq(f, False) == self.s.min_seq[type]:
+                    self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_REFS_MASK | PG_referenced))) | PG_active
+                    folio_set_decision(self.m, f, EV_PUTBACK, R_REJECTED)
+                f = nxt
+            self.move_folios_to_lru(ret)
+            if sc.reclaimer == RECLAIMER_KSWAPD:
+                mod_vmstat(self.m, PGSTEAL_KSWAPD, reclaimed)
+            else:
+                mod_vmstat(self.m, PGSTEAL_DIRECT, reclaimed)
+            mod_vmstat(self.m, PGSTEAL_ANON + type, reclaimed)
+            if self.m.events_on:
+                emit_arg(self.m, EV_SHRINK_INACTIVE, R_NONE, FN_EVICT_FOLIOS, <uint32_t>type, <uint64_t>reclaimed)
+            # list_splice_init(&clean, &list)
+            if list_empty(self.m, clean):
+                break
+            while not list_empty(self.m, clean):
+                f = self.m.folios[clean].next
+                list_move_tail(self.m, f, lst)
+            skip_retry = True
+        return scanned
+
+    cdef int get_swappiness(self, scan_control* sc) noexcept nogil:
+        """Mirrors mm/vmscan.c:get_swappiness(): 0 without may_swap or with
+        fewer than MIN_LRU_BATCH free swap slots."""
+        if not sc.may_swap:
+            return 0
+        if self.m.nr_swap_free < MIN_LRU_BATCH:
+            return 0
+        if sc.swappiness >= 0:
+            return sc.swappiness
+        return self.m.swappiness
+
+    cdef void set_initial_priority(self, scan_control* sc) noexcept nogil:
+        """Mirrors mm/vmscan.c:set_initial_priority()."""
+        cdef int64_t reclaimable
+        cdef int priority
+        if sc.priority != DEF_PRIORITY or sc.nr_to_reclaim < MIN_LRU_BATCH:
+            return
+        reclaimable = self.m.vmstat[<int>NR_INACTIVE_FILE]
+        if self.m.nr_swap_free > 0:
+            reclaimable += self.m.vmstat[<int>NR_INACTIVE_ANON]
+        if reclaimable < 0:
+            reclaimable = 0
+        priority = fls_long(<uint64_t>reclaimable) - 1 - fls_long(<uint64_t>(sc.nr_to_reclaim - 1))
+        if priority < DEF_PRIORITY // 2:
+            priority = DEF_PRIORITY // 2
+        if priority > DEF_PRIORITY:
+            priority = DEF_PRIORITY
+        sc.priority = priority
+
+    cdef bint should_abort_scan(self, scan_control* sc) noexcept nogil:
+        """Mirrors mm/vmscan.c:should_abort_scan() (root reclaim, one zone)."""
+        cdef int64_t gap = 2 << sc.order
+        if sc.nr_reclaimed >= (sc.nr_to_reclaim if sc.nr_to_reclaim > gap else gap):
+            return True
+        if sc.reclaimer != RECLAIMER_KSWAPD or sc.order:
+            return False
+        return self.m.nr_free > self.m.wmark_high + MIN_LRU_BATCH
+
+    cdef void shrink_node_begin(self, scan_control* sc) noexcept nogil:
+        """Mirrors mm/vmscan.c:lru_gen_shrink_node() up to shrink_one(); the
+        loop of try_to_shrink_lruvec() runs in shrink_node_step()."""
+        sc.nr_taken_total = 0
+        sc.nr_file_taken = 0
+        sc.nr_dirty = 0
+        sc.nr_unqueued_dirty = 0
+        sc.nr_congested = 0
+        sc.nr_writeback = 0
+        sc.nr_immediate = 0
+        sc.nr_scanned_pass = 0
+        sc.nr_to_scan = 0
+        sc.aged = 0
+        sc.targets[0] = sc.nr_reclaimed        # reclaimed before this call
+        if not sc.may_writepage or not sc.may_unmap:
+            sc.phase = PASS_OVER
+            return
+        self.set_initial_priority(sc)
+        if sc.reclaimer == RECLAIMER_KSWAPD:
+            sc.nr_reclaimed = 0
+        sc.cursor = self.get_swappiness(sc)
+        sc.phase = PASS_LOOP
+
+    cdef void shrink_node_end(self, scan_control* sc) noexcept nogil:
+        # end of try_to_shrink_lruvec() and lru_gen_shrink_node()
+        if sc.nr_unqueued_dirty and sc.nr_unqueued_dirty == sc.nr_file_taken:
+            wakeup_flusher_threads(self.m)
+        if sc.reclaimer == RECLAIMER_KSWAPD:
+            sc.nr_reclaimed += sc.targets[0]
+        sc.phase = PASS_OVER
+
+    cdef int shrink_node_step(self, scan_control* sc) noexcept nogil:
+        """One iteration of mm/vmscan.c:try_to_shrink_lruvec()'s loop: one
+        get_nr_to_scan() and, unless that aged or said stop, one evict_folios()."""
+        cdef int64_t nr_to_scan, delta
+        cdef bint did_work = False
+        cdef int swappiness
+        if sc.phase != PASS_LOOP:
+            return STEP_DONE
+        swappiness = sc.cursor
+        nr_to_scan = self.get_nr_to_scan(sc, swappiness)
+        sc.nr_to_scan = nr_to_scan
+        if nr_to_scan <= 0:
+            self.shrink_node_end(sc)
+            return STEP_AGED if nr_to_scan < 0 else STEP_DONE
+        delta = self.evict_folios(sc, swappiness, &did_work)
+        if not delta:
+            self.shrink_node_end(sc)
+            return STEP_BATCH_LAST if did_work else STEP_DONE
+        sc.nr_scanned_pass += delta
+        if sc.nr_scanned_pass >= nr_to_scan or self.should_abort_scan(sc):
+            self.shrink_node_end(sc)
+            return STEP_BATCH_LAST
+        return STEP_BATCH
+
+    cdef int age_node(self, scan_control* sc) noexcept nogil:
+        """Mirrors mm/vmscan.c:lru_gen_age_node(): no aging here; with
+        min_ttl_ms set, OOM-kill if the oldest generation is younger."""
+        cdef int64_t total = 0, seq, v
+        cdef int type
+        cdef int swappiness
+        cdef bint reclaimable
+        self.set_initial_priority(sc)
+        if self.min_ttl_ms == 0:
+            return STEP_DONE
+        swappiness = self.get_swappiness(sc)
+        for type in range(min_type(swappiness), max_type(swappiness) + 1):
+            seq = self.s.min_seq[type]
+            while seq <= self.s.max_seq:
+                v = self.s.nr_pages[lru_gen_from_seq(seq)][type]
+                if v > 0:
+                    total += v
+                seq += 1
+        reclaimable = (total >> sc.priority) != 0 and \
+            self.s.timestamps[lru_gen_from_seq(self.evictable_min_seq(swappiness))] + \
+            self.min_ttl_ms * 1000000 < self.jiffies()
+        if not reclaimable:
+            self.min_ttl_oom(sc)
+        return STEP_DONE
+
+    cdef void min_ttl_oom(self, scan_control* sc) noexcept nogil:
+        # out_of_memory() is the simulator's; see the integration note in docs/mglru.md
+        pass
+
+    cdef void snapshot_refaults(self) noexcept nogil:
+        # only the classic policy snapshots refaults (prepare_scan_control)
+        pass
+
+    # --- workingset (mm/workingset.c, MGLRU half) -------------------------------------
+    cdef uint64_t workingset_eviction(self, folio_idx_t pfn) noexcept nogil:
+        """Mirrors mm/workingset.c:lru_gen_eviction(): token = min_seq << 2 |
+        max(refs - 1, 0); counts the eviction in its tier."""
+        cdef int type = folio_type(self.m, pfn)
+        cdef int refs = folio_lru_refs(self.m, pfn)
+        cdef bint ws = (self.m.folios[pfn].flags & PG_workingset) != 0
+        cdef int tier = self.lru_tier_from_refs(refs, ws)
+        cdef int64_t min_seq = self.s.min_seq[type]
+        cdef uint64_t token = (<uint64_t>min_seq << LRU_REFS_WIDTH) | <uint64_t>(refs - 1 if refs > 1 else 0)
+        self.s.evicted[lru_hist_from_seq(min_seq)][type][tier] += 1
+        return ((token << 1) | (1 if ws else 0)) & ((<uint64_t>1 << 61) - 1)
+
+    cdef void workingset_refault(self, folio_idx_t pfn, uint64_t shadow, bint in_fault) noexcept nogil:
+        """Mirrors mm/workingset.c:lru_gen_refault() and lru_gen_test_recent()."""
+        cdef int type = folio_type(self.m, pfn)
+        cdef bint ws = (shadow & 1) != 0
+        cdef uint64_t token = shadow >> 1
+        cdef uint64_t mask = ((<uint64_t>1 << 60) - 1) >> LRU_REFS_WIDTH
+        cdef uint64_t max_seq = (<uint64_t>self.s.max_seq) & mask
+        cdef uint64_t evict_seq = token >> LRU_REFS_WIDTH
+        cdef uint64_t diff = max_seq - evict_seq if max_seq > evict_seq else evict_seq - max_seq
+        cdef bint recent = diff < MAX_NR_GENS
+        cdef int refs, tier
+        mod_vmstat(self.m, WORKINGSET_REFAULT_ANON + type, 1)
+        if self.m.events_on:
+            emit(self.m, EV_WORKINGSET_REFAULT, R_REFAULT_RECENT if recent else R_REFAULT_NOT_RECENT,
+                 FN_LRU_GEN_REFAULT, pfn, LOC_NONE, LOC_NONE, <int64_t>evict_seq, self.s.max_seq)
+        if not recent:
+            return
+        refs = <int>(token & ((1 << LRU_REFS_WIDTH) - 1)) + 1
+        tier = self.lru_tier_from_refs(refs, ws)
+        self.s.refaulted[lru_hist_from_seq(self.s.min_seq[type])][type][tier] += 1
+        if in_fault:
+            mod_vmstat(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
+            if self.m.events_on:
+                emit(self.m, EV_WORKINGSET_ACTIVATE, R_REFAULT_RECENT, FN_LRU_GEN_REFAULT, pfn,
+                     LOC_NONE, LOC_NONE, -1, -1)
+        if ws:
+            self.m.folios[pfn].flags |= PG_workingset
+            mod_vmstat(self.m, WORKINGSET_RESTORE_ANON + type, 1)
+            if self.m.events_on:
+                emit(self.m, EV_WORKINGSET_RESTORE, R_REFAULT_WORKINGSET, FN_LRU_GEN_REFAULT, pfn,
+                     LOC_NONE, LOC_NONE, -1, -1)
+        else:
+            self.m.folios[pfn].flags = (self.m.folios[pfn].flags & ~(<uint32_t>LRU_REFS_MASK)) | \
+                (<uint32_t>(refs - 1) << LRU_REFS_PGOFF)
+
+    # --- Python side -------------------------------------------------------------------
+    @property
+    def max_seq(self):
+        return self.s.max_seq
+
+    @property
+    def min_seq(self):
+        return [self.s.min_seq[0], self.s.min_seq[1]]
+
+    def gen_folios(self, int64_t seq, int type):
+        """Folios on the list of generation seq (head to tail)."""
+        cdef folio_idx_t head = self.gen_head(lru_gen_from_seq(seq), type)
+        cdef folio_idx_t f = self.m.folios[head].next
+        out = []
+        while f != head:
+            out.append(f)
+            f = self.m.folios[f].next
+        return out
+
+    def pid_state(self):
+        """avg_refaulted, avg_total, refaulted, evicted, protected as nested lists."""
+        cdef int t, i
+        return {
+            "avg_refaulted": [[self.s.avg_refaulted[t][i] for i in range(4)] for t in range(2)],
+            "avg_total": [[self.s.avg_total[t][i] for i in range(4)] for t in range(2)],
+            "refaulted": [[self.s.refaulted[0][t][i] for i in range(4)] for t in range(2)],
+            "evicted": [[self.s.evicted[0][t][i] for i in range(4)] for t in range(2)],
+            "protected": [[self.s.protected[0][t][i] for i in range(4)] for t in range(2)],
+        }
+
+    def mm_walk_stats(self):
+        return {"total": self.s.mm_stats[0][MM_LEAF_TOTAL], "young": self.s.mm_stats[0][MM_LEAF_YOUNG],
+                "found": self.s.mm_stats[0][MM_NONLEAF_FOUND], "added": self.s.mm_stats[0][MM_NONLEAF_ADDED],
+                "mm_seq": self.s.mm_seq}
+
+    def tier_idx(self, int type):
+        return self.get_tier_idx(type)
+
+    def type_to_scan(self, int swappiness):
+        return self.get_type_to_scan(swappiness)
+
+    def age(self, swappiness=None, bint force_scan=False, bint walk=True):
+        """try_to_inc_max_seq(max_seq, ...) as a test hook; returns success."""
+        cdef int sw = self.m.swappiness if swappiness is None else int(swappiness)
+        cdef bint ok
+        with nogil:
+            ok = self.try_to_inc_max_seq(self.s.max_seq, sw, force_scan, walk)
+        return ok
+
+    cdef int fill_gen(self, int64_t seq, int type, int32_t[::1] out, int64_t* tiers) noexcept nogil:
+        # folios of seq's list head->tail into out; tiers[] counts the folios
+        # whose gen field is that generation (lazily promoted ones are not)
+        cdef int gen = lru_gen_from_seq(seq)
+        cdef folio_idx_t head = self.gen_head(gen, type)
+        cdef folio_idx_t f = self.m.folios[head].next
+        cdef int n = 0
+        while f != head and n < out.shape[0]:
+            out[n] = f
+            n += 1
+            if folio_lru_gen(self.m, f) == gen:
+                tiers[self.lru_tier_from_refs(folio_lru_refs(self.m, f),
+                                              (self.m.folios[f].flags & PG_workingset) != 0)] += 1
+            f = self.m.folios[f].next
+        return n
+
+    cdef int64_t list_len(self, folio_idx_t head) noexcept nogil:
+        cdef folio_idx_t f = self.m.folios[head].next
+        cdef int64_t n = 0
+        while f != head:
+            n += 1
+            f = self.m.folios[f].next
+        return n
+
+    cpdef dict snapshot(self):
+        """The generations as debugfs lru_gen shows them, plus the folios of
+        each list (head to tail), tiers and the PID and walk state."""
+        import numpy as np
+        cdef int64_t seq, lo
+        cdef int type, gen, n, k
+        cdef int64_t now = self.jiffies()
+        cdef int64_t tiers[4]
+        cdef int32_t[::1] buf
+        cdef folio_idx_t head, f
+        gens = []
+        lo = self.s.min_seq[0] if self.s.min_seq[0] < self.s.min_seq[1] else self.s.min_seq[1]
+        seq = lo
+        while seq <= self.s.max_seq:
+            gen = lru_gen_from_seq(seq)
+            folios = []
+            nr = []
+            tier_list = []
+            for type in range(2):
+                memset(tiers, 0, sizeof(tiers))
+                if seq >= self.s.min_seq[type]:
+                    arr = np.empty(self.list_len(self.gen_head(gen, type)), dtype=np.int32)
+                    buf = arr
+                    n = self.fill_gen(seq, type, buf, tiers)
+                    nr.append(int(self.s.nr_pages[gen][type]) if self.s.nr_pages[gen][type] > 0 else 0)
+                else:
+                    arr = np.empty(0, dtype=np.int32)
+                    nr.append(0)
+                folios.append(arr)
+                tier_list.append([int(tiers[k]) for k in range(MAX_NR_TIERS)])
+            gens.append({"seq": int(seq), "gen": gen,
+                         "age_ms": int((now - self.s.timestamps[gen]) // 1000000) if now > self.s.timestamps[gen] else 0,
+                         "nr_pages": nr, "folios": folios, "tiers": tier_list})
+            seq += 1
+        head = list_head(self.m, HEAD_LRU + LRU_UNEVICTABLE)
+        unevictable = np.empty(self.list_len(head), dtype=np.int32)
+        buf = unevictable
+        f = self.m.folios[head].next
+        n = 0
+        while f != head:
+            buf[n] = f
+            n += 1
+            f = self.m.folios[f].next
+        return {"max_seq": int(self.s.max_seq), "min_seq": [int(self.s.min_seq[0]), int(self.s.min_seq[1])],
+                "gens": gens, "LRU_UNEVICTABLE": unevictable,
+                "pid": self.pid_state(), "mm_walk": self.mm_walk_stats()}
+
+    cpdef bytes state_bytes(self):
+        return (<char*>&self.s)[:sizeof(lrugen_state)]
+
+    cpdef load_state(self, bytes data):
+        if len(data) != sizeof(lrugen_state):
+            raise ValueError(f"lru_gen state: expected {sizeof(lrugen_state)} bytes, got {len(data)}")
+        memcpy(&self.s, <const char*>data, sizeof(lrugen_state))
+
+    cpdef list check_invariants(self):
+        cdef list errs = []
+        cdef int type, gen, g
+        cdef int64_t nr_gens, seq
+        cdef int64_t counted[4][2]
+        cdef int64_t on_list[4][2]
+        cdef int64_t active[2]
+        cdef int64_t inactive[2]
+        cdef folio_idx_t head, f
+        cdef int n
+        memset(counted, 0, sizeof(counted))
+        memset(on_list, 0, sizeof(on_list))
+        for type in range(2):
+            nr_gens = self.s.max_seq - self.s.min_seq[type] + 1
+            if nr_gens < MIN_NR_GENS or nr_gens > MAX_NR_GENS:
+                errs.append(f"lru_gen: type {type} has {nr_gens} generations "
+                            f"(max_seq {self.s.max_seq}, min_seq {self.s.min_seq[type]})")
+        for g in range(MAX_NR_GENS):
+            for type in range(2):
+                head = self.gen_head(g, type)
+                f = self.m.folios[head].next
+                n = 0
+                while f != head:
+                    n += 1
+                    if n > self.m.nr_frames:
+                        errs.append(f"lru_gen: list gen {g} type {type} is corrupt")
+                        break
+                    if self.m.folios[f].flags & PG_active:
+                        errs.append(f"lru_gen: folio {f} on gen list {g} has PG_active")
+                    if self.m.folios[f].flags & PG_unevictable:
+                        errs.append(f"lru_gen: folio {f} on gen list {g} is unevictable")
+                    if folio_type(self.m, f) != type:
+                        errs.append(f"lru_gen: folio {f} of the wrong type on gen list {g}")
+                    gen = folio_lru_gen(self.m, f)
+                    if gen < 0:
+                        errs.append(f"lru_gen: folio {f} on gen list {g} has no gen field")
+                    else:
+                        counted[gen][type] += 1
+                    on_list[g][type] += 1
+                    f = self.m.folios[f].next
+        active[0] = active[1] = inactive[0] = inactive[1] = 0
+        for g in range(MAX_NR_GENS):
+            for type in range(2):
+                if counted[g][type] != self.s.nr_pages[g][type]:
+                    errs.append(f"lru_gen: nr_pages[{g}][{type}] = {self.s.nr_pages[g][type]} "
+                                f"but {counted[g][type]} folios carry that gen")
+                if self.lru_gen_is_active(g):
+                    active[type] += self.s.nr_pages[g][type]
+                else:
+                    inactive[type] += self.s.nr_pages[g][type]
+                # a gen list outside the window must be empty
+                seq = self.seq_of_gen(g)
+                if seq < self.s.min_seq[type] and on_list[g][type]:
+                    errs.append(f"lru_gen: gen {g} (seq {seq}) of type {type} is below min_seq "
+                                f"{self.s.min_seq[type]} but holds {on_list[g][type]} folios")
+        if active[0] != self.m.vmstat[<int>NR_ACTIVE_ANON] or inactive[0] != self.m.vmstat[<int>NR_INACTIVE_ANON]:
+            errs.append(f"lru_gen: nr_active_anon/nr_inactive_anon {self.m.vmstat[<int>NR_ACTIVE_ANON]}/"
+                        f"{self.m.vmstat[<int>NR_INACTIVE_ANON]} != gens {active[0]}/{inactive[0]}")
+        if active[1] != self.m.vmstat[<int>NR_ACTIVE_FILE] or inactive[1] != self.m.vmstat[<int>NR_INACTIVE_FILE]:
+            errs.append(f"lru_gen: nr_active_file/nr_inactive_file {self.m.vmstat[<int>NR_ACTIVE_FILE]}/"
+                        f"{self.m.vmstat[<int>NR_INACTIVE_FILE]} != gens {active[1]}/{inactive[1]}")
+        return errs
+
+    # --- debugfs -------------------------------------------------------------------------
+    cpdef str lru_gen_text(self, bint full):
+        """Mirrors mm/vmscan.c:lru_gen_seq_show() (+ lru_gen_seq_show_full())
+        for memcg 0, node 0; memcg disabled, so the path is empty."""
+        cdef int64_t seq, max_seq = self.s.max_seq
+        cdef int64_t now = self.jiffies()
+        cdef int type, tier, gen, i, hist
+        cdef int64_t size
+        out = ["memcg %5d %s\n" % (0, ""), " node %5d\n" % 0]
+        if not full:
+            seq = self.evictable_min_seq(MAX_SWAPPINESS // 2)
+        elif max_seq >= MAX_NR_GENS:
+            seq = max_seq - MAX_NR_GENS + 1
+        else:
+            seq = 0
+        while seq <= max_seq:
+            gen = lru_gen_from_seq(seq)
+            age = (now - self.s.timestamps[gen]) // 1000000
+            out.append(" %10d %10d" % (seq, age & 0xffffffff))
+            for type in range(2):
+                size = self.s.nr_pages[gen][type]
+                mark = "x" if full and seq < self.s.min_seq[type] else " "
+                out.append(" %10d%s" % (size if size > 0 else 0, mark))
+            out.append("\n")
+            if full:
+                hist = lru_hist_from_seq(seq)
+                for tier in range(MAX_NR_TIERS):
+                    out.append("            %10d" % tier)
+                    for type in range(2):
+                        s = "xxx"
+                        n = [0, 0, 0]
+                        if seq == max_seq:
+                            s = "RTx"
+                            n[0] = self.s.avg_refaulted[type][tier]
+                            n[1] = self.s.avg_total[type][tier]
+                        elif seq == self.s.min_seq[type] or NR_HIST_GENS > 1:
+                            s = "rep"
+                            n[0] = self.s.refaulted[hist][type][tier]
+                            n[1] = self.s.evicted[hist][type][tier]
+                            n[2] = self.s.protected[hist][type][tier]
+                        for i in range(3):
+                            out.append(" %10d%s" % (n[i], s[i]))
+                    out.append("\n")
+                out.append("                      ")
+                for i in range(NR_MM_STATS):
+                    s = "xxxx"
+                    v = 0
+                    if seq == max_seq and NR_HIST_GENS == 1:
+                        s = "TYFA"
+                        v = self.s.mm_stats[hist][i]
+                    elif seq != max_seq and NR_HIST_GENS > 1:
+                        s = "tyfa"
+                        v = self.s.mm_stats[hist][i]
+                    out.append(" %10d%s" % (v, s[i]))
+                out.append("\n")
+            seq += 1
+        return "".join(out)
+
+    cpdef debugfs_write(self, str text):
+        """Mirrors mm/vmscan.c:lru_gen_seq_write() + run_cmd(): commands split
+        on ',', ';' or newline, each parsed as "%c %u %u %lu %n %u %n %lu %n".
+        The first failing command stops processing; earlier ones took effect,
+        as in the kernel."""
+        from engine.errors import DebugfsError
+        import re
+        cdef int err
+        for cur in re.split(r"[,;\n]", text):
+            cur = cur.lstrip(" \t\n\v\f\r")
+            if not cur:
+                continue
+            parsed = _parse_cmd(cur)
+            if parsed is None:
+                raise DebugfsError("EINVAL", f"lru_gen: cannot parse {cur!r}: expected "
+                                   "'+|- memcg_id node_id seq [swappiness [opt]]'")
+            cmd, memcg_id, nid, seq, swappiness, opt = parsed
+            err = self.run_cmd(cmd, memcg_id, nid, seq, swappiness, opt)
+            if err == 1:
+                raise DebugfsError("EINVAL", f"lru_gen: invalid command {cur!r} (max_seq {self.s.max_seq}, "
+                                   f"min_seq {self.s.min_seq[0]}/{self.s.min_seq[1]})")
+            if err == 2:
+                raise DebugfsError("EEXIST", f"lru_gen: aging of seq {self.s.max_seq} already done ({cur!r})")
+
+    cdef int run_cmd(self, str cmd, uint64_t memcg_id, uint64_t nid, uint64_t seq, int64_t swappiness,
+                     uint64_t opt):
+        # 0 = ok, 1 = EINVAL, 2 = EEXIST
+        cdef int sw
+        cdef scan_control sc
+        cdef int64_t evict_min
+        cdef bint did_work
+        cdef int old_actor
+        if nid != 0:
+            return 1
+        if memcg_id != 0:
+            return 1
+        memset(&sc, 0, sizeof(scan_control))
+        sc.may_writepage = 1
+        sc.may_unmap = 1
+        sc.may_swap = 1
+        sc.reclaimer = RECLAIMER_DEBUGFS
+        sc.swappiness = -1
+        sc.priority = 0
+        # unsigned int swappiness = -1 as an int: negative means "the lruvec's"
+        sw = <int>(<uint32_t>swappiness)
+        if sw < MIN_SWAPPINESS:
+            sw = self.get_swappiness(&sc)
+        elif sw > MAX_SWAPPINESS + 1:
+            return 1
+        if cmd == "+":
+            # run_aging()
+            if seq > <uint64_t>self.s.max_seq:
+                return 1
+            return 0 if self.try_to_inc_max_seq(self.s.max_seq, sw, opt != 0, True) else 2
+        if cmd == "-":
+            # run_eviction()
+            if seq + MIN_NR_GENS > <uint64_t>self.s.max_seq:
+                return 1
+            sc.nr_to_reclaim = <int64_t>(opt >> 1) if opt > <uint64_t>0x7fffffffffffffff else <int64_t>opt
+            sc.nr_reclaimed = 0
+            while True:
+                evict_min = self.evictable_min_seq(sw)
+                if seq < <uint64_t>evict_min:
+                    return 0
+                if sc.nr_reclaimed >= sc.nr_to_reclaim:
+                    return 0
+                if not self.evict_folios(&sc, sw, &did_work):
+                    return 0
+        return 1
+
+
+def _parse_cmd(str cur):
+    """sscanf(cur, "%c %u %u %lu %n %u %n %lu %n") with the cur[end] check;
+    None when it would be EINVAL."""
+    import re
+    mt = re.fullmatch(r"(.)\s*\+?(\d+)\s+\+?(\d+)\s+\+?(\d+)(?:\s+\+?(\d+)(?:\s+\+?(\d+))?)?\s*", cur, re.S)
+    if mt is None:
+        # %c may take a space-less digit run after the command character
+        return None
+    cmd = mt.group(1)
+    memcg_id = int(mt.group(2))
+    nid = int(mt.group(3))
+    seq = int(mt.group(4))
+    if memcg_id >= 1 << 32 or nid >= 1 << 32 or seq >= 1 << 64:
+        return None
+    swappiness = int(mt.group(5)) if mt.group(5) is not None else (1 << 32) - 1
+    opt = int(mt.group(6)) if mt.group(6) is not None else (1 << 64) - 1
+    if swappiness >= 1 << 32 or opt >= 1 << 64:
+        return None
+    return cmd, memcg_id, nid, seq, swappiness, opt
