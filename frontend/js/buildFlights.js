@@ -1,0 +1,43 @@
+// Plans one step's animation for one pane: for each folio the step moved,
+// where it starts (old layout), where it waits while reclaim decides
+// (the isolation row), and where it lands (new layout, or the free pool /
+// swap device when it left the LRU). Pure: positions come from functions.
+import { decisionOf } from "./decisionOf.js";
+import { PALETTE } from "./palette.js";
+
+const MAX_FLIGHTS = 512;
+const LOC_COLOUR = (loc, pfnFlags) => PALETTE[loc] || (loc === "gen" ? (pfnFlags ? PALETTE.file : PALETTE.anon) : "#9e9e9e");
+
+export function buildFlights(rows, { from, to, width, height, cell = 6, selectedPfn = null }) {
+  const decisions = decisionOf(rows);
+  const flights = [];
+  const size = Math.max(5, Math.min(12, cell + 2));
+  const perRow = Math.max(8, Math.floor((width - 220) / (size + 4)));
+  let k = 0;
+  for (const d of decisions.values()) {
+    if (flights.length >= MAX_FLIGHTS) break;
+    const moved = d.rows.some((r) => r.src !== r.dst || r.src_seq !== r.dst_seq);
+    if (!moved) continue;
+    const a = from(d.pfn);
+    const b = to(d.pfn);
+    const isolated = d.rows.some((r) => /isolate/.test(String(r.kind)));
+    const bin = d.verb === "swapout" ? { x: width - 60, y: height - 14 } : { x: width - 30, y: height - 14 };
+    const start = a || { x: 4, y: height - 14 };
+    const end = b || bin;
+    if (!a && !b) continue;
+    const f = {
+      pfn: d.pfn, verb: d.verb, x0: start.x, y0: start.y, x1: end.x, y1: end.y,
+      staged: isolated,
+      fromColour: LOC_COLOUR(d.first.src),
+      toColour: LOC_COLOUR(d.last.dst),
+      selected: d.pfn === selectedPfn,
+    };
+    if (isolated) {
+      f.sx = 200 + (k % perRow) * (size + 4);
+      f.sy = Math.floor(height * 0.42) + Math.floor(k / perRow) * (size + 16);
+      k++;
+    }
+    flights.push(f);
+  }
+  return flights;
+}

@@ -1,0 +1,519 @@
+// The application: turns server messages into store updates, user input into
+// commands, and draws everything from the store in one frame-loop commit.
+// main.js builds the pieces (DOM, store, connection, frame loop) and hands
+// them here.
+import { buildFlights } from "./buildFlights.js";
+import { DECISIONS } from "./decisionOf.js";
+import { encodeCommand } from "./protocol.js";
+import { eventRow } from "./eventRow.js";
+import { fmt } from "./format.js";
+import { PALETTE } from "./palette.js";
+import { paneModel } from "./paneModel.js";
+import { parseLocation } from "./parseLocation.js";
+import { shareUrl } from "./shareUrl.js";
+import { SHORTCUTS } from "./shortcuts.js";
+import { textExcerpt } from "./textExcerpt.js";
+import { drawFlight } from "./views/flight.js";
+import { drawGenerations } from "./views/generations.js";
+import { drawHardware } from "./views/hardware.js";
+import { drawLruLists } from "./views/lruLists.js";
+import { renderCounters } from "./views/counters.js";
+import { renderEventLog } from "./views/eventLog.js";
+import { renderInspector } from "./views/inspector.js";
+import { createPlots } from "./views/plots.js";
+import { mountStartForm } from "./views/startForm.js";
+
+const SPEEDS = [1, 2, 4, 8, 16, 32, 60];
+const TOKEN_KEY = (id) => `reclaimlab.token.${id}`;
+
+export function createApp({ dom, store, connect, frameLoop, api, location, storage, clipboard, now }) {
+  const s = store.state;
+  let conn = null;
+  let names = null;
+  let hello = null;
+  let lastFrame = null;          // decoded panes of the latest frame
+  let statePending = false;
+  let wantState = false;
+  let paneEls = [];
+  let drawn = [];                // per pane: the last base draw result (locate/pfnAt)
+  let anim = null;               // {start, duration, flights: [], slide: []}
+  let zoom = [];                 // per pane [z0, z1]
+  let showAllCounters = false;
+  let inspectMsg = null;
+  let shownState = [];           // panes of the latest binary state (list order)
+  const vmstatByStep = new Map();
+  const plots = createPlots(dom.plots);
+  const loop = frameLoop(draw);
+
+  // ---- helpers -----------------------------------------------------------
+  function toast(text) {
+    dom.toast.textContent = text;
+    dom.toast.classList.add("show");
+    clearTimeout(toast.t);
+    toast.t = setTimeout(() => dom.toast.classList.remove("show"), 2600);
+  }
+  const send = (type, fields) => conn && conn.send(encodeCommand(type, fields));
+  const rate = () => SPEEDS[Number(dom.speed.value)] ?? 4;
+  const rowsOf = (p) => {
+    const ev = p?.events;
+    if (!ev || !ev.n) return [];
+    if (ev._rows) return ev._rows;
+    const rows = new Array(ev.n);
+    for (let i = 0; i < ev.n; i++) rows[i] = eventRow(ev, i, names);
+    Object.defineProperty(ev, "_rows", { value: rows, enumerable: false });
+    return rows;
+  };
+  function requestState() {
+    if (statePending) { wantState = true; return; }
+    statePending = true;
+    send("state");
+  }
+  function updateUrl() {
+    if (!s.session) return;
+    const sel = s.selected;
+    const u = shareUrl(location.origin, { id: s.session.id, step: s.panes[0]?.step ?? 0, folio: sel?.pfn ?? null, pane: sel?.pane || null, view: s.view === "hardware" ? "hardware" : null });
+    const path = u.slice(location.origin.length);
+    try { globalThis.history?.replaceState(null, "", path); } catch { /* file:// or sandboxed */ }
+    dom.share.dataset.url = u;
+  }
+
+  // ---- panes DOM ---------------------------------------------------------
+  function buildPanes(helloMsg) {
+    dom.panes.textContent = "";
+    dom.panes.classList.toggle("compare", helloMsg.panes.length > 1);
+    paneEls = helloMsg.panes.map((p, i) => {
+      const box = document.createElement("section");
+      box.className = "pane";
+      box.dataset.pane = String(i);
+      box.dataset.policy = p.policy;
+      const h = document.createElement("h3");
+      const title = document.createElement("span");
+      title.textContent = `${helloMsg.panes.length > 1 ? (i ? "B · " : "A · ") : ""}${p.title || p.policy}`;
+      const sub = document.createElement("span");
+      sub.className = "sub";
+      const zoomInfo = document.createElement("span");
+      zoomInfo.className = "zoom-info";
+      h.append(title, sub, zoomInfo);
+      const stack = document.createElement("div");
+      stack.className = "stack";
+      const base = document.createElement("canvas");
+      base.className = "base";
+      base.setAttribute("role", "img");
+      const overlay = document.createElement("canvas");
+      overlay.className = "overlay";
+      stack.append(base, overlay);
+      box.append(h, stack);
+      dom.panes.append(box);
+      base.addEventListener("click", (e) => {
+        const r = base.getBoundingClientRect();
+        const pfn = drawn[i]?.pfnAt?.(e.clientX - r.left, e.clientY - r.top);
+        if (pfn != null && pfn >= 0) select(i, pfn, null);
+      });
+      base.addEventListener("wheel", (e) => {
+        if (s.view !== "lists" || s.panes[i]?.policy === "lru_gen") return;
+        e.preventDefault();
+        const [z0, z1] = zoom[i] || [0, 1];
+        const r = base.getBoundingClientRect();
+        const fx = Math.min(1, Math.max(0, (e.clientY - r.top) / r.height));
+        const span = z1 - z0;
+        const ns = Math.min(1, Math.max(1 / 65536, span * (e.deltaY > 0 ? 1.5 : 1 / 1.5)));
+        const c = z0 + span * fx;
+        let a = c - ns * fx;
+        a = Math.min(Math.max(0, a), 1 - ns);
+        zoom[i] = [a, a + ns];
+        loop.request("panes");
+      }, { passive: false });
+      let drag = null;
+      base.addEventListener("pointerdown", (e) => { drag = { y: e.clientY, z: (zoom[i] || [0, 1]).slice() }; });
+      base.addEventListener("pointerup", () => { drag = null; });
+      base.addEventListener("pointermove", (e) => {
+        if (!drag || !e.buttons) return;
+        const span = drag.z[1] - drag.z[0];
+        if (span >= 1) return;
+        const dz = -((e.clientY - drag.y) / base.clientHeight) * span;
+        const a = Math.min(Math.max(0, drag.z[0] + dz), 1 - span);
+        zoom[i] = [a, a + span];
+        loop.request("panes");
+      });
+      return { box, base, overlay, sub, zoomInfo, stack };
+    });
+    zoom = helloMsg.panes.map(() => [0, 1]);
+    drawn = [];
+  }
+
+  function sizeCanvas(c, w, h) {
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; c.style.width = `${w}px`; c.style.height = `${h}px`; }
+  }
+
+  // ---- selection ---------------------------------------------------------
+  function select(pane, pfn, eventIndex) {
+    s.selected = { pane, pfn, i: eventIndex };
+    inspectMsg = null;
+    send("inspect", { pfn, pane });
+    updateUrl();
+    loop.request("selection");
+  }
+
+  // ---- messages ----------------------------------------------------------
+  function onMessage(msg) {
+    switch (msg.type) {
+      case "hello": {
+        hello = msg;
+        names = msg.names;
+        s.session = { ...(s.session || {}), role: msg.role, nrSteps: msg.nr_steps, compare: msg.compare };
+        buildPanes(msg);
+        renderSessionInfo();
+        return;
+      }
+      case "frame": {
+        const panes = paneModel.fromFrame(msg, names, s.panes);
+        s.session.nrSteps = msg.nr_steps;
+        lastFrame = { msg, panes };
+        panes.forEach((p) => vmstatByStep.set(`${p.pane}:${p.step}`, p.vmstat));
+        if (msg.cause === "step" || msg.cause === "play" || msg.cause === "debugfs") {
+          // Counters and the log update now; the new list order follows.
+          store.setPanes(panes.map((p, i) => ({ ...p, lists: s.panes[i]?.lists, flags: s.panes[i]?.flags })), { animate: false });
+          requestState();
+        } else {
+          s.pendingCause = msg.cause;
+        }
+        dom.nrSteps.textContent = String(msg.nr_steps);
+        dom.seek.value = String(msg.step);
+        dom.seek.max = String(msg.nr_steps);
+        renderSessionInfo();
+        loop.request(msg.cause === "step" || msg.cause === "play" || msg.cause === "debugfs" ? "info" : "panes");
+        return;
+      }
+      case "state": {
+        statePending = false;
+        const fresh = paneModel.fromState(msg);
+        const frameP = lastFrame?.panes;
+        const merged = fresh.map((p, i) => paneModel.merge(p, frameP?.[i]));
+        const prev = shownState;
+        shownState = merged;
+        const forward = lastFrame && ["step", "play", "debugfs"].includes(lastFrame.msg.cause) && lastFrame.msg.step === msg.step;
+        merged.forEach((p) => vmstatByStep.set(`${p.pane}:${p.step}`, p.vmstat));
+        store.setPanes(merged, { animate: forward, now: now() });
+        if (forward) startAnimation(prev, merged);
+        if (s.selected && !inspectMsg) send("inspect", { pfn: s.selected.pfn, pane: s.selected.pane });
+        dom.seek.value = String(msg.step);
+        updateUrl();
+        renderSessionInfo();
+        loop.request("panes");
+        if (wantState) { wantState = false; requestState(); }
+        return;
+      }
+      case "folio":
+        inspectMsg = msg;
+        loop.request("inspector");
+        return;
+      case "lru_gen":
+        if (s.panes[msg.pane]) s.panes[msg.pane].lruGenText = msg.text;
+        return;
+      case "play_state":
+        s.playing = msg.playing;
+        dom.play.textContent = msg.playing ? "❚❚ pause" : "▶ play";
+        dom.play.setAttribute("aria-pressed", msg.playing ? "true" : "false");
+        if (!msg.playing && msg.reason === "end") toast("The workload has ended.");
+        if (!msg.playing && msg.reason === "head") toast("Reached the last recorded step (read-only viewer).");
+        return;
+      case "error":
+        s.lastError = msg;
+        dom.status.textContent = `⚠ ${msg.message}`;
+        dom.status.dataset.error = msg.code;
+        if (msg.code === "read_only") toast("This shared view is read-only: press Fork to make your own copy.");
+        else toast(msg.message + (msg.errno ? ` (${msg.errno})` : ""));
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---- animation ---------------------------------------------------------
+  function startAnimation(prevPanes, panes) {
+    const duration = s.playing ? Math.min(900, 850 / rate()) : 1100;
+    const flights = [];
+    const slide = [];
+    panes.forEach((p, i) => {
+      const el = paneEls[i];
+      const old = drawn[i];
+      const rows = rowsOf(p);
+      if (!el || !old || !rows.length || s.view !== "lists") { flights.push([]); slide.push(0); return; }
+      const w = el.base.width;
+      const h = el.base.height;
+      const moved = new Set(rows.filter((r) => r.pfn >= 0).map((r) => r.pfn));
+      const next = drawPane(i, p, { hidden: moved, dry: true });
+      const f = buildFlights(rows, { from: (pfn) => old.locate(pfn), to: (pfn) => next.locate(pfn), width: w, height: h, cell: next.cell, selectedPfn: s.selected?.pane === i ? s.selected.pfn : null });
+      flights.push(f);
+      const dSeq = (p.gens && prevPanes[i]?.gens) ? p.gens.max_seq - prevPanes[i].gens.max_seq : 0;
+      slide.push(dSeq > 0 && next.colW ? dSeq * (next.colW + 8) : 0);
+    });
+    anim = { start: now(), duration, flights, slide };
+    loop.request("animation");
+  }
+
+  // ---- drawing -----------------------------------------------------------
+  function drawPane(i, p, { hidden = null, slide = 0, dry = false } = {}) {
+    const el = paneEls[i];
+    const w = Math.max(320, Math.floor(el.stack.clientWidth || 800));
+    const h = Math.max(260, Math.floor(el.stack.clientHeight || 400));
+    sizeCanvas(el.base, w, h);
+    sizeCanvas(el.overlay, w, h);
+    const ctx = el.base.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    const sel = s.selected && s.selected.pane === i ? s.selected.pfn : null;
+    let res;
+    if (s.view === "hardware") res = drawHardware(ctx, p, { width: w, height: h });
+    else if (p.policy === "lru_gen") res = drawGenerations(ctx, p, { width: w, height: h, hidden, selectedPfn: sel, slide });
+    else res = drawLruLists(ctx, p, { width: w, height: h, zoom: zoom[i] || [0, 1], hidden, selectedPfn: sel });
+    if (!dry) {
+      drawn[i] = res;
+      el.base.dataset.step = String(p.step);
+      el.base.dataset.view = s.view === "hardware" ? "hardware" : p.policy === "lru_gen" ? "generations" : "lists";
+      el.base.setAttribute("aria-label", describe(p));
+      const z = zoom[i] || [0, 1];
+      el.zoomInfo.textContent = s.view === "lists" && p.policy !== "lru_gen" && (z[0] > 0 || z[1] < 1) ? `zoom: ${Math.round(z[0] * 100)}–${Math.round(z[1] * 100)} % of each list (0 resets)` : "";
+    }
+    return res;
+  }
+
+  function describe(p) {
+    if (p.policy === "lru_gen" && p.gens) {
+      return `MGLRU generations: max_seq ${p.gens.max_seq}, min_seq anon ${p.gens.min_seq[0]} file ${p.gens.min_seq[1]}; ` +
+        p.gens.gens.map((g) => `seq ${g.seq}: anon ${g.nr_pages[0]}, file ${g.nr_pages[1]}`).join("; ");
+    }
+    const c = p.listCounts || {};
+    return `LRU lists: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(", ")}`;
+  }
+
+  function renderSessionInfo() {
+    if (!s.session) return;
+    const p = s.panes[0];
+    const role = s.session.role === "owner" ? "owner" : "viewer (read-only)";
+    dom.sessionInfo.textContent = `session ${s.session.id} · ${role}` + (p ? ` · step ${p.step} of ${s.session.nrSteps} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)} simulated${p.done ? " · workload done" : ""}` : "");
+    dom.status.textContent = p ? `step ${p.step}` : "";
+    delete dom.status.dataset.error;
+    dom.fork.hidden = false;
+  }
+
+  function renderLegend() {
+    if (dom.legend.dataset.built === s.view + (s.panes.map((p) => p.policy).join())) return;
+    dom.legend.dataset.built = s.view + (s.panes.map((p) => p.policy).join());
+    const items = [];
+    const sw = (c, t) => `<span><span class="sw" style="background:${c}"></span>${t}</span>`;
+    if (s.view === "hardware") {
+      items.push(sw(PALETTE.LRU_INACTIVE_ANON, "inactive anon"), sw(PALETTE.LRU_ACTIVE_ANON, "active anon"), sw(PALETTE.LRU_INACTIVE_FILE, "inactive file"), sw(PALETTE.LRU_ACTIVE_FILE, "active file"), sw(PALETTE.LRU_UNEVICTABLE, "unevictable"), sw(PALETTE.isolated, "isolated"), sw(PALETTE.free, "free"), sw(PALETTE.swap, "swap used"), sw(PALETTE.shadow, "shadow entries"));
+    } else {
+      if (s.panes.some((p) => p.policy === "lru")) items.push(sw(PALETTE.LRU_INACTIVE_ANON, "inactive anon"), sw(PALETTE.LRU_ACTIVE_ANON, "active anon"), sw(PALETTE.LRU_INACTIVE_FILE, "inactive file"), sw(PALETTE.LRU_ACTIVE_FILE, "active file"));
+      if (s.panes.some((p) => p.policy === "lru_gen")) items.push(...[0, 1, 2, 3].map((t) => sw(PALETTE.tiers[t], `file tier ${t}`)), ...[0, 1, 2, 3].map((t) => sw(PALETTE.tiersAnon[t], `anon tier ${t}`)), "<span>● centre dot = lazily re-filed (gen field ≠ list)</span>");
+      items.push("<span>marks (zoom in): ◤ white = PG_referenced · ◥ black = PG_workingset · ◣ black = dirty · ◢ white = young PTE</span>");
+      items.push(`<span>decisions: ${Object.entries(DECISIONS).filter(([k]) => ["activate", "keep", "rotate", "promote", "reclaim", "writeback", "swapout"].includes(k)).map(([, d]) => `<b style="color:${d.colour}">${d.glyph}</b> ${d.label}`).join(" · ")}</span>`);
+    }
+    dom.legend.innerHTML = items.join("");
+  }
+
+  function draw(what, t) {
+    if (!s.panes.length || !paneEls.length) return false;
+    const full = what.has("panes") || what.has("all") || what.has("view") || what.has("selection");
+    const info = full || what.has("info");
+    let animating = false;
+    let frac = 1;
+    if (anim) {
+      frac = Math.min(1, (t - anim.start) / anim.duration);
+      animating = frac < 1;
+    }
+    s.panes.forEach((p, i) => {
+      if (!paneEls[i]) return;
+      const flights = anim?.flights?.[i] || [];
+      const slide = anim?.slide?.[i] ? anim.slide[i] * (1 - Math.min(1, frac / 0.5)) : 0;
+      const hidden = animating && flights.length ? new Set(flights.map((f) => f.pfn)) : null;
+      if (full || slide) drawPane(i, p, { hidden, slide });
+      const el = paneEls[i];
+      const octx = el.overlay.getContext("2d");
+      drawFlight(octx, animating ? flights : [], frac, { width: el.overlay.width, height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: p.policy === "lru_gen" ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
+      el.sub.textContent = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` + (p.gens ? ` · max_seq ${p.gens.max_seq}` : "");
+    });
+    if (anim && !animating) {
+      anim = null;
+      s.panes.forEach((p, i) => paneEls[i] && drawPane(i, p));
+    }
+    if (info) {
+      renderLegend();
+      const multi = s.panes.length > 1;
+      const rows = multi ? s.panes.flatMap((p, i) => rowsOf(p).map((r) => ({ ...r, pane: i }))) : rowsOf(s.panes[0]);
+      const selPane = s.selected?.pane ?? 0;
+      const logRows = multi ? rowsOf(s.panes[selPane]) : rows;
+      dom.logCount.textContent = multi ? `(pane ${selPane ? "B" : "A"}: ${logRows.length})` : `(${logRows.length})`;
+      renderEventLog(dom.eventLog, logRows, {
+        selectedPfn: s.selected?.pfn ?? null, selectedIndex: s.selected?.i ?? null,
+        dropped: s.panes[selPane]?.events?.dropped ?? 0,
+        onSelect: (pfn, idx) => select(selPane, pfn, idx),
+      });
+      renderCounters(dom.counters, s.panes, { showAll: showAllCounters });
+      plots.update(s);
+    }
+    if (info || what.has("inspector")) renderInspector(dom.inspector, inspectMsg, names);
+    return animating;
+  }
+
+  // ---- commands ------------------------------------------------------------
+  const actions = {
+    step() {
+      if (s.playing) send("pause");
+      send("step", { unit: dom.unit.value, count: 1 });
+    },
+    back() {
+      if (s.playing) send("pause");
+      anim = null;
+      send("back", { count: 1 });
+    },
+    play() {
+      if (s.playing) send("pause");
+      else send("play", { unit: dom.unit.value, rate: rate() });
+    },
+    faster() { dom.speed.value = String(Math.min(SPEEDS.length - 1, Number(dom.speed.value) + 1)); speedChanged(); },
+    slower() { dom.speed.value = String(Math.max(0, Number(dom.speed.value) - 1)); speedChanged(); },
+    seek() { dom.seek.focus(); dom.seek.select?.(); },
+    share() { copy(dom.share.dataset.url || "", "Share URL copied"); },
+    text() { copyText(); },
+    zoomReset() { zoom = zoom.map(() => [0, 1]); loop.request("panes"); },
+    help() { dom.help.hidden = !dom.help.hidden; },
+    escape() {
+      if (!dom.help.hidden) { dom.help.hidden = true; return; }
+      s.selected = null; inspectMsg = null; updateUrl(); loop.request("selection");
+    },
+  };
+  function speedChanged() {
+    dom.speedOut.textContent = `${rate()}/s`;
+    if (s.playing) send("play", { unit: dom.unit.value, rate: rate() });
+  }
+  function setView(v) {
+    s.view = v;
+    for (const b of dom.tabs) b.setAttribute("aria-selected", b.dataset.view === v ? "true" : "false");
+    anim = null;
+    updateUrl();
+    loop.request("view");
+  }
+  async function copy(text, what) {
+    dom.textOut.textContent = text;
+    try { await clipboard.writeText(text); toast(`${what}: ${text.length > 90 ? text.slice(0, 90) + "…" : text}`); } catch { toast(`${what} (select it below)`); }
+  }
+  function copyText() {
+    const p = s.panes[s.selected?.pane ?? 0] || s.panes[0];
+    if (!p) return;
+    const since = Number(dom.since.value);
+    const baseStep = Number.isFinite(since) && since >= 0 && since < p.step ? since : Math.max(0, p.step - 1);
+    let base = null;
+    let used = baseStep;
+    for (let k = baseStep; k >= 0; k--) { base = vmstatByStep.get(`${p.pane}:${k}`); if (base) { used = k; break; } }
+    const text = textExcerpt(p, { baseVmstat: base || {}, baseStep: base ? used : 0, events: rowsOf(p), title: `session ${s.session.id}` });
+    copy(text, "Text excerpt copied");
+  }
+
+  function onKey(e) {
+    if (e.target.closest && e.target.closest("input, select, textarea") && e.key !== "Escape") return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const sc = SHORTCUTS.find((x) => x.key === e.key);
+    if (!sc) return;
+    e.preventDefault();
+    const [a, arg] = sc.action.split(":");
+    if (a === "unit") { dom.unit.value = arg; return; }
+    if (a === "view") { setView(arg); return; }
+    actions[a]?.();
+  }
+
+  function bindControls() {
+    dom.step.addEventListener("click", actions.step);
+    dom.back.addEventListener("click", actions.back);
+    dom.play.addEventListener("click", actions.play);
+    dom.speed.addEventListener("input", speedChanged);
+    dom.seek.addEventListener("change", () => { const n = Number(dom.seek.value); if (Number.isInteger(n) && n >= 0) { anim = null; send("seek", { step: n }); } });
+    dom.seek.addEventListener("keydown", (e) => { if (e.key === "Enter") dom.seek.dispatchEvent(new Event("change")); if (e.key === "Escape") dom.seek.blur(); });
+    for (const b of dom.tabs) b.addEventListener("click", () => setView(b.dataset.view));
+    dom.share.addEventListener("click", actions.share);
+    dom.copyText.addEventListener("click", actions.text);
+    dom.helpOpen.addEventListener("click", actions.help);
+    dom.help.addEventListener("click", (e) => { if (e.target === dom.help) dom.help.hidden = true; });
+    dom.fork.addEventListener("click", async () => {
+      try {
+        const r = await api.fork(s.session.id, s.panes[0]?.step ?? 0);
+        storage.setItem(TOKEN_KEY(r.id), r.owner_token);
+        location.assign(`/s/${r.id}?step=${s.panes[0]?.step ?? 0}`);
+      } catch (err) { toast(`fork failed: ${err.message}`); }
+    });
+    dom.counters.addEventListener("click", (e) => {
+      if (e.target.classList.contains("more-counters")) { showAllCounters = !showAllCounters; loop.request("panes"); }
+    });
+    globalThis.addEventListener?.("keydown", onKey);
+    globalThis.addEventListener?.("resize", () => loop.request("panes"));
+    dom.helpTable.innerHTML = SHORTCUTS.filter((x) => x.label).map((x) => `<tr><td><kbd>${x.label}</kbd></td><td>${x.help}</td></tr>`).join("");
+    dom.speedOut.textContent = `${rate()}/s`;
+  }
+
+  // ---- start -------------------------------------------------------------
+  async function startForm() {
+    dom.start.hidden = false;
+    dom.app.hidden = true;
+    globalThis.addEventListener?.("keydown", (e) => {
+      if (e.key === "?" && !e.target.closest("input, select, textarea")) dom.help.hidden = !dom.help.hidden;
+      if (e.key === "Escape") dom.help.hidden = true;
+    });
+    dom.helpOpen.addEventListener("click", () => { dom.help.hidden = !dom.help.hidden; });
+    dom.helpTable.innerHTML = SHORTCUTS.filter((x) => x.label).map((x) => `<tr><td><kbd>${x.label}</kbd></td><td>${x.help}</td></tr>`).join("");
+    let scenarios = [];
+    let limits = {};
+    try {
+      [scenarios, limits] = await Promise.all([api.scenarios(), api.limits().catch(() => ({}))]);
+    } catch (err) {
+      dom.startError.textContent = `could not load the scenario list: ${err.message}`;
+    }
+    mountStartForm(dom.startForm, {
+      scenarios, limits,
+      async onSubmit(recipe, values) {
+        dom.startError.textContent = "";
+        dom.startSubmit.disabled = true;
+        try {
+          const r = values.source === "trace" ? await api.uploadSession(recipe, values.trace_file) : await api.createSession(recipe);
+          storage.setItem(TOKEN_KEY(r.id), r.owner_token);
+          location.assign(`/s/${r.id}?step=0`);
+        } catch (err) {
+          dom.startError.textContent = err.message;
+          dom.startSubmit.disabled = false;
+        }
+      },
+    });
+  }
+
+  function startSession(loc) {
+    dom.start.hidden = true;
+    dom.app.hidden = false;
+    s.session = { id: loc.id, role: "viewer", nrSteps: 0 };
+    if (loc.folio != null) s.selected = { pane: loc.pane || 0, pfn: loc.folio, i: null };
+    if (loc.view === "hardware") setView("hardware");
+    for (const b of [dom.share, dom.copyText]) b.hidden = false;
+    bindControls();
+    const token = storage.getItem(TOKEN_KEY(loc.id));
+    const q = new URLSearchParams();
+    if (loc.step != null) q.set("step", String(loc.step));
+    if (token) q.set("token", token);
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    conn = connect(`${proto}//${location.host}/ws/sessions/${encodeURIComponent(loc.id)}?${q}`, {
+      onMessage,
+      onOpen: () => { s.connected = true; statePending = false; },
+      onClose: (e) => {
+        s.connected = false;
+        if (e.code === 1008) { dom.status.textContent = `⚠ ${e.reason || "unknown session"}`; dom.status.dataset.error = "unknown_session"; }
+      },
+      onError: (err) => toast(`bad message from the server: ${err.message}`),
+    });
+  }
+
+  return {
+    start() {
+      const loc = parseLocation(location.href);
+      if (loc.id) startSession(loc);
+      else startForm();
+    },
+    actions,
+  };
+}

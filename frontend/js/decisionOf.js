@@ -1,0 +1,39 @@
+// Folds one folio's events within a step into the decision a reader cares
+// about, ranked so the most consequential wins (a folio isolated, then
+// written back and reclaimed is "reclaim", not "isolate").
+import { explainEvent } from "./explainEvent.js";
+
+const RANK = { reclaim: 9, swapout: 8, writeback: 7, activate: 6, deactivate: 5, promote: 5, rotate: 4, keep: 3, refault: 2, fault: 2, add: 1, isolate: 1, access: 0, age: 0, other: 0 };
+
+export const DECISIONS = Object.freeze({
+  activate: { glyph: "▲", label: "activate", colour: "#0072B2" },
+  deactivate: { glyph: "▽", label: "deactivate", colour: "#56B4E9" },
+  promote: { glyph: "⇑", label: "promote", colour: "#009E73" },
+  keep: { glyph: "●", label: "keep", colour: "#555555" },
+  rotate: { glyph: "↻", label: "rotate", colour: "#CC79A7" },
+  reclaim: { glyph: "✕", label: "reclaim", colour: "#D55E00" },
+  writeback: { glyph: "✎", label: "write back", colour: "#E69F00" },
+  swapout: { glyph: "▼", label: "swap out", colour: "#009E73" },
+  isolate: { glyph: "◇", label: "isolate", colour: "#F0E442" },
+  refault: { glyph: "↺", label: "refault", colour: "#CC79A7" },
+  fault: { glyph: "+", label: "fault", colour: "#555555" },
+  add: { glyph: "+", label: "add", colour: "#555555" },
+  access: { glyph: "·", label: "access", colour: "#777777" },
+  age: { glyph: "»", label: "age", colour: "#0072B2" },
+  other: { glyph: "·", label: "event", colour: "#777777" },
+});
+
+// rows: event rows (eventRow) of one step -> Map pfn -> {verb, first, last, rows}
+export function decisionOf(rows) {
+  const by = new Map();
+  for (const ev of rows) {
+    if (ev.pfn == null || ev.pfn < 0) continue;
+    const e = explainEvent(ev);
+    let d = by.get(ev.pfn);
+    if (!d) { d = { pfn: ev.pfn, verb: e.verb, first: ev, last: ev, rows: [] }; by.set(ev.pfn, d); }
+    d.rows.push(ev);
+    d.last = ev;
+    if ((RANK[e.verb] ?? 0) > (RANK[d.verb] ?? 0)) d.verb = e.verb;
+  }
+  return by;
+}

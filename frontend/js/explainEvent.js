@@ -1,0 +1,52 @@
+// Turns one engine event into words: the decision, where the folio went, why,
+// and which kernel function decided it. Event kinds use the tracepoint/vmstat
+// vocabulary of engine/names.py; unknown kinds fall back to the raw name.
+const VERBS = [
+  [/isolate/, "isolate", "isolated from the tail of"],
+  [/putback/, "keep", "put back on"],
+  [/deactivate/, "deactivate", "deactivated to"],
+  [/activate/, "activate", "activated to"],
+  [/rotate/, "rotate", "rotated to the tail of"],
+  [/refill|update_gen|inc_gen|promote/, "promote", "moved to"],
+  [/pswpout|swap_?out/, "swapout", "swapped out to"],
+  [/write_folio|writeback/, "writeback", "written back"],
+  [/steal|reclaim/, "reclaim", "reclaimed to"],
+  [/refault/, "refault", "refaulted into"],
+  [/fault/, "fault", "faulted into"],
+  [/lru_add|insertion|add/, "add", "added to"],
+  [/max_seq|min_seq/, "age", "aged"],
+  [/accessed/, "access", "accessed on"],
+];
+
+function where(loc, seq) {
+  if (loc == null || loc === "none") return "";
+  if (loc === "gen") return seq != null && seq >= 0 ? `gen seq ${seq}` : "a generation";
+  return String(loc);
+}
+
+export function explainEvent(ev) {
+  const kind = String(ev.kind ?? "");
+  let verb = "other";
+  let phrase = kind;
+  for (const [re, v, p] of VERBS) if (re.test(kind)) { verb = v; phrase = p; break; }
+  if (verb === "keep" && ev.src === ev.dst && ev.src_seq === ev.dst_seq) phrase = "kept on";
+  if (verb === "keep" && /rotat/i.test(ev.reason ?? "")) { verb = "rotate"; phrase = "rotated on"; }
+  const from = where(ev.src, ev.src_seq);
+  const to = where(ev.dst, ev.dst_seq);
+  const who = ev.pfn != null && ev.pfn >= 0 ? `folio ${ev.pfn}` : "lruvec";
+  let move;
+  if (/max_seq/.test(kind)) move = `max_seq → ${ev.dst_seq ?? "?"}`;
+  else if (/min_seq/.test(kind)) move = `min_seq → ${ev.dst_seq ?? "?"}`;
+  else if (verb === "isolate") move = `${who} ${phrase} ${from}`;
+  else move = `${who} ${phrase} ${to}${from && from !== to ? ` (from ${from})` : ""}`;
+  const why = ev.reason ? String(ev.reason) : "";
+  const fn = ev.fn ? `${String(ev.fn).replace(/\(\)$/, "")}()` : "";
+  return {
+    verb,
+    kind,
+    text: move.trim(),
+    why,
+    fn,
+    line: `${kind}: ${move.trim()}${why ? ` — ${why}` : ""}${fn ? ` [${fn}]` : ""}`,
+  };
+}

@@ -1,0 +1,30 @@
+// Plain-text formatting shared by views and the text excerpt.
+export const fmt = Object.freeze({
+  count(n) {
+    if (n == null || Number.isNaN(n)) return "–";
+    return Math.round(n).toLocaleString("en-US");
+  },
+  delta(n) {
+    if (!n) return "0";
+    return (n > 0 ? "+" : "−") + Math.abs(Math.round(n)).toLocaleString("en-US");
+  },
+  ns(ns) {
+    if (ns == null) return "–";
+    if (ns < 1e3) return `${ns} ns`;
+    if (ns < 1e6) return `${(ns / 1e3).toFixed(1)} µs`;
+    if (ns < 1e9) return `${(ns / 1e6).toFixed(2)} ms`;
+    return `${(ns / 1e9).toFixed(3)} s`;
+  },
+  pages(n) {
+    if (n == null) return "–";
+    const kb = n * 4;
+    if (kb < 1024) return `${n} pages (${kb} KiB)`;
+    if (kb < 1024 * 1024) return `${n.toLocaleString("en-US")} pages (${(kb / 1024).toFixed(1)} MiB)`;
+    return `${n.toLocaleString("en-US")} pages (${(kb / 1048576).toFixed(2)} GiB)`;
+  },
+  pad(s, w, right = false) {
+    s = String(s);
+    if (s.length >= w) return s.slice(0, w);
+    return right ? s.padStart(w) : s.padEnd(w);
+  },
+});

@@ -1,0 +1,32 @@
+// Wiring only: DOM lookups, the store, the connection and the frame loop.
+import { api } from "./api.js";
+import { connect } from "./connection.js";
+import { createApp } from "./createApp.js";
+import { createStore } from "./store.js";
+import { frameLoop } from "./frameLoop.js";
+
+const $ = (sel) => document.querySelector(sel);
+const dom = {
+  start: $("#start"), startForm: $("#start-form"), startSubmit: $("#start-submit"), startError: $("#start-error"),
+  app: $("#app"), panes: $("#panes"), legend: $("#legend"), plots: $("#plots"),
+  eventLog: $("#event-log"), logCount: $("#log-count"), inspector: $("#inspector"), counters: $("#counters"),
+  unit: $("#unit"), step: $("#step"), back: $("#back"), play: $("#play"), speed: $("#speed"), speedOut: $("#speed-out"),
+  seek: $("#seek"), nrSteps: $("#nr-steps"), tabs: [...document.querySelectorAll(".tabs [data-view]")],
+  status: $("#status"), sessionInfo: $("#session-info"), toast: $("#toast"),
+  share: $("#share"), copyText: $("#copy-text"), fork: $("#fork"), since: $("#since"), textOut: $("#text-out"),
+  help: $("#help"), helpOpen: $("#help-open"), helpTable: $("#help-table"),
+};
+
+const app = createApp({
+  dom,
+  store: createStore(),
+  connect,
+  frameLoop,
+  api,
+  location: window.location,
+  storage: window.localStorage,
+  clipboard: navigator.clipboard || { writeText: () => Promise.reject(new Error("no clipboard")) },
+  now: () => performance.now(),
+});
+window.reclaimlab = app;
+app.start();

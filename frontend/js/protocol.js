@@ -1,0 +1,55 @@
+// Mirrors backend/protocol.py (docs/protocol.md, version 1) key for key.
+// Client -> server messages are JSON text; server -> client messages are JSON
+// text except the binary `state` frame:
+//   u32 LE header length H | H bytes UTF-8 JSON header | arrays at 8-aligned offsets.
+export const PROTOCOL_VERSION = 1;
+
+const COMMANDS = {
+  auth: ["token"],
+  step: ["unit", "count"],
+  back: ["count"],
+  seek: ["step"],
+  play: ["unit", "rate"],
+  pause: [],
+  debugfs: ["text", "pane"],
+  lru_gen: ["full", "pane"],
+  inspect: ["pfn", "mapping", "index", "anon", "pane"],
+  state: [],
+  ping: ["id"],
+};
+
+export function encodeCommand(type, fields = {}) {
+  const keys = COMMANDS[type];
+  if (!keys) throw new Error(`unknown command type '${type}'`);
+  const msg = { type };
+  for (const k of Object.keys(fields)) {
+    if (!keys.includes(k)) throw new Error(`command '${type}' has no field '${k}'`);
+    if (fields[k] !== undefined) msg[k] = fields[k];
+  }
+  return JSON.stringify(msg);
+}
+
+const DTYPES = { int32: Int32Array, uint32: Uint32Array, uint8: Uint8Array };
+
+export function decodeFrame(data) {
+  if (typeof data === "string") {
+    const msg = JSON.parse(data);
+    if (!msg || typeof msg.type !== "string") throw new Error("message without a type");
+    return msg;
+  }
+  const buf = data instanceof ArrayBuffer ? data : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+  if (buf.byteLength < 4) throw new Error("binary frame shorter than its header length");
+  const hlen = new DataView(buf).getUint32(0, true);
+  if (4 + hlen > buf.byteLength) throw new Error("binary frame header runs past the end");
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, hlen)));
+  const arrays = {};
+  for (const a of header.arrays || []) {
+    const T = DTYPES[a.dtype];
+    if (!T) throw new Error(`unknown dtype '${a.dtype}' for ${a.name}`);
+    if (a.offset % T.BYTES_PER_ELEMENT || a.offset + a.length * T.BYTES_PER_ELEMENT > buf.byteLength) {
+      throw new Error(`array ${a.name} out of bounds`);
+    }
+    arrays[a.name] = new T(buf, a.offset, a.length);
+  }
+  return { ...header, type: header.type || "state", arrays, byteLength: buf.byteLength };
+}

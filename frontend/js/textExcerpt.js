@@ -1,0 +1,64 @@
+// The "copy as text" excerpt: plain text fit for a mailing list, every line at
+// most 80 columns. Contents: the lru_gen debugfs text (MGLRU) or the list
+// sizes (classic), vmstat deltas since a chosen step, and the last events.
+import { fmt } from "./format.js";
+import { explainEvent } from "./explainEvent.js";
+import { LRU_LISTS } from "./lists.js";
+
+const WIDTH = 80;
+
+function wrap(line, indent = "    ") {
+  const out = [];
+  let s = line.replace(/\s+$/, "");
+  let first = true;
+  while (s.length > WIDTH) {
+    const limit = first ? WIDTH : WIDTH;
+    let cut = s.lastIndexOf(" ", limit);
+    if (cut <= indent.length) cut = limit;
+    out.push(s.slice(0, cut));
+    s = indent + s.slice(cut).replace(/^\s+/, "");
+    first = false;
+  }
+  out.push(s);
+  return out;
+}
+
+export function textExcerpt(pane, { baseVmstat = null, baseStep = 0, events = [], nEvents = 12, title = "" } = {}) {
+  const lines = [];
+  const policy = pane.policy === "lru_gen" ? "multi-gen LRU (MGLRU)" : "active/inactive LRU";
+  lines.push(...wrap(`reclaimlab ${title ? title + " " : ""}— ${policy}, step ${pane.step}, ` +
+    `${fmt.count(pane.nrAccess)} accesses, simulated ${fmt.ns(pane.timeNs)}`));
+  lines.push("");
+  if (pane.policy === "lru_gen" && pane.lruGenText) {
+    lines.push("# cat /sys/kernel/debug/lru_gen");
+    for (const l of pane.lruGenText.split("\n")) if (l.length) lines.push(...wrap(l, "      "));
+  } else {
+    lines.push("LRU list sizes (pages):");
+    for (const name of LRU_LISTS) {
+      const n = pane.listCounts?.[name] ?? 0;
+      lines.push(`  ${fmt.pad(name, 20)} ${fmt.pad(fmt.count(n), 12, true)}`);
+    }
+  }
+  lines.push("");
+  const cur = pane.vmstat || {};
+  const base = baseVmstat || {};
+  const deltas = Object.keys(cur)
+    .filter((k) => typeof cur[k] === "number" && cur[k] - (base[k] ?? 0) !== 0)
+    .map((k) => [k, cur[k] - (base[k] ?? 0)]);
+  lines.push(`vmstat deltas, step ${baseStep} → ${pane.step}:`);
+  if (!deltas.length) lines.push("  (no change)");
+  // Two columns of 39 characters keep the block under 80 columns.
+  for (let i = 0; i < deltas.length; i += 2) {
+    const cell = ([k, d]) => `  ${fmt.pad(k, 26)} ${fmt.pad(fmt.delta(d), 10, true)}`;
+    lines.push(cell(deltas[i]) + (deltas[i + 1] ? " " + cell(deltas[i + 1]).slice(1) : ""));
+  }
+  const last = events.slice(-nEvents);
+  if (last.length) {
+    lines.push("");
+    lines.push(`last ${last.length} events:`);
+    for (const ev of last) lines.push(...wrap(`  ${explainEvent(ev).line}`, "      "));
+  }
+  // ASCII only: mail clients and terminals render it the same everywhere.
+  const ascii = (l) => l.replace(/→/g, "->").replace(/[—–]/g, "--").replace(/−/g, "-").replace(/µ/g, "u");
+  return lines.map(ascii).flatMap((l) => wrap(l)).join("\n") + "\n";
+}

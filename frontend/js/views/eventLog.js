@@ -1,0 +1,77 @@
+// The event log of the current step: one row per engine event, with the
+// decision, where the folio went, the reason and the kernel function.
+// Rows are rebuilt only when the step's events change; selection only
+// toggles classes.
+import { DECISIONS } from "../decisionOf.js";
+import { explainEvent } from "../explainEvent.js";
+
+const MAX_ROWS = 600;
+const built = new WeakMap();
+
+export function renderEventLog(el, rows, { selectedPfn = null, selectedIndex = null, dropped = 0, onSelect = null, paneLabel = "" } = {}) {
+  let cache = built.get(el);
+  if (!cache || cache.rows !== rows) {
+    el.textContent = "";
+    const frag = document.createDocumentFragment();
+    const items = [];
+    for (const ev of rows.slice(0, MAX_ROWS)) {
+      const e = explainEvent(ev);
+      const d = DECISIONS[e.verb] || DECISIONS.other;
+      const li = document.createElement("li");
+      li.dataset.pfn = ev.pfn;
+      li.dataset.i = ev.i;
+      li.tabIndex = 0;
+      const verb = document.createElement("span");
+      verb.className = "verb";
+      verb.style.color = d.colour === "#F0E442" ? "#7a7000" : d.colour;
+      verb.textContent = `${d.glyph} ${d.label}`;
+      const text = document.createElement("span");
+      text.className = "what";
+      text.textContent = `${paneLabel}${e.text}`;
+      li.append(verb, text);
+      if (e.why) { const w = document.createElement("span"); w.className = "why"; w.textContent = e.why; li.append(w); }
+      if (e.fn) { const f = document.createElement("code"); f.className = "fn"; f.textContent = e.fn; li.append(f); }
+      li.title = e.line;
+      frag.append(li);
+      items.push(li);
+    }
+    if (rows.length > MAX_ROWS || dropped) {
+      const li = document.createElement("li");
+      li.className = "more";
+      li.textContent = `${rows.length > MAX_ROWS ? `${rows.length - MAX_ROWS} more events not listed. ` : ""}${dropped ? `${dropped} events of this step were not sent by the server.` : ""}`;
+      frag.append(li);
+    }
+    if (!rows.length) {
+      const li = document.createElement("li");
+      li.className = "more";
+      li.textContent = "No events in this step.";
+      frag.append(li);
+    }
+    el.append(frag);
+    cache = { rows, items, sel: [] };
+    built.set(el, cache);
+    if (onSelect) {
+      el.onclick = (e) => {
+        const li = e.target.closest("li[data-pfn]");
+        if (li) onSelect(Number(li.dataset.pfn), Number(li.dataset.i));
+      };
+      el.onkeydown = (e) => {
+        if (e.key !== "Enter") return;
+        const li = e.target.closest("li[data-pfn]");
+        if (li) onSelect(Number(li.dataset.pfn), Number(li.dataset.i));
+      };
+    }
+  }
+  for (const li of cache.sel) li.classList.remove("sel");
+  cache.sel = [];
+  if (selectedPfn != null) {
+    let first = null;
+    for (const li of cache.items) {
+      if (Number(li.dataset.pfn) === selectedPfn) {
+        li.classList.add("sel"); cache.sel.push(li);
+        if (!first || Number(li.dataset.i) === selectedIndex) first = li;
+      }
+    }
+    if (first && first.scrollIntoView) first.scrollIntoView({ block: "nearest" });
+  }
+}

@@ -1,0 +1,149 @@
+// The MGLRU view: generations min_seq … max_seq as columns (oldest on the
+// left, where eviction takes; youngest on the right, where aging adds), one
+// row per type (anon, file). Each folio is coloured by its tier; a folio whose
+// gen field already names another generation (promoted by a page-table walk,
+// not yet moved by sort_folio()) carries a black centre dot: "lazily re-filed".
+import { FLAGS } from "../flags.js";
+import { folioTier } from "../folioTier.js";
+import { PALETTE } from "../palette.js";
+import { rgba } from "../rgba.js";
+import { pixelGrid } from "./pixelGrid.js";
+
+const LABEL_W = 64;
+const HEAD_H = 58;
+const COLS = 4;
+const images = new WeakMap();
+
+function fitCell(counts, w, h, maxCell = 14) {
+  for (let c = maxCell; c >= 1; c--) {
+    const cols = Math.floor(w / c);
+    if (counts.every((n) => Math.ceil(n / cols) * c <= h)) return { cell: c, per: 1 };
+  }
+  const maxN = Math.max(1, ...counts);
+  return { cell: 1, per: Math.ceil(maxN / (w * h)) };
+}
+
+export function drawGenerations(ctx, pane, { width, height, hidden = null, selectedPfn = null, slide = 0, highlight = null } = {}) {
+  ctx.clearRect(0, 0, width, height);
+  const g = pane.gens;
+  if (!g) {
+    ctx.fillStyle = "#333";
+    ctx.font = "13px system-ui, sans-serif";
+    ctx.fillText("This pane runs the classic policy: it has no generations.", 12, 24);
+    return { locate: () => null, pfnAt: () => null, cell: 1 };
+  }
+  const colGap = 8;
+  const colW = Math.floor((width - LABEL_W - colGap * COLS) / COLS);
+  const rowH = Math.floor((height - HEAD_H - 8) / 2);
+  const innerW = colW - 8;
+  const innerH = rowH - 20;
+  const gens = g.gens.slice().sort((a, b) => a.seq - b.seq);
+  const counts = [];
+  for (const gen of gens) for (let t = 0; t < 2; t++) counts.push(gen.folios?.[t]?.length ?? gen.nr_pages[t]);
+  const { cell, per } = fitCell(counts, innerW, innerH);
+  const gridCols = Math.floor(innerW / cell);
+  // max_seq sits in the rightmost column; older generations to its left.
+  const colX = (seq) => LABEL_W + (COLS - 1 - (g.max_seq - seq)) * (colW + colGap) + slide;
+
+  let img = images.get(ctx);
+  if (!img || img.width !== width || img.height !== height) { img = ctx.createImageData(width, height); images.set(ctx, img); }
+  const buf = new Uint32Array(img.data.buffer);
+  buf.fill(0);
+  const bg = rgba("#f2f2f2");
+  const black = 0xff000000;
+  const pos = new Map();
+  const refiled = new Map();
+  for (const gen of gens) {
+    const x0 = colX(gen.seq);
+    if (x0 < LABEL_W - colW || x0 >= width) continue;
+    for (let t = 0; t < 2; t++) {
+      if (gen.seq < g.min_seq[t]) continue;
+      const y0 = HEAD_H + t * (rowH + 8) + 16;
+      for (let r = 0; r < innerH; r++) {
+        const row = (y0 + r) * width;
+        const a = Math.max(0, x0 + 4);
+        const b = Math.min(width, x0 + 4 + innerW);
+        if (b > a) buf.fill(bg, row + a, row + b);
+      }
+      const arr = gen.folios?.[t];
+      const n = arr ? arr.length : gen.nr_pages[t];
+      const tiers = t === 0 ? PALETTE.tiersAnon : PALETTE.tiers;
+      let nRefiled = 0;
+      for (let s = 0; s < Math.ceil(n / per); s++) {
+        const x = x0 + 4 + (s % gridCols) * cell;
+        const y = y0 + Math.floor(s / gridCols) * cell;
+        if (x < 0 || x + cell > width || y + cell > height) continue;
+        if (per > 1 || !arr) { buf[y * width + x] = rgba(tiers[1]); continue; }
+        const pfn = arr[s];
+        const f = pane.flags ? pane.flags[pfn] : 0;
+        const genField = ((f & FLAGS.LRU_GEN_MASK) >>> FLAGS.LRU_GEN_PGOFF) - 1;
+        const isRefiled = pane.flags && genField >= 0 && genField !== gen.gen;
+        if (isRefiled) nRefiled++;
+        pos.set(pfn, { x, y });
+        if (hidden && hidden.has(pfn)) continue;
+        const dim = highlight && !highlight.has(pfn);
+        pixelGrid(buf, width, x, y, cell, rgba(tiers[folioTier(f)], dim ? 110 : 255), f, pane.young ? pane.young[pfn] : 0);
+        if (isRefiled && cell >= 3) {
+          const m = Math.max(1, Math.floor(cell / 3));
+          const o = Math.floor((cell - 1 - m) / 2);
+          for (let r = 0; r < m; r++) buf.fill(black, (y + o + r) * width + x + o, (y + o + r) * width + x + o + m);
+        }
+      }
+      refiled.set(`${gen.seq}.${t}`, nRefiled);
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+
+  ctx.textBaseline = "top";
+  ctx.font = "600 12px system-ui, sans-serif";
+  for (let t = 0; t < 2; t++) {
+    const y0 = HEAD_H + t * (rowH + 8);
+    ctx.fillStyle = t === 0 ? PALETTE.anon : PALETTE.file;
+    ctx.fillRect(4, y0 + 18, 10, 10);
+    ctx.fillStyle = "#111";
+    ctx.fillText(t === 0 ? "anon" : "file", 18, y0 + 16);
+    ctx.font = "11px ui-monospace, monospace";
+    ctx.fillStyle = "#444";
+    ctx.fillText(`min_seq`, 4, y0 + 34);
+    ctx.fillText(`= ${g.min_seq[t]}`, 4, y0 + 48);
+    ctx.font = "600 12px system-ui, sans-serif";
+  }
+  for (const gen of gens) {
+    const x0 = colX(gen.seq);
+    if (x0 < 0 || x0 >= width) continue;
+    const youngest = gen.seq === g.max_seq;
+    ctx.fillStyle = youngest ? "#0b3d62" : "#111";
+    ctx.font = "600 12px system-ui, sans-serif";
+    ctx.fillText(`seq ${gen.seq}${youngest ? " = max_seq" : ""}`, x0 + 4, 2);
+    ctx.font = "11px ui-monospace, monospace";
+    ctx.fillStyle = "#444";
+    ctx.fillText(`gen ${gen.gen} · age ${gen.age_ms} ms`, x0 + 4, 18);
+    ctx.fillText(`anon ${gen.nr_pages[0]} · file ${gen.nr_pages[1]}`, x0 + 4, 32);
+    const mins = [0, 1].filter((t) => g.min_seq[t] === gen.seq).map((t) => (t ? "file" : "anon"));
+    if (mins.length) { ctx.fillStyle = "#7a3500"; ctx.fillText(`◂ min_seq[${mins.join(",")}] (evicted first)`, x0 + 4, 44); }
+    for (let t = 0; t < 2; t++) {
+      const k = refiled.get(`${gen.seq}.${t}`);
+      const y0 = HEAD_H + t * (rowH + 8);
+      ctx.font = "10px system-ui, sans-serif";
+      ctx.fillStyle = "#333";
+      if (gen.seq >= g.min_seq[t]) ctx.fillText(`▸ head${k ? ` · ${k} lazily re-filed ●` : ""}`, x0 + 4, y0 + 3);
+    }
+  }
+  if (selectedPfn != null && pos.has(selectedPfn)) {
+    const p = pos.get(selectedPfn);
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = "#000";
+    ctx.strokeRect(p.x - 2, p.y - 2, cell + 3, cell + 3);
+  }
+  return {
+    locate: (pfn) => pos.get(pfn) || null,
+    pfnAt(px, py) {
+      let best = null;
+      for (const [pfn, p] of pos) if (px >= p.x && px < p.x + cell && py >= p.y && py < p.y + cell) { best = pfn; break; }
+      return best;
+    },
+    cell,
+    colX,
+    colW,
+  };
+}

@@ -1,0 +1,141 @@
+// The classic view: the five lru_list lanes in kernel order, each a grid from
+// head (top left, where folios enter) to tail (bottom right, where reclaim
+// isolates). Folios are pixels in one ImageData; labels are canvas text.
+import { laneLayout } from "../laneLayout.js";
+import { LRU_LISTS } from "../lists.js";
+import { PALETTE } from "../palette.js";
+import { rgba } from "../rgba.js";
+import { pixelGrid } from "./pixelGrid.js";
+
+const LABEL_W = 170;
+const images = new WeakMap();
+const NICE = {
+  LRU_INACTIVE_ANON: "inactive anon",
+  LRU_ACTIVE_ANON: "active anon",
+  LRU_INACTIVE_FILE: "inactive file",
+  LRU_ACTIVE_FILE: "active file",
+  LRU_UNEVICTABLE: "unevictable",
+};
+
+function imageFor(ctx, w, h) {
+  let img = images.get(ctx);
+  if (!img || img.width !== w || img.height !== h) {
+    img = ctx.createImageData(w, h);
+    images.set(ctx, img);
+  }
+  return img;
+}
+
+export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden = null, selectedPfn = null, highlight = null } = {}) {
+  ctx.clearRect(0, 0, width, height);
+  const counts = LRU_LISTS.map((n) => pane.lists?.[n]?.length ?? pane.listCounts?.[n] ?? 0);
+  const layout = laneLayout({ counts, width, height, labelWidth: LABEL_W, zoom });
+  const gridW = layout.gridW;
+  const img = imageFor(ctx, gridW, height);
+  const buf = new Uint32Array(img.data.buffer);
+  buf.fill(0);
+  const bg = rgba("#f2f2f2");
+  const flags = pane.flags;
+  const young = pane.young;
+  for (const L of layout.lanes) {
+    for (let r = 0; r < Math.min(L.rows * L.cell, L.h - 14); r++) {
+      buf.fill(bg, (L.gridY + r) * gridW, (L.gridY + r) * gridW + L.cols * L.cell);
+    }
+    const name = LRU_LISTS[L.index];
+    const arr = pane.lists?.[name];
+    const colour = rgba(PALETTE[name]);
+    const faded = rgba(PALETTE[name], 110);
+    const slots = Math.ceil((L.end - L.start) / L.per);
+    for (let s = 0; s < slots; s++) {
+      const x = (s % L.cols) * L.cell;
+      const y = L.gridY + Math.floor(s / L.cols) * L.cell;
+      if (L.per === 1) {
+        const pos = L.start + s;
+        const pfn = arr ? arr[pos] : -1;
+        if (hidden && pfn >= 0 && hidden.has(pfn)) continue;
+        const dim = highlight && pfn >= 0 && !highlight.has(pfn);
+        pixelGrid(buf, gridW, x, y, L.cell, dim ? faded : colour, flags && pfn >= 0 ? flags[pfn] : 0, young && pfn >= 0 ? young[pfn] : 0);
+      } else {
+        buf[y * gridW + x] = colour;
+      }
+    }
+  }
+  ctx.putImageData(img, LABEL_W, 0);
+
+  ctx.textBaseline = "top";
+  for (const L of layout.lanes) {
+    const name = LRU_LISTS[L.index];
+    ctx.fillStyle = PALETTE[name];
+    ctx.fillRect(4, L.y + 2, 10, 10);
+    ctx.fillStyle = "#111";
+    ctx.font = "600 12px system-ui, sans-serif";
+    ctx.fillText(NICE[name], 20, L.y + 1);
+    ctx.font = "11px ui-monospace, monospace";
+    ctx.fillStyle = "#444";
+    ctx.fillText(name, 20, L.y + 16);
+    ctx.fillText(`${L.count.toLocaleString("en-US")} folios`, 20, L.y + 30);
+    if (L.per > 1) ctx.fillText(`1 px = ${L.per} folios`, 20, L.y + 44);
+    // Head and tail marks: where list_add() inserts and where isolation takes.
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.fillStyle = "#333";
+    ctx.fillText(L.start === 0 ? "▸ head" : `▸ #${L.start}`, LABEL_W, L.y + 2);
+    if (L.end > L.start) {
+      const last = layout.locate(L.index, L.end - 1);
+      const label = L.end === L.count ? "tail ◂" : `#${L.end - 1} ◂`;
+      const tw = ctx.measureText(label).width;
+      const tx = Math.min(width - tw - 2, Math.max(LABEL_W + 50, last.x + L.cell - tw));
+      ctx.fillText(label, tx, L.y + 2);
+      if (L.end === L.count) {
+        ctx.strokeStyle = "#000";
+        ctx.lineWidth = 1;
+        ctx.strokeRect(last.x - 0.5, last.y - 0.5, L.cell + 1, L.cell + 1);
+      }
+    }
+  }
+  const where = reverseIndex(pane);
+  if (selectedPfn != null && where) {
+    const w = where(selectedPfn);
+    const p = w && layout.locate(w.lane, w.pos);
+    if (p) {
+      const c = layout.cell;
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = "#000";
+      ctx.strokeRect(p.x - 2, p.y - 2, c + 3, c + 3);
+      ctx.strokeStyle = "#fff";
+      ctx.lineWidth = 1;
+      ctx.strokeRect(p.x - 3.5, p.y - 3.5, c + 6, c + 6);
+    }
+  }
+  return {
+    layout,
+    // pfn -> pixel (for the in-flight animation), via the pane's reverse index.
+    locate(pfn) {
+      const w = where && where(pfn);
+      return w ? layout.locate(w.lane, w.pos) : null;
+    },
+    pfnAt(px, py) {
+      const h = layout.hit(px, py);
+      if (!h) return null;
+      const arr = pane.lists?.[LRU_LISTS[h.lane]];
+      return arr ? arr[h.pos] : null;
+    },
+    cell: layout.cell,
+  };
+}
+
+// pfn -> {lane, pos}, built once per pane state.
+const rev = new WeakMap();
+function reverseIndex(pane) {
+  if (!pane.lists || !pane.lists[LRU_LISTS[0]]) return null;
+  let fn = rev.get(pane);
+  if (fn) return fn;
+  const n = pane.nrFrames || (pane.flags ? pane.flags.length : 0);
+  const idx = new Int32Array(n).fill(-1);
+  LRU_LISTS.forEach((name, lane) => {
+    const arr = pane.lists[name];
+    if (arr) for (let i = 0; i < arr.length; i++) if (arr[i] < n) idx[arr[i]] = (lane << 24) | i;
+  });
+  fn = (pfn) => (pfn >= 0 && pfn < n && idx[pfn] >= 0 ? { lane: idx[pfn] >>> 24, pos: idx[pfn] & 0xffffff } : null);
+  rev.set(pane, fn);
+  return fn;
+}

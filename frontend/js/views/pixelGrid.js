@@ -1,0 +1,23 @@
+// Paints folio cells into a Uint32Array pixel buffer. A cell is `cell` px
+// square with a 1-px gap when cell >= 4; from 6 px up each cell carries its
+// flag marks as small squares in the corners, so state never relies on colour:
+//   top-left white = PG_referenced   top-right black = PG_workingset
+//   bottom-left black = dirty        bottom-right white = young PTE
+import { FLAGS } from "../flags.js";
+
+const WHITE = 0xffffffff;
+const BLACK = 0xff000000;
+
+export function pixelGrid(buf, stride, x, y, cell, colour, flags = 0, young = 0) {
+  const size = cell >= 4 ? cell - 1 : cell;
+  for (let r = 0; r < size; r++) buf.fill(colour, (y + r) * stride + x, (y + r) * stride + x + size);
+  if (cell < 6) return;
+  const m = Math.max(1, Math.floor(size / 3.5));
+  const sq = (ox, oy, c) => {
+    for (let r = 0; r < m; r++) buf.fill(c, (y + oy + r) * stride + x + ox, (y + oy + r) * stride + x + ox + m);
+  };
+  if (flags & FLAGS.PG_referenced) sq(0, 0, WHITE);
+  if (flags & FLAGS.PG_workingset) sq(size - m, 0, BLACK);
+  if (flags & FLAGS.PG_dirty) sq(0, size - m, BLACK);
+  if (young) sq(size - m, size - m, WHITE);
+}

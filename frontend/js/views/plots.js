@@ -1,0 +1,83 @@
+// Time series under the panes, drawn by uPlot from the store's columnar
+// samples: free pages against the watermarks, scans and steals, refaults,
+// swap traffic. In compare mode both panes share each plot (A solid, B dashed).
+import uPlot from "../../vendor/uPlot.esm.js";
+
+const PANE_COLOURS = [["#0072B2", "#D55E00"], ["#56B4E9", "#E69F00"]];
+const DEFS = [
+  { title: "free pages vs watermarks", keys: [["nr_free_pages", "free"]], wmarks: true },
+  { title: "scanned / stolen per step", keys: [["pgscan", "pgscan"], ["pgsteal", "pgsteal"]], diff: true },
+  { title: "workingset refaults", keys: [["workingset_refault", "refault"]] },
+  { title: "swap traffic (pages)", keys: [["pswpout", "pswpout"], ["pswpin", "pswpin"]] },
+];
+
+function diff(a) {
+  const out = new Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = i ? a[i] - a[i - 1] : 0;
+  return out;
+}
+
+export function createPlots(el) {
+  let charts = [];
+  let nPanes = 0;
+  function build(panes) {
+    for (const c of charts) c.destroy();
+    el.textContent = "";
+    charts = [];
+    nPanes = panes.length;
+    const width = Math.max(200, Math.floor(el.clientWidth / (el.clientWidth > 1000 ? 4 : 2)) - 8);
+    for (const def of DEFS) {
+      const box = document.createElement("div");
+      box.className = "plot";
+      el.append(box);
+      const series = [{ label: "step" }];
+      panes.forEach((p, pi) => {
+        def.keys.forEach(([, label], ki) => {
+          series.push({
+            label: nPanes > 1 ? `${label} ${pi ? "B" : "A"}` : label,
+            stroke: PANE_COLOURS[ki % 2][pi],
+            width: 1.5,
+            dash: pi ? [5, 3] : undefined,
+            points: { show: false },
+          });
+        });
+      });
+      if (def.wmarks) {
+        for (const [k, colour, dash] of [["min", "#D55E00", [2, 2]], ["low", "#E69F00", [6, 3]], ["high", "#009E73", []]]) {
+          series.push({ label: k, stroke: colour, width: 1, dash, points: { show: false } });
+        }
+      }
+      charts.push(new uPlot({
+        title: def.title, width, height: 140, series,
+        scales: { x: { time: false } },
+        axes: [{ size: 28, font: "10px system-ui" }, { size: 44, font: "10px system-ui" }],
+        legend: { live: false },
+        cursor: { drag: { x: false, y: false } },
+      }, [[]].concat(series.slice(1).map(() => [])), box));
+    }
+  }
+  return {
+    update(state) {
+      const panes = state.panes;
+      if (!panes.length) return;
+      if (panes.length !== nPanes || !charts.length) build(panes);
+      const x = state.series[0]?.step ?? [];
+      DEFS.forEach((def, di) => {
+        const data = [x];
+        panes.forEach((p, pi) => {
+          const ser = state.series[pi] || {};
+          for (const [key] of def.keys) {
+            let col = ser[key] ?? [];
+            if (def.diff) col = diff(col);
+            data.push(x.map((_, i) => col[i] ?? null));
+          }
+        });
+        if (def.wmarks) {
+          const wm = panes[0].watermarks || {};
+          for (const k of ["min", "low", "high"]) data.push(x.map(() => wm[k] ?? null));
+        }
+        charts[di].setData(data);
+      });
+    },
+  };
+}
