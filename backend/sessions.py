@@ -299,38 +299,47 @@ class Session:
             self._take_checkpoint()
 
     # --- applying units
-    def _catch_up_b(self, record: bool) -> None:
-        if not self.compare:
-            return
-        a, b = self.sims
-        gap = a.position - b.position
-        if gap > 0:
+    def _catch_up(self, d: int, record: bool) -> None:
+        """Compare mode: the other pane runs accesses up to the driver's position."""
+        lead = self.sims[d].position
+        for k, sim in enumerate(self.sims):
+            gap = lead - sim.position
+            if k == d or gap <= 0:
+                continue
             if record and gap <= RUN_AHEAD_ACCESSES:
-                b.step("access", gap)
+                sim.step("access", gap)
             else:
-                b.run(gap)
+                sim.run(gap)
+
+    def _driver(self, unit: str) -> int:
+        """The pane a unit is applied to: A, except `aging`, which goes to the
+        first MGLRU pane (the classic policy has no generations to age)."""
+        if unit == "aging":
+            return self.policies.index("lru_gen") if "lru_gen" in self.policies else -1
+        return 0
 
     def _apply(self, unit: str, count: int, record: bool, arg=None) -> int:
         """Apply up to `count` units to the engines; returns how many completed."""
-        a = self.sims[0]
         if unit == "debugfs":
             for k in arg["panes"]:
                 self.sims[k].debugfs_write(arg["text"])
             return 1
+        d = self._driver(unit)
+        if d < 0:
+            return 0
+        a = self.sims[d]
         if unit == "access":
             n = a.step("access", count) if record and count <= RUN_AHEAD_ACCESSES else a.run(count)
-            self._catch_up_b(record)
+            self._catch_up(d, record)
             return n
-        if unit == "aging" and self.policies[0] != "lru_gen":
-            return 0
         if not record or not self.compare:
             n = a.step(unit, count)
-            self._catch_up_b(record)
+            self._catch_up(d, record)
             return n
         done = 0
         for _ in range(count):
             got = a.step(unit, 1)
-            self._catch_up_b(record)
+            self._catch_up(d, record)
             if got == 0:
                 break
             done += got
@@ -556,8 +565,8 @@ class Session:
                     raise SessionError("read_only", "read-only viewer at the end of the history: "
                                                     "fork the session to extend it")
                 return self.frame_at(min(cursor + count, self.nr_steps), cause)
-            if unit == "aging" and self.policies[0] != "lru_gen":
-                raise SessionError("unsupported", "the aging unit needs MGLRU (lru_gen) in pane A")
+            if unit == "aging" and "lru_gen" not in self.policies:
+                raise SessionError("unsupported", "the aging unit needs MGLRU (lru_gen)")
             truncated = cursor < self.nr_steps
             self._goto(cursor)
             if truncated:

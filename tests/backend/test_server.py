@@ -1,0 +1,427 @@
+"""The server end to end: a real uvicorn on 127.0.0.1 and a real WebSocket
+client. Each test names the behaviour it checks."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.backend.conftest import WS, create, recipe, ws_url
+
+
+def _state_hashes(state):
+    return [p["state_hash"] for p in state["panes"]]
+
+
+def test_create_returns_id_owner_token_and_share_url(client):
+    out = create(client, recipe())
+    assert set(out) == {"id", "owner_token", "share_url"}
+    assert out["share_url"].endswith(f"/s/{out['id']}")
+    assert out["owner_token"] not in out["share_url"]
+    got = client.get(f"/api/sessions/{out['id']}").json()
+    assert got["nr_steps"] == 0 and got["recipe"]["workload"]["scenario"] == "anon-loop"
+    assert got["summary"][0]["nr_access"] == 0
+
+
+def test_scenarios_and_policies_are_listed(client):
+    sc = client.get("/api/scenarios").json()
+    assert {"anon-loop", "file-loop"} <= {s["name"] for s in sc}
+    assert all(s["watch"] and isinstance(s["params"], dict) for s in sc)
+    pol = {p["key"]: p for p in client.get("/api/policies").json()}
+    assert set(pol) == {"lru", "lru_gen"}
+    assert {"min_ttl_ms", "tiers", "look_around", "walk_mm", "bloom_filter",
+            "pid_controller"} <= set(pol["lru_gen"]["knobs"])
+
+
+@pytest.mark.parametrize("unit", ["access", "scan", "shrink"])
+def test_step_by_each_unit_advances_history_and_reports_events(client, server, unit):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        hello, frame, state = ws.opening()
+        assert hello["v"] == 1 and hello["role"] == "owner" and hello["nr_steps"] == 0
+        ws.send(type="step", unit=unit, count=2)
+        f = ws.recv()
+        assert f["type"] == "frame" and f["step"] == 2 and f["nr_steps"] == 2
+        p = f["panes"][0]
+        assert p["steps_applied"] == 2 and p["nr_access"] > 0
+        assert p["events"]["n"] > 0 and len(p["events"]["kind"]) == p["events"]["n"]
+        assert len(p["vmstat"]) == len(hello["names"]["vmstat"])
+        if unit != "access":  # a scan batch means reclaim ran
+            names = hello["names"]["vmstat"]
+            scanned = sum(v for k, v in p["vmstat_delta"].items() if k.startswith("pgscan"))
+            assert scanned > 0, p["vmstat_delta"]
+            assert sum(p["vmstat"][names.index(k)] for k in names if k.startswith("pgscan")) > 0
+
+
+def test_aging_unit_under_mglru_and_rejected_under_classic(client, server):
+    s = create(client, recipe(policies=("lru_gen",)))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        _, before, _ = ws.opening()
+        ws.send(type="step", unit="aging", count=1)
+        f = ws.recv()
+        assert f["panes"][0]["steps_applied"] == 1
+        # aging = until the next inc_max_seq
+        assert f["panes"][0]["gens"]["max_seq"] == before["panes"][0]["gens"]["max_seq"] + 1
+    s = create(client, recipe(policies=("lru",)))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.send(type="step", unit="aging")
+        e = ws.recv()
+        assert e["type"] == "error" and e["code"] == "unsupported"
+        ws.send(type="step", unit="access")   # the connection keeps working
+        assert ws.recv()["step"] == 1
+
+
+def test_back_and_seek_reach_exactly_the_state_of_that_step(client, server):
+    s = create(client, recipe(accesses=3000))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        hashes = {}
+        for i in range(1, 6):
+            ws.send(type="step", unit="scan")
+            assert ws.recv()["step"] == i
+            ws.send(type="state")
+            st = ws.recv()
+            hashes[i] = (_state_hashes(st), st["panes"][0]["vmstat"])
+        ws.send(type="back", count=3)
+        f, st = ws.recv(), ws.recv()
+        assert f["step"] == 2 and f["cause"] == "back" and st["step"] == 2
+        assert (_state_hashes(st), st["panes"][0]["vmstat"]) == hashes[2]
+        ws.send(type="seek", step=5)
+        f, st = ws.recv(), ws.recv()
+        assert (f["step"], _state_hashes(st)) == (5, hashes[5][0])
+        ws.send(type="seek", step=0)
+        f, st = ws.recv(), ws.recv()
+        assert f["step"] == 0 and st["panes"][0]["nr_access"] == 0
+        ws.send(type="seek", step=10**9)   # clamped at the head
+        assert ws.recv()["step"] == 5
+
+
+def test_seek_frame_carries_the_events_of_that_step(client, server):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.send(type="step", unit="scan")
+        first = ws.recv()
+        ws.send(type="step", unit="scan")
+        ws.recv()
+        ws.send(type="seek", step=1)
+        again = ws.recv()
+        ws.recv()
+        assert again["panes"][0]["events"] == first["panes"][0]["events"]
+        assert again["panes"][0]["vmstat_delta"] == first["panes"][0]["vmstat_delta"]
+
+
+def test_compare_mode_runs_both_panes_in_lockstep_by_access_count(client, server):
+    s = create(client, recipe(policies=("lru", "lru_gen")))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        hello, frame, state = ws.opening()
+        assert hello["compare"] and [p["policy"] for p in hello["panes"]] == ["lru", "lru_gen"]
+        assert len(state["panes"]) == 2
+        for unit in ("access", "scan", "shrink", "aging"):
+            ws.send(type="step", unit=unit)
+            f = ws.recv()
+            a, b = f["panes"]
+            assert a["nr_access"] == b["nr_access"] > 0, unit
+            assert (a["policy"], b["policy"]) == ("lru", "lru_gen")
+        assert f["panes"][1]["gens"] is not None and f["panes"][0]["gens"] is None
+
+
+def test_compare_two_knob_sets_of_one_policy(client, server):
+    s = create(client, recipe(policies=({"policy": "lru_gen"},
+                                        {"policy": "lru_gen", "lru_gen": {"tiers": False}})))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        hello, _, _ = ws.opening()
+        assert hello["panes"][1]["config"]["lru_gen"]["tiers"] is False
+        ws.send(type="step", unit="scan", count=3)
+        f = ws.recv()
+        assert f["panes"][0]["nr_access"] == f["panes"][1]["nr_access"]
+
+
+def test_reconnect_resumes_at_the_head(client, server):
+    s = create(client, recipe())
+    url = ws_url(server, s["id"], s["owner_token"])
+    with WS(url) as ws:
+        ws.opening()
+        ws.send(type="step", unit="scan", count=3)
+        f = ws.recv()
+        ws.send(type="state")
+        before = ws.recv()
+    with WS(url) as ws:
+        hello, frame, state = ws.opening()
+        assert hello["nr_steps"] == hello["cursor"] == 3 and frame["step"] == 3
+        assert _state_hashes(state) == _state_hashes(before)
+        ws.send(type="step", unit="scan")
+        assert ws.recv()["step"] == 4
+
+
+def test_share_url_viewer_sees_the_step_and_cannot_mutate(client, server):
+    s = create(client, recipe(policies=("lru_gen",)))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.send(type="step", unit="scan", count=4)
+        ws.recv()
+        ws.send(type="seek", step=2)
+        ws.recv()
+        owner_at_2 = ws.recv()
+    page = client.get(f"/s/{s['id']}", params={"step": 2})
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    with WS(ws_url(server, s["id"], step=2)) as ws:
+        hello, frame, state = ws.opening()
+        assert hello["role"] == "viewer" and frame["step"] == 2
+        assert _state_hashes(state) == _state_hashes(owner_at_2)
+        # A viewer walks the existing history ...
+        ws.send(type="step", unit="scan", count=2)
+        assert ws.recv()["step"] == 4
+        # ... but cannot extend it, write debugfs, or claim ownership with a guess.
+        ws.send(type="step", unit="scan")
+        assert ws.recv()["code"] == "read_only"
+        ws.send(type="debugfs", text="+ 0 0 4\n")
+        assert ws.recv()["code"] == "read_only"
+        ws.send(type="auth", token="not-the-token")
+        assert ws.recv()["code"] == "bad_token"
+        ws.send(type="back")
+        assert ws.recv()["step"] == 3
+    assert client.get(f"/api/sessions/{s['id']}").json()["nr_steps"] == 4
+
+
+def test_auth_message_makes_the_owner(client, server):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"])) as ws:
+        hello, _, _ = ws.opening()
+        assert hello["role"] == "viewer"
+        ws.send(type="auth", token=s["owner_token"])
+        assert ws.recv()["type"] == "auth_ok"
+        ws.send(type="step", unit="access")
+        assert ws.recv()["nr_steps"] == 1
+
+
+def test_owner_stepping_after_back_drops_the_later_history(client, server):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.send(type="step", unit="scan", count=4)
+        ws.recv()
+        ws.send(type="back", count=2)
+        ws.recv(), ws.recv()
+        ws.send(type="step", unit="access")
+        f = ws.recv()
+        assert (f["step"], f["nr_steps"], f["truncated"]) == (3, 3, True)
+    h = client.get(f"/api/sessions/{s['id']}/history").json()
+    assert h["nr_steps"] == 3 and h["log"] == [["scan", 2, None], ["access", 1, None]]
+
+
+def test_fork_gives_an_editable_copy_at_a_step(client, server):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.send(type="step", unit="scan", count=4)
+        ws.recv()
+        ws.send(type="seek", step=3)
+        ws.recv()
+        at3 = ws.recv()
+    r = client.post(f"/api/sessions/{s['id']}/fork", json={"step": 3})
+    assert r.status_code == 201
+    fk = r.json()
+    assert fk["id"] != s["id"]
+    meta = client.get(f"/api/sessions/{fk['id']}").json()
+    assert meta["parent"] == {"id": s["id"], "step": 3} and meta["nr_steps"] == 3
+    with WS(ws_url(server, fk["id"], fk["owner_token"])) as ws:
+        hello, frame, state = ws.opening()
+        assert _state_hashes(state) == _state_hashes(at3)
+        ws.send(type="step", unit="scan")
+        assert ws.recv()["nr_steps"] == 4
+    assert client.get(f"/api/sessions/{s['id']}").json()["nr_steps"] == 4
+    # the original's owner token does not own the fork
+    with WS(ws_url(server, fk["id"], s["owner_token"])) as ws:
+        assert ws.opening()[0]["role"] == "viewer"
+
+
+def test_play_is_server_paced_one_frame_per_step_and_pause_stops_it(client, server):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.send(type="play", unit="access", rate=200)
+        started = ws.recv()
+        assert started == {"type": "play_state", "playing": True, "unit": "access", "rate": 200.0,
+                           "reason": "started"}
+        steps = [ws.recv()["step"] for _ in range(5)]
+        assert steps == list(range(1, 6))
+        ws.send(type="pause")
+        stopped, frames = ws.recv_type("play_state")
+        assert stopped["playing"] is False and stopped["reason"] == "paused"
+        last = frames[-1]["step"] if frames else 5
+        ws.send(type="ping", id=1)
+        assert ws.recv() == {"type": "pong", "id": 1}   # nothing more was played
+        assert client.get(f"/api/sessions/{s['id']}").json()["nr_steps"] == last
+
+
+def test_play_stops_at_the_end_of_the_workload(client, server):
+    s = create(client, recipe(accesses=30))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.send(type="play", unit="access", rate=1000)
+        stop, frames = ws.recv_type("play_state", timeout=30)
+        stop, frames = ws.recv_type("play_state", timeout=30)
+        assert stop["reason"] == "end"
+        assert frames[-1]["done"] is True and frames[-1]["step"] == 30
+
+
+def test_debugfs_plus_creates_a_generation_and_errors_carry_errno(client, server):
+    s = create(client, recipe(policies=("lru_gen",)))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        _, frame, _ = ws.opening()
+        max_seq = frame["panes"][0]["gens"]["max_seq"]
+        ws.send(type="debugfs", text=f"+ 0 0 {max_seq}\n")
+        f = ws.recv()
+        assert f["type"] == "frame" and f["cause"] == "debugfs"
+        assert f["panes"][0]["gens"]["max_seq"] == max_seq + 1 and f["nr_steps"] == 1
+        ws.send(type="debugfs", text="bogus\n")
+        e = ws.recv()
+        assert e["type"] == "error" and e["code"] == "debugfs" and e["errno"] == "EINVAL"
+        ws.send(type="lru_gen", full=False)
+        t = ws.recv()
+        assert t["type"] == "lru_gen" and "memcg" in t["text"]
+        assert client.get(f"/api/sessions/{s['id']}").json()["nr_steps"] == 1
+
+
+def test_inspect_folio_gives_flags_and_history_across_steps(client, server):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        hello, _, _ = ws.opening()
+        ws.send(type="step", unit="access")
+        f = ws.recv()
+        ev = f["panes"][0]["events"]
+        pfn = next(p for p in ev["pfn"] if p >= 0)
+        ws.send(type="step", unit="scan", count=3)
+        ws.recv()
+        ws.send(type="seek", step=1)
+        ws.recv(), ws.recv()
+        ws.send(type="inspect", pfn=pfn)
+        info = ws.recv()
+        assert info["type"] == "folio" and info["pfn"] == pfn and info["step"] == 1
+        assert info["folio"] is not None and info["identity"] is not None
+        assert info["history"]["n"] >= 1 and max(info["history"]["step"]) <= 1
+        assert info["page_state"] is not None
+
+
+def test_bad_messages_get_error_frames_and_the_connection_keeps_working(client, server):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.conn.send("this is not json")
+        assert ws.recv()["code"] == "bad_json"
+        ws.send(type="warp", speed=9)
+        e = ws.recv()
+        assert e["code"] == "bad_message" and "warp" in e["message"]
+        ws.send(type="step", unit="teleport")
+        e = ws.recv()
+        assert e["code"] == "bad_message" and "unit" in e["message"]
+        ws.send(type="step", unit="access", count=-1)
+        assert "count" in ws.recv()["message"]
+        ws.send(type="step", unit="scan", count=10**9)
+        assert ws.recv()["code"] == "limit"
+        ws.conn.send(json.dumps({"type": "ping", "id": "x" * 70000}))
+        assert ws.recv()["code"] == "too_large"
+        ws.send(type="step", unit="access")
+        f = ws.recv()
+        assert f["type"] == "frame" and f["step"] == 1
+
+
+def test_unknown_session_closes_the_socket_with_1008(server, client):
+    ws = WS(ws_url(server, "no-such-session"))
+    with pytest.raises(ConnectionClosed) as ei:
+        ws.recv()
+    assert ei.value.rcvd.code == 1008
+    assert client.get("/api/sessions/no-such-session").status_code == 404
+    assert client.post("/api/sessions/no-such-session/fork", json={}).status_code == 404
+    assert client.get("/s/no-such-session").status_code == 404
+
+
+def test_invalid_recipes_get_422_with_field_errors(client):
+    cases = [
+        ({"workload": {"scenario": "anon-loop"}, "machine": {"ram_pages": 10}}, "ram_pages"),
+        ({"workload": {"scenario": "anon-loop"}, "machine": {"ram_pages": 1 << 24}}, "ram_pages"),
+        ({"workload": {"scenario": "anon-loop"}, "machine": {"swappiness": 201}}, "swappiness"),
+        ({"workload": {"scenario": "anon-loop"}, "machine": {"swap_kind": "floppy"}}, "swap_kind"),
+        ({"workload": {"scenario": "anon-loop"},
+          "machine": {"watermarks": {"min": 5, "low": 4, "high": 9}}}, "watermarks"),
+        ({"workload": {"scenario": "anon-loop"}, "policies": []}, "policies"),
+        ({"workload": {"scenario": "anon-loop"}, "policies": [{"policy": "clock"}]}, "policy"),
+        ({"workload": {"scenario": "anon-loop"},
+          "policies": [{"policy": "lru", "lru_gen": {"tiers": False}}]}, "policies"),
+        ({"workload": {"scenario": "no-such-scenario"}}, "scenario"),
+        ({"workload": {"scenario": "anon-loop", "accesses": 10**12}}, "accesses"),
+        ({"workload": {}}, "workload"),
+        ({"workload": {"trace_id": "nope"}}, "trace_id"),
+        ({"workload": {"scenario": "anon-loop"}, "bogus": 1}, "bogus"),
+        ({"workload": {"scenario": "anon-loop"}, "seed": True}, "seed"),
+    ]
+    for body, field in cases:
+        r = client.post("/api/sessions", json=body)
+        assert r.status_code == 422, (body, r.text)
+        detail = r.json()["detail"]
+        assert isinstance(detail, list) and detail, r.text
+        assert any(field in json.dumps(d) for d in detail), (field, detail)
+    assert client.post("/api/sessions", json={"workload": {"scenario": "anon-loop"},
+                                              "machine": {"ram_pages": 256}}).status_code == 201
+
+
+def test_trace_upload_creates_a_session_and_the_trace_downloads_as_v1(client, server):
+    text = "# tiny\n" + "".join(f"A app {i % 300}\n" for i in range(900)) + "R log 5\nU app\n"
+    r = client.post("/api/traces", files={"file": ("tiny.trace", text.encode())})
+    assert r.status_code == 201, r.text
+    up = r.json()
+    assert up["nr_accesses"] == 902
+    s = create(client, {"machine": {"ram_pages": 256}, "workload": {"trace_id": up["trace_id"]}})
+    body = client.get(f"/api/sessions/{s['id']}/trace").text
+    lines = [ln for ln in body.splitlines() if ln and not ln.startswith("#")]
+    assert len(lines) == 902 and lines[0] == "A app 0" and lines[-1] == "U app"
+    r = client.post("/api/sessions/upload", data={"recipe": json.dumps({"machine": {"ram_pages": 256}})},
+                    files={"file": ("t.trace", text.encode())})
+    assert r.status_code == 201, r.text
+    rec = client.get(f"/api/sessions/{r.json()['id']}/recipe").json()
+    assert rec["workload"]["trace_id"] == up["trace_id"] and rec["machine"]["ram_pages"] == 256
+
+
+def test_bad_and_oversized_uploads_are_rejected_and_the_server_keeps_going(client, server):
+    r = client.post("/api/traces", files={"file": ("bad.trace", b"A app\nQ 1 2\n")})
+    assert r.status_code == 422 and "bad.trace" in r.json()["detail"]
+    big = b"A 0 1\n" * 40_000   # 240 kB > this server's 200 kB limit
+    r = client.post("/api/traces", files={"file": ("big.trace", big)})
+    assert r.status_code == 413
+    assert client.get("/api/scenarios").status_code == 200
+    create(client, recipe())
+
+
+def test_twenty_sessions_stepping_concurrently_all_make_progress(client, server):
+    sessions = [create(client, recipe(seed=i)) for i in range(20)]
+    results, errors = {}, []
+
+    def run(s):
+        try:
+            with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+                ws.opening()
+                for _ in range(5):
+                    ws.send(type="step", unit="scan")
+                    f = ws.recv()
+                results[s["id"]] = f["step"]
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors
+    assert sorted(results.values()) == [5] * 20
+
+
+def test_frontend_is_served_with_javascript_mime(client):
+    r = client.get("/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    r = client.get("/openapi.json")
+    assert r.status_code == 200 and "/api/sessions" in r.json()["paths"]
