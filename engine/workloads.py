@@ -393,14 +393,18 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         "anon-loop", "anon set of 1.2x RAM touched in a loop",
         "One process loops over an anon set larger than RAM, so every page is "
         "evicted shortly before it is needed again: pure swap thrashing. Under "
-        "the classic policy new anon folios enter the head of LRU_INACTIVE_ANON "
-        "and are reclaimed from its tail (pswpout); the refault distance of each "
-        "swap-in is the loop length, so workingset_refault_anon climbs with every "
-        "access while workingset_activate_anon stays low. Under MGLRU faults land "
-        "in max_seq - 1 and evict_folios takes them from min_seq; watch whether "
-        "the page-table walk (aging) promotes part of the loop and keeps it "
-        "resident: a lower pswpin than the classic run is MGLRU protecting a "
-        "fraction of the set instead of cycling all of it.",
+        "the classic policy new anon folios enter the head of LRU_INACTIVE_ANON; "
+        "at the tail a folio whose PTE was young is kept once (PG_referenced, "
+        "folio_check_references KEEP) and swapped out on its next trip (pswpout). "
+        "Each swap-in is a shadow hit (workingset_refault_anon), but its refault "
+        "distance -- the evictions since it left, about the 0.2x RAM overshoot "
+        "-- exceeds the workingset size it is tested against (file pages plus "
+        "active anon, near zero here), so workingset_activate_anon stays low and "
+        "almost nothing is ever a hit. Under MGLRU faults land in max_seq - 1 and "
+        "evict_folios takes them from min_seq; watch whether aging (the "
+        "page-table walk) promotes part of the loop and keeps it resident: a "
+        "lower pswpin than the classic run is MGLRU protecting a fraction of the "
+        "set instead of cycling all of it.",
         400_000,
         (_p("size", 1.2, 0.05, 8.0, "anon set, as a fraction of RAM"), _WRITE),
         _anon_loop),
@@ -411,9 +415,12 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         "LRU_INACTIVE_FILE (classic) or the oldest file generation (MGLRU, read() "
         "outside a fault) and should be reclaimed after one trip: watch pgsteal_file "
         "track the stream while pswpout and workingset_refault_anon stay near zero. "
-        "Swappiness decides how much anon is scanned anyway (get_scan_count "
-        "SCAN_FRACT for classic, get_type_to_scan for MGLRU): raise it to 200 and "
-        "the hot set starts to swap.",
+        "Classic: while the inactive file list is large and no file refault was "
+        "activated, prepare_scan_control sets cache_trim_mode and get_scan_count "
+        "scans file only (SCAN_FILE), so pgscan_anon stays 0. MGLRU: "
+        "get_type_to_scan weighs the two types' refault rates (PID controller, "
+        "biased by swappiness); watch whether it scans anon at all (pgscan_anon, "
+        "pswpout). Raise swappiness to 200 and compare again.",
         300_000,
         (_p("hot", 0.6, 0.01, 2.0, "hot anon set, as a fraction of RAM"),
          _p("stream_ratio", 0.5, 0.0, 1.0, "fraction of accesses that are stream reads"),
@@ -457,13 +464,16 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         "A file larger than the page cache is read sequentially with read(), "
         "over and over. Every page is evicted before its next read, so after the "
         "first pass every access is a refault: watch workingset_refault_file equal "
-        "the reads and the hit ratio stay near zero. Classic: the refault "
-        "distance (a whole loop) exceeds the workingset size, so "
-        "workingset_test_recent rejects it and workingset_activate_file stays "
-        "near zero -- LRU's classic failure on loops. MGLRU: the second read() "
-        "bumps a folio's refs/tier; compare pgsteal_file and refaults to see "
-        "whether tier protection (sort_folio, PID controller) keeps part of the "
-        "file resident.",
+        "the reads and the hit ratio stay near zero. Classic: each page is read "
+        "once per pass, so it never earns LRU_ACTIVE_FILE, and its refault "
+        "distance (the evictions since it left, about 0.3x RAM) exceeds the "
+        "workingset size it is tested against (the active lists, empty here): "
+        "workingset_test_recent says no and workingset_activate_file stays near "
+        "zero -- LRU's classic failure on loops. MGLRU: a refault is recent when "
+        "the folio left fewer than MAX_NR_GENS generations ago "
+        "(lru_gen_test_recent); compare pgsteal_file and refaults to see whether "
+        "tier protection (sort_folio, PID controller) keeps part of the file "
+        "resident.",
         400_000,
         (_p("size", 1.3, 0.05, 8.0, "file size, as a fraction of RAM"),),
         _file_loop),
@@ -473,8 +483,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         "phase the current table's folios are read twice and activated "
         "(classic: LRU_ACTIVE_FILE; MGLRU: higher tiers), so at a switch the "
         "resident working set is the wrong one. Watch how fast each policy "
-        "adapts: classic must wait for inactive_is_low to let "
-        "shrink_active_list deactivate the stale table (pgdeactivate) while "
+        "adapts: classic scans LRU_ACTIVE_FILE only when inactive_is_low or a "
+        "file refault was activated since the last snapshot "
+        "(prepare_scan_control), and only then does shrink_active_list "
+        "deactivate the stale table (pgdeactivate), while "
         "the new table's refaults are tested against the workingset size "
         "(workingset_activate_file when the distance is short enough); MGLRU "
         "ages the stale table into min_seq and evicts it (pgsteal_file) while "
