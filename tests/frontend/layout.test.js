@@ -1,0 +1,71 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { laneLayout } from "../../frontend/js/laneLayout.js";
+import { folioTier } from "../../frontend/js/folioTier.js";
+import { FLAGS } from "../../frontend/js/flags.js";
+import { frameColour } from "../../frontend/js/frameColour.js";
+import { rgba } from "../../frontend/js/rgba.js";
+
+test("lanes share one cell size and every folio of every lane gets a cell inside its lane", () => {
+  const counts = [3000, 1200, 9000, 3184, 0];
+  const L = laneLayout({ counts, width: 900, height: 420 });
+  assert.equal(L.aggregated, false);
+  assert.ok(L.cell >= 1);
+  L.lanes.forEach((lane, i) => {
+    if (!counts[i]) return;
+    const last = L.locate(i, counts[i] - 1);
+    assert.ok(last.y + L.cell <= lane.y + lane.h, `lane ${i} overflows`);
+    assert.ok(last.x + L.cell <= 900);
+  });
+  // Lanes are stacked in kernel order without overlap.
+  for (let i = 1; i < 5; i++) assert.ok(L.lanes[i].y >= L.lanes[i - 1].y + L.lanes[i - 1].h);
+});
+
+test("head is the first cell and the tail the last, row-major", () => {
+  const L = laneLayout({ counts: [100, 0, 0, 0, 0], width: 400, height: 400 });
+  const head = L.locate(0, 0);
+  const second = L.locate(0, 1);
+  assert.equal(head.x, L.lanes[0].x0);
+  assert.equal(second.x, head.x + L.cell);
+  assert.equal(second.y, head.y);
+  assert.deepEqual(L.hit(head.x, head.y), { lane: 0, pos: 0 });
+  const tail = L.locate(0, 99);
+  assert.deepEqual(L.hit(tail.x + L.cell - 1, tail.y + L.cell - 1), { lane: 0, pos: 99 });
+});
+
+test("a machine too big for one pixel per folio is aggregated, and zoom brings single folios back", () => {
+  const big = [400000, 300000, 200000, 148576, 0];
+  const L = laneLayout({ counts: big, width: 900, height: 420 });
+  assert.equal(L.aggregated, true);
+  assert.ok(L.lanes[0].per > 1);
+  const Z = laneLayout({ counts: big, width: 900, height: 420, zoom: [0.5, 0.5 + 1 / 512] });
+  assert.equal(Z.aggregated, false);
+  assert.equal(Z.lanes[0].start, 200000);
+  assert.equal(Z.locate(0, 199999), null, "outside the zoomed range");
+  assert.ok(Z.locate(0, 200000));
+});
+
+test("folioTier follows lru_tier_from_refs(): refs 0,1 -> 0; 2 -> 1; 3,4 -> 2; PG_workingset -> 3", () => {
+  const refs = (n) => FLAGS.PG_referenced | (n << FLAGS.LRU_REFS_PGOFF);
+  assert.equal(folioTier(0), 0);
+  assert.equal(folioTier(refs(0)), 0);
+  assert.equal(folioTier(refs(1)), 1);
+  assert.equal(folioTier(refs(2)), 2);
+  assert.equal(folioTier(refs(3)), 2);
+  assert.equal(folioTier(FLAGS.PG_workingset), 3);
+});
+
+test("frameColour reads the per-frame flags or the location byte", () => {
+  assert.equal(frameColour(0, null), "free");
+  assert.equal(frameColour(FLAGS.PG_lru | FLAGS.PG_swapbacked | FLAGS.PG_active, null), "LRU_ACTIVE_ANON");
+  assert.equal(frameColour(FLAGS.PG_lru, null), "LRU_INACTIVE_FILE");
+  assert.equal(frameColour(FLAGS.PG_swapbacked, null), "isolated");
+  assert.equal(frameColour(0, 3), "LRU_ACTIVE_FILE");
+  assert.equal(frameColour(0, 16 + 2 * 1 + 1), "LRU_INACTIVE_FILE");
+  assert.equal(frameColour(0, 255), "free");
+});
+
+test("rgba packs #rrggbb as little-endian ABGR pixels", () => {
+  assert.equal(rgba("#0072B2"), 0xffb27200);
+  assert.equal(rgba("#ff0000", 0), 0x000000ff);
+});
