@@ -1,0 +1,150 @@
+"""SessionManager and Session with no transport: history, time travel by
+checkpoint + replay, compare lockstep, fork, eviction and rebuild."""
+from __future__ import annotations
+
+import pytest
+
+from backend.recipes import Recipe
+from backend.sessions import SessionError, SessionManager, UnknownSession
+from backend.settings import Settings
+from backend.store import SqliteStore
+from tests.backend.conftest import recipe
+
+
+@pytest.fixture
+def manager(tmp_path):
+    st = SqliteStore(tmp_path / "s.sqlite3")
+    m = SessionManager(st, Settings(data_dir=tmp_path, checkpoint_every=4, max_live_sessions=4,
+                                    idle_seconds=60))
+    yield m
+    st.close()
+
+
+def _hashes(s):
+    return [sim.state_hash() for sim in s.sims]
+
+
+def _walk(s, commands):
+    """Apply commands as the owner; return the state hash after every step."""
+    hashes = {0: _hashes(s)}
+    cur = 0
+    for unit, count in commands:
+        for _ in range(count):
+            cur, f = s.step(cur, unit, 1, owner=True)
+            hashes[cur] = _hashes(s)
+    return cur, hashes
+
+
+def test_seek_anywhere_reaches_the_state_recorded_when_stepping(manager):
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=("lru_gen",))))
+    head, hashes = _walk(s, [("scan", 6), ("access", 5), ("shrink", 2), ("aging", 1), ("scan", 4)])
+    assert head == s.nr_steps == 18
+    assert len(s.checkpoints) > 2   # checkpoints were taken along the way
+    for step in (17, 3, 0, 11, 18, 1, 9):
+        cur, frame = s.frame_at(step, "seek")
+        assert cur == frame.step == step
+        assert _hashes(s) == hashes[step], step
+
+
+def test_step_with_count_equals_single_steps(manager):
+    r = Recipe.model_validate(recipe())
+    a, _ = manager.create(r)
+    b, _ = manager.create(r)
+    _walk(a, [("scan", 5), ("access", 40)])
+    b.step(0, "scan", 5, owner=True)
+    b.step(5, "access", 40, owner=True)
+    assert _hashes(a) == _hashes(b) and a.nr_steps == b.nr_steps == 45
+
+
+def test_rebuilt_from_store_after_eviction_gives_identical_state(manager):
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=("lru", "lru_gen"))))
+    _, hashes = _walk(s, [("scan", 5), ("aging", 1), ("access", 7)])
+    s.touch()
+    s.last_used -= 3600
+    assert s.id in manager.evict()
+    assert s.id not in manager.live_ids()
+    again = manager.get(s.id)
+    assert again is not s and again.nr_steps == s.nr_steps
+    for step in (s.nr_steps, 4, 0):
+        again.frame_at(step, "seek")
+        assert _hashes(again) == hashes[step]
+
+
+def test_compare_panes_stay_at_the_same_access_count(manager):
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=("lru", "lru_gen"))))
+    cur = 0
+    for unit in ("scan", "access", "shrink", "aging", "scan"):
+        cur, f = s.step(cur, unit, 2, owner=True)
+        a, b = f.panes
+        assert a.nr_access == b.nr_access == s.sims[0].position == s.sims[1].position
+
+
+def test_viewer_cannot_extend_and_owner_truncates(manager):
+    s, _ = manager.create(Recipe.model_validate(recipe()))
+    s.step(0, "scan", 4, owner=True)
+    with pytest.raises(SessionError) as ei:
+        s.step(4, "scan", 1, owner=False)
+    assert ei.value.code == "read_only"
+    cur, f = s.step(1, "scan", 1, owner=False)   # walking the history is fine
+    assert cur == 2 and s.nr_steps == 4
+    cur, f = s.step(2, "access", 3, owner=True)
+    assert f.truncated and s.nr_steps == 5 and s.log == [["scan", 2, None], ["access", 3, None]]
+    assert manager.store.get_session(s.id).log == s.log
+
+
+def test_checkpoints_stay_within_the_memory_budget(tmp_path):
+    st = SqliteStore(tmp_path / "s.sqlite3")
+    m = SessionManager(st, Settings(data_dir=tmp_path, checkpoint_every=1))
+    s, _ = m.create(Recipe.model_validate(recipe()))
+    one = len(s.sims[0].state_bytes())
+    m.settings = s.settings = Settings(data_dir=tmp_path, checkpoint_every=1,
+                                       checkpoint_budget_bytes=6 * one)
+    _, hashes = _walk(s, [("scan", 30)])
+    assert s._cp_bytes <= 6 * one + one and len(s.checkpoints) <= 7
+    assert 0 in s.checkpoints
+    for step in (29, 2, 15):
+        s.frame_at(step, "seek")
+        assert _hashes(s) == hashes[step]
+    st.close()
+
+
+def test_fork_copies_the_history_up_to_the_step(manager):
+    s, tok = manager.create(Recipe.model_validate(recipe()))
+    _, hashes = _walk(s, [("scan", 5)])
+    f, ftok = manager.fork(s.id, 3)
+    assert f.nr_steps == 3 and ftok != tok and not f.is_owner(tok) and f.is_owner(ftok)
+    f.frame_at(3, "seek")
+    assert _hashes(f) == hashes[3]
+    assert manager.store.get_session(f.id).parent_id == s.id
+
+
+def test_unknown_session_raises(manager):
+    with pytest.raises(UnknownSession):
+        manager.get("nope")
+
+
+def test_live_sessions_are_bounded_lru_and_open_ones_are_kept(manager):
+    made = [manager.create(Recipe.model_validate(recipe(seed=i)))[0] for i in range(6)]
+    live = manager.live_ids()
+    assert len(live) == 4 and live == [s.id for s in made[2:]]
+    made[2].refs = 1   # an open connection pins it
+    manager.create(Recipe.model_validate(recipe(seed=99)))
+    assert made[2].id in manager.live_ids() and made[3].id not in manager.live_ids()
+
+
+def test_folio_history_is_indexed_by_identity_and_bounded(tmp_path):
+    st = SqliteStore(tmp_path / "s.sqlite3")
+    m = SessionManager(st, Settings(data_dir=tmp_path, max_history_per_folio=3,
+                                    max_history_folios=50))
+    s, _ = m.create(Recipe.model_validate(recipe()))
+    cur = 0
+    for _ in range(20):
+        cur, _ = s.step(cur, "scan", 1, owner=True)
+    ix = s.index[0]
+    assert 0 < len(ix.by_id) <= 50
+    assert all(len(d) <= 3 for d in ix.by_id.values())
+    key = next(reversed(ix.by_id))
+    info = s.inspect(cur, 0, mapping=key[0], index=key[1])
+    assert info.history.n >= 1 and all(st_ <= cur for st_ in info.history.step)
+    assert all(m_ == key[0] for m_ in info.history.mapping)
+    st.close()
