@@ -267,6 +267,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     else if (p.policy === "lru_gen") res = drawGenerations(ctx, p, { width: w, height: h, hidden, selectedPfn: sel, slide });
     else res = drawLruLists(ctx, p, { width: w, height: h, zoom: zoom[i] || [0, 1], hidden, selectedPfn: sel });
     if (!dry) {
+      if (!drawPane.marked) { drawPane.marked = true; globalThis.performance?.mark?.("reclaimlab:first-draw"); }
       drawn[i] = res;
       el.base.dataset.step = String(p.step);
       el.base.dataset.view = s.view === "hardware" ? "hardware" : p.policy === "lru_gen" ? "generations" : "lists";

@@ -8,7 +8,10 @@ export function frameLoop(draw, raf = globalThis.requestAnimationFrame?.bind(glo
     pending = false;
     const what = dirty;
     dirty = new Set();
+    const t0 = globalThis.performance?.now();
     const again = draw(what, now);
+    // Opt-in instrumentation for bench/bench_frontend.py: JS time per commit.
+    globalThis.__reclaimlabFrameStats?.push(globalThis.performance.now() - t0);
     if (again) request("animation");
   };
   function request(what = "all") {

@@ -1,0 +1,183 @@
+"""The visualizer in a real browser against the real server: create, step,
+back, share, compare, keyboard, form errors — and a screenshot of each view
+under artifacts/screenshots/ (look at them)."""
+from __future__ import annotations
+
+import re
+
+from conftest import open_session, recipe, shot, wait_step
+
+
+def lane_label(page, pane=0):
+    return page.locator(".pane canvas.base").nth(pane).get_attribute("aria-label")
+
+
+def counter(page, name, col=1):
+    return page.locator(f'#counters tr[data-name="{name}"] td').nth(col).inner_text()
+
+
+def test_start_form_bad_value_shows_its_error_and_blocks_submit(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#scenario-list .scenario")
+    assert page.locator("#scenario-list .scenario").count() >= 8
+    assert page.locator("#scenario-list .scenario p").first.inner_text().strip(), "each scenario says what to watch"
+    submit = page.locator("#start-submit")
+    assert submit.is_enabled()
+    page.fill("#f-swappiness", "300")
+    err = page.locator('.field-error[data-for="swappiness"]')
+    assert "at most 200" in err.inner_text()
+    assert page.locator("#f-swappiness").get_attribute("aria-invalid") == "true"
+    assert submit.is_disabled()
+    page.fill("#f-swap-mb", "x")
+    assert "whole number" in page.locator('.field-error[data-for="swap_mb"]').inner_text()
+    page.fill("#f-swappiness", "100")
+    page.fill("#f-swap-mb", "4")
+    assert err.inner_text() == ""
+    assert submit.is_enabled()
+    shot(page, "start-form")
+
+
+def test_create_from_form_then_step_a_scan_moves_folios_and_counters(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#scenario-list .scenario")
+    page.check('#scenario-list input[value="stream-hot-file"]')
+    page.fill("#f-ram", "8")
+    page.fill("#f-swap-mb", "4")
+    page.fill("#f-accesses", "200000")
+    page.select_option("#f-policy", "lru")
+    page.click("#start-submit")
+    page.wait_for_url(re.compile(r"/s/[^/?]+\?step=0"))
+    wait_step(page, 0)
+    before = lane_label(page)
+    assert "LRU_INACTIVE_FILE" in before
+    page.click("#step")
+    wait_step(page, 1)
+    after = lane_label(page)
+    assert after != before, "a scan step changes the lists"
+    log = page.locator("#event-log li[data-pfn]")
+    assert log.count() > 0
+    text = page.locator("#event-log").inner_text()
+    assert "isolate" in text, text[:500]
+    assert re.search(r"\w+\(\)", text), "each decision names its kernel function"
+    scanned = page.locator("#counters tr.changed").all_inner_texts()
+    assert any(re.match(r"pgscan_(kswapd|direct)", r) for r in scanned), scanned
+    assert "step 1" in page.locator("#status").inner_text()
+    page.wait_for_timeout(1300)  # let the animation finish before the screenshot
+    shot(page, "classic-lists")
+    # back: the previous state comes back exactly
+    page.click("#back")
+    wait_step(page, 0)
+    assert lane_label(page) == before
+
+
+def test_event_click_highlights_folio_and_opens_inspector(page, server):
+    created = server.create(recipe())
+    open_session(page, server, created)
+    page.click("#step")
+    wait_step(page, 1)
+    row = page.locator("#event-log li[data-pfn]").first
+    pfn = row.get_attribute("data-pfn")
+    row.click()
+    page.wait_for_function("pfn => document.querySelector('#inspector').innerText.includes('pfn ' + pfn)", arg=pfn)
+    assert "sel" in (row.get_attribute("class") or "")
+    assert "history" in page.locator("#inspector").inner_text()
+    assert f"folio={pfn}" in page.url
+
+
+def test_share_url_restores_the_same_step_in_a_fresh_browser(page, server, browser, errors):
+    created = server.create(recipe())
+    open_session(page, server, created)
+    for n in (1, 2, 3):
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+    url = page.locator("#share").get_attribute("data-url")
+    assert url.endswith("/s/%s?step=3" % created["id"]) or "step=3" in url
+    assert created["owner_token"] not in url
+    label = lane_label(page)
+    pgscan = counter(page, "pgscan_kswapd")
+    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        other = errors.watch(fresh.new_page())
+        other.goto(url)
+        other.wait_for_selector(".pane canvas.base[data-step='3']")
+        assert lane_label(other) == label
+        assert counter(other, "pgscan_kswapd") == pgscan
+        assert "viewer" in other.locator("#session-info").inner_text()
+    finally:
+        fresh.close()
+
+
+def test_compare_mode_shows_two_panes(page, server):
+    created = server.create(recipe(policies=("lru", "lru_gen")))
+    open_session(page, server, created)
+    assert page.locator(".pane").count() == 2
+    assert page.locator(".pane").nth(0).get_attribute("data-policy") == "lru"
+    assert page.locator(".pane").nth(1).get_attribute("data-policy") == "lru_gen"
+    page.click("#step")
+    wait_step(page, 1, pane=0)
+    wait_step(page, 1, pane=1)
+    assert "max_seq" in lane_label(page, 1)
+    # both policies on each plot
+    legend = page.locator("#plots").inner_text()
+    assert " A" in legend and " B" in legend
+    page.wait_for_timeout(1300)
+    shot(page, "compare")
+
+
+def test_keyboard_shortcuts_step_back_view_and_help(page, server):
+    created = server.create(recipe(policies=("lru_gen",)))
+    open_session(page, server, created)
+    page.keyboard.press("2")
+    page.keyboard.press("ArrowRight")
+    wait_step(page, 1)
+    page.keyboard.press("n")
+    wait_step(page, 2)
+    page.keyboard.press("b")
+    wait_step(page, 1)
+    page.keyboard.press("4")
+    assert page.locator("#unit").input_value() == "aging"
+    seq_before = re.search(r"max_seq (\d+)", lane_label(page)).group(1)
+    page.keyboard.press("ArrowRight")
+    wait_step(page, 2)
+    seq_after = re.search(r"max_seq (\d+)", lane_label(page)).group(1)
+    assert int(seq_after) == int(seq_before) + 1, "an aging step produces a new max_seq"
+    page.wait_for_timeout(1300)
+    shot(page, "mglru-generations")
+    page.keyboard.press("h")
+    page.wait_for_selector(".pane canvas.base[data-view='hardware']")
+    shot(page, "hardware")
+    page.keyboard.press("l")
+    page.wait_for_selector(".pane canvas.base[data-view='generations']")
+    page.keyboard.press("?")
+    assert page.locator("#help").is_visible()
+    assert "play / pause" in page.locator("#help").inner_text()
+    shot(page, "help")
+    page.keyboard.press("Escape")
+    assert not page.locator("#help").is_visible()
+    page.keyboard.press("t")
+    page.wait_for_function("document.querySelector('#text-out').textContent.length > 0")
+    text = page.locator("#text-out").text_content()
+    assert "lru_gen" in text
+    assert all(len(line) <= 80 for line in text.split("\n")), text
+
+
+def test_play_advances_and_pause_stops(page, server):
+    created = server.create(recipe())
+    open_session(page, server, created)
+    page.keyboard.press("1")
+    page.keyboard.press("+")
+    page.keyboard.press("+")
+    page.keyboard.press(" ")
+    page.wait_for_function("Number(document.querySelector('#seek').value) >= 3", timeout=20000)
+    page.keyboard.press(" ")
+    page.wait_for_function("document.querySelector('#play').getAttribute('aria-pressed') === 'false'")
+    n = int(page.locator("#seek").input_value())
+    page.wait_for_timeout(600)
+    assert int(page.locator("#seek").input_value()) <= n + 1
+
+
+def test_unknown_session_says_so(context, server):
+    p = context.new_page()
+    p.goto(server.url + "/s/doesnotexist")
+    p.wait_for_function("document.querySelector('#status').dataset.error === 'unknown_session'", timeout=10000)
+    assert "unknown session" in p.locator("#status").inner_text()
