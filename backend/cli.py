@@ -140,8 +140,6 @@ def _wrap(text: str, indent: str) -> str:
 def _load_workload(args, ram_pages: int):
     if args.scenario is not None:
         from engine.workloads import WorkloadError, generate
-        if args.trace_format:
-            raise UserError("reclaimlab simulate: error: --trace-format goes with --trace", 2)
         try:
             return generate(args.scenario, ram_pages, args.seed, args.accesses, **dict(args.param))
         except WorkloadError as e:
@@ -173,26 +171,23 @@ def _config(args, policy: str) -> dict:
     return cfg
 
 
-def _run_one(engine, cfg: dict, workload) -> dict:
-    sim = engine.Simulator(cfg)
+def _run_one(sim, policy: str, workload) -> dict:
     sim.set_workload(workload.accesses)
     sim.run_to_end()
     out = {
-        "policy": cfg["policy"],
+        "policy": policy,
         "config": sim.config,
         "vmstat": sim.vmstat(),
         "meminfo": sim.meminfo(),
         "sim_time_ns": int(sim.time_ns),
     }
-    if cfg["policy"] == "lru_gen":
+    if policy == "lru_gen":
         out["lru_gen"] = sim.lru_gen_text()
     return out
 
 
 def _workload_meta(workload) -> dict:
-    meta = {k: v for k, v in workload.meta.items() if k != "params" or v}
-    if "params" in workload.meta:
-        meta["params"] = workload.meta["params"]
+    meta = dict(workload.meta)
     meta["accesses"] = len(workload.accesses)
     return meta
 
@@ -203,32 +198,38 @@ def cmd_simulate(args) -> int:
         if args.scenario not in SCENARIOS:
             raise UserError(f"reclaimlab simulate: error: --scenario: unknown scenario "
                             f"{args.scenario!r} (known: {', '.join(SCENARIOS)})", 2)
+        if args.trace_format:
+            raise UserError("reclaimlab simulate: error: --trace-format goes with --trace", 2)
+        from engine.workloads import WorkloadError
+        try:
+            SCENARIOS[args.scenario].check_params(**dict(args.param))
+        except WorkloadError as e:
+            raise UserError(f"reclaimlab simulate: error: --param: {e}", 2) from None
+    policies = ("lru", "lru_gen") if args.policy == "both" else (args.policy,)
+    configs = [_config(args, p) for p in policies]
+    # A trace needs no machine: read it first, so its errors come first.
+    workload = _load_workload(args, None) if args.trace is not None else None
     try:
         import engine
         engine.Simulator
     except (ImportError, AttributeError) as e:
         raise UserError(f"reclaimlab simulate: the engine is not built ({e}); run "
                         "`python setup.py build_ext --inplace` or `make build`") from None
-    policies = ("lru", "lru_gen") if args.policy == "both" else (args.policy,)
-    configs = [_config(args, p) for p in policies]
-    # Validate the machine before generating the workload, so a bad option
-    # fails fast; ram_pages comes from the normalized config.
     try:
-        ram_pages = engine.Simulator(configs[0]).config["ram_pages"]
+        sims = [engine.Simulator(c) for c in configs]
     except engine.ConfigError as e:
         raise UserError(f"reclaimlab simulate: config: {e}", 2) from None
-    workload = _load_workload(args, ram_pages)
+    if workload is None:
+        # scenario sizes are fractions of the normalized RAM size
+        workload = _load_workload(args, sims[0].config["ram_pages"])
     if len(workload.accesses) == 0:
         raise UserError("reclaimlab simulate: the workload has no accesses")
-    try:
-        if len(configs) == 1:
-            results = [_run_one(engine, configs[0], workload)]
-        else:
-            # run() drops the GIL, so the two policies run in parallel.
-            with ThreadPoolExecutor(max_workers=len(configs)) as ex:
-                results = list(ex.map(lambda c: _run_one(engine, c, workload), configs))
-    except engine.ConfigError as e:
-        raise UserError(f"reclaimlab simulate: config: {e}", 2) from None
+    if len(sims) == 1:
+        results = [_run_one(sims[0], policies[0], workload)]
+    else:
+        # run() drops the GIL, so the two policies run in parallel.
+        with ThreadPoolExecutor(max_workers=len(sims)) as ex:
+            results = list(ex.map(_run_one, sims, policies, [workload] * len(sims)))
     meta = _workload_meta(workload)
     for r in results:
         r["workload"] = meta

@@ -109,13 +109,8 @@ class Scenario:
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params}
 
-    def generate(self, ram_pages: int, seed: int = 0, accesses: int | None = None,
-                 **params) -> Workload:
-        ram_pages = _check_int("ram_pages", ram_pages, MIN_RAM_PAGES, MAX_RAM_PAGES)
-        seed = _check_int("seed", seed, 0, 2**63 - 1)
-        if accesses is None:
-            accesses = self.accesses_for(ram_pages)
-        accesses = _check_int("accesses", accesses, 1, MAX_ACCESSES)
+    def check_params(self, **params) -> dict:
+        """Every parameter, defaults filled in; WorkloadError names a bad one."""
         known = {p.name: p for p in self.params}
         for key in params:
             if key not in known:
@@ -123,8 +118,17 @@ class Scenario:
                     f"scenario {self.name!r} has no parameter {key!r} "
                     f"(known: {', '.join(known) or 'none'})"
                 )
-        values = {p.name: p.coerce(self.name, params.get(p.name, p.default))
-                  for p in self.params}
+        return {p.name: p.coerce(self.name, params.get(p.name, p.default))
+                for p in self.params}
+
+    def generate(self, ram_pages: int, seed: int = 0, accesses: int | None = None,
+                 **params) -> Workload:
+        ram_pages = _check_int("ram_pages", ram_pages, MIN_RAM_PAGES, MAX_RAM_PAGES)
+        seed = _check_int("seed", seed, 0, 2**63 - 1)
+        if accesses is None:
+            accesses = self.accesses_for(ram_pages)
+        accesses = _check_int("accesses", accesses, 1, MAX_ACCESSES)
+        values = self.check_params(**params)
         rng = np.random.Generator(np.random.PCG64(seed))
         b = _Builder(accesses)
         sizes = self._build(b, rng, ram_pages, accesses, **values)

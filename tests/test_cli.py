@@ -1,0 +1,187 @@
+"""The `reclaimlab` console script and `python -m backend`, run as subprocesses."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from engine.workloads import SCENARIOS
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+SCRIPT = Path(sys.executable).parent / "reclaimlab"
+TINY = ["--ram-mb", "1", "--accesses", "3000", "--seed", "4"]
+
+
+def run(*args, module=False, timeout=120):
+    cmd = [sys.executable, "-m", "backend", *args] if module else [str(SCRIPT), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+
+
+def one_line_error(p, status=None):
+    assert p.returncode != 0
+    if status is not None:
+        assert p.returncode == status
+    assert "Traceback" not in p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    return lines[0]
+
+
+def test_console_script_is_installed():
+    assert SCRIPT.exists()
+
+
+@pytest.mark.parametrize("module", [False, True])
+def test_scenarios_lists_one_line_per_scenario(module):
+    p = run("scenarios", module=module)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.strip().splitlines()
+    assert len(lines) == len(SCENARIOS)
+    for line, s in zip(lines, SCENARIOS.values()):
+        fields = line.split(None, 2)
+        assert fields[0] == s.name
+        assert int(fields[1].replace(",", "")) == s.default_accesses
+        assert fields[2] == s.title
+
+
+def test_scenarios_json_carries_watch_text_and_params():
+    p = run("scenarios", "--json")
+    out = json.loads(p.stdout)
+    assert [s["name"] for s in out] == list(SCENARIOS)
+    assert all(s["watch"] and "params" in s for s in out)
+
+
+def simulate_json(*args):
+    p = run("simulate", *args, "--json")
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_simulate_json_one_policy(policy):
+    r = simulate_json("--scenario", "anon-loop", "--policy", policy, *TINY)
+    assert r["policy"] == policy
+    assert r["config"]["policy"] == policy and r["config"]["ram_pages"] == 256
+    assert r["workload"]["scenario"] == "anon-loop" and r["workload"]["accesses"] == 3000
+    # the run went to the end: every page of the 1.2x-RAM loop faulted at least
+    # once, and a set larger than RAM forced reclaim
+    vm = r["vmstat"]
+    assert vm["pgfault"] >= round(1.2 * 256)
+    assert vm["pgsteal_kswapd"] + vm["pgsteal_direct"] > 0
+    assert r["sim_time_ns"] > 0
+    assert r["meminfo"]["MemTotal"] == 256 * 4
+    if policy == "lru_gen":
+        assert r["lru_gen"].startswith("memcg")
+    else:
+        assert "lru_gen" not in r
+
+
+def test_simulate_both_is_the_two_single_runs_side_by_side():
+    both = simulate_json("--scenario", "desktop", "--policy", "both", *TINY)
+    assert [r["policy"] for r in both] == ["lru", "lru_gen"]
+    for r in both:
+        single = simulate_json("--scenario", "desktop", "--policy", r["policy"], *TINY)
+        assert r == single          # deterministic, and threads do not interfere
+
+
+def test_simulate_readable_summary_for_both():
+    p = run("simulate", "--scenario", "zipf-anon", "--policy", "both", *TINY)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    for key in ("pgscan_kswapd", "pgsteal_direct", "pgactivate", "workingset_refault_anon",
+                "pswpout", "oom_kill", "sim time"):
+        assert key in out
+    row = next(line for line in out.splitlines() if line.startswith("pswpout"))
+    assert len(row.split()) == 3                      # name + one column per policy
+    assert "lru_gen (" in out and "memcg" in out       # the MGLRU debugfs text
+
+
+def test_simulate_a_trace_file():
+    r = simulate_json("--trace", str(DATA / "tiny.trace"), "--policy", "lru", "--ram-mb", "1")
+    assert r["workload"]["format"] == "v1" and r["workload"]["accesses"] == 13
+    assert r["vmstat"]["pgfault"] > 0
+
+
+def test_simulate_a_block_trace_with_format_override(tmp_path):
+    path = tmp_path / "blocks.trace"
+    path.write_text("1\n2\n3\n1\n")
+    r = simulate_json("--trace", str(path), "--trace-format", "blocks", "--policy", "lru_gen",
+                      "--ram-mb", "1")
+    assert r["workload"]["format"] == "blocks" and r["workload"]["accesses"] == 4
+
+
+def test_malformed_trace_exits_nonzero_naming_file_and_line():
+    line = one_line_error(run("simulate", "--trace", str(DATA / "malformed.trace")), 1)
+    assert "malformed.trace:6: missing field: pgoff" in line
+
+
+def test_malformed_trace_via_python_m_backend(tmp_path):
+    path = tmp_path / "x.trace"
+    path.write_text("A p 1\nA p 2\nZ p 3\n")
+    line = one_line_error(run("simulate", "--trace", str(path), module=True), 1)
+    assert "x.trace:3: unknown op 'Z'" in line
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["simulate", "--scenario", "nope"], "--scenario: unknown scenario 'nope'"),
+    (["simulate", "--scenario", "anon-loop", "--policy", "fifo"], "argument --policy: invalid choice: 'fifo'"),
+    (["simulate", "--scenario", "anon-loop", "--ram-mb", "lots"], "argument --ram-mb: 'lots' is not an integer"),
+    (["simulate", "--scenario", "anon-loop", "--trace", "x.trace"], "not allowed with argument"),
+    (["simulate"], "one of the arguments --scenario --trace is required"),
+    (["simulate", "--scenario", "anon-loop", "--param", "size=100"], "'size' = 100.0 is out of range"),
+    (["simulate", "--scenario", "anon-loop", "--param", "bogus=1"], "no parameter 'bogus'"),
+    (["simulate", "--scenario", "anon-loop", "--swap-kind", "none", "--swap-mb", "4"], "--swap-mb: no swap device"),
+    (["simulate", "--trace", "t.trace", "--accesses", "5"], "--accesses and --param go with --scenario"),
+    (["serve", "--port", "70000"], "--port: 70000 is not in 1..65535"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_options_exit_2_with_one_line(args, expect):
+    line = one_line_error(run(*args), 2)
+    assert expect in line
+
+
+def test_engine_config_errors_are_passed_through():
+    line = one_line_error(run("simulate", "--scenario", "anon-loop", "--swappiness", "300", *TINY), 2)
+    assert "swappiness" in line
+
+
+def test_missing_trace_file_is_one_line():
+    line = one_line_error(run("simulate", "--trace", "/nonexistent/x.trace"), 1)
+    assert "/nonexistent/x.trace: cannot read" in line
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_starts_the_app_with_the_data_dir(tmp_path):
+    port = _free_port()
+    data = tmp_path / "store"
+    proc = subprocess.Popen([str(SCRIPT), "serve", "--port", str(port), "--data", str(data)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        body = None
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/scenarios", timeout=2) as r:
+                    body = json.loads(r.read())
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.2)
+        assert body is not None, proc.stdout.read() if proc.poll() is not None else "no answer"
+        assert [s["name"] for s in body] == list(SCENARIOS)
+        assert data.is_dir()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
