@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -104,37 +103,10 @@ def parse_trace(data: bytes, filename: str):
     return trace.read_trace_bytes(data, filename)
 
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-def trace_text_chunks(workload, chunk: int = 65536):
-    """The workload as a plain-text v1 trace (DESIGN §5.2), in chunks."""
-    acc = _accesses_of(workload)
-    names = getattr(workload, "names", None) or {}
-    mm_names = [n if _NAME_RE.match(str(n)) and not str(n).isdigit() else None
-                for n in names.get("mm", [])]
-    file_names = [n if _NAME_RE.match(str(n)) and not str(n).isdigit() else None
-                  for n in names.get("file", [])]
-
-    def owner(op, o):
-        table = mm_names if op in (0, 5) else file_names
-        return table[o] if o < len(table) and table[o] is not None else str(o)
-
-    yield "# reclaimlab trace v1\n"
-    letters = "ARWMXU"
-    for start in range(0, len(acc), chunk):
-        part = acc[start:start + chunk]
-        ops, wr, own, pg = (part["op"].tolist(), part["write"].tolist(), part["owner"].tolist(),
-                            part["page"].tolist())
-        lines = []
-        for op, w, o, p in zip(ops, wr, own, pg):
-            if op == 5:
-                lines.append(f"U {owner(op, o)}\n")
-            elif w and op in (0, 3):
-                lines.append(f"{letters[op]} {owner(op, o)} {p} w\n")
-            else:
-                lines.append(f"{letters[op]} {owner(op, o)} {p}\n")
-        yield "".join(lines)
+def write_trace_file(workload, path, comment: Optional[str] = None) -> None:
+    """The workload as a plain-text v1 trace (DESIGN §5.2), names declared."""
+    from engine import trace
+    trace.write_trace(path, workload, comment=comment)
 
 
 # --- per-folio event history -------------------------------------------------------

@@ -4,16 +4,19 @@ threadpool."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from typing import Optional
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from backend.recipes import LruGenKnobs, Recipe, check_limits
-from backend.sessions import SessionManager, UnknownSession, UnknownTrace, trace_text_chunks
+from backend.sessions import SessionManager, UnknownSession, UnknownTrace, write_trace_file
 
 router = APIRouter(prefix="/api")
 
@@ -212,6 +215,8 @@ async def history(request: Request, sid: str):
 @router.get("/sessions/{sid}/trace", responses=NOT_FOUND)
 async def download_trace(request: Request, sid: str):
     s = await _get(request, sid)
-    return StreamingResponse(
-        (c.encode() for c in trace_text_chunks(s.workload)), media_type="text/plain; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{sid}.trace"'})
+    fd, path = tempfile.mkstemp(suffix=".trace")
+    os.close(fd)
+    await run_in_threadpool(write_trace_file, s.workload, path, f"reclaimlab session {sid}")
+    return FileResponse(path, media_type="text/plain; charset=utf-8", filename=f"{sid}.trace",
+                        background=BackgroundTask(os.unlink, path))
