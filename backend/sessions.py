@@ -20,6 +20,7 @@ lock for the table of live sessions.
 """
 from __future__ import annotations
 
+import bisect
 import collections
 import hashlib
 import threading
@@ -174,6 +175,25 @@ class Applied:
     steps: int
     events: list            # per pane: (events array, dropped)
     vmstat_before: list     # per pane: dict
+
+
+def _guarded(method):
+    """Run a public Session method under the session lock; if the engine
+    fails unexpectedly, put the engines back to a known state (step 0; any
+    step is rebuilt from there) so the next request works."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            try:
+                return method(self, *args, **kwargs)
+            except SessionError:
+                raise
+            except Exception:
+                self._recover()
+                raise
+    return wrapper
 
 
 class Session:
@@ -340,7 +360,6 @@ class Session:
 
     def _entry_of(self, step: int) -> int:
         """Index of the log entry that holds step+1 (the next unit after `step`)."""
-        import bisect
         return bisect.bisect_right(self._prefix, step) - 1
 
     def _goto(self, target: int) -> None:
@@ -499,6 +518,7 @@ class Session:
     def touch(self) -> None:
         self.last_used = time.monotonic()
 
+    @_guarded
     def frame_at(self, step: int, cause: str) -> tuple[int, P.Frame]:
         """Seek to `step` (clamped) and describe it, with the events of step `step` itself."""
         with self.lock:
@@ -515,12 +535,14 @@ class Session:
                 raise RuntimeError(f"replay diverged at step {step}")
             return self.cur, self._frame(cause, applied)
 
+    @_guarded
     def state_at(self, step: int) -> bytes:
         with self.lock:
             self.touch()
             self._goto(max(0, min(step, self.nr_steps)))
             return self._state_bytes_frame()
 
+    @_guarded
     def step(self, cursor: int, unit: str, count: int, owner: bool,
              cause: str = "step") -> tuple[int, P.Frame]:
         """Owner: apply `count` units at `cursor` (dropping any later history).
@@ -550,6 +572,7 @@ class Session:
                 self._log_changed()
             return self.cur, self._frame(cause, applied, truncated)
 
+    @_guarded
     def debugfs(self, cursor: int, text: str, pane: Optional[int]) -> tuple[int, P.Frame]:
         with self.lock:
             self.touch()
@@ -583,6 +606,7 @@ class Session:
             self._log_changed()
             return self.cur, self._frame("debugfs", applied, truncated)
 
+    @_guarded
     def lru_gen_text(self, cursor: int, pane: int, full: bool) -> P.LruGenText:
         with self.lock:
             self.touch()
@@ -591,6 +615,7 @@ class Session:
             self._goto(max(0, min(cursor, self.nr_steps)))
             return P.LruGenText(pane=pane, full=full, text=self.sims[pane].lru_gen_text(full))
 
+    @_guarded
     def inspect(self, cursor: int, pane: int, pfn: Optional[int] = None,
                 mapping: Optional[int] = None, index: Optional[int] = None,
                 anon: Optional[bool] = None) -> P.FolioInfo:
@@ -633,6 +658,7 @@ class Session:
                                identity={"mapping": int(mapping), "index": int(index), "anon": anon},
                                page_state=page_state, history=P.Events(**hist))
 
+    @_guarded
     def summary(self) -> list[dict]:
         with self.lock:
             self._goto(self.nr_steps)
@@ -648,6 +674,11 @@ class Session:
                        panes=[{"policy": p, "title": POLICY_TITLES.get(p, p), "config": _jsonable(s.config)}
                               for p, s in zip(self.policies, self.sims)],
                        recipe=self.record.recipe, names=self.names, limits=limits)
+
+    def _recover(self) -> None:
+        for sim, blob in zip(self.sims, self.checkpoints[0]):
+            sim.load_state(blob)
+        self.cur = 0
 
     def is_owner(self, token: Optional[str]) -> bool:
         return token_matches(token, self.record.owner_hash)

@@ -423,5 +423,9 @@ def test_twenty_sessions_stepping_concurrently_all_make_progress(client, server)
 def test_frontend_is_served_with_javascript_mime(client):
     r = client.get("/")
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    r = client.get("/ui/js/main.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    r = client.get("/s/does-not-exist")
+    assert r.status_code == 404
     r = client.get("/openapi.json")
     assert r.status_code == 200 and "/api/sessions" in r.json()["paths"]
