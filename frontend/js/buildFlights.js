@@ -11,7 +11,7 @@ const LOC_COLOUR = (loc, pfnFlags) => PALETTE[loc] || (loc === "gen" ? (pfnFlags
 export function buildFlights(rows, { from, to, width, height, cell = 6, selectedPfn = null }) {
   const decisions = decisionOf(rows);
   const flights = [];
-  const size = Math.max(5, Math.min(12, cell + 2));
+  const size = Math.max(8, Math.min(12, cell + 2));
   const perRow = Math.max(8, Math.floor((width - 220) / (size + 4)));
   let k = 0;
   for (const d of decisions.values()) {
@@ -24,6 +24,9 @@ export function buildFlights(rows, { from, to, width, height, cell = 6, selected
     const bin = d.verb === "swapout" ? { x: width - 60, y: height - 14 } : { x: width - 30, y: height - 14 };
     const start = a || { x: 4, y: height - 14 };
     const end = b || bin;
+    // A folio with no old place (just faulted in) simply appears; only
+    // moves between places fly.
+    if (!a && !isolated) continue;
     if (!a && !b) continue;
     const f = {
       pfn: d.pfn, verb: d.verb, x0: start.x, y0: start.y, x1: end.x, y1: end.y,

@@ -6,6 +6,7 @@ import { buildFlights } from "./buildFlights.js";
 import { DECISIONS } from "./decisionOf.js";
 import { encodeCommand } from "./protocol.js";
 import { eventRow } from "./eventRow.js";
+import { explainEvent } from "./explainEvent.js";
 import { fmt } from "./format.js";
 import { PALETTE } from "./palette.js";
 import { paneModel } from "./paneModel.js";
@@ -63,6 +64,14 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     Object.defineProperty(ev, "_rows", { value: rows, enumerable: false });
     return rows;
   };
+  // Faults, insertions and plain accesses crowd out reclaim's decisions.
+  const QUIET = new Set(["fault", "add", "access"]);
+  function filtered(rows) {
+    if (rows._reclaim) return rows._reclaim;
+    const out = rows.filter((r) => !QUIET.has(explainEvent(r).verb));
+    Object.defineProperty(rows, "_reclaim", { value: out, enumerable: false });
+    return out;
+  }
   function requestState() {
     if (statePending) { wantState = true; return; }
     statePending = true;
@@ -343,12 +352,15 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       const multi = s.panes.length > 1;
       const rows = multi ? s.panes.flatMap((p, i) => rowsOf(p).map((r) => ({ ...r, pane: i }))) : rowsOf(s.panes[0]);
       const selPane = s.selected?.pane ?? 0;
-      const logRows = multi ? rowsOf(s.panes[selPane]) : rows;
-      dom.logCount.textContent = multi ? `(pane ${selPane ? "B" : "A"}: ${logRows.length})` : `(${logRows.length})`;
+      const allRows = multi ? rowsOf(s.panes[selPane]) : rows;
+      const reclaimOnly = dom.logFilter?.checked;
+      const logRows = reclaimOnly ? filtered(allRows) : allRows;
+      dom.logCount.textContent = `(${multi ? `pane ${selPane ? "B" : "A"}: ` : ""}${logRows.length}${logRows.length !== allRows.length ? ` of ${allRows.length}` : ""})`;
       renderEventLog(dom.eventLog, logRows, {
         selectedPfn: s.selected?.pfn ?? null, selectedIndex: s.selected?.i ?? null,
         dropped: s.panes[selPane]?.events?.dropped ?? 0,
         onSelect: (pfn, idx) => select(selPane, pfn, idx),
+        hiddenCount: allRows.length - logRows.length,
       });
       renderCounters(dom.counters, s.panes, { showAll: showAllCounters });
       plots.update(s);
@@ -402,12 +414,13 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   function copyText() {
     const p = s.panes[s.selected?.pane ?? 0] || s.panes[0];
     if (!p) return;
-    const since = Number(dom.since.value);
+    const since = dom.since.value.trim() === "" ? NaN : Number(dom.since.value);
     const baseStep = Number.isFinite(since) && since >= 0 && since < p.step ? since : Math.max(0, p.step - 1);
     let base = null;
     let used = baseStep;
     for (let k = baseStep; k >= 0; k--) { base = vmstatByStep.get(`${p.pane}:${k}`); if (base) { used = k; break; } }
-    const text = textExcerpt(p, { baseVmstat: base || {}, baseStep: base ? used : 0, events: rowsOf(p), title: `session ${s.session.id}` });
+    const rows = dom.logFilter?.checked ? filtered(rowsOf(p)) : rowsOf(p);
+    const text = textExcerpt(p, { baseVmstat: base || {}, baseStep: base ? used : 0, events: rows, title: `session ${s.session.id}` });
     copy(text, "Text excerpt copied");
   }
 
@@ -442,6 +455,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         location.assign(`/s/${r.id}?step=${s.panes[0]?.step ?? 0}`);
       } catch (err) { toast(`fork failed: ${err.message}`); }
     });
+    dom.logFilter?.addEventListener("change", () => loop.request("info"));
     dom.counters.addEventListener("click", (e) => {
       if (e.target.classList.contains("more-counters")) { showAllCounters = !showAllCounters; loop.request("panes"); }
     });

@@ -15,7 +15,7 @@ export function createStore({ historyLimit = 5000 } = {}) {
     playing: false,
     unit: "scan",
     speed: 4,
-    view: "classic",
+    view: "lists",
   };
   const SERIES = ["step", "nr_free_pages", "pgscan", "pgsteal", "workingset_refault", "pswpout", "pswpin"];
   function sample(i, pane) {

@@ -7,9 +7,12 @@ import { LRU_LISTS } from "./lists.js";
 
 const WIDTH = 80;
 
+// ASCII only: mail clients and terminals render it the same everywhere.
+const ascii = (l) => l.replace(/→/g, "->").replace(/[—–]/g, "--").replace(/−/g, "-").replace(/µ/g, "u");
+
 function wrap(line, indent = "    ") {
   const out = [];
-  let s = line.replace(/\s+$/, "");
+  let s = ascii(line).replace(/\s+$/, "");
   let first = true;
   while (s.length > WIDTH) {
     const limit = first ? WIDTH : WIDTH;
@@ -58,7 +61,5 @@ export function textExcerpt(pane, { baseVmstat = null, baseStep = 0, events = []
     lines.push(`last ${last.length} events:`);
     for (const ev of last) lines.push(...wrap(`  ${explainEvent(ev).line}`, "      "));
   }
-  // ASCII only: mail clients and terminals render it the same everywhere.
-  const ascii = (l) => l.replace(/→/g, "->").replace(/[—–]/g, "--").replace(/−/g, "-").replace(/µ/g, "u");
-  return lines.map(ascii).flatMap((l) => wrap(l)).join("\n") + "\n";
+  return lines.flatMap((l) => wrap(l)).join("\n") + "\n";
 }

@@ -8,7 +8,7 @@ import { explainEvent } from "../explainEvent.js";
 const MAX_ROWS = 600;
 const built = new WeakMap();
 
-export function renderEventLog(el, rows, { selectedPfn = null, selectedIndex = null, dropped = 0, onSelect = null, paneLabel = "" } = {}) {
+export function renderEventLog(el, rows, { selectedPfn = null, selectedIndex = null, dropped = 0, onSelect = null, paneLabel = "", hiddenCount = 0 } = {}) {
   let cache = built.get(el);
   if (!cache || cache.rows !== rows) {
     el.textContent = "";
@@ -29,8 +29,13 @@ export function renderEventLog(el, rows, { selectedPfn = null, selectedIndex = n
       text.className = "what";
       text.textContent = `${paneLabel}${e.text}`;
       li.append(verb, text);
-      if (e.why) { const w = document.createElement("span"); w.className = "why"; w.textContent = e.why; li.append(w); }
-      if (e.fn) { const f = document.createElement("code"); f.className = "fn"; f.textContent = e.fn; li.append(f); }
+      if (e.why || e.fn) {
+        const w = document.createElement("span");
+        w.className = "why";
+        w.textContent = e.why ? `${e.why} ` : "";
+        if (e.fn) { const f = document.createElement("code"); f.className = "fn"; f.textContent = e.fn; w.append(f); }
+        li.append(w);
+      }
       li.title = e.line;
       frag.append(li);
       items.push(li);
@@ -44,7 +49,7 @@ export function renderEventLog(el, rows, { selectedPfn = null, selectedIndex = n
     if (!rows.length) {
       const li = document.createElement("li");
       li.className = "more";
-      li.textContent = "No events in this step.";
+      li.textContent = hiddenCount ? `No reclaim decisions in this step (${hiddenCount} faults and accesses hidden).` : "No events in this step.";
       frag.append(li);
     }
     el.append(frag);

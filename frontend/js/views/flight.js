@@ -9,7 +9,7 @@ const ease = (t) => (t < 0.5 ? 2 * t * t : 1 - (-2 * t + 2) ** 2 / 2);
 export function drawFlight(ctx, flights, t, { width, height, cell = 6, title = "isolated: private list of shrink_inactive_list()" } = {}) {
   ctx.clearRect(0, 0, width, height);
   if (!flights.length || t >= 1) return;
-  const size = Math.max(5, Math.min(12, cell + 2));
+  const size = Math.max(8, Math.min(12, cell + 2));
   const staged = flights.filter((f) => f.staged);
   if (staged.length && t < 0.8) {
     const s0 = staged[0];
@@ -19,12 +19,12 @@ export function drawFlight(ctx, flights, t, { width, height, cell = 6, title = "
     ctx.lineWidth = 1;
     const w = s1.sx - s0.sx + size + 12;
     const rows = Math.max(1, Math.round((s1.sy - s0.sy) / (size + 16)) + 1);
-    ctx.fillRect(s0.sx - 6, s0.sy - 22, Math.max(w, 260), rows * (size + 16) + 14);
-    ctx.strokeRect(s0.sx - 6.5, s0.sy - 22.5, Math.max(w, 260), rows * (size + 16) + 14);
+    ctx.fillRect(s0.sx - 6, s0.sy - 36, Math.max(w, 300), rows * (size + 16) + 26);
+    ctx.strokeRect(s0.sx - 6.5, s0.sy - 36.5, Math.max(w, 300), rows * (size + 16) + 26);
     ctx.fillStyle = "#333";
     ctx.font = "11px system-ui, sans-serif";
     ctx.textBaseline = "top";
-    ctx.fillText(title, s0.sx - 2, s0.sy - 20);
+    ctx.fillText(title, s0.sx - 2, s0.sy - 34);
   }
   ctx.font = `${size + 2}px system-ui, sans-serif`;
   ctx.textBaseline = "bottom";

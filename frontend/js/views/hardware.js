@@ -76,6 +76,7 @@ export function drawHardware(ctx, pane, { width, height } = {}) {
     ctx.fillText(k, x + 2, y + 22);
   }
   y += 40;
+  ctx.fillStyle = "#111";
   const mi = pane.meminfo || {};
   const swapTotal = (mi.SwapTotal ?? 0) / 4;
   const swapUsed = swapTotal - (mi.SwapFree ?? 0) / 4;
@@ -86,8 +87,9 @@ export function drawHardware(ctx, pane, { width, height } = {}) {
   bar(ctx, gridX, y, gridW, 14, [[swapUsed, PALETTE.swap]], swapTotal || 1);
   y += 26;
   const cached = (mi.Cached ?? 0) / 4;
+  ctx.fillStyle = "#111";
   const shadows = pane.nrShadow ? pane.nrShadow.file + pane.nrShadow.anon : null;
-  ctx.fillText(`page cache: ${fmt.count(cached)} folios cached · ${shadows != null ? `${fmt.count(shadows)} shadow entries` : `workingset_nodes ${fmt.count(pane.vmstat?.workingset_nodes ?? 0)}`} · Dirty ${fmt.count((mi.Dirty ?? 0) / 4)} · Writeback ${fmt.count((mi.Writeback ?? 0) / 4)}`, gridX, y);
+  ctx.fillText(`page cache: ${fmt.count(cached)} folios · ${shadows != null ? `${fmt.count(shadows)} shadow entries` : `workingset_nodes ${fmt.count(pane.vmstat?.workingset_nodes ?? 0)}`} · Dirty ${fmt.count((mi.Dirty ?? 0) / 4)} · Writeback ${fmt.count((mi.Writeback ?? 0) / 4)}`, gridX, y);
   y += 16;
   bar(ctx, gridX, y, gridW, 14, [[cached, PALETTE.LRU_INACTIVE_FILE], [shadows ?? 0, PALETTE.shadow]], Math.max(1, cached + (shadows ?? 0)));
   return { cell, per };

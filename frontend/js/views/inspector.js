@@ -73,7 +73,12 @@ export function renderInspector(el, msg, names) {
     el.append(dl(pairs));
   }
   const hist = msg.history;
-  if (hist && hist.n) {
+  if (!hist || !hist.n) {
+    const t = document.createElement("p");
+    t.className = "muted";
+    t.textContent = "history (0 events): none recorded up to this step";
+    el.append(t);
+  } else {
     const t = document.createElement("p");
     t.innerHTML = "";
     t.append(Object.assign(document.createElement("b"), { textContent: `history (${hist.n} events${hist.dropped ? `, ${hist.dropped} older dropped` : ""})` }));

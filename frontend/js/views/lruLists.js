@@ -67,14 +67,19 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
     const name = LRU_LISTS[L.index];
     ctx.fillStyle = PALETTE[name];
     ctx.fillRect(4, L.y + 2, 10, 10);
+    ctx.strokeStyle = "rgba(0,0,0,0.4)";
+    ctx.strokeRect(4.5, L.y + 2.5, 9, 9);
     ctx.fillStyle = "#111";
     ctx.font = "600 12px system-ui, sans-serif";
     ctx.fillText(NICE[name], 20, L.y + 1);
-    ctx.font = "11px ui-monospace, monospace";
-    ctx.fillStyle = "#444";
+    const nw = ctx.measureText(NICE[name]).width;
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.fillStyle = "#333";
+    ctx.fillText(`· ${L.count.toLocaleString("en-US")}`, 24 + nw, L.y + 1);
+    ctx.font = "10.5px ui-monospace, monospace";
+    ctx.fillStyle = "#555";
     ctx.fillText(name, 20, L.y + 16);
-    ctx.fillText(`${L.count.toLocaleString("en-US")} folios`, 20, L.y + 30);
-    if (L.per > 1) ctx.fillText(`1 px = ${L.per} folios`, 20, L.y + 44);
+    if (L.per > 1) ctx.fillText(`1 px = ${L.per} folios`, 20, L.y + 30);
     // Head and tail marks: where list_add() inserts and where isolation takes.
     ctx.font = "10px system-ui, sans-serif";
     ctx.fillStyle = "#333";

@@ -50,7 +50,9 @@ export function createPlots(el) {
       charts.push(new uPlot({
         title: def.title, width, height: 140, series,
         scales: { x: { time: false } },
-        axes: [{ size: 28, font: "10px system-ui" }, { size: 44, font: "10px system-ui" }],
+        // Steps are whole numbers: no fractional ticks on the x axis.
+        axes: [{ size: 28, font: "10px system-ui", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 1e4, 2e4, 5e4, 1e5, 1e6] },
+          { size: 48, font: "10px system-ui" }],
         legend: { live: false },
         cursor: { drag: { x: false, y: false } },
       }, [[]].concat(series.slice(1).map(() => [])), box));
