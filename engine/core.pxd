@@ -49,6 +49,12 @@ cdef enum:
     VM_RAND_READ = 1 << 3        # MADV_RANDOM: no recency
     VM_SHARED = 1 << 4
 
+# --- address spaces: M and X accesses go through two internal mms; anon owner o is mm o + NR_INTERNAL_MMS ---
+cdef enum:
+    MM_SHARED = 0                # VM_SHARED mappings of files (trace op M)
+    MM_EXEC = 1                  # VM_EXEC mappings of files (trace op X)
+    NR_INTERNAL_MMS = 2
+
 # --- lruvec / pgdat flags ------------------------------------------------------
 cdef enum:
     PGDAT_DIRTY = 1 << 0
@@ -68,7 +74,7 @@ ctypedef struct folio:
     uint32_t mapping             # anon: mm id; file: file id
     uint32_t swap                # swap slot + 1 while PG_swapcache, else 0
     uint16_t mapcount            # PTEs mapping this folio (0 = unmapped)
-    uint16_t _pad
+    uint16_t _pad                # while isolated: (event kind << 8 | reason) of the reclaim decision, read by move_folios_to_lru
     uint64_t index               # anon: vpn in mm; file: page offset
 
 ctypedef struct vma:             # a file mapping: file pages pgoff are at vpn = vma_start(file) + pgoff in mm
@@ -152,6 +158,10 @@ ctypedef struct scan_control:
     uint8_t scan_adjusted
     uint8_t aged                 # MGLRU: this pass already aged (walk buffer for direct reclaim)
     uint8_t _pad2
+    # --- added by the engine core ---
+    int32_t skipped_deactivate   # shrink_list() skipped an active list (do_try_to_free_pages retries with force_deactivate)
+    int32_t _pad3
+    int64_t nr_reclaimed_start   # sc.nr_reclaimed when the pass began (kswapd_shrink_node / shrink_node's "reclaimable")
 
 ctypedef struct lruvec:
     int64_t anon_cost            # lru_note_cost
@@ -242,6 +252,11 @@ ctypedef struct mem:
     uint64_t events_seq          # next event number
     uint8_t events_on            # 0 on the run-ahead fast path
     int32_t cur_actor            # enum reclaimer of whoever is running (for event time)
+    # --- added by the engine core ---
+    uint64_t* file_prev_index    # per file: pgoff of the previous read() (filemap_read's "same folio" rule), ~0 = none
+    int32_t flush_cursor         # flusher threads: next pfn to look at (writeback of dirty file folios)
+    int32_t _pad_flush
+    int64_t nr_flusher_wakeups   # wakeup_flusher_threads() calls (reclaim + background)
 
 # --- list.h --------------------------------------------------------------------
 cdef inline folio_idx_t list_head(mem* m, int head) noexcept nogil:
@@ -326,6 +341,10 @@ cdef inline int folio_lru_refs_field(mem* m, folio_idx_t f) noexcept nogil:
 cdef inline bint vma_has_recency(uint32_t vm_flags) noexcept nogil:
     return (vm_flags & (VM_SEQ_READ | VM_RAND_READ)) == 0
 
+# private list of an isolation batch: flags for move_folios_to_lru's event
+cdef inline void folio_set_decision(mem* m, folio_idx_t f, int kind, int reason) noexcept nogil:
+    m.folios[f]._pad = <uint16_t>((kind << 8) | reason)
+
 # --- functions in core.pyx (no policy calls; see policy.pyx for reclaim) ---------
 cdef void mod_vmstat(mem* m, int item, int64_t delta) noexcept nogil
 cdef void emit(mem* m, int kind, int reason, int fn, folio_idx_t pfn, int src, int dst,
@@ -349,3 +368,11 @@ cdef folio_idx_t alloc_frame(mem* m) noexcept nogil                             
 cdef void free_frame(mem* m, folio_idx_t pfn) noexcept nogil
 # writeback queues
 cdef void wb_submit(mem* m, int queue, folio_idx_t pfn, int64_t done_ns) noexcept nogil
+# --- added by the engine core (core.pyx) -----------------------------------------
+cdef uint64_t int_sqrt(uint64_t x) noexcept nogil                                      # lib/math/int_sqrt.c
+cdef void folio_mark_dirty(mem* m, folio_idx_t pfn) noexcept nogil                     # PG_dirty (+ NR_DIRTY for file folios)
+cdef void folio_clear_dirty(mem* m, folio_idx_t pfn) noexcept nogil
+cdef void folio_start_writeback(mem* m, folio_idx_t pfn, int queue, int64_t latency) noexcept nogil  # clears dirty, PG_writeback, queued
+cdef int folio_free_swap(mem* m, folio_idx_t pfn) noexcept nogil                       # drop the swap slot of a mapped swap-cache folio; 1 if done
+cdef int64_t wakeup_flusher_threads(mem* m) noexcept nogil                             # write back every dirty file folio; returns folios queued
+cdef uint32_t mm_of_owner(uint32_t owner) noexcept nogil                               # anon owner -> mm id (0, 1 are the internal M / X address spaces)

@@ -53,6 +53,13 @@ cdef class ReclaimPolicy:
     cdef void folio_rotate_reclaimable(self, folio_idx_t pfn) noexcept nogil
     cdef void lru_note_cost(self, bint file, int64_t nr_io, int64_t nr_rotated) noexcept nogil
 
+    # --- added by the engine core ---
+    cdef int attach(self, mem* m, dict config) except -1     # called once by the Simulator before any use; subclasses extend (call the base)
+    cdef int folio_loc(self, folio_idx_t pfn, int64_t* seq) noexcept nogil  # where the folio is: lru_list, or LOC_GEN with *seq (MGLRU overrides)
+    cdef int shrink_folio(self, folio_idx_t pfn, scan_control* sc, reclaim_stat* stat, int* reason) noexcept nogil  # one folio's rules
+    cdef void remove_mapping(self, folio_idx_t pfn) noexcept nogil                # __remove_mapping + workingset_eviction + free
+    cdef void lru_add(self, folio_idx_t pfn, bint tail) noexcept nogil     # mm/swap.c:lru_add(): evictability (PG_unevictable, culled), PG_lru, lruvec_add_folio
+
     # --- Python side ---
     cpdef dict snapshot(self)                    # JSON-ready view in the kernel's own shapes
     cpdef bytes state_bytes(self)                # policy-private state (not in mem); restore with load_state

@@ -1,0 +1,131 @@
+"""Simulator configuration: validation, defaults and derived watermarks.
+
+Everything is checked before anything is allocated; a bad value raises
+ConfigError (a ValueError) whose message starts with the offending key.
+"""
+from __future__ import annotations
+
+import math
+
+__all__ = ["ConfigError", "DEFAULT_COSTS", "SWAP_KINDS", "default_costs", "derive_watermarks", "normalize_config"]
+
+
+class ConfigError(ValueError):
+    """A bad simulator configuration; ``.key`` names the offending key."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+SWAP_KINDS = ("none", "zram", "ssd", "hdd")
+COST_KEYS = ("access", "minor_fault", "read_hit", "file_read", "file_write", "swap_read",
+             "swap_write", "scan_folio", "walk_pte", "direct_stall")
+LRU_GEN_BOOL_KEYS = ("pid_controller", "tiers", "look_around", "walk_mm", "bloom_filter")
+MAX_RAM_PAGES = 16 << 20
+MIN_RAM_PAGES = 64
+
+
+def default_costs(swap_kind: str = "zram") -> dict:
+    """Simulated nanoseconds per operation; storage and swap latencies follow swap_kind."""
+    file_io = 5_000_000 if swap_kind == "hdd" else 80_000
+    swap_read, swap_write = {"none": (0, 0), "zram": (5_000, 0), "ssd": (80_000, 80_000),
+                             "hdd": (5_000_000, 5_000_000)}[swap_kind]
+    return {"access": 50, "minor_fault": 500, "read_hit": 200, "file_read": file_io,
+            "file_write": file_io, "swap_read": swap_read, "swap_write": swap_write,
+            "scan_folio": 100, "walk_pte": 10, "direct_stall": 0}
+
+
+DEFAULT_COSTS = default_costs("zram")
+
+
+def derive_watermarks(ram_pages: int) -> dict:
+    """Mirrors mm/page_alloc.c:calculate_min_free_kbytes() + __setup_per_zone_wmarks();
+    simplified: one zone, watermark_scale_factor 10, no boost, no lowmem reserve."""
+    lowmem_kbytes = ram_pages * 4
+    min_free_kbytes = min(max(math.isqrt(lowmem_kbytes * 16), 128), 262144)
+    wmin = min_free_kbytes >> 2
+    delta = max(wmin // 4, ram_pages * 10 // 10000)
+    return {"min": wmin, "low": wmin + delta, "high": wmin + 2 * delta}
+
+
+def _int(key, value, lo=None, hi=None):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(key, f"must be an integer, got {value!r}")
+    if lo is not None and value < lo:
+        raise ConfigError(key, f"must be >= {lo}, got {value}")
+    if hi is not None and value > hi:
+        raise ConfigError(key, f"must be <= {hi}, got {value}")
+    return value
+
+
+def normalize_config(config: dict | None) -> dict:
+    """Return the full config (every key filled in) or raise ConfigError."""
+    from engine import POLICIES
+
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise ConfigError("config", "must be a dict")
+    known = {"policy", "ram_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
+             "readahead_pages", "costs", "events_capacity", "lru_gen"}
+    for key in config:
+        if key not in known:
+            raise ConfigError(str(key), "unknown configuration key")
+    out = {}
+    policy = config.get("policy", "lru")
+    if policy not in POLICIES:
+        raise ConfigError("policy", f"unknown policy {policy!r}; known: {sorted(POLICIES)}")
+    out["policy"] = policy
+    ram = _int("ram_pages", config.get("ram_pages", 65536), MIN_RAM_PAGES, MAX_RAM_PAGES)
+    out["ram_pages"] = ram
+    kind = config.get("swap_kind", "zram")
+    if kind not in SWAP_KINDS:
+        raise ConfigError("swap_kind", f"must be one of {SWAP_KINDS}, got {kind!r}")
+    out["swap_kind"] = kind
+    swap = _int("swap_pages", config.get("swap_pages", 0 if kind == "none" else ram // 2), 0, 1 << 28)
+    if kind == "none" and swap:
+        raise ConfigError("swap_pages", "must be 0 with swap_kind 'none'")
+    out["swap_pages"] = swap
+    out["swappiness"] = _int("swappiness", config.get("swappiness", 60), 0, 200)
+    wm = config.get("watermarks")
+    if wm is None:
+        wm = derive_watermarks(ram)
+    else:
+        if not isinstance(wm, dict) or set(wm) != {"min", "low", "high"}:
+            raise ConfigError("watermarks", "must be a dict with exactly the keys min, low, high")
+        wm = {k: _int(f"watermarks.{k}", wm[k], 0, ram - 1) for k in ("min", "low", "high")}
+        if not wm["min"] < wm["low"] < wm["high"]:
+            raise ConfigError("watermarks", f"must be strictly increasing min < low < high, got {wm}")
+    if wm["high"] >= ram:
+        raise ConfigError("watermarks", f"high ({wm['high']}) must be below ram_pages ({ram})")
+    out["watermarks"] = dict(wm)
+    out["readahead_pages"] = _int("readahead_pages", config.get("readahead_pages", 0), 0, 1024)
+    costs = default_costs(kind)
+    given = config.get("costs", {})
+    if not isinstance(given, dict):
+        raise ConfigError("costs", "must be a dict")
+    for k, v in given.items():
+        if k not in COST_KEYS:
+            raise ConfigError(f"costs.{k}", "unknown cost")
+        costs[k] = _int(f"costs.{k}", v, 0, 10**12)
+    out["costs"] = costs
+    cap = _int("events_capacity", config.get("events_capacity", 65536), 16, 1 << 24)
+    if cap & (cap - 1):
+        raise ConfigError("events_capacity", f"must be a power of two, got {cap}")
+    out["events_capacity"] = cap
+    lg = config.get("lru_gen", {})
+    if not isinstance(lg, dict):
+        raise ConfigError("lru_gen", "must be a dict")
+    lgo = {"min_ttl_ms": 0, **{k: True for k in LRU_GEN_BOOL_KEYS}}
+    for k, v in lg.items():
+        if k == "min_ttl_ms":
+            lgo[k] = _int("lru_gen.min_ttl_ms", v, 0, 10**9)
+        elif k in LRU_GEN_BOOL_KEYS:
+            if not isinstance(v, bool):
+                raise ConfigError(f"lru_gen.{k}", f"must be true or false, got {v!r}")
+            lgo[k] = v
+        else:
+            raise ConfigError(f"lru_gen.{k}", "unknown MGLRU knob")
+    out["lru_gen"] = lgo
+    return out

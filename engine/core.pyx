@@ -1,0 +1,480 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# The machine's plumbing: vmstat, the event ring, page tables, the page cache,
+# swap slots, free frames and the writeback FIFOs. Nothing here makes a reclaim
+# decision; see policy.pyx for the shared reclaim code and simulator.pyx for
+# the loop. Every function is nogil and touches only the C structs of core.pxd.
+
+from libc.stdlib cimport malloc, realloc, free, calloc
+from libc.string cimport memset
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from engine._types cimport *
+from engine.core cimport *
+
+cdef extern from *:
+    """
+    #define RL_HASH_MUL 0x9E3779B97F4A7C15ULL
+    """
+    const uint64_t HASH_MUL "RL_HASH_MUL"
+
+
+cdef inline uint64_t hash64(uint64_t key) noexcept nogil:
+    cdef uint64_t h = key * HASH_MUL
+    return h ^ (h >> 31)
+
+
+# --- vmstat and events --------------------------------------------------------
+
+cdef void mod_vmstat(mem* m, int item, int64_t delta) noexcept nogil:
+    m.vmstat[item] += delta
+
+
+cdef void emit(mem* m, int kind, int reason, int fn, folio_idx_t pfn, int src, int dst,
+               int64_t src_seq, int64_t dst_seq) noexcept nogil:
+    cdef vm_event_rec* e
+    if not m.events_on:
+        return
+    e = &m.events[m.events_seq & <uint64_t>(m.events_cap - 1)]
+    e.seq = m.events_seq
+    m.events_seq += 1
+    e.time_ns = actor_now(m)
+    e.nr_access = m.nr_access
+    e.batch = m.nr_batches
+    if pfn >= 0 and pfn < m.nr_frames:
+        e.index = m.folios[pfn].index
+        e.mapping = m.folios[pfn].mapping
+    else:
+        e.index = 0
+        e.mapping = 0
+    e.pfn = pfn
+    e.kind = <uint16_t>kind
+    e.reason = <uint16_t>reason
+    e.fn = <uint16_t>fn
+    e.src = <int8_t>src
+    e.dst = <int8_t>dst
+    e.src_seq = <int32_t>src_seq
+    e.dst_seq = <int32_t>dst_seq
+
+
+cdef void emit_arg(mem* m, int kind, int reason, int fn, uint32_t mapping, uint64_t arg) noexcept nogil:
+    # non-folio events (summaries, kswapd, OOM): pfn -1, the argument in index
+    cdef vm_event_rec* e
+    if not m.events_on:
+        return
+    e = &m.events[m.events_seq & <uint64_t>(m.events_cap - 1)]
+    e.seq = m.events_seq
+    m.events_seq += 1
+    e.time_ns = actor_now(m)
+    e.nr_access = m.nr_access
+    e.batch = m.nr_batches
+    e.index = arg
+    e.mapping = mapping
+    e.pfn = -1
+    e.kind = <uint16_t>kind
+    e.reason = <uint16_t>reason
+    e.fn = <uint16_t>fn
+    e.src = LOC_NONE
+    e.dst = LOC_NONE
+    e.src_seq = -1
+    e.dst_seq = -1
+
+
+cdef int64_t actor_now(mem* m) noexcept nogil:
+    if m.cur_actor == RECLAIMER_KSWAPD:
+        return m.kswapd_ns
+    return m.now_ns
+
+
+cdef void charge(mem* m, int64_t ns) noexcept nogil:
+    if m.cur_actor == RECLAIMER_KSWAPD:
+        m.kswapd_ns += ns
+    else:
+        m.now_ns += ns
+
+
+cdef uint64_t int_sqrt(uint64_t x) noexcept nogil:
+    # lib/math/int_sqrt.c: bit-by-bit, exact floor
+    cdef uint64_t b, y = 0, mbit
+    if x <= 1:
+        return x
+    mbit = (<uint64_t>1) << 62
+    while mbit > x:
+        mbit >>= 2
+    while mbit != 0:
+        b = y + mbit
+        y >>= 1
+        if x >= b:
+            x -= b
+            y += mbit
+        mbit >>= 2
+    return y
+
+
+cdef uint32_t mm_of_owner(uint32_t owner) noexcept nogil:
+    return owner + NR_INTERNAL_MMS
+
+
+# --- page tables --------------------------------------------------------------
+# One page-table page (ptp) = 512 PTEs under one PMD entry, keyed by
+# (mm << 44) | (vpn >> 9). An open-addressing hash maps the key to the ptp.
+
+cdef inline uint64_t ptp_key_of(uint32_t mm, uint64_t vpn) noexcept nogil:
+    return ((<uint64_t>mm) << 44) | (vpn >> 9)
+
+
+cdef uint32_t* pte_lookup(mem* m, uint32_t mm, uint64_t vpn) noexcept nogil:
+    cdef uint64_t key = ptp_key_of(mm, vpn) + 1
+    cdef uint64_t i = hash64(key) & <uint64_t>m.pt_hash_mask
+    cdef uint64_t k
+    while True:
+        k = m.pt_hash_keys[i]
+        if k == key:
+            return &m.ptes[<int64_t>m.pt_hash_vals[i] * PTRS_PER_PTE + <int64_t>(vpn & (PTRS_PER_PTE - 1))]
+        if k == 0:
+            return NULL
+        i = (i + 1) & <uint64_t>m.pt_hash_mask
+
+
+cdef int pt_hash_insert(mem* m, uint64_t key1, int32_t val) noexcept nogil:
+    cdef uint64_t i = hash64(key1) & <uint64_t>m.pt_hash_mask
+    while m.pt_hash_keys[i] != 0:
+        i = (i + 1) & <uint64_t>m.pt_hash_mask
+    m.pt_hash_keys[i] = key1
+    m.pt_hash_vals[i] = val
+    return 0
+
+
+cdef int pt_hash_grow(mem* m) noexcept nogil:
+    cdef int64_t newcap = (m.pt_hash_mask + 1) * 2
+    cdef uint64_t* keys = <uint64_t*>calloc(newcap, sizeof(uint64_t))
+    cdef int32_t* vals = <int32_t*>malloc(newcap * sizeof(int32_t))
+    cdef int32_t i
+    if keys == NULL or vals == NULL:
+        free(keys)
+        free(vals)
+        return -1
+    free(m.pt_hash_keys)
+    free(m.pt_hash_vals)
+    m.pt_hash_keys = keys
+    m.pt_hash_vals = vals
+    m.pt_hash_mask = newcap - 1
+    for i in range(m.nr_ptps):
+        pt_hash_insert(m, m.ptp_key[i] + 1, i)
+    return 0
+
+
+cdef int mm_ensure(mem* m, uint32_t mm) noexcept nogil:
+    cdef int32_t newcap, i
+    cdef mm_struct* p
+    if <int32_t>mm < m.cap_mms:
+        if <int32_t>mm >= m.nr_mms:
+            m.nr_mms = mm + 1
+        return 0
+    newcap = m.cap_mms * 2 if m.cap_mms > 0 else 16
+    while newcap <= <int32_t>mm:
+        newcap *= 2
+    p = <mm_struct*>realloc(m.mms, newcap * sizeof(mm_struct))
+    if p == NULL:
+        return -1
+    m.mms = p
+    for i in range(m.cap_mms, newcap):
+        m.mms[i].first_ptp = -1
+        m.mms[i].alive = 0
+        m.mms[i].ran = 0
+        m.mms[i]._pad = 0
+        m.mms[i].nr_ptes_present = 0
+    m.cap_mms = newcap
+    m.nr_mms = mm + 1
+    return 0
+
+
+cdef int ptp_grow(mem* m) noexcept nogil:
+    cdef int32_t newcap = m.cap_ptps * 2 if m.cap_ptps > 0 else 64
+    cdef uint32_t* ptes = <uint32_t*>realloc(m.ptes, <size_t>newcap * PTRS_PER_PTE * sizeof(uint32_t))
+    if ptes == NULL:
+        return -1
+    m.ptes = ptes
+    cdef uint64_t* keys = <uint64_t*>realloc(m.ptp_key, newcap * sizeof(uint64_t))
+    if keys == NULL:
+        return -1
+    m.ptp_key = keys
+    cdef int32_t* nxt = <int32_t*>realloc(m.ptp_next, newcap * sizeof(int32_t))
+    if nxt == NULL:
+        return -1
+    m.ptp_next = nxt
+    cdef uint8_t* young = <uint8_t*>realloc(m.ptp_young, newcap * sizeof(uint8_t))
+    if young == NULL:
+        return -1
+    m.ptp_young = young
+    cdef uint16_t* nrp = <uint16_t*>realloc(m.ptp_nr_present, newcap * sizeof(uint16_t))
+    if nrp == NULL:
+        return -1
+    m.ptp_nr_present = nrp
+    m.cap_ptps = newcap
+    return 0
+
+
+cdef uint32_t* pte_alloc(mem* m, uint32_t mm, uint64_t vpn) except NULL nogil:
+    cdef uint32_t* pte = pte_lookup(m, mm, vpn)
+    cdef int32_t idx
+    if pte != NULL:
+        return pte
+    if mm_ensure(m, mm) < 0:
+        with gil:
+            raise MemoryError("mms")
+    if m.nr_ptps == m.cap_ptps and ptp_grow(m) < 0:
+        with gil:
+            raise MemoryError("page tables")
+    if (m.nr_ptps + 1) * 2 > m.pt_hash_mask + 1 and pt_hash_grow(m) < 0:
+        with gil:
+            raise MemoryError("page-table hash")
+    idx = m.nr_ptps
+    m.nr_ptps += 1
+    memset(&m.ptes[<int64_t>idx * PTRS_PER_PTE], 0, PTRS_PER_PTE * sizeof(uint32_t))
+    m.ptp_key[idx] = ptp_key_of(mm, vpn)
+    m.ptp_young[idx] = 0
+    m.ptp_nr_present[idx] = 0
+    m.ptp_next[idx] = m.mms[mm].first_ptp
+    m.mms[mm].first_ptp = idx
+    pt_hash_insert(m, m.ptp_key[idx] + 1, idx)
+    return &m.ptes[<int64_t>idx * PTRS_PER_PTE + <int64_t>(vpn & (PTRS_PER_PTE - 1))]
+
+
+cdef uint64_t file_vma_vpn(uint32_t file, uint64_t pgoff) noexcept nogil:
+    # every file mapping starts at its own 16 TiB-aligned slot, the same in both internal mms
+    return ((<uint64_t>file + 1) << 32) | (pgoff & 0xFFFFFFFFULL)
+
+
+# --- page cache: (file, pgoff) -> ENTRY_FOLIO | pfn, or ENTRY_SHADOW | shadow --------
+
+cdef inline uint64_t pc_key(uint32_t file, uint64_t pgoff) noexcept nogil:
+    return (((<uint64_t>file) << 40) | (pgoff & ((1ULL << 40) - 1))) + 1
+
+
+cdef uint64_t pc_lookup(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil:
+    cdef uint64_t key = pc_key(file, pgoff)
+    cdef uint64_t i = hash64(key) & <uint64_t>m.pc_mask
+    cdef uint64_t k
+    while True:
+        k = m.pc_keys[i]
+        if k == key:
+            return m.pc_vals[i]
+        if k == 0:
+            return 0
+        i = (i + 1) & <uint64_t>m.pc_mask
+
+
+cdef int pc_grow(mem* m) noexcept nogil:
+    cdef int64_t oldcap = m.pc_mask + 1
+    cdef int64_t newcap = oldcap * 2
+    cdef uint64_t* keys = <uint64_t*>calloc(newcap, sizeof(uint64_t))
+    cdef uint64_t* vals = <uint64_t*>malloc(newcap * sizeof(uint64_t))
+    cdef uint64_t* okeys = m.pc_keys
+    cdef uint64_t* ovals = m.pc_vals
+    cdef int64_t j
+    cdef uint64_t i
+    if keys == NULL or vals == NULL:
+        free(keys)
+        free(vals)
+        return -1
+    m.pc_keys = keys
+    m.pc_vals = vals
+    m.pc_mask = newcap - 1
+    for j in range(oldcap):
+        if okeys[j] != 0:
+            i = hash64(okeys[j]) & <uint64_t>m.pc_mask
+            while keys[i] != 0:
+                i = (i + 1) & <uint64_t>m.pc_mask
+            keys[i] = okeys[j]
+            vals[i] = ovals[j]
+    free(okeys)
+    free(ovals)
+    return 0
+
+
+cdef int pc_store(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) except -1 nogil:
+    cdef uint64_t key = pc_key(file, pgoff)
+    cdef uint64_t i
+    cdef uint64_t k
+    if (m.pc_used + 1) * 2 > m.pc_mask + 1:
+        if pc_grow(m) < 0:
+            with gil:
+                raise MemoryError("page cache")
+    i = hash64(key) & <uint64_t>m.pc_mask
+    while True:
+        k = m.pc_keys[i]
+        if k == key:
+            if (m.pc_vals[i] & ~ENTRY_MASK) == ENTRY_SHADOW:
+                m.nr_shadows -= 1
+            break
+        if k == 0:
+            m.pc_keys[i] = key
+            m.pc_used += 1
+            break
+        i = (i + 1) & <uint64_t>m.pc_mask
+    m.pc_vals[i] = entry
+    if (entry & ~ENTRY_MASK) == ENTRY_SHADOW:
+        m.nr_shadows += 1
+    return 0
+
+
+cdef void pc_erase(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil:
+    # linear probing with backward-shift deletion (no tombstones)
+    cdef uint64_t key = pc_key(file, pgoff)
+    cdef uint64_t mask = <uint64_t>m.pc_mask
+    cdef uint64_t i = hash64(key) & mask
+    cdef uint64_t j, home
+    while True:
+        if m.pc_keys[i] == 0:
+            return
+        if m.pc_keys[i] == key:
+            break
+        i = (i + 1) & mask
+    if (m.pc_vals[i] & ~ENTRY_MASK) == ENTRY_SHADOW:
+        m.nr_shadows -= 1
+    m.pc_used -= 1
+    j = i
+    while True:
+        j = (j + 1) & mask
+        if m.pc_keys[j] == 0:
+            break
+        home = hash64(m.pc_keys[j]) & mask
+        # move j back to the hole at i unless home lies cyclically in (i, j]
+        if (j > i and (home <= i or home > j)) or (j < i and (home <= i and home > j)):
+            m.pc_keys[i] = m.pc_keys[j]
+            m.pc_vals[i] = m.pc_vals[j]
+            i = j
+    m.pc_keys[i] = 0
+    m.pc_vals[i] = 0
+
+
+# --- swap slots ---------------------------------------------------------------
+
+cdef int32_t swap_alloc(mem* m) noexcept nogil:
+    # next-fit from the cursor, as scan_swap_map_slots walks a cluster
+    cdef int32_t n = m.nr_swap_slots
+    cdef int32_t i, slot
+    if m.nr_swap_free <= 0 or n == 0:
+        return -1
+    slot = m.swap_cursor
+    for i in range(n):
+        if slot >= n:
+            slot = 0
+        if m.swap_map[slot] == 0:
+            m.swap_map[slot] = ENTRY_FOLIO   # reserved; caller stores the real entry
+            m.nr_swap_free -= 1
+            m.swap_cursor = slot + 1
+            return slot
+        slot += 1
+    return -1
+
+
+cdef void swap_free(mem* m, int32_t slot) noexcept nogil:
+    if slot < 0 or slot >= m.nr_swap_slots or m.swap_map[slot] == 0:
+        return
+    m.swap_map[slot] = 0
+    m.nr_swap_free += 1
+
+
+# --- frames ---------------------------------------------------------------------
+
+cdef folio_idx_t alloc_frame(mem* m) noexcept nogil:
+    cdef folio_idx_t pfn
+    if m.nr_free <= 0:
+        return -1
+    m.nr_free -= 1
+    pfn = m.free_stack[m.nr_free]
+    m.vmstat[<int>NR_FREE_PAGES] -= 1
+    m.folios[pfn].flags = 0
+    m.folios[pfn].prev = -1
+    m.folios[pfn].next = -1
+    m.folios[pfn].mapcount = 0
+    m.folios[pfn].swap = 0
+    m.folios[pfn]._pad = 0
+    return pfn
+
+
+cdef void free_frame(mem* m, folio_idx_t pfn) noexcept nogil:
+    m.folios[pfn].flags = 0
+    m.folios[pfn].prev = -1
+    m.folios[pfn].next = -1
+    m.folios[pfn].mapping = 0
+    m.folios[pfn].swap = 0
+    m.folios[pfn].mapcount = 0
+    m.folios[pfn]._pad = 0
+    m.folios[pfn].index = 0
+    m.free_stack[m.nr_free] = pfn
+    m.nr_free += 1
+    m.vmstat[<int>NR_FREE_PAGES] += 1
+
+
+# --- dirty and writeback ------------------------------------------------------------
+
+cdef void folio_mark_dirty(mem* m, folio_idx_t pfn) noexcept nogil:
+    if m.folios[pfn].flags & PG_dirty:
+        return
+    m.folios[pfn].flags |= PG_dirty
+    if not (m.folios[pfn].flags & PG_anon):
+        m.vmstat[<int>NR_DIRTY] += 1          # NR_FILE_DIRTY: page cache only
+
+
+cdef void folio_clear_dirty(mem* m, folio_idx_t pfn) noexcept nogil:
+    if not (m.folios[pfn].flags & PG_dirty):
+        return
+    m.folios[pfn].flags &= ~PG_dirty
+    if not (m.folios[pfn].flags & PG_anon):
+        m.vmstat[<int>NR_DIRTY] -= 1
+
+
+cdef void wb_submit(mem* m, int queue, folio_idx_t pfn, int64_t done_ns) noexcept nogil:
+    cdef int64_t slot = <int64_t>queue * m.nr_frames + (m.wb_tail[queue] % m.nr_frames)
+    m.wb_time[slot] = done_ns
+    m.wb_pfn[slot] = pfn
+    m.wb_tail[queue] += 1
+
+
+cdef void folio_start_writeback(mem* m, folio_idx_t pfn, int queue, int64_t latency) noexcept nogil:
+    folio_clear_dirty(m, pfn)
+    m.folios[pfn].flags |= PG_writeback
+    m.vmstat[<int>NR_WRITEBACK] += 1
+    m.vmstat[<int>PGPGOUT] += 4
+    wb_submit(m, queue, pfn, actor_now(m) + latency)
+
+
+cdef int folio_free_swap(mem* m, folio_idx_t pfn) noexcept nogil:
+    # Mirrors mm/swapfile.c:folio_free_swap(); simplified: the slot is
+    # referenced only by the swap cache once the folio is mapped again.
+    cdef uint32_t fl = m.folios[pfn].flags
+    if not (fl & PG_swapcache) or (fl & PG_writeback) or m.folios[pfn].mapcount == 0:
+        return 0
+    swap_free(m, <int32_t>m.folios[pfn].swap - 1)
+    m.folios[pfn].swap = 0
+    m.folios[pfn].flags &= ~PG_swapcache
+    m.folios[pfn].flags |= PG_dirty      # the only copy is in memory now
+    m.vmstat[<int>NR_SWAPCACHED] -= 1
+    m.vmstat[<int>NR_FILE_PAGES] -= 1
+    return 1
+
+
+cdef int64_t wakeup_flusher_threads(mem* m) noexcept nogil:
+    # Simplified wb_writeback(): the flusher writes every dirty page-cache
+    # folio not already under writeback, walking frames from a cursor.
+    cdef int32_t n = m.nr_frames
+    cdef int32_t i, pfn = m.flush_cursor
+    cdef int64_t queued = 0
+    cdef uint32_t fl
+    m.nr_flusher_wakeups += 1
+    if m.vmstat[<int>NR_DIRTY] <= 0:
+        return 0
+    for i in range(n):
+        if pfn >= n:
+            pfn = 0
+        fl = m.folios[pfn].flags
+        if (fl & PG_dirty) and not (fl & (PG_anon | PG_writeback)):
+            folio_start_writeback(m, pfn, 0, m.cost.file_write)
+            queued += 1
+            if m.vmstat[<int>NR_DIRTY] <= 0:
+                pfn += 1
+                break
+        pfn += 1
+    m.flush_cursor = pfn if pfn < n else 0
+    return queued

@@ -1,0 +1,451 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# ReclaimPolicy: the base of both policies. The methods marked "subclass" in
+# policy.pxd are stubs here that shout (an unraisable NotImplementedError is
+# printed) if a policy forgot one; the rest is the kernel code both policies
+# share, written once: the rmap walk (folio_referenced), shrink_folio_list,
+# move_folios_to_lru, folio_rotate_reclaimable and lru_note_cost.
+
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from engine._types cimport *
+from engine.core cimport *
+
+
+cdef enum:
+    ACT_FREE = 0
+    ACT_ACTIVATE = 1
+    ACT_KEEP = 2
+
+
+cdef inline void stub(str name) noexcept nogil:
+    with gil:
+        raise NotImplementedError(f"ReclaimPolicy.{name}() must be implemented by the subclass")
+
+
+cdef class ReclaimPolicy:
+    """Base of the reclaim policies; see policy.pxd for the interface."""
+
+    def __cinit__(self):
+        self.m = NULL
+        self.lru_gen_enabled = False
+
+    cdef int attach(self, mem* m, dict config) except -1:
+        self.m = m
+        return 0
+
+    # --- subclass methods: stubs ----------------------------------------------
+    cdef void lruvec_add_folio(self, folio_idx_t pfn, bint tail) noexcept nogil:
+        stub("lruvec_add_folio")
+
+    cdef void lruvec_del_folio(self, folio_idx_t pfn) noexcept nogil:
+        stub("lruvec_del_folio")
+
+    cdef void folio_mark_accessed(self, folio_idx_t pfn) noexcept nogil:
+        stub("folio_mark_accessed")
+
+    cdef void folio_activate(self, folio_idx_t pfn) noexcept nogil:
+        stub("folio_activate")
+
+    cdef int folio_check_references(self, folio_idx_t pfn, scan_control* sc) noexcept nogil:
+        stub("folio_check_references")
+        return FOLIOREF_KEEP
+
+    cdef void look_around(self, uint32_t mm, uint64_t vpn, scan_control* sc) noexcept nogil:
+        stub("look_around")
+
+    cdef void shrink_node_begin(self, scan_control* sc) noexcept nogil:
+        stub("shrink_node_begin")
+
+    cdef int shrink_node_step(self, scan_control* sc) noexcept nogil:
+        stub("shrink_node_step")
+        return STEP_DONE
+
+    cdef int age_node(self, scan_control* sc) noexcept nogil:
+        stub("age_node")
+        return STEP_DONE
+
+    cdef void snapshot_refaults(self) noexcept nogil:
+        stub("snapshot_refaults")
+
+    cdef uint64_t workingset_eviction(self, folio_idx_t pfn) noexcept nogil:
+        stub("workingset_eviction")
+        return 0
+
+    cdef void workingset_refault(self, folio_idx_t pfn, uint64_t shadow, bint in_fault) noexcept nogil:
+        stub("workingset_refault")
+
+    cpdef dict snapshot(self):
+        raise NotImplementedError("ReclaimPolicy.snapshot() must be implemented by the subclass")
+
+    cpdef bytes state_bytes(self):
+        raise NotImplementedError("ReclaimPolicy.state_bytes() must be implemented by the subclass")
+
+    cpdef load_state(self, bytes data):
+        raise NotImplementedError("ReclaimPolicy.load_state() must be implemented by the subclass")
+
+    cpdef list check_invariants(self):
+        raise NotImplementedError("ReclaimPolicy.check_invariants() must be implemented by the subclass")
+
+    # --- shared code ----------------------------------------------------------------
+
+    cdef int folio_loc(self, folio_idx_t pfn, int64_t* seq) noexcept nogil:
+        seq[0] = -1
+        if folio_lru_gen(self.m, pfn) >= 0:
+            return LOC_GEN
+        if not folio_test(self.m, pfn, PG_lru):
+            return LOC_ISOLATED
+        return folio_lru_list(self.m, pfn)
+
+    cdef void lru_add(self, folio_idx_t pfn, bint tail) noexcept nogil:
+        """Mirrors mm/swap.c:lru_add(); simplified: applied at once (no per-CPU batch)."""
+        cdef mem* m = self.m
+        folio_clear(m, pfn, PG_unevictable)
+        if folio_test(m, pfn, PG_mlocked):
+            # unevictable: VM_LOCKED seen by the rmap walk (mlock_vma_folio)
+            folio_clear(m, pfn, PG_active)
+            folio_set(m, pfn, PG_unevictable)
+            m.vmstat[<int>UNEVICTABLE_PGS_CULLED] += 1
+            emit(m, EV_UNEVICTABLE, R_FOLIOREF_ACTIVATE_LOCKED, FN_LRU_ADD, pfn, LOC_NONE,
+                 LRU_UNEVICTABLE, -1, -1)
+        folio_set(m, pfn, PG_lru)
+        self.lruvec_add_folio(pfn, tail)
+
+    cdef int folio_referenced(self, folio_idx_t pfn, uint32_t* vm_flags, scan_control* sc) noexcept nogil:
+        """Mirrors mm/rmap.c:folio_referenced(); simplified: no rmap lock contention, no
+        page-idle flag; one PTE per VMA. Anon: the folio's own PTE (mm = mapping, vpn =
+        index); file: every VMA of the file. Young bits are tested and cleared; each VMA
+        with a young PTE counts once and ORs its vm_flags; VM_LOCKED stops the walk."""
+        cdef mem* m = self.m
+        cdef folio* f = &m.folios[pfn]
+        cdef int referenced = 0
+        cdef uint32_t* pte
+        cdef uint32_t mm
+        cdef uint64_t vpn
+        cdef int32_t v
+        cdef vma* vm
+        vm_flags[0] = 0
+        if f.mapcount == 0:
+            return 0
+        if f.flags & PG_anon:
+            mm = f.mapping
+            vpn = f.index
+            pte = pte_lookup(m, mm, vpn)
+            if pte != NULL and (pte[0] & PTE_PRESENT) and <folio_idx_t>(pte[0] & PTE_PFN_MASK) == pfn:
+                if pte[0] & PTE_YOUNG:
+                    pte[0] &= ~(<uint32_t>PTE_YOUNG)
+                    referenced += 1
+                    if self.lru_gen_enabled:
+                        self.look_around(mm, vpn, sc)
+        else:
+            if f.mapping < <uint32_t>m.nr_files:
+                v = m.file_first_vma[f.mapping]
+                vpn = file_vma_vpn(f.mapping, f.index)
+                while v >= 0:
+                    vm = &m.vmas[v]
+                    v = vm.next_of_file
+                    if not vma_has_recency(vm.vm_flags):
+                        continue
+                    pte = pte_lookup(m, vm.mm, vpn)
+                    if pte == NULL or not (pte[0] & PTE_PRESENT) or <folio_idx_t>(pte[0] & PTE_PFN_MASK) != pfn:
+                        continue
+                    if vm.vm_flags & VM_LOCKED:
+                        # mlock_vma_folio(): the folio becomes unevictable at putback
+                        vm_flags[0] |= VM_LOCKED
+                        folio_set(m, pfn, PG_mlocked)
+                        break
+                    if pte[0] & PTE_YOUNG:
+                        pte[0] &= ~(<uint32_t>PTE_YOUNG)
+                        referenced += 1
+                        vm_flags[0] |= vm.vm_flags
+                        if self.lru_gen_enabled:
+                            self.look_around(vm.mm, vpn, sc)
+        if referenced:
+            emit(m, EV_REFERENCED, R_NONE, FN_FOLIO_CHECK_REFERENCES, pfn, LOC_ISOLATED, LOC_ISOLATED,
+                 referenced, <int64_t>vm_flags[0])
+        return referenced
+
+    cdef int64_t shrink_folio_list(self, folio_idx_t folio_list, folio_idx_t ret_list,
+                                   scan_control* sc, reclaim_stat* stat) noexcept nogil:
+        """Mirrors mm/vmscan.c:shrink_folio_list(); simplified: locks always taken, no
+        extra references (pageout and __remove_mapping never refuse), no demotion, no
+        lazyfree, no buffer heads. Survivors go to the head of ret_list with their
+        decision recorded for move_folios_to_lru(); freed folios return to the free list."""
+        cdef mem* m = self.m
+        cdef folio_idx_t pfn
+        cdef uint32_t fl
+        cdef int action, reason, kind
+        cdef int64_t nr_reclaimed = 0
+        cdef int64_t pgactivate = 0
+        while not list_empty(m, folio_list):
+            pfn = m.folios[folio_list].prev
+            list_del(m, pfn)
+            reason = R_NONE
+            action = self.shrink_folio(pfn, sc, stat, &reason)
+            if action == ACT_FREE:
+                self.remove_mapping(pfn)
+                nr_reclaimed += 1
+            elif action == ACT_ACTIVATE:
+                fl = m.folios[pfn].flags
+                # the swap slot goes when swap is getting full or the folio is mlocked
+                if (fl & PG_swapcache) and (m.nr_swap_free * 2 < m.nr_swap_slots or (fl & PG_mlocked)):
+                    folio_free_swap(m, pfn)
+                kind = EV_PUTBACK
+                if not (fl & PG_mlocked):
+                    folio_set(m, pfn, PG_active)
+                    stat.nr_activate[0 if (fl & PG_swapbacked) else 1] += 1
+                    pgactivate += 1
+                    kind = EV_PGACTIVATE
+                folio_set_decision(m, pfn, kind, reason)
+                list_add(m, pfn, ret_list)
+            else:
+                folio_set_decision(m, pfn, EV_PUTBACK, reason)
+                list_add(m, pfn, ret_list)
+        m.vmstat[<int>PGACTIVATE] += pgactivate
+        return nr_reclaimed
+
+    cdef int shrink_folio(self, folio_idx_t pfn, scan_control* sc, reclaim_stat* stat,
+                          int* reason) noexcept nogil:
+        # The rules of shrink_folio_list() for one folio, first match wins;
+        # returns ACT_FREE (go on to __remove_mapping), ACT_ACTIVATE or ACT_KEEP.
+        cdef mem* m = self.m
+        cdef uint32_t fl = m.folios[pfn].flags
+        cdef bint is_file = folio_is_file_lru(m, pfn)
+        cdef bint dirty, writeback
+        cdef int references
+        cdef int32_t slot
+        # 1. the folio lock is always obtained; 2. count the scan
+        sc.nr_scanned += 1
+        charge(m, m.cost.scan_folio)
+        if sc.reclaimer == RECLAIMER_DIRECT:
+            charge(m, m.cost.direct_stall)
+        # 3. unevictable
+        if fl & (PG_unevictable | PG_mlocked):
+            reason[0] = R_FOLIOREF_ACTIVATE_LOCKED
+            return ACT_ACTIVATE
+        # 4. mapped and !may_unmap
+        if m.folios[pfn].mapcount and not sc.may_unmap:
+            reason[0] = R_NO_RECLAIM_CONTEXT
+            return ACT_KEEP
+        # 5. folio_check_dirty_writeback(): file folios only (anon reports clean)
+        dirty = (fl & PG_dirty) != 0
+        writeback = (fl & PG_writeback) != 0
+        if is_file:
+            if dirty or writeback:
+                stat.nr_dirty += 1
+            if dirty and not writeback:
+                stat.nr_unqueued_dirty += 1
+            if writeback and (fl & PG_reclaim):
+                stat.nr_congested += 1
+        # 6. under writeback
+        if writeback:
+            if (sc.reclaimer == RECLAIMER_KSWAPD and (fl & PG_reclaim)
+                    and (m.lv.flags & PGDAT_WRITEBACK)):
+                stat.nr_immediate += 1              # case 1: kswapd meets it again
+            else:
+                folio_set(m, pfn, PG_reclaim)       # case 2: tag it, move on
+                stat.nr_writeback += 1
+            reason[0] = R_WRITEBACK_ACTIVATE
+            return ACT_ACTIVATE
+        # 7. references (the subclass may record its own reason in _pad)
+        m.folios[pfn]._pad = 0
+        references = self.folio_check_references(pfn, sc)
+        if references == FOLIOREF_ACTIVATE:
+            reason[0] = m.folios[pfn]._pad & 0xFF
+            if reason[0] == 0:
+                reason[0] = R_FOLIOREF_ACTIVATE_TWICE
+            return ACT_ACTIVATE
+        if references == FOLIOREF_KEEP:
+            stat.nr_ref_keep += 1
+            reason[0] = m.folios[pfn]._pad & 0xFF
+            if reason[0] == 0:
+                reason[0] = R_FOLIOREF_KEEP
+            return ACT_KEEP
+        # 9. anon not in the swap cache: add_to_swap()
+        fl = m.folios[pfn].flags
+        if (fl & PG_anon) and (fl & PG_swapbacked) and not (fl & PG_swapcache):
+            slot = -1
+            if sc.may_swap and m.nr_swap_slots > 0:
+                slot = swap_alloc(m)
+            if slot < 0:
+                reason[0] = R_SWAP_FULL
+                return ACT_ACTIVATE
+            m.swap_map[slot] = ENTRY_FOLIO | <uint64_t>pfn
+            m.folios[pfn].swap = <uint32_t>(slot + 1)
+            folio_set(m, pfn, PG_swapcache)
+            m.vmstat[<int>NR_SWAPCACHED] += 1
+            m.vmstat[<int>NR_FILE_PAGES] += 1
+            folio_mark_dirty(m, pfn)
+        # 10. try_to_unmap()
+        if m.folios[pfn].mapcount:
+            try_to_unmap(m, pfn)
+            if m.folios[pfn].mapcount:
+                stat.nr_unmap_fail += 1
+                reason[0] = R_NO_RECLAIM_CONTEXT
+                return ACT_ACTIVATE
+        # 11. dirty
+        fl = m.folios[pfn].flags
+        if fl & PG_dirty:
+            if is_file and not (sc.reclaimer == RECLAIMER_KSWAPD and (fl & PG_reclaim)
+                                and (m.lv.flags & PGDAT_DIRTY)):
+                # immediate reclaim: the flushers write it; rotated to the tail at completion
+                m.vmstat[<int>NR_VMSCAN_IMMEDIATE_RECLAIM] += 1
+                folio_set(m, pfn, PG_reclaim)
+                emit(m, EV_IMMEDIATE_RECLAIM, R_DIRTY_IMMEDIATE, FN_SHRINK_FOLIO_LIST, pfn,
+                     LOC_ISOLATED, LOC_ISOLATED, -1, -1)
+                reason[0] = R_DIRTY_IMMEDIATE
+                return ACT_ACTIVATE
+            if references == FOLIOREF_RECLAIM_CLEAN:
+                reason[0] = R_FOLIOREF_RECLAIM_CLEAN
+                return ACT_KEEP
+            if not sc.may_writepage:
+                reason[0] = R_NO_RECLAIM_CONTEXT
+                return ACT_KEEP
+            # pageout(): PG_reclaim, hand it to the writer
+            folio_set(m, pfn, PG_reclaim)
+            m.vmstat[<int>NR_VMSCAN_WRITE] += 1
+            stat.nr_pageout += 1
+            if fl & PG_swapcache:
+                m.vmstat[<int>PSWPOUT] += 1
+                emit(m, EV_PSWPOUT, R_NONE, FN_PAGEOUT, pfn, LOC_ISOLATED, LOC_SWAP, -1, -1)
+                if m.swap_kind == SWAP_ZRAM:
+                    # synchronous device: folio_end_writeback() runs inside pageout();
+                    # the folio is isolated, so nothing rotates; free it now
+                    folio_clear_dirty(m, pfn)
+                    folio_clear(m, pfn, PG_reclaim)
+                    m.vmstat[<int>PGPGOUT] += 4
+                    charge(m, m.cost.swap_write)
+                    emit(m, EV_WRITE_FOLIO, R_PAGEOUT_SYNC, FN_PAGEOUT, pfn, LOC_ISOLATED,
+                         LOC_ISOLATED, -1, -1)
+                    return ACT_FREE
+                folio_start_writeback(m, pfn, 1, m.cost.swap_write)
+            else:
+                folio_start_writeback(m, pfn, 0, m.cost.file_write)
+            emit(m, EV_WRITE_FOLIO, R_PAGEOUT_ASYNC, FN_PAGEOUT, pfn, LOC_ISOLATED,
+                 LOC_ISOLATED, -1, -1)
+            reason[0] = R_PAGEOUT_ASYNC
+            return ACT_KEEP
+        # 13. clean: __remove_mapping()
+        reason[0] = R_CLEAN_SWAPCACHE if (fl & PG_swapcache) else R_FREED
+        return ACT_FREE
+
+    cdef void remove_mapping(self, folio_idx_t pfn) noexcept nogil:
+        """Mirrors mm/vmscan.c:__remove_mapping(); simplified: never refused. The
+        shadow from workingset_eviction() replaces the folio in the page cache or swap
+        cache slot, and the frame is freed."""
+        cdef mem* m = self.m
+        cdef uint32_t fl = m.folios[pfn].flags
+        cdef uint64_t shadow
+        cdef int32_t slot
+        cdef int dst
+        shadow = self.workingset_eviction(pfn) & ENTRY_MASK
+        if fl & PG_swapcache:
+            slot = <int32_t>m.folios[pfn].swap - 1
+            m.swap_map[slot] = ENTRY_SHADOW | shadow
+            m.vmstat[<int>NR_SWAPCACHED] -= 1
+            m.vmstat[<int>NR_FILE_PAGES] -= 1
+            dst = LOC_SWAP
+        else:
+            pc_store(m, m.folios[pfn].mapping, m.folios[pfn].index, ENTRY_SHADOW | shadow)
+            m.vmstat[<int>NR_FILE_PAGES] -= 1
+            dst = LOC_PAGECACHE_SHADOW
+        emit(m, EV_PGSTEAL, R_FREED, FN_REMOVE_MAPPING, pfn, LOC_ISOLATED, dst, -1, -1)
+        free_frame(m, pfn)
+
+    cdef void move_folios_to_lru(self, folio_idx_t list_head) noexcept nogil:
+        """Mirrors mm/vmscan.c:move_folios_to_lru(); simplified: one lruvec. Oldest
+        survivor first, each to the head of the list its flags select; a folio put back
+        with PG_active ages the refault clock (workingset_age_nonresident)."""
+        cdef mem* m = self.m
+        cdef folio_idx_t pfn
+        cdef int kind, reason, dst
+        cdef int64_t seq
+        while not list_empty(m, list_head):
+            pfn = m.folios[list_head].prev
+            list_del(m, pfn)
+            kind = m.folios[pfn]._pad >> 8
+            reason = m.folios[pfn]._pad & 0xFF
+            m.folios[pfn]._pad = 0
+            self.lru_add(pfn, False)
+            if folio_test(m, pfn, PG_active):
+                m.lv.nonresident_age += 1
+            if m.events_on:
+                dst = self.folio_loc(pfn, &seq)
+                emit(m, kind if kind else EV_PUTBACK, reason, FN_MOVE_FOLIOS_TO_LRU, pfn,
+                     LOC_ISOLATED, dst, -1, seq)
+
+    cdef void folio_rotate_reclaimable(self, folio_idx_t pfn) noexcept nogil:
+        """Mirrors mm/swap.c:folio_rotate_reclaimable() + lru_move_tail(); simplified:
+        applied at once. A clean evictable folio on the LRU goes to the inactive tail
+        of its type (MGLRU: the oldest generation's tail), pgrotated += 1."""
+        cdef mem* m = self.m
+        cdef uint32_t fl = m.folios[pfn].flags
+        cdef int src, dst
+        cdef int64_t sseq, dseq
+        if (fl & (PG_locked | PG_dirty | PG_unevictable)) or not (fl & PG_lru):
+            return
+        src = self.folio_loc(pfn, &sseq)
+        self.lruvec_del_folio(pfn)
+        folio_clear(m, pfn, PG_active)
+        self.lruvec_add_folio(pfn, True)
+        m.vmstat[<int>PGROTATED] += 1
+        if m.events_on:
+            dst = self.folio_loc(pfn, &dseq)
+            emit(m, EV_PGROTATED, R_WRITEBACK_ROTATE, FN_FOLIO_ROTATE_RECLAIMABLE, pfn, src, dst,
+                 sseq, dseq)
+
+    cdef void lru_note_cost(self, bint file, int64_t nr_io, int64_t nr_rotated) noexcept nogil:
+        """Mirrors mm/swap.c:lru_note_cost(); simplified: one lruvec, no ancestors."""
+        cdef mem* m = self.m
+        cdef int64_t cost = nr_io * SWAP_CLUSTER_MAX + nr_rotated
+        cdef int64_t lrusize
+        if file:
+            m.lv.file_cost += cost
+        else:
+            m.lv.anon_cost += cost
+        lrusize = (m.vmstat[<int>NR_INACTIVE_ANON] + m.vmstat[<int>NR_ACTIVE_ANON]
+                   + m.vmstat[<int>NR_INACTIVE_FILE] + m.vmstat[<int>NR_ACTIVE_FILE])
+        if m.lv.file_cost + m.lv.anon_cost > lrusize // 4:
+            m.lv.file_cost //= 2
+            m.lv.anon_cost //= 2
+
+
+cdef void try_to_unmap(mem* m, folio_idx_t pfn) noexcept nogil:
+    """Mirrors mm/rmap.c:try_to_unmap(); simplified: anon PTEs become swap entries of
+    the folio's slot, file PTEs are cleared; a dirty PTE dirties the folio."""
+    cdef folio* f = &m.folios[pfn]
+    cdef uint32_t* pte
+    cdef int32_t v
+    cdef vma* vm
+    cdef uint64_t vpn
+    cdef int64_t ptp
+    if f.flags & PG_anon:
+        pte = pte_lookup(m, f.mapping, f.index)
+        if pte != NULL and (pte[0] & PTE_PRESENT) and <folio_idx_t>(pte[0] & PTE_PFN_MASK) == pfn:
+            if pte[0] & PTE_DIRTY:
+                folio_mark_dirty(m, pfn)
+            pte[0] = PTE_SWAP | <uint32_t>(f.swap - 1)
+            ptp = (pte - m.ptes) // PTRS_PER_PTE
+            m.ptp_nr_present[ptp] -= 1
+            m.mms[f.mapping].nr_ptes_present -= 1
+            f.mapcount -= 1
+            if f.mapcount == 0:
+                m.vmstat[<int>NR_ANON_PAGES] -= 1
+        return
+    if f.mapping >= <uint32_t>m.nr_files:
+        return
+    v = m.file_first_vma[f.mapping]
+    vpn = file_vma_vpn(f.mapping, f.index)
+    while v >= 0 and f.mapcount:
+        vm = &m.vmas[v]
+        v = vm.next_of_file
+        pte = pte_lookup(m, vm.mm, vpn)
+        if pte == NULL or not (pte[0] & PTE_PRESENT) or <folio_idx_t>(pte[0] & PTE_PFN_MASK) != pfn:
+            continue
+        if pte[0] & PTE_DIRTY:
+            folio_mark_dirty(m, pfn)
+        pte[0] = 0
+        ptp = (pte - m.ptes) // PTRS_PER_PTE
+        m.ptp_nr_present[ptp] -= 1
+        m.mms[vm.mm].nr_ptes_present -= 1
+        f.mapcount -= 1
+        if f.mapcount == 0:
+            m.vmstat[<int>NR_MAPPED] -= 1

@@ -1,0 +1,1769 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# The Simulator: owns every buffer of the machine (struct mem), plays the
+# kernel core (faults, page cache, swap cache, watermarks, kswapd, direct
+# reclaim, OOM, flushers, writeback completion) and calls the policy at the
+# kernel's branch points. See docs/engine-api.md for the Python API and
+# docs/engine.md for what is simplified.
+#
+# Two actors with their own clocks interleave deterministically: before each
+# workload access, kswapd runs its scan batches while its clock is <= the
+# workload's. Reclaim is resumable: the kernel's nested loops (balance_pgdat's
+# and do_try_to_free_pages' priority loops, shrink_lruvec's rounds) are state
+# in sim_state / scan_control, advanced one scan batch per call of advance().
+
+import hashlib
+
+import numpy as np
+
+from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
+from libc.stdlib cimport malloc, calloc, realloc, free
+from libc.string cimport memset, memcpy
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from engine._types cimport *
+from engine.core cimport *
+from engine.policy cimport ReclaimPolicy, STEP_DONE, STEP_BATCH, STEP_BATCH_LAST, STEP_AGED
+
+from engine.config import ConfigError, normalize_config
+from engine.names import VMSTAT_NAMES, LOCATIONS
+
+STATE_MAGIC = b"RLABSTAT"
+STATE_VERSION = 1
+UNITS = ("access", "scan", "shrink", "aging")
+
+ctypedef struct access_rec:       # ACCESS_DTYPE
+    uint8_t op
+    uint8_t write
+    uint16_t _pad
+    uint32_t owner
+    uint64_t page
+
+ACCESS_DTYPE = np.dtype([("op", "u1"), ("write", "u1"), ("_pad", "u2"), ("owner", "u4"), ("page", "u8")])
+
+
+cdef dict _event_layout():
+    cdef vm_event_rec e
+    cdef char* b = <char*>&e
+    return {
+        "names": ["seq", "time_ns", "nr_access", "batch", "index", "pfn", "mapping", "kind",
+                  "reason", "fn", "src", "dst", "src_seq", "dst_seq"],
+        "formats": ["u8", "i8", "u8", "u8", "u8", "i4", "u4", "u2", "u2", "u2", "i1", "i1", "i4", "i4"],
+        "offsets": [<char*>&e.seq - b, <char*>&e.time_ns - b, <char*>&e.nr_access - b, <char*>&e.batch - b,
+                    <char*>&e.index - b, <char*>&e.pfn - b, <char*>&e.mapping - b, <char*>&e.kind - b,
+                    <char*>&e.reason - b, <char*>&e.fn - b, <char*>&e.src - b, <char*>&e.dst - b,
+                    <char*>&e.src_seq - b, <char*>&e.dst_seq - b],
+        "itemsize": sizeof(vm_event_rec),
+    }
+
+
+EVENT_DTYPE = np.dtype(_event_layout())
+if EVENT_DTYPE.itemsize != sizeof(vm_event_rec):
+    raise ImportError("EVENT_DTYPE does not match struct vm_event_rec")
+FOLIO_DTYPE = np.dtype({"names": ["flags", "prev", "next", "mapping", "swap", "mapcount", "_pad", "index"],
+                        "formats": ["u4", "i4", "i4", "u4", "u4", "u2", "u2", "u8"],
+                        "offsets": [0, 4, 8, 12, 16, 20, 22, 24], "itemsize": sizeof(folio)})
+if sizeof(folio) != 32:
+    raise ImportError("struct folio is not 32 bytes")
+
+cdef enum:
+    KS_SLEEP = 0                  # kswapd fully asleep (schedule())
+    KS_RUN = 1                    # in balance_pgdat()
+    KS_NAP = 2                    # kswapd_try_to_sleep(): the HZ/10 short sleep
+    K_START = 0                   # balance_pgdat(): entry
+    K_LOOP = 1                    # top of the priority loop: balanced?
+    K_AGE = 2                     # kswapd_age_node()
+    K_SHRINK_BEGIN = 3            # kswapd_shrink_node(): start a pass
+    K_SHRINK = 4                  # in the pass
+    DR_IDLE = 0
+    DR_BEGIN = 1                  # start a shrink_node pass at dsc.priority
+    DR_PASS = 2
+    NEED_RECLAIM = 1
+    PENDING_NONE = 0
+    PENDING_WORKLOAD = 1
+    PENDING_HOOK = 2
+
+cdef extern from *:
+    """
+    #define RL_HZ_TENTH_NS (100LL * 1000 * 1000)
+    """
+    const int64_t HZ_TENTH_NS "RL_HZ_TENTH_NS"
+
+ctypedef struct sim_state:
+    int64_t position              # accesses of the workload consumed
+    int64_t nr_workload
+    int32_t pending               # PENDING_*: an access waiting for a frame (direct reclaim in progress)
+    uint8_t p_op
+    uint8_t p_write
+    uint8_t alloc_force           # OOM found no victim: take the last frames or fail the access
+    uint8_t _pad0
+    uint32_t p_owner
+    uint32_t _pad1
+    uint64_t p_page
+    # direct reclaim: try_to_free_pages / do_try_to_free_pages
+    int32_t dr_state
+    int32_t no_progress_loops     # __alloc_pages_slowpath: direct reclaim sweeps without progress
+    scan_control dsc
+    # kswapd: balance_pgdat / kswapd_try_to_sleep
+    int32_t kswapd_state
+    int32_t k_phase
+    int32_t kswapd_failures
+    int32_t _pad2
+    int64_t k_nap_end
+    int64_t k_iter_reclaimed      # sc.nr_reclaimed at the start of this priority iteration
+    scan_control ksc
+    # results
+    int64_t nr_alloc_fail         # accesses that failed: OOM found nothing to kill
+    int64_t nr_oom_kills
+    int64_t nr_direct_reclaims
+
+
+cdef inline int64_t max64(int64_t a, int64_t b) noexcept nogil:
+    return a if a > b else b
+
+
+cdef class Simulator:
+    """The simulated machine; see docs/engine-api.md."""
+    cdef mem m
+    cdef sim_state s
+    cdef readonly ReclaimPolicy policy
+    cdef object _workload
+    cdef access_rec* wl
+    cdef dict _config
+    cdef bint _alive
+
+    def __cinit__(self):
+        memset(&self.m, 0, sizeof(mem))
+        memset(&self.s, 0, sizeof(sim_state))
+        self.wl = NULL
+        self._alive = False
+
+    def __init__(self, config=None):
+        from engine import POLICIES
+        cfg = normalize_config(config)          # raises ConfigError before any allocation
+        self._config = cfg
+        self._allocate(cfg)
+        self.policy = POLICIES[cfg["policy"]]()
+        self.policy.attach(&self.m, cfg)
+        self._alive = True
+        self.set_workload(np.zeros(0, dtype=ACCESS_DTYPE))
+
+    cdef void _allocate(self, dict cfg) except *:
+        cdef mem* m = &self.m
+        cdef int32_t n = cfg["ram_pages"]
+        cdef int32_t i
+        cdef dict c = cfg["costs"]
+        m.nr_frames = n
+        m.nr_swap_slots = cfg["swap_pages"]
+        m.swap_kind = {"none": SWAP_NONE, "zram": SWAP_ZRAM, "ssd": SWAP_SSD, "hdd": SWAP_HDD}[cfg["swap_kind"]]
+        m.swappiness = cfg["swappiness"]
+        m.wmark_min = cfg["watermarks"]["min"]
+        m.wmark_low = cfg["watermarks"]["low"]
+        m.wmark_high = cfg["watermarks"]["high"]
+        m.readahead_pages = cfg["readahead_pages"]
+        m.policy_id = 1 if cfg["policy"] == "lru_gen" else 0
+        m.cost.access = c["access"]
+        m.cost.minor_fault = c["minor_fault"]
+        m.cost.read_hit = c["read_hit"]
+        m.cost.file_read = c["file_read"]
+        m.cost.file_write = c["file_write"]
+        m.cost.swap_read = c["swap_read"]
+        m.cost.swap_write = c["swap_write"]
+        m.cost.scan_folio = c["scan_folio"]
+        m.cost.walk_pte = c["walk_pte"]
+        m.cost.direct_stall = c["direct_stall"]
+        m.folios = <folio*>calloc(n + NR_LIST_HEADS, sizeof(folio))
+        m.free_stack = <folio_idx_t*>malloc(n * sizeof(folio_idx_t))
+        m.vmstat = <int64_t*>calloc(NR_VMSTAT_ITEMS, sizeof(int64_t))
+        m.swap_map = <uint64_t*>calloc(max(m.nr_swap_slots, 1), sizeof(uint64_t))
+        m.wb_time = <int64_t*>malloc(2 * <size_t>n * sizeof(int64_t))
+        m.wb_pfn = <int32_t*>malloc(2 * <size_t>n * sizeof(int32_t))
+        m.events_cap = cfg["events_capacity"]
+        m.events = <vm_event_rec*>calloc(m.events_cap, sizeof(vm_event_rec))
+        m.pt_hash_mask = 1023
+        m.pt_hash_keys = <uint64_t*>calloc(1024, sizeof(uint64_t))
+        m.pt_hash_vals = <int32_t*>calloc(1024, sizeof(int32_t))
+        m.pc_mask = 1023
+        m.pc_keys = <uint64_t*>calloc(1024, sizeof(uint64_t))
+        m.pc_vals = <uint64_t*>calloc(1024, sizeof(uint64_t))
+        if (m.folios == NULL or m.free_stack == NULL or m.vmstat == NULL or m.swap_map == NULL
+                or m.wb_time == NULL or m.wb_pfn == NULL or m.events == NULL or m.pt_hash_keys == NULL
+                or m.pt_hash_vals == NULL or m.pc_keys == NULL or m.pc_vals == NULL):
+            raise MemoryError("simulator buffers")
+        # free list: LIFO, lowest pfn handed out first
+        for i in range(n):
+            m.free_stack[i] = n - 1 - i
+            m.folios[i].prev = -1
+            m.folios[i].next = -1
+        m.nr_free = n
+        m.vmstat[<int>NR_FREE_PAGES] = n
+        for i in range(NR_LIST_HEADS):
+            list_init(m, n + i)
+        m.nr_swap_free = m.nr_swap_slots
+        if mm_ensure_py(m, NR_INTERNAL_MMS) < 0:
+            raise MemoryError("mms")
+        m.mms[<int>MM_SHARED].alive = 1
+        m.mms[<int>MM_EXEC].alive = 1
+        m.cur_actor = RECLAIMER_NONE
+        m.events_on = 1
+
+    def __dealloc__(self):
+        cdef mem* m = &self.m
+        free(m.folios)
+        free(m.free_stack)
+        free(m.vmstat)
+        free(m.mms)
+        free(m.vmas)
+        free(m.file_first_vma)
+        free(m.file_prev_index)
+        free(m.ptes)
+        free(m.ptp_key)
+        free(m.ptp_next)
+        free(m.ptp_young)
+        free(m.ptp_nr_present)
+        free(m.pt_hash_keys)
+        free(m.pt_hash_vals)
+        free(m.pc_keys)
+        free(m.pc_vals)
+        free(m.swap_map)
+        free(m.wb_time)
+        free(m.wb_pfn)
+        free(m.events)
+        memset(m, 0, sizeof(mem))
+
+    # ======================================================================
+    # the machine (nogil)
+    # ======================================================================
+
+    cdef int file_ensure(self, uint32_t file) except -1 nogil:
+        cdef mem* m = &self.m
+        cdef int32_t newcap, i
+        cdef int32_t* fv
+        cdef uint64_t* pi
+        if <int32_t>file < m.cap_files:
+            if <int32_t>file >= m.nr_files:
+                m.nr_files = file + 1
+            return 0
+        if file >= (1 << 20):
+            with gil:
+                raise ValueError(f"file id {file} too large (max {(1 << 20) - 1})")
+        newcap = m.cap_files * 2 if m.cap_files else 64
+        while newcap <= <int32_t>file:
+            newcap *= 2
+        fv = <int32_t*>realloc(m.file_first_vma, newcap * sizeof(int32_t))
+        if fv == NULL:
+            with gil:
+                raise MemoryError("files")
+        m.file_first_vma = fv
+        pi = <uint64_t*>realloc(m.file_prev_index, newcap * sizeof(uint64_t))
+        if pi == NULL:
+            with gil:
+                raise MemoryError("files")
+        m.file_prev_index = pi
+        for i in range(m.cap_files, newcap):
+            m.file_first_vma[i] = -1
+            m.file_prev_index[i] = <uint64_t>-1
+        m.cap_files = newcap
+        m.nr_files = file + 1
+        return 0
+
+    cdef int32_t vma_get(self, uint32_t mm, uint32_t file, uint32_t create_flags) except -2 nogil:
+        # the VMA mapping `file` in internal mm `mm`; created on first use
+        cdef mem* m = &self.m
+        cdef int32_t v
+        cdef vma* p
+        self.file_ensure(file)
+        v = m.file_first_vma[file]
+        while v >= 0:
+            if m.vmas[v].mm == mm:
+                return v
+            v = m.vmas[v].next_of_file
+        if m.nr_vmas == m.cap_vmas:
+            p = <vma*>realloc(m.vmas, (m.cap_vmas * 2 + 16) * sizeof(vma))
+            if p == NULL:
+                with gil:
+                    raise MemoryError("vmas")
+            m.vmas = p
+            m.cap_vmas = m.cap_vmas * 2 + 16
+        v = m.nr_vmas
+        m.nr_vmas += 1
+        m.vmas[v].mm = mm
+        m.vmas[v].file = file
+        m.vmas[v].vm_flags = create_flags
+        m.vmas[v].next_of_file = m.file_first_vma[file]
+        m.file_first_vma[file] = v
+        return v
+
+    cdef void wakeup_kswapd(self) noexcept nogil:
+        """Mirrors mm/vmscan.c:wakeup_kswapd(); simplified: order 0, one zone."""
+        cdef mem* m = &self.m
+        if self.s.kswapd_state == KS_RUN:
+            return
+        if self.s.kswapd_failures >= MAX_RECLAIM_RETRIES:
+            return                               # hopeless node: direct reclaim's job now
+        if m.nr_free > m.wmark_high:
+            return                               # balanced
+        if self.s.kswapd_state == KS_NAP:
+            m.vmstat[<int>KSWAPD_LOW_WMARK_HIT_QUICKLY] += 1   # woken during the short sleep
+        self.s.kswapd_state = KS_RUN
+        self.s.k_phase = K_START
+        m.kswapd_ns = max64(m.kswapd_ns, m.now_ns)
+
+    cdef int alloc_gate(self) noexcept nogil:
+        # __alloc_pages(): the fast path needs free > low; failing that, kswapd is
+        # woken and the min watermark is tried; below it, direct reclaim.
+        cdef mem* m = &self.m
+        if m.nr_free <= m.wmark_low:
+            self.wakeup_kswapd()
+        if m.nr_free > m.wmark_min:
+            return 0
+        if self.s.alloc_force and m.nr_free > 0:
+            return 0
+        return NEED_RECLAIM
+
+    cdef void folio_add_lru(self, folio_idx_t pfn, bint in_fault, uint32_t vm_flags, int reason,
+                            int fn, int src) noexcept nogil:
+        """Mirrors mm/swap.c:folio_add_lru(); simplified: no per-CPU batch. Under MGLRU a
+        fault on a VMA with recency sets PG_active (lru_gen_in_fault)."""
+        cdef int64_t seq
+        cdef int dst
+        if self.policy.lru_gen_enabled and in_fault and vma_has_recency(vm_flags):
+            folio_set(&self.m, pfn, PG_active)
+        if vm_flags & VM_LOCKED:
+            folio_set(&self.m, pfn, PG_mlocked)
+        self.policy.lru_add(pfn, False)
+        if self.m.events_on:
+            dst = self.policy.folio_loc(pfn, &seq)
+            emit(&self.m, EV_LRU_ADD, reason, fn, pfn, src, dst, -1, seq)
+
+    cdef int map_pte(self, uint32_t* pte, folio_idx_t pfn, uint32_t mm, bint write) except -1 nogil:
+        cdef mem* m = &self.m
+        cdef int64_t ptp = (pte - m.ptes) // PTRS_PER_PTE
+        pte[0] = PTE_PRESENT | PTE_YOUNG | <uint32_t>pfn | (PTE_DIRTY if write else 0)
+        m.ptp_young[ptp] = 1
+        m.ptp_nr_present[ptp] += 1
+        m.mms[mm].nr_ptes_present += 1
+        m.folios[pfn].mapcount += 1
+        if m.folios[pfn].mapcount == 1:
+            m.vmstat[<int>(NR_ANON_PAGES if (m.folios[pfn].flags & PG_anon) else NR_MAPPED)] += 1
+        return 0
+
+    cdef void note_dirtied(self) noexcept nogil:
+        # balance_dirty_pages(): background writeback above dirty_background_ratio (10 %)
+        cdef mem* m = &self.m
+        if m.vmstat[<int>NR_DIRTY] * 10 > m.nr_free + m.vmstat[<int>NR_FILE_PAGES]:
+            wakeup_flusher_threads(m)
+
+    cdef int do_anon(self, uint32_t owner, uint64_t vpn, bint write) except -1 nogil:
+        """Mirrors mm/memory.c:handle_mm_fault() for anonymous memory: a hit sets the
+        young (and dirty) bit; no PTE -> do_anonymous_page(); a swap entry ->
+        do_swap_page() through the swap cache."""
+        cdef mem* m = &self.m
+        cdef uint32_t mm = mm_of_owner(owner)
+        cdef uint32_t* pte = pte_lookup(m, mm, vpn)
+        cdef folio_idx_t pfn
+        cdef int32_t slot
+        cdef uint64_t e
+        cdef int64_t ptp
+        if pte != NULL and (pte[0] & PTE_PRESENT):
+            # hit
+            pfn = pte[0] & PTE_PFN_MASK
+            pte[0] |= PTE_YOUNG | (PTE_DIRTY if write else 0)
+            ptp = (pte - m.ptes) // PTRS_PER_PTE
+            m.ptp_young[ptp] = 1
+            m.mms[mm].ran = 1
+            if write and (m.folios[pfn].flags & PG_swapcache):
+                if not folio_free_swap(m, pfn):
+                    folio_mark_dirty(m, pfn)
+            charge(m, m.cost.access)
+            if m.events_on:
+                emit(m, EV_ACCESS, R_HIT, FN_HANDLE_MM_FAULT, pfn, LOC_NONE, LOC_NONE, -1, -1)
+            return 0
+        if pte != NULL and (pte[0] & PTE_SWAP):
+            slot = pte[0] & PTE_PFN_MASK
+            e = m.swap_map[slot]
+            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                # still in the swap cache: minor fault
+                pfn = <folio_idx_t>(e & ENTRY_MASK)
+                self.map_pte(pte, pfn, mm, write)
+                m.mms[mm].ran = 1
+                m.vmstat[<int>PGFAULT] += 1
+                charge(m, m.cost.minor_fault)
+                if write:
+                    folio_free_swap(m, pfn)      # should_try_to_free_swap()
+                emit(m, EV_PGFAULT, R_SWAPCACHE_HIT, FN_DO_SWAP_PAGE, pfn, LOC_NONE, LOC_NONE, -1, -1)
+                return 0
+            if self.alloc_gate():
+                return NEED_RECLAIM
+            pfn = alloc_frame(m)
+            m.folios[pfn].flags = PG_anon | PG_swapbacked | PG_swapcache
+            m.folios[pfn].mapping = mm
+            m.folios[pfn].index = vpn
+            m.folios[pfn].swap = <uint32_t>(slot + 1)
+            m.swap_map[slot] = ENTRY_FOLIO | <uint64_t>pfn
+            m.vmstat[<int>NR_SWAPCACHED] += 1
+            m.vmstat[<int>NR_FILE_PAGES] += 1
+            m.vmstat[<int>PSWPIN] += 1
+            m.vmstat[<int>PGPGIN] += 4
+            m.vmstat[<int>PGFAULT] += 1
+            m.vmstat[<int>PGMAJFAULT] += 1
+            charge(m, m.cost.swap_read)
+            emit(m, EV_PSWPIN, R_SWAPIN, FN_DO_SWAP_PAGE, pfn, LOC_SWAP, LOC_NONE, -1, -1)
+            if (e & ~ENTRY_MASK) == ENTRY_SHADOW:
+                self.policy.workingset_refault(pfn, e & ENTRY_MASK, True)
+            self.folio_add_lru(pfn, True, 0, R_SWAPIN, FN_DO_SWAP_PAGE, LOC_SWAP)
+            self.map_pte(pte, pfn, mm, write)
+            m.mms[mm].ran = 1
+            if write:
+                folio_free_swap(m, pfn)          # should_try_to_free_swap()
+            emit(m, EV_PGMAJFAULT, R_SWAPIN, FN_DO_SWAP_PAGE, pfn, LOC_NONE, LOC_NONE, -1, -1)
+            return 0
+        # first touch
+        if self.alloc_gate():
+            return NEED_RECLAIM
+        pte = pte_alloc(m, mm, vpn)
+        pfn = alloc_frame(m)
+        m.folios[pfn].flags = PG_anon | PG_swapbacked
+        m.folios[pfn].mapping = mm
+        m.folios[pfn].index = vpn
+        m.mms[mm].alive = 1
+        m.mms[mm].ran = 1
+        m.vmstat[<int>PGFAULT] += 1
+        charge(m, m.cost.minor_fault)
+        self.folio_add_lru(pfn, True, 0, R_FAULT_ANON, FN_DO_ANONYMOUS_PAGE, LOC_FREE)
+        self.map_pte(pte, pfn, mm, write)
+        emit(m, EV_PGFAULT, R_FAULT_ANON, FN_DO_ANONYMOUS_PAGE, pfn, LOC_NONE, LOC_NONE, -1, -1)
+        return 0
+
+    cdef folio_idx_t page_cache_fill(self, uint32_t file, uint64_t pgoff, uint64_t e, bint in_fault,
+                                     uint32_t vm_flags, int reason, int fn) except -2 nogil:
+        # a page-cache miss: new folio, refault test against its shadow, LRU insertion
+        cdef mem* m = &self.m
+        cdef folio_idx_t pfn = alloc_frame(m)
+        m.folios[pfn].flags = 0
+        m.folios[pfn].mapping = file
+        m.folios[pfn].index = pgoff
+        pc_store(m, file, pgoff, ENTRY_FOLIO | <uint64_t>pfn)
+        m.vmstat[<int>NR_FILE_PAGES] += 1
+        m.vmstat[<int>PGPGIN] += 4
+        if (e & ~ENTRY_MASK) == ENTRY_SHADOW:
+            self.policy.workingset_refault(pfn, e & ENTRY_MASK, in_fault)
+        self.folio_add_lru(pfn, in_fault, vm_flags, reason, fn,
+                          LOC_PAGECACHE_SHADOW if (e & ~ENTRY_MASK) == ENTRY_SHADOW else LOC_STORAGE)
+        return pfn
+
+    cdef int do_rw(self, bint write, uint32_t file, uint64_t pgoff) except -1 nogil:
+        """Mirrors mm/filemap.c:filemap_read() (and the write path's write_begin):
+        page-cache lookup, miss -> read the folio in, then folio_mark_accessed();
+        read() does not mark again a folio where the previous read on the file ended."""
+        cdef mem* m = &self.m
+        cdef uint64_t e
+        cdef folio_idx_t pfn
+        cdef int32_t i
+        cdef uint64_t ra
+        self.file_ensure(file)
+        e = pc_lookup(m, file, pgoff)
+        if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+            pfn = <folio_idx_t>(e & ENTRY_MASK)
+            charge(m, m.cost.read_hit)
+            if m.events_on:
+                emit(m, EV_ACCESS, R_HIT, FN_FILEMAP_READ, pfn, LOC_NONE, LOC_NONE, -1, -1)
+            if write or m.file_prev_index[file] != pgoff:
+                self.policy.folio_mark_accessed(pfn)
+        else:
+            if self.alloc_gate():
+                return NEED_RECLAIM
+            pfn = self.page_cache_fill(file, pgoff, e, False, 0, R_READ_MISS, FN_FILEMAP_READ)
+            charge(m, m.cost.file_read)
+            self.policy.folio_mark_accessed(pfn)
+            # read-ahead: opportunistic, never below the low watermark, never reclaims
+            for i in range(1, m.readahead_pages + 1):
+                ra = pgoff + <uint64_t>i
+                if m.nr_free <= m.wmark_low:
+                    break
+                e = pc_lookup(m, file, ra)
+                if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                    continue
+                self.page_cache_fill(file, ra, e, False, 0, R_READ_MISS, FN_FILEMAP_READ)
+        if write:
+            if not (m.folios[pfn].flags & PG_dirty):
+                folio_mark_dirty(m, pfn)
+                self.note_dirtied()
+        else:
+            m.file_prev_index[file] = pgoff
+        return 0
+
+    cdef int do_mmap(self, int op, uint32_t file, uint64_t pgoff, bint write) except -1 nogil:
+        """Mirrors mm/memory.c:handle_mm_fault() + mm/filemap.c:filemap_fault() for a
+        file mapping (M: VM_SHARED in the shared mm; X: VM_EXEC in the exec mm)."""
+        cdef mem* m = &self.m
+        cdef uint32_t mm = MM_EXEC if op == OP_EXEC else MM_SHARED
+        cdef int32_t v = self.vma_get(mm, file, VM_EXEC if op == OP_EXEC else VM_SHARED)
+        cdef uint32_t vm_flags = m.vmas[v].vm_flags
+        cdef uint64_t vpn = file_vma_vpn(file, pgoff)
+        cdef uint32_t* pte = pte_lookup(m, mm, vpn)
+        cdef folio_idx_t pfn
+        cdef uint64_t e
+        cdef int64_t ptp
+        if op == OP_EXEC:
+            write = False
+        if pte != NULL and (pte[0] & PTE_PRESENT):
+            pfn = pte[0] & PTE_PFN_MASK
+            pte[0] |= PTE_YOUNG | (PTE_DIRTY if write else 0)
+            ptp = (pte - m.ptes) // PTRS_PER_PTE
+            m.ptp_young[ptp] = 1
+            charge(m, m.cost.access)
+            if m.events_on:
+                emit(m, EV_ACCESS, R_HIT, FN_HANDLE_MM_FAULT, pfn, LOC_NONE, LOC_NONE, -1, -1)
+        else:
+            e = pc_lookup(m, file, pgoff)
+            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                pfn = <folio_idx_t>(e & ENTRY_MASK)
+                if pte == NULL:
+                    pte = pte_alloc(m, mm, vpn)
+                self.map_pte(pte, pfn, mm, write)
+                m.vmstat[<int>PGFAULT] += 1
+                charge(m, m.cost.minor_fault)
+                emit(m, EV_PGFAULT, R_FAULT_FILE, FN_FILEMAP_FAULT, pfn, LOC_NONE, LOC_NONE, -1, -1)
+            else:
+                if self.alloc_gate():
+                    return NEED_RECLAIM
+                if pte == NULL:
+                    pte = pte_alloc(m, mm, vpn)
+                pfn = self.page_cache_fill(file, pgoff, e, True, vm_flags, R_FAULT_FILE, FN_FILEMAP_FAULT)
+                self.map_pte(pte, pfn, mm, write)
+                m.vmstat[<int>PGFAULT] += 1
+                m.vmstat[<int>PGMAJFAULT] += 1
+                charge(m, m.cost.file_read)
+                emit(m, EV_PGMAJFAULT, R_FAULT_FILE, FN_FILEMAP_FAULT, pfn, LOC_NONE, LOC_NONE, -1, -1)
+        m.mms[mm].ran = 1
+        if write and not (m.folios[pfn].flags & PG_dirty):
+            folio_mark_dirty(m, pfn)              # the write fault / page_mkwrite dirties it
+            self.note_dirtied()
+        return 0
+
+    cdef void free_anon_folio(self, folio_idx_t pfn, int reason, int fn) noexcept nogil:
+        # zap + free of an anon folio (exit_mmap, oom kill)
+        cdef mem* m = &self.m
+        cdef uint32_t fl = m.folios[pfn].flags
+        cdef int64_t seq
+        cdef int src = LOC_NONE
+        if fl & PG_lru:
+            src = self.policy.folio_loc(pfn, &seq)
+            self.policy.lruvec_del_folio(pfn)
+        if fl & PG_swapcache:
+            swap_free(m, <int32_t>m.folios[pfn].swap - 1)
+            m.vmstat[<int>NR_SWAPCACHED] -= 1
+            m.vmstat[<int>NR_FILE_PAGES] -= 1
+        if fl & PG_writeback:
+            m.vmstat[<int>NR_WRITEBACK] -= 1          # the queued completion finds no PG_writeback
+        if m.folios[pfn].mapcount:
+            m.vmstat[<int>NR_ANON_PAGES] -= 1
+        emit(m, EV_FREE, reason, fn, pfn, src, LOC_FREE, -1, -1)
+        free_frame(m, pfn)
+
+    cdef void exit_mmap(self, uint32_t mm, int reason) noexcept nogil:
+        """Mirrors mm/mmap.c:exit_mmap(); simplified: only anonymous memory lives in a
+        workload mm, so every present PTE frees its folio and every swap entry its slot."""
+        cdef mem* m = &self.m
+        cdef int32_t ptp
+        cdef int64_t i, base
+        cdef uint32_t pte
+        cdef uint64_t e
+        cdef int32_t slot
+        if mm >= <uint32_t>m.nr_mms or mm < NR_INTERNAL_MMS:
+            return
+        ptp = m.mms[mm].first_ptp
+        while ptp >= 0:
+            base = <int64_t>ptp * PTRS_PER_PTE
+            if m.ptp_nr_present[ptp] or True:
+                for i in range(PTRS_PER_PTE):
+                    pte = m.ptes[base + i]
+                    if pte & PTE_PRESENT:
+                        m.folios[pte & PTE_PFN_MASK].mapcount = 1
+                        self.free_anon_folio(pte & PTE_PFN_MASK, reason, FN_EXIT_MMAP)
+                    elif pte & PTE_SWAP:
+                        slot = pte & PTE_PFN_MASK
+                        e = m.swap_map[slot]
+                        if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                            m.folios[e & ENTRY_MASK].mapcount = 0
+                            self.free_anon_folio(<folio_idx_t>(e & ENTRY_MASK), reason, FN_EXIT_MMAP)
+                        else:
+                            swap_free(m, slot)
+                    m.ptes[base + i] = 0
+            m.ptp_nr_present[ptp] = 0
+            m.ptp_young[ptp] = 0
+            ptp = m.ptp_next[ptp]
+        m.mms[mm].nr_ptes_present = 0
+        m.mms[mm].alive = 0
+        m.mms[mm].ran = 0
+
+    cdef int out_of_memory(self) noexcept nogil:
+        """Mirrors mm/oom_kill.c:out_of_memory(); simplified: the victim is the workload
+        address space with the most resident + swapped anon pages (ties: lowest id)."""
+        cdef mem* m = &self.m
+        cdef uint32_t mm, victim = 0
+        cdef int64_t best = 0, score, i, base
+        cdef int32_t ptp
+        for mm in range(NR_INTERNAL_MMS, m.nr_mms):
+            if not m.mms[mm].alive:
+                continue
+            score = 0
+            ptp = m.mms[mm].first_ptp
+            while ptp >= 0:
+                base = <int64_t>ptp * PTRS_PER_PTE
+                for i in range(PTRS_PER_PTE):
+                    if m.ptes[base + i] & (PTE_PRESENT | PTE_SWAP):
+                        score += 1
+                ptp = m.ptp_next[ptp]
+            if score > best:
+                best = score
+                victim = mm
+        if best == 0:
+            return 0
+        m.vmstat[<int>OOM_KILL] += 1
+        self.s.nr_oom_kills += 1
+        emit_arg(m, EV_OOM_KILL, R_OOM, FN_OUT_OF_MEMORY, victim - NR_INTERNAL_MMS, <uint64_t>best)
+        self.exit_mmap(victim, R_OOM)
+        return 1
+
+    cdef int try_access(self, int op, bint write, uint32_t owner, uint64_t page) except -1 nogil:
+        self.m.cur_actor = RECLAIMER_NONE
+        if op == OP_ANON:
+            return self.do_anon(owner, page, write)
+        if op == OP_READ:
+            return self.do_rw(False, owner, page)
+        if op == OP_WRITE:
+            return self.do_rw(True, owner, page)
+        if op == OP_MMAP or op == OP_EXEC:
+            return self.do_mmap(op, owner, page, write)
+        if op == OP_EXIT:
+            self.exit_mmap(mm_of_owner(owner), R_PROCESS_EXIT)
+            return 0
+        with gil:
+            raise ValueError(f"unknown access op {op}")
+
+    cdef void folio_end_writeback(self, folio_idx_t pfn) noexcept nogil:
+        """Mirrors mm/filemap.c:folio_end_writeback(): a PG_reclaim folio is rotated."""
+        cdef mem* m = &self.m
+        if not (m.folios[pfn].flags & PG_writeback):
+            return                               # freed meanwhile (exit)
+        m.folios[pfn].flags &= ~PG_writeback
+        m.vmstat[<int>NR_WRITEBACK] -= 1
+        emit(m, EV_WRITEBACK_END, R_NONE, FN_FOLIO_END_WRITEBACK, pfn, LOC_NONE, LOC_NONE, -1, -1)
+        if folio_test_clear(m, pfn, PG_reclaim):
+            self.policy.folio_rotate_reclaimable(pfn)
+
+    cdef void complete_writeback(self, int64_t now) noexcept nogil:
+        # both device FIFOs, merged in completion-time order
+        cdef mem* m = &self.m
+        cdef int q
+        cdef int64_t t0, t1, slot
+        while True:
+            t0 = m.wb_time[m.wb_head[0] % m.nr_frames] if m.wb_head[0] < m.wb_tail[0] else -1
+            t1 = m.wb_time[m.nr_frames + m.wb_head[1] % m.nr_frames] if m.wb_head[1] < m.wb_tail[1] else -1
+            if t0 >= 0 and t0 <= now and (t1 < 0 or t0 <= t1):
+                q = 0
+            elif t1 >= 0 and t1 <= now:
+                q = 1
+            else:
+                return
+            slot = <int64_t>q * m.nr_frames + m.wb_head[q] % m.nr_frames
+            m.wb_head[q] += 1
+            self.folio_end_writeback(m.wb_pfn[slot])
+
+    cdef void init_sc(self, scan_control* sc, int reclaimer, int64_t nr_to_reclaim, int priority) noexcept nogil:
+        memset(sc, 0, sizeof(scan_control))
+        sc.nr_to_reclaim = nr_to_reclaim
+        sc.priority = priority
+        sc.reclaimer = reclaimer
+        sc.swappiness = -1
+        sc.may_writepage = 1                      # !laptop_mode
+        sc.may_unmap = 1
+        sc.may_swap = 1
+
+    cdef void pass_done(self, scan_control* sc) noexcept nogil:
+        # shrink_node(): a pass that reclaimed anything makes the node hopeful again
+        self.m.nr_shrink_passes += 1
+        if sc.nr_reclaimed > sc.nr_reclaimed_start:
+            self.s.kswapd_failures = 0
+
+    cdef void direct_begin(self) noexcept nogil:
+        """Mirrors mm/vmscan.c:try_to_free_pages(): nr_to_reclaim 32, priority 12."""
+        cdef mem* m = &self.m
+        m.cur_actor = RECLAIMER_DIRECT
+        self.init_sc(&self.s.dsc, RECLAIMER_DIRECT, SWAP_CLUSTER_MAX, DEF_PRIORITY)
+        self.s.dr_state = DR_BEGIN
+        self.s.nr_direct_reclaims += 1
+        m.vmstat[<int>ALLOCSTALL_NORMAL] += 1
+        emit_arg(m, EV_DIRECT_RECLAIM_BEGIN, R_NONE, FN_TRY_TO_FREE_PAGES, 0, 0)
+
+    cdef int direct_step(self) except -1 nogil:
+        """One step of mm/vmscan.c:do_try_to_free_pages()'s priority loop: begin a
+        shrink_node pass, or run one of its scan batches."""
+        cdef mem* m = &self.m
+        cdef scan_control* sc = &self.s.dsc
+        cdef int r
+        m.cur_actor = RECLAIMER_DIRECT
+        self.complete_writeback(m.now_ns)
+        if self.s.dr_state == DR_BEGIN:
+            sc.nr_scanned = 0
+            if sc.priority < DEF_PRIORITY - 2:
+                sc.may_writepage = 1
+            self.policy.shrink_node_begin(sc)
+            self.s.dr_state = DR_PASS
+        r = self.policy.shrink_node_step(sc)
+        if r == STEP_BATCH or r == STEP_BATCH_LAST:
+            m.nr_batches += 1
+        if r == STEP_BATCH_LAST or r == STEP_DONE:
+            self.pass_done(sc)
+            if sc.nr_reclaimed >= sc.nr_to_reclaim:
+                self.direct_end()
+            elif sc.priority > 0:
+                sc.priority -= 1
+                self.s.dr_state = DR_BEGIN
+            elif sc.nr_reclaimed == 0 and sc.skipped_deactivate and not sc.force_deactivate:
+                # retry the sweep deactivating the active lists regardless
+                sc.priority = DEF_PRIORITY
+                sc.force_deactivate = 1
+                sc.skipped_deactivate = 0
+                self.s.dr_state = DR_BEGIN
+            else:
+                self.direct_end()
+        return 0
+
+    cdef void direct_end(self) noexcept nogil:
+        cdef mem* m = &self.m
+        cdef int64_t nr = self.s.dsc.nr_reclaimed
+        self.policy.snapshot_refaults()
+        emit_arg(m, EV_DIRECT_RECLAIM_END, R_NONE, FN_TRY_TO_FREE_PAGES, 0, <uint64_t>nr)
+        self.s.dr_state = DR_IDLE
+        # __alloc_pages_slowpath(): retry the allocation; OOM after too many fruitless sweeps
+        if nr > 0:
+            self.s.no_progress_loops = 0
+        else:
+            self.s.no_progress_loops += 1
+            if self.s.no_progress_loops >= MAX_RECLAIM_RETRIES:
+                self.s.no_progress_loops = 0
+                if not self.out_of_memory():
+                    self.s.alloc_force = 1
+
+    cdef int kswapd_step(self) except -1 nogil:
+        """One step of kswapd: balance_pgdat()'s priority loop (kswapd_age_node, then
+        kswapd_shrink_node one scan batch at a time) and kswapd_try_to_sleep()."""
+        cdef mem* m = &self.m
+        cdef scan_control* sc = &self.s.ksc
+        cdef int r
+        cdef int64_t newly
+        cdef bint raise_priority
+        m.cur_actor = RECLAIMER_KSWAPD
+        if self.s.kswapd_state == KS_NAP:
+            m.kswapd_ns = max64(m.kswapd_ns, self.s.k_nap_end)
+            self.complete_writeback(m.kswapd_ns)
+            if self.prepare_kswapd_sleep():
+                self.s.kswapd_state = KS_SLEEP
+                emit_arg(m, EV_KSWAPD_SLEEP, R_NONE, FN_KSWAPD_TRY_TO_SLEEP, 0, 0)
+            else:
+                m.vmstat[<int>KSWAPD_HIGH_WMARK_HIT_QUICKLY] += 1
+                self.s.kswapd_state = KS_RUN
+                self.s.k_phase = K_START
+            return 0
+        self.complete_writeback(m.kswapd_ns)
+        if self.s.k_phase == K_START:
+            m.vmstat[<int>PAGEOUTRUN] += 1
+            emit_arg(m, EV_KSWAPD_WAKE, R_NONE, FN_BALANCE_PGDAT, 0, 0)
+            self.init_sc(sc, RECLAIMER_KSWAPD, 0, DEF_PRIORITY)
+            self.s.k_phase = K_LOOP
+            return 0
+        if self.s.k_phase == K_LOOP:
+            if m.nr_free > m.wmark_high:          # pgdat_balanced()
+                self.balance_pgdat_out()
+                return 0
+            self.s.k_phase = K_AGE
+            return 0
+        if self.s.k_phase == K_AGE:
+            r = self.policy.age_node(sc)
+            if r == STEP_BATCH or r == STEP_BATCH_LAST:
+                m.nr_batches += 1
+            if r != STEP_BATCH and r != STEP_AGED:
+                self.s.k_phase = K_SHRINK_BEGIN
+            return 0
+        if self.s.k_phase == K_SHRINK_BEGIN:
+            if sc.priority < DEF_PRIORITY - 2:
+                sc.may_writepage = 1
+            sc.nr_scanned = 0
+            # kswapd_shrink_node(): reclaim the high watermark's worth
+            sc.nr_to_reclaim = max64(m.wmark_high, SWAP_CLUSTER_MAX)
+            self.s.k_iter_reclaimed = sc.nr_reclaimed
+            self.policy.shrink_node_begin(sc)
+            self.s.k_phase = K_SHRINK
+        r = self.policy.shrink_node_step(sc)
+        if r == STEP_BATCH or r == STEP_BATCH_LAST:
+            m.nr_batches += 1
+        if r == STEP_BATCH_LAST or r == STEP_DONE:
+            self.pass_done(sc)
+            newly = sc.nr_reclaimed - self.s.k_iter_reclaimed
+            raise_priority = not (max64(sc.nr_scanned, newly) >= sc.nr_to_reclaim)
+            if raise_priority or newly == 0:
+                sc.priority -= 1
+            if sc.priority >= 1:
+                self.s.k_phase = K_LOOP
+            else:
+                self.balance_pgdat_out()
+        return 0
+
+    cdef bint prepare_kswapd_sleep(self) noexcept nogil:
+        """Mirrors mm/vmscan.c:prepare_kswapd_sleep(): hopeless or balanced."""
+        cdef mem* m = &self.m
+        if self.s.kswapd_failures >= MAX_RECLAIM_RETRIES:
+            return True
+        if m.nr_free > m.wmark_high:
+            m.lv.flags &= ~(PGDAT_DIRTY | PGDAT_WRITEBACK)   # clear_pgdat_congested()
+            return True
+        return False
+
+    cdef void balance_pgdat_out(self) noexcept nogil:
+        # the end of balance_pgdat() and kswapd_try_to_sleep()'s first half
+        cdef mem* m = &self.m
+        cdef scan_control* sc = &self.s.ksc
+        if sc.nr_reclaimed == 0 and m.nr_free <= m.wmark_high:
+            if sc.cache_trim_mode_failed and not sc.no_cache_trim_mode:
+                sc.no_cache_trim_mode = 1          # restart once without cache trimming
+                sc.priority = DEF_PRIORITY
+                self.s.k_phase = K_LOOP
+                return
+            self.s.kswapd_failures += 1
+        self.policy.snapshot_refaults()
+        if self.prepare_kswapd_sleep():
+            self.s.kswapd_state = KS_NAP
+            self.s.k_nap_end = m.kswapd_ns + HZ_TENTH_NS
+        else:
+            m.vmstat[<int>KSWAPD_HIGH_WMARK_HIT_QUICKLY] += 1
+            self.s.k_phase = K_START
+
+    cdef int advance(self) except -1 nogil:
+        """One action of the machine: a direct-reclaim step, a kswapd step, or one
+        access. Returns 1 when there is nothing left to do (workload exhausted)."""
+        cdef mem* m = &self.m
+        cdef access_rec* a
+        cdef int r
+        if self.s.dr_state != DR_IDLE:
+            self.direct_step()
+            return 0
+        if self.s.kswapd_state == KS_RUN and m.kswapd_ns <= m.now_ns:
+            self.kswapd_step()
+            return 0
+        if self.s.kswapd_state == KS_NAP and self.s.k_nap_end <= m.now_ns:
+            self.kswapd_step()
+            return 0
+        if self.s.pending == PENDING_NONE:
+            if self.s.position >= self.s.nr_workload:
+                return 1
+            a = &self.wl[self.s.position]
+            self.s.pending = PENDING_WORKLOAD
+            self.s.p_op = a.op
+            self.s.p_write = a.write
+            self.s.p_owner = a.owner
+            self.s.p_page = a.page
+        m.cur_actor = RECLAIMER_NONE
+        self.complete_writeback(m.now_ns)
+        r = self.try_access(self.s.p_op, self.s.p_write, self.s.p_owner, self.s.p_page)
+        if r == NEED_RECLAIM:
+            if self.s.alloc_force:
+                # nothing left to kill and no free frame: the access fails, visibly
+                self.s.nr_alloc_fail += 1
+                emit_arg(m, EV_OOM_KILL, R_OOM, FN_OUT_OF_MEMORY, 0xFFFFFFFF, 0)
+            else:
+                self.direct_begin()
+                return 0
+        if self.s.pending == PENDING_WORKLOAD:
+            self.s.position += 1
+        self.s.pending = PENDING_NONE
+        self.s.alloc_force = 0
+        m.nr_access += 1
+        return 0
+
+    cdef uint64_t unit_counter(self, int unit) noexcept nogil:
+        if unit == 0:
+            return self.m.nr_access
+        if unit == 1:
+            return self.m.nr_batches
+        if unit == 2:
+            return self.m.nr_shrink_passes
+        return self.m.nr_aging
+
+    # ======================================================================
+    # Python API
+    # ======================================================================
+
+    def set_workload(self, accesses):
+        """Keep a reference to an ACCESS_DTYPE array; the position starts at 0."""
+        arr = np.ascontiguousarray(accesses)
+        if arr.dtype != ACCESS_DTYPE:
+            try:
+                arr = np.ascontiguousarray(arr.astype(ACCESS_DTYPE))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"workload must have ACCESS_DTYPE: {exc}") from None
+        if arr.ndim != 1:
+            raise ValueError("workload must be one-dimensional")
+        if len(arr) and int(arr["op"].max()) > OP_EXIT:
+            raise ValueError("workload has an unknown op")
+        cdef const uint8_t[::1] view = arr.view(np.uint8) if len(arr) else np.zeros(16, np.uint8)
+        self._workload = arr
+        self.wl = <access_rec*>&view[0]
+        self.s.position = 0
+        self.s.nr_workload = len(arr)
+        if self.s.pending == PENDING_WORKLOAD:
+            self.s.pending = PENDING_NONE
+
+    @property
+    def position(self):
+        return self.s.position
+
+    @property
+    def done(self):
+        return self.s.position >= self.s.nr_workload and self.s.pending == PENDING_NONE
+
+    def step(self, unit="access", int count=1):
+        """Run until `count` units completed; returns how many did."""
+        if unit not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
+        cdef int u = UNITS.index(unit)
+        if u == 3 and not self.policy.lru_gen_enabled:
+            return 0
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        cdef uint64_t start = self.unit_counter(u)
+        self.m.events_on = 1
+        with nogil:
+            while self.unit_counter(u) - start < <uint64_t>count:
+                if self.advance():
+                    break
+        return int(self.unit_counter(u) - start)
+
+    def run(self, int64_t n_accesses):
+        """Run-ahead: n accesses on the nogil fast path, no events recorded."""
+        if n_accesses < 0:
+            raise ValueError("n_accesses must be >= 0")
+        cdef uint64_t start = self.m.nr_access
+        self.m.events_on = 0
+        try:
+            with nogil:
+                while self.m.nr_access - start < <uint64_t>n_accesses:
+                    if self.advance():
+                        break
+        finally:
+            self.m.events_on = 1
+        return int(self.m.nr_access - start)
+
+    def run_to_end(self):
+        return self.run(max(0, self.s.nr_workload - self.s.position + (1 if self.s.pending else 0)))
+
+    # --- test hooks ---------------------------------------------------------------
+
+    def access(self, op, owner, page=0, write=False):
+        """Perform one access outside the workload now (reclaim runs as needed).
+        `op` is an int or a trace letter (A R W M X U). Returns page_state() after it."""
+        cdef int o = _op_code(op)
+        if self.s.pending != PENDING_NONE:
+            raise RuntimeError("an access is pending in direct reclaim; step it first")
+        if owner < 0 or page < 0:
+            raise ValueError("owner and page must be >= 0")
+        self.s.pending = PENDING_HOOK
+        self.s.p_op = o
+        self.s.p_write = 1 if write else 0
+        self.s.p_owner = owner
+        self.s.p_page = page
+        self.m.events_on = 1
+        with nogil:
+            while self.s.pending == PENDING_HOOK:
+                self.advance()
+        return self.page_state(o, owner, page) if o != OP_EXIT else None
+
+    def reclaim(self, int64_t nr_to_reclaim=SWAP_CLUSTER_MAX, reclaimer="kswapd", int priority=DEF_PRIORITY,
+                swappiness=None, force_deactivate=False):
+        """Run one whole shrink_node pass now; returns its scan_control results."""
+        cdef scan_control sc
+        cdef int r
+        cdef int rc = {"kswapd": RECLAIMER_KSWAPD, "direct": RECLAIMER_DIRECT}.get(reclaimer, -1)
+        if rc < 0:
+            raise ValueError("reclaimer must be 'kswapd' or 'direct'")
+        if not 0 <= priority <= DEF_PRIORITY:
+            raise ValueError("priority must be 0..12")
+        self.init_sc(&sc, rc, nr_to_reclaim, priority)
+        if swappiness is not None:
+            sc.swappiness = swappiness
+        sc.force_deactivate = 1 if force_deactivate else 0
+        cdef uint64_t b0 = self.m.nr_batches
+        self.m.events_on = 1
+        with nogil:
+            self.m.cur_actor = rc
+            self.policy.shrink_node_begin(&sc)
+            while True:
+                r = self.policy.shrink_node_step(&sc)
+                if r == STEP_BATCH or r == STEP_BATCH_LAST:
+                    self.m.nr_batches += 1
+                if r == STEP_BATCH_LAST or r == STEP_DONE:
+                    break
+            self.pass_done(&sc)
+            self.m.cur_actor = RECLAIMER_NONE
+        return {"nr_scanned": sc.nr_scanned, "nr_reclaimed": sc.nr_reclaimed,
+                "nr_batches": int(self.m.nr_batches - b0), "may_deactivate": sc.may_deactivate,
+                "cache_trim_mode": sc.cache_trim_mode, "file_is_tiny": sc.file_is_tiny,
+                "targets": [sc.targets[i] for i in range(4)], "skipped_deactivate": sc.skipped_deactivate}
+
+    def writeback_complete_all(self):
+        """Complete all in-flight I/O now (at the latest completion time)."""
+        cdef int64_t t = 0
+        cdef int q
+        for q in range(2):
+            if self.m.wb_head[q] < self.m.wb_tail[q]:
+                t = max(t, self.m.wb_time[q * self.m.nr_frames + (self.m.wb_tail[q] - 1) % self.m.nr_frames])
+        self.m.events_on = 1
+        self.m.cur_actor = RECLAIMER_NONE
+        # every queued completion, whatever its time (FIFOs need not be sorted)
+        while self.m.wb_head[0] < self.m.wb_tail[0] or self.m.wb_head[1] < self.m.wb_tail[1]:
+            self.complete_writeback(1 << 62)
+        if t > self.m.now_ns:
+            self.m.now_ns = t
+
+    def set_vma_flags(self, mm_kind, int file, int flags):
+        """Set the vm_flags of the M ("shared") or X ("exec") mapping of a file."""
+        cdef uint32_t mm
+        if mm_kind in ("M", "shared", OP_MMAP):
+            mm = MM_SHARED
+        elif mm_kind in ("X", "exec", OP_EXEC):
+            mm = MM_EXEC
+        else:
+            raise ValueError("mm_kind must be 'M'/'shared' or 'X'/'exec'")
+        if file < 0:
+            raise ValueError("file must be >= 0")
+        cdef int32_t v = self.vma_get(mm, file, VM_EXEC if mm == MM_EXEC else VM_SHARED)
+        self.m.vmas[v].vm_flags = flags
+
+    def kswapd_wake(self):
+        """wakeup_kswapd() now (test hook)."""
+        self.wakeup_kswapd()
+
+    # --- progress ------------------------------------------------------------------
+
+    @property
+    def nr_access(self):
+        return self.m.nr_access
+
+    @property
+    def nr_batches(self):
+        return self.m.nr_batches
+
+    @property
+    def nr_shrink_passes(self):
+        return self.m.nr_shrink_passes
+
+    @property
+    def nr_aging(self):
+        return self.m.nr_aging
+
+    @property
+    def time_ns(self):
+        return self.m.now_ns
+
+    @property
+    def kswapd_time_ns(self):
+        return self.m.kswapd_ns
+
+    @property
+    def kswapd(self):
+        return {"state": ("sleeping", "running", "napping")[self.s.kswapd_state],
+                "kswapd_failures": self.s.kswapd_failures, "priority": self.s.ksc.priority,
+                "nr_reclaimed": self.s.ksc.nr_reclaimed}
+
+    @property
+    def direct_reclaim(self):
+        return {"active": self.s.dr_state != DR_IDLE, "priority": self.s.dsc.priority,
+                "nr_reclaimed": self.s.dsc.nr_reclaimed, "no_progress_loops": self.s.no_progress_loops,
+                "nr_direct_reclaims": self.s.nr_direct_reclaims}
+
+    @property
+    def nr_alloc_fail(self):
+        return self.s.nr_alloc_fail
+
+    @property
+    def nr_free(self):
+        return self.m.nr_free
+
+    @property
+    def watermarks(self):
+        return {"min": self.m.wmark_min, "low": self.m.wmark_low, "high": self.m.wmark_high}
+
+    @property
+    def config(self):
+        import copy
+        return copy.deepcopy(self._config)
+
+    @property
+    def lruvec(self):
+        return {"anon_cost": self.m.lv.anon_cost, "file_cost": self.m.lv.file_cost,
+                "nonresident_age": self.m.lv.nonresident_age,
+                "refaults": [self.m.lv.refaults[0], self.m.lv.refaults[1]], "flags": self.m.lv.flags}
+
+    # --- state views ----------------------------------------------------------------
+
+    def vmstat(self):
+        cdef int i
+        return {VMSTAT_NAMES[i]: self.m.vmstat[i] for i in range(NR_VMSTAT_ITEMS)}
+
+    def meminfo(self):
+        v = self.m.vmstat
+        kb = 4
+        cdef int64_t mlocked = 0
+        cdef int32_t i
+        for i in range(self.m.nr_frames):
+            if self.m.folios[i].flags & PG_mlocked:
+                mlocked += 1
+        return {
+            "MemTotal": self.m.nr_frames * kb, "MemFree": self.m.nr_free * kb,
+            "Active": (v[<int>NR_ACTIVE_ANON] + v[<int>NR_ACTIVE_FILE]) * kb,
+            "Inactive": (v[<int>NR_INACTIVE_ANON] + v[<int>NR_INACTIVE_FILE]) * kb,
+            "Active(anon)": v[<int>NR_ACTIVE_ANON] * kb, "Inactive(anon)": v[<int>NR_INACTIVE_ANON] * kb,
+            "Active(file)": v[<int>NR_ACTIVE_FILE] * kb, "Inactive(file)": v[<int>NR_INACTIVE_FILE] * kb,
+            "Unevictable": v[<int>NR_UNEVICTABLE] * kb, "Mlocked": mlocked * kb,
+            "SwapTotal": self.m.nr_swap_slots * kb, "SwapFree": self.m.nr_swap_free * kb,
+            "SwapCached": v[<int>NR_SWAPCACHED] * kb, "Dirty": v[<int>NR_DIRTY] * kb, "Writeback": v[<int>NR_WRITEBACK] * kb,
+            "AnonPages": v[<int>NR_ANON_PAGES] * kb, "Mapped": v[<int>NR_MAPPED] * kb,
+            "Cached": (v[<int>NR_FILE_PAGES] - v[<int>NR_SWAPCACHED]) * kb,
+        }
+
+    cdef object list_array(self, int head):
+        cdef mem* m = &self.m
+        cdef folio_idx_t h = m.nr_frames + head
+        cdef folio_idx_t p = m.folios[h].next
+        cdef int64_t n = 0
+        while p != h and n <= m.nr_frames:
+            n += 1
+            p = m.folios[p].next
+        out = np.empty(n, dtype=np.int32)
+        cdef int32_t[::1] o = out
+        p = m.folios[h].next
+        n = 0
+        while p != h and n < o.shape[0]:
+            o[n] = p
+            n += 1
+            p = m.folios[p].next
+        return out
+
+    def list_pfns(self, int head):
+        """pfns on list head `head` (core.pxd HEAD_*), head -> tail."""
+        if not 0 <= head < NR_LIST_HEADS:
+            raise ValueError("bad list head")
+        return self.list_array(head)
+
+    def lists(self):
+        cdef int lru
+        if self.policy.lru_gen_enabled:
+            snap = self.policy.snapshot()
+            out = {k: snap[k] for k in ("max_seq", "min_seq", "gens") if k in snap}
+            out["LRU_UNEVICTABLE"] = self.list_array(HEAD_LRU + LRU_UNEVICTABLE)
+            return out
+        return {LOCATIONS[lru]: self.list_array(HEAD_LRU + lru) for lru in range(NR_LRU_LISTS)}
+
+    def frames(self):
+        n = self.m.nr_frames
+        cdef uint8_t[::1] view = <uint8_t[:(n + NR_LIST_HEADS) * sizeof(folio)]><uint8_t*>self.m.folios
+        arr = np.asarray(view).view(FOLIO_DTYPE)[:n]
+        arr.flags.writeable = False
+        return {"flags": arr["flags"], "mapping": arr["mapping"], "index": arr["index"],
+                "mapcount": arr["mapcount"]}
+
+    def folio(self, int pfn):
+        cdef mem* m = &self.m
+        cdef int64_t seq
+        if not 0 <= pfn < m.nr_frames:
+            raise IndexError(f"pfn {pfn} out of range")
+        cdef folio* f = &m.folios[pfn]
+        names = ["PG_lru", "PG_active", "PG_referenced", "PG_workingset", "PG_swapbacked", "PG_dirty",
+                 "PG_writeback", "PG_reclaim", "PG_unevictable", "PG_mlocked", "PG_swapcache", "PG_locked",
+                 "PG_anon", "PG_readahead"]
+        flags = [n for i, n in enumerate(names) if f.flags & (1 << i)]
+        free_ = f.flags == 0 and f.prev == -1 and f.mapcount == 0 and not self._is_resident(pfn)
+        loc = self.policy.folio_loc(pfn, &seq) if not free_ else LOC_FREE
+        refs_field = folio_lru_refs_field(m, pfn)
+        young = []
+        if not free_:
+            young = self._young_bits(pfn)
+        return {
+            "pfn": pfn, "free": bool(free_), "flags": flags, "raw_flags": f.flags,
+            "type": "anon" if f.flags & PG_swapbacked else "file",
+            "list": LOCATIONS[loc], "gen": folio_lru_gen(m, pfn), "seq": seq,
+            "refs": (refs_field + 1) if f.flags & PG_referenced else 0,
+            "tier": (3 if f.flags & PG_workingset else _order_base_2((refs_field + 1) if f.flags & PG_referenced else 0)),
+            "mapping": (f.mapping - NR_INTERNAL_MMS) if f.flags & PG_anon else f.mapping,
+            "mm": f.mapping if f.flags & PG_anon else None,
+            "index": f.index, "mapcount": f.mapcount,
+            "swap_slot": (f.swap - 1) if f.flags & PG_swapcache else None,
+            "young": young,
+        }
+
+    cdef bint _is_resident(self, int pfn):
+        cdef int32_t i
+        for i in range(self.m.nr_free):
+            if self.m.free_stack[i] == pfn:
+                return False
+        return True
+
+    cdef list _young_bits(self, int pfn):
+        cdef mem* m = &self.m
+        cdef folio* f = &m.folios[pfn]
+        cdef uint32_t* pte
+        cdef int32_t v
+        out = []
+        if f.flags & PG_anon:
+            pte = pte_lookup(m, f.mapping, f.index)
+            if pte != NULL and (pte[0] & PTE_PRESENT) and <int>(pte[0] & PTE_PFN_MASK) == pfn:
+                out.append({"mm": f.mapping - NR_INTERNAL_MMS, "young": bool(pte[0] & PTE_YOUNG),
+                            "dirty": bool(pte[0] & PTE_DIRTY)})
+        elif f.mapping < <uint32_t>m.nr_files:
+            v = m.file_first_vma[f.mapping]
+            while v >= 0:
+                pte = pte_lookup(m, m.vmas[v].mm, file_vma_vpn(f.mapping, f.index))
+                if pte != NULL and (pte[0] & PTE_PRESENT) and <int>(pte[0] & PTE_PFN_MASK) == pfn:
+                    out.append({"mm": "exec" if m.vmas[v].mm == MM_EXEC else "shared",
+                                "young": bool(pte[0] & PTE_YOUNG), "dirty": bool(pte[0] & PTE_DIRTY),
+                                "vm_flags": m.vmas[v].vm_flags})
+                v = m.vmas[v].next_of_file
+        return out
+
+    def page_state(self, kind, owner, page=0):
+        """Where a page of the workload is now: resident, in swap, a shadow, or never seen."""
+        cdef mem* m = &self.m
+        cdef int o = _op_code(kind)
+        cdef uint32_t* pte
+        cdef uint64_t e = 0
+        cdef int32_t slot
+        if o == OP_ANON or o == OP_EXIT:
+            pte = pte_lookup(m, mm_of_owner(owner), page)
+            if pte == NULL or pte[0] == 0:
+                return {"state": "none"}
+            if pte[0] & PTE_PRESENT:
+                return {"state": "resident", "pfn": int(pte[0] & PTE_PFN_MASK),
+                        "young": bool(pte[0] & PTE_YOUNG), "dirty": bool(pte[0] & PTE_DIRTY)}
+            slot = pte[0] & PTE_PFN_MASK
+            e = m.swap_map[slot]
+            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                return {"state": "swapcache", "pfn": int(e & ENTRY_MASK), "swap_slot": slot}
+            out = {"state": "swap", "swap_slot": slot}
+            out.update(self._shadow_info(e & ENTRY_MASK, False))
+            return out
+        if owner >= m.nr_files:
+            return {"state": "none"}
+        e = pc_lookup(m, owner, page)
+        if e == 0:
+            return {"state": "none"}
+        if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+            out = {"state": "resident", "pfn": int(e & ENTRY_MASK)}
+            if o in (OP_MMAP, OP_EXEC):
+                pte = pte_lookup(m, MM_EXEC if o == OP_EXEC else MM_SHARED, file_vma_vpn(owner, page))
+                out["mapped"] = bool(pte != NULL and (pte[0] & PTE_PRESENT))
+                out["young"] = bool(pte != NULL and (pte[0] & PTE_PRESENT) and (pte[0] & PTE_YOUNG))
+            return out
+        out = {"state": "shadow"}
+        out.update(self._shadow_info(e & ENTRY_MASK, True))
+        return out
+
+    cdef dict _shadow_info(self, uint64_t shadow, bint file):
+        cdef mem* m = &self.m
+        out = {"shadow": int(shadow), "workingset": bool(shadow & 1), "eviction": int(shadow >> 1)}
+        if not self.policy.lru_gen_enabled:
+            size = m.vmstat[<int>NR_ACTIVE_FILE]
+            if not file:
+                size += m.vmstat[<int>NR_INACTIVE_FILE]
+            if m.nr_swap_free > 0:
+                size += m.vmstat[<int>NR_ACTIVE_ANON]
+                if file:
+                    size += m.vmstat[<int>NR_INACTIVE_ANON]
+            out["refault_distance"] = int((m.lv.nonresident_age - (shadow >> 1)) & ((1 << 61) - 1))
+            out["workingset_size"] = int(size)
+        return out
+
+    def snapshot(self):
+        return {
+            "policy": self._config["policy"], "config": self.config, "vmstat": self.vmstat(),
+            "meminfo": self.meminfo(), "watermarks": self.watermarks,
+            "progress": {"nr_access": self.m.nr_access, "nr_batches": self.m.nr_batches,
+                         "nr_shrink_passes": self.m.nr_shrink_passes, "nr_aging": self.m.nr_aging,
+                         "time_ns": self.m.now_ns, "kswapd_time_ns": self.m.kswapd_ns,
+                         "position": self.s.position, "done": self.done},
+            "kswapd": self.kswapd, "direct_reclaim": self.direct_reclaim,
+            "nr_alloc_fail": self.s.nr_alloc_fail, "lruvec": self.lruvec,
+            "policy_state": self.policy.snapshot(),
+        }
+
+    # --- events ------------------------------------------------------------------------
+
+    @property
+    def event_seq(self):
+        return self.m.events_seq
+
+    def events_since(self, seq=0):
+        cdef uint64_t end = self.m.events_seq
+        cdef uint64_t cap = <uint64_t>self.m.events_cap
+        cdef uint64_t start = <uint64_t>max(0, seq)
+        if end > cap and start < end - cap:
+            start = end - cap
+        if start >= end:
+            return np.zeros(0, dtype=EVENT_DTYPE)
+        cdef uint8_t[::1] view = <uint8_t[:cap * sizeof(vm_event_rec)]><uint8_t*>self.m.events
+        ring = np.asarray(view).view(EVENT_DTYPE).reshape(-1)
+        idx = (np.arange(start, end, dtype=np.uint64) & np.uint64(cap - 1)).astype(np.intp)
+        return ring[idx].copy()
+
+    # --- serialization ----------------------------------------------------------------
+
+    def state_bytes(self):
+        """Every buffer and scalar of the machine + the policy's private state."""
+        cdef mem* m = &self.m
+        cdef mem hdr
+        cdef list parts = []
+        cdef int q
+        cdef int64_t k
+        cdef int32_t n = m.nr_frames
+        memcpy(&hdr, m, sizeof(mem))
+        # pointers and hash-table geometry are not state
+        hdr.folios = NULL; hdr.free_stack = NULL; hdr.vmstat = NULL; hdr.mms = NULL; hdr.vmas = NULL
+        hdr.file_first_vma = NULL; hdr.file_prev_index = NULL; hdr.ptes = NULL; hdr.ptp_key = NULL
+        hdr.ptp_next = NULL; hdr.ptp_young = NULL; hdr.ptp_nr_present = NULL; hdr.pt_hash_keys = NULL
+        hdr.pt_hash_vals = NULL; hdr.pc_keys = NULL; hdr.pc_vals = NULL; hdr.swap_map = NULL
+        hdr.wb_time = NULL; hdr.wb_pfn = NULL; hdr.events = NULL
+        hdr.pt_hash_mask = 0; hdr.pc_mask = 0
+        hdr.cap_mms = 0; hdr.cap_vmas = 0; hdr.cap_files = 0; hdr.cap_ptps = 0
+        hdr.events_on = 0; hdr.cur_actor = 0
+        parts.append(STATE_MAGIC)
+        parts.append(np.array([STATE_VERSION, sizeof(mem), sizeof(sim_state), sizeof(folio)], dtype=np.uint32).tobytes())
+        parts.append(PyBytes_FromStringAndSize(<char*>&hdr, sizeof(mem)))
+        parts.append(PyBytes_FromStringAndSize(<char*>&self.s, sizeof(sim_state)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.free_stack, m.nr_free * sizeof(folio_idx_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.vmstat, NR_VMSTAT_ITEMS * sizeof(int64_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.mms, m.nr_mms * sizeof(mm_struct)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.vmas, m.nr_vmas * sizeof(vma)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.file_first_vma, m.nr_files * sizeof(int32_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.file_prev_index, m.nr_files * sizeof(uint64_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.ptes, <int64_t>m.nr_ptps * PTRS_PER_PTE * sizeof(uint32_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.ptp_key, m.nr_ptps * sizeof(uint64_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.ptp_next, m.nr_ptps * sizeof(int32_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.ptp_young, m.nr_ptps * sizeof(uint8_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.ptp_nr_present, m.nr_ptps * sizeof(uint16_t)))
+        # page cache: canonical order (sorted by key), independent of the table's history
+        cdef uint64_t[::1] kv = <uint64_t[:m.pc_mask + 1]>m.pc_keys
+        cdef uint64_t[::1] vv = <uint64_t[:m.pc_mask + 1]>m.pc_vals
+        keys = np.asarray(kv)
+        used = np.flatnonzero(keys)
+        order = used[np.argsort(keys[used], kind="stable")]
+        parts.append(np.ascontiguousarray(keys[order]).tobytes())
+        parts.append(np.ascontiguousarray(np.asarray(vv)[order]).tobytes())
+        if m.nr_swap_slots:
+            parts.append(PyBytes_FromStringAndSize(<char*>m.swap_map, m.nr_swap_slots * sizeof(uint64_t)))
+        for q in range(2):
+            times = []
+            pfns = []
+            for k in range(m.wb_head[q], m.wb_tail[q]):
+                times.append(m.wb_time[q * n + k % n])
+                pfns.append(m.wb_pfn[q * n + k % n])
+            parts.append(np.array(times, dtype=np.int64).tobytes())
+            parts.append(np.array(pfns, dtype=np.int32).tobytes())
+        parts.append(PyBytes_FromStringAndSize(<char*>m.events, m.events_cap * sizeof(vm_event_rec)))
+        pol = self.policy.state_bytes()
+        parts.append(np.array([len(pol)], dtype=np.int64).tobytes())
+        parts.append(pol)
+        return b"".join(parts)
+
+    def load_state(self, bytes data):
+        """Restore a state_bytes() image taken from a Simulator with the same config."""
+        cdef mem* m = &self.m
+        cdef mem hdr
+        cdef sim_state st
+        cdef int64_t off = 0, sz, q, k, cnt
+        cdef int32_t n = m.nr_frames
+        cdef const char* buf = PyBytes_AS_STRING(data)
+        cdef int64_t total = len(data)
+        if data[:8] != STATE_MAGIC:
+            raise ValueError("not a reclaimlab state image")
+        meta = np.frombuffer(data, dtype=np.uint32, count=4, offset=8)
+        if int(meta[0]) != STATE_VERSION or int(meta[1]) != sizeof(mem) or int(meta[2]) != sizeof(sim_state):
+            raise ValueError(f"state image version {int(meta[0])} does not match this engine ({STATE_VERSION})")
+        off = 24
+        if total < off + <int64_t>sizeof(mem) + <int64_t>sizeof(sim_state):
+            raise ValueError("state image truncated")
+        memcpy(&hdr, buf + off, sizeof(mem))
+        off += sizeof(mem)
+        memcpy(&st, buf + off, sizeof(sim_state))
+        off += sizeof(sim_state)
+        if (hdr.nr_frames != m.nr_frames or hdr.nr_swap_slots != m.nr_swap_slots
+                or hdr.events_cap != m.events_cap or hdr.policy_id != m.policy_id):
+            raise ValueError("state image was taken with a different configuration")
+
+        pos = [off]
+
+        def take(nbytes):
+            o = pos[0]
+            if nbytes < 0 or o + nbytes > total:
+                raise ValueError("state image truncated")
+            pos[0] = o + nbytes
+            return data[o:o + nbytes]
+
+        folios_b = take((n + NR_LIST_HEADS) * sizeof(folio))
+        free_b = take(hdr.nr_free * sizeof(folio_idx_t))
+        vmstat_b = take(NR_VMSTAT_ITEMS * sizeof(int64_t))
+        mms_b = take(hdr.nr_mms * sizeof(mm_struct))
+        vmas_b = take(hdr.nr_vmas * sizeof(vma))
+        ffv_b = take(hdr.nr_files * sizeof(int32_t))
+        fpi_b = take(hdr.nr_files * sizeof(uint64_t))
+        ptes_b = take(<int64_t>hdr.nr_ptps * PTRS_PER_PTE * sizeof(uint32_t))
+        pkey_b = take(hdr.nr_ptps * sizeof(uint64_t))
+        pnext_b = take(hdr.nr_ptps * sizeof(int32_t))
+        pyoung_b = take(hdr.nr_ptps * sizeof(uint8_t))
+        pnr_b = take(hdr.nr_ptps * sizeof(uint16_t))
+        pck_b = take(hdr.pc_used * sizeof(uint64_t))
+        pcv_b = take(hdr.pc_used * sizeof(uint64_t))
+        swap_b = take(hdr.nr_swap_slots * sizeof(uint64_t)) if hdr.nr_swap_slots else b""
+        wb = []
+        for q in range(2):
+            cnt = hdr.wb_tail[q] - hdr.wb_head[q]
+            wb.append((take(cnt * 8), take(cnt * 4)))
+        events_b = take(hdr.events_cap * sizeof(vm_event_rec))
+        plen = int(np.frombuffer(take(8), dtype=np.int64)[0])
+        pol_b = take(plen)
+        if pos[0] != total:
+            raise ValueError("state image has trailing bytes")
+        # the policy first: it may refuse the image before anything changed
+        self.policy.load_state(pol_b)
+        # growable arrays: reallocate to the image's sizes
+        cdef int32_t cap_mms = max(hdr.nr_mms, 16)
+        cdef int32_t cap_vmas = max(hdr.nr_vmas, 16)
+        cdef int32_t cap_files = max(hdr.nr_files, 64)
+        cdef int32_t cap_ptps = max(hdr.nr_ptps, 64)
+        cdef int64_t hcap = 1024
+        while hcap < 2 * (hdr.nr_ptps + 1):
+            hcap *= 2
+        cdef int64_t pcap = 1024
+        while pcap < 2 * (hdr.pc_used + 1):
+            pcap *= 2
+        free(m.mms); free(m.vmas); free(m.file_first_vma); free(m.file_prev_index); free(m.ptes)
+        free(m.ptp_key); free(m.ptp_next); free(m.ptp_young); free(m.ptp_nr_present)
+        free(m.pt_hash_keys); free(m.pt_hash_vals); free(m.pc_keys); free(m.pc_vals)
+        cdef folio* folios = m.folios
+        cdef folio_idx_t* free_stack = m.free_stack
+        cdef int64_t* vmstat = m.vmstat
+        cdef uint64_t* swap_map = m.swap_map
+        cdef int64_t* wb_time = m.wb_time
+        cdef int32_t* wb_pfn = m.wb_pfn
+        cdef vm_event_rec* events = m.events
+        memcpy(m, &hdr, sizeof(mem))
+        m.folios = folios; m.free_stack = free_stack; m.vmstat = vmstat; m.swap_map = swap_map
+        m.wb_time = wb_time; m.wb_pfn = wb_pfn; m.events = events
+        m.mms = <mm_struct*>calloc(cap_mms, sizeof(mm_struct)); m.cap_mms = cap_mms
+        m.vmas = <vma*>calloc(cap_vmas, sizeof(vma)); m.cap_vmas = cap_vmas
+        m.file_first_vma = <int32_t*>malloc(cap_files * sizeof(int32_t))
+        m.file_prev_index = <uint64_t*>malloc(cap_files * sizeof(uint64_t)); m.cap_files = cap_files
+        m.ptes = <uint32_t*>malloc(<int64_t>cap_ptps * PTRS_PER_PTE * sizeof(uint32_t))
+        m.ptp_key = <uint64_t*>malloc(cap_ptps * sizeof(uint64_t))
+        m.ptp_next = <int32_t*>malloc(cap_ptps * sizeof(int32_t))
+        m.ptp_young = <uint8_t*>malloc(cap_ptps * sizeof(uint8_t))
+        m.ptp_nr_present = <uint16_t*>malloc(cap_ptps * sizeof(uint16_t)); m.cap_ptps = cap_ptps
+        m.pt_hash_keys = <uint64_t*>calloc(hcap, sizeof(uint64_t))
+        m.pt_hash_vals = <int32_t*>calloc(hcap, sizeof(int32_t)); m.pt_hash_mask = hcap - 1
+        m.pc_keys = <uint64_t*>calloc(pcap, sizeof(uint64_t))
+        m.pc_vals = <uint64_t*>calloc(pcap, sizeof(uint64_t)); m.pc_mask = pcap - 1
+        if (m.mms == NULL or m.vmas == NULL or m.file_first_vma == NULL or m.file_prev_index == NULL
+                or m.ptes == NULL or m.ptp_key == NULL or m.ptp_next == NULL or m.ptp_young == NULL
+                or m.ptp_nr_present == NULL or m.pt_hash_keys == NULL or m.pc_keys == NULL):
+            raise MemoryError("load_state")
+        for i in range(hdr.nr_mms, cap_mms):
+            m.mms[i].first_ptp = -1
+        for i in range(cap_files):
+            m.file_first_vma[i] = -1
+            m.file_prev_index[i] = <uint64_t>-1
+        _copy(<char*>m.folios, folios_b)
+        _copy(<char*>m.free_stack, free_b)
+        _copy(<char*>m.vmstat, vmstat_b)
+        _copy(<char*>m.mms, mms_b)
+        _copy(<char*>m.vmas, vmas_b)
+        _copy(<char*>m.file_first_vma, ffv_b)
+        _copy(<char*>m.file_prev_index, fpi_b)
+        _copy(<char*>m.ptes, ptes_b)
+        _copy(<char*>m.ptp_key, pkey_b)
+        _copy(<char*>m.ptp_next, pnext_b)
+        _copy(<char*>m.ptp_young, pyoung_b)
+        _copy(<char*>m.ptp_nr_present, pnr_b)
+        cdef int32_t i2
+        for i2 in range(m.nr_ptps):
+            _pt_insert(m, m.ptp_key[i2] + 1, i2)
+        keys = np.frombuffer(pck_b, dtype=np.uint64)
+        vals = np.frombuffer(pcv_b, dtype=np.uint64)
+        m.pc_used = 0
+        m.nr_shadows = 0
+        for k in range(len(keys)):
+            _pc_insert_raw(m, keys[k], vals[k])
+        if m.nr_swap_slots:
+            _copy(<char*>m.swap_map, swap_b)
+        for q in range(2):
+            times = np.frombuffer(wb[q][0], dtype=np.int64)
+            pfns = np.frombuffer(wb[q][1], dtype=np.int32)
+            for k in range(len(times)):
+                m.wb_time[q * n + (hdr.wb_head[q] + k) % n] = times[k]
+                m.wb_pfn[q * n + (hdr.wb_head[q] + k) % n] = pfns[k]
+        _copy(<char*>m.events, events_b)
+        memcpy(&self.s, &st, sizeof(sim_state))
+        m.events_on = 1
+        m.cur_actor = RECLAIMER_NONE
+        if self.s.pending == PENDING_HOOK:
+            self.s.pending = PENDING_NONE
+        if self.s.position > self.s.nr_workload:
+            self.s.nr_workload = 0 if self._workload is None else len(self._workload)
+
+    def state_hash(self):
+        return hashlib.sha256(self.state_bytes()).hexdigest()
+
+    # --- invariants ----------------------------------------------------------------------
+
+    def check_invariants(self):
+        """[] when every invariant of the machine and the policy holds."""
+        errs = []
+        cdef mem* m = &self.m
+        cdef int32_t n = m.nr_frames
+        cdef int32_t i, h, nv
+        cdef folio_idx_t head, p, prev
+        cdef int64_t count, resident = 0
+        cdef uint32_t pte, fl
+        cdef int64_t base, j
+        cdef uint64_t e, vpn
+        cdef int32_t ptp, v
+        cdef int mm
+        on_list = np.zeros(n, dtype=np.int32)
+        cdef int32_t[::1] onl = on_list
+        mapcnt = np.zeros(n, dtype=np.int64)
+        cdef int64_t[::1] mc = mapcnt
+        is_free = np.zeros(n, dtype=np.uint8)
+        cdef uint8_t[::1] isf = is_free
+        for i in range(m.nr_free):
+            if isf[m.free_stack[i]]:
+                errs.append(f"pfn {m.free_stack[i]} twice on the free list")
+            isf[m.free_stack[i]] = 1
+        if m.nr_free != m.vmstat[<int>NR_FREE_PAGES]:
+            errs.append(f"nr_free {m.nr_free} != nr_free_pages {m.vmstat[<int>NR_FREE_PAGES]}")
+        for h in range(NR_LIST_HEADS):
+            head = n + h
+            prev = head
+            p = m.folios[head].next
+            count = 0
+            while p != head:
+                if p < 0 or p >= n:
+                    errs.append(f"list {h}: bad link {p}")
+                    break
+                if m.folios[p].prev != prev:
+                    errs.append(f"list {h}: pfn {p} prev link broken")
+                onl[p] += 1
+                count += 1
+                if count > n:
+                    errs.append(f"list {h}: cycle")
+                    break
+                if h >= HEAD_PRIVATE:
+                    errs.append(f"pfn {p} left on private list {h} between steps")
+                elif h < HEAD_GEN and not self.policy.lru_gen_enabled and folio_lru_list(m, p) != h:
+                    errs.append(f"pfn {p} on list {LOCATIONS[h]} but flags select {LOCATIONS[folio_lru_list(m, p)]}")
+                elif HEAD_GEN <= h < HEAD_PRIVATE and ((folio_lru_gen(m, p) * 2 + folio_type(m, p)) != h - HEAD_GEN):
+                    errs.append(f"pfn {p} on gen list {h - HEAD_GEN} but gen field says {folio_lru_gen(m, p)}")
+                prev = p
+                p = m.folios[p].next
+        for i in range(n):
+            fl = m.folios[i].flags
+            if isf[i]:
+                if onl[i]:
+                    errs.append(f"free pfn {i} is on a list")
+                if fl:
+                    errs.append(f"free pfn {i} has flags {fl:#x}")
+                continue
+            resident += 1
+            if onl[i] != 1:
+                errs.append(f"resident pfn {i} is on {onl[i]} lists")
+            if not (fl & PG_lru):
+                errs.append(f"resident pfn {i} is isolated (no PG_lru) between steps")
+        if resident + m.nr_free != n:
+            errs.append(f"free {m.nr_free} + resident {resident} != frames {n}")
+        if m.vmstat[<int>NR_ISOLATED_ANON] or m.vmstat[<int>NR_ISOLATED_FILE]:
+            errs.append("nr_isolated_* not zero between steps")
+        # page tables
+        cdef int64_t anon_mapped = 0, file_mapped = 0
+        for mm in range(m.nr_mms):
+            ptp = m.mms[mm].first_ptp
+            count = 0
+            while ptp >= 0:
+                base = <int64_t>ptp * PTRS_PER_PTE
+                nv = 0
+                for j in range(PTRS_PER_PTE):
+                    pte = m.ptes[base + j]
+                    vpn = ((m.ptp_key[ptp] & ((1ULL << 44) - 1)) << 9) | <uint64_t>j
+                    if pte & PTE_PRESENT:
+                        nv += 1
+                        p = pte & PTE_PFN_MASK
+                        if p >= n or isf[p]:
+                            errs.append(f"mm {mm} vpn {vpn}: PTE maps free pfn {p}")
+                            continue
+                        mc[p] += 1
+                        fl = m.folios[p].flags
+                        if mm >= NR_INTERNAL_MMS:
+                            if not (fl & PG_anon) or m.folios[p].mapping != <uint32_t>mm or m.folios[p].index != vpn:
+                                errs.append(f"mm {mm} vpn {vpn}: PTE maps pfn {p} of another page")
+                        else:
+                            if (fl & PG_anon) or file_vma_vpn(m.folios[p].mapping, m.folios[p].index) != vpn:
+                                errs.append(f"mm {mm} vpn {vpn}: PTE maps pfn {p} of another file page")
+                    elif pte & PTE_SWAP:
+                        e = m.swap_map[pte & PTE_PFN_MASK] if (pte & PTE_PFN_MASK) < <uint32_t>m.nr_swap_slots else 0
+                        if e == 0:
+                            errs.append(f"mm {mm} vpn {vpn}: swap entry to free slot {pte & PTE_PFN_MASK}")
+                        elif (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                            p = e & ENTRY_MASK
+                            if m.folios[p].swap != (pte & PTE_PFN_MASK) + 1:
+                                errs.append(f"swap slot {pte & PTE_PFN_MASK} names pfn {p} which is not its swap cache folio")
+                    count += 1 if pte & PTE_PRESENT else 0
+                if nv != m.ptp_nr_present[ptp]:
+                    errs.append(f"ptp {ptp}: nr_present {m.ptp_nr_present[ptp]} != {nv}")
+                ptp = m.ptp_next[ptp]
+            if count != m.mms[mm].nr_ptes_present:
+                errs.append(f"mm {mm}: nr_ptes_present {m.mms[mm].nr_ptes_present} != {count}")
+        cdef int64_t file_pages = 0, dirty = 0, wb = 0, swapcached = 0
+        for i in range(n):
+            if isf[i]:
+                continue
+            fl = m.folios[i].flags
+            if mc[i] != m.folios[i].mapcount:
+                errs.append(f"pfn {i}: mapcount {m.folios[i].mapcount} but {mc[i]} PTEs map it")
+            if m.folios[i].mapcount:
+                if fl & PG_anon:
+                    anon_mapped += 1
+                else:
+                    file_mapped += 1
+            if fl & PG_writeback:
+                wb += 1
+            if fl & PG_swapcache:
+                swapcached += 1
+                file_pages += 1
+                if m.folios[i].swap == 0 or m.swap_map[m.folios[i].swap - 1] != (ENTRY_FOLIO | <uint64_t>i):
+                    errs.append(f"pfn {i}: PG_swapcache but its slot does not name it")
+            if not (fl & PG_anon):
+                file_pages += 1
+                if fl & PG_dirty:
+                    dirty += 1
+                e = pc_lookup(m, m.folios[i].mapping, m.folios[i].index)
+                if e != (ENTRY_FOLIO | <uint64_t>i):
+                    errs.append(f"pfn {i}: file folio not in the page cache at ({m.folios[i].mapping}, {m.folios[i].index})")
+        for name, item, val in (("nr_anon_pages", NR_ANON_PAGES, anon_mapped), ("nr_mapped", NR_MAPPED, file_mapped),
+                                ("nr_file_pages", NR_FILE_PAGES, file_pages), ("nr_dirty", NR_DIRTY, dirty),
+                                ("nr_writeback", NR_WRITEBACK, wb), ("nr_swapcached", NR_SWAPCACHED, swapcached)):
+            if m.vmstat[<int>item] != val:
+                errs.append(f"{name} {m.vmstat[<int>item]} != recomputed {val}")
+        # page cache entries
+        cdef int64_t used = 0, shadows = 0
+        for j in range(m.pc_mask + 1):
+            if m.pc_keys[j] == 0:
+                continue
+            used += 1
+            e = m.pc_vals[j]
+            if (e & ~ENTRY_MASK) == ENTRY_SHADOW:
+                shadows += 1
+            elif (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                p = e & ENTRY_MASK
+                if p >= n or isf[p] or (m.folios[p].flags & PG_anon) or pc_key_py(m.folios[p].mapping, m.folios[p].index) != m.pc_keys[j]:
+                    errs.append(f"page-cache entry names pfn {p} which is not that file page")
+            else:
+                errs.append("page-cache entry with a bad tag")
+        if used != m.pc_used or shadows != m.nr_shadows:
+            errs.append(f"page cache counts {m.pc_used}/{m.nr_shadows} != {used}/{shadows}")
+        # swap
+        cdef int64_t in_use = 0
+        for j in range(m.nr_swap_slots):
+            e = m.swap_map[j]
+            if e:
+                in_use += 1
+                if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                    p = e & ENTRY_MASK
+                    if p >= n or isf[p] or m.folios[p].swap != j + 1:
+                        errs.append(f"swap slot {j} names pfn {p} which is not in the swap cache there")
+        if in_use + m.nr_swap_free != m.nr_swap_slots:
+            errs.append(f"swap slots in use {in_use} + free {m.nr_swap_free} != {m.nr_swap_slots}")
+        errs.extend(self.policy.check_invariants())
+        return errs[:50]
+
+
+cdef inline uint64_t pc_key_py(uint32_t file, uint64_t pgoff) noexcept nogil:
+    return (((<uint64_t>file) << 40) | (pgoff & ((1ULL << 40) - 1))) + 1
+
+
+cdef int mm_ensure_py(mem* m, uint32_t nr) except -1:
+    cdef int32_t i
+    cdef int32_t cap = 16
+    while cap < <int32_t>nr:
+        cap *= 2
+    m.mms = <mm_struct*>calloc(cap, sizeof(mm_struct))
+    if m.mms == NULL:
+        return -1
+    for i in range(cap):
+        m.mms[i].first_ptp = -1
+    m.cap_mms = cap
+    m.nr_mms = nr
+    return 0
+
+
+cdef void _copy(char* dst, bytes src):
+    if len(src):
+        memcpy(dst, PyBytes_AS_STRING(src), len(src))
+
+
+cdef extern from *:
+    """
+    #define RL_HASH_MUL2 0x9E3779B97F4A7C15ULL
+    """
+    const uint64_t HASH_MUL2 "RL_HASH_MUL2"
+
+
+cdef inline uint64_t _hash64(uint64_t key) noexcept nogil:
+    cdef uint64_t h = key * HASH_MUL2
+    return h ^ (h >> 31)
+
+
+cdef void _pt_insert(mem* m, uint64_t key1, int32_t val) noexcept nogil:
+    cdef uint64_t i = _hash64(key1) & <uint64_t>m.pt_hash_mask
+    while m.pt_hash_keys[i] != 0:
+        i = (i + 1) & <uint64_t>m.pt_hash_mask
+    m.pt_hash_keys[i] = key1
+    m.pt_hash_vals[i] = val
+
+
+cdef void _pc_insert_raw(mem* m, uint64_t key, uint64_t val) noexcept nogil:
+    cdef uint64_t i = _hash64(key) & <uint64_t>m.pc_mask
+    while m.pc_keys[i] != 0:
+        i = (i + 1) & <uint64_t>m.pc_mask
+    m.pc_keys[i] = key
+    m.pc_vals[i] = val
+    m.pc_used += 1
+    if (val & ~ENTRY_MASK) == ENTRY_SHADOW:
+        m.nr_shadows += 1
+
+
+cdef int _order_base_2(int n):
+    cdef int r = 0
+    if n <= 1:
+        return 0
+    n -= 1
+    while n:
+        r += 1
+        n >>= 1
+    return r
+
+
+cdef int _op_code(op) except -1:
+    if isinstance(op, str):
+        codes = {"A": OP_ANON, "R": OP_READ, "W": OP_WRITE, "M": OP_MMAP, "X": OP_EXEC, "U": OP_EXIT}
+        if op not in codes:
+            raise ValueError(f"unknown op {op!r}")
+        return codes[op]
+    if not 0 <= op <= OP_EXIT:
+        raise ValueError(f"unknown op {op!r}")
+    return op
