@@ -437,9 +437,11 @@ cdef class MultiGenLru(ReclaimPolicy):
         # reclaimer's after it aged in this invocation; debugfs always
         if sc == NULL:
             return False
-        if sc.reclaimer == RECLAIMER_KSWAPD or sc.reclaimer == RECLAIMER_DEBUGFS:
+        if sc.reclaimer == RECLAIMER_KSWAPD:
             return True
-        return sc.aged != 0 or sc.proactive != 0
+        if sc.reclaimer == RECLAIMER_DEBUGFS:
+            return self.sw_walk_mm
+        return sc.aged != 0
 
     cdef void walk_update_folio(self, folio_idx_t f, int new_gen, bint dirty, bint walk) noexcept nogil:
         """Mirrors mm/vmscan.c:walk_update_folio()."""
@@ -866,7 +868,8 @@ cdef class MultiGenLru(ReclaimPolicy):
             return nr_to_scan >> sc.priority
         # try_to_inc_max_seq() gives a direct reclaimer a walk buffer that it
         # keeps for the rest of this shrink_node pass (set_mm_walk(NULL, true))
-        sc.aged = 1
+        if self.sw_walk_mm:
+            sc.aged = 1
         if self.try_to_inc_max_seq(self.s.max_seq, swappiness, False, True):
             return -1
         return 0
@@ -1049,7 +1052,6 @@ cdef class MultiGenLru(ReclaimPolicy):
         mod_vmstat(self.m, PGSCAN_ANON + type, isolated)
         if type == LRU_GEN_FILE:
             sc.nr_file_taken += isolated
-        sc.nr_scanned += isolated
         self.s.nr_isolated_type[type] += isolated
         nr_sorted[0] += sorted_
         return scanned if (isolated or not remaining) else 0
@@ -1383,6 +1385,36 @@ cdef class MultiGenLru(ReclaimPolicy):
             f = self.m.folios[f].next
         return n
 
+    def evict_once(self, swappiness=None, str reclaimer="direct"):
+        """One evict_folios() as a test hook (a reclaimer with may_* all set,
+        priority 12); returns its "scanned" result."""
+        cdef scan_control sc
+        cdef bint did_work
+        cdef int64_t scanned
+        cdef int sw
+        memset(&sc, 0, sizeof(scan_control))
+        sc.may_writepage = 1
+        sc.may_unmap = 1
+        sc.may_swap = 1
+        sc.priority = DEF_PRIORITY
+        sc.nr_to_reclaim = SWAP_CLUSTER_MAX
+        sc.swappiness = -1 if swappiness is None else int(swappiness)
+        sc.reclaimer = RECLAIMER_KSWAPD if reclaimer == "kswapd" else RECLAIMER_DIRECT
+        sw = self.get_swappiness(&sc)
+        with nogil:
+            scanned = self.evict_folios(&sc, sw, &did_work)
+        return scanned
+
+    def initial_priority(self, int64_t nr_to_reclaim, int priority=DEF_PRIORITY):
+        """set_initial_priority() on a scan_control with these fields."""
+        cdef scan_control sc
+        memset(&sc, 0, sizeof(scan_control))
+        sc.nr_to_reclaim = nr_to_reclaim
+        sc.priority = priority
+        sc.may_swap = 1
+        self.set_initial_priority(&sc)
+        return sc.priority
+
     cpdef dict snapshot(self):
         """The generations as debugfs lru_gen shows them, plus the folios of
         each list (head to tail), tiers and the PID and walk state."""
@@ -1564,7 +1596,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         on ',', ';' or newline, each parsed as "%c %u %u %lu %n %u %n %lu %n".
         The first failing command stops processing; earlier ones took effect,
         as in the kernel."""
-        from engine.errors import DebugfsError
+        from engine import DebugfsError
         import re
         cdef int err
         for cur in re.split(r"[,;\n]", text):

@@ -1010,6 +1010,25 @@ cdef class Simulator:
                 "cache_trim_mode": sc.cache_trim_mode, "file_is_tiny": sc.file_is_tiny,
                 "targets": [sc.targets[i] for i in range(4)], "skipped_deactivate": sc.skipped_deactivate}
 
+    # --- MGLRU debugfs (added by the lru_gen helper: delegates to MultiGenLru) ---
+    def lru_gen_text(self, full=False):
+        """/sys/kernel/debug/lru_gen (full=False) or lru_gen_full text; MGLRU only."""
+        from engine import PolicyError
+        if not self.policy.lru_gen_enabled:
+            raise PolicyError("lru_gen debugfs exists only under the lru_gen policy")
+        return (<object>self.policy).lru_gen_text(bool(full))
+
+    def debugfs_write(self, text):
+        """Write commands to /sys/kernel/debug/lru_gen ('+'/'-', see docs/mglru.md);
+        raises engine.DebugfsError("EINVAL" / "EEXIST") as the kernel's write would."""
+        from engine import PolicyError
+        if not self.policy.lru_gen_enabled:
+            raise PolicyError("lru_gen debugfs exists only under the lru_gen policy")
+        if not isinstance(text, str):
+            raise TypeError("debugfs_write() takes a str")
+        self.m.events_on = 1
+        (<object>self.policy).debugfs_write(text)
+
     def writeback_complete_all(self):
         """Complete all in-flight I/O now (at the latest completion time)."""
         cdef int64_t t = 0
