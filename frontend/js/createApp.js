@@ -179,6 +179,9 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         s.session.nrSteps = msg.nr_steps;
         lastFrame = { msg, panes };
         panes.forEach((p) => vmstatByStep.set(`${p.pane}:${p.step}`, p.vmstat));
+        if (msg.cause === "step" && msg.panes.every((p) => !p.steps_applied)) {
+          toast(msg.done ? "The workload has ended: there is nothing left to step through." : `No ${dom.unit.value} unit could be applied.`);
+        }
         if (msg.cause === "step" || msg.cause === "play" || msg.cause === "debugfs") {
           // Counters and the log update now; the new list order follows.
           store.setPanes(panes.map((p, i) => ({ ...p, lists: s.panes[i]?.lists, flags: s.panes[i]?.flags })), { animate: false });
@@ -505,7 +508,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     s.session = { id: loc.id, role: "viewer", nrSteps: 0 };
     if (loc.folio != null) s.selected = { pane: loc.pane || 0, pfn: loc.folio, i: null };
     if (loc.view === "hardware") setView("hardware");
-    for (const b of [dom.share, dom.copyText]) b.hidden = false;
+    for (const b of [dom.share, dom.copyText, dom.sinceLabel]) b.hidden = false;
     bindControls();
     const token = storage.getItem(TOKEN_KEY(loc.id));
     const q = new URLSearchParams();

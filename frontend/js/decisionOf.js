@@ -3,7 +3,7 @@
 // written back and reclaimed is "reclaim", not "isolate").
 import { explainEvent } from "./explainEvent.js";
 
-const RANK = { reclaim: 9, swapout: 8, writeback: 7, activate: 6, deactivate: 5, promote: 5, rotate: 4, keep: 3, refault: 2, fault: 2, add: 1, isolate: 1, access: 0, age: 0, other: 0 };
+const RANK = { free: 9, swapin: 2, rmap: 1, oom: 9, reclaimer: 0, reclaim: 9, swapout: 8, writeback: 7, activate: 6, deactivate: 5, promote: 5, rotate: 4, keep: 3, refault: 2, fault: 2, add: 1, isolate: 1, access: 0, age: 0, other: 0 };
 
 export const DECISIONS = Object.freeze({
   activate: { glyph: "▲", label: "activate", colour: "#0072B2" },
@@ -20,6 +20,11 @@ export const DECISIONS = Object.freeze({
   add: { glyph: "+", label: "add", colour: "#555555" },
   access: { glyph: "·", label: "access", colour: "#777777" },
   age: { glyph: "»", label: "age", colour: "#0072B2" },
+  free: { glyph: "○", label: "free", colour: "#555555" },
+  swapin: { glyph: "▲", label: "swap in", colour: "#009E73" },
+  rmap: { glyph: "?", label: "rmap check", colour: "#777777" },
+  oom: { glyph: "☠", label: "OOM kill", colour: "#D55E00" },
+  reclaimer: { glyph: "⚙", label: "reclaimer", colour: "#0b3d62" },
   other: { glyph: "·", label: "event", colour: "#777777" },
 });
 

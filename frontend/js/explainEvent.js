@@ -2,6 +2,12 @@
 // and which kernel function decided it. Event kinds use the tracepoint/vmstat
 // vocabulary of engine/names.py; unknown kinds fall back to the raw name.
 const VERBS = [
+  [/^access$|mark_accessed|^accessed$/, "access", "accessed on"],
+  [/^free$/, "free", "freed to"],
+  [/pswpin|swap_?in/, "swapin", "swapped in to"],
+  [/folio_referenced/, "rmap", "checked by rmap on"],
+  [/oom_kill/, "oom", "killed by the OOM killer:"],
+  [/kswapd_wake|kswapd_sleep|direct_reclaim|shrink_active$|shrink_inactive$/, "reclaimer", ""],
   [/isolate/, "isolate", "isolated from the tail of"],
   [/putback/, "keep", "put back on"],
   [/deactivate/, "deactivate", "deactivated to"],
@@ -15,7 +21,6 @@ const VERBS = [
   [/fault/, "fault", "faulted into"],
   [/lru_add|insertion|add/, "add", "added to"],
   [/max_seq|min_seq/, "age", "aged"],
-  [/accessed/, "access", "accessed on"],
 ];
 
 function where(loc, seq) {
@@ -38,6 +43,8 @@ export function explainEvent(ev) {
   if (/max_seq/.test(kind)) move = `max_seq → ${ev.dst_seq ?? "?"}`;
   else if (/min_seq/.test(kind)) move = `min_seq → ${ev.dst_seq ?? "?"}`;
   else if (verb === "isolate") move = `${who} ${phrase} ${from}`;
+  else if (verb === "reclaimer") move = kind.replace(/^mm_vmscan_/, "");
+  else if (verb === "access" || verb === "rmap") move = `${who} ${phrase} ${from || to}`;
   else move = `${who} ${phrase} ${to}${from && from !== to ? ` (from ${from})` : ""}`;
   const why = ev.reason ? String(ev.reason) : "";
   const fn = ev.fn ? `${String(ev.fn).replace(/\(\)$/, "")}()` : "";

@@ -13,7 +13,7 @@ const dom = {
   unit: $("#unit"), step: $("#step"), back: $("#back"), play: $("#play"), speed: $("#speed"), speedOut: $("#speed-out"),
   seek: $("#seek"), nrSteps: $("#nr-steps"), tabs: [...document.querySelectorAll(".tabs [data-view]")],
   status: $("#status"), sessionInfo: $("#session-info"), toast: $("#toast"),
-  share: $("#share"), copyText: $("#copy-text"), fork: $("#fork"), since: $("#since"), textOut: $("#text-out"),
+  share: $("#share"), copyText: $("#copy-text"), fork: $("#fork"), since: $("#since"), sinceLabel: $("#since-label"), textOut: $("#text-out"),
   help: $("#help"), helpOpen: $("#help-open"), helpTable: $("#help-table"),
 };
 

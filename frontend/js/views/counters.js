@@ -44,7 +44,7 @@ export function renderCounters(el, panes, { showAll = false } = {}) {
       const d = p.delta?.[n] ?? 0;
       if (d) changed = true;
       tr.cells[1 + 2 * i].textContent = (p.vmstat?.[n] ?? 0).toLocaleString("en-US");
-      tr.cells[2 + 2 * i].textContent = d ? (d > 0 ? `+${d}` : `${d}`) : "";
+      tr.cells[2 + 2 * i].textContent = d ? `${d > 0 ? "+" : "−"}${Math.abs(d).toLocaleString("en-US")}` : "";
     });
     tr.classList.toggle("changed", changed);
   }

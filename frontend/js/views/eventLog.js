@@ -14,7 +14,14 @@ export function renderEventLog(el, rows, { selectedPfn = null, selectedIndex = n
     el.textContent = "";
     const frag = document.createDocumentFragment();
     const items = [];
-    for (const ev of rows.slice(0, MAX_ROWS)) {
+    // The end of a step is where its reclaim batch is: keep the newest rows.
+    if (rows.length > MAX_ROWS) {
+      const li = document.createElement("li");
+      li.className = "more";
+      li.textContent = `${rows.length - MAX_ROWS} earlier events of this step not listed.`;
+      frag.append(li);
+    }
+    for (const ev of rows.slice(-MAX_ROWS)) {
       const e = explainEvent(ev);
       const d = DECISIONS[e.verb] || DECISIONS.other;
       const li = document.createElement("li");
@@ -40,11 +47,11 @@ export function renderEventLog(el, rows, { selectedPfn = null, selectedIndex = n
       frag.append(li);
       items.push(li);
     }
-    if (rows.length > MAX_ROWS || dropped) {
+    if (dropped) {
       const li = document.createElement("li");
       li.className = "more";
-      li.textContent = `${rows.length > MAX_ROWS ? `${rows.length - MAX_ROWS} more events not listed. ` : ""}${dropped ? `${dropped} events of this step were not sent by the server.` : ""}`;
-      frag.append(li);
+      li.textContent = `${dropped} earlier events of this step were not sent by the server (max_events_per_frame).`;
+      frag.prepend(li);
     }
     if (!rows.length) {
       const li = document.createElement("li");
