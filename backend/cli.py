@@ -213,6 +213,11 @@ def cmd_simulate(args) -> int:
         import engine
         engine.Simulator
     except (ImportError, AttributeError) as e:
+        if "engine" in sys.modules and getattr(sys.modules["engine"], "__file__", None) is None:
+            # an editable install made before engine/__init__.py existed maps
+            # `engine` as a namespace package
+            raise UserError("reclaimlab simulate: `engine` was found as a namespace package "
+                            "(stale editable install): re-run `make build`") from None
         raise UserError(f"reclaimlab simulate: the engine is not built ({e}); run "
                         "`python setup.py build_ext --inplace` or `make build`") from None
     try:

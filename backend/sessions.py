@@ -42,6 +42,8 @@ LRU_GEN_PGOFF, MAX_NR_GENS = 16, 4
 LOC_ISOLATED, LOC_OFF_LRU, LOC_GEN_BASE = 250, 255, 16
 EVENT_COLUMNS = ("seq", "time_ns", "nr_access", "pfn", "mapping", "index", "kind", "reason",
                  "fn", "src", "dst", "src_seq", "dst_seq")
+NR_INTERNAL_MMS = 2        # engine/core.pxd: anon owner o is mm o + 2 (0, 1: the M and X address spaces)
+ANON_LISTS, FILE_LISTS = (0, 1), (2, 3)   # enum lru_list
 RUN_AHEAD_ACCESSES = 4096   # an access step longer than this runs without events
 MAX_DEBUGFS_STEPS = 1
 
@@ -120,6 +122,7 @@ class FolioIndex:
         self.per_folio, self.max_folios = per_folio, max_folios
         self.by_id: "collections.OrderedDict[tuple, collections.deque]" = collections.OrderedDict()
         self.last_at_pfn: dict[int, tuple] = {}
+        self.anon_of: dict[tuple, bool] = {}   # from the lists an event names (anon or file LRU)
         self.high = 0   # steps <= high are indexed already (re-visits add nothing)
 
     def add(self, ev: np.ndarray, steps: np.ndarray) -> None:
@@ -131,6 +134,7 @@ class FolioIndex:
         ev, steps = ev[fresh], steps[fresh]
         self.high = max(self.high, int(steps.max()))
         pfn, mapping, index = ev["pfn"].tolist(), ev["mapping"].tolist(), ev["index"].tolist()
+        src, dst = ev["src"].tolist(), ev["dst"].tolist()
         rows = list(zip(*(ev[c].tolist() for c in EVENT_COLUMNS)))
         by_id = self.by_id
         for i, (f, m, x) in enumerate(zip(pfn, mapping, index)):
@@ -146,6 +150,11 @@ class FolioIndex:
                 by_id.move_to_end(key)
             d.append((int(steps[i]),) + rows[i])
             self.last_at_pfn[f] = key
+            for loc in (src[i], dst[i]):
+                if loc in ANON_LISTS or loc in FILE_LISTS:
+                    if len(self.anon_of) > 4 * self.max_folios:
+                        self.anon_of.clear()
+                    self.anon_of[key] = loc in ANON_LISTS
 
     def truncate(self, nr_steps: int) -> None:
         """Forget events of steps after nr_steps (the history was rewritten)."""
@@ -241,7 +250,7 @@ class Session:
     def _append_log(self, unit: str, count: int, arg=None) -> None:
         if count <= 0:
             return
-        if self.log and self.log[-1][0] == unit and arg is None and self.log[-1][2] is None:
+        if self.log and self.log[-1][0] == unit and unit != "debugfs" and self.log[-1][2] == arg:
             self.log[-1][1] += count
         else:
             self._prefix.append(self.nr_steps)
@@ -291,14 +300,22 @@ class Session:
             self._take_checkpoint()
 
     # --- applying units
-    def _catch_up(self, d: int, record: bool) -> None:
+    #
+    # The engine's state_bytes() include its event ring, so replay must call
+    # the engine exactly as the live step did: `step()` (events recorded) or
+    # `run()` (the fast path, no events). The log says which: a run-ahead
+    # access entry carries arg {"run": true}. Compare mode replays unit by
+    # unit for the same reason (pane B's catch-up is a step or a run
+    # depending on the gap).
+
+    def _catch_up(self, d: int) -> None:
         """Compare mode: the other pane runs accesses up to the driver's position."""
         lead = self.sims[d].position
         for k, sim in enumerate(self.sims):
             gap = lead - sim.position
             if k == d or gap <= 0:
                 continue
-            if record and gap <= RUN_AHEAD_ACCESSES:
+            if gap <= RUN_AHEAD_ACCESSES:
                 sim.step("access", gap)
             else:
                 sim.run(gap)
@@ -310,7 +327,7 @@ class Session:
             return self.policies.index("lru_gen") if "lru_gen" in self.policies else -1
         return 0
 
-    def _apply(self, unit: str, count: int, record: bool, arg=None) -> int:
+    def _apply(self, unit: str, count: int, arg=None) -> int:
         """Apply up to `count` units to the engines; returns how many completed."""
         if unit == "debugfs":
             for k in arg["panes"]:
@@ -321,17 +338,21 @@ class Session:
             return 0
         a = self.sims[d]
         if unit == "access":
-            n = a.step("access", count) if record and count <= RUN_AHEAD_ACCESSES else a.run(count)
-            self._catch_up(d, record)
+            if arg and arg.get("run"):
+                n = a.run(count)
+                for sim in self.sims:
+                    if sim is not a and a.position > sim.position:
+                        sim.run(a.position - sim.position)
+                return n
+            n = a.step("access", count)
+            self._catch_up(d)
             return n
-        if not record or not self.compare:
-            n = a.step(unit, count)
-            self._catch_up(d, record)
-            return n
+        if not self.compare:
+            return a.step(unit, count)
         done = 0
         for _ in range(count):
             got = a.step(unit, 1)
-            self._catch_up(d, record)
+            self._catch_up(d)
             if got == 0:
                 break
             done += got
@@ -351,7 +372,7 @@ class Session:
                     k = min(k, self.settings.checkpoint_accesses)
                 else:
                     k = min(k, self.settings.checkpoint_every)
-                got = self._apply(unit, k, record=False, arg=arg)
+                got = self._apply(unit, k, arg)
                 if got != k:
                     raise RuntimeError(f"replay diverged at step {self.cur}: {unit} x{k} gave {got}")
                 self.cur += k
@@ -383,7 +404,7 @@ class Session:
         seqs = [sim.event_seq for sim in self.sims]
         marks = [(sim.nr_access, sim.nr_batches) for sim in self.sims]
         base = self.cur
-        n = self._apply(unit, count, record=True, arg=arg)
+        n = self._apply(unit, count, arg)
         events = []
         cap = self.settings.max_events_per_frame
         for k, sim in enumerate(self.sims):
@@ -565,8 +586,9 @@ class Session:
             self._goto(cursor)
             if truncated:
                 self._truncate_log(cursor)
-            applied = self._record(unit, count)
-            self._append_log(unit, applied.steps)
+            arg = {"run": True} if unit == "access" and count > RUN_AHEAD_ACCESSES else None
+            applied = self._record(unit, count, arg)
+            self._append_log(unit, applied.steps, arg)
             self._maybe_checkpoint()
             if truncated or applied.steps:
                 self._log_changed()
@@ -592,7 +614,7 @@ class Session:
             try:
                 for k in panes:
                     self.sims[k].debugfs_write(text)
-            except eng.DebugfsError as e:
+            except _debugfs_errors(eng) as e:
                 raise SessionError("debugfs", f"lru_gen write rejected: {e}",
                                    errno=getattr(e, "errno", None) or "EINVAL") from None
             finally:
@@ -627,33 +649,34 @@ class Session:
             cursor = max(0, min(cursor, self.nr_steps))
             self._goto(cursor)
             folio = None
+            ix = self.index[pane]
+            raw = None          # the engine's folio.mapping: anon mm ids are owner + NR_INTERNAL_MMS
             if pfn is not None:
                 n = sim.config["ram_pages"]
                 if pfn >= n:
                     raise SessionError("bad_message", f"pfn {pfn} is outside RAM (0..{n - 1})")
                 folio = _jsonable(sim.folio(pfn))
-                if folio and _resident(folio):
-                    mapping, index = folio.get("mapping"), folio.get("index")
+                if folio and not folio.get("free") and folio.get("mapping") is not None:
                     anon = _is_anon(folio)
+                    mapping, index = folio["mapping"], folio["index"]
+                    raw = folio.get("mm") if anon and folio.get("mm") is not None else mapping
                 else:
-                    folio = folio or None
-                    last = self.index[pane].last_at_pfn.get(pfn)
-                    if last is not None and mapping is None:
-                        mapping, index = last
-            if mapping is None or index is None:
+                    last = ix.last_at_pfn.get(pfn)
+                    if last is not None:
+                        raw, index = last
+                        anon = ix.anon_of.get(last)
+                        mapping = raw - NR_INTERNAL_MMS if anon else raw
+            elif mapping is not None and index is not None:
+                raw = mapping + NR_INTERNAL_MMS if anon else mapping
+            if raw is None or index is None:
                 if pfn is None:
-                    raise SessionError("bad_message", "inspect needs 'pfn' or 'mapping' and 'index'")
+                    raise SessionError("bad_message", "inspect needs 'pfn', or 'mapping' and 'index'")
                 return P.FolioInfo(pane=pane, pfn=pfn, step=cursor, folio=folio, identity=None,
                                    page_state=None, history=P.Events(n=0))
             page_state = None
-            kinds = ["anon"] if anon else (["file"] if anon is False else ["anon", "file"])
-            for kind in kinds:
-                try:
-                    page_state = _jsonable(sim.page_state(kind, int(mapping), int(index)))
-                    break
-                except (ValueError, KeyError, TypeError):
-                    continue
-            hist = self.index[pane].history((int(mapping), int(index)), cursor)
+            if anon is not None and mapping >= 0:
+                page_state = _jsonable(sim.page_state("A" if anon else "R", int(mapping), int(index)))
+            hist = ix.history((int(raw), int(index)), cursor)
             return P.FolioInfo(pane=pane, pfn=pfn, step=cursor, folio=folio,
                                identity={"mapping": int(mapping), "index": int(index), "anon": anon},
                                page_state=page_state, history=P.Events(**hist))
@@ -688,6 +711,16 @@ class Session:
             self.on_log_change(self)
 
 
+def _debugfs_errors(eng) -> tuple:
+    errs = [getattr(eng, "DebugfsError", None)]
+    try:
+        from engine import errors
+        errs.append(errors.DebugfsError)
+    except ImportError:
+        pass
+    return tuple(e for e in errs if isinstance(e, type))
+
+
 def _jsonable(x: Any) -> Any:
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
@@ -700,13 +733,6 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, bytes):
         return x.hex()
     return x
-
-
-def _resident(folio: dict) -> bool:
-    for key in ("free", "is_free"):
-        if folio.get(key):
-            return False
-    return folio.get("mapping") is not None and folio.get("index") is not None
 
 
 def _is_anon(folio: dict) -> Optional[bool]:

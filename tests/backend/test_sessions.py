@@ -46,6 +46,28 @@ def test_seek_anywhere_reaches_the_state_recorded_when_stepping(manager):
         assert _hashes(s) == hashes[step], step
 
 
+def test_seek_is_exact_after_run_ahead_and_compare_steps(manager):
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=("lru", "lru_gen"),
+                                                       accesses=20000)))
+    cur, hashes = 0, {0: _hashes(s)}
+    for unit, count in [("access", 5000), ("scan", 3), ("access", 2), ("aging", 1),
+                        ("access", 6000), ("shrink", 2), ("scan", 2)]:
+        cur, f = s.step(cur, unit, count, owner=True)
+        hashes[cur] = _hashes(s)
+    assert s.log[0] == ["access", 5000, {"run": True}]
+    for step in sorted(hashes, reverse=True) + [5001, 5003]:
+        got_cur, _ = s.frame_at(step, "seek")
+        if step in hashes:
+            assert _hashes(s) == hashes[step], step
+    # and a rebuild from the store agrees
+    s.last_used -= 10**6
+    manager.evict()
+    again = manager.get(s.id)
+    for step in (5000, 5005, max(hashes)):
+        again.frame_at(step, "seek")
+        assert _hashes(again) == hashes[step], step
+
+
 def test_step_with_count_equals_single_steps(manager):
     r = Recipe.model_validate(recipe())
     a, _ = manager.create(r)
