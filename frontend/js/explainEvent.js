@@ -45,6 +45,7 @@ export function explainEvent(ev) {
   else if (verb === "isolate") move = `${who} ${phrase} ${from}`;
   else if (verb === "reclaimer") move = kind.replace(/^mm_vmscan_/, "");
   else if (verb === "access" || verb === "rmap") move = `${who} ${phrase} ${from || to}`;
+  else if (!to) move = `${who} ${phrase.replace(/ (to the tail of|to|into|on|of)$/, "")}${from ? ` (from ${from})` : ""}`;
   else move = `${who} ${phrase} ${to}${from && from !== to ? ` (from ${from})` : ""}`;
   const why = ev.reason ? String(ev.reason) : "";
   const fn = ev.fn ? `${String(ev.fn).replace(/\(\)$/, "")}()` : "";

@@ -3,7 +3,9 @@
 import { FLAGS } from "./flags.js";
 import { LRU_LISTS } from "./lists.js";
 
-export function frameColour(flags, loc) {
+// genActive (MGLRU): gen index -> whether its seq is one of the two youngest,
+// the kernel's own active/inactive accounting for generations (lru_gen_is_active).
+export function frameColour(flags, loc, genActive = null) {
   if (loc != null) {
     if (loc <= 4) return LRU_LISTS[loc];
     if (loc >= 16 && loc < 24) return (loc - 16) & 1 ? "LRU_INACTIVE_FILE" : "LRU_INACTIVE_ANON";
@@ -13,6 +15,7 @@ export function frameColour(flags, loc) {
   if (!flags) return "free";
   if (!(flags & FLAGS.PG_lru)) return "isolated";
   if (flags & FLAGS.PG_unevictable) return "LRU_UNEVICTABLE";
-  const active = flags & FLAGS.PG_active ? 1 : 0;
+  const gen = ((flags & FLAGS.LRU_GEN_MASK) >>> FLAGS.LRU_GEN_PGOFF) - 1;
+  const active = genActive && gen >= 0 ? (genActive[gen] ? 1 : 0) : flags & FLAGS.PG_active ? 1 : 0;
   return LRU_LISTS[(flags & FLAGS.PG_swapbacked ? 0 : 2) + active];
 }

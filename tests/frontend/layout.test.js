@@ -69,3 +69,10 @@ test("rgba packs #rrggbb as little-endian ABGR pixels", () => {
   assert.equal(rgba("#0072B2"), 0xffb27200);
   assert.equal(rgba("#ff0000", 0), 0x000000ff);
 });
+
+test("frameColour counts an MGLRU folio in the two youngest generations as active (lru_gen_is_active)", () => {
+  const inGen = (g) => FLAGS.PG_lru | ((g + 1) << FLAGS.LRU_GEN_PGOFF);
+  const genActive = [false, true, true, false];
+  assert.equal(frameColour(inGen(1), null, genActive), "LRU_ACTIVE_FILE");
+  assert.equal(frameColour(inGen(3) | FLAGS.PG_swapbacked, null, genActive), "LRU_INACTIVE_ANON");
+});

@@ -16,7 +16,7 @@ export function renderCounters(el, panes, { showAll = false } = {}) {
   if (!table || table.dataset.sig !== sig) {
     el.textContent = "";
     table = document.createElement("table");
-    table.className = "vmstat";
+    table.className = cols > 1 ? "vmstat compare" : "vmstat";
     table.dataset.sig = sig;
     const head = cols === 1 ? "<th>vmstat</th><th>total</th><th>Δ step</th>" : "<th>vmstat</th><th>A</th><th>Δ A</th><th>B</th><th>Δ B</th>";
     table.innerHTML = `<thead><tr>${head}</tr></thead><tbody></tbody>`;

@@ -108,7 +108,7 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
     ctx.fillText(`= ${g.min_seq[t]}`, 4, y0 + 48);
     ctx.font = "600 12px system-ui, sans-serif";
   }
-  const compact = colW < 190;
+  const compact = colW < 240;
   for (const gen of gens) {
     const x0 = colX(gen.seq);
     if (x0 < 0 || x0 >= width) continue;
@@ -123,12 +123,12 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
     ctx.fillText(`seq ${gen.seq}${youngest ? (compact ? " (max)" : " = max_seq") : ""}`, x0 + 4, 2);
     ctx.font = "11px ui-monospace, monospace";
     ctx.fillStyle = "#444";
-    ctx.fillText(compact ? `gen ${gen.gen} · ${gen.age_ms} ms` : `gen ${gen.gen} · age ${gen.age_ms} ms`, x0 + 4, 17);
+    ctx.fillText(compact ? `age ${gen.age_ms} ms` : `gen ${gen.gen} · age ${gen.age_ms} ms`, x0 + 4, 17);
     ctx.fillText(compact ? `a ${gen.nr_pages[0]} · f ${gen.nr_pages[1]}` : `anon ${gen.nr_pages[0]} · file ${gen.nr_pages[1]}`, x0 + 4, 30);
     const mins = [0, 1].filter((t) => g.min_seq[t] === gen.seq).map((t) => (t ? "file" : "anon"));
     if (mins.length) {
       ctx.fillStyle = "#7a3500";
-      ctx.fillText(compact ? `◂ min_seq[${mins.join(",")}]` : `◂ min_seq[${mins.join(",")}] (evicted first)`, x0 + 4, 43);
+      ctx.fillText(compact ? `◂ min_seq` : `◂ min_seq[${mins.join(",")}] (evicted first)`, x0 + 4, 43);
     }
     for (let t = 0; t < 2; t++) {
       const k = refiled.get(`${gen.seq}.${t}`);

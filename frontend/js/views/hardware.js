@@ -41,11 +41,16 @@ export function drawHardware(ctx, pane, { width, height } = {}) {
   buf.fill(rgba("#ffffff"));
   const colourOf = {};
   for (const k of ["LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE", "LRU_ACTIVE_FILE", "LRU_UNEVICTABLE", "isolated", "free"]) colourOf[k] = rgba(PALETTE[k]);
+  let genActive = null;
+  if (pane.gens) {
+    genActive = [false, false, false, false];
+    for (const g of pane.gens.gens) genActive[g.gen] = g.seq >= pane.gens.max_seq - 1;
+  }
   const slots = Math.ceil(n / per);
   const size = cell >= 4 ? cell - 1 : cell;
   for (let s = 0; s < slots; s++) {
     const pfn = s * per;
-    const key = frameColour(pane.flags ? pane.flags[pfn] : 0, pane.loc ? pane.loc[pfn] : null);
+    const key = frameColour(pane.flags ? pane.flags[pfn] : 0, pane.loc ? pane.loc[pfn] : null, genActive);
     const x = (s % cols) * cell;
     const y = Math.floor(s / cols) * cell;
     for (let r = 0; r < size; r++) buf.fill(colourOf[key], (y + r) * gridW + x, (y + r) * gridW + x + size);
