@@ -114,6 +114,13 @@ ctypedef struct sim_state:
     int64_t nr_alloc_fail         # accesses that failed: OOM found nothing to kill
     int64_t nr_oom_kills
     int64_t nr_direct_reclaims
+    # kswapd's last kswapd_shrink_node() pass (tests, snapshot)
+    int64_t k_last_scanned
+    int64_t k_last_newly
+    int64_t k_last_target
+    int32_t k_last_priority
+    int32_t k_last_next_priority
+    int64_t k_nr_passes
 
 
 cdef inline int64_t max64(int64_t a, int64_t b) noexcept nogil:
@@ -802,8 +809,14 @@ cdef class Simulator:
             self.pass_done(sc)
             newly = sc.nr_reclaimed - self.s.k_iter_reclaimed
             raise_priority = not (max64(sc.nr_scanned, newly) >= sc.nr_to_reclaim)
+            self.s.k_last_scanned = sc.nr_scanned
+            self.s.k_last_newly = newly
+            self.s.k_last_target = sc.nr_to_reclaim
+            self.s.k_last_priority = sc.priority
+            self.s.k_nr_passes += 1
             if raise_priority or newly == 0:
                 sc.priority -= 1
+            self.s.k_last_next_priority = sc.priority
             if sc.priority >= 1:
                 self.s.k_phase = K_LOOP
             else:
@@ -1058,6 +1071,24 @@ cdef class Simulator:
         cdef int32_t v = self.vma_get(mm, file, VM_EXEC if mm == MM_EXEC else VM_SHARED)
         self.m.vmas[v].vm_flags = flags
 
+    def wakeup_flusher_threads(self):
+        """Wake the flusher threads now (test hook); returns folios queued for writeback."""
+        self.m.cur_actor = RECLAIMER_NONE
+        return wakeup_flusher_threads(&self.m)
+
+    def debug_set_folio_flags(self, int pfn, int set_mask=0, int clear_mask=0):
+        """Test hook: set/clear PG_referenced, PG_reclaim, PG_workingset (no gauge effects)."""
+        allowed = PG_referenced | PG_reclaim | PG_workingset
+        if (set_mask | clear_mask) & ~allowed:
+            raise ValueError("only PG_referenced, PG_reclaim and PG_workingset may be set directly")
+        if not 0 <= pfn < self.m.nr_frames:
+            raise IndexError(pfn)
+        self.m.folios[pfn].flags = (self.m.folios[pfn].flags | set_mask) & ~clear_mask
+
+    def debug_set_lruvec_flags(self, int flags):
+        """Test hook: PGDAT_DIRTY (1) | PGDAT_WRITEBACK (2)."""
+        self.m.lv.flags = flags & (PGDAT_DIRTY | PGDAT_WRITEBACK)
+
     def kswapd_wake(self):
         """wakeup_kswapd() now (test hook)."""
         self.wakeup_kswapd()
@@ -1092,7 +1123,11 @@ cdef class Simulator:
     def kswapd(self):
         return {"state": ("sleeping", "running", "napping")[self.s.kswapd_state],
                 "kswapd_failures": self.s.kswapd_failures, "priority": self.s.ksc.priority,
-                "nr_reclaimed": self.s.ksc.nr_reclaimed}
+                "nr_reclaimed": self.s.ksc.nr_reclaimed, "nr_to_reclaim": self.s.ksc.nr_to_reclaim,
+                "last_pass": {"priority": self.s.k_last_priority, "nr_scanned": self.s.k_last_scanned,
+                              "nr_reclaimed": self.s.k_last_newly, "nr_to_reclaim": self.s.k_last_target,
+                              "next_priority": self.s.k_last_next_priority},
+                "nr_passes": self.s.k_nr_passes}
 
     @property
     def direct_reclaim(self):
@@ -1587,8 +1622,11 @@ cdef class Simulator:
                     errs.append(f"pfn {p} left on private list {h} between steps")
                 elif h < HEAD_GEN and not self.policy.lru_gen_enabled and folio_lru_list(m, p) != h:
                     errs.append(f"pfn {p} on list {LOCATIONS[h]} but flags select {LOCATIONS[folio_lru_list(m, p)]}")
-                elif HEAD_GEN <= h < HEAD_PRIVATE and ((folio_lru_gen(m, p) * 2 + folio_type(m, p)) != h - HEAD_GEN):
-                    errs.append(f"pfn {p} on gen list {h - HEAD_GEN} but gen field says {folio_lru_gen(m, p)}")
+                elif HEAD_GEN <= h < HEAD_PRIVATE and (folio_lru_gen(m, p) < 0 or folio_type(m, p) != (h - HEAD_GEN) % 2):
+                    # the gen field may name a younger generation than the list
+                    # (lazy promotion, folio_update_gen); MultiGenLru.check_invariants checks that
+                    errs.append(f"pfn {p} on gen list {(h - HEAD_GEN) // 2} type {(h - HEAD_GEN) % 2} "
+                                f"but gen field {folio_lru_gen(m, p)} type {folio_type(m, p)}")
                 prev = p
                 p = m.folios[p].next
         for i in range(n):

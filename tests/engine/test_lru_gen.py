@@ -1,0 +1,531 @@
+"""MGLRU (lru_gen) behaviours 29-40 of spec §6, each named with its number and
+kernel function, plus the window, switch and state invariants.
+
+A small machine with swap and watermarks far below what the tests allocate,
+so that nothing reclaims unless a test asks for it (debugfs '-', the
+evict_once() hook or sim.reclaim()). Ages use the debugfs '+' command or the
+policy's age() hook. Every test asserts exact gens, flags and counters.
+"""
+
+import numpy as np
+import pytest
+
+engine = pytest.importorskip("engine")
+from engine import Simulator  # noqa: E402
+from engine import DebugfsError  # noqa: E402
+
+# folio flags and bit fields (engine/_types.pxd)
+PG_lru = 1 << 0
+PG_active = 1 << 1
+PG_referenced = 1 << 2
+PG_workingset = 1 << 3
+PG_dirty = 1 << 5
+PG_writeback = 1 << 6
+PG_reclaim = 1 << 7
+LRU_GEN_PGOFF, LRU_REFS_PGOFF = 16, 19
+OP_ANON, OP_READ, OP_WRITE, OP_MMAP = 0, 1, 2, 3
+ANON, FILE = 0, 1
+
+
+def make(ram=1024, swap=1024, **lru_gen):
+    sim = Simulator({"policy": "lru_gen", "ram_pages": ram, "swap_pages": swap,
+                     "watermarks": {"min": 2, "low": 3, "high": 4}, "lru_gen": lru_gen})
+    assert sim.check_invariants() == []
+    return sim
+
+
+def policy(sim):
+    return sim.policy
+
+
+def flags(sim, pfn):
+    return int(sim.frames()["flags"][pfn])
+
+
+def gen_field(sim, pfn):
+    return ((flags(sim, pfn) >> LRU_GEN_PGOFF) & 7) - 1
+
+
+def refs_field(sim, pfn):
+    return (flags(sim, pfn) >> LRU_REFS_PGOFF) & 3
+
+
+def seq_of(sim, pfn):
+    """The seq the folio's gen field names (lazily promoted folios included)."""
+    gen = gen_field(sim, pfn)
+    assert gen >= 0, f"folio {pfn} is not on a generation list"
+    seq = policy(sim).max_seq
+    while seq % 4 != gen:
+        seq -= 1
+    return seq
+
+
+def list_seq_of(sim, pfn):
+    """(seq, type, position from the head) of the list the folio is on."""
+    for g in sim.lists()["gens"]:
+        for t in (ANON, FILE):
+            hits = np.nonzero(g["folios"][t] == pfn)[0]
+            if len(hits):
+                return g["seq"], t, int(hits[0]), len(g["folios"][t])
+    return None
+
+
+def pfn_of(sim, op, owner, page):
+    st = sim.page_state(op, owner, page)
+    assert st["state"] == "resident", st
+    return st["pfn"]
+
+
+def gone(sim, op, owner, page):
+    return sim.page_state(op, owner, page)["state"] in ("shadow", "swap", "none")
+
+
+def touch(sim, op, owner, pages, write=False):
+    for p in pages:
+        sim.access(op, owner, p, write)
+
+
+def vm(sim):
+    return sim.vmstat()
+
+
+def ok(sim):
+    assert sim.check_invariants() == []
+
+
+# --- 29 ---------------------------------------------------------------------------
+
+def test_b29_fault_lands_in_max_seq_minus_1_read_in_oldest__lru_gen_folio_seq():
+    sim = make()
+    p = policy(sim)
+    assert (p.max_seq, p.min_seq) == (3, [0, 0])
+    touch(sim, OP_ANON, 0, [0])
+    touch(sim, OP_READ, 0, [0])
+    a = pfn_of(sim, OP_ANON, 0, 0)
+    f = pfn_of(sim, OP_READ, 0, 0)
+    assert seq_of(sim, a) == 2 and list_seq_of(sim, a)[:2] == (2, ANON)
+    assert seq_of(sim, f) == 0 and list_seq_of(sim, f)[:2] == (0, FILE)
+    for pfn in (a, f):
+        assert not flags(sim, pfn) & PG_active
+    # two youngest generations count as active
+    assert vm(sim)["nr_active_anon"] == 1 and vm(sim)["nr_inactive_file"] == 1
+    ok(sim)
+
+
+def test_b29_workingset_refault_in_fault_lands_in_max_seq__lru_gen_add_folio():
+    sim = make()
+    p = policy(sim)
+    # five read()s: refs saturate and PG_workingset is set (lru_gen_inc_refs)
+    # (filemap_read() marks a folio accessed only when the previous read was elsewhere)
+    touch(sim, OP_READ, 0, [0, 100] * 4 + [0])
+    f = pfn_of(sim, OP_READ, 0, 0)
+    assert flags(sim, f) & (PG_referenced | PG_workingset) == PG_referenced | PG_workingset
+    assert refs_field(sim, f) == 3
+    # first eviction pass: the lazy-promotion marker protects it into min_seq + 1
+    sim.debugfs_write("- 0 0 0")
+    assert seq_of(sim, f) == 1 and not flags(sim, f) & PG_referenced and refs_field(sim, f) == 0
+    # second: tier 3 is not above tier_idx 3 (no refaults yet) -> evicted with its PG_workingset
+    sim.debugfs_write("- 0 0 1")
+    assert gone(sim, OP_READ, 0, 0)
+    before = vm(sim)
+    touch(sim, OP_MMAP, 0, [0])           # refault inside a page fault
+    f = pfn_of(sim, OP_MMAP, 0, 0)
+    after = vm(sim)
+    assert after["workingset_refault_file"] - before["workingset_refault_file"] == 1
+    assert after["workingset_activate_file"] - before["workingset_activate_file"] == 1
+    assert after["workingset_restore_file"] - before["workingset_restore_file"] == 1
+    assert flags(sim, f) & PG_workingset
+    assert seq_of(sim, f) == p.max_seq == 3
+    ok(sim)
+
+
+def test_b29_rotated_after_writeback_goes_to_oldest_tail__folio_rotate_reclaimable():
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_WRITE, 0, [0])          # dirty page-cache folio in the oldest file gen
+    f = pfn_of(sim, OP_WRITE, 0, 0)
+    assert seq_of(sim, f) == 0 and flags(sim, f) & PG_dirty
+    sim.reclaim(1, reclaimer="direct", priority=0)
+    # sort_folio: dirty -> folio_inc_gen(reclaiming) with PG_reclaim; every file
+    # folio taken was dirty and unqueued, so try_to_shrink_lruvec() woke the flushers
+    assert flags(sim, f) & (PG_reclaim | PG_writeback) == PG_reclaim | PG_writeback
+    before = vm(sim)["pgrotated"]
+    sim.writeback_complete_all()
+    assert vm(sim)["pgrotated"] - before == 1
+    seq, t, pos, n = list_seq_of(sim, f)
+    assert (seq, t) == (p.min_seq[FILE], FILE) and pos == n - 1   # the tail
+    ok(sim)
+
+
+# --- 30 ---------------------------------------------------------------------------
+
+def test_b30_walk_promotes_only_on_second_sighting__folio_update_gen():
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(80))      # >= MIN_LRU_BATCH pages or should_skip_mm() skips the mm
+    a = pfn_of(sim, OP_ANON, 0, 5)
+    sim.debugfs_write("+ 0 0 3")
+    # first sighting: PG_referenced only, no promotion
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced
+    assert seq_of(sim, a) == 2 and p.max_seq == 4
+    assert p.mm_walk_stats()["young"] == 80
+    touch(sim, OP_ANON, 0, [5])
+    sim.debugfs_write("+ 0 0 4")
+    # second: gen field = max_seq's at the walk, PG_workingset, PG_referenced cleared
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_workingset
+    assert seq_of(sim, a) == 4 and p.max_seq == 5
+    # not moved: still on the list of seq 2 until sort_folio meets it
+    assert list_seq_of(sim, a)[:2] == (2, ANON)
+    other = pfn_of(sim, OP_ANON, 0, 6)
+    assert seq_of(sim, other) == 2 and flags(sim, other) & PG_referenced
+    ok(sim)
+
+
+# --- 31 ---------------------------------------------------------------------------
+
+def test_b31_young_pte_keep_then_activate__folio_check_references_lru_gen_set_refs():
+    sim = make(walk_mm=False)
+    p = policy(sim)
+    # older file folios hold min_seq[anon] at max_seq - 2 (try_to_inc_min_seq coupling),
+    # so a kept anon folio is not "rejected" out of the oldest generation
+    touch(sim, OP_READ, 0, range(10))
+    touch(sim, OP_ANON, 0, [0])
+    a = pfn_of(sim, OP_ANON, 0, 0)
+    p.age(); p.age()                      # no walk: the PTE stays young
+    assert (p.max_seq, seq_of(sim, a), p.min_seq[ANON]) == (5, 2, 2)
+    v0 = vm(sim)
+    p.evict_once(swappiness=200)
+    # young, neither flag -> KEEP: PG_referenced, back to max_seq - 1
+    assert flags(sim, a) & (PG_referenced | PG_workingset | PG_active) == PG_referenced
+    assert seq_of(sim, a) == p.max_seq - 1
+    assert vm(sim)["pgscan_direct"] - v0["pgscan_direct"] == 1
+    assert vm(sim)["pgactivate"] == v0["pgactivate"]
+    touch(sim, OP_ANON, 0, [0])
+    p.age(); p.age()
+    assert seq_of(sim, a) == p.min_seq[ANON]
+    v1 = vm(sim)
+    p.evict_once(swappiness=200)
+    # young again with PG_referenced -> ACTIVATE into max_seq with PG_workingset
+    assert flags(sim, a) & (PG_referenced | PG_workingset | PG_active) == PG_workingset
+    assert seq_of(sim, a) == p.max_seq
+    assert vm(sim)["pgactivate"] - v1["pgactivate"] == 1
+    ok(sim)
+
+
+# --- 32 ---------------------------------------------------------------------------
+
+def test_b32_unmapped_clean_file_freed_despite_referenced__sort_folio_folio_check_references():
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_READ, 0, [0])           # PG_referenced, tier 0
+    touch(sim, OP_READ, 0, [1, 2] * 5)    # lazy-promotion marker (refs 4 + PG_workingset)
+    f0, f1 = pfn_of(sim, OP_READ, 0, 0), pfn_of(sim, OP_READ, 0, 1)
+    assert flags(sim, f0) & PG_referenced
+    v0 = vm(sim)
+    sim.debugfs_write("- 0 0 0")
+    v1 = vm(sim)
+    assert gone(sim, OP_READ, 0, 0)                                    # freed
+    assert v1["pgsteal_file"] - v0["pgsteal_file"] == 1
+    assert v1["pgscan_file"] - v0["pgscan_file"] == 1
+    assert v1["pgrefill"] - v0["pgrefill"] == 2
+    # the marker: into min_seq + 1, refs and PG_referenced cleared, not counted as protected
+    assert seq_of(sim, f1) == 1 and refs_field(sim, f1) == 0
+    assert flags(sim, f1) & (PG_referenced | PG_workingset) == PG_workingset
+    assert p.pid_state()["avg_total"][FILE] == [0, 0, 0, 0]
+    ok(sim)
+
+
+def test_b32_tier_above_tier_idx_is_protected__sort_folio():
+    sim = make(pid_controller=False)      # tier_idx 0: every tier above 0 is protected
+    p = policy(sim)
+    touch(sim, OP_READ, 0, [0, 1, 2, 0, 2])   # pages 0 and 2: two fd accesses, refs 2 -> tier 1
+    f = pfn_of(sim, OP_READ, 0, 0)
+    assert p.tier_idx(FILE) == 0
+    p.evict_once(swappiness=1)
+    assert seq_of(sim, f) == 1 and refs_field(sim, f) == 0 and not flags(sim, f) & PG_referenced
+    assert vm(sim)["pgrefill"] == 2 and vm(sim)["pgscan_file"] == 1    # page 1 (tier 0) went
+    assert gone(sim, OP_READ, 0, 1)
+    # the two protected folios were counted in tier 1, then folded into avg_total
+    # when min_seq[file] moved past the emptied generation: (0 + 2) / 2
+    assert p.pid_state()["avg_total"][FILE] == [0, 1, 0, 0]
+    ok(sim)
+
+
+# --- 33 ---------------------------------------------------------------------------
+
+def test_b33_dirty_file_folio_goes_to_min_seq_plus_1_with_reclaim__sort_folio():
+    sim = make()
+    touch(sim, OP_WRITE, 0, [0])
+    f = pfn_of(sim, OP_WRITE, 0, 0)
+    assert seq_of(sim, f) == 0
+    policy(sim).evict_once(swappiness=1)
+    assert seq_of(sim, f) == 1 and list_seq_of(sim, f)[:3] == (1, FILE, 0)   # the head
+    assert flags(sim, f) & (PG_reclaim | PG_dirty) == PG_reclaim | PG_dirty
+    assert vm(sim)["pgscan_file"] == 0 and vm(sim)["pgrefill"] == 1
+    ok(sim)
+
+
+# --- 34 ---------------------------------------------------------------------------
+
+def test_b34_full_window_aging_moves_oldest_into_next__inc_max_seq_inc_min_seq():
+    sim = make(walk_mm=False)
+    p = policy(sim)
+    touch(sim, OP_READ, 0, range(6))      # six folios, tier 0, in file seq 0
+    pfns = [pfn_of(sim, OP_READ, 0, i) for i in range(6)]
+    assert p.age()
+    assert (p.max_seq, p.min_seq) == (4, [1, 1])
+    assert all(seq_of(sim, x) == 1 for x in pfns)
+    assert [list_seq_of(sim, x)[0] for x in pfns] == [1] * 6
+    # counted as protected in tier 0, then folded: avg_total = (0 + 6) / 2
+    assert p.pid_state()["avg_total"][FILE] == [3, 0, 0, 0]
+    for _ in range(12):
+        p.age()
+        for t in (ANON, FILE):
+            assert 2 <= p.max_seq - p.min_seq[t] + 1 <= 4
+    ok(sim)
+
+
+# --- 35 ---------------------------------------------------------------------------
+
+def test_b35_priority_12_never_ages_and_two_gens_do_nothing__get_nr_to_scan():
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(100))
+    v0, aging0 = vm(sim), sim.nr_aging
+    sim.reclaim(32, reclaimer="direct", priority=12)
+    assert sim.nr_aging == aging0 and p.max_seq == 3
+    assert vm(sim)["pgscan_direct"] == v0["pgscan_direct"]
+    # kswapd's set_initial_priority(): fls(reclaimable) - 1 - fls(nr_to_reclaim - 1), in [6, 12]
+    assert p.initial_priority(32) == 12                 # nr_to_reclaim < MIN_LRU_BATCH: unchanged
+    reclaimable = vm(sim)["nr_inactive_file"] + vm(sim)["nr_inactive_anon"]
+    expect = max(6, min(12, reclaimable.bit_length() - 1 - (63).bit_length()))
+    assert p.initial_priority(64) == expect
+    assert p.initial_priority(64, priority=11) == 11
+
+
+def test_b35_two_generations_evict_nothing_until_aged__should_run_aging():
+    sim = make(walk_mm=False)
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(10))     # seq 2; seqs 0 and 1 are empty
+    # nothing to isolate; try_to_inc_min_seq() retires the empty generations
+    assert p.evict_once(swappiness=60) == 0
+    assert p.min_seq == [2, 2] and p.max_seq == 3
+    v0, aging0 = vm(sim), sim.nr_aging
+    sim.reclaim(32, reclaimer="direct", priority=12)
+    assert (p.max_seq, sim.nr_aging) == (3, aging0)
+    assert vm(sim)["pgscan_direct"] == v0["pgscan_direct"]
+    # below DEF_PRIORITY get_nr_to_scan() ages (and the pass ends: it returned -1)
+    sim.reclaim(32, reclaimer="direct", priority=11)
+    assert (p.max_seq, sim.nr_aging) == (4, aging0 + 1)
+    assert vm(sim)["pgscan_direct"] == v0["pgscan_direct"]
+    ok(sim)
+
+
+# --- 36 ---------------------------------------------------------------------------
+
+def test_b36_one_evict_isolates_at_most_64__scan_folios():
+    sim = make(ram=2048)
+    p = policy(sim)
+    touch(sim, OP_READ, 0, range(200))
+    v0 = vm(sim)
+    scanned = p.evict_once(swappiness=1)
+    v1 = vm(sim)
+    assert v1["pgscan_direct"] - v0["pgscan_direct"] == 64
+    assert v1["pgscan_file"] - v0["pgscan_file"] == 64
+    assert v1["pgsteal_file"] - v0["pgsteal_file"] == 64
+    assert scanned == 64 + 1               # + try_to_inc_min_seq(): empty anon gens retired
+    ok(sim)
+
+
+def test_b36_scan_budget_is_4096_per_type__scan_folios():
+    sim = make(ram=6000, swap=64)
+    p = policy(sim)
+    acc = np.zeros(5000 * 5, dtype=engine.ACCESS_DTYPE)
+    acc["op"] = OP_READ
+    acc["page"] = np.tile(np.arange(5000), 5)         # each page read 5 times: lazy-promotion marker
+    sim.set_workload(acc)
+    sim.run_to_end()
+    v0 = vm(sim)
+    scanned = p.evict_once(swappiness=1)
+    v1 = vm(sim)
+    assert scanned == 4096 + 1             # + try_to_inc_min_seq(): empty anon gens retired
+    assert v1["pgrefill"] - v0["pgrefill"] == 4096
+    assert v1["pgscan_file"] == v0["pgscan_file"]
+    ok(sim)
+
+
+# --- 37 ---------------------------------------------------------------------------
+
+def test_b37_swappiness_picks_the_type__get_type_to_scan():
+    sim = make()
+    p = policy(sim)
+    assert [p.type_to_scan(s) for s in (0, 1, 200, 201)] == [FILE, FILE, ANON, ANON]
+    # no refaults: the PID controller's error is positive -> file
+    assert p.type_to_scan(60) == FILE
+
+
+def test_b37_type_with_two_gens_is_skipped_for_the_other__isolate_folios():
+    sim = make(walk_mm=False)
+    p = policy(sim)
+    touch(sim, OP_MMAP, 0, range(100))    # file, max_seq - 1 = 2
+    p.age()                                # max_seq 4: the file folios are now in max_seq - 2
+    touch(sim, OP_ANON, 0, range(10))     # anon in max_seq - 1 = 3
+    p.evict_once(swappiness=200)          # isolates nothing; try_to_inc_min_seq trims
+    assert p.min_seq == [3, 2] and p.max_seq == 4
+    v0 = vm(sim)
+    p.evict_once(swappiness=200)          # anon first, but it has two generations
+    v1 = vm(sim)
+    assert v1["pgscan_anon"] == v0["pgscan_anon"]
+    assert v1["pgscan_file"] - v0["pgscan_file"] == 64
+    ok(sim)
+
+
+# --- 38 ---------------------------------------------------------------------------
+
+def test_b38_min_seq_advances_and_pid_averages_fold__try_to_inc_min_seq_reset_ctrl_pos():
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_READ, 0, range(10))
+    sim.debugfs_write("- 0 0 0")
+    # evict_folios(): isolate, try_to_inc_min_seq() (folds the empty slot), then
+    # shrink_folio_list() counts the 10 evictions in the new min_seq's slot
+    st = p.pid_state()
+    assert p.min_seq == [2, 2] and p.max_seq == 3   # empty generations retired up to max_seq - 1
+    assert st["evicted"][FILE] == [10, 0, 0, 0] and st["avg_total"][FILE] == [0, 0, 0, 0]
+    p.age()                                     # two generations left: eviction needs aging first
+    touch(sim, OP_READ, 0, range(100, 106))     # into min_seq[file] = 2
+    sim.debugfs_write("- 0 0 2")
+    st = p.pid_state()
+    assert st["avg_total"][FILE] == [(0 + 10) // 2, 0, 0, 0]
+    assert st["evicted"][FILE] == [6, 0, 0, 0]
+    ok(sim)
+
+
+def test_b38_min_seqs_coupled_near_young_end__try_to_inc_min_seq():
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_READ, 0, range(100))    # file only, in seq 0
+    p.evict_once(swappiness=60)
+    # anon is empty and would run to max_seq - 1; it is held at max_seq - 2 while file lags
+    assert p.min_seq == [1, 0]
+    ok(sim)
+
+
+# --- 39 ---------------------------------------------------------------------------
+
+def test_b39_refault_recent_iff_fewer_than_4_gens__lru_gen_test_recent_lru_gen_refault():
+    sim = make(walk_mm=False)
+    p = policy(sim)
+    touch(sim, OP_READ, 0, [0, 1])
+    sim.debugfs_write("- 0 0 0")
+    # evicted after try_to_inc_min_seq() retired the emptied generations: token min_seq 2
+    assert p.max_seq == 3 and p.min_seq[FILE] == 2
+    v0 = vm(sim)
+    touch(sim, OP_READ, 0, [0])           # |3 - 0| < 4: recent, but not in a fault
+    v1 = vm(sim)
+    assert v1["workingset_refault_file"] - v0["workingset_refault_file"] == 1
+    assert v1["workingset_activate_file"] == v0["workingset_activate_file"]
+    assert p.pid_state()["refaulted"][FILE][0] == 1
+    p.age(); p.age()
+    assert p.max_seq == 5                  # |5 - 2| = 3: still recent
+    p.age()                                # |6 - 2| = 4: no longer recent
+    touch(sim, OP_MMAP, 0, [1])
+    v2 = vm(sim)
+    assert v2["workingset_refault_file"] - v1["workingset_refault_file"] == 1
+    assert v2["workingset_activate_file"] == v1["workingset_activate_file"]
+    ok(sim)
+
+
+def test_b39_recent_refault_in_fault_counts_activation__lru_gen_refault():
+    sim = make()
+    touch(sim, OP_READ, 0, [0])
+    sim.debugfs_write("- 0 0 0")
+    v0 = vm(sim)
+    touch(sim, OP_MMAP, 0, [0])
+    v1 = vm(sim)
+    assert v1["workingset_refault_file"] - v0["workingset_refault_file"] == 1
+    assert v1["workingset_activate_file"] - v0["workingset_activate_file"] == 1
+    assert v1["workingset_restore_file"] == v0["workingset_restore_file"]
+
+
+# --- 40 ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cmd", ["- 0 0 2", "- 0 0 3", "+ 0 0 4", "+ 0 0 99"])
+def test_b40_out_of_range_seq_is_einval__run_eviction_run_aging(cmd):
+    sim = make()
+    before = sim.state_hash()
+    with pytest.raises(DebugfsError) as e:
+        sim.debugfs_write(cmd)
+    assert e.value.errno == "EINVAL"
+    assert sim.state_hash() == before
+
+
+@pytest.mark.parametrize("cmd", ["+ 0 1 3", "+ 1 0 3", "* 0 0 3", "+ 0 0", "+ 0 0 3 202",
+                                 "+ 0 0 3 60 1 x", "+x 0 0 3"])
+def test_b40_bad_command_is_einval__run_cmd(cmd):
+    sim = make()
+    with pytest.raises(DebugfsError) as e:
+        sim.debugfs_write(cmd)
+    assert e.value.errno == "EINVAL"
+    assert policy(sim).max_seq == 3
+
+
+def test_b40_commands_run_in_order_until_the_first_error__lru_gen_seq_write():
+    sim = make()
+    p = policy(sim)
+    sim.debugfs_write("+ 0 0 3; + 0 0 4\n+ 0 0 5 201 0")
+    assert p.max_seq == 6
+    with pytest.raises(DebugfsError):
+        sim.debugfs_write("+ 0 0 6, - 0 0 9, + 0 0 7")
+    assert p.max_seq == 7                  # the first ran, the third did not
+
+
+def test_lru_gen_text_needs_lru_gen_policy():
+    sim = Simulator({"policy": "lru", "ram_pages": 256})
+    with pytest.raises(engine.PolicyError):
+        sim.lru_gen_text()
+    with pytest.raises(engine.PolicyError):
+        sim.debugfs_write("+ 0 0 3")
+
+
+# --- switches -------------------------------------------------------------------
+
+def test_walk_mm_off_ages_without_touching_ptes__iterate_mm_list_nowalk():
+    sim = make(walk_mm=False)
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(80))
+    a = pfn_of(sim, OP_ANON, 0, 0)
+    sim.debugfs_write("+ 0 0 3")
+    assert p.max_seq == 4 and p.mm_walk_stats()["total"] == 0
+    assert not flags(sim, a) & PG_referenced
+
+
+def test_bloom_filter_limits_second_walk_to_dense_tables__walk_pmd_range():
+    def run(bloom):
+        sim = make(ram=4096, bloom_filter=bloom)
+        p = policy(sim)
+        touch(sim, OP_ANON, 0, range(2048))             # 4 page-table pages
+        sim.debugfs_write("+ 0 0 3 60 0")                # no filter yet: walks all 4
+        touch(sim, OP_ANON, 0, range(0, 512))           # one dense table
+        touch(sim, OP_ANON, 0, range(512, 2048, 64))    # three sparse ones
+        sim.debugfs_write("+ 0 0 4 60 0")                # walks young tables in the filter
+        touch(sim, OP_ANON, 0, range(0, 512))
+        touch(sim, OP_ANON, 0, range(512, 2048, 64))
+        t0 = p.mm_walk_stats()["total"]
+        sim.debugfs_write("+ 0 0 5 60 0")
+        return p.mm_walk_stats()["total"] - t0
+    assert run(True) == 512
+    assert run(False) == 2048
+
+
+def test_state_bytes_round_trip_is_bit_exact():
+    sim = make()
+    touch(sim, OP_ANON, 0, range(100))
+    touch(sim, OP_READ, 0, range(50))
+    sim.debugfs_write("+ 0 0 3")
+    data = sim.state_bytes()
+    sim2 = make()
+    sim2.load_state(data)
+    assert sim2.state_hash() == sim.state_hash()
+    assert sim2.lru_gen_text(True) == sim.lru_gen_text(True)
+    ok(sim2)
