@@ -19,9 +19,16 @@ SCRIPT = Path(sys.executable).parent / "reclaimlab"
 TINY = ["--ram-mb", "1", "--accesses", "3000", "--seed", "4"]
 
 
+# The subprocesses import the in-tree packages, as pytest itself does
+# (pythonpath = ["."]): an editable install's finder may predate a package's
+# __init__.py and would otherwise win.
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    [str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))}
+
+
 def run(*args, module=False, timeout=120):
     cmd = [sys.executable, "-m", "backend", *args] if module else [str(SCRIPT), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=timeout)
 
 
 def one_line_error(p, status=None):
@@ -167,7 +174,8 @@ def test_serve_starts_the_app_with_the_data_dir(tmp_path):
     port = _free_port()
     data = tmp_path / "store"
     proc = subprocess.Popen([str(SCRIPT), "serve", "--port", str(port), "--data", str(data)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
     try:
         deadline = time.monotonic() + 30
         body = None
