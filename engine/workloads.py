@@ -374,9 +374,12 @@ def _desktop(b, rng, ram, n, *, exit_at):
         w = np.array([c[4] for c in _DESKTOP])
         if not alive:
             w[build] = 0.0
-        comp = rng.choice(len(_DESKTOP), size=m, p=w / w.sum())
+        comp = rng.choice(len(_DESKTOP), size=m, p=w / w.sum()).astype(np.uint8)
+        # group positions by component: a stable sort of uint8 keys is a radix sort
+        order = np.argsort(comp, kind="stable") + lo
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(comp, minlength=len(_DESKTOP)))))
         for k, (name, op, kind, frac, _, pattern, wr) in enumerate(_DESKTOP):
-            idx = np.flatnonzero(comp == k) + lo
+            idx = order[bounds[k]:bounds[k + 1]]
             c = len(idx)
             if c == 0:
                 continue

