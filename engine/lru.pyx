@@ -10,6 +10,7 @@
 # round, sc.phase 1 = in the loop, 2 = after the loop (final anon aging).
 
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.string cimport memset
 from engine._types cimport *
 from engine.core cimport *
 from engine.policy cimport *
@@ -567,6 +568,42 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
             if not list_empty(m, m.nr_frames + lru):
                 errs.append(f"generation list head {lru} is not empty under the classic policy")
         return errs
+
+    def snapshot_refaults_now(self):
+        """Test hook: snapshot_refaults() now."""
+        self.snapshot_refaults()
+
+    def inactive_is_low_for(self, int64_t inactive, int64_t active):
+        """inactive_is_low()'s arithmetic for given list sizes (tests)."""
+        cdef uint64_t gb = <uint64_t>(inactive + active) >> 18
+        cdef int64_t ratio = <int64_t>int_sqrt(10 * gb) if gb else 1
+        return inactive * ratio < active
+
+    def shrink_list_now(self, lru, int64_t nr_to_scan, reclaimer="kswapd", int priority=DEF_PRIORITY,
+                        int may_deactivate=3):
+        """Test hook: one shrink_list() call on `lru` (a LOCATIONS name or index) now."""
+        cdef scan_control sc
+        cdef int l = lru if isinstance(lru, int) else ("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON",
+                                                       "LRU_INACTIVE_FILE", "LRU_ACTIVE_FILE").index(lru)
+        cdef int64_t scanned
+        memset(&sc, 0, sizeof(scan_control))
+        sc.nr_to_reclaim = SWAP_CLUSTER_MAX
+        sc.priority = priority
+        sc.reclaimer = RECLAIMER_DIRECT if reclaimer == "direct" else RECLAIMER_KSWAPD
+        sc.swappiness = -1
+        sc.may_writepage = 1
+        sc.may_unmap = 1
+        sc.may_swap = 1
+        sc.may_deactivate = may_deactivate
+        self.m.cur_actor = sc.reclaimer
+        self.m.events_on = 1
+        scanned = self.shrink_list(l, nr_to_scan, &sc)
+        self.shrink_node_end(&sc)
+        self.m.cur_actor = RECLAIMER_NONE
+        return {"nr_scanned": sc.nr_scanned, "nr_reclaimed": sc.nr_reclaimed_pass,
+                "nr_taken": sc.nr_taken_total, "nr_immediate": sc.nr_immediate,
+                "nr_writeback": sc.nr_writeback, "nr_unqueued_dirty": sc.nr_unqueued_dirty,
+                "skipped_deactivate": sc.skipped_deactivate}
 
     # for tests: the last get_scan_count() decision
     def last_scan_balance(self):

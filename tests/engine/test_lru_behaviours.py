@@ -1,0 +1,672 @@
+"""Spec §6 behaviours 1-28 (classic LRU and refault detection), one test each.
+
+Each test builds a tiny machine with watermarks low enough that kswapd never
+runs by itself, drives it with the `sim.access` hook and scans with the classic
+policy's `shrink_list_now` hook (one shrink_list() call) or `sim.reclaim`
+(one whole shrink_node pass), and asserts the flags, list positions, counters
+and clock values the spec states.
+"""
+import numpy as np
+import pytest
+
+from engine import ACCESS_DTYPE, Simulator
+from engine.names import EVENT_KINDS, REASON_NAMES
+
+VM_EXEC, VM_LOCKED, VM_SHARED = 1, 2, 16
+PG_referenced, PG_reclaim, PG_workingset = 1 << 2, 1 << 7, 1 << 3
+PGDAT_DIRTY = 1
+
+
+def make(ram=256, swap=128, kind="zram", wm=(1, 2, 3), **extra):
+    cfg = {"ram_pages": ram, "swap_pages": swap, "swap_kind": kind,
+           "watermarks": {"min": wm[0], "low": wm[1], "high": wm[2]}}
+    if kind == "none":
+        cfg["swap_pages"] = 0
+    cfg.update(extra)
+    return Simulator(cfg)
+
+
+def pfn(sim, op, owner, page):
+    st = sim.page_state(op, owner, page)
+    assert st["state"] in ("resident", "swapcache"), st
+    return st["pfn"]
+
+
+def flags(sim, p):
+    return set(sim.folio(p)["flags"])
+
+
+def lst(sim, name):
+    return [int(x) for x in sim.lists()[name]]
+
+
+def vm(sim, name):
+    return sim.vmstat()[name]
+
+
+def fill_workload(sim, op, owner, pages, write=False):
+    """Run accesses through the fast path (for big lists)."""
+    w = np.zeros(len(pages), dtype=ACCESS_DTYPE)
+    w["op"] = op
+    w["owner"] = owner
+    w["page"] = pages
+    w["write"] = write
+    sim.set_workload(w)
+    assert sim.run(len(pages)) == len(pages)
+
+
+def activate_anon(sim, vpns, owner=0):
+    """Fault, scan (KEEP: young once), touch again, scan (ACTIVATE)."""
+    for v in vpns:
+        sim.access("A", owner, v)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", len(vpns))
+    for v in vpns:
+        sim.access("A", owner, v)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", len(vpns))
+    for v in vpns:
+        assert "PG_active" in flags(sim, pfn(sim, "A", owner, v))
+
+
+def test_b01_read_creates_inactive_referenced_second_read_activates__lru_add_folio_mark_accessed_filemap_read():
+    sim = make()
+    sim.access("R", 0, 0)
+    p0 = pfn(sim, "R", 0, 0)
+    assert lst(sim, "LRU_INACTIVE_FILE")[0] == p0                  # inactive-file head
+    assert flags(sim, p0) >= {"PG_referenced", "PG_lru"} and "PG_active" not in flags(sim, p0)
+    sim.access("R", 0, 0)                                          # continues inside the same page
+    assert "PG_active" not in flags(sim, p0) and vm(sim, "pgactivate") == 0
+    age = sim.lruvec["nonresident_age"]
+    sim.access("R", 0, 1)
+    sim.access("R", 0, 0)                                          # a second read() call on it
+    assert lst(sim, "LRU_ACTIVE_FILE")[0] == p0                    # active head
+    assert "PG_active" in flags(sim, p0) and "PG_referenced" not in flags(sim, p0)
+    assert vm(sim, "pgactivate") == 1
+    assert sim.lruvec["nonresident_age"] == age + 1
+    assert sim.check_invariants() == []
+
+
+def test_b02_read_of_active_page_only_sets_referenced__folio_mark_accessed():
+    sim = make()
+    for page in (0, 1, 0):
+        sim.access("R", 0, page)
+    p0 = pfn(sim, "R", 0, 0)
+    assert "PG_active" in flags(sim, p0) and "PG_referenced" not in flags(sim, p0)
+    sim.access("R", 0, 2)
+    before_active, before_inactive = lst(sim, "LRU_ACTIVE_FILE"), lst(sim, "LRU_INACTIVE_FILE")
+    act, age = vm(sim, "pgactivate"), sim.lruvec["nonresident_age"]
+    sim.access("R", 0, 0)
+    assert flags(sim, p0) >= {"PG_active", "PG_referenced"}
+    assert lst(sim, "LRU_ACTIVE_FILE") == before_active == [p0]   # nothing moves
+    assert lst(sim, "LRU_INACTIVE_FILE") == before_inactive
+    assert vm(sim, "pgactivate") == act and sim.lruvec["nonresident_age"] == age
+    sim.access("R", 0, 2)
+    sim.access("R", 0, 0)                                          # active and referenced: unchanged
+    assert flags(sim, p0) >= {"PG_active", "PG_referenced"}
+    assert vm(sim, "pgactivate") == act + 1                        # only page 2's activation
+
+
+def test_b03_new_anon_fault_goes_to_inactive_anon_head__folio_add_lru_vma_lru_add():
+    sim = make()
+    sim.access("A", 0, 5)
+    sim.access("A", 0, 6)
+    p6 = pfn(sim, "A", 0, 6)
+    assert lst(sim, "LRU_INACTIVE_ANON")[0] == p6
+    assert "PG_active" not in flags(sim, p6) and "PG_referenced" not in flags(sim, p6)
+    assert sim.page_state("A", 0, 6)["young"] is True
+    assert vm(sim, "pgfault") == 2 and vm(sim, "nr_inactive_anon") == 2
+
+
+def test_b04_clean_unmapped_file_folio_freed_in_one_pass__shrink_folio_list_remove_mapping_workingset_eviction():
+    sim = make(readahead_pages=1)
+    sim.access("R", 3, 10)                  # folio 10 (PG_referenced) + read-ahead folio 11 (unreferenced)
+    p11 = pfn(sim, "R", 3, 11)
+    assert "PG_referenced" not in flags(sim, p11)
+    assert lst(sim, "LRU_INACTIVE_FILE") == [p11, pfn(sim, "R", 3, 10)]
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)       # tail first: the referenced one goes (clean)
+    age = sim.lruvec["nonresident_age"]
+    scan, steal = vm(sim, "pgscan_kswapd"), vm(sim, "pgsteal_kswapd")
+    assert lst(sim, "LRU_INACTIVE_FILE") == [p11]
+    res = sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
+    assert res["nr_reclaimed"] == 1
+    assert vm(sim, "pgscan_kswapd") == scan + 1 and vm(sim, "pgsteal_kswapd") == steal + 1
+    st = sim.page_state("R", 3, 11)
+    assert st["state"] == "shadow" and st["eviction"] == age and st["workingset"] is False
+    assert sim.lruvec["nonresident_age"] == age + 1
+    assert sim.folio(p11)["free"]
+    assert sim.check_invariants() == []
+
+
+def _mapped_pair(sim):
+    sim.access("M", 0, 0)
+    sim.access("M", 0, 1)
+    return pfn(sim, "M", 0, 0), pfn(sim, "M", 0, 1)
+
+
+def test_b05_mapped_folio_young_once_is_kept_and_referenced__folio_check_references_keep():
+    sim = make()
+    p0, p1 = _mapped_pair(sim)
+    assert lst(sim, "LRU_INACTIVE_FILE") == [p1, p0]
+    assert "PG_referenced" not in flags(sim, p0)            # a fault does not mark accessed
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
+    assert "PG_referenced" in flags(sim, p0) and "PG_active" not in flags(sim, p0)
+    assert sim.page_state("M", 0, 0)["young"] is False       # young bit cleared
+    assert lst(sim, "LRU_INACTIVE_FILE") == [p0, p1]          # back to the inactive head
+    assert vm(sim, "pgactivate") == 0 and vm(sim, "pgsteal_kswapd") == 0
+
+
+def test_b06_young_again_at_next_scan_is_activated__folio_check_references():
+    sim = make()
+    p0, p1 = _mapped_pair(sim)
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)        # KEEP: p0 to the head
+    sim.access("M", 0, 0)                                    # young again
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 2)        # p1 (young once: keep), then p0
+    assert "PG_active" in flags(sim, p0)
+    assert lst(sim, "LRU_ACTIVE_FILE") == [p0]
+    assert vm(sim, "pgactivate") == 1
+    assert "PG_active" not in flags(sim, p1)
+
+
+def test_b07_young_in_two_vmas_or_one_exec_vma_activates_at_first_scan__folio_check_references():
+    sim = make()
+    sim.set_vma_flags("X", 0, VM_SHARED)                     # second mapping of file 0, not exec
+    sim.access("M", 0, 0)
+    sim.access("X", 0, 0)
+    p = pfn(sim, "M", 0, 0)
+    assert sim.folio(p)["mapcount"] == 2
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
+    assert "PG_active" in flags(sim, p) and vm(sim, "pgactivate") == 1
+    ev = sim.events_since(0)
+    act = ev[(ev["kind"] == EVENT_KINDS.index("pgactivate")) & (ev["pfn"] == p)]
+    assert REASON_NAMES[act[-1]["reason"]] == "FOLIOREF_ACTIVATE_MULTI"
+    # a file folio young in one VM_EXEC mapping
+    sim.access("X", 1, 0)
+    q = pfn(sim, "X", 1, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
+    assert "PG_active" in flags(sim, q) and vm(sim, "pgactivate") == 2
+    ev = sim.events_since(0)
+    act = ev[(ev["kind"] == EVENT_KINDS.index("pgactivate")) & (ev["pfn"] == q)]
+    assert REASON_NAMES[act[-1]["reason"]] == "FOLIOREF_ACTIVATE_EXEC"
+    # an anon folio is never activated for VM_EXEC; one young sighting keeps it
+    sim.access("A", 0, 0)
+    a = pfn(sim, "A", 0, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    assert "PG_active" not in flags(sim, a)
+
+
+def test_b08_referenced_only_anon_reclaimed_file_reclaimed_if_clean__folio_check_references_reclaim_clean():
+    sim = make()
+    # anon: old PTE + PG_referenced -> RECLAIM (swapped out and freed)
+    sim.access("A", 0, 0)
+    a = pfn(sim, "A", 0, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # young -> KEEP, PG_referenced
+    assert "PG_referenced" in flags(sim, a)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    assert sim.page_state("A", 0, 0)["state"] == "swap" and vm(sim, "pswpout") == 1
+    # unmapped clean file folio with PG_referenced -> RECLAIM_CLEAN -> freed
+    sim.access("R", 0, 0)
+    assert "PG_referenced" in flags(sim, pfn(sim, "R", 0, 0))
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
+    assert sim.page_state("R", 0, 0)["state"] == "shadow"
+    # dirty: rule 11 - PG_reclaim, activated, nr_vmscan_immediate_reclaim
+    sim.access("W", 1, 0)
+    w = pfn(sim, "W", 1, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1, reclaimer="direct")
+    assert flags(sim, w) >= {"PG_reclaim", "PG_active"}
+    assert vm(sim, "nr_vmscan_immediate_reclaim") == 1
+    # kswapd meeting a dirty referenced folio with PG_reclaim under PGDAT_DIRTY: kept, not written
+    sim.access("W", 2, 0)
+    k = pfn(sim, "W", 2, 0)
+    sim.debug_set_folio_flags(k, set_mask=PG_reclaim)
+    sim.debug_set_lruvec_flags(PGDAT_DIRTY)
+    writes = vm(sim, "nr_vmscan_write")
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1, reclaimer="kswapd")
+    assert "PG_active" not in flags(sim, k)
+    assert lst(sim, "LRU_INACTIVE_FILE")[0] == k
+    assert vm(sim, "nr_vmscan_write") == writes and vm(sim, "nr_vmscan_immediate_reclaim") == 1
+    ev = sim.events_since(0)
+    put = ev[(ev["pfn"] == k) & (ev["kind"] == EVENT_KINDS.index("putback"))]
+    assert REASON_NAMES[put[-1]["reason"]] == "FOLIOREF_RECLAIM_CLEAN"
+
+
+def test_b09_shrink_active_list_deactivates_even_young_except_exec_file__shrink_active_list():
+    sim = make()
+    activate_anon(sim, [0])
+    for v in range(40):                                      # lrusize large enough that costs are not halved
+        sim.access("A", 1, v)
+    a = pfn(sim, "A", 0, 0)
+    sim.access("A", 0, 0)                                    # young PTE while active
+    sim.policy.shrink_list_now("LRU_ACTIVE_ANON", 32)
+    assert "PG_active" not in flags(sim, a) and "PG_workingset" in flags(sim, a)
+    assert lst(sim, "LRU_INACTIVE_ANON")[0] == a
+    assert vm(sim, "pgdeactivate") == 1
+    # exec file folio: rotates on the active list, file_cost += nr_rotated
+    sim.access("X", 0, 0)
+    x = pfn(sim, "X", 0, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)        # exec: activated at once
+    assert "PG_active" in flags(sim, x)
+    sim.access("X", 0, 0)
+    sim.access("M", 1, 0)
+    m = pfn(sim, "M", 1, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
+    sim.access("M", 1, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
+    assert "PG_active" in flags(sim, m)
+    sim.access("M", 1, 0)                                    # young, but not exec
+    sim.access("X", 0, 0)
+    cost = sim.lruvec["file_cost"]
+    sim.policy.shrink_list_now("LRU_ACTIVE_FILE", 32)
+    assert "PG_active" in flags(sim, x) and lst(sim, "LRU_ACTIVE_FILE")[0] == x
+    assert "PG_active" not in flags(sim, m) and "PG_workingset" in flags(sim, m)
+    assert sim.lruvec["file_cost"] == cost + 1
+    assert vm(sim, "pgdeactivate") == 2
+    assert sim.check_invariants() == []
+
+
+def test_b10_active_list_scanned_only_if_inactive_low_or_refault_activations__prepare_scan_control_shrink_list():
+    sim = make(ram=1024, swap=0, kind="none")
+    for page in range(10):
+        sim.access("R", 0, page)
+    for page in range(10):
+        sim.access("R", 0, 20 + page)
+    for page in range(10):                                   # 10 active, 10 inactive: not low
+        sim.access("R", 0, page)
+    assert vm(sim, "nr_active_file") == 10 and vm(sim, "nr_inactive_file") == 10
+    sim.policy.snapshot_refaults_now()
+    r = sim.reclaim(1, priority=0)
+    assert not (r["may_deactivate"] & 2) and r["skipped_deactivate"]
+    assert vm(sim, "pgrefill") == 0
+    # inactive now low (the pass freed inactive folios): the active list is scanned
+    sim2 = make(ram=1024, swap=0, kind="none")
+    for page in range(10):
+        sim2.access("R", 0, page)
+    for page in range(10):
+        sim2.access("R", 0, 20 + page)
+    for page in range(10):
+        sim2.access("R", 0, page)
+    sim2.policy.shrink_list_now("LRU_INACTIVE_FILE", 5)
+    assert vm(sim2, "nr_inactive_file") < vm(sim2, "nr_active_file")
+    r = sim2.reclaim(1, priority=0)
+    assert r["may_deactivate"] & 2 and vm(sim2, "pgrefill") > 0
+    # workingset activations since the last snapshot also allow it, inactive not low
+    sim3 = make(ram=1024)
+    sim3.access("A", 0, 0)
+    sim3.access("A", 0, 1)
+    for page in range(10):
+        sim3.access("R", 0, page)
+    sim3.policy.snapshot_refaults_now()
+    sim3.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)      # evict page 0
+    sim3.access("R", 0, 0)                                   # recent refault: workingset_activate_file
+    assert vm(sim3, "workingset_activate_file") == 1
+    assert not sim3.policy.snapshot()["inactive_is_low"]["file"]
+    r = sim3.reclaim(1, priority=12)
+    assert r["may_deactivate"] & 2
+
+
+def test_b11_inactive_is_low_ratio_below_1g_and_at_4g__inactive_is_low():
+    pol = make().policy
+    assert pol.inactive_is_low_for(100, 101) and not pol.inactive_is_low_for(100, 100)   # < 1 GiB: 1:1
+    four_g = 1 << 20                                          # 4 GiB of 4 KiB pages in total
+    inactive = four_g // 7
+    active = four_g - inactive
+    assert 6 * inactive < active and pol.inactive_is_low_for(inactive, active)
+    inactive2 = four_g // 7 + 1000
+    active2 = four_g - inactive2
+    assert not (6 * inactive2 < active2) and not pol.inactive_is_low_for(inactive2, active2)
+    assert pol.inactive_is_low_for(1000, 10 * 1000 + 1 + (10 << 18)) is True   # 10 GiB -> ratio 10
+    sim = make()
+    sim.access("A", 0, 0)
+    assert sim.policy.snapshot()["inactive_is_low"]["anon"] is False
+
+
+def test_b12_priority_12_scan_target_4095_is_0_4096_is_1__get_scan_count():
+    for n, expect in ((4095, 0), (4096, 1)):
+        # file + free <= high and inactive_anon >> 12 != 0: file_is_tiny -> SCAN_ANON keeps the 1
+        sim = make(ram=4200, swap=4096, wm=(10, 20, 200))
+        fill_workload(sim, 0, 0, np.arange(n))
+        r = sim.reclaim(32, priority=12)
+        assert r["targets"][0] == expect
+        if expect:
+            assert sim.policy.last_scan_balance()["balance"] == "SCAN_ANON"
+    # SCAN_FRACT with zero costs: 1 * 60 / 200 -> 0
+    sim = make(ram=16384, swap=8192)
+    fill_workload(sim, 0, 0, np.arange(4096))
+    r = sim.reclaim(32, priority=12)
+    assert sim.policy.last_scan_balance()["balance"] == "SCAN_FRACT" and r["targets"][0] == 0
+
+
+def test_b13_one_shrink_list_call_processes_at_most_32__shrink_lruvec():
+    sim = make(ram=1024, swap=0, kind="none")
+    fill_workload(sim, 1, 0, np.arange(200))
+    before = sim.nr_batches
+    seq = sim.event_seq
+    r = sim.reclaim(1000, priority=0)
+    ev = sim.events_since(seq)
+    isolate = EVENT_KINDS.index("mm_vmscan_lru_isolate")
+    summary = EVENT_KINDS.index("mm_vmscan_lru_shrink_inactive")
+    per_batch = np.diff(np.flatnonzero(np.isin(ev["kind"], [summary])), prepend=-1)
+    batches = ev["batch"][ev["kind"] == isolate]
+    counts = np.unique(batches, return_counts=True)[1]
+    assert counts.max() <= 32 and counts.max() == 32
+    assert r["nr_batches"] == sim.nr_batches - before == len(counts)
+    assert r["nr_scanned"] == 200 and len(per_batch) == len(counts)
+
+
+def test_b14_swappiness_0_never_scans_inactive_anon_but_ages_active_anon__get_scan_count_shrink_lruvec():
+    sim = make(ram=1024, swap=512, swappiness=0)
+    activate_anon(sim, list(range(20)))
+    for v in range(20, 25):
+        sim.access("A", 0, v)                                # inactive anon 5 < active anon 20: low
+    for page in range(300):
+        sim.access("R", 0, page)                             # ample file
+    scanned_anon = vm(sim, "pgscan_anon")
+    for prio in (12, 6, 1, 0):
+        sim.reclaim(32, priority=prio)
+    assert vm(sim, "pgscan_anon") == scanned_anon             # inactive anon never scanned
+    assert vm(sim, "pgdeactivate") > 0                        # active anon still deactivated
+    assert vm(sim, "nr_active_anon") < 20
+
+
+def test_b15_no_free_swap_scan_file_but_anon_still_aged_while_swap_exists__get_scan_count_can_age_anon_pages():
+    sim = make(ram=1024, swap=4)
+    for v in range(4):                                       # fill the swap device
+        sim.access("A", 5, v)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 4)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 4)
+    assert sim.meminfo()["SwapFree"] == 0
+    activate_anon(sim, list(range(20)))
+    for page in range(100):
+        sim.access("R", 0, page)
+    deact = vm(sim, "pgdeactivate")
+    sim.reclaim(32, priority=0)
+    assert sim.policy.last_scan_balance()["balance"] == "SCAN_FILE"
+    assert vm(sim, "pgdeactivate") > deact                   # full swap device: anon still aged
+    # no swap configured at all: anon is not aged
+    sim2 = make(ram=1024, kind="none")
+    activate_anon(sim2, list(range(10)))
+    for page in range(100):
+        sim2.access("R", 0, page)
+    scanned = vm(sim2, "pgscan_anon")
+    sim2.reclaim(32, priority=0)
+    assert sim2.policy.last_scan_balance()["balance"] == "SCAN_FILE"
+    assert vm(sim2, "pgdeactivate") == 0 and vm(sim2, "pgscan_anon") == scanned
+    assert vm(sim2, "nr_active_anon") == 10
+
+
+def _tiny_file_machine(swappiness):
+    # file + free <= high: only anon pages and a few file pages, free small
+    sim = make(ram=300, swap=300, wm=(5, 10, 100), swappiness=swappiness)
+    fill_workload(sim, 0, 0, np.arange(250))
+    for page in range(10):
+        sim.access("R", 0, page)
+    return sim
+
+
+@pytest.mark.parametrize("swappiness", [0, 60, 200])
+def test_b16_file_is_tiny_scans_only_anon_except_priority_0__prepare_scan_control_get_scan_count(swappiness):
+    sim = _tiny_file_machine(swappiness)
+    r = sim.reclaim(32, priority=4)
+    assert r["file_is_tiny"] == 1
+    assert sim.policy.last_scan_balance()["balance"] == "SCAN_ANON"
+    assert r["targets"][2] == 0 and r["targets"][0] > 0
+    sim = _tiny_file_machine(swappiness)
+    sim.reclaim(32, priority=0)
+    assert sim.policy.last_scan_balance()["balance"] == ("SCAN_EQUAL" if swappiness else "SCAN_ANON")
+
+
+def test_b17_priority_0_with_swappiness_scans_both_by_size__get_scan_count():
+    sim = make(ram=1024, swap=512)
+    for v in range(30):
+        sim.access("A", 0, v)
+    for page in range(50):
+        sim.access("R", 0, page)
+    r = sim.reclaim(1000, priority=0)
+    assert sim.policy.last_scan_balance()["balance"] == "SCAN_EQUAL"
+    assert r["targets"][0] == 30 and r["targets"][2] == 50
+
+
+def test_b18_zero_costs_swappiness_60_fractions_are_60_140__get_scan_count():
+    sim = make(ram=16384, swap=8192)
+    for v in range(30):
+        sim.access("A", 0, v)
+    for page in range(50):
+        sim.access("R", 0, page)
+    assert sim.lruvec["anon_cost"] == 0 and sim.lruvec["file_cost"] == 0
+    sim.reclaim(32, priority=12)
+    b = sim.policy.last_scan_balance()
+    assert b == {"balance": "SCAN_FRACT", "ap": 60, "fp": 140}
+
+
+def test_b19_dirty_file_by_direct_reclaim_immediate_then_rotated_and_freed__shrink_folio_list_folio_rotate_reclaimable():
+    sim = make()
+    sim.access("W", 0, 0)
+    p = pfn(sim, "W", 0, 0)
+    res = sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1, reclaimer="direct")
+    assert flags(sim, p) >= {"PG_reclaim", "PG_active"}
+    assert lst(sim, "LRU_ACTIVE_FILE") == [p]
+    assert vm(sim, "nr_vmscan_immediate_reclaim") == 1 and vm(sim, "nr_vmscan_write") == 0
+    assert res["nr_unqueued_dirty"] == 1
+    # every taken folio was dirty and unqueued: the flushers were woken and write it
+    assert "PG_writeback" in flags(sim, p) and vm(sim, "nr_writeback") == 1
+    sim.access("R", 0, 1)                                    # another inactive folio at the head
+    sim.writeback_complete_all()
+    assert vm(sim, "pgrotated") == 1
+    assert "PG_reclaim" not in flags(sim, p) and "PG_active" not in flags(sim, p)
+    assert lst(sim, "LRU_INACTIVE_FILE")[-1] == p             # inactive tail
+    res = sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
+    assert res["nr_reclaimed"] == 1 and sim.page_state("W", 0, 0)["state"] == "shadow"
+    assert sim.check_invariants() == []
+
+
+def test_b20_folio_under_writeback_gets_pg_reclaim_and_is_activated__shrink_folio_list():
+    sim = make()
+    sim.access("W", 0, 0)
+    p = pfn(sim, "W", 0, 0)
+    assert sim.wakeup_flusher_threads() == 1
+    assert "PG_writeback" in flags(sim, p) and "PG_reclaim" not in flags(sim, p)
+    act = vm(sim, "pgactivate")
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1, reclaimer="direct")
+    assert flags(sim, p) >= {"PG_reclaim", "PG_active", "PG_writeback"}
+    assert vm(sim, "pgactivate") == act + 1
+
+
+@pytest.mark.parametrize("kind", ["zram", "ssd"])
+def test_b21_anon_reclaim_swap_cache_and_pageout_sync_or_async__shrink_folio_list_pageout(kind):
+    sim = make(kind=kind)
+    sim.access("A", 0, 0)
+    sim.access("A", 0, 1)
+    p = pfn(sim, "A", 0, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 2)        # young: keep both
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # the tail (vpn 1's folio is older? no: p)
+    tail_vpn = 0 if sim.page_state("A", 0, 0)["state"] != "resident" else 1
+    assert vm(sim, "pswpout") == 1 and vm(sim, "nr_vmscan_write") == 1
+    if kind == "zram":
+        assert sim.page_state("A", 0, tail_vpn)["state"] == "swap"   # freed in the same pass
+        assert vm(sim, "pgsteal_kswapd") == 1
+    else:
+        st = sim.page_state("A", 0, tail_vpn)
+        assert st["state"] == "swapcache"                   # still on the LRU under writeback
+        q = st["pfn"]
+        assert flags(sim, q) >= {"PG_writeback", "PG_reclaim", "PG_swapcache"}
+        assert vm(sim, "pgsteal_kswapd") == 0
+        sim.access("R", 0, 0)
+        sim.writeback_complete_all()
+        assert vm(sim, "pgrotated") == 1 and lst(sim, "LRU_INACTIVE_ANON")[-1] == q
+        sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+        assert sim.page_state("A", 0, tail_vpn)["state"] == "swap"
+        assert vm(sim, "pswpout") == 1 and vm(sim, "pgsteal_kswapd") == 1
+    assert sim.check_invariants() == []
+
+
+def test_b22_clean_swapcache_anon_freed_without_io__shrink_folio_list():
+    sim = make()
+    sim.access("A", 0, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    assert sim.page_state("A", 0, 0)["state"] == "swap" and vm(sim, "pswpout") == 1
+    sim.access("A", 0, 0)                                    # read fault: back, stays in the swap cache
+    st = sim.page_state("A", 0, 0)
+    assert "PG_swapcache" in flags(sim, st["pfn"]) and "PG_dirty" not in flags(sim, st["pfn"])
+    assert vm(sim, "pswpin") == 1
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # young: keep
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    assert sim.page_state("A", 0, 0)["state"] == "swap"
+    assert vm(sim, "pswpout") == 1 and vm(sim, "nr_vmscan_write") == 1   # no second write
+
+
+def test_b23_kswapd_woken_at_low_stops_above_high_targets_high__wakeup_kswapd_balance_pgdat_kswapd_shrink_node():
+    sim = make(ram=512, swap=256, wm=(10, 20, 40))
+    w = np.zeros(600, dtype=ACCESS_DTYPE)
+    w["op"] = 1
+    w["page"] = np.arange(600)
+    sim.set_workload(w)
+    woke_at = None
+    for _ in range(600):
+        free_before = sim.nr_free
+        sim.step("access")
+        if sim.kswapd["state"] != "sleeping":
+            woke_at = free_before
+            break
+    assert woke_at is not None and woke_at <= 20 and woke_at > 19   # the first allocation at free <= low
+    ev = sim.events_since(0)
+    assert (ev["kind"] == EVENT_KINDS.index("mm_vmscan_kswapd_wake")).sum() == 0
+    # run until kswapd naps/sleeps: the node is balanced, free > high
+    for _ in range(2000):
+        sim.step("access")
+        if sim.kswapd["state"] != "running":
+            break
+    assert sim.kswapd["state"] in ("napping", "sleeping")
+    assert sim.kswapd["nr_to_reclaim"] == max(40, 32)
+    assert sim.nr_free > 40 or sim.kswapd["kswapd_failures"] > 0
+    assert vm(sim, "pageoutrun") >= 1
+
+
+def test_b24_kswapd_lowers_priority_only_if_short_of_target_or_nothing_reclaimed__balance_pgdat():
+    from tests.conftest import make_workload
+    sim = make(ram=2048, swap=1024, wm=(64, 128, 256))
+    sim.set_workload(make_workload(7, 20000, 2048, "anon-loop"))
+    seen = 0
+    last = sim.kswapd["nr_passes"]
+    while not sim.done and seen < 200:
+        sim.step("shrink")
+        k = sim.kswapd
+        if k["nr_passes"] != last:
+            last = k["nr_passes"]
+            lp = k["last_pass"]
+            short = max(lp["nr_scanned"], lp["nr_reclaimed"]) < lp["nr_to_reclaim"]
+            lowered = lp["next_priority"] == lp["priority"] - 1
+            assert lowered == (short or lp["nr_reclaimed"] == 0), lp
+            assert lp["nr_to_reclaim"] == 256
+            seen += 1
+    assert seen > 20
+
+
+def test_b25_direct_reclaim_stops_at_32_but_priority_12_finishes_targets__do_try_to_free_pages_shrink_lruvec():
+    n = 1 << 18                                              # inactive file >> 12 = 64 per pass
+    sim = make(ram=n + 4096, swap=0, kind="none", wm=(10, 20, 30))
+    fill_workload(sim, 1, 0, np.arange(n))
+    r = sim.reclaim(32, "direct", priority=12)
+    assert r["targets"][2] == 64 and r["nr_reclaimed"] == 64        # proportional: the whole target
+    r = sim.reclaim(32, "direct", priority=11)
+    assert r["targets"][2] == (n - 64) >> 11 and r["nr_reclaimed"] == 32   # stops once 32 are reclaimed
+    # through the allocator (free costs: kswapd cannot keep up): each direct reclaim
+    # ends as soon as it has 32
+    sim = make(ram=1024, swap=0, kind="none", wm=(100, 200, 300),
+               costs={"file_read": 0, "read_hit": 0, "minor_fault": 0})
+    w = np.zeros(2000, dtype=ACCESS_DTYPE)
+    w["op"] = 1
+    w["page"] = np.arange(2000)
+    sim.set_workload(w)
+    sim.step("access", 2000)
+    assert vm(sim, "allocstall_normal") >= 1
+    ev = sim.events_since(0)
+    ends = ev[ev["kind"] == EVENT_KINDS.index("mm_vmscan_direct_reclaim_end")]
+    assert len(ends) == vm(sim, "allocstall_normal")
+    assert (ends["index"] >= 32).all()
+
+
+# --- refault detection -----------------------------------------------------------------------
+
+def _evict_file_page(sim, page=0):
+    sim.access("R", 0, page)
+    p = pfn(sim, "R", 0, page)
+    while sim.page_state("R", 0, page)["state"] == "resident":
+        sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
+    return p
+
+
+def test_b26_file_refault_activated_iff_distance_within_workingset__workingset_test_recent_workingset_refault():
+    # with swap: workingset = active_file + active_anon + inactive_anon
+    sim = make()
+    _evict_file_page(sim)
+    st = sim.page_state("R", 0, 0)
+    assert st["refault_distance"] == 1 and st["workingset_size"] == 0
+    sim.access("R", 0, 0)                                    # 1 > 0: not recent
+    p = pfn(sim, "R", 0, 0)
+    assert "PG_active" not in flags(sim, p) and lst(sim, "LRU_INACTIVE_FILE")[0] == p
+    assert vm(sim, "workingset_refault_file") == 1 and vm(sim, "workingset_activate_file") == 0
+    sim = make()
+    sim.access("A", 0, 0)                                    # inactive anon 1
+    sim.access("A", 0, 1)
+    _evict_file_page(sim)
+    st = sim.page_state("R", 0, 0)
+    assert st["refault_distance"] <= st["workingset_size"] == 2
+    age = sim.lruvec["nonresident_age"]
+    act = vm(sim, "pgactivate")
+    sim.access("R", 0, 0)
+    p = pfn(sim, "R", 0, 0)
+    assert "PG_active" in flags(sim, p) and lst(sim, "LRU_ACTIVE_FILE")[0] == p
+    assert vm(sim, "workingset_refault_file") == 1 and vm(sim, "workingset_activate_file") == 1
+    assert sim.lruvec["nonresident_age"] == age + 1            # the refault activation ages the clock
+    assert vm(sim, "pgactivate") == act                       # not counted for refault activations
+    # without swap: workingset = active_file only
+    sim = make(kind="none")
+    sim.access("A", 0, 0)
+    sim.access("A", 0, 1)
+    _evict_file_page(sim)
+    assert sim.page_state("R", 0, 0)["workingset_size"] == 0
+    sim.access("R", 0, 0)
+    assert "PG_active" not in flags(sim, pfn(sim, "R", 0, 0))
+
+
+def test_b27_anon_refault_compares_against_file_lists_and_active_anon__workingset_test_recent():
+    sim = make()
+    sim.access("A", 0, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    st = sim.page_state("A", 0, 0)
+    assert st["state"] == "swap" and st["workingset_size"] == 0
+    sim.access("A", 0, 0)
+    assert "PG_active" not in flags(sim, pfn(sim, "A", 0, 0))
+    assert vm(sim, "workingset_refault_anon") == 1 and vm(sim, "workingset_activate_anon") == 0
+    sim = make()
+    for page in range(3):
+        sim.access("R", 0, page)                             # inactive file counts for anon refaults
+    sim.access("A", 0, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    st = sim.page_state("A", 0, 0)
+    assert st["workingset_size"] == 3 and st["refault_distance"] == 1
+    sim.access("A", 0, 0)
+    assert "PG_active" in flags(sim, pfn(sim, "A", 0, 0))
+    assert vm(sim, "workingset_activate_anon") == 1
+
+
+def test_b28_workingset_refault_restores_pg_workingset_and_costs_32__workingset_refault_lru_note_cost_refault():
+    sim = make(ram=1024, swap=512)
+    for v in range(200):
+        sim.access("A", 1, v)                                # inactive anon: workingset size, lru size
+    for page in (0, 1, 0):
+        sim.access("R", 0, page)
+    p = pfn(sim, "R", 0, 0)
+    sim.policy.shrink_list_now("LRU_ACTIVE_FILE", 1)          # deactivated with PG_workingset
+    assert "PG_workingset" in flags(sim, p)
+    while sim.page_state("R", 0, 0)["state"] == "resident":
+        sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
+    st = sim.page_state("R", 0, 0)
+    assert st["workingset"] is True and st["refault_distance"] <= st["workingset_size"]
+    cost = sim.lruvec["file_cost"]
+    sim.access("R", 0, 0)
+    q = pfn(sim, "R", 0, 0)
+    assert flags(sim, q) >= {"PG_workingset", "PG_active"}
+    assert vm(sim, "workingset_restore_file") == 1
+    assert sim.lruvec["file_cost"] == cost + 32
