@@ -198,6 +198,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       }
       case "state": {
         statePending = false;
+        if (!onMessage.firstState) { onMessage.firstState = true; globalThis.performance?.mark?.("reclaimlab:first-state"); }
         const fresh = paneModel.fromState(msg);
         const frameP = lastFrame?.panes;
         const merged = fresh.map((p, i) => paneModel.merge(p, frameP?.[i]));
