@@ -298,7 +298,11 @@ def _stream_hot_file(b, rng, ram, n, *, hot, stream_ratio):
 def _zipf_anon(b, rng, ram, n, *, size, s, write_ratio):
     pages = pages_of(size, ram)
     mm = b.mm("zipf")
-    b.put(slice(None), OP_ANON, mm, zipf_pages(rng, pages, s, n), _writes(rng, n, write_ratio))
+    # The heap is initialised first (so the whole set really exists and does
+    # not fit), then read and written with Zipf popularity.
+    k = _populate_then(b, rng, OP_ANON, mm, pages, n, 1)
+    b.put(slice(k, None), OP_ANON, mm, zipf_pages(rng, pages, s, n - k),
+          _writes(rng, n - k, write_ratio))
     return {"anon_pages": pages}
 
 
@@ -406,8 +410,14 @@ def _zipf_mixed(b, rng, ram, n, *, anon_size, file_size, anon_fraction, s, write
     f_pages = pages_of(file_size, ram)
     mm = b.mm("zipf")
     f = b.file("zipf.db")
-    is_anon = rng.random(n) < anon_fraction
-    ia, if_ = np.flatnonzero(is_anon), np.flatnonzero(~is_anon)
+    # Initialise the heap and read the file once, so both sets exist and
+    # together exceed RAM; then Zipf over both.
+    k = _populate_then(b, rng, OP_ANON, mm, a_pages, n, 1)
+    kf = min(f_pages, n - k)
+    b.put(slice(k, k + kf), OP_READ, f, np.arange(kf, dtype=np.uint64))
+    k += kf
+    is_anon = rng.random(n - k) < anon_fraction
+    ia, if_ = np.flatnonzero(is_anon) + k, np.flatnonzero(~is_anon) + k
     b.put(ia, OP_ANON, mm, zipf_pages(rng, a_pages, s, len(ia)), _writes(rng, len(ia), write_ratio))
     b.put(if_, OP_READ, f, zipf_pages(rng, f_pages, s, len(if_)))
     return {"anon_pages": a_pages, "file_pages": f_pages}
@@ -476,9 +486,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         _stream_hot_file),
     Scenario(
         "zipf-anon", "Zipf(0.99) over an anon set of 1.4x RAM",
-        "Skewed anon accesses (bounded Zipf, s = 0.99, ranks shuffled over the "
-        "address space) over more anon memory than RAM: the head is hot, the long "
-        "tail is touched rarely. A good policy keeps the head resident, so watch "
+        "A heap of 1.4x RAM is first written in order (so part of it is "
+        "swapped out from the start), then accessed with skewed popularity "
+        "(bounded Zipf, s = 0.99, ranks shuffled over the address space): "
+        "the head is hot, the long tail is touched rarely. A good policy keeps the head resident, so watch "
         "pswpin and pgmajfault (lower is better) and the simulated run time. "
         "Classic: a mapped anon folio needs a young PTE at two inactive scans "
         "(folio_check_references KEEP then ACTIVATE) to reach LRU_ACTIVE_ANON, "
@@ -558,8 +569,9 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         _desktop),
     Scenario(
         "zipf-mixed", "Zipf(0.99) over anon and file sets (benchmarks)",
-        "Half the accesses are Zipf over an anon set (0.7x RAM), half Zipf "
-        "read()s over a file (0.7x RAM), so the two types compete for RAM. The "
+        "An anon heap (0.7x RAM) is written once and a file (0.7x RAM) read "
+        "once, then half the accesses are Zipf over the heap and half Zipf "
+        "read()s of the file, so the two types compete for RAM. The "
         "anon/file balance is the point: classic's get_scan_count weighs "
         "anon_cost and file_cost by swappiness, MGLRU's get_type_to_scan compares "
         "the refault rates of the tiers (PID controller). Watch pgscan_anon vs "

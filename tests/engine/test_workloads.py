@@ -80,8 +80,9 @@ def test_same_seed_same_workload_bit_for_bit(name):
 
 @pytest.mark.parametrize("name", [n for n in SCENARIOS if n not in ("anon-loop", "file-loop")])
 def test_different_seed_different_workload(name):
-    a = generate(name, RAM, seed=1, accesses=5000).accesses
-    b = generate(name, RAM, seed=2, accesses=5000).accesses
+    # long enough to get past any first-touch phase
+    a = generate(name, RAM, seed=1, accesses=30_000).accesses
+    b = generate(name, RAM, seed=2, accesses=30_000).accesses
     assert a.tobytes() != b.tobytes()
 
 
@@ -190,10 +191,24 @@ def test_desktop_mixes_every_op_and_one_process_exits():
     assert a["write"][a["op"] == OP_WRITE].all()
 
 
-def test_zipf_mixed_splits_anon_and_file():
-    wl = generate("zipf-mixed", RAM, seed=0, accesses=40_000, anon_fraction=0.25)
-    assert (ops(wl) == OP_ANON).mean() == pytest.approx(0.25, abs=0.02)
-    assert set(np.unique(ops(wl)).tolist()) == {OP_ANON, OP_READ}
+def test_zipf_anon_writes_the_whole_heap_first():
+    wl = generate("zipf-anon", RAM, seed=0, accesses=40_000)
+    size = wl.meta["sizes"]["anon_pages"]
+    a = wl.accesses
+    assert (a["page"][:size] == np.arange(size)).all() and a["write"][:size].all()
+    assert 0.25 < a["write"][size:].mean() < 0.35              # write_ratio 0.3 after
+
+
+def test_zipf_mixed_fills_both_sets_then_splits_anon_and_file():
+    wl = generate("zipf-mixed", RAM, seed=0, accesses=60_000, anon_fraction=0.25)
+    a = wl.accesses
+    na, nf = wl.meta["sizes"]["anon_pages"], wl.meta["sizes"]["file_pages"]
+    assert na + nf > RAM
+    assert (ops(wl)[:na] == OP_ANON).all() and (a["page"][:na] == np.arange(na)).all()
+    assert (ops(wl)[na:na + nf] == OP_READ).all() and (a["page"][na:na + nf] == np.arange(nf)).all()
+    steady = ops(wl)[na + nf:]
+    assert (steady == OP_ANON).mean() == pytest.approx(0.25, abs=0.02)
+    assert set(np.unique(steady).tolist()) == {OP_ANON, OP_READ}
 
 
 def test_bad_parameters_are_named():
