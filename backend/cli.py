@@ -93,12 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--trace", metavar="FILE", help="a trace file (v1 text, oracleGeneral, or block numbers)")
     m.add_argument("--trace-format", choices=("v1", "oracleGeneral", "blocks"),
                    help="override trace format auto-detection")
-    m.add_argument("--policy", choices=POLICY_CHOICES, default="both")
+    m.add_argument("--obj-pages", choices=("size", "one"),
+                   help="oracleGeneral: an object spans ceil(size/4 KiB) pages (size, default) "
+                        "or one page (one); see docs/trace-format.md")
+    m.add_argument("--policy", choices=POLICY_CHOICES, default="both",
+                   help="reclaim policy; both runs the two side by side (default)")
     m.add_argument("--ram-mb", type=_pos_int, metavar="N", help="RAM size (default: the engine's, 256)")
     m.add_argument("--swap-mb", type=_nonneg_int, metavar="N", help="swap size (default: half of RAM; 0 = no swap)")
     m.add_argument("--swap-kind", choices=SWAP_KINDS)
     m.add_argument("--swappiness", type=_nonneg_int, metavar="N", help="vm.swappiness, 0..200")
-    m.add_argument("--seed", type=_nonneg_int, default=0, metavar="N")
+    m.add_argument("--seed", type=_nonneg_int, default=0, metavar="N",
+                   help="scenario seed (default 0): same seed, same workload")
     m.add_argument("--accesses", type=_pos_int, metavar="N",
                    help="scenario length (default: the scenario's, scaled with RAM)")
     m.add_argument("--param", type=_param, action="append", default=[], metavar="KEY=VALUE",
@@ -147,8 +152,9 @@ def _load_workload(args, ram_pages: int):
     from engine.trace import TraceError, read_trace
     if args.accesses is not None or args.param:
         raise UserError("reclaimlab simulate: error: --accesses and --param go with --scenario", 2)
+    options = {} if args.obj_pages is None else {"obj_pages": args.obj_pages}
     try:
-        return read_trace(args.trace, format=args.trace_format)
+        return read_trace(args.trace, format=args.trace_format, **options)
     except TraceError as e:
         raise UserError(f"reclaimlab simulate: {e}") from None
 
@@ -198,8 +204,9 @@ def cmd_simulate(args) -> int:
         if args.scenario not in SCENARIOS:
             raise UserError(f"reclaimlab simulate: error: --scenario: unknown scenario "
                             f"{args.scenario!r} (known: {', '.join(SCENARIOS)})", 2)
-        if args.trace_format:
-            raise UserError("reclaimlab simulate: error: --trace-format goes with --trace", 2)
+        if args.trace_format or args.obj_pages:
+            raise UserError("reclaimlab simulate: error: --trace-format and --obj-pages go "
+                            "with --trace", 2)
         from engine.workloads import WorkloadError
         try:
             SCENARIOS[args.scenario].check_params(**dict(args.param))

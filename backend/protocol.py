@@ -79,6 +79,7 @@ class Inspect(_Msg):
 
 class StateRequest(_Msg):
     type: Literal["state"]
+    hash: Optional[bool] = None   # include state_hash (default: only machines <= 16,384 frames)
 
 
 class Ping(_Msg):

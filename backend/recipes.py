@@ -12,6 +12,10 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ENGINE_MAX_FRAMES = 16 * (1 << 20)
+# The engine's event ring per pane: it is part of state_bytes(), so of every
+# checkpoint; 16 Ki events (1 MiB) hold any one step's events shown in a
+# frame (max_events_per_frame is 4 Ki) at a quarter of the default's memory.
+EVENTS_CAPACITY = 16384
 
 
 class Strict(BaseModel):
@@ -112,7 +116,8 @@ class Recipe(Strict):
         out = []
         for p in self.policies:
             cfg = {"policy": p.policy, "ram_pages": m.ram_pages, "swap_kind": m.swap_kind,
-                   "swappiness": m.swappiness, "readahead_pages": m.readahead_pages}
+                   "swappiness": m.swappiness, "readahead_pages": m.readahead_pages,
+                   "events_capacity": EVENTS_CAPACITY}
             if m.swap_pages is not None:
                 cfg["swap_pages"] = m.swap_pages
             if m.swap_kind == "none":

@@ -453,26 +453,19 @@ class Session:
                            sizes=sizes, gens=gens)
 
     def _sizes(self, k: int, vm: dict, lists: Optional[dict] = None):
+        """Per-list sizes (and MGLRU's generations) without copying any folio list:
+        the classic sizes are vmstat gauges; MGLRU's come from debugfs lru_gen."""
         sim = self.sims[k]
         sizes = {"nr_free": int(sim.nr_free)}
         if self.policies[k] != "lru_gen":
             for name in LISTS:
                 sizes[name] = int(vm.get("nr_" + name[4:].lower(), 0))
             return sizes, None
-        lists = lists if lists is not None else sim.lists()
-        gens = []
-        anon = file = 0
-        for g in lists["gens"]:
-            nr = [int(x) for x in g["nr_pages"]]
-            anon += nr[0]
-            file += nr[1]
-            gens.append({"seq": int(g["seq"]), "gen": int(g["gen"]),
-                         "age_ms": int(g.get("age_ms", 0)), "nr_pages": nr})
-        gens.sort(key=lambda g: g["seq"])
-        sizes.update({"anon": anon, "file": file,
-                      "LRU_UNEVICTABLE": int(len(lists.get("LRU_UNEVICTABLE", ())))})
-        return sizes, {"max_seq": int(lists["max_seq"]),
-                       "min_seq": [int(x) for x in lists["min_seq"]], "gens": gens}
+        gens = _gens_of(sim, lists)
+        sizes.update({"anon": sum(g["nr_pages"][0] for g in gens["gens"]),
+                      "file": sum(g["nr_pages"][1] for g in gens["gens"]),
+                      "LRU_UNEVICTABLE": int(vm.get("nr_unevictable", 0))})
+        return sizes, gens
 
     def _frame(self, cause: str, applied: Optional[Applied] = None,
                truncated: bool = False) -> P.Frame:
@@ -480,15 +473,18 @@ class Session:
         return P.Frame(step=self.cur, nr_steps=self.nr_steps, truncated=truncated, cause=cause,
                        done=all(p.done for p in panes), panes=panes)
 
-    def _state_bytes_frame(self) -> bytes:
+    def _state_bytes_frame(self, with_hash: Optional[bool] = None) -> bytes:
         header = {"type": "state", "step": self.cur, "nr_steps": self.nr_steps, "panes": []}
         arrays = []
         for k, sim in enumerate(self.sims):
             vm = sim.vmstat()
-            n = sim.config["ram_pages"]
+            n = self.configs[k]["ram_pages"]
             order = n <= self.settings.order_layout_max_frames
-            lists = sim.lists()
+            lists = sim.lists() if order else None
             sizes, gens = self._sizes(k, vm, lists)
+            # sha256 of the whole state costs ~200 ms at 1 Mi frames: by default
+            # only small machines carry it; a `state` request can ask for it.
+            hashed = order if with_hash is None else with_hash
             flags = np.asarray(sim.frames()["flags"], dtype=np.uint32)
             pane = {"pane": k, "policy": self.policies[k], "nr_frames": n,
                     "layout": "order" if order else "location",
@@ -496,7 +492,7 @@ class Session:
                     "done": bool(sim.done), "vmstat": {a: int(b) for a, b in vm.items()},
                     "meminfo": sim.meminfo(), "watermarks": dict(sim.watermarks),
                     "nr_free": int(sim.nr_free), "sizes": sizes, "gens": gens,
-                    "state_hash": sim.state_hash(),
+                    "state_hash": sim.state_hash() if hashed else None,
                     "lru_gen": sim.lru_gen_text() if self.policies[k] == "lru_gen" else None}
             header["panes"].append(pane)
             p = f"p{k}."
@@ -557,11 +553,11 @@ class Session:
             return self.cur, self._frame(cause, applied)
 
     @_guarded
-    def state_at(self, step: int) -> bytes:
+    def state_at(self, step: int, with_hash: Optional[bool] = None) -> bytes:
         with self.lock:
             self.touch()
             self._goto(max(0, min(step, self.nr_steps)))
-            return self._state_bytes_frame()
+            return self._state_bytes_frame(with_hash)
 
     @_guarded
     def step(self, cursor: int, unit: str, count: int, owner: bool,
@@ -652,7 +648,7 @@ class Session:
             ix = self.index[pane]
             raw = None          # the engine's folio.mapping: anon mm ids are owner + NR_INTERNAL_MMS
             if pfn is not None:
-                n = sim.config["ram_pages"]
+                n = self.configs[pane]["ram_pages"]
                 if pfn >= n:
                     raise SessionError("bad_message", f"pfn {pfn} is outside RAM (0..{n - 1})")
                 folio = _jsonable(sim.folio(pfn))
@@ -709,6 +705,30 @@ class Session:
     def _log_changed(self) -> None:
         if self.on_log_change is not None:
             self.on_log_change(self)
+
+
+def _gens_of(sim, lists: Optional[dict] = None) -> dict:
+    """MGLRU's generation window: {max_seq, min_seq: [anon, file], gens: [...]}, oldest first.
+
+    From debugfs lru_gen (one line per gen: seq, age_ms, nr anon, nr file)
+    and the policy's seq counters: sim.lists() would copy every folio list
+    (~30 ms at 1 Mi frames), this costs microseconds."""
+    pol = getattr(sim, "policy", None)
+    if lists is None and pol is not None and hasattr(pol, "max_seq") and hasattr(pol, "min_seq"):
+        gens = []
+        for line in sim.lru_gen_text().splitlines():
+            parts = line.split()
+            if len(parts) == 4 and all(p.isdigit() for p in parts):
+                seq, age, anon, file = map(int, parts)
+                gens.append({"seq": seq, "gen": seq % MAX_NR_GENS, "age_ms": age,
+                             "nr_pages": [anon, file]})
+        return {"max_seq": int(pol.max_seq), "min_seq": [int(x) for x in pol.min_seq], "gens": gens}
+    lists = lists if lists is not None else sim.lists()
+    gens = [{"seq": int(g["seq"]), "gen": int(g["gen"]), "age_ms": int(g.get("age_ms", 0)),
+             "nr_pages": [int(x) for x in g["nr_pages"]]} for g in lists["gens"]]
+    gens.sort(key=lambda g: g["seq"])
+    return {"max_seq": int(lists["max_seq"]), "min_seq": [int(x) for x in lists["min_seq"]],
+            "gens": gens}
 
 
 def _debugfs_errors(eng) -> tuple:

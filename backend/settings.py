@@ -32,7 +32,7 @@ class Settings:
     max_history_folios: int = 65536           # folio identities kept per pane
     checkpoint_every: int = 256               # steps between checkpoints
     checkpoint_accesses: int = 1 << 20        # accesses between checkpoints
-    checkpoint_budget_bytes: int = 256 * MiB  # per session
+    checkpoint_budget_bytes: int = 512 * MiB  # per session
     order_layout_max_frames: int = 16384      # above: per-frame location array
 
     @classmethod

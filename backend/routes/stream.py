@@ -75,7 +75,7 @@ class Connection:
             await self.send(await run_in_threadpool(s.inspect, self.cursor, m.pane, m.pfn,
                                                     m.mapping, m.index, m.anon))
         elif isinstance(m, P.StateRequest):
-            await self.send(await run_in_threadpool(s.state_at, self.cursor))
+            await self.send(await run_in_threadpool(s.state_at, self.cursor, m.hash))
         elif isinstance(m, P.Ping):
             await self.send(P.Pong(id=m.id))
         elif isinstance(m, P.Auth):

@@ -19,7 +19,7 @@ CLIENT = [
     {"type": "debugfs", "text": "+ 0 0 4\n", "pane": 1},
     {"type": "lru_gen", "full": True, "pane": 0},
     {"type": "inspect", "pfn": 12, "mapping": None, "index": None, "anon": None, "pane": 0},
-    {"type": "state"},
+    {"type": "state", "hash": True},
     {"type": "ping", "id": [1, "x"]},
 ]
 

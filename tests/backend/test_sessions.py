@@ -170,3 +170,16 @@ def test_folio_history_is_indexed_by_identity_and_bounded(tmp_path):
     assert info.history.n >= 1 and all(st_ <= cur for st_ in info.history.step)
     assert all(m_ == key[0] for m_ in info.history.mapping)
     st.close()
+
+
+def test_generation_sizes_from_debugfs_match_the_folio_lists(manager):
+    from backend.sessions import _gens_of
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=("lru_gen",))))
+    cur = 0
+    for unit in ("scan", "aging", "scan", "aging", "access"):
+        cur, f = s.step(cur, unit, 3, owner=True)
+        sim = s.sims[0]
+        light, full = _gens_of(sim), _gens_of(sim, sim.lists())
+        assert light == full
+        assert f.panes[0].gens == light
+        assert sum(g["nr_pages"][0] + g["nr_pages"][1] for g in light["gens"]) > 0
