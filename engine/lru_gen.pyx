@@ -365,10 +365,8 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef uint32_t fl = self.m.folios[f].flags
         cdef int old_gen
         if not (fl & (PG_referenced | PG_workingset)):
+            # first sighting: flags only, no event (a walk would flood the ring)
             self.m.folios[f].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
-            if self.m.events_on:
-                emit(self.m, EV_FOLIO_UPDATE_GEN, R_WALK_FIRST_SIGHTING, FN_FOLIO_UPDATE_GEN, f,
-                     LOC_GEN, LOC_GEN, self.folio_seq(f), self.folio_seq(f))
             return -1
         if not (fl & LRU_GEN_MASK):
             return -1
