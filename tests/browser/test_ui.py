@@ -85,6 +85,26 @@ def test_event_click_highlights_folio_and_opens_inspector(page, server):
     assert f"folio={pfn}" in page.url
 
 
+def test_evicted_folio_shows_shadow_and_refault_distance(page, server):
+    created = server.create(recipe(scenario="stream-hot-file"))
+    open_session(page, server, created)
+    reclaimed = page.locator("#event-log li[data-pfn]", has_text="reclaim")
+    for n in range(1, 30):
+        page.click("#step")
+        wait_step(page, n)
+        if reclaimed.count():
+            break
+    assert reclaimed.count(), "no folio was reclaimed in 30 scan steps"
+    reclaimed.last.click()
+    page.wait_for_function("document.querySelector('#inspector').innerText.includes('refault distance')")
+    text = page.locator("#inspector").inner_text()
+    assert "shadow" in text
+    assert "workingset size" in text
+    assert re.search(r"verdict\s+distance (<=|≤|>) workingset size", text), text
+    page.wait_for_timeout(1200)
+    shot(page, "inspector-evicted")
+
+
 def test_share_url_restores_the_same_step_in_a_fresh_browser(page, server, browser, errors):
     created = server.create(recipe())
     open_session(page, server, created)

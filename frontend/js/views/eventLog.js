@@ -25,9 +25,12 @@ export function renderEventLog(el, rows, { selectedPfn = null, selectedIndex = n
       const e = explainEvent(ev);
       const d = DECISIONS[e.verb] || DECISIONS.other;
       const li = document.createElement("li");
-      li.dataset.pfn = ev.pfn;
+      // Lruvec-wide events (kswapd wake, aging) name no folio: not selectable.
+      if (ev.pfn != null && ev.pfn >= 0) {
+        li.dataset.pfn = ev.pfn;
+        li.tabIndex = 0;
+      } else li.className = "lruvec";
       li.dataset.i = ev.i;
-      li.tabIndex = 0;
       const verb = document.createElement("span");
       verb.className = "verb";
       verb.style.color = d.colour === "#F0E442" ? "#7a7000" : d.colour;

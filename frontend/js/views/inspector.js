@@ -23,7 +23,8 @@ export function renderInspector(el, msg, names) {
   el.textContent = "";
   if (!msg) { const p = document.createElement("p"); p.className = "muted"; p.textContent = "Click a folio or an event."; el.append(p); return; }
   const h = document.createElement("p");
-  const f = msg.folio;
+  // A free frame still reports its last folio: show it as "free now".
+  const f = msg.folio && !msg.folio.free ? msg.folio : null;
   const id = msg.identity || {};
   const who = id.mapping != null ? (id.anon ? `anon mm ${id.mapping} vpn ${id.index}` : `file ${id.mapping} pgoff ${id.index}`) : "";
   h.innerHTML = "";
@@ -31,35 +32,11 @@ export function renderInspector(el, msg, names) {
   b.textContent = `pfn ${msg.pfn}`;
   h.append(b, ` ${who} · at step ${msg.step}${msg.pane ? ` · pane ${msg.pane === 1 ? "B" : "A"}` : ""}`);
   el.append(h);
-  if (f) {
-    const flags = document.createElement("span");
-    const fl = f.flags || {};
-    for (const name of FLAG_ORDER) {
-      if (!(name in fl)) continue;
-      const s = document.createElement("span");
-      s.className = `flag${fl[name] ? "" : " off"}`;
-      s.textContent = name.replace(/^PG_/, "");
-      s.title = `${name} ${fl[name] ? "set" : "clear"}`;
-      flags.append(s);
-    }
-    const where = f.list ?? (f.gen != null ? `gen ${f.gen}${f.seq != null ? ` (seq ${f.seq})` : ""}` : f.location ?? null);
-    el.append(dl([
-      ["where", where],
-      ["type", f.type],
-      ["flags", flags],
-      ["gen · tier · refs", f.gen != null || f.tier != null ? `${f.gen ?? "–"} · ${f.tier ?? "–"} · ${f.refs ?? "–"}` : undefined],
-      ["young PTEs", f.young],
-      ["mapcount", f.mapcount],
-      ["swap slot", f.swap_slot ?? f.swap],
-    ]));
-  } else {
-    const p = document.createElement("p");
-    p.textContent = "This frame is free now; below is the last folio that was there.";
-    el.append(p);
-  }
   const ps = msg.page_state;
-  if (ps && (ps.shadow != null || ps.state === "shadow" || ps.refault_distance != null || ps.where)) {
-    const pairs = [["page state", ps.state ?? ps.where ?? null]];
+  if (ps && ps.state && ps.state !== "resident") {
+    const WHAT = { shadow: "evicted: a shadow entry remains in the page cache / swap slot", swap: "swapped out", swapcache: "in the swap cache", none: "not cached, no shadow" };
+    const pairs = [["page state", WHAT[ps.state] ? `${ps.state} — ${WHAT[ps.state]}` : ps.state]];
+    if (ps.workingset != null) pairs.push(["PG_workingset at eviction", ps.workingset ? "yes (a refault restores the workingset)" : "no"]);
     if (ps.shadow != null) pairs.push(["shadow entry", ps.shadow]);
     if (ps.eviction != null) pairs.push(["eviction stamp", ps.eviction]);
     if (ps.refault_distance != null) pairs.push(["refault distance", ps.refault_distance]);
@@ -69,8 +46,39 @@ export function renderInspector(el, msg, names) {
         ? "distance ≤ workingset size: a refault now would be activated (workingset_refault)"
         : "distance > workingset size: a refault now stays inactive"]);
     }
-    for (const [k, v] of Object.entries(ps)) if (!["state", "where", "shadow", "eviction", "refault_distance", "workingset_size"].includes(k)) pairs.push([k, v]);
+    for (const [k, v] of Object.entries(ps)) if (!["state", "where", "shadow", "eviction", "refault_distance", "workingset_size", "workingset"].includes(k)) pairs.push([k, v]);
     el.append(dl(pairs));
+  }
+  if (f) {
+    const flags = document.createElement("span");
+    // The engine names the set flags (a list); older shapes map name -> bool.
+    const fl = Array.isArray(f.flags) ? Object.fromEntries(FLAG_ORDER.map((n) => [n, f.flags.includes(n)])) : f.flags || {};
+    for (const name of FLAG_ORDER) {
+      if (!(name in fl)) continue;
+      const s = document.createElement("span");
+      s.className = `flag${fl[name] ? "" : " off"}`;
+      s.textContent = name.replace(/^PG_/, "");
+      s.title = `${name} ${fl[name] ? "set" : "clear"}`;
+      flags.append(s);
+    }
+    const onGen = f.gen != null && f.gen >= 0;
+    const where = onGen ? `generation seq ${f.seq} (gen ${f.gen}) of ${f.type}` : f.list ?? f.location ?? (f.free ? "free" : null);
+    const young = Array.isArray(f.young)
+      ? f.young.map((y) => `mm ${y.mm}: ${y.young ? "young" : "old"}${y.dirty ? ", dirty" : ""}`).join("; ") || "not mapped"
+      : f.young;
+    el.append(dl([
+      ["where", where],
+      ["type", f.type],
+      ["flags", flags],
+      [onGen ? "tier · refs" : "refs", onGen ? `tier ${f.tier} · refs ${f.refs}` : f.refs != null ? String(f.refs) : undefined],
+      ["PTEs", young],
+      ["mapcount", f.mapcount],
+      ["swap slot", f.swap_slot ?? f.swap],
+    ]));
+  } else {
+    const p = document.createElement("p");
+    p.textContent = `pfn ${msg.pfn} is free now; ${who || "its last folio"} was the last folio there.`;
+    el.append(p);
   }
   const hist = msg.history;
   if (!hist || !hist.n) {
