@@ -283,8 +283,8 @@ def render_summary(results: list[dict], engine=None) -> str:
     lines = [
         f"workload   {src}: {w['accesses']:,d} accesses"
         + (f" (seed {w['seed']})" if "seed" in w else ""),
-        f"machine    RAM {cfg.get('ram_pages', 0) * 4 // 1024} MiB "
-        f"({cfg.get('ram_pages', 0):,d} pages), swap {cfg.get('swap_pages', 0) * 4 // 1024} MiB "
+        f"machine    RAM {cfg.get('ram_pages', 0) * 4 / 1024:g} MiB "
+        f"({cfg.get('ram_pages', 0):,d} pages), swap {cfg.get('swap_pages', 0) * 4 / 1024:g} MiB "
         f"{cfg.get('swap_kind', '?')}, swappiness {cfg.get('swappiness', '?')}",
         "",
     ]

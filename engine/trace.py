@@ -150,8 +150,8 @@ def read_trace_bytes(data: bytes, filename: str = "<upload>", format: str | None
         wl = _read_oracle_general(data, filename, **options)
     else:
         if options:
-            raise TraceError(filename, None, f"unknown option(s) for {fmt} traces: "
-                             f"{', '.join(options)}")
+            raise TraceError(filename, None, f"option(s) {', '.join(options)} apply to "
+                             f"oracleGeneral traces, not {fmt}")
         wl = _read_v1(data, filename) if fmt == "v1" else _read_blocks(data, filename)
     wl.meta.update({"source": os.path.basename(filename), "format": fmt,
                     "accesses": len(wl.accesses)})

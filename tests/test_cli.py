@@ -124,6 +124,16 @@ def test_simulate_a_block_trace_with_format_override(tmp_path):
     assert r["workload"]["format"] == "blocks" and r["workload"]["accesses"] == 4
 
 
+def test_simulate_an_oracle_general_trace_with_obj_pages():
+    path = str(DATA / "tiny.oracleGeneral")
+    by_size = simulate_json("--trace", path, "--policy", "lru", "--ram-mb", "1")
+    one = simulate_json("--trace", path, "--policy", "lru", "--ram-mb", "1", "--obj-pages", "one")
+    assert by_size["workload"]["format"] == "oracleGeneral"
+    assert by_size["workload"]["accesses"] == 9 and one["workload"]["accesses"] == 6
+    line = one_line_error(run("simulate", "--trace", str(DATA / "tiny.trace"), "--obj-pages", "one"), 1)
+    assert "apply to oracleGeneral traces, not v1" in line
+
+
 def test_malformed_trace_exits_nonzero_naming_file_and_line():
     line = one_line_error(run("simulate", "--trace", str(DATA / "malformed.trace")), 1)
     assert "malformed.trace:6: missing field: pgoff" in line
