@@ -27,6 +27,9 @@ from engine.config import ConfigError, normalize_config
 from engine.names import VMSTAT_NAMES, LOCATIONS
 
 STATE_MAGIC = b"RLABSTAT"
+# C enum sizes, for checking the name tables of engine/names.py
+ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fns": NR_KFNS,
+               "reasons": NR_REASONS, "locations": LOC_NONE + 1}
 STATE_VERSION = 1
 UNITS = ("access", "scan", "shrink", "aging")
 
@@ -1346,7 +1349,7 @@ cdef class Simulator:
                          "position": self.s.position, "done": self.done},
             "kswapd": self.kswapd, "direct_reclaim": self.direct_reclaim,
             "nr_alloc_fail": self.s.nr_alloc_fail, "lruvec": self.lruvec,
-            "policy_state": self.policy.snapshot(),
+            "policy_state": _json_ready(self.policy.snapshot()),
         }
 
     # --- events ------------------------------------------------------------------------
@@ -1370,8 +1373,9 @@ cdef class Simulator:
 
     # --- serialization ----------------------------------------------------------------
 
-    def state_bytes(self):
-        """Every buffer and scalar of the machine + the policy's private state."""
+    def state_bytes(self, events=True):
+        """Every buffer and scalar of the machine + the policy's private state.
+        events=False leaves the event ring out (for comparing runs with and without events)."""
         cdef mem* m = &self.m
         cdef mem hdr
         cdef list parts = []
@@ -1388,6 +1392,8 @@ cdef class Simulator:
         hdr.pt_hash_mask = 0; hdr.pc_mask = 0
         hdr.cap_mms = 0; hdr.cap_vmas = 0; hdr.cap_files = 0; hdr.cap_ptps = 0
         hdr.events_on = 0; hdr.cur_actor = 0
+        if not events:
+            hdr.events_seq = 0
         parts.append(STATE_MAGIC)
         parts.append(np.array([STATE_VERSION, sizeof(mem), sizeof(sim_state), sizeof(folio)], dtype=np.uint32).tobytes())
         parts.append(PyBytes_FromStringAndSize(<char*>&hdr, sizeof(mem)))
@@ -1422,7 +1428,8 @@ cdef class Simulator:
                 pfns.append(m.wb_pfn[q * n + k % n])
             parts.append(np.array(times, dtype=np.int64).tobytes())
             parts.append(np.array(pfns, dtype=np.int32).tobytes())
-        parts.append(PyBytes_FromStringAndSize(<char*>m.events, m.events_cap * sizeof(vm_event_rec)))
+        if events:
+            parts.append(PyBytes_FromStringAndSize(<char*>m.events, m.events_cap * sizeof(vm_event_rec)))
         pol = self.policy.state_bytes()
         parts.append(np.array([len(pol)], dtype=np.int64).tobytes())
         parts.append(pol)
@@ -1802,6 +1809,19 @@ cdef void _pc_insert_raw(mem* m, uint64_t key, uint64_t val) noexcept nogil:
     m.pc_used += 1
     if (val & ~ENTRY_MASK) == ENTRY_SHADOW:
         m.nr_shadows += 1
+
+
+def _json_ready(obj):
+    # numpy arrays and scalars inside a policy snapshot become plain lists / ints
+    if isinstance(obj, dict):
+        return {k: _json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_ready(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
 
 
 cdef int _order_base_2(int n):
