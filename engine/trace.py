@@ -174,15 +174,19 @@ class _Names:
         return np.array([d.setdefault(u, len(d)) for u in uniq], dtype=np.uint32)
 
 
-def _split_chunks(data: bytes):
+def _split_chunks(data: bytes, source: str):
     """Yield (offset, chunk) pieces of about CHUNK_BYTES, each ending after a
-    newline (the last one may not)."""
+    newline (the last one may not). A line longer than a chunk is an error:
+    no trace line is that long, and tokenising it would cost GBs."""
     n, start = len(data), 0
     while start < n:
         end = min(n, start + CHUNK_BYTES)
         if end < n:
             nl = data.rfind(b"\n", start, end)
-            end = nl + 1 if nl >= start else (data.find(b"\n", end) + 1 or n)
+            if nl < start:
+                raise TraceError(source, data.count(b"\n", 0, start) + 1,
+                                 f"line longer than {CHUNK_BYTES} bytes (not a text trace?)")
+            end = nl + 1
         yield start, data[start:end]
         start = end
 
@@ -192,7 +196,7 @@ def _read_v1(data: bytes, source: str) -> Workload:
     _read_v1_header(data, source, names)
     parts = []
     line_base = 0
-    for _, chunk in _split_chunks(data):
+    for _, chunk in _split_chunks(data, source):
         arr, nlines = _parse_v1_chunk(chunk, source, line_base, names)
         parts.append(arr)
         line_base += nlines
@@ -438,7 +442,7 @@ def _read_blocks(data: bytes, source: str) -> Workload:
     """Each non-blank line is one block number, read as ``R 0 <n>``."""
     parts = []
     line_base = 0
-    for _, chunk in _split_chunks(data):
+    for _, chunk in _split_chunks(data, source):
         if not chunk.endswith(b"\n"):
             chunk += b"\n"
         buf = np.frombuffer(chunk, dtype=np.uint8)

@@ -160,6 +160,12 @@ def test_line_numbers_are_right_across_chunk_boundaries(monkeypatch):
     assert err("\n".join(bad)).line == 334
 
 
+def test_a_line_longer_than_a_chunk_is_an_error(monkeypatch):
+    monkeypatch.setattr(T, "CHUNK_BYTES", 64)
+    e = err("A p 1\nA p 2\nR " + "x" * 200 + " 1\nA p 3\n")
+    assert e.line == 3 and "line longer than 64 bytes" in str(e)
+
+
 # --- each kind of error: message and line number ---------------------------------
 
 @pytest.mark.parametrize("line, message", [
