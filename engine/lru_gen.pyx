@@ -114,8 +114,9 @@ cdef inline int max_type(int swappiness) noexcept nogil:
 cdef inline bint folio_evictable(mem* m, folio_idx_t f) noexcept nogil:
     return (m.folios[f].flags & (PG_mlocked | PG_unevictable)) == 0
 
-cdef inline int64_t gen_seq_or_none(int64_t seq) noexcept nogil:
-    return seq
+cdef inline void vmstat_add(mem* m, int item, int64_t delta) noexcept nogil:
+    # core.pyx:vmstat_add() inlined: it is a cross-module call on the hot paths
+    m.vmstat[item] += delta
 
 
 cdef class MultiGenLru(ReclaimPolicy):
@@ -204,18 +205,18 @@ cdef class MultiGenLru(ReclaimPolicy):
             # addition
             if self.lru_gen_is_active(new_gen):
                 lru += 1
-            mod_vmstat(self.m, NR_INACTIVE_ANON + lru, 1)
+            vmstat_add(self.m, NR_INACTIVE_ANON + lru, 1)
             return
         if new_gen < 0:
             # deletion
             if self.lru_gen_is_active(old_gen):
                 lru += 1
-            mod_vmstat(self.m, NR_INACTIVE_ANON + lru, -1)
+            vmstat_add(self.m, NR_INACTIVE_ANON + lru, -1)
             return
         # promotion; demotion needs isolation
         if not self.lru_gen_is_active(old_gen) and self.lru_gen_is_active(new_gen):
-            mod_vmstat(self.m, NR_INACTIVE_ANON + lru, -1)
-            mod_vmstat(self.m, NR_INACTIVE_ANON + lru + 1, 1)
+            vmstat_add(self.m, NR_INACTIVE_ANON + lru, -1)
+            vmstat_add(self.m, NR_INACTIVE_ANON + lru + 1, 1)
 
     cdef int64_t lru_gen_folio_seq(self, folio_idx_t f, bint reclaiming) noexcept nogil:
         """Mirrors include/linux/mm_inline.h:lru_gen_folio_seq() (v6.14+)."""
@@ -276,7 +277,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         first, the shared unevictable list otherwise."""
         if self.lru_gen_add_folio(pfn, tail):
             return
-        mod_vmstat(self.m, NR_UNEVICTABLE, 1)
+        vmstat_add(self.m, NR_UNEVICTABLE, 1)
         if tail:
             list_add_tail(self.m, pfn, list_head(self.m, HEAD_LRU + LRU_UNEVICTABLE))
         else:
@@ -286,7 +287,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         """Mirrors include/linux/mm_inline.h:lruvec_del_folio()."""
         if self.lru_gen_del_folio(pfn, False):
             return
-        mod_vmstat(self.m, NR_UNEVICTABLE, -1)
+        vmstat_add(self.m, NR_UNEVICTABLE, -1)
         list_del(self.m, pfn)
 
     # --- accesses ------------------------------------------------------------------
@@ -317,15 +318,17 @@ cdef class MultiGenLru(ReclaimPolicy):
     cdef void folio_activate(self, folio_idx_t pfn) noexcept nogil:
         """Mirrors mm/swap.c:lru_activate() under MGLRU: re-add into max_seq
         (PG_workingset) or max_seq - 1, pgactivate."""
-        cdef int64_t src = self.folio_seq(pfn)
+        cdef int64_t src = -1
         if self.m.folios[pfn].flags & (PG_active | PG_unevictable):
             return
         if not (self.m.folios[pfn].flags & PG_lru):
             return
+        if self.m.events_on:
+            src = self.folio_seq(pfn)
         self.lruvec_del_folio(pfn)
         self.m.folios[pfn].flags |= PG_active
         self.lruvec_add_folio(pfn, False)
-        mod_vmstat(self.m, PGACTIVATE, 1)
+        vmstat_add(self.m, PGACTIVATE, 1)
         if self.m.events_on:
             emit(self.m, EV_PGACTIVATE, R_LOOK_AROUND, FN_LRU_ACTIVATE, pfn, LOC_GEN, LOC_GEN,
                  src, self.folio_seq(pfn))
@@ -333,13 +336,9 @@ cdef class MultiGenLru(ReclaimPolicy):
     cdef inline int64_t folio_seq(self, folio_idx_t f) noexcept nogil:
         # the seq the folio's gen field names inside the current window, -1 if none
         cdef int gen = folio_lru_gen(self.m, f)
-        cdef int64_t seq
         if gen < 0:
             return -1
-        seq = self.s.max_seq
-        while lru_gen_from_seq(seq) != gen:
-            seq -= 1
-        return seq
+        return self.seq_of_gen(gen)
 
     cdef int lru_tier_from_refs(self, int refs, bint workingset) noexcept nogil:
         """Mirrors include/linux/mm_inline.h:lru_tier_from_refs() (v6.14+);
@@ -379,10 +378,8 @@ cdef class MultiGenLru(ReclaimPolicy):
         return old_gen
 
     cdef inline int64_t seq_of_gen(self, int gen) noexcept nogil:
-        cdef int64_t seq = self.s.max_seq
-        while lru_gen_from_seq(seq) != gen:
-            seq -= 1
-        return seq
+        # the seq in [max_seq - 3, max_seq] whose gen is gen
+        return self.s.max_seq - ((lru_gen_from_seq(self.s.max_seq) - gen + MAX_NR_GENS) % MAX_NR_GENS)
 
     cdef int folio_inc_gen(self, folio_idx_t f, bint reclaiming) noexcept nogil:
         """Mirrors mm/vmscan.c:folio_inc_gen(): into min_seq + 1 unless the walk
@@ -690,8 +687,8 @@ cdef class MultiGenLru(ReclaimPolicy):
             lru = type * LRU_INACTIVE_FILE
             delta = self.s.nr_pages[prev][type] - self.s.nr_pages[nxt][type]
             if delta:
-                mod_vmstat(self.m, NR_INACTIVE_ANON + lru, delta)
-                mod_vmstat(self.m, NR_INACTIVE_ANON + lru + 1, -delta)
+                vmstat_add(self.m, NR_INACTIVE_ANON + lru, delta)
+                vmstat_add(self.m, NR_INACTIVE_ANON + lru + 1, -delta)
         for type in range(ANON_AND_FILE):
             self.reset_ctrl_pos(type, False)
         self.s.timestamps[nxt] = self.jiffies()
@@ -945,7 +942,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             self.lru_gen_del_folio(f, True)
             self.m.folios[f].flags |= PG_unevictable
             self.lruvec_add_folio(f, False)
-            mod_vmstat(self.m, UNEVICTABLE_PGS_CULLED, 1)
+            vmstat_add(self.m, UNEVICTABLE_PGS_CULLED, 1)
             if self.m.events_on:
                 emit(self.m, EV_UNEVICTABLE, R_NONE, FN_SORT_FOLIO, f, LOC_GEN, LRU_UNEVICTABLE, src, -1)
             return True
@@ -1040,14 +1037,14 @@ cdef class MultiGenLru(ReclaimPolicy):
             while not list_empty(self.m, moved):
                 f = self.m.folios[moved].prev
                 list_move(self.m, f, head)
-            mod_vmstat(self.m, PGSKIP_NORMAL, skipped)
+            vmstat_add(self.m, PGSKIP_NORMAL, skipped)
         charge(self.m, self.m.cost.scan_folio * scanned)
         if sc.reclaimer == RECLAIMER_KSWAPD:
-            mod_vmstat(self.m, PGSCAN_KSWAPD, isolated)
+            vmstat_add(self.m, PGSCAN_KSWAPD, isolated)
         else:
-            mod_vmstat(self.m, PGSCAN_DIRECT, isolated)
-        mod_vmstat(self.m, PGREFILL, sorted_)
-        mod_vmstat(self.m, PGSCAN_ANON + type, isolated)
+            vmstat_add(self.m, PGSCAN_DIRECT, isolated)
+        vmstat_add(self.m, PGREFILL, sorted_)
+        vmstat_add(self.m, PGSCAN_ANON + type, isolated)
         if type == LRU_GEN_FILE:
             sc.nr_file_taken += isolated
         self.s.nr_isolated_type[type] += isolated
@@ -1121,10 +1118,10 @@ cdef class MultiGenLru(ReclaimPolicy):
                 f = nxt
             self.move_folios_to_lru(ret)
             if sc.reclaimer == RECLAIMER_KSWAPD:
-                mod_vmstat(self.m, PGSTEAL_KSWAPD, reclaimed)
+                vmstat_add(self.m, PGSTEAL_KSWAPD, reclaimed)
             else:
-                mod_vmstat(self.m, PGSTEAL_DIRECT, reclaimed)
-            mod_vmstat(self.m, PGSTEAL_ANON + type, reclaimed)
+                vmstat_add(self.m, PGSTEAL_DIRECT, reclaimed)
+            vmstat_add(self.m, PGSTEAL_ANON + type, reclaimed)
             if self.m.events_on:
                 emit_arg(self.m, EV_SHRINK_INACTIVE, R_NONE, FN_EVICT_FOLIOS, <uint32_t>type, <uint64_t>reclaimed)
             # list_splice_init(&clean, &list)
@@ -1286,7 +1283,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef uint64_t diff = max_seq - evict_seq if max_seq > evict_seq else evict_seq - max_seq
         cdef bint recent = diff < MAX_NR_GENS
         cdef int refs, tier
-        mod_vmstat(self.m, WORKINGSET_REFAULT_ANON + type, 1)
+        vmstat_add(self.m, WORKINGSET_REFAULT_ANON + type, 1)
         if self.m.events_on:
             emit(self.m, EV_WORKINGSET_REFAULT, R_REFAULT_RECENT if recent else R_REFAULT_NOT_RECENT,
                  FN_LRU_GEN_REFAULT, pfn, LOC_NONE, LOC_NONE, <int64_t>evict_seq, self.s.max_seq)
@@ -1296,13 +1293,13 @@ cdef class MultiGenLru(ReclaimPolicy):
         tier = self.lru_tier_from_refs(refs, ws)
         self.s.refaulted[lru_hist_from_seq(self.s.min_seq[type])][type][tier] += 1
         if in_fault:
-            mod_vmstat(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
+            vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
             if self.m.events_on:
                 emit(self.m, EV_WORKINGSET_ACTIVATE, R_REFAULT_RECENT, FN_LRU_GEN_REFAULT, pfn,
                      LOC_NONE, LOC_NONE, -1, -1)
         if ws:
             self.m.folios[pfn].flags |= PG_workingset
-            mod_vmstat(self.m, WORKINGSET_RESTORE_ANON + type, 1)
+            vmstat_add(self.m, WORKINGSET_RESTORE_ANON + type, 1)
             if self.m.events_on:
                 emit(self.m, EV_WORKINGSET_RESTORE, R_REFAULT_WORKINGSET, FN_LRU_GEN_REFAULT, pfn,
                      LOC_NONE, LOC_NONE, -1, -1)
