@@ -21,7 +21,7 @@ from libc.string cimport memset, memcpy
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from engine._types cimport *
 from engine.core cimport *
-from engine.policy cimport ReclaimPolicy, STEP_DONE, STEP_BATCH, STEP_BATCH_LAST, STEP_AGED
+from engine.policy cimport ReclaimPolicy, STEP_DONE, STEP_BATCH, STEP_BATCH_LAST, STEP_AGED, STEP_OOM
 
 from engine.config import ConfigError, normalize_config
 from engine.names import VMSTAT_NAMES, LOCATIONS
@@ -791,6 +791,9 @@ cdef class Simulator:
             return 0
         if self.s.k_phase == K_AGE:
             r = self.policy.age_node(sc)
+            if r == STEP_OOM:
+                # lru_gen_age_node(): every generation younger than min_ttl_ms (added by the lru_gen helper)
+                self.out_of_memory()
             if r == STEP_BATCH or r == STEP_BATCH_LAST:
                 m.nr_batches += 1
             if r != STEP_BATCH and r != STEP_AGED:
@@ -1578,6 +1581,15 @@ cdef class Simulator:
             self.s.pending = PENDING_NONE
         if self.s.position > self.s.nr_workload:
             self.s.nr_workload = 0 if self._workload is None else len(self._workload)
+
+    def allocated_bytes(self):
+        """Bytes of C memory the machine holds (all buffers at their current capacity)."""
+        cdef mem* m = &self.m
+        return int((m.nr_frames + NR_LIST_HEADS) * sizeof(folio) + m.nr_frames * sizeof(folio_idx_t)
+                   + NR_VMSTAT_ITEMS * 8 + m.cap_mms * sizeof(mm_struct) + m.cap_vmas * sizeof(vma)
+                   + m.cap_files * 12 + <int64_t>m.cap_ptps * (PTRS_PER_PTE * 4 + 8 + 4 + 1 + 2)
+                   + (m.pt_hash_mask + 1) * 12 + (m.pc_mask + 1) * 16 + max(m.nr_swap_slots, 1) * 8
+                   + <int64_t>m.nr_frames * 2 * 12 + m.events_cap * sizeof(vm_event_rec))
 
     def state_hash(self):
         return hashlib.sha256(self.state_bytes()).hexdigest()
