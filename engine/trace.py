@@ -511,20 +511,32 @@ def _read_oracle_general(data: bytes, source: str, obj_pages: str = "size",
                          f"truncated: file size {len(data)} is not a multiple of {rec} "
                          "(not an oracleGeneral trace?)")
     reqs = np.frombuffer(data, dtype=ORACLE_GENERAL_DTYPE)
-    _, first, inv = np.unique(reqs["obj_id"], return_index=True, return_inverse=True)
-    inv = inv.ravel()
-    # renumber objects by first appearance, so the layout follows the trace
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
-    obj = rank[inv]
+    n = len(reqs)
     if obj_pages == "one":
-        req_pages = np.ones(len(reqs), dtype=np.int64)
-        extent = np.ones(len(first), dtype=np.int64)
+        req_pages = np.ones(n, dtype=np.int64)
     else:
         req_pages = np.clip((reqs["obj_size"].astype(np.int64) + PAGE_SIZE - 1) // PAGE_SIZE,
                             1, max_obj_pages)
-        extent = np.zeros(len(first), dtype=np.int64)
-        np.maximum.at(extent, obj, req_pages)
+    # Group requests by object with one stable sort: the group's first
+    # element is the object's first appearance, and its largest request
+    # sets the object's extent.
+    perm = np.argsort(reqs["obj_id"], kind="stable")
+    ids = reqs["obj_id"][perm]
+    new_obj = np.ones(n, dtype=bool)
+    new_obj[1:] = ids[1:] != ids[:-1]
+    starts = np.flatnonzero(new_obj)
+    first = perm[starts]
+    group = np.cumsum(new_obj) - 1                   # sorted position -> object group
+    extent = (np.maximum.reduceat(req_pages[perm], starts) if n else
+              np.zeros(0, dtype=np.int64))
+    # renumber objects by first appearance, so the layout follows the trace
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    obj = np.empty(n, dtype=np.int64)
+    obj[perm] = rank[group]
+    extent_by_rank = np.empty_like(extent)
+    extent_by_rank[rank] = extent
+    extent = extent_by_rank
     base = np.cumsum(extent) - extent
     total = int(req_pages.sum())
     if total > 100_000_000:
@@ -532,11 +544,19 @@ def _read_oracle_general(data: bytes, source: str, obj_pages: str = "size",
                          "use obj_pages='one' or a smaller max_obj_pages")
     if len(extent) and int(base[-1] + extent[-1]) > MAX_PAGE:
         raise TraceError(source, None, "objects do not fit in one file's page offsets")
-    req_start = np.cumsum(req_pages) - req_pages
-    within = np.arange(total, dtype=np.int64) - np.repeat(req_start, req_pages)
     a = np.zeros(total, dtype=ACCESS_DTYPE)
     a["op"] = OP_READ
-    a["page"] = np.repeat(base[obj], req_pages) + within
+    first_page = base[obj]
+    if total == n:
+        a["page"] = first_page
+    else:
+        # Expand each request into its pages without np.repeat: a run of +1
+        # steps whose first step jumps to the request's first page.
+        req_start = np.cumsum(req_pages) - req_pages
+        step = np.ones(total, dtype=np.int64)
+        step[req_start[0]] = first_page[0]
+        step[req_start[1:]] = first_page[1:] - (first_page[:-1] + req_pages[:-1] - 1)
+        a["page"] = np.cumsum(step)
     meta = {"requests": len(reqs), "objects": len(first), "file_pages": int(extent.sum()),
             "obj_pages": obj_pages}
     return Workload(a, {"mm": [], "file": ["0"]}, meta)

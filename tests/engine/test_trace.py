@@ -279,6 +279,27 @@ def test_oracle_general_objects_map_to_consecutive_page_ranges():
     assert one.accesses["page"].tolist() == [0, 1, 0, 2, 1]
 
 
+@pytest.mark.parametrize("mode", ["size", "one"])
+def test_oracle_general_mapping_matches_a_per_request_reference(mode):
+    rng = np.random.default_rng(7)
+    ids = rng.zipf(1.3, 3000) * 1_000_003          # sparse, repeated ids
+    sizes = rng.integers(0, 5 * 4096, 3000)
+    wl = read_trace_bytes(oracle_bytes(ids, sizes), "r.oracleGeneral", obj_pages=mode,
+                          max_obj_pages=4)
+    npages = [1 if mode == "one" else min(4, max(1, -(-int(sz) // 4096))) for sz in sizes]
+    extent, order = {}, []
+    for i, n in zip(ids.tolist(), npages):
+        if i not in extent:
+            order.append(i)
+        extent[i] = max(extent.get(i, 0), n)
+    base, nxt = {}, 0
+    for i in order:
+        base[i], nxt = nxt, nxt + extent[i]
+    want = [base[i] + k for i, n in zip(ids.tolist(), npages) for k in range(n)]
+    assert wl.accesses["page"].tolist() == want
+    assert wl.meta["file_pages"] == nxt and wl.meta["objects"] == len(order)
+
+
 def test_oracle_general_fixture_and_content_detection():
     raw = (DATA / "tiny.oracleGeneral").read_bytes()
     assert detect_format(raw, "upload.bin") == "oracleGeneral"
