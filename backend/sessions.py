@@ -39,7 +39,10 @@ LISTS = ("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE", "LRU_ACTIV
 # engine/_types.pxd folio flag bits (the state frame's location array is derived from them)
 PG_lru, PG_active, PG_swapbacked, PG_unevictable = 1 << 0, 1 << 1, 1 << 4, 1 << 8
 LRU_GEN_PGOFF, MAX_NR_GENS = 16, 4
-LOC_ISOLATED, LOC_OFF_LRU, LOC_GEN_BASE = 250, 255, 16
+LOC_OFF_LRU, LOC_GEN_BASE = 255, 16
+_LOC_MASK = PG_lru | PG_active | PG_swapbacked | PG_unevictable | (7 << LRU_GEN_PGOFF)
+_LOC_KEYS = [sum(bit for i, bit in enumerate((PG_lru, PG_active, PG_swapbacked, PG_unevictable))
+                 if c >> i & 1) | (slot << LRU_GEN_PGOFF) for c in range(16) for slot in range(8)]
 EVENT_COLUMNS = ("seq", "time_ns", "nr_access", "pfn", "mapping", "index", "kind", "reason",
                  "fn", "src", "dst", "src_seq", "dst_seq")
 NR_INTERNAL_MMS = 2        # engine/core.pxd: anon owner o is mm o + 2 (0, 1: the M and X address spaces)
@@ -229,7 +232,8 @@ class Session:
         self.cur = 0                       # the step the engines are at
         self.checkpoints: dict[int, list[bytes]] = {}
         self._cp_bytes = 0
-        self._cp_pos: dict[int, int] = {}
+        self._cp_size = 0
+        self._cp_pos: dict[int, tuple[int, int]] = {}
         self._take_checkpoint()
         self.index = [FolioIndex(settings.max_history_per_folio, settings.max_history_folios)
                       for _ in self.sims]
@@ -278,8 +282,9 @@ class Session:
             return
         blobs = [sim.state_bytes() for sim in self.sims]
         self.checkpoints[self.cur] = blobs
-        self._cp_pos[self.cur] = self.sims[0].position
-        self._cp_bytes += sum(len(b) for b in blobs)
+        self._cp_pos[self.cur] = self._work()
+        self._cp_size = sum(len(b) for b in blobs)
+        self._cp_bytes += self._cp_size
         budget = self.settings.checkpoint_budget_bytes
         while self._cp_bytes > budget and len(self.checkpoints) > 2:
             # Thin the older ones: drop every other checkpoint (never step 0
@@ -293,11 +298,28 @@ class Session:
         self._cp_pos.pop(s, None)
         self._cp_bytes -= sum(len(b) for b in blobs)
 
-    def _maybe_checkpoint(self) -> None:
+    def _work(self) -> tuple[int, int]:
+        """(accesses, reclaim units) done so far: what replay has to redo."""
+        sim = self.sims[0]
+        return sim.position, sim.nr_batches + sim.nr_shrink_passes + sim.nr_aging
+
+    def _maybe_checkpoint(self, replaying: bool = False) -> None:
+        """Checkpoint when replaying from the last one would cost about
+        `checkpoint_accesses` accesses (a reclaim batch counts as 1024), or
+        after `checkpoint_every` steps whatever they were."""
         last = max((s for s in self.checkpoints if s <= self.cur), default=0)
-        if (self.cur - last >= self.settings.checkpoint_every
-                or self.sims[0].position - self._cp_pos.get(last, 0) >= self.settings.checkpoint_accesses):
-            self._take_checkpoint()
+        acc0, units0 = self._cp_pos.get(last, (0, 0))
+        acc, units = self._work()
+        cost = (acc - acc0) + 1024 * (units - units0)
+        if cost < self.settings.checkpoint_accesses and self.cur - last < self.settings.checkpoint_every:
+            return
+        if replaying and self._cp_size:
+            # A seek pays for every checkpoint it takes (~50 ms at 1 Mi
+            # frames); while replaying, only fill gaps that fit the budget
+            # rather than churn through thinning.
+            if self._cp_bytes + self._cp_size > self.settings.checkpoint_budget_bytes:
+                return
+        self._take_checkpoint()
 
     # --- applying units
     #
@@ -376,7 +398,7 @@ class Session:
                 if got != k:
                     raise RuntimeError(f"replay diverged at step {self.cur}: {unit} x{k} gave {got}")
                 self.cur += k
-                self._maybe_checkpoint()
+                self._maybe_checkpoint(replaying=True)
             i += 1
 
     def _entry_of(self, step: int) -> int:
@@ -428,6 +450,23 @@ class Session:
             events.append((ev, lost))
         self.cur += n
         return Applied(n, events, before)
+
+    def _run_ahead(self, count: int, arg: dict) -> Applied:
+        """A long access step on the fast path, in chunks so that checkpoints
+        land inside it (seeks into it then replay at most one chunk)."""
+        before = [sim.vmstat() for sim in self.sims]
+        done = 0
+        while done < count:
+            k = min(count - done, self.settings.checkpoint_accesses)
+            got = self._apply("access", k, arg)
+            self.cur += got
+            self._append_log("access", got, arg)
+            done += got
+            if got < k:
+                break
+            self._maybe_checkpoint()
+        empty = np.zeros(0, dtype=_engine().EVENT_DTYPE)
+        return Applied(done, [(empty, 0) for _ in self.sims], before)
 
     # --- frames
     def _pane_frame(self, k: int, applied: Optional[Applied]) -> P.PaneFrame:
@@ -512,24 +551,25 @@ class Session:
         return P.pack_state(header, arrays)
 
     def _locations(self, k: int, flags: np.ndarray, gens: Optional[dict]) -> np.ndarray:
-        loc = np.full(flags.shape, LOC_OFF_LRU, dtype=np.uint8)
-        on = (flags & PG_lru) != 0
-        file = ((flags & PG_swapbacked) == 0).astype(np.uint8)
-        if gens is None:
-            lru = 2 * file + ((flags & PG_active) != 0).astype(np.uint8)
-            lru = np.where((flags & PG_unevictable) != 0, 4, lru).astype(np.uint8)
-            loc[on] = lru[on]
-            return loc
-        # gen slot -> position of its seq above min_seq[type], per type
-        table = np.full((MAX_NR_GENS + 1, 2), LOC_OFF_LRU, dtype=np.uint8)
-        for t in (0, 1):
-            for seq in range(gens["min_seq"][t], gens["max_seq"] + 1):
-                table[seq % MAX_NR_GENS + 1, t] = LOC_GEN_BASE + 2 * (seq - gens["min_seq"][t]) + t
-        slot = ((flags >> LRU_GEN_PGOFF) & 7).astype(np.intp)
-        g = table[slot, file]
-        loc[on] = g[on]
-        loc[on & (slot == 0) & ((flags & PG_unevictable) != 0)] = 4
-        return loc
+        """One uint8 per frame (protocol.md §3.3): a lookup table indexed by the
+        flag bits that decide the location, so 1 Mi frames cost one AND and
+        one gather."""
+        lut = np.full(_LOC_MASK + 1, LOC_OFF_LRU, dtype=np.uint8)
+        for bits in _LOC_KEYS:
+            if not bits & PG_lru:
+                continue
+            file = 0 if bits & PG_swapbacked else 1
+            slot = (bits >> LRU_GEN_PGOFF) & 7
+            if bits & PG_unevictable:
+                lut[bits] = 4
+            elif gens is None:
+                lut[bits] = 2 * file + (1 if bits & PG_active else 0)
+            elif slot:
+                lo = gens["min_seq"][file]
+                for seq in range(lo, gens["max_seq"] + 1):
+                    if seq % MAX_NR_GENS + 1 == slot:
+                        lut[bits] = LOC_GEN_BASE + 2 * (seq - lo) + file
+        return lut[flags & _LOC_MASK]
 
     # --- public API (each takes the lock; `cursor` is the caller's step)
     def touch(self) -> None:
@@ -583,8 +623,11 @@ class Session:
             if truncated:
                 self._truncate_log(cursor)
             arg = {"run": True} if unit == "access" and count > RUN_AHEAD_ACCESSES else None
-            applied = self._record(unit, count, arg)
-            self._append_log(unit, applied.steps, arg)
+            if arg is None:
+                applied = self._record(unit, count, arg)
+                self._append_log(unit, applied.steps, arg)
+            else:
+                applied = self._run_ahead(count, arg)
             self._maybe_checkpoint()
             if truncated or applied.steps:
                 self._log_changed()

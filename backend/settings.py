@@ -30,8 +30,8 @@ class Settings:
     max_events_per_frame: int = 4096
     max_history_per_folio: int = 64           # events kept per folio identity
     max_history_folios: int = 65536           # folio identities kept per pane
-    checkpoint_every: int = 256               # steps between checkpoints
-    checkpoint_accesses: int = 1 << 20        # accesses between checkpoints
+    checkpoint_every: int = 4096              # steps between checkpoints, at most
+    checkpoint_accesses: int = 1 << 20        # replay cost between checkpoints (accesses; a batch = 1024)
     checkpoint_budget_bytes: int = 512 * MiB  # per session
     order_layout_max_frames: int = 16384      # above: per-frame location array
 

@@ -183,3 +183,37 @@ def test_generation_sizes_from_debugfs_match_the_folio_lists(manager):
         assert light == full
         assert f.panes[0].gens == light
         assert sum(g["nr_pages"][0] + g["nr_pages"][1] for g in light["gens"]) > 0
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_location_layout_puts_every_frame_on_its_list_or_generation(tmp_path, policy):
+    from backend.protocol import unpack_state
+    st = SqliteStore(tmp_path / "s.sqlite3")
+    m = SessionManager(st, Settings(data_dir=tmp_path, order_layout_max_frames=0))
+    s, _ = m.create(Recipe.model_validate(recipe(policies=(policy,), scenario="desktop")))
+    cur = 0
+    for unit in ("scan", "scan", "access", "scan"):
+        cur, _ = s.step(cur, unit, 5, owner=True)
+    header, arrays = unpack_state(s.state_at(cur))
+    assert header["panes"][0]["layout"] == "location"
+    loc = arrays["p0.loc"]
+    sim = s.sims[0]
+    lists = sim.lists()
+    want = {}
+    if policy == "lru":
+        for code, name in enumerate(("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE",
+                                     "LRU_ACTIVE_FILE", "LRU_UNEVICTABLE")):
+            want.update({int(p): code for p in lists[name]})
+    else:
+        # A folio's generation is the one in its flags: folio_update_gen()
+        # moves it there at once, the list move waits for sort_folio().
+        for pfn in range(len(loc)):
+            f = sim.folio(pfn)
+            if f["gen"] >= 0:
+                t = 0 if f["type"] == "anon" else 1
+                want[pfn] = 16 + 2 * (f["seq"] - int(lists["min_seq"][t])) + t
+        want.update({int(p): 4 for p in lists["LRU_UNEVICTABLE"]})
+    assert len(want) > 0
+    for pfn in range(len(loc)):
+        assert loc[pfn] == want.get(pfn, 255), pfn
+    st.close()
