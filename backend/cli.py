@@ -236,12 +236,17 @@ def cmd_simulate(args) -> int:
         workload = _load_workload(args, sims[0].config["ram_pages"])
     if len(workload.accesses) == 0:
         raise UserError("reclaimlab simulate: the workload has no accesses")
-    if len(sims) == 1:
-        results = [_run_one(sims[0], policies[0], workload)]
-    else:
-        # run() drops the GIL, so the two policies run in parallel.
-        with ThreadPoolExecutor(max_workers=len(sims)) as ex:
-            results = list(ex.map(_run_one, sims, policies, [workload] * len(sims)))
+    try:
+        if len(sims) == 1:
+            results = [_run_one(sims[0], policies[0], workload)]
+        else:
+            # run() drops the GIL, so the two policies run in parallel.
+            with ThreadPoolExecutor(max_workers=len(sims)) as ex:
+                results = list(ex.map(_run_one, sims, policies, [workload] * len(sims)))
+    except (ValueError, MemoryError, OverflowError) as e:
+        # the engine rejects a workload it cannot hold (limits on address
+        # spaces, files, page numbers): the user's input, not a crash
+        raise UserError(f"reclaimlab simulate: engine: {e or type(e).__name__}") from None
     meta = _workload_meta(workload)
     for r in results:
         r["workload"] = meta
