@@ -236,3 +236,15 @@ def test_ten_million_accesses_generate_in_seconds(name):
     dt = time.process_time() - t
     assert len(wl) == 10_000_000
     assert dt < 4.0, f"{name}: {dt:.2f}s CPU for 10 M accesses"
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_scenario_runs_to_the_end_in_the_engine(name, policy):
+    import engine
+    sim = engine.Simulator({"policy": policy, "ram_pages": 512, "swap_pages": 1024})
+    wl = generate(name, 512, seed=1, accesses=6000)
+    sim.set_workload(wl.accesses)
+    sim.run_to_end()
+    assert sim.done and sim.position == 6000
+    assert sim.check_invariants() == []
