@@ -248,3 +248,47 @@ def test_every_scenario_runs_to_the_end_in_the_engine(name, policy):
     sim.run_to_end()
     assert sim.done and sim.position == 6000
     assert sim.check_invariants() == []
+
+
+def _run(name, policy, ram=1024):
+    import engine
+    sim = engine.Simulator({"policy": policy, "ram_pages": ram, "swap_pages": 2 * ram})
+    wl = generate(name, ram, seed=1)
+    sim.set_workload(wl.accesses)
+    sim.run_to_end()
+    return wl, sim.vmstat()
+
+
+# The "what to watch" texts make claims; these check the ones that a small
+# machine shows reliably, so the docs cannot drift from the engine.
+
+def test_watch_anon_loop_refaults_are_not_activated_and_mglru_swaps_in_less():
+    _, lru = _run("anon-loop", "lru")
+    _, gen = _run("anon-loop", "lru_gen")
+    assert lru["workingset_refault_anon"] > 0
+    assert lru["workingset_activate_anon"] <= lru["workingset_refault_anon"] // 10
+    assert gen["pswpin"] < lru["pswpin"]
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_watch_stream_hot_anon_reclaims_the_stream_not_the_anon_set(policy):
+    _, vm = _run("stream-hot-anon", policy)
+    assert vm["pgsteal_file"] > 0
+    assert vm["pgscan_anon"] == 0 and vm["pswpout"] == 0
+
+
+def test_watch_file_loop_every_reread_is_a_refault_and_classic_never_activates():
+    wl, vm = _run("file-loop", "lru")
+    assert vm["workingset_refault_file"] == len(wl) - wl.meta["sizes"]["file_pages"]
+    assert vm["workingset_activate_file"] == 0
+
+
+def test_watch_stream_hot_file_classic_activates_and_deactivates_the_hot_set():
+    _, vm = _run("stream-hot-file", "lru")
+    assert vm["pgactivate"] > 0 and vm["pgdeactivate"] > 0
+    assert vm["workingset_activate_file"] > 0
+
+
+def test_watch_mmap_exec_classic_rotates_exec_folios_instead_of_deactivating():
+    _, vm = _run("mmap-exec", "lru")
+    assert vm["pgrefill"] > vm["pgdeactivate"]
