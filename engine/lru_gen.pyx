@@ -24,7 +24,7 @@ from libc.string cimport memset, memcpy
 
 from engine._types cimport *
 from engine.core cimport *
-from engine.policy cimport ReclaimPolicy, STEP_DONE, STEP_BATCH, STEP_BATCH_LAST, STEP_AGED
+from engine.policy cimport ReclaimPolicy, STEP_DONE, STEP_BATCH, STEP_BATCH_LAST, STEP_AGED, STEP_OOM
 
 # --- constants of the reference kernel not in _types.pxd ------------------------
 cdef enum:
@@ -409,6 +409,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef uint32_t vm_flags = 0
         cdef int referenced_ptes = self.folio_referenced(pfn, &vm_flags, sc)
         if vm_flags & VM_LOCKED:
+            folio_set_decision(self.m, pfn, 0, R_FOLIOREF_ACTIVATE_LOCKED)
             if self.m.events_on:
                 emit(self.m, EV_REFERENCED, R_FOLIOREF_ACTIVATE_LOCKED, FN_FOLIO_CHECK_REFERENCES, pfn,
                      LOC_ISOLATED, LOC_ISOLATED, -1, -1)
@@ -418,10 +419,12 @@ cdef class MultiGenLru(ReclaimPolicy):
         if referenced_ptes == 0:
             return FOLIOREF_RECLAIM
         if self.lru_gen_set_refs(pfn):
+            folio_set_decision(self.m, pfn, 0, R_SET_REFS_ACTIVATE)
             if self.m.events_on:
                 emit(self.m, EV_REFERENCED, R_SET_REFS_ACTIVATE, FN_LRU_GEN_SET_REFS, pfn,
                      LOC_ISOLATED, LOC_ISOLATED, -1, -1)
             return FOLIOREF_ACTIVATE
+        folio_set_decision(self.m, pfn, 0, R_SET_REFS_KEEP)
         if self.m.events_on:
             emit(self.m, EV_REFERENCED, R_SET_REFS_KEEP, FN_LRU_GEN_SET_REFS, pfn,
                  LOC_ISOLATED, LOC_ISOLATED, -1, -1)
@@ -1248,12 +1251,9 @@ cdef class MultiGenLru(ReclaimPolicy):
             self.s.timestamps[lru_gen_from_seq(self.evictable_min_seq(swappiness))] + \
             self.min_ttl_ms * 1000000 < self.jiffies()
         if not reclaimable:
-            self.min_ttl_oom(sc)
+            # out_of_memory() is the simulator's: ask for it (the oom_lock is always free here)
+            return STEP_OOM
         return STEP_DONE
-
-    cdef void min_ttl_oom(self, scan_control* sc) noexcept nogil:
-        # out_of_memory() is the simulator's; see the integration note in docs/mglru.md
-        pass
 
     cdef void snapshot_refaults(self) noexcept nogil:
         # only the classic policy snapshots refaults (prepare_scan_control)

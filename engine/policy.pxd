@@ -23,6 +23,7 @@ cdef enum:
     STEP_BATCH = 1               # one scan batch ran (isolate + decide + putback); more may follow
     STEP_BATCH_LAST = 2          # one scan batch ran and the pass is over
     STEP_AGED = 3                # MGLRU: inc_max_seq ran (an aging step); more may follow
+    STEP_OOM = 4                 # age_node(): invoke out_of_memory() (MGLRU lru_gen_age_node with min_ttl_ms); added by the lru_gen helper
 
 cdef class ReclaimPolicy:
     cdef mem* m                                  # the machine (owned by the Simulator)

@@ -529,3 +529,45 @@ def test_state_bytes_round_trip_is_bit_exact():
     assert sim2.state_hash() == sim.state_hash()
     assert sim2.lru_gen_text(True) == sim.lru_gen_text(True)
     ok(sim2)
+
+
+# --- min_ttl_ms, the aging step ----------------------------------------------------
+
+def _overcommitted(sim, n=60_000, pages=12_000, seed=3):
+    rng = np.random.Generator(np.random.PCG64(seed))
+    acc = np.zeros(n, dtype=engine.ACCESS_DTYPE)
+    acc["op"] = OP_ANON
+    acc["owner"] = rng.integers(0, 3, n)
+    acc["page"] = rng.integers(0, pages // 3, n)
+    sim.set_workload(acc)
+
+
+@pytest.mark.parametrize("min_ttl_ms", [0, 10**6])
+def test_min_ttl_only_decides_the_oom_check__lru_gen_age_node(min_ttl_ms):
+    sim = Simulator({"policy": "lru_gen", "ram_pages": 8192, "swap_pages": 16384,
+                     "lru_gen": {"min_ttl_ms": min_ttl_ms}})
+    _overcommitted(sim)
+    sim.run_to_end()
+    v = vm(sim)
+    if min_ttl_ms:
+        # every generation is younger than 1000 s: each kswapd wake-up OOM-kills in
+        # lru_gen_age_node() before kswapd_shrink_node() runs
+        assert v["oom_kill"] == v["pageoutrun"] > 0
+    else:
+        assert v["oom_kill"] == 0 and v["pgscan_kswapd"] > 0
+    ok(sim)
+
+
+def test_aging_step_runs_until_inc_max_seq_and_emits_events__inc_max_seq():
+    from engine.names import EVENT_KINDS
+    sim = Simulator({"policy": "lru_gen", "ram_pages": 2048, "swap_pages": 8192})
+    _overcommitted(sim, n=200_000, pages=3000)
+    sim.run(20_000)
+    seq0, aging0, max0 = sim.event_seq, sim.nr_aging, policy(sim).max_seq
+    assert sim.step("aging") == 1
+    assert sim.nr_aging == aging0 + 1 and policy(sim).max_seq == max0 + 1
+    ev = sim.events_since(seq0)
+    kinds = [EVENT_KINDS[k] for k in ev["kind"]]
+    assert kinds.count("inc_max_seq") == 1
+    assert kinds[-1] == "inc_max_seq"          # the step stops right after the aging
+    ok(sim)
