@@ -244,11 +244,11 @@ def _writes(rng, n, ratio):
     return (rng.random(n) < ratio).astype(np.uint8)
 
 
-def _populate_then(b, rng, op, owner, n_pages, n, write_ratio):
-    """First touch every page in order (writes: a program filling its memory),
-    then return the slice left for the steady-state pattern."""
+def _populate(b, op, owner, n_pages, n, write):
+    """First touch every page in order (for anon, writes: a program filling
+    its memory); returns where the steady-state pattern starts."""
     k = min(n_pages, n)
-    b.put(slice(0, k), op, owner, np.arange(k, dtype=np.uint64), 1)
+    b.put(slice(0, k), op, owner, np.arange(k, dtype=np.uint64), write)
     return k
 
 
@@ -266,9 +266,7 @@ def _stream_mix(b, rng, n, hot_op, hot_owner, hot_pages, stream_owner, stream_ra
                 hot_write):
     """A hot set touched uniformly at random, interleaved with a use-once
     read() stream that never revisits a page."""
-    k = _populate_then(b, rng, hot_op, hot_owner, hot_pages, n, 0)
-    if hot_op != OP_ANON:
-        b.a["write"][:k] = 0
+    k = _populate(b, hot_op, hot_owner, hot_pages, n, int(hot_op == OP_ANON))
     rest = n - k
     is_stream = rng.random(rest) < stream_ratio
     idx = np.flatnonzero(is_stream) + k
@@ -300,7 +298,7 @@ def _zipf_anon(b, rng, ram, n, *, size, s, write_ratio):
     mm = b.mm("zipf")
     # The heap is initialised first (so the whole set really exists and does
     # not fit), then read and written with Zipf popularity.
-    k = _populate_then(b, rng, OP_ANON, mm, pages, n, 1)
+    k = _populate(b, OP_ANON, mm, pages, n, 1)
     b.put(slice(k, None), OP_ANON, mm, zipf_pages(rng, pages, s, n - k),
           _writes(rng, n - k, write_ratio))
     return {"anon_pages": pages}
@@ -416,7 +414,7 @@ def _zipf_mixed(b, rng, ram, n, *, anon_size, file_size, anon_fraction, s, write
     f = b.file("zipf.db")
     # Initialise the heap and read the file once, so both sets exist and
     # together exceed RAM; then Zipf over both.
-    k = _populate_then(b, rng, OP_ANON, mm, a_pages, n, 1)
+    k = _populate(b, OP_ANON, mm, a_pages, n, 1)
     kf = min(f_pages, n - k)
     b.put(slice(k, k + kf), OP_READ, f, np.arange(kf, dtype=np.uint64))
     k += kf
