@@ -8,7 +8,11 @@ import { PALETTE } from "./palette.js";
 const MAX_FLIGHTS = 512;
 const LOC_COLOUR = (loc, pfnFlags) => PALETTE[loc] || (loc === "gen" ? (pfnFlags ? PALETTE.file : PALETTE.anon) : "#9e9e9e");
 
-export function buildFlights(rows, { from, to, width, height, cell = 6, selectedPfn = null }) {
+// from/to: pfn -> pixel in the old/new layout (null when the folio is not
+// drawn one by one); fromPlace/toPlace: an event row -> the pixel of the
+// list end it names (tail when leaving, head when arriving), so that an
+// aggregated machine still shows where each folio came from and went.
+export function buildFlights(rows, { from, to, fromPlace = null, toPlace = null, width, height, cell = 6, selectedPfn = null }) {
   const decisions = decisionOf(rows);
   const flights = [];
   const size = Math.max(8, Math.min(12, cell + 2));
@@ -18,8 +22,8 @@ export function buildFlights(rows, { from, to, width, height, cell = 6, selected
     if (flights.length >= MAX_FLIGHTS) break;
     const moved = d.rows.some((r) => r.src !== r.dst || r.src_seq !== r.dst_seq);
     if (!moved) continue;
-    const a = from(d.pfn);
-    const b = to(d.pfn);
+    const a = from(d.pfn) || (fromPlace && fromPlace(d.first));
+    const b = to(d.pfn) || (toPlace && toPlace(d.last));
     const isolated = d.rows.some((r) => /isolate/.test(String(r.kind)));
     const bin = d.verb === "swapout" ? { x: width - 60, y: height - 14 } : { x: width - 30, y: height - 14 };
     const start = a || { x: 4, y: height - 14 };

@@ -7,6 +7,7 @@ import { DECISIONS } from "./decisionOf.js";
 import { encodeCommand } from "./protocol.js";
 import { eventRow } from "./eventRow.js";
 import { explainEvent } from "./explainEvent.js";
+import { FLAGS } from "./flags.js";
 import { fmt } from "./format.js";
 import { PALETTE } from "./palette.js";
 import { paneModel } from "./paneModel.js";
@@ -38,7 +39,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   let paneEls = [];
   let drawn = [];                // per pane: the last base draw result (locate/pfnAt)
   let anim = null;               // {start, duration, flights: [], slide: []}
-  let zoom = [];                 // per pane [z0, z1]
+  let zoom = [];                 // per pane [z0, z1] of each list (lists view)
+  let hwZoom = [];               // per pane [z0, z1] of the pfn range (hardware view)
   let showAllCounters = false;
   let inspectMsg = null;
   let shownState = [];           // panes of the latest binary state (list order)
@@ -119,21 +121,31 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         if (pfn != null && pfn >= 0) select(i, pfn, null);
       });
       base.addEventListener("wheel", (e) => {
-        if (s.view !== "lists" || s.panes[i]?.policy === "lru_gen") return;
+        const hw = s.view === "hardware";
+        if (!hw && s.panes[i]?.policy === "lru_gen") return;
         e.preventDefault();
-        const [z0, z1] = zoom[i] || [0, 1];
+        const zs = hw ? hwZoom : zoom;
+        const [z0, z1] = zs[i] || [0, 1];
         const r = base.getBoundingClientRect();
-        const fx = Math.min(1, Math.max(0, (e.clientY - r.top) / r.height));
+        let fx = Math.min(1, Math.max(0, (e.clientY - r.top) / r.height));
+        if (hw) {
+          // Keep the frame under the cursor under the cursor.
+          const pfn = drawn[i]?.pfnAt?.(e.clientX - r.left, e.clientY - r.top);
+          if (pfn != null) fx = Math.min(1, Math.max(0, (pfn / drawn[i].total - z0) / (z1 - z0)));
+        }
         const span = z1 - z0;
         const ns = Math.min(1, Math.max(1 / 65536, span * (e.deltaY > 0 ? 1.5 : 1 / 1.5)));
         const c = z0 + span * fx;
         let a = c - ns * fx;
         a = Math.min(Math.max(0, a), 1 - ns);
-        zoom[i] = [a, a + ns];
+        zs[i] = [a, a + ns];
         loop.request("panes");
       }, { passive: false });
       let drag = null;
-      base.addEventListener("pointerdown", (e) => { drag = { y: e.clientY, z: (zoom[i] || [0, 1]).slice() }; });
+      base.addEventListener("pointerdown", (e) => {
+        const hw = s.view === "hardware";
+        drag = { y: e.clientY, hw, z: ((hw ? hwZoom : zoom)[i] || [0, 1]).slice() };
+      });
       base.addEventListener("pointerup", () => { drag = null; });
       base.addEventListener("pointermove", (e) => {
         if (!drag || !e.buttons) return;
@@ -141,12 +153,13 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         if (span >= 1) return;
         const dz = -((e.clientY - drag.y) / base.clientHeight) * span;
         const a = Math.min(Math.max(0, drag.z[0] + dz), 1 - span);
-        zoom[i] = [a, a + span];
+        (drag.hw ? hwZoom : zoom)[i] = [a, a + span];
         loop.request("panes");
       });
       return { box, base, overlay, sub, zoomInfo, stack };
     });
     zoom = helloMsg.panes.map(() => [0, 1]);
+    hwZoom = helloMsg.panes.map(() => [0, 1]);
     drawn = [];
   }
 
@@ -256,7 +269,13 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       const h = el.base.height;
       const moved = new Set(rows.filter((r) => r.pfn >= 0).map((r) => r.pfn));
       const next = drawPane(i, p, { hidden: moved, dry: true });
-      const f = buildFlights(rows, { from: (pfn) => old.locate(pfn), to: (pfn) => next.locate(pfn), width: w, height: h, cell: next.cell, selectedPfn: s.selected?.pane === i ? s.selected.pfn : null });
+      const typeOf = (pfn) => (p.loc ? (p.loc[pfn] - 16) & 1 : p.flags ? (p.flags[pfn] & FLAGS.PG_anon ? 0 : 1) : 1);
+      const f = buildFlights(rows, {
+        from: (pfn) => old.locate(pfn), to: (pfn) => next.locate(pfn),
+        fromPlace: (r) => old.place?.(r.src, r.src_seq, "tail", typeOf(r.pfn)),
+        toPlace: (r) => next.place?.(r.dst, r.dst_seq, "head", typeOf(r.pfn)),
+        width: w, height: h, cell: next.cell, selectedPfn: s.selected?.pane === i ? s.selected.pfn : null,
+      });
       flights.push(f);
       const dSeq = (p.gens && prevPanes[i]?.gens) ? p.gens.max_seq - prevPanes[i].gens.max_seq : 0;
       slide.push(dSeq > 0 && next.colW ? dSeq * (next.colW + 8) : 0);
@@ -276,7 +295,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     ctx.imageSmoothingEnabled = false;
     const sel = s.selected && s.selected.pane === i ? s.selected.pfn : null;
     let res;
-    if (s.view === "hardware") res = drawHardware(ctx, p, { width: w, height: h });
+    if (s.view === "hardware") res = drawHardware(ctx, p, { width: w, height: h, zoom: hwZoom[i] || [0, 1] });
     else if (p.policy === "lru_gen") res = drawGenerations(ctx, p, { width: w, height: h, hidden, selectedPfn: sel, slide });
     else res = drawLruLists(ctx, p, { width: w, height: h, zoom: zoom[i] || [0, 1], hidden, selectedPfn: sel });
     if (!dry) {
@@ -393,7 +412,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     seek() { dom.seek.focus(); dom.seek.select?.(); },
     share() { copy(dom.share.dataset.url || "", "Share URL copied"); },
     text() { copyText(); },
-    zoomReset() { zoom = zoom.map(() => [0, 1]); loop.request("panes"); },
+    zoomReset() { zoom = zoom.map(() => [0, 1]); hwZoom = hwZoom.map(() => [0, 1]); loop.request("panes"); },
     help() { dom.help.hidden = !dom.help.hidden; },
     escape() {
       if (!dom.help.hidden) { dom.help.hidden = true; return; }

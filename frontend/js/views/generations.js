@@ -147,6 +147,14 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
   }
   return {
     locate: (pfn) => pos.get(pfn) || null,
+    // The head (top left) of a generation list, for folios not drawn one by one.
+    place(loc, seq, end, type = 1) {
+      if (loc !== "gen" || seq == null || seq < 0) return null;
+      const x0 = colX(seq);
+      if (x0 < 0 || x0 >= width) return null;
+      const y0 = HEAD_H + type * (rowH + 8) + 16;
+      return end === "tail" ? { x: x0 + 4 + innerW - cell, y: y0 + innerH - cell } : { x: x0 + 4, y: y0 };
+    },
     pfnAt(px, py) {
       let best = null;
       for (const [pfn, p] of pos) if (px >= p.x && px < p.x + cell && py >= p.y && py < p.y + cell) { best = pfn; break; }

@@ -23,9 +23,12 @@ function bar(ctx, x, y, w, h, parts, total) {
   ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
 }
 
-export function drawHardware(ctx, pane, { width, height } = {}) {
+export function drawHardware(ctx, pane, { width, height, zoom = [0, 1] } = {}) {
   ctx.clearRect(0, 0, width, height);
-  const n = pane.nrFrames || pane.flags?.length || pane.loc?.length || 0;
+  const total = pane.nrFrames || pane.flags?.length || pane.loc?.length || 0;
+  // The zoom is a pfn range; wheel over the grid narrows it around the cursor.
+  const first = Math.floor(zoom[0] * total);
+  const n = Math.max(1, Math.ceil(zoom[1] * total) - first);
   const gridX = 10;
   const gridY = 22;
   const gridW = width - 20;
@@ -49,7 +52,8 @@ export function drawHardware(ctx, pane, { width, height } = {}) {
   const slots = Math.ceil(n / per);
   const size = cell >= 4 ? cell - 1 : cell;
   for (let s = 0; s < slots; s++) {
-    const pfn = s * per;
+    const pfn = first + s * per;
+    if (pfn >= total) break;
     const key = frameColour(pane.flags ? pane.flags[pfn] : 0, pane.loc ? pane.loc[pfn] : null, genActive);
     const x = (s % cols) * cell;
     const y = Math.floor(s / cols) * cell;
@@ -59,7 +63,8 @@ export function drawHardware(ctx, pane, { width, height } = {}) {
   ctx.textBaseline = "top";
   ctx.fillStyle = "#111";
   ctx.font = "600 12px system-ui, sans-serif";
-  ctx.fillText(`RAM: ${fmt.count(n)} page frames (pfn order${per > 1 ? `, 1 px = ${per} frames` : ""}); grey = free`, gridX, 4);
+  const range = n < total ? `pfn ${fmt.count(first)}–${fmt.count(first + n - 1)} of ${fmt.count(total)}` : `${fmt.count(total)} page frames`;
+  ctx.fillText(`RAM: ${range} (pfn order${per > 1 ? `, 1 px = ${per} frames` : ""}); grey = free${per > 1 || n < total ? " · wheel zooms, 0 resets" : ""}`, gridX, 4);
 
   let y = gridY + gridH + 14;
   const wm = pane.watermarks || {};
@@ -97,5 +102,15 @@ export function drawHardware(ctx, pane, { width, height } = {}) {
   ctx.fillText(`page cache: ${fmt.count(cached)} folios · ${shadows != null ? `${fmt.count(shadows)} shadow entries` : `workingset_nodes ${fmt.count(pane.vmstat?.workingset_nodes ?? 0)}`} · Dirty ${fmt.count((mi.Dirty ?? 0) / 4)} · Writeback ${fmt.count((mi.Writeback ?? 0) / 4)}`, gridX, y);
   y += 16;
   bar(ctx, gridX, y, gridW, 14, [[cached, PALETTE.LRU_INACTIVE_FILE], [shadows ?? 0, PALETTE.shadow]], Math.max(1, cached + (shadows ?? 0)));
-  return { cell, per };
+  return {
+    cell, per,
+    locate: () => null,
+    pfnAt(px, py) {
+      const x = px - gridX; const y = py - gridY;
+      if (x < 0 || y < 0 || x >= cols * cell || y >= gridH) return null;
+      const pfn = first + (Math.floor(y / cell) * cols + Math.floor(x / cell)) * per;
+      return pfn < first + n && pfn < total ? pfn : null;
+    },
+    total,
+  };
 }

@@ -29,7 +29,7 @@ function imageFor(ctx, w, h) {
 export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden = null, selectedPfn = null, highlight = null } = {}) {
   ctx.clearRect(0, 0, width, height);
   const counts = LRU_LISTS.map((n) => pane.lists?.[n]?.length ?? pane.listCounts?.[n] ?? 0);
-  const layout = laneLayout({ counts, width, height, labelWidth: LABEL_W, zoom });
+  const layout = laneLayout({ counts, width, height, labelWidth: LABEL_W, zoom, minLane: 42 });
   const gridW = layout.gridW;
   const img = imageFor(ctx, gridW, height);
   const buf = new Uint32Array(img.data.buffer);
@@ -72,14 +72,12 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
     ctx.fillStyle = "#111";
     ctx.font = "600 12px system-ui, sans-serif";
     ctx.fillText(NICE[name], 20, L.y + 1);
-    const nw = ctx.measureText(NICE[name]).width;
-    ctx.font = "12px system-ui, sans-serif";
-    ctx.fillStyle = "#333";
-    ctx.fillText(`· ${L.count.toLocaleString("en-US")}`, 24 + nw, L.y + 1);
     ctx.font = "10.5px ui-monospace, monospace";
     ctx.fillStyle = "#555";
-    ctx.fillText(name, 20, L.y + 16);
-    if (L.per > 1) ctx.fillText(`1 px = ${L.per} folios`, 20, L.y + 30);
+    ctx.fillText(name, 20, L.y + 15);
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.fillStyle = "#222";
+    ctx.fillText(`${L.count.toLocaleString("en-US")} folios${L.per > 1 ? ` · 1 px = ${L.per}` : ""}`, 20, L.y + 28);
     // Head and tail marks: where list_add() inserts and where isolation takes.
     ctx.font = "10px system-ui, sans-serif";
     ctx.fillStyle = "#333";
@@ -96,6 +94,16 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
         ctx.strokeRect(last.x - 0.5, last.y - 0.5, L.cell + 1, L.cell + 1);
       }
     }
+  }
+  if (!pane.lists?.[LRU_LISTS[0]] && pane.layout === "location") {
+    // Above 16,384 frames the server sends per-list counts, not the order.
+    ctx.font = "11px system-ui, sans-serif";
+    const note = "Machine above 16,384 frames: list sizes only (no order). The Hardware view shows every frame; wheel to zoom.";
+    const w = ctx.measureText(note).width + 12;
+    ctx.fillStyle = "rgba(255,255,255,0.9)";
+    ctx.fillRect(width - w - 4, height - 20, w, 18);
+    ctx.fillStyle = "#333";
+    ctx.fillText(note, width - w + 2, height - 17);
   }
   const where = reverseIndex(pane);
   if (selectedPfn != null && where) {
@@ -117,6 +125,14 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
     locate(pfn) {
       const w = where && where(pfn);
       return w ? layout.locate(w.lane, w.pos) : null;
+    },
+    // The head or tail cell of a list, by its kernel name.
+    place(loc, _seq, end) {
+      const lane = LRU_LISTS.indexOf(loc);
+      const L = layout.lanes[lane];
+      if (lane < 0 || !L) return null;
+      if (L.end === L.start) return { x: L.x0, y: L.gridY };
+      return layout.locate(lane, end === "tail" ? L.end - 1 : L.start);
     },
     pfnAt(px, py) {
       const h = layout.hit(px, py);

@@ -11,6 +11,14 @@ const DEFS = [
   { title: "swap traffic (pages)", keys: [["pswpout", "pswpout"], ["pswpin", "pswpin"]] },
 ];
 
+function short(v) {
+  if (v == null) return "";
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${+(v / 1e6).toFixed(a >= 1e7 ? 0 : 1)}M`;
+  if (a >= 1e4) return `${+(v / 1e3).toFixed(0)}k`;
+  return v.toLocaleString("en-US");
+}
+
 function diff(a) {
   const out = new Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = i ? a[i] - a[i - 1] : 0;
@@ -52,7 +60,7 @@ export function createPlots(el) {
         scales: { x: { time: false } },
         // Steps are whole numbers: no fractional ticks on the x axis.
         axes: [{ size: 28, font: "10px system-ui", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 1e4, 2e4, 5e4, 1e5, 1e6] },
-          { size: 48, font: "10px system-ui" }],
+          { size: 46, font: "10px system-ui", values: (u, vals) => vals.map(short) }],
         legend: { live: false },
         cursor: { drag: { x: false, y: false } },
       }, [[]].concat(series.slice(1).map(() => [])), box));
