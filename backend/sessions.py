@@ -118,64 +118,103 @@ def write_trace_file(workload, path, comment: Optional[str] = None) -> None:
 # --- per-folio event history -------------------------------------------------------
 
 class FolioIndex:
-    """Events by folio identity (mapping, index), across steps, bounded: the
-    newest `per_folio` events of the newest-touched `max_folios` folios."""
+    """Every recorded folio event with the step it belongs to, in one bounded
+    ring per pane (numpy, `max_events` rows, grown on demand), so that a
+    folio's history across steps is a vectorized filter on its identity
+    (mapping, index). Bounded by events, not folios: ~72 bytes per event."""
 
-    def __init__(self, per_folio: int, max_folios: int):
-        self.per_folio, self.max_folios = per_folio, max_folios
-        self.by_id: "collections.OrderedDict[tuple, collections.deque]" = collections.OrderedDict()
-        self.last_at_pfn: dict[int, tuple] = {}
-        self.anon_of: dict[tuple, bool] = {}   # from the lists an event names (anon or file LRU)
-        self.high = 0   # steps <= high are indexed already (re-visits add nothing)
+    def __init__(self, max_events: int, per_folio: int):
+        self.cap, self.per_folio = max_events, per_folio
+        self.rows = None          # structured array: EVENT_DTYPE fields + step
+        self.n = 0                # rows written so far (the ring position is n % len)
+        self.high = 0             # steps <= high are indexed already (re-visits add nothing)
+
+    def _grow(self, dtype, need: int) -> None:
+        size = 0 if self.rows is None else len(self.rows)
+        if size >= self.cap or self.n + need <= size:
+            return
+        new = min(self.cap, max(1024, 2 * size, 1 << (self.n + need - 1).bit_length()))
+        rows = np.zeros(new, dtype=dtype)
+        rows["step"] = -1
+        if self.rows is not None:
+            rows[:size] = self.rows   # not wrapped yet: the ring only wraps at cap
+        self.rows = rows
 
     def add(self, ev: np.ndarray, steps: np.ndarray) -> None:
         if len(ev) == 0:
             return
-        fresh = steps > self.high
-        if not fresh.any():
+        keep = (steps > self.high) & (ev["pfn"] >= 0)
+        if not keep.any():
             return
-        ev, steps = ev[fresh], steps[fresh]
         self.high = max(self.high, int(steps.max()))
-        pfn, mapping, index = ev["pfn"].tolist(), ev["mapping"].tolist(), ev["index"].tolist()
-        src, dst = ev["src"].tolist(), ev["dst"].tolist()
-        rows = list(zip(*(ev[c].tolist() for c in EVENT_COLUMNS)))
-        by_id = self.by_id
-        for i, (f, m, x) in enumerate(zip(pfn, mapping, index)):
-            if f < 0:
-                continue  # not a folio event
-            key = (m, x)
-            d = by_id.get(key)
-            if d is None:
-                d = by_id[key] = collections.deque(maxlen=self.per_folio)
-                if len(by_id) > self.max_folios:
-                    by_id.popitem(last=False)
-            else:
-                by_id.move_to_end(key)
-            d.append((int(steps[i]),) + rows[i])
-            self.last_at_pfn[f] = key
-            for loc in (src[i], dst[i]):
-                if loc in ANON_LISTS or loc in FILE_LISTS:
-                    if len(self.anon_of) > 4 * self.max_folios:
-                        self.anon_of.clear()
-                    self.anon_of[key] = loc in ANON_LISTS
+        ev, steps = ev[keep], steps[keep]
+        if self.rows is None:
+            dtype = np.dtype([(name, ev.dtype.fields[name][0]) for name in ev.dtype.names]
+                             + [("step", "i8")])
+        else:
+            dtype = self.rows.dtype
+        self._grow(dtype, len(ev))
+        size = len(self.rows)
+        if len(ev) > size:
+            ev, steps = ev[-size:], steps[-size:]
+        pos = (self.n + np.arange(len(ev))) % size
+        for name in ev.dtype.names:
+            self.rows[name][pos] = ev[name]
+        self.rows["step"][pos] = steps
+        self.n += len(ev)
+
+    def _valid(self) -> np.ndarray:
+        if self.rows is None:
+            return np.zeros(0, dtype=bool)
+        return self.rows["step"] >= 0
 
     def truncate(self, nr_steps: int) -> None:
         """Forget events of steps after nr_steps (the history was rewritten)."""
         self.high = min(self.high, nr_steps)
-        for key in list(self.by_id):
-            d = self.by_id[key]
-            if d and d[-1][0] > nr_steps:
-                kept = [r for r in d if r[0] <= nr_steps]
-                if kept:
-                    self.by_id[key] = collections.deque(kept, maxlen=self.per_folio)
-                else:
-                    del self.by_id[key]
+        if self.rows is not None:
+            self.rows["step"][self.rows["step"] > nr_steps] = -1
+
+    def last_at_pfn(self, pfn: int, upto_step: int):
+        """(mapping, index, anon or None) of the newest event at this pfn."""
+        if self.rows is None:
+            return None
+        r = self.rows
+        hit = np.flatnonzero((r["pfn"] == pfn) & (r["step"] >= 0) & (r["step"] <= upto_step))
+        if len(hit) == 0:
+            return None
+        row = r[hit[np.argmax(r["seq"][hit])]]
+        return int(row["mapping"]), int(row["index"]), self.anon_of((int(row["mapping"]), int(row["index"])))
+
+    def anon_of(self, key: tuple):
+        """Anon or file, from the LRU lists the folio's events name (None if none do)."""
+        sel = self._select(key, None)
+        if self.rows is None or len(sel) == 0:
+            return None
+        locs = np.concatenate([self.rows["src"][sel], self.rows["dst"][sel]])
+        if np.isin(locs, ANON_LISTS).any():
+            return True
+        if np.isin(locs, FILE_LISTS).any():
+            return False
+        return None
+
+    def _select(self, key: tuple, upto_step) -> np.ndarray:
+        if self.rows is None:
+            return np.zeros(0, dtype=np.intp)
+        r = self.rows
+        m = (r["mapping"] == key[0]) & (r["index"] == key[1]) & (r["step"] >= 0)
+        if upto_step is not None:
+            m &= r["step"] <= upto_step
+        sel = np.flatnonzero(m)
+        return sel[np.argsort(r["seq"][sel], kind="stable")]
 
     def history(self, key: tuple, upto_step: int) -> dict:
-        rows = [r for r in self.by_id.get(key, ()) if r[0] <= upto_step]
-        cols = {"n": len(rows), "dropped": 0, "step": [r[0] for r in rows]}
-        for j, c in enumerate(EVENT_COLUMNS):
-            cols[c] = [r[j + 1] for r in rows]
+        sel = self._select(key, upto_step)
+        dropped = max(0, len(sel) - self.per_folio)
+        sel = sel[len(sel) - min(len(sel), self.per_folio):]
+        cols = {"n": int(len(sel)), "dropped": dropped,
+                "step": self.rows["step"][sel].tolist() if len(sel) else []}
+        for c in EVENT_COLUMNS:
+            cols[c] = self.rows[c][sel].tolist() if len(sel) else []
         return cols
 
 
@@ -235,7 +274,7 @@ class Session:
         self._cp_size = 0
         self._cp_pos: dict[int, tuple[int, int]] = {}
         self._take_checkpoint()
-        self.index = [FolioIndex(settings.max_history_per_folio, settings.max_history_folios)
+        self.index = [FolioIndex(settings.max_history_events, settings.max_history_per_folio)
                       for _ in self.sims]
         self.names = _names()
         self.last_used = time.monotonic()
@@ -700,10 +739,9 @@ class Session:
                     mapping, index = folio["mapping"], folio["index"]
                     raw = folio.get("mm") if anon and folio.get("mm") is not None else mapping
                 else:
-                    last = ix.last_at_pfn.get(pfn)
+                    last = ix.last_at_pfn(pfn, cursor)
                     if last is not None:
-                        raw, index = last
-                        anon = ix.anon_of.get(last)
+                        raw, index, anon = last
                         mapping = raw - NR_INTERNAL_MMS if anon else raw
             elif mapping is not None and index is not None:
                 raw = mapping + NR_INTERNAL_MMS if anon else mapping

@@ -28,8 +28,8 @@ class Settings:
     max_count: dict = field(default_factory=_default_max_count)
     max_ws_message: int = 65536               # bytes per client message
     max_events_per_frame: int = 4096
-    max_history_per_folio: int = 64           # events kept per folio identity
-    max_history_folios: int = 65536           # folio identities kept per pane
+    max_history_events: int = 1 << 16         # folio events kept per pane (~72 B each)
+    max_history_per_folio: int = 256          # events of one folio sent by `inspect`
     checkpoint_every: int = 4096              # steps between checkpoints, at most
     checkpoint_accesses: int = 1 << 20        # replay cost between checkpoints (accesses; a batch = 1024)
     checkpoint_budget_bytes: int = 512 * MiB  # per session

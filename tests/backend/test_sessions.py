@@ -2,6 +2,7 @@
 checkpoint + replay, compare lockstep, fork, eviction and rebuild."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from backend.recipes import Recipe
@@ -156,19 +157,24 @@ def test_live_sessions_are_bounded_lru_and_open_ones_are_kept(manager):
 
 def test_folio_history_is_indexed_by_identity_and_bounded(tmp_path):
     st = SqliteStore(tmp_path / "s.sqlite3")
-    m = SessionManager(st, Settings(data_dir=tmp_path, max_history_per_folio=3,
-                                    max_history_folios=50))
+    m = SessionManager(st, Settings(data_dir=tmp_path, max_history_events=1024,
+                                    max_history_per_folio=3))
     s, _ = m.create(Recipe.model_validate(recipe()))
     cur = 0
-    for _ in range(20):
+    for _ in range(40):
         cur, _ = s.step(cur, "scan", 1, owner=True)
     ix = s.index[0]
-    assert 0 < len(ix.by_id) <= 50
-    assert all(len(d) <= 3 for d in ix.by_id.values())
-    key = next(reversed(ix.by_id))
-    info = s.inspect(cur, 0, mapping=key[0], index=key[1])
-    assert info.history.n >= 1 and all(st_ <= cur for st_ in info.history.step)
+    assert ix.n > 1024 and len(ix.rows) == 1024     # the ring wrapped: bounded
+    r = ix.rows[ix.rows["step"] >= 0]
+    newest = r[np.argmax(r["seq"])]
+    key = (int(newest["mapping"]), int(newest["index"]))
+    full = ix._select(key, None)
+    info = s.inspect(cur, 0, mapping=key[0] - 2 if ix.anon_of(key) else key[0], index=key[1],
+                     anon=ix.anon_of(key))
+    assert info.history.n == min(3, len(full)) and info.history.dropped == max(0, len(full) - 3)
+    assert all(st_ <= cur for st_ in info.history.step)
     assert all(m_ == key[0] for m_ in info.history.mapping)
+    assert info.history.seq == sorted(info.history.seq)
     st.close()
 
 
