@@ -358,6 +358,33 @@ cdef class MultiGenLru(ReclaimPolicy):
         self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_REFS_MASK | PG_referenced))) | PG_workingset
         return True
 
+    cdef bint lru_gen_clear_refs(self, folio_idx_t f) noexcept nogil:
+        """Mirrors mm/swap.c:lru_gen_clear_refs(): forget PG_referenced, refs and
+        PG_workingset; true if no move is needed (not on a list, or already in
+        its type's oldest generation)."""
+        cdef int gen = folio_lru_gen(self.m, f)
+        if gen < 0:
+            return True
+        self.m.folios[f].flags &= ~(<uint32_t>(LRU_REFS_MASK | PG_referenced | PG_workingset))
+        return gen == lru_gen_from_seq(self.s.min_seq[folio_type(self.m, f)])
+
+    cdef void folio_deactivate(self, folio_idx_t f) noexcept nogil:
+        """Mirrors mm/swap.c:folio_deactivate() + lru_deactivate() under MGLRU
+        (MADV_COLD); simplified: applied at once."""
+        cdef int64_t src = -1
+        if self.m.folios[f].flags & PG_unevictable or not (self.m.folios[f].flags & PG_lru):
+            return
+        if self.lru_gen_clear_refs(f):
+            return
+        if self.m.events_on:
+            src = self.folio_seq(f)
+        self.lruvec_del_folio(f)
+        self.m.folios[f].flags &= ~(<uint32_t>(PG_active | PG_referenced))
+        self.lruvec_add_folio(f, False)
+        vmstat_add(self.m, PGDEACTIVATE, 1)
+        if self.m.events_on:
+            emit(self.m, EV_PGDEACTIVATE, R_NONE, FN_NONE, f, LOC_GEN, LOC_GEN, src, self.folio_seq(f))
+
     cdef int folio_update_gen(self, folio_idx_t f, int gen) noexcept nogil:
         """Mirrors mm/vmscan.c:folio_update_gen(): first sighting only sets
         PG_referenced; otherwise the gen field becomes max_seq's (lazy)."""
@@ -1399,6 +1426,12 @@ cdef class MultiGenLru(ReclaimPolicy):
         with nogil:
             scanned = self.evict_folios(&sc, sw, &did_work)
         return scanned
+
+    def deactivate(self, int pfn):
+        """folio_deactivate() (MADV_COLD) on one folio, as a test hook."""
+        if not 0 <= pfn < self.m.nr_frames:
+            raise ValueError(f"pfn {pfn} out of range")
+        self.folio_deactivate(pfn)
 
     def initial_priority(self, int64_t nr_to_reclaim, int priority=DEF_PRIORITY):
         """set_initial_priority() on a scan_control with these fields."""

@@ -571,3 +571,21 @@ def test_aging_step_runs_until_inc_max_seq_and_emits_events__inc_max_seq():
     assert kinds.count("inc_max_seq") == 1
     assert kinds[-1] == "inc_max_seq"          # the step stops right after the aging
     ok(sim)
+
+
+def test_deactivation_clears_refs_and_moves_unless_oldest__lru_gen_clear_refs():
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_READ, 0, [0, 1, 0, 1, 0, 1, 0, 1, 0])   # page 0: refs saturated + PG_workingset
+    touch(sim, OP_MMAP, 1, [0])                            # a faulted file folio in max_seq - 1
+    f0, m0 = pfn_of(sim, OP_READ, 0, 0), pfn_of(sim, OP_MMAP, 1, 0)
+    # already in the oldest generation: flags cleared, nothing moves
+    p.deactivate(f0)
+    assert flags(sim, f0) & (PG_referenced | PG_workingset) == 0 and refs_field(sim, f0) == 0
+    assert seq_of(sim, f0) == 0 and vm(sim)["pgdeactivate"] == 0
+    # elsewhere: re-added by the placement table (file, no flags: the oldest generation)
+    assert seq_of(sim, m0) == 2
+    p.deactivate(m0)
+    assert seq_of(sim, m0) == 0 and vm(sim)["pgdeactivate"] == 1
+    assert not flags(sim, m0) & (PG_active | PG_referenced)
+    ok(sim)
