@@ -142,7 +142,7 @@ def bench_state_small(srv):
         emit(name="frame_bytes", kind="step:scan", policy="compare", ram_pages=16384, bytes=len(f))
 
 
-def bench_seek(srv, policy):
+def bench_seek(srv, policy, label="default"):
     ram = (64 * 1024) if QUICK else MI
     n = 1_000_000 if QUICK else 10_000_000
     t0 = time.perf_counter()
@@ -162,7 +162,10 @@ def bench_seek(srv, policy):
         for _ in range(20):
             ms, _ = request(ws, 2, type="seek", step=rng.randrange(1, n + 1))
             times.append(ms)
-        emit(name="seek_ms", policy=policy, ram_pages=ram, accesses=n, n=len(times),
+        st = srv.app.state.settings
+        emit(name="seek_ms", policy=policy, ram_pages=ram, accesses=n, n=len(times), config=label,
+             checkpoint_accesses=st.checkpoint_accesses,
+             checkpoint_budget_mib=st.checkpoint_budget_bytes >> 20,
              median=round(statistics.median(times), 1), max=round(max(times), 1),
              target=200.0, create_s=round(create_s, 2), run_s=round(build_s, 2))
 
@@ -193,6 +196,12 @@ def main():
             bench_scan_rtt(srv, policy)
         for policy in ("lru", "lru_gen"):
             bench_seek(srv, policy)
+    finally:
+        srv.stop()
+    # The trade-off: denser checkpoints (more memory per session) for faster seeks.
+    srv = Server(checkpoint_accesses=1 << 19, checkpoint_budget_bytes=1 << 30)
+    try:
+        bench_seek(srv, "lru", label="dense")
     finally:
         srv.stop()
     for ram in (16384, 65536):
