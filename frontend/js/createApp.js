@@ -302,6 +302,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       if (!drawPane.marked) { drawPane.marked = true; globalThis.performance?.mark?.("reclaimlab:first-draw"); }
       drawn[i] = res;
       el.base.dataset.step = String(p.step);
+      if (res.range) el.base.dataset.pfnRange = res.range.join("-"); else delete el.base.dataset.pfnRange;
       el.base.dataset.view = s.view === "hardware" ? "hardware" : p.policy === "lru_gen" ? "generations" : "lists";
       el.base.setAttribute("aria-label", describe(p));
       const z = zoom[i] || [0, 1];

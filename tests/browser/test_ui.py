@@ -203,3 +203,24 @@ def test_unknown_session_share_url_says_so(context, server):
     resp = p.goto(server.url + "/s/doesnotexist?step=3")
     assert resp.status == 404
     assert "unknown session 'doesnotexist'" in p.content()
+
+
+def test_large_machine_hardware_view_zooms_into_a_pfn_range(page, server):
+    # 64 Ki frames: above the 16,384-frame limit for list order, so drawn aggregated.
+    created = server.create(recipe(ram_pages=65536, accesses=100000))
+    open_session(page, server, created)
+    page.keyboard.press("h")
+    base = page.locator(".pane canvas.base")
+    page.wait_for_selector(".pane canvas.base[data-pfn-range='0-65536']")
+    box = base.bounding_box()
+    page.mouse.move(box["x"] + 10.5, box["y"] + 22.5)  # over pfn 0, the first cell of the grid
+    for _ in range(8):
+        page.mouse.wheel(0, -100)
+        page.wait_for_timeout(50)
+    page.wait_for_function("document.querySelector('.pane canvas.base').dataset.pfnRange !== '0-65536'")
+    lo, hi = map(int, base.get_attribute("data-pfn-range").split("-"))
+    assert 0 < hi - lo < 65536 / 10, (lo, hi)
+    assert lo == 0, "the frame under the cursor (pfn 0) stays in view"
+    shot(page, "hardware-zoomed")
+    page.keyboard.press("0")
+    page.wait_for_selector(".pane canvas.base[data-pfn-range='0-65536']")

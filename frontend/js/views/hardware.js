@@ -69,10 +69,17 @@ export function drawHardware(ctx, pane, { width, height, zoom = [0, 1] } = {}) {
   let y = gridY + gridH + 14;
   const wm = pane.watermarks || {};
   const free = pane.nrFree ?? 0;
-  const scale = Math.max(free, (wm.high || 0) * 2, 1);
+  // Scale to 3 x high so the three watermarks stay apart; a larger free
+  // count fills the bar and says so.
+  const scale = wm.high ? wm.high * 3 : Math.max(free, 1);
   ctx.fillText(`free pages ${fmt.count(free)} vs watermarks min ${fmt.count(wm.min)} · low ${fmt.count(wm.low)} · high ${fmt.count(wm.high)}`, gridX, y);
   y += 16;
-  bar(ctx, gridX, y, gridW, 18, [[free, PALETTE.free === "#d9d9d9" ? "#9e9e9e" : PALETTE.free]], scale);
+  bar(ctx, gridX, y, gridW, 18, [[Math.min(free, scale), "#9e9e9e"]], scale);
+  if (free > scale) {
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.fillStyle = "#fff";
+    ctx.fillText(`» ${fmt.count(free)} (bar scaled to 3 × high)`, gridX + gridW - 190, y + 4);
+  }
   ctx.font = "10px system-ui, sans-serif";
   for (const [k, dash] of [["min", [2, 2]], ["low", [6, 3]], ["high", []]]) {
     if (wm[k] == null) continue;
@@ -112,5 +119,6 @@ export function drawHardware(ctx, pane, { width, height, zoom = [0, 1] } = {}) {
       return pfn < first + n && pfn < total ? pfn : null;
     },
     total,
+    range: [first, Math.min(total, first + n)],
   };
 }
