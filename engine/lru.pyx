@@ -267,7 +267,8 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         nr_scanned = sc.targets[lru] - sc.nr[lru]
         sc.nr[lru] = sc.targets[lru] * (100 - percentage) // 100
         sc.nr[lru] -= min(sc.nr[lru], nr_scanned)
-        sc.proportional_reclaim = 1
+        # no flag: the smaller type is now 0, so the next round end breaks
+        # ("only make one nudge towards proportionality")
         sc.scan_adjusted = 1
         return 0
 

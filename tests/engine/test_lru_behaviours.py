@@ -670,3 +670,17 @@ def test_b28_workingset_refault_restores_pg_workingset_and_costs_32__workingset_
     assert flags(sim, q) >= {"PG_workingset", "PG_active"}
     assert vm(sim, "workingset_restore_file") == 1
     assert sim.lruvec["file_cost"] == cost + 32
+
+
+def test_b13b_shrink_lruvec_makes_one_proportional_nudge_then_stops__shrink_lruvec():
+    # kswapd, priority 0 (SCAN_EQUAL): targets 200 anon / 1000 file. Round 1 scans 32
+    # of each (anon kept: young; file freed) and meets nr_to_reclaim = 32; the nudge
+    # stops anon (83 % left) and scales file to 1000 * 17 % - 32 = 138; one more round
+    # of 32 file folios, then the smaller type is 0 and the loop breaks.
+    sim = make(ram=2048, swap=1024)
+    fill_workload(sim, 0, 0, np.arange(200))
+    fill_workload(sim, 1, 0, np.arange(1000))
+    r = sim.reclaim(32, "kswapd", priority=0)
+    assert r["targets"] == [200, 0, 1000, 0]
+    assert vm(sim, "pgscan_anon") == 32 and vm(sim, "pgscan_file") == 64
+    assert r["nr_reclaimed"] == 64 and r["nr_batches"] == 3
