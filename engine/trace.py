@@ -62,6 +62,10 @@ for _i, _c in enumerate(OP_LETTERS):
 _NAME_OK = np.zeros(256, dtype=bool)
 for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-":
     _NAME_OK[_c] = True
+_SPACE = np.zeros(256, dtype=bool)          # token separators: space, tab, CR, LF
+_SPACE[[32, 9, 13, 10]] = True
+_SPACE_OR_COMMA = _SPACE.copy()
+_SPACE_OR_COMMA[44] = True
 _DIGIT = np.zeros(256, dtype=bool)
 _DIGIT[48:58] = True
 # Fields per op: (min tokens, max tokens) including the op letter.
@@ -234,6 +238,12 @@ def _read_v1_header(data: bytes, source: str, names: _Names) -> None:
             ids[name] = idx
 
 
+def _token_bounds(ws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[start, end) of every run of non-whitespace bytes."""
+    edge = np.diff(ws.view(np.int8), prepend=np.int8(1), append=np.int8(1))
+    return np.flatnonzero(edge == -1), np.flatnonzero(edge == 1)
+
+
 def _prefix_count(mask: np.ndarray) -> np.ndarray:
     """c[i] = number of set bytes before i, so a token [s, e) holds c[e] - c[s]."""
     c = np.zeros(len(mask) + 1, dtype=np.int32)
@@ -266,17 +276,9 @@ def _parse_v1_chunk(chunk: bytes, source: str, line_base: int, names: _Names):
     line_start = np.empty(nlines, dtype=np.int64)
     line_start[0] = 0
     line_start[1:] = nl_pos[:-1] + 1
-    ws = (buf == 32) | (buf == 9) | (buf == 13) | nl
+    ws = _SPACE[buf]
     _mask_comments(buf, nl_pos, ws)
-    tok = ~ws
-    prev_ws = np.empty_like(ws)
-    prev_ws[0] = True
-    prev_ws[1:] = ws[:-1]
-    next_ws = np.empty_like(ws)
-    next_ws[-1] = True
-    next_ws[:-1] = ws[1:]
-    starts = np.flatnonzero(tok & prev_ws)
-    ends = np.flatnonzero(tok & next_ws) + 1
+    starts, ends = _token_bounds(ws)
     tline = np.searchsorted(nl_pos, starts)
     ntok = np.bincount(tline, minlength=nlines)
     first_tok = np.cumsum(ntok) - ntok
@@ -450,13 +452,9 @@ def _read_blocks(data: bytes, source: str) -> Workload:
         nl_pos = np.flatnonzero(nl)
         nlines = len(nl_pos)
         line_start = np.concatenate(([0], nl_pos[:-1] + 1))
-        ws = (buf == 32) | (buf == 9) | (buf == 13) | (buf == 44) | nl
+        ws = _SPACE_OR_COMMA[buf]
         _mask_comments(buf, nl_pos, ws)
-        tok = ~ws
-        prev_ws = np.concatenate(([True], ws[:-1]))
-        next_ws = np.concatenate((ws[1:], [True]))
-        starts = np.flatnonzero(tok & prev_ws)
-        ends = np.flatnonzero(tok & next_ws) + 1
+        starts, ends = _token_bounds(ws)
         ntok = np.bincount(np.searchsorted(nl_pos, starts), minlength=nlines)
         lines = np.flatnonzero(ntok)
         t0 = (np.cumsum(ntok) - ntok)[lines]
