@@ -589,3 +589,49 @@ def test_deactivation_clears_refs_and_moves_unless_oldest__lru_gen_clear_refs():
     assert seq_of(sim, m0) == 0 and vm(sim)["pgdeactivate"] == 1
     assert not flags(sim, m0) & (PG_active | PG_referenced)
     ok(sim)
+
+
+# --- look-around (§4.6) ------------------------------------------------------------
+
+@pytest.mark.parametrize("reclaimer", ["kswapd", "direct"])
+def test_look_around_promotes_young_neighbours__lru_gen_look_around(reclaimer):
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(100))
+    sim.debugfs_write("+ 0 0 3")          # walk: first sighting for all 100 (PG_referenced), young cleared
+    touch(sim, OP_ANON, 0, range(100))    # young again
+    assert p.age(walk=False)              # max_seq 5 without a walk; the folios are in min_seq 2
+    assert (p.max_seq, p.min_seq[ANON]) == (5, 2)
+    pfns = [pfn_of(sim, OP_ANON, 0, i) for i in range(100)]
+    v0 = vm(sim)
+    p.evict_once(swappiness=200, reclaimer=reclaimer)
+    v1 = vm(sim)
+    # the batch isolated the 64 oldest (vpn 0..63); each was young with PG_referenced: ACTIVATE
+    assert v1["pgscan_anon"] - v0["pgscan_anon"] == 64
+    for x in pfns[:64]:
+        assert seq_of(sim, x) == 5 and list_seq_of(sim, x)[0] == 5
+    # vpn 63's window is [31, 95): its young neighbours on the lists are 64..94
+    for i in range(64, 95):
+        assert not sim.page_state(OP_ANON, 0, i)["young"]
+        assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_workingset
+        assert seq_of(sim, pfns[i]) == 5
+        # with a walk buffer (kswapd): folio_update_gen(), sorted later; without: folio_activate()
+        assert list_seq_of(sim, pfns[i])[0] == (2 if reclaimer == "kswapd" else 5)
+    for i in range(95, 100):
+        assert sim.page_state(OP_ANON, 0, i)["young"]
+        assert seq_of(sim, pfns[i]) == 2 and flags(sim, pfns[i]) & PG_referenced
+    activated = 64 + (0 if reclaimer == "kswapd" else 31)
+    assert v1["pgactivate"] - v0["pgactivate"] == activated
+    ok(sim)
+
+
+def test_look_around_off_touches_only_the_folio__lru_gen_look_around():
+    sim = make(look_around=False)
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(100))
+    sim.debugfs_write("+ 0 0 3")
+    touch(sim, OP_ANON, 0, range(100))
+    p.age(walk=False)
+    p.evict_once(swappiness=200, reclaimer="kswapd")
+    assert all(sim.page_state(OP_ANON, 0, i)["young"] for i in range(64, 100))
+    ok(sim)
