@@ -431,3 +431,46 @@ def test_frontend_is_served_with_javascript_mime(client):
     assert r.status_code == 404
     r = client.get("/openapi.json")
     assert r.status_code == 200 and "/api/sessions" in r.json()["paths"]
+
+
+def test_viewer_play_walks_the_history_and_stops_at_the_head(client, server):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.send(type="step", unit="scan", count=4)
+        ws.recv()
+    with WS(ws_url(server, s["id"], step=1)) as ws:
+        ws.opening()
+        ws.send(type="play", unit="scan", rate=500)
+        assert ws.recv()["reason"] == "started"
+        stop, frames = ws.recv_type("play_state")
+        assert stop["reason"] == "head"
+        assert [f["step"] for f in frames] == [2, 3, 4]
+    assert client.get(f"/api/sessions/{s['id']}").json()["nr_steps"] == 4
+
+
+def test_a_heavy_session_does_not_stall_another(client, server):
+    """Engine work runs in worker threads: while one session runs a long
+    run-ahead, another connection is answered (pong and a step frame come
+    back before the heavy step's frame)."""
+    heavy = create(client, recipe(ram_pages=65536, accesses=3_000_000))
+    light = create(client, recipe())
+    order = []
+    with WS(ws_url(server, heavy["id"], heavy["owner_token"])) as a, \
+            WS(ws_url(server, light["id"], light["owner_token"])) as b:
+        a.opening()
+        b.opening()
+
+        def wait_heavy():
+            order.append(("heavy", a.recv(timeout=120)["panes"][0]["steps_applied"]))
+
+        a.send(type="step", unit="access", count=3_000_000)
+        t = threading.Thread(target=wait_heavy)
+        t.start()
+        b.send(type="ping", id="light")
+        assert b.recv()["id"] == "light"
+        b.send(type="step", unit="scan")
+        assert b.recv()["step"] == 1
+        order.append(("light", 1))
+        t.join(120)
+    assert order[0] == ("light", 1) and order[1] == ("heavy", 3_000_000)
