@@ -635,3 +635,26 @@ def test_look_around_off_touches_only_the_folio__lru_gen_look_around():
     p.evict_once(swappiness=200, reclaimer="kswapd")
     assert all(sim.page_state(OP_ANON, 0, i)["young"] for i in range(64, 100))
     ok(sim)
+
+
+# --- PID controller (§4.8) ----------------------------------------------------------
+
+def test_pid_refaulting_tier_gets_protected_and_type_flips__get_tier_idx_get_type_to_scan():
+    sim = make()
+    p = policy(sim)
+    twice = list(range(0, 200, 2))
+    once = list(range(1, 200, 2))
+    touch(sim, OP_READ, 0, range(200))
+    touch(sim, OP_READ, 0, twice)          # every other page: refs 2 -> tier 1
+    assert p.tier_idx(FILE) == 3 and p.type_to_scan(60) == FILE    # no refaults yet
+    sim.debugfs_write("- 0 0 0")           # all 200 evicted (nothing protected at tier_idx 3)
+    assert all(gone(sim, OP_READ, 0, i) for i in range(200))
+    touch(sim, OP_READ, 0, twice)          # 100 recent refaults, token refs 2 -> tier 1
+    st = p.pid_state()
+    assert st["refaulted"][FILE] == [0, 100, 0, 0]
+    # tier 1 refaults (100 of 100) versus tier 0 (0 of 100): protect tiers >= 1
+    assert p.tier_idx(FILE) == 0
+    # file refaults, anon none: scan anon
+    assert p.type_to_scan(60) == ANON
+    assert p.type_to_scan(1) == FILE       # swappiness <= 1 overrides the controller
+    ok(sim)
