@@ -185,6 +185,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         s.session = { ...(s.session || {}), role: msg.role, nrSteps: msg.nr_steps, compare: msg.compare };
         buildPanes(msg);
         renderSessionInfo();
+        showWatch(msg.recipe);
         return;
       }
       case "frame": {
@@ -318,6 +319,19 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     }
     const c = p.listCounts || {};
     return `LRU lists: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(", ")}`;
+  }
+
+  // The scenario's "what to watch" paragraph stays at hand while stepping.
+  async function showWatch(recipe) {
+    const name = recipe?.workload?.scenario;
+    if (!name || !dom.watch) return;
+    try {
+      const sc = (await api.scenarios()).find((x) => x.name === name);
+      if (!sc) return;
+      dom.watchTitle.textContent = `${sc.name}${sc.title ? ` — ${sc.title}` : ""}`;
+      dom.watchText.textContent = sc.watch || "";
+      dom.watch.hidden = false;
+    } catch { /* the paragraph is a help, not a requirement */ }
   }
 
   function renderSessionInfo() {
