@@ -223,3 +223,34 @@ def test_location_layout_puts_every_frame_on_its_list_or_generation(tmp_path, po
     for pfn in range(len(loc)):
         assert loc[pfn] == want.get(pfn, 255), pfn
     st.close()
+
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as hst  # noqa: E402
+
+_commands = hst.lists(hst.tuples(hst.sampled_from(["access", "scan", "shrink", "aging", "back"]),
+                                 hst.integers(1, 6)), min_size=1, max_size=12)
+
+
+@hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cmds=_commands, policies=hst.sampled_from([("lru",), ("lru_gen",), ("lru", "lru_gen")]))
+def test_any_command_sequence_replays_to_the_same_states(tmp_path, cmds, policies):
+    """Owner commands in any order (including stepping after going back, which
+    rewrites the history): afterwards every step of the final history seeks to
+    the state it had when it was made."""
+    st = SqliteStore(":memory:")
+    m = SessionManager(st, Settings(data_dir=tmp_path, checkpoint_every=3))
+    s, _ = m.create(Recipe.model_validate(recipe(policies=policies, accesses=3000)))
+    cur, hashes = 0, {0: _hashes(s)}
+    for unit, count in cmds:
+        if unit == "back":
+            cur, _ = s.frame_at(max(0, cur - count), "back")
+            continue
+        if unit == "aging" and "lru_gen" not in policies:
+            continue
+        cur, f = s.step(cur, unit, count, owner=True)
+        hashes = {k: v for k, v in hashes.items() if k <= cur - f.panes[0].steps_applied}
+        hashes[cur] = _hashes(s)
+    for step in sorted(hashes, reverse=True):
+        s.frame_at(step, "seek")
+        assert _hashes(s) == hashes[step], step
+    st.close()
