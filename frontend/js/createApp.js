@@ -42,6 +42,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   let zoom = [];                 // per pane [z0, z1] of each list (lists view)
   let hwZoom = [];               // per pane [z0, z1] of the pfn range (hardware view)
   let showAllCounters = false;
+  let logPane = 0;               // compare mode: whose events the log lists
   let inspectMsg = null;
   let shownState = [];           // panes of the latest binary state (list order)
   const vmstatByStep = new Map();
@@ -389,7 +390,11 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       renderLegend();
       const multi = s.panes.length > 1;
       const rows = multi ? s.panes.flatMap((p, i) => rowsOf(p).map((r) => ({ ...r, pane: i }))) : rowsOf(s.panes[0]);
-      const selPane = s.selected?.pane ?? 0;
+      const selPane = s.selected?.pane ?? logPane;
+      if (dom.logPanes) {
+        dom.logPanes.hidden = !multi;
+        for (const b of dom.logPanes.querySelectorAll("button")) b.setAttribute("aria-pressed", Number(b.dataset.pane) === selPane ? "true" : "false");
+      }
       const allRows = multi ? rowsOf(s.panes[selPane]) : rows;
       const reclaimOnly = dom.logFilter?.checked;
       const logRows = reclaimOnly ? filtered(allRows) : allRows;
@@ -494,6 +499,13 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       } catch (err) { toast(`fork failed: ${err.message}`); }
     });
     dom.logFilter?.addEventListener("change", () => loop.request("info"));
+    dom.logPanes?.addEventListener("click", (e) => {
+      const b = e.target.closest("button[data-pane]");
+      if (!b) return;
+      logPane = Number(b.dataset.pane);
+      if (s.selected && s.selected.pane !== logPane) { s.selected = null; inspectMsg = null; }
+      loop.request("selection");
+    });
     dom.counters.addEventListener("click", (e) => {
       if (e.target.classList.contains("more-counters")) { showAllCounters = !showAllCounters; loop.request("panes"); }
     });

@@ -138,6 +138,9 @@ def test_compare_mode_shows_two_panes(page, server):
     wait_step(page, 1, pane=0)
     wait_step(page, 1, pane=1)
     assert "max_seq" in lane_label(page, 1)
+    assert "pane A" in page.locator("#log-count").inner_text()
+    page.click("#log-panes button[data-pane='1']")
+    page.wait_for_function("document.querySelector('#log-count').innerText.includes('pane B')")
     # both policies on each plot
     legend = page.locator("#plots").inner_text()
     assert " A" in legend and " B" in legend
