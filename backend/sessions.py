@@ -762,9 +762,11 @@ class Session:
     def summary(self) -> list[dict]:
         with self.lock:
             self._goto(self.nr_steps)
+            small = [c["ram_pages"] <= self.settings.order_layout_max_frames for c in self.configs]
             return [{"policy": self.policies[k], "nr_access": int(sim.position),
                      "time_ns": int(sim.time_ns), "done": bool(sim.done),
-                     "state_hash": sim.state_hash(), "vmstat": sim.vmstat()}
+                     "state_hash": sim.state_hash() if small[k] else None,
+                     "vmstat": sim.vmstat()}
                     for k, sim in enumerate(self.sims)]
 
     def hello(self, role: str, cursor: int, limits: dict) -> P.Hello:
