@@ -1068,7 +1068,8 @@ cdef class MultiGenLru(ReclaimPolicy):
                 f = self.m.folios[moved].prev
                 list_move(self.m, f, head)
             vmstat_add(self.m, PGSKIP_NORMAL, skipped)
-        charge(self.m, self.m.cost.scan_folio * scanned)
+        # isolated folios are charged by shrink_folio_list(), as in the classic policy
+        charge(self.m, self.m.cost.scan_folio * (scanned - isolated))
         if sc.reclaimer == RECLAIMER_KSWAPD:
             vmstat_add(self.m, PGSCAN_KSWAPD, isolated)
         else:

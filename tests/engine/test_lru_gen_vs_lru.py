@@ -77,3 +77,28 @@ def test_zipf_anon_mglru_keeps_the_hot_head(zipf_anon):
     lru, gen = zipf_anon["lru"], zipf_anon["lru_gen"]
     assert gen["pswpin"] < lru["pswpin"]
     assert gen["sim_time_ns"] < lru["sim_time_ns"]
+
+
+def _table():
+    """The table of docs/policy-comparison.md:
+    PYTHONPATH=. .venv/bin/python tests/engine/test_lru_gen_vs_lru.py"""
+    rows = ["| scenario (accesses) | policy | refaults | pgscan (kswapd + direct) | pgsteal | pgrefill "
+            "| pgactivate / pgdeactivate | pswpin / pswpout | sim time |", "|---|---|---|---|---|---|---|---|---|"]
+    f = lambda n: f"{n:,}".replace(",", " ")
+    for sc, n in (("stream-hot-file", 400_000), ("anon-loop", 300_000), ("zipf-anon", 400_000)):
+        for i, p in enumerate(("lru", "lru_gen")):
+            v = run(p, sc, n)
+            kind = "file" if sc == "stream-hot-file" else "anon"
+            t = v["sim_time_ns"]
+            rows.append(" | ".join([
+                "|" + (f" `{sc}` ({n // 1000} k)" if i == 0 else ""), p,
+                f"{f(v['workingset_refault_' + kind])} {kind}",
+                f(v["pgscan_kswapd"] + v["pgscan_direct"]), f(v["pgsteal_kswapd"] + v["pgsteal_direct"]),
+                f(v["pgrefill"]), f"{f(v['pgactivate'])} / {f(v['pgdeactivate'])}",
+                f"{f(v['pswpin'])} / {f(v['pswpout'])}",
+                f"{t / 1e9:.2f} s" if t >= 1e9 else f"{t / 1e6:.1f} ms"]) + " |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(_table())
