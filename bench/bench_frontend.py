@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
-from conftest import ARGS, CHROMIUM, LiveServer  # noqa: E402
+from browser_helpers import ARGS, CHROMIUM, LiveServer  # noqa: E402
 
 
 def pct(xs, p):

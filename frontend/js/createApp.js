@@ -3,7 +3,7 @@
 // main.js builds the pieces (DOM, store, connection, frame loop) and hands
 // them here.
 import { buildFlights } from "./buildFlights.js";
-import { DECISIONS } from "./decisionOf.js";
+import { DECISIONS } from "./decisions.js";
 import { encodeCommand } from "./protocol.js";
 import { eventRow } from "./eventRow.js";
 import { explainEvent } from "./explainEvent.js";

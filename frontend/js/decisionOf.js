@@ -5,28 +5,7 @@ import { explainEvent } from "./explainEvent.js";
 
 const RANK = { free: 9, swapin: 2, rmap: 1, oom: 9, reclaimer: 0, reclaim: 9, swapout: 8, writeback: 7, activate: 6, deactivate: 5, promote: 5, rotate: 4, keep: 3, refault: 2, fault: 2, add: 1, isolate: 1, access: 0, age: 0, other: 0 };
 
-export const DECISIONS = Object.freeze({
-  activate: { glyph: "▲", label: "activate", colour: "#0072B2" },
-  deactivate: { glyph: "▽", label: "deactivate", colour: "#56B4E9" },
-  promote: { glyph: "⇑", label: "promote", colour: "#009E73" },
-  keep: { glyph: "●", label: "keep", colour: "#555555" },
-  rotate: { glyph: "↻", label: "rotate", colour: "#CC79A7" },
-  reclaim: { glyph: "✕", label: "reclaim", colour: "#D55E00" },
-  writeback: { glyph: "✎", label: "write back", colour: "#E69F00" },
-  swapout: { glyph: "▼", label: "swap out", colour: "#009E73" },
-  isolate: { glyph: "◇", label: "isolate", colour: "#F0E442" },
-  refault: { glyph: "↺", label: "refault", colour: "#CC79A7" },
-  fault: { glyph: "+", label: "fault", colour: "#555555" },
-  add: { glyph: "+", label: "add", colour: "#555555" },
-  access: { glyph: "·", label: "access", colour: "#777777" },
-  age: { glyph: "»", label: "age", colour: "#0072B2" },
-  free: { glyph: "○", label: "free", colour: "#555555" },
-  swapin: { glyph: "▲", label: "swap in", colour: "#009E73" },
-  rmap: { glyph: "?", label: "rmap check", colour: "#777777" },
-  oom: { glyph: "☠", label: "OOM kill", colour: "#D55E00" },
-  reclaimer: { glyph: "⚙", label: "reclaimer", colour: "#0b3d62" },
-  other: { glyph: "·", label: "event", colour: "#777777" },
-});
+
 
 // rows: event rows (eventRow) of one step -> Map pfn -> {verb, first, last, rows}
 export function decisionOf(rows) {

@@ -2,7 +2,7 @@
 // Client -> server messages are JSON text; server -> client messages are JSON
 // text except the binary `state` frame:
 //   u32 LE header length H | H bytes UTF-8 JSON header | arrays at 8-aligned offsets.
-export const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 1;
 
 const COMMANDS = {
   auth: ["token"],
@@ -35,6 +35,9 @@ export function decodeFrame(data) {
   if (typeof data === "string") {
     const msg = JSON.parse(data);
     if (!msg || typeof msg.type !== "string") throw new Error("message without a type");
+    if (msg.type === "hello" && msg.v !== PROTOCOL_VERSION) {
+      throw new Error(`server speaks protocol v${msg.v}, this page v${PROTOCOL_VERSION}: reload the page`);
+    }
     return msg;
   }
   const buf = data instanceof ArrayBuffer ? data : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);

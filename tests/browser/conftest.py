@@ -1,65 +1,11 @@
-"""Browser test fixtures: a real uvicorn (backend.app:create_app) on
-127.0.0.1 in a thread with a fresh data dir, and Debian Chromium driven by
-Playwright's plain sync API. Every page records page errors and console
-errors; `page` fails the test on any of them."""
+"""Browser test fixtures: the live server (module scope, fresh data dir),
+Debian Chromium through Playwright's plain sync API, and pages that fail
+the test on any page error or console error."""
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
-from pathlib import Path
-
-import httpx
 import pytest
-import uvicorn
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-
-
-def _require_chromium():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing and CI is set: install chromium (make chromium)")
-        pytest.skip(f"{CHROMIUM} is missing (set CI to make this a failure)")
-
-
-class LiveServer:
-    def __init__(self, data_dir: Path):
-        from backend.app import create_app
-        from backend.settings import Settings
-
-        self.app = create_app(Settings(data_dir=data_dir))
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(self.app, ws_per_message_deflate=False, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        t0 = time.monotonic()
-        while not self.server.started:
-            if time.monotonic() - t0 > 15:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def create(self, recipe: dict) -> dict:
-        r = httpx.post(self.url + "/api/sessions", json=recipe, timeout=30)
-        assert r.status_code == 201, r.text
-        return r.json()
+from browser_helpers import ARGS, CHROMIUM, LiveServer, require_chromium
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +16,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()
@@ -107,32 +53,3 @@ def page(context, errors):
     return errors.watch(context.new_page())
 
 
-def shot(page, name: str):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def recipe(policies=("lru",), scenario="stream-hot-file", ram_pages=2048, accesses=200000, seed=3, **machine):
-    pol = [p if isinstance(p, dict) else {"policy": p} for p in policies]
-    return {"machine": {"ram_pages": ram_pages, "swap_kind": "zram", "swap_pages": ram_pages // 2, **machine},
-            "workload": {"scenario": scenario, "params": {}, "accesses": accesses},
-            "policies": pol, "seed": seed}
-
-
-def open_session(page, server, created: dict, step: int | None = None, owner: bool = True):
-    """Opens /s/<id>; the owner's token goes into localStorage first, as the
-    start form does after creating the session."""
-    page.goto(server.url + "/")
-    if owner:
-        page.evaluate("([id, t]) => localStorage.setItem('reclaimlab.token.' + id, t)",
-                      [created["id"], created["owner_token"]])
-    q = f"?step={step}" if step is not None else ""
-    page.goto(f"{server.url}/s/{created['id']}{q}")
-    page.wait_for_selector(".pane canvas.base[data-step]")
-    return page
-
-
-def wait_step(page, n: int, pane: int = 0):
-    page.wait_for_function(
-        "([n, i]) => { const c = document.querySelectorAll('.pane canvas.base')[i];"
-        " return c && c.dataset.step === String(n); }", arg=[n, pane], timeout=20000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import open_session, recipe, shot, wait_step
+from browser_helpers import open_session, recipe, shot, wait_step
 
 
 def lane_label(page, pane=0):

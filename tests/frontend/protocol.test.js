@@ -106,3 +106,8 @@ test("eventRow resolves name-table indices of one columnar event", () => {
   assert.equal(r.fn, "isolate_lru_folios");
   assert.equal(r.pfn, 42);
 });
+
+test("decodeFrame refuses a hello of another protocol version", () => {
+  assert.equal(decodeFrame('{"type":"hello","v":1}').v, 1);
+  assert.throws(() => decodeFrame('{"type":"hello","v":2}'), /protocol v2/);
+});

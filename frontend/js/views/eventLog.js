@@ -2,7 +2,7 @@
 // decision, where the folio went, the reason and the kernel function.
 // Rows are rebuilt only when the step's events change; selection only
 // toggles classes.
-import { DECISIONS } from "../decisionOf.js";
+import { DECISIONS } from "../decisions.js";
 import { explainEvent } from "../explainEvent.js";
 
 const MAX_ROWS = 600;

@@ -2,7 +2,7 @@
 // overlay canvas: (1) from their old place to the isolation row, (2) held
 // there with the decision's glyph, (3) to their new place — a list, the free
 // pool, or the swap device.
-import { DECISIONS } from "../decisionOf.js";
+import { DECISIONS } from "../decisions.js";
 
 const ease = (t) => (t < 0.5 ? 2 * t * t : 1 - (-2 * t + 2) ** 2 / 2);
 
