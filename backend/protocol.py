@@ -182,6 +182,7 @@ class Frame(_Msg):
     step: int
     nr_steps: int
     truncated: bool = False
+    partial: bool = False   # the last step is a unit cut short by the end of the workload
     cause: Literal["step", "play", "back", "seek", "connect", "debugfs"]
     done: bool
     panes: list[PaneFrame]

@@ -226,6 +226,7 @@ class Applied:
     steps: int
     events: list            # per pane: (events array, dropped)
     vmstat_before: list     # per pane: dict
+    partial: bool = False   # the last step is a unit cut short by the end of the workload
 
 
 def _guarded(method):
@@ -269,6 +270,7 @@ class Session:
         self.nr_steps = rec.nr_steps
         self._prefix = self._build_prefix()
         self.cur = 0                       # the step the engines are at
+        self._partial = False
         self.checkpoints: dict[int, list[bytes]] = {}
         self._cp_bytes = 0
         self._cp_size = 0
@@ -388,8 +390,14 @@ class Session:
             return self.policies.index("lru_gen") if "lru_gen" in self.policies else -1
         return 0
 
-    def _apply(self, unit: str, count: int, arg=None) -> int:
-        """Apply up to `count` units to the engines; returns how many completed."""
+    def _apply(self, unit: str, count: int, arg=None, live: bool = False) -> int:
+        """Apply `count` history steps of `unit` to the engines; returns how many
+        steps the history gains.
+
+        A unit cut short by the end of the workload (a `scan` that ran the
+        last accesses without completing a batch) still changed the state:
+        live, it is reported through self._partial, and logged as one more
+        step with arg {"end": true}, which replay repeats as step(unit, 1)."""
         if unit == "debugfs":
             for k in arg["panes"]:
                 self.sims[k].debugfs_write(arg["text"])
@@ -398,7 +406,7 @@ class Session:
         if d < 0:
             return 0
         a = self.sims[d]
-        if unit == "access":
+        if unit == "access":   # an access is atomic: no partial units
             if arg and arg.get("run"):
                 n = a.run(count)
                 for sim in self.sims:
@@ -408,13 +416,19 @@ class Session:
             n = a.step("access", count)
             self._catch_up(d)
             return n
-        if not self.compare:
+        if arg and arg.get("end"):
+            a.step(unit, 1)
+            self._catch_up(d)
+            return 1
+        if not live and not self.compare:
             return a.step(unit, count)
         done = 0
         for _ in range(count):
+            before = _fingerprint(a)
             got = a.step(unit, 1)
             self._catch_up(d)
             if got == 0:
+                self._partial = live and _fingerprint(a) != before
                 break
             done += got
         return done
@@ -459,13 +473,17 @@ class Session:
             self.cur = base
         self._replay(target)
 
-    def _record(self, unit: str, count: int, arg=None) -> Applied:
-        """Apply at the head with events on, for a frame."""
+    def _record(self, unit: str, count: int, arg=None, live: bool = False) -> Applied:
+        """Apply with events on, for a frame: a new command (live) or one
+        step of the history again (as its log entry says)."""
         before = [sim.vmstat() for sim in self.sims]
         seqs = [sim.event_seq for sim in self.sims]
         marks = [(sim.nr_access, sim.nr_batches) for sim in self.sims]
         base = self.cur
-        n = self._apply(unit, count, arg)
+        self._partial = False
+        n = self._apply(unit, count, arg, live)
+        partial = self._partial
+        n += partial
         events = []
         cap = self.settings.max_events_per_frame
         for k, sim in enumerate(self.sims):
@@ -488,7 +506,7 @@ class Session:
                 ev = ev[-cap:]
             events.append((ev, lost))
         self.cur += n
-        return Applied(n, events, before)
+        return Applied(n, events, before, partial)
 
     def _run_ahead(self, count: int, arg: dict) -> Applied:
         """A long access step on the fast path, in chunks so that checkpoints
@@ -549,6 +567,7 @@ class Session:
                truncated: bool = False) -> P.Frame:
         panes = [self._pane_frame(k, applied) for k in range(len(self.sims))]
         return P.Frame(step=self.cur, nr_steps=self.nr_steps, truncated=truncated, cause=cause,
+                       partial=bool(applied and applied.partial),
                        done=all(p.done for p in panes), panes=panes)
 
     def _state_bytes_frame(self, with_hash: Optional[bool] = None) -> bytes:
@@ -663,8 +682,10 @@ class Session:
                 self._truncate_log(cursor)
             arg = {"run": True} if unit == "access" and count > RUN_AHEAD_ACCESSES else None
             if arg is None:
-                applied = self._record(unit, count, arg)
-                self._append_log(unit, applied.steps, arg)
+                applied = self._record(unit, count, arg, live=True)
+                self._append_log(unit, applied.steps - applied.partial, arg)
+                if applied.partial:
+                    self._append_log(unit, 1, {"end": True})
             else:
                 applied = self._run_ahead(count, arg)
             self._maybe_checkpoint()
@@ -812,6 +833,12 @@ def _gens_of(sim, lists: Optional[dict] = None) -> dict:
     gens.sort(key=lambda g: g["seq"])
     return {"max_seq": int(lists["max_seq"]), "min_seq": [int(x) for x in lists["min_seq"]],
             "gens": gens}
+
+
+def _fingerprint(sim) -> tuple:
+    """Cheap evidence that a call changed the engine's state."""
+    return (sim.position, sim.event_seq, sim.nr_batches, sim.nr_shrink_passes, sim.nr_aging,
+            sim.time_ns)
 
 
 def _debugfs_errors(eng) -> tuple:

@@ -69,6 +69,24 @@ def test_seek_is_exact_after_run_ahead_and_compare_steps(manager):
         assert _hashes(again) == hashes[step], step
 
 
+def test_unit_cut_short_by_the_end_of_the_workload_is_a_step(manager):
+    # found by the property test below: the last scan ran the remaining
+    # accesses without completing a batch, which changed the state
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=("lru_gen",), accesses=3000)))
+    cur, hashes = 0, {}
+    for count in (5, 6, 6):
+        cur, f = s.step(cur, "scan", count, owner=True)
+        hashes[cur] = _hashes(s)
+    assert f.partial and f.done and f.panes[0].steps_applied == 6
+    assert s.log[-1] == ["scan", 1, {"end": True}]
+    assert s.sims[0].position == 3000
+    cur2, f2 = s.step(cur, "scan", 1, owner=True)
+    assert cur2 == cur and f2.panes[0].steps_applied == 0 and not f2.partial
+    for step in sorted(hashes, reverse=True):
+        s.frame_at(step, "seek")
+        assert _hashes(s) == hashes[step], step
+
+
 def test_step_with_count_equals_single_steps(manager):
     r = Recipe.model_validate(recipe())
     a, _ = manager.create(r)
