@@ -32,14 +32,17 @@ export function buildFlights(rows, { from, to, fromPlace = null, toPlace = null,
     // moves between places fly.
     if (!a && !isolated) continue;
     if (!a && !b) continue;
+    // Three rows of the isolation list are enough to read; a big step's
+    // other folios fly straight to where they end up.
+    const staged = isolated && k < perRow * 3;
     const f = {
       pfn: d.pfn, verb: d.verb, x0: start.x, y0: start.y, x1: end.x, y1: end.y,
-      staged: isolated,
+      staged,
       fromColour: LOC_COLOUR(d.first.src),
       toColour: LOC_COLOUR(d.last.dst),
       selected: d.pfn === selectedPfn,
     };
-    if (isolated) {
+    if (staged) {
       f.sx = 200 + (k % perRow) * (size + 4);
       f.sy = Math.floor(height * 0.42) + Math.floor(k / perRow) * (size + 16);
       k++;

@@ -341,6 +341,9 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     const role = s.session.role === "owner" ? "owner" : "viewer (read-only)";
     dom.sessionInfo.textContent = `session ${s.session.id} · ${role}` + (p ? ` · step ${p.step} of ${s.session.nrSteps} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)} simulated${p.done ? " · workload done" : ""}` : "");
     dom.status.textContent = p ? `step ${p.step}` : "";
+    // A viewer can only walk the recorded history.
+    dom.step.disabled = s.session.role !== "owner" && p && p.step >= s.session.nrSteps;
+    dom.step.title = dom.step.disabled ? "read-only: this is the last recorded step (Fork to continue)" : "step one unit (→)";
     delete dom.status.dataset.error;
     dom.fork.hidden = false;
   }

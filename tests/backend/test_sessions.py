@@ -245,11 +245,12 @@ def test_location_layout_puts_every_frame_on_its_list_or_generation(tmp_path, po
 
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as hst  # noqa: E402
 
-_commands = hst.lists(hst.tuples(hst.sampled_from(["access", "scan", "shrink", "aging", "back"]),
+_commands = hst.lists(hst.tuples(hst.sampled_from(["access", "scan", "shrink", "aging", "back",
+                                                  "run", "debugfs"]),
                                  hst.integers(1, 6)), min_size=1, max_size=12)
 
 
-@hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cmds=_commands, policies=hst.sampled_from([("lru",), ("lru_gen",), ("lru", "lru_gen")]))
 def test_any_command_sequence_replays_to_the_same_states(tmp_path, cmds, policies):
     """Owner commands in any order (including stepping after going back, which
@@ -257,15 +258,28 @@ def test_any_command_sequence_replays_to_the_same_states(tmp_path, cmds, policie
     the state it had when it was made."""
     st = SqliteStore(":memory:")
     m = SessionManager(st, Settings(data_dir=tmp_path, checkpoint_every=3))
-    s, _ = m.create(Recipe.model_validate(recipe(policies=policies, accesses=3000)))
+    s, _ = m.create(Recipe.model_validate(recipe(policies=policies, accesses=12000)))
     cur, hashes = 0, {0: _hashes(s)}
     for unit, count in cmds:
         if unit == "back":
             cur, _ = s.frame_at(max(0, cur - count), "back")
             continue
-        if unit == "aging" and "lru_gen" not in policies:
+        if unit in ("aging", "debugfs") and "lru_gen" not in policies:
             continue
-        cur, f = s.step(cur, unit, count, owner=True)
+        if unit == "debugfs":   # create a generation (+) or evict from the oldest (-)
+            s.frame_at(cur, "seek")
+            k = policies.index("lru_gen")
+            max_seq = s.sims[k].policy.max_seq
+            text = f"+ 0 0 {max_seq}\n" if count % 2 else f"- 0 0 {max_seq - 2} 0 {8 * count}\n"
+            try:
+                cur, f = s.debugfs(cur, text, k)
+            except SessionError as e:
+                assert e.code == "debugfs" and e.errno in ("EINVAL", "EEXIST")
+                continue
+        elif unit == "run":   # a run-ahead access step (fast path, no events)
+            cur, f = s.step(cur, "access", 4097 + count * 100, owner=True)
+        else:
+            cur, f = s.step(cur, unit, count, owner=True)
         hashes = {k: v for k, v in hashes.items() if k <= cur - f.panes[0].steps_applied}
         hashes[cur] = _hashes(s)
     for step in sorted(hashes, reverse=True):

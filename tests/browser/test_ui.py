@@ -124,6 +124,10 @@ def test_share_url_restores_the_same_step_in_a_fresh_browser(page, server, brows
         assert lane_label(other) == label
         assert counter(other, "pgscan_kswapd") == pgscan
         assert "viewer" in other.locator("#session-info").inner_text()
+        assert other.locator("#step").is_disabled(), "a viewer at the last recorded step cannot extend it"
+        other.keyboard.press("ArrowLeft")
+        other.wait_for_selector(".pane canvas.base[data-step='2']")
+        assert other.locator("#step").is_enabled(), "below the head a viewer walks the history"
     finally:
         fresh.close()
 

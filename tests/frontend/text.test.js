@@ -63,6 +63,12 @@ test("decisionOf ranks a folio's events in a step: isolate then steal is a recla
   assert.equal(d.get(6).verb, "activate");
   assert.equal(d.get(6).first.src, "LRU_INACTIVE_FILE");
   assert.equal(d.get(6).last.dst, "LRU_ACTIVE_FILE");
+  const anon = decisionOf([
+    { pfn: 8, kind: "mm_vmscan_lru_isolate", src: "LRU_INACTIVE_ANON", dst: "isolated" },
+    { pfn: 8, kind: "pswpout", src: "isolated", dst: "swap" },
+    { pfn: 8, kind: "pgsteal", src: "isolated", dst: "free" },
+  ]);
+  assert.equal(anon.get(8).verb, "swapout", "an anon folio written to swap and freed was swapped out");
 });
 
 test("fmt formats counts, deltas, simulated time and page sizes", () => {
