@@ -70,7 +70,7 @@ def test_create_from_form_then_step_a_scan_moves_folios_and_counters(page, serve
     assert lane_label(page) == before
 
 
-def test_event_click_highlights_folio_and_opens_inspector(page, server):
+def test_event_click_highlights_folio_and_opens_inspector(page, server, browser, errors):
     created = server.create(recipe())
     open_session(page, server, created)
     page.click("#step")
@@ -83,6 +83,17 @@ def test_event_click_highlights_folio_and_opens_inspector(page, server):
     hist = re.search(r"history \((\d+) events", page.locator("#inspector").inner_text())
     assert hist and int(hist.group(1)) >= 1, "the folio's own events of this step are in its history"
     assert f"folio={pfn}" in page.url
+    # The share URL carries the selected folio: a fresh browser inspects it too.
+    url = page.locator("#share").get_attribute("data-url")
+    assert f"folio={pfn}" in url
+    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        other = errors.watch(fresh.new_page())
+        other.goto(url)
+        other.wait_for_function("pfn => document.querySelector('#inspector').innerText.includes('pfn ' + pfn)", arg=pfn)
+        assert other.locator(f"#event-log li.sel[data-pfn='{pfn}']").count() >= 1
+    finally:
+        fresh.close()
 
 
 def test_evicted_folio_shows_shadow_and_refault_distance(page, server):
