@@ -1215,7 +1215,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         sc.nr_scanned_pass = 0
         sc.nr_to_scan = 0
         sc.aged = 0
-        sc.targets[0] = sc.nr_reclaimed        # reclaimed before this call
+        sc.nr_reclaimed_start = sc.nr_reclaimed   # lru_gen_shrink_node()'s "reclaimed"
         if not sc.may_writepage or not sc.may_unmap:
             sc.phase = PASS_OVER
             return
@@ -1230,7 +1230,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         if sc.nr_unqueued_dirty and sc.nr_unqueued_dirty == sc.nr_file_taken:
             wakeup_flusher_threads(self.m)
         if sc.reclaimer == RECLAIMER_KSWAPD:
-            sc.nr_reclaimed += sc.targets[0]
+            sc.nr_reclaimed += sc.nr_reclaimed_start
         sc.phase = PASS_OVER
 
     cdef int shrink_node_step(self, scan_control* sc) noexcept nogil:
