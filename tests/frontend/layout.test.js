@@ -76,3 +76,21 @@ test("frameColour counts an MGLRU folio in the two youngest generations as activ
   assert.equal(frameColour(inGen(1), null, genActive), "LRU_ACTIVE_FILE");
   assert.equal(frameColour(inGen(3) | FLAGS.PG_swapbacked, null, genActive), "LRU_INACTIVE_ANON");
 });
+
+test("pixelGrid marks flags in the cell corners, so state never relies on colour alone", async () => {
+  const { pixelGrid } = await import("../../frontend/js/views/pixelGrid.js");
+  const W = 16;
+  const buf = new Uint32Array(W * W);
+  const fill = 0xff112233;
+  pixelGrid(buf, W, 0, 0, 14, fill, FLAGS.PG_referenced | FLAGS.PG_dirty, 1);
+  const px = (x, y) => buf[y * W + x];
+  assert.equal(px(0, 0), 0xffffffff, "top-left white: PG_referenced");
+  assert.equal(px(12, 0), fill, "top-right plain: PG_workingset clear");
+  assert.equal(px(0, 12), 0xff000000, "bottom-left black: dirty");
+  assert.equal(px(12, 12), 0xffffffff, "bottom-right white: young PTE");
+  assert.equal(px(6, 6), fill, "the middle keeps the list colour");
+  assert.equal(px(13, 6), 0, "1-px gap between cells");
+  const small = new Uint32Array(W * W);
+  pixelGrid(small, W, 0, 0, 3, fill, FLAGS.PG_referenced, 1);
+  assert.equal(small[0], fill, "below 6 px a cell is plain colour");
+});
