@@ -74,8 +74,10 @@ def bench(policy, frames, n_accesses, n_scans):
     sim.run(len(touch) + n_accesses // 4)                   # fill + warm up
     t_warm = time.perf_counter() - t0
     t0 = time.perf_counter()
+    c0 = time.process_time()
     done = sim.run(n_accesses // 2)
     t_run = time.perf_counter() - t0
+    c_run = time.process_time() - c0
     # scan steps (events on), in the steady state with workload left
     times = []
     for _ in range(n_scans):
@@ -88,7 +90,7 @@ def bench(policy, frames, n_accesses, n_scans):
     vm = sim.vmstat()
     return {
         "policy": policy, "frames": frames, "accesses": done,
-        "accesses_per_s": round(done / t_run),
+        "accesses_per_s": round(done / t_run), "accesses_per_cpu_s": round(done / c_run),
         "warmup_accesses_per_s": round((len(touch) + n_accesses // 4) / t_warm),
         "scan_step_median_ms": round(statistics.median(times) * 1e3, 4),
         "scan_step_p99_ms": round(sorted(times)[int(len(times) * 0.99) - 1] * 1e3, 4),

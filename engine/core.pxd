@@ -376,3 +376,4 @@ cdef void folio_start_writeback(mem* m, folio_idx_t pfn, int queue, int64_t late
 cdef int folio_free_swap(mem* m, folio_idx_t pfn) noexcept nogil                       # drop the swap slot of a mapped swap-cache folio; 1 if done
 cdef int64_t wakeup_flusher_threads(mem* m) noexcept nogil                             # write back every dirty file folio; returns folios queued
 cdef uint32_t mm_of_owner(uint32_t owner) noexcept nogil                               # anon owner -> mm id (0, 1 are the internal M / X address spaces)
+cdef void prefetch_rmap(mem* m, folio_idx_t pfn, int stage) noexcept nogil            # reclaim batch: stage 0 hash slots, 1 PTEs

@@ -22,6 +22,32 @@ cdef inline uint64_t hash64(uint64_t key) noexcept nogil:
     return h ^ (h >> 31)
 
 
+cdef extern from *:
+    """
+    #define RL_PREFETCH_C(p) __builtin_prefetch((const void*)(p), 0, 1)
+    """
+    void prefetch "RL_PREFETCH_C"(const void* p) noexcept nogil
+
+
+cdef void prefetch_rmap(mem* m, folio_idx_t pfn, int stage) noexcept nogil:
+    # A reclaim batch touches each folio's PTE (rmap) and page-cache slot
+    # (__remove_mapping): issue those misses for the whole batch up front.
+    cdef folio* f = &m.folios[pfn]
+    cdef uint64_t key
+    cdef uint32_t* pte
+    if f.flags & PG_anon:
+        if stage == 0:
+            key = ((<uint64_t>f.mapping << 44) | (f.index >> 9)) + 1
+            prefetch(&m.pt_hash_keys[hash64(key) & <uint64_t>m.pt_hash_mask])
+        elif f.mapcount:
+            pte = pte_lookup(m, f.mapping, f.index)
+            if pte != NULL:
+                prefetch(pte)
+    elif stage == 0:
+        key = (((<uint64_t>f.mapping) << 40) | (f.index & ((1ULL << 40) - 1))) + 1
+        prefetch(&m.pc_keys[hash64(key) & <uint64_t>m.pc_mask])
+
+
 # --- vmstat and events --------------------------------------------------------
 
 cdef void mod_vmstat(mem* m, int item, int64_t delta) noexcept nogil:

@@ -175,6 +175,12 @@ cdef class ReclaimPolicy:
         cdef int action, reason, kind
         cdef int64_t nr_reclaimed = 0
         cdef int64_t pgactivate = 0
+        cdef int stage
+        for stage in range(2):
+            pfn = m.folios[folio_list].next
+            while pfn != folio_list:
+                prefetch_rmap(m, pfn, stage)
+                pfn = m.folios[pfn].next
         while not list_empty(m, folio_list):
             pfn = m.folios[folio_list].prev
             list_del(m, pfn)

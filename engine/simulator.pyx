@@ -898,10 +898,13 @@ cdef class Simulator:
                 prefetch(&m.file_prev_index[a.owner])
         if pos + PF_NEAR < n:
             a = &self.wl[pos + PF_NEAR]
-            if a.op == OP_ANON and a.write:
+            if a.op == OP_ANON:
                 pte = pte_lookup(m, a.owner + NR_INTERNAL_MMS, a.page)
-                if pte != NULL and (pte[0] & PTE_PRESENT):
-                    prefetch(&m.folios[pte[0] & PTE_PFN_MASK])
+                if pte != NULL:
+                    if (pte[0] & PTE_PRESENT) and a.write:
+                        prefetch(&m.folios[pte[0] & PTE_PFN_MASK])
+                    elif pte[0] & PTE_SWAP:
+                        prefetch(&m.swap_map[pte[0] & PTE_PFN_MASK])
 
     cdef int advance(self) except -1 nogil:
         """One action of the machine: a direct-reclaim step, a kswapd step, or one
