@@ -658,3 +658,19 @@ def test_pid_refaulting_tier_gets_protected_and_type_flips__get_tier_idx_get_typ
     assert p.type_to_scan(60) == ANON
     assert p.type_to_scan(1) == FILE       # swappiness <= 1 overrides the controller
     ok(sim)
+
+
+@pytest.mark.parametrize("swappiness,scanned_type", [(0, FILE), (201, ANON)])
+def test_b37_debugfs_swappiness_0_and_201_evict_one_type__run_eviction(swappiness, scanned_type):
+    sim = make(walk_mm=False)
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(50))
+    touch(sim, OP_READ, 0, range(50))
+    p.age(); p.age()                       # both types' folios now sit in min_seq 2
+    assert p.min_seq == [2, 2] and p.max_seq == 5
+    sim.debugfs_write(f"- 0 0 2 {swappiness}")
+    v = vm(sim)
+    other = ANON if scanned_type == FILE else FILE
+    names = {ANON: "pgscan_anon", FILE: "pgscan_file"}
+    assert v[names[scanned_type]] > 0 and v[names[other]] == 0
+    ok(sim)
