@@ -146,12 +146,22 @@ cdef class Simulator:
     cdef access_rec* wl
     cdef dict _config
     cdef bint _alive
+    # run-ahead hints, not state: ptp index of access `pos` found by prefetch_ahead
+    cdef int64_t pf_pos[32]
+    cdef int32_t pf_ptp[32]
 
     def __cinit__(self):
         memset(&self.m, 0, sizeof(mem))
         memset(&self.s, 0, sizeof(sim_state))
         self.wl = NULL
         self._alive = False
+        self.pf_reset()
+
+    cdef void pf_reset(self) noexcept nogil:
+        cdef int i
+        for i in range(32):
+            self.pf_pos[i] = -1
+            self.pf_ptp[i] = -1
 
     def __init__(self, config=None):
         from engine import POLICIES
@@ -369,13 +379,13 @@ cdef class Simulator:
         if m.vmstat[<int>NR_DIRTY] * 10 > m.nr_free + m.vmstat[<int>NR_FILE_PAGES]:
             wakeup_flusher_threads(m)
 
-    cdef int do_anon(self, uint32_t owner, uint64_t vpn, bint write) except -1 nogil:
+    cdef int do_anon(self, uint32_t owner, uint64_t vpn, bint write, int64_t pos) except -1 nogil:
         """Mirrors mm/memory.c:handle_mm_fault() for anonymous memory: a hit sets the
         young (and dirty) bit; no PTE -> do_anonymous_page(); a swap entry ->
         do_swap_page() through the swap cache."""
         cdef mem* m = &self.m
         cdef uint32_t mm = mm_of_owner(owner)
-        cdef uint32_t* pte = pte_lookup(m, mm, vpn)
+        cdef uint32_t* pte = self.pf_pte(pos, mm, vpn) if pos >= 0 else pte_lookup(m, mm, vpn)
         cdef folio_idx_t pfn
         cdef int32_t slot
         cdef uint64_t e
@@ -642,10 +652,10 @@ cdef class Simulator:
         self.exit_mmap(victim, R_OOM)
         return 1
 
-    cdef int try_access(self, int op, bint write, uint32_t owner, uint64_t page) except -1 nogil:
+    cdef int try_access(self, int op, bint write, uint32_t owner, uint64_t page, int64_t pos) except -1 nogil:
         self.m.cur_actor = RECLAIMER_NONE
         if op == OP_ANON:
-            return self.do_anon(owner, page, write)
+            return self.do_anon(owner, page, write, pos)
         if op == OP_READ:
             return self.do_rw(False, owner, page)
         if op == OP_WRITE:
@@ -865,6 +875,16 @@ cdef class Simulator:
             m.vmstat[<int>KSWAPD_HIGH_WMARK_HIT_QUICKLY] += 1
             self.s.k_phase = K_START
 
+    cdef inline uint32_t* pf_pte(self, int64_t pos, uint32_t mm, uint64_t vpn) noexcept nogil:
+        # the PTE of workload access `pos`, from the run-ahead hint when it has one
+        # (page-table pages are never freed, so a found ptp index stays valid)
+        cdef int32_t idx
+        if self.pf_pos[pos & 31] == pos:
+            idx = self.pf_ptp[pos & 31]
+            if idx >= 0:
+                return &self.m.ptes[<int64_t>idx * PTRS_PER_PTE + <int64_t>(vpn & (PTRS_PER_PTE - 1))]
+        return pte_lookup(&self.m, mm, vpn)
+
     cdef void prefetch_ahead(self, int64_t pos) noexcept nogil:
         # The workload is known in advance: touch the hash slots, then the PTE or
         # page-cache value, then the folio of the coming accesses so their cache
@@ -889,8 +909,11 @@ cdef class Simulator:
             a = &self.wl[pos + PF_MID]
             if a.op == OP_ANON:
                 pte = pte_lookup(m, a.owner + NR_INTERNAL_MMS, a.page)
+                self.pf_pos[(pos + PF_MID) & 31] = pos + PF_MID
+                self.pf_ptp[(pos + PF_MID) & 31] = -1
                 if pte != NULL:
                     prefetch(pte)
+                    self.pf_ptp[(pos + PF_MID) & 31] = <int32_t>((pte - m.ptes) // PTRS_PER_PTE)
             elif (a.op == OP_READ or a.op == OP_WRITE) and a.owner < <uint32_t>m.nr_files:
                 e = pc_lookup(m, a.owner, a.page)
                 if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
@@ -899,7 +922,7 @@ cdef class Simulator:
         if pos + PF_NEAR < n:
             a = &self.wl[pos + PF_NEAR]
             if a.op == OP_ANON:
-                pte = pte_lookup(m, a.owner + NR_INTERNAL_MMS, a.page)
+                pte = self.pf_pte(pos + PF_NEAR, a.owner + NR_INTERNAL_MMS, a.page)
                 if pte != NULL:
                     if (pte[0] & PTE_PRESENT) and a.write:
                         prefetch(&m.folios[pte[0] & PTE_PFN_MASK])
@@ -933,7 +956,8 @@ cdef class Simulator:
             self.s.p_page = a.page
         m.cur_actor = RECLAIMER_NONE
         self.complete_writeback(m.now_ns)
-        r = self.try_access(self.s.p_op, self.s.p_write, self.s.p_owner, self.s.p_page)
+        r = self.try_access(self.s.p_op, self.s.p_write, self.s.p_owner, self.s.p_page,
+                            self.s.position if self.s.pending == PENDING_WORKLOAD else -1)
         if r == NEED_RECLAIM:
             if self.s.alloc_force:
                 # nothing left to kill and no free frame: the access fails, visibly
@@ -977,6 +1001,7 @@ cdef class Simulator:
         cdef const uint8_t[::1] view = arr.view(np.uint8) if len(arr) else np.zeros(16, np.uint8)
         self._workload = arr
         self.wl = <access_rec*>&view[0]
+        self.pf_reset()
         self.s.position = 0
         self.s.nr_workload = len(arr)
         if self.s.pending == PENDING_WORKLOAD:
@@ -1095,6 +1120,10 @@ cdef class Simulator:
         if not isinstance(text, str):
             raise TypeError("debugfs_write() takes a str")
         self.m.events_on = 1
+        # cur_actor is not saved in state_bytes(): left at kswapd by a previous
+        # step, it would charge this write to the kswapd clock only when no
+        # load_state() came in between (server replay diverged).
+        self.m.cur_actor = RECLAIMER_NONE
         (<object>self.policy).debugfs_write(text)
 
     def writeback_complete_all(self):
@@ -1624,6 +1653,7 @@ cdef class Simulator:
                 m.wb_pfn[q * n + (hdr.wb_head[q] + k) % n] = pfns[k]
         _copy(<char*>m.events, events_b)
         memcpy(&self.s, &st, sizeof(sim_state))
+        self.pf_reset()
         m.events_on = 1
         m.cur_actor = RECLAIMER_NONE
         if self.s.pending == PENDING_HOOK:
