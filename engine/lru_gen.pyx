@@ -21,6 +21,7 @@ Simplified (see docs/mglru.md for the full list):
 
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset, memcpy
+cimport cython
 
 from engine._types cimport *
 from engine.core cimport *
@@ -119,6 +120,7 @@ cdef inline void vmstat_add(mem* m, int item, int64_t delta) noexcept nogil:
     m.vmstat[item] += delta
 
 
+@cython.final
 cdef class MultiGenLru(ReclaimPolicy):
     """Mirrors the kernel's MGLRU (CONFIG_LRU_GEN, v6.14+); simplified: one
     node, one zone, one memcg, NR_HIST_GENS = 1."""
