@@ -115,6 +115,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       overlay.className = "overlay";
       stack.append(base, overlay);
       box.append(h, stack);
+      if (p.policy === "lru_gen") box.append(debugfsForm(i));
       dom.panes.append(box);
       base.addEventListener("click", (e) => {
         const r = base.getBoundingClientRect();
@@ -162,6 +163,21 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     zoom = helloMsg.panes.map(() => [0, 1]);
     hwZoom = helloMsg.panes.map(() => [0, 1]);
     drawn = [];
+  }
+
+  // Writes to the simulated /sys/kernel/debug/lru_gen ('+' ages, '-' evicts);
+  // the server answers a frame, or an error naming the errno.
+  function debugfsForm(i) {
+    const form = document.createElement("form");
+    form.className = "debugfs";
+    form.innerHTML = '<label><code>echo</code> <input name="cmd" spellcheck="false" autocomplete="off" aria-label="lru_gen debugfs command" placeholder="+ memcg_id node_id max_gen_nr"> <code>&gt; /sys/kernel/debug/lru_gen</code></label> <button type="submit">write</button>';
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const text = form.cmd.value.trim();
+      if (!text) return;
+      send("debugfs", { text: `${text}\n`, pane: i });
+    });
+    return form;
   }
 
   function sizeCanvas(c, w, h) {

@@ -183,6 +183,16 @@ def test_keyboard_shortcuts_step_back_view_and_help(page, server):
     assert int(seq_after) == int(seq_before) + 1, "an aging step produces a new max_seq"
     page.wait_for_timeout(1300)
     shot(page, "mglru-generations")
+    # debugfs: '+ memcg node max_seq' ages once; a bad write names its errno.
+    page.fill(".debugfs input", f"+ 0 0 {seq_after}")
+    page.press(".debugfs input", "Enter")
+    wait_step(page, 3)
+    assert re.search(r"max_seq (\d+)", lane_label(page)).group(1) == str(int(seq_after) + 1)
+    page.fill(".debugfs input", "+ 0 0 999")
+    page.press(".debugfs input", "Enter")
+    page.wait_for_function("document.querySelector('#status').dataset.error === 'debugfs'")
+    assert re.search(r"EINVAL|EEXIST", page.locator("#toast").inner_text()), page.locator("#toast").inner_text()
+    page.locator(".pane canvas.base").click(position={"x": 5, "y": 5})  # leave the input for the shortcuts
     page.keyboard.press("h")
     page.wait_for_selector(".pane canvas.base[data-view='hardware']")
     shot(page, "hardware")
