@@ -72,7 +72,11 @@ def test_share_url_after_restart_shows_the_identical_state(tmp_path, policies):
             ws.recv()
             if "lru_gen" in policies:
                 ws.send(type="step", unit="aging")
-                ws.recv()
+                f = ws.recv()
+                k = policies.index("lru_gen")
+                max_seq = f["panes"][k]["gens"]["max_seq"]
+                ws.send(type="debugfs", text=f"+ 0 0 {max_seq}\n", pane=k)
+                assert ws.recv()["panes"][k]["gens"]["max_seq"] == max_seq + 1
             ws.send(type="step", unit="scan", count=2)
             ws.recv()
             ws.send(type="seek", step=6)
