@@ -264,6 +264,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       case "error":
         s.lastError = msg;
         dom.status.textContent = `⚠ ${msg.message}`;
+        dom.status.title = msg.message;
         dom.status.dataset.error = msg.code;
         if (msg.code === "read_only") toast("This shared view is read-only: press Fork to make your own copy.");
         else toast(msg.message + (msg.errno ? ` (${msg.errno})` : ""));

@@ -40,8 +40,10 @@ export function explainEvent(ev) {
   const to = where(ev.dst, ev.dst_seq);
   const who = ev.pfn != null && ev.pfn >= 0 ? `folio ${ev.pfn}` : "lruvec";
   let move;
-  if (/max_seq/.test(kind)) move = `max_seq → ${ev.dst_seq ?? "?"}`;
-  else if (/min_seq/.test(kind)) move = `min_seq → ${ev.dst_seq ?? "?"}`;
+  const seqMove = (name) => (ev.dst_seq != null && ev.dst_seq >= 0 ? `${name} → ${ev.dst_seq}`
+    : ev.src_seq != null && ev.src_seq >= 0 ? `${name} ${ev.src_seq} → ${ev.src_seq + 1}` : `${name} advanced by one`);
+  if (/max_seq/.test(kind)) move = seqMove("max_seq");
+  else if (/min_seq/.test(kind)) move = seqMove("min_seq");
   else if (verb === "isolate") move = `${who} ${phrase} ${from}`;
   else if (verb === "reclaimer") move = kind.replace(/^mm_vmscan_/, "");
   else if (verb === "access" || verb === "rmap") move = `${who} ${phrase} ${from || to}`;

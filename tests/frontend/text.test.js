@@ -116,3 +116,9 @@ test("a share URL round-trips through parseLocation and never carries a token", 
   assert.equal(parseLocation("http://h/").id, null);
   assert.equal(parseLocation("http://h/s/abc?step=x").step, null);
 });
+
+test("explainEvent words a generation change even when the event carries no seq", () => {
+  assert.equal(explainEvent({ pfn: -1, kind: "inc_max_seq", src_seq: -1, dst_seq: 7 }).text, "max_seq → 7");
+  assert.equal(explainEvent({ pfn: -1, kind: "inc_min_seq", src_seq: 3, dst_seq: -1 }).text, "min_seq 3 → 4");
+  assert.equal(explainEvent({ pfn: -1, kind: "inc_max_seq", src_seq: -1, dst_seq: -1 }).text, "max_seq advanced by one");
+});
