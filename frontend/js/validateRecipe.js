@@ -42,7 +42,8 @@ export function validateRecipe(values, limits = {}) {
   if (String(values.accesses ?? "").trim() !== "") {
     take("accesses", values.accesses, { min: 1, max: maxAccesses, name: "accesses" });
   }
-  take("min_ttl_ms", values.min_ttl_ms, { min: 0, max: 60_000, name: "min_ttl_ms", unit: "ms" });
+  const anyMglru = values.policy === "lru_gen" || (values.compare && values.policy_b === "lru_gen");
+  if (anyMglru) take("min_ttl_ms", values.min_ttl_ms, { min: 0, max: 60_000, name: "min_ttl_ms", unit: "ms" });
   if (!POLICIES.includes(values.policy)) errors.policy = "policy must be lru or lru_gen";
   if (values.compare) {
     if (!POLICIES.includes(values.policy_b)) errors.policy_b = "second policy must be lru or lru_gen";
@@ -55,7 +56,7 @@ export function validateRecipe(values, limits = {}) {
   const ok = Object.keys(errors).length === 0;
   if (!ok) return { ok, errors, recipe: null };
   // Recipe shape of docs/protocol.md §2.1; MGLRU knobs only go with lru_gen.
-  const lruGen = { min_ttl_ms: out.min_ttl_ms };
+  const lruGen = { min_ttl_ms: out.min_ttl_ms ?? 0 };
   for (const k of SWITCHES) lruGen[k] = values[k] !== false;
   const machine = {
     ram_pages: out.ram_mb * 256,

@@ -122,3 +122,10 @@ test("explainEvent words a generation change even when the event carries no seq"
   assert.equal(explainEvent({ pfn: -1, kind: "inc_min_seq", src_seq: 3, dst_seq: -1 }).text, "min_seq 3 → 4");
   assert.equal(explainEvent({ pfn: -1, kind: "inc_max_seq", src_seq: -1, dst_seq: -1 }).text, "max_seq advanced by one");
 });
+
+test("validateRecipe ignores the MGLRU knobs when no pane runs MGLRU", () => {
+  const r = validateRecipe({ ...good, policy: "lru", min_ttl_ms: undefined });
+  assert.equal(r.ok, true, JSON.stringify(r.errors));
+  assert.deepEqual(r.recipe.policies, [{ policy: "lru" }]);
+  assert.match(validateRecipe({ ...good, policy: "lru", compare: true, policy_b: "lru_gen", min_ttl_ms: "x" }).errors.min_ttl_ms, /whole number/);
+});

@@ -37,6 +37,9 @@ export function mountStartForm(form, { scenarios, limits, onSubmit }) {
     form.querySelector("#trace-field").hidden = values.source !== "trace";
     list.hidden = values.source === "trace";
     form.querySelector("#f-policy-b").disabled = !values.compare;
+    // The knobs only exist for MGLRU: greyed out when no pane runs it.
+    const mglru = values.policy === "lru_gen" || (values.compare && values.policy_b === "lru_gen");
+    form.querySelector(".mglru-knobs").disabled = !mglru;
     const res = validateRecipe(values, limits || {});
     for (const p of form.querySelectorAll(".field-error[data-for]")) {
       const msg = res.errors[p.dataset.for] || "";
