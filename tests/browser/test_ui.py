@@ -252,3 +252,25 @@ def test_large_machine_hardware_view_zooms_into_a_pfn_range(page, server):
     shot(page, "hardware-zoomed")
     page.keyboard.press("0")
     page.wait_for_selector(".pane canvas.base[data-pfn-range='0-65536']")
+
+
+def test_upload_a_trace_from_the_start_form(page, server, tmp_path):
+    trace = tmp_path / "loop.trace"
+    # A file read in a loop over 1.5x a 1 MiB machine: reclaim starts quickly.
+    trace.write_text("# a read() loop\n" + "".join(f"R data {i % 384}\n" for i in range(4000)))
+    page.goto(server.url + "/")
+    page.wait_for_selector("#scenario-list .scenario")
+    page.check('input[name="source"][value="trace"]')
+    assert page.locator("#start-submit").is_disabled(), "no file chosen yet"
+    assert "choose a trace file" in page.locator('.field-error[data-for="trace"]').inner_text()
+    page.set_input_files("#f-trace", str(trace))
+    page.fill("#f-ram", "1")
+    page.fill("#f-swap-mb", "1")
+    page.select_option("#f-policy", "lru")
+    page.click("#start-submit")
+    page.wait_for_url(re.compile(r"/s/[^/?]+\?step=0"))
+    wait_step(page, 0)
+    page.click("#step")
+    wait_step(page, 1)
+    assert "LRU_INACTIVE_FILE" in lane_label(page)
+    assert int(counter(page, "pgscan_kswapd").replace(",", "")) + int(counter(page, "pgscan_direct").replace(",", "")) > 0
