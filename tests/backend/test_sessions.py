@@ -22,6 +22,8 @@ def manager(tmp_path):
 
 
 def _hashes(s):
+    for sim in s.sims:   # the engine's debug check, after every step the tests take
+        assert sim.check_invariants() == []
     return [sim.state_hash() for sim in s.sims]
 
 
