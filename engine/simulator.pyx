@@ -1658,8 +1658,8 @@ cdef class Simulator:
         m.cur_actor = RECLAIMER_NONE
         if self.s.pending == PENDING_HOOK:
             self.s.pending = PENDING_NONE
-        if self.s.position > self.s.nr_workload:
-            self.s.nr_workload = 0 if self._workload is None else len(self._workload)
+        # the workload is not in the image: keep the array set on this object
+        self.s.nr_workload = 0 if self._workload is None else len(self._workload)
 
     def allocated_bytes(self):
         """Bytes of C memory the machine holds (all buffers at their current capacity)."""
