@@ -600,5 +600,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       else startForm();
     },
     actions,
+    // Where a folio is drawn on pane i (canvas pixels), for tests and tooling.
+    locate(i, pfn) { return drawn[i]?.locate?.(pfn) ?? null; },
   };
 }

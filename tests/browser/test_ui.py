@@ -116,6 +116,28 @@ def test_evicted_folio_shows_shadow_and_refault_distance(page, server):
     shot(page, "inspector-evicted")
 
 
+def test_clicking_a_folio_highlights_its_events(page, server):
+    created = server.create(recipe(scenario="anon-loop"))
+    open_session(page, server, created)
+    for n in (1, 2, 3):
+        page.click("#step")
+        wait_step(page, n)
+    page.wait_for_timeout(1200)  # the animation hides moved folios until it ends
+    pfns = page.locator("#event-log li[data-pfn]").evaluate_all("els => els.map((e) => Number(e.dataset.pfn))")
+    target = pos = None
+    for pfn in pfns:
+        pos = page.evaluate("pfn => window.reclaimlab.locate(0, pfn)", pfn)
+        if pos:
+            target = pfn
+            break
+    assert target is not None, "some folio of this step is still on a list"
+    page.locator(".pane canvas.base").click(position={"x": pos["x"] + 1, "y": pos["y"] + 1})
+    page.wait_for_function("pfn => document.querySelector('#inspector').innerText.includes('pfn ' + pfn)", arg=target)
+    sel = page.locator("#event-log li.sel")
+    assert sel.count() >= 1
+    assert {int(x) for x in sel.evaluate_all("els => els.map((e) => e.dataset.pfn)")} == {target}
+
+
 def test_share_url_restores_the_same_step_in_a_fresh_browser(page, server, browser, errors):
     created = server.create(recipe())
     open_session(page, server, created)
