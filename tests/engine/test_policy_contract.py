@@ -252,3 +252,35 @@ def test_views_are_consistent(policy):
     assert "LRU_UNEVICTABLE" in lists
     import json
     json.dumps(snap)
+
+
+@pytest.mark.parametrize("swap_kind", ["ssd", "hdd", "none"])
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_invariants_with_async_swap_readahead_and_exits(policy, swap_kind):
+    cfg = {"swap_kind": swap_kind, "readahead_pages": 4}
+    if swap_kind == "none":
+        cfg["swap_pages"] = 0
+    sim = machine(policy, **cfg)
+    w = make_workload(21, 6000, RAM, "mixed")
+    sim.set_workload(w)
+    while not sim.done:
+        sim.step("access", 97)
+        errs = sim.check_invariants()
+        assert errs == [], errs[:5]
+    sim.writeback_complete_all()
+    assert sim.check_invariants() == []
+    vm = sim.vmstat()
+    assert vm["nr_writeback"] == 0
+    if swap_kind != "none":
+        assert vm["pswpout"] > 0
+    # round trip in the middle of in-flight writeback
+    sim2 = machine(policy, **cfg)
+    sim2.set_workload(w)
+    sim2.step("access", 3000)
+    image = sim2.state_bytes()
+    sim2.run_to_end()
+    sim3 = machine(policy, **cfg)
+    sim3.set_workload(w)
+    sim3.load_state(image)
+    sim3.run_to_end()
+    assert sim3.state_bytes() == sim2.state_bytes()
