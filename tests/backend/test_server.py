@@ -474,3 +474,23 @@ def test_a_heavy_session_does_not_stall_another(client, server):
         order.append(("light", 1))
         t.join(120)
     assert order[0] == ("light", 1) and order[1] == ("heavy", 3_000_000)
+
+
+def test_big_machine_state_frame_has_the_location_layout_and_hash_on_request(client, server):
+    ram = 20000   # above the 16,384-frame limit of the order layout
+    s = create(client, recipe(policies=("lru", "lru_gen"), ram_pages=ram, accesses=30000))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        _, _, state = ws.opening()
+        for p in state["panes"]:
+            assert p["layout"] == "location" and p["nr_frames"] == ram
+            assert p["state_hash"] is None
+            assert len(state["_arrays"][f"p{p['pane']}.loc"]) == ram
+        ws.send(type="step", unit="access", count=25000)
+        ws.recv()
+        ws.send(type="state", hash=True)
+        st = ws.recv()
+        for p in st["panes"]:
+            assert len(p["state_hash"]) == 64
+            loc = st["_arrays"][f"p{p['pane']}.loc"]
+            on_lru = int((loc != 255).sum())
+            assert on_lru == sum(v for k, v in p["sizes"].items() if k != "nr_free")
