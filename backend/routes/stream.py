@@ -136,7 +136,7 @@ class Connection:
 
 
 @router.websocket("/ws/sessions/{sid}")
-async def stream(ws: WebSocket, sid: str, token: Optional[str] = None, step: Optional[int] = None):
+async def stream(ws: WebSocket, sid: str, token: Optional[str] = None, step: Optional[str] = None):
     app = ws.app
     manager, settings = app.state.manager, app.state.settings
     await ws.accept()
@@ -149,9 +149,13 @@ async def stream(ws: WebSocket, sid: str, token: Optional[str] = None, step: Opt
     conn = None
     try:
         owner = session.is_owner(token)
-        cursor = session.nr_steps if step is None else max(0, min(step, session.nr_steps))
+        bad_step = step is not None and not step.strip().isdigit()
+        cursor = session.nr_steps if step is None or bad_step else min(int(step), session.nr_steps)
         conn = Connection(ws, session, owner, cursor, settings.public_limits())
         await conn.send(session.hello("owner" if owner else "viewer", cursor, conn.limits))
+        if bad_step:
+            await conn.error("bad_message", f"?step={step[:40]!r} is not a step index; "
+                                            f"showing the head")
         await conn.frame_and_state(cursor, "connect")
         while True:
             msg = await ws.receive()

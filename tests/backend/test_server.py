@@ -332,6 +332,15 @@ def test_bad_messages_get_error_frames_and_the_connection_keeps_working(client, 
         assert f["type"] == "frame" and f["step"] == 1
 
 
+def test_bad_step_in_the_url_gets_an_error_and_the_head(server, client):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"], step="abc")) as ws:
+        hello = ws.recv()
+        err = ws.recv()
+        assert hello["cursor"] == 0 and err["code"] == "bad_message" and "abc" in err["message"]
+        assert ws.recv()["type"] == "frame" and ws.recv()["type"] == "state"
+
+
 def test_unknown_session_closes_the_socket_with_1008(server, client):
     ws = WS(ws_url(server, "no-such-session"))
     with pytest.raises(ConnectionClosed) as ei:
