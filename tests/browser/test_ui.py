@@ -296,3 +296,24 @@ def test_upload_a_trace_from_the_start_form(page, server, tmp_path):
     wait_step(page, 1)
     assert "LRU_INACTIVE_FILE" in lane_label(page)
     assert int(counter(page, "pgscan_kswapd").replace(",", "")) + int(counter(page, "pgscan_direct").replace(",", "")) > 0
+
+
+def test_lists_view_zooms_into_part_of_every_list(page, server):
+    created = server.create(recipe(ram_pages=16384, accesses=60000))
+    open_session(page, server, created)
+    page.click("#step")
+    wait_step(page, 1)
+    base = page.locator(".pane canvas.base")
+    box = base.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(6):
+        page.mouse.wheel(0, -100)
+        page.wait_for_timeout(50)
+    info = page.locator(".pane .zoom-info")
+    page.wait_for_function("document.querySelector('.pane .zoom-info').textContent.startsWith('zoom:')")
+    lo, hi = map(int, re.search(r"zoom: (\d+)–(\d+) %", info.inner_text()).groups())
+    assert hi - lo <= 15, (lo, hi)
+    page.wait_for_timeout(1200)
+    shot(page, "classic-zoomed")
+    page.keyboard.press("0")
+    page.wait_for_function("document.querySelector('.pane .zoom-info').textContent === ''")

@@ -84,10 +84,11 @@ test("pixelGrid marks flags in the cell corners, so state never relies on colour
   const fill = 0xff112233;
   pixelGrid(buf, W, 0, 0, 14, fill, FLAGS.PG_referenced | FLAGS.PG_dirty, 1);
   const px = (x, y) => buf[y * W + x];
-  assert.equal(px(0, 0), 0xffffffff, "top-left white: PG_referenced");
-  assert.equal(px(12, 0), fill, "top-right plain: PG_workingset clear");
-  assert.equal(px(0, 12), 0xff000000, "bottom-left black: dirty");
-  assert.equal(px(12, 12), 0xffffffff, "bottom-right white: young PTE");
+  assert.equal(px(0, 0), fill, "marks are inset: the corner keeps the list colour");
+  assert.equal(px(1, 1), 0xffffffff, "top-left white: PG_referenced");
+  assert.equal(px(11, 1), fill, "top-right plain: PG_workingset clear");
+  assert.equal(px(1, 11), 0xff000000, "bottom-left black: dirty");
+  assert.equal(px(11, 11), 0xffffffff, "bottom-right white: young PTE");
   assert.equal(px(6, 6), fill, "the middle keeps the list colour");
   assert.equal(px(13, 6), 0, "1-px gap between cells");
   const small = new Uint32Array(W * W);

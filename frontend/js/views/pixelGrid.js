@@ -13,11 +13,14 @@ export function pixelGrid(buf, stride, x, y, cell, colour, flags = 0, young = 0)
   for (let r = 0; r < size; r++) buf.fill(colour, (y + r) * stride + x, (y + r) * stride + x + size);
   if (cell < 6) return;
   const m = Math.max(1, Math.floor(size / 3.5));
+  // Inset by 1 px from 8 px up, so that a mark reads as a dot inside the
+  // cell and not as a notch merged with the white gap between cells.
+  const o = cell >= 8 ? 1 : 0;
   const sq = (ox, oy, c) => {
     for (let r = 0; r < m; r++) buf.fill(c, (y + oy + r) * stride + x + ox, (y + oy + r) * stride + x + ox + m);
   };
-  if (flags & FLAGS.PG_referenced) sq(0, 0, WHITE);
-  if (flags & FLAGS.PG_workingset) sq(size - m, 0, BLACK);
-  if (flags & FLAGS.PG_dirty) sq(0, size - m, BLACK);
-  if (young) sq(size - m, size - m, WHITE);
+  if (flags & FLAGS.PG_referenced) sq(o, o, WHITE);
+  if (flags & FLAGS.PG_workingset) sq(size - m - o, o, BLACK);
+  if (flags & FLAGS.PG_dirty) sq(o, size - m - o, BLACK);
+  if (young) sq(size - m - o, size - m - o, WHITE);
 }
