@@ -375,7 +375,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     } else {
       if (s.panes.some((p) => p.policy === "lru")) items.push(sw(PALETTE.LRU_INACTIVE_ANON, "inactive anon"), sw(PALETTE.LRU_ACTIVE_ANON, "active anon"), sw(PALETTE.LRU_INACTIVE_FILE, "inactive file"), sw(PALETTE.LRU_ACTIVE_FILE, "active file"));
       if (s.panes.some((p) => p.policy === "lru_gen")) items.push(...[0, 1, 2, 3].map((t) => sw(PALETTE.tiers[t], `file tier ${t}`)), ...[0, 1, 2, 3].map((t) => sw(PALETTE.tiersAnon[t], `anon tier ${t}`)), "<span>● centre dot = lazily re-filed (gen field ≠ list)</span>");
-      items.push("<span>marks (zoom in): ◤ white = PG_referenced · ◥ black = PG_workingset · ◣ black = dirty · ◢ white = young PTE</span>");
+      items.push("<span>marks (zoom in; contrast colour on dark cells): ◤ = PG_referenced · ◥ = PG_workingset · ◣ = dirty · ◢ = young PTE</span>");
       items.push(`<span>decisions: ${Object.entries(DECISIONS).filter(([k]) => ["activate", "keep", "rotate", "promote", "reclaim", "writeback", "swapout"].includes(k)).map(([, d]) => `<b style="color:${d.colour}">${d.glyph}</b> ${d.label}`).join(" · ")}</span>`);
     }
     dom.legend.innerHTML = items.join("");

@@ -81,7 +81,7 @@ test("pixelGrid marks flags in the cell corners, so state never relies on colour
   const { pixelGrid } = await import("../../frontend/js/views/pixelGrid.js");
   const W = 16;
   const buf = new Uint32Array(W * W);
-  const fill = 0xff112233;
+  const fill = 0xffe9b456; // #56B4E9, a light list colour
   pixelGrid(buf, W, 0, 0, 14, fill, FLAGS.PG_referenced | FLAGS.PG_dirty, 1);
   const px = (x, y) => buf[y * W + x];
   assert.equal(px(0, 0), fill, "marks are inset: the corner keeps the list colour");
@@ -94,4 +94,13 @@ test("pixelGrid marks flags in the cell corners, so state never relies on colour
   const small = new Uint32Array(W * W);
   pixelGrid(small, W, 0, 0, 3, fill, FLAGS.PG_referenced, 1);
   assert.equal(small[0], fill, "below 6 px a cell is plain colour");
+});
+
+test("pixelGrid swaps mark colours on dark cells so they stay visible", async () => {
+  const { pixelGrid } = await import("../../frontend/js/views/pixelGrid.js");
+  const W = 16;
+  const buf = new Uint32Array(W * W);
+  pixelGrid(buf, W, 0, 0, 14, 0xff00357a /* #7a3500, anon tier 3 */, FLAGS.PG_referenced | FLAGS.PG_workingset, 0);
+  assert.equal(buf[1 * W + 1], 0xff000000, "PG_referenced dark on a dark cell");
+  assert.equal(buf[1 * W + 11], 0xffffffff, "PG_workingset light on a dark cell");
 });

@@ -84,9 +84,10 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
         const dim = highlight && !highlight.has(pfn);
         pixelGrid(buf, width, x, y, cell, rgba(tiers[folioTier(f)], dim ? 110 : 255), f, pane.young ? pane.young[pfn] : 0);
         if (isRefiled && cell >= 3) {
+          const dot = folioTier(f) === 3 ? 0xffffffff : black;
           const m = Math.max(1, Math.floor(cell / 3));
           const o = Math.floor((cell - 1 - m) / 2);
-          for (let r = 0; r < m; r++) buf.fill(black, (y + o + r) * width + x + o, (y + o + r) * width + x + o + m);
+          for (let r = 0; r < m; r++) buf.fill(dot, (y + o + r) * width + x + o, (y + o + r) * width + x + o + m);
         }
       }
       refiled.set(`${gen.seq}.${t}`, nRefiled);
@@ -124,7 +125,10 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
     ctx.font = "11px ui-monospace, monospace";
     ctx.fillStyle = "#444";
     ctx.fillText(compact ? `age ${gen.age_ms} ms` : `gen ${gen.gen} · age ${gen.age_ms} ms`, x0 + 4, 17);
-    ctx.fillText(compact ? `a ${gen.nr_pages[0]} · f ${gen.nr_pages[1]}` : `anon ${gen.nr_pages[0]} · file ${gen.nr_pages[1]}`, x0 + 4, 30);
+    // nr_pages counts by gen field (as the kernel does), the grid by list.
+    const onList = [0, 1].map((t) => gen.folios?.[t]?.length ?? gen.nr_pages[t]);
+    const cnt = (t) => `${gen.nr_pages[t]}${onList[t] !== gen.nr_pages[t] ? ` (${onList[t]} on list)` : ""}`;
+    ctx.fillText(compact ? `a ${cnt(0)} · f ${cnt(1)}` : `nr_pages anon ${cnt(0)} · file ${cnt(1)}`, x0 + 4, 30);
     const mins = [0, 1].filter((t) => g.min_seq[t] === gen.seq).map((t) => (t ? "file" : "anon"));
     if (mins.length) {
       ctx.fillStyle = "#7a3500";
