@@ -48,7 +48,6 @@ EVENT_COLUMNS = ("seq", "time_ns", "nr_access", "pfn", "mapping", "index", "kind
 NR_INTERNAL_MMS = 2        # engine/core.pxd: anon owner o is mm o + 2 (0, 1: the M and X address spaces)
 ANON_LISTS, FILE_LISTS = (0, 1), (2, 3)   # enum lru_list
 RUN_AHEAD_ACCESSES = 4096   # an access step longer than this runs without events
-MAX_DEBUGFS_STEPS = 1
 
 
 class SessionError(Exception):
