@@ -269,6 +269,7 @@ class Session:
         self.nr_steps = rec.nr_steps
         self._prefix = self._build_prefix()
         self.cur = 0                       # the step the engines are at
+        self.share_of_total: Callable[[], int] = lambda: settings.checkpoint_total_bytes
         self._partial = False
         self.checkpoints: dict[int, list[bytes]] = {}
         self._cp_bytes = 0
@@ -281,6 +282,12 @@ class Session:
         self.last_used = time.monotonic()
         self.refs = 0                      # open connections
         self.on_log_change: Optional[Callable[["Session"], None]] = None
+
+    def budget(self) -> int:
+        """Checkpoint bytes this session may hold: its own cap, and its share of
+        the server-wide cap among the live sessions (soft: enforced by
+        thinning when it next takes a checkpoint)."""
+        return min(self.settings.checkpoint_budget_bytes, self.share_of_total())
 
     # --- log helpers
     def _build_prefix(self) -> list[int]:
@@ -325,7 +332,7 @@ class Session:
         self._cp_pos[self.cur] = self._work()
         self._cp_size = sum(len(b) for b in blobs)
         self._cp_bytes += self._cp_size
-        budget = self.settings.checkpoint_budget_bytes
+        budget = self.budget()
         while self._cp_bytes > budget and len(self.checkpoints) > 2:
             # Thin the older ones: drop every other checkpoint (never step 0
             # or the newest), so the spacing doubles as the history grows.
@@ -357,7 +364,7 @@ class Session:
             # A seek pays for every checkpoint it takes (~50 ms at 1 Mi
             # frames); while replaying, only fill gaps that fit the budget
             # rather than churn through thinning.
-            if self._cp_bytes + self._cp_size > self.settings.checkpoint_budget_bytes:
+            if self._cp_bytes + self._cp_size > self.budget():
                 return
         self._take_checkpoint()
 
@@ -971,10 +978,14 @@ class SessionManager:
 
     def _adopt(self, s: Session) -> None:
         s.on_log_change = self._save
+        s.share_of_total = self._share
         with self._lock:
             self._live[s.id] = s
             self._live.move_to_end(s.id)
         self.evict()
+
+    def _share(self) -> int:
+        return self.settings.checkpoint_total_bytes // max(1, len(self._live))
 
     def _save(self, s: Session) -> None:
         self.store.save_log(s.id, s.log, s.nr_steps)

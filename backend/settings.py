@@ -33,6 +33,7 @@ class Settings:
     checkpoint_every: int = 4096              # steps between checkpoints, at most
     checkpoint_accesses: int = 1 << 20        # replay cost between checkpoints (accesses; a batch = 1024)
     checkpoint_budget_bytes: int = 512 * MiB  # per session
+    checkpoint_total_bytes: int = 2048 * MiB  # all live sessions (each gets an equal share)
     order_layout_max_frames: int = 16384      # above: per-frame location array
 
     @classmethod

@@ -151,6 +151,23 @@ def test_checkpoints_stay_within_the_memory_budget(tmp_path):
     st.close()
 
 
+def test_live_sessions_share_the_server_wide_checkpoint_budget(tmp_path):
+    st = SqliteStore(tmp_path / "s.sqlite3")
+    m = SessionManager(st, Settings(data_dir=tmp_path, checkpoint_every=1))
+    a, _ = m.create(Recipe.model_validate(recipe(seed=1)))
+    one = len(a.sims[0].state_bytes())
+    m.settings = Settings(data_dir=tmp_path, checkpoint_every=1, checkpoint_total_bytes=12 * one)
+    b, _ = m.create(Recipe.model_validate(recipe(seed=2)))
+    for s in (a, b):
+        s.settings = m.settings
+        assert s.budget() == 6 * one          # two live sessions: half each
+        _, hashes = _walk(s, [("scan", 25)])
+        assert s._cp_bytes <= 7 * one
+        s.frame_at(11, "seek")
+        assert _hashes(s) == hashes[11]
+    st.close()
+
+
 def test_fork_copies_the_history_up_to_the_step(manager):
     s, tok = manager.create(Recipe.model_validate(recipe()))
     _, hashes = _walk(s, [("scan", 5)])
