@@ -170,8 +170,8 @@ def bench_seek(srv, policy, label="default"):
              target=200.0, create_s=round(create_s, 2), run_s=round(build_s, 2))
 
 
-def bench_sessions_per_gib(srv, ram):
-    n = 4 if QUICK else 12
+def bench_sessions_per_gib(srv, ram, n=None):
+    n = n or (4 if QUICK else 12)
     before = rss_bytes()
     conns = []
     for i in range(n):
@@ -204,10 +204,12 @@ def main():
         bench_seek(srv, "lru", label="dense")
     finally:
         srv.stop()
-    for ram in (16384, 65536):
+    for ram, n in ((16384, None), (65536, None), (MI, 4)):
+        if QUICK and ram == MI:
+            continue
         srv = Server()
         try:
-            bench_sessions_per_gib(srv, ram)
+            bench_sessions_per_gib(srv, ram, n)
         finally:
             srv.stop()
 
