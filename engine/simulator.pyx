@@ -93,9 +93,9 @@ cdef extern from *:
     void prefetch "RL_PREFETCH"(const void* p) noexcept nogil
 
 cdef enum:
-    PF_FAR = 24                   # run-ahead prefetch: hash slots of access i + 24
-    PF_MID = 12                   # the PTE / page-cache value of access i + 12
-    PF_NEAR = 4                   # the folio of access i + 4
+    PF_FAR = 40                   # run-ahead prefetch: hash slots of access i + 40
+    PF_MID = 20                   # the PTE / page-cache value of access i + 20 (< 32: the hint ring)
+    PF_NEAR = 6                   # the folio of access i + 6
 
 ctypedef struct sim_state:
     int64_t position              # accesses of the workload consumed
