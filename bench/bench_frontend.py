@@ -76,7 +76,7 @@ def step_and_wait(page, unit, timeout=120000):
                            arg=cur, timeout=timeout)
 
 
-def measure_animation(page, nsteps):
+def measure_animation(page, nsteps, unit="scan"):
     page.evaluate("""() => {
       window.__reclaimlabFrameStats = [];
       window.__rafGaps = [];
@@ -85,17 +85,20 @@ def measure_animation(page, nsteps):
       window.__rafOn = true;
       requestAnimationFrame(tick);
     }""")
+    flights = 0
     for _ in range(nsteps):
-        step_and_wait(page, "scan")
+        step_and_wait(page, unit)
+        flights += page.evaluate("document.querySelectorAll('#event-log li[data-pfn]').length")
         page.wait_for_timeout(1150)  # the step animation runs 1.1 s
     page.evaluate("() => { window.__rafOn = false; }")
     gaps = page.evaluate("window.__rafGaps.slice(1)")
     work = page.evaluate("window.__reclaimlabFrameStats")
-    return gaps, work
+    return gaps, work, flights
 
 
-def bench_machine(browser, server, ram_pages, label, warm_accesses, loads=3, nsteps=6):
-    created = make_session(server, ram_pages, "lru", "stream-hot-file", warm_accesses * 4)
+def bench_machine(browser, server, ram_pages, label, warm_accesses, loads=3, nsteps=6,
+                  scenario="anon-loop", unit="scan"):
+    created = make_session(server, ram_pages, "lru", scenario, warm_accesses * 4)
     # Fill RAM first (one run-ahead `access` step on the fast path) so that
     # every measured `scan` step reclaims right away.
     ctx, page, _ = open_page(browser, server, created)
@@ -120,9 +123,10 @@ def bench_machine(browser, server, ram_pages, label, warm_accesses, loads=3, nst
          state_received_to_drawn_ms_median=round(statistics.median(client), 1) if client else None)
     ctx, page, _ = open_page(browser, server, created)
     folios = page.evaluate("document.querySelector('.pane canvas.base').getAttribute('aria-label')")
-    gaps, work = measure_animation(page, nsteps)
+    gaps, work, rows = measure_animation(page, nsteps, unit)
     ctx.close()
-    emit(metric="scan_animation_frames", machine=label, ram_pages=ram_pages, steps=nsteps,
+    emit(metric=f"{unit}_animation_frames", machine=label, ram_pages=ram_pages, scenario=scenario,
+         steps=nsteps, logged_folio_events=rows,
          frames=len(gaps), frame_ms_p50=pct(gaps, 50), frame_ms_p95=pct(gaps, 95), frame_ms_max=pct(gaps, 100),
          fps=round(1000 / statistics.mean(gaps), 1) if gaps else None,
          js_ms_per_commit_p50=pct(work, 50), js_ms_per_commit_p95=pct(work, 95), js_ms_max=pct(work, 100),
@@ -138,7 +142,10 @@ def main():
         try:
             t0 = time.monotonic()
             bench_machine(browser, server, 16384, "16Ki frames, folios drawn individually", warm_accesses=40000)
-            bench_machine(browser, server, 1 << 20, "1Mi frames, aggregated", warm_accesses=1_200_000, loads=2, nsteps=4)
+            bench_machine(browser, server, 16384, "16Ki frames, folios drawn individually", warm_accesses=40000,
+                          loads=1, nsteps=4, unit="shrink")
+            bench_machine(browser, server, 1 << 20, "1Mi frames, aggregated", warm_accesses=1_200_000, loads=2,
+                          nsteps=4, scenario="stream-hot-file")
             emit(metric="bench_wall_s", value=round(time.monotonic() - t0, 1))
         finally:
             browser.close()
