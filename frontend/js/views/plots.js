@@ -11,6 +11,8 @@ const DEFS = [
   { title: "swap traffic (pages)", keys: [["pswpout", "pswpout"], ["pswpin", "pswpin"]] },
 ];
 
+const INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8];
+
 function short(v) {
   if (v == null) return "";
   const a = Math.abs(v);
@@ -59,8 +61,9 @@ export function createPlots(el) {
         title: def.title, width, height: 140, series,
         scales: { x: { time: false } },
         // Steps are whole numbers: no fractional ticks on the x axis.
-        axes: [{ size: 28, font: "10px system-ui", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 1e4, 2e4, 5e4, 1e5, 1e6] },
-          { size: 46, font: "10px system-ui", values: (u, vals) => vals.map(short) }],
+        axes: [{ size: 28, font: "10px system-ui", incrs: INCRS },
+          // Every series counts pages or events: whole-number ticks only.
+          { size: 46, font: "10px system-ui", values: (u, vals) => vals.map(short), incrs: INCRS }],
         legend: { live: false },
         cursor: { drag: { x: false, y: false } },
       }, [[]].concat(series.slice(1).map(() => [])), box));
