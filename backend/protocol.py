@@ -80,6 +80,21 @@ class Inspect(_Msg):
 class StateRequest(_Msg):
     type: Literal["state"]
     hash: Optional[bool] = None   # include state_hash (default: only machines <= 16,384 frames)
+    # location layout: send only the frames whose location changed since the
+    # last state frame this connection got (the client holds that one)
+    delta: bool = False
+
+
+ZOOM_MAX = 16384   # folios per zoom window (the order layout's own bound)
+
+
+class Zoom(_Msg):
+    """The folio order of one window of one list or generation (large machines)."""
+    type: Literal["zoom"]
+    pane: int = Field(0, ge=0, le=1)
+    list: str = Field(pattern=r"^(LRU_[A-Z_]+|gen[0-9]{1,19}\.(anon|file))$", max_length=40)
+    offset: int = Field(0, ge=0)
+    count: int = Field(ge=1, le=ZOOM_MAX)
 
 
 class Ping(_Msg):
@@ -88,12 +103,13 @@ class Ping(_Msg):
 
 
 ClientMessage = Annotated[
-    Union[Auth, Step, Back, Seek, Play, Pause, Debugfs, LruGen, Inspect, StateRequest, Ping],
+    Union[Auth, Step, Back, Seek, Play, Pause, Debugfs, LruGen, Inspect, StateRequest, Zoom,
+          Ping],
     Field(discriminator="type"),
 ]
 _client = TypeAdapter(ClientMessage)
 CLIENT_TYPES = ("auth", "step", "back", "seek", "play", "pause", "debugfs", "lru_gen",
-                "inspect", "state", "ping")
+                "inspect", "state", "zoom", "ping")
 
 
 class ProtocolError(Exception):

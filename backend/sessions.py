@@ -48,6 +48,8 @@ EVENT_COLUMNS = ("seq", "time_ns", "nr_access", "pfn", "mapping", "index", "kind
 NR_INTERNAL_MMS = 2        # engine/core.pxd: anon owner o is mm o + 2 (0, 1: the M and X address spaces)
 ANON_LISTS, FILE_LISTS = (0, 1), (2, 3)   # enum lru_list
 RUN_AHEAD_ACCESSES = 4096   # an access step longer than this runs without events
+HEAD_LRU, HEAD_GEN = 0, 5   # engine/core.pxd list heads: + lru_list; + gen * 2 + type
+FILE_OPS = (1, 2, 3, 4)     # R, W, M, X: accesses that go through the page cache
 
 
 class SessionError(Exception):
@@ -274,7 +276,11 @@ class Session:
         self.checkpoints: dict[int, list[bytes]] = {}
         self._cp_bytes = 0
         self._cp_size = 0
-        self._cp_pos: dict[int, tuple[int, int]] = {}
+        # Replay cost, measured: seconds of engine work from step 0 to self.cur
+        # along the history, and its value at each checkpoint.
+        self._cost = 0.0
+        self._cp_cost: dict[int, float] = {}
+        self._cp_acc: dict[int, int] = {}      # workload position at each checkpoint
         self._take_checkpoint()
         self.index = [FolioIndex(settings.max_history_events, settings.max_history_per_folio)
                       for _ in self.sims]
@@ -282,6 +288,7 @@ class Session:
         self.last_used = time.monotonic()
         self.refs = 0                      # open connections
         self.on_log_change: Optional[Callable[["Session"], None]] = None
+        self._first_touch: Optional[np.ndarray] = None
 
     def budget(self) -> int:
         """Checkpoint bytes this session may hold: its own cap, and its share of
@@ -329,36 +336,52 @@ class Session:
             return
         blobs = [sim.state_bytes() for sim in self.sims]
         self.checkpoints[self.cur] = blobs
-        self._cp_pos[self.cur] = self._work()
+        self._cp_cost[self.cur] = self._cost
         self._cp_size = sum(len(b) for b in blobs)
         self._cp_bytes += self._cp_size
+        self._cp_acc[self.cur] = self.sims[0].position
         budget = self.budget()
         while self._cp_bytes > budget and len(self.checkpoints) > 2:
-            # Thin the older ones: drop every other checkpoint (never step 0
-            # or the newest), so the spacing doubles as the history grows.
+            # Over budget: drop the checkpoint (never step 0 or the newest)
+            # whose removal leaves the cheapest merged gap, so the longest
+            # replay grows as slowly as the memory allows.
             steps = sorted(self.checkpoints)
-            for s in steps[1:-1:2]:
-                self._drop_checkpoint(s)
+            gap = [self._gap_cost(steps[i - 1], steps[i + 1]) for i in range(1, len(steps) - 1)]
+            self._drop_checkpoint(steps[1 + int(np.argmin(gap))])
+
+    def _gap_cost(self, a: int, b: int) -> float:
+        """Replay cost from checkpoint a to checkpoint b, in ms: the measured
+        engine time, or the access count at the nominal rate, whichever is more."""
+        t = (self._cp_cost[b] - self._cp_cost[a]) * 1000
+        acc = self._cp_acc[b] - self._cp_acc[a]
+        return max(t, acc * self.settings.checkpoint_replay_ms / self.settings.checkpoint_accesses)
 
     def _drop_checkpoint(self, s: int) -> None:
         blobs = self.checkpoints.pop(s)
-        self._cp_pos.pop(s, None)
+        self._cp_cost.pop(s, None)
+        self._cp_acc.pop(s, None)
         self._cp_bytes -= sum(len(b) for b in blobs)
 
-    def _work(self) -> tuple[int, int]:
-        """(accesses, reclaim units) done so far: what replay has to redo."""
-        sim = self.sims[0]
-        return sim.position, sim.nr_batches + sim.nr_shrink_passes + sim.nr_aging
-
-    def _maybe_checkpoint(self, replaying: bool = False) -> None:
-        """Checkpoint when replaying from the last one would cost about
-        `checkpoint_accesses` accesses (a reclaim batch counts as 1024), or
-        after `checkpoint_every` steps whatever they were."""
+    def _maybe_checkpoint(self, replaying: bool = False, by_steps: bool = True) -> None:
+        """Checkpoint when replaying from the last one would cost more than
+        `checkpoint_replay_ms` of engine time (measured as the steps were
+        applied, so a reclaim-heavy stretch gets denser checkpoints than a
+        run of page-cache hits) or `checkpoint_accesses` accesses, or, live,
+        after `checkpoint_every` steps."""
         last = max((s for s in self.checkpoints if s <= self.cur), default=0)
-        acc0, units0 = self._cp_pos.get(last, (0, 0))
-        acc, units = self._work()
-        cost = (acc - acc0) + 1024 * (units - units0)
-        if cost < self.settings.checkpoint_accesses and self.cur - last < self.settings.checkpoint_every:
+        # measured engine time, or accesses at the nominal rate (the time is
+        # noisy on a busy machine; the access count is not)
+        cost = max(self._cost - self._cp_cost.get(last, 0.0),
+                   (self.sims[0].position - self._cp_acc.get(last, 0))
+                   * self.settings.checkpoint_replay_ms / self.settings.checkpoint_accesses / 1000)
+        if replaying:
+            # A seek pays for every checkpoint it takes (40-90 ms at 1 Mi
+            # frames), so replay only fills real gaps (after thinning or a
+            # rebuild), not ones that look long because this machine is busy.
+            if cost * 1000 < 2 * self.settings.checkpoint_replay_ms:
+                return
+        elif (cost * 1000 < self.settings.checkpoint_replay_ms
+              and (not by_steps or self.cur - last < self.settings.checkpoint_every)):
             return
         if replaying and self._cp_size:
             # A seek pays for every checkpoint it takes (~50 ms at 1 Mi
@@ -397,6 +420,13 @@ class Session:
         return 0
 
     def _apply(self, unit: str, count: int, arg=None, live: bool = False) -> int:
+        t0 = time.perf_counter()
+        try:
+            return self._apply_units(unit, count, arg, live)
+        finally:
+            self._cost += time.perf_counter() - t0
+
+    def _apply_units(self, unit: str, count: int, arg=None, live: bool = False) -> int:
         """Apply `count` history steps of `unit` to the engines; returns how many
         steps the history gains.
 
@@ -450,7 +480,7 @@ class Session:
                 k = end - self.cur
                 # Chunk long entries so checkpoints land inside them.
                 if unit == "access":
-                    k = min(k, self.settings.checkpoint_accesses)
+                    k = min(k, self.settings.checkpoint_chunk)
                 else:
                     k = min(k, self.settings.checkpoint_every)
                 got = self._apply(unit, k, arg)
@@ -477,6 +507,7 @@ class Session:
             for sim, blob in zip(self.sims, self.checkpoints[base]):
                 sim.load_state(blob)
             self.cur = base
+            self._cost = self._cp_cost[base]
         self._replay(target)
 
     def _record(self, unit: str, count: int, arg=None, live: bool = False) -> Applied:
@@ -520,14 +551,15 @@ class Session:
         before = [sim.vmstat() for sim in self.sims]
         done = 0
         while done < count:
-            k = min(count - done, self.settings.checkpoint_accesses)
+            k = min(count - done, self.settings.checkpoint_chunk)
             got = self._apply("access", k, arg)
             self.cur += got
             self._append_log("access", got, arg)
             done += got
             if got < k:
                 break
-            self._maybe_checkpoint()
+            # each access is a step here: only the replay cost decides
+            self._maybe_checkpoint(by_steps=False)
         empty = np.zeros(0, dtype=_engine().EVENT_DTYPE)
         return Applied(done, [(empty, 0) for _ in self.sims], before)
 
@@ -576,7 +608,8 @@ class Session:
                        partial=bool(applied and applied.partial),
                        done=all(p.done for p in panes), panes=panes)
 
-    def _state_bytes_frame(self, with_hash: Optional[bool] = None) -> bytes:
+    def _state_bytes_frame(self, with_hash: Optional[bool] = None, base: Optional[dict] = None,
+                           delta: bool = False) -> bytes:
         header = {"type": "state", "step": self.cur, "nr_steps": self.nr_steps, "panes": []}
         arrays = []
         for k, sim in enumerate(self.sims):
@@ -596,7 +629,8 @@ class Session:
                     "meminfo": sim.meminfo(), "watermarks": dict(sim.watermarks),
                     "nr_free": int(sim.nr_free), "sizes": sizes, "gens": gens,
                     "state_hash": sim.state_hash() if hashed else None,
-                    "lru_gen": sim.lru_gen_text() if self.policies[k] == "lru_gen" else None}
+                    "lru_gen": sim.lru_gen_text() if self.policies[k] == "lru_gen" else None,
+                    "nr_shadow": self._nr_shadow(k)}
             header["panes"].append(pane)
             p = f"p{k}."
             if order:
@@ -610,8 +644,21 @@ class Session:
                     for name in LISTS:
                         arrays.append((p + name, np.asarray(lists.get(name, ()), np.int32)))
                 arrays.append((p + "flags", flags))
+                arrays.append((p + "young", _young_of(sim, np.arange(n, dtype=np.int64))))
             else:
-                arrays.append((p + "loc", self._locations(k, flags, gens)))
+                loc = self._locations(k, flags, gens)
+                prev = base.get(k) if base is not None else None
+                if delta and prev is not None and len(prev) == len(loc):
+                    # Only what moved since the last state this connection got:
+                    # a scan step changes a few dozen frames of 1 Mi.
+                    changed = np.flatnonzero(prev != loc).astype(np.uint32)
+                    pane["loc_delta"] = True
+                    arrays.append((p + "loc_pfn", changed))
+                    arrays.append((p + "loc_val", loc[changed]))
+                else:
+                    arrays.append((p + "loc", loc))
+                if base is not None:
+                    base[k] = loc
         return P.pack_state(header, arrays)
 
     def _locations(self, k: int, flags: np.ndarray, gens: Optional[dict]) -> np.ndarray:
@@ -635,6 +682,57 @@ class Session:
                         lut[bits] = LOC_GEN_BASE + 2 * (seq - lo) + file
         return lut[flags & _LOC_MASK]
 
+    def _file_first_touch(self) -> np.ndarray:
+        """Sorted workload positions of the first access to each distinct file
+        page (R/W/M/X), computed once per session (np.unique: ~1 s per 10 M
+        file accesses)."""
+        if self._first_touch is None:
+            a = self.accesses
+            sel = np.flatnonzero((a["op"] - np.uint8(FILE_OPS[0])) <= np.uint8(FILE_OPS[-1] - FILE_OPS[0]))
+            keys = (a["owner"][sel].astype(np.uint64) << np.uint64(40)) | a["page"][sel].astype(np.uint64)
+            _, first = np.unique(keys, return_index=True)
+            self._first_touch = np.sort(sel[first])
+        return self._first_touch
+
+    def _nr_shadow(self, k: int) -> dict:
+        """Shadow entries in swap (anon) and in the page cache (file).
+
+        The engine keeps both counts but does not expose them, so they are
+        derived from what it does expose, exactly:
+        - anon: a used swap slot holds either a swap-cache folio or a shadow,
+          so shadows = used slots - SwapCached;
+        - file: the engine never erases a page-cache entry (no truncation), and
+          each file access inserts its page's entry if missing, so the entries
+          are the distinct file pages accessed so far and the shadows are those
+          minus the cached folios. Read-ahead inserts pages nobody accessed and
+          a failed access may insert nothing, so with read-ahead on or after an
+          allocation failure the file count is null (unknown)."""
+        sim = self.sims[k]
+        mi = sim.meminfo()
+        anon = (mi["SwapTotal"] - mi["SwapFree"]) // 4 - mi["SwapCached"] // 4
+        file = None
+        if self.configs[k].get("readahead_pages", 0) == 0 and not sim.nr_alloc_fail:
+            entries = int(np.searchsorted(self._file_first_touch(), sim.position, side="left"))
+            file = entries - mi["Cached"] // 4
+        return {"anon": int(anon), "file": file}
+
+    def _list_head(self, k: int, name: str) -> int:
+        """The engine list head of a list name of the protocol ("LRU_*" or "gen<seq>.<type>")."""
+        if name in LISTS:
+            if self.policies[k] == "lru_gen" and name != "LRU_UNEVICTABLE":
+                raise SessionError("bad_message", f"pane {k} runs MGLRU: its lists are generations "
+                                                  f"('gen<seq>.anon'/'gen<seq>.file') and LRU_UNEVICTABLE")
+            return HEAD_LRU + LISTS.index(name)
+        if not name.startswith("gen") or self.policies[k] != "lru_gen":
+            raise SessionError("bad_message", f"no list {name!r} in pane {k} ({self.policies[k]})")
+        seq_s, _, kind = name[3:].partition(".")
+        seq, t = int(seq_s), (0 if kind == "anon" else 1)
+        gens = _gens_of(self.sims[k])
+        if not gens["min_seq"][t] <= seq <= gens["max_seq"]:
+            raise SessionError("bad_message", f"no generation seq {seq} for {kind} (min_seq "
+                                              f"{gens['min_seq'][t]}, max_seq {gens['max_seq']})")
+        return HEAD_GEN + (seq % MAX_NR_GENS) * 2 + t
+
     # --- public API (each takes the lock; `cursor` is the caller's step)
     def touch(self) -> None:
         self.last_used = time.monotonic()
@@ -657,11 +755,34 @@ class Session:
             return self.cur, self._frame(cause, applied)
 
     @_guarded
-    def state_at(self, step: int, with_hash: Optional[bool] = None) -> bytes:
+    def state_at(self, step: int, with_hash: Optional[bool] = None, base: Optional[dict] = None,
+                 delta: bool = False) -> bytes:
+        """The binary state frame. `base` is the caller's (one connection's)
+        {pane: location array} of the last state frame it was sent; it is
+        updated, and with `delta` the location layout sends only the changes."""
         with self.lock:
             self.touch()
             self._goto(max(0, min(step, self.nr_steps)))
-            return self._state_bytes_frame(with_hash)
+            return self._state_bytes_frame(with_hash, base, delta)
+
+    @_guarded
+    def zoom(self, cursor: int, pane: int, name: str, offset: int, count: int) -> bytes:
+        """The folio order of list `name`, positions offset .. offset+count-1
+        (head = 0), with each folio's flags and young bit: a binary `zoom` frame."""
+        with self.lock:
+            self.touch()
+            if pane >= len(self.sims):
+                raise SessionError("bad_message", f"no pane {pane}")
+            count = min(count, P.ZOOM_MAX)
+            self._goto(max(0, min(cursor, self.nr_steps)))
+            sim = self.sims[pane]
+            order = sim.list_pfns(self._list_head(pane, name))
+            pfns = np.ascontiguousarray(order[offset:offset + count], dtype=np.int32)
+            flags = np.asarray(sim.frames()["flags"])[pfns].astype(np.uint32)
+            header = {"type": "zoom", "step": self.cur, "pane": pane, "list": name,
+                      "offset": offset, "count": int(len(pfns)), "total": int(len(order))}
+            return P.pack_state(header, [("pfn", pfns), ("flags", flags),
+                                         ("young", _young_of(sim, pfns.astype(np.int64)))])
 
     @_guarded
     def step(self, cursor: int, unit: str, count: int, owner: bool,
@@ -808,6 +929,7 @@ class Session:
         for sim, blob in zip(self.sims, self.checkpoints[0]):
             sim.load_state(blob)
         self.cur = 0
+        self._cost = 0.0
 
     def is_owner(self, token: Optional[str]) -> bool:
         return token_matches(token, self.record.owner_hash)
@@ -815,6 +937,27 @@ class Session:
     def _log_changed(self) -> None:
         if self.on_log_change is not None:
             self.on_log_change(self)
+
+
+def _young_of(sim, pfns: np.ndarray) -> np.ndarray:
+    """1 where any PTE mapping the folio at pfns[i] has its accessed bit set.
+
+    The engine has no vectorised view of its page tables, so this asks
+    sim.folio() (which walks the folio's rmap: ~1 us) for the mapped folios
+    only, and callers bound `pfns` by what is drawn: the order layout
+    (<= 16,384 frames) or one zoom window (<= 16,384 folios) -- never every
+    frame of a large machine."""
+    out = np.zeros(len(pfns), dtype=np.uint8)
+    if len(pfns) == 0:
+        return out
+    mapcount = sim.frames()["mapcount"]
+    ok = (pfns >= 0) & (pfns < len(mapcount))
+    cand = np.flatnonzero(ok)
+    cand = cand[mapcount[pfns[cand]] > 0]
+    for i in cand.tolist():
+        if any(pte["young"] for pte in sim.folio(int(pfns[i]))["young"]):
+            out[i] = 1
+    return out
 
 
 def _gens_of(sim, lists: Optional[dict] = None) -> dict:

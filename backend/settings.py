@@ -31,9 +31,15 @@ class Settings:
     max_history_events: int = 1 << 16         # folio events kept per pane (~72 B each)
     max_history_per_folio: int = 256          # events of one folio sent by `inspect`
     checkpoint_every: int = 4096              # steps between checkpoints, at most
-    checkpoint_accesses: int = 1 << 20        # replay cost between checkpoints (accesses; a batch = 1024)
-    checkpoint_budget_bytes: int = 512 * MiB  # per session
-    checkpoint_total_bytes: int = 2048 * MiB  # all live sessions (each gets an equal share)
+    # A seek = load a checkpoint (~35-45 ms at 1 Mi frames) + replay (at most
+    # checkpoint_replay_ms of engine time, as measured when the steps were
+    # applied) + one step + the state frame (~15-20 ms): <= 200 ms. A 10 M-
+    # access history at 1 Mi frames holds 20-34 checkpoints of ~45 MB (0.9-1.5 GiB).
+    checkpoint_replay_ms: float = 100.0       # engine time between checkpoints
+    checkpoint_accesses: int = 512 << 10      # accesses between checkpoints, at most (~60-100 ms of replay)
+    checkpoint_chunk: int = 1 << 16           # accesses per run-ahead/replay chunk (checkpoints land between)
+    checkpoint_budget_bytes: int = 1536 * MiB  # per session
+    checkpoint_total_bytes: int = 6144 * MiB  # all live sessions (each gets an equal share)
     order_layout_max_frames: int = 16384      # above: per-frame location array
 
     @classmethod

@@ -27,6 +27,9 @@ class Connection:
         self.send_lock = asyncio.Lock()
         self.play_task: Optional[asyncio.Task] = None
         self.play_stop = asyncio.Event()
+        # per pane: the location array of the last state frame sent here (the
+        # base of `state` deltas; ~1 byte per frame)
+        self.locs: dict = {}
 
     async def send(self, msg) -> None:
         async with self.send_lock:
@@ -44,7 +47,7 @@ class Connection:
         s = self.session
         self.cursor, frame = await run_in_threadpool(s.frame_at, step, cause)
         await self.send(frame)
-        await self.send(await run_in_threadpool(s.state_at, self.cursor))
+        await self.send(await run_in_threadpool(s.state_at, self.cursor, None, self.locs))
 
     async def handle(self, m) -> None:
         s = self.session
@@ -75,7 +78,11 @@ class Connection:
             await self.send(await run_in_threadpool(s.inspect, self.cursor, m.pane, m.pfn,
                                                     m.mapping, m.index, m.anon))
         elif isinstance(m, P.StateRequest):
-            await self.send(await run_in_threadpool(s.state_at, self.cursor, m.hash))
+            await self.send(await run_in_threadpool(s.state_at, self.cursor, m.hash, self.locs,
+                                                    m.delta))
+        elif isinstance(m, P.Zoom):
+            await self.send(await run_in_threadpool(s.zoom, self.cursor, m.pane, m.list, m.offset,
+                                                    m.count))
         elif isinstance(m, P.Ping):
             await self.send(P.Pong(id=m.id))
         elif isinstance(m, P.Auth):

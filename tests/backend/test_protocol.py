@@ -19,7 +19,8 @@ CLIENT = [
     {"type": "debugfs", "text": "+ 0 0 4\n", "pane": 1},
     {"type": "lru_gen", "full": True, "pane": 0},
     {"type": "inspect", "pfn": 12, "mapping": None, "index": None, "anon": None, "pane": 0},
-    {"type": "state", "hash": True},
+    {"type": "state", "hash": True, "delta": True},
+    {"type": "zoom", "pane": 1, "list": "gen7.file", "offset": 100, "count": 500},
     {"type": "ping", "id": [1, "x"]},
 ]
 
@@ -55,6 +56,8 @@ def test_defaults_of_client_messages():
     ('{"type": "play", "rate": 1e9}', "bad_message", "rate"),
     ('{"type": "pause", "extra": 1}', "bad_message", "extra"),
     ('{"type": "debugfs", "text": ""}', "bad_message", "text"),
+    ('{"type": "zoom", "list": "LRU_ACTIVE_ANON", "count": 16385}', "bad_message", "count"),
+    ('{"type": "zoom", "list": "gen1.both", "count": 10}', "bad_message", "list"),
 ])
 def test_bad_client_messages_are_rejected_naming_the_problem(text, code, needle):
     with pytest.raises(P.ProtocolError) as ei:
