@@ -379,6 +379,17 @@ cdef class Simulator:
         if m.vmstat[<int>NR_DIRTY] * 10 > m.nr_free + m.vmstat[<int>NR_FILE_PAGES]:
             wakeup_flusher_threads(m)
 
+    cdef inline bint should_try_to_free_swap(self, folio_idx_t pfn, bint write) noexcept nogil:
+        # Mirrors mm/memory.c:should_try_to_free_swap() (v6.15): swap more than half
+        # used (mem_cgroup_swap_full -> vm_swap_full without memcg), an mlocked folio,
+        # or a write fault (the refcount test always passes: one mapping).
+        cdef mem* m = &self.m
+        if not (m.folios[pfn].flags & PG_swapcache):
+            return False
+        if m.nr_swap_free * 2 < m.nr_swap_slots or (m.folios[pfn].flags & PG_mlocked):
+            return True
+        return write
+
     cdef int do_anon(self, uint32_t owner, uint64_t vpn, bint write, int64_t pos) except -1 nogil:
         """Mirrors mm/memory.c:handle_mm_fault() for anonymous memory: a hit sets the
         young (and dirty) bit; no PTE -> do_anonymous_page(); a swap entry ->
@@ -397,9 +408,9 @@ cdef class Simulator:
             ptp = (pte - m.ptes) // PTRS_PER_PTE
             m.ptp_young[ptp] = 1
             m.mms[mm].ran = 1
-            if write and (m.folios[pfn].flags & PG_swapcache):
-                if not folio_free_swap(m, pfn):
-                    folio_mark_dirty(m, pfn)
+            # a store through a present PTE only sets its dirty bit: do_swap_page()
+            # mapped the exclusive folio writable, so there is no fault and the
+            # swap-cache slot stays until reclaim or activation frees it
             charge(m, m.cost.access)
             if m.events_on:
                 emit(m, EV_ACCESS, R_HIT, FN_HANDLE_MM_FAULT, pfn, LOC_NONE, LOC_NONE, -1, -1)
@@ -414,20 +425,25 @@ cdef class Simulator:
                 m.mms[mm].ran = 1
                 m.vmstat[<int>PGFAULT] += 1
                 charge(m, m.cost.minor_fault)
-                if write:
-                    folio_free_swap(m, pfn)      # should_try_to_free_swap()
+                if self.should_try_to_free_swap(pfn, write):
+                    folio_free_swap(m, pfn)
                 emit(m, EV_PGFAULT, R_SWAPCACHE_HIT, FN_DO_SWAP_PAGE, pfn, LOC_NONE, LOC_NONE, -1, -1)
                 return 0
             if self.alloc_gate():
                 return NEED_RECLAIM
             pfn = alloc_frame(m)
-            m.folios[pfn].flags = PG_anon | PG_swapbacked | PG_swapcache
             m.folios[pfn].mapping = mm
             m.folios[pfn].index = vpn
-            m.folios[pfn].swap = <uint32_t>(slot + 1)
-            m.swap_map[slot] = ENTRY_FOLIO | <uint64_t>pfn
-            m.vmstat[<int>NR_SWAPCACHED] += 1
-            m.vmstat[<int>NR_FILE_PAGES] += 1
+            if m.swap_kind == SWAP_ZRAM:
+                # SWP_SYNCHRONOUS_IO and swap count 1 (a private anon page): "skip
+                # swapcache"; the slot is released below once the PTE is mapped
+                m.folios[pfn].flags = PG_anon | PG_swapbacked
+            else:
+                m.folios[pfn].flags = PG_anon | PG_swapbacked | PG_swapcache
+                m.folios[pfn].swap = <uint32_t>(slot + 1)
+                m.swap_map[slot] = ENTRY_FOLIO | <uint64_t>pfn
+                m.vmstat[<int>NR_SWAPCACHED] += 1
+                m.vmstat[<int>NR_FILE_PAGES] += 1
             m.vmstat[<int>PSWPIN] += 1
             m.vmstat[<int>PGPGIN] += 4
             m.vmstat[<int>PGFAULT] += 1
@@ -439,8 +455,10 @@ cdef class Simulator:
             self.folio_add_lru(pfn, True, 0, R_SWAPIN, FN_DO_SWAP_PAGE, LOC_SWAP)
             self.map_pte(pte, pfn, mm, write)
             m.mms[mm].ran = 1
-            if write:
-                folio_free_swap(m, pfn)          # should_try_to_free_swap()
+            if m.swap_kind == SWAP_ZRAM:
+                swap_free(m, slot)               # swap_free_nr(): the PTE held the only reference
+            elif self.should_try_to_free_swap(pfn, write):
+                folio_free_swap(m, pfn)
             emit(m, EV_PGMAJFAULT, R_SWAPIN, FN_DO_SWAP_PAGE, pfn, LOC_NONE, LOC_NONE, -1, -1)
             return 0
         # first touch
@@ -461,8 +479,12 @@ cdef class Simulator:
         return 0
 
     cdef folio_idx_t page_cache_fill(self, uint32_t file, uint64_t pgoff, uint64_t e, bint in_fault,
-                                     uint32_t vm_flags, int reason, int fn) except -2 nogil:
-        # a page-cache miss: new folio, refault test against its shadow, LRU insertion
+                                     uint32_t vm_flags, int reason, int fn,
+                                     bint write_begin=False) except -2 nogil:
+        # a page-cache miss: new folio, refault test against its shadow, LRU insertion.
+        # write_begin: the folio of a whole-page write() (FGP_WRITEBEGIN -> __GFP_WRITE):
+        # no read I/O, and filemap_add_folio() skips workingset_refault() ("folios
+        # getting rewritten ... is a waste of memory"); the shadow is still replaced.
         cdef mem* m = &self.m
         cdef folio_idx_t pfn = alloc_frame(m)
         m.folios[pfn].flags = 0
@@ -470,17 +492,22 @@ cdef class Simulator:
         m.folios[pfn].index = pgoff
         pc_store(m, file, pgoff, ENTRY_FOLIO | <uint64_t>pfn)
         m.vmstat[<int>NR_FILE_PAGES] += 1
-        m.vmstat[<int>PGPGIN] += 4
-        if (e & ~ENTRY_MASK) == ENTRY_SHADOW:
-            self.policy.workingset_refault(pfn, e & ENTRY_MASK, in_fault)
+        if not write_begin:
+            m.vmstat[<int>PGPGIN] += 4
+        if (e & ~ENTRY_MASK) == ENTRY_SHADOW and not write_begin:
+            # lru_gen_in_fault() is current->in_lru_fault = vma_has_recency(vma)
+            self.policy.workingset_refault(pfn, e & ENTRY_MASK,
+                                           in_fault and vma_has_recency(vm_flags))
         self.folio_add_lru(pfn, in_fault, vm_flags, reason, fn,
                           LOC_PAGECACHE_SHADOW if (e & ~ENTRY_MASK) == ENTRY_SHADOW else LOC_STORAGE)
         return pfn
 
     cdef int do_rw(self, bint write, uint32_t file, uint64_t pgoff) except -1 nogil:
-        """Mirrors mm/filemap.c:filemap_read() (and the write path's write_begin):
-        page-cache lookup, miss -> read the folio in, then folio_mark_accessed();
-        read() does not mark again a folio where the previous read on the file ended."""
+        """Mirrors mm/filemap.c:filemap_read() and, for write(), the write_begin lookup
+        (__filemap_get_folio(FGP_WRITEBEGIN)): read() reads a missing folio in and
+        calls folio_mark_accessed() unless the previous read on the file ended in the
+        same folio (pos_same_folio); write() never marks accessed (FGP_WRITEBEGIN has
+        no FGP_ACCESSED), does no read I/O for a whole page and is not a refault."""
         cdef mem* m = &self.m
         cdef uint64_t e
         cdef folio_idx_t pfn
@@ -493,22 +520,31 @@ cdef class Simulator:
             charge(m, m.cost.read_hit)
             if m.events_on:
                 emit(m, EV_ACCESS, R_HIT, FN_FILEMAP_READ, pfn, LOC_NONE, LOC_NONE, -1, -1)
-            if write or m.file_prev_index[file] != pgoff:
+            if not write and m.file_prev_index[file] != pgoff:
                 self.policy.folio_mark_accessed(pfn)
+        elif write:
+            if self.alloc_gate():
+                return NEED_RECLAIM
+            pfn = self.page_cache_fill(file, pgoff, e, False, 0, R_READ_MISS, FN_FILEMAP_READ, True)
+            charge(m, m.cost.read_hit)
         else:
             if self.alloc_gate():
                 return NEED_RECLAIM
             pfn = self.page_cache_fill(file, pgoff, e, False, 0, R_READ_MISS, FN_FILEMAP_READ)
             charge(m, m.cost.file_read)
-            self.policy.folio_mark_accessed(pfn)
-            # read-ahead: opportunistic, never below the low watermark, never reclaims
+            if m.file_prev_index[file] != pgoff:
+                self.policy.folio_mark_accessed(pfn)
+            # read-ahead (readahead_gfp_mask: __GFP_NORETRY): each page goes through
+            # the allocator, which wakes kswapd at low; it stops rather than reclaim
             for i in range(1, m.readahead_pages + 1):
                 ra = pgoff + <uint64_t>i
-                if m.nr_free <= m.wmark_low:
-                    break
                 e = pc_lookup(m, file, ra)
                 if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
                     continue
+                if m.nr_free <= m.wmark_low:
+                    self.wakeup_kswapd()
+                if m.nr_free <= m.wmark_min:
+                    break                        # no reserves, no direct reclaim
                 self.page_cache_fill(file, ra, e, False, 0, R_READ_MISS, FN_FILEMAP_READ)
         if write:
             if not (m.folios[pfn].flags & PG_dirty):

@@ -214,12 +214,19 @@ def test_b08_referenced_only_anon_reclaimed_file_reclaimed_if_clean__folio_check
     assert flags(sim, w) >= {"PG_reclaim", "PG_active"}
     assert vm(sim, "nr_vmscan_immediate_reclaim") == 1
     # kswapd meeting a dirty referenced folio with PG_reclaim under PGDAT_DIRTY: kept, not written
+    # (PG_referenced comes from read(); write() does not mark accessed: FGP_WRITEBEGIN)
+    sim.access("R", 2, 0)
     sim.access("W", 2, 0)
     k = pfn(sim, "W", 2, 0)
+    assert {"PG_referenced", "PG_dirty"} <= flags(sim, k)
     sim.debug_set_folio_flags(k, set_mask=PG_reclaim)
     sim.debug_set_lruvec_flags(PGDAT_DIRTY)
     writes = vm(sim, "nr_vmscan_write")
-    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1, reclaimer="kswapd")
+    # the flushers have cleaned w meanwhile and its completion rotated it to the tail
+    # ahead of k: scan the whole list (w is clean and unreferenced, so simply freed)
+    assert lst(sim, "LRU_INACTIVE_FILE") == [k, w] and "PG_dirty" not in flags(sim, w)
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 2, reclaimer="kswapd")
+    assert sim.page_state("W", 1, 0)["state"] == "shadow"
     assert "PG_active" not in flags(sim, k)
     assert lst(sim, "LRU_INACTIVE_FILE")[0] == k
     assert vm(sim, "nr_vmscan_write") == writes and vm(sim, "nr_vmscan_immediate_reclaim") == 1
@@ -476,8 +483,12 @@ def test_b21_anon_reclaim_swap_cache_and_pageout_sync_or_async__shrink_folio_lis
     sim.access("A", 0, 1)
     p = pfn(sim, "A", 0, 0)
     sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 2)        # young: keep both
-    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # the tail (vpn 1's folio is older? no: p)
-    tail_vpn = 0 if sim.page_state("A", 0, 0)["state"] != "resident" else 1
+    # both KEEP; move_folios_to_lru() puts them back tail-first to the head, so vpn 0's
+    # folio (the older) is the tail again
+    assert lst(sim, "LRU_INACTIVE_ANON")[-1] == p
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    tail_vpn = 0
+    assert sim.page_state("A", 0, 1)["state"] == "resident"
     assert vm(sim, "pswpout") == 1 and vm(sim, "nr_vmscan_write") == 1
     if kind == "zram":
         assert sim.page_state("A", 0, tail_vpn)["state"] == "swap"   # freed in the same pass
@@ -497,20 +508,69 @@ def test_b21_anon_reclaim_swap_cache_and_pageout_sync_or_async__shrink_folio_lis
     assert sim.check_invariants() == []
 
 
-def test_b22_clean_swapcache_anon_freed_without_io__shrink_folio_list():
-    sim = make()
+def swap_out_then_in(sim, write=False):
+    """Fault A 0 0, reclaim it to swap (sync or async), fault it back."""
     sim.access("A", 0, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # young: keep
     sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
-    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    sim.writeback_complete_all()
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # async: freed after completion
     assert sim.page_state("A", 0, 0)["state"] == "swap" and vm(sim, "pswpout") == 1
-    sim.access("A", 0, 0)                                    # read fault: back, stays in the swap cache
-    st = sim.page_state("A", 0, 0)
-    assert "PG_swapcache" in flags(sim, st["pfn"]) and "PG_dirty" not in flags(sim, st["pfn"])
-    assert vm(sim, "pswpin") == 1
+    sim.access("A", 0, 0, write=write)
+    return pfn(sim, "A", 0, 0)
+
+
+def test_b22_clean_swapcache_anon_freed_without_io__shrink_folio_list():
+    sim = make(kind="ssd", swap=128)
+    p = swap_out_then_in(sim)                                # read fault through the swap cache
+    assert "PG_swapcache" in flags(sim, p) and "PG_dirty" not in flags(sim, p)
+    assert vm(sim, "pswpin") == 1 and vm(sim, "nr_swapcached") == 1
     sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # young: keep
     sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
     assert sim.page_state("A", 0, 0)["state"] == "swap"
     assert vm(sim, "pswpout") == 1 and vm(sim, "nr_vmscan_write") == 1   # no second write
+    assert vm(sim, "nr_swapcached") == 0 and sim.check_invariants() == []
+
+
+def test_b22_zram_swapin_skips_swap_cache_so_reclaim_writes_again__do_swap_page():
+    # SWP_SYNCHRONOUS_IO with swap count 1: no swap cache, slot released at once
+    sim = make(kind="zram", swap=128)
+    free_before = sim.meminfo()["SwapFree"]
+    p = swap_out_then_in(sim)
+    assert "PG_swapcache" not in flags(sim, p) and "PG_dirty" not in flags(sim, p)
+    assert vm(sim, "pswpin") == 1 and vm(sim, "pgmajfault") == 1 and vm(sim, "nr_swapcached") == 0
+    assert sim.meminfo()["SwapFree"] == free_before
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # young: keep
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # add_to_swap() again, pageout()
+    assert sim.page_state("A", 0, 0)["state"] == "swap"
+    assert vm(sim, "pswpout") == 2 and vm(sim, "nr_vmscan_write") == 2
+    assert sim.check_invariants() == []
+
+
+def test_swapin_frees_slot_when_swap_more_than_half_full__should_try_to_free_swap():
+    # vm_swap_full(): nr_swap_free * 2 < total frees the slot even on a read fault
+    sim = make(kind="ssd", swap=1)
+    p = swap_out_then_in(sim)
+    assert "PG_swapcache" not in flags(sim, p) and "PG_dirty" in flags(sim, p)
+    assert sim.meminfo()["SwapFree"] == sim.meminfo()["SwapTotal"] and vm(sim, "nr_swapcached") == 0
+    # with swap mostly free a read fault keeps the slot
+    sim = make(kind="ssd", swap=128)
+    p = swap_out_then_in(sim)
+    assert "PG_swapcache" in flags(sim, p)
+
+
+def test_store_to_mapped_swapcache_folio_keeps_slot__do_swap_page_maps_writable():
+    sim = make(kind="ssd", swap=128)
+    p = swap_out_then_in(sim)
+    swap_free = sim.meminfo()["SwapFree"]
+    sim.access("A", 0, 0, write=True)                        # no fault: only the PTE dirty bit
+    assert "PG_swapcache" in flags(sim, p) and "PG_dirty" not in flags(sim, p)
+    assert sim.meminfo()["SwapFree"] == swap_free and vm(sim, "nr_swapcached") == 1
+    # reclaim: try_to_unmap() moves the dirty bit to the folio, pageout() rewrites the slot
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # young: keep
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)
+    assert vm(sim, "pswpout") == 2 and sim.meminfo()["SwapFree"] == swap_free
+    assert sim.check_invariants() == []
 
 
 def test_b23_kswapd_woken_at_low_stops_above_high_targets_high__wakeup_kswapd_balance_pgdat_kswapd_shrink_node():
@@ -684,3 +744,43 @@ def test_b13b_shrink_lruvec_makes_one_proportional_nudge_then_stops__shrink_lruv
     assert r["targets"] == [200, 0, 1000, 0]
     assert vm(sim, "pgscan_anon") == 32 and vm(sim, "pgscan_file") == 64
     assert r["nr_reclaimed"] == 64 and r["nr_batches"] == 3
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_write_does_not_mark_accessed_nor_refault__filemap_get_folio_fgp_writebegin(policy):
+    sim = make(policy=policy)
+    sim.access("W", 0, 0)
+    sim.access("W", 0, 0)
+    sim.access("W", 0, 0)
+    p = pfn(sim, "W", 0, 0)
+    assert not ({"PG_referenced", "PG_active", "PG_workingset"} & flags(sim, p))
+    assert vm(sim, "pgactivate") == 0 and vm(sim, "pgpgin") == 0    # a whole-page write reads nothing
+    # a read marks it (filemap_read), so write() alone is what did not
+    sim.access("R", 0, 0)
+    assert {"PG_referenced"} & flags(sim, p) or policy == "lru_gen"
+    # evict a written folio, then write over its shadow: not a refault (__GFP_WRITE)
+    sim.access("W", 0, 1)
+    sim.writeback_complete_all()
+    q = pfn(sim, "W", 0, 1)
+    for _ in range(20):
+        if sim.page_state("W", 0, 1)["state"] == "shadow":
+            break
+        sim.reclaim(reclaimer="direct", priority=0)
+        sim.writeback_complete_all()
+    assert sim.page_state("W", 0, 1)["state"] == "shadow"
+    refaults = {k: vm(sim, k) for k in ("workingset_refault_file", "workingset_activate_file",
+                                         "workingset_restore_file", "pgpgin")}
+    sim.access("W", 0, 1)
+    assert {k: vm(sim, k) for k in refaults} == refaults
+    assert sim.page_state("W", 0, 1)["state"] == "resident"
+    # the same shadow met by read() is a refault
+    for _ in range(20):
+        if sim.page_state("W", 0, 1)["state"] == "shadow":
+            break
+        sim.writeback_complete_all()
+        sim.reclaim(reclaimer="direct", priority=0)
+    assert sim.page_state("W", 0, 1)["state"] == "shadow"
+    sim.access("R", 0, 1)
+    assert vm(sim, "workingset_refault_file") == refaults["workingset_refault_file"] + 1
+    assert vm(sim, "pgpgin") == refaults["pgpgin"] + 4
+    assert sim.check_invariants() == []
