@@ -648,10 +648,15 @@ class Session:
             else:
                 loc = self._locations(k, flags, gens)
                 prev = base.get(k) if base is not None else None
+                changed = None
                 if delta and prev is not None and len(prev) == len(loc):
                     # Only what moved since the last state this connection got:
-                    # a scan step changes a few dozen frames of 1 Mi.
+                    # a scan step changes a few dozen frames of 1 Mi (5 bytes
+                    # each; when more than a fifth moved, the whole array is smaller).
                     changed = np.flatnonzero(prev != loc).astype(np.uint32)
+                    if 5 * len(changed) >= len(loc):
+                        changed = None
+                if changed is not None:
                     pane["loc_delta"] = True
                     arrays.append((p + "loc_pfn", changed))
                     arrays.append((p + "loc_val", loc[changed]))

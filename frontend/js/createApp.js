@@ -4,7 +4,7 @@
 // them here.
 import { buildFlights } from "./buildFlights.js";
 import { DECISIONS } from "./decisions.js";
-import { encodeCommand } from "./protocol.js";
+import { applyLocDelta, encodeCommand } from "./protocol.js";
 import { eventRow } from "./eventRow.js";
 import { explainEvent } from "./explainEvent.js";
 import { FLAGS } from "./flags.js";
@@ -18,7 +18,7 @@ import { textExcerpt } from "./textExcerpt.js";
 import { drawFlight } from "./views/flight.js";
 import { drawGenerations } from "./views/generations.js";
 import { drawHardware } from "./views/hardware.js";
-import { drawLruLists } from "./views/lruLists.js";
+import { drawLruLists, missingWindows } from "./views/lruLists.js";
 import { renderCounters } from "./views/counters.js";
 import { renderEventLog } from "./views/eventLog.js";
 import { renderInspector } from "./views/inspector.js";
@@ -36,6 +36,10 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   let lastFrame = null;          // decoded panes of the latest frame
   let statePending = false;
   let wantState = false;
+  // Per pane: the location array of the last state frame (large machines);
+  // with it the page asks for deltas instead of ~1 byte per frame per step.
+  let lastLocs = [];
+  const zoomAsked = new Set();   // zoom windows requested (pane:step:list:offset:count)
   let paneEls = [];
   let drawn = [];                // per pane: the last base draw result (locate/pfnAt)
   let anim = null;               // {start, duration, flights: [], slide: []}
@@ -78,7 +82,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   function requestState() {
     if (statePending) { wantState = true; return; }
     statePending = true;
-    send("state");
+    send("state", lastLocs.some(Boolean) ? { delta: true } : {});
   }
   function updateUrl() {
     if (!s.session) return;
@@ -198,6 +202,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     switch (msg.type) {
       case "hello": {
         hello = msg;
+        lastLocs = [];
         names = msg.names;
         s.session = { ...(s.session || {}), role: msg.role, nrSteps: msg.nr_steps, compare: msg.compare };
         buildPanes(msg);
@@ -229,10 +234,14 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       }
       case "state": {
         statePending = false;
+        if (!applyLocDelta(msg, lastLocs)) { lastLocs = []; requestState(); return; }
+        lastLocs = msg.panes.map((p) => msg.arrays[`p${p.pane}.loc`] || null);
         if (!onMessage.firstState) { onMessage.firstState = true; globalThis.performance?.mark?.("reclaimlab:first-state"); }
         const fresh = paneModel.fromState(msg);
         const frameP = lastFrame?.panes;
         const merged = fresh.map((p, i) => paneModel.merge(p, frameP?.[i]));
+        // zoom windows that arrived before this state (each is checked against its step)
+        merged.forEach((p, i) => { if (s.panes[i]?.windows) p.windows = s.panes[i].windows; });
         const prev = shownState;
         shownState = merged;
         const forward = lastFrame && ["step", "play", "debugfs"].includes(lastFrame.msg.cause) && lastFrame.msg.step === msg.step;
@@ -245,6 +254,14 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         renderSessionInfo();
         loop.request("panes");
         if (wantState) { wantState = false; requestState(); }
+        return;
+      }
+      case "zoom": {
+        // The folio order of one window of a list (location layout, zoomed in).
+        const p = s.panes[msg.pane];
+        if (!p || p.step !== msg.step) return;
+        p.windows = { ...(p.windows || {}), [msg.list]: { step: msg.step, offset: msg.offset, total: msg.total, pfn: msg.arrays.pfn, flags: msg.arrays.flags, young: msg.arrays.young } };
+        loop.request("panes");
         return;
       }
       case "folio":
@@ -317,6 +334,16 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     if (s.view === "hardware") res = drawHardware(ctx, p, { width: w, height: h, zoom: hwZoom[i] || [0, 1] });
     else if (p.policy === "lru_gen") res = drawGenerations(ctx, p, { width: w, height: h, hidden, selectedPfn: sel, slide });
     else res = drawLruLists(ctx, p, { width: w, height: h, zoom: zoom[i] || [0, 1], hidden, selectedPfn: sel });
+    if (!dry && res.layout && s.view === "lists") {
+      for (const win of missingWindows(p, res.layout)) {
+        const key = `${i}:${p.step}:${win.list}:${win.offset}:${win.count}`;
+        if (zoomAsked.has(key)) continue;
+        if (zoomAsked.size > 512) zoomAsked.clear();
+        zoomAsked.add(key);
+        send("zoom", { pane: i, ...win });
+      }
+      el.base.dataset.windows = Object.entries(p.windows || {}).filter(([, w]) => w.step === p.step).map(([k, w]) => `${k}:${w.offset}+${w.pfn.length}`).join(" ");
+    }
     if (!dry) {
       if (!drawPane.marked) { drawPane.marked = true; globalThis.performance?.mark?.("reclaimlab:first-draw"); }
       drawn[i] = res;
@@ -331,6 +358,13 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   }
 
   function describe(p) {
+    if (s.view === "hardware") {
+      const mi = p.meminfo || {};
+      const sh = p.nrShadow;
+      return `${fmt.count(p.nrFrames)} page frames, ${fmt.count(p.nrFree ?? 0)} free; page cache: ${fmt.count((mi.Cached ?? 0) / 4)} folios, ` +
+        `${sh && sh.file != null ? fmt.count(sh.file) : "unknown"} shadow entries; swap: ${fmt.count((mi.SwapCached ?? 0) / 4)} swap-cache folios, ` +
+        `${sh ? fmt.count(sh.anon) : "unknown"} shadow entries`;
+    }
     if (p.policy === "lru_gen" && p.gens) {
       return `MGLRU generations: max_seq ${p.gens.max_seq}, min_seq anon ${p.gens.min_seq[0]} file ${p.gens.min_seq[1]}; ` +
         p.gens.gens.map((g) => `seq ${g.seq}: anon ${g.nr_pages[0]}, file ${g.nr_pages[1]}`).join("; ");
@@ -602,5 +636,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     actions,
     // Where a folio is drawn on pane i (canvas pixels), for tests and tooling.
     locate(i, pfn) { return drawn[i]?.locate?.(pfn) ?? null; },
+    cell(i) { return drawn[i]?.cell ?? null; },
+    // Pane i's per-frame location array (large machines), as rebuilt from deltas.
+    loc(i) { return s.panes[i]?.loc ?? null; },
   };
 }

@@ -14,7 +14,8 @@ const COMMANDS = {
   debugfs: ["text", "pane"],
   lru_gen: ["full", "pane"],
   inspect: ["pfn", "mapping", "index", "anon", "pane"],
-  state: [],
+  state: ["hash", "delta"],
+  zoom: ["pane", "list", "offset", "count"],
   ping: ["id"],
 };
 
@@ -55,4 +56,23 @@ export function decodeFrame(data) {
     arrays[a.name] = new T(buf, a.offset, a.length);
   }
   return { ...header, type: header.type || "state", arrays, byteLength: buf.byteLength };
+}
+
+// A `state` frame of the location layout may carry only the frames that
+// moved (`loc_delta`: p<k>.loc_pfn / p<k>.loc_val) since the previous state
+// frame of this connection; this rebuilds the whole p<k>.loc from that one
+// (a copy: the previous frame's array stays as it was, for the animation).
+// Returns false when a delta has no base (the caller asks for a full state).
+export function applyLocDelta(msg, prevLocs) {
+  for (const p of msg.panes || []) {
+    if (!p.loc_delta) continue;
+    const base = prevLocs[p.pane];
+    if (!base || base.length !== p.nr_frames) return false;
+    const loc = new Uint8Array(base);
+    const idx = msg.arrays[`p${p.pane}.loc_pfn`];
+    const val = msg.arrays[`p${p.pane}.loc_val`];
+    for (let i = 0; i < idx.length; i++) loc[idx[i]] = val[i];
+    msg.arrays[`p${p.pane}.loc`] = loc;
+  }
+  return true;
 }

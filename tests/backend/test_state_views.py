@@ -137,8 +137,9 @@ def test_location_state_delta_sends_only_the_frames_that_moved(big_server):
         _, _, st = ws.opening()
         ws.send(type="step", unit="access", count=500)
         ws.recv()
-        ws.send(type="state")
+        ws.send(type="state", delta=True)   # most frames moved: the whole array is smaller
         st = ws.recv()
+        assert all("loc_delta" not in p for p in st["panes"]) and "p1.loc" in st["_arrays"]
         locs = [st["_arrays"][f"p{k}.loc"].copy() for k in (0, 1)]
         moved = [0, 0]
         for _ in range(4):

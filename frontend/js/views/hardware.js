@@ -95,20 +95,28 @@ export function drawHardware(ctx, pane, { width, height, zoom = [0, 1] } = {}) {
   y += 40;
   ctx.fillStyle = "#111";
   const mi = pane.meminfo || {};
+  // Shadow entries (docs/protocol.md nr_shadow): a swapped-out anon page
+  // leaves one in its swap slot, an evicted file page one in the page cache;
+  // workingset_refault() reads them back to measure the refault distance.
+  const sh = pane.nrShadow || null;
   const swapTotal = (mi.SwapTotal ?? 0) / 4;
   const swapUsed = swapTotal - (mi.SwapFree ?? 0) / 4;
+  const swapCached = (mi.SwapCached ?? 0) / 4;
   ctx.font = "600 12px system-ui, sans-serif";
   ctx.fillStyle = "#111";
-  ctx.fillText(swapTotal ? `swap device: ${fmt.count(swapUsed)} of ${fmt.count(swapTotal)} slots used (SwapCached ${fmt.count((mi.SwapCached ?? 0) / 4)} pages)` : "no swap device: anon folios cannot be reclaimed", gridX, y);
+  ctx.fillText(swapTotal
+    ? `swap device: ${fmt.count(swapUsed)} of ${fmt.count(swapTotal)} slots used — swap cache ${fmt.count(swapCached)} folios · ${sh ? `${fmt.count(sh.anon)} shadow entries (swapped out)` : `${fmt.count(swapUsed - swapCached)} swapped out`}`
+    : "no swap device: anon folios cannot be reclaimed", gridX, y);
   y += 16;
-  bar(ctx, gridX, y, gridW, 14, [[swapUsed, PALETTE.swap]], swapTotal || 1);
+  bar(ctx, gridX, y, gridW, 14, [[swapCached, PALETTE.swap], [swapUsed - swapCached, PALETTE.shadow]], swapTotal || 1);
   y += 26;
   const cached = (mi.Cached ?? 0) / 4;
+  const fileShadows = sh && sh.file != null ? sh.file : null;
   ctx.fillStyle = "#111";
-  const shadows = pane.nrShadow ? pane.nrShadow.file + pane.nrShadow.anon : null;
-  ctx.fillText(`page cache: ${fmt.count(cached)} folios · ${shadows != null ? `${fmt.count(shadows)} shadow entries` : `workingset_nodes ${fmt.count(pane.vmstat?.workingset_nodes ?? 0)}`} · Dirty ${fmt.count((mi.Dirty ?? 0) / 4)} · Writeback ${fmt.count((mi.Writeback ?? 0) / 4)}`, gridX, y);
+  const shadowText = fileShadows != null ? `${fmt.count(fileShadows)} shadow entries (evicted)` : sh ? "shadow entries: unknown with read-ahead" : `workingset_nodes ${fmt.count(pane.vmstat?.workingset_nodes ?? 0)}`;
+  ctx.fillText(`page cache: ${fmt.count(cached)} folios · ${shadowText} · Dirty ${fmt.count((mi.Dirty ?? 0) / 4)} · Writeback ${fmt.count((mi.Writeback ?? 0) / 4)}`, gridX, y);
   y += 16;
-  bar(ctx, gridX, y, gridW, 14, [[cached, PALETTE.LRU_INACTIVE_FILE], [shadows ?? 0, PALETTE.shadow]], Math.max(1, cached + (shadows ?? 0)));
+  bar(ctx, gridX, y, gridW, 14, [[cached, PALETTE.LRU_INACTIVE_FILE], [fileShadows ?? 0, PALETTE.shadow]], Math.max(1, cached + (fileShadows ?? 0)));
   return {
     cell, per,
     locate: () => null,

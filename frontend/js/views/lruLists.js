@@ -43,6 +43,7 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
     }
     const name = LRU_LISTS[L.index];
     const arr = pane.lists?.[name];
+    const win = arr ? null : windowOf(pane, name);
     const colour = rgba(PALETTE[name]);
     const faded = rgba(PALETTE[name], 110);
     const slots = Math.ceil((L.end - L.start) / L.per);
@@ -51,10 +52,14 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
       const y = L.gridY + Math.floor(s / L.cols) * L.cell;
       if (L.per === 1) {
         const pos = L.start + s;
-        const pfn = arr ? arr[pos] : -1;
+        const w = win ? pos - win.offset : -1;
+        const inWin = w >= 0 && w < (win ? win.pfn.length : 0);
+        const pfn = arr ? arr[pos] : inWin ? win.pfn[w] : -1;
         if (hidden && pfn >= 0 && hidden.has(pfn)) continue;
         const dim = highlight && pfn >= 0 && !highlight.has(pfn);
-        pixelGrid(buf, gridW, x, y, L.cell, dim ? faded : colour, flags && pfn >= 0 ? flags[pfn] : 0, young && pfn >= 0 ? young[pfn] : 0);
+        const fl = arr ? (flags && pfn >= 0 ? flags[pfn] : 0) : inWin ? win.flags[w] : 0;
+        const yg = arr ? (young && pfn >= 0 ? young[pfn] : 0) : inWin ? win.young[w] : 0;
+        pixelGrid(buf, gridW, x, y, L.cell, dim ? faded : colour, fl, yg);
       } else {
         buf[y * gridW + x] = colour;
       }
@@ -95,17 +100,19 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
       }
     }
   }
-  if (!pane.lists?.[LRU_LISTS[0]] && pane.layout === "location") {
-    // Above 16,384 frames the server sends per-list counts, not the order.
+  const windowed = layout.lanes.some((L) => L.per === 1 && L.end > L.start && windowOf(pane, LRU_LISTS[L.index]));
+  if (!pane.lists?.[LRU_LISTS[0]] && pane.layout === "location" && !windowed) {
+    // Above 16,384 frames the state frame has per-list counts, not the order;
+    // zoomed in to one cell per folio, the page asks for the visible windows.
     ctx.font = "11px system-ui, sans-serif";
-    const note = "Machine above 16,384 frames: list sizes only (no order). The Hardware view shows every frame; wheel to zoom.";
+    const note = "Machine above 16,384 frames: list sizes only. Wheel to zoom: at one cell per folio the order is fetched for the visible part.";
     const w = ctx.measureText(note).width + 12;
     ctx.fillStyle = "rgba(255,255,255,0.9)";
     ctx.fillRect(width - w - 4, height - 20, w, 18);
     ctx.fillStyle = "#333";
     ctx.fillText(note, width - w + 2, height - 17);
   }
-  const where = reverseIndex(pane);
+  const where = reverseIndex(pane) || windowIndex(pane, layout);
   if (selectedPfn != null && where) {
     const w = where(selectedPfn);
     const p = w && layout.locate(w.lane, w.pos);
@@ -138,7 +145,10 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
       const h = layout.hit(px, py);
       if (!h) return null;
       const arr = pane.lists?.[LRU_LISTS[h.lane]];
-      return arr ? arr[h.pos] : null;
+      if (arr) return arr[h.pos];
+      const win = windowOf(pane, LRU_LISTS[h.lane]);
+      const w = win ? h.pos - win.offset : -1;
+      return win && w >= 0 && w < win.pfn.length ? win.pfn[w] : null;
     },
     cell: layout.cell,
   };
@@ -159,4 +169,41 @@ function reverseIndex(pane) {
   fn = (pfn) => (pfn >= 0 && pfn < n && idx[pfn] >= 0 ? { lane: idx[pfn] >>> 24, pos: idx[pfn] & 0xffffff } : null);
   rev.set(pane, fn);
   return fn;
+}
+
+// A zoom window (protocol `zoom`) of this list, if one of this very step arrived.
+function windowOf(pane, name) {
+  const win = pane.windows?.[name];
+  return win && win.step === pane.step ? win : null;
+}
+
+// pfn -> {lane, pos} through the zoom windows (location layout): a scan, as
+// it only runs for the selected folio and the few folios of one step's flights.
+function windowIndex(pane, layout) {
+  if (!pane.windows) return null;
+  return (pfn) => {
+    for (const L of layout.lanes) {
+      const win = windowOf(pane, LRU_LISTS[L.index]);
+      if (!win) continue;
+      const i = win.pfn.indexOf(pfn);
+      if (i >= 0) return { lane: L.index, pos: win.offset + i };
+    }
+    return null;
+  };
+}
+
+// The windows this drawing shows one folio per cell for but has no order of:
+// [{list, offset, count}] for the page to request (at most 16,384 folios each).
+export function missingWindows(pane, layout) {
+  if (pane.layout !== "location" || pane.lists?.[LRU_LISTS[0]]) return [];
+  const out = [];
+  for (const L of layout.lanes) {
+    if (L.per !== 1 || L.cell < 2 || L.end <= L.start) continue;
+    const name = LRU_LISTS[L.index];
+    const end = Math.min(L.end, L.start + 16384);
+    const win = windowOf(pane, name);
+    if (win && win.offset <= L.start && win.offset + win.pfn.length >= Math.min(end, win.total)) continue;
+    out.push({ list: name, offset: L.start, count: end - L.start });
+  }
+  return out;
 }
