@@ -111,3 +111,37 @@ test("decodeFrame refuses a hello of another protocol version", () => {
   assert.equal(decodeFrame('{"type":"hello","v":1}').v, 1);
   assert.throws(() => decodeFrame('{"type":"hello","v":2}'), /protocol v2/);
 });
+
+test("applyLocDelta rebuilds a location array from the previous one and leaves that one as it was", async () => {
+  const { applyLocDelta } = await import("../../frontend/js/protocol.js");
+  const prev = new Uint8Array([0, 1, 2, 255, 16, 17]);
+  const buf = packState({ type: "state", panes: [{ pane: 0, nr_frames: 6, layout: "location", loc_delta: true }] }, [
+    { name: "p0.loc_pfn", dtype: "uint32", data: new Uint32Array([1, 3]) },
+    { name: "p0.loc_val", dtype: "uint8", data: new Uint8Array([3, 2]) },
+  ]);
+  const msg = decodeFrame(buf);
+  assert.equal(applyLocDelta(msg, [prev]), true);
+  assert.deepEqual(Array.from(msg.arrays["p0.loc"]), [0, 3, 2, 2, 16, 17]);
+  assert.deepEqual(Array.from(prev), [0, 1, 2, 255, 16, 17]);
+  // no base (a new connection's first delta can't happen, but a lost one can): ask again
+  assert.equal(applyLocDelta(decodeFrame(buf), []), false);
+});
+
+test("missingWindows asks for the visible part of each list drawn one cell per folio, once it is not loaded", async () => {
+  const { missingWindows } = await import("../../frontend/js/views/lruLists.js");
+  const { laneLayout } = await import("../../frontend/js/laneLayout.js");
+  const counts = [400000, 0, 300000, 1000, 0];
+  const pane = { layout: "location", step: 5, lists: {} };
+  const wide = laneLayout({ counts, width: 900, height: 420, labelWidth: 170, minLane: 42 });
+  assert.deepEqual(missingWindows(pane, wide), []);   // aggregated or 1 px cells: sizes are enough
+  const near = laneLayout({ counts, width: 900, height: 420, labelWidth: 170, minLane: 42, zoom: [0.5, 0.501] });
+  const want = missingWindows(pane, near);
+  assert.deepEqual(want.map((w) => w.list), ["LRU_INACTIVE_ANON", "LRU_INACTIVE_FILE", "LRU_ACTIVE_FILE"]);
+  for (const w of want) assert.ok(w.count > 0 && w.count <= 16384);
+  const a = want[0];
+  pane.windows = { [a.list]: { step: 5, offset: a.offset, total: counts[0], pfn: new Int32Array(a.count) } };
+  assert.ok(!missingWindows(pane, near).some((w) => w.list === a.list));
+  pane.step = 6;   // a window of another step is stale
+  assert.ok(missingWindows(pane, near).some((w) => w.list === a.list));
+  assert.deepEqual(missingWindows({ layout: "order", lists: { LRU_INACTIVE_ANON: new Int32Array(3) } }, near), []);
+});
