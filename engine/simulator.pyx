@@ -104,7 +104,7 @@ ctypedef struct sim_state:
     uint8_t p_op
     uint8_t p_write
     uint8_t alloc_force           # OOM found no victim: take the last frames or fail the access
-    uint8_t _pad0
+    uint8_t dr_memcg_full_walk    # do_try_to_free_pages(): sc->memcg_full_walk (retry once after a fruitless sweep)
     uint32_t p_owner
     uint32_t _pad1
     uint64_t p_page
@@ -755,6 +755,7 @@ cdef class Simulator:
         m.cur_actor = RECLAIMER_DIRECT
         self.init_sc(&self.s.dsc, RECLAIMER_DIRECT, SWAP_CLUSTER_MAX, DEF_PRIORITY)
         self.s.dr_state = DR_BEGIN
+        self.s.dr_memcg_full_walk = 0
         self.s.nr_direct_reclaims += 1
         m.vmstat[<int>ALLOCSTALL_NORMAL] += 1
         emit_arg(m, EV_DIRECT_RECLAIM_BEGIN, R_NONE, FN_TRY_TO_FREE_PAGES, 0, 0)
@@ -779,32 +780,49 @@ cdef class Simulator:
         if r == STEP_BATCH_LAST or r == STEP_DONE:
             self.pass_done(sc)
             if sc.nr_reclaimed >= sc.nr_to_reclaim:
+                self.policy.snapshot_refaults()
                 self.direct_end()
             elif sc.priority > 0:
                 sc.priority -= 1
                 self.s.dr_state = DR_BEGIN
-            elif sc.nr_reclaimed == 0 and sc.skipped_deactivate and not sc.force_deactivate:
-                # retry the sweep deactivating the active lists regardless
-                sc.priority = DEF_PRIORITY
-                sc.force_deactivate = 1
-                sc.skipped_deactivate = 0
-                self.s.dr_state = DR_BEGIN
             else:
-                self.direct_end()
+                # the priority loop ran out: snapshot_refaults() after every sweep
+                self.policy.snapshot_refaults()
+                if sc.nr_reclaimed != 0:
+                    self.direct_end()
+                elif not self.s.dr_memcg_full_walk:
+                    # "avoid false OOMs" with partial cgroup walks: one more full sweep,
+                    # even with a single memcg
+                    self.s.dr_memcg_full_walk = 1
+                    self.direct_retry()
+                elif sc.skipped_deactivate:
+                    # retry the sweep deactivating the active lists regardless
+                    sc.force_deactivate = 1
+                    sc.skipped_deactivate = 0
+                    self.direct_retry()
+                else:
+                    self.direct_end()
         return 0
+
+    cdef void direct_retry(self) noexcept nogil:
+        # do_try_to_free_pages()'s "goto retry": the label is above the ALLOCSTALL count
+        self.s.dsc.priority = DEF_PRIORITY
+        self.s.dr_state = DR_BEGIN
+        self.m.vmstat[<int>ALLOCSTALL_NORMAL] += 1
 
     cdef void direct_end(self) noexcept nogil:
         cdef mem* m = &self.m
         cdef int64_t nr = self.s.dsc.nr_reclaimed
-        self.policy.snapshot_refaults()
         emit_arg(m, EV_DIRECT_RECLAIM_END, R_NONE, FN_TRY_TO_FREE_PAGES, 0, <uint64_t>nr)
         self.s.dr_state = DR_IDLE
         # __alloc_pages_slowpath(): retry the allocation; OOM after too many fruitless sweeps
         if nr > 0:
             self.s.no_progress_loops = 0
         else:
+            # should_reclaim_retry(): no retry once no_progress_loops > MAX_RECLAIM_RETRIES,
+            # so the 17th fruitless round goes to the OOM killer
             self.s.no_progress_loops += 1
-            if self.s.no_progress_loops >= MAX_RECLAIM_RETRIES:
+            if self.s.no_progress_loops > MAX_RECLAIM_RETRIES:
                 self.s.no_progress_loops = 0
                 if not self.out_of_memory():
                     self.s.alloc_force = 1
@@ -837,8 +855,8 @@ cdef class Simulator:
             self.s.k_phase = K_LOOP
             return 0
         if self.s.k_phase == K_LOOP:
-            if m.nr_free > m.wmark_high:          # pgdat_balanced()
-                self.balance_pgdat_out()
+            if m.nr_free > m.wmark_high:          # pgdat_balanced(): goto out
+                self.balance_pgdat_out(False)
                 return 0
             self.s.k_phase = K_AGE
             return 0
@@ -879,7 +897,7 @@ cdef class Simulator:
             if sc.priority >= 1:
                 self.s.k_phase = K_LOOP
             else:
-                self.balance_pgdat_out()
+                self.balance_pgdat_out(True)
         return 0
 
     cdef bint prepare_kswapd_sleep(self) noexcept nogil:
@@ -892,11 +910,13 @@ cdef class Simulator:
             return True
         return False
 
-    cdef void balance_pgdat_out(self) noexcept nogil:
-        # the end of balance_pgdat() and kswapd_try_to_sleep()'s first half
+    cdef void balance_pgdat_out(self, bint exhausted) noexcept nogil:
+        # the end of balance_pgdat() and kswapd_try_to_sleep()'s first half.
+        # exhausted: the priority loop fell through (priority < 1); the balanced exit
+        # is balance_pgdat()'s "goto out", which skips the restart and the failure count
         cdef mem* m = &self.m
         cdef scan_control* sc = &self.s.ksc
-        if sc.nr_reclaimed == 0 and m.nr_free <= m.wmark_high:
+        if exhausted and sc.nr_reclaimed == 0:
             if sc.cache_trim_mode_failed and not sc.no_cache_trim_mode:
                 sc.no_cache_trim_mode = 1          # restart once without cache trimming
                 sc.priority = DEF_PRIORITY

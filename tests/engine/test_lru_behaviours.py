@@ -574,10 +574,10 @@ def test_store_to_mapped_swapcache_folio_keeps_slot__do_swap_page_maps_writable(
 
 
 def test_b23_kswapd_woken_at_low_stops_above_high_targets_high__wakeup_kswapd_balance_pgdat_kswapd_shrink_node():
-    sim = make(ram=512, swap=256, wm=(10, 20, 40))
-    w = np.zeros(600, dtype=ACCESS_DTYPE)
+    sim = make(ram=512, swap=256, wm=(10, 20, 40), costs={"read_hit": 1_000_000})
+    w = np.zeros(900, dtype=ACCESS_DTYPE)
     w["op"] = 1
-    w["page"] = np.arange(600)
+    w["page"] = np.minimum(np.arange(900), 493)             # then re-reads: 1 ms hits, no allocation
     sim.set_workload(w)
     woke_at = None
     for _ in range(600):
@@ -594,10 +594,22 @@ def test_b23_kswapd_woken_at_low_stops_above_high_targets_high__wakeup_kswapd_ba
         sim.step("access")
         if sim.kswapd["state"] != "running":
             break
-    assert sim.kswapd["state"] in ("napping", "sleeping")
+    # balanced (free > high, strictly) and not hopeless: kswapd_try_to_sleep() naps
+    assert sim.kswapd["state"] == "napping"
+    assert sim.nr_free > 40 and sim.kswapd["kswapd_failures"] == 0
     assert sim.kswapd["nr_to_reclaim"] == max(40, 32)
-    assert sim.nr_free > 40 or sim.kswapd["kswapd_failures"] > 0
-    assert vm(sim, "pageoutrun") >= 1
+    assert sim.kswapd["last_pass"]["nr_to_reclaim"] == 40
+    assert vm(sim, "pageoutrun") == 1
+    # after the nap prepare_kswapd_sleep() finds it still balanced: the full sleep
+    sleeps = EVENT_KINDS.index("mm_vmscan_kswapd_sleep")
+    assert (sim.events_since(0)["kind"] == sleeps).sum() == 0
+    for _ in range(2000):
+        sim.step("access")
+        if sim.kswapd["state"] != "napping":
+            break
+    assert sim.kswapd["state"] == "sleeping" and sim.nr_free > 40
+    assert (sim.events_since(0)["kind"] == sleeps).sum() == 1
+    assert vm(sim, "kswapd_high_wmark_hit_quickly") == 0
 
 
 def test_b24_kswapd_lowers_priority_only_if_short_of_target_or_nothing_reclaimed__balance_pgdat():
@@ -784,3 +796,75 @@ def test_write_does_not_mark_accessed_nor_refault__filemap_get_folio_fgp_writebe
     assert vm(sim, "workingset_refault_file") == refaults["workingset_refault_file"] + 1
     assert vm(sim, "pgpgin") == refaults["pgpgin"] + 4
     assert sim.check_invariants() == []
+
+
+def _fruitless_kswapd(exit_mid_last_pass):
+    # anon without swap is unreclaimable; dirty file pages stay under writeback
+    sim = make(ram=1024, kind="none", wm=(4, 100, 120), costs={"file_write": 10**12})
+    a = np.zeros(200, dtype=ACCESS_DTYPE); a["op"] = 0; a["owner"] = 0; a["page"] = np.arange(200)
+    f = np.zeros(760, dtype=ACCESS_DTYPE); f["op"] = 2; f["owner"] = 1; f["page"] = np.arange(760)
+    h = np.zeros(20000, dtype=ACCESS_DTYPE); h["owner"] = 1        # hits keep the workload's clock going
+    sim.set_workload(np.concatenate([a, f, h]))
+    for _ in range(3000):
+        k = sim.kswapd
+        if k["state"] == "running" and k["nr_passes"] > 0 and k["last_pass"]["next_priority"] == 1:
+            break
+        sim.step("scan")
+    passes = sim.kswapd["nr_passes"]
+    sim.step("scan")                                         # first batch of the priority-1 pass
+    assert sim.kswapd["nr_passes"] == passes and sim.kswapd["priority"] == 1
+    assert sim.kswapd["kswapd_failures"] == 0 and sim.nr_free <= 100
+    if exit_mid_last_pass:
+        sim.access("U", 0)                                   # free > high before the pass ends
+        assert sim.nr_free > 120
+    while sim.kswapd["nr_passes"] == passes:
+        sim.step("scan")
+    return sim
+
+
+def test_kswapd_exhausted_priority_loop_restarts_even_if_freed_meanwhile__balance_pgdat():
+    # the restart / failure count are on balance_pgdat()'s fall-through after priority 1,
+    # not on the free count: memory freed during the last pass does not skip them
+    sim = _fruitless_kswapd(True)
+    assert sim.kswapd["priority"] == 12                     # cache_trim_mode_failed: goto restart
+    for _ in range(50):
+        if sim.kswapd["state"] != "running":
+            break
+        sim.step("access")
+    assert sim.kswapd["state"] == "napping" and sim.kswapd["kswapd_failures"] == 0   # then balanced: out
+    # without the exit: the restart's sweep fails too and kswapd_failures counts it
+    sim = _fruitless_kswapd(False)
+    assert sim.kswapd["kswapd_failures"] == 0                # the restart, not a failure yet
+    for _ in range(200):
+        if sim.kswapd["kswapd_failures"]:
+            break
+        sim.step("scan")
+    assert sim.kswapd["kswapd_failures"] == 1 and sim.nr_free <= 120
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_fruitless_direct_reclaim_retries_full_walk_and_oom_on_17th__do_try_to_free_pages_should_reclaim_retry(policy):
+    # anon without swap: nothing can be reclaimed
+    sim = make(ram=256, kind="none", wm=(4, 8, 12), policy=policy)
+    w = np.zeros(400, dtype=ACCESS_DTYPE)
+    w["page"] = np.arange(400)
+    sim.set_workload(w)
+    ends = EVENT_KINDS.index("mm_vmscan_direct_reclaim_end")
+    oom = EVENT_KINDS.index("oom_kill")
+    while sim.direct_reclaim["nr_direct_reclaims"] == 0:
+        sim.step("shrink")
+    passes = 1
+    while sim.direct_reclaim["active"]:
+        sim.step("shrink")                                   # one shrink_node pass (priority)
+        passes += 1
+    assert passes == 2 * 13
+    # one try_to_free_pages: the sweep, snapshot_refaults(), "goto retry" with memcg_full_walk
+    # (above the ALLOCSTALL count), a second fruitless sweep, no skipped_deactivate: return 0
+    assert sim.direct_reclaim["nr_direct_reclaims"] == 1 and vm(sim, "allocstall_normal") == 2
+    assert sim.direct_reclaim["no_progress_loops"] == 1
+    while vm(sim, "oom_kill") == 0:
+        sim.step("shrink")
+    # should_reclaim_retry(): no_progress_loops > MAX_RECLAIM_RETRIES (16) -> the 17th round OOMs
+    assert sim.direct_reclaim["nr_direct_reclaims"] == 17 and vm(sim, "allocstall_normal") == 34
+    ev = sim.events_since(0)
+    assert (ev["kind"] == ends).sum() == 17 and (ev["kind"] == oom).sum() == 1
