@@ -392,9 +392,10 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
             folio_set(m, pfn, PG_workingset)
             folio_set_decision(m, pfn, EV_PGDEACTIVATE, why)
             list_add(m, pfn, l_inactive)
-            nr_deactivate += 1
         self.move_folios_to_lru(l_active)
-        self.move_folios_to_lru(l_inactive)
+        # nr_deactivate = move_folios_to_lru(): a folio the rmap walk just mlocked goes
+        # to the unevictable list and is not a deactivation
+        nr_deactivate = self.move_folios_to_lru(l_inactive)
         m.vmstat[<int>PGDEACTIVATE] += nr_deactivate
         m.vmstat[<int>(NR_ISOLATED_FILE if file else NR_ISOLATED_ANON)] -= nr_taken
         if nr_rotated:

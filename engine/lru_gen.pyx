@@ -663,7 +663,8 @@ cdef class MultiGenLru(ReclaimPolicy):
                 ws = (self.m.folios[f].flags & PG_workingset) != 0
                 new_gen = self.folio_inc_gen(f, False)
                 list_move_tail(self.m, f, self.gen_head(new_gen, type))
-                if refs + ws != (1 << LRU_REFS_WIDTH) + 1:
+                # the lazy-promotion exclusion follows the same tiers switch as sort_folio()
+                if not (self.sw_tiers and refs + ws == (1 << LRU_REFS_WIDTH) + 1):
                     tier = self.lru_tier_from_refs(refs, ws)
                     self.s.protected[hist][type][tier] += 1
         self.reset_ctrl_pos(type, True)
@@ -1701,7 +1702,8 @@ def _parse_cmd(str cur):
     """sscanf(cur, "%c %u %u %lu %n %u %n %lu %n") with the cur[end] check;
     None when it would be EINVAL."""
     import re
-    mt = re.fullmatch(r"(.)\s*\+?(\d+)\s+\+?(\d+)\s+\+?(\d+)(?:\s+\+?(\d+)(?:\s+\+?(\d+))?)?\s*", cur, re.S)
+    # vsscanf() starts an integer conversion only on a digit (no leading '+')
+    mt = re.fullmatch(r"(.)\s*(\d+)\s+(\d+)\s+(\d+)(?:\s+(\d+)(?:\s+(\d+))?)?\s*", cur, re.S)
     if mt is None:
         # %c may take a space-less digit run after the command character
         return None
@@ -1709,10 +1711,13 @@ def _parse_cmd(str cur):
     memcg_id = int(mt.group(2))
     nid = int(mt.group(3))
     seq = int(mt.group(4))
-    if memcg_id >= 1 << 32 or nid >= 1 << 32 or seq >= 1 << 64:
+    # %u stores simple_strntoull() truncated to unsigned int, without an error
+    memcg_id &= 0xFFFFFFFF
+    nid &= 0xFFFFFFFF
+    if seq >= 1 << 64:
         return None
-    swappiness = int(mt.group(5)) if mt.group(5) is not None else (1 << 32) - 1
+    swappiness = (int(mt.group(5)) & 0xFFFFFFFF) if mt.group(5) is not None else (1 << 32) - 1
     opt = int(mt.group(6)) if mt.group(6) is not None else (1 << 64) - 1
-    if swappiness >= 1 << 32 or opt >= 1 << 64:
+    if opt >= 1 << 64:
         return None
     return cmd, memcg_id, nid, seq, swappiness, opt

@@ -356,14 +356,16 @@ cdef class ReclaimPolicy:
         emit(m, EV_PGSTEAL, R_FREED, FN_REMOVE_MAPPING, pfn, LOC_ISOLATED, dst, -1, -1)
         free_frame(m, pfn)
 
-    cdef void move_folios_to_lru(self, folio_idx_t list_head) noexcept nogil:
+    cdef int64_t move_folios_to_lru(self, folio_idx_t list_head) noexcept nogil:
         """Mirrors mm/vmscan.c:move_folios_to_lru(); simplified: one lruvec. Oldest
         survivor first, each to the head of the list its flags select; a folio put back
-        with PG_active ages the refault clock (workingset_age_nonresident)."""
+        with PG_active ages the refault clock (workingset_age_nonresident). Returns
+        nr_moved, which leaves out unevictable folios (folio_putback_lru)."""
         cdef mem* m = self.m
         cdef folio_idx_t pfn
         cdef int kind, reason, dst
         cdef int64_t seq
+        cdef int64_t nr_moved = 0
         while not list_empty(m, list_head):
             pfn = m.folios[list_head].prev
             list_del(m, pfn)
@@ -371,12 +373,15 @@ cdef class ReclaimPolicy:
             reason = m.folios[pfn]._pad & 0xFF
             m.folios[pfn]._pad = 0
             self.lru_add(pfn, False)
+            if not folio_test(m, pfn, PG_unevictable):
+                nr_moved += 1
             if folio_test(m, pfn, PG_active):
                 m.lv.nonresident_age += 1
             if m.events_on:
                 dst = self.folio_loc(pfn, &seq)
                 emit(m, kind if kind else EV_PUTBACK, reason, FN_MOVE_FOLIOS_TO_LRU, pfn,
                      LOC_ISOLATED, dst, -1, seq)
+        return nr_moved
 
     cdef void folio_rotate_reclaimable(self, folio_idx_t pfn) noexcept nogil:
         """Mirrors mm/swap.c:folio_rotate_reclaimable() + lru_move_tail(); simplified:

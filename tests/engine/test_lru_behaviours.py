@@ -868,3 +868,22 @@ def test_fruitless_direct_reclaim_retries_full_walk_and_oom_on_17th__do_try_to_f
     assert sim.direct_reclaim["nr_direct_reclaims"] == 17 and vm(sim, "allocstall_normal") == 34
     ev = sim.events_since(0)
     assert (ev["kind"] == ends).sum() == 17 and (ev["kind"] == oom).sum() == 1
+
+
+def test_pgdeactivate_leaves_out_folio_mlocked_by_rmap_walk__shrink_active_list_move_folios_to_lru():
+    VM_LOCKED, VM_SHARED = 2, 16                            # engine enum values (test_engine_core)
+    sim = make()
+    sim.access("R", 0, 0)
+    sim.access("R", 0, 1)
+    sim.access("R", 0, 0)                                    # second mark: active
+    sim.access("R", 0, 2)
+    sim.access("R", 0, 3)
+    sim.access("R", 0, 2)
+    sim.access("M", 0, 0)                                    # mapped, before the VMA is locked
+    p, q = pfn(sim, "R", 0, 0), pfn(sim, "R", 0, 2)
+    assert lst(sim, "LRU_ACTIVE_FILE") == [q, p] and "PG_mlocked" not in flags(sim, p)
+    sim.set_vma_flags("M", 0, VM_SHARED | VM_LOCKED)
+    sim.policy.shrink_list_now("LRU_ACTIVE_FILE", 2)
+    assert "PG_unevictable" in flags(sim, p) and "PG_active" not in flags(sim, q)
+    assert vm(sim, "pgdeactivate") == 1 and vm(sim, "unevictable_pgs_culled") == 1
+    assert lst(sim, "LRU_INACTIVE_FILE")[0] == q
