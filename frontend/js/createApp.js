@@ -128,7 +128,6 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       });
       base.addEventListener("wheel", (e) => {
         const hw = s.view === "hardware";
-        if (!hw && s.panes[i]?.policy === "lru_gen") return;
         e.preventDefault();
         const zs = hw ? hwZoom : zoom;
         const [z0, z1] = zs[i] || [0, 1];
@@ -332,10 +331,10 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     const sel = s.selected && s.selected.pane === i ? s.selected.pfn : null;
     let res;
     if (s.view === "hardware") res = drawHardware(ctx, p, { width: w, height: h, zoom: hwZoom[i] || [0, 1] });
-    else if (p.policy === "lru_gen") res = drawGenerations(ctx, p, { width: w, height: h, hidden, selectedPfn: sel, slide });
+    else if (p.policy === "lru_gen") res = drawGenerations(ctx, p, { width: w, height: h, hidden, selectedPfn: sel, slide, zoom: zoom[i] || [0, 1] });
     else res = drawLruLists(ctx, p, { width: w, height: h, zoom: zoom[i] || [0, 1], hidden, selectedPfn: sel });
-    if (!dry && res.layout && s.view === "lists") {
-      for (const win of missingWindows(p, res.layout)) {
+    if (!dry && s.view === "lists" && (res.layout || res.missing)) {
+      for (const win of res.missing || missingWindows(p, res.layout)) {
         const key = `${i}:${p.step}:${win.list}:${win.offset}:${win.count}`;
         if (zoomAsked.has(key)) continue;
         if (zoomAsked.size > 512) zoomAsked.clear();
@@ -352,7 +351,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       el.base.dataset.view = s.view === "hardware" ? "hardware" : p.policy === "lru_gen" ? "generations" : "lists";
       el.base.setAttribute("aria-label", describe(p));
       const z = zoom[i] || [0, 1];
-      el.zoomInfo.textContent = s.view === "lists" && p.policy !== "lru_gen" && (z[0] > 0 || z[1] < 1) ? `zoom: ${Math.round(z[0] * 100)}–${Math.round(z[1] * 100)} % of each list (0 resets)` : "";
+      el.zoomInfo.textContent = s.view === "lists" && (z[0] > 0 || z[1] < 1) ? `zoom: ${Math.round(z[0] * 100)}–${Math.round(z[1] * 100)} % of each ${p.policy === "lru_gen" ? "generation" : "list"} (0 resets)` : "";
     }
     return res;
   }

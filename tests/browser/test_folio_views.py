@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from browser_helpers import open_session, recipe, shot, wait_step
 
 
@@ -84,8 +86,20 @@ def test_hardware_view_draws_the_page_cache_and_swap_with_their_shadow_entries(p
     shot(page, "hardware-shadows")
 
 
-def test_large_machine_lists_zoom_into_the_folio_order_of_any_region(page, server):
-    created = server.create(recipe(ram_pages=65536, accesses=200000))
+LISTS = ["LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE", "LRU_ACTIVE_FILE", "LRU_UNEVICTABLE"]
+
+
+def _head(name):
+    """engine/core.pxd list head of a protocol list name."""
+    if name in LISTS:
+        return LISTS.index(name)
+    seq, kind = name[3:].split(".")
+    return 5 + (int(seq) % 4) * 2 + (kind == "file")
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_large_machine_lists_zoom_into_the_folio_order_of_any_region(page, server, policy):
+    created = server.create(recipe(policies=(policy,), ram_pages=65536, accesses=200000))
     open_session(page, server, created)
     page.select_option("#unit", "shrink")
     page.click("#step")
@@ -106,8 +120,7 @@ def test_large_machine_lists_zoom_into_the_folio_order_of_any_region(page, serve
     s = _session(server, created["id"])
     with s.lock:
         s._goto(1)
-        order = s.sims[0].list_pfns(["LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE",
-                                     "LRU_ACTIVE_FILE", "LRU_UNEVICTABLE"].index(name))
+        order = s.sims[0].list_pfns(_head(name))
     # the folio drawn in the middle of the window is the list's folio at that position
     pfn = int(order[offset + n // 2])
     pos = page.evaluate("pfn => window.reclaimlab.locate(0, pfn)", pfn)
@@ -121,7 +134,7 @@ def test_large_machine_lists_zoom_into_the_folio_order_of_any_region(page, serve
         page.mouse.wheel(0, -100)
         page.wait_for_timeout(80)
     page.wait_for_timeout(400)
-    shot(page, "large-lists-zoomed")
+    shot(page, f"large-{policy}-zoomed")
 
 
 def test_large_machine_steps_fetch_location_deltas_not_whole_states(page, server):

@@ -8,6 +8,7 @@ import { folioTier } from "../folioTier.js";
 import { PALETTE } from "../palette.js";
 import { rgba } from "../rgba.js";
 import { pixelGrid } from "./pixelGrid.js";
+import { windowOf } from "./lruLists.js";
 
 const LABEL_W = 64;
 const HEAD_H = 58;
@@ -23,14 +24,18 @@ function fitCell(counts, w, h, maxCell = 14) {
   return { cell: 1, per: Math.ceil(maxN / (w * h)) };
 }
 
-export function drawGenerations(ctx, pane, { width, height, hidden = null, selectedPfn = null, slide = 0, highlight = null } = {}) {
+// zoom: the [z0, z1) fraction of every generation list shown (wheel, as in
+// the classic lists view). On large machines (no order in the state frame)
+// the grids drawn one cell per folio are filled from `zoom` windows; the
+// result's `missing` names the windows to request.
+export function drawGenerations(ctx, pane, { width, height, hidden = null, selectedPfn = null, slide = 0, highlight = null, zoom = [0, 1] } = {}) {
   ctx.clearRect(0, 0, width, height);
   const g = pane.gens;
   if (!g) {
     ctx.fillStyle = "#333";
     ctx.font = "13px system-ui, sans-serif";
     ctx.fillText("This pane runs the classic policy: it has no generations.", 12, 24);
-    return { locate: () => null, pfnAt: () => null, cell: 1 };
+    return { locate: () => null, pfnAt: () => null, cell: 1, missing: [] };
   }
   const colGap = 8;
   const colW = Math.floor((width - LABEL_W - colGap * COLS) / COLS);
@@ -38,9 +43,14 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
   const innerW = colW - 8;
   const innerH = rowH - 20;
   const gens = g.gens.slice().sort((a, b) => a.seq - b.seq);
+  const listName = (gen, t) => `gen${gen.seq}.${t ? "file" : "anon"}`;
+  // list length: the order if we have it, a window's total, else nr_pages
+  const lengthOf = (gen, t) => gen.folios?.[t]?.length ?? windowOf(pane, listName(gen, t))?.total ?? gen.nr_pages[t];
+  const range = (n) => { const a = Math.floor(zoom[0] * n); return [a, Math.max(a, Math.ceil(zoom[1] * n))]; };
   const counts = [];
-  for (const gen of gens) for (let t = 0; t < 2; t++) counts.push(gen.folios?.[t]?.length ?? gen.nr_pages[t]);
+  for (const gen of gens) for (let t = 0; t < 2; t++) { const [a, b] = range(lengthOf(gen, t)); counts.push(b - a); }
   const { cell, per } = fitCell(counts, innerW, innerH);
+  const missing = [];
   const gridCols = Math.floor(innerW / cell);
   // max_seq sits in the rightmost column; older generations to its left.
   const colX = (seq) => LABEL_W + (COLS - 1 - (g.max_seq - seq)) * (colW + colGap) + slide;
@@ -66,23 +76,33 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
         if (b > a) buf.fill(bg, row + a, row + b);
       }
       const arr = gen.folios?.[t];
-      const n = arr ? arr.length : gen.nr_pages[t];
+      const win = arr ? null : windowOf(pane, listName(gen, t));
+      const [a, b] = range(lengthOf(gen, t));
+      if (!arr && per === 1 && cell >= 2 && b > a && pane.layout === "location") {
+        const end = Math.min(b, a + 16384);
+        if (!win || win.offset > a || win.offset + win.pfn.length < Math.min(end, win.total)) {
+          missing.push({ list: listName(gen, t), offset: a, count: end - a });
+        }
+      }
       const tiers = t === 0 ? PALETTE.tiersAnon : PALETTE.tiers;
       let nRefiled = 0;
-      for (let s = 0; s < Math.ceil(n / per); s++) {
+      for (let s = 0; s < Math.ceil((b - a) / per); s++) {
         const x = x0 + 4 + (s % gridCols) * cell;
         const y = y0 + Math.floor(s / gridCols) * cell;
         if (x < 0 || x + cell > width || y + cell > height) continue;
-        if (per > 1 || !arr) { buf[y * width + x] = rgba(tiers[1]); continue; }
-        const pfn = arr[s];
-        const f = pane.flags ? pane.flags[pfn] : 0;
+        const w = win ? a + s - win.offset : -1;
+        const inWin = per === 1 && win && w >= 0 && w < win.pfn.length;
+        if (per > 1 || (!arr && !inWin)) { buf[y * width + x] = rgba(tiers[1]); continue; }
+        const pfn = arr ? arr[a + s] : win.pfn[w];
+        const f = arr ? (pane.flags ? pane.flags[pfn] : 0) : win.flags[w];
         const genField = ((f & FLAGS.LRU_GEN_MASK) >>> FLAGS.LRU_GEN_PGOFF) - 1;
-        const isRefiled = pane.flags && genField >= 0 && genField !== gen.gen;
+        const isRefiled = (arr ? !!pane.flags : true) && genField >= 0 && genField !== gen.gen;
         if (isRefiled) nRefiled++;
         pos.set(pfn, { x, y });
         if (hidden && hidden.has(pfn)) continue;
         const dim = highlight && !highlight.has(pfn);
-        pixelGrid(buf, width, x, y, cell, rgba(tiers[folioTier(f)], dim ? 110 : 255), f, pane.young ? pane.young[pfn] : 0);
+        const yg = arr ? (pane.young ? pane.young[pfn] : 0) : win.young[w];
+        pixelGrid(buf, width, x, y, cell, rgba(tiers[folioTier(f)], dim ? 110 : 255), f, yg);
         if (isRefiled && cell >= 3) {
           const dot = folioTier(f) === 3 ? 0xffffffff : black;
           const m = Math.max(1, Math.floor(cell / 3));
@@ -139,7 +159,9 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
       const y0 = HEAD_H + t * (rowH + 8);
       ctx.font = "10px system-ui, sans-serif";
       ctx.fillStyle = "#333";
-      if (gen.seq >= g.min_seq[t]) ctx.fillText(`▸ head${k ? ` · ${k} lazily re-filed ●` : ""}`, x0 + 4, y0 + 3);
+      const [a, b] = range(lengthOf(gen, t));
+      const span = (zoom[0] > 0 || zoom[1] < 1) && b > a ? `#${a}–#${b - 1}` : "▸ head";
+      if (gen.seq >= g.min_seq[t]) ctx.fillText(`${span}${k ? ` · ${k} lazily re-filed ●` : ""}`, x0 + 4, y0 + 3);
     }
     ctx.restore();
   }
@@ -167,5 +189,6 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
     cell,
     colX,
     colW,
+    missing,
   };
 }

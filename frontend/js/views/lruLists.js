@@ -172,7 +172,7 @@ function reverseIndex(pane) {
 }
 
 // A zoom window (protocol `zoom`) of this list, if one of this very step arrived.
-function windowOf(pane, name) {
+export function windowOf(pane, name) {
   const win = pane.windows?.[name];
   return win && win.step === pane.step ? win : null;
 }
