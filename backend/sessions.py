@@ -279,6 +279,7 @@ class Session:
         # Replay cost, measured: seconds of engine work from step 0 to self.cur
         # along the history, and its value at each checkpoint.
         self._cost = 0.0
+        self._replay_from = 0.0
         self._cp_cost: dict[int, float] = {}
         self._cp_acc: dict[int, int] = {}      # workload position at each checkpoint
         self._take_checkpoint()
@@ -377,8 +378,11 @@ class Session:
         if replaying:
             # A seek pays for every checkpoint it takes (40-90 ms at 1 Mi
             # frames), so replay only fills real gaps (after thinning or a
-            # rebuild), not ones that look long because this machine is busy.
-            if cost * 1000 < 2 * self.settings.checkpoint_replay_ms:
+            # rebuild), not ones that look long because this machine is busy;
+            # a replay that is long anyway (a rebuild) lays them at the
+            # normal spacing.
+            long_replay = (self._cost - self._replay_from) * 1000 > 2 * self.settings.checkpoint_replay_ms
+            if cost * 1000 < (1 if long_replay else 2) * self.settings.checkpoint_replay_ms:
                 return
         elif (cost * 1000 < self.settings.checkpoint_replay_ms
               and (not by_steps or self.cur - last < self.settings.checkpoint_every)):
@@ -471,6 +475,7 @@ class Session:
 
     def _replay(self, target: int) -> None:
         """Bring the engines from self.cur (<= target) to step target, no events needed."""
+        self._replay_from = self._cost
         i = max(0, self._entry_of(self.cur))
         while self.cur < target:
             unit, count, arg = self.log[i]
