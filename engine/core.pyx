@@ -452,10 +452,35 @@ cdef void folio_clear_dirty(mem* m, folio_idx_t pfn) noexcept nogil:
 
 
 cdef void wb_submit(mem* m, int queue, folio_idx_t pfn, int64_t done_ns) noexcept nogil:
-    cdef int64_t slot = <int64_t>queue * m.nr_frames + (m.wb_tail[queue] % m.nr_frames)
-    m.wb_time[slot] = done_ns
-    m.wb_pfn[slot] = pfn
+    # kswapd's and the workload's clocks differ, so a later submission can be due
+    # earlier: keep each device queue sorted by completion time (stable for ties;
+    # the clocks are close, so this shifts at most a few entries)
+    cdef int64_t n = m.nr_frames
+    cdef int64_t base = <int64_t>queue * n
+    cdef int64_t k = m.wb_tail[queue]
+    cdef int64_t prev
+    while k > m.wb_head[queue]:
+        prev = base + (k - 1) % n
+        if m.wb_time[prev] <= done_ns:
+            break
+        m.wb_time[base + k % n] = m.wb_time[prev]
+        m.wb_pfn[base + k % n] = m.wb_pfn[prev]
+        k -= 1
+    m.wb_time[base + k % n] = done_ns
+    m.wb_pfn[base + k % n] = pfn
     m.wb_tail[queue] += 1
+
+
+cdef void wb_cancel(mem* m, folio_idx_t pfn) noexcept nogil:
+    # the folio is freed under writeback (process exit): its queued completion must
+    # not end the writeback of the frame's next owner
+    cdef int64_t n = m.nr_frames
+    cdef int q
+    cdef int64_t k
+    for q in range(2):
+        for k in range(m.wb_head[q], m.wb_tail[q]):
+            if m.wb_pfn[<int64_t>q * n + k % n] == pfn:
+                m.wb_pfn[<int64_t>q * n + k % n] = -1
 
 
 cdef void folio_start_writeback(mem* m, folio_idx_t pfn, int queue, int64_t latency) noexcept nogil:

@@ -617,7 +617,8 @@ cdef class Simulator:
             m.vmstat[<int>NR_SWAPCACHED] -= 1
             m.vmstat[<int>NR_FILE_PAGES] -= 1
         if fl & PG_writeback:
-            m.vmstat[<int>NR_WRITEBACK] -= 1          # the queued completion finds no PG_writeback
+            m.vmstat[<int>NR_WRITEBACK] -= 1
+            wb_cancel(m, pfn)
         if m.folios[pfn].mapcount:
             m.vmstat[<int>NR_ANON_PAGES] -= 1
         emit(m, EV_FREE, reason, fn, pfn, src, LOC_FREE, -1, -1)
@@ -707,8 +708,8 @@ cdef class Simulator:
     cdef void folio_end_writeback(self, folio_idx_t pfn) noexcept nogil:
         """Mirrors mm/filemap.c:folio_end_writeback(): a PG_reclaim folio is rotated."""
         cdef mem* m = &self.m
-        if not (m.folios[pfn].flags & PG_writeback):
-            return                               # freed meanwhile (exit)
+        if pfn < 0 or not (m.folios[pfn].flags & PG_writeback):
+            return                               # cancelled: freed meanwhile (exit)
         m.folios[pfn].flags &= ~PG_writeback
         m.vmstat[<int>NR_WRITEBACK] -= 1
         emit(m, EV_WRITEBACK_END, R_NONE, FN_FOLIO_END_WRITEBACK, pfn, LOC_NONE, LOC_NONE, -1, -1)
@@ -1744,6 +1745,19 @@ cdef class Simulator:
         cdef uint64_t e, vpn
         cdef int32_t ptp, v
         cdef int mm
+        cdef int q
+        cdef int64_t k
+        # each device's writeback queue is in completion-time order, and a live entry
+        # names a folio under writeback
+        for q in range(2):
+            for k in range(m.wb_head[q] + 1, m.wb_tail[q]):
+                if m.wb_time[q * n + k % n] < m.wb_time[q * n + (k - 1) % n]:
+                    errs.append(f"writeback queue {q} out of order at {k}")
+                    break
+            for k in range(m.wb_head[q], m.wb_tail[q]):
+                if m.wb_pfn[q * n + k % n] >= 0 and not (m.folios[m.wb_pfn[q * n + k % n]].flags & PG_writeback):
+                    errs.append(f"writeback queue {q}: pfn {m.wb_pfn[q * n + k % n]} is not under writeback")
+                    break
         on_list = np.zeros(n, dtype=np.int32)
         cdef int32_t[::1] onl = on_list
         mapcnt = np.zeros(n, dtype=np.int64)

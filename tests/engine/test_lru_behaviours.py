@@ -887,3 +887,28 @@ def test_pgdeactivate_leaves_out_folio_mlocked_by_rmap_walk__shrink_active_list_
     assert "PG_unevictable" in flags(sim, p) and "PG_active" not in flags(sim, q)
     assert vm(sim, "pgdeactivate") == 1 and vm(sim, "unevictable_pgs_culled") == 1
     assert lst(sim, "LRU_INACTIVE_FILE")[0] == q
+
+
+def test_exit_under_writeback_does_not_end_next_owners_writeback__folio_end_writeback():
+    sim = make(kind="ssd", costs={"access": 10_000, "swap_write": 80_000, "file_write": 300_000})
+    sim.access("A", 0, 0)
+    p = pfn(sim, "A", 0, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # young: keep
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)        # async pageout
+    assert "PG_writeback" in flags(sim, p)
+    t_swap_done = sim.time_ns + 80_000
+    sim.access("U", 0)                                       # exit: the frame is freed at once
+    sim.access("W", 1, 0)                                    # the next owner of the same frame
+    assert pfn(sim, "W", 1, 0) == p
+    sim.wakeup_flusher_threads()
+    t_file_done = sim.time_ns + 300_000
+    assert "PG_writeback" in flags(sim, p) and t_file_done > t_swap_done
+    sim.access("A", 2, 0)
+    while sim.time_ns <= t_swap_done + 10_000:
+        sim.access("A", 2, 0)                                # hits: time passes
+    assert sim.time_ns < t_file_done
+    # the exited folio's completion was cancelled; the new folio's I/O is still in flight
+    assert "PG_writeback" in flags(sim, p) and vm(sim, "nr_writeback") == 1
+    sim.writeback_complete_all()
+    assert "PG_writeback" not in flags(sim, p) and vm(sim, "nr_writeback") == 0
+    assert sim.check_invariants() == []
