@@ -912,3 +912,36 @@ def test_exit_under_writeback_does_not_end_next_owners_writeback__folio_end_writ
     sim.writeback_complete_all()
     assert "PG_writeback" not in flags(sim, p) and vm(sim, "nr_writeback") == 0
     assert sim.check_invariants() == []
+
+
+def _first_kswapd_pass(n, op):
+    # fill n frames with n + 64 distinct file pages; kswapd wakes at low and runs
+    sim = make(ram=n, kind="none", wm=(8, 16, 24))               # target max(24, 32) = 32
+    w = np.zeros(n + 64, dtype=ACCESS_DTYPE)
+    w["op"] = op
+    w["page"] = np.arange(n + 64)
+    sim.set_workload(w)
+    while sim.kswapd["nr_passes"] == 0:
+        sim.step("shrink")
+    return sim, sim.kswapd["last_pass"]
+
+
+def test_b24_constructed_cases_with_known_answers__balance_pgdat_kswapd_shrink_node():
+    # A: ~140k clean read() pages: inactive_file >> 12 = 34 >= 32 scanned, all freed
+    #    (RECLAIM_CLEAN) -> met the target and reclaimed: priority stays 12
+    sim, lp = _first_kswapd_pass(140_000, 1)
+    assert lp["priority"] == 12 and lp["nr_to_reclaim"] == 32
+    assert lp["nr_scanned"] >= 32 and lp["nr_reclaimed"] >= 32 and lp["next_priority"] == 12
+    # B: the same number of M-mapped pages, every PTE young: scanned >= target but the
+    #    first sighting of a young mapped file folio is KEEP, nothing reclaimed -> drops
+    sim, lp = _first_kswapd_pass(140_000, 3)
+    assert lp["priority"] == 12 and lp["nr_scanned"] >= 32 and lp["nr_reclaimed"] == 0
+    assert lp["next_priority"] == 11 and vm(sim, "pgsteal_kswapd") == 0
+    # C: 4 Ki frames: priority 12 scans 4096 >> 12 = 0 (drops), priority 11 scans
+    #    ~4096 >> 11 clean pages and frees them: reclaimed > 0 but short -> drops
+    sim, lp = _first_kswapd_pass(4096, 1)
+    assert lp["priority"] == 12 and lp["nr_scanned"] == 0 and lp["next_priority"] == 11
+    sim.step("shrink")
+    lp = sim.kswapd["last_pass"]
+    assert lp["priority"] == 11 and 0 < lp["nr_scanned"] < 32
+    assert lp["nr_reclaimed"] == lp["nr_scanned"] and lp["next_priority"] == 10
