@@ -305,3 +305,39 @@ def test_any_command_sequence_replays_to_the_same_states(tmp_path, cmds, policie
         s.frame_at(step, "seek")
         assert _hashes(s) == hashes[step], step
     st.close()
+
+
+def test_checkpoints_are_placed_by_replay_cost_and_a_seek_does_not_pay_for_new_ones(tmp_path):
+    # Only the access criterion (the time one is set out of reach): a run-ahead
+    # history gets a checkpoint every checkpoint_accesses accesses, and seeks
+    # inside it replay at most that many without taking checkpoints of their own
+    # (they used to take one per 4,096 replayed steps, ~50 ms each at 1 Mi frames).
+    st = SqliteStore(tmp_path / "s.sqlite3")
+    m = SessionManager(st, Settings(data_dir=tmp_path, checkpoint_accesses=1000, checkpoint_chunk=250,
+                                    checkpoint_replay_ms=1e9))
+    s, _ = m.create(Recipe.model_validate(recipe(accesses=12000)))
+    s.step(0, "access", 10000, owner=True)
+    acc = sorted(s._cp_acc.values())
+    assert acc[0] == 0 and acc[-1] >= 9000
+    assert max(np.diff(acc)) <= 1000
+    kept = dict(s.checkpoints)
+    hashes = {}
+    for n in (9999, 4321, 777, 5000, 1):
+        s.frame_at(n, "seek")
+        hashes[n] = _hashes(s)
+        assert s.checkpoints.keys() == kept.keys(), "a seek took a checkpoint it did not need"
+    # and thinning over budget drops the checkpoint leaving the cheapest gap:
+    # the gaps stay even instead of doubling next to step 0
+    one = len(s.sims[0].state_bytes())
+    s.settings = m.settings = Settings(data_dir=tmp_path, checkpoint_accesses=1000,
+                                       checkpoint_chunk=250, checkpoint_replay_ms=1e9,
+                                       checkpoint_budget_bytes=6 * one)
+    s.step(s.nr_steps, "access", 1000, owner=True)
+    acc = sorted(s._cp_acc.values())
+    assert len(acc) <= 7
+    gaps = np.diff(acc)
+    assert max(gaps) <= 2 * min(gaps) + 1000, acc
+    for n, h in hashes.items():
+        s.frame_at(n, "seek")
+        assert _hashes(s) == h
+    st.close()
