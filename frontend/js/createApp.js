@@ -278,6 +278,9 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         if (!msg.playing && msg.reason === "head") toast("Reached the last recorded step (read-only viewer).");
         return;
       case "error":
+        // A zoom window asked for a step the cursor has since left (a
+        // generation aged away): the next draw asks again, nothing to show.
+        if (msg.ref === "zoom" && msg.code === "bad_message") return;
         s.lastError = msg;
         dom.status.textContent = `⚠ ${msg.message}`;
         dom.status.title = msg.message;
