@@ -121,6 +121,29 @@ def bench_scan_rtt(srv, policy):
         ms, (st,) = request(ws, 1, type="state")
         emit(name="frame_bytes", kind="state", layout="location", policy=policy, ram_pages=ram,
              bytes=len(st), ms=round(ms, 2))
+        # What the page fetches after each step on a large machine: the
+        # location delta, and the zoom windows of what it shows folio by folio.
+        dsz, dms = [], []
+        for _ in range(20):
+            request(ws, 1, type="step", unit="scan")
+            ms, (d,) = request(ws, 1, type="state", delta=True)
+            dsz.append(len(d))
+            dms.append(ms)
+        emit(name="frame_bytes", kind="state:delta after a scan step", layout="location",
+             policy=policy, ram_pages=ram, median=int(statistics.median(dsz)), max=max(dsz),
+             ms_median=round(statistics.median(dms), 2))
+        name = "LRU_INACTIVE_ANON" if policy == "lru" else None
+        if name is None:
+            hdr = json.loads(d[4:4 + int.from_bytes(d[:4], "little")])   # the newest gens
+            g = max(hdr["panes"][0]["gens"]["gens"], key=lambda g: g["nr_pages"][0])
+            name = f"gen{g['seq']}.anon"
+        zsz, zms = [], []
+        for k in range(10):
+            ms, (z,) = request(ws, 1, type="zoom", list=name, offset=k * 20000, count=16384)
+            zsz.append(len(z))
+            zms.append(ms)
+        emit(name="zoom_window", policy=policy, ram_pages=ram, list=name, count=16384,
+             bytes=max(zsz), ms_median=round(statistics.median(zms), 2), ms_max=round(max(zms), 2))
 
 
 def bench_state_small(srv):
