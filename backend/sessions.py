@@ -38,6 +38,7 @@ LISTS = ("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE", "LRU_ACTIV
          "LRU_UNEVICTABLE")
 # engine/_types.pxd folio flag bits (the state frame's location array is derived from them)
 PG_lru, PG_active, PG_swapbacked, PG_unevictable = 1 << 0, 1 << 1, 1 << 4, 1 << 8
+PG_anon = 1 << 12
 LRU_GEN_PGOFF, MAX_NR_GENS = 16, 4
 LOC_OFF_LRU, LOC_GEN_BASE = 255, 16
 _LOC_MASK = PG_lru | PG_active | PG_swapbacked | PG_unevictable | (7 << LRU_GEN_PGOFF)
@@ -960,12 +961,22 @@ def _young_of(sim, pfns: np.ndarray) -> np.ndarray:
     out = np.zeros(len(pfns), dtype=np.uint8)
     if len(pfns) == 0:
         return out
-    mapcount = sim.frames()["mapcount"]
+    fr = sim.frames()
+    mapcount = fr["mapcount"]
     ok = (pfns >= 0) & (pfns < len(mapcount))
     cand = np.flatnonzero(ok)
     cand = cand[mapcount[pfns[cand]] > 0]
-    for i in cand.tolist():
-        if any(pte["young"] for pte in sim.folio(int(pfns[i]))["young"]):
+    pf = pfns[cand]
+    anon = (fr["flags"][pf] & PG_anon) != 0
+    # An anon folio has one PTE: sim.page_state() reads it at half the cost
+    # of sim.folio() (~0.9 us); file folios may be mapped by two VMAs.
+    for i, pfn, mm, vpn in zip(cand[anon].tolist(), pf[anon].tolist(),
+                               fr["mapping"][pf[anon]].tolist(), fr["index"][pf[anon]].tolist()):
+        ps = sim.page_state("A", mm - NR_INTERNAL_MMS, vpn)
+        if ps.get("pfn") == pfn and ps.get("young"):
+            out[i] = 1
+    for i, pfn in zip(cand[~anon].tolist(), pf[~anon].tolist()):
+        if any(pte["young"] for pte in sim.folio(pfn)["young"]):
             out[i] = 1
     return out
 
