@@ -225,8 +225,8 @@ ctypedef struct mem:
     int32_t* pt_hash_vals        # ptp index
     int64_t pt_hash_mask
     # --- page cache (file, pgoff) -> ENTRY_FOLIO | ENTRY_SHADOW ---
-    uint64_t* pc_keys            # (file << 40 | pgoff) + 1, 0 = empty
-    uint64_t* pc_vals
+    uint64_t* pc_keys            # (file << 40 | pgoff) + 1, 0 = empty; slot i is pc_keys[2 * i] (one block, interleaved)
+    uint64_t* pc_vals            # = pc_keys + 1: slot i's value is pc_vals[2 * i]; never freed on its own
     int64_t pc_mask
     int64_t pc_used
     int64_t nr_shadows

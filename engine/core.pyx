@@ -45,7 +45,7 @@ cdef void prefetch_rmap(mem* m, folio_idx_t pfn, int stage) noexcept nogil:
                 prefetch(pte)
     elif stage == 0:
         key = (((<uint64_t>f.mapping) << 40) | (f.index & ((1ULL << 40) - 1))) + 1
-        prefetch(&m.pc_keys[hash64(key) & <uint64_t>m.pc_mask])
+        prefetch(&m.pc_keys[2 * (hash64(key) & <uint64_t>m.pc_mask)])
 
 
 # --- vmstat and events --------------------------------------------------------
@@ -281,39 +281,36 @@ cdef uint64_t pc_lookup(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil:
     cdef uint64_t i = hash64(key) & <uint64_t>m.pc_mask
     cdef uint64_t k
     while True:
-        k = m.pc_keys[i]
+        k = m.pc_keys[2 * i]
         if k == key:
-            return m.pc_vals[i]
+            return m.pc_vals[2 * i]
         if k == 0:
             return 0
         i = (i + 1) & <uint64_t>m.pc_mask
 
 
 cdef int pc_grow(mem* m) noexcept nogil:
+    # one interleaved block (key, value) per slot: a probe touches one cache line
     cdef int64_t oldcap = m.pc_mask + 1
     cdef int64_t newcap = oldcap * 2
-    cdef uint64_t* keys = <uint64_t*>calloc(newcap, sizeof(uint64_t))
-    cdef uint64_t* vals = <uint64_t*>malloc(newcap * sizeof(uint64_t))
+    cdef uint64_t* block = <uint64_t*>calloc(2 * newcap, sizeof(uint64_t))
     cdef uint64_t* okeys = m.pc_keys
     cdef uint64_t* ovals = m.pc_vals
     cdef int64_t j
     cdef uint64_t i
-    if keys == NULL or vals == NULL:
-        free(keys)
-        free(vals)
+    if block == NULL:
         return -1
-    m.pc_keys = keys
-    m.pc_vals = vals
+    m.pc_keys = block
+    m.pc_vals = block + 1
     m.pc_mask = newcap - 1
     for j in range(oldcap):
-        if okeys[j] != 0:
-            i = hash64(okeys[j]) & <uint64_t>m.pc_mask
-            while keys[i] != 0:
+        if okeys[2 * j] != 0:
+            i = hash64(okeys[2 * j]) & <uint64_t>m.pc_mask
+            while block[2 * i] != 0:
                 i = (i + 1) & <uint64_t>m.pc_mask
-            keys[i] = okeys[j]
-            vals[i] = ovals[j]
+            block[2 * i] = okeys[2 * j]
+            block[2 * i + 1] = ovals[2 * j]
     free(okeys)
-    free(ovals)
     return 0
 
 
@@ -327,17 +324,17 @@ cdef int pc_store(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) except 
                 raise MemoryError("page cache")
     i = hash64(key) & <uint64_t>m.pc_mask
     while True:
-        k = m.pc_keys[i]
+        k = m.pc_keys[2 * i]
         if k == key:
-            if (m.pc_vals[i] & ~ENTRY_MASK) == ENTRY_SHADOW:
+            if (m.pc_vals[2 * i] & ~ENTRY_MASK) == ENTRY_SHADOW:
                 m.nr_shadows -= 1
             break
         if k == 0:
-            m.pc_keys[i] = key
+            m.pc_keys[2 * i] = key
             m.pc_used += 1
             break
         i = (i + 1) & <uint64_t>m.pc_mask
-    m.pc_vals[i] = entry
+    m.pc_vals[2 * i] = entry
     if (entry & ~ENTRY_MASK) == ENTRY_SHADOW:
         m.nr_shadows += 1
     return 0
@@ -350,27 +347,27 @@ cdef void pc_erase(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil:
     cdef uint64_t i = hash64(key) & mask
     cdef uint64_t j, home
     while True:
-        if m.pc_keys[i] == 0:
+        if m.pc_keys[2 * i] == 0:
             return
-        if m.pc_keys[i] == key:
+        if m.pc_keys[2 * i] == key:
             break
         i = (i + 1) & mask
-    if (m.pc_vals[i] & ~ENTRY_MASK) == ENTRY_SHADOW:
+    if (m.pc_vals[2 * i] & ~ENTRY_MASK) == ENTRY_SHADOW:
         m.nr_shadows -= 1
     m.pc_used -= 1
     j = i
     while True:
         j = (j + 1) & mask
-        if m.pc_keys[j] == 0:
+        if m.pc_keys[2 * j] == 0:
             break
-        home = hash64(m.pc_keys[j]) & mask
+        home = hash64(m.pc_keys[2 * j]) & mask
         # move j back to the hole at i unless home lies cyclically in (i, j]
         if (j > i and (home <= i or home > j)) or (j < i and (home <= i and home > j)):
-            m.pc_keys[i] = m.pc_keys[j]
-            m.pc_vals[i] = m.pc_vals[j]
+            m.pc_keys[2 * i] = m.pc_keys[2 * j]
+            m.pc_vals[2 * i] = m.pc_vals[2 * j]
             i = j
-    m.pc_keys[i] = 0
-    m.pc_vals[i] = 0
+    m.pc_keys[2 * i] = 0
+    m.pc_vals[2 * i] = 0
 
 
 # --- swap slots ---------------------------------------------------------------

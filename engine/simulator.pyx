@@ -209,11 +209,11 @@ cdef class Simulator:
         m.pt_hash_keys = <uint64_t*>calloc(1024, sizeof(uint64_t))
         m.pt_hash_vals = <int32_t*>calloc(1024, sizeof(int32_t))
         m.pc_mask = 1023
-        m.pc_keys = <uint64_t*>calloc(1024, sizeof(uint64_t))
-        m.pc_vals = <uint64_t*>calloc(1024, sizeof(uint64_t))
+        m.pc_keys = <uint64_t*>calloc(2 * 1024, sizeof(uint64_t))   # interleaved (key, value) slots
+        m.pc_vals = m.pc_keys + 1
         if (m.folios == NULL or m.free_stack == NULL or m.vmstat == NULL or m.swap_map == NULL
                 or m.wb_time == NULL or m.wb_pfn == NULL or m.events == NULL or m.pt_hash_keys == NULL
-                or m.pt_hash_vals == NULL or m.pc_keys == NULL or m.pc_vals == NULL):
+                or m.pt_hash_vals == NULL or m.pc_keys == NULL):
             raise MemoryError("simulator buffers")
         # free list: LIFO, lowest pfn handed out first
         for i in range(n):
@@ -248,8 +248,7 @@ cdef class Simulator:
         free(m.ptp_nr_present)
         free(m.pt_hash_keys)
         free(m.pt_hash_vals)
-        free(m.pc_keys)
-        free(m.pc_vals)
+        free(m.pc_keys)                          # pc_vals lives in the same block
         free(m.swap_map)
         free(m.wb_time)
         free(m.wb_pfn)
@@ -960,8 +959,7 @@ cdef class Simulator:
                 prefetch(&m.pt_hash_vals[i])
             elif a.op == OP_READ or a.op == OP_WRITE:
                 i = _hash64(pc_key_py(a.owner, a.page)) & <uint64_t>m.pc_mask
-                prefetch(&m.pc_keys[i])
-                prefetch(&m.pc_vals[i])
+                prefetch(&m.pc_keys[2 * i])             # the value shares the line
         if pos + PF_MID < n:
             a = &self.wl[pos + PF_MID]
             if a.op == OP_ANON:
@@ -1549,13 +1547,13 @@ cdef class Simulator:
         parts.append(PyBytes_FromStringAndSize(<char*>m.ptp_young, m.nr_ptps * sizeof(uint8_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.ptp_nr_present, m.nr_ptps * sizeof(uint16_t)))
         # page cache: canonical order (sorted by key), independent of the table's history
-        cdef uint64_t[::1] kv = <uint64_t[:m.pc_mask + 1]>m.pc_keys
-        cdef uint64_t[::1] vv = <uint64_t[:m.pc_mask + 1]>m.pc_vals
-        keys = np.asarray(kv)
+        cdef uint64_t[::1] kvv = <uint64_t[:2 * (m.pc_mask + 1)]>m.pc_keys
+        kv_pairs = np.asarray(kvv)
+        keys = kv_pairs[0::2]
         used = np.flatnonzero(keys)
         order = used[np.argsort(keys[used], kind="stable")]
         parts.append(np.ascontiguousarray(keys[order]).tobytes())
-        parts.append(np.ascontiguousarray(np.asarray(vv)[order]).tobytes())
+        parts.append(np.ascontiguousarray(kv_pairs[1::2][order]).tobytes())
         if m.nr_swap_slots:
             parts.append(PyBytes_FromStringAndSize(<char*>m.swap_map, m.nr_swap_slots * sizeof(uint64_t)))
         for q in range(2):
@@ -1646,7 +1644,7 @@ cdef class Simulator:
             pcap *= 2
         free(m.mms); free(m.vmas); free(m.file_first_vma); free(m.file_prev_index); free(m.ptes)
         free(m.ptp_key); free(m.ptp_next); free(m.ptp_young); free(m.ptp_nr_present)
-        free(m.pt_hash_keys); free(m.pt_hash_vals); free(m.pc_keys); free(m.pc_vals)
+        free(m.pt_hash_keys); free(m.pt_hash_vals); free(m.pc_keys)
         cdef folio* folios = m.folios
         cdef folio_idx_t* free_stack = m.free_stack
         cdef int64_t* vmstat = m.vmstat
@@ -1668,8 +1666,8 @@ cdef class Simulator:
         m.ptp_nr_present = <uint16_t*>malloc(cap_ptps * sizeof(uint16_t)); m.cap_ptps = cap_ptps
         m.pt_hash_keys = <uint64_t*>calloc(hcap, sizeof(uint64_t))
         m.pt_hash_vals = <int32_t*>calloc(hcap, sizeof(int32_t)); m.pt_hash_mask = hcap - 1
-        m.pc_keys = <uint64_t*>calloc(pcap, sizeof(uint64_t))
-        m.pc_vals = <uint64_t*>calloc(pcap, sizeof(uint64_t)); m.pc_mask = pcap - 1
+        m.pc_keys = <uint64_t*>calloc(2 * pcap, sizeof(uint64_t))
+        m.pc_vals = m.pc_keys + 1; m.pc_mask = pcap - 1
         if (m.mms == NULL or m.vmas == NULL or m.file_first_vma == NULL or m.file_prev_index == NULL
                 or m.ptes == NULL or m.ptp_key == NULL or m.ptp_next == NULL or m.ptp_young == NULL
                 or m.ptp_nr_present == NULL or m.pt_hash_keys == NULL or m.pc_keys == NULL):
@@ -1887,15 +1885,15 @@ cdef class Simulator:
         # page cache entries
         cdef int64_t used = 0, shadows = 0
         for j in range(m.pc_mask + 1):
-            if m.pc_keys[j] == 0:
+            if m.pc_keys[2 * j] == 0:
                 continue
             used += 1
-            e = m.pc_vals[j]
+            e = m.pc_vals[2 * j]
             if (e & ~ENTRY_MASK) == ENTRY_SHADOW:
                 shadows += 1
             elif (e & ~ENTRY_MASK) == ENTRY_FOLIO:
                 p = e & ENTRY_MASK
-                if p >= n or isf[p] or (m.folios[p].flags & PG_anon) or pc_key_py(m.folios[p].mapping, m.folios[p].index) != m.pc_keys[j]:
+                if p >= n or isf[p] or (m.folios[p].flags & PG_anon) or pc_key_py(m.folios[p].mapping, m.folios[p].index) != m.pc_keys[2 * j]:
                     errs.append(f"page-cache entry names pfn {p} which is not that file page")
             else:
                 errs.append("page-cache entry with a bad tag")
@@ -1963,10 +1961,10 @@ cdef void _pt_insert(mem* m, uint64_t key1, int32_t val) noexcept nogil:
 
 cdef void _pc_insert_raw(mem* m, uint64_t key, uint64_t val) noexcept nogil:
     cdef uint64_t i = _hash64(key) & <uint64_t>m.pc_mask
-    while m.pc_keys[i] != 0:
+    while m.pc_keys[2 * i] != 0:
         i = (i + 1) & <uint64_t>m.pc_mask
-    m.pc_keys[i] = key
-    m.pc_vals[i] = val
+    m.pc_keys[2 * i] = key
+    m.pc_vals[2 * i] = val
     m.pc_used += 1
     if (val & ~ENTRY_MASK) == ENTRY_SHADOW:
         m.nr_shadows += 1
