@@ -6,6 +6,10 @@
 
 from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memset
+
+cdef extern from "sys/mman.h" nogil:
+    int madvise(void* addr, size_t length, int advice)
+    int MADV_HUGEPAGE
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from engine._types cimport *
 from engine.core cimport *
@@ -46,6 +50,18 @@ cdef void prefetch_rmap(mem* m, folio_idx_t pfn, int stage) noexcept nogil:
     elif stage == 0:
         key = (((<uint64_t>f.mapping) << 40) | (f.index & ((1ULL << 40) - 1))) + 1
         prefetch(&m.pc_keys[2 * (hash64(key) & <uint64_t>m.pc_mask)])
+
+
+cdef void advise_huge(void* p, size_t size) noexcept nogil:
+    # Transparent huge pages for a big, randomly indexed buffer (folios, page-cache
+    # hash, PTEs, swap map): at 1 Mi frames each is tens of MiB, and with 4 KiB pages
+    # nearly every access (and every software prefetch) pays a TLB miss. Only the
+    # 2 MiB-aligned interior is advised; a hint, so a failure changes nothing.
+    cdef size_t huge = 2 * 1024 * 1024
+    cdef size_t start = (<size_t>p + huge - 1) & ~(huge - 1)
+    cdef size_t end = (<size_t>p + size) & ~(huge - 1)
+    if p != NULL and end > start:
+        madvise(<void*>start, end - start, MADV_HUGEPAGE)
 
 
 # --- vmstat and events --------------------------------------------------------
@@ -218,6 +234,7 @@ cdef int ptp_grow(mem* m) noexcept nogil:
     cdef uint32_t* ptes = <uint32_t*>realloc(m.ptes, <size_t>newcap * PTRS_PER_PTE * sizeof(uint32_t))
     if ptes == NULL:
         return -1
+    advise_huge(ptes, <size_t>newcap * PTRS_PER_PTE * sizeof(uint32_t))
     m.ptes = ptes
     cdef uint64_t* keys = <uint64_t*>realloc(m.ptp_key, newcap * sizeof(uint64_t))
     if keys == NULL:
@@ -300,6 +317,7 @@ cdef int pc_grow(mem* m) noexcept nogil:
     cdef uint64_t i
     if block == NULL:
         return -1
+    advise_huge(block, 2 * newcap * sizeof(uint64_t))
     m.pc_keys = block
     m.pc_vals = block + 1
     m.pc_mask = newcap - 1

@@ -205,6 +205,9 @@ cdef class Simulator:
         m.wb_pfn = <int32_t*>malloc(2 * <size_t>n * sizeof(int32_t))
         m.events_cap = cfg["events_capacity"]
         m.events = <vm_event_rec*>calloc(m.events_cap, sizeof(vm_event_rec))
+        advise_huge(m.folios, (n + NR_LIST_HEADS) * sizeof(folio))
+        advise_huge(m.free_stack, n * sizeof(folio_idx_t))
+        advise_huge(m.swap_map, max(m.nr_swap_slots, 1) * sizeof(uint64_t))
         m.pt_hash_mask = 1023
         m.pt_hash_keys = <uint64_t*>calloc(1024, sizeof(uint64_t))
         m.pt_hash_vals = <int32_t*>calloc(1024, sizeof(int32_t))
@@ -1668,6 +1671,8 @@ cdef class Simulator:
         m.pt_hash_vals = <int32_t*>calloc(hcap, sizeof(int32_t)); m.pt_hash_mask = hcap - 1
         m.pc_keys = <uint64_t*>calloc(2 * pcap, sizeof(uint64_t))
         m.pc_vals = m.pc_keys + 1; m.pc_mask = pcap - 1
+        advise_huge(m.pc_keys, 2 * pcap * sizeof(uint64_t))
+        advise_huge(m.ptes, <int64_t>cap_ptps * PTRS_PER_PTE * sizeof(uint32_t))
         if (m.mms == NULL or m.vmas == NULL or m.file_first_vma == NULL or m.file_prev_index == NULL
                 or m.ptes == NULL or m.ptp_key == NULL or m.ptp_next == NULL or m.ptp_young == NULL
                 or m.ptp_nr_present == NULL or m.pt_hash_keys == NULL or m.pc_keys == NULL):
