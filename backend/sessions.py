@@ -38,7 +38,6 @@ LISTS = ("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE", "LRU_ACTIV
          "LRU_UNEVICTABLE")
 # engine/_types.pxd folio flag bits (the state frame's location array is derived from them)
 PG_lru, PG_active, PG_swapbacked, PG_unevictable = 1 << 0, 1 << 1, 1 << 4, 1 << 8
-PG_anon = 1 << 12
 LRU_GEN_PGOFF, MAX_NR_GENS = 16, 4
 LOC_OFF_LRU, LOC_GEN_BASE = 255, 16
 _LOC_MASK = PG_lru | PG_active | PG_swapbacked | PG_unevictable | (7 << LRU_GEN_PGOFF)
@@ -50,7 +49,6 @@ NR_INTERNAL_MMS = 2        # engine/core.pxd: anon owner o is mm o + 2 (0, 1: th
 ANON_LISTS, FILE_LISTS = (0, 1), (2, 3)   # enum lru_list
 RUN_AHEAD_ACCESSES = 4096   # an access step longer than this runs without events
 HEAD_LRU, HEAD_GEN = 0, 5   # engine/core.pxd list heads: + lru_list; + gen * 2 + type
-FILE_OPS = (1, 2, 3, 4)     # R, W, M, X: accesses that go through the page cache
 
 
 class SessionError(Exception):
@@ -290,7 +288,6 @@ class Session:
         self.last_used = time.monotonic()
         self.refs = 0                      # open connections
         self.on_log_change: Optional[Callable[["Session"], None]] = None
-        self._first_touch: Optional[np.ndarray] = None
 
     def budget(self) -> int:
         """Checkpoint bytes this session may hold: its own cap, and its share of
@@ -636,7 +633,7 @@ class Session:
                     "nr_free": int(sim.nr_free), "sizes": sizes, "gens": gens,
                     "state_hash": sim.state_hash() if hashed else None,
                     "lru_gen": sim.lru_gen_text() if self.policies[k] == "lru_gen" else None,
-                    "nr_shadow": self._nr_shadow(k)}
+                    "nr_shadow": sim.nr_shadows()}
             header["panes"].append(pane)
             p = f"p{k}."
             if order:
@@ -650,7 +647,7 @@ class Session:
                     for name in LISTS:
                         arrays.append((p + name, np.asarray(lists.get(name, ()), np.int32)))
                 arrays.append((p + "flags", flags))
-                arrays.append((p + "young", _young_of(sim, np.arange(n, dtype=np.int64))))
+                arrays.append((p + "young", sim.young_bits()))
             else:
                 loc = self._locations(k, flags, gens)
                 prev = base.get(k) if base is not None else None
@@ -692,40 +689,6 @@ class Session:
                     if seq % MAX_NR_GENS + 1 == slot:
                         lut[bits] = LOC_GEN_BASE + 2 * (seq - lo) + file
         return lut[flags & _LOC_MASK]
-
-    def _file_first_touch(self) -> np.ndarray:
-        """Sorted workload positions of the first access to each distinct file
-        page (R/W/M/X), computed once per session (np.unique: ~1 s per 10 M
-        file accesses)."""
-        if self._first_touch is None:
-            a = self.accesses
-            sel = np.flatnonzero((a["op"] - np.uint8(FILE_OPS[0])) <= np.uint8(FILE_OPS[-1] - FILE_OPS[0]))
-            keys = (a["owner"][sel].astype(np.uint64) << np.uint64(40)) | a["page"][sel].astype(np.uint64)
-            _, first = np.unique(keys, return_index=True)
-            self._first_touch = np.sort(sel[first])
-        return self._first_touch
-
-    def _nr_shadow(self, k: int) -> dict:
-        """Shadow entries in swap (anon) and in the page cache (file).
-
-        The engine keeps both counts but does not expose them, so they are
-        derived from what it does expose, exactly:
-        - anon: a used swap slot holds either a swap-cache folio or a shadow,
-          so shadows = used slots - SwapCached;
-        - file: the engine never erases a page-cache entry (no truncation), and
-          each file access inserts its page's entry if missing, so the entries
-          are the distinct file pages accessed so far and the shadows are those
-          minus the cached folios. Read-ahead inserts pages nobody accessed and
-          a failed access may insert nothing, so with read-ahead on or after an
-          allocation failure the file count is null (unknown)."""
-        sim = self.sims[k]
-        mi = sim.meminfo()
-        anon = (mi["SwapTotal"] - mi["SwapFree"]) // 4 - mi["SwapCached"] // 4
-        file = None
-        if self.configs[k].get("readahead_pages", 0) == 0 and not sim.nr_alloc_fail:
-            entries = int(np.searchsorted(self._file_first_touch(), sim.position, side="left"))
-            file = entries - mi["Cached"] // 4
-        return {"anon": int(anon), "file": file}
 
     def _list_head(self, k: int, name: str) -> int:
         """The engine list head of a list name of the protocol ("LRU_*" or "gen<seq>.<type>")."""
@@ -793,7 +756,7 @@ class Session:
             header = {"type": "zoom", "step": self.cur, "pane": pane, "list": name,
                       "offset": offset, "count": int(len(pfns)), "total": int(len(order))}
             return P.pack_state(header, [("pfn", pfns), ("flags", flags),
-                                         ("young", _young_of(sim, pfns.astype(np.int64)))])
+                                         ("young", sim.young_bits()[pfns])])
 
     @_guarded
     def step(self, cursor: int, unit: str, count: int, owner: bool,
@@ -948,37 +911,6 @@ class Session:
     def _log_changed(self) -> None:
         if self.on_log_change is not None:
             self.on_log_change(self)
-
-
-def _young_of(sim, pfns: np.ndarray) -> np.ndarray:
-    """1 where any PTE mapping the folio at pfns[i] has its accessed bit set.
-
-    The engine has no vectorised view of its page tables, so this asks
-    sim.folio() (which walks the folio's rmap: ~1 us) for the mapped folios
-    only, and callers bound `pfns` by what is drawn: the order layout
-    (<= 16,384 frames) or one zoom window (<= 16,384 folios) -- never every
-    frame of a large machine."""
-    out = np.zeros(len(pfns), dtype=np.uint8)
-    if len(pfns) == 0:
-        return out
-    fr = sim.frames()
-    mapcount = fr["mapcount"]
-    ok = (pfns >= 0) & (pfns < len(mapcount))
-    cand = np.flatnonzero(ok)
-    cand = cand[mapcount[pfns[cand]] > 0]
-    pf = pfns[cand]
-    anon = (fr["flags"][pf] & PG_anon) != 0
-    # An anon folio has one PTE: sim.page_state() reads it at half the cost
-    # of sim.folio() (~0.9 us); file folios may be mapped by two VMAs.
-    for i, pfn, mm, vpn in zip(cand[anon].tolist(), pf[anon].tolist(),
-                               fr["mapping"][pf[anon]].tolist(), fr["index"][pf[anon]].tolist()):
-        ps = sim.page_state("A", mm - NR_INTERNAL_MMS, vpn)
-        if ps.get("pfn") == pfn and ps.get("young"):
-            out[i] = 1
-    for i, pfn in zip(cand[~anon].tolist(), pf[~anon].tolist()):
-        if any(pte["young"] for pte in sim.folio(pfn)["young"]):
-            out[i] = 1
-    return out
 
 
 def _gens_of(sim, lists: Optional[dict] = None) -> dict:

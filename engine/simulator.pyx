@@ -1368,6 +1368,34 @@ cdef class Simulator:
         return {"flags": arr["flags"], "mapping": arr["mapping"], "index": arr["index"],
                 "mapcount": arr["mapcount"]}
 
+    def young_bits(self):
+        """uint8 per frame: 1 where the folio in that frame is mapped by at
+        least one PTE with its accessed bit set -- what folio_referenced() and
+        the MGLRU walk would find; 0 for free and unmapped frames.
+
+        Walks each mapped folio's rmap in C (anon: its one PTE; file: the PTE
+        of every VMA of its file), the same walk as folio()["young"]."""
+        cdef mem* m = &self.m
+        out = np.zeros(m.nr_frames, dtype=np.uint8)
+        cdef uint8_t[::1] o = out
+        with nogil:
+            _fill_young_bits(m, &o[0] if m.nr_frames > 0 else NULL)
+        return out
+
+    def nr_shadows(self):
+        """Shadow entries the engine holds now: {"file": page-cache entries
+        holding the shadow of an evicted file page, "anon": swap slots holding
+        the shadow of a swapped-out page (a used slot holds either that or a
+        swap-cache folio)}."""
+        cdef mem* m = &self.m
+        cdef int64_t anon = 0
+        cdef int32_t j
+        with nogil:
+            for j in range(m.nr_swap_slots):
+                if (m.swap_map[j] & ~ENTRY_MASK) == ENTRY_SHADOW:
+                    anon += 1
+        return {"file": int(m.nr_shadows), "anon": int(anon)}
+
     def folio(self, int pfn):
         cdef mem* m = &self.m
         cdef int64_t seq
@@ -1918,6 +1946,31 @@ cdef class Simulator:
             errs.append(f"swap slots in use {in_use} + free {m.nr_swap_free} != {m.nr_swap_slots}")
         errs.extend(self.policy.check_invariants())
         return errs[:50]
+
+
+cdef inline bint _pte_young_at(uint32_t* pte, int32_t pfn) noexcept nogil:
+    return pte != NULL and (pte[0] & PTE_PRESENT) != 0 and <int32_t>(pte[0] & PTE_PFN_MASK) == pfn \
+        and (pte[0] & PTE_YOUNG) != 0
+
+
+cdef void _fill_young_bits(mem* m, uint8_t* out) noexcept nogil:
+    # Simulator.young_bits(): the rmap walk of Simulator._young_bits() for
+    # every frame; an unmapped folio (mapcount 0) has no PTE to look at.
+    cdef int32_t pfn, v
+    cdef folio* f
+    for pfn in range(m.nr_frames):
+        f = &m.folios[pfn]
+        if f.mapcount <= 0:
+            continue
+        if f.flags & PG_anon:
+            out[pfn] = _pte_young_at(pte_lookup(m, f.mapping, f.index), pfn)
+        elif f.mapping < <uint32_t>m.nr_files:
+            v = m.file_first_vma[f.mapping]
+            while v >= 0:
+                if _pte_young_at(pte_lookup(m, m.vmas[v].mm, file_vma_vpn(f.mapping, f.index)), pfn):
+                    out[pfn] = 1
+                    break
+                v = m.vmas[v].next_of_file
 
 
 cdef inline uint64_t pc_key_py(uint32_t file, uint64_t pgoff) noexcept nogil:

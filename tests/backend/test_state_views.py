@@ -74,12 +74,29 @@ def test_state_frame_counts_shadow_entries_in_swap_and_in_the_page_cache(client,
     assert in_swap + in_cache > 0   # the machine did reclaim, so there is something to count
 
 
-def test_shadow_count_of_the_page_cache_is_unknown_with_read_ahead(client, server):
-    s = create(client, recipe(scenario="stream-hot-file", accesses=2000, readahead_pages=4))
+def test_shadow_count_of_the_page_cache_includes_pages_only_read_ahead_inserted(client, server):
+    ra = 4
+    s = create(client, recipe(scenario="stream-hot-file", accesses=3000, readahead_pages=ra))
     with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
-        _, _, st = ws.opening()
-    assert st["panes"][0]["nr_shadow"]["file"] is None
-    assert isinstance(st["panes"][0]["nr_shadow"]["anon"], int)
+        ws.opening()
+        ws.send(type="step", unit="access", count=2500)
+        f = ws.recv()
+        ws.send(type="state")
+        st = ws.recv()
+    shadow = st["panes"][0]["nr_shadow"]
+    sess, sim = _engine_at(server, s["id"], f["step"])
+    with sess.lock:
+        done = sess.accesses[:sim.position]
+        fsel = np.isin(done["op"], (1, 2, 3, 4))
+        named = {(int(o), int(p)) for o, p in zip(done["owner"][fsel], done["page"][fsel])}
+        # read-ahead inserts up to `ra` pages past a missed one
+        pages = {(o, p + d) for o, p in named for d in range(ra + 1)}
+        states = {k: sim.page_state("R", *k)["state"] for k in pages}
+    in_cache = sum(st_ == "shadow" for st_ in states.values())
+    ra_only_shadows = sum(st_ == "shadow" for k, st_ in states.items() if k not in named)
+    assert shadow["file"] == in_cache
+    assert ra_only_shadows > 0   # the case a count of accessed pages would miss
+    assert isinstance(shadow["anon"], int)
 
 
 def test_zoom_window_is_the_list_order_with_flags_and_young_bits(client, server):

@@ -77,7 +77,7 @@ def test_hardware_view_draws_the_page_cache_and_swap_with_their_shadow_entries(p
     page.wait_for_selector(".pane canvas.base[data-view='hardware']")
     with s.lock:
         s._goto(30001)
-        shadow = s._nr_shadow(0)
+        shadow = s.sims[0].nr_shadows()
     assert shadow["file"] > 0 and shadow["anon"] > 0
     label = page.locator(".pane canvas.base").get_attribute("aria-label")
     assert f"{shadow['file']:,} shadow entries; swap" in label, label
