@@ -261,7 +261,7 @@ cdef enum ev_reason:
     R_HIT                        # resident: access recorded, nothing moved
     R_SWAPIN                     # swap entry in the PTE
     R_SWAPCACHE_HIT              # folio still in the swap cache: minor fault
-    R_REFAULT_RECENT             # refault distance <= workingset size
+    R_REFAULT_RECENT             # workingset_test_recent: refault distance <= workingset size
     R_REFAULT_NOT_RECENT
     R_REFAULT_WORKINGSET         # shadow carried PG_workingset
     R_ACCESSED_FIRST             # folio_mark_accessed: PG_referenced set
@@ -302,4 +302,7 @@ cdef enum ev_reason:
     R_PROCESS_EXIT               # exit_mmap: the address space went away
     R_OOM                        # nothing reclaimable: a process was killed
     R_NO_RECLAIM_CONTEXT         # isolation refused (locked / !may_unmap ...)
+    R_LRU_GEN_REFAULT_RECENT     # lru_gen_test_recent: < MAX_NR_GENS gens since eviction
+    R_LRU_GEN_REFAULT_NOT_RECENT # lru_gen_test_recent: >= MAX_NR_GENS gens since eviction
+    R_UNMAP_FAIL                 # shrink_folio_list: try_to_unmap() left a mapping: activate
     NR_REASONS

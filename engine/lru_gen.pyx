@@ -1316,7 +1316,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int refs, tier
         vmstat_add(self.m, WORKINGSET_REFAULT_ANON + type, 1)
         if self.m.events_on:
-            emit(self.m, EV_WORKINGSET_REFAULT, R_REFAULT_RECENT if recent else R_REFAULT_NOT_RECENT,
+            emit(self.m, EV_WORKINGSET_REFAULT, R_LRU_GEN_REFAULT_RECENT if recent else R_LRU_GEN_REFAULT_NOT_RECENT,
                  FN_LRU_GEN_REFAULT, pfn, LOC_NONE, LOC_NONE, <int64_t>evict_seq, self.s.max_seq)
         if not recent:
             return
@@ -1326,7 +1326,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         if in_fault:
             vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
             if self.m.events_on:
-                emit(self.m, EV_WORKINGSET_ACTIVATE, R_REFAULT_RECENT, FN_LRU_GEN_REFAULT, pfn,
+                emit(self.m, EV_WORKINGSET_ACTIVATE, R_LRU_GEN_REFAULT_RECENT, FN_LRU_GEN_REFAULT, pfn,
                      LOC_NONE, LOC_NONE, -1, -1)
         if ws:
             self.m.folios[pfn].flags |= PG_workingset

@@ -198,6 +198,9 @@ REASON_NAMES = (
     'PROCESS_EXIT',
     'OOM',
     'NO_RECLAIM_CONTEXT',
+    'LRU_GEN_REFAULT_RECENT',
+    'LRU_GEN_REFAULT_NOT_RECENT',
+    'UNMAP_FAIL',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -209,8 +212,8 @@ REASONS = (
     'resident: the access is recorded (young bit or PG_referenced), nothing moves',
     'swap entry in the PTE: do_swap_page() reads the folio back from swap',
     'the folio is still in the swap cache: a minor fault maps it again',
-    'refault distance <= workingset size: the folio was evicted too early and is activated',
-    'refault distance > workingset size: the folio starts on the inactive list',
+    'workingset_test_recent: refault distance <= workingset size: the folio was evicted too early and is activated',
+    'workingset_test_recent: refault distance > workingset size: the folio starts on the inactive list',
     'the shadow entry carried PG_workingset: the refault restores the workingset',
     'folio_mark_accessed: first access, PG_referenced set',
     'folio_mark_accessed: referenced twice, moved to the active list',
@@ -219,11 +222,11 @@ REASONS = (
     'FOLIOREF_ACTIVATE: young PTE and PG_referenced, referenced twice',
     'FOLIOREF_ACTIVATE: young in more than one VMA',
     'FOLIOREF_ACTIVATE: file folio young in a VM_EXEC mapping',
-    'FOLIOREF_ACTIVATE: VM_LOCKED mapping, the folio is unevictable',
+    'VM_LOCKED mapping (mlocked): the folio is unevictable and goes to LRU_UNEVICTABLE',
     'FOLIOREF_KEEP: young once, first sighting; PG_referenced set, back to the inactive head',
     'FOLIOREF_RECLAIM: no young PTE, the folio is reclaimed',
     'FOLIOREF_RECLAIM_CLEAN: only PG_referenced, freed only if clean',
-    'shrink_active_list: deactivated to the inactive head with PG_workingset, young bits ignored',
+    'shrink_active_list: deactivated to the inactive head with PG_workingset; young PTEs (tested and cleared) keep only executable file folios active',
     'shrink_active_list: executable file folio was young, kept on the active list',
     'dirty file folio: PG_reclaim set and activated; the flushers write it (nr_vmscan_immediate_reclaim)',
     'under writeback: PG_reclaim set and activated',
@@ -237,19 +240,24 @@ REASONS = (
     'sort_folio: gen field was bumped by aging, moved to that generation',
     'sort_folio: tier above the protected tier index, moved to min_seq + 1',
     'sort_folio: refs saturated with PG_workingset, lazily promoted',
-    'sort_folio: not evictable now, re-filed',
+    'sort_folio: ineligible (not on the LRU now), moved to min_seq + 1',
     'sort_folio: dirty or under writeback, moved to min_seq + 1 with PG_reclaim',
     'lru_gen_set_refs: first young sighting, kept',
     'lru_gen_set_refs: young again, activated into max_seq',
     'folio_update_gen: first young PTE only sets PG_referenced',
     'folio_update_gen: young again, promoted to the gen of max_seq',
-    'lru_gen_look_around: young neighbour found near an evicted folio',
-    'inc_min_seq: oldest generation moved up (protected)',
+    'lru_gen_look_around: young PTE next to one reclaim found young, seen young before: activated into max_seq',
+    'inc_min_seq: the oldest generation\'s folios moved to min_seq + 1 (counted as protected), min_seq advanced',
     'evict_folios: clean unmapped survivor retried once',
     'evict_folios: survivor not put back into min_seq',
     'exit_mmap: the address space went away, its folios are freed',
     'out_of_memory: reclaim made no progress, a process was killed',
     'kept: reclaim may not unmap, swap or write this folio now',
+    'lru_gen_test_recent: fewer than MAX_NR_GENS (4) generations between min_seq at eviction and '
+    'max_seq now: a recent refault, counted in its tier; the folio gets back its refs (or PG_workingset)',
+    'lru_gen_test_recent: MAX_NR_GENS (4) or more generations between min_seq at eviction and '
+    'max_seq now: not recent, nothing is restored',
+    'try_to_unmap() could not remove every mapping: activated',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

@@ -285,7 +285,7 @@ cdef class ReclaimPolicy:
             try_to_unmap(m, pfn)
             if m.folios[pfn].mapcount:
                 stat.nr_unmap_fail += 1
-                reason[0] = R_NO_RECLAIM_CONTEXT
+                reason[0] = R_UNMAP_FAIL
                 return ACT_ACTIVATE
         # 11. dirty
         fl = m.folios[pfn].flags

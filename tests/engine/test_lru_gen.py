@@ -448,6 +448,32 @@ def test_b39_recent_refault_in_fault_counts_activation__lru_gen_refault():
     assert v1["workingset_restore_file"] == v0["workingset_restore_file"]
 
 
+def _refault_events(sim, seq0):
+    from engine.names import EVENT_KINDS, REASON_NAMES
+    ev = sim.events_since(seq0)
+    return [(EVENT_KINDS[e["kind"]], REASON_NAMES[e["reason"]], int(e["src_seq"]), int(e["dst_seq"]))
+            for e in ev if EVENT_KINDS[e["kind"]].startswith("workingset_")]
+
+
+def test_b39_refault_events_name_the_mglru_test__lru_gen_test_recent():
+    # the reason is lru_gen_test_recent()'s (gens between min_seq at eviction
+    # and max_seq now), not workingset_test_recent()'s refault distance
+    sim = make(walk_mm=False)
+    p = policy(sim)
+    touch(sim, OP_READ, 0, [0, 1])
+    sim.debugfs_write("- 0 0 0")
+    assert p.max_seq == 3 and p.min_seq[FILE] == 2
+    seq0 = sim.event_seq
+    touch(sim, OP_MMAP, 0, [0])            # |3 - 2| < 4, in a fault: refault + activate
+    assert _refault_events(sim, seq0) == [("workingset_refault", "LRU_GEN_REFAULT_RECENT", 2, 3),
+                                          ("workingset_activate", "LRU_GEN_REFAULT_RECENT", -1, -1)]
+    p.age(); p.age(); p.age(); p.age()     # |7 - 2| >= 4
+    seq1 = sim.event_seq
+    touch(sim, OP_MMAP, 0, [1])
+    assert _refault_events(sim, seq1) == [("workingset_refault", "LRU_GEN_REFAULT_NOT_RECENT", 2, 7)]
+    ok(sim)
+
+
 # --- 40 ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cmd", ["- 0 0 2", "- 0 0 3", "+ 0 0 4", "+ 0 0 99"])
