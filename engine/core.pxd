@@ -345,6 +345,33 @@ cdef inline bint vma_has_recency(uint32_t vm_flags) noexcept nogil:
 cdef inline void folio_set_decision(mem* m, folio_idx_t f, int kind, int reason) noexcept nogil:
     m.folios[f]._pad = <uint16_t>((kind << 8) | reason)
 
+# --- hashing of the page-table and page-cache tables (open addressing) --------
+cdef extern from *:
+    """
+    #define RL_HASH_MUL 0x9E3779B97F4A7C15ULL
+    """
+    const uint64_t HASH_MUL "RL_HASH_MUL"
+
+cdef inline uint64_t hash64(uint64_t key) noexcept nogil:
+    cdef uint64_t h = key * HASH_MUL
+    return h ^ (h >> 31)
+
+cdef inline uint64_t pc_key(uint32_t file, uint64_t pgoff) noexcept nogil:
+    # the page-cache key of (file, pgoff); 0 marks an empty slot
+    return (((<uint64_t>file) << 40) | (pgoff & ((1ULL << 40) - 1))) + 1
+
+# mm/workingset.c:workingset_test_recent() (classic): what a refault distance
+# is compared against; used by the classic policy and by page_state()
+cdef inline int64_t workingset_size(mem* m, bint file) noexcept nogil:
+    cdef int64_t size = m.vmstat[<int>NR_ACTIVE_FILE]
+    if not file:
+        size += m.vmstat[<int>NR_INACTIVE_FILE]
+    if m.nr_swap_free > 0:
+        size += m.vmstat[<int>NR_ACTIVE_ANON]
+        if file:
+            size += m.vmstat[<int>NR_INACTIVE_ANON]
+    return size
+
 # --- functions in core.pyx (no policy calls; see policy.pyx for reclaim) ---------
 cdef void mod_vmstat(mem* m, int item, int64_t delta) noexcept nogil
 cdef void emit(mem* m, int kind, int reason, int fn, folio_idx_t pfn, int src, int dst,
@@ -355,6 +382,7 @@ cdef void charge(mem* m, int64_t ns) noexcept nogil        # advance the running
 # page tables
 cdef uint32_t* pte_lookup(mem* m, uint32_t mm, uint64_t vpn) noexcept nogil            # NULL if no page-table page
 cdef uint32_t* pte_alloc(mem* m, uint32_t mm, uint64_t vpn) except NULL nogil         # creates the ptp
+cdef int pt_hash_insert(mem* m, uint64_t key1, int32_t val) noexcept nogil             # key1 = ptp key + 1, known absent
 cdef uint64_t file_vma_vpn(uint32_t file, uint64_t pgoff) noexcept nogil               # vpn of pgoff in a file mapping
 # page cache
 cdef uint64_t pc_lookup(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil          # 0 = none

@@ -16,18 +16,6 @@ from engine.core cimport *
 
 cdef extern from *:
     """
-    #define RL_HASH_MUL 0x9E3779B97F4A7C15ULL
-    """
-    const uint64_t HASH_MUL "RL_HASH_MUL"
-
-
-cdef inline uint64_t hash64(uint64_t key) noexcept nogil:
-    cdef uint64_t h = key * HASH_MUL
-    return h ^ (h >> 31)
-
-
-cdef extern from *:
-    """
     #define RL_PREFETCH_C(p) __builtin_prefetch((const void*)(p), 0, 1)
     """
     void prefetch "RL_PREFETCH_C"(const void* p) noexcept nogil
@@ -70,23 +58,17 @@ cdef void mod_vmstat(mem* m, int item, int64_t delta) noexcept nogil:
     m.vmstat[item] += delta
 
 
-cdef void emit(mem* m, int kind, int reason, int fn, folio_idx_t pfn, int src, int dst,
-               int64_t src_seq, int64_t dst_seq) noexcept nogil:
-    cdef vm_event_rec* e
-    if not m.events_on:
-        return
-    e = &m.events[m.events_seq & <uint64_t>(m.events_cap - 1)]
+cdef inline void _emit_rec(mem* m, int kind, int reason, int fn, folio_idx_t pfn, uint32_t mapping,
+                           uint64_t index, int src, int dst, int64_t src_seq, int64_t dst_seq) noexcept nogil:
+    # one record at the ring's head, stamped with the running actor's clock
+    cdef vm_event_rec* e = &m.events[m.events_seq & <uint64_t>(m.events_cap - 1)]
     e.seq = m.events_seq
     m.events_seq += 1
     e.time_ns = actor_now(m)
     e.nr_access = m.nr_access
     e.batch = m.nr_batches
-    if pfn >= 0 and pfn < m.nr_frames:
-        e.index = m.folios[pfn].index
-        e.mapping = m.folios[pfn].mapping
-    else:
-        e.index = 0
-        e.mapping = 0
+    e.index = index
+    e.mapping = mapping
     e.pfn = pfn
     e.kind = <uint16_t>kind
     e.reason = <uint16_t>reason
@@ -97,27 +79,22 @@ cdef void emit(mem* m, int kind, int reason, int fn, folio_idx_t pfn, int src, i
     e.dst_seq = <int32_t>dst_seq
 
 
-cdef void emit_arg(mem* m, int kind, int reason, int fn, uint32_t mapping, uint64_t arg) noexcept nogil:
-    # non-folio events (summaries, kswapd, OOM): pfn -1, the argument in index
-    cdef vm_event_rec* e
+cdef void emit(mem* m, int kind, int reason, int fn, folio_idx_t pfn, int src, int dst,
+               int64_t src_seq, int64_t dst_seq) noexcept nogil:
     if not m.events_on:
         return
-    e = &m.events[m.events_seq & <uint64_t>(m.events_cap - 1)]
-    e.seq = m.events_seq
-    m.events_seq += 1
-    e.time_ns = actor_now(m)
-    e.nr_access = m.nr_access
-    e.batch = m.nr_batches
-    e.index = arg
-    e.mapping = mapping
-    e.pfn = -1
-    e.kind = <uint16_t>kind
-    e.reason = <uint16_t>reason
-    e.fn = <uint16_t>fn
-    e.src = LOC_NONE
-    e.dst = LOC_NONE
-    e.src_seq = -1
-    e.dst_seq = -1
+    if pfn >= 0 and pfn < m.nr_frames:
+        _emit_rec(m, kind, reason, fn, pfn, m.folios[pfn].mapping, m.folios[pfn].index,
+                  src, dst, src_seq, dst_seq)
+    else:
+        _emit_rec(m, kind, reason, fn, pfn, 0, 0, src, dst, src_seq, dst_seq)
+
+
+cdef void emit_arg(mem* m, int kind, int reason, int fn, uint32_t mapping, uint64_t arg) noexcept nogil:
+    # non-folio events (summaries, kswapd, OOM): pfn -1, the argument in index
+    if not m.events_on:
+        return
+    _emit_rec(m, kind, reason, fn, -1, mapping, arg, LOC_NONE, LOC_NONE, -1, -1)
 
 
 cdef int64_t actor_now(mem* m) noexcept nogil:
@@ -288,10 +265,6 @@ cdef uint64_t file_vma_vpn(uint32_t file, uint64_t pgoff) noexcept nogil:
 
 
 # --- page cache: (file, pgoff) -> ENTRY_FOLIO | pfn, or ENTRY_SHADOW | shadow --------
-
-cdef inline uint64_t pc_key(uint32_t file, uint64_t pgoff) noexcept nogil:
-    return (((<uint64_t>file) << 40) | (pgoff & ((1ULL << 40) - 1))) + 1
-
 
 cdef uint64_t pc_lookup(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil:
     cdef uint64_t key = pc_key(file, pgoff)

@@ -220,16 +220,8 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
     cdef void shrink_node_begin(self, scan_control* sc) noexcept nogil:
         """Mirrors the start of mm/vmscan.c:shrink_node() + shrink_lruvec(): reset sc->nr,
         prepare_scan_control(), get_scan_count(), proportional_reclaim."""
-        sc.nr_dirty = 0
-        sc.nr_unqueued_dirty = 0
-        sc.nr_congested = 0
-        sc.nr_writeback = 0
-        sc.nr_immediate = 0
-        sc.nr_taken_total = 0
-        sc.nr_file_taken = 0
-        sc.nr_reclaimed_start = sc.nr_reclaimed
+        shrink_node_reset_counts(sc)
         sc.nr_reclaimed_pass = 0
-        sc.nr_scanned_pass = 0
         self.prepare_scan_control(sc)
         self.get_scan_count(sc)
         sc.proportional_reclaim = 1 if (sc.reclaimer != RECLAIMER_KSWAPD and sc.priority == DEF_PRIORITY) else 0
@@ -423,17 +415,6 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         sc.nr_scanned_pass += nr_scanned
         if nr_taken == 0:
             return nr_scanned
-        stat.nr_dirty = 0
-        stat.nr_unqueued_dirty = 0
-        stat.nr_congested = 0
-        stat.nr_writeback = 0
-        stat.nr_immediate = 0
-        stat.nr_pageout = 0
-        stat.nr_activate[0] = 0
-        stat.nr_activate[1] = 0
-        stat.nr_ref_keep = 0
-        stat.nr_unmap_fail = 0
-        stat.nr_lazyfree_fail = 0
         nr_reclaimed = self.shrink_folio_list(folio_list, ret_list, sc, &stat)
         self.move_folios_to_lru(ret_list)
         m.vmstat[<int>(NR_ISOLATED_FILE if file else NR_ISOLATED_ANON)] -= nr_taken
@@ -482,18 +463,6 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         m.lv.nonresident_age += 1
         return (eviction << 1) | (1 if folio_test(m, pfn, PG_workingset) else 0)
 
-    cdef int64_t workingset_size(self, bint file) noexcept nogil:
-        # workingset_test_recent(): what the refault distance is compared against
-        cdef mem* m = self.m
-        cdef int64_t size = m.vmstat[<int>NR_ACTIVE_FILE]
-        if not file:
-            size += m.vmstat[<int>NR_INACTIVE_FILE]
-        if m.nr_swap_free > 0:
-            size += m.vmstat[<int>NR_ACTIVE_ANON]
-            if file:
-                size += m.vmstat[<int>NR_INACTIVE_ANON]
-        return size
-
     cdef void workingset_refault(self, folio_idx_t pfn, uint64_t shadow, bint in_fault) noexcept nogil:
         """Mirrors mm/workingset.c:workingset_refault() + workingset_test_recent()
         (classic); simplified: one memcg, bucket_order 0. pgactivate is not counted."""
@@ -502,7 +471,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         cdef uint64_t eviction = (shadow & ENTRY_MASK) >> 1
         cdef bint workingset = (shadow & 1) != 0
         cdef uint64_t distance = (<uint64_t>m.lv.nonresident_age - eviction) & EVICTION_MASK
-        cdef int64_t size = self.workingset_size(file)
+        cdef int64_t size = workingset_size(m, file)
         m.vmstat[WORKINGSET_REFAULT_ANON + file] += 1
         if distance > <uint64_t>size:
             emit(m, EV_WORKINGSET_REFAULT, R_REFAULT_NOT_RECENT, FN_WORKINGSET_REFAULT, pfn,

@@ -25,7 +25,7 @@ cimport cython
 
 from engine._types cimport *
 from engine.core cimport *
-from engine.policy cimport ReclaimPolicy, STEP_DONE, STEP_BATCH, STEP_BATCH_LAST, STEP_AGED, STEP_OOM
+from engine.policy cimport ReclaimPolicy, STEP_DONE, STEP_BATCH, STEP_BATCH_LAST, STEP_AGED, STEP_OOM, shrink_node_reset_counts
 
 # --- constants of the reference kernel not in _types.pxd ------------------------
 cdef enum:
@@ -489,20 +489,44 @@ cdef class MultiGenLru(ReclaimPolicy):
             if old_gen >= 0 and old_gen != new_gen:
                 self.folio_activate(f)
 
+    cdef int age_young_ptes(self, uint32_t* ptes, int lo, int hi, int gen, bint walk) noexcept nogil:
+        """The PTE loop shared by mm/vmscan.c:walk_pte_range() and
+        lru_gen_look_around(): over ptes[lo:hi], clear the young bit of each
+        present young PTE that maps a folio on a generation list, and
+        walk_update_folio() each folio once per run of its PTEs (carrying the
+        dirty bits). Returns the number of young PTEs."""
+        cdef int i, young = 0
+        cdef uint32_t p
+        cdef folio_idx_t f, last = -1
+        cdef bint dirty = False
+        for i in range(lo, hi):
+            p = ptes[i]
+            if not (p & PTE_PRESENT) or not (p & PTE_YOUNG):
+                continue
+            f = <folio_idx_t>(p & PTE_PFN_MASK)
+            if folio_lru_gen(self.m, f) < 0:
+                continue
+            ptes[i] = p & ~(<uint32_t>PTE_YOUNG)
+            if last != f:
+                self.walk_update_folio(last, gen, dirty, walk)
+                last = f
+                dirty = False
+            if p & PTE_DIRTY:
+                dirty = True
+            young += 1
+        self.walk_update_folio(last, gen, dirty, walk)
+        return young
+
     cdef void look_around(self, uint32_t mm, uint64_t vpn, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:lru_gen_look_around(); called by folio_referenced()
         for a PTE it found young (and cleared). Simplified: the VMA of an
         anonymous mm spans its whole address space; a file mapping's VMA is the
         file's window of the mapping mm."""
-        cdef uint64_t start, end, addr, pmd_start
+        cdef uint64_t start, end, pmd_start
         cdef uint64_t vm_start, vm_end
         cdef uint32_t vm_flags = 0
-        cdef uint32_t* pte
         cdef uint32_t* ptes
-        cdef uint32_t p
         cdef int i, young = 1
-        cdef folio_idx_t f, last = -1
-        cdef bint dirty = False
         cdef bint walk
         cdef int gen = lru_gen_from_seq(self.s.max_seq)
         cdef uint64_t ptp_key
@@ -528,27 +552,8 @@ cdef class MultiGenLru(ReclaimPolicy):
         if ptes == NULL:
             return
         walk = self.has_walk_buffer(sc)
-        i = 0
-        addr = start
-        while addr != end:
-            pte = ptes + (addr - pmd_start)
-            i += 1
-            p = pte[0]
-            addr += 1
-            if not (p & PTE_PRESENT) or not (p & PTE_YOUNG):
-                continue
-            f = <folio_idx_t>(p & PTE_PFN_MASK)
-            if folio_lru_gen(self.m, f) < 0:
-                continue
-            pte[0] = p & ~(<uint32_t>PTE_YOUNG)
-            if last != f:
-                self.walk_update_folio(last, gen, dirty, walk)
-                last = f
-                dirty = False
-            if p & PTE_DIRTY:
-                dirty = True
-            young += 1
-        self.walk_update_folio(last, gen, dirty, walk)
+        i = <int>(end - start)
+        young += self.age_young_ptes(ptes, <int>(start - pmd_start), <int>(end - pmd_start), gen, walk)
         charge(self.m, self.m.cost.walk_pte * i)
         if young * PTES_PER_CACHELINE >= i:
             ptp_key = (<uint64_t>mm << 44) | (vpn >> 9)
@@ -772,10 +777,8 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int64_t seq = self.s.max_seq
         cdef uint64_t key
         cdef uint32_t* ptes
-        cdef uint32_t p, vm_flags
-        cdef int i, total, young
-        cdef folio_idx_t f, last
-        cdef bint dirty
+        cdef uint32_t vm_flags
+        cdef int total, young
         cdef uint64_t vm_start, vm_end
         cdef int64_t nr_scanned = 0
         cdef int hist = lru_hist_from_seq(seq)
@@ -805,25 +808,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             self.s.mm_stats[hist][MM_NONLEAF_FOUND] += 1
             ptes = self.m.ptes + <int64_t>ptp * PTRS_PER_PTE
             total = PTRS_PER_PTE
-            young = 0
-            last = -1
-            dirty = False
-            for i in range(PTRS_PER_PTE):
-                p = ptes[i]
-                if not (p & PTE_PRESENT) or not (p & PTE_YOUNG):
-                    continue
-                f = <folio_idx_t>(p & PTE_PFN_MASK)
-                if folio_lru_gen(self.m, f) < 0:
-                    continue
-                ptes[i] = p & ~(<uint32_t>PTE_YOUNG)
-                if last != f:
-                    self.walk_update_folio(last, gen, dirty, True)
-                    last = f
-                    dirty = False
-                if p & PTE_DIRTY:
-                    dirty = True
-                young += 1
-            self.walk_update_folio(last, gen, dirty, True)
+            young = self.age_young_ptes(ptes, 0, PTRS_PER_PTE, gen, True)
             self.s.mm_stats[hist][MM_LEAF_TOTAL] += total
             self.s.mm_stats[hist][MM_LEAF_YOUNG] += young
             nr_scanned += total
@@ -1124,7 +1109,6 @@ cdef class MultiGenLru(ReclaimPolicy):
         if list_empty(self.m, lst):
             return scanned
         while True:
-            memset(&stat, 0, sizeof(reclaim_stat))
             list_init(self.m, ret)
             reclaimed = self.shrink_folio_list(lst, ret, sc, &stat)
             sc.nr_unqueued_dirty += stat.nr_unqueued_dirty
@@ -1208,17 +1192,9 @@ cdef class MultiGenLru(ReclaimPolicy):
     cdef void shrink_node_begin(self, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:lru_gen_shrink_node() up to shrink_one(); the
         loop of try_to_shrink_lruvec() runs in shrink_node_step()."""
-        sc.nr_taken_total = 0
-        sc.nr_file_taken = 0
-        sc.nr_dirty = 0
-        sc.nr_unqueued_dirty = 0
-        sc.nr_congested = 0
-        sc.nr_writeback = 0
-        sc.nr_immediate = 0
-        sc.nr_scanned_pass = 0
+        shrink_node_reset_counts(sc)              # nr_reclaimed_start: lru_gen_shrink_node()'s "reclaimed"
         sc.nr_to_scan = 0
         sc.aged = 0
-        sc.nr_reclaimed_start = sc.nr_reclaimed   # lru_gen_shrink_node()'s "reclaimed"
         if not sc.may_writepage or not sc.may_unmap:
             sc.phase = PASS_OVER
             return

@@ -25,6 +25,19 @@ cdef enum:
     STEP_AGED = 3                # MGLRU: inc_max_seq ran (an aging step); more may follow
     STEP_OOM = 4                 # age_node(): invoke out_of_memory() (MGLRU lru_gen_age_node with min_ttl_ms); added by the lru_gen helper
 
+# The start of shrink_node(): memset(&sc->nr, 0, sizeof(sc->nr)) and the
+# reclaimed count the pass is measured from; both policies' shrink_node_begin()
+cdef inline void shrink_node_reset_counts(scan_control* sc) noexcept nogil:
+    sc.nr_dirty = 0
+    sc.nr_unqueued_dirty = 0
+    sc.nr_congested = 0
+    sc.nr_writeback = 0
+    sc.nr_immediate = 0
+    sc.nr_taken_total = 0
+    sc.nr_file_taken = 0
+    sc.nr_scanned_pass = 0
+    sc.nr_reclaimed_start = sc.nr_reclaimed
+
 cdef class ReclaimPolicy:
     cdef mem* m                                  # the machine (owned by the Simulator)
     cdef readonly bint lru_gen_enabled           # the kernel's lru_gen_enabled()

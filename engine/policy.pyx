@@ -6,6 +6,7 @@
 # move_folios_to_lru, folio_rotate_reclaimable and lru_note_cost.
 
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.string cimport memset
 from engine._types cimport *
 from engine.core cimport *
 
@@ -176,6 +177,7 @@ cdef class ReclaimPolicy:
         cdef int64_t nr_reclaimed = 0
         cdef int64_t pgactivate = 0
         cdef int stage
+        memset(stat, 0, sizeof(reclaim_stat))
         for stage in range(2):
             pfn = m.folios[folio_list].next
             while pfn != folio_list:
@@ -419,6 +421,21 @@ cdef class ReclaimPolicy:
             m.lv.anon_cost //= 2
 
 
+cdef inline void _unmap_pte(mem* m, folio_idx_t pfn, uint32_t* pte, uint32_t mm, uint32_t new_pte,
+                            int mapped_item) noexcept nogil:
+    # try_to_unmap_one() for one present PTE of pfn: the dirty bit passes to
+    # the folio, the PTE becomes new_pte, and the last unmap leaves mapped_item
+    cdef folio* f = &m.folios[pfn]
+    if pte[0] & PTE_DIRTY:
+        folio_mark_dirty(m, pfn)
+    pte[0] = new_pte
+    m.ptp_nr_present[(pte - m.ptes) // PTRS_PER_PTE] -= 1
+    m.mms[mm].nr_ptes_present -= 1
+    f.mapcount -= 1
+    if f.mapcount == 0:
+        m.vmstat[mapped_item] -= 1
+
+
 cdef void try_to_unmap(mem* m, folio_idx_t pfn) noexcept nogil:
     """Mirrors mm/rmap.c:try_to_unmap(); simplified: anon PTEs become swap entries of
     the folio's slot, file PTEs are cleared; a dirty PTE dirties the folio."""
@@ -427,19 +444,10 @@ cdef void try_to_unmap(mem* m, folio_idx_t pfn) noexcept nogil:
     cdef int32_t v
     cdef vma* vm
     cdef uint64_t vpn
-    cdef int64_t ptp
     if f.flags & PG_anon:
         pte = pte_lookup(m, f.mapping, f.index)
         if pte != NULL and (pte[0] & PTE_PRESENT) and <folio_idx_t>(pte[0] & PTE_PFN_MASK) == pfn:
-            if pte[0] & PTE_DIRTY:
-                folio_mark_dirty(m, pfn)
-            pte[0] = PTE_SWAP | <uint32_t>(f.swap - 1)
-            ptp = (pte - m.ptes) // PTRS_PER_PTE
-            m.ptp_nr_present[ptp] -= 1
-            m.mms[f.mapping].nr_ptes_present -= 1
-            f.mapcount -= 1
-            if f.mapcount == 0:
-                m.vmstat[<int>NR_ANON_PAGES] -= 1
+            _unmap_pte(m, pfn, pte, f.mapping, PTE_SWAP | <uint32_t>(f.swap - 1), NR_ANON_PAGES)
         return
     if f.mapping >= <uint32_t>m.nr_files:
         return
@@ -451,12 +459,4 @@ cdef void try_to_unmap(mem* m, folio_idx_t pfn) noexcept nogil:
         pte = pte_lookup(m, vm.mm, vpn)
         if pte == NULL or not (pte[0] & PTE_PRESENT) or <folio_idx_t>(pte[0] & PTE_PFN_MASK) != pfn:
             continue
-        if pte[0] & PTE_DIRTY:
-            folio_mark_dirty(m, pfn)
-        pte[0] = 0
-        ptp = (pte - m.ptes) // PTRS_PER_PTE
-        m.ptp_nr_present[ptp] -= 1
-        m.mms[vm.mm].nr_ptes_present -= 1
-        f.mapcount -= 1
-        if f.mapcount == 0:
-            m.vmstat[<int>NR_MAPPED] -= 1
+        _unmap_pte(m, pfn, pte, vm.mm, 0, NR_MAPPED)

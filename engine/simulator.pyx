@@ -957,11 +957,11 @@ cdef class Simulator:
             a = &self.wl[pos + PF_FAR]
             if a.op == OP_ANON:
                 key = ((<uint64_t>(a.owner + NR_INTERNAL_MMS) << 44) | (a.page >> 9)) + 1
-                i = _hash64(key) & <uint64_t>m.pt_hash_mask
+                i = hash64(key) & <uint64_t>m.pt_hash_mask
                 prefetch(&m.pt_hash_keys[i])
                 prefetch(&m.pt_hash_vals[i])
             elif a.op == OP_READ or a.op == OP_WRITE:
-                i = _hash64(pc_key_py(a.owner, a.page)) & <uint64_t>m.pc_mask
+                i = hash64(pc_key(a.owner, a.page)) & <uint64_t>m.pc_mask
                 prefetch(&m.pc_keys[2 * i])             # the value shares the line
         if pos + PF_MID < n:
             a = &self.wl[pos + PF_MID]
@@ -1495,13 +1495,7 @@ cdef class Simulator:
         cdef mem* m = &self.m
         out = {"shadow": int(shadow), "workingset": bool(shadow & 1), "eviction": int(shadow >> 1)}
         if not self.policy.lru_gen_enabled:
-            size = m.vmstat[<int>NR_ACTIVE_FILE]
-            if not file:
-                size += m.vmstat[<int>NR_INACTIVE_FILE]
-            if m.nr_swap_free > 0:
-                size += m.vmstat[<int>NR_ACTIVE_ANON]
-                if file:
-                    size += m.vmstat[<int>NR_INACTIVE_ANON]
+            size = workingset_size(m, file)
             out["refault_distance"] = int((m.lv.nonresident_age - (shadow >> 1)) & ((1 << 61) - 1))
             out["workingset_size"] = int(size)
         return out
@@ -1724,7 +1718,7 @@ cdef class Simulator:
         _copy(<char*>m.ptp_nr_present, pnr_b)
         cdef int32_t i2
         for i2 in range(m.nr_ptps):
-            _pt_insert(m, m.ptp_key[i2] + 1, i2)
+            pt_hash_insert(m, m.ptp_key[i2] + 1, i2)
         keys = np.frombuffer(pck_b, dtype=np.uint64)
         vals = np.frombuffer(pcv_b, dtype=np.uint64)
         m.pc_used = 0
@@ -1926,7 +1920,7 @@ cdef class Simulator:
                 shadows += 1
             elif (e & ~ENTRY_MASK) == ENTRY_FOLIO:
                 p = e & ENTRY_MASK
-                if p >= n or isf[p] or (m.folios[p].flags & PG_anon) or pc_key_py(m.folios[p].mapping, m.folios[p].index) != m.pc_keys[2 * j]:
+                if p >= n or isf[p] or (m.folios[p].flags & PG_anon) or pc_key(m.folios[p].mapping, m.folios[p].index) != m.pc_keys[2 * j]:
                     errs.append(f"page-cache entry names pfn {p} which is not that file page")
             else:
                 errs.append("page-cache entry with a bad tag")
@@ -1973,10 +1967,6 @@ cdef void _fill_young_bits(mem* m, uint8_t* out) noexcept nogil:
                 v = m.vmas[v].next_of_file
 
 
-cdef inline uint64_t pc_key_py(uint32_t file, uint64_t pgoff) noexcept nogil:
-    return (((<uint64_t>file) << 40) | (pgoff & ((1ULL << 40) - 1))) + 1
-
-
 cdef int mm_ensure_py(mem* m, uint32_t nr) except -1:
     cdef int32_t i
     cdef int32_t cap = 16
@@ -1997,28 +1987,8 @@ cdef void _copy(char* dst, bytes src):
         memcpy(dst, PyBytes_AS_STRING(src), len(src))
 
 
-cdef extern from *:
-    """
-    #define RL_HASH_MUL2 0x9E3779B97F4A7C15ULL
-    """
-    const uint64_t HASH_MUL2 "RL_HASH_MUL2"
-
-
-cdef inline uint64_t _hash64(uint64_t key) noexcept nogil:
-    cdef uint64_t h = key * HASH_MUL2
-    return h ^ (h >> 31)
-
-
-cdef void _pt_insert(mem* m, uint64_t key1, int32_t val) noexcept nogil:
-    cdef uint64_t i = _hash64(key1) & <uint64_t>m.pt_hash_mask
-    while m.pt_hash_keys[i] != 0:
-        i = (i + 1) & <uint64_t>m.pt_hash_mask
-    m.pt_hash_keys[i] = key1
-    m.pt_hash_vals[i] = val
-
-
 cdef void _pc_insert_raw(mem* m, uint64_t key, uint64_t val) noexcept nogil:
-    cdef uint64_t i = _hash64(key) & <uint64_t>m.pc_mask
+    cdef uint64_t i = hash64(key) & <uint64_t>m.pc_mask
     while m.pc_keys[2 * i] != 0:
         i = (i + 1) & <uint64_t>m.pc_mask
     m.pc_keys[2 * i] = key
