@@ -25,6 +25,7 @@ const VERBS = [
 
 function where(loc, seq) {
   if (loc == null || loc === "none") return "";
+  if (loc === "isolated") return "the isolation list";
   if (loc === "gen") return seq != null && seq >= 0 ? `gen seq ${seq}` : "a generation";
   return String(loc);
 }
@@ -46,7 +47,12 @@ export function explainEvent(ev) {
   else if (/min_seq/.test(kind)) move = seqMove("min_seq");
   else if (verb === "isolate") move = `${who} ${phrase} ${from}`;
   else if (verb === "reclaimer") move = kind.replace(/^mm_vmscan_/, "");
-  else if (verb === "access" || verb === "rmap") move = `${who} ${phrase} ${from || to}`;
+  // A plain access carries no list (the engine leaves it unset): "accessed",
+  // not "accessed on".
+  else if (verb === "access" || verb === "rmap") {
+    const at = from || to;
+    move = at ? `${who} ${phrase} ${at}` : `${who} ${phrase.replace(/ on$/, "")}`;
+  }
   else if (!to) move = `${who} ${phrase.replace(/ (to the tail of|to|into|on|of)$/, "")}${from ? ` (from ${from})` : ""}`;
   else move = `${who} ${phrase} ${to}${from && from !== to ? ` (from ${from})` : ""}`;
   const why = ev.reason ? String(ev.reason) : "";

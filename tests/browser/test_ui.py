@@ -62,6 +62,10 @@ def test_create_from_form_then_step_a_scan_moves_folios_and_counters(page, serve
     scanned = page.locator("#counters tr.changed").all_inner_texts()
     assert any(re.match(r"pgscan_(kswapd|direct)", r) for r in scanned), scanned
     assert "step 1" in page.locator("#status").inner_text()
+    # every plot names its x axis (step) and what its y axis counts
+    labels = [page.locator("#plots .plot").nth(i).get_attribute("aria-label") for i in range(4)]
+    assert all("x axis step, y axis " in s for s in labels), labels
+    assert any(s.endswith("y axis pages per step") for s in labels), labels
     page.wait_for_timeout(1300)  # let the animation finish before the screenshot
     shot(page, "classic-lists")
     # back: the previous state comes back exactly

@@ -129,3 +129,10 @@ test("validateRecipe ignores the MGLRU knobs when no pane runs MGLRU", () => {
   assert.deepEqual(r.recipe.policies, [{ policy: "lru" }]);
   assert.match(validateRecipe({ ...good, policy: "lru", compare: true, policy_b: "lru_gen", min_ttl_ms: "x" }).errors.min_ttl_ms, /whole number/);
 });
+
+test("an access without a list reads 'folio N accessed', never a dangling 'accessed on'", () => {
+  const bare = explainEvent({ pfn: 355, kind: "access", reason: "resident", fn: "filemap_read" });
+  assert.equal(bare.text, "folio 355 accessed");
+  const onList = explainEvent({ pfn: 355, kind: "mark_accessed", src: "LRU_ACTIVE_FILE", dst: "LRU_ACTIVE_FILE" });
+  assert.equal(onList.text, "folio 355 accessed on LRU_ACTIVE_FILE");
+});

@@ -3,12 +3,16 @@
 // swap traffic. In compare mode both panes share each plot (A solid, B dashed).
 import uPlot from "../../vendor/uPlot.esm.js";
 
-const PANE_COLOURS = [["#0072B2", "#D55E00"], ["#56B4E9", "#E69F00"]];
+// [series][pane]: the two series of a plot differ in hue (blue vs
+// vermillion, safe for every common colour-vision deficiency) and in dash;
+// pane B is the lighter shade of the same hue with a longer dash.
+const PANE_COLOURS = [["#0072B2", "#56B4E9"], ["#D55E00", "#E69F00"]];
+const DASHES = [[undefined, [6, 3]], [[2, 2], [10, 3, 2, 3]]];
 const DEFS = [
-  { title: "free pages vs watermarks", keys: [["nr_free_pages", "free"]], wmarks: true },
-  { title: "scanned / stolen per step", keys: [["pgscan", "pgscan"], ["pgsteal", "pgsteal"]], diff: true },
-  { title: "workingset refaults", keys: [["workingset_refault", "refault"]] },
-  { title: "swap traffic (pages)", keys: [["pswpout", "pswpout"], ["pswpin", "pswpin"]] },
+  { title: "free pages vs watermarks", y: "pages", keys: [["nr_free_pages", "free"]], wmarks: true },
+  { title: "scanned / stolen per step", y: "pages per step", keys: [["pgscan", "pgscan"], ["pgsteal", "pgsteal"]], diff: true },
+  { title: "workingset refaults (cumulative)", y: "refaults", keys: [["workingset_refault", "refault"]] },
+  { title: "swap traffic (cumulative)", y: "pages", keys: [["pswpout", "pswpout"], ["pswpin", "pswpin"]] },
 ];
 
 const INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8];
@@ -39,6 +43,9 @@ export function createPlots(el) {
     for (const def of DEFS) {
       const box = document.createElement("div");
       box.className = "plot";
+      // uPlot draws axis labels on its canvas: say them to screen readers too.
+      box.setAttribute("role", "img");
+      box.setAttribute("aria-label", `${def.title}: x axis step, y axis ${def.y}`);
       el.append(box);
       const series = [{ label: "step" }];
       panes.forEach((p, pi) => {
@@ -46,8 +53,8 @@ export function createPlots(el) {
           series.push({
             label: nPanes > 1 ? `${label} ${pi ? "B" : "A"}` : label,
             stroke: PANE_COLOURS[ki % 2][pi],
-            width: 1.5,
-            dash: pi ? [5, 3] : undefined,
+            width: 1.75,
+            dash: DASHES[ki % 2][pi],
             points: { show: false },
           });
         });
@@ -58,12 +65,13 @@ export function createPlots(el) {
         }
       }
       charts.push(new uPlot({
-        title: def.title, width, height: 140, series,
+        title: def.title, width, height: 160, series,
         scales: { x: { time: false } },
         // Steps are whole numbers: no fractional ticks on the x axis.
-        axes: [{ size: 28, font: "10px system-ui", incrs: INCRS },
+        axes: [{ size: 28, font: "10px system-ui", incrs: INCRS, label: "step", labelSize: 14, labelFont: "11px system-ui" },
           // Every series counts pages or events: whole-number ticks only.
-          { size: 46, font: "10px system-ui", values: (u, vals) => vals.map(short), incrs: INCRS }],
+          { size: 46, font: "10px system-ui", values: (u, vals) => vals.map(short), incrs: INCRS,
+            label: def.y, labelSize: 14, labelFont: "11px system-ui" }],
         legend: { live: false },
         cursor: { drag: { x: false, y: false } },
       }, [[]].concat(series.slice(1).map(() => [])), box));
