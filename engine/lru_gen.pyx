@@ -461,13 +461,13 @@ cdef class MultiGenLru(ReclaimPolicy):
 
     cdef bint has_walk_buffer(self, scan_control* sc) noexcept nogil:
         # current->reclaim_state->mm_walk: kswapd's per-node one; a direct
-        # reclaimer's after it aged in this invocation; debugfs always
+        # reclaimer's after it aged in this invocation; debugfs always.
+        # lru_gen_seq_write() calls set_mm_walk(NULL, true) whatever the caps
+        # say, so the walk_mm switch (capability 0x0002) does not take it away.
         if sc == NULL:
             return False
-        if sc.reclaimer == RECLAIMER_KSWAPD:
+        if sc.reclaimer == RECLAIMER_KSWAPD or sc.reclaimer == RECLAIMER_DEBUGFS:
             return True
-        if sc.reclaimer == RECLAIMER_DEBUGFS:
-            return self.sw_walk_mm
         return sc.aged != 0
 
     cdef void walk_update_folio(self, folio_idx_t f, int new_gen, bint dirty, bint walk) noexcept nogil:

@@ -749,3 +749,30 @@ def test_b39_fault_on_vma_without_recency_is_not_in_lru_fault__lru_gen_enter_fau
     assert v1["workingset_refault_file"] - v0["workingset_refault_file"] == 1
     assert v1["workingset_activate_file"] == v0["workingset_activate_file"]
     assert "PG_active" not in sim.folio(sim.page_state("M", 0, 0)["pfn"])["flags"]
+
+
+def test_debugfs_eviction_has_a_walk_buffer_even_with_walk_mm_off__lru_gen_seq_write_set_mm_walk():
+    # lru_gen_seq_write() calls set_mm_walk(NULL, true) whatever the capabilities
+    # say, so look-around during a debugfs '-' promotes neighbours with
+    # folio_update_gen() (sorted later, no pgactivate), never folio_activate()
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(100))
+    sim.debugfs_write("+ 0 0 3")          # walk: PG_referenced on all 100, young cleared
+    touch(sim, OP_ANON, 0, range(100))    # young again
+    assert p.age(walk=False)
+    p.sw_walk_mm = False                  # capability 0x0002 cleared from here on
+    pfns = [pfn_of(sim, OP_ANON, 0, i) for i in range(100)]
+    v0 = vm(sim)
+    sim.debugfs_write("- 0 0 2 200 64")
+    v1 = vm(sim)
+    # 64 isolated in the first batch and activated by lru_gen_set_refs(); their
+    # look-around neighbours 64..94 got folio_update_gen() and were moved by sort_folio();
+    # 95..99 (outside every window) were isolated in the second batch and activated
+    assert v1["pgscan_anon"] - v0["pgscan_anon"] == 64 + 5
+    assert v1["pgactivate"] - v0["pgactivate"] == 64 + 5
+    assert v1["pgrefill"] - v0["pgrefill"] == 31
+    for i in range(64, 95):
+        assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_workingset
+        assert list_seq_of(sim, pfns[i])[0] == seq_of(sim, pfns[i]) == 5
+    ok(sim)
