@@ -21,6 +21,10 @@ def test_start_form_bad_value_shows_its_error_and_blocks_submit(page, server):
     page.wait_for_selector("#scenario-list .scenario")
     assert page.locator("#scenario-list .scenario").count() >= 8
     assert page.locator("#scenario-list .scenario p").first.inner_text().strip(), "each scenario says what to watch"
+    # a first-time visitor is told what to do, and the button is on screen at 1280x720
+    assert "Start session" in page.locator(".start .intro").inner_text()
+    box = page.locator("#start-submit").bounding_box()
+    assert box["y"] + box["height"] <= page.viewport_size["height"], box
     submit = page.locator("#start-submit")
     assert submit.is_enabled()
     page.fill("#f-swappiness", "300")
