@@ -776,3 +776,27 @@ def test_debugfs_eviction_has_a_walk_buffer_even_with_walk_mm_off__lru_gen_seq_w
         assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_workingset
         assert list_seq_of(sim, pfns[i])[0] == seq_of(sim, pfns[i]) == 5
     ok(sim)
+
+
+def test_event_reasons_match_what_inc_min_seq_and_sort_folio_did__inc_min_seq_sort_folio():
+    from engine.names import EVENT_KINDS, REASONS
+    sim = make()
+    touch(sim, OP_ANON, 0, [0])           # anon in seq 2
+    touch(sim, OP_READ, 0, [0])           # file in seq 0
+    seq0 = sim.event_seq
+    sim.debugfs_write("+ 0 0 3 0")        # swappiness 0: anon is not evictable
+    ev = [e for e in sim.events_since(seq0) if EVENT_KINDS[e["kind"]] == "inc_min_seq"]
+    assert sorted(int(e["mapping"]) for e in ev) == [ANON, FILE]     # emit_arg: mapping = type
+    # the anon list is recycled in place (no folio moves), the file one moved up
+    for e in ev:
+        assert "recycled" in REASONS[e["reason"]]
+        assert "evictable" in REASONS[e["reason"]] and "protected" in REASONS[e["reason"]]
+    # sort_folio's "waiting for writeback" case takes dirty *file* folios only
+    assert "dirty file folio" in REASONS[_reason_index("GEN_WRITEBACK")]
+    # a promoted folio's gen field can come from look-around too, not only the aging walk
+    assert "look-around" in REASONS[_reason_index("GEN_PROMOTED")]
+
+
+def _reason_index(name):
+    from engine.names import REASON_NAMES
+    return REASON_NAMES.index(name)
