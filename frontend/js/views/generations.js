@@ -148,11 +148,15 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
     // nr_pages counts by gen field (as the kernel does), the grid by list.
     const onList = [0, 1].map((t) => gen.folios?.[t]?.length ?? gen.nr_pages[t]);
     const cnt = (t) => `${gen.nr_pages[t]}${onList[t] !== gen.nr_pages[t] ? ` (${onList[t]} on list)` : ""}`;
-    ctx.fillText(compact ? `a ${cnt(0)} · f ${cnt(1)}` : `nr_pages anon ${cnt(0)} · file ${cnt(1)}`, x0 + 4, 30);
+    // Three widths: full sentences, words (one pane at 1280 px), initials (compare).
+    const narrow = colW < 150;
+    ctx.fillText(narrow ? `a ${cnt(0)} · f ${cnt(1)}` : compact ? `anon ${cnt(0)} · file ${cnt(1)}`
+      : `nr_pages anon ${cnt(0)} · file ${cnt(1)}`, x0 + 4, 30);
     const mins = [0, 1].filter((t) => g.min_seq[t] === gen.seq).map((t) => (t ? "file" : "anon"));
     if (mins.length) {
       ctx.fillStyle = "#7a3500";
-      ctx.fillText(compact ? `◂ min_seq` : `◂ min_seq[${mins.join(",")}] (evicted first)`, x0 + 4, 43);
+      ctx.fillText(narrow ? `◂ min_seq` : compact ? `◂ min_seq[${mins.join(",")}]`
+        : `◂ min_seq[${mins.join(",")}] (evicted first)`, x0 + 4, 43);
     }
     for (let t = 0; t < 2; t++) {
       const k = refiled.get(`${gen.seq}.${t}`);
@@ -161,7 +165,15 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
       ctx.fillStyle = "#333";
       const [a, b] = range(lengthOf(gen, t));
       const span = (zoom[0] > 0 || zoom[1] < 1) && b > a ? `#${a}–#${b - 1}` : "▸ head";
-      if (gen.seq >= g.min_seq[t]) ctx.fillText(`${span}${k ? ` · ${k} lazily re-filed ●` : ""}`, x0 + 4, y0 + 3);
+      if (gen.seq >= g.min_seq[t]) {
+        ctx.fillText(`${span}${k ? ` · ${k} lazily re-filed ●` : ""}`, x0 + 4, y0 + 3);
+        // The tail is the last cell (bottom right): where evict_folios() isolates.
+        if (!narrow && !k && b > a && span === "▸ head") {
+          ctx.textAlign = "right";
+          ctx.fillText("tail ↘", x0 + 4 + innerW, y0 + 3);
+          ctx.textAlign = "left";
+        }
+      }
     }
     ctx.restore();
   }
