@@ -1498,6 +1498,16 @@ cdef class Simulator:
             size = workingset_size(m, file)
             out["refault_distance"] = int((m.lv.nonresident_age - (shadow >> 1)) & ((1 << 61) - 1))
             out["workingset_size"] = int(size)
+        else:
+            # MGLRU shadow (lru_gen_eviction): token = min_seq << LRU_REFS_WIDTH | max(refs - 1, 0);
+            # lru_gen_test_recent() compares min_seq at eviction with max_seq now
+            token = int(shadow >> 1)
+            evict_seq = token >> 2
+            max_seq = int(self.policy.max_seq) & (((1 << 60) - 1) >> 2)
+            out["min_seq_at_eviction"] = evict_seq
+            out["gens_since_eviction"] = max_seq - evict_seq
+            out["recent"] = abs(max_seq - evict_seq) < 4
+            out["refs"] = (token & 3) + 1
         return out
 
     def snapshot(self):

@@ -800,3 +800,26 @@ def test_event_reasons_match_what_inc_min_seq_and_sort_folio_did__inc_min_seq_so
 def _reason_index(name):
     from engine.names import REASON_NAMES
     return REASON_NAMES.index(name)
+
+
+@pytest.mark.parametrize("ages", [0, 2, 3])
+def test_b39_shadow_view_predicts_the_refault_test__lru_gen_eviction_lru_gen_test_recent(ages):
+    sim = make(walk_mm=False)
+    p = policy(sim)
+    touch(sim, OP_READ, 0, [0, 1, 0])     # page 0: read twice -> refs 2, token refs field 1
+    sim.debugfs_write("- 0 0 0")
+    st = sim.page_state(OP_READ, 0, 0)
+    assert st["state"] == "shadow"
+    # evict_folios() ran try_to_inc_min_seq() before shrink_folio_list(): min_seq[file] was 2
+    assert st["min_seq_at_eviction"] == p.min_seq[FILE] == 2 and st["refs"] == 2
+    for _ in range(ages):
+        p.age()
+    st = sim.page_state(OP_READ, 0, 0)
+    assert st["gens_since_eviction"] == p.max_seq - 2
+    assert st["recent"] == (p.max_seq - 2 < 4)
+    before = p.pid_state()["refaulted"][FILE]
+    touch(sim, OP_READ, 0, [0])
+    after = p.pid_state()["refaulted"][FILE]
+    # a recent refault is counted in the tier of the restored refs (2 -> tier 1)
+    assert (after[1] - before[1] == 1) == st["recent"]
+    ok(sim)
