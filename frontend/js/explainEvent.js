@@ -53,6 +53,11 @@ export function explainEvent(ev) {
     const at = from || to;
     move = at ? `${who} ${phrase} ${at}` : `${who} ${phrase.replace(/ on$/, "")}`;
   }
+  // Eviction ends in the free pool, with or without a shadow entry: say that
+  // in words rather than "reclaimed to shadow" (it always leaves the
+  // isolation list, so that part goes unsaid).
+  else if (verb === "reclaim" && to === "shadow") move = `${who} reclaimed: frame freed, shadow entry left`;
+  else if (verb === "reclaim" && to === "free") move = `${who} reclaimed: frame freed`;
   else if (!to) move = `${who} ${phrase.replace(/ (to the tail of|to|into|on|of)$/, "")}${from ? ` (from ${from})` : ""}`;
   else move = `${who} ${phrase} ${to}${from && from !== to ? ` (from ${from})` : ""}`;
   const why = ev.reason ? String(ev.reason) : "";

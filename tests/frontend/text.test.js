@@ -136,3 +136,11 @@ test("an access without a list reads 'folio N accessed', never a dangling 'acces
   const onList = explainEvent({ pfn: 355, kind: "mark_accessed", src: "LRU_ACTIVE_FILE", dst: "LRU_ACTIVE_FILE" });
   assert.equal(onList.text, "folio 355 accessed on LRU_ACTIVE_FILE");
 });
+
+test("a reclaim says the frame was freed and whether a shadow entry stays", () => {
+  const sh = explainEvent({ pfn: 1315, kind: "pgsteal_kswapd", src: "isolated", dst: "shadow" });
+  assert.equal(sh.verb, "reclaim");
+  assert.equal(sh.text, "folio 1315 reclaimed: frame freed, shadow entry left");
+  const fr = explainEvent({ pfn: 5, kind: "pgsteal", src: "isolated", dst: "free" });
+  assert.equal(fr.text, "folio 5 reclaimed: frame freed");
+});
