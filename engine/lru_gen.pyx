@@ -1292,8 +1292,10 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int refs, tier
         vmstat_add(self.m, WORKINGSET_REFAULT_ANON + type, 1)
         if self.m.events_on:
+            # from the shadow the folio left behind, as the classic workingset_refault() says
             emit(self.m, EV_WORKINGSET_REFAULT, R_LRU_GEN_REFAULT_RECENT if recent else R_LRU_GEN_REFAULT_NOT_RECENT,
-                 FN_LRU_GEN_REFAULT, pfn, LOC_NONE, LOC_NONE, <int64_t>evict_seq, self.s.max_seq)
+                 FN_LRU_GEN_REFAULT, pfn, LOC_SWAP if type == LRU_GEN_ANON else LOC_PAGECACHE_SHADOW, LOC_NONE,
+                 <int64_t>evict_seq, self.s.max_seq)
         if not recent:
             return
         refs = <int>(token & ((1 << LRU_REFS_WIDTH) - 1)) + 1

@@ -609,7 +609,7 @@ cdef class Simulator:
         # zap + free of an anon folio (exit_mmap, oom kill)
         cdef mem* m = &self.m
         cdef uint32_t fl = m.folios[pfn].flags
-        cdef int64_t seq
+        cdef int64_t seq = -1
         cdef int src = LOC_NONE
         if fl & PG_lru:
             src = self.policy.folio_loc(pfn, &seq)
@@ -623,7 +623,8 @@ cdef class Simulator:
             wb_cancel(m, pfn)
         if m.folios[pfn].mapcount:
             m.vmstat[<int>NR_ANON_PAGES] -= 1
-        emit(m, EV_FREE, reason, fn, pfn, src, LOC_FREE, -1, -1)
+        # MGLRU: src_seq names the generation the folio left
+        emit(m, EV_FREE, reason, fn, pfn, src, LOC_FREE, seq, -1)
         free_frame(m, pfn)
 
     cdef void exit_mmap(self, uint32_t mm, int reason) noexcept nogil:

@@ -823,3 +823,27 @@ def test_b39_shadow_view_predicts_the_refault_test__lru_gen_eviction_lru_gen_tes
     # a recent refault is counted in the tier of the restored refs (2 -> tier 1)
     assert (after[1] - before[1] == 1) == st["recent"]
     ok(sim)
+
+
+def test_event_locations_refault_from_shadow_or_swap_and_exit_free_from_its_gen__lru_gen_refault_exit_mmap():
+    from engine.names import EVENT_KINDS, LOCATIONS
+    sim = make()
+    touch(sim, OP_READ, 0, [0])
+    touch(sim, OP_ANON, 0, range(70))
+    sim.debugfs_write("+ 0 0 3; + 0 0 4")  # the walk clears the young bits; anon reaches min_seq
+    sim.debugfs_write("- 0 0 2 200")      # anon first, then file: everything to swap or shadow
+    assert gone(sim, OP_READ, 0, 0) and all(gone(sim, OP_ANON, 0, i) for i in range(70))
+    seq0 = sim.event_seq
+    touch(sim, OP_READ, 0, [0])
+    touch(sim, OP_ANON, 0, [0])
+    ev = [e for e in sim.events_since(seq0) if EVENT_KINDS[e["kind"]] == "workingset_refault"]
+    # the refault comes from where the folio left its shadow, as under the classic policy
+    assert [LOCATIONS[e["src"]] for e in ev] == ["shadow", "swap"]
+    a = pfn_of(sim, OP_ANON, 0, 0)
+    gen_seq = seq_of(sim, a)
+    seq1 = sim.event_seq
+    sim.access("U", 0)
+    free = [e for e in sim.events_since(seq1) if EVENT_KINDS[e["kind"]] == "free" and e["pfn"] == a]
+    assert len(free) == 1
+    assert LOCATIONS[free[0]["src"]] == "gen" and int(free[0]["src_seq"]) == gen_seq
+    ok(sim)
