@@ -524,6 +524,9 @@ def test_walk_mm_off_ages_without_touching_ptes__iterate_mm_list_nowalk():
     sim.debugfs_write("+ 0 0 3")
     assert p.max_seq == 4 and p.mm_walk_stats()["total"] == 0
     assert not flags(sim, a) & PG_referenced
+    # no walk: every young bit is still set, and no gen field moved
+    assert all(sim.page_state(OP_ANON, 0, i)["young"] for i in range(80))
+    assert seq_of(sim, a) == 2
 
 
 def test_bloom_filter_limits_second_walk_to_dense_tables__walk_pmd_range():
