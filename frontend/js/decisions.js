@@ -16,7 +16,7 @@ export const DECISIONS = Object.freeze({
   access: { glyph: "·", label: "access", colour: "#777777" },
   age: { glyph: "»", label: "age", colour: "#0072B2" },
   free: { glyph: "○", label: "free", colour: "#555555" },
-  swapin: { glyph: "▲", label: "swap in", colour: "#009E73" },
+  swapin: { glyph: "↑", label: "swap in", colour: "#009E73" },
   rmap: { glyph: "?", label: "rmap check", colour: "#777777" },
   oom: { glyph: "☠", label: "OOM kill", colour: "#D55E00" },
   reclaimer: { glyph: "⚙", label: "reclaimer", colour: "#0b3d62" },

@@ -150,8 +150,11 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
     const cnt = (t) => `${gen.nr_pages[t]}${onList[t] !== gen.nr_pages[t] ? ` (${onList[t]} on list)` : ""}`;
     // Three widths: full sentences, words (one pane at 1280 px), initials (compare).
     const narrow = colW < 150;
-    ctx.fillText(narrow ? `a ${cnt(0)} · f ${cnt(1)}` : compact ? `anon ${cnt(0)} · file ${cnt(1)}`
-      : `nr_pages anon ${cnt(0)} · file ${cnt(1)}`, x0 + 4, 30);
+    // The longest wording that fits the column (lazily re-filed folios add "(n on list)").
+    const wordings = [`nr_pages anon ${cnt(0)} · file ${cnt(1)}`, `anon ${cnt(0)} · file ${cnt(1)}`,
+      `a ${cnt(0)} · f ${cnt(1)}`, `a ${gen.nr_pages[0]} · f ${gen.nr_pages[1]}`];
+    const fits = wordings.slice(narrow ? 2 : compact ? 1 : 0).find((w) => ctx.measureText(w).width <= colW - 4);
+    ctx.fillText(fits ?? wordings[3], x0 + 4, 30);
     const mins = [0, 1].filter((t) => g.min_seq[t] === gen.seq).map((t) => (t ? "file" : "anon"));
     if (mins.length) {
       ctx.fillStyle = "#7a3500";
