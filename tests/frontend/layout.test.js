@@ -104,3 +104,9 @@ test("pixelGrid swaps mark colours on dark cells so they stay visible", async ()
   assert.equal(buf[1 * W + 1], 0xff000000, "PG_referenced dark on a dark cell");
   assert.equal(buf[1 * W + 11], 0xffffffff, "PG_workingset light on a dark cell");
 });
+
+test("perStep: a delta only between consecutive steps; a seek's gap stays empty, not a spike", async () => {
+  const { perStep } = await import("../../frontend/js/perStep.js");
+  assert.deepEqual(perStep([0, 5, 9, 400, 410], [0, 1, 2, 30, 31]), [null, 5, 4, null, 10]);
+  assert.deepEqual(perStep([7], [12]), [null]);
+});

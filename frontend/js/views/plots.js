@@ -2,6 +2,7 @@
 // samples: free pages against the watermarks, scans and steals, refaults,
 // swap traffic. In compare mode both panes share each plot (A solid, B dashed).
 import uPlot from "../../vendor/uPlot.esm.js";
+import { perStep } from "../perStep.js";
 
 // [series][pane]: the two series of a plot differ in hue (blue vs
 // vermillion, safe for every common colour-vision deficiency) and in dash;
@@ -25,11 +26,6 @@ function short(v) {
   return v.toLocaleString("en-US");
 }
 
-function diff(a) {
-  const out = new Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = i ? a[i] - a[i - 1] : 0;
-  return out;
-}
 
 export function createPlots(el) {
   let charts = [];
@@ -89,7 +85,7 @@ export function createPlots(el) {
           const ser = state.series[pi] || {};
           for (const [key] of def.keys) {
             let col = ser[key] ?? [];
-            if (def.diff) col = diff(col);
+            if (def.diff) col = perStep(col, ser.step ?? x);
             data.push(x.map((_, i) => col[i] ?? null));
           }
         });
