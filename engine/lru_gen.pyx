@@ -745,6 +745,13 @@ cdef class MultiGenLru(ReclaimPolicy):
             i += 1
         return MM_ITER_FIFO
 
+    cdef void lru_gen_add_mm(self, int32_t mm) noexcept nogil:
+        """Mirrors mm/vmscan.c:lru_gen_add_mm(); simplified: the mm list is in id
+        order, not insertion order. The first mm added since the last iteration
+        ended becomes the tail, so the next iteration force-scans from it on."""
+        if self.s.mm_tail == MM_ITER_FIFO:
+            self.s.mm_tail = mm
+
     cdef bint should_skip_mm(self, int32_t mm, int swappiness, bint force_scan) noexcept nogil:
         """Mirrors mm/vmscan.c:should_skip_mm(): not run since the last walk,
         or fewer than MIN_LRU_BATCH pages of the types being aged."""

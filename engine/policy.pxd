@@ -79,3 +79,5 @@ cdef class ReclaimPolicy:
     cpdef bytes state_bytes(self)                # policy-private state (not in mem); restore with load_state
     cpdef load_state(self, bytes data)
     cpdef list check_invariants(self)            # [] if fine, else messages
+    # appended (second MGLRU review): kernel/fork.c -> lru_gen_add_mm(); classic: nothing
+    cdef void lru_gen_add_mm(self, int32_t mm) noexcept nogil

@@ -86,6 +86,10 @@ cdef class ReclaimPolicy:
     cpdef list check_invariants(self):
         raise NotImplementedError("ReclaimPolicy.check_invariants() must be implemented by the subclass")
 
+    cdef void lru_gen_add_mm(self, int32_t mm) noexcept nogil:
+        # only MGLRU keeps an mm list (mm/vmscan.c:lru_gen_add_mm())
+        pass
+
     # --- shared code ----------------------------------------------------------------
 
     cdef int folio_loc(self, folio_idx_t pfn, int64_t* seq) noexcept nogil:

@@ -471,6 +471,9 @@ cdef class Simulator:
         m.folios[pfn].flags = PG_anon | PG_swapbacked
         m.folios[pfn].mapping = mm
         m.folios[pfn].index = vpn
+        if not m.mms[mm].alive:
+            # the address space comes into being (fork/exec): lru_gen_add_mm()
+            self.policy.lru_gen_add_mm(<int32_t>mm)
         m.mms[mm].alive = 1
         m.mms[mm].ran = 1
         m.vmstat[<int>PGFAULT] += 1

@@ -850,3 +850,25 @@ def test_event_locations_refault_from_shadow_or_swap_and_exit_free_from_its_gen_
     assert len(free) == 1
     assert LOCATIONS[free[0]["src"]] == "gen" and int(free[0]["src_seq"]) == gen_seq
     ok(sim)
+
+
+def test_new_mm_after_an_iteration_is_force_scanned__lru_gen_add_mm_iterate_mm_list():
+    # lru_gen_add_mm(): the first mm added since the last iteration ended becomes
+    # mm_state->tail; iterate_mm_list() force-scans from it on, so its page tables
+    # are walked although the Bloom filter has never seen them
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(80))
+    sim.debugfs_write("+ 0 0 3 60 0")    # first iteration: everything forced; tail ends at the FIFO
+    t0 = p.mm_walk_stats()["total"]
+    touch(sim, OP_ANON, 1, range(80))    # a new process
+    sim.debugfs_write("+ 0 0 4 60 0")    # force_scan not asked for
+    assert p.mm_walk_stats()["total"] - t0 == 512      # only the new mm's page-table page
+    b = pfn_of(sim, OP_ANON, 1, 0)
+    assert flags(sim, b) & (PG_referenced | PG_workingset) == PG_referenced   # first sighting
+    assert not sim.page_state(OP_ANON, 1, 0)["young"]
+    # the iteration after that forces nothing: mm 1 did not run, so it is skipped
+    t1 = p.mm_walk_stats()["total"]
+    sim.debugfs_write("+ 0 0 5 60 0")
+    assert p.mm_walk_stats()["total"] == t1
+    ok(sim)
