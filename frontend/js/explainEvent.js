@@ -23,6 +23,16 @@ const VERBS = [
   [/max_seq|min_seq/, "age", "aged"],
 ];
 
+// lruvec-wide tracepoints, in words (the tracepoint name stays in `kind`).
+const RECLAIMER = {
+  kswapd_wake: "kswapd woken",
+  kswapd_sleep: "kswapd goes back to sleep",
+  direct_reclaim_begin: "direct reclaim begins: the allocating task reclaims",
+  direct_reclaim_end: "direct reclaim ends",
+  lru_shrink_active: "pass over an active list done",
+  lru_shrink_inactive: "pass over an inactive list done",
+};
+
 function where(loc, seq) {
   if (loc == null || loc === "none") return "";
   if (loc === "isolated") return "the isolation list";
@@ -46,7 +56,7 @@ export function explainEvent(ev) {
   if (/max_seq/.test(kind)) move = seqMove("max_seq");
   else if (/min_seq/.test(kind)) move = seqMove("min_seq");
   else if (verb === "isolate") move = `${who} ${phrase} ${from}`;
-  else if (verb === "reclaimer") move = kind.replace(/^mm_vmscan_/, "");
+  else if (verb === "reclaimer") move = RECLAIMER[kind.replace(/^mm_vmscan_/, "")] ?? kind.replace(/^mm_vmscan_/, "");
   // A plain access carries no list (the engine leaves it unset): "accessed",
   // not "accessed on".
   else if (verb === "access" || verb === "rmap") {

@@ -144,3 +144,11 @@ test("a reclaim says the frame was freed and whether a shadow entry stays", () =
   const fr = explainEvent({ pfn: 5, kind: "pgsteal", src: "isolated", dst: "free" });
   assert.equal(fr.text, "folio 5 reclaimed: frame freed");
 });
+
+test("lruvec-wide tracepoints are said in words; the tracepoint name stays in the text line", () => {
+  const e = explainEvent({ pfn: -1, kind: "mm_vmscan_lru_shrink_active", fn: "shrink_active_list" });
+  assert.equal(e.verb, "reclaimer");
+  assert.equal(e.text, "pass over an active list done");
+  assert.match(e.line, /^mm_vmscan_lru_shrink_active: pass over an active list done \[shrink_active_list\(\)\]$/);
+  assert.equal(explainEvent({ kind: "mm_vmscan_kswapd_wake" }).text, "kswapd woken");
+});
