@@ -176,6 +176,10 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
           ctx.fillText("tail ↘", x0 + 4 + innerW, y0 + 3);
           ctx.textAlign = "left";
         }
+      } else {
+        // This type's min_seq has moved past this seq: its list was emptied.
+        ctx.fillStyle = "#666";
+        ctx.fillText(narrow ? "(< min_seq)" : `(below min_seq[${t ? "file" : "anon"}]: emptied)`, x0 + 4, y0 + 3);
       }
     }
     ctx.restore();
