@@ -97,6 +97,16 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   function buildPanes(helloMsg) {
     dom.panes.textContent = "";
     dom.panes.classList.toggle("compare", helloMsg.panes.length > 1);
+    // The aging unit is MGLRU's (the server answers `unsupported` without an
+    // lru_gen pane), and it runs until the next inc_max_seq(): say both.
+    const hasGen = helloMsg.panes.some((p) => p.policy === "lru_gen");
+    const agingOpt = dom.unit.querySelector?.('option[value="aging"]');
+    if (agingOpt) {
+      agingOpt.disabled = !hasGen;
+      agingOpt.title = hasGen ? "run until the next inc_max_seq(); if aging never comes, to the end of the workload"
+        : "aging is MGLRU's: this session has no lru_gen pane";
+      if (!hasGen && dom.unit.value === "aging") dom.unit.value = "scan";
+    }
     paneEls = helloMsg.panes.map((p, i) => {
       const box = document.createElement("section");
       box.className = "pane";
@@ -530,7 +540,12 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     if (!sc) return;
     e.preventDefault();
     const [a, arg] = sc.action.split(":");
-    if (a === "unit") { dom.unit.value = arg; return; }
+    if (a === "unit") {
+      const opt = dom.unit.querySelector?.(`option[value="${arg}"]`);
+      if (opt?.disabled) { toast(opt.title); return; }
+      dom.unit.value = arg;
+      return;
+    }
     if (a === "view") { setView(arg); return; }
     actions[a]?.();
   }

@@ -325,3 +325,17 @@ def test_lists_view_zooms_into_part_of_every_list(page, server):
     shot(page, "classic-zoomed")
     page.keyboard.press("0")
     page.wait_for_function("document.querySelector('.pane .zoom-info').textContent === ''")
+
+
+def test_aging_unit_is_offered_only_with_an_mglru_pane(page, server):
+    created = server.create(recipe(policies=("lru",)))
+    open_session(page, server, created)
+    aging = page.locator('#unit option[value="aging"]')
+    assert aging.is_disabled(), "aging is MGLRU's; the server refuses it for the classic policy"
+    assert "no lru_gen pane" in aging.get_attribute("title")
+    page.keyboard.press("4")
+    assert page.locator("#unit").input_value() == "scan"
+    assert "no lru_gen pane" in page.locator("#toast").inner_text()
+    both = server.create(recipe(policies=("lru", "lru_gen")))
+    open_session(page, server, both)
+    assert page.locator('#unit option[value="aging"]').is_enabled()
