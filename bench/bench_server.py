@@ -15,11 +15,9 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -27,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
 from backend.app import create_app  # noqa: E402
+from backend.live import LiveServer  # noqa: E402
 from backend.settings import Settings  # noqa: E402
 
 QUICK = "--quick" in sys.argv
@@ -48,22 +46,13 @@ def rss_bytes() -> int:
     return 0
 
 
-class Server:
+class Server(LiveServer):
     def __init__(self, **overrides):
         self.tmp = tempfile.TemporaryDirectory()
         s = Settings.from_env(data_dir=self.tmp.name, max_live_sessions=1000, **overrides)
-        self.app = create_app(s)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(self.app, ws_per_message_deflate=False,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=600)
+        super().__init__(create_app(s))
+        self.start()
+        self.http = httpx.Client(base_url=self.url, timeout=600)
 
     def create(self, ram_pages, policies=("lru",), scenario="anon-loop", accesses=None):
         r = self.http.post("/api/sessions", json={
@@ -74,12 +63,11 @@ class Server:
         return r.json()
 
     def ws(self, s):
-        return connect(f"ws://127.0.0.1:{self.port}/ws/sessions/{s['id']}?token={s['owner_token']}",
+        return connect(f"{self.ws_url}/ws/sessions/{s['id']}?token={s['owner_token']}",
                        max_size=2**28, compression=None, open_timeout=600, close_timeout=5)
 
     def stop(self):
-        self.server.should_exit = True
-        self.thread.join(10)
+        super().stop()
         self.tmp.cleanup()
 
 

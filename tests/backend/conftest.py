@@ -3,16 +3,13 @@ recipes, and helpers for the WebSocket protocol."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
 from websockets.sync.client import connect
 
 from backend.app import create_app
+from backend.live import LiveServer
 from backend.protocol import unpack_state
 from backend.settings import Settings
 
@@ -26,37 +23,8 @@ def recipe(policies=("lru",), scenario="anon-loop", ram_pages=SMALL, accesses=40
             "policies": pol, "seed": seed}
 
 
-class LiveServer:
-    def __init__(self, settings: Settings):
-        self.app = create_app(settings)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(self.app, ws_per_message_deflate=False,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
-
-    def start(self):
-        self.thread.start()
-        t0 = time.monotonic()
-        while not self.server.started:
-            if time.monotonic() - t0 > 10:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self):
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+def live_server(settings: Settings) -> LiveServer:
+    return LiveServer(create_app(settings))
 
 
 @pytest.fixture(scope="session")
@@ -64,14 +32,14 @@ def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
     s = Settings.from_env(data_dir=data, max_trace_bytes=200_000, max_live_sessions=64,
                           checkpoint_every=16)
-    live = LiveServer(s).start()
+    live = live_server(s).start()
     yield live
     live.stop()
 
 
 @pytest.fixture(scope="session")
 def client(server):
-    with httpx.Client(base_url=server.http, timeout=30) as c:
+    with httpx.Client(base_url=server.url, timeout=30) as c:
         yield c
 
 
@@ -131,4 +99,4 @@ def ws_url(server, sid, token=None, step=None) -> str:
         q.append(f"token={token}")
     if step is not None:
         q.append(f"step={step}")
-    return f"{server.ws}/ws/sessions/{sid}" + ("?" + "&".join(q) if q else "")
+    return f"{server.ws_url}/ws/sessions/{sid}" + ("?" + "&".join(q) if q else "")

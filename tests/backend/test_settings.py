@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 
 from backend.settings import Settings
-from tests.backend.conftest import LiveServer
+from tests.backend.conftest import live_server
 
 
 def test_environment_overrides_every_kind_of_setting(monkeypatch, tmp_path):
@@ -21,9 +21,9 @@ def test_environment_overrides_every_kind_of_setting(monkeypatch, tmp_path):
 
 def test_a_lower_frame_limit_is_a_422_naming_the_field_and_the_limit(monkeypatch, tmp_path):
     monkeypatch.setenv("RECLAIMLAB_MAX_FRAMES", "4096")
-    live = LiveServer(Settings.from_env(data_dir=tmp_path)).start()
+    live = live_server(Settings.from_env(data_dir=tmp_path)).start()
     try:
-        c = httpx.Client(base_url=live.http, timeout=30)
+        c = httpx.Client(base_url=live.url, timeout=30)
         assert c.get("/api/limits").json()["max_frames"] == 4096
         r = c.post("/api/sessions", json={"machine": {"ram_pages": 8192},
                                           "workload": {"scenario": "anon-loop"}})

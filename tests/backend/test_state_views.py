@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backend.settings import Settings
-from tests.backend.conftest import WS, LiveServer, create, recipe, ws_url
+from tests.backend.conftest import WS, create, live_server, recipe, ws_url
 
 PG_anon = 1 << 12
 
@@ -141,14 +141,14 @@ def big_server(tmp_path_factory):
     """A server whose order layout stops at 128 frames, so that a quick 256-frame
     machine gets the location layout of large machines."""
     s = Settings.from_env(data_dir=tmp_path_factory.mktemp("data"), order_layout_max_frames=128)
-    live = LiveServer(s).start()
+    live = live_server(s).start()
     yield live
     live.stop()
 
 
 def test_location_state_delta_sends_only_the_frames_that_moved(big_server):
     import httpx
-    with httpx.Client(base_url=big_server.http, timeout=30) as c:
+    with httpx.Client(base_url=big_server.url, timeout=30) as c:
         s = create(c, recipe(policies=("lru", "lru_gen"), accesses=6000))
     with WS(ws_url(big_server, s["id"], s["owner_token"])) as ws:
         _, _, st = ws.opening()

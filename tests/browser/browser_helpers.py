@@ -6,14 +6,12 @@ directory's conftest.py on sys.path.)"""
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+
+from backend import live
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -28,34 +26,14 @@ def require_chromium():
         pytest.skip(f"{CHROMIUM} is missing (set CI to make this a failure)")
 
 
-class LiveServer:
+class LiveServer(live.LiveServer):
+    """The real app on a fresh data dir."""
+
     def __init__(self, data_dir: Path):
         from backend.app import create_app
         from backend.settings import Settings
 
-        self.app = create_app(Settings(data_dir=data_dir))
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(self.app, ws_per_message_deflate=False, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        t0 = time.monotonic()
-        while not self.server.started:
-            if time.monotonic() - t0 > 15:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(create_app(Settings(data_dir=data_dir)))
 
     def create(self, recipe: dict) -> dict:
         r = httpx.post(self.url + "/api/sessions", json=recipe, timeout=30)
