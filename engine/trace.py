@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import io
 import lzma
 import os
 import re
@@ -629,10 +628,3 @@ def write_trace(dest, workload: Workload | np.ndarray, names: dict | None = None
     finally:
         if close:
             f.close()
-
-
-def trace_text(workload: Workload, comment: str | None = None) -> str:
-    """The v1 text of a workload (for downloads)."""
-    buf = io.StringIO()
-    write_trace(buf, workload, comment=comment)
-    return buf.getvalue()
