@@ -993,9 +993,6 @@ class SessionManager:
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
 
-    def base_url_path(self, sid: str) -> str:
-        return f"/s/{sid}"
-
     def create(self, recipe: Recipe, parent: Optional[tuple[str, int]] = None,
                log: Optional[list] = None, nr_steps: int = 0) -> tuple[Session, str]:
         """Validate by building it, then store. Raises ValueError (e.g. the
