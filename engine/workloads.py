@@ -106,9 +106,6 @@ class Scenario:
         that a loop scenario makes the same number of passes at any size."""
         return max(1000, int(round(self.default_accesses * ram_pages / DEFAULT_RAM_PAGES)))
 
-    def defaults(self) -> dict:
-        return {p.name: p.default for p in self.params}
-
     def check_params(self, **params) -> dict:
         """Every parameter, defaults filled in; WorkloadError names a bad one."""
         known = {p.name: p for p in self.params}
