@@ -1,6 +1,5 @@
-"""Shared fixtures: small seeded workloads and tiny machines for the engine tests."""
+"""Shared helpers: small seeded workloads for the engine tests."""
 import numpy as np
-import pytest
 
 
 def make_workload(seed, n, ram_pages, kind="mixed"):
@@ -35,8 +34,3 @@ def make_workload(seed, n, ram_pages, kind="mixed"):
 
 
 WORKLOAD_KINDS = ("anon-loop", "file-stream-hot", "mixed")
-
-
-@pytest.fixture
-def tiny_config():
-    return {"ram_pages": 256, "swap_pages": 128, "watermarks": {"min": 1, "low": 2, "high": 3}}
