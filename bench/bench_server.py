@@ -13,7 +13,6 @@ run; --seek: only the seek bench)
 from __future__ import annotations
 
 import json
-import os
 import random
 import statistics
 import sys
