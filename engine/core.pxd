@@ -293,11 +293,6 @@ cdef inline void list_move_tail(mem* m, folio_idx_t entry, folio_idx_t head) noe
 cdef inline bint list_empty(mem* m, folio_idx_t head) noexcept nogil:
     return m.folios[head].next == head
 
-cdef inline folio_idx_t list_tail(mem* m, folio_idx_t head) noexcept nogil:
-    # oldest entry, or -1 if empty
-    cdef folio_idx_t t = m.folios[head].prev
-    return -1 if t == head else t
-
 cdef inline void list_init(mem* m, folio_idx_t head) noexcept nogil:
     m.folios[head].next = head
     m.folios[head].prev = head
@@ -373,7 +368,6 @@ cdef inline int64_t workingset_size(mem* m, bint file) noexcept nogil:
     return size
 
 # --- functions in core.pyx (no policy calls; see policy.pyx for reclaim) ---------
-cdef void mod_vmstat(mem* m, int item, int64_t delta) noexcept nogil
 cdef void emit(mem* m, int kind, int reason, int fn, folio_idx_t pfn, int src, int dst,
                int64_t src_seq, int64_t dst_seq) noexcept nogil
 cdef void emit_arg(mem* m, int kind, int reason, int fn, uint32_t mapping, uint64_t arg) noexcept nogil

@@ -52,11 +52,7 @@ cdef void advise_huge(void* p, size_t size) noexcept nogil:
         madvise(<void*>start, end - start, MADV_HUGEPAGE)
 
 
-# --- vmstat and events --------------------------------------------------------
-
-cdef void mod_vmstat(mem* m, int item, int64_t delta) noexcept nogil:
-    m.vmstat[item] += delta
-
+# --- events -------------------------------------------------------------------
 
 cdef inline void _emit_rec(mem* m, int kind, int reason, int fn, folio_idx_t pfn, uint32_t mapping,
                            uint64_t index, int src, int dst, int64_t src_seq, int64_t dst_seq) noexcept nogil:
