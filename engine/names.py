@@ -276,4 +276,3 @@ LOCATIONS = (
     'none',
 )
 
-LRU_NAMES = LOCATIONS[:5]
