@@ -275,4 +275,3 @@ LOCATIONS = (
     'storage',
     'none',
 )
-
