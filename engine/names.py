@@ -5,6 +5,15 @@ them into the kernel's own words. tests/engine/test_names.py checks that the
 lengths match the C enums.
 """
 
+# folio.flags bit names, index = bit (the PG_* enum of _types.pxd; the MGLRU
+# gen and refs fields sit above them). frontend/js/flags.js mirrors it.
+FOLIO_FLAGS = (
+    'PG_lru', 'PG_active', 'PG_referenced', 'PG_workingset', 'PG_swapbacked', 'PG_dirty',
+    'PG_writeback', 'PG_reclaim', 'PG_unevictable', 'PG_mlocked', 'PG_swapcache', 'PG_locked',
+    'PG_anon', 'PG_readahead',
+)
+PG = {name: 1 << bit for bit, name in enumerate(FOLIO_FLAGS)}
+
 # /proc/vmstat names, index = enum vmstat_item
 VMSTAT_NAMES = (
     'nr_free_pages',

@@ -24,7 +24,7 @@ from engine.core cimport *
 from engine.policy cimport ReclaimPolicy, STEP_DONE, STEP_BATCH, STEP_BATCH_LAST, STEP_AGED, STEP_OOM
 
 from engine.config import ConfigError, normalize_config
-from engine.names import VMSTAT_NAMES, LOCATIONS
+from engine.names import FOLIO_FLAGS, VMSTAT_NAMES, LOCATIONS
 
 STATE_MAGIC = b"RLABSTAT"
 # C enum sizes, for checking the name tables of engine/names.py
@@ -1406,10 +1406,7 @@ cdef class Simulator:
         if not 0 <= pfn < m.nr_frames:
             raise IndexError(f"pfn {pfn} out of range")
         cdef folio* f = &m.folios[pfn]
-        names = ["PG_lru", "PG_active", "PG_referenced", "PG_workingset", "PG_swapbacked", "PG_dirty",
-                 "PG_writeback", "PG_reclaim", "PG_unevictable", "PG_mlocked", "PG_swapcache", "PG_locked",
-                 "PG_anon", "PG_readahead"]
-        flags = [n for i, n in enumerate(names) if f.flags & (1 << i)]
+        flags = [n for i, n in enumerate(FOLIO_FLAGS) if f.flags & (1 << i)]
         free_ = f.flags == 0 and f.prev == -1 and f.mapcount == 0 and not self._is_resident(pfn)
         loc = self.policy.folio_loc(pfn, &seq) if not free_ else LOC_FREE
         refs_field = folio_lru_refs_field(m, pfn)

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from backend.settings import Settings
+from engine.names import PG
 from tests.backend.conftest import WS, create, live_server, recipe, ws_url
 
-PG_anon = 1 << 12
+PG_anon = PG["PG_anon"]
 
 
 def _session(server, sid):

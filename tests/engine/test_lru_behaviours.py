@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from engine import ACCESS_DTYPE, Simulator
-from engine.names import EVENT_KINDS, REASON_NAMES
+from engine.names import EVENT_KINDS, PG, REASON_NAMES
 
 VM_EXEC, VM_LOCKED, VM_SHARED = 1, 2, 16
-PG_referenced, PG_reclaim, PG_workingset = 1 << 2, 1 << 7, 1 << 3
+PG_referenced, PG_reclaim, PG_workingset = PG["PG_referenced"], PG["PG_reclaim"], PG["PG_workingset"]
 PGDAT_DIRTY = 1
 
 

@@ -14,14 +14,12 @@ engine = pytest.importorskip("engine")
 from engine import Simulator  # noqa: E402
 from engine import DebugfsError  # noqa: E402
 
+from engine.names import PG  # noqa: E402
+
 # folio flags and bit fields (engine/_types.pxd)
-PG_lru = 1 << 0
-PG_active = 1 << 1
-PG_referenced = 1 << 2
-PG_workingset = 1 << 3
-PG_dirty = 1 << 5
-PG_writeback = 1 << 6
-PG_reclaim = 1 << 7
+PG_lru, PG_active, PG_referenced, PG_workingset = (PG[n] for n in ("PG_lru", "PG_active", "PG_referenced",
+                                                                   "PG_workingset"))
+PG_dirty, PG_writeback, PG_reclaim = PG["PG_dirty"], PG["PG_writeback"], PG["PG_reclaim"]
 LRU_GEN_PGOFF, LRU_REFS_PGOFF = 16, 19
 OP_ANON, OP_READ, OP_WRITE, OP_MMAP = 0, 1, 2, 3
 ANON, FILE = 0, 1

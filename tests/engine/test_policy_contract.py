@@ -235,6 +235,21 @@ def test_name_tables_match_the_enums():
     assert REASONS[0] == "" and all(REASONS[1:])
 
 
+def test_folio_flag_names_match_the_bits_and_the_frontend_mirror():
+    import re
+    from pathlib import Path
+    from engine.names import FOLIO_FLAGS, PG
+    sim = machine("lru")
+    sim.access("A", 0, 5, write=True)
+    pfn = sim.page_state("A", 0, 5)["pfn"]
+    f = sim.folio(pfn)
+    assert {"PG_lru", "PG_swapbacked", "PG_anon"} <= set(f["flags"])
+    assert sum(PG[n] for n in f["flags"]) == f["raw_flags"] & ((1 << len(FOLIO_FLAGS)) - 1)
+    js = (Path(__file__).resolve().parents[2] / "frontend" / "js" / "flags.js").read_text()
+    mirrored = {n: 1 << int(b) for n, b in re.findall(r"(PG_\w+): 1 << (\d+)", js)}
+    assert mirrored == PG
+
+
 @pytest.mark.parametrize("policy", sorted(POLICIES))
 def test_views_are_consistent(policy):
     sim = machine(policy)
