@@ -73,6 +73,23 @@ def _param(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"{key}: {val!r} is not a number") from None
 
 
+try:  # engine.kernels is plain Python, but importing it loads the engine package
+    from engine.kernels import DEFAULT_KERNEL as _DEFAULT_KERNEL, KERNELS as _KERNELS
+    _KERNEL_KEYS = tuple(_KERNELS)
+except ImportError:  # the engine is not built: the Simulator's ConfigError will say so later
+    _DEFAULT_KERNEL, _KERNEL_KEYS = "7.3", ()
+
+
+def _kernels(text: str) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in text.split(","))
+    for k in keys:
+        if _KERNEL_KEYS and k not in _KERNEL_KEYS:
+            raise argparse.ArgumentTypeError(f"unknown kernel profile {k!r} (known: {', '.join(_KERNEL_KEYS)})")
+    if not 1 <= len(keys) <= 2 or len(set(keys)) != len(keys):
+        raise argparse.ArgumentTypeError("give one kernel profile or two different ones")
+    return keys
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="reclaimlab",
                 description="Interactive simulator of Linux memory reclaim "
@@ -98,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "or one page (one); see docs/trace-format.md")
     m.add_argument("--policy", choices=POLICY_CHOICES, default="both",
                    help="reclaim policy; both runs the two side by side (default)")
+    m.add_argument("--kernel", type=_kernels, default=None, metavar="K[,K]",
+                   help="kernel profile(s) the engine imitates: " + ", ".join(_KERNEL_KEYS)
+                        + f" (default {_DEFAULT_KERNEL}); two, comma-separated, run each "
+                          "policy under both (docs/kernels.md)")
     m.add_argument("--ram-mb", type=_pos_int, metavar="N", help="RAM size (default: the engine's, 256)")
     m.add_argument("--swap-mb", type=_nonneg_int, metavar="N", help="swap size (default: half of RAM; 0 = no swap)")
     m.add_argument("--swap-kind", choices=SWAP_KINDS)
@@ -159,8 +180,10 @@ def _load_workload(args, ram_pages: int):
         raise UserError(f"reclaimlab simulate: {e}") from None
 
 
-def _config(args, policy: str) -> dict:
+def _config(args, policy: str, kernel: str | None = None) -> dict:
     cfg: dict = {"policy": policy}
+    if kernel is not None:
+        cfg["kernel"] = kernel
     if args.ram_mb is not None:
         cfg["ram_pages"] = args.ram_mb * PAGES_PER_MB
     if args.swap_kind is not None:
@@ -212,8 +235,13 @@ def cmd_simulate(args) -> int:
             SCENARIOS[args.scenario].check_params(**dict(args.param))
         except WorkloadError as e:
             raise UserError(f"reclaimlab simulate: error: --param: {e}", 2) from None
-    policies = ("lru", "lru_gen") if args.policy == "both" else (args.policy,)
-    configs = [_config(args, p) for p in policies]
+    kinds = ("lru", "lru_gen") if args.policy == "both" else (args.policy,)
+    kernels = args.kernel or (None,)
+    # one run per (kernel, policy), kernel-major: --kernel 6.1,7.3 --policy both
+    # gives 6.1 lru, 6.1 lru_gen, 7.3 lru, 7.3 lru_gen
+    runs = [(k, p) for k in kernels for p in kinds]
+    policies = tuple(p for _, p in runs)
+    configs = [_config(args, p, k) for k, p in runs]
     # A trace needs no machine: read it first, so its errors come first.
     workload = _load_workload(args, None) if args.trace is not None else None
     try:
@@ -293,7 +321,7 @@ def render_summary(results: list[dict], engine=None) -> str:
         f"{cfg.get('swap_kind', '?')}, swappiness {cfg.get('swappiness', '?')}",
         "",
     ]
-    head = [titles.get(r["policy"], r["policy"]) for r in results]
+    head = [f'{titles.get(r["policy"], r["policy"])} ({r["config"].get("kernel", "?")})' for r in results]
     rows = [("policy", head),
             ("sim time", [_fmt_ns(r["sim_time_ns"]) for r in results])]
     for k in SUMMARY_COUNTERS:
@@ -313,7 +341,7 @@ def render_summary(results: list[dict], engine=None) -> str:
         lines.append(f"{k:<{kw}}  " + "  ".join(f"{v:>{cw[i]}}" for i, v in enumerate(vals)).rstrip())
     for r in results:
         if r.get("lru_gen"):
-            lines += ["", f"lru_gen ({titles.get(r['policy'], r['policy'])}):",
+            lines += ["", f"lru_gen ({titles.get(r['policy'], r['policy'])}, {r['config'].get('kernel', '?')}):",
                       r["lru_gen"].rstrip("\n")]
     return "\n".join(lines)
 

@@ -71,6 +71,9 @@ class LruGenKnobs(Strict):
 
 class PolicySpec(Strict):
     policy: Literal["lru", "lru_gen"] = "lru"
+    # the kernel profile this pane imitates (engine/kernels.py); compare mode
+    # may put the same policy under two profiles
+    kernel: Literal["6.1", "6.12", "7.3"] = "7.3"
     lru_gen: Optional[LruGenKnobs] = None
 
     @model_validator(mode="after")
@@ -115,7 +118,7 @@ class Recipe(Strict):
         m = self.machine
         out = []
         for p in self.policies:
-            cfg = {"policy": p.policy, "ram_pages": m.ram_pages, "swap_kind": m.swap_kind,
+            cfg = {"policy": p.policy, "kernel": p.kernel, "ram_pages": m.ram_pages, "swap_kind": m.swap_kind,
                    "swappiness": m.swappiness, "readahead_pages": m.readahead_pages,
                    "events_capacity": EVENTS_CAPACITY}
             if m.swap_pages is not None:

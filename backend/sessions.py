@@ -893,9 +893,14 @@ class Session:
 
     def hello(self, role: str, cursor: int, limits: dict) -> P.Hello:
         from engine import POLICY_TITLES
+        from engine.kernels import KERNELS
+        # the title names the kernel profile too: compare mode may put one policy under two
         return P.Hello(session=self.id, role=role, nr_steps=self.nr_steps, cursor=cursor,
                        compare=self.compare,
-                       panes=[{"policy": p, "title": POLICY_TITLES.get(p, p), "config": _jsonable(s.config)}
+                       panes=[{"policy": p, "kernel": s.config["kernel"],
+                               "title": f'{POLICY_TITLES.get(p, p)} · {s.config["kernel"]}',
+                               "kernel_title": KERNELS[s.config["kernel"]]["title"],
+                               "config": _jsonable(s.config)}
                               for p, s in zip(self.policies, self.sims)],
                        recipe=self.record.recipe, names=self.names, limits=limits)
 

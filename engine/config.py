@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["ConfigError", "DEFAULT_COSTS", "SWAP_KINDS", "default_costs", "derive_watermarks", "normalize_config"]
+from engine.kernels import DEFAULT_KERNEL, KERNELS
+
+__all__ = ["ConfigError", "DEFAULT_COSTS", "KERNELS", "SWAP_KINDS", "default_costs", "derive_watermarks", "normalize_config"]
 
 
 class ConfigError(ValueError):
@@ -67,7 +69,7 @@ def normalize_config(config: dict | None) -> dict:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
-    known = {"policy", "ram_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
+    known = {"policy", "kernel", "ram_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
              "readahead_pages", "costs", "events_capacity", "lru_gen"}
     for key in config:
         if key not in known:
@@ -77,6 +79,10 @@ def normalize_config(config: dict | None) -> dict:
     if policy not in POLICIES:
         raise ConfigError("policy", f"unknown policy {policy!r}; known: {sorted(POLICIES)}")
     out["policy"] = policy
+    kernel = config.get("kernel", DEFAULT_KERNEL)
+    if kernel not in KERNELS:
+        raise ConfigError("kernel", f"unknown kernel profile {kernel!r}; known: {', '.join(KERNELS)}")
+    out["kernel"] = kernel
     ram = _int("ram_pages", config.get("ram_pages", 65536), MIN_RAM_PAGES, MAX_RAM_PAGES)
     out["ram_pages"] = ram
     kind = config.get("swap_kind", "zram")

@@ -197,6 +197,7 @@ ctypedef struct mem:
     int64_t wmark_high
     int32_t readahead_pages      # 0 = off
     int32_t policy_id            # 0 = lru, 1 = lru_gen
+    int32_t kernel               # kernel profile: major * 100 + minor (601, 612, 703); engine/kernels.py
     cost_table cost
     # --- frames and lists ---
     folio* folios                # nr_frames + NR_LIST_HEADS entries

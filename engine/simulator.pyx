@@ -24,6 +24,7 @@ from engine.core cimport *
 from engine.policy cimport ReclaimPolicy, STEP_DONE, STEP_BATCH, STEP_BATCH_LAST, STEP_AGED, STEP_OOM
 
 from engine.config import ConfigError, normalize_config
+from engine.kernels import kernel_version
 from engine.names import FOLIO_FLAGS, VMSTAT_NAMES, LOCATIONS
 
 STATE_MAGIC = b"RLABSTAT"
@@ -187,6 +188,7 @@ cdef class Simulator:
         m.wmark_high = cfg["watermarks"]["high"]
         m.readahead_pages = cfg["readahead_pages"]
         m.policy_id = 1 if cfg["policy"] == "lru_gen" else 0
+        m.kernel = kernel_version(cfg["kernel"])
         m.cost.access = c["access"]
         m.cost.minor_fault = c["minor_fault"]
         m.cost.read_hit = c["read_hit"]
@@ -1629,7 +1631,8 @@ cdef class Simulator:
         memcpy(&st, buf + off, sizeof(sim_state))
         off += sizeof(sim_state)
         if (hdr.nr_frames != m.nr_frames or hdr.nr_swap_slots != m.nr_swap_slots
-                or hdr.events_cap != m.events_cap or hdr.policy_id != m.policy_id):
+                or hdr.events_cap != m.events_cap or hdr.policy_id != m.policy_id
+                or hdr.kernel != m.kernel):
             raise ValueError("state image was taken with a different configuration")
 
         pos = [off]

@@ -203,3 +203,17 @@ def test_serve_starts_the_app_with_the_data_dir(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_simulate_kernel_profiles_run_each_policy_under_each_kernel():
+    out = run("simulate", "--scenario", "anon-loop", "--ram-mb", "4", "--accesses", "3000",
+                  "--policy", "lru_gen", "--kernel", "6.1,7.3", "--json")
+    assert out.returncode == 0, out.stderr
+    runs = json.loads(out.stdout)
+    assert [(r["policy"], r["config"]["kernel"]) for r in runs] == [("lru_gen", "6.1"), ("lru_gen", "7.3")]
+
+
+def test_simulate_unknown_kernel_profile_is_a_one_line_usage_error():
+    out = run("simulate", "--scenario", "anon-loop", "--kernel", "5.10")
+    one_line_error(out, 2)
+    assert "unknown kernel profile '5.10'" in out.stderr

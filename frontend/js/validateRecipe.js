@@ -4,6 +4,7 @@
 // and are overridden by what the server announces.
 const SWAP_KINDS = ["none", "zram", "ssd", "hdd"];
 const POLICIES = ["lru", "lru_gen"];
+const KERNELS = ["6.1", "6.12", "7.3"];
 const SWITCHES = ["pid_controller", "tiers", "look_around", "walk_mm", "bloom_filter"];
 
 function intField(raw, { min, max, name, unit = "" }) {
@@ -45,10 +46,14 @@ export function validateRecipe(values, limits = {}) {
   const anyMglru = values.policy === "lru_gen" || (values.compare && values.policy_b === "lru_gen");
   if (anyMglru) take("min_ttl_ms", values.min_ttl_ms, { min: 0, max: 60_000, name: "min_ttl_ms", unit: "ms" });
   if (!POLICIES.includes(values.policy)) errors.policy = "policy must be lru or lru_gen";
+  const kernel = values.kernel ?? "7.3";
+  const kernelB = values.kernel_b ?? kernel;
+  if (!KERNELS.includes(kernel)) errors.kernel = `kernel profile must be one of ${KERNELS.join(", ")}`;
   if (values.compare) {
     if (!POLICIES.includes(values.policy_b)) errors.policy_b = "second policy must be lru or lru_gen";
-    else if (values.policy_b === values.policy && !values.knobs_differ) {
-      errors.policy_b = "compare two different policies (or change a knob of the second)";
+    else if (!KERNELS.includes(kernelB)) errors.kernel_b = `kernel profile must be one of ${KERNELS.join(", ")}`;
+    else if (values.policy_b === values.policy && kernelB === kernel && !values.knobs_differ) {
+      errors.policy_b = "compare two different policies or kernels (or change a knob of the second)";
     }
   }
   if (ramMb != null && swapMb != null && !errors.ram_mb && ramMb * 256 < 64) errors.ram_mb = "RAM must be at least 64 pages";
@@ -64,9 +69,9 @@ export function validateRecipe(values, limits = {}) {
     swap_pages: out.swap_mb * 256,
     swappiness: out.swappiness,
   };
-  const entry = (policy) => (policy === "lru_gen" ? { policy, lru_gen: { ...lruGen } } : { policy });
-  const policies = [entry(values.policy)];
-  if (values.compare) policies.push(entry(values.policy_b));
+  const entry = (policy, k) => (policy === "lru_gen" ? { policy, kernel: k, lru_gen: { ...lruGen } } : { policy, kernel: k });
+  const policies = [entry(values.policy, kernel)];
+  if (values.compare) policies.push(entry(values.policy_b, kernelB));
   const workload = values.source === "trace"
     ? {}
     : { scenario: values.scenario, params: {}, accesses: out.accesses ?? null };

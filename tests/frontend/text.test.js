@@ -126,8 +126,17 @@ test("explainEvent words a generation change even when the event carries no seq"
 test("validateRecipe ignores the MGLRU knobs when no pane runs MGLRU", () => {
   const r = validateRecipe({ ...good, policy: "lru", min_ttl_ms: undefined });
   assert.equal(r.ok, true, JSON.stringify(r.errors));
-  assert.deepEqual(r.recipe.policies, [{ policy: "lru" }]);
+  assert.deepEqual(r.recipe.policies, [{ policy: "lru", kernel: "7.3" }]);
   assert.match(validateRecipe({ ...good, policy: "lru", compare: true, policy_b: "lru_gen", min_ttl_ms: "x" }).errors.min_ttl_ms, /whole number/);
+});
+
+test("validateRecipe compares one policy under two kernel profiles, but not a pane with itself", () => {
+  const r = validateRecipe({ ...good, policy: "lru_gen", kernel: "6.1", compare: true, policy_b: "lru_gen", kernel_b: "7.3" });
+  assert.equal(r.ok, true, JSON.stringify(r.errors));
+  assert.deepEqual(r.recipe.policies.map((p) => [p.policy, p.kernel]), [["lru_gen", "6.1"], ["lru_gen", "7.3"]]);
+  const same = validateRecipe({ ...good, policy: "lru_gen", kernel: "6.12", compare: true, policy_b: "lru_gen", kernel_b: "6.12" });
+  assert.match(same.errors.policy_b, /different policies or kernels/);
+  assert.match(validateRecipe({ ...good, kernel: "5.10" }).errors.kernel, /kernel profile must be one of 6\.1, 6\.12, 7\.3/);
 });
 
 test("an access without a list reads 'folio N accessed', never a dangling 'accessed on'", () => {

@@ -37,6 +37,7 @@ export function mountStartForm(form, { scenarios, limits, onSubmit }) {
     form.querySelector("#trace-field").hidden = values.source !== "trace";
     list.hidden = values.source === "trace";
     form.querySelector("#f-policy-b").disabled = !values.compare;
+    form.querySelector("#f-kernel-b").disabled = !values.compare;
     // The knobs only exist for MGLRU: greyed out when no pane runs it.
     const mglru = values.policy === "lru_gen" || (values.compare && values.policy_b === "lru_gen");
     form.querySelector(".mglru-knobs").disabled = !mglru;
