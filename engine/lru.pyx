@@ -105,34 +105,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
     # --- reclaim decisions ----------------------------------------------------------
 
     cdef int folio_check_references(self, folio_idx_t pfn, scan_control* sc) noexcept nogil:
-        """Mirrors mm/vmscan.c:folio_check_references() (classic branch)."""
-        cdef mem* m = self.m
-        cdef uint32_t vm_flags = 0
-        cdef int referenced_ptes = self.folio_referenced(pfn, &vm_flags, sc)
-        cdef bint referenced_folio
-        if vm_flags & VM_LOCKED:
-            folio_set_decision(m, pfn, 0, R_FOLIOREF_ACTIVATE_LOCKED)
-            return FOLIOREF_ACTIVATE
-        referenced_folio = folio_test_clear(m, pfn, PG_referenced)
-        if referenced_ptes > 0:
-            # first sighting sets PG_referenced: a second one activates
-            folio_set(m, pfn, PG_referenced)
-            if referenced_folio:
-                folio_set_decision(m, pfn, 0, R_FOLIOREF_ACTIVATE_TWICE)
-                return FOLIOREF_ACTIVATE
-            if referenced_ptes > 1:
-                folio_set_decision(m, pfn, 0, R_FOLIOREF_ACTIVATE_MULTI)
-                return FOLIOREF_ACTIVATE
-            if (vm_flags & VM_EXEC) and folio_is_file_lru(m, pfn):
-                folio_set_decision(m, pfn, 0, R_FOLIOREF_ACTIVATE_EXEC)
-                return FOLIOREF_ACTIVATE
-            folio_set_decision(m, pfn, 0, R_FOLIOREF_KEEP)
-            return FOLIOREF_KEEP
-        if referenced_folio and folio_is_file_lru(m, pfn):
-            folio_set_decision(m, pfn, 0, R_FOLIOREF_RECLAIM_CLEAN)
-            return FOLIOREF_RECLAIM_CLEAN
-        folio_set_decision(m, pfn, 0, R_FOLIOREF_RECLAIM)
-        return FOLIOREF_RECLAIM
+        return self.folio_check_references_classic(pfn, sc)
 
     cdef void look_around(self, uint32_t mm, uint64_t vpn, scan_control* sc) noexcept nogil:
         pass    # MGLRU only

@@ -133,6 +133,10 @@ cdef class MultiGenLru(ReclaimPolicy):
     cdef public bint sw_walk_mm
     cdef public bint sw_bloom_filter
     cdef public int64_t min_ttl_ms
+    # kernel profile (docs/kernels.md): before v6.14's "rework workingset
+    # protection" (6.1, 6.12) tiers, placement, protection and refaults differ
+    cdef readonly bint pre614
+    cdef readonly int kernel
 
     def __cinit__(self, *args, **kwargs):
         self.lru_gen_enabled = True
@@ -151,6 +155,8 @@ cdef class MultiGenLru(ReclaimPolicy):
     cdef int attach(self, mem* m, dict config) except -1:
         ReclaimPolicy.attach(self, m, config)
         self.lru_gen_enabled = True
+        self.kernel = m.kernel
+        self.pre614 = m.kernel < 614
         self.configure(config.get("lru_gen") if config else None)
         self.lru_gen_init_lruvec()
         return 0
@@ -227,6 +233,8 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int ws = 1 if fl & PG_workingset else 0
         cdef int gen
         cdef int64_t seq
+        if self.pre614:
+            return self.lru_gen_folio_seq_pre614(f, reclaiming)
         if fl & PG_active:
             gen = MIN_NR_GENS - ws
         elif reclaiming:
@@ -234,12 +242,31 @@ cdef class MultiGenLru(ReclaimPolicy):
         elif (type == LRU_GEN_ANON and not (fl & PG_swapcache)) or \
                 ((fl & PG_reclaim) and (fl & (PG_dirty | PG_writeback))):
             gen = MIN_NR_GENS
+        elif self.kernel >= 700:
+            # 7.3 mm_inline.h:250: PG_referenced counts as well as PG_workingset
+            gen = MAX_NR_GENS - (1 if fl & (PG_workingset | PG_referenced) else 0)
         else:
             gen = MAX_NR_GENS - ws
         seq = self.s.max_seq - gen + 1
         if seq < self.s.min_seq[type]:
             seq = self.s.min_seq[type]
         return seq
+
+    cdef int64_t lru_gen_folio_seq_pre614(self, folio_idx_t f, bint reclaiming) noexcept nogil:
+        """The placement of include/linux/mm_inline.h:lru_gen_add_folio() before
+        v6.14 (6.1 mm_inline.h:245-254, 6.12 :252-261): active -> max_seq; anon
+        outside the swap cache or dirty/writeback under PG_reclaim -> max_seq - 1;
+        otherwise min_seq + 1, or min_seq when reclaiming or with only 3 gens."""
+        cdef uint32_t fl = self.m.folios[f].flags
+        cdef int type = folio_type(self.m, f)
+        if fl & PG_active:
+            return self.s.max_seq
+        if (type == LRU_GEN_ANON and not (fl & PG_swapcache)) or \
+                ((fl & PG_reclaim) and (fl & (PG_dirty | PG_writeback))):
+            return self.s.max_seq - 1
+        if reclaiming or self.s.min_seq[type] + MIN_NR_GENS >= self.s.max_seq:
+            return self.s.min_seq[type]
+        return self.s.min_seq[type] + 1
 
     cdef bint lru_gen_add_folio(self, folio_idx_t f, bint reclaiming) noexcept nogil:
         """Mirrors include/linux/mm_inline.h:lru_gen_add_folio()."""
@@ -252,6 +279,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         type = folio_type(self.m, f)
         seq = self.lru_gen_folio_seq(f, reclaiming)
         gen = lru_gen_from_seq(seq)
+        if self.kernel >= 612 and self.pre614 and (self.m.folios[f].flags & PG_active):
+            # 6.12 mm_inline.h:271: activation also resets the tier bits
+            self.m.folios[f].flags &= ~(<uint32_t>(LRU_REFS_MASK | PG_referenced))
         self.m.folios[f].flags = (self.m.folios[f].flags & ~(<uint32_t>(LRU_GEN_MASK | PG_active))) | \
             (<uint32_t>(gen + 1) << LRU_GEN_PGOFF)
         self.lru_gen_update_size(f, -1, gen)
@@ -299,6 +329,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef uint32_t fl = self.m.folios[pfn].flags
         if fl & PG_unevictable:
             return
+        if self.pre614:
+            self.folio_inc_refs(pfn)
+            return
         if not (fl & PG_referenced):
             self.m.folios[pfn].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
             if self.m.events_on:
@@ -315,6 +348,26 @@ cdef class MultiGenLru(ReclaimPolicy):
         self.m.folios[pfn].flags = fl + (1 << LRU_REFS_PGOFF)
         if self.m.events_on:
             emit(self.m, EV_MARK_ACCESSED, R_REFS_INC, FN_LRU_GEN_INC_REFS, pfn,
+                 LOC_GEN, LOC_GEN, self.folio_seq(pfn), self.folio_seq(pfn))
+
+    cdef void folio_inc_refs(self, folio_idx_t pfn) noexcept nogil:
+        """Mirrors mm/swap.c:folio_inc_refs() before v6.14 (6.1 swap.c:424,
+        6.12 swap.c:414): PG_referenced, then PG_workingset, then refs up to 3."""
+        cdef uint32_t fl = self.m.folios[pfn].flags
+        cdef int reason
+        if not (fl & PG_referenced):
+            self.m.folios[pfn].flags = fl | PG_referenced
+            reason = R_ACCESSED_FIRST
+        elif not (fl & PG_workingset):
+            self.m.folios[pfn].flags = fl | PG_workingset
+            reason = R_REFS_WORKINGSET
+        elif (fl & LRU_REFS_MASK) == LRU_REFS_MASK:
+            return
+        else:
+            self.m.folios[pfn].flags = fl + (1 << LRU_REFS_PGOFF)
+            reason = R_REFS_INC
+        if self.m.events_on:
+            emit(self.m, EV_MARK_ACCESSED, reason, FN_LRU_GEN_INC_REFS, pfn,
                  LOC_GEN, LOC_GEN, self.folio_seq(pfn), self.folio_seq(pfn))
 
     cdef void folio_activate(self, folio_idx_t pfn) noexcept nogil:
@@ -342,11 +395,22 @@ cdef class MultiGenLru(ReclaimPolicy):
             return -1
         return self.seq_of_gen(gen)
 
+    cdef inline int lru_refs(self, folio_idx_t f) noexcept nogil:
+        """Mirrors include/linux/mm_inline.h:folio_lru_refs(): v6.14+ 0 without
+        PG_referenced, else the refs field + 1; before v6.14 (6.1 mm_inline.h:143)
+        the refs field + PG_workingset, i.e. fd accesses beyond the first."""
+        if self.pre614:
+            return folio_lru_refs_field(self.m, f) + (1 if self.m.folios[f].flags & PG_workingset else 0)
+        return folio_lru_refs(self.m, f)
+
     cdef int lru_tier_from_refs(self, int refs, bint workingset) noexcept nogil:
-        """Mirrors include/linux/mm_inline.h:lru_tier_from_refs() (v6.14+);
-        every folio is tier 0 when the `tiers` switch is off."""
+        """Mirrors include/linux/mm_inline.h:lru_tier_from_refs(): v6.14+
+        workingset ? 3 : order_base_2(refs); before v6.14 (6.1 mm_inline.h:135)
+        order_base_2(refs + 1). Every folio is tier 0 when the `tiers` switch is off."""
         if not self.sw_tiers:
             return 0
+        if self.pre614:
+            return order_base_2(refs + 1)
         if workingset:
             return MAX_NR_TIERS - 1
         return order_base_2(refs)
@@ -392,6 +456,19 @@ cdef class MultiGenLru(ReclaimPolicy):
         PG_referenced; otherwise the gen field becomes max_seq's (lazy)."""
         cdef uint32_t fl = self.m.folios[f].flags
         cdef int old_gen
+        if self.pre614:
+            # 6.1 vmscan.c:3674 / 6.12 :3157: straight to max_seq, tier state cleared;
+            # an isolated folio gets PG_referenced for shrink_folio_list()
+            if not (fl & LRU_GEN_MASK):
+                self.m.folios[f].flags = fl | PG_referenced
+                return -1
+            old_gen = <int>((fl & LRU_GEN_MASK) >> LRU_GEN_PGOFF) - 1
+            self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_GEN_MASK | LRU_REFS_MASK | PG_referenced |
+                                                       PG_workingset))) | (<uint32_t>(gen + 1) << LRU_GEN_PGOFF)
+            if self.m.events_on:
+                emit(self.m, EV_FOLIO_UPDATE_GEN, R_WALK_PROMOTE, FN_FOLIO_UPDATE_GEN, f, LOC_GEN, LOC_GEN,
+                     self.seq_of_gen(old_gen), self.s.max_seq)
+            return old_gen
         if not (fl & (PG_referenced | PG_workingset)):
             # first sighting: flags only, no event (a walk would flood the ring)
             self.m.folios[f].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
@@ -420,7 +497,10 @@ cdef class MultiGenLru(ReclaimPolicy):
         if new_gen >= 0 and new_gen != old_gen:
             return new_gen
         new_gen = (old_gen + 1) % MAX_NR_GENS
-        fl = (fl & ~(<uint32_t>(LRU_GEN_MASK | LRU_REFS_MASK | PG_referenced))) | \
+        # LRU_REFS_FLAGS: v6.14+ PG_referenced (7.3 mmzone.h:522); before, also
+        # PG_workingset (6.1 vmscan.c:3147), so protection forgets the tier
+        fl = (fl & ~(<uint32_t>(LRU_GEN_MASK | LRU_REFS_MASK | PG_referenced |
+                                (PG_workingset if self.pre614 else 0)))) | \
             (<uint32_t>(new_gen + 1) << LRU_GEN_PGOFF)
         if reclaiming:
             fl |= PG_reclaim
@@ -436,7 +516,15 @@ cdef class MultiGenLru(ReclaimPolicy):
         """Mirrors mm/vmscan.c:folio_check_references(), lru_gen_enabled()
         branch (v6.14+): PG_referenced alone never keeps a folio."""
         cdef uint32_t vm_flags = 0
-        cdef int referenced_ptes = self.folio_referenced(pfn, &vm_flags, sc)
+        cdef int referenced_ptes
+        if self.pre614:
+            # shrink_folio_list() 6.1 vmscan.c:1685 / 6.12 :1110: "folio_update_gen()
+            # tried to promote this page?" keeps it; then the classic rules
+            if self.m.folios[pfn].mapcount and (self.m.folios[pfn].flags & PG_referenced):
+                folio_set_decision(self.m, pfn, 0, R_FOLIOREF_KEEP)
+                return FOLIOREF_KEEP
+            return self.folio_check_references_classic(pfn, sc)
+        referenced_ptes = self.folio_referenced(pfn, &vm_flags, sc)
         if vm_flags & VM_LOCKED:
             folio_set_decision(self.m, pfn, 0, R_FOLIOREF_ACTIVATE_LOCKED)
             if self.m.events_on:
@@ -480,7 +568,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         if dirty and not (fl & PG_dirty) and \
                 not ((fl & PG_anon) and (fl & PG_swapbacked) and not (fl & PG_swapcache)):
             folio_mark_dirty(self.m, f)
-        if walk:
+        # before v6.14 look-around always goes through folio_update_gen() (6.1
+        # vmscan.c lru_gen_look_around() updates the sizes itself without a walk)
+        if walk or self.pre614:
             old_gen = self.folio_update_gen(f, new_gen)
             if old_gen >= 0 and old_gen != new_gen:
                 self.lru_gen_update_size(f, old_gen, new_gen)
@@ -640,7 +730,14 @@ cdef class MultiGenLru(ReclaimPolicy):
             return
         hist = lru_hist_from_seq(seq)
         for tier in range(MAX_NR_TIERS):
-            if carryover:
+            if carryover and self.pre614:
+                # 6.12 vmscan.c reset_ctrl_pos(): protected[] one tier down
+                self.s.avg_refaulted[type][tier] = (self.s.avg_refaulted[type][tier] +
+                                                    self.s.refaulted[hist][type][tier]) // 2
+                self.s.avg_total[type][tier] = (self.s.avg_total[type][tier] +
+                                                self.s.evicted[hist][type][tier] +
+                                                (self.s.protected[hist][type][tier - 1] if tier else 0)) // 2
+            elif carryover:
                 self.s.avg_refaulted[type][tier] = (self.s.avg_refaulted[type][tier] +
                                                     self.s.refaulted[hist][type][tier]) // 2
                 self.s.avg_total[type][tier] = (self.s.avg_total[type][tier] +
@@ -664,12 +761,13 @@ cdef class MultiGenLru(ReclaimPolicy):
         if not ((swappiness > MAX_SWAPPINESS) if type else (swappiness == 0)):
             while not list_empty(self.m, head):
                 f = self.m.folios[head].prev
-                refs = folio_lru_refs(self.m, f)
+                refs = self.lru_refs(f)
                 ws = (self.m.folios[f].flags & PG_workingset) != 0
                 new_gen = self.folio_inc_gen(f, False)
                 list_move_tail(self.m, f, self.gen_head(new_gen, type))
-                # the lazy-promotion exclusion follows the same tiers switch as sort_folio()
-                if not (self.sw_tiers and refs + ws == (1 << LRU_REFS_WIDTH) + 1):
+                # the lazy-promotion exclusion follows the same tiers switch as sort_folio();
+                # before v6.14 inc_min_seq() counts nothing (6.12 vmscan.c inc_min_seq())
+                if not self.pre614 and not (self.sw_tiers and refs + ws == (1 << LRU_REFS_WIDTH) + 1):
                     tier = self.lru_tier_from_refs(refs, ws)
                     self.s.protected[hist][type][tier] += 1
         self.reset_ctrl_pos(type, True)
@@ -691,7 +789,14 @@ cdef class MultiGenLru(ReclaimPolicy):
                 if not list_empty(self.m, self.gen_head(lru_gen_from_seq(min_seq[type]), type)):
                     break
                 min_seq[type] += 1
-        if swappiness and swappiness <= MAX_SWAPPINESS:
+        if self.pre614 and swappiness:
+            # 6.1 vmscan.c try_to_inc_min_seq(): anon may not pass file, and file
+            # never goes back
+            if min_seq[LRU_GEN_FILE] < min_seq[LRU_GEN_ANON]:
+                min_seq[LRU_GEN_ANON] = min_seq[LRU_GEN_FILE]
+            min_seq[LRU_GEN_FILE] = min_seq[LRU_GEN_ANON] if min_seq[LRU_GEN_ANON] > self.s.min_seq[LRU_GEN_FILE] \
+                else self.s.min_seq[LRU_GEN_FILE]
+        elif swappiness and swappiness <= MAX_SWAPPINESS:
             seq = self.s.max_seq - MIN_NR_GENS
             if min_seq[LRU_GEN_ANON] > seq and min_seq[LRU_GEN_FILE] < seq:
                 min_seq[LRU_GEN_ANON] = seq
@@ -866,8 +971,29 @@ cdef class MultiGenLru(ReclaimPolicy):
     cdef bint should_run_aging(self, int64_t max_seq, int swappiness, int64_t* nr_to_scan) noexcept nogil:
         """Mirrors mm/vmscan.c:should_run_aging()."""
         cdef int type
-        cdef int64_t seq, size = 0, v
+        cdef int64_t seq, size = 0, v, young = 0, old = 0
         nr_to_scan[0] = 0
+        if self.pre614:
+            # 6.1 vmscan.c:4459-4514 / 6.12 :4661-4719: age with 2 gens, not with 4,
+            # with 3 when the youngest holds over half or the oldest under a quarter
+            for type in range(min_type(swappiness), max_type(swappiness) + 1):
+                seq = self.s.min_seq[type]
+                while seq <= max_seq:
+                    v = self.s.nr_pages[lru_gen_from_seq(seq)][type]
+                    if v > 0:
+                        size += v
+                        if seq == max_seq:
+                            young += v
+                        elif seq + MIN_NR_GENS == max_seq:
+                            old += v
+                    seq += 1
+            nr_to_scan[0] = size
+            seq = self.s.min_seq[min_type(swappiness)]
+            if seq + MIN_NR_GENS > max_seq:
+                return True
+            if seq + MIN_NR_GENS < max_seq:
+                return False
+            return young * MIN_NR_GENS > size or old * (MIN_NR_GENS + 2) < size
         if self.evictable_min_seq(swappiness) + MIN_NR_GENS > max_seq:
             return True
         for type in range(min_type(swappiness), max_type(swappiness) + 1):
@@ -903,6 +1029,13 @@ cdef class MultiGenLru(ReclaimPolicy):
         pos[0] = 0
         pos[1] = 0
         pos[2] = gain
+        if self.pre614:
+            # 6.1 vmscan.c:3605-3618: one tier; protected[] is kept one tier down
+            pos[0] = self.s.avg_refaulted[type][tier] + self.s.refaulted[hist][type][tier]
+            pos[1] = self.s.avg_total[type][tier] + self.s.evicted[hist][type][tier]
+            if tier:
+                pos[1] += self.s.protected[hist][type][tier - 1]
+            return
         while i <= hi:
             pos[0] += self.s.avg_refaulted[type][i] + self.s.refaulted[hist][type][i]
             pos[1] += self.s.avg_total[type][i] + self.s.protected[hist][type][i] + \
@@ -922,10 +1055,11 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int tier
         if not self.sw_pid_controller:
             return 0
-        self.read_ctrl_pos(type, 0, 2, sp)
+        # gains 2:3 since v6.14 (7.3 vmscan.c:4811); 1:2 before (6.1 vmscan.c:4935)
+        self.read_ctrl_pos(type, 0, 1 if self.pre614 else 2, sp)
         tier = 1
         while tier < MAX_NR_TIERS:
-            self.read_ctrl_pos(type, tier, 3, pv)
+            self.read_ctrl_pos(type, tier, 2 if self.pre614 else 3, pv)
             if not self.positive_ctrl_err(sp, pv):
                 break
             tier += 1
@@ -955,10 +1089,13 @@ cdef class MultiGenLru(ReclaimPolicy):
         """Mirrors mm/vmscan.c:sort_folio(): true if the folio was re-filed."""
         cdef int gen = folio_lru_gen(self.m, f)
         cdef int type = folio_type(self.m, f)
-        cdef int refs = folio_lru_refs(self.m, f)
+        cdef int refs = self.lru_refs(f)
         cdef bint ws = (self.m.folios[f].flags & PG_workingset) != 0
         cdef int tier = self.lru_tier_from_refs(refs, ws)
-        cdef bint lazy = self.sw_tiers and refs + ws == (1 << LRU_REFS_WIDTH) + 1
+        # v6.14+: lazily promoted workingset (refs saturated + PG_workingset);
+        # before: refs == BIT(LRU_REFS_WIDTH), ≥ 5 fd accesses (6.1 vmscan.c:4781)
+        cdef bint lazy = self.sw_tiers and not self.pre614 and refs + ws == (1 << LRU_REFS_WIDTH) + 1
+        cdef bint saturated = self.sw_tiers and self.pre614 and refs == (1 << LRU_REFS_WIDTH)
         cdef bint dirty, writeback
         cdef int64_t src = self.s.min_seq[type]
         cdef uint32_t fl
@@ -979,6 +1116,17 @@ cdef class MultiGenLru(ReclaimPolicy):
                      src, self.seq_of_gen(gen))
             return True
         # protected
+        if self.pre614 and (tier > tier_idx or saturated):
+            # 6.1 vmscan.c:4781-4790: to the tail of min_seq + 1, counted one tier
+            # down; 6.1 also counts it as a workingset activation
+            gen = self.folio_inc_gen(f, False)
+            list_move_tail(self.m, f, self.gen_head(gen, type))
+            self.s.protected[lru_hist_from_seq(self.s.min_seq[type])][type][tier - 1] += 1
+            if self.kernel < 612:
+                vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
+            if self.m.events_on:
+                emit(self.m, EV_PGREFILL, R_GEN_PROTECTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
+            return True
         if tier > tier_idx or lazy:
             gen = self.folio_inc_gen(f, False)
             list_move(self.m, f, self.gen_head(gen, type))
@@ -1002,8 +1150,9 @@ cdef class MultiGenLru(ReclaimPolicy):
             sc.nr_file_taken += 1
             if not writeback:
                 sc.nr_unqueued_dirty += 1
-        # waiting for writeback
-        if writeback or (type == LRU_GEN_FILE and dirty):
+        # waiting for writeback: 6.1 vmscan.c:4801; from 6.12 on such folios are
+        # isolated and shrink_folio_list() handles them (6.12 vmscan.c:4312-4355)
+        if self.kernel < 612 and (writeback or (type == LRU_GEN_FILE and dirty)):
             gen = self.folio_inc_gen(f, True)
             list_move(self.m, f, self.gen_head(gen, type))
             if self.m.events_on:
@@ -1018,7 +1167,13 @@ cdef class MultiGenLru(ReclaimPolicy):
         if not (fl & PG_lru):
             return False
         fl &= ~(<uint32_t>PG_lru)
-        if not (fl & PG_referenced):
+        if self.pre614:
+            # 6.1 vmscan.c:4836-4841: tier state kept only with PG_referenced,
+            # which is cleared for shrink_folio_list() either way
+            if not (fl & PG_referenced):
+                fl &= ~(<uint32_t>(LRU_REFS_MASK | PG_workingset))
+            fl &= ~(<uint32_t>PG_referenced)
+        elif not (fl & PG_referenced):
             fl &= ~(<uint32_t>LRU_REFS_MASK)
         fl &= ~(<uint32_t>PG_reclaim)
         self.m.folios[f].flags = fl
@@ -1080,8 +1235,11 @@ cdef class MultiGenLru(ReclaimPolicy):
     cdef int isolate_folios(self, scan_control* sc, int swappiness, int* type_scanned,
                             folio_idx_t lst, int64_t* nr_sorted) noexcept nogil:
         """Mirrors mm/vmscan.c:isolate_folios()."""
-        cdef int type = self.get_type_to_scan(swappiness)
+        cdef int type
         cdef int i, scanned, tier
+        if self.pre614:
+            return self.isolate_folios_pre614(sc, swappiness, type_scanned, lst, nr_sorted)
+        type = self.get_type_to_scan(swappiness)
         for i in range(min_type(swappiness), max_type(swappiness) + 1):
             tier = self.get_tier_idx(type)
             type_scanned[0] = type
@@ -1090,6 +1248,63 @@ cdef class MultiGenLru(ReclaimPolicy):
                 return scanned
             type = 1 - type
         return 0
+
+    cdef int get_type_to_scan_pre614(self, int swappiness, int* tier_idx) noexcept nogil:
+        """Mirrors mm/vmscan.c:get_type_to_scan() before v6.14 (6.1 :4946-4972):
+        tier 0 of anon against tier 0 of file, gains swappiness : 200 - swappiness;
+        then the chosen type's tiers against the other type's tier 0."""
+        cdef int64_t sp[3]
+        cdef int64_t pv[3]
+        cdef int gain[2]
+        cdef int type, tier
+        gain[0] = swappiness
+        gain[1] = MAX_SWAPPINESS - swappiness
+        if not self.sw_pid_controller:
+            tier_idx[0] = 0
+            if self.s.nr_isolated_type[LRU_GEN_ANON] * (MAX_SWAPPINESS - swappiness) <= \
+                    self.s.nr_isolated_type[LRU_GEN_FILE] * swappiness:
+                return LRU_GEN_ANON
+            return LRU_GEN_FILE
+        self.read_ctrl_pos(LRU_GEN_ANON, 0, gain[0], sp)
+        self.read_ctrl_pos(LRU_GEN_FILE, 0, gain[1], pv)
+        type = 1 if self.positive_ctrl_err(sp, pv) else 0
+        self.read_ctrl_pos(1 - type, 0, gain[1 - type], sp)
+        tier = 1
+        while tier < MAX_NR_TIERS:
+            self.read_ctrl_pos(type, tier, gain[type], pv)
+            if not self.positive_ctrl_err(sp, pv):
+                break
+            tier += 1
+        tier_idx[0] = tier - 1
+        return type
+
+    cdef int isolate_folios_pre614(self, scan_control* sc, int swappiness, int* type_scanned,
+                                   folio_idx_t lst, int64_t* nr_sorted) noexcept nogil:
+        """Mirrors mm/vmscan.c:isolate_folios() before v6.14 (6.1 :4974-5014): the
+        type with the older min_seq first, else swappiness 1 / 200, else the PID
+        controller; the other type only when nothing could be isolated."""
+        cdef int type, i, scanned = 0
+        cdef int tier = -1
+        if swappiness == 0:
+            type = LRU_GEN_FILE
+        elif self.s.min_seq[LRU_GEN_ANON] < self.s.min_seq[LRU_GEN_FILE]:
+            type = LRU_GEN_ANON
+        elif swappiness == 1:
+            type = LRU_GEN_FILE
+        elif swappiness == MAX_SWAPPINESS:
+            type = LRU_GEN_ANON
+        else:
+            type = self.get_type_to_scan_pre614(swappiness, &tier)
+        for i in range(1 if swappiness == 0 else 0, ANON_AND_FILE):
+            if tier < 0:
+                tier = self.get_tier_idx(type)
+            scanned = self.scan_folios(sc, type, tier, lst, nr_sorted)
+            if scanned:
+                break
+            type = 1 - type
+            tier = -1
+        type_scanned[0] = type
+        return scanned
 
     cdef int64_t evict_folios(self, scan_control* sc, int swappiness, bint* did_work) noexcept nogil:
         """Mirrors mm/vmscan.c:evict_folios(): one isolation batch, the shared
@@ -1128,6 +1343,10 @@ cdef class MultiGenLru(ReclaimPolicy):
                 if not folio_evictable(self.m, f):
                     f = nxt
                     continue
+                if self.pre614:
+                    self.putback_pre614(f, clean, skip_retry)
+                    f = nxt
+                    continue
                 # retry folios that may have missed folio_rotate_reclaimable()
                 if not skip_retry and not (fl & (PG_active | PG_dirty | PG_writeback)) and \
                         self.m.folios[f].mapcount == 0:
@@ -1157,6 +1376,26 @@ cdef class MultiGenLru(ReclaimPolicy):
                 list_move_tail(self.m, f, lst)
             skip_retry = True
         return scanned
+
+    cdef void putback_pre614(self, folio_idx_t f, folio_idx_t clean, bint skip_retry) noexcept nogil:
+        """evict_folios()' survivor rules before v6.14 (6.1 vmscan.c:5039-5068):
+        dirty/writeback under PG_reclaim keep their tier; anything referenced,
+        mapped, dirty or already retried goes to max_seq with its tier forgotten;
+        clean unmapped folios are retried once."""
+        cdef uint32_t fl = self.m.folios[f].flags
+        if (fl & PG_reclaim) and (fl & (PG_dirty | PG_writeback)):
+            if fl & PG_workingset:
+                self.m.folios[f].flags = fl | PG_referenced
+            return
+        if skip_retry or (fl & (PG_active | PG_referenced | PG_dirty | PG_writeback)) or \
+                self.m.folios[f].mapcount:
+            self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_REFS_MASK | PG_referenced | PG_workingset))) | \
+                PG_active
+            folio_set_decision(self.m, f, EV_PUTBACK, R_REJECTED)
+            return
+        list_move(self.m, f, clean)
+        if self.m.events_on:
+            emit(self.m, EV_PUTBACK, R_RETRY, FN_EVICT_FOLIOS, f, LOC_ISOLATED, LOC_ISOLATED, -1, -1)
 
     cdef int get_swappiness(self, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:get_swappiness(): 0 without may_swap or with
@@ -1278,8 +1517,10 @@ cdef class MultiGenLru(ReclaimPolicy):
         """Mirrors mm/workingset.c:lru_gen_eviction(): token = min_seq << 2 |
         max(refs - 1, 0); counts the eviction in its tier."""
         cdef int type = folio_type(self.m, pfn)
-        cdef int refs = folio_lru_refs(self.m, pfn)
-        cdef bint ws = (self.m.folios[pfn].flags & PG_workingset) != 0
+        cdef int refs = self.lru_refs(pfn)
+        # the shadow's workingset bit: PG_workingset since v6.14 (7.3 workingset.c:266),
+        # refs != 0 before (6.1 workingset.c:244 pack_shadow(..., refs))
+        cdef bint ws = (refs != 0) if self.pre614 else (self.m.folios[pfn].flags & PG_workingset) != 0
         cdef int tier = self.lru_tier_from_refs(refs, ws)
         cdef int64_t min_seq = self.s.min_seq[type]
         cdef uint64_t token = (<uint64_t>min_seq << LRU_REFS_WIDTH) | <uint64_t>(refs - 1 if refs > 1 else 0)
@@ -1297,6 +1538,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef uint64_t diff = max_seq - evict_seq if max_seq > evict_seq else evict_seq - max_seq
         cdef bint recent = diff < MAX_NR_GENS
         cdef int refs, tier
+        if self.pre614:
+            self.workingset_refault_pre614(pfn, type, ws, token, in_fault)
+            return
         vmstat_add(self.m, WORKINGSET_REFAULT_ANON + type, 1)
         if self.m.events_on:
             # from the shadow the folio left behind, as the classic workingset_refault() says
@@ -1322,6 +1566,35 @@ cdef class MultiGenLru(ReclaimPolicy):
         else:
             self.m.folios[pfn].flags = (self.m.folios[pfn].flags & ~(<uint32_t>LRU_REFS_MASK)) | \
                 (<uint32_t>(refs - 1) << LRU_REFS_PGOFF)
+
+    cdef void workingset_refault_pre614(self, folio_idx_t pfn, int type, bint ws, uint64_t token,
+                                        bint in_fault) noexcept nogil:
+        """Mirrors mm/workingset.c:lru_gen_refault() before v6.14: recent only if
+        min_seq has not moved since the eviction (6.1 :276, 6.12 :277); 6.1 counts
+        only recent refaults (:285), 6.12 all (:297). A refault in a fault, or of
+        a folio read ≥ 4 times, comes back with every refs bit and PG_workingset
+        (tier 3, always protected by sort_folio())."""
+        cdef uint64_t mask = ((<uint64_t>1 << 60) - 1) >> LRU_REFS_WIDTH
+        cdef uint64_t evict_seq = token >> LRU_REFS_WIDTH
+        cdef bint recent = evict_seq == ((<uint64_t>self.s.min_seq[type]) & mask)
+        cdef int refs = <int>(token & ((1 << LRU_REFS_WIDTH) - 1)) + (1 if ws else 0)
+        if self.kernel >= 612 or recent:
+            vmstat_add(self.m, WORKINGSET_REFAULT_ANON + type, 1)
+        if self.m.events_on:
+            emit(self.m, EV_WORKINGSET_REFAULT, R_LRU_GEN_REFAULT_RECENT if recent else R_LRU_GEN_REFAULT_NOT_RECENT,
+                 FN_LRU_GEN_REFAULT, pfn, LOC_SWAP if type == LRU_GEN_ANON else LOC_PAGECACHE_SHADOW, LOC_NONE,
+                 <int64_t>evict_seq, self.s.min_seq[type])
+        if not recent:
+            return
+        self.s.refaulted[lru_hist_from_seq(self.s.min_seq[type])][type][self.lru_tier_from_refs(refs, ws)] += 1
+        if self.kernel >= 612:
+            vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
+        if in_fault or refs >= (1 << LRU_REFS_WIDTH) - 1:
+            self.m.folios[pfn].flags |= LRU_REFS_MASK | PG_workingset
+            vmstat_add(self.m, WORKINGSET_RESTORE_ANON + type, 1)
+            if self.m.events_on:
+                emit(self.m, EV_WORKINGSET_RESTORE, R_REFAULT_WORKINGSET, FN_LRU_GEN_REFAULT, pfn,
+                     LOC_NONE, LOC_NONE, -1, -1)
 
     # --- Python side -------------------------------------------------------------------
     @property
@@ -1383,7 +1656,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             out[n] = f
             n += 1
             if folio_lru_gen(self.m, f) == gen:
-                tiers[self.lru_tier_from_refs(folio_lru_refs(self.m, f),
+                tiers[self.lru_tier_from_refs(self.lru_refs(f),
                                               (self.m.folios[f].flags & PG_workingset) != 0)] += 1
             f = self.m.folios[f].next
         return n

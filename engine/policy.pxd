@@ -50,6 +50,7 @@ cdef class ReclaimPolicy:
     cdef void folio_activate(self, folio_idx_t pfn) noexcept nogil         # lru_activate()
     # --- reclaim --- subclass
     cdef int folio_check_references(self, folio_idx_t pfn, scan_control* sc) noexcept nogil
+    cdef int folio_check_references_classic(self, folio_idx_t pfn, scan_control* sc) noexcept nogil  # shared
     cdef void look_around(self, uint32_t mm, uint64_t vpn, scan_control* sc) noexcept nogil  # MGLRU: lru_gen_look_around(); classic: nothing
     cdef void shrink_node_begin(self, scan_control* sc) noexcept nogil
     cdef int shrink_node_step(self, scan_control* sc) noexcept nogil       # returns STEP_*

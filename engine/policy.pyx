@@ -50,6 +50,37 @@ cdef class ReclaimPolicy:
         stub("folio_check_references")
         return FOLIOREF_KEEP
 
+    cdef int folio_check_references_classic(self, folio_idx_t pfn, scan_control* sc) noexcept nogil:
+        """Mirrors mm/vmscan.c:folio_check_references() without an lru_gen branch: the
+        classic LRU's, and MGLRU's before v6.14 (6.1, 6.12)."""
+        cdef mem* m = self.m
+        cdef uint32_t vm_flags = 0
+        cdef int referenced_ptes = self.folio_referenced(pfn, &vm_flags, sc)
+        cdef bint referenced_folio
+        if vm_flags & VM_LOCKED:
+            folio_set_decision(m, pfn, 0, R_FOLIOREF_ACTIVATE_LOCKED)
+            return FOLIOREF_ACTIVATE
+        referenced_folio = folio_test_clear(m, pfn, PG_referenced)
+        if referenced_ptes > 0:
+            # first sighting sets PG_referenced: a second one activates
+            folio_set(m, pfn, PG_referenced)
+            if referenced_folio:
+                folio_set_decision(m, pfn, 0, R_FOLIOREF_ACTIVATE_TWICE)
+                return FOLIOREF_ACTIVATE
+            if referenced_ptes > 1:
+                folio_set_decision(m, pfn, 0, R_FOLIOREF_ACTIVATE_MULTI)
+                return FOLIOREF_ACTIVATE
+            if (vm_flags & VM_EXEC) and folio_is_file_lru(m, pfn):
+                folio_set_decision(m, pfn, 0, R_FOLIOREF_ACTIVATE_EXEC)
+                return FOLIOREF_ACTIVATE
+            folio_set_decision(m, pfn, 0, R_FOLIOREF_KEEP)
+            return FOLIOREF_KEEP
+        if referenced_folio and folio_is_file_lru(m, pfn):
+            folio_set_decision(m, pfn, 0, R_FOLIOREF_RECLAIM_CLEAN)
+            return FOLIOREF_RECLAIM_CLEAN
+        folio_set_decision(m, pfn, 0, R_FOLIOREF_RECLAIM)
+        return FOLIOREF_RECLAIM
+
     cdef void look_around(self, uint32_t mm, uint64_t vpn, scan_control* sc) noexcept nogil:
         stub("look_around")
 

@@ -25,8 +25,8 @@ OP_ANON, OP_READ, OP_WRITE, OP_MMAP = 0, 1, 2, 3
 ANON, FILE = 0, 1
 
 
-def make(ram=1024, swap=1024, **lru_gen):
-    sim = Simulator({"policy": "lru_gen", "ram_pages": ram, "swap_pages": swap,
+def make(ram=1024, swap=1024, kernel="7.3", **lru_gen):
+    sim = Simulator({"policy": "lru_gen", "ram_pages": ram, "swap_pages": swap, "kernel": kernel,
                      "watermarks": {"min": 2, "low": 3, "high": 4}, "lru_gen": lru_gen})
     assert sim.check_invariants() == []
     return sim
@@ -252,14 +252,35 @@ def test_b32_tier_above_tier_idx_is_protected__sort_folio():
 # --- 33 ---------------------------------------------------------------------------
 
 def test_b33_dirty_file_folio_goes_to_min_seq_plus_1_with_reclaim__sort_folio():
-    sim = make()
+    # 6.1 vmscan.c:4801 ("waiting for writeback"): sort_folio() files it at once
+    sim = make(kernel="6.1")
     touch(sim, OP_WRITE, 0, [0])
     f = pfn_of(sim, OP_WRITE, 0, 0)
-    assert seq_of(sim, f) == 0
+    assert seq_of(sim, f) == 1          # 6.1 places a new read()/write() folio at min_seq + 1
+    sim.debugfs_write("+ 0 0 3 1 1")    # a fourth generation, so that min_seq holds it
     policy(sim).evict_once(swappiness=1)
-    assert seq_of(sim, f) == 1 and list_seq_of(sim, f)[:3] == (1, FILE, 0)   # the head
+    assert seq_of(sim, f) == 2 and list_seq_of(sim, f)[:3] == (2, FILE, 0)   # the head
     assert flags(sim, f) & (PG_reclaim | PG_dirty) == PG_reclaim | PG_dirty
     assert vm(sim)["pgscan_file"] == 0 and vm(sim)["pgrefill"] == 1
+
+
+@pytest.mark.parametrize("kernel", ["6.12", "7.3"])
+def test_b33_dirty_file_folio_is_isolated_and_activated_with_reclaim__shrink_folio_list(kernel):
+    # 6.12 and 7.3 have no writeback case in sort_folio() (7.3 vmscan.c:4653-4700): the
+    # dirty folio is isolated, shrink_folio_list() tags it PG_reclaim for immediate
+    # reclaim after writeback and activates it (activate_locked), and the putback
+    # files the active folio in max_seq on 6.12 (mm_inline.h:252) and in max_seq - 1
+    # on 7.3 (mm_inline.h:242 lru_gen_folio_seq(): no PG_workingset)
+    sim = make(kernel=kernel)
+    touch(sim, OP_WRITE, 0, [0])
+    f = pfn_of(sim, OP_WRITE, 0, 0)
+    if kernel == "6.12":
+        sim.debugfs_write("+ 0 0 3 1 1")    # 6.12 placed it at min_seq + 1: make that the oldest
+    policy(sim).evict_once(swappiness=1)
+    assert vm(sim)["pgscan_file"] == 1 and vm(sim)["pgsteal_file"] == 0
+    assert vm(sim)["nr_vmscan_immediate_reclaim"] == 1
+    assert flags(sim, f) & (PG_reclaim | PG_dirty) == PG_reclaim | PG_dirty
+    assert seq_of(sim, f) == policy(sim).max_seq - (0 if kernel == "6.12" else 1)
     ok(sim)
 
 

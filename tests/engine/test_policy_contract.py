@@ -1,4 +1,5 @@
-"""Contract tests run over every policy in the registry (MGLRU joins automatically).
+"""Contract tests run over every policy in the registry (MGLRU joins automatically),
+under every kernel profile (engine/kernels.py) where the profile changes the code path.
 
 Invariants after every step of seeded workloads for every step unit, nothing
 lost, determinism, bit-exact serialization, step-vs-run equivalence, config
@@ -9,6 +10,7 @@ import pytest
 
 import engine
 from engine import ACCESS_DTYPE, EVENT_DTYPE, POLICIES, UNITS, ConfigError, Simulator
+from engine.kernels import KERNELS
 from engine.names import EVENT_KINDS, KERNEL_FNS, LOCATIONS, REASONS, VMSTAT_NAMES
 from tests.conftest import WORKLOAD_KINDS, make_workload
 
@@ -25,8 +27,9 @@ def machine(policy, ram=RAM, **extra):
 @pytest.mark.parametrize("unit", UNITS)
 @pytest.mark.parametrize("kind", WORKLOAD_KINDS)
 @pytest.mark.parametrize("policy", sorted(POLICIES))
-def test_invariants_hold_after_every_step(policy, kind, unit):
-    sim = machine(policy)
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_invariants_hold_after_every_step(policy, kernel, kind, unit):
+    sim = machine(policy, kernel=kernel)
     sim.set_workload(make_workload(11, 1500, RAM, kind))
     assert sim.check_invariants() == []
     steps = 0
@@ -45,8 +48,9 @@ def test_invariants_hold_after_every_step(policy, kind, unit):
 
 @pytest.mark.parametrize("kind", WORKLOAD_KINDS)
 @pytest.mark.parametrize("policy", sorted(POLICIES))
-def test_nothing_lost(policy, kind):
-    sim = machine(policy, swap_pages=RAM * 4)               # enough swap: no OOM kill may excuse a loss
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_nothing_lost(policy, kernel, kind):
+    sim = machine(policy, kernel=kernel, swap_pages=RAM * 4)   # enough swap: no OOM kill may excuse a loss
     w = make_workload(5, 4000, RAM, kind)
     sim.set_workload(w)
     sim.run_to_end()
@@ -75,9 +79,10 @@ def test_nothing_lost(policy, kind):
 
 
 @pytest.mark.parametrize("policy", sorted(POLICIES))
-def test_determinism_same_recipe_same_state_other_seed_differs(policy):
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_determinism_same_recipe_same_state_other_seed_differs(policy, kernel):
     def run(seed):
-        sim = machine(policy)
+        sim = machine(policy, kernel=kernel)
         sim.set_workload(make_workload(seed, 3000, RAM, "mixed"))
         sim.step("access", 500)
         sim.run_to_end()
@@ -88,9 +93,10 @@ def test_determinism_same_recipe_same_state_other_seed_differs(policy):
 
 
 @pytest.mark.parametrize("policy", sorted(POLICIES))
-def test_state_round_trip_continues_bit_identically(policy):
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_state_round_trip_continues_bit_identically(policy, kernel):
     w = make_workload(3, 4000, RAM, "mixed")
-    sim = machine(policy)
+    sim = machine(policy, kernel=kernel)
     sim.set_workload(w)
     sim.step("access", 1500)
     sim.step("scan", 3)                                     # possibly in the middle of a reclaim pass
@@ -98,7 +104,7 @@ def test_state_round_trip_continues_bit_identically(policy):
     sim.step("access", 1000)
     sim.run_to_end()
     final = sim.state_bytes()
-    other = machine(policy)
+    other = machine(policy, kernel=kernel)
     other.set_workload(w)
     other.load_state(image)
     assert other.state_bytes() == image
@@ -125,13 +131,14 @@ def test_load_state_rejects_other_config_and_garbage(policy):
 
 
 @pytest.mark.parametrize("policy", sorted(POLICIES))
-def test_step_by_scan_and_run_ahead_reach_the_same_state(policy):
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_step_by_scan_and_run_ahead_reach_the_same_state(policy, kernel):
     w = make_workload(9, 3000, RAM, "anon-loop")
     n = 2500
-    fast = machine(policy)
+    fast = machine(policy, kernel=kernel)
     fast.set_workload(w)
     fast.run(n)
-    slow = machine(policy)
+    slow = machine(policy, kernel=kernel)
     slow.set_workload(w)
     while slow.nr_access < n // 2:
         slow.step("scan", 2)
