@@ -48,7 +48,7 @@ class Machine(Strict):
                                       description="null = ram_pages // 2")
     swappiness: int = Field(60, ge=0, le=200)
     watermarks: Optional[Watermarks] = None
-    readahead_pages: int = Field(0, ge=0, le=256)
+    readahead_pages: int = Field(32, ge=0, le=256, description="ra_pages = read_ahead_kb / 4; 0 = off")
 
     _nb = field_validator("ram_pages", "swap_pages", "swappiness", "readahead_pages",
                           mode="before")(_no_bool)

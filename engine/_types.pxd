@@ -250,6 +250,7 @@ cdef enum kfn:
     FN_LRU_GEN_EVICTION
     FN_WALK_MM
     FN_FOLIO_INC_GEN
+    FN_PAGE_CACHE_RA_UNBOUNDED
     NR_KFNS
 
 # --- decision reasons (names.py REASONS holds the sentence shown to people) --
@@ -305,4 +306,5 @@ cdef enum ev_reason:
     R_LRU_GEN_REFAULT_RECENT     # lru_gen_test_recent: < MAX_NR_GENS gens since eviction
     R_LRU_GEN_REFAULT_NOT_RECENT # lru_gen_test_recent: >= MAX_NR_GENS gens since eviction
     R_UNMAP_FAIL                 # shrink_folio_list: try_to_unmap() left a mapping: activate
+    R_READAHEAD                  # read in by readahead (page_cache_sync_ra/async_ra, mmap read-around)
     NR_REASONS

@@ -25,6 +25,7 @@ COST_KEYS = ("access", "minor_fault", "read_hit", "file_read", "file_write", "sw
              "swap_write", "scan_folio", "walk_pte", "direct_stall")
 LRU_GEN_BOOL_KEYS = ("pid_controller", "tiers", "look_around", "walk_mm", "bloom_filter")
 MAX_RAM_PAGES = 16 << 20
+DEFAULT_RA_PAGES = 32              # VM_READAHEAD_PAGES: read_ahead_kb 128
 MIN_RAM_PAGES = 64
 
 
@@ -106,7 +107,8 @@ def normalize_config(config: dict | None) -> dict:
     if wm["high"] >= ram:
         raise ConfigError("watermarks", f"high ({wm['high']}) must be below ram_pages ({ram})")
     out["watermarks"] = dict(wm)
-    out["readahead_pages"] = _int("readahead_pages", config.get("readahead_pages", 0), 0, 1024)
+    # the block device's ra_pages: read_ahead_kb / 4, the kernel's default 128 KiB
+    out["readahead_pages"] = _int("readahead_pages", config.get("readahead_pages", DEFAULT_RA_PAGES), 0, 1024)
     costs = default_costs(kind)
     given = config.get("costs", {})
     if not isinstance(given, dict):

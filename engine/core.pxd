@@ -83,6 +83,13 @@ ctypedef struct vma:             # a file mapping: file pages pgoff are at vpn =
     uint32_t vm_flags            # VM_*
     int32_t next_of_file         # next vma mapping the same file (-1 = end): the rmap of file folios
 
+ctypedef struct file_ra_state:  # include/linux/fs.h struct file_ra_state (prev_pos is mem.file_prev_index)
+    uint64_t start               # where the readahead window starts
+    uint32_t size                # its size in pages
+    uint32_t async_size          # pages left when the next async readahead starts (PG_readahead)
+    uint32_t mmap_miss           # do_sync_mmap_readahead(): misses minus hits, capped
+    uint32_t _pad
+
 ctypedef struct mm_struct:
     int32_t first_ptp            # page-table pages of this mm, linked by mem.ptp_next (-1 = none)
     uint8_t alive                # 0 after exit (U)
@@ -195,7 +202,7 @@ ctypedef struct mem:
     int64_t wmark_min            # pages; free must stay > mark (strict)
     int64_t wmark_low
     int64_t wmark_high
-    int32_t readahead_pages      # 0 = off
+    int32_t readahead_pages      # ra_pages (read_ahead_kb / 4); 0 = off (one page per miss)
     int32_t policy_id            # 0 = lru, 1 = lru_gen
     int32_t kernel               # kernel profile: major * 100 + minor (601, 612, 703); engine/kernels.py
     cost_table cost
@@ -255,6 +262,7 @@ ctypedef struct mem:
     int32_t cur_actor            # enum reclaimer of whoever is running (for event time)
     # --- added by the engine core ---
     uint64_t* file_prev_index    # per file: pgoff of the previous read() (filemap_read's "same folio" rule), ~0 = none
+    file_ra_state* file_ra       # per file: the readahead state of its one open file
     int32_t flush_cursor         # flusher threads: next pfn to look at (writeback of dirty file folios)
     int32_t _pad_flush
     int64_t nr_flusher_wakeups   # wakeup_flusher_threads() calls (reclaim + background)

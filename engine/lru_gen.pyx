@@ -416,11 +416,16 @@ cdef class MultiGenLru(ReclaimPolicy):
         return order_base_2(refs)
 
     cdef bint lru_gen_set_refs(self, folio_idx_t f) noexcept nogil:
-        """Mirrors mm/swap.c:lru_gen_set_refs() (v6.14+)."""
+        """Mirrors mm/swap.c:lru_gen_set_refs() (v6.14+); 7.3 (vmscan.c:839-859)
+        promotes to PG_workingset only from the second referenced sighting on and
+        otherwise counts one more access."""
         cdef uint32_t fl = self.m.folios[f].flags
         if not (fl & (PG_referenced | PG_workingset)):
             self.m.folios[f].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
             return False
+        if self.kernel >= 700 and folio_lru_refs(self.m, f) <= 1:
+            self.folio_mark_accessed(f)
+            return True
         self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_REFS_MASK | PG_referenced))) | PG_workingset
         return True
 
@@ -1010,6 +1015,20 @@ cdef class MultiGenLru(ReclaimPolicy):
         """Mirrors mm/vmscan.c:get_nr_to_scan(): -1 after a successful aging."""
         cdef int64_t nr_to_scan
         cdef bint success = self.should_run_aging(self.s.max_seq, swappiness, &nr_to_scan)
+        if self.kernel < 612:
+            # 6.1 vmscan.c:5114-5142: kswapd leaves the aging to lru_gen_age_node();
+            # a direct reclaimer ages and goes on evicting
+            nr_to_scan >>= sc.priority
+            if not success:
+                return nr_to_scan
+            if sc.priority != DEF_PRIORITY:
+                if sc.reclaimer == RECLAIMER_KSWAPD:
+                    return 0
+                if self.sw_walk_mm:
+                    sc.aged = 1
+                if self.try_to_inc_max_seq(self.s.max_seq, swappiness, False, True):
+                    return nr_to_scan
+            return nr_to_scan if self.s.min_seq[min_type(swappiness)] + MIN_NR_GENS <= self.s.max_seq else 0
         if not success or sc.priority == DEF_PRIORITY:
             return nr_to_scan >> sc.priority
         # try_to_inc_max_seq() gives a direct reclaimer a walk buffer that it
@@ -1029,7 +1048,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         pos[0] = 0
         pos[1] = 0
         pos[2] = gain
-        if self.pre614:
+        if self.pre614 and tier < MAX_NR_TIERS:
             # 6.1 vmscan.c:3605-3618: one tier; protected[] is kept one tier down
             pos[0] = self.s.avg_refaulted[type][tier] + self.s.refaulted[hist][type][tier]
             pos[1] = self.s.avg_total[type][tier] + self.s.evicted[hist][type][tier]
@@ -1181,11 +1200,14 @@ cdef class MultiGenLru(ReclaimPolicy):
         return True
 
     cdef int scan_folios(self, scan_control* sc, int type, int tier_idx, folio_idx_t lst,
-                         int64_t* nr_sorted) noexcept nogil:
-        """Mirrors mm/vmscan.c:scan_folios(): at most MAX_LRU_BATCH folios looked
-        at, MIN_LRU_BATCH isolated, from the tail of min_seq's generation."""
+                         int64_t* nr_sorted, int64_t nr_to_scan=MAX_LRU_BATCH,
+                         int* isolated_out=NULL) noexcept nogil:
+        """Mirrors mm/vmscan.c:scan_folios(): at most nr_to_scan folios looked at
+        (MAX_LRU_BATCH before 7.x; the loop's batch of ≤ MIN_LRU_BATCH in 7.3,
+        vmscan.c scan_folios(nr_to_scan, ...)), MIN_LRU_BATCH isolated, from the
+        tail of min_seq's generation."""
         cdef int sorted_ = 0, scanned = 0, isolated = 0, skipped = 0
-        cdef int remaining = MAX_LRU_BATCH
+        cdef int remaining = <int>nr_to_scan
         cdef int gen
         cdef folio_idx_t head, f
         cdef folio_idx_t moved = self.m.nr_frames + HEAD_PRIVATE + 2
@@ -1230,16 +1252,35 @@ cdef class MultiGenLru(ReclaimPolicy):
             sc.nr_file_taken += isolated
         self.s.nr_isolated_type[type] += isolated
         nr_sorted[0] += sorted_
+        if isolated_out != NULL:
+            isolated_out[0] = isolated
+        if self.kernel >= 700:
+            return scanned               # 7.3: what it looked at, isolated or not
         return scanned if (isolated or not remaining) else 0
 
     cdef int isolate_folios(self, scan_control* sc, int swappiness, int* type_scanned,
-                            folio_idx_t lst, int64_t* nr_sorted) noexcept nogil:
+                            folio_idx_t lst, int64_t* nr_sorted, int64_t nr_to_scan) noexcept nogil:
         """Mirrors mm/vmscan.c:isolate_folios()."""
         cdef int type
         cdef int i, scanned, tier
+        cdef int isolated = 0, total = 0
         if self.pre614:
             return self.isolate_folios_pre614(sc, swappiness, type_scanned, lst, nr_sorted)
         type = self.get_type_to_scan(swappiness)
+        if self.kernel >= 700:
+            # 7.3 vmscan.c isolate_folios(): stay with a type that had folios to look
+            # at even if none could be isolated (keeps positive_ctrl_err()'s bias)
+            type_scanned[0] = type
+            for i in range(min_type(swappiness), max_type(swappiness) + 1):
+                tier = self.get_tier_idx(type)
+                scanned = self.scan_folios(sc, type, tier, lst, nr_sorted, nr_to_scan, &isolated)
+                total += scanned
+                if isolated:
+                    type_scanned[0] = type
+                    break
+                if not scanned:
+                    type = 1 - type
+            return total
         for i in range(min_type(swappiness), max_type(swappiness) + 1):
             tier = self.get_tier_idx(type)
             type_scanned[0] = type
@@ -1306,7 +1347,8 @@ cdef class MultiGenLru(ReclaimPolicy):
         type_scanned[0] = type
         return scanned
 
-    cdef int64_t evict_folios(self, scan_control* sc, int swappiness, bint* did_work) noexcept nogil:
+    cdef int64_t evict_folios(self, scan_control* sc, int swappiness, bint* did_work,
+                              int64_t nr_to_scan=MAX_LRU_BATCH) noexcept nogil:
         """Mirrors mm/vmscan.c:evict_folios(): one isolation batch, the shared
         shrink_folio_list(), one retry of clean unmapped survivors."""
         cdef int type = 0
@@ -1321,12 +1363,19 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int64_t src_seq
         list_init(self.m, lst)
         list_init(self.m, ret)
-        scanned = self.isolate_folios(sc, swappiness, &type, lst, &nr_sorted)
+        if self.kernel >= 700:
+            # 7.3 vmscan.c evict_folios(): flush empty old gens before and after
+            self.try_to_inc_min_seq(swappiness)
+            scanned = self.isolate_folios(sc, swappiness, &type, lst, &nr_sorted, nr_to_scan)
+            if scanned:
+                self.try_to_inc_min_seq(swappiness)
+        else:
+            scanned = self.isolate_folios(sc, swappiness, &type, lst, &nr_sorted, nr_to_scan)
+            if self.try_to_inc_min_seq(swappiness):
+                scanned += 1
+            if self.evictable_min_seq(swappiness) + MIN_NR_GENS > self.s.max_seq:
+                scanned = 0
         list_init(self.m, clean)
-        if self.try_to_inc_min_seq(swappiness):
-            scanned += 1
-        if self.evictable_min_seq(swappiness) + MIN_NR_GENS > self.s.max_seq:
-            scanned = 0
         did_work[0] = nr_sorted > 0 or not list_empty(self.m, lst)
         if list_empty(self.m, lst):
             return scanned
@@ -1449,6 +1498,9 @@ cdef class MultiGenLru(ReclaimPolicy):
             sc.nr_reclaimed = 0
         sc.cursor = self.get_swappiness(sc)
         sc.phase = PASS_LOOP
+        if self.kernel >= 700:
+            # 7.3 vmscan.c get_nr_to_scan(): the evictable size >> priority, once per pass
+            sc.nr_to_scan = self.evictable_size(sc.cursor) >> sc.priority
 
     cdef void shrink_node_end(self, scan_control* sc) noexcept nogil:
         # end of try_to_shrink_lruvec() and lru_gen_shrink_node()
@@ -1458,6 +1510,51 @@ cdef class MultiGenLru(ReclaimPolicy):
             sc.nr_reclaimed += sc.nr_reclaimed_start
         sc.phase = PASS_OVER
 
+    cdef int64_t evictable_size(self, int swappiness) noexcept nogil:
+        # 7.3 lruvec_evictable_size(): every generation of the evictable types
+        cdef int64_t size = 0, seq, v
+        cdef int type
+        for type in range(min_type(swappiness), max_type(swappiness) + 1):
+            seq = self.s.min_seq[type]
+            while seq <= self.s.max_seq:
+                v = self.s.nr_pages[lru_gen_from_seq(seq)][type]
+                if v > 0:
+                    size += v
+                seq += 1
+        return size
+
+    cdef int shrink_node_step_73(self, scan_control* sc) noexcept nogil:
+        """One iteration of 7.3's mm/vmscan.c:try_to_shrink_lruvec() loop: age
+        when should_run_aging() says so (not at DEF_PRIORITY unless it must), then
+        evict one batch of ≤ MIN_LRU_BATCH looked-at folios; root reclaim leaves
+        after the batch that followed an aging."""
+        cdef int64_t delta, nr_batch
+        cdef bint did_work = False, should_age = False
+        cdef int swappiness = sc.cursor
+        cdef int64_t min_seq = self.evictable_min_seq(swappiness)
+        if sc.nr_to_scan <= 0:
+            self.shrink_node_end(sc)
+            return STEP_DONE
+        if min_seq + MIN_NR_GENS > self.s.max_seq or \
+                (sc.priority != DEF_PRIORITY and min_seq + MIN_NR_GENS == self.s.max_seq):
+            if self.sw_walk_mm:
+                sc.aged = 1
+            self.try_to_inc_max_seq(self.s.max_seq, swappiness, False, True)
+            should_age = True
+        nr_batch = sc.nr_to_scan if sc.nr_to_scan < MIN_LRU_BATCH else MIN_LRU_BATCH
+        delta = self.evict_folios(sc, swappiness, &did_work, nr_batch)
+        if not delta:
+            self.shrink_node_end(sc)
+            if did_work:
+                return STEP_BATCH_LAST
+            return STEP_AGED if should_age else STEP_DONE
+        sc.nr_scanned_pass += delta
+        sc.nr_to_scan -= delta
+        if self.should_abort_scan(sc) or should_age or sc.nr_to_scan <= 0:
+            self.shrink_node_end(sc)
+            return STEP_BATCH_LAST
+        return STEP_BATCH
+
     cdef int shrink_node_step(self, scan_control* sc) noexcept nogil:
         """One iteration of mm/vmscan.c:try_to_shrink_lruvec()'s loop: one
         get_nr_to_scan() and, unless that aged or said stop, one evict_folios()."""
@@ -1466,6 +1563,8 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int swappiness
         if sc.phase != PASS_LOOP:
             return STEP_DONE
+        if self.kernel >= 700:
+            return self.shrink_node_step_73(sc)
         swappiness = sc.cursor
         nr_to_scan = self.get_nr_to_scan(sc, swappiness)
         sc.nr_to_scan = nr_to_scan
@@ -1489,7 +1588,15 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int type
         cdef int swappiness
         cdef bint reclaimable
+        cdef int64_t nr_to_scan
         self.set_initial_priority(sc)
+        if self.kernel < 612:
+            # 6.1 vmscan.c:4516-4608 age_lruvec(): kswapd runs the aging here
+            swappiness = self.get_swappiness(sc)
+            if self.should_run_aging(self.s.max_seq, swappiness, &nr_to_scan):
+                if self.min_ttl_ms == 0 or self.s.timestamps[lru_gen_from_seq(self.s.min_seq[LRU_GEN_FILE])] + \
+                        self.min_ttl_ms * 1000000 <= self.jiffies():
+                    self.try_to_inc_max_seq(self.s.max_seq, swappiness, False, True)
         if self.min_ttl_ms == 0:
             return STEP_DONE
         swappiness = self.get_swappiness(sc)

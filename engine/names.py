@@ -155,6 +155,7 @@ KERNEL_FNS = (
     'lru_gen_eviction',
     'walk_mm',
     'folio_inc_gen',
+    'page_cache_ra_unbounded',
 )
 
 # short names, index = enum ev_reason
@@ -210,6 +211,7 @@ REASON_NAMES = (
     'LRU_GEN_REFAULT_RECENT',
     'LRU_GEN_REFAULT_NOT_RECENT',
     'UNMAP_FAIL',
+    'READAHEAD',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -267,6 +269,8 @@ REASONS = (
     'lru_gen_test_recent: MAX_NR_GENS (4) or more generations between min_seq at eviction and '
     'max_seq now: not recent, nothing is restored',
     'try_to_unmap() could not remove every mapping: activated',
+    'read in ahead of use by readahead (page_cache_ra_unbounded(): the on-demand window or the mmap '
+    'read-around); not accessed yet',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

@@ -31,7 +31,10 @@ STATE_MAGIC = b"RLABSTAT"
 # C enum sizes, for checking the name tables of engine/names.py
 ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fns": NR_KFNS,
                "reasons": NR_REASONS, "locations": LOC_NONE + 1}
-STATE_VERSION = 1
+STATE_VERSION = 2
+# mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
+cdef enum:
+    MMAP_LOTSAMISS = 100
 UNITS = ("access", "scan", "shrink", "aging")
 
 ctypedef struct access_rec:       # ACCESS_DTYPE
@@ -150,6 +153,9 @@ cdef class Simulator:
     # run-ahead hints, not state: ptp index of access `pos` found by prefetch_ahead
     cdef int64_t pf_pos[32]
     cdef int32_t pf_ptp[32]
+    # set by do_page_cache_ra() for the access in progress, not state: the
+    # requested folio was marked accessed before its LRU add (still in the batch)
+    cdef bint ra_premarked
 
     def __cinit__(self):
         memset(&self.m, 0, sizeof(mem))
@@ -246,6 +252,7 @@ cdef class Simulator:
         free(m.vmas)
         free(m.file_first_vma)
         free(m.file_prev_index)
+        free(m.file_ra)
         free(m.ptes)
         free(m.ptp_key)
         free(m.ptp_next)
@@ -269,6 +276,7 @@ cdef class Simulator:
         cdef int32_t newcap, i
         cdef int32_t* fv
         cdef uint64_t* pi
+        cdef file_ra_state* ra
         if <int32_t>file < m.cap_files:
             if <int32_t>file >= m.nr_files:
                 m.nr_files = file + 1
@@ -289,6 +297,12 @@ cdef class Simulator:
             with gil:
                 raise MemoryError("files")
         m.file_prev_index = pi
+        ra = <file_ra_state*>realloc(m.file_ra, newcap * sizeof(file_ra_state))
+        if ra == NULL:
+            with gil:
+                raise MemoryError("files")
+        m.file_ra = ra
+        memset(&m.file_ra[m.cap_files], 0, (newcap - m.cap_files) * sizeof(file_ra_state))
         for i in range(m.cap_files, newcap):
             m.file_first_vma[i] = -1
             m.file_prev_index[i] = <uint64_t>-1
@@ -353,11 +367,19 @@ cdef class Simulator:
     cdef void folio_add_lru(self, folio_idx_t pfn, bint in_fault, uint32_t vm_flags, int reason,
                             int fn, int src) noexcept nogil:
         """Mirrors mm/swap.c:folio_add_lru(); simplified: no per-CPU batch. Under MGLRU a
-        fault on a VMA with recency sets PG_active (lru_gen_in_fault)."""
+        fault on a VMA with recency (lru_gen_in_fault) sets PG_active before 7.x, and
+        in 7.3 only for PG_workingset folios."""
         cdef int64_t seq
         cdef int dst
         if self.policy.lru_gen_enabled and in_fault and vma_has_recency(vm_flags):
-            folio_set(&self.m, pfn, PG_active)
+            if self.m.kernel < 700:
+                folio_set(&self.m, pfn, PG_active)
+            elif self.m.folios[pfn].flags & PG_workingset:
+                # 7.3 mm/folio.c:468-490: only a workingset folio is activated in a
+                # fault; any other is marked accessed (placed at max_seq - 1 or - 2)
+                folio_set(&self.m, pfn, PG_active)
+            elif not (self.m.folios[pfn].flags & PG_referenced):
+                self.policy.folio_mark_accessed(pfn)
         if vm_flags & VM_LOCKED:
             folio_set(&self.m, pfn, PG_mlocked)
         self.policy.lru_add(pfn, False)
@@ -487,7 +509,7 @@ cdef class Simulator:
 
     cdef folio_idx_t page_cache_fill(self, uint32_t file, uint64_t pgoff, uint64_t e, bint in_fault,
                                      uint32_t vm_flags, int reason, int fn,
-                                     bint write_begin=False) except -2 nogil:
+                                     bint write_begin=False, bint mark_first=False) except -2 nogil:
         # a page-cache miss: new folio, refault test against its shadow, LRU insertion.
         # write_begin: the folio of a whole-page write() (FGP_WRITEBEGIN -> __GFP_WRITE):
         # no read I/O, and filemap_add_folio() skips workingset_refault() ("folios
@@ -505,9 +527,210 @@ cdef class Simulator:
             # lru_gen_in_fault() is current->in_lru_fault = vma_has_recency(vma)
             self.policy.workingset_refault(pfn, e & ENTRY_MASK,
                                            in_fault and vma_has_recency(vm_flags))
+        if mark_first:
+            # read()'s folio_mark_accessed() reaches the folio while it still sits in
+            # the per-CPU lru_add batch, so MGLRU places it already referenced
+            self.policy.folio_mark_accessed(pfn)
         self.folio_add_lru(pfn, in_fault, vm_flags, reason, fn,
                           LOC_PAGECACHE_SHADOW if (e & ~ENTRY_MASK) == ENTRY_SHADOW else LOC_STORAGE)
         return pfn
+
+    # --- readahead (mm/readahead.c) ------------------------------------------------
+    cdef inline bint pc_has_folio(self, uint32_t file, uint64_t index) noexcept nogil:
+        return (pc_lookup(&self.m, file, index) & ~ENTRY_MASK) == ENTRY_FOLIO
+
+    cdef int do_page_cache_ra(self, uint32_t file, uint64_t index, uint64_t nr_to_read, uint64_t lookahead,
+                              uint64_t requested, bint in_fault, uint32_t vm_flags) except -1 nogil:
+        """Mirrors mm/readahead.c:page_cache_ra_unbounded(): allocate and read every
+        missing page of [index, index + nr_to_read), skipping cached ones, and tag
+        the one `lookahead` pages before the end PG_readahead. Allocation is
+        readahead_gfp_mask's (__GFP_NORETRY): it wakes kswapd at low and stops at
+        min rather than reclaim. Simplified: no EOF clamp (a file ends where its
+        workload stops reading), 4 KiB folios (7.3's large folios are not modelled)."""
+        cdef mem* m = &self.m
+        cdef uint64_t i, p, missing = 0
+        cdef uint64_t e
+        cdef folio_idx_t pfn
+        cdef bint premark
+        for i in range(nr_to_read):
+            if not self.pc_has_folio(file, index + i):
+                missing += 1
+        # the per-CPU lru_add batch (15 folios in 6.1, 31 later: pagevec.h / folio_batch.h)
+        # drains before read() marks the requested folio once the window fills it
+        premark = (self.policy.lru_gen_enabled and not in_fault and m.kernel >= 700
+                   and missing < (15 if m.kernel < 612 else 31))
+        for i in range(nr_to_read):
+            p = index + i
+            e = pc_lookup(m, file, p)
+            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                continue
+            if m.nr_free <= m.wmark_low:
+                self.wakeup_kswapd()
+            if m.nr_free <= m.wmark_min:
+                break
+            pfn = self.page_cache_fill(file, p, e, in_fault, vm_flags,
+                                       R_READ_MISS if p == requested else R_READAHEAD,
+                                       FN_FILEMAP_FAULT if in_fault and p == requested else
+                                       (FN_FILEMAP_READ if p == requested else FN_PAGE_CACHE_RA_UNBOUNDED),
+                                       False, premark and p == requested)
+            if premark and p == requested:
+                self.ra_premarked = True
+            if lookahead and i == nr_to_read - lookahead:
+                folio_set(m, pfn, PG_readahead)
+        return 0
+
+    cdef inline uint64_t get_init_ra_size(self, uint64_t size, uint64_t max_pages) noexcept nogil:
+        cdef uint64_t newsize = 1
+        while newsize < size:
+            newsize <<= 1
+        if newsize <= max_pages // 32:
+            return newsize * 4
+        if newsize <= max_pages // 4:
+            return newsize * 2
+        return max_pages
+
+    cdef inline uint64_t get_next_ra_size(self, file_ra_state* ra, uint64_t max_pages) noexcept nogil:
+        if ra.size < max_pages // 16:
+            return 4 * ra.size
+        if ra.size <= max_pages // 2:
+            return 2 * ra.size
+        return max_pages
+
+    cdef int page_cache_sync_ra(self, uint32_t file, uint64_t index, uint64_t req, bint in_fault,
+                                uint32_t vm_flags) except -1 nogil:
+        """Mirrors mm/readahead.c:page_cache_sync_ra() (6.12, 7.3) and 6.1's
+        ondemand_readahead() without a folio: a new window at the start of the
+        file or after the previous read (4 pages, ramping to ra_pages), a window
+        over the cached history before a miss (context readahead), or just the
+        page for a standalone random read."""
+        cdef mem* m = &self.m
+        cdef file_ra_state* ra = &m.file_ra[file]
+        cdef uint64_t max_pages = <uint64_t>m.readahead_pages
+        cdef uint64_t prev = m.file_prev_index[file]
+        cdef uint64_t prev_index = (prev + 1) if prev != <uint64_t>-1 else (<uint64_t>-1) >> 12
+        cdef uint64_t miss, contig, expected, add_pages
+        cdef int64_t k
+        if max_pages == 0:
+            return self.do_page_cache_ra(file, index, 1, 0, index, in_fault, vm_flags)   # force_page_cache_ra()
+        if m.kernel < 612 and index != 0:
+            # 6.1 readahead.c ondemand_readahead(): the expected index continues the window
+            expected = ra.start + ra.size - ra.async_size
+            if index == expected or index == ra.start + ra.size:
+                ra.start += ra.size
+                add_pages = self.get_next_ra_size(ra, max_pages)
+                ra.size = <uint32_t>(add_pages if add_pages > ra.size else ra.size)
+                ra.async_size = ra.size
+                return self.ra_readit(file, index, max_pages, in_fault, vm_flags)
+        if index == 0 or req > max_pages or index - prev_index <= 1:
+            ra.start = index
+            ra.size = <uint32_t>self.get_init_ra_size(req, max_pages)
+            if ra.size > req:
+                ra.async_size = <uint32_t>(ra.size - req)
+            else:
+                ra.async_size = ra.size if m.kernel < 612 else ra.size >> 1
+            return self.ra_readit(file, index, max_pages, in_fault, vm_flags)
+        # page_cache_prev_miss(index - 1, max_pages)
+        miss = index - 1
+        k = <int64_t>max_pages
+        while k > 0:
+            k -= 1
+            if not self.pc_has_folio(file, miss):
+                break
+            if miss == 0:
+                miss = <uint64_t>-1
+                break
+            if k:
+                miss -= 1
+        contig = index - miss - 1
+        if contig <= req:
+            return self.do_page_cache_ra(file, index, req, 0, index, in_fault, vm_flags)
+        if miss == <uint64_t>-1:
+            contig *= 2
+        ra.start = index
+        ra.size = <uint32_t>(contig + req if contig + req < max_pages else max_pages)
+        ra.async_size = 1
+        return self.ra_readit(file, index, max_pages, in_fault, vm_flags)
+
+    cdef int ra_readit(self, uint32_t file, uint64_t index, uint64_t max_pages, bint in_fault,
+                       uint32_t vm_flags) except -1 nogil:
+        # the readit: label; 6.1 first merges a window that would hit its own marker
+        cdef file_ra_state* ra = &self.m.file_ra[file]
+        cdef uint64_t add_pages
+        if self.m.kernel < 612 and index == ra.start and ra.size == ra.async_size:
+            add_pages = self.get_next_ra_size(ra, max_pages)
+            if ra.size + add_pages <= max_pages:
+                ra.async_size = <uint32_t>add_pages
+                ra.size += <uint32_t>add_pages
+            else:
+                ra.size = <uint32_t>max_pages
+                ra.async_size = <uint32_t>(max_pages >> 1)
+        return self.do_page_cache_ra(file, ra.start, ra.size, ra.async_size, index, in_fault, vm_flags)
+
+    cdef int page_cache_async_ra(self, uint32_t file, folio_idx_t pfn, uint64_t req, bint in_fault,
+                                 uint32_t vm_flags) except -1 nogil:
+        """Mirrors mm/readahead.c:page_cache_async_ra(): a read reached the
+        PG_readahead folio: push the window forward (ramping up), or rebuild it
+        from what is cached after the folio."""
+        cdef mem* m = &self.m
+        cdef file_ra_state* ra = &m.file_ra[file]
+        cdef uint64_t max_pages = <uint64_t>m.readahead_pages
+        cdef uint64_t index = m.folios[pfn].index
+        cdef uint64_t start, add_pages
+        cdef int64_t k
+        if max_pages == 0 or (m.folios[pfn].flags & PG_writeback):
+            return 0
+        m.folios[pfn].flags &= ~(<uint32_t>PG_readahead)
+        if index == ra.start + ra.size - ra.async_size or (m.kernel < 612 and index == ra.start + ra.size):
+            ra.start += ra.size
+            add_pages = self.get_next_ra_size(ra, max_pages)
+            ra.size = <uint32_t>(add_pages if add_pages > ra.size else ra.size)
+            ra.async_size = ra.size
+            return self.ra_readit(file, index, max_pages, in_fault, vm_flags)
+        # page_cache_next_miss(index + 1, max_pages)
+        start = index + 1
+        k = <int64_t>max_pages
+        while k > 0 and self.pc_has_folio(file, start):
+            k -= 1
+            start += 1
+        if start == 0 or start - index > max_pages:
+            return 0
+        ra.start = start
+        ra.size = <uint32_t>(start - index + req)
+        ra.size = <uint32_t>self.get_next_ra_size(ra, max_pages)
+        ra.async_size = ra.size
+        return self.ra_readit(file, index, max_pages, in_fault, vm_flags)
+
+    cdef int do_sync_mmap_readahead(self, uint32_t file, uint64_t pgoff, uint32_t vm_flags) except -1 nogil:
+        """Mirrors mm/filemap.c:do_sync_mmap_readahead(): read-around of ra_pages
+        centred on the fault (a quarter of it asynchronous), unless the VMA says
+        random, or the file misses far more than it hits (mmap_miss > MMAP_LOTSAMISS)."""
+        cdef mem* m = &self.m
+        cdef file_ra_state* ra = &m.file_ra[file]
+        cdef uint64_t ra_pages = <uint64_t>m.readahead_pages
+        if (vm_flags & VM_RAND_READ) or ra_pages == 0:
+            return 0
+        if vm_flags & VM_SEQ_READ:
+            return self.page_cache_sync_ra(file, pgoff, ra_pages, True, vm_flags)
+        if ra.mmap_miss < MMAP_LOTSAMISS * 10:
+            ra.mmap_miss += 1
+        if ra.mmap_miss > MMAP_LOTSAMISS:
+            return 0
+        ra.start = pgoff - ra_pages // 2 if pgoff > ra_pages // 2 else 0
+        ra.size = <uint32_t>ra_pages
+        ra.async_size = <uint32_t>(ra_pages // 4)
+        return self.do_page_cache_ra(file, ra.start, ra.size, ra.async_size, pgoff, True, vm_flags)
+
+    cdef int do_async_mmap_readahead(self, uint32_t file, folio_idx_t pfn, uint32_t vm_flags) except -1 nogil:
+        """Mirrors mm/filemap.c:do_async_mmap_readahead(): a fault on a cached page
+        counts as a hit for mmap_miss, and one on a PG_readahead folio reads on."""
+        cdef mem* m = &self.m
+        if (vm_flags & VM_RAND_READ) or m.readahead_pages == 0:
+            return 0
+        if m.file_ra[file].mmap_miss:
+            m.file_ra[file].mmap_miss -= 1
+        if m.folios[pfn].flags & PG_readahead:
+            return self.page_cache_async_ra(file, pfn, <uint64_t>m.readahead_pages, True, vm_flags)
+        return 0
 
     cdef int do_rw(self, bint write, uint32_t file, uint64_t pgoff) except -1 nogil:
         """Mirrors mm/filemap.c:filemap_read() and, for write(), the write_begin lookup
@@ -518,8 +741,6 @@ cdef class Simulator:
         cdef mem* m = &self.m
         cdef uint64_t e
         cdef folio_idx_t pfn
-        cdef int32_t i
-        cdef uint64_t ra
         self.file_ensure(file)
         e = pc_lookup(m, file, pgoff)
         if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
@@ -527,6 +748,8 @@ cdef class Simulator:
             charge(m, m.cost.read_hit)
             if m.events_on:
                 emit(m, EV_ACCESS, R_HIT, FN_FILEMAP_READ, pfn, LOC_NONE, LOC_NONE, -1, -1)
+            if not write and (m.folios[pfn].flags & PG_readahead):
+                self.page_cache_async_ra(file, pfn, 1, False, 0)      # filemap_readahead()
             if not write and m.file_prev_index[file] != pgoff:
                 self.policy.folio_mark_accessed(pfn)
         elif write:
@@ -535,24 +758,23 @@ cdef class Simulator:
             pfn = self.page_cache_fill(file, pgoff, e, False, 0, R_READ_MISS, FN_FILEMAP_READ, True)
             charge(m, m.cost.read_hit)
         else:
-            if self.alloc_gate():
-                return NEED_RECLAIM
-            pfn = self.page_cache_fill(file, pgoff, e, False, 0, R_READ_MISS, FN_FILEMAP_READ)
+            # filemap_get_pages(): page_cache_sync_readahead() first; the folio is
+            # created on its own only if readahead could not allocate it
+            self.ra_premarked = False
+            if m.nr_free > m.wmark_min:
+                self.page_cache_sync_ra(file, pgoff, 1, False, 0)
+            e = pc_lookup(m, file, pgoff)
+            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                pfn = <folio_idx_t>(e & ENTRY_MASK)
+            else:
+                if self.alloc_gate():
+                    return NEED_RECLAIM
+                pfn = self.page_cache_fill(file, pgoff, e, False, 0, R_READ_MISS, FN_FILEMAP_READ)
             charge(m, m.cost.file_read)
-            if m.file_prev_index[file] != pgoff:
+            if m.folios[pfn].flags & PG_readahead:
+                self.page_cache_async_ra(file, pfn, 1, False, 0)
+            if m.file_prev_index[file] != pgoff and not self.ra_premarked:
                 self.policy.folio_mark_accessed(pfn)
-            # read-ahead (readahead_gfp_mask: __GFP_NORETRY): each page goes through
-            # the allocator, which wakes kswapd at low; it stops rather than reclaim
-            for i in range(1, m.readahead_pages + 1):
-                ra = pgoff + <uint64_t>i
-                e = pc_lookup(m, file, ra)
-                if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
-                    continue
-                if m.nr_free <= m.wmark_low:
-                    self.wakeup_kswapd()
-                if m.nr_free <= m.wmark_min:
-                    break                        # no reserves, no direct reclaim
-                self.page_cache_fill(file, ra, e, False, 0, R_READ_MISS, FN_FILEMAP_READ)
         if write:
             if not (m.folios[pfn].flags & PG_dirty):
                 folio_mark_dirty(m, pfn)
@@ -584,6 +806,7 @@ cdef class Simulator:
             if m.events_on:
                 emit(m, EV_ACCESS, R_HIT, FN_HANDLE_MM_FAULT, pfn, LOC_NONE, LOC_NONE, -1, -1)
         else:
+            self.file_ensure(file)
             e = pc_lookup(m, file, pgoff)
             if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
                 pfn = <folio_idx_t>(e & ENTRY_MASK)
@@ -593,12 +816,19 @@ cdef class Simulator:
                 m.vmstat[<int>PGFAULT] += 1
                 charge(m, m.cost.minor_fault)
                 emit(m, EV_PGFAULT, R_FAULT_FILE, FN_FILEMAP_FAULT, pfn, LOC_NONE, LOC_NONE, -1, -1)
+                self.do_async_mmap_readahead(file, pfn, vm_flags)
             else:
-                if self.alloc_gate():
-                    return NEED_RECLAIM
+                if m.nr_free > m.wmark_min:
+                    self.do_sync_mmap_readahead(file, pgoff, vm_flags)
+                    e = pc_lookup(m, file, pgoff)
+                if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                    pfn = <folio_idx_t>(e & ENTRY_MASK)
+                else:
+                    if self.alloc_gate():
+                        return NEED_RECLAIM
+                    pfn = self.page_cache_fill(file, pgoff, e, True, vm_flags, R_FAULT_FILE, FN_FILEMAP_FAULT)
                 if pte == NULL:
                     pte = pte_alloc(m, mm, vpn)
-                pfn = self.page_cache_fill(file, pgoff, e, True, vm_flags, R_FAULT_FILE, FN_FILEMAP_FAULT)
                 self.map_pte(pte, pfn, mm, write)
                 m.vmstat[<int>PGFAULT] += 1
                 m.vmstat[<int>PGMAJFAULT] += 1
@@ -1559,7 +1789,8 @@ cdef class Simulator:
         memcpy(&hdr, m, sizeof(mem))
         # pointers and hash-table geometry are not state
         hdr.folios = NULL; hdr.free_stack = NULL; hdr.vmstat = NULL; hdr.mms = NULL; hdr.vmas = NULL
-        hdr.file_first_vma = NULL; hdr.file_prev_index = NULL; hdr.ptes = NULL; hdr.ptp_key = NULL
+        hdr.file_first_vma = NULL; hdr.file_prev_index = NULL; hdr.file_ra = NULL; hdr.ptes = NULL
+        hdr.ptp_key = NULL
         hdr.ptp_next = NULL; hdr.ptp_young = NULL; hdr.ptp_nr_present = NULL; hdr.pt_hash_keys = NULL
         hdr.pt_hash_vals = NULL; hdr.pc_keys = NULL; hdr.pc_vals = NULL; hdr.swap_map = NULL
         hdr.wb_time = NULL; hdr.wb_pfn = NULL; hdr.events = NULL
@@ -1579,6 +1810,7 @@ cdef class Simulator:
         parts.append(PyBytes_FromStringAndSize(<char*>m.vmas, m.nr_vmas * sizeof(vma)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.file_first_vma, m.nr_files * sizeof(int32_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.file_prev_index, m.nr_files * sizeof(uint64_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.file_ra, m.nr_files * sizeof(file_ra_state)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.ptes, <int64_t>m.nr_ptps * PTRS_PER_PTE * sizeof(uint32_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.ptp_key, m.nr_ptps * sizeof(uint64_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.ptp_next, m.nr_ptps * sizeof(int32_t)))
@@ -1651,6 +1883,7 @@ cdef class Simulator:
         vmas_b = take(hdr.nr_vmas * sizeof(vma))
         ffv_b = take(hdr.nr_files * sizeof(int32_t))
         fpi_b = take(hdr.nr_files * sizeof(uint64_t))
+        fra_b = take(hdr.nr_files * sizeof(file_ra_state))
         ptes_b = take(<int64_t>hdr.nr_ptps * PTRS_PER_PTE * sizeof(uint32_t))
         pkey_b = take(hdr.nr_ptps * sizeof(uint64_t))
         pnext_b = take(hdr.nr_ptps * sizeof(int32_t))
@@ -1681,7 +1914,7 @@ cdef class Simulator:
         cdef int64_t pcap = 1024
         while pcap < 2 * (hdr.pc_used + 1):
             pcap *= 2
-        free(m.mms); free(m.vmas); free(m.file_first_vma); free(m.file_prev_index); free(m.ptes)
+        free(m.mms); free(m.vmas); free(m.file_first_vma); free(m.file_prev_index); free(m.file_ra); free(m.ptes)
         free(m.ptp_key); free(m.ptp_next); free(m.ptp_young); free(m.ptp_nr_present)
         free(m.pt_hash_keys); free(m.pt_hash_vals); free(m.pc_keys)
         cdef folio* folios = m.folios
@@ -1698,6 +1931,7 @@ cdef class Simulator:
         m.vmas = <vma*>calloc(cap_vmas, sizeof(vma)); m.cap_vmas = cap_vmas
         m.file_first_vma = <int32_t*>malloc(cap_files * sizeof(int32_t))
         m.file_prev_index = <uint64_t*>malloc(cap_files * sizeof(uint64_t)); m.cap_files = cap_files
+        m.file_ra = <file_ra_state*>calloc(cap_files, sizeof(file_ra_state))
         m.ptes = <uint32_t*>malloc(<int64_t>cap_ptps * PTRS_PER_PTE * sizeof(uint32_t))
         m.ptp_key = <uint64_t*>malloc(cap_ptps * sizeof(uint64_t))
         m.ptp_next = <int32_t*>malloc(cap_ptps * sizeof(int32_t))
@@ -1710,6 +1944,7 @@ cdef class Simulator:
         advise_huge(m.pc_keys, 2 * pcap * sizeof(uint64_t))
         advise_huge(m.ptes, <int64_t>cap_ptps * PTRS_PER_PTE * sizeof(uint32_t))
         if (m.mms == NULL or m.vmas == NULL or m.file_first_vma == NULL or m.file_prev_index == NULL
+                or m.file_ra == NULL
                 or m.ptes == NULL or m.ptp_key == NULL or m.ptp_next == NULL or m.ptp_young == NULL
                 or m.ptp_nr_present == NULL or m.pt_hash_keys == NULL or m.pc_keys == NULL):
             raise MemoryError("load_state")
@@ -1725,6 +1960,7 @@ cdef class Simulator:
         _copy(<char*>m.vmas, vmas_b)
         _copy(<char*>m.file_first_vma, ffv_b)
         _copy(<char*>m.file_prev_index, fpi_b)
+        _copy(<char*>m.file_ra, fra_b)
         _copy(<char*>m.ptes, ptes_b)
         _copy(<char*>m.ptp_key, pkey_b)
         _copy(<char*>m.ptp_next, pnext_b)

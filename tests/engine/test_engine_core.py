@@ -9,7 +9,10 @@ VM_LOCKED, VM_SHARED = 2, 16
 
 
 def make(**cfg):
-    base = {"ram_pages": 128, "swap_pages": 64, "watermarks": {"min": 4, "low": 8, "high": 12}}
+    # one page per miss (readahead_pages 0): these behaviours are about the machine,
+    # readahead has its own tests (test_readahead.py)
+    base = {"ram_pages": 128, "swap_pages": 64, "watermarks": {"min": 4, "low": 8, "high": 12},
+            "readahead_pages": 0}
     base.update(cfg)
     return Simulator(base)
 

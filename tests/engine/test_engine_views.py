@@ -24,12 +24,14 @@ def young_per_folio(sim):
 
 def shadows_per_page(sim, done):
     """Shadows found by asking page_state() of every page the workload (or
-    read-ahead, up to READAHEAD pages past an accessed one) could have cached."""
+    readahead) could have cached: a window of ra_pages never starts more than
+    ra_pages / 2 before an accessed page (mmap read-around) and never ends more
+    than two windows after one (the async window pushed forward)."""
     anon = {(int(o), int(p)) for o, p in zip(done["owner"][done["op"] == ANON_OP],
                                              done["page"][done["op"] == ANON_OP])}
     fsel = np.isin(done["op"], FILE_OPS)
     named = {(int(o), int(p)) for o, p in zip(done["owner"][fsel], done["page"][fsel])}
-    files = {(o, p + d) for o, p in named for d in range(READAHEAD + 1)}
+    files = {(o, p + d) for o, p in named for d in range(-READAHEAD, 2 * READAHEAD + 1) if p + d >= 0}
     states = {k: sim.page_state("R", *k)["state"] for k in files}
     unnamed = sum(st != "none" for k, st in states.items() if k not in named)
     return ({"file": sum(st == "shadow" for st in states.values()),

@@ -18,7 +18,8 @@ PGDAT_DIRTY = 1
 
 
 def make(ram=256, swap=128, kind="zram", wm=(1, 2, 3), **extra):
-    cfg = {"ram_pages": ram, "swap_pages": swap, "swap_kind": kind,
+    # one page per miss: the behaviours are reclaim's, readahead has test_readahead.py
+    cfg = {"ram_pages": ram, "swap_pages": swap, "swap_kind": kind, "readahead_pages": 0,
            "watermarks": {"min": wm[0], "low": wm[1], "high": wm[2]}}
     if kind == "none":
         cfg["swap_pages"] = 0
@@ -117,22 +118,24 @@ def test_b03_new_anon_fault_goes_to_inactive_anon_head__folio_add_lru_vma_lru_ad
 
 
 def test_b04_clean_unmapped_file_folio_freed_in_one_pass__shrink_folio_list_remove_mapping_workingset_eviction():
-    sim = make(readahead_pages=1)
-    sim.access("R", 3, 10)                  # folio 10 (PG_referenced) + read-ahead folio 11 (unreferenced)
-    p11 = pfn(sim, "R", 3, 11)
-    assert "PG_referenced" not in flags(sim, p11)
-    assert lst(sim, "LRU_INACTIVE_FILE") == [p11, pfn(sim, "R", 3, 10)]
+    # a read at the start of the file opens a window of 2 with ra_pages 2
+    # (page_cache_sync_ra() + get_init_ra_size()): folio 0's neighbour 1 comes in unreferenced
+    sim = make(readahead_pages=2)
+    sim.access("R", 3, 0)                   # folio 0 (PG_referenced) + read-ahead folio 1 (unreferenced)
+    p1 = pfn(sim, "R", 3, 1)
+    assert "PG_referenced" not in flags(sim, p1) and "PG_readahead" in flags(sim, p1)
+    assert lst(sim, "LRU_INACTIVE_FILE") == [p1, pfn(sim, "R", 3, 0)]
     sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)       # tail first: the referenced one goes (clean)
     age = sim.lruvec["nonresident_age"]
     scan, steal = vm(sim, "pgscan_kswapd"), vm(sim, "pgsteal_kswapd")
-    assert lst(sim, "LRU_INACTIVE_FILE") == [p11]
+    assert lst(sim, "LRU_INACTIVE_FILE") == [p1]
     res = sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1)
     assert res["nr_reclaimed"] == 1
     assert vm(sim, "pgscan_kswapd") == scan + 1 and vm(sim, "pgsteal_kswapd") == steal + 1
-    st = sim.page_state("R", 3, 11)
+    st = sim.page_state("R", 3, 1)
     assert st["state"] == "shadow" and st["eviction"] == age and st["workingset"] is False
     assert sim.lruvec["nonresident_age"] == age + 1
-    assert sim.folio(p11)["free"]
+    assert sim.folio(p1)["free"]
     assert sim.check_invariants() == []
 
 

@@ -27,6 +27,7 @@ ANON, FILE = 0, 1
 
 def make(ram=1024, swap=1024, kernel="7.3", **lru_gen):
     sim = Simulator({"policy": "lru_gen", "ram_pages": ram, "swap_pages": swap, "kernel": kernel,
+                     "readahead_pages": 0,       # one page per miss: test_readahead.py has readahead
                      "watermarks": {"min": 2, "low": 3, "high": 4}, "lru_gen": lru_gen})
     assert sim.check_invariants() == []
     return sim

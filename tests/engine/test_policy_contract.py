@@ -279,7 +279,8 @@ def test_views_are_consistent(policy):
 @pytest.mark.parametrize("swap_kind", ["ssd", "hdd", "none"])
 @pytest.mark.parametrize("policy", sorted(POLICIES))
 def test_invariants_with_async_swap_readahead_and_exits(policy, swap_kind):
-    cfg = {"swap_kind": swap_kind, "readahead_pages": 4}
+    # swappiness 200: anon first, so that swap writeback is in flight under every policy
+    cfg = {"swap_kind": swap_kind, "readahead_pages": 4, "swappiness": 200}
     if swap_kind == "none":
         cfg["swap_pages"] = 0
     sim = machine(policy, **cfg)
