@@ -429,7 +429,7 @@ def cmd_sweep(args) -> int:
             raise UserError(f"{prog}: error: --parquet needs pyarrow: "
                             "pip install 'reclaimlab[parquet]'", 2) from None
     sweep = _load_sweep(args.spec, args.grid, prog)
-    from backend.sweep import DaskExecutor, LocalExecutor, Progress, run_sweep
+    from backend.sweep import CellError, DaskExecutor, LocalExecutor, Progress, run_sweep
     store = _sweep_store(args.data)
     try:
         if args.scheduler:
@@ -446,6 +446,8 @@ def cmd_sweep(args) -> int:
         progress = Progress(len(sweep.cells), len(done))
         try:
             stats = run_sweep(sweep, store, ex, progress)
+        except (CellError, ValueError, MemoryError, OverflowError) as e:
+            raise UserError(f"{prog}: a cell failed: {type(e).__name__}: {e}") from None
         except KeyboardInterrupt:
             have = len(store.sweep_cells_done([c.key for c in sweep.cells]))
             print(f"\ninterrupted: {have} of {len(sweep.cells)} cells stored; run the same "

@@ -104,11 +104,11 @@ class Store(abc.ABC):
         """key -> {"recipe", "result"} for the stored ones."""
 
     @abc.abstractmethod
-    def get_cell_session(self, key: str, counter: str) -> Optional[tuple[str, int]]:
-        """(session id, step) of the session made for a cell and counter, if any."""
+    def get_cell_session(self, key: str) -> Optional[str]:
+        """The id of the interactive session made from a cell's recipe, if any."""
 
     @abc.abstractmethod
-    def put_cell_session(self, key: str, counter: str, session_id: str, step: int) -> None: ...
+    def put_cell_session(self, key: str, session_id: str) -> None: ...
 
     @abc.abstractmethod
     def close(self) -> None: ...
@@ -151,11 +151,8 @@ CREATE TABLE IF NOT EXISTS sweep_cells (
     finished_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sweep_cell_sessions (
-    key TEXT NOT NULL,
-    counter TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    step INTEGER NOT NULL,
-    PRIMARY KEY (key, counter)
+    key TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL
 );
 """
 
@@ -271,16 +268,16 @@ class SqliteStore(Store):
                     out[k] = {"recipe": json.loads(rec), "result": json.loads(res)}
         return out
 
-    def get_cell_session(self, key: str, counter: str) -> Optional[tuple[str, int]]:
+    def get_cell_session(self, key: str) -> Optional[str]:
         with self._lock:
-            row = self._db.execute("SELECT session_id, step FROM sweep_cell_sessions"
-                                   " WHERE key = ? AND counter = ?", (key, counter)).fetchone()
-        return None if row is None else (row[0], row[1])
+            row = self._db.execute("SELECT session_id FROM sweep_cell_sessions WHERE key = ?",
+                                   (key,)).fetchone()
+        return None if row is None else row[0]
 
-    def put_cell_session(self, key: str, counter: str, session_id: str, step: int) -> None:
+    def put_cell_session(self, key: str, session_id: str) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO sweep_cell_sessions (key, counter,"
-                             " session_id, step) VALUES (?,?,?,?)", (key, counter, session_id, step))
+            self._db.execute("INSERT OR REPLACE INTO sweep_cell_sessions (key, session_id)"
+                             " VALUES (?,?)", (key, session_id))
 
     def close(self) -> None:
         with self._lock:

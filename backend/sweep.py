@@ -112,6 +112,41 @@ def fastest_step(timeline: dict, counter: str) -> int:
     return int(at[int(np.argmax(deltas))])
 
 
+METRICS = DERIVED   # besides every vmstat counter
+
+
+def cell_session(manager, store, key: str) -> str:
+    """The interactive session of a cell: made once from the cell's recipe
+    with the existing session code (SessionManager.create), then run ahead
+    to the end of its workload, so every step of the cell (one per access)
+    can be opened, before and after the one a link points at. A trace cell's
+    accesses are uploaded to the store as a v1 trace (the server must be able
+    to read the trace's path). Raises KeyError for an unknown cell."""
+    from backend.recipes import Recipe
+    sid = store.get_cell_session(key)
+    if sid is not None and manager.exists(sid):
+        return sid
+    got = store.get_cells([key])
+    if key not in got:
+        raise KeyError(key)
+    recipe = got[key]["recipe"]
+    trace_id = None
+    if "trace" in recipe["workload"]:
+        import tempfile
+        from backend.sessions import write_trace_file
+        wl = load_workload(recipe)
+        with tempfile.NamedTemporaryFile(suffix=".trace") as f:
+            write_trace_file(wl, f.name, f"reclaimlab sweep cell {key}")
+            data = open(f.name, "rb").read()
+        trace_id = manager.upload_trace(data, f"cell-{key}.trace").id
+    from backend.sweep_spec import session_recipe
+    session, _token = manager.create(Recipe.model_validate(session_recipe(recipe, trace_id)))
+    n = got[key]["result"]["accesses"]
+    session.step(0, "access", n, owner=True)
+    store.put_cell_session(key, session.id)
+    return session.id
+
+
 # --- executors ----------------------------------------------------------------------
 
 def _ignore_sigint():
@@ -183,7 +218,7 @@ class DaskExecutor:
             futs[f.key] = (f, c)
         seen = set()
         try:
-            for f in as_completed([f for f, _ in futs.values()]):
+            for f in as_completed([f for f, _ in futs.values()], loop=self.client.loop):
                 _, c = futs[f.key]
                 if c.key in seen:
                     continue

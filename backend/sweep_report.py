@@ -9,7 +9,8 @@ from typing import Optional
 
 from backend.sweep import DERIVED
 
-DIM_KEYS = ("workload", "policy", "kernel", "ram_mb", "swap_kind", "swap_mb", "swappiness", "seed")
+DIM_KEYS = ("workload", "policy", "kernel", "ram_mb", "swap_kind", "swap_mb", "swap_ratio",
+            "swappiness", "seed")
 METRIC_HELP = {
     "refaults": "workingset_refault_anon + workingset_refault_file",
     "file_reads": "pages read from storage into the page cache (pgpgin/4 - pswpin)",
@@ -41,6 +42,8 @@ def cell_rows(store, sweep_id: str) -> tuple[dict, list[dict]]:
         w = rec["workload"]
         row["scenario"] = w.get("scenario")
         row["trace"] = w.get("trace")
+        row["ram_pages"] = rec["machine"]["ram_pages"]
+        row["swap_pages"] = rec["machine"]["swap_pages"]
         row["accesses"] = res["accesses"]
         row.update(res["derived"])
         row.update(res["vmstat"])
@@ -122,7 +125,7 @@ def report(sw: dict, rows: list[dict], metric: str = "refaults") -> str:
         out.append(f"ratio = {policies[1]} / {policies[0]}"
                    + (" (below 1: fewer with " + policies[1] + ")" if metric != "sim_time_ns" else ""))
     out = [l[:WIDTH] for l in out if l]
-    short = {"ram_mb": "RAM MiB", "swap_mb": "swap MiB", "swap_kind": "swap",
+    short = {"ram_mb": "RAM MiB", "swap_mb": "swap MiB", "swap_kind": "swap", "swap_ratio": "swap/RAM",
              "swappiness": "swappi", "kernel": "kernel"}
     head = [short.get(k, k) for k in vary]
     pcols = [p for p in policies]

@@ -276,8 +276,7 @@ def load_spec(path: Optional[str], grid: list[tuple[str, list]] = (),
                 raise err(("grid", key), f"impossible machine {_fmt_dims(c)}: "
                           f"{'.'.join(map(str, loc))}: {msg}") from None
             cell = Cell(key=cell_key(recipe), recipe=recipe,
-                        dims={"workload": wl["label"], **c,
-                              "ram_mb": c["ram_mb"], "swap_mb": _mb(recipe["machine"]["swap_pages"])})
+                        dims={"workload": wl["label"], **c})
             if cell.key in seen:
                 continue
             seen.add(cell.key)
@@ -288,11 +287,6 @@ def load_spec(path: Optional[str], grid: list[tuple[str, list]] = (),
 _SPEC_KEY_OF_CONFIG = {"ram_pages": "ram_mb", "swap_pages": "swap_mb", "swap_kind": "swap_kind",
                        "swappiness": "swappiness", "policy": "policy", "kernel": "kernel",
                        "watermarks": "ram_mb"}
-
-
-def _mb(pages: int):
-    mb = pages / PAGES_PER_MB
-    return int(mb) if mb.is_integer() else mb
 
 
 def _fmt_dims(c: dict) -> str:
