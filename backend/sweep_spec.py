@@ -265,6 +265,8 @@ def load_spec(path: Optional[str], grid: list[tuple[str, list]] = (),
             c = dict(zip(names, combo))
             recipe = _cell_recipe(wl, c, chunks)
             try:
+                # the machine as asked for, then as a session would build it
+                engine_config.normalize_config({"policy": recipe["policy"], **recipe["machine"]})
                 engine_config.normalize_config(engine_config_of(recipe))
             except engine_config.ConfigError as e:
                 key = _SPEC_KEY_OF_CONFIG.get(e.key.split(".")[0], e.key)
