@@ -413,10 +413,7 @@ def engine_config_of(recipe: dict) -> dict:
     from the same recipe uses (backend.recipes.Recipe.engine_configs()), plus
     the kernel profile when the cell names one."""
     from backend.recipes import Recipe
-    cfg = Recipe.model_validate(session_recipe(recipe, trace_id="-")).engine_configs()[0]
-    if "kernel" in recipe:
-        cfg["kernel"] = recipe["kernel"]
-    return cfg
+    return Recipe.model_validate(session_recipe(recipe, trace_id="-")).engine_configs()[0]
 
 
 def session_recipe(recipe: dict, trace_id: Optional[str] = None) -> dict:
@@ -428,11 +425,11 @@ def session_recipe(recipe: dict, trace_id: Optional[str] = None) -> dict:
             workload["accesses"] = w["accesses"]
     else:
         workload = {"trace_id": trace_id}
-    out = {"machine": dict(recipe["machine"]), "workload": workload,
-           "policies": [{"policy": recipe["policy"]}], "seed": recipe["seed"]}
+    pane = {"policy": recipe["policy"]}
     if "kernel" in recipe:
-        out["kernel"] = recipe["kernel"]
-    return out
+        pane["kernel"] = recipe["kernel"]
+    return {"machine": dict(recipe["machine"]), "workload": workload, "policies": [pane],
+            "seed": recipe["seed"]}
 
 
 def cell_key(recipe: dict) -> str:
@@ -442,10 +439,24 @@ def cell_key(recipe: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+_ENGINE_VERSION: Optional[str] = None
+
+
 def engine_version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("reclaimlab")
-    except Exception:
-        return "unknown"
+    """The package version and a hash of the engine's sources: a cell stored
+    by another engine is not taken for one of this engine's (resume)."""
+    global _ENGINE_VERSION
+    if _ENGINE_VERSION is None:
+        try:
+            from importlib.metadata import version
+            v = version("reclaimlab")
+        except Exception:
+            v = "unknown"
+        import engine
+        h = hashlib.sha256()
+        src = Path(engine.__file__).resolve().parent
+        for p in sorted(src.glob("*.py")) + sorted(src.glob("*.pyx")) + sorted(src.glob("*.pxd")):
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+        _ENGINE_VERSION = f"{v}+{h.hexdigest()[:12]}"
+    return _ENGINE_VERSION
 

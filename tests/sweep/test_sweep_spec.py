@@ -120,6 +120,8 @@ def test_kernels_need_kernel_profiles_in_the_engine(tmp_path, capsys):
     else:
         sw = load_spec(write(tmp_path, text))
         assert {c.recipe["kernel"] for c in sw.cells} == {"6.1", "7.3"}
+        from backend.sweep_spec import engine_config_of
+        assert all(engine_config_of(c.recipe)["kernel"] == c.recipe["kernel"] for c in sw.cells)
         err = fails(tmp_path, capsys, GOOD.replace("seed = [1, 2]", 'seed = [1]\nkernel = ["2.4"]'))
         assert "spec.toml:18: unknown kernel '2.4'" in err
 
