@@ -168,8 +168,13 @@ class LocalExecutor:
         import multiprocessing as mp
         if not cells:
             return
+        import threading
+        # fork is the cheapest start (the engine is imported already), but
+        # forking a process with other threads (a test run with a live
+        # server, an embedding app) can copy a lock held mid-operation
+        method = "fork" if threading.active_count() == 1 else "forkserver"
         ex = cf.ProcessPoolExecutor(max_workers=min(self.jobs, len(cells)),
-                                    mp_context=mp.get_context("fork"),
+                                    mp_context=mp.get_context(method),
                                     initializer=_ignore_sigint)
         ok = False
         try:
