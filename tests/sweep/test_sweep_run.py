@@ -253,3 +253,84 @@ def test_a_cell_opens_as_a_session_of_its_exact_recipe_at_the_fastest_step(ran):
         assert http.get(f"/api/sweeps/{sw.id}/cells/nope").status_code == 404
         assert http.post(f"/api/sweeps/{sw.id}/cells/{c.key}/session",
                          params={"counter": "bogus"}).status_code == 422
+
+
+def test_a_trace_cell_gives_the_counters_of_the_scenario_it_was_written_from(tmp_path):
+    """A v1 trace written from a scenario's accesses: the trace cell and the
+    scenario cell run the same accesses, so every counter is the same; the
+    trace cell's session (its accesses uploaded to the store) ends there too."""
+    from engine.trace import write_trace
+    from engine.workloads import generate
+    write_trace(tmp_path / "loop.trace", generate("stream-hot-file", 512, 5, 20000))
+    spec = tmp_path / "t.toml"
+    spec.write_text('[[workload]]\nscenario = "stream-hot-file"\naccesses = 20000\n'
+                    '[[workload]]\ntrace = "loop.trace"\nlabel = "the same, as a trace"\n'
+                    '[grid]\npolicy = "lru_gen"\nram_mb = 2\nseed = 5\n')
+    sw = load_spec(spec)
+    assert [c.dims["workload"] for c in sw.cells] == ["stream-hot-file", "the same, as a trace"]
+    tr = sw.cells[1].recipe["workload"]
+    assert tr["trace"] == str(tmp_path / "loop.trace") and len(tr["sha256"]) == 64
+    data = tmp_path / "data"
+    store = SqliteStore(data / "reclaimlab.sqlite3")
+    run_sweep(sw, store, LocalExecutor(2))
+    got = store.get_cells([c.key for c in sw.cells])
+    a, b = (got[c.key]["result"] for c in sw.cells)
+    assert a["vmstat"] == b["vmstat"] and a["derived"] == b["derived"]
+    from backend.app import create_app
+    from backend.settings import Settings
+    with LiveServer(create_app(Settings(data_dir=data), store=store)) as srv:
+        r = httpx.post(f"{srv.url}/api/sweeps/{sw.id}/cells/{sw.cells[1].key}/session", timeout=60)
+        assert r.status_code == 201, r.text
+        s = httpx.get(f"{srv.url}/api/sessions/{r.json()['session_id']}", timeout=60).json()
+        assert "trace_id" in s["recipe"]["workload"]
+        assert s["summary"][0]["vmstat"] == b["vmstat"]
+
+
+def test_a_trace_that_changed_after_the_check_fails_its_cell_with_a_clear_message(tmp_path):
+    from backend.sweep import CellError
+    (tmp_path / "a.trace").write_text("A 1 0\nA 1 1\n")
+    spec = tmp_path / "t.toml"
+    spec.write_text('[[workload]]\ntrace = "a.trace"\n[grid]\nram_mb = 1\npolicy = "lru"\n')
+    sw = load_spec(spec)
+    (tmp_path / "a.trace").write_text("A 1 0\nA 1 2\n")
+    with pytest.raises(CellError, match="changed since the sweep was checked"):
+        run_cell(sw.cells[0].recipe)
+
+
+def test_on_a_terminal_the_sweep_draws_a_progress_bar_with_an_eta(tmp_path):
+    import pty
+    spec = tmp_path / "p.toml"
+    spec.write_text('[[workload]]\nscenario = "anon-loop"\naccesses = 20000\n'
+                    '[grid]\nram_mb = [1, 2, 3]\nswap_ratio = 2\n')
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run([sys.executable, "-m", "backend", "sweep", str(spec), "--data",
+                            str(tmp_path / "data"), "--jobs", "1"], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=slave, timeout=120)
+        os.close(slave)
+        slave = None
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    assert p.returncode == 0
+    text = out.decode()
+    assert "\r[" in text and "ETA" in text and "6/6 cells 100% done" in text
+
+
+def test_parquet_without_pyarrow_fails_before_anything_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)      # as if not installed
+    rc = main(["sweep", "--grid", "scenario=anon-loop", "--grid", "ram_mb=1",
+               "--data", str(tmp_path / "data"), "--parquet", str(tmp_path / "x.parquet")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "pip install 'reclaimlab[parquet]'" in err
+    assert not (tmp_path / "data").exists()
