@@ -73,6 +73,8 @@ export async function sweepPage(root) {
     for (const d of FILTERS) if ((sw.dims[d] || []).length > 1) u.set(d, sel[d]);
     history.replaceState(null, "", `${location.pathname}?${u}`);
     const { x, series } = sweepSeries(sw.cells, sel, sw.dims);
+    const policies = sw.dims.policy || [];
+    const kernels = sw.dims.kernel || [null];
     if (chart) chart.destroy();
     plotEl.textContent = "";
     plotEl.setAttribute("aria-label", `${sel.counter} against RAM size (MiB), one curve per ${series.map((s) => s.label).join(", ")}`);
@@ -81,9 +83,10 @@ export async function sweepPage(root) {
       width: Math.min(900, Math.max(360, plotEl.clientWidth || 800)),
       height: 320,
       scales: { x: { time: false } },
-      series: [{ label: "RAM MiB" }].concat(series.map((s, i) => ({
-        label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2,
-        dash: DASHES[Math.floor(i / 2) % DASHES.length], points: { show: true, size: 6 },
+      // one hue per policy, one dash per kernel profile
+      series: [{ label: "RAM MiB" }].concat(series.map((s) => ({
+        label: s.label, stroke: COLOURS[Math.max(0, policies.indexOf(s.policy)) % COLOURS.length], width: 2,
+        dash: DASHES[Math.max(0, kernels.indexOf(s.kernel)) % DASHES.length], points: { show: true, size: 6 },
       }))),
       axes: [{ label: "RAM (MiB)" }, { label: sel.counter, size: 70, values: (_, v) => v.map(fmt) }],
     }, [x, ...series.map((s) => s.values)], plotEl);
@@ -112,8 +115,8 @@ export async function sweepPage(root) {
           a.className = "cell-link";
           a.href = `/sweeps/${encodeURIComponent(sw.id)}/cells/${c.key}/open?counter=${encodeURIComponent(sel.counter)}`;
           a.dataset.key = c.key;
-          a.textContent = s.cells[i].length > 1 ? `seed ${c.dims.seed}` : "open";
-          a.title = `an interactive session of this cell, at the step where ${sel.counter} grew fastest`;
+          a.textContent = s.cells[i].length > 1 ? `s${c.dims.seed}` : "open";
+          a.title = `an interactive session of this cell${c.dims.seed != null ? ` (seed ${c.dims.seed})` : ""}, at the step where ${sel.counter} grew fastest`;
           td.append(" ", a);
         }
       }

@@ -2,7 +2,9 @@
 // series per policy (and per kernel profile when the sweep has several),
 // from the cells that match the selected workload and the fixed values of
 // the other dimensions. Seeds are averaged when `sel.seed` is "mean".
-// Pure: no DOM, tested with node --test. Columnar output for uPlot.
+// Pure: no DOM, tested with node --test. Columnar output for uPlot; each
+// series also names its policy and kernel (the page colours by policy and
+// dashes by kernel).
 const SERIES_DIMS = ["policy", "kernel"];
 const FILTER_DIMS = ["swap_kind", "swap_mb", "swap_ratio", "swappiness", "seed"];
 
@@ -17,11 +19,13 @@ export function sweepSeries(cells, sel, dims) {
   const groups = new Map();
   for (const c of keep) {
     const label = splits.filter((d) => c.dims[d] != null).map((d) => (d === "kernel" ? `kernel ${c.dims[d]}` : c.dims[d])).join(" · ");
-    if (!groups.has(label)) groups.set(label, x.map(() => []));
-    groups.get(label)[x.indexOf(c.dims.ram_mb)].push(c);
+    if (!groups.has(label)) groups.set(label, { policy: c.dims.policy, kernel: c.dims.kernel ?? null, at: x.map(() => []) });
+    groups.get(label).at[x.indexOf(c.dims.ram_mb)].push(c);
   }
-  const series = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([label, at]) => ({
+  const series = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([label, { policy, kernel, at }]) => ({
     label,
+    policy,
+    kernel,
     cells: at,
     values: at.map((cs) => (cs.length ? cs.reduce((s, c) => s + value(c), 0) / cs.length : null)),
   }));

@@ -27,4 +27,5 @@ test("kernel profiles split the series", () => {
   const { series } = sweepSeries(cells, { counter: "pswpin", workload: "w", seed: "1" },
     { policy: ["lru", "lru_gen"], kernel: ["6.1", "7.3"] });
   assert.deepEqual(series.map((s) => s.label), ["lru · kernel 6.1", "lru · kernel 7.3", "lru_gen · kernel 7.3"]);
+  assert.deepEqual(series.map((s) => [s.policy, s.kernel]), [["lru", "6.1"], ["lru", "7.3"], ["lru_gen", "7.3"]]);
 });
