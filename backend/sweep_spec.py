@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field

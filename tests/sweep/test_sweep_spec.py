@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-
 from backend.cli import main
 from backend.sweep_spec import SpecError, load_spec, locate, parse_grid_option
 
