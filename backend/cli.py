@@ -154,11 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--metric", default="refaults", metavar="NAME",
                    help="the table's figure: refaults (default), file_reads, swap_ins, "
                         "swap_outs, sim_time_ns or any vmstat counter")
+    w.add_argument("--where", action="append", default=[], metavar="KEY=V1,V2",
+                   help="report and export only the cells with these coordinates; repeatable")
 
     r = sub.add_parser("sweep-report", help="the 80-column comparison table of a stored sweep")
     r.add_argument("sweep", metavar="SWEEP", help="a sweep id, or the spec it was run from")
     r.add_argument("--data", default=None, metavar="DIR")
     r.add_argument("--metric", default="refaults", metavar="NAME")
+    r.add_argument("--where", action="append", default=[], metavar="KEY=V1,V2",
+                   help="only the cells with these coordinates (e.g. kernel=7.3); repeatable")
     r.add_argument("--csv", metavar="FILE")
     r.add_argument("--parquet", metavar="FILE")
     return p
@@ -401,15 +405,17 @@ def _load_sweep(spec, grid_opts, prog):
 
 
 def _exports(store, sweep_id, args, prog) -> None:
-    from backend.sweep_report import ReportError, cell_rows, report, write_csv, write_parquet
+    from backend.sweep_report import (ReportError, cell_rows, filter_rows, report, write_csv,
+                                      write_parquet)
     try:
         sw, rows = cell_rows(store, sweep_id)
+        rows = filter_rows(rows, args.where)
         if args.csv:
             write_csv(rows, args.csv)
         if args.parquet:
             write_parquet(rows, args.parquet)
         if getattr(args, "report", True):
-            print(report(sw, rows, args.metric))
+            print(report(sw, rows, args.metric, tuple(args.where)))
     except ReportError as e:
         raise UserError(f"{prog}: {e}") from None
     except OSError as e:

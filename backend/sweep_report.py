@@ -51,6 +51,20 @@ def cell_rows(store, sweep_id: str) -> tuple[dict, list[dict]]:
     return sw, rows
 
 
+def filter_rows(rows: list[dict], where: list[str]) -> list[dict]:
+    """Keep the rows whose coordinates match every `KEY=V1,V2` of `where`."""
+    for w in where:
+        key, sep, vals = w.partition("=")
+        if not sep or key not in DIM_KEYS:
+            raise ReportError(f"--where {w!r}: expected KEY=V1,V2 with KEY one of "
+                              f"{', '.join(DIM_KEYS)}")
+        want = {v.strip() for v in vals.split(",")}
+        rows = [r for r in rows if str(r[key]) in want]
+        if not rows:
+            raise ReportError(f"--where {w!r}: no cell matches")
+    return rows
+
+
 def write_csv(rows: list[dict], path: str) -> None:
     if not rows:
         raise ReportError("no finished cells to export")
@@ -98,7 +112,7 @@ def _score(a: float, b: float) -> float:
     return abs(math.log((b + 1.0) / (a + 1.0)))
 
 
-def report(sw: dict, rows: list[dict], metric: str = "refaults") -> str:
+def report(sw: dict, rows: list[dict], metric: str = "refaults", where: tuple = ()) -> str:
     """Policies side by side per workload (mean over seeds), each further
     policy's ratio to the first, and the cell where they differ most."""
     if not rows:
@@ -118,6 +132,7 @@ def report(sw: dict, rows: list[dict], metric: str = "refaults") -> str:
         g.setdefault(coord, {}).setdefault(r["policy"], []).append(r[metric] * scale)
     n_cells = len(sw["cells"])
     out = [f"reclaimlab sweep {sw['name']} ({sw['id']}): {len(rows)} of {n_cells} cells"[:WIDTH],
+           ("only the cells where " + "; ".join(where) if where else ""),
            f"metric: {metric}"
            + (f" ({METRIC_HELP[metric]})" if metric in METRIC_HELP else ""),
            ("mean of %d seeds" % len(seeds) if len(seeds) > 1 else f"seed {seeds[0]}" if seeds else "")]

@@ -135,6 +135,23 @@ def test_csv_and_parquet_hold_one_row_per_cell_with_every_counter(ran, tmp_path,
     assert [str(r["pswpin"]) for r in t] == [r["pswpin"] for r in rows]
 
 
+def test_where_narrows_the_report_and_the_exports(ran, tmp_path, capsys):
+    sw, store, _ = ran
+    data = Path(store.path).parent
+    rc = main(["sweep-report", sw.id, "--data", str(data), "--where", "ram_mb=1,3",
+               "--where", "workload=anon-loop", "--csv", str(tmp_path / "w.csv")])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "anon-loop" in out and "stream-hot-file" not in out
+    assert "only the cells where ram_mb=1,3; workload=anon-loop" in out
+    with open(tmp_path / "w.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted((r["ram_mb"], r["policy"]) for r in rows) == [
+        ("1", "lru"), ("1", "lru_gen"), ("3", "lru"), ("3", "lru_gen")]
+    assert main(["sweep-report", sw.id, "--data", str(data), "--where", "ram_mb=99"]) == 1
+    assert "no cell matches" in capsys.readouterr().err
+
+
 def test_fastest_step_is_the_end_of_the_chunk_where_the_counter_grew_most():
     tl = {"at": [10, 20, 30, 40], "sim_time_ns": [1, 2, 3, 4],
           "counters": {"pswpin": [0, 5, 30, 31], "workingset_refault_anon": [1, 1, 1, 1]}}
