@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from backend.sweep import METRICS, cell_session, fastest_step
+from backend.sweep import METRICS, CellError, cell_session, fastest_step
 from backend.sweep_report import DIM_KEYS
 
 router = APIRouter()
@@ -87,7 +87,7 @@ async def make_cell_session(request: Request, sid: str, key: str, counter: str =
     try:
         session_id = await run_in_threadpool(cell_session, request.app.state.manager,
                                              _store(request), key)
-    except ValueError as e:   # e.g. the trace is not readable from this server
+    except (ValueError, CellError) as e:   # e.g. the trace is not readable from this server
         raise HTTPException(422, str(e)) from None
     step = fastest_step(c["result"]["timeline"], counter)
     base = str(request.base_url).rstrip("/")

@@ -301,6 +301,13 @@ def test_a_trace_cell_gives_the_counters_of_the_scenario_it_was_written_from(tmp
         s = httpx.get(f"{srv.url}/api/sessions/{r.json()['session_id']}", timeout=60).json()
         assert "trace_id" in s["recipe"]["workload"]
         assert s["summary"][0]["vmstat"] == b["vmstat"]
+        # a trace this server cannot read: a clear 422, not a crash
+        other = load_spec(spec, [("policy", ["lru"])])
+        run_sweep(other, store, LocalExecutor(1))
+        (tmp_path / "loop.trace").unlink()
+        r = httpx.post(f"{srv.url}/api/sweeps/{other.id}/cells/{other.cells[1].key}/session",
+                       timeout=60)
+        assert r.status_code == 422 and "is not readable" in r.json()["detail"]
 
 
 def test_a_trace_that_changed_after_the_check_fails_its_cell_with_a_clear_message(tmp_path):
