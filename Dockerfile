@@ -1,4 +1,5 @@
-# reclaimlab server image: the Cython engine is built by `pip install .`.
+# reclaimlab server image: the Cython engine is built by `pip install .`;
+# the [dask] extra lets the same image run Dask sweep workers (docker-compose.yml).
 FROM python:3.11-slim
 
 RUN apt-get update \
@@ -7,7 +8,7 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY . /app
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir .[dask]
 
 ENV RECLAIMLAB_DATA=/data
 VOLUME ["/data"]

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 import backend
 from backend.routes import sessions as session_routes
 from backend.routes import stream as stream_routes
+from backend.routes import sweeps as sweep_routes
 from backend.sessions import SessionManager
 from backend.settings import Settings
 from backend.store import SqliteStore, Store
@@ -60,6 +61,7 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
     app.state.settings, app.state.store, app.state.manager = settings, store, manager
     app.include_router(session_routes.router)
     app.include_router(stream_routes.router)
+    app.include_router(sweep_routes.router)
 
     def index() -> object:
         page = FRONTEND / "index.html"
@@ -76,6 +78,12 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
         if not await run_in_threadpool(manager.exists, sid):
             raise HTTPException(404, f"unknown session {sid!r}")
         return index()
+
+    @app.get("/sweeps/{sweep_id}", include_in_schema=False)
+    async def sweep_page(sweep_id: str):
+        if await run_in_threadpool(store.get_sweep, sweep_id) is None:
+            raise HTTPException(404, f"unknown sweep {sweep_id!r}")
+        return FileResponse(FRONTEND / "sweep.html", media_type="text/html")
 
     if FRONTEND.is_dir():
         app.mount("/ui", StaticFiles(directory=FRONTEND, html=True), name="ui")

@@ -1,4 +1,5 @@
-"""The ``reclaimlab`` command (DESIGN §5.1): ``serve``, ``simulate``, ``scenarios``.
+"""The ``reclaimlab`` command (DESIGN §5.1): ``serve``, ``simulate``, ``scenarios``,
+and ``sweep`` / ``sweep-report`` (docs/sweeps.md).
 
 User errors (bad options, a malformed trace, an engine ConfigError) print one
 line on stderr and exit non-zero -- 2 for a bad command line, 1 for anything
@@ -11,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 PAGES_PER_MB = 256                  # 4 KiB folios
@@ -94,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="reclaimlab",
                 description="Interactive simulator of Linux memory reclaim "
                             "(classic LRU and MGLRU).")
-    sub = p.add_subparsers(dest="command", metavar="{serve,simulate,scenarios}",
+    sub = p.add_subparsers(dest="command",
+                           metavar="{serve,simulate,scenarios,sweep,sweep-report}",
                            parser_class=_Parser)
     sub.required = True
 
@@ -134,6 +137,34 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("scenarios", help="list the built-in scenarios")
     c.add_argument("--json", action="store_true", help="names, titles, what to watch, parameters")
     c.add_argument("-v", "--verbose", action="store_true", help="also print what to watch for")
+
+    w = sub.add_parser("sweep", help="run a grid of headless simulations (docs/sweeps.md)")
+    w.add_argument("spec", nargs="?", metavar="SPEC", help="a TOML sweep spec")
+    w.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                   help="set a grid dimension (or scenario=..., accesses=...); repeatable")
+    w.add_argument("--data", default=None, metavar="DIR",
+                   help="the store's data directory; default $RECLAIMLAB_DATA or ./data")
+    w.add_argument("--jobs", type=_pos_int, metavar="N",
+                   help="local processes (default: one per core)")
+    w.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the cells on this Dask distributed scheduler instead")
+    w.add_argument("--csv", metavar="FILE", help="export every finished cell as CSV")
+    w.add_argument("--parquet", metavar="FILE", help="... as Parquet (needs pyarrow)")
+    w.add_argument("--report", action="store_true", help="print the comparison table at the end")
+    w.add_argument("--metric", default="refaults", metavar="NAME",
+                   help="the table's figure: refaults (default), file_reads, swap_ins, "
+                        "swap_outs, sim_time_ns or any vmstat counter")
+    w.add_argument("--where", action="append", default=[], metavar="KEY=V1,V2",
+                   help="report and export only the cells with these coordinates; repeatable")
+
+    r = sub.add_parser("sweep-report", help="the 80-column comparison table of a stored sweep")
+    r.add_argument("sweep", metavar="SWEEP", help="a sweep id, or the spec it was run from")
+    r.add_argument("--data", default=None, metavar="DIR")
+    r.add_argument("--metric", default="refaults", metavar="NAME")
+    r.add_argument("--where", action="append", default=[], metavar="KEY=V1,V2",
+                   help="only the cells with these coordinates (e.g. kernel=7.3); repeatable")
+    r.add_argument("--csv", metavar="FILE")
+    r.add_argument("--parquet", metavar="FILE")
     return p
 
 
@@ -346,6 +377,116 @@ def render_summary(results: list[dict], engine=None) -> str:
     return "\n".join(lines)
 
 
+# --- sweep ------------------------------------------------------------------------
+
+def _sweep_store(data):
+    from pathlib import Path
+    from backend.store import SqliteStore
+    data = data or os.environ.get("RECLAIMLAB_DATA") or "data"
+    try:
+        os.makedirs(data, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"reclaimlab: --data: cannot create {data}: {e.strerror or e}", 2) from None
+    return SqliteStore(Path(data) / "reclaimlab.sqlite3")
+
+
+def _load_sweep(spec, grid_opts, prog):
+    from backend.sweep_spec import SpecError, load_spec, parse_grid_option
+    grid = []
+    for g in grid_opts:
+        try:
+            grid.append(parse_grid_option(g))
+        except ValueError as e:
+            raise UserError(f"{prog}: error: {e}", 2) from None
+    try:
+        return load_spec(spec, grid)
+    except SpecError as e:
+        raise UserError(f"{prog}: {e}", 2) from None
+
+
+def _exports(store, sweep_id, args, prog) -> None:
+    from backend.sweep_report import (ReportError, cell_rows, filter_rows, report, write_csv,
+                                      write_parquet)
+    try:
+        sw, rows = cell_rows(store, sweep_id)
+        rows = filter_rows(rows, args.where)
+        if args.csv:
+            write_csv(rows, args.csv)
+        if args.parquet:
+            write_parquet(rows, args.parquet)
+        if getattr(args, "report", True):
+            print(report(sw, rows, args.metric, tuple(args.where)))
+    except ReportError as e:
+        raise UserError(f"{prog}: {e}") from None
+    except OSError as e:
+        raise UserError(f"{prog}: {e.filename}: {e.strerror}") from None
+
+
+def cmd_sweep(args) -> int:
+    prog = "reclaimlab sweep"
+    if args.spec is None and not args.grid:
+        raise UserError(f"{prog}: error: give a SPEC file or --grid options", 2)
+    if args.scheduler and args.jobs:
+        raise UserError(f"{prog}: error: --jobs is for the local pool, not --scheduler", 2)
+    if args.parquet:
+        try:
+            import pyarrow  # noqa: F401  (fail before running, not after)
+        except ImportError:
+            raise UserError(f"{prog}: error: --parquet needs pyarrow: "
+                            "pip install 'reclaimlab[parquet]'", 2) from None
+    sweep = _load_sweep(args.spec, args.grid, prog)
+    from backend.sweep import CellError, DaskExecutor, LocalExecutor, Progress, run_sweep
+    store = _sweep_store(args.data)
+    try:
+        if args.scheduler:
+            try:
+                ex = DaskExecutor(args.scheduler)
+            except (RuntimeError, OSError, TimeoutError) as e:
+                raise UserError(f"{prog}: --scheduler {args.scheduler}: {e}", 2) from None
+        else:
+            ex = LocalExecutor(args.jobs)
+        done = store.sweep_cells_done([c.key for c in sweep.cells])
+        print(f"sweep {sweep.name} ({sweep.id}): {len(sweep.cells)} cells, "
+              f"{len(done)} already stored; on {ex.name}", file=sys.stderr, flush=True)
+        t0 = time.monotonic()
+        progress = Progress(len(sweep.cells), len(done))
+        try:
+            stats = run_sweep(sweep, store, ex, progress)
+        except (CellError, ValueError, MemoryError, OverflowError) as e:
+            raise UserError(f"{prog}: a cell failed: {type(e).__name__}: {e}") from None
+        except KeyboardInterrupt:
+            have = len(store.sweep_cells_done([c.key for c in sweep.cells]))
+            print(f"\ninterrupted: {have} of {len(sweep.cells)} cells stored; run the same "
+                  "command again to resume", file=sys.stderr, flush=True)
+            return 130
+        finally:
+            if hasattr(ex, "close"):
+                ex.close()
+        print(f"ran {stats['ran']} cells, skipped {stats['skipped']} already stored, in "
+              f"{time.monotonic() - t0:.1f} s; sweep id {sweep.id}", file=sys.stderr, flush=True)
+        if args.csv or args.parquet or args.report:
+            _exports(store, sweep.id, args, prog)
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_sweep_report(args) -> int:
+    prog = "reclaimlab sweep-report"
+    store = _sweep_store(args.data)
+    try:
+        sid = args.sweep
+        if os.path.exists(sid):
+            sid = _load_sweep(sid, [], prog).id
+        if store.get_sweep(sid) is None:
+            raise UserError(f"{prog}: unknown sweep {args.sweep!r} (not in the store; run "
+                            "`reclaimlab sweep` first)")
+        _exports(store, sid, args, prog)
+        return 0
+    finally:
+        store.close()
+
+
 # --- serve -------------------------------------------------------------------------
 
 def cmd_serve(args) -> int:
@@ -366,7 +507,8 @@ def cmd_serve(args) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "simulate": cmd_simulate, "scenarios": cmd_scenarios}
+COMMANDS = {"serve": cmd_serve, "simulate": cmd_simulate, "scenarios": cmd_scenarios,
+            "sweep": cmd_sweep, "sweep-report": cmd_sweep_report}
 
 
 def main(argv: list[str] | None = None) -> int:

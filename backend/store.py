@@ -2,7 +2,9 @@
 
 What is stored is what makes a session reproducible, not its live state:
 the recipe, the command log (run-length: [unit, count, arg]), the owner
-token's hash, the parent it was forked from, and uploaded traces. Any
+token's hash, the parent it was forked from, and uploaded traces. Sweeps
+(docs/sweeps.md) keep their spec, their cells' recipes and each finished
+cell's counters, keyed by the cell's content hash. Any
 server process can rebuild any session from these (DESIGN §4, §6).
 Imports no web framework.
 """
@@ -77,6 +79,37 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def get_trace(self, tid: str) -> Optional[TraceRecord]: ...
 
+    # --- sweeps (docs/sweeps.md) ---
+
+    @abc.abstractmethod
+    def put_sweep(self, sid: str, name: str, source: str, spec: str, cells: list) -> None:
+        """Record a sweep: its spec text and its cells ([{"key", "dims"}])."""
+
+    @abc.abstractmethod
+    def get_sweep(self, sid: str) -> Optional[dict]: ...
+
+    @abc.abstractmethod
+    def list_sweeps(self) -> list[dict]:
+        """Newest first: id, name, source, nr_cells, nr_done, created_at."""
+
+    @abc.abstractmethod
+    def sweep_cells_done(self, keys: list) -> set:
+        """The keys among `keys` whose result is stored."""
+
+    @abc.abstractmethod
+    def put_cell(self, key: str, recipe: dict, result: dict) -> None: ...
+
+    @abc.abstractmethod
+    def get_cells(self, keys: list) -> dict:
+        """key -> {"recipe", "result"} for the stored ones."""
+
+    @abc.abstractmethod
+    def get_cell_session(self, key: str) -> Optional[str]:
+        """The id of the interactive session made from a cell's recipe, if any."""
+
+    @abc.abstractmethod
+    def put_cell_session(self, key: str, session_id: str) -> None: ...
+
     @abc.abstractmethod
     def close(self) -> None: ...
 
@@ -100,6 +133,26 @@ CREATE TABLE IF NOT EXISTS traces (
     nr_accesses INTEGER NOT NULL,
     data BLOB NOT NULL,
     created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweeps (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    cells TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_cells (
+    key TEXT PRIMARY KEY,
+    recipe TEXT NOT NULL,
+    result TEXT NOT NULL,
+    sim_time_ns INTEGER NOT NULL,
+    finished_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_cell_sessions (
+    key TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL
 );
 """
 
@@ -157,6 +210,74 @@ class SqliteStore(Store):
                 "SELECT id, filename, sha256, nr_accesses, data FROM traces WHERE id = ?",
                 (tid,)).fetchone()
         return None if row is None else TraceRecord(row[0], row[1], row[2], row[3], bytes(row[4]))
+
+    def put_sweep(self, sid: str, name: str, source: str, spec: str, cells: list) -> None:
+        now = time.time()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO sweeps (id, name, source, spec, cells, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name = excluded.name,"
+                " source = excluded.source, spec = excluded.spec, updated_at = excluded.updated_at",
+                (sid, name, source, spec, json.dumps(cells), now, now))
+
+    def get_sweep(self, sid: str) -> Optional[dict]:
+        with self._lock:
+            row = self._db.execute("SELECT id, name, source, spec, cells, created_at FROM sweeps"
+                                   " WHERE id = ?", (sid,)).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "name": row[1], "source": row[2], "spec": row[3],
+                "cells": json.loads(row[4]), "created_at": row[5]}
+
+    def list_sweeps(self) -> list[dict]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, name, source, cells, created_at FROM sweeps"
+                                    " ORDER BY created_at DESC").fetchall()
+        out = []
+        for r in rows:
+            keys = [c["key"] for c in json.loads(r[3])]
+            out.append({"id": r[0], "name": r[1], "source": r[2], "nr_cells": len(keys),
+                        "nr_done": len(self.sweep_cells_done(keys)), "created_at": r[4]})
+        return out
+
+    def sweep_cells_done(self, keys: list) -> set:
+        done = set()
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                part = keys[i:i + 500]
+                q = "SELECT key FROM sweep_cells WHERE key IN (%s)" % ",".join("?" * len(part))
+                done.update(r[0] for r in self._db.execute(q, part))
+        return done
+
+    def put_cell(self, key: str, recipe: dict, result: dict) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO sweep_cells (key, recipe, result, sim_time_ns, finished_at)"
+                " VALUES (?,?,?,?,?)",
+                (key, json.dumps(recipe, sort_keys=True), json.dumps(result),
+                 int(result["derived"]["sim_time_ns"]), time.time()))
+
+    def get_cells(self, keys: list) -> dict:
+        out = {}
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                part = keys[i:i + 500]
+                q = ("SELECT key, recipe, result FROM sweep_cells WHERE key IN (%s)"
+                     % ",".join("?" * len(part)))
+                for k, rec, res in self._db.execute(q, part):
+                    out[k] = {"recipe": json.loads(rec), "result": json.loads(res)}
+        return out
+
+    def get_cell_session(self, key: str) -> Optional[str]:
+        with self._lock:
+            row = self._db.execute("SELECT session_id FROM sweep_cell_sessions WHERE key = ?",
+                                   (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def put_cell_session(self, key: str, session_id: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO sweep_cell_sessions (key, session_id)"
+                             " VALUES (?,?)", (key, session_id))
 
     def close(self) -> None:
         with self._lock:

@@ -24,6 +24,22 @@ def test_compose_runs_the_server_on_port_8000_with_a_named_volume_for_the_store(
     assert svc["environment"]["RECLAIMLAB_DATA"] == "/data"
 
 
+def test_compose_dask_profile_runs_a_scheduler_and_workers_from_the_same_image():
+    doc = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    svc = doc["services"]
+    assert "profiles" not in svc["reclaimlab"]        # plain `up` is unchanged
+    sched, worker = svc["dask-scheduler"], svc["dask-worker"]
+    assert sched["profiles"] == worker["profiles"] == ["dask"]
+    assert sched["image"] == worker["image"] == svc["reclaimlab"]["image"]
+    assert sched["command"][:2] == ["dask", "scheduler"]
+    port = sched["command"][sched["command"].index("--port") + 1]
+    assert worker["command"][:3] == ["dask", "worker", f"tcp://dask-scheduler:{port}"]
+    assert worker["depends_on"] == ["dask-scheduler"]
+    # traces are read by the workers: the same path in the app and in every worker
+    assert "./traces:/traces:ro" in worker["volumes"] and "./traces:/traces:ro" in svc["reclaimlab"]["volumes"]
+    assert ".[dask]" in (ROOT / "Dockerfile").read_text()
+
+
 def test_dockerfile_builds_the_engine_and_serves_on_all_interfaces():
     text = (ROOT / "Dockerfile").read_text()
     assert text.startswith("#") and "FROM python:3.11-slim" in text

@@ -1,0 +1,4 @@
+// Entry point of /sweeps/<id>: wiring only.
+import { sweepPage } from "./sweepPage.js";
+
+sweepPage(document.getElementById("sweep"));

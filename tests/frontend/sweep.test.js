@@ -1,0 +1,31 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { sweepSeries } from "../../frontend/js/sweepSeries.js";
+
+const cell = (policy, ram, seed, pswpin, kernel) => ({
+  key: `${policy}-${ram}-${seed}-${kernel}`, done: true,
+  dims: { workload: "w", policy, ram_mb: ram, seed, ...(kernel ? { kernel } : {}) },
+  derived: { refaults: pswpin * 2 }, vmstat: { pswpin },
+});
+
+test("one series per policy, x is the sorted RAM sizes, seeds averaged for 'mean'", () => {
+  const cells = [cell("lru", 4, 1, 10), cell("lru", 2, 1, 30), cell("lru", 2, 2, 50),
+    cell("lru_gen", 2, 1, 5), cell("lru_gen", 4, 1, 1), { ...cell("lru", 8, 1, 0), done: false }];
+  const dims = { policy: ["lru", "lru_gen"], seed: [1, 2] };
+  const { x, series } = sweepSeries(cells, { counter: "pswpin", workload: "w", seed: "mean" }, dims);
+  assert.deepEqual(x, [2, 4]);
+  assert.deepEqual(series.map((s) => s.label), ["lru", "lru_gen"]);
+  assert.deepEqual(series[0].values, [40, 10]);
+  assert.equal(series[0].cells[0].length, 2);
+  const one = sweepSeries(cells, { counter: "refaults", workload: "w", seed: "2" }, dims);
+  assert.deepEqual(one.x, [2]);
+  assert.deepEqual(one.series[0].values, [100]);
+});
+
+test("kernel profiles split the series", () => {
+  const cells = [cell("lru", 2, 1, 1, "6.1"), cell("lru", 2, 1, 2, "7.3"), cell("lru_gen", 2, 1, 3, "7.3")];
+  const { series } = sweepSeries(cells, { counter: "pswpin", workload: "w", seed: "1" },
+    { policy: ["lru", "lru_gen"], kernel: ["6.1", "7.3"] });
+  assert.deepEqual(series.map((s) => s.label), ["lru · kernel 6.1", "lru · kernel 7.3", "lru_gen · kernel 7.3"]);
+  assert.deepEqual(series.map((s) => [s.policy, s.kernel]), [["lru", "6.1"], ["lru", "7.3"], ["lru_gen", "7.3"]]);
+});
