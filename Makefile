@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ENGINE := $(wildcard engine/*.pyx engine/*.pxd)
 
-.PHONY: run test bench chromium build
+.PHONY: run test bench chromium build validate
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -30,3 +30,7 @@ test: $(STAMP) chromium
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+
+# Real kernels against the simulator (minutes; not part of make test): docs/validation.md
+validate: $(STAMP)
+	$(PY) validation/validate.py

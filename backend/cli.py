@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--swap-mb", type=_nonneg_int, metavar="N", help="swap size (default: half of RAM; 0 = no swap)")
     m.add_argument("--swap-kind", choices=SWAP_KINDS)
     m.add_argument("--swappiness", type=_nonneg_int, metavar="N", help="vm.swappiness, 0..200")
+    m.add_argument("--read-ahead-kb", type=_nonneg_int, metavar="N",
+                   help="the block device's read_ahead_kb (default 128, the kernel's; 0 = off)")
     m.add_argument("--seed", type=_nonneg_int, default=0, metavar="N",
                    help="scenario seed (default 0): same seed, same workload")
     m.add_argument("--accesses", type=_pos_int, metavar="N",
@@ -228,6 +230,8 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
         cfg["swap_pages"] = 0
     if args.swappiness is not None:
         cfg["swappiness"] = args.swappiness
+    if args.read_ahead_kb is not None:
+        cfg["readahead_pages"] = args.read_ahead_kb // 4
     return cfg
 
 

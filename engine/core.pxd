@@ -89,6 +89,7 @@ ctypedef struct file_ra_state:  # include/linux/fs.h struct file_ra_state (prev_
     uint32_t async_size          # pages left when the next async readahead starts (PG_readahead)
     uint32_t mmap_miss           # do_sync_mmap_readahead(): misses minus hits, capped
     uint32_t _pad
+    uint64_t nr_pages            # i_size in pages: the highest page the workload names + 1 (0 = unknown)
 
 ctypedef struct mm_struct:
     int32_t first_ptp            # page-table pages of this mm, linked by mem.ptp_next (-1 = none)

@@ -545,13 +545,21 @@ cdef class Simulator:
         missing page of [index, index + nr_to_read), skipping cached ones, and tag
         the one `lookahead` pages before the end PG_readahead. Allocation is
         readahead_gfp_mask's (__GFP_NORETRY): it wakes kswapd at low and stops at
-        min rather than reclaim. Simplified: no EOF clamp (a file ends where its
-        workload stops reading), 4 KiB folios (7.3's large folios are not modelled)."""
+        min rather than reclaim. A file ends after the highest page its workload
+        names (set_workload()), as the real-kernel rig sizes its files.
+        Simplified: 4 KiB folios (7.3's large folios are not modelled)."""
         cdef mem* m = &self.m
         cdef uint64_t i, p, missing = 0
         cdef uint64_t e
         cdef folio_idx_t pfn
         cdef bint premark
+        cdef uint64_t isize = m.file_ra[file].nr_pages
+        # do_page_cache_ra(): never past the end of the file
+        if isize:
+            if index >= isize:
+                return 0
+            if nr_to_read > isize - index:
+                nr_to_read = isize - index
         for i in range(nr_to_read):
             if not self.pc_has_folio(file, index + i):
                 missing += 1
@@ -1295,11 +1303,31 @@ cdef class Simulator:
         cdef const uint8_t[::1] view = arr.view(np.uint8) if len(arr) else np.zeros(16, np.uint8)
         self._workload = arr
         self.wl = <access_rec*>&view[0]
+        self.note_file_sizes(arr)
         self.pf_reset()
         self.s.position = 0
         self.s.nr_workload = len(arr)
         if self.s.pending == PENDING_WORKLOAD:
             self.s.pending = PENDING_NONE
+
+    def note_file_sizes(self, arr):
+        """Grow each file's size (in pages) to cover the highest page the workload
+        names, so that readahead stops at its end as the kernel's does at i_size."""
+        cdef int64_t i
+        if not len(arr):
+            return
+        sel = (arr["op"] >= OP_READ) & (arr["op"] <= OP_EXEC)
+        if not sel.any():
+            return
+        owners = arr["owner"][sel].astype(np.int64)
+        pages = arr["page"][sel].astype(np.uint64)
+        top = np.zeros(int(owners.max()) + 1, dtype=np.uint64)
+        np.maximum.at(top, owners, pages + np.uint64(1))
+        files = np.nonzero(top)[0]
+        self.file_ensure(<uint32_t>files[-1])
+        for i in files:
+            if <uint64_t>top[i] > self.m.file_ra[i].nr_pages:
+                self.m.file_ra[i].nr_pages = <uint64_t>top[i]
 
     @property
     def position(self):

@@ -422,6 +422,64 @@ def _zipf_mixed(b, rng, ram, n, *, anon_size, file_size, anon_fraction, s, write
     return {"anon_pages": a_pages, "file_pages": f_pages}
 
 
+# --- the reported MGLRU gaps (docs/kernels.md, docs/validation.md) -------------------
+
+def _hot_reread_stream(b, rng, ram, n, *, hot, stream_ratio):
+    """A hot file set read through again and again (a sequential pass over it,
+    then the next) while a use-once read() stream flows past."""
+    hot_pages = pages_of(hot, ram)
+    f_hot = b.file("hot.db")
+    f_stream = b.file("stream.log")
+    is_stream = rng.random(n) < stream_ratio
+    idx = np.flatnonzero(is_stream)
+    hot_idx = np.flatnonzero(~is_stream)
+    b.put(idx, OP_READ, f_stream, np.arange(len(idx), dtype=np.uint64))
+    b.put(hot_idx, OP_READ, f_hot, loop_pages(len(hot_idx), hot_pages))
+    return {"file_pages": hot_pages, "stream_pages": len(idx)}
+
+
+def _anon_young_file_old(b, rng, ram, n, *, anon, file, anon_fraction):
+    """An app's anon working set, touched through page tables (always young),
+    beside a file cache it rereads with Zipf popularity."""
+    a_pages = pages_of(anon, ram)
+    f_pages = pages_of(file, ram)
+    mm = b.mm("app")
+    f = b.file("media.db")
+    k = _populate(b, OP_ANON, mm, a_pages, n, 1)
+    kf = min(f_pages, n - k)
+    b.put(slice(k, k + kf), OP_READ, f, np.arange(kf, dtype=np.uint64))
+    k += kf
+    is_anon = rng.random(n - k) < anon_fraction
+    ia, if_ = np.flatnonzero(is_anon) + k, np.flatnonzero(~is_anon) + k
+    b.put(ia, OP_ANON, mm, rng.integers(0, a_pages, len(ia)).astype(np.uint64))
+    b.put(if_, OP_READ, f, zipf_pages(rng, f_pages, 0.9, len(if_)))
+    return {"anon_pages": a_pages, "file_pages": f_pages}
+
+
+def _file_search(b, rng, ram, n, *, size, files):
+    """grep -r over a file set larger than RAM, again and again: every pass
+    reads every file front to back in the same order."""
+    pages = pages_of(size, ram)
+    per = max(1, pages // files)
+    owners = np.asarray([b.file(f"src{i}.c") for i in range(files)], dtype=np.uint32)
+    pos = loop_pages(n, per * files)
+    b.put(slice(None), OP_READ, owners[(pos // per).astype(np.int64)], pos % per)
+    return {"file_pages": per * files, "files": files}
+
+
+def _shifting_hotspot(b, rng, ram, n, *, size, phase):
+    """A database table larger than RAM read with Zipf popularity whose hot
+    spot moves every phase (TPC-C / YCSB-like): the file cache must be
+    protected, and the protection must follow the hot spot."""
+    pages = pages_of(size, ram)
+    f = b.file("table.db")
+    phase_len = max(1, int(round(phase * ram)))
+    ranks = zipf_pages(rng, pages, 0.99, n)
+    shift = (np.arange(n, dtype=np.uint64) // np.uint64(phase_len)) * np.uint64(max(1, pages // 7))
+    b.put(slice(None), OP_READ, f, (ranks + shift) % np.uint64(pages))
+    return {"file_pages": pages, "phase_accesses": phase_len}
+
+
 def _p(name, default, lo, hi, doc, kind=float):
     return Param(name, default, lo, hi, doc, kind)
 
@@ -582,6 +640,58 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
          _p("s", 0.99, 0.0, 3.0, "Zipf exponent"),
          _p("write_ratio", 0.3, 0.0, 1.0, "fraction of anon accesses that write")),
         _zipf_mixed),
+    Scenario(
+        "hot-reread-stream", "a hot file set reread in passes while a use-once stream flows past",
+        "The reported MGLRU loss (docs/validation.md): hot.db (40% of RAM) is read "
+        "through sequentially again and again, interleaved with a read() stream that "
+        "never rereads a page. Classic: the second read() of a hot folio activates it "
+        "(folio_mark_accessed), so the hot set lives on LRU_ACTIVE_FILE and the stream "
+        "cycles through the inactive list: workingset_refault_file stays near zero. "
+        "MGLRU: read() folios enter the old generations and only gain tiers "
+        "(lru_gen_inc_refs); whether sort_folio() protects them depends on the PID "
+        "controller having seen their tier refault first (get_tier_idx). Watch "
+        "workingset_refault_file and file reads (pgpgin) under each policy and each "
+        "kernel profile: the real 6.1 and 7.3 MGLRU reread the hot set from storage.",
+        400_000,
+        (_p("hot", 0.4, 0.01, 0.95, "hot file set, as a fraction of RAM"),
+         _p("stream_ratio", 0.5, 0.0, 0.99, "fraction of accesses that are stream reads")),
+        _hot_reread_stream),
+    Scenario(
+        "anon-young-file-old", "app anon always young, file cache reread (Android report)",
+        "The HONOR/Android report (2026): anon pages touched through page tables stay "
+        "in the youngest generations (the walk promotes them) while the file cache "
+        "spreads over all generations and is over-reclaimed; MemAvailable is lower "
+        "under MGLRU and swappiness does not help. Watch pgsteal_file against "
+        "pgsteal_anon, workingset_refault_file, and Active(file)+Inactive(file) in "
+        "meminfo at the end; rerun with swappiness 200.",
+        400_000,
+        (_p("anon", 0.5, 0.01, 2.0, "app anon set, as a fraction of RAM"),
+         _p("file", 0.6, 0.01, 4.0, "file cache, as a fraction of RAM"),
+         _p("anon_fraction", 0.5, 0.0, 1.0, "fraction of accesses that touch anon")),
+        _anon_young_file_old),
+    Scenario(
+        "file-search", "a search rereads a file set larger than RAM (cache_ext report)",
+        "cache_ext (SOSP'25): a repeated search over files larger than memory; both "
+        "LRUs evict every page just before it is needed again (each reread is a "
+        "refault) while an MRU policy would keep most of the set. Watch "
+        "workingset_refault_file: close to every access after the first pass under "
+        "both policies.",
+        300_000,
+        (_p("size", 1.3, 0.05, 8.0, "file set, as a fraction of RAM"),
+         _p("files", 8, 1, 4096, "number of files", int)),
+        _file_search),
+    Scenario(
+        "shifting-hotspot", "Zipf reads whose hot spot moves (TPC-C/YCSB-like)",
+        "Kairui Song (2026): almost every MGLRU regression is a file cache the PID "
+        "controller under- or over-protects. table.db (2x RAM) is read with Zipf "
+        "popularity and the hot spot moves every phase; tiers must earn protection "
+        "from refaults (get_tier_idx) and lose it when the spot moves. Watch "
+        "workingset_refault_file, pgrefill (protected folios) and the tier columns "
+        "of lru_gen_full.",
+        400_000,
+        (_p("size", 2.0, 0.05, 8.0, "table, as a fraction of RAM"),
+         _p("phase", 3.0, 0.1, 100.0, "accesses per hot-spot position, as a multiple of RAM")),
+        _shifting_hotspot),
 )}
 
 

@@ -1,0 +1,41 @@
+"""Known answers from real kernels (validation/): a few replays the simulator
+matches within 20 % today, so that a change which loses that agreement fails
+here and not only in `make validate`. The whole set is docs/validation.md."""
+import pytest
+
+from validation import validate as V
+
+# (trace, kernel release prefix, policy): counters judged within 20 % of every repeat
+KNOWN = [
+    ("stream-hot-file", "6.1.", "classic", ("pgscan", "pgsteal", "file_in")),
+    ("stream-hot-file", "6.1.", "mglru", ("pgscan", "pgsteal", "file_in")),
+    ("anon-loop", "6.1.", "classic", ("pgscan", "pgsteal", "pswpin")),
+    ("zipf-anon", "6.1.", "mglru", ("pgscan", "pgsteal", "pswpin")),
+]
+
+
+@pytest.fixture(scope="module")
+def real_rows():
+    return V.load_real(sorted((V.HERE / "real").glob("*.csv")))
+
+
+@pytest.mark.parametrize("trace,kernel,policy,judged", KNOWN)
+def test_known_answer_within_20_percent_of_the_real_kernel(real_rows, trace, kernel, policy, judged):
+    rows = [r for r in real_rows if r["trace"] == trace and r["kernel"].startswith(kernel)
+            and r["policy"] == policy and r["tag"].startswith("r")]
+    assert len(rows) >= 1
+    sim = V.simulate((trace, V.sim_config(rows[0], V.POLICY[policy])))
+    for r in rows:
+        for c in judged:
+            real = float(r[c])
+            assert abs(sim[c] / real - 1) <= V.TOL, (c, r["tag"], sim[c], real)
+
+
+def test_one_rule_maps_a_replay_to_a_machine():
+    row = {"kernel": "6.12.117+deb13-amd64", "swap": "disk", "swap_mb": "256", "swappiness": "60",
+           "read_ahead_kb": "128"}
+    assert V.sim_config(row, "lru_gen") == {
+        "policy": "lru_gen", "kernel": "6.12", "ram_pages": 64 * 256, "swap_kind": "ssd",
+        "swap_pages": 256 * 256, "swappiness": 60, "readahead_pages": 32}
+    assert V.sim_config({**row, "kernel": "7.3.4+deb13-amd64", "swap": "none", "read_ahead_kb": "0"},
+                        "lru")["swap_pages"] == 0
