@@ -461,7 +461,8 @@ def _file_search(b, rng, ram, n, *, size, files):
     reads every file front to back in the same order."""
     pages = pages_of(size, ram)
     per = max(1, pages // files)
-    owners = np.asarray([b.file(f"src{i}.c") for i in range(files)], dtype=np.uint32)
+    # the directory order the search walks, the same every pass (seeded)
+    owners = np.asarray([b.file(f"src{i}.c") for i in range(files)], dtype=np.uint32)[rng.permutation(files)]
     pos = loop_pages(n, per * files)
     b.put(slice(None), OP_READ, owners[(pos // per).astype(np.int64)], pos % per)
     return {"file_pages": per * files, "files": files}

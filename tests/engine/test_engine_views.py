@@ -40,6 +40,9 @@ def shadows_per_page(sim, done):
 
 # scenario -> which shadows it must produce, so no comparison is vacuous
 SCENARIOS = {"desktop": "file", "zipf-mixed": "file", "mmap-exec": "file", "anon-loop": "anon"}
+# ... and where readahead caches pages no access names (mmap read-around,
+# sequential windows); zipf-mixed's random read()s read just the page
+READS_AHEAD = {"desktop", "mmap-exec"}
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
@@ -66,7 +69,9 @@ def test_young_bits_and_nr_shadows_match_the_per_page_views(policy, scenario):
     # read-ahead made (the case the old server-side derivation could not count)
     assert seen_young > 0
     if SCENARIOS[scenario] == "file":
-        assert seen_file > 0 and seen_readahead > 0
+        assert seen_file > 0
+    if scenario in READS_AHEAD:
+        assert seen_readahead > 0
     else:
         assert seen_anon > 0
     assert sim.check_invariants() == []

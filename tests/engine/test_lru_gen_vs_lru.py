@@ -74,13 +74,13 @@ def test_anon_loop_both_thrash_but_mglru_scans_fewer_pages(anon_loop):
     assert scan(lru) > lru["pgsteal_kswapd"] + lru["pgsteal_direct"]
 
 
-def test_zipf_anon_mglru_keeps_the_hot_head(zipf_anon):
-    # Skewed reuse: MGLRU promotes pages seen young twice by the page-table
-    # walk straight to max_seq (folio_update_gen) and sorts them lazily, so
-    # the head of the distribution stays resident; fewer swap-ins follow.
+def test_zipf_anon_both_policies_swap_alike_as_the_real_kernels_do(zipf_anon):
+    # Skewed reuse: the real kernels swap in about as much under MGLRU as under
+    # the classic LRU (MGLRU/classic pswpin 0.97 on 6.1, 0.89 on 6.12, 0.96 on 7.3:
+    # docs/validation.md); MGLRU's aging keeps the head resident with far fewer scans.
     lru, gen = zipf_anon["lru"], zipf_anon["lru_gen"]
-    assert gen["pswpin"] < lru["pswpin"]
-    assert gen["sim_time_ns"] < lru["sim_time_ns"]
+    assert 0.8 <= gen["pswpin"] / lru["pswpin"] <= 1.25
+    assert gen["pgscan_kswapd"] + gen["pgscan_direct"] < lru["pgscan_kswapd"] + lru["pgscan_direct"]
 
 
 def _table():

@@ -279,7 +279,10 @@ def test_watch_stream_hot_anon_reclaims_the_stream_not_the_anon_set(policy):
 
 def test_watch_file_loop_every_reread_is_a_refault_and_classic_never_activates():
     wl, vm = _run("file-loop", "lru")
-    assert vm["workingset_refault_file"] == len(wl) - wl.meta["sizes"]["file_pages"]
+    rereads = len(wl) - wl.meta["sizes"]["file_pages"]
+    # every reread is a refault; readahead adds the few folios it read ahead
+    # and lost before their read came (a second refault of the same page)
+    assert rereads <= vm["workingset_refault_file"] <= rereads * 1.02
     assert vm["workingset_activate_file"] == 0
 
 
