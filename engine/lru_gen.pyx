@@ -995,6 +995,9 @@ cdef class MultiGenLru(ReclaimPolicy):
             nr_to_scan[0] = size
             seq = self.s.min_seq[min_type(swappiness)]
             if seq + MIN_NR_GENS > max_seq:
+                # 6.12 :4672: "completely out of cold folios": nothing to scan
+                if self.kernel >= 612:
+                    nr_to_scan[0] = 0
                 return True
             if seq + MIN_NR_GENS < max_seq:
                 return False
