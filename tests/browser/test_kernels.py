@@ -1,0 +1,36 @@
+"""Kernel profiles in the browser: the start form's choice reaches the recipe,
+and compare mode shows one policy under two profiles with each pane naming its
+kernel."""
+import httpx
+
+from browser_helpers import open_session, recipe, wait_step
+
+
+def test_compare_one_policy_under_two_kernel_profiles_names_each_pane(page, server):
+    created = server.create(recipe(policies=({"policy": "lru_gen", "kernel": "6.1"},
+                                             {"policy": "lru_gen", "kernel": "7.3"}), accesses=50000))
+    open_session(page, server, created)
+    panes = page.locator(".pane")
+    assert panes.count() == 2
+    assert "6.1" in panes.nth(0).locator("h3").first.inner_text()
+    assert "7.3" in panes.nth(1).locator("h3").first.inner_text()
+    page.click("#step")
+    wait_step(page, 1, pane=0)
+    wait_step(page, 1, pane=1)
+    # the same workload under two profiles: the recipe keeps both kernels
+    r = httpx.get(f"{server.url}/api/sessions/{created['id']}", timeout=10).json()
+    assert [p["kernel"] for p in r["recipe"]["policies"]] == ["6.1", "7.3"]
+
+
+def test_start_form_kernel_choice_reaches_the_recipe(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#f-kernel")
+    page.select_option("#f-kernel", "6.12")
+    page.check("#f-compare")
+    page.select_option("#f-policy-b", "lru_gen")
+    page.select_option("#f-kernel-b", "6.1")
+    with page.expect_response(lambda resp: resp.url.endswith("/api/sessions") and resp.request.method == "POST") as info:
+        page.click("#start-submit")
+    body = info.value.request.post_data_json
+    assert [(p["policy"], p["kernel"]) for p in body["policies"]] == [("lru_gen", "6.12"), ("lru_gen", "6.1")]
+    page.wait_for_selector(".pane canvas.base[data-step]")
