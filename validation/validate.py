@@ -80,13 +80,27 @@ def trace_path(name: str) -> Path:
 
 
 def simulate(job):
-    """(trace, config) -> counters; runs in a worker process."""
-    name, cfg = job
-    from engine import Simulator
+    """(trace, config[, system pages]) -> counters; runs in a worker process.
+    System pages: an experiment (--system-pages), idle anon of the rest of the
+    guest (tmpfs, init, the sampler) faulted in before the trace, on frames of
+    its own."""
+    name, cfg, *rest = job
+    system_pages = rest[0] if rest else 0
+    import numpy as np
+    from engine import ACCESS_DTYPE, Simulator
     from engine.trace import read_trace
-    wl = read_trace(str(trace_path(name)))
-    sim = Simulator(dict(cfg))
-    sim.set_workload(wl.accesses)
+    wl = read_trace(str(trace_path(name))).accesses
+    cfg = dict(cfg)
+    if system_pages:
+        pre = np.zeros(system_pages, dtype=ACCESS_DTYPE)
+        anon = wl["op"] == 0
+        pre["owner"] = int(wl["owner"][anon].max()) + 1 if anon.any() else 0
+        pre["page"] = np.arange(system_pages)
+        pre["write"] = 1
+        wl = np.concatenate([pre, wl])
+        cfg["ram_pages"] += system_pages
+    sim = Simulator(cfg)
+    sim.set_workload(wl)
     sim.run_to_end()
     return counters(sim.vmstat())
 
@@ -112,11 +126,11 @@ def ratio_text(sim: float, real: float) -> tuple[str, bool | None]:
     return f"{r:.2f}", abs(r - 1) <= TOL + 1e-9
 
 
-def run(real_rows, jobs: int):
+def run(real_rows, jobs: int, system_pages: int = 0):
     keys = sorted({(r["trace"], tuple(sorted(sim_config(r, POLICY[r["policy"]]).items())))
                    for r in real_rows})
     with ProcessPoolExecutor(max_workers=jobs) as ex:
-        results = list(ex.map(simulate, [(t, dict(c)) for t, c in keys]))
+        results = list(ex.map(simulate, [(t, dict(c), system_pages) for t, c in keys]))
     return {k: v for k, v in zip(keys, results)}
 
 
@@ -228,10 +242,12 @@ def main(argv=None) -> int:
                     help="the tables replace everything below the file's marker line")
     ap.add_argument("--csv", default=str(HERE / "sim.csv"), help="the simulated counters, one row per replay")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--system-pages", type=int, default=0,
+                    help="experiment: idle anon pages of the rest of the guest (docs/validation.md)")
     ap.add_argument("--real", nargs="*", default=sorted(str(p) for p in (HERE / "real").glob("*.csv")))
     args = ap.parse_args(argv)
     real_rows = load_real(args.real)
-    sims = run(real_rows, args.jobs)
+    sims = run(real_rows, args.jobs, args.system_pages)
     out = Path(args.out)
     head = ""
     if out.exists() and MARK in out.read_text():
