@@ -307,4 +307,5 @@ cdef enum ev_reason:
     R_LRU_GEN_REFAULT_NOT_RECENT # lru_gen_test_recent: >= MAX_NR_GENS gens since eviction
     R_UNMAP_FAIL                 # shrink_folio_list: try_to_unmap() left a mapping: activate
     R_READAHEAD                  # read in by readahead (page_cache_sync_ra/async_ra, mmap read-around)
+    R_NOT_PROTECTED              # sort_folio: not promoted, tier not above tier_idx: isolated
     NR_REASONS

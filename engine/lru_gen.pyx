@@ -1230,7 +1230,7 @@ cdef class MultiGenLru(ReclaimPolicy):
                 list_add(self.m, f, lst)
                 isolated += 1
                 if self.m.events_on:
-                    emit(self.m, EV_ISOLATE, R_NONE, FN_SCAN_FOLIOS, f, LOC_GEN, LOC_ISOLATED, seq, -1)
+                    emit(self.m, EV_ISOLATE, R_NOT_PROTECTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_ISOLATED, seq, -1)
             else:
                 list_move(self.m, f, moved)
                 skipped += 1

@@ -212,6 +212,7 @@ REASON_NAMES = (
     'LRU_GEN_REFAULT_NOT_RECENT',
     'UNMAP_FAIL',
     'READAHEAD',
+    'NOT_PROTECTED',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -271,6 +272,8 @@ REASONS = (
     'try_to_unmap() could not remove every mapping: activated',
     'read in ahead of use by readahead (page_cache_ra_unbounded(): the on-demand window or the mmap '
     'read-around); not accessed yet',
+    'sort_folio(): not promoted by the page-table walk, and its tier is not above tier_idx, the set '
+    'point the PID controller (get_tier_idx()) drew from the tiers\' refault rates: isolated for eviction',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc
