@@ -128,11 +128,18 @@ def test_b29_workingset_refault_in_fault_lands_in_max_seq__lru_gen_add_folio():
     f = pfn_of(sim, OP_READ, 0, 0)
     assert flags(sim, f) & (PG_referenced | PG_workingset) == PG_referenced | PG_workingset
     assert refs_field(sim, f) == 3
-    # first eviction pass: the lazy-promotion marker protects it into min_seq + 1
+    # 7.3: the first read() marked it in the lru_add batch, so lru_gen_folio_seq()
+    # (mm_inline.h:250) filed it in max_seq - 2 = seq 1, not the oldest gen
+    assert seq_of(sim, f) == 1
+    # first eviction pass (evict_folios() first flushes the empty seq 0, 7.3
+    # vmscan.c:4894): the lazy-promotion marker protects it into min_seq + 1 = seq 2
     sim.debugfs_write("- 0 0 0")
-    assert seq_of(sim, f) == 1 and not flags(sim, f) & PG_referenced and refs_field(sim, f) == 0
-    # second: tier 3 is not above tier_idx 3 (no refaults yet) -> evicted with its PG_workingset
-    sim.debugfs_write("- 0 0 1")
+    assert seq_of(sim, f) == 2 and not flags(sim, f) & PG_referenced and refs_field(sim, f) == 0
+    assert p.min_seq == [2, 2]
+    # second, after one aging makes seq 2 evictable: tier 3 is not above tier_idx 3
+    # (no refaults yet) -> evicted with its PG_workingset
+    sim.debugfs_write("+ 0 0 3")
+    sim.debugfs_write("- 0 0 2")
     assert gone(sim, OP_READ, 0, 0)
     before = vm(sim)
     touch(sim, OP_MMAP, 0, [0])           # refault inside a page fault
@@ -142,7 +149,8 @@ def test_b29_workingset_refault_in_fault_lands_in_max_seq__lru_gen_add_folio():
     assert after["workingset_activate_file"] - before["workingset_activate_file"] == 1
     assert after["workingset_restore_file"] - before["workingset_restore_file"] == 1
     assert flags(sim, f) & PG_workingset
-    assert seq_of(sim, f) == p.max_seq == 3
+    # 7.3 mm/folio.c:468-490: a PG_workingset folio is activated in the fault
+    assert seq_of(sim, f) == p.max_seq == 4
     ok(sim)
 
 
@@ -171,11 +179,24 @@ def test_b30_walk_promotes_only_on_second_sighting__folio_update_gen():
     p = policy(sim)
     touch(sim, OP_ANON, 0, range(80))      # >= MIN_LRU_BATCH pages or should_skip_mm() skips the mm
     a = pfn_of(sim, OP_ANON, 0, 5)
+    other = pfn_of(sim, OP_ANON, 0, 6)
+    # 7.3 mm/folio.c:468-490: the fault marked every new folio accessed (PG_referenced),
+    # which folio_update_gen() (7.3 vmscan.c:3279) counts as the first sighting (:3279-3283); MADV_COLD
+    # (lru_gen_clear_refs(), 7.3 mm/folio.c:379-388) gives page 5 a fresh start (the anon
+    # folio is re-added in max_seq - 1 = seq 2, at the head)
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced
+    p.deactivate(a)
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == 0
+    assert seq_of(sim, a) == 2 and vm(sim)["pgdeactivate"] == 1
     sim.debugfs_write("+ 0 0 3")
     # first sighting: PG_referenced only, no promotion
     assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced
     assert seq_of(sim, a) == 2 and p.max_seq == 4
     assert p.mm_walk_stats()["young"] == 80
+    # the fault-marked neighbour was sighted the second time: promoted to the max_seq
+    # of the walk (3) with PG_workingset, still on the list of seq 2
+    assert flags(sim, other) & (PG_referenced | PG_workingset) == PG_workingset
+    assert seq_of(sim, other) == 3 and list_seq_of(sim, other)[:2] == (2, ANON)
     touch(sim, OP_ANON, 0, [5])
     sim.debugfs_write("+ 0 0 4")
     # second: gen field = max_seq's at the walk, PG_workingset, PG_referenced cleared
@@ -183,8 +204,8 @@ def test_b30_walk_promotes_only_on_second_sighting__folio_update_gen():
     assert seq_of(sim, a) == 4 and p.max_seq == 5
     # not moved: still on the list of seq 2 until sort_folio meets it
     assert list_seq_of(sim, a)[:2] == (2, ANON)
-    other = pfn_of(sim, OP_ANON, 0, 6)
-    assert seq_of(sim, other) == 2 and flags(sim, other) & PG_referenced
+    # not young this time: left where the first walk put it
+    assert seq_of(sim, other) == 3 and flags(sim, other) & (PG_referenced | PG_workingset) == PG_workingset
     ok(sim)
 
 
