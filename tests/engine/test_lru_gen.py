@@ -219,6 +219,11 @@ def test_b31_young_pte_keep_then_activate__folio_check_references_lru_gen_set_re
     touch(sim, OP_READ, 0, range(10))
     touch(sim, OP_ANON, 0, [0])
     a = pfn_of(sim, OP_ANON, 0, 0)
+    # 7.3 mm/folio.c:468-490: the fault set PG_referenced; MADV_COLD (lru_gen_clear_refs(),
+    # 7.3 mm/folio.c:379-388) clears it so that the first young PTE meets neither flag
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced
+    p.deactivate(a)
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == 0
     p.age(); p.age()                      # no walk: the PTE stays young
     assert (p.max_seq, seq_of(sim, a), p.min_seq[ANON]) == (5, 2, 2)
     v0 = vm(sim)
@@ -233,10 +238,23 @@ def test_b31_young_pte_keep_then_activate__folio_check_references_lru_gen_set_re
     assert seq_of(sim, a) == p.min_seq[ANON]
     v1 = vm(sim)
     p.evict_once(swappiness=200)
-    # young again with PG_referenced -> ACTIVATE into max_seq with PG_workingset
-    assert flags(sim, a) & (PG_referenced | PG_workingset | PG_active) == PG_workingset
-    assert seq_of(sim, a) == p.max_seq
+    # young again with PG_referenced but folio_lru_refs() == 1: 7.3 vmscan.c:853-857
+    # activates it via folio_mark_accessed() (refs 1) without PG_workingset, so
+    # lru_gen_folio_seq() (mm_inline.h:242) files it in max_seq - 1
+    assert flags(sim, a) & (PG_referenced | PG_workingset | PG_active) == PG_referenced
+    assert refs_field(sim, a) == 1
+    assert seq_of(sim, a) == p.max_seq - 1
     assert vm(sim)["pgactivate"] - v1["pgactivate"] == 1
+    touch(sim, OP_ANON, 0, [0])
+    p.age(); p.age()
+    assert seq_of(sim, a) == p.min_seq[ANON]
+    v2 = vm(sim)
+    p.evict_once(swappiness=200)
+    # young a third time, folio_lru_refs() == 2 > 1 -> ACTIVATE into max_seq with PG_workingset
+    assert flags(sim, a) & (PG_referenced | PG_workingset | PG_active) == PG_workingset
+    assert refs_field(sim, a) == 0
+    assert seq_of(sim, a) == p.max_seq
+    assert vm(sim)["pgactivate"] - v2["pgactivate"] == 1
     ok(sim)
 
 
@@ -256,8 +274,11 @@ def test_b32_unmapped_clean_file_freed_despite_referenced__sort_folio_folio_chec
     assert v1["pgsteal_file"] - v0["pgsteal_file"] == 1
     assert v1["pgscan_file"] - v0["pgscan_file"] == 1
     assert v1["pgrefill"] - v0["pgrefill"] == 2
+    # 7.3: all three read() folios were marked in the lru_add batch and filed in
+    # max_seq - 2 = seq 1 (mm_inline.h:250); evict_folios() first flushed the empty
+    # seq 0 (vmscan.c:4893-4894), so min_seq[file] was 1 when sort_folio() met them
     # the marker: into min_seq + 1, refs and PG_referenced cleared, not counted as protected
-    assert seq_of(sim, f1) == 1 and refs_field(sim, f1) == 0
+    assert seq_of(sim, f1) == 2 and refs_field(sim, f1) == 0
     assert flags(sim, f1) & (PG_referenced | PG_workingset) == PG_workingset
     assert p.pid_state()["avg_total"][FILE] == [0, 0, 0, 0]
     ok(sim)
@@ -270,7 +291,9 @@ def test_b32_tier_above_tier_idx_is_protected__sort_folio():
     f = pfn_of(sim, OP_READ, 0, 0)
     assert p.tier_idx(FILE) == 0
     p.evict_once(swappiness=1)
-    assert seq_of(sim, f) == 1 and refs_field(sim, f) == 0 and not flags(sim, f) & PG_referenced
+    # 7.3: read() folios start in max_seq - 2 = seq 1 (mm_inline.h:250) and evict_folios()
+    # first flushes the empty seq 0 (vmscan.c:4893-4894): protected into min_seq + 1 = seq 2
+    assert seq_of(sim, f) == 2 and refs_field(sim, f) == 0 and not flags(sim, f) & PG_referenced
     assert vm(sim)["pgrefill"] == 2 and vm(sim)["pgscan_file"] == 1    # page 1 (tier 0) went
     assert gone(sim, OP_READ, 0, 1)
     # the two protected folios were counted in tier 1, then folded into avg_total
