@@ -342,8 +342,17 @@ def test_b33_dirty_file_folio_is_isolated_and_activated_with_reclaim__shrink_fol
 def test_b34_full_window_aging_moves_oldest_into_next__inc_max_seq_inc_min_seq():
     sim = make(walk_mm=False)
     p = policy(sim)
-    touch(sim, OP_READ, 0, range(6))      # six folios, tier 0, in file seq 0
-    pfns = [pfn_of(sim, OP_READ, 0, i) for i in range(6)]
+    # 7.3: a mapped (or read()) file folio is marked accessed and filed in max_seq - 2
+    # (mm/folio.c:468-490, mm_inline.h:250); MADV_COLD clears PG_referenced
+    # (lru_gen_clear_refs(), mm/folio.c:379-388) and re-adds it unreferenced, i.e. in
+    # max_seq - 3 clamped to min_seq = the oldest generation (mm_inline.h:250-252)
+    touch(sim, OP_MMAP, 0, range(6))
+    pfns = [pfn_of(sim, OP_MMAP, 0, i) for i in range(6)]
+    assert all(seq_of(sim, x) == 1 for x in pfns)
+    for x in pfns:
+        p.deactivate(x)
+    # six folios, tier 0, in file seq 0
+    assert all(seq_of(sim, x) == 0 and not flags(sim, x) & PG_referenced for x in pfns)
     assert p.age()
     assert (p.max_seq, p.min_seq) == (4, [1, 1])
     assert all(seq_of(sim, x) == 1 for x in pfns)
