@@ -395,10 +395,17 @@ def test_b35_two_generations_evict_nothing_until_aged__should_run_aging():
     sim.reclaim(32, reclaimer="direct", priority=12)
     assert (p.max_seq, sim.nr_aging) == (3, aging0)
     assert vm(sim)["pgscan_direct"] == v0["pgscan_direct"]
-    # below DEF_PRIORITY get_nr_to_scan() ages (and the pass ends: it returned -1)
+    # 7.3: try_to_shrink_lruvec() loops only while nr_to_scan = evictable >> priority
+    # is positive (vmscan.c:5011, :5059); 10 >> 11 == 0: still nothing
     sim.reclaim(32, reclaimer="direct", priority=11)
-    assert (p.max_seq, sim.nr_aging) == (4, aging0 + 1)
+    assert (p.max_seq, sim.nr_aging) == (3, aging0)
     assert vm(sim)["pgscan_direct"] == v0["pgscan_direct"]
+    # 10 >> 3 == 1: should_run_aging() must age with two generations (vmscan.c:4973-4975),
+    # then one batch of min(nr_to_scan, MIN_LRU_BATCH) = 1 looked-at folio is evicted and
+    # root reclaim stops after the batch that followed an aging (vmscan.c:5068-5087)
+    sim.reclaim(32, reclaimer="direct", priority=3)
+    assert (p.max_seq, sim.nr_aging) == (4, aging0 + 1)
+    assert vm(sim)["pgscan_direct"] - v0["pgscan_direct"] == 1
     ok(sim)
 
 
