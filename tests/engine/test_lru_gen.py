@@ -421,11 +421,39 @@ def test_b36_one_evict_isolates_at_most_64__scan_folios():
     assert v1["pgscan_direct"] - v0["pgscan_direct"] == 64
     assert v1["pgscan_file"] - v0["pgscan_file"] == 64
     assert v1["pgsteal_file"] - v0["pgsteal_file"] == 64
-    assert scanned == 64 + 1               # + try_to_inc_min_seq(): empty anon gens retired
+    # 7.3 evict_folios() returns what scan_folios() looked at (vmscan.c:4896-4901, :4798);
+    # the pre-7.x "+ 1 when try_to_inc_min_seq() retired empty gens" is gone
+    assert scanned == 64
     ok(sim)
 
 
 def test_b36_scan_budget_is_4096_per_type__scan_folios():
+    # before 7.x scan_folios() looks at up to MAX_LRU_BATCH folios of a type
+    # (6.12 vmscan.c:4400 remaining = MAX_LRU_BATCH); 7.3: see the _7_3 test
+    sim = make(ram=6000, swap=64, kernel="6.12")
+    p = policy(sim)
+    acc = np.zeros(5000 * 5, dtype=engine.ACCESS_DTYPE)
+    acc["op"] = OP_READ
+    acc["page"] = np.tile(np.arange(5000), 5)         # each page read 5 times: lazy-promotion marker
+    sim.set_workload(acc)
+    sim.run_to_end()
+    # 6.12 filed the read() folios in min_seq + 1 (mm_inline.h:261): make that the oldest
+    sim.debugfs_write("+ 0 0 3 1 1")
+    assert (p.max_seq, p.min_seq) == (4, [1, 1])
+    v0 = vm(sim)
+    scanned = p.evict_once(swappiness=1)
+    v1 = vm(sim)
+    assert scanned == 4096                 # no empty generation left to retire: no + 1
+    assert v1["pgrefill"] - v0["pgrefill"] == 4096
+    assert v1["pgscan_file"] == v0["pgscan_file"]
+    ok(sim)
+
+
+def test_b36_scan_budget_is_the_batch_and_stays_with_the_type_7_3__scan_folios():
+    # 7.3: try_to_shrink_lruvec() hands evict_folios() nr_batch = min(nr_to_scan,
+    # MIN_LRU_BATCH) (vmscan.c:5074-5075) and scan_folios() looks at no more than that
+    # (:4737, :4775); with nothing isolated it still returns what it looked at, and
+    # isolate_folios() stays with that type for its second round (:4862-4868)
     sim = make(ram=6000, swap=64)
     p = policy(sim)
     acc = np.zeros(5000 * 5, dtype=engine.ACCESS_DTYPE)
@@ -433,12 +461,16 @@ def test_b36_scan_budget_is_4096_per_type__scan_folios():
     acc["page"] = np.tile(np.arange(5000), 5)         # each page read 5 times: lazy-promotion marker
     sim.set_workload(acc)
     sim.run_to_end()
-    v0 = vm(sim)
-    scanned = p.evict_once(swappiness=1)
+    assert (p.max_seq, p.min_seq) == (3, [0, 0])
+    v0, aging0 = vm(sim), sim.nr_aging
+    # nr_to_scan = 5000 >> 6 = 78 (vmscan.c:5011): one batch of 64, looked at twice
+    # over the file type (swappiness 1: get_type_to_scan() says file, anon is evictable
+    # too, so two rounds); 128 >= 78 ends the loop; min_seq 0 + 2 < max_seq 3: no aging
+    r = sim.reclaim(32, reclaimer="direct", priority=6, swappiness=1)
     v1 = vm(sim)
-    assert scanned == 4096 + 1             # + try_to_inc_min_seq(): empty anon gens retired
-    assert v1["pgrefill"] - v0["pgrefill"] == 4096
-    assert v1["pgscan_file"] == v0["pgscan_file"]
+    assert r["nr_batches"] == 1 and sim.nr_aging == aging0
+    assert v1["pgrefill"] - v0["pgrefill"] == 2 * 64
+    assert v1["pgscan_file"] == v0["pgscan_file"] and r["nr_scanned"] == 0
     ok(sim)
 
 
