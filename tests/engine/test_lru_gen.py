@@ -487,13 +487,17 @@ def test_b37_swappiness_picks_the_type__get_type_to_scan():
 def test_b37_type_with_two_gens_is_skipped_for_the_other__isolate_folios():
     sim = make(walk_mm=False)
     p = policy(sim)
-    touch(sim, OP_MMAP, 0, range(100))    # file, max_seq - 1 = 2
-    p.age()                                # max_seq 4: the file folios are now in max_seq - 2
-    touch(sim, OP_ANON, 0, range(10))     # anon in max_seq - 1 = 3
-    p.evict_once(swappiness=200)          # isolates nothing; try_to_inc_min_seq trims
-    assert p.min_seq == [3, 2] and p.max_seq == 4
+    # 7.3 mm/folio.c:468-490: a file fault only marks the folio accessed, which
+    # lru_gen_folio_seq() files in max_seq - 2 = 1 (mm_inline.h:250); no aging needed
+    touch(sim, OP_MMAP, 0, range(100))    # file, max_seq - 2 = 1
+    touch(sim, OP_ANON, 0, range(10))     # anon in max_seq - 1 = 2
+    assert p.max_seq == 3
     v0 = vm(sim)
-    p.evict_once(swappiness=200)          # anon first, but it has two generations
+    # 7.3 evict_folios() trims the empty old gens before isolating (vmscan.c:4893-4894):
+    # min_seq[anon] runs to max_seq - 1 (file is not behind max_seq - 2, :3986-3992),
+    # then anon first (swappiness 200), but it has two generations
+    p.evict_once(swappiness=200)
+    assert p.min_seq == [2, 1] and p.max_seq == 3
     v1 = vm(sim)
     assert v1["pgscan_anon"] == v0["pgscan_anon"]
     assert v1["pgscan_file"] - v0["pgscan_file"] == 64
@@ -524,9 +528,15 @@ def test_b38_min_seq_advances_and_pid_averages_fold__try_to_inc_min_seq_reset_ct
 def test_b38_min_seqs_coupled_near_young_end__try_to_inc_min_seq():
     sim = make()
     p = policy(sim)
-    touch(sim, OP_READ, 0, range(100))    # file only, in seq 0
-    p.evict_once(swappiness=60)
+    # 7.3: read() marks its folio accessed (max_seq - 2, mm_inline.h:250), but write()
+    # does not (generic_perform_write(), FGP_WRITEBEGIN without FGP_ACCESSED,
+    # include/linux/pagemap.h:720): unreferenced folios land in the oldest gen
+    touch(sim, OP_WRITE, 0, range(100))   # file only, in seq 0
+    assert {seq_of(sim, pfn_of(sim, OP_WRITE, 0, i)) for i in range(100)} == {0}
+    p.evict_once(swappiness=60)           # 64 of them isolated, 36 still in seq 0
+    assert len(p.gen_folios(0, FILE)) == 36
     # anon is empty and would run to max_seq - 1; it is held at max_seq - 2 while file lags
+    # (7.3 vmscan.c:3986-3992)
     assert p.min_seq == [1, 0]
     ok(sim)
 
