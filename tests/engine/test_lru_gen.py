@@ -651,9 +651,12 @@ def test_walk_mm_off_ages_without_touching_ptes__iterate_mm_list_nowalk():
     p = policy(sim)
     touch(sim, OP_ANON, 0, range(80))
     a = pfn_of(sim, OP_ANON, 0, 0)
+    # 7.3 mm/folio.c:468-490: the fault itself marked the folio accessed
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced and refs_field(sim, a) == 0
     sim.debugfs_write("+ 0 0 3")
     assert p.max_seq == 4 and p.mm_walk_stats()["total"] == 0
-    assert not flags(sim, a) & PG_referenced
+    # no folio_update_gen(): the flags are as the fault left them (no PG_workingset)
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced and refs_field(sim, a) == 0
     # no walk: every young bit is still set, and no gen field moved
     assert all(sim.page_state(OP_ANON, 0, i)["young"] for i in range(80))
     assert seq_of(sim, a) == 2
