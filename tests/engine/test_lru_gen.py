@@ -775,26 +775,36 @@ def test_deactivation_clears_refs_and_moves_unless_oldest__lru_gen_clear_refs():
 def test_look_around_promotes_young_neighbours__lru_gen_look_around(reclaimer):
     sim = make()
     p = policy(sim)
+    # 7.3 mm/folio.c:468-490: the fault leaves every folio young with PG_referenced (refs 0),
+    # the first sighting that the v6.15 setup got from a walk; two agings without a walk
     touch(sim, OP_ANON, 0, range(100))
-    sim.debugfs_write("+ 0 0 3")          # walk: first sighting for all 100 (PG_referenced), young cleared
-    touch(sim, OP_ANON, 0, range(100))    # young again
-    assert p.age(walk=False)              # max_seq 5 without a walk; the folios are in min_seq 2
+    assert p.age(walk=False) and p.age(walk=False)   # max_seq 5; the folios are in min_seq 2
     assert (p.max_seq, p.min_seq[ANON]) == (5, 2)
     pfns = [pfn_of(sim, OP_ANON, 0, i) for i in range(100)]
+    assert all(flags(sim, x) & (PG_referenced | PG_workingset) == PG_referenced for x in pfns)
     v0 = vm(sim)
     p.evict_once(swappiness=200, reclaimer=reclaimer)
     v1 = vm(sim)
-    # the batch isolated the 64 oldest (vpn 0..63); each was young with PG_referenced: ACTIVATE
+    # the batch isolated the 64 oldest (vpn 0..63); each was young with PG_referenced and
+    # folio_lru_refs() == 1: 7.3 lru_gen_set_refs() (vmscan.c:853-857) marks it accessed
+    # (refs 1) and ACTIVATEs it without PG_workingset -> max_seq - 1 (mm_inline.h:242)
     assert v1["pgscan_anon"] - v0["pgscan_anon"] == 64
     for x in pfns[:64]:
-        assert seq_of(sim, x) == 5 and list_seq_of(sim, x)[0] == 5
+        assert seq_of(sim, x) == 4 and list_seq_of(sim, x)[0] == 4
+        assert flags(sim, x) & (PG_referenced | PG_workingset) == PG_referenced and refs_field(sim, x) == 1
     # vpn 63's window is [31, 95): its young neighbours on the lists are 64..94
     for i in range(64, 95):
         assert not sim.page_state(OP_ANON, 0, i)["young"]
-        assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_workingset
-        assert seq_of(sim, pfns[i]) == 5
-        # with a walk buffer (kswapd): folio_update_gen(), sorted later; without: folio_activate()
-        assert list_seq_of(sim, pfns[i])[0] == (2 if reclaimer == "kswapd" else 5)
+        # 7.3 walk_update_folio() (vmscan.c:3526-3534): with a walk buffer (kswapd)
+        # folio_update_gen() promotes (second sighting) to max_seq with PG_workingset,
+        # sorted later; without, lru_gen_set_refs() as above and folio_activate()
+        if reclaimer == "kswapd":
+            assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_workingset
+            assert seq_of(sim, pfns[i]) == 5 and list_seq_of(sim, pfns[i])[0] == 2
+        else:
+            assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_referenced
+            assert refs_field(sim, pfns[i]) == 1
+            assert seq_of(sim, pfns[i]) == 4 and list_seq_of(sim, pfns[i])[0] == 4
     for i in range(95, 100):
         assert sim.page_state(OP_ANON, 0, i)["young"]
         assert seq_of(sim, pfns[i]) == 2 and flags(sim, pfns[i]) & PG_referenced
