@@ -876,8 +876,13 @@ def test_inc_min_seq_lazy_exclusion_follows_tiers_switch__inc_min_seq_sort_folio
         sim.access("R", 0, i % 2)
     for page in (0, 1):
         f = sim.folio(sim.page_state("R", 0, page)["pfn"])
-        assert f["refs"] == 4 and "PG_workingset" in f["flags"] and f["seq"] == 0
-    sim.debugfs_write("+ 0 0 3")                             # full window: inc_min_seq() moves gen 0
+        # 7.3: marked in the lru_add batch -> max_seq - 2 = seq 1 (mm_inline.h:250)
+        assert f["refs"] == 4 and "PG_workingset" in f["flags"] and f["seq"] == 1
+    sim.debugfs_write("+ 0 0 3")                             # full window: inc_min_seq() retires the empty gen 0
+    assert policy(sim).pid_state()["avg_total"][1] == [0, 0, 0, 0]
+    sim.debugfs_write("+ 0 0 4")                             # full window: inc_min_seq() moves gen 1
+    for page in (0, 1):
+        assert sim.folio(sim.page_state("R", 0, page)["pfn"])["seq"] == 2
     # refs + ws == 5 is the lazily promoted case only with tiers; without, both count as
     # protected (tier 0), folded by reset_ctrl_pos(): avg_total = (0 + 2) / 2
     assert policy(sim).pid_state()["avg_total"][1] == ([0, 0, 0, 0] if tiers else [1, 0, 0, 0])
