@@ -929,10 +929,11 @@ def test_debugfs_eviction_has_a_walk_buffer_even_with_walk_mm_off__lru_gen_seq_w
     # folio_update_gen() (sorted later, no pgactivate), never folio_activate()
     sim = make()
     p = policy(sim)
+    # 7.3 mm/folio.c:468-490: the fault leaves all 100 young with PG_referenced (the first
+    # sighting the v6.15 setup got from a walk); two agings without a walk: min_seq 2
     touch(sim, OP_ANON, 0, range(100))
-    sim.debugfs_write("+ 0 0 3")          # walk: PG_referenced on all 100, young cleared
-    touch(sim, OP_ANON, 0, range(100))    # young again
-    assert p.age(walk=False)
+    assert p.age(walk=False) and p.age(walk=False)
+    assert (p.max_seq, p.min_seq[ANON]) == (5, 2)
     p.sw_walk_mm = False                  # capability 0x0002 cleared from here on
     pfns = [pfn_of(sim, OP_ANON, 0, i) for i in range(100)]
     v0 = vm(sim)
@@ -947,6 +948,18 @@ def test_debugfs_eviction_has_a_walk_buffer_even_with_walk_mm_off__lru_gen_seq_w
     for i in range(64, 95):
         assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_workingset
         assert list_seq_of(sim, pfns[i])[0] == seq_of(sim, pfns[i]) == 5
+    # the activated ones had folio_lru_refs() == 1: 7.3 lru_gen_set_refs() (vmscan.c:853-857)
+    # activates them without PG_workingset, into max_seq - 1 (mm_inline.h:242)
+    for i in range(64):
+        assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_referenced
+        assert list_seq_of(sim, pfns[i])[0] == seq_of(sim, pfns[i]) == 4
+    # the second batch emptied seqs 2 and 3, so min_seq[anon] reached max_seq - 1 = 4 before
+    # the putback: max_seq - 1 is the oldest gen and evict_folios() treats 95..99 as rejected,
+    # clearing their PG_referenced and refs (7.3 vmscan.c:4933-4935)
+    assert p.min_seq[ANON] == 4
+    for i in range(95, 100):
+        assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == 0 and refs_field(sim, pfns[i]) == 0
+        assert list_seq_of(sim, pfns[i])[0] == seq_of(sim, pfns[i]) == 4
     ok(sim)
 
 
