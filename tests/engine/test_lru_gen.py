@@ -1057,3 +1057,18 @@ def test_new_mm_after_an_iteration_is_force_scanned__lru_gen_add_mm_iterate_mm_l
     sim.debugfs_write("+ 0 0 5 60 0")
     assert p.mm_walk_stats()["total"] == t1
     ok(sim)
+
+
+def test_debugfs_eviction_batch_is_what_is_left_to_reclaim_7_3__run_eviction():
+    # 7.3 vmscan.c:5704-5705 run_eviction(): nr_batch = min(nr_to_reclaim - nr_reclaimed,
+    # MAX_LRU_BATCH) is scan_folios()'s budget, so '- ... 10' looks at 10 folios, not 64
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_READ, 0, range(100))    # clean, unmapped, PG_referenced: seq 1 (mm_inline.h:250)
+    v0 = vm(sim)
+    sim.debugfs_write("- 0 0 1 1 10")
+    v1 = vm(sim)
+    assert v1["pgscan_file"] - v0["pgscan_file"] == 10
+    assert v1["pgsteal_file"] - v0["pgsteal_file"] == 10
+    assert p.min_seq[FILE] == 1 and len(p.gen_folios(1, FILE)) == 90
+    ok(sim)
