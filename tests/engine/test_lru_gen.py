@@ -385,6 +385,27 @@ def test_b35_priority_12_never_ages_and_two_gens_do_nothing__get_nr_to_scan():
 
 
 def test_b35_two_generations_evict_nothing_until_aged__should_run_aging():
+    # before 7.x get_nr_to_scan() ages below DEF_PRIORITY whatever nr_to_scan is
+    # (6.12 vmscan.c:4736-4747: should_run_aging() -> try_to_inc_max_seq(), return -1);
+    # 7.3: see the _7_3 test
+    sim = make(walk_mm=False, kernel="6.12")
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(10))     # seq 2; seqs 0 and 1 are empty
+    # nothing to isolate; try_to_inc_min_seq() retires the empty generations
+    assert p.evict_once(swappiness=60) == 0
+    assert p.min_seq == [2, 2] and p.max_seq == 3
+    v0, aging0 = vm(sim), sim.nr_aging
+    sim.reclaim(32, reclaimer="direct", priority=12)
+    assert (p.max_seq, sim.nr_aging) == (3, aging0)
+    assert vm(sim)["pgscan_direct"] == v0["pgscan_direct"]
+    # below DEF_PRIORITY get_nr_to_scan() ages (and the pass ends: it returned -1)
+    sim.reclaim(32, reclaimer="direct", priority=11)
+    assert (p.max_seq, sim.nr_aging) == (4, aging0 + 1)
+    assert vm(sim)["pgscan_direct"] == v0["pgscan_direct"]
+    ok(sim)
+
+
+def test_b35_two_generations_evict_nothing_until_aged_7_3__should_run_aging():
     sim = make(walk_mm=False)
     p = policy(sim)
     touch(sim, OP_ANON, 0, range(10))     # seq 2; seqs 0 and 1 are empty
