@@ -442,7 +442,7 @@ def test_b36_one_evict_isolates_at_most_64__scan_folios():
     assert v1["pgscan_direct"] - v0["pgscan_direct"] == 64
     assert v1["pgscan_file"] - v0["pgscan_file"] == 64
     assert v1["pgsteal_file"] - v0["pgsteal_file"] == 64
-    # 7.3 evict_folios() returns what scan_folios() looked at (vmscan.c:4896-4901, :4798);
+    # 7.3 evict_folios() returns what scan_folios() looked at (vmscan.c:4896, :4965; scan_folios() :4798);
     # the pre-7.x "+ 1 when try_to_inc_min_seq() retired empty gens" is gone
     assert scanned == 64
     ok(sim)
