@@ -181,11 +181,14 @@ def test_b30_walk_promotes_only_on_second_sighting__folio_update_gen():
     a = pfn_of(sim, OP_ANON, 0, 5)
     other = pfn_of(sim, OP_ANON, 0, 6)
     # 7.3 mm/folio.c:468-490: the fault marked every new folio accessed (PG_referenced),
-    # which folio_update_gen() (7.3 vmscan.c:3279) counts as the first sighting (:3279-3283); MADV_COLD
-    # (lru_gen_clear_refs(), 7.3 mm/folio.c:379-388) gives page 5 a fresh start (the anon
-    # folio is re-added in max_seq - 1 = seq 2, at the head)
+    # which folio_update_gen() (7.3 vmscan.c:3279) counts as the first sighting (:3279-3283); folio_deactivate()
+    # (the deactivate() hook, MADV_COLD's folio half: lru_gen_clear_refs(), 7.3
+    # mm/folio.c:379-388) gives page 5 a fresh start (the anon folio is re-added in
+    # max_seq - 1 = seq 2, at the head); MADV_COLD would also clear the PTE's young bit,
+    # so the page is accessed again to make it young
     assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced
     p.deactivate(a)
+    touch(sim, OP_ANON, 0, [5])
     assert flags(sim, a) & (PG_referenced | PG_workingset) == 0
     assert seq_of(sim, a) == 2 and vm(sim)["pgdeactivate"] == 1
     sim.debugfs_write("+ 0 0 3")
@@ -219,10 +222,13 @@ def test_b31_young_pte_keep_then_activate__folio_check_references_lru_gen_set_re
     touch(sim, OP_READ, 0, range(10))
     touch(sim, OP_ANON, 0, [0])
     a = pfn_of(sim, OP_ANON, 0, 0)
-    # 7.3 mm/folio.c:468-490: the fault set PG_referenced; MADV_COLD (lru_gen_clear_refs(),
-    # 7.3 mm/folio.c:379-388) clears it so that the first young PTE meets neither flag
+    # 7.3 mm/folio.c:468-490: the fault set PG_referenced; folio_deactivate() (the
+    # deactivate() hook, MADV_COLD's folio half: lru_gen_clear_refs(), 7.3
+    # mm/folio.c:379-388) clears it so that the first young PTE meets neither flag
+    # (MADV_COLD also clears the young bit: the page is accessed again)
     assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced
     p.deactivate(a)
+    touch(sim, OP_ANON, 0, [0])
     assert flags(sim, a) & (PG_referenced | PG_workingset) == 0
     p.age(); p.age()                      # no walk: the PTE stays young
     assert (p.max_seq, seq_of(sim, a), p.min_seq[ANON]) == (5, 2, 2)
@@ -343,7 +349,7 @@ def test_b34_full_window_aging_moves_oldest_into_next__inc_max_seq_inc_min_seq()
     sim = make(walk_mm=False)
     p = policy(sim)
     # 7.3: a mapped (or read()) file folio is marked accessed and filed in max_seq - 2
-    # (mm/folio.c:468-490, mm_inline.h:250); MADV_COLD clears PG_referenced
+    # (mm/folio.c:468-490, mm_inline.h:250); MADV_COLD (the deactivate() hook) clears PG_referenced
     # (lru_gen_clear_refs(), mm/folio.c:379-388) and re-adds it unreferenced, i.e. in
     # max_seq - 3 clamped to min_seq = the oldest generation (mm_inline.h:250-252)
     touch(sim, OP_MMAP, 0, range(6))
