@@ -2027,6 +2027,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int64_t evict_min
         cdef bint did_work
         cdef int old_actor
+        cdef int64_t nr_batch
         if nid != 0:
             return 1
         if memcg_id != 0:
@@ -2061,7 +2062,15 @@ cdef class MultiGenLru(ReclaimPolicy):
                     return 0
                 if sc.nr_reclaimed >= sc.nr_to_reclaim:
                     return 0
-                if not self.evict_folios(&sc, sw, &did_work):
+                if self.kernel >= 700:
+                    # 7.3 vmscan.c:5704-5705 run_eviction(): nr_batch = min(nr_to_reclaim -
+                    # nr_reclaimed, MAX_LRU_BATCH) is scan_folios()'s budget
+                    nr_batch = sc.nr_to_reclaim - sc.nr_reclaimed
+                    if nr_batch > MAX_LRU_BATCH:
+                        nr_batch = MAX_LRU_BATCH
+                    if not self.evict_folios(&sc, sw, &did_work, nr_batch):
+                        return 0
+                elif not self.evict_folios(&sc, sw, &did_work):
                     return 0
         return 1
 

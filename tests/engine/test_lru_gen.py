@@ -128,11 +128,18 @@ def test_b29_workingset_refault_in_fault_lands_in_max_seq__lru_gen_add_folio():
     f = pfn_of(sim, OP_READ, 0, 0)
     assert flags(sim, f) & (PG_referenced | PG_workingset) == PG_referenced | PG_workingset
     assert refs_field(sim, f) == 3
-    # first eviction pass: the lazy-promotion marker protects it into min_seq + 1
+    # 7.3: the first read() marked it in the lru_add batch, so lru_gen_folio_seq()
+    # (mm_inline.h:250) filed it in max_seq - 2 = seq 1, not the oldest gen
+    assert seq_of(sim, f) == 1
+    # first eviction pass (evict_folios() first flushes the empty seq 0, 7.3
+    # vmscan.c:4894): the lazy-promotion marker protects it into min_seq + 1 = seq 2
     sim.debugfs_write("- 0 0 0")
-    assert seq_of(sim, f) == 1 and not flags(sim, f) & PG_referenced and refs_field(sim, f) == 0
-    # second: tier 3 is not above tier_idx 3 (no refaults yet) -> evicted with its PG_workingset
-    sim.debugfs_write("- 0 0 1")
+    assert seq_of(sim, f) == 2 and not flags(sim, f) & PG_referenced and refs_field(sim, f) == 0
+    assert p.min_seq == [2, 2]
+    # second, after one aging makes seq 2 evictable: tier 3 is not above tier_idx 3
+    # (no refaults yet) -> evicted with its PG_workingset
+    sim.debugfs_write("+ 0 0 3")
+    sim.debugfs_write("- 0 0 2")
     assert gone(sim, OP_READ, 0, 0)
     before = vm(sim)
     touch(sim, OP_MMAP, 0, [0])           # refault inside a page fault
@@ -142,7 +149,8 @@ def test_b29_workingset_refault_in_fault_lands_in_max_seq__lru_gen_add_folio():
     assert after["workingset_activate_file"] - before["workingset_activate_file"] == 1
     assert after["workingset_restore_file"] - before["workingset_restore_file"] == 1
     assert flags(sim, f) & PG_workingset
-    assert seq_of(sim, f) == p.max_seq == 3
+    # 7.3 mm/folio.c:468-490: a PG_workingset folio is activated in the fault
+    assert seq_of(sim, f) == p.max_seq == 4
     ok(sim)
 
 
@@ -171,11 +179,27 @@ def test_b30_walk_promotes_only_on_second_sighting__folio_update_gen():
     p = policy(sim)
     touch(sim, OP_ANON, 0, range(80))      # >= MIN_LRU_BATCH pages or should_skip_mm() skips the mm
     a = pfn_of(sim, OP_ANON, 0, 5)
+    other = pfn_of(sim, OP_ANON, 0, 6)
+    # 7.3 mm/folio.c:468-490: the fault marked every new folio accessed (PG_referenced),
+    # which folio_update_gen() (7.3 vmscan.c:3279) counts as the first sighting (:3279-3283); folio_deactivate()
+    # (the deactivate() hook, MADV_COLD's folio half: lru_gen_clear_refs(), 7.3
+    # mm/folio.c:379-388) gives page 5 a fresh start (the anon folio is re-added in
+    # max_seq - 1 = seq 2, at the head); MADV_COLD would also clear the PTE's young bit,
+    # so the page is accessed again to make it young
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced
+    p.deactivate(a)
+    touch(sim, OP_ANON, 0, [5])
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == 0
+    assert seq_of(sim, a) == 2 and vm(sim)["pgdeactivate"] == 1
     sim.debugfs_write("+ 0 0 3")
     # first sighting: PG_referenced only, no promotion
     assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced
     assert seq_of(sim, a) == 2 and p.max_seq == 4
     assert p.mm_walk_stats()["young"] == 80
+    # the fault-marked neighbour was sighted the second time: promoted to the max_seq
+    # of the walk (3) with PG_workingset, still on the list of seq 2
+    assert flags(sim, other) & (PG_referenced | PG_workingset) == PG_workingset
+    assert seq_of(sim, other) == 3 and list_seq_of(sim, other)[:2] == (2, ANON)
     touch(sim, OP_ANON, 0, [5])
     sim.debugfs_write("+ 0 0 4")
     # second: gen field = max_seq's at the walk, PG_workingset, PG_referenced cleared
@@ -183,8 +207,8 @@ def test_b30_walk_promotes_only_on_second_sighting__folio_update_gen():
     assert seq_of(sim, a) == 4 and p.max_seq == 5
     # not moved: still on the list of seq 2 until sort_folio meets it
     assert list_seq_of(sim, a)[:2] == (2, ANON)
-    other = pfn_of(sim, OP_ANON, 0, 6)
-    assert seq_of(sim, other) == 2 and flags(sim, other) & PG_referenced
+    # not young this time: left where the first walk put it
+    assert seq_of(sim, other) == 3 and flags(sim, other) & (PG_referenced | PG_workingset) == PG_workingset
     ok(sim)
 
 
@@ -198,6 +222,14 @@ def test_b31_young_pte_keep_then_activate__folio_check_references_lru_gen_set_re
     touch(sim, OP_READ, 0, range(10))
     touch(sim, OP_ANON, 0, [0])
     a = pfn_of(sim, OP_ANON, 0, 0)
+    # 7.3 mm/folio.c:468-490: the fault set PG_referenced; folio_deactivate() (the
+    # deactivate() hook, MADV_COLD's folio half: lru_gen_clear_refs(), 7.3
+    # mm/folio.c:379-388) clears it so that the first young PTE meets neither flag
+    # (MADV_COLD also clears the young bit: the page is accessed again)
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced
+    p.deactivate(a)
+    touch(sim, OP_ANON, 0, [0])
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == 0
     p.age(); p.age()                      # no walk: the PTE stays young
     assert (p.max_seq, seq_of(sim, a), p.min_seq[ANON]) == (5, 2, 2)
     v0 = vm(sim)
@@ -212,10 +244,23 @@ def test_b31_young_pte_keep_then_activate__folio_check_references_lru_gen_set_re
     assert seq_of(sim, a) == p.min_seq[ANON]
     v1 = vm(sim)
     p.evict_once(swappiness=200)
-    # young again with PG_referenced -> ACTIVATE into max_seq with PG_workingset
-    assert flags(sim, a) & (PG_referenced | PG_workingset | PG_active) == PG_workingset
-    assert seq_of(sim, a) == p.max_seq
+    # young again with PG_referenced but folio_lru_refs() == 1: 7.3 vmscan.c:853-857
+    # activates it via folio_mark_accessed() (refs 1) without PG_workingset, so
+    # lru_gen_folio_seq() (mm_inline.h:242) files it in max_seq - 1
+    assert flags(sim, a) & (PG_referenced | PG_workingset | PG_active) == PG_referenced
+    assert refs_field(sim, a) == 1
+    assert seq_of(sim, a) == p.max_seq - 1
     assert vm(sim)["pgactivate"] - v1["pgactivate"] == 1
+    touch(sim, OP_ANON, 0, [0])
+    p.age(); p.age()
+    assert seq_of(sim, a) == p.min_seq[ANON]
+    v2 = vm(sim)
+    p.evict_once(swappiness=200)
+    # young a third time, folio_lru_refs() == 2 > 1 -> ACTIVATE into max_seq with PG_workingset
+    assert flags(sim, a) & (PG_referenced | PG_workingset | PG_active) == PG_workingset
+    assert refs_field(sim, a) == 0
+    assert seq_of(sim, a) == p.max_seq
+    assert vm(sim)["pgactivate"] - v2["pgactivate"] == 1
     ok(sim)
 
 
@@ -235,8 +280,11 @@ def test_b32_unmapped_clean_file_freed_despite_referenced__sort_folio_folio_chec
     assert v1["pgsteal_file"] - v0["pgsteal_file"] == 1
     assert v1["pgscan_file"] - v0["pgscan_file"] == 1
     assert v1["pgrefill"] - v0["pgrefill"] == 2
+    # 7.3: all three read() folios were marked in the lru_add batch and filed in
+    # max_seq - 2 = seq 1 (mm_inline.h:250); evict_folios() first flushed the empty
+    # seq 0 (vmscan.c:4893-4894), so min_seq[file] was 1 when sort_folio() met them
     # the marker: into min_seq + 1, refs and PG_referenced cleared, not counted as protected
-    assert seq_of(sim, f1) == 1 and refs_field(sim, f1) == 0
+    assert seq_of(sim, f1) == 2 and refs_field(sim, f1) == 0
     assert flags(sim, f1) & (PG_referenced | PG_workingset) == PG_workingset
     assert p.pid_state()["avg_total"][FILE] == [0, 0, 0, 0]
     ok(sim)
@@ -249,7 +297,9 @@ def test_b32_tier_above_tier_idx_is_protected__sort_folio():
     f = pfn_of(sim, OP_READ, 0, 0)
     assert p.tier_idx(FILE) == 0
     p.evict_once(swappiness=1)
-    assert seq_of(sim, f) == 1 and refs_field(sim, f) == 0 and not flags(sim, f) & PG_referenced
+    # 7.3: read() folios start in max_seq - 2 = seq 1 (mm_inline.h:250) and evict_folios()
+    # first flushes the empty seq 0 (vmscan.c:4893-4894): protected into min_seq + 1 = seq 2
+    assert seq_of(sim, f) == 2 and refs_field(sim, f) == 0 and not flags(sim, f) & PG_referenced
     assert vm(sim)["pgrefill"] == 2 and vm(sim)["pgscan_file"] == 1    # page 1 (tier 0) went
     assert gone(sim, OP_READ, 0, 1)
     # the two protected folios were counted in tier 1, then folded into avg_total
@@ -298,8 +348,17 @@ def test_b33_dirty_file_folio_is_isolated_and_activated_with_reclaim__shrink_fol
 def test_b34_full_window_aging_moves_oldest_into_next__inc_max_seq_inc_min_seq():
     sim = make(walk_mm=False)
     p = policy(sim)
-    touch(sim, OP_READ, 0, range(6))      # six folios, tier 0, in file seq 0
-    pfns = [pfn_of(sim, OP_READ, 0, i) for i in range(6)]
+    # 7.3: a mapped (or read()) file folio is marked accessed and filed in max_seq - 2
+    # (mm/folio.c:468-490, mm_inline.h:250); MADV_COLD (the deactivate() hook) clears PG_referenced
+    # (lru_gen_clear_refs(), mm/folio.c:379-388) and re-adds it unreferenced, i.e. in
+    # max_seq - 3 clamped to min_seq = the oldest generation (mm_inline.h:250-252)
+    touch(sim, OP_MMAP, 0, range(6))
+    pfns = [pfn_of(sim, OP_MMAP, 0, i) for i in range(6)]
+    assert all(seq_of(sim, x) == 1 for x in pfns)
+    for x in pfns:
+        p.deactivate(x)
+    # six folios, tier 0, in file seq 0
+    assert all(seq_of(sim, x) == 0 and not flags(sim, x) & PG_referenced for x in pfns)
     assert p.age()
     assert (p.max_seq, p.min_seq) == (4, [1, 1])
     assert all(seq_of(sim, x) == 1 for x in pfns)
@@ -332,7 +391,10 @@ def test_b35_priority_12_never_ages_and_two_gens_do_nothing__get_nr_to_scan():
 
 
 def test_b35_two_generations_evict_nothing_until_aged__should_run_aging():
-    sim = make(walk_mm=False)
+    # before 7.x get_nr_to_scan() ages below DEF_PRIORITY whatever nr_to_scan is
+    # (6.12 vmscan.c:4736-4747: should_run_aging() -> try_to_inc_max_seq(), return -1);
+    # 7.3: see the _7_3 test
+    sim = make(walk_mm=False, kernel="6.12")
     p = policy(sim)
     touch(sim, OP_ANON, 0, range(10))     # seq 2; seqs 0 and 1 are empty
     # nothing to isolate; try_to_inc_min_seq() retires the empty generations
@@ -349,6 +411,31 @@ def test_b35_two_generations_evict_nothing_until_aged__should_run_aging():
     ok(sim)
 
 
+def test_b35_two_generations_evict_nothing_until_aged_7_3__should_run_aging():
+    sim = make(walk_mm=False)
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(10))     # seq 2; seqs 0 and 1 are empty
+    # nothing to isolate; try_to_inc_min_seq() retires the empty generations
+    assert p.evict_once(swappiness=60) == 0
+    assert p.min_seq == [2, 2] and p.max_seq == 3
+    v0, aging0 = vm(sim), sim.nr_aging
+    sim.reclaim(32, reclaimer="direct", priority=12)
+    assert (p.max_seq, sim.nr_aging) == (3, aging0)
+    assert vm(sim)["pgscan_direct"] == v0["pgscan_direct"]
+    # 7.3: try_to_shrink_lruvec() loops only while nr_to_scan = evictable >> priority
+    # is positive (vmscan.c:5011, :5059); 10 >> 11 == 0: still nothing
+    sim.reclaim(32, reclaimer="direct", priority=11)
+    assert (p.max_seq, sim.nr_aging) == (3, aging0)
+    assert vm(sim)["pgscan_direct"] == v0["pgscan_direct"]
+    # 10 >> 3 == 1: should_run_aging() must age with two generations (vmscan.c:4973-4975),
+    # then one batch of min(nr_to_scan, MIN_LRU_BATCH) = 1 looked-at folio is evicted and
+    # root reclaim stops after the batch that followed an aging (vmscan.c:5068-5087)
+    sim.reclaim(32, reclaimer="direct", priority=3)
+    assert (p.max_seq, sim.nr_aging) == (4, aging0 + 1)
+    assert vm(sim)["pgscan_direct"] - v0["pgscan_direct"] == 1
+    ok(sim)
+
+
 # --- 36 ---------------------------------------------------------------------------
 
 def test_b36_one_evict_isolates_at_most_64__scan_folios():
@@ -361,11 +448,39 @@ def test_b36_one_evict_isolates_at_most_64__scan_folios():
     assert v1["pgscan_direct"] - v0["pgscan_direct"] == 64
     assert v1["pgscan_file"] - v0["pgscan_file"] == 64
     assert v1["pgsteal_file"] - v0["pgsteal_file"] == 64
-    assert scanned == 64 + 1               # + try_to_inc_min_seq(): empty anon gens retired
+    # 7.3 evict_folios() returns what scan_folios() looked at (vmscan.c:4896, :4965; scan_folios() :4798);
+    # the pre-7.x "+ 1 when try_to_inc_min_seq() retired empty gens" is gone
+    assert scanned == 64
     ok(sim)
 
 
 def test_b36_scan_budget_is_4096_per_type__scan_folios():
+    # before 7.x scan_folios() looks at up to MAX_LRU_BATCH folios of a type
+    # (6.12 vmscan.c:4400 remaining = MAX_LRU_BATCH); 7.3: see the _7_3 test
+    sim = make(ram=6000, swap=64, kernel="6.12")
+    p = policy(sim)
+    acc = np.zeros(5000 * 5, dtype=engine.ACCESS_DTYPE)
+    acc["op"] = OP_READ
+    acc["page"] = np.tile(np.arange(5000), 5)         # each page read 5 times: lazy-promotion marker
+    sim.set_workload(acc)
+    sim.run_to_end()
+    # 6.12 filed the read() folios in min_seq + 1 (mm_inline.h:261): make that the oldest
+    sim.debugfs_write("+ 0 0 3 1 1")
+    assert (p.max_seq, p.min_seq) == (4, [1, 1])
+    v0 = vm(sim)
+    scanned = p.evict_once(swappiness=1)
+    v1 = vm(sim)
+    assert scanned == 4096                 # no empty generation left to retire: no + 1
+    assert v1["pgrefill"] - v0["pgrefill"] == 4096
+    assert v1["pgscan_file"] == v0["pgscan_file"]
+    ok(sim)
+
+
+def test_b36_scan_budget_is_the_batch_and_stays_with_the_type_7_3__scan_folios():
+    # 7.3: try_to_shrink_lruvec() hands evict_folios() nr_batch = min(nr_to_scan,
+    # MIN_LRU_BATCH) (vmscan.c:5074-5075) and scan_folios() looks at no more than that
+    # (:4737, :4775); with nothing isolated it still returns what it looked at, and
+    # isolate_folios() stays with that type for its second round (:4862-4868)
     sim = make(ram=6000, swap=64)
     p = policy(sim)
     acc = np.zeros(5000 * 5, dtype=engine.ACCESS_DTYPE)
@@ -373,12 +488,16 @@ def test_b36_scan_budget_is_4096_per_type__scan_folios():
     acc["page"] = np.tile(np.arange(5000), 5)         # each page read 5 times: lazy-promotion marker
     sim.set_workload(acc)
     sim.run_to_end()
-    v0 = vm(sim)
-    scanned = p.evict_once(swappiness=1)
+    assert (p.max_seq, p.min_seq) == (3, [0, 0])
+    v0, aging0 = vm(sim), sim.nr_aging
+    # nr_to_scan = 5000 >> 6 = 78 (vmscan.c:5011): one batch of 64, looked at twice
+    # over the file type (swappiness 1: get_type_to_scan() says file, anon is evictable
+    # too, so two rounds); 128 >= 78 ends the loop; min_seq 0 + 2 < max_seq 3: no aging
+    r = sim.reclaim(32, reclaimer="direct", priority=6, swappiness=1)
     v1 = vm(sim)
-    assert scanned == 4096 + 1             # + try_to_inc_min_seq(): empty anon gens retired
-    assert v1["pgrefill"] - v0["pgrefill"] == 4096
-    assert v1["pgscan_file"] == v0["pgscan_file"]
+    assert r["nr_batches"] == 1 and sim.nr_aging == aging0
+    assert v1["pgrefill"] - v0["pgrefill"] == 2 * 64
+    assert v1["pgscan_file"] == v0["pgscan_file"] and r["nr_scanned"] == 0
     ok(sim)
 
 
@@ -395,13 +514,17 @@ def test_b37_swappiness_picks_the_type__get_type_to_scan():
 def test_b37_type_with_two_gens_is_skipped_for_the_other__isolate_folios():
     sim = make(walk_mm=False)
     p = policy(sim)
-    touch(sim, OP_MMAP, 0, range(100))    # file, max_seq - 1 = 2
-    p.age()                                # max_seq 4: the file folios are now in max_seq - 2
-    touch(sim, OP_ANON, 0, range(10))     # anon in max_seq - 1 = 3
-    p.evict_once(swappiness=200)          # isolates nothing; try_to_inc_min_seq trims
-    assert p.min_seq == [3, 2] and p.max_seq == 4
+    # 7.3 mm/folio.c:468-490: a file fault only marks the folio accessed, which
+    # lru_gen_folio_seq() files in max_seq - 2 = 1 (mm_inline.h:250); no aging needed
+    touch(sim, OP_MMAP, 0, range(100))    # file, max_seq - 2 = 1
+    touch(sim, OP_ANON, 0, range(10))     # anon in max_seq - 1 = 2
+    assert p.max_seq == 3
     v0 = vm(sim)
-    p.evict_once(swappiness=200)          # anon first, but it has two generations
+    # 7.3 evict_folios() trims the empty old gens before isolating (vmscan.c:4893-4894):
+    # min_seq[anon] runs to max_seq - 1 (file is not behind max_seq - 2, :3986-3992),
+    # then anon first (swappiness 200), but it has two generations
+    p.evict_once(swappiness=200)
+    assert p.min_seq == [2, 1] and p.max_seq == 3
     v1 = vm(sim)
     assert v1["pgscan_anon"] == v0["pgscan_anon"]
     assert v1["pgscan_file"] - v0["pgscan_file"] == 64
@@ -432,9 +555,15 @@ def test_b38_min_seq_advances_and_pid_averages_fold__try_to_inc_min_seq_reset_ct
 def test_b38_min_seqs_coupled_near_young_end__try_to_inc_min_seq():
     sim = make()
     p = policy(sim)
-    touch(sim, OP_READ, 0, range(100))    # file only, in seq 0
-    p.evict_once(swappiness=60)
+    # 7.3: read() marks its folio accessed (max_seq - 2, mm_inline.h:250), but write()
+    # does not (generic_perform_write(), FGP_WRITEBEGIN without FGP_ACCESSED,
+    # include/linux/pagemap.h:720): unreferenced folios land in the oldest gen
+    touch(sim, OP_WRITE, 0, range(100))   # file only, in seq 0
+    assert {seq_of(sim, pfn_of(sim, OP_WRITE, 0, i)) for i in range(100)} == {0}
+    p.evict_once(swappiness=60)           # 64 of them isolated, 36 still in seq 0
+    assert len(p.gen_folios(0, FILE)) == 36
     # anon is empty and would run to max_seq - 1; it is held at max_seq - 2 while file lags
+    # (7.3 vmscan.c:3986-3992)
     assert p.min_seq == [1, 0]
     ok(sim)
 
@@ -549,9 +678,12 @@ def test_walk_mm_off_ages_without_touching_ptes__iterate_mm_list_nowalk():
     p = policy(sim)
     touch(sim, OP_ANON, 0, range(80))
     a = pfn_of(sim, OP_ANON, 0, 0)
+    # 7.3 mm/folio.c:468-490: the fault itself marked the folio accessed
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced and refs_field(sim, a) == 0
     sim.debugfs_write("+ 0 0 3")
     assert p.max_seq == 4 and p.mm_walk_stats()["total"] == 0
-    assert not flags(sim, a) & PG_referenced
+    # no folio_update_gen(): the flags are as the fault left them (no PG_workingset)
+    assert flags(sim, a) & (PG_referenced | PG_workingset) == PG_referenced and refs_field(sim, a) == 0
     # no walk: every young bit is still set, and no gen field moved
     assert all(sim.page_state(OP_ANON, 0, i)["young"] for i in range(80))
     assert seq_of(sim, a) == 2
@@ -626,7 +758,15 @@ def test_aging_step_runs_until_inc_max_seq_and_emits_events__inc_max_seq():
     ev = sim.events_since(seq0)
     kinds = [EVENT_KINDS[k] for k in ev["kind"]]
     assert kinds.count("inc_max_seq") == 1
-    assert kinds[-1] == "inc_max_seq"          # the step stops right after the aging
+    # 7.3: the aging runs inside try_to_shrink_lruvec()'s loop and the same iteration
+    # evicts one batch of <= MIN_LRU_BATCH looked-at folios right after it
+    # (vmscan.c:5068-5075); the step stops at the end of that batch
+    tail = kinds[kinds.index("inc_max_seq") + 1:]
+    assert tail.count("mm_vmscan_lru_shrink_inactive") == 1
+    assert kinds[-1] == "mm_vmscan_lru_shrink_inactive"
+    assert "access" not in tail and "inc_max_seq" not in tail
+    assert 0 < tail.count("mm_vmscan_lru_isolate") <= tail.count("mm_vmscan_lru_isolate") + \
+        tail.count("pgrefill") <= 64
     ok(sim)
 
 
@@ -634,16 +774,24 @@ def test_deactivation_clears_refs_and_moves_unless_oldest__lru_gen_clear_refs():
     sim = make()
     p = policy(sim)
     touch(sim, OP_READ, 0, [0, 1, 0, 1, 0, 1, 0, 1, 0])   # page 0: refs saturated + PG_workingset
-    touch(sim, OP_MMAP, 1, [0])                            # a faulted file folio in max_seq - 1
-    f0, m0 = pfn_of(sim, OP_READ, 0, 0), pfn_of(sim, OP_MMAP, 1, 0)
+    f0 = pfn_of(sim, OP_READ, 0, 0)
+    assert flags(sim, f0) & (PG_referenced | PG_workingset) == PG_referenced | PG_workingset
+    # 7.3: the read() folios were marked in the lru_add batch and filed in max_seq - 2
+    # = seq 1 (mm_inline.h:250); one aging retires the empty seq 0, making seq 1 the oldest
+    assert seq_of(sim, f0) == 1
+    sim.debugfs_write("+ 0 0 3")
+    assert (p.max_seq, p.min_seq[FILE]) == (4, 1)
+    # 7.3 mm/folio.c:468-490: a faulted file folio is only marked accessed -> max_seq - 2
+    touch(sim, OP_MMAP, 1, [0])
+    m0 = pfn_of(sim, OP_MMAP, 1, 0)
     # already in the oldest generation: flags cleared, nothing moves
     p.deactivate(f0)
     assert flags(sim, f0) & (PG_referenced | PG_workingset) == 0 and refs_field(sim, f0) == 0
-    assert seq_of(sim, f0) == 0 and vm(sim)["pgdeactivate"] == 0
+    assert seq_of(sim, f0) == 1 and vm(sim)["pgdeactivate"] == 0
     # elsewhere: re-added by the placement table (file, no flags: the oldest generation)
     assert seq_of(sim, m0) == 2
     p.deactivate(m0)
-    assert seq_of(sim, m0) == 0 and vm(sim)["pgdeactivate"] == 1
+    assert seq_of(sim, m0) == 1 and vm(sim)["pgdeactivate"] == 1
     assert not flags(sim, m0) & (PG_active | PG_referenced)
     ok(sim)
 
@@ -654,26 +802,36 @@ def test_deactivation_clears_refs_and_moves_unless_oldest__lru_gen_clear_refs():
 def test_look_around_promotes_young_neighbours__lru_gen_look_around(reclaimer):
     sim = make()
     p = policy(sim)
+    # 7.3 mm/folio.c:468-490: the fault leaves every folio young with PG_referenced (refs 0),
+    # the first sighting that the v6.15 setup got from a walk; two agings without a walk
     touch(sim, OP_ANON, 0, range(100))
-    sim.debugfs_write("+ 0 0 3")          # walk: first sighting for all 100 (PG_referenced), young cleared
-    touch(sim, OP_ANON, 0, range(100))    # young again
-    assert p.age(walk=False)              # max_seq 5 without a walk; the folios are in min_seq 2
+    assert p.age(walk=False) and p.age(walk=False)   # max_seq 5; the folios are in min_seq 2
     assert (p.max_seq, p.min_seq[ANON]) == (5, 2)
     pfns = [pfn_of(sim, OP_ANON, 0, i) for i in range(100)]
+    assert all(flags(sim, x) & (PG_referenced | PG_workingset) == PG_referenced for x in pfns)
     v0 = vm(sim)
     p.evict_once(swappiness=200, reclaimer=reclaimer)
     v1 = vm(sim)
-    # the batch isolated the 64 oldest (vpn 0..63); each was young with PG_referenced: ACTIVATE
+    # the batch isolated the 64 oldest (vpn 0..63); each was young with PG_referenced and
+    # folio_lru_refs() == 1: 7.3 lru_gen_set_refs() (vmscan.c:853-857) marks it accessed
+    # (refs 1) and ACTIVATEs it without PG_workingset -> max_seq - 1 (mm_inline.h:242)
     assert v1["pgscan_anon"] - v0["pgscan_anon"] == 64
     for x in pfns[:64]:
-        assert seq_of(sim, x) == 5 and list_seq_of(sim, x)[0] == 5
+        assert seq_of(sim, x) == 4 and list_seq_of(sim, x)[0] == 4
+        assert flags(sim, x) & (PG_referenced | PG_workingset) == PG_referenced and refs_field(sim, x) == 1
     # vpn 63's window is [31, 95): its young neighbours on the lists are 64..94
     for i in range(64, 95):
         assert not sim.page_state(OP_ANON, 0, i)["young"]
-        assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_workingset
-        assert seq_of(sim, pfns[i]) == 5
-        # with a walk buffer (kswapd): folio_update_gen(), sorted later; without: folio_activate()
-        assert list_seq_of(sim, pfns[i])[0] == (2 if reclaimer == "kswapd" else 5)
+        # 7.3 walk_update_folio() (vmscan.c:3526-3534): with a walk buffer (kswapd)
+        # folio_update_gen() promotes (second sighting) to max_seq with PG_workingset,
+        # sorted later; without, lru_gen_set_refs() as above and folio_activate()
+        if reclaimer == "kswapd":
+            assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_workingset
+            assert seq_of(sim, pfns[i]) == 5 and list_seq_of(sim, pfns[i])[0] == 2
+        else:
+            assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_referenced
+            assert refs_field(sim, pfns[i]) == 1
+            assert seq_of(sim, pfns[i]) == 4 and list_seq_of(sim, pfns[i])[0] == 4
     for i in range(95, 100):
         assert sim.page_state(OP_ANON, 0, i)["young"]
         assert seq_of(sim, pfns[i]) == 2 and flags(sim, pfns[i]) & PG_referenced
@@ -685,11 +843,14 @@ def test_look_around_promotes_young_neighbours__lru_gen_look_around(reclaimer):
 def test_look_around_off_touches_only_the_folio__lru_gen_look_around():
     sim = make(look_around=False)
     p = policy(sim)
+    # 7.3: the same setup as above (a walk would promote the fault-marked folios, 7.3
+    # mm/folio.c:468-490 + vmscan.c:3279, and the batch would isolate nothing)
     touch(sim, OP_ANON, 0, range(100))
-    sim.debugfs_write("+ 0 0 3")
-    touch(sim, OP_ANON, 0, range(100))
-    p.age(walk=False)
+    p.age(walk=False); p.age(walk=False)
+    v0 = vm(sim)
     p.evict_once(swappiness=200, reclaimer="kswapd")
+    assert vm(sim)["pgscan_anon"] - v0["pgscan_anon"] == 64
+    assert not any(sim.page_state(OP_ANON, 0, i)["young"] for i in range(64))
     assert all(sim.page_state(OP_ANON, 0, i)["young"] for i in range(64, 100))
     ok(sim)
 
@@ -704,7 +865,9 @@ def test_pid_refaulting_tier_gets_protected_and_type_flips__get_tier_idx_get_typ
     touch(sim, OP_READ, 0, range(200))
     touch(sim, OP_READ, 0, twice)          # every other page: refs 2 -> tier 1
     assert p.tier_idx(FILE) == 3 and p.type_to_scan(60) == FILE    # no refaults yet
-    sim.debugfs_write("- 0 0 0")           # all 200 evicted (nothing protected at tier_idx 3)
+    # 7.3: read() folios sit in max_seq - 2 = seq 1 (mm_inline.h:250), so evict up to seq 1;
+    # all 200 evicted (nothing protected at tier_idx 3)
+    sim.debugfs_write("- 0 0 1")
     assert all(gone(sim, OP_READ, 0, i) for i in range(200))
     touch(sim, OP_READ, 0, twice)          # 100 recent refaults, token refs 2 -> tier 1
     st = p.pid_state()
@@ -740,8 +903,13 @@ def test_inc_min_seq_lazy_exclusion_follows_tiers_switch__inc_min_seq_sort_folio
         sim.access("R", 0, i % 2)
     for page in (0, 1):
         f = sim.folio(sim.page_state("R", 0, page)["pfn"])
-        assert f["refs"] == 4 and "PG_workingset" in f["flags"] and f["seq"] == 0
-    sim.debugfs_write("+ 0 0 3")                             # full window: inc_min_seq() moves gen 0
+        # 7.3: marked in the lru_add batch -> max_seq - 2 = seq 1 (mm_inline.h:250)
+        assert f["refs"] == 4 and "PG_workingset" in f["flags"] and f["seq"] == 1
+    sim.debugfs_write("+ 0 0 3")                             # full window: inc_min_seq() retires the empty gen 0
+    assert policy(sim).pid_state()["avg_total"][1] == [0, 0, 0, 0]
+    sim.debugfs_write("+ 0 0 4")                             # full window: inc_min_seq() moves gen 1
+    for page in (0, 1):
+        assert sim.folio(sim.page_state("R", 0, page)["pfn"])["seq"] == 2
     # refs + ws == 5 is the lazily promoted case only with tiers; without, both count as
     # protected (tier 0), folded by reset_ctrl_pos(): avg_total = (0 + 2) / 2
     assert policy(sim).pid_state()["avg_total"][1] == ([0, 0, 0, 0] if tiers else [1, 0, 0, 0])
@@ -788,10 +956,11 @@ def test_debugfs_eviction_has_a_walk_buffer_even_with_walk_mm_off__lru_gen_seq_w
     # folio_update_gen() (sorted later, no pgactivate), never folio_activate()
     sim = make()
     p = policy(sim)
+    # 7.3 mm/folio.c:468-490: the fault leaves all 100 young with PG_referenced (the first
+    # sighting the v6.15 setup got from a walk); two agings without a walk: min_seq 2
     touch(sim, OP_ANON, 0, range(100))
-    sim.debugfs_write("+ 0 0 3")          # walk: PG_referenced on all 100, young cleared
-    touch(sim, OP_ANON, 0, range(100))    # young again
-    assert p.age(walk=False)
+    assert p.age(walk=False) and p.age(walk=False)
+    assert (p.max_seq, p.min_seq[ANON]) == (5, 2)
     p.sw_walk_mm = False                  # capability 0x0002 cleared from here on
     pfns = [pfn_of(sim, OP_ANON, 0, i) for i in range(100)]
     v0 = vm(sim)
@@ -806,6 +975,18 @@ def test_debugfs_eviction_has_a_walk_buffer_even_with_walk_mm_off__lru_gen_seq_w
     for i in range(64, 95):
         assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_workingset
         assert list_seq_of(sim, pfns[i])[0] == seq_of(sim, pfns[i]) == 5
+    # the activated ones had folio_lru_refs() == 1: 7.3 lru_gen_set_refs() (vmscan.c:853-857)
+    # activates them without PG_workingset, into max_seq - 1 (mm_inline.h:242)
+    for i in range(64):
+        assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == PG_referenced
+        assert list_seq_of(sim, pfns[i])[0] == seq_of(sim, pfns[i]) == 4
+    # the second batch emptied seqs 2 and 3, so min_seq[anon] reached max_seq - 1 = 4 before
+    # the putback: max_seq - 1 is the oldest gen and evict_folios() treats 95..99 as rejected,
+    # clearing their PG_referenced and refs (7.3 vmscan.c:4933-4935)
+    assert p.min_seq[ANON] == 4
+    for i in range(95, 100):
+        assert flags(sim, pfns[i]) & (PG_referenced | PG_workingset) == 0 and refs_field(sim, pfns[i]) == 0
+        assert list_seq_of(sim, pfns[i])[0] == seq_of(sim, pfns[i]) == 4
     ok(sim)
 
 
@@ -893,10 +1074,28 @@ def test_new_mm_after_an_iteration_is_force_scanned__lru_gen_add_mm_iterate_mm_l
     sim.debugfs_write("+ 0 0 4 60 0")    # force_scan not asked for
     assert p.mm_walk_stats()["total"] - t0 == 512      # only the new mm's page-table page
     b = pfn_of(sim, OP_ANON, 1, 0)
-    assert flags(sim, b) & (PG_referenced | PG_workingset) == PG_referenced   # first sighting
+    # 7.3 mm/folio.c:468-490: the fault was the first sighting (PG_referenced), so the walk's
+    # folio_update_gen() promotes it to the walk's max_seq 4 with PG_workingset (vmscan.c:3279-3296)
+    assert flags(sim, b) & (PG_referenced | PG_workingset) == PG_workingset
+    assert seq_of(sim, b) == 4
     assert not sim.page_state(OP_ANON, 1, 0)["young"]
     # the iteration after that forces nothing: mm 1 did not run, so it is skipped
     t1 = p.mm_walk_stats()["total"]
     sim.debugfs_write("+ 0 0 5 60 0")
     assert p.mm_walk_stats()["total"] == t1
+    ok(sim)
+
+
+def test_debugfs_eviction_batch_is_what_is_left_to_reclaim_7_3__run_eviction():
+    # 7.3 vmscan.c:5704-5705 run_eviction(): nr_batch = min(nr_to_reclaim - nr_reclaimed,
+    # MAX_LRU_BATCH) is scan_folios()'s budget, so '- ... 10' looks at 10 folios, not 64
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_READ, 0, range(100))    # clean, unmapped, PG_referenced: seq 1 (mm_inline.h:250)
+    v0 = vm(sim)
+    sim.debugfs_write("- 0 0 1 1 10")
+    v1 = vm(sim)
+    assert v1["pgscan_file"] - v0["pgscan_file"] == 10
+    assert v1["pgsteal_file"] - v0["pgsteal_file"] == 10
+    assert p.min_seq[FILE] == 1 and len(p.gen_folios(1, FILE)) == 90
     ok(sim)
