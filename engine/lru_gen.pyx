@@ -1121,15 +1121,11 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef bint dirty, writeback
         cdef int64_t src = self.s.min_seq[type]
         cdef uint32_t fl
-        # unevictable
+        # unevictable: let it through and the generic path will cull it (7.3
+        # vmscan.c sort_folio(), 6.12 :4325, 6.1 :4761): shrink_folio_list()
+        # activates it and the putback files it on LRU_UNEVICTABLE
         if not folio_evictable(self.m, f):
-            self.lru_gen_del_folio(f, True)
-            self.m.folios[f].flags |= PG_unevictable
-            self.lruvec_add_folio(f, False)
-            vmstat_add(self.m, UNEVICTABLE_PGS_CULLED, 1)
-            if self.m.events_on:
-                emit(self.m, EV_UNEVICTABLE, R_NONE, FN_SORT_FOLIO, f, LOC_GEN, LRU_UNEVICTABLE, src, -1)
-            return True
+            return False
         # promoted
         if gen != lru_gen_from_seq(self.s.min_seq[type]):
             list_move(self.m, f, self.gen_head(gen, type))
