@@ -77,7 +77,9 @@ def test_state_frame_counts_shadow_entries_in_swap_and_in_the_page_cache(client,
 
 def test_shadow_count_of_the_page_cache_includes_pages_only_read_ahead_inserted(client, server):
     ra = 4
-    s = create(client, recipe(scenario="stream-hot-file", accesses=3000, readahead_pages=ra))
+    # random reads next to cached history: context readahead inserts pages the
+    # workload never reads, and some are evicted before it could
+    s = create(client, recipe(scenario="shifting-hotspot", accesses=3000, readahead_pages=ra))
     with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
         ws.opening()
         ws.send(type="step", unit="access", count=2500)
@@ -90,8 +92,9 @@ def test_shadow_count_of_the_page_cache_includes_pages_only_read_ahead_inserted(
         done = sess.accesses[:sim.position]
         fsel = np.isin(done["op"], (1, 2, 3, 4))
         named = {(int(o), int(p)) for o, p in zip(done["owner"][fsel], done["page"][fsel])}
-        # read-ahead inserts up to `ra` pages past a missed one
-        pages = {(o, p + d) for o, p in named for d in range(ra + 1)}
+        # a readahead window never starts more than ra / 2 before an accessed
+        # page (mmap read-around) nor ends more than two windows after one
+        pages = {(o, p + d) for o, p in named for d in range(-ra, 2 * ra + 1) if p + d >= 0}
         states = {k: sim.page_state("R", *k)["state"] for k in pages}
     in_cache = sum(st_ == "shadow" for st_ in states.values())
     ra_only_shadows = sum(st_ == "shadow" for k, st_ in states.items() if k not in named)
@@ -150,10 +153,11 @@ def big_server(tmp_path_factory):
 def test_location_state_delta_sends_only_the_frames_that_moved(big_server):
     import httpx
     with httpx.Client(base_url=big_server.url, timeout=30) as c:
-        s = create(c, recipe(policies=("lru", "lru_gen"), accesses=6000))
+        # 2048 frames: a scan step (an aging included) moves far fewer than a fifth
+        s = create(c, recipe(policies=("lru", "lru_gen"), ram_pages=2048, accesses=6000))
     with WS(ws_url(big_server, s["id"], s["owner_token"])) as ws:
         _, _, st = ws.opening()
-        ws.send(type="step", unit="access", count=500)
+        ws.send(type="step", unit="access", count=2500)    # until reclaim runs all the time
         ws.recv()
         ws.send(type="state", delta=True)   # most frames moved: the whole array is smaller
         st = ws.recv()
@@ -170,7 +174,7 @@ def test_location_state_delta_sends_only_the_frames_that_moved(big_server):
             for k in (0, 1):
                 assert d["panes"][k]["loc_delta"] is True and f"p{k}.loc" not in d["_arrays"]
                 idx, val = d["_arrays"][f"p{k}.loc_pfn"], d["_arrays"][f"p{k}.loc_val"]
-                assert len(idx) < 64 and len(d["_arrays"][f"p{k}.loc_val"]) == len(idx)
+                assert 5 * len(idx) < len(locs[k]) and len(d["_arrays"][f"p{k}.loc_val"]) == len(idx)
                 moved[k] += len(idx)
                 locs[k][idx] = val
                 np.testing.assert_array_equal(locs[k], full["_arrays"][f"p{k}.loc"])
