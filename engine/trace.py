@@ -285,10 +285,12 @@ class TraceStream:
             and self.size is not None)
 
     def _blocks(self, nbytes: int):
-        """The decompressed input in pieces of nbytes (the last one shorter)."""
+        """The decompressed input in pieces of nbytes (the last one shorter).
+        One buffer is reused: a piece is valid until the next one is asked
+        for (every consumer decodes or copies it first)."""
         head, self.head = self.head, b""
+        buf = bytearray(nbytes)
         while True:
-            buf = bytearray(nbytes)
             k = min(len(head), nbytes)
             buf[:k] = head[:k]
             head = head[k:]

@@ -68,9 +68,9 @@ cdef class ObjectTable:
     """Object id -> first-appearance rank (0, 1, 2, ...), and per rank the
     largest request seen (in pages) when sizes matter.
 
-    Linear probing over interleaved (key, rank) slots, at most half full;
-    doubling rehashes. Memory: 32 bytes per distinct id at worst (plus 4 for
-    the extent), whatever the trace length."""
+    Linear probing over interleaved (key, rank) slots, at most 3/4 full;
+    doubling rehashes. Memory: 21 to 43 bytes per distinct id (plus 4 for
+    the extent in a first pass), whatever the trace length."""
     cdef id_slot* slots
     cdef uint64_t mask
     cdef readonly int64_t nr_objects
@@ -120,7 +120,7 @@ cdef class ObjectTable:
     cdef inline int64_t rank_of(self, uint64_t key) except -1 nogil:
         """The id's rank; a new id gets the next one."""
         cdef uint64_t i
-        if <uint64_t>(self.nr_objects + 1) * 2 > self.mask + 1:
+        if <uint64_t>(self.nr_objects + 1) * 4 > (self.mask + 1) * 3:
             self.grow()
         i = mix64(key) & self.mask
         while True:
