@@ -1,17 +1,23 @@
 """Trace files: the plain-text format v1 (DESIGN §5.2), libCacheSim
 ``oracleGeneral`` binary traces, and one-number-per-line block traces.
 
-Every reader returns a :class:`engine.workloads.Workload` (accesses in
-``ACCESS_DTYPE``, interned mm/file names, ``meta``). Every malformed input
-raises :class:`TraceError` naming the file, the line (or record) and what was
-wrong, and nothing partial is returned.
+A :class:`TraceStream` reads a trace as it is consumed -- a path, standard
+input, bytes or a file object, gzip/bzip2/xz/zstd decompressed as a stream
+-- and yields chunks of accesses in ``ACCESS_DTYPE``; ``read_trace`` and
+``read_trace_bytes`` collect them into a :class:`engine.workloads.Workload`
+(accesses, interned mm/file names, ``meta``). Every malformed input raises
+:class:`TraceError` naming the file, the line (or record) and what was
+wrong; ``read_trace`` returns nothing partial, a stream raises when it
+reaches the bad chunk.
 
 The v1 reader is vectorised: each chunk of a few MiB is tokenised with numpy
 (comment masking, token boundaries, per-line token counts, digit parsing), so
 a 10 M-line trace reads in seconds. Lines the vectorised pass flags as bad
 are re-read by the small pure-Python checker ``_diagnose_line``, which
-produces the message; the first bad line in the file wins. See
-docs/trace-format.md.
+produces the message; the first bad line in the file wins. Block numbers
+and oracleGeneral records are decoded by the nogil loops of
+``engine/trace_decode.pyx`` (object ids numbered by a hash table, O(1) per
+request). See docs/trace-format.md.
 """
 
 from __future__ import annotations
