@@ -148,7 +148,7 @@ def test_oracle_general_in_small_chunks_matches_the_per_request_reference(mode, 
     assert ts.meta["requests"] == 20_000 and ts.meta["objects"] == len(set(ids))
 
 
-def test_from_a_pipe_size_mode_lays_objects_out_by_stride_with_the_same_counters():
+def test_from_a_pipe_size_mode_lays_objects_out_by_stride_same_counters_without_readahead():
     rng = np.random.default_rng(4)
     ids = rng.integers(0, 3000, 40_000).tolist()
     sizes = rng.integers(1, 3 * 4096, 40_000).tolist()
@@ -166,7 +166,10 @@ def test_from_a_pipe_size_mode_lays_objects_out_by_stride_with_the_same_counters
     assert len(set(rename.values())) == len(rename)
     results = []
     for acc in (from_file.accesses, piped):
-        sim = engine.Simulator({"ram_pages": 1024, "swap_kind": "none", "swap_pages": 0})
+        # read-ahead reads the neighbouring page offsets, which the two layouts
+        # fill differently: only without it are the two runs the same
+        sim = engine.Simulator({"ram_pages": 1024, "swap_kind": "none", "swap_pages": 0,
+                                "readahead_pages": 0})
         sim.set_workload(acc)
         sim.run_to_end()
         results.append((sim.vmstat(), sim.meminfo(), sim.time_ns))
