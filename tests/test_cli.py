@@ -195,7 +195,10 @@ def test_simulate_reads_a_trace_from_stdin_as_from_the_file(tmp_path, fmt_args):
     data = _oracle_records(20_000)
     path = tmp_path / "w.oracleGeneral"
     path.write_bytes(data)
-    common = ["--policy", "both", "--ram-mb", "1", "--swap-kind", "none", "--swap-mb", "0", "--json"]
+    # --obj-pages one: the layout of a pipe is then the file's (with "size" a
+    # pipe lays objects out by stride, which read-ahead sees: docs/trace-format.md)
+    common = ["--policy", "both", "--ram-mb", "1", "--swap-kind", "none", "--swap-mb", "0",
+              "--obj-pages", "one", "--json"]
     from_file = simulate_json("--trace", str(path), *common)
     p = run_input("simulate", "--trace", "-", *fmt_args, *common, data=data)
     assert p.returncode == 0, p.stderr
