@@ -6,7 +6,10 @@ decoding and generation are nogil loops and numpy calls, ``Simulator.run``
 drops the GIL, so on two cores input and simulation overlap. Memory is the
 chunks in flight (``depth`` + 2), not the workload. The simulators see
 exactly the accesses in order, so the result is the one of a single
-``set_workload`` + ``run_to_end`` (tests/engine/test_streaming.py).
+``set_workload`` + ``run_to_end`` (tests/engine/test_streaming.py) -- with
+one exception: a file's size, where read-ahead stops, is what the chunks
+so far show, unless the stream's ``prepare(sims)`` declares it first (a
+scenario does; a trace cannot know it before its end).
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ def run_stream(sims, chunks, on_chunk=None, depth: int = 2) -> int:
         except BaseException as e:  # noqa: BLE001 - handed to the consumer
             put(_Failed(e))
 
+    prepare = getattr(chunks, "prepare", None)
+    if prepare is not None:                 # e.g. file sizes known before the first chunk
+        prepare(sims)
     producer = threading.Thread(target=produce, name="reclaimlab-input", daemon=True)
     producer.start()
     pool = ThreadPoolExecutor(len(sims) - 1) if len(sims) > 1 else None

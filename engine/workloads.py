@@ -152,7 +152,7 @@ class Scenario:
             wl = self.generate(ram_pages, seed, accesses, **params)
             a = wl.accesses
             return WorkloadStream((a[lo:lo + chunk] for lo in range(0, len(a), chunk)),
-                                  wl.names, wl.meta, len(a))
+                                  wl.names, wl.meta, len(a), whole=a)
         ram_pages = _check_int("ram_pages", ram_pages, MIN_RAM_PAGES, MAX_RAM_PAGES)
         seed = _check_int("seed", seed, 0, 2**63 - 1)
         if accesses is None:
@@ -174,9 +174,19 @@ class WorkloadStream:
     names: dict[str, list[str]]
     meta: dict
     nr_accesses: int
+    whole: np.ndarray | None = None     # the array, when it was generated whole
 
     def __iter__(self):
         return iter(self.chunks)
+
+    def prepare(self, sims) -> None:
+        """Before the first chunk: give the simulators each file's size (where
+        read-ahead stops, ``Simulator.note_file_sizes``) from the whole
+        workload, so that chunks run exactly as one array. A streamed
+        scenario (zipf-anon) has no files."""
+        if self.whole is not None:
+            for sim in sims:
+                sim.note_file_sizes(self.whole)
 
 
 def _check_int(name: str, value, lo: int, hi: int) -> int:

@@ -51,6 +51,7 @@ def test_feeding_in_chunks_gives_the_run_of_the_whole_array(policy, scenario):
     if scenario == "zipf-anon":
         assert v["allocstall_normal"] > 0 and v["oom_kill"] > 0
     chunked = engine.Simulator(cfg)
+    chunked.note_file_sizes(wl.accesses)       # where read-ahead stops: the whole files
     cuts = [0, 1, 2, 999, 1000, 17_001, 40_000, 40_001, 79_999, 80_000]
     for lo, hi in zip(cuts, cuts[1:]):
         chunked.feed(wl.accesses[lo:hi])
@@ -60,8 +61,9 @@ def test_feeding_in_chunks_gives_the_run_of_the_whole_array(policy, scenario):
     assert chunked.check_invariants() == []
 
 
-def test_run_stream_feeds_two_simulators_the_same_as_one_array():
-    wl = generate("zipf-anon", 1024, seed=2, accesses=30_000)
+@pytest.mark.parametrize("scenario", ["zipf-anon", "desktop"])
+def test_run_stream_feeds_two_simulators_the_same_as_one_array(scenario):
+    wl = generate(scenario, 1024, seed=2, accesses=30_000)
     cfgs = [{"policy": p, "ram_pages": 1024, "swap_pages": 2048} for p in ("lru", "lru_gen")]
     want = []
     for c in cfgs:
@@ -71,7 +73,7 @@ def test_run_stream_feeds_two_simulators_the_same_as_one_array():
         want.append(machine_state(s))
     sims = [engine.Simulator(c) for c in cfgs]
     seen = []
-    n = run_stream(sims, SCENARIOS["zipf-anon"].stream(1024, 2, 30_000, chunk=4_097),
+    n = run_stream(sims, SCENARIOS[scenario].stream(1024, 2, 30_000, chunk=4_097),
                    on_chunk=seen.append)
     assert n == 30_000 and seen[-1] == 30_000 and len(seen) == 8
     assert [machine_state(s) for s in sims] == want
