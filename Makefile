@@ -28,7 +28,9 @@ test: $(STAMP) chromium
 	$(VENV)/bin/pytest -q
 	node --test tests/frontend/
 
+# libCacheSim (PyPI libcachesim) runs beside reclaimlab in bench/bench_wholeprocess.py.
 bench: $(STAMP)
+	$(PY) -m pip install -q 'libcachesim>=0.3'
 	$(PY) bench/run_all.py
 
 # Real kernels against the simulator (minutes; not part of make test): docs/validation.md

@@ -13,7 +13,6 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 PAGES_PER_MB = 256                  # 4 KiB folios
 POLICY_CHOICES = ("lru", "lru_gen", "both")
@@ -110,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("simulate", help="run a workload headless to the end and print counters")
     src = m.add_mutually_exclusive_group(required=True)
     src.add_argument("--scenario", metavar="NAME", help="a built-in scenario (see `reclaimlab scenarios`)")
-    src.add_argument("--trace", metavar="FILE", help="a trace file (v1 text, oracleGeneral, or block numbers)")
+    src.add_argument("--trace", metavar="FILE",
+                     help="a trace file (v1 text, oracleGeneral, or block numbers; gzip, bzip2, "
+                          "xz or zstd compressed), streamed; - reads standard input")
     m.add_argument("--trace-format", choices=("v1", "oracleGeneral", "blocks"),
                    help="override trace format auto-detection")
     m.add_argument("--obj-pages", choices=("size", "one"),
@@ -196,21 +197,69 @@ def _wrap(text: str, indent: str) -> str:
 
 # --- simulate ---------------------------------------------------------------------
 
-def _load_workload(args, ram_pages: int):
+def _open_workload(args, ram_pages: int | None):
+    """The workload as a stream of chunks (a scenario generated as it is
+    consumed, or a trace read as it is consumed) with ``names`` and ``meta``."""
     if args.scenario is not None:
-        from engine.workloads import WorkloadError, generate
+        from engine.workloads import SCENARIOS, WorkloadError
         try:
-            return generate(args.scenario, ram_pages, args.seed, args.accesses, **dict(args.param))
+            return SCENARIOS[args.scenario].stream(ram_pages, args.seed, args.accesses,
+                                                   **dict(args.param))
         except WorkloadError as e:
             raise UserError(f"reclaimlab simulate: --scenario: {e}", 2) from None
-    from engine.trace import TraceError, read_trace
+    from engine.trace import TraceError, open_trace
     if args.accesses is not None or args.param:
         raise UserError("reclaimlab simulate: error: --accesses and --param go with --scenario", 2)
     options = {} if args.obj_pages is None else {"obj_pages": args.obj_pages}
     try:
-        return read_trace(args.trace, format=args.trace_format, **options)
+        return open_trace(args.trace, format=args.trace_format, **options)
     except TraceError as e:
         raise UserError(f"reclaimlab simulate: {e}") from None
+
+
+class _Progress:
+    """Progress on stderr for long runs: a bar redrawn in place on a tty, a
+    line every 10 s otherwise, nothing with --json when stderr is not a tty.
+    Quiet for the first second (short runs print nothing)."""
+
+    def __init__(self, stream, as_json: bool):
+        self.clock = time.monotonic
+        self.t0 = self.last = self.clock()
+        self.stream = stream
+        self.tty = sys.stderr.isatty()
+        self.on = self.tty or not as_json
+        self.every = 0.2 if self.tty else 10.0
+        self.drawn = False
+
+    def __call__(self, nr_accesses: int) -> None:
+        if not self.on:
+            return
+        now = self.clock()
+        if now - self.t0 < 1.0 or now - self.last < self.every:
+            return
+        self.last = now
+        rate = nr_accesses / max(now - self.t0, 1e-9)
+        done = None
+        size = getattr(self.stream, "size", None)
+        if getattr(self.stream, "nr_accesses", None) and not hasattr(self.stream, "bytes_in"):
+            done = nr_accesses / self.stream.nr_accesses          # a scenario: length known
+        elif size:
+            done = min(1.0, self.stream.bytes_in / size)          # a file: bytes read
+        text = f"{nr_accesses / 1e6:,.1f} M accesses, {rate / 1e6:.1f} M/s"
+        if done is not None:
+            bar = "#" * int(done * 30)
+            text = f"[{bar:<30}] {done * 100:5.1f}%  " + text
+        if self.tty:
+            sys.stderr.write("\r" + text + "\x1b[K")
+            self.drawn = True
+        else:
+            sys.stderr.write(f"reclaimlab simulate: {text}\n")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
 
 
 def _config(args, policy: str, kernel: str | None = None) -> dict:
@@ -235,9 +284,7 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
     return cfg
 
 
-def _run_one(sim, policy: str, workload) -> dict:
-    sim.set_workload(workload.accesses)
-    sim.run_to_end()
+def _result(sim, policy: str) -> dict:
     out = {
         "policy": policy,
         "config": sim.config,
@@ -248,12 +295,6 @@ def _run_one(sim, policy: str, workload) -> dict:
     if policy == "lru_gen":
         out["lru_gen"] = sim.lru_gen_text()
     return out
-
-
-def _workload_meta(workload) -> dict:
-    meta = dict(workload.meta)
-    meta["accesses"] = len(workload.accesses)
-    return meta
 
 
 def cmd_simulate(args) -> int:
@@ -277,8 +318,9 @@ def cmd_simulate(args) -> int:
     runs = [(k, p) for k in kernels for p in kinds]
     policies = tuple(p for _, p in runs)
     configs = [_config(args, p, k) for k, p in runs]
-    # A trace needs no machine: read it first, so its errors come first.
-    workload = _load_workload(args, None) if args.trace is not None else None
+    # A trace needs no machine: open it first, so that its errors (a missing
+    # file, an unknown format, a torn record) come first.
+    workload = _open_workload(args, None) if args.trace is not None else None
     try:
         import engine
         engine.Simulator
@@ -296,21 +338,28 @@ def cmd_simulate(args) -> int:
         raise UserError(f"reclaimlab simulate: config: {e}", 2) from None
     if workload is None:
         # scenario sizes are fractions of the normalized RAM size
-        workload = _load_workload(args, sims[0].config["ram_pages"])
-    if len(workload.accesses) == 0:
-        raise UserError("reclaimlab simulate: the workload has no accesses")
+        workload = _open_workload(args, sims[0].config["ram_pages"])
+    from engine.feeding import run_stream
+    from engine.trace import TraceError
+    progress = _Progress(workload, args.json)
     try:
-        if len(sims) == 1:
-            results = [_run_one(sims[0], policies[0], workload)]
-        else:
-            # run() drops the GIL, so the two policies run in parallel.
-            with ThreadPoolExecutor(max_workers=len(sims)) as ex:
-                results = list(ex.map(_run_one, sims, policies, [workload] * len(sims)))
+        # The workload streams through the simulators chunk by chunk, read
+        # ahead in a thread; several simulators (both policies, two kernels)
+        # run each chunk in parallel threads (run() drops the GIL).
+        total = run_stream(sims, workload, on_chunk=progress)
+    except TraceError as e:
+        raise UserError(f"reclaimlab simulate: {e}") from None
     except (ValueError, MemoryError, OverflowError) as e:
         # the engine rejects a workload it cannot hold (limits on address
         # spaces, files, page numbers): the user's input, not a crash
         raise UserError(f"reclaimlab simulate: engine: {e or type(e).__name__}") from None
-    meta = _workload_meta(workload)
+    finally:
+        progress.finish()
+    if total == 0:
+        raise UserError("reclaimlab simulate: the workload has no accesses")
+    results = [_result(s, p) for s, p in zip(sims, policies)]
+    meta = dict(workload.meta)
+    meta["accesses"] = total
     for r in results:
         r["workload"] = meta
     if args.json:

@@ -148,6 +148,7 @@ cdef class Simulator:
     cdef readonly ReclaimPolicy policy
     cdef object _workload
     cdef access_rec* wl
+    cdef int64_t nr_fed           # accesses of the chunks before the current one (feed())
     cdef dict _config
     cdef bint _alive
     # run-ahead hints, not state: ptp index of access `pos` found by prefetch_ahead
@@ -1307,6 +1308,7 @@ cdef class Simulator:
         self.pf_reset()
         self.s.position = 0
         self.s.nr_workload = len(arr)
+        self.nr_fed = 0
         if self.s.pending == PENDING_WORKLOAD:
             self.s.pending = PENDING_NONE
 
@@ -1328,6 +1330,27 @@ cdef class Simulator:
         for i in files:
             if <uint64_t>top[i] > self.m.file_ra[i].nr_pages:
                 self.m.file_ra[i].nr_pages = <uint64_t>top[i]
+
+    def feed(self, accesses):
+        """Continue the workload with its next chunk (streaming input).
+
+        Like set_workload(), but only once the current chunk is consumed
+        (`done`): the machine then runs on exactly as if the chunks were one
+        array -- kswapd steps due before the next access run in the next
+        run(), not at the end of this one. `position` restarts at 0 in the new
+        chunk; `fed` counts the accesses of the chunks before it. A file's size
+        (where read-ahead stops, note_file_sizes()) grows with the chunks: call
+        note_file_sizes() with the whole workload first when it is known, to
+        get exactly the run of one array."""
+        if not self.done:
+            raise RuntimeError("feed(): the current chunk is not consumed yet; run_to_end() first")
+        cdef int64_t fed = self.nr_fed + self.s.nr_workload
+        self.set_workload(accesses)
+        self.nr_fed = fed
+
+    @property
+    def fed(self):
+        return self.nr_fed
 
     @property
     def position(self):

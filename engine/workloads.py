@@ -20,6 +20,8 @@ from typing import Callable
 
 import numpy as np
 
+from engine.sampling import fill_zipf, zipf_invert
+
 # Must stay identical to engine.ACCESS_DTYPE (docs/engine-api.md); defined here
 # too so that workloads and traces work without the compiled engine.
 ACCESS_DTYPE = np.dtype(
@@ -36,6 +38,7 @@ DEFAULT_RAM_PAGES = 65536          # engine default: 256 MiB of 4 KiB folios
 MIN_RAM_PAGES = 64
 MAX_RAM_PAGES = 16 * 1024 * 1024
 MAX_ACCESSES = 100_000_000         # 1.6 GB of accesses; beyond that, use a trace
+MAX_STREAM_ACCESSES = 1 << 40      # a streamed scenario holds one chunk at a time
 
 
 class WorkloadError(ValueError):
@@ -100,6 +103,8 @@ class Scenario:
     default_accesses: int           # at DEFAULT_RAM_PAGES; scales with RAM
     params: tuple[Param, ...]
     _build: Callable = field(repr=False)
+    # optional: the same accesses produced chunk by chunk (see stream())
+    _stream: Callable | None = field(default=None, repr=False)
 
     def accesses_for(self, ram_pages: int) -> int:
         """Default length for a machine of ``ram_pages``: scaled with RAM so
@@ -135,6 +140,53 @@ class Scenario:
             "accesses": accesses, "params": values, "sizes": sizes,
         })
         return wl
+
+    def stream(self, ram_pages: int, seed: int = 0, accesses: int | None = None,
+               chunk: int = 1 << 20, **params) -> "WorkloadStream":
+        """The accesses of ``generate()`` with the same arguments, bit for bit,
+        as chunks of at most ``chunk`` accesses (for ``Simulator.feed()``).
+        A scenario with a streaming generator makes each chunk as it is
+        consumed (memory bounded by the chunk); the others are generated
+        whole and handed out in slices."""
+        if self._stream is None:
+            wl = self.generate(ram_pages, seed, accesses, **params)
+            a = wl.accesses
+            return WorkloadStream((a[lo:lo + chunk] for lo in range(0, len(a), chunk)),
+                                  wl.names, wl.meta, len(a), whole=a)
+        ram_pages = _check_int("ram_pages", ram_pages, MIN_RAM_PAGES, MAX_RAM_PAGES)
+        seed = _check_int("seed", seed, 0, 2**63 - 1)
+        if accesses is None:
+            accesses = self.accesses_for(ram_pages)
+        accesses = _check_int("accesses", accesses, 1, MAX_STREAM_ACCESSES)
+        values = self.check_params(**params)
+        rng = np.random.Generator(np.random.PCG64(seed))
+        names, sizes, chunks = self._stream(rng, ram_pages, accesses, chunk, **values)
+        meta = {"scenario": self.name, "ram_pages": ram_pages, "seed": seed,
+                "accesses": accesses, "params": values, "sizes": sizes}
+        return WorkloadStream(chunks, names, meta, accesses)
+
+
+@dataclass
+class WorkloadStream:
+    """A workload handed out in chunks: iterate for ACCESS_DTYPE arrays."""
+
+    chunks: object
+    names: dict[str, list[str]]
+    meta: dict
+    nr_accesses: int
+    whole: np.ndarray | None = None     # the array, when it was generated whole
+
+    def __iter__(self):
+        return iter(self.chunks)
+
+    def prepare(self, sims) -> None:
+        """Before the first chunk: give the simulators each file's size (where
+        read-ahead stops, ``Simulator.note_file_sizes``) from the whole
+        workload, so that chunks run exactly as one array. A streamed
+        scenario (zipf-anon) has no files."""
+        if self.whole is not None:
+            for sim in sims:
+                sim.note_file_sizes(self.whole)
 
 
 def _check_int(name: str, value, lo: int, hi: int) -> int:
@@ -204,19 +256,12 @@ def zipf_ranks(rng: np.random.Generator, n_items: int, s: float, size: int) -> n
 
     numpy's ``Generator.zipf`` is unbounded and needs s > 1; inverting the
     exact finite CDF is both bounded and correct for s = 0.99. The guide
-    table makes the inversion a gather plus a few short forward steps
-    (the same answer as ``searchsorted(cdf, u, "right")``, faster).
+    table makes the inversion a lookup plus a few short forward steps
+    (the same answer as ``searchsorted(cdf, u, "right")``), in one nogil
+    loop (engine/sampling.pyx).
     """
     cdf, guide = _zipf_tables(n_items, s)
-    u = rng.random(size)
-    ranks = guide[(u * (1 << _GUIDE_BITS)).astype(np.int64)]
-    np.minimum(ranks, n_items - 1, out=ranks)
-    todo = np.flatnonzero((cdf[ranks] <= u) & (ranks < n_items - 1))
-    while len(todo):
-        ranks[todo] += 1
-        r = ranks[todo]
-        todo = todo[(cdf[r] <= u[todo]) & (r < n_items - 1)]
-    return ranks
+    return zipf_invert(cdf, guide, rng.random(size), _GUIDE_BITS)
 
 
 def zipf_pages(rng, n_items, s, size):
@@ -299,6 +344,44 @@ def _zipf_anon(b, rng, ram, n, *, size, s, write_ratio):
     b.put(slice(k, None), OP_ANON, mm, zipf_pages(rng, pages, s, n - k),
           _writes(rng, n - k, write_ratio))
     return {"anon_pages": pages}
+
+
+def _draws_after(rng: np.random.Generator, n: int) -> np.random.Generator:
+    """A generator whose next draws are the ones ``rng`` would give after n
+    more doubles (``random()`` takes one 64-bit PCG64 output per double), so
+    two sequential blocks of draws can be made side by side, chunk by chunk."""
+    bg = np.random.PCG64()
+    bg.state = rng.bit_generator.state
+    bg.advance(n)
+    return np.random.Generator(bg)
+
+
+def _zipf_anon_stream(rng, ram, n, chunk, *, size, s, write_ratio):
+    """_zipf_anon, chunk by chunk: the first touch, then Zipf accesses whose
+    ranks and write flags come from the same draws in the same order (the n - k
+    rank draws, then the n - k write draws, read side by side)."""
+    pages = pages_of(size, ram)
+    k = min(pages, n)
+
+    def chunks():
+        for lo in range(0, k, chunk):
+            a = np.zeros(min(chunk, k - lo), dtype=ACCESS_DTYPE)
+            a["op"] = OP_ANON
+            a["write"] = 1
+            a["page"] = np.arange(lo, lo + len(a), dtype=np.uint64)
+            yield a
+        perm = rng.permutation(pages)
+        m = n - k
+        w_rng = _draws_after(rng, m) if write_ratio > 0 else None
+        cdf, guide = _zipf_tables(pages, s)
+        for lo in range(0, m, chunk):
+            c = min(chunk, m - lo)
+            a = np.empty(c, dtype=ACCESS_DTYPE)
+            fill_zipf(a, OP_ANON, 0, cdf, guide, _GUIDE_BITS, perm, rng.random(c),
+                      w_rng.random(c) if w_rng is not None else None, write_ratio)
+            yield a
+
+    return {"mm": ["zipf"], "file": []}, {"anon_pages": pages}, chunks()
 
 
 def _file_loop(b, rng, ram, n, *, size):
@@ -558,7 +641,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         (_p("size", 1.4, 0.05, 8.0, "anon set, as a fraction of RAM"),
          _p("s", 0.99, 0.0, 3.0, "Zipf exponent"),
          _p("write_ratio", 0.3, 0.0, 1.0, "fraction of accesses that write")),
-        _zipf_anon),
+        _zipf_anon, _zipf_anon_stream),
     Scenario(
         "file-loop", "a file of 1.3x the page cache read in a loop",
         "A file larger than the page cache is read sequentially with read(), "

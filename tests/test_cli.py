@@ -174,6 +174,61 @@ def test_missing_trace_file_is_one_line():
     assert "/nonexistent/x.trace: cannot read" in line
 
 
+def run_input(*args, data: bytes, timeout=120):
+    return subprocess.run([str(SCRIPT), *args], input=data, capture_output=True, cwd=ROOT,
+                          env=ENV, timeout=timeout)
+
+
+def _oracle_records(n, seed=1):
+    import numpy as np
+    from engine.trace import ORACLE_GENERAL_DTYPE
+    rng = np.random.default_rng(seed)
+    r = np.zeros(n, dtype=ORACLE_GENERAL_DTYPE)
+    r["obj_id"] = rng.integers(0, 600, n) * 1_000_003
+    r["obj_size"] = 4096
+    r["next_access_vtime"] = -1
+    return r.tobytes()
+
+
+@pytest.mark.parametrize("fmt_args", [[], ["--trace-format", "oracleGeneral"]])
+def test_simulate_reads_a_trace_from_stdin_as_from_the_file(tmp_path, fmt_args):
+    data = _oracle_records(20_000)
+    path = tmp_path / "w.oracleGeneral"
+    path.write_bytes(data)
+    # --obj-pages one: the layout of a pipe is then the file's (with "size" a
+    # pipe lays objects out by stride, which read-ahead sees: docs/trace-format.md)
+    common = ["--policy", "both", "--ram-mb", "1", "--swap-kind", "none", "--swap-mb", "0",
+              "--obj-pages", "one", "--json"]
+    from_file = simulate_json("--trace", str(path), *common)
+    p = run_input("simulate", "--trace", "-", *fmt_args, *common, data=data)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == b""                       # --json, stderr not a tty: no progress
+    piped = json.loads(p.stdout)
+    for a, b in zip(from_file, piped):
+        assert a["vmstat"] == b["vmstat"] and a["sim_time_ns"] == b["sim_time_ns"]
+        assert b["workload"]["source"] == "<stdin>" and b["workload"]["accesses"] == 20_000
+        assert b["workload"]["format"] == "oracleGeneral"
+    assert from_file[0]["vmstat"]["pgpgin"] > 0
+
+
+def test_simulate_reads_a_zstd_trace_from_stdin():
+    import zstandard
+    text = "".join(f"R f {i % 700}\n" if i % 3 else f"A p {i % 500} w\n" for i in range(30_000))
+    p = run_input("simulate", "--trace", "-", "--policy", "lru", "--ram-mb", "1", "--json",
+                  data=zstandard.ZstdCompressor().compress(text.encode()))
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    assert r["workload"]["format"] == "v1" and r["workload"]["accesses"] == 30_000
+
+
+def test_a_bad_line_read_from_stdin_names_stdin_and_the_line():
+    p = run_input("simulate", "--trace", "-", "--policy", "lru", "--ram-mb", "1",
+                  data=b"1\n2\n\n3 4\n")
+    assert p.returncode == 1
+    assert p.stderr.decode().strip() == ("reclaimlab simulate: <stdin>:4: expected one block "
+                                         "number per line, got 2 fields")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
