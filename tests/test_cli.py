@@ -272,3 +272,18 @@ def test_simulate_unknown_kernel_profile_is_a_one_line_usage_error():
     out = run("simulate", "--scenario", "anon-loop", "--kernel", "5.10")
     one_line_error(out, 2)
     assert "unknown kernel profile '5.10'" in out.stderr
+
+
+def test_streamed_trace_runs_as_the_whole_array_with_readahead_stopping_at_i_size():
+    # a 5 MB trace streams in two chunks; the first pass for file sizes keeps
+    # readahead's EOF where the whole array has it (validation/validate.py's path)
+    from validation import validate as V
+    trace = ROOT / "validation" / "traces" / "stream-hot-file.trace.gz"
+    p = run("simulate", "--trace", str(trace), "--policy", "lru", "--kernel", "6.1", "--ram-mb", "64",
+            "--swap-kind", "ssd", "--swap-mb", "256", "--swappiness", "60", "--json")
+    assert p.returncode == 0, p.stderr
+    cli = V.counters(json.loads(p.stdout)["vmstat"])
+    whole = V.simulate(("stream-hot-file", {"policy": "lru", "kernel": "6.1", "ram_pages": 64 * 256,
+                                            "swap_kind": "ssd", "swap_pages": 256 * 256, "swappiness": 60,
+                                            "readahead_pages": 32}))
+    assert cli == whole
