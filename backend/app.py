@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import mimetypes
 from pathlib import Path
 from typing import Optional
@@ -28,6 +29,20 @@ FRONTEND = Path(backend.__file__).resolve().parent.parent / "frontend"
 # ES modules only load with a JavaScript MIME type; some systems map .js oddly.
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("text/javascript", ".mjs")
+
+# A share link whose session is not in this server's store: say so in words.
+_GONE = """<!doctype html><html lang="en"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>reclaimlab: no such session</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}}
+code{{background:#eee;padding:0 .2em}}</style>
+<h1>No session <code>{sid}</code> here</h1>
+<p id="gone">This link names a session that this server does not have: the id is
+mistyped, or the session was made on another server (or its store was reset).
+Links made with <b>Copy share URL</b> pin their history, so a session that exists
+always opens at the step and folio it was shared from.</p>
+<p><a href="/">Start a new session</a></p>
+</html>"""
 
 _PLACEHOLDER = """<!doctype html><meta charset="utf-8"><title>reclaimlab</title>
 <p>reclaimlab server is running; the frontend (frontend/index.html) is not built yet.
@@ -76,7 +91,7 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
     @app.get("/s/{sid}", include_in_schema=False)
     async def shared(sid: str, request: Request):
         if not await run_in_threadpool(manager.exists, sid):
-            raise HTTPException(404, f"unknown session {sid!r}")
+            return HTMLResponse(_GONE.format(sid=html.escape(sid)), status_code=404)
         return index()
 
     @app.get("/sweeps/{sweep_id}", include_in_schema=False)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-VERSION = 1
+VERSION = 2
 UNITS = ("access", "scan", "shrink", "aging")
 Unit = Literal["access", "scan", "shrink", "aging"]
 
@@ -34,6 +34,7 @@ class Step(_Msg):
     type: Literal["step"]
     unit: Unit = "access"
     count: int = Field(1, ge=1)
+    branch: bool = False   # owner below the head: replace the later history (kept pinned)
 
 
 class Back(_Msg):
@@ -60,6 +61,7 @@ class Debugfs(_Msg):
     type: Literal["debugfs"]
     text: str = Field(min_length=1, max_length=4096)
     pane: Optional[int] = Field(None, ge=0, le=1)
+    branch: bool = False
 
 
 class LruGen(_Msg):
@@ -198,6 +200,7 @@ class Frame(_Msg):
     step: int
     nr_steps: int
     truncated: bool = False
+    kept: Optional[dict] = None   # {"id", "nr_steps"}: the replaced history, pinned (a branch)
     partial: bool = False   # the last step is a unit cut short by the end of the workload
     cause: Literal["step", "play", "back", "seek", "connect", "debugfs"]
     done: bool

@@ -20,9 +20,11 @@ lock for the table of live sessions.
 """
 from __future__ import annotations
 
+import base64
 import bisect
 import collections
 import hashlib
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -48,6 +50,8 @@ EVENT_COLUMNS = ("seq", "time_ns", "nr_access", "pfn", "mapping", "index", "kind
 NR_INTERNAL_MMS = 2        # engine/core.pxd: anon owner o is mm o + 2 (0, 1: the M and X address spaces)
 ANON_LISTS, FILE_LISTS = (0, 1), (2, 3)   # enum lru_list
 RUN_AHEAD_ACCESSES = 4096   # an access step longer than this runs without events
+PERMALINK_PREFIX = "h"      # + 24 base32 letters of sha256(recipe, log prefix): a pinned history
+IMMUTABLE_OWNER = ""        # owner_hash of a permalink session: no token hashes to it
 HEAD_LRU, HEAD_GEN = 0, 5   # engine/core.pxd list heads: + lru_list; + gen * 2 + type
 
 
@@ -288,6 +292,8 @@ class Session:
         self.last_used = time.monotonic()
         self.refs = 0                      # open connections
         self.on_log_change: Optional[Callable[["Session"], None]] = None
+        # (session, nr_steps) -> id of an immutable copy of the first nr_steps steps
+        self.on_branch: Optional[Callable[["Session", int], str]] = None
 
     def budget(self) -> int:
         """Checkpoint bytes this session may hold: its own cap, and its share of
@@ -313,6 +319,19 @@ class Session:
             self._prefix.append(self.nr_steps)
             self.log.append([unit, count, arg])
         self.nr_steps += count
+
+    def log_prefix(self, n: int) -> list:
+        """The run-length log of the first n steps (a new list)."""
+        keep = []
+        for e, s0 in zip(self.log, self._prefix):
+            if s0 >= n:
+                break
+            keep.append([e[0], min(e[1], n - s0), e[2]])
+        return keep
+
+    @property
+    def immutable(self) -> bool:
+        return self.record.owner_hash == IMMUTABLE_OWNER
 
     def _truncate_log(self, n: int) -> None:
         """Drop history after step n."""
@@ -605,9 +624,10 @@ class Session:
         return sizes, gens
 
     def _frame(self, cause: str, applied: Optional[Applied] = None,
-               truncated: bool = False) -> P.Frame:
+               truncated: bool = False, kept: Optional[dict] = None) -> P.Frame:
         panes = [self._pane_frame(k, applied) for k in range(len(self.sims))]
         return P.Frame(step=self.cur, nr_steps=self.nr_steps, truncated=truncated, cause=cause,
+                       kept=kept,
                        partial=bool(applied and applied.partial),
                        done=all(p.done for p in panes), panes=panes)
 
@@ -760,9 +780,10 @@ class Session:
 
     @_guarded
     def step(self, cursor: int, unit: str, count: int, owner: bool,
-             cause: str = "step") -> tuple[int, P.Frame]:
-        """Owner: apply `count` units at `cursor` (dropping any later history).
-        Viewer: walk the existing history forward."""
+             cause: str = "step", branch: bool = False) -> tuple[int, P.Frame]:
+        """Owner: apply `count` units at `cursor`; below the head only with
+        `branch` (the history after the cursor is first kept as an immutable
+        permalink session, then replaced). Viewer: walk the existing history forward."""
         limit = self.settings.max_count.get(unit, 1)
         if count > limit:
             raise SessionError("limit", f"count {count} is over this server's limit for "
@@ -778,6 +799,7 @@ class Session:
             if unit == "aging" and "lru_gen" not in self.policies:
                 raise SessionError("unsupported", "the aging unit needs MGLRU (lru_gen)")
             truncated = cursor < self.nr_steps
+            kept = self._branch(cursor, branch) if truncated else None
             self._goto(cursor)
             if truncated:
                 self._truncate_log(cursor)
@@ -792,10 +814,24 @@ class Session:
             self._maybe_checkpoint()
             if truncated or applied.steps:
                 self._log_changed()
-            return self.cur, self._frame(cause, applied, truncated)
+            return self.cur, self._frame(cause, applied, truncated, kept)
+
+    def _branch(self, cursor: int, branch: bool) -> dict:
+        """Before the owner rewrites history from `cursor`: refuse unless
+        asked to branch; then keep the whole current history (so every link
+        made into it stays true) as an immutable session."""
+        if not branch:
+            raise SessionError("branch_needed",
+                               f"step {cursor} is below the head ({self.nr_steps}): stepping here "
+                               f"starts a new branch (send branch: true); steps {cursor + 1}.."
+                               f"{self.nr_steps} are then kept at a permalink")
+        if self.on_branch is None:
+            return None
+        return {"id": self.on_branch(self, self.nr_steps), "nr_steps": self.nr_steps}
 
     @_guarded
-    def debugfs(self, cursor: int, text: str, pane: Optional[int]) -> tuple[int, P.Frame]:
+    def debugfs(self, cursor: int, text: str, pane: Optional[int],
+                branch: bool = False) -> tuple[int, P.Frame]:
         with self.lock:
             self.touch()
             eng = _engine()
@@ -821,12 +857,14 @@ class Session:
                 for sim, blob in zip(self.sims, saved):
                     sim.load_state(blob)
             truncated = cursor < self.nr_steps
+            kept = self._branch(cursor, branch) if truncated else None
+            self._goto(cursor)
             if truncated:
                 self._truncate_log(cursor)
             applied = self._record("debugfs", 1, arg=arg)
             self._append_log("debugfs", 1, arg)
             self._log_changed()
-            return self.cur, self._frame("debugfs", applied, truncated)
+            return self.cur, self._frame("debugfs", applied, truncated, kept)
 
     @_guarded
     def lru_gen_text(self, cursor: int, pane: int, full: bool) -> P.LruGenText:
@@ -1024,11 +1062,7 @@ class SessionManager:
         src = self.get(sid)
         with src.lock:
             n = src.nr_steps if step is None else max(0, min(step, src.nr_steps))
-            log = []
-            for e, s0 in zip(src.log, src._prefix):
-                if s0 >= n:
-                    break
-                log.append([e[0], min(e[1], n - s0), e[2]])
+            log = src.log_prefix(n)
             recipe = src.recipe
             workload = src.workload
         token = new_id(24)
@@ -1039,6 +1073,34 @@ class SessionManager:
         self.store.create_session(rec)
         self._adopt(session)
         return session, token
+
+    def permalink(self, sid: str, step: Optional[int]) -> tuple[str, int]:
+        """An immutable session holding the first `step` steps of `sid`:
+        content-addressed (its id is a hash of the stored recipe and that
+        history prefix, so the same state always gets the same link) and
+        owned by no one (no token hashes to its owner_hash), so no later
+        step, branch or rewrite of `sid` can change what it shows."""
+        src = self.get(sid)
+        with src.lock:
+            n = src.nr_steps if step is None else max(0, min(step, src.nr_steps))
+            log = src.log_prefix(n)
+            stored = dict(src.record.recipe)
+        return self._pin(stored, log, n, sid), n
+
+    def _pin(self, stored: dict, log: list, n: int, parent: str) -> str:
+        canon = json.dumps({"recipe": {k: v for k, v in stored.items() if k != "engine_version"},
+                            "log": log}, sort_keys=True, separators=(",", ":"))
+        pid = PERMALINK_PREFIX + base64.b32encode(
+            hashlib.sha256(canon.encode()).digest()[:15]).decode().lower()
+        if self.store.get_session(pid) is None:
+            rec = SessionRecord(id=pid, recipe=stored, owner_hash=IMMUTABLE_OWNER, log=log,
+                                nr_steps=n, parent_id=parent, parent_step=n)
+            try:
+                self.store.create_session(rec)
+            except Exception:
+                if self.store.get_session(pid) is None:   # not a concurrent twin: a real failure
+                    raise
+        return pid
 
     def get(self, sid: str) -> Session:
         with self._lock:
@@ -1076,6 +1138,8 @@ class SessionManager:
 
     def _adopt(self, s: Session) -> None:
         s.on_log_change = self._save
+        s.on_branch = lambda sess, n: self._pin(dict(sess.record.recipe), sess.log_prefix(n),
+                                                n, sess.id)
         s.share_of_total = self._share
         with self._lock:
             self._live[s.id] = s

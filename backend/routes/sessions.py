@@ -184,6 +184,7 @@ async def get_session(request: Request, sid: str):
     summary = await run_in_threadpool(s.summary)
     r = s.record
     return {"id": s.id, "recipe": r.recipe, "nr_steps": s.nr_steps, "compare": s.compare,
+            "immutable": s.immutable,
             "parent": {"id": r.parent_id, "step": r.parent_step} if r.parent_id else None,
             "share_url": _share_url(request, s.id), "summary": summary}
 
@@ -196,6 +197,25 @@ async def fork_session(request: Request, sid: str, body: Optional[ForkRequest] =
     except UnknownSession as e:
         raise HTTPException(404, str(e)) from None
     return Created(id=session.id, owner_token=token, share_url=_share_url(request, session.id))
+
+
+class Pinned(BaseModel):
+    id: str
+    step: int
+    share_url: str
+
+
+@router.post("/sessions/{sid}/permalink", status_code=201, response_model=Pinned,
+             responses=NOT_FOUND)
+async def permalink(request: Request, sid: str, body: Optional[ForkRequest] = None):
+    """Pin the first `step` steps (default: all) as an immutable, content-
+    addressed session: its link shows that state whatever the owner does next."""
+    step = body.step if body else None
+    try:
+        pid, n = await run_in_threadpool(_manager(request).permalink, sid, step)
+    except UnknownSession as e:
+        raise HTTPException(404, str(e)) from None
+    return Pinned(id=pid, step=n, share_url=f"{_share_url(request, pid)}?step={n}")
 
 
 @router.get("/sessions/{sid}/recipe", responses=NOT_FOUND)

@@ -56,7 +56,7 @@ class Connection:
                                  announce=isinstance(m, P.Pause))
         if isinstance(m, P.Step):
             self.cursor, frame = await run_in_threadpool(s.step, self.cursor, m.unit, m.count,
-                                                         self.owner)
+                                                         self.owner, "step", m.branch)
             await self.send(frame)
         elif isinstance(m, P.Back):
             await self.frame_and_state(max(0, self.cursor - m.count), "back")
@@ -70,7 +70,8 @@ class Connection:
         elif isinstance(m, P.Debugfs):
             if not self.owner:
                 raise SessionError("read_only", "debugfs writes need the owner token")
-            self.cursor, frame = await run_in_threadpool(s.debugfs, self.cursor, m.text, m.pane)
+            self.cursor, frame = await run_in_threadpool(s.debugfs, self.cursor, m.text, m.pane,
+                                                         m.branch)
             await self.send(frame)
         elif isinstance(m, P.LruGen):
             await self.send(await run_in_threadpool(s.lru_gen_text, self.cursor, m.pane, m.full))

@@ -35,5 +35,6 @@ export const api = Object.freeze({
     fd.append("file", file);
     return call("POST", "/api/sessions/upload", fd, { form: true });
   },
+  permalink: (id, step) => call("POST", `/api/sessions/${encodeURIComponent(id)}/permalink`, { step }),
   fork: (id, step) => call("POST", `/api/sessions/${encodeURIComponent(id)}/fork`, { step }),
 });

@@ -188,13 +188,45 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       e.preventDefault();
       const text = form.cmd.value.trim();
       if (!text) return;
-      send("debugfs", { text: `${text}\n`, pane: i });
+      ownerStep("debugfs", { text: `${text}\n`, pane: i });
     });
     return form;
   }
 
   function sizeCanvas(c, w, h) {
     if (c.width !== w || c.height !== h) { c.width = w; c.height = h; c.style.width = `${w}px`; c.style.height = `${h}px`; }
+  }
+
+  // ---- branching -----------------------------------------------------------
+  // The owner below the head: stepping there replaces the later steps, so it
+  // asks first; the server keeps the replaced history pinned (frame.kept).
+  let pendingBranch = null;
+  function ownerStep(type, fields) {
+    const p = s.panes[0];
+    const below = s.session?.role === "owner" && p && p.step < s.session.nrSteps;
+    if (!below) { send(type, fields); return; }
+    pendingBranch = [type, fields];
+    dom.branchText.textContent = `You are at step ${p.step} of ${s.session.nrSteps}. Stepping here starts a new branch: ` +
+      `steps ${p.step + 1}–${s.session.nrSteps} are kept at a permanent link (and every link already shared stays as it is).`;
+    dom.branchConfirm.hidden = false;
+    dom.branchYes.focus();
+  }
+  function branchAnswer(yes) {
+    dom.branchConfirm.hidden = true;
+    const b = pendingBranch;
+    pendingBranch = null;
+    if (yes && b) send(b[0], { ...b[1], branch: true });
+  }
+  function showKept(msg) {
+    if (!msg.kept) return;
+    const url = shareUrl(location.origin, { id: msg.kept.id, step: msg.kept.nr_steps });
+    dom.keptNote.textContent = "";
+    const a = document.createElement("a");
+    a.href = url;
+    a.textContent = `the previous branch (steps 0–${msg.kept.nr_steps})`;
+    a.target = "_blank";
+    dom.keptNote.append(`New branch from step ${msg.step - (msg.panes[0]?.steps_applied || 1)}; `, a, " is kept read-only.");
+    dom.keptNote.hidden = false;
   }
 
   // ---- selection ---------------------------------------------------------
@@ -223,6 +255,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         const panes = paneModel.fromFrame(msg, names, s.panes);
         s.session.nrSteps = msg.nr_steps;
         lastFrame = { msg, panes };
+        showKept(msg);
         panes.forEach((p) => vmstatByStep.set(`${p.pane}:${p.step}`, p.vmstat));
         if (msg.cause === "step" && msg.panes.every((p) => !p.steps_applied)) {
           toast(msg.done ? "The workload has ended: there is nothing left to step through." : `No ${dom.unit.value} unit could be applied.`);
@@ -295,6 +328,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         dom.status.textContent = `⚠ ${msg.message}`;
         dom.status.title = msg.message;
         dom.status.dataset.error = msg.code;
+        if (msg.code === "branch_needed") { toast(msg.message); return; }
         if (msg.code === "read_only") toast("This shared view is read-only: press Fork to make your own copy.");
         else toast(msg.message + (msg.errno ? ` (${msg.errno})` : ""));
         return;
@@ -482,7 +516,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   const actions = {
     step() {
       if (s.playing) send("pause");
-      send("step", { unit: dom.unit.value, count: 1 });
+      ownerStep("step", { unit: dom.unit.value, count: 1 });
     },
     back() {
       if (s.playing) send("pause");
@@ -496,12 +530,24 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     faster() { dom.speed.value = String(Math.min(SPEEDS.length - 1, Number(dom.speed.value) + 1)); speedChanged(); },
     slower() { dom.speed.value = String(Math.max(0, Number(dom.speed.value) - 1)); speedChanged(); },
     seek() { dom.seek.focus(); dom.seek.select?.(); },
-    share() { copy(dom.share.dataset.url || "", "Share URL copied"); },
+    async share() {
+      // A permalink: the server pins this history prefix (content-addressed),
+      // so the link opens this step and folio whatever the owner does next.
+      const step = s.panes[0]?.step ?? 0;
+      const sel = s.selected;
+      try {
+        const r = await api.permalink(s.session.id, step);
+        const u = shareUrl(location.origin, { id: r.id, step: r.step, folio: sel?.pfn ?? null, pane: sel?.pane || null, view: s.view === "hardware" ? "hardware" : null });
+        dom.share.dataset.permalink = u;
+        copy(u, "Share URL copied");
+      } catch (err) { toast(`could not make a link: ${err.message}`); }
+    },
     text() { copyText(); },
     zoomReset() { zoom = zoom.map(() => [0, 1]); hwZoom = hwZoom.map(() => [0, 1]); loop.request("panes"); },
     help() { dom.help.hidden = !dom.help.hidden; },
     escape() {
       if (!dom.help.hidden) { dom.help.hidden = true; return; }
+      if (!dom.branchConfirm.hidden) { branchAnswer(false); return; }
       s.selected = null; inspectMsg = null; updateUrl(); loop.request("selection");
     },
   };
@@ -559,6 +605,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     dom.seek.addEventListener("keydown", (e) => { if (e.key === "Enter") dom.seek.dispatchEvent(new Event("change")); if (e.key === "Escape") dom.seek.blur(); });
     for (const b of dom.tabs) b.addEventListener("click", () => setView(b.dataset.view));
     dom.share.addEventListener("click", actions.share);
+    dom.branchYes.addEventListener("click", () => branchAnswer(true));
+    dom.branchNo.addEventListener("click", () => branchAnswer(false));
     dom.copyText.addEventListener("click", actions.text);
     dom.helpOpen.addEventListener("click", actions.help);
     dom.help.addEventListener("click", (e) => { if (e.target === dom.help) dom.help.hidden = true; });

@@ -15,6 +15,7 @@ const dom = {
   seek: $("#seek"), nrSteps: $("#nr-steps"), tabs: [...document.querySelectorAll(".tabs [data-view]")],
   status: $("#status"), sessionInfo: $("#session-info"), toast: $("#toast"),
   share: $("#share"), copyText: $("#copy-text"), fork: $("#fork"), since: $("#since"), sinceLabel: $("#since-label"), textOut: $("#text-out"),
+  branchConfirm: $("#branch-confirm"), branchText: $("#branch-text"), branchYes: $("#branch-yes"), branchNo: $("#branch-no"), keptNote: $("#kept-note"),
   help: $("#help"), helpOpen: $("#help-open"), helpTable: $("#help-table"),
 };
 

@@ -1,17 +1,17 @@
-// Mirrors backend/protocol.py (docs/protocol.md, version 1) key for key.
+// Mirrors backend/protocol.py (docs/protocol.md, version 2) key for key.
 // Client -> server messages are JSON text; server -> client messages are JSON
 // text except the binary `state` frame:
 //   u32 LE header length H | H bytes UTF-8 JSON header | arrays at 8-aligned offsets.
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
 
 const COMMANDS = {
   auth: ["token"],
-  step: ["unit", "count"],
+  step: ["unit", "count", "branch"],
   back: ["count"],
   seek: ["step"],
   play: ["unit", "rate"],
   pause: [],
-  debugfs: ["text", "pane"],
+  debugfs: ["text", "pane", "branch"],
   lru_gen: ["full", "pane"],
   inspect: ["pfn", "mapping", "index", "anon", "pane"],
   state: ["hash", "delta"],

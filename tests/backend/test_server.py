@@ -42,7 +42,7 @@ def test_step_by_each_unit_advances_history_and_reports_events(client, server, u
     s = create(client, recipe())
     with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
         hello, frame, state = ws.opening()
-        assert hello["v"] == 1 and hello["role"] == "owner" and hello["nr_steps"] == 0
+        assert hello["v"] == 2 and hello["role"] == "owner" and hello["nr_steps"] == 0
         ws.send(type="step", unit=unit, count=count)
         f = ws.recv()
         assert f["type"] == "frame" and f["step"] == count and f["nr_steps"] == count
@@ -200,7 +200,7 @@ def test_auth_message_makes_the_owner(client, server):
         assert ws.recv()["nr_steps"] == 1
 
 
-def test_owner_stepping_after_back_drops_the_later_history(client, server):
+def test_owner_stepping_after_back_branches_and_keeps_the_later_history(client, server):
     s = create(client, recipe())
     with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
         ws.opening()
@@ -209,10 +209,35 @@ def test_owner_stepping_after_back_drops_the_later_history(client, server):
         ws.send(type="back", count=2)
         ws.recv(), ws.recv()
         ws.send(type="step", unit="access")
+        e = ws.recv()
+        assert e["type"] == "error" and e["code"] == "branch_needed"
+        ws.send(type="step", unit="access", branch=True)
         f = ws.recv()
         assert (f["step"], f["nr_steps"], f["truncated"]) == (3, 3, True)
     h = client.get(f"/api/sessions/{s['id']}/history").json()
     assert h["nr_steps"] == 3 and h["log"] == [["scan", 2, None], ["access", 1, None]]
+    kept = client.get(f"/api/sessions/{f['kept']['id']}/history").json()
+    assert kept == {"nr_steps": 4, "log": [["scan", 4, None]]}
+    info = client.get(f"/api/sessions/{f['kept']['id']}").json()
+    assert info["immutable"] and info["parent"] == {"id": s["id"], "step": 4}
+
+
+def test_permalink_endpoint_pins_a_prefix_and_unknown_links_are_html(client, server):
+    s = create(client, recipe())
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.send(type="step", unit="scan", count=3)
+        ws.recv()
+    r = client.post(f"/api/sessions/{s['id']}/permalink", json={"step": 2})
+    assert r.status_code == 201
+    p = r.json()
+    assert p["step"] == 2 and p["share_url"].endswith(f"/s/{p['id']}?step=2")
+    assert client.get(f"/api/sessions/{p['id']}/history").json()["nr_steps"] == 2
+    assert client.post(f"/api/sessions/{s['id']}/permalink", json={"step": 2}).json()["id"] == p["id"]
+    assert client.post("/api/sessions/nope/permalink", json={}).status_code == 404
+    g = client.get("/s/no-such-session?step=3")
+    assert g.status_code == 404 and g.headers["content-type"].startswith("text/html")
+    assert "No session <code>no-such-session</code>" in g.text
 
 
 def test_fork_gives_an_editable_copy_at_a_step(client, server):

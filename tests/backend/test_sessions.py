@@ -124,7 +124,7 @@ def test_compare_panes_stay_at_the_same_access_count(manager):
         assert a.nr_access == b.nr_access == s.sims[0].position == s.sims[1].position
 
 
-def test_viewer_cannot_extend_and_owner_truncates(manager):
+def test_viewer_cannot_extend_and_owner_branches_only_when_asked(manager):
     s, _ = manager.create(Recipe.model_validate(recipe()))
     s.step(0, "scan", 4, owner=True)
     with pytest.raises(SessionError) as ei:
@@ -132,9 +132,42 @@ def test_viewer_cannot_extend_and_owner_truncates(manager):
     assert ei.value.code == "read_only"
     cur, f = s.step(1, "scan", 1, owner=False)   # walking the history is fine
     assert cur == 2 and s.nr_steps == 4
-    cur, f = s.step(2, "access", 3, owner=True)
+    with pytest.raises(SessionError) as ei:      # no silent rewrite of steps 3..4
+        s.step(2, "access", 3, owner=True)
+    assert ei.value.code == "branch_needed" and s.nr_steps == 4
+    old_log = [list(e) for e in s.log]
+    cur, f = s.step(2, "access", 3, owner=True, branch=True)
     assert f.truncated and s.nr_steps == 5 and s.log == [["scan", 2, None], ["access", 3, None]]
     assert manager.store.get_session(s.id).log == s.log
+    # the replaced history is kept, pinned, under the id the frame names
+    kept = manager.store.get_session(f.kept["id"])
+    assert f.kept["nr_steps"] == 4 and kept.log == old_log and kept.nr_steps == 4
+
+
+def test_a_permalink_pins_the_history_it_was_made_from(manager):
+    s, token = manager.create(Recipe.model_validate(recipe(policies=("lru_gen",))))
+    cur, _ = s.step(0, "scan", 6, owner=True)
+    want = {}
+    for n in (3, 6):
+        s.frame_at(n, "seek")
+        want[n] = _hashes(s)
+    pid, n = manager.permalink(s.id, 3)
+    assert n == 3 and manager.permalink(s.id, 3)[0] == pid      # content-addressed
+    assert manager.permalink(s.id, 6)[0] != pid
+    # the owner goes back to 2 and continues: the link still shows the old step 3
+    s.step(2, "access", 5, owner=True, branch=True)
+    p = manager.get(pid)
+    assert p.immutable and not p.is_owner(token) and not p.is_owner("")
+    p.frame_at(3, "seek")
+    assert _hashes(p) == want[3]
+    with pytest.raises(SessionError) as ei:
+        p.step(3, "scan", 1, owner=False)
+    assert ei.value.code == "read_only"
+    # after a restart (rebuilt from the store) too
+    manager._live.clear()
+    p = manager.get(pid)
+    p.frame_at(3, "seek")
+    assert _hashes(p) == want[3]
 
 
 def test_checkpoints_stay_within_the_memory_budget(tmp_path):

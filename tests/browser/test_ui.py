@@ -207,7 +207,9 @@ def test_keyboard_shortcuts_step_back_view_and_help(page, server):
     page.keyboard.press("4")
     assert page.locator("#unit").input_value() == "aging"
     seq_before = re.search(r"max_seq (\d+)", lane_label(page)).group(1)
-    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")   # below the head: the owner confirms a branch
+    page.wait_for_selector("#branch-confirm:not([hidden])")
+    page.click("#branch-yes")
     wait_step(page, 2)
     seq_after = re.search(r"max_seq (\d+)", lane_label(page)).group(1)
     assert int(seq_after) == int(seq_before) + 1, "an aging step produces a new max_seq"
@@ -260,7 +262,8 @@ def test_unknown_session_share_url_says_so(context, server):
     p = context.new_page()
     resp = p.goto(server.url + "/s/doesnotexist?step=3")
     assert resp.status == 404
-    assert "unknown session 'doesnotexist'" in p.content()
+    assert p.locator("h1").inner_text() == "No session doesnotexist here"
+    assert "does not have" in p.locator("#gone").inner_text()
 
 
 def test_large_machine_hardware_view_zooms_into_a_pfn_range(page, server):

@@ -1,0 +1,72 @@
+"""Issue #9 in a real browser: share links pin their history (the owner may
+go back and branch, the link still opens the same state and folio), and an
+evicted folio is explained from a fresh link."""
+from __future__ import annotations
+
+import re
+
+from browser_helpers import open_session, recipe, wait_step
+
+
+def counter(page, name, col=1):
+    return page.locator(f'#counters tr[data-name="{name}"] td').nth(col).inner_text()
+
+
+def inspector_pfn(page):
+    m = re.search(r"pfn (\d+)", page.locator("#inspector").inner_text())
+    return int(m.group(1)) if m else None
+
+
+def test_a_link_made_at_step_n_keeps_opening_it_after_the_owner_branches(page, server, browser, errors):
+    created = server.create(recipe(scenario="stream-hot-file"))
+    open_session(page, server, created)
+    for n in range(1, 7):
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+    row = page.locator("#event-log li[data-pfn]").first
+    pfn = int(row.get_attribute("data-pfn"))
+    row.click()
+    page.wait_for_function("pfn => document.querySelector('#inspector').innerText.includes('pfn ' + pfn)", arg=pfn)
+    before = {name: counter(page, name) for name in ("pgscan_kswapd", "pgsteal_kswapd", "nr_free_pages")}
+    page.click("#share")
+    page.wait_for_function("document.querySelector('#share').dataset.permalink")
+    link = page.locator("#share").get_attribute("data-permalink")
+    assert "step=6" in link and f"folio={pfn}" in link and created["id"] not in link
+    assert created["owner_token"] not in link
+
+    # The owner goes back to step 3 and steps: a confirmation, then a branch.
+    for n in (5, 4, 3):
+        page.keyboard.press("ArrowLeft")
+        wait_step(page, n)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#branch-confirm:not([hidden])")
+    assert "steps 4–6 are kept" in page.locator("#branch-text").inner_text()
+    assert page.locator("#nr-steps").inner_text() == "6", "nothing is dropped before the answer"
+    page.locator("#unit").select_option("access")
+    page.click("#branch-yes")
+    wait_step(page, 4)
+    page.wait_for_function("document.querySelector('#nr-steps').textContent === '4'")
+    kept = page.locator("#kept-note a")
+    assert kept.count() == 1 and "steps 0–6" in kept.inner_text()
+    for n in (5, 6):   # the new branch goes on past the old head
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+
+    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        other = errors.watch(fresh.new_page())
+        other.goto(link)
+        other.wait_for_selector(".pane canvas.base[data-step='6']")
+        other.wait_for_function("pfn => document.querySelector('#inspector').innerText.includes('pfn ' + pfn)", arg=pfn)
+        assert {name: counter(other, name) for name in before} == before
+        assert other.locator("#nr-steps").inner_text() == "6"
+        assert "viewer" in other.locator("#session-info").inner_text()
+        # the kept branch opens too, with the same counters at its head
+        other.goto(kept.get_attribute("href"))
+        other.wait_for_selector(".pane canvas.base[data-step='6']")
+        assert {name: counter(other, name) for name in before} == before
+    finally:
+        fresh.close()
+    # and the owner's own branch at step 6 is a different state
+    assert counter(page, "pgscan_kswapd") != before["pgscan_kswapd"] or \
+        counter(page, "nr_free_pages") != before["nr_free_pages"]
