@@ -76,6 +76,7 @@ class Inspect(_Msg):
     mapping: Optional[int] = Field(None, ge=0)
     index: Optional[int] = Field(None, ge=0)
     anon: Optional[bool] = None
+    event: Optional[int] = Field(None, ge=0)   # the folio an event (engine seq) of this pane names
     pane: int = Field(0, ge=0, le=1)
 
 
@@ -179,6 +180,10 @@ class Events(_Msg):
     src_seq: list[int] = []
     dst_seq: list[int] = []
     step: Optional[list[int]] = None   # only in folio histories
+    # folio histories: "ring" (the session's event index) or "replay" (the
+    # index lacked some steps, so the history was rebuilt by deterministic
+    # replay from step 0); "incomplete" when a replay would cost too much
+    source: Optional[Literal["ring", "replay", "incomplete"]] = None
 
 
 class PaneFrame(_Msg):

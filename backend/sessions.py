@@ -49,6 +49,10 @@ EVENT_COLUMNS = ("seq", "time_ns", "nr_access", "pfn", "mapping", "index", "kind
                  "fn", "src", "dst", "src_seq", "dst_seq")
 NR_INTERNAL_MMS = 2        # engine/core.pxd: anon owner o is mm o + 2 (0, 1: the M and X address spaces)
 ANON_LISTS, FILE_LISTS = (0, 1), (2, 3)   # enum lru_list
+# engine.names.LOCATIONS: a folio that leaves for (or comes back from) a swap
+# slot is anon; a page-cache shadow or storage is file (MGLRU events name
+# "gen", not a list, so these are what tell the two apart there)
+LOC_SWAP, LOC_SHADOW, LOC_STORAGE = 8, 9, 10
 RUN_AHEAD_ACCESSES = 4096   # an access step longer than this runs without events
 PERMALINK_PREFIX = "h"      # + 24 base32 letters of sha256(recipe, log prefix): a pinned history
 IMMUTABLE_OWNER = ""        # owner_hash of a permalink session: no token hashes to it
@@ -132,6 +136,10 @@ class FolioIndex:
         self.rows = None          # structured array: EVENT_DTYPE fields + step
         self.n = 0                # rows written so far (the ring position is n % len)
         self.high = 0             # steps <= high are indexed already (re-visits add nothing)
+        # Steps <= gap_high may have folio events that are not here: steps only
+        # replayed (run-ahead, seeks past unvisited steps, a rebuilt session),
+        # events the engine's ring lost, and rows this ring overwrote.
+        self.gap_high = 0
 
     def _grow(self, dtype, need: int) -> None:
         size = 0 if self.rows is None else len(self.rows)
@@ -144,10 +152,20 @@ class FolioIndex:
             rows[:size] = self.rows   # not wrapped yet: the ring only wraps at cap
         self.rows = rows
 
-    def add(self, ev: np.ndarray, steps: np.ndarray) -> None:
+    def add(self, ev: np.ndarray, steps: np.ndarray, first: int = 0, last: int = 0,
+            lost: int = 0) -> None:
+        """Index events `ev` of steps first..last (`steps` per event); `lost`
+        events of those steps are known to be missing."""
+        if last > self.high:
+            if first > self.high + 1:
+                self.gap_high = max(self.gap_high, first - 1)
+            if lost:
+                self.gap_high = max(self.gap_high, last)
         if len(ev) == 0:
+            self.high = max(self.high, last)
             return
         keep = (steps > self.high) & (ev["pfn"] >= 0)
+        self.high = max(self.high, last)
         if not keep.any():
             return
         self.high = max(self.high, int(steps.max()))
@@ -162,6 +180,10 @@ class FolioIndex:
         if len(ev) > size:
             ev, steps = ev[-size:], steps[-size:]
         pos = (self.n + np.arange(len(ev))) % size
+        if self.n + len(ev) > size:   # overwriting: those steps' histories are now partial
+            old = self.rows["step"][pos]
+            if (old >= 0).any():
+                self.gap_high = max(self.gap_high, int(old.max()))
         for name in ev.dtype.names:
             self.rows[name][pos] = ev[name]
         self.rows["step"][pos] = steps
@@ -172,9 +194,24 @@ class FolioIndex:
             return np.zeros(0, dtype=bool)
         return self.rows["step"] >= 0
 
+    def complete(self, upto_step: int) -> bool:
+        """Every folio event of steps 1..upto_step is in the ring."""
+        return self.gap_high == 0 and upto_step <= self.high
+
+    def event(self, seq: int):
+        """(mapping, index, pfn, step) of the event with this engine seq, or None."""
+        if self.rows is None:
+            return None
+        hit = np.flatnonzero((self.rows["seq"] == seq) & (self.rows["step"] >= 0))
+        if len(hit) == 0:
+            return None
+        r = self.rows[hit[0]]
+        return int(r["mapping"]), int(r["index"]), int(r["pfn"]), int(r["step"])
+
     def truncate(self, nr_steps: int) -> None:
         """Forget events of steps after nr_steps (the history was rewritten)."""
         self.high = min(self.high, nr_steps)
+        self.gap_high = min(self.gap_high, nr_steps)
         if self.rows is not None:
             self.rows["step"][self.rows["step"] > nr_steps] = -1
 
@@ -194,12 +231,7 @@ class FolioIndex:
         sel = self._select(key, None)
         if self.rows is None or len(sel) == 0:
             return None
-        locs = np.concatenate([self.rows["src"][sel], self.rows["dst"][sel]])
-        if np.isin(locs, ANON_LISTS).any():
-            return True
-        if np.isin(locs, FILE_LISTS).any():
-            return False
-        return None
+        return anon_of_locations(np.concatenate([self.rows["src"][sel], self.rows["dst"][sel]]))
 
     def _select(self, key: tuple, upto_step) -> np.ndarray:
         if self.rows is None:
@@ -220,6 +252,31 @@ class FolioIndex:
         for c in EVENT_COLUMNS:
             cols[c] = self.rows[c][sel].tolist() if len(sel) else []
         return cols
+
+
+def anon_of_locations(locs: np.ndarray):
+    """Anon (True), file (False) or unknown (None) from the locations a
+    folio's events name: LRU lists, or a swap slot vs a page-cache shadow."""
+    if np.isin(locs, ANON_LISTS + (LOC_SWAP,)).any():
+        return True
+    if np.isin(locs, FILE_LISTS + (LOC_SHADOW, LOC_STORAGE)).any():
+        return False
+    return None
+
+
+class KeyFilter(FolioIndex):
+    """A FolioIndex stand-in for history replay: keeps every event of one
+    folio identity, unbounded (one folio's events are few)."""
+
+    def __init__(self, key: tuple):
+        super().__init__(1 << 62, 1 << 30)
+        self.key, self.parts, self.lost = key, [], 0
+
+    def add(self, ev, steps, first=0, last=0, lost=0):
+        self.lost += lost
+        m = (ev["mapping"] == self.key[0]) & (ev["index"] == self.key[1]) & (ev["pfn"] >= 0)
+        if m.any():
+            self.parts.append((ev[m], steps[m]))
 
 
 # --- one session -----------------------------------------------------------------------
@@ -288,6 +345,8 @@ class Session:
         self._take_checkpoint()
         self.index = [FolioIndex(settings.max_history_events, settings.max_history_per_folio)
                       for _ in self.sims]
+        self._hist_cache: dict = {}        # (pane, key) -> (upto step, replayed history)
+        self.engine_mod = engine_mod
         self.names = _names()
         self.last_used = time.monotonic()
         self.refs = 0                      # open connections
@@ -347,6 +406,7 @@ class Session:
             self._drop_checkpoint(s)
         for ix in self.index:
             ix.truncate(n)
+        self._hist_cache.clear()
 
     # --- checkpoints
     def _take_checkpoint(self) -> None:
@@ -559,7 +619,7 @@ class Session:
             else:
                 steps = base + 1 + (ev["batch"].astype(np.int64) - marks[k][1])
             steps = np.clip(steps, base + 1, base + max(n, 1))
-            self.index[k].add(ev, steps)
+            self.index[k].add(ev, steps, base + 1, base + n, total - len(ev))
             if len(ev) > cap:
                 lost += len(ev) - cap
                 ev = ev[-cap:]
@@ -875,10 +935,19 @@ class Session:
             self._goto(max(0, min(cursor, self.nr_steps)))
             return P.LruGenText(pane=pane, full=full, text=self.sims[pane].lru_gen_text(full))
 
+    def owner_name(self, anon: bool, mapping: int) -> Optional[str]:
+        """The workload's name of mm / file `mapping` (trace or scenario), if any."""
+        names = getattr(self.workload, "names", None) or {}
+        lst = names.get("mm" if anon else "file") or []
+        return str(lst[mapping]) if 0 <= mapping < len(lst) else None
+
     @_guarded
     def inspect(self, cursor: int, pane: int, pfn: Optional[int] = None,
                 mapping: Optional[int] = None, index: Optional[int] = None,
-                anon: Optional[bool] = None) -> P.FolioInfo:
+                anon: Optional[bool] = None, event: Optional[int] = None) -> P.FolioInfo:
+        """One folio: by frame (`pfn`: its occupant, or the last folio there
+        when it is free), by page (`mapping`, `index`, `anon`), or by an event
+        (`event`: the page that event named, wherever it is now)."""
         with self.lock:
             self.touch()
             if pane >= len(self.sims):
@@ -889,7 +958,15 @@ class Session:
             folio = None
             ix = self.index[pane]
             raw = None          # the engine's folio.mapping: anon mm ids are owner + NR_INTERNAL_MMS
-            if pfn is not None:
+            then = None         # the frame an event named
+            if event is not None:
+                hit = ix.event(event)
+                if hit is None:
+                    raise SessionError("bad_message", f"no event {event} in pane {pane}'s index")
+                raw, index, then, _ = hit
+                anon = ix.anon_of((raw, index))
+                pfn = None
+            elif pfn is not None:
                 n = self.configs[pane]["ram_pages"]
                 if pfn >= n:
                     raise SessionError("bad_message", f"pfn {pfn} is outside RAM (0..{n - 1})")
@@ -902,21 +979,99 @@ class Session:
                     last = ix.last_at_pfn(pfn, cursor)
                     if last is not None:
                         raw, index, anon = last
-                        mapping = raw - NR_INTERNAL_MMS if anon else raw
+                        then = pfn
             elif mapping is not None and index is not None:
                 raw = mapping + NR_INTERNAL_MMS if anon else mapping
             if raw is None or index is None:
                 if pfn is None:
-                    raise SessionError("bad_message", "inspect needs 'pfn', or 'mapping' and 'index'")
+                    raise SessionError("bad_message", "inspect needs 'pfn', 'event', or 'mapping' and 'index'")
                 return P.FolioInfo(pane=pane, pfn=pfn, step=cursor, folio=folio, identity=None,
                                    page_state=None, history=P.Events(n=0))
+            raw, index = int(raw), int(index)
             page_state = None
-            if anon is not None and mapping >= 0:
-                page_state = _jsonable(sim.page_state("A" if anon else "R", int(mapping), int(index)))
-            hist = ix.history((int(raw), int(index)), cursor)
-            return P.FolioInfo(pane=pane, pfn=pfn, step=cursor, folio=folio,
-                               identity={"mapping": int(mapping), "index": int(index), "anon": anon},
+            if anon is None:   # no event named a list, swap or shadow: ask the page tables and cache
+                tries = [(a, _jsonable(sim.page_state("A" if a else "R", raw - NR_INTERNAL_MMS if a else raw,
+                                                      index)))
+                         for a in (True, False) if not a or raw >= NR_INTERNAL_MMS]
+                known = [(a, ps) for a, ps in tries if ps.get("state") != "none"]
+                if len(known) == 1:
+                    anon, page_state = known[0]
+            mapping = raw - NR_INTERNAL_MMS if anon else raw
+            if page_state is None and anon is not None:
+                page_state = _jsonable(sim.page_state("A" if anon else "R", int(mapping), index))
+            if pfn is None and page_state and page_state.get("pfn") is not None:
+                pfn = int(page_state["pfn"])      # resident (or in the swap cache) now
+                folio = _jsonable(sim.folio(pfn))
+            elif pfn is None:
+                pfn = then
+            hist = self._folio_history(pane, (raw, index), cursor)
+            identity = {"mapping": int(mapping), "index": index, "anon": anon,
+                        "name": self.owner_name(bool(anon), int(mapping)) if anon is not None else None}
+            if then is not None:
+                identity["pfn_then"] = then
+            return P.FolioInfo(pane=pane, pfn=pfn, step=cursor, folio=folio, identity=identity,
                                page_state=page_state, history=P.Events(**hist))
+
+    def _folio_history(self, pane: int, key: tuple, cursor: int) -> dict:
+        """The folio's events at steps <= cursor: from the event index when it
+        holds every step, else rebuilt by replay (cached per folio)."""
+        ix = self.index[pane]
+        if ix.complete(cursor):
+            return {**ix.history(key, cursor), "source": "ring"}
+        cached = self._hist_cache.get((pane, key))
+        if cached is None or cached[0] < cursor:
+            if self._cost_at(cursor) > self.settings.history_replay_s:
+                return {**ix.history(key, cursor), "source": "incomplete"}
+            cached = (cursor, self._replay_history(pane, key, cursor))
+            self._hist_cache[(pane, key)] = cached
+        ev, steps = cached[1]
+        sel = np.flatnonzero(steps <= cursor)
+        dropped = max(0, len(sel) - self.settings.max_history_per_folio)
+        sel = sel[dropped:]
+        cols = {"n": int(len(sel)), "dropped": dropped, "step": steps[sel].tolist(),
+                "source": "replay"}
+        for c in EVENT_COLUMNS:
+            cols[c] = ev[c][sel].tolist()
+        return cols
+
+    def _cost_at(self, step: int) -> float:
+        """Measured engine seconds from step 0 to `step` (an estimate from the
+        nearest checkpoint, or the current position, below it)."""
+        known = {s: c for s, c in self._cp_cost.items() if s <= step}
+        if self.cur <= step:
+            known[self.cur] = self._cost
+        base = max(known)
+        per_step = known[base] / base if base else 0.0
+        return known[base] + per_step * (step - base)
+
+    def _replay_history(self, pane: int, key: tuple, upto: int) -> tuple:
+        """Every event of one folio identity up to step `upto`, by replaying
+        the history from step 0 with events on in a scratch copy of this
+        session (the engine is deterministic, so these are the events the
+        live steps had). Run-ahead access steps are stepped in chunks small
+        enough for the engine's event ring."""
+        scratch = Session(self.record, self.recipe, self.workload, self.settings, self.engine_mod)
+        scratch.index = [KeyFilter(key) if k == pane else KeyFilter((-1, -1))
+                         for k in range(len(scratch.sims))]
+        chunk = {"access": 512, "scan": 8, "shrink": 1}
+        for (unit, count, arg), s0 in zip(self.log, self._prefix):
+            if s0 >= upto:
+                break
+            count = min(count, upto - s0)
+            if arg and arg.get("run"):
+                arg = None      # the same state as run(), with events
+            done = 0
+            while done < count:
+                k = min(count - done, chunk.get(unit, 1))
+                got = scratch._record(unit, k, arg).steps
+                if got != k:
+                    raise RuntimeError(f"history replay diverged at step {s0 + done}")
+                done += k
+        parts = scratch.index[pane].parts
+        if not parts:
+            empty = np.zeros(0, dtype=_engine().EVENT_DTYPE)
+            return empty, np.zeros(0, dtype=np.int64)
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
 
     @_guarded
     def summary(self) -> list[dict]:

@@ -30,6 +30,8 @@ class Settings:
     max_events_per_frame: int = 4096
     max_history_events: int = 1 << 16         # folio events kept per pane (~72 B each)
     max_history_per_folio: int = 256          # events of one folio sent by `inspect`
+    history_replay_s: float = 20.0            # rebuild a folio history by replay if step 0 -> cursor
+                                              # cost at most this much engine time when measured
     checkpoint_every: int = 4096              # steps between checkpoints, at most
     # A seek = load a checkpoint (~35-45 ms at 1 Mi frames) + replay (at most
     # checkpoint_replay_ms of engine time, as measured when the steps were

@@ -1685,7 +1685,7 @@ cdef class Simulator:
 
     def folio(self, int pfn):
         cdef mem* m = &self.m
-        cdef int64_t seq
+        cdef int64_t seq = -1                    # -1 unless folio_loc() names a generation
         if not 0 <= pfn < m.nr_frames:
             raise IndexError(f"pfn {pfn} out of range")
         cdef folio* f = &m.folios[pfn]

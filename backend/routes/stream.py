@@ -77,7 +77,7 @@ class Connection:
             await self.send(await run_in_threadpool(s.lru_gen_text, self.cursor, m.pane, m.full))
         elif isinstance(m, P.Inspect):
             await self.send(await run_in_threadpool(s.inspect, self.cursor, m.pane, m.pfn,
-                                                    m.mapping, m.index, m.anon))
+                                                    m.mapping, m.index, m.anon, m.event))
         elif isinstance(m, P.StateRequest):
             await self.send(await run_in_threadpool(s.state_at, self.cursor, m.hash, self.locs,
                                                     m.delta))

@@ -229,8 +229,9 @@ def test_live_sessions_are_bounded_lru_and_open_ones_are_kept(manager):
 
 def test_folio_history_is_indexed_by_identity_and_bounded(tmp_path):
     st = SqliteStore(tmp_path / "s.sqlite3")
+    # history_replay_s=0: never rebuild by replay, so the ring's own bound shows
     m = SessionManager(st, Settings(data_dir=tmp_path, max_history_events=1024,
-                                    max_history_per_folio=3))
+                                    max_history_per_folio=3, history_replay_s=0.0))
     s, _ = m.create(Recipe.model_validate(recipe()))
     cur = 0
     for _ in range(40):
@@ -247,6 +248,12 @@ def test_folio_history_is_indexed_by_identity_and_bounded(tmp_path):
     assert all(st_ <= cur for st_ in info.history.step)
     assert all(m_ == key[0] for m_ in info.history.mapping)
     assert info.history.seq == sorted(info.history.seq)
+    assert info.history.source == "incomplete"      # the ring wrapped: it says so
+    # with replay allowed, the whole history: more than the ring still held
+    s.settings = Settings(data_dir=tmp_path, max_history_per_folio=1000)
+    again = s.inspect(cur, 0, mapping=info.identity["mapping"], index=key[1], anon=info.identity["anon"])
+    assert again.history.source == "replay" and again.history.n > len(full)
+    assert again.history.seq[-3:] == info.history.seq
     st.close()
 
 
@@ -326,14 +333,14 @@ def test_any_command_sequence_replays_to_the_same_states(tmp_path, cmds, policie
             max_seq = s.sims[k].policy.max_seq
             text = f"+ 0 0 {max_seq}\n" if count % 2 else f"- 0 0 {max_seq - 2} 0 {8 * count}\n"
             try:
-                cur, f = s.debugfs(cur, text, k)
+                cur, f = s.debugfs(cur, text, k, branch=True)
             except SessionError as e:
                 assert e.code == "debugfs" and e.errno in ("EINVAL", "EEXIST")
                 continue
         elif unit == "run":   # a run-ahead access step (fast path, no events)
-            cur, f = s.step(cur, "access", 4097 + count * 100, owner=True)
+            cur, f = s.step(cur, "access", 4097 + count * 100, owner=True, branch=True)
         else:
-            cur, f = s.step(cur, unit, count, owner=True)
+            cur, f = s.step(cur, unit, count, owner=True, branch=True)
         hashes = {k: v for k, v in hashes.items() if k <= cur - f.panes[0].steps_applied}
         hashes[cur] = _hashes(s)
     for step in sorted(hashes, reverse=True):
@@ -376,3 +383,73 @@ def test_checkpoints_are_placed_by_replay_cost_and_a_seek_does_not_pay_for_new_o
         s.frame_at(n, "seek")
         assert _hashes(s) == h
     st.close()
+
+
+# --- issue #9: evicted folios explained, histories complete -------------------------
+
+def _evictions(s, f):
+    ev, names = f.panes[0].events, s.names
+    return [i for i in range(ev.n) if names["event_kinds"][ev.kind[i]] == "pgsteal"]
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+@pytest.mark.parametrize("scenario,state", [("stream-hot-file", "shadow"), ("anon-loop", "swap")])
+def test_an_evicted_folio_is_explained_by_frame_and_by_event(manager, policy, scenario, state):
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=(policy,), scenario=scenario,
+                                                       accesses=20000)))
+    cur = 0
+    for _ in range(60):
+        cur, f = s.step(cur, "scan", 1, owner=True)
+        if _evictions(s, f):
+            break
+    ev = f.panes[0].events
+    i = _evictions(s, f)[-1]
+    by_event = s.inspect(cur, 0, event=ev.seq[i])
+    anon = state == "swap"
+    raw = ev.mapping[i]
+    assert by_event.identity["index"] == ev.index[i]
+    assert by_event.identity["mapping"] == (raw - 2 if anon else raw)
+    assert by_event.identity["anon"] is anon and by_event.identity["name"]
+    assert by_event.identity["pfn_then"] == ev.pfn[i]
+    ps = by_event.page_state
+    assert ps["state"] == state and ps["eviction"] >= 0
+    if policy == "lru":
+        assert {"refault_distance", "workingset_size"} <= set(ps)
+    else:
+        assert {"min_seq_at_eviction", "gens_since_eviction", "recent"} <= set(ps)
+    if by_event.folio is not None:   # the frame was reused: the page is not its new occupant
+        assert (by_event.folio["mapping"], by_event.folio["index"]) != (by_event.identity["mapping"], ev.index[i])
+    by_pfn = s.inspect(cur, 0, pfn=ev.pfn[i])
+    if by_pfn.folio["free"]:
+        assert by_pfn.folio["seq"] == -1                       # not stack garbage
+        assert by_pfn.page_state == ps and by_pfn.identity["name"] == by_event.identity["name"]
+    kinds = [s.names["event_kinds"][k] for k in by_event.history.kind]
+    assert "pgsteal" in kinds and by_event.history.step[-1] == cur
+
+
+def test_a_history_the_ring_lost_is_rebuilt_by_replay_exactly(tmp_path):
+    """A tiny event index (overwritten) and a run-ahead step (never indexed):
+    the folio history comes from replay and equals what a session with a big
+    index and live access steps recorded."""
+    def session(max_events, steps):
+        st = SqliteStore(tmp_path / f"{max_events}.sqlite3")
+        m = SessionManager(st, Settings(data_dir=tmp_path, max_history_events=max_events))
+        s, _ = m.create(Recipe.model_validate(recipe(policies=("lru_gen",), accesses=20000)))
+        cur = 0
+        for unit, count in steps:
+            cur, _ = s.step(cur, unit, count, owner=True)
+        return s, cur
+    small, cur = session(1024, [("scan", 3), ("access", 5000), ("scan", 20)])
+    # (live access steps short enough that the engine's event ring keeps them whole)
+    big, cur2 = session(1 << 20, [("scan", 3)] + [("access", 1000)] * 5 + [("scan", 20)])
+    assert cur == cur2 and small.log[1] == ["access", 5000, {"run": True}]
+    assert not small.index[0].complete(cur) and big.index[0].complete(cur)
+    for pfn in (3, 77, 200):
+        a, b = small.inspect(cur, 0, pfn=pfn), big.inspect(cur, 0, pfn=pfn)
+        assert (a.history.source, b.history.source) == ("replay", "ring")
+        assert a.identity == b.identity and a.history.n == b.history.n > 0
+        assert a.history.step == b.history.step and a.history.kind == b.history.kind
+    # at an early step too (the ring of the small one no longer has step 2)
+    pfn = next(p for p in range(256) if not big.inspect(2, 0, pfn=p).folio["free"])
+    a, b = small.inspect(2, 0, pfn=pfn), big.inspect(2, 0, pfn=pfn)
+    assert a.history.source == "replay" and a.history.n and a.history.kind == b.history.kind
