@@ -87,7 +87,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   function updateUrl() {
     if (!s.session) return;
     const sel = s.selected;
-    const u = shareUrl(location.origin, { id: s.session.id, step: s.panes[0]?.step ?? 0, folio: sel?.pfn ?? null, pane: sel?.pane || null, view: s.view === "hardware" ? "hardware" : null });
+    const u = shareUrl(location.origin, { id: s.session.id, step: s.panes[0]?.step ?? 0, folio: sel?.pfn ?? null, page: sel?.page ?? null, pane: sel?.pane || null, view: s.view === "hardware" ? "hardware" : null });
     const path = u.slice(location.origin.length);
     try { globalThis.history?.replaceState(null, "", path); } catch { /* file:// or sandboxed */ }
     dom.share.dataset.url = u;
@@ -230,12 +230,24 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   }
 
   // ---- selection ---------------------------------------------------------
+  // A click on the canvas selects a frame (pfn); a click on an event selects
+  // the page that event named (the server resolves it by the event's seq),
+  // which the inspector then follows by identity across steps and seeks:
+  // an evicted page is not its frame's next occupant.
   function select(pane, pfn, eventIndex) {
-    s.selected = { pane, pfn, i: eventIndex };
+    const row = eventIndex != null ? rowsOf(s.panes[pane]).find((r) => r.i === eventIndex) : null;
+    s.selected = { pane, pfn, i: eventIndex, event: row?.seq ?? null, page: null };
     inspectMsg = null;
-    send("inspect", { pfn, pane });
+    inspectSelected();
     updateUrl();
     loop.request("selection");
+  }
+  function inspectSelected() {
+    const sel = s.selected;
+    if (!sel) return;
+    if (sel.event != null) send("inspect", { event: sel.event, pane: sel.pane });
+    else if (sel.page) send("inspect", { mapping: sel.page.mapping, index: sel.page.index, anon: sel.page.anon, pane: sel.pane });
+    else send("inspect", { pfn: sel.pfn, pane: sel.pane });
   }
 
   // ---- messages ----------------------------------------------------------
@@ -290,7 +302,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         merged.forEach((p) => vmstatByStep.set(`${p.pane}:${p.step}`, p.vmstat));
         store.setPanes(merged, { animate: forward, now: now() });
         if (forward) startAnimation(prev, merged);
-        if (s.selected && !inspectMsg) send("inspect", { pfn: s.selected.pfn, pane: s.selected.pane });
+        // The inspector answers for one step: ask again for this one.
+        if (s.selected && (!inspectMsg || inspectMsg.step !== msg.step)) inspectSelected();
         dom.seek.value = String(msg.step);
         updateUrl();
         renderSessionInfo();
@@ -307,6 +320,13 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         return;
       }
       case "folio":
+        if (s.selected && msg.identity && msg.identity.anon != null && (s.selected.event != null || s.selected.page)) {
+          const id = msg.identity;
+          s.selected.page = { mapping: id.mapping, index: id.index, anon: id.anon };
+          s.selected.event = null;
+          s.selected.pfn = msg.pfn ?? id.pfn_then ?? s.selected.pfn;
+          updateUrl();
+        }
         inspectMsg = msg;
         loop.request("inspector");
         return;
@@ -508,7 +528,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       renderCounters(dom.counters, s.panes, { showAll: showAllCounters });
       plots.update(s);
     }
-    if (info || what.has("inspector")) renderInspector(dom.inspector, inspectMsg, names);
+    if (info || what.has("inspector")) renderInspector(dom.inspector, inspectMsg, names, s.panes[0]?.step);
     return animating;
   }
 
@@ -537,7 +557,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       const sel = s.selected;
       try {
         const r = await api.permalink(s.session.id, step);
-        const u = shareUrl(location.origin, { id: r.id, step: r.step, folio: sel?.pfn ?? null, pane: sel?.pane || null, view: s.view === "hardware" ? "hardware" : null });
+        const u = shareUrl(location.origin, { id: r.id, step: r.step, folio: sel?.pfn ?? null, page: sel?.page ?? null, pane: sel?.pane || null, view: s.view === "hardware" ? "hardware" : null });
         dom.share.dataset.permalink = u;
         copy(u, "Share URL copied");
       } catch (err) { toast(`could not make a link: ${err.message}`); }
@@ -672,7 +692,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     dom.start.hidden = true;
     dom.app.hidden = false;
     s.session = { id: loc.id, role: "viewer", nrSteps: 0 };
-    if (loc.folio != null) s.selected = { pane: loc.pane || 0, pfn: loc.folio, i: null };
+    if (loc.folio != null || loc.page) s.selected = { pane: loc.pane || 0, pfn: loc.folio, i: null, event: null, page: loc.page };
     if (loc.view === "hardware") setView("hardware");
     for (const b of [dom.share, dom.copyText, dom.sinceLabel]) b.hidden = false;
     bindControls();

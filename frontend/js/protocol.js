@@ -13,7 +13,7 @@ const COMMANDS = {
   pause: [],
   debugfs: ["text", "pane", "branch"],
   lru_gen: ["full", "pane"],
-  inspect: ["pfn", "mapping", "index", "anon", "pane"],
+  inspect: ["pfn", "mapping", "index", "anon", "event", "pane"],
   state: ["hash", "delta"],
   zoom: ["pane", "list", "offset", "count"],
   ping: ["id"],

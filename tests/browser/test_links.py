@@ -70,3 +70,48 @@ def test_a_link_made_at_step_n_keeps_opening_it_after_the_owner_branches(page, s
     # and the owner's own branch at step 6 is a different state
     assert counter(page, "pgscan_kswapd") != before["pgscan_kswapd"] or \
         counter(page, "nr_free_pages") != before["nr_free_pages"]
+
+
+def test_an_evicted_page_is_explained_here_after_a_step_and_from_a_fresh_link(page, server, browser, errors):
+    created = server.create(recipe(scenario="stream-hot-file"))
+    open_session(page, server, created)
+    reclaimed = page.locator("#event-log li[data-pfn]", has_text="reclaim")
+    n = 0
+    while (n < 3 or not reclaimed.count()) and n < 30:
+        n += 1
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+    assert reclaimed.count(), "no folio was reclaimed in 30 scan steps"
+    reclaimed.last.click()
+    page.wait_for_function("document.querySelector('#inspector').innerText.includes('verdict')")
+    text = page.locator("#inspector").inner_text()
+    name = re.search(r"file (\S+) \((\d+)\) pgoff (\d+)", text)
+    assert name, text          # the page by its scenario file name, not "file 0"
+    assert "Evicted from pfn" in text and "eviction stamp" in text and "shadow entry" in text
+    assert re.search(r"refault distance \d+ (≤|>) workingset size \d+", text), text
+    assert f"page=f{name.group(2)}.{name.group(3)}" in page.url
+    # a step later the inspector answers for the new step, still about that page
+    page.keyboard.press("ArrowRight")
+    wait_step(page, n + 1)
+    page.wait_for_function("n => document.querySelector('#inspector').innerText.includes('at step ' + n)", arg=n + 1)
+    assert name.group(0) in page.locator("#inspector").inner_text()
+    page.keyboard.press("ArrowLeft")
+    wait_step(page, n)
+    page.wait_for_function("n => document.querySelector('#inspector').innerText.includes('at step ' + n)", arg=n)
+    page.click("#share")
+    page.wait_for_function("document.querySelector('#share').dataset.permalink")
+    link = page.locator("#share").get_attribute("data-permalink")
+
+    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        other = errors.watch(fresh.new_page())
+        other.goto(link)
+        other.wait_for_function("document.querySelector('#inspector').innerText.includes('verdict')")
+        got = other.locator("#inspector").inner_text()
+        assert name.group(0) in got and "eviction stamp" in got
+        # a fresh viewer's index holds only step n: the rest comes from replay
+        assert "reconstructed by replay" in got
+        steps = [int(x) for x in re.findall(r"^step (\d+):", got, re.M)]
+        assert steps and min(steps) < n, got
+    finally:
+        fresh.close()

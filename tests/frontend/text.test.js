@@ -112,7 +112,13 @@ test("a share URL round-trips through parseLocation and never carries a token", 
   const u = shareUrl("http://127.0.0.1:8000", { id: "k3J9-x", step: 17, folio: 4242, pane: 1 });
   assert.equal(u, "http://127.0.0.1:8000/s/k3J9-x?step=17&folio=4242&pane=1");
   assert.doesNotMatch(u, /token/);
-  assert.deepEqual(parseLocation(u), { id: "k3J9-x", step: 17, folio: 4242, pane: 1, view: null });
+  assert.deepEqual(parseLocation(u), { id: "k3J9-x", step: 17, folio: 4242, pane: 1, view: null, page: null });
+  // the inspected page itself (an evicted page has no frame of its own)
+  const v = shareUrl("http://h", { id: "h2", step: 3, folio: 9, page: { anon: false, mapping: 1, index: 72 } });
+  assert.equal(v, "http://h/s/h2?step=3&folio=9&page=f1.72");
+  assert.deepEqual(parseLocation(v).page, { anon: false, mapping: 1, index: 72 });
+  assert.deepEqual(parseLocation("http://h/s/x?page=a0.140").page, { anon: true, mapping: 0, index: 140 });
+  assert.equal(parseLocation("http://h/s/x?page=z1.2").page, null);
   assert.equal(parseLocation("http://h/").id, null);
   assert.equal(parseLocation("http://h/s/abc?step=x").step, null);
 });

@@ -19,19 +19,49 @@ function dl(pairs) {
   return d;
 }
 
-export function renderInspector(el, msg, names) {
+// The page in the workload's own words: "file stream.log (1) pgoff 72".
+export function pageName(id) {
+  if (!id || id.mapping == null) return "";
+  const nm = id.name != null && String(id.name) !== String(id.mapping) ? `${id.name} (${id.mapping})` : String(id.mapping);
+  if (id.anon == null) return `mapping ${id.mapping} index ${id.index}`;
+  return id.anon ? `anon mm ${nm} vpn ${id.index}` : `file ${nm} pgoff ${id.index}`;
+}
+
+// MGLRU: lru_gen_refault() calls a refault recent when the generation it was
+// evicted from (min_seq then) is within MAX_NR_GENS of max_seq now.
+function verdictOf(ps) {
+  if (ps.refault_distance != null && ps.workingset_size != null) {
+    return ps.refault_distance <= ps.workingset_size
+      ? `refault distance ${ps.refault_distance} ≤ workingset size ${ps.workingset_size}: a refault now would be activated (workingset_refault())`
+      : `refault distance ${ps.refault_distance} > workingset size ${ps.workingset_size}: a refault now stays inactive (workingset_refault())`;
+  }
+  if (ps.gens_since_eviction != null) {
+    return ps.recent
+      ? `evicted at min_seq ${ps.min_seq_at_eviction}, ${ps.gens_since_eviction} generation(s) ago (< MAX_NR_GENS 4): a refault now is recent — counted as workingset_refault, refs ${ps.refs} restored (lru_gen_refault())`
+      : `evicted at min_seq ${ps.min_seq_at_eviction}, ${ps.gens_since_eviction} generations ago (≥ MAX_NR_GENS 4): a refault now is not recent — it starts cold (lru_gen_refault())`;
+  }
+  return null;
+}
+
+export function renderInspector(el, msg, names, step = null) {
   el.textContent = "";
   if (!msg) { const p = document.createElement("p"); p.className = "muted"; p.textContent = "Click a folio or an event."; el.append(p); return; }
   const h = document.createElement("p");
   // A free frame still reports its last folio: show it as "free now".
   const f = msg.folio && !msg.folio.free ? msg.folio : null;
   const id = msg.identity || {};
-  const who = id.mapping != null ? (id.anon ? `anon mm ${id.mapping} vpn ${id.index}` : `file ${id.mapping} pgoff ${id.index}`) : "";
+  const who = pageName(id);
   h.innerHTML = "";
   const b = document.createElement("b");
-  b.textContent = `pfn ${msg.pfn}`;
+  b.textContent = msg.pfn != null ? `pfn ${msg.pfn}` : "not in RAM";
   h.append(b, ` ${who} · at step ${msg.step}${msg.pane ? ` · pane ${msg.pane === 1 ? "B" : "A"}` : ""}`);
   el.append(h);
+  if (step != null && step !== msg.step) {
+    const u = document.createElement("p");
+    u.className = "muted updating";
+    u.textContent = `updating to step ${step}…`;
+    el.append(u);
+  }
   const ps = msg.page_state;
   if (ps && ps.state && ps.state !== "resident") {
     const WHAT = { shadow: "evicted: a shadow entry remains in the page cache / swap slot", swap: "swapped out", swapcache: "in the swap cache", none: "not cached, no shadow" };
@@ -41,12 +71,9 @@ export function renderInspector(el, msg, names) {
     if (ps.eviction != null) pairs.push(["eviction stamp", ps.eviction]);
     if (ps.refault_distance != null) pairs.push(["refault distance", ps.refault_distance]);
     if (ps.workingset_size != null) pairs.push(["workingset size", ps.workingset_size]);
-    if (ps.refault_distance != null && ps.workingset_size != null) {
-      pairs.push(["verdict", ps.refault_distance <= ps.workingset_size
-        ? "distance ≤ workingset size: a refault now would be activated (workingset_refault)"
-        : "distance > workingset size: a refault now stays inactive"]);
-    }
-    for (const [k, v] of Object.entries(ps)) if (!["state", "where", "shadow", "eviction", "refault_distance", "workingset_size", "workingset"].includes(k)) pairs.push([k, v]);
+    const verdict = verdictOf(ps);
+    if (verdict) pairs.push(["verdict", verdict]);
+    for (const [k, v] of Object.entries(ps)) if (!["state", "where", "shadow", "eviction", "refault_distance", "workingset_size", "workingset", "recent"].includes(k)) pairs.push([k, v]);
     el.append(dl(pairs));
   }
   if (f) {
@@ -75,7 +102,11 @@ export function renderInspector(el, msg, names) {
       ["mapcount", f.mapcount],
       ["swap slot", f.swap_slot ?? f.swap],
     ]));
-  } else {
+  } else if (id.pfn_then != null && ps && ps.state !== "resident") {
+    const p = document.createElement("p");
+    p.textContent = `Evicted from pfn ${id.pfn_then}${msg.folio && !msg.folio.free ? " (another folio holds that frame now)" : msg.folio?.free ? " (free now)" : ""}.`;
+    el.append(p);
+  } else if (msg.pfn != null) {
     const p = document.createElement("p");
     p.textContent = `pfn ${msg.pfn} is free now; ${who || "its last folio"} was the last folio there.`;
     el.append(p);
@@ -84,12 +115,14 @@ export function renderInspector(el, msg, names) {
   if (!hist || !hist.n) {
     const t = document.createElement("p");
     t.className = "muted";
-    t.textContent = "history (0 events): none recorded up to this step";
+    t.textContent = `history (0 events): none up to this step${hist?.source === "replay" ? " (reconstructed by replay)" : hist?.source === "incomplete" ? " in the event ring, which no longer holds every step" : ""}`;
     el.append(t);
   } else {
     const t = document.createElement("p");
     t.innerHTML = "";
-    t.append(Object.assign(document.createElement("b"), { textContent: `history (${hist.n} events${hist.dropped ? `, ${hist.dropped} older dropped` : ""})` }));
+    const src = hist.source === "replay" ? ", reconstructed by replay" : hist.source === "incomplete" ? "; older steps are no longer in the event ring" : "";
+    t.append(Object.assign(document.createElement("b"), { textContent: `history (${hist.n} events${hist.dropped ? `, ${hist.dropped} older not listed` : ""}${src})` }));
+    if (hist.source === "replay") t.title = "the session's event ring no longer held every step of this folio, so the server replayed the history from step 0 (the engine is deterministic)";
     el.append(t);
     const ol = document.createElement("ol");
     for (let i = 0; i < hist.n; i++) {
