@@ -64,6 +64,36 @@ class Debugfs(_Msg):
     branch: bool = False
 
 
+class Until(_Msg):
+    """What `run_until` stops at (docs/protocol.md §3.1)."""
+    kind: Literal["event", "counter", "aging", "accesses", "end"]
+    # event: the next event of one of these kinds (engine.names.EVENT_KINDS),
+    # optionally of one file (anon false) or mm (anon true) and a page range
+    events: list[str] = Field(default_factory=list, max_length=16)
+    anon: Optional[bool] = None
+    mapping: Optional[int] = Field(None, ge=0)
+    index_lo: Optional[int] = Field(None, ge=0)
+    index_hi: Optional[int] = Field(None, ge=0)
+    # counter: a vmstat counter changes (op "changes") or reaches value (op ">=")
+    counter: Optional[str] = Field(None, max_length=64)
+    op: Literal["changes", ">="] = "changes"
+    value: int = 0
+    n: int = Field(0, ge=0)            # accesses: run this many
+
+
+class RunUntil(_Msg):
+    type: Literal["run_until"]
+    until: Until
+    unit: Unit = "scan"                # the step unit the search advances by (event/counter)
+    pane: int = Field(0, ge=0, le=1)   # whose events / counters are watched
+    max_steps: int = Field(100_000, ge=1, le=10_000_000)
+    branch: bool = False
+
+
+class Cancel(_Msg):
+    type: Literal["cancel"]
+
+
 class LruGen(_Msg):
     type: Literal["lru_gen"]
     full: bool = False
@@ -107,12 +137,13 @@ class Ping(_Msg):
 
 ClientMessage = Annotated[
     Union[Auth, Step, Back, Seek, Play, Pause, Debugfs, LruGen, Inspect, StateRequest, Zoom,
+          RunUntil, Cancel,
           Ping],
     Field(discriminator="type"),
 ]
 _client = TypeAdapter(ClientMessage)
 CLIENT_TYPES = ("auth", "step", "back", "seek", "play", "pause", "debugfs", "lru_gen",
-                "inspect", "state", "zoom", "ping")
+                "inspect", "state", "zoom", "run_until", "cancel", "ping")
 
 
 class ProtocolError(Exception):
@@ -207,7 +238,7 @@ class Frame(_Msg):
     truncated: bool = False
     kept: Optional[dict] = None   # {"id", "nr_steps"}: the replaced history, pinned (a branch)
     partial: bool = False   # the last step is a unit cut short by the end of the workload
-    cause: Literal["step", "play", "back", "seek", "connect", "debugfs"]
+    cause: Literal["step", "play", "back", "seek", "connect", "debugfs", "run"]
     done: bool
     panes: list[PaneFrame]
 
@@ -218,6 +249,24 @@ class PlayState(_Msg):
     unit: Optional[str] = None
     rate: Optional[float] = None
     reason: Literal["started", "paused", "end", "head", "error", "replaced"]
+
+
+class Progress(_Msg):
+    """A long command is running: sent about every 100 ms."""
+    type: Literal["progress"] = "progress"
+    ref: str                 # the command: "run_until"
+    steps: int               # steps applied so far
+    nr_access: int           # the workload position of the watched pane
+    total: int               # accesses in the workload
+    elapsed_ms: int
+
+
+class RunResult(_Msg):
+    type: Literal["run_result"] = "run_result"
+    reason: Literal["found", "cancelled", "end", "limit"]
+    steps: int               # steps applied (the history gained)
+    step: int                # where the cursor is now
+    event: Optional[dict] = None   # found by an event: its step, seq, kind, pfn, mapping, index
 
 
 class LruGenText(_Msg):
@@ -257,7 +306,7 @@ class AuthOk(_Msg):
 
 
 ServerMessage = Annotated[
-    Union[Hello, Frame, PlayState, LruGenText, FolioInfo, Error, Pong, AuthOk],
+    Union[Hello, Frame, PlayState, LruGenText, FolioInfo, Error, Pong, AuthOk, Progress, RunResult],
     Field(discriminator="type"),
 ]
 server_adapter = TypeAdapter(ServerMessage)

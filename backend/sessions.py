@@ -345,6 +345,7 @@ class Session:
         self._take_checkpoint()
         self.index = [FolioIndex(settings.max_history_events, settings.max_history_per_folio)
                       for _ in self.sims]
+        self._last_events: list = []       # per pane: the last _record's events, uncut
         self._hist_cache: dict = {}        # (pane, key) -> (upto step, replayed history)
         self.engine_mod = engine_mod
         self.names = _names()
@@ -604,6 +605,7 @@ class Session:
         partial = self._partial
         n += partial
         events = []
+        full = []          # per pane: every event the ring still held (run_until matches on these)
         cap = self.settings.max_events_per_frame
         for k, sim in enumerate(self.sims):
             total = sim.event_seq - seqs[k]
@@ -620,11 +622,13 @@ class Session:
                 steps = base + 1 + (ev["batch"].astype(np.int64) - marks[k][1])
             steps = np.clip(steps, base + 1, base + max(n, 1))
             self.index[k].add(ev, steps, base + 1, base + n, total - len(ev))
+            full.append(ev)
             if len(ev) > cap:
                 lost += len(ev) - cap
                 ev = ev[-cap:]
             events.append((ev, lost))
         self.cur += n
+        self._last_events = full
         return Applied(n, events, before, partial)
 
     def _run_ahead(self, count: int, arg: dict) -> Applied:
@@ -888,6 +892,142 @@ class Session:
         if self.on_branch is None:
             return None
         return {"id": self.on_branch(self, self.nr_steps), "nr_steps": self.nr_steps}
+
+    # --- run until
+    def _matcher(self, until: "P.Until", pane: int) -> Callable:
+        """A predicate over one step (its pane events, the engine) for run_until;
+        validates the condition first (SessionError naming what is wrong)."""
+        from engine import names as N
+        sim = self.sims[pane]
+        if until.kind == "counter":
+            if until.counter not in N.VMSTAT_NAMES:
+                raise SessionError("bad_message", f"no vmstat counter {until.counter!r}")
+            name, v0 = until.counter, sim.vmstat()[until.counter]
+
+            def counter(ev, sim):
+                v = sim.vmstat()[name]
+                ok = v != v0 if until.op == "changes" else v >= until.value
+                return {"counter": name, "value": int(v), "was": int(v0)} if ok else None
+            return counter
+        kinds = ["inc_max_seq"] if until.kind == "aging" else until.events
+        if until.kind == "aging" and "lru_gen" != self.policies[pane]:
+            raise SessionError("unsupported", f"pane {pane} does not run MGLRU: it never ages")
+        bad = [k for k in kinds if k not in N.EVENT_KINDS]
+        if not kinds or bad:
+            raise SessionError("bad_message", f"run_until needs event kinds from names.event_kinds"
+                                              f"{': no ' + repr(bad[0]) if bad else ''}")
+        codes = [N.EVENT_KINDS.index(k) for k in kinds]
+        raw = None
+        if until.mapping is not None:
+            raw = until.mapping + NR_INTERNAL_MMS if until.anon else until.mapping
+
+        def event(ev, sim):
+            m = np.isin(ev["kind"], codes)
+            if raw is not None:
+                m &= ev["mapping"] == raw
+                if until.anon is not None:   # anon mm m and file m + 2 share a raw id: tell by where they go
+                    locs_a = np.isin(ev["src"], ANON_LISTS + (LOC_SWAP,)) | np.isin(ev["dst"], ANON_LISTS + (LOC_SWAP,))
+                    locs_f = (np.isin(ev["src"], FILE_LISTS + (LOC_SHADOW, LOC_STORAGE))
+                              | np.isin(ev["dst"], FILE_LISTS + (LOC_SHADOW, LOC_STORAGE)))
+                    m &= ~(locs_f if until.anon else locs_a)
+            if until.index_lo is not None:
+                m &= ev["index"] >= until.index_lo
+            if until.index_hi is not None:
+                m &= ev["index"] <= until.index_hi
+            hit = np.flatnonzero(m)
+            if len(hit) == 0:
+                return None
+            r = ev[hit[0]]
+            return {"seq": int(r["seq"]), "kind": N.EVENT_KINDS[int(r["kind"])], "pfn": int(r["pfn"]),
+                    "mapping": int(r["mapping"]), "index": int(r["index"])}
+        return event
+
+    @_guarded
+    def run_until(self, cursor: int, until: "P.Until", unit: str, pane: int, max_steps: int,
+                  owner: bool, branch: bool = False, progress: Optional[Callable] = None,
+                  cancel=None) -> tuple[int, P.Frame, P.RunResult]:
+        """Owner: step by `unit` until the condition holds, the workload ends,
+        `max_steps` steps were taken, or `cancel` (a threading.Event) is set;
+        every step is a step of the history, so the session stays consistent
+        at whatever step boundary it stopped. `progress(P.Progress)` is called
+        about every 100 ms (from this worker thread)."""
+        if not owner:
+            raise SessionError("read_only", "run until extends the history: fork the session first")
+        with self.lock:
+            self.touch()
+            if pane >= len(self.sims):
+                raise SessionError("bad_message", f"no pane {pane}")
+            if unit == "aging" and "lru_gen" not in self.policies:
+                raise SessionError("unsupported", "the aging unit needs MGLRU (lru_gen)")
+            cursor = max(0, min(cursor, self.nr_steps))
+            self._goto(cursor)
+            match = None if until.kind in ("accesses", "end") else self._matcher(until, pane)
+            truncated = cursor < self.nr_steps
+            kept = self._branch(cursor, branch) if truncated else None
+            if truncated:
+                self._truncate_log(cursor)
+            sim, total = self.sims[pane], len(self.accesses)
+            start, t0 = self.cur, time.monotonic()
+            last = [t0]
+            reason, found, applied = "limit", None, None
+
+            def report():
+                now = time.monotonic()
+                if progress is not None and now - last[0] >= 0.1:
+                    last[0] = now
+                    progress(P.Progress(ref="run_until", steps=self.cur - start,
+                                        nr_access=int(sim.position), total=total,
+                                        elapsed_ms=int((now - t0) * 1000)))
+            if match is None:
+                target = total if until.kind == "end" else min(total, int(sim.position) + until.n)
+                arg = {"run": True}
+                while sim.position < target:
+                    if cancel is not None and cancel.is_set():
+                        reason = "cancelled"
+                        break
+                    k = min(target - int(sim.position), self.settings.checkpoint_chunk)
+                    got = self._apply("access", k, arg)
+                    self.cur += got
+                    self._append_log("access", got, arg)
+                    self._maybe_checkpoint(by_steps=False)
+                    if got < k:
+                        break
+                    report()
+                else:
+                    reason = "found"
+                if reason != "cancelled" and sim.position < target:
+                    reason = "end"
+            else:
+                while self.cur - start < max_steps:
+                    if cancel is not None and cancel.is_set():
+                        reason = "cancelled"
+                        break
+                    applied = self._record(unit, 1, None, live=True)
+                    self._append_log(unit, applied.steps - applied.partial, None)
+                    if applied.partial:
+                        self._append_log(unit, 1, {"end": True})
+                    self._maybe_checkpoint()
+                    if applied.steps == 0:
+                        reason = "end"
+                        break
+                    found = match(self._last_events[pane], sim)
+                    if found is not None:
+                        reason = "found"
+                        found["step"] = self.cur
+                        break
+                    if sim.done:
+                        reason = "end"
+                        break
+                    report()
+            if self.cur != start or truncated:
+                self._log_changed()
+            if applied is not None:
+                frame = self._frame("run", applied, truncated, kept)
+            else:
+                _, frame = self.frame_at(self.cur, "run")
+                frame.truncated, frame.kept = truncated, kept
+            return self.cur, frame, P.RunResult(reason=reason, steps=self.cur - start, step=self.cur,
+                                                event=found)
 
     @_guarded
     def debugfs(self, cursor: int, text: str, pane: Optional[int],

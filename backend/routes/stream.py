@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from typing import Optional
 
@@ -17,7 +18,7 @@ from backend.sessions import Session, SessionError, UnknownSession
 router = APIRouter()
 log = logging.getLogger("reclaimlab.stream")
 
-STOPS_PLAY = (P.Step, P.Back, P.Seek, P.Play, P.Pause, P.Debugfs)
+STOPS_PLAY = (P.Step, P.Back, P.Seek, P.Play, P.Pause, P.Debugfs, P.RunUntil)
 
 
 class Connection:
@@ -30,6 +31,8 @@ class Connection:
         # per pane: the location array of the last state frame sent here (the
         # base of `state` deltas; ~1 byte per frame)
         self.locs: dict = {}
+        self.run_task: Optional[asyncio.Task] = None   # a run_until in progress
+        self.run_cancel = threading.Event()
 
     async def send(self, msg) -> None:
         async with self.send_lock:
@@ -51,6 +54,17 @@ class Connection:
 
     async def handle(self, m) -> None:
         s = self.session
+        if self.run_task is not None and not self.run_task.done():
+            # One long command at a time: nothing queues behind it to re-run work.
+            if isinstance(m, P.Cancel):
+                self.run_cancel.set()
+            elif isinstance(m, P.Ping):
+                await self.send(P.Pong(id=m.id))
+            else:
+                raise SessionError("busy", "a run_until is in progress: wait for it or send cancel")
+            return
+        if isinstance(m, P.Cancel):
+            return   # nothing running (it may have just ended)
         if isinstance(m, STOPS_PLAY):
             await self.stop_play("replaced" if isinstance(m, P.Play) else "paused",
                                  announce=isinstance(m, P.Pause))
@@ -84,6 +98,9 @@ class Connection:
         elif isinstance(m, P.Zoom):
             await self.send(await run_in_threadpool(s.zoom, self.cursor, m.pane, m.list, m.offset,
                                                     m.count))
+        elif isinstance(m, P.RunUntil):
+            self.run_cancel = threading.Event()
+            self.run_task = asyncio.create_task(self.run_until(m, self.run_cancel))
         elif isinstance(m, P.Ping):
             await self.send(P.Pong(id=m.id))
         elif isinstance(m, P.Auth):
@@ -91,6 +108,28 @@ class Connection:
                 raise SessionError("bad_token", "that is not this session's owner token")
             self.owner = True
             await self.send(P.AuthOk())
+
+    async def run_until(self, m, cancel: threading.Event) -> None:
+        """In a worker thread, with progress frames; stops at a step boundary
+        when cancelled, so the session is consistent wherever it stopped."""
+        s, loop = self.session, asyncio.get_running_loop()
+
+        def progress(p):
+            asyncio.run_coroutine_threadsafe(self.send(p), loop)
+        try:
+            self.cursor, frame, result = await run_in_threadpool(
+                s.run_until, self.cursor, m.until, m.unit, m.pane, m.max_steps, self.owner,
+                m.branch, progress, cancel)
+            await self.send(frame)
+            await self.send(result)
+        except SessionError as e:
+            await self.error(e.code, e.message, e.errno, "run_until")
+        except Exception as e:  # a bug, or the socket went away
+            log.exception("session %s: run_until failed", s.id)
+            try:
+                await self.error("internal", f"{type(e).__name__}: {e}", ref="run_until")
+            except Exception:
+                pass
 
     async def play(self, unit: str, rate: float, stop: asyncio.Event) -> None:
         """One step per tick; pacing by the wall clock, never inside the engine."""
@@ -193,6 +232,12 @@ async def stream(ws: WebSocket, sid: str, token: Optional[str] = None, step: Opt
     except WebSocketDisconnect:
         pass
     finally:
+        if conn is not None and conn.run_task is not None:
+            conn.run_cancel.set()
+            try:
+                await conn.run_task
+            except Exception:
+                pass
         if conn is not None and conn.play_task is not None:
             conn.play_stop.set()
             try:

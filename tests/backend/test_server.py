@@ -528,3 +528,39 @@ def test_big_machine_state_frame_has_the_location_layout_and_hash_on_request(cli
             loc = st["_arrays"][f"p{p['pane']}.loc"]
             on_lru = int((loc != 255).sum())
             assert on_lru == sum(v for k, v in p["sizes"].items() if k != "nr_free")
+
+
+def test_run_until_sends_progress_refuses_other_commands_and_cancels_at_a_step(client, server):
+    s = create(client, recipe(accesses=2_000_000, ram_pages=16384))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        ws.opening()
+        ws.send(type="run_until", until={"kind": "end"})
+        p, _ = ws.recv_type("progress")
+        assert p["ref"] == "run_until" and p["total"] == 2_000_000 and 0 < p["nr_access"] < p["total"]
+        ws.send(type="step", unit="scan")          # a key pressed meanwhile: refused, not queued
+        e, _ = ws.recv_type("error")
+        assert e["code"] == "busy" and e["ref"] == "step"
+        ws.send(type="cancel")
+        f, _ = ws.recv_type("frame")
+        r, _ = ws.recv_type("run_result")
+        assert r["reason"] == "cancelled" and f["cause"] == "run" and f["step"] == r["step"]
+        assert 0 < r["step"] < 2_000_000 and r["steps"] == r["step"]
+        n = r["step"]
+        ws.send(type="ping", id=1)
+        assert ws.recv_type("pong")[0]["id"] == 1
+    h = client.get(f"/api/sessions/{s['id']}/history").json()
+    assert h["nr_steps"] == n and sum(e[1] for e in h["log"]) == n
+    info = client.get(f"/api/sessions/{s['id']}").json()
+    assert info["summary"][0]["nr_access"] == n and not info["summary"][0]["done"]
+
+
+def test_run_until_an_event_answers_a_frame_of_that_step(client, server):
+    s = create(client, recipe(scenario="stream-hot-file"))
+    with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+        hello, _, _ = ws.opening()
+        ws.send(type="run_until", unit="access", until={"kind": "event", "events": ["workingset_refault"]})
+        f, _ = ws.recv_type("frame")
+        r, _ = ws.recv_type("run_result")
+        assert r["reason"] == "found" and r["event"]["kind"] == "workingset_refault"
+        kinds = [hello["names"]["event_kinds"][k] for k in f["panes"][0]["events"]["kind"]]
+        assert "workingset_refault" in kinds and f["step"] == r["event"]["step"] == r["step"]

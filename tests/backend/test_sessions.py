@@ -453,3 +453,69 @@ def test_a_history_the_ring_lost_is_rebuilt_by_replay_exactly(tmp_path):
     pfn = next(p for p in range(256) if not big.inspect(2, 0, pfn=p).folio["free"])
     a, b = small.inspect(2, 0, pfn=pfn), big.inspect(2, 0, pfn=pfn)
     assert a.history.source == "replay" and a.history.n and a.history.kind == b.history.kind
+
+
+# --- issue #9: run until --------------------------------------------------------------
+
+def _until(**kw):
+    from backend.protocol import Until
+    return Until(**kw)
+
+
+def test_run_until_the_next_eviction_of_a_file_lands_on_that_event(manager):
+    s, _ = manager.create(Recipe.model_validate(recipe(scenario="stream-hot-file", accesses=20000)))
+    names = s.workload.names["file"]
+    hot = names.index("hot.db") if "hot.db" in names else 0
+    until = _until(kind="event", events=["pgsteal"], anon=False, mapping=hot)
+    cur, frame, res = s.run_until(0, until, "scan", 0, 10_000, owner=True)
+    assert res.reason == "found" and res.step == cur == s.nr_steps and res.steps == cur
+    e = res.event
+    assert e["kind"] == "pgsteal" and e["mapping"] == hot and e["step"] == cur
+    ev = frame.panes[0].events
+    hit = [i for i in range(ev.n) if ev.seq[i] == e["seq"]]
+    assert hit and s.names["event_kinds"][ev.kind[hit[0]]] == "pgsteal"
+    # no earlier step evicted a page of that file: replaying them finds none
+    for step in range(1, cur):
+        _, f = s.frame_at(step, "seek")
+        p = f.panes[0].events
+        assert not any(s.names["event_kinds"][p.kind[i]] == "pgsteal" and p.mapping[i] == hot
+                       and s.names["locations"][p.dst[i]] == "shadow" for i in range(p.n)), step
+    # the history it made replays to the same state
+    s.frame_at(cur, "seek")
+    h = _hashes(s)
+    manager._live.clear()
+    again = manager.get(s.id)
+    again.frame_at(cur, "seek")
+    assert _hashes(again) == h
+
+
+def test_run_until_a_counter_crosses_n_and_accesses_and_cancel(manager):
+    import threading
+    s, _ = manager.create(Recipe.model_validate(recipe(accesses=20000)))
+    cur, f, res = s.run_until(0, _until(kind="counter", counter="pswpout", op=">=", value=50),
+                              "scan", 0, 10_000, owner=True)
+    assert res.reason == "found" and s.sims[0].vmstat()["pswpout"] >= 50
+    s.frame_at(cur - 1, "seek")
+    assert s.sims[0].vmstat()["pswpout"] < 50          # the step before had not crossed it
+    s.frame_at(cur, "seek")
+    pos = int(s.sims[0].position)
+    cur2, f, res = s.run_until(cur, _until(kind="accesses", n=3000), "scan", 0, 10, owner=True)
+    assert res.reason == "found" and int(s.sims[0].position) == pos + 3000 and cur2 == cur + 3000
+    reports = []
+    cancel = threading.Event()
+
+    def progress(p):
+        reports.append(p)
+        cancel.set()
+    # cancelled mid-run: stops at a step boundary, the history is exactly what was run
+    big, _ = manager.create(Recipe.model_validate(recipe(accesses=400000, ram_pages=4096)))
+    c, f, res = big.run_until(0, _until(kind="end"), "scan", 0, 10, owner=True, progress=progress,
+                              cancel=cancel)
+    assert res.reason == "cancelled" and reports and 0 < c < 400000 and not big.sims[0].done
+    assert c == big.nr_steps == int(big.sims[0].position) and f.step == c
+    with pytest.raises(SessionError) as ei:
+        s.run_until(cur2, _until(kind="end"), "scan", 0, 10, owner=False)
+    assert ei.value.code == "read_only"
+    with pytest.raises(SessionError) as ei:
+        s.run_until(cur2, _until(kind="event", events=["no_such_event"]), "scan", 0, 10, owner=True)
+    assert ei.value.code == "bad_message"
