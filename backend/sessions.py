@@ -1235,7 +1235,13 @@ class Session:
                                "kernel_title": KERNELS[s.config["kernel"]]["title"],
                                "config": _jsonable(s.config)}
                               for p, s in zip(self.policies, self.sims)],
-                       recipe=self.record.recipe, names=self.names, limits=limits)
+                       recipe=self.record.recipe, names={**self.names, "owners": self.owner_names()},
+                       limits=limits)
+
+    def owner_names(self, cap: int = 4096) -> dict:
+        """The workload's mm and file names by owner id (the first `cap` of each)."""
+        names = getattr(self.workload, "names", None) or {}
+        return {k: [str(x) for x in (names.get(k) or [])[:cap]] for k in ("mm", "file")}
 
     def _recover(self) -> None:
         for sim, blob in zip(self.sims, self.checkpoints[0]):

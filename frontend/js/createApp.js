@@ -5,6 +5,7 @@
 import { buildFlights } from "./buildFlights.js";
 import { DECISIONS } from "./decisions.js";
 import { applyLocDelta, encodeCommand } from "./protocol.js";
+import { eventFilter } from "./eventFilter.js";
 import { eventRow } from "./eventRow.js";
 import { explainEvent } from "./explainEvent.js";
 import { FLAGS } from "./flags.js";
@@ -197,6 +198,49 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     if (c.width !== w || c.height !== h) { c.width = w; c.height = h; c.style.width = `${w}px`; c.style.height = `${h}px`; }
   }
 
+  // ---- busy ----------------------------------------------------------------
+  // A command the server is working on: the page says so (with progress and
+  // Cancel for run_until) and ignores stepping input until the answer comes,
+  // so keys pressed meanwhile never queue up and re-run work.
+  let busy = null;
+  function setBusy(what) {
+    busy = { what, since: now() };
+    clearTimeout(setBusy.t);
+    setBusy.t = setTimeout(() => showBusy(null), what === "run_until" ? 0 : 300);
+    for (const b of [dom.step, dom.back, dom.play]) b.disabled = true;
+    if (dom.runGo) dom.runGo.disabled = true;
+  }
+  function showBusy(p) {
+    if (!busy) return;
+    dom.busy.hidden = false;
+    dom.busyCancel.hidden = busy.what !== "run_until";
+    const secs = ((now() - busy.since) / 1000).toFixed(1);
+    if (p) {
+      dom.busyProgress.max = Math.max(1, p.total);
+      dom.busyProgress.value = p.nr_access;
+      dom.busyText.textContent = `run until: ${fmt.count(p.steps)} steps · access ${fmt.count(p.nr_access)} of ${fmt.count(p.total)} · ${secs} s`;
+    } else {
+      dom.busyProgress.removeAttribute("value");
+      dom.busyText.textContent = `${busy.what === "connect" ? "loading the session (replaying its history)" : `${busy.what}: the server is working`}… ${secs} s`;
+      clearTimeout(showBusy.t);
+      showBusy.t = setTimeout(() => { if (busy && dom.busyProgress.getAttribute("value") == null) showBusy(null); }, 500);
+    }
+  }
+  function clearBusy() {
+    busy = null;
+    clearTimeout(setBusy.t);
+    clearTimeout(showBusy.t);
+    dom.busy.hidden = true;
+    for (const b of [dom.back, dom.play]) b.disabled = false;
+    if (dom.runGo) dom.runGo.disabled = false;
+    renderSessionInfo();
+  }
+  function work(type, fields) {
+    if (busy) { toast(`busy with ${busy.what}: wait for it${busy.what === "run_until" ? " or press Esc to cancel" : ""}`); return; }
+    setBusy(type);
+    send(type, fields);
+  }
+
   // ---- branching -----------------------------------------------------------
   // The owner below the head: stepping there replaces the later steps, so it
   // asks first; the server keeps the replaced history pinned (frame.kept).
@@ -204,7 +248,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   function ownerStep(type, fields) {
     const p = s.panes[0];
     const below = s.session?.role === "owner" && p && p.step < s.session.nrSteps;
-    if (!below) { send(type, fields); return; }
+    if (busy) { work(type, fields); return; }
+    if (!below) { work(type, fields); return; }
     pendingBranch = [type, fields];
     dom.branchText.textContent = `You are at step ${p.step} of ${s.session.nrSteps}. Stepping here starts a new branch: ` +
       `steps ${p.step + 1}–${s.session.nrSteps} are kept at a permanent link (and every link already shared stays as it is).`;
@@ -215,7 +260,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     dom.branchConfirm.hidden = true;
     const b = pendingBranch;
     pendingBranch = null;
-    if (yes && b) send(b[0], { ...b[1], branch: true });
+    if (yes && b) work(b[0], { ...b[1], branch: true });
   }
   function showKept(msg) {
     if (!msg.kept) return;
@@ -227,6 +272,54 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     a.target = "_blank";
     dom.keptNote.append(`New branch from step ${msg.step - (msg.panes[0]?.steps_applied || 1)}; `, a, " is kept read-only.");
     dom.keptNote.hidden = false;
+  }
+
+  // ---- run until -------------------------------------------------------------
+  const RUN_EVENTS = { evict: ["pgsteal"], refault: ["workingset_refault"], activate: ["pgactivate", "workingset_activate", "folio_update_gen"] };
+  function setupRunForm(msg) {
+    dom.runUntil.hidden = msg.role !== "owner";
+    const own = msg.names.owners || { mm: [], file: [] };
+    const opts = ['<option value="">any page</option>'];
+    const esc = (t) => String(t).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    own.file.forEach((n, i) => opts.push(`<option value="f:${i}">file ${esc(n)}${String(n) !== String(i) ? ` (${i})` : ""}</option>`));
+    own.mm.forEach((n, i) => opts.push(`<option value="a:${i}">anon mm ${esc(n)}${String(n) !== String(i) ? ` (${i})` : ""}</option>`));
+    dom.runWho.innerHTML = opts.join("");
+    dom.vmstatNames.innerHTML = msg.names.vmstat.map((n) => `<option value="${n}">`).join("");
+    runFormFields();
+  }
+  function runFormFields() {
+    const c = dom.runCond.value;
+    const ev = c in RUN_EVENTS;
+    for (const el of dom.runForm.querySelectorAll(".rf-who")) el.hidden = !ev;
+    dom.runForm.querySelector(".rf-counter").hidden = !(c === "changes" || c === "crosses");
+    dom.runForm.querySelector(".rf-n").hidden = !(c === "crosses" || c === "accesses");
+  }
+  function runUntil() {
+    const c = dom.runCond.value;
+    const num = (el) => (el.value.trim() === "" ? null : Number(el.value));
+    let until;
+    if (c in RUN_EVENTS) {
+      until = { kind: "event", events: RUN_EVENTS[c] };
+      const who = dom.runWho.value;
+      if (who) { until.anon = who[0] === "a"; until.mapping = Number(who.slice(2)); }
+      const lo = num(dom.runLo);
+      const hi = num(dom.runHi);
+      if (lo != null) until.index_lo = lo;
+      if (hi != null) until.index_hi = hi;
+      if ([lo, hi].some((v) => v != null && !(Number.isInteger(v) && v >= 0))) { toast("offsets are whole numbers ≥ 0"); return; }
+    } else if (c === "aging") until = { kind: "aging" };
+    else if (c === "changes" || c === "crosses") {
+      const name = dom.runCounter.value.trim();
+      if (!names.vmstat.includes(name)) { toast(`no vmstat counter '${name}'`); return; }
+      until = { kind: "counter", counter: name, op: c === "changes" ? "changes" : ">=", value: num(dom.runN) ?? 0 };
+    } else if (c === "accesses") {
+      const n = num(dom.runN);
+      if (!(Number.isInteger(n) && n > 0)) { toast("N is a whole number of accesses > 0"); return; }
+      until = { kind: "accesses", n };
+    } else until = { kind: "end" };
+    const pane = s.selected?.pane ?? logPane ?? 0;
+    dom.runForm.dataset.pane = String(pane);
+    ownerStep("run_until", { until, unit: dom.unit.value, pane });
   }
 
   // ---- selection ---------------------------------------------------------
@@ -255,6 +348,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     switch (msg.type) {
       case "hello": {
         hello = msg;
+        setupRunForm(msg);
         lastLocs = [];
         names = msg.names;
         s.session = { ...(s.session || {}), role: msg.role, nrSteps: msg.nr_steps, compare: msg.compare };
@@ -264,6 +358,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         return;
       }
       case "frame": {
+        if (busy && busy.what !== "run_until") clearBusy();
         const panes = paneModel.fromFrame(msg, names, s.panes);
         s.session.nrSteps = msg.nr_steps;
         lastFrame = { msg, panes };
@@ -272,7 +367,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         if (msg.cause === "step" && msg.panes.every((p) => !p.steps_applied)) {
           toast(msg.done ? "The workload has ended: there is nothing left to step through." : `No ${dom.unit.value} unit could be applied.`);
         }
-        if (msg.cause === "step" || msg.cause === "play" || msg.cause === "debugfs") {
+        if (msg.cause === "step" || msg.cause === "play" || msg.cause === "debugfs" || msg.cause === "run") {
           // Counters and the log update now; the new list order follows.
           store.setPanes(panes.map((p, i) => ({ ...p, lists: s.panes[i]?.lists, flags: s.panes[i]?.flags })), { animate: false });
           requestState();
@@ -283,7 +378,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         dom.seek.value = String(msg.step);
         dom.seek.max = String(msg.nr_steps);
         renderSessionInfo();
-        loop.request(msg.cause === "step" || msg.cause === "play" || msg.cause === "debugfs" ? "info" : "panes");
+        loop.request(["step", "play", "debugfs", "run"].includes(msg.cause) ? "info" : "panes");
         return;
       }
       case "state": {
@@ -298,7 +393,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         merged.forEach((p, i) => { if (s.panes[i]?.windows) p.windows = s.panes[i].windows; });
         const prev = shownState;
         shownState = merged;
-        const forward = lastFrame && ["step", "play", "debugfs"].includes(lastFrame.msg.cause) && lastFrame.msg.step === msg.step;
+        const forward = lastFrame && ["step", "play", "debugfs", "run"].includes(lastFrame.msg.cause) && lastFrame.msg.step === msg.step;
         merged.forEach((p) => vmstatByStep.set(`${p.pane}:${p.step}`, p.vmstat));
         store.setPanes(merged, { animate: forward, now: now() });
         if (forward) startAnimation(prev, merged);
@@ -330,6 +425,26 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         inspectMsg = msg;
         loop.request("inspector");
         return;
+      case "progress":
+        showBusy(msg);
+        return;
+      case "run_result": {
+        clearBusy();
+        dom.status.dataset.run = msg.reason;
+        const WHY = {
+          found: msg.event ? `found ${msg.event.kind} at step ${msg.step}` : `condition met at step ${msg.step}`,
+          cancelled: `cancelled at step ${msg.step}: the history now ends there`,
+          end: `the workload ended at step ${msg.step} before the condition held`,
+          limit: `no match in ${fmt.count(msg.steps)} steps (stopped at step ${msg.step})`,
+        };
+        toast(`Run until: ${WHY[msg.reason]}.`);
+        if (msg.reason === "found" && msg.event && msg.event.pfn >= 0) {
+          const pane = Number(dom.runForm?.dataset.pane || 0);
+          const row = rowsOf(s.panes[pane]).find((r) => r.seq === msg.event.seq);
+          if (row) select(pane, row.pfn, row.i);
+        }
+        return;
+      }
       case "lru_gen":
         if (s.panes[msg.pane]) s.panes[msg.pane].lruGenText = msg.text;
         return;
@@ -341,6 +456,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         if (!msg.playing && msg.reason === "head") toast("Reached the last recorded step (read-only viewer).");
         return;
       case "error":
+        if (busy && (busy.what !== "run_until" || msg.ref === "run_until")) clearBusy();
         // A zoom window asked for a step the cursor has since left (a
         // generation aged away): the next draw asks again, nothing to show.
         if (msg.ref === "zoom" && msg.code === "bad_message") return;
@@ -459,7 +575,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     dom.sessionInfo.textContent = `session ${s.session.id} · ${role}` + (p ? ` · step ${p.step} of ${s.session.nrSteps} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)} simulated${p.done ? " · workload done" : ""}` : "");
     dom.status.textContent = p ? `step ${p.step}` : "";
     // A viewer can only walk the recorded history.
-    dom.step.disabled = s.session.role !== "owner" && p && p.step >= s.session.nrSteps;
+    dom.step.disabled = Boolean(busy) || (s.session.role !== "owner" && p && p.step >= s.session.nrSteps);
     dom.step.title = dom.step.disabled ? "read-only: this is the last recorded step (Fork to continue)" : "step one unit (→)";
     delete dom.status.dataset.error;
     dom.fork.hidden = false;
@@ -517,7 +633,9 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       }
       const allRows = multi ? rowsOf(s.panes[selPane]) : rows;
       const reclaimOnly = dom.logFilter?.checked;
-      const logRows = reclaimOnly ? filtered(allRows) : allRows;
+      const search = eventFilter(dom.logSearch?.value, hello?.names?.owners);
+      let logRows = reclaimOnly ? filtered(allRows) : allRows;
+      if (search) logRows = logRows.filter((r) => search(r, explainEvent(r).text));
       dom.logCount.textContent = `(${multi ? `pane ${selPane ? "B" : "A"}: ` : ""}${logRows.length}${logRows.length !== allRows.length ? ` of ${allRows.length}` : ""})`;
       renderEventLog(dom.eventLog, logRows, {
         selectedPfn: s.selected?.pfn ?? null, selectedIndex: s.selected?.i ?? null,
@@ -541,7 +659,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     back() {
       if (s.playing) send("pause");
       anim = null;
-      send("back", { count: 1 });
+      work("back", { count: 1 });
     },
     play() {
       if (s.playing) send("pause");
@@ -565,8 +683,14 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     text() { copyText(); },
     zoomReset() { zoom = zoom.map(() => [0, 1]); hwZoom = hwZoom.map(() => [0, 1]); loop.request("panes"); },
     help() { dom.help.hidden = !dom.help.hidden; },
+    runUntil() {
+      if (dom.runUntil.hidden) { toast("Run until extends the history: only the owner can (Fork to get your own copy)."); return; }
+      dom.runUntil.open = true;
+      dom.runCond.focus();
+    },
     escape() {
       if (!dom.help.hidden) { dom.help.hidden = true; return; }
+      if (busy && busy.what === "run_until") { send("cancel"); dom.busyText.textContent = "cancelling at the next step boundary…"; return; }
       if (!dom.branchConfirm.hidden) { branchAnswer(false); return; }
       s.selected = null; inspectMsg = null; updateUrl(); loop.request("selection");
     },
@@ -606,6 +730,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     if (!sc) return;
     e.preventDefault();
     const [a, arg] = sc.action.split(":");
+    // While the server works, keys are dropped, not queued (Esc cancels a run).
+    if (busy && ["step", "back", "play", "seek", "runUntil", "share", "text"].includes(a)) return;
     if (a === "unit") {
       const opt = dom.unit.querySelector?.(`option[value="${arg}"]`);
       if (opt?.disabled) { toast(opt.title); return; }
@@ -621,11 +747,15 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     dom.back.addEventListener("click", actions.back);
     dom.play.addEventListener("click", actions.play);
     dom.speed.addEventListener("input", speedChanged);
-    dom.seek.addEventListener("change", () => { const n = Number(dom.seek.value); if (Number.isInteger(n) && n >= 0) { anim = null; send("seek", { step: n }); } });
+    dom.seek.addEventListener("change", () => { const n = Number(dom.seek.value); if (Number.isInteger(n) && n >= 0) { anim = null; work("seek", { step: n }); } });
     dom.seek.addEventListener("keydown", (e) => { if (e.key === "Enter") dom.seek.dispatchEvent(new Event("change")); if (e.key === "Escape") dom.seek.blur(); });
     for (const b of dom.tabs) b.addEventListener("click", () => setView(b.dataset.view));
     dom.share.addEventListener("click", actions.share);
     dom.branchYes.addEventListener("click", () => branchAnswer(true));
+    dom.busyCancel.addEventListener("click", () => actions.escape());
+    dom.runForm.addEventListener("submit", (e) => { e.preventDefault(); runUntil(); });
+    dom.runCond.addEventListener("change", runFormFields);
+    dom.logSearch?.addEventListener("input", () => loop.request("info"));
     dom.branchNo.addEventListener("click", () => branchAnswer(false));
     dom.copyText.addEventListener("click", actions.text);
     dom.helpOpen.addEventListener("click", actions.help);
@@ -696,6 +826,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     if (loc.view === "hardware") setView("hardware");
     for (const b of [dom.share, dom.copyText, dom.sinceLabel]) b.hidden = false;
     bindControls();
+    setBusy("connect");
     const token = storage.getItem(TOKEN_KEY(loc.id));
     const q = new URLSearchParams();
     if (loc.step != null) q.set("step", String(loc.step));

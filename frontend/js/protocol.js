@@ -16,6 +16,8 @@ const COMMANDS = {
   inspect: ["pfn", "mapping", "index", "anon", "event", "pane"],
   state: ["hash", "delta"],
   zoom: ["pane", "list", "offset", "count"],
+  run_until: ["until", "unit", "pane", "max_steps", "branch"],
+  cancel: [],
   ping: ["id"],
 };
 

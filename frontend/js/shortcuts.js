@@ -19,6 +19,7 @@ export const SHORTCUTS = Object.freeze([
   { key: "s", label: "s", action: "share", help: "copy the share URL" },
   { key: "t", label: "t", action: "text", help: "copy as text" },
   { key: "0", label: "0", action: "zoomReset", help: "reset zoom (wheel zooms, drag pans)" },
-  { key: "Escape", label: "Esc", action: "escape", help: "close help / clear selection" },
+  { key: "u", label: "u", action: "runUntil", help: "run until… (the next eviction of a file, a counter crossing N, …)" },
+  { key: "Escape", label: "Esc", action: "escape", help: "close help / cancel a run until / clear selection" },
   { key: "?", label: "?", action: "help", help: "this help" },
 ]);

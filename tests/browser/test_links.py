@@ -115,3 +115,51 @@ def test_an_evicted_page_is_explained_here_after_a_step_and_from_a_fresh_link(pa
         assert steps and min(steps) < n, got
     finally:
         fresh.close()
+
+
+def test_run_until_the_next_eviction_of_a_file_lands_on_it(page, server):
+    import httpx
+    created = server.create(recipe(scenario="stream-hot-file"))
+    open_session(page, server, created)
+    page.keyboard.press("u")
+    page.select_option("#run-cond", "evict")
+    page.select_option("#run-who", label="file hot.db (0)")
+    page.click("#run-go")
+    page.wait_for_function("document.querySelector('#status').dataset.run === 'found'", timeout=30000)
+    step = int(page.locator("#seek").input_value())
+    assert step > 0
+    wait_step(page, step)
+    page.wait_for_function("document.querySelector('#inspector').innerText.includes('file hot.db')")
+    sel = page.locator("#event-log li.sel")
+    assert sel.filter(has_text="reclaim").count() == 1, "the eviction it stopped at is selected"
+    text = page.locator("#inspector").inner_text()
+    assert re.search(r"at step %d\b" % step, text) and "eviction stamp" in text
+    h = httpx.get(f"{server.url}/api/sessions/{created['id']}/history").json()
+    assert h["nr_steps"] == step
+
+
+def test_a_long_run_shows_progress_ignores_keys_and_cancels(page, server):
+    import httpx
+    created = server.create(recipe(scenario="anon-loop", accesses=2_000_000, ram_pages=4096))
+    open_session(page, server, created)
+    page.locator("#unit").select_option("access")
+    page.keyboard.press("u")
+    page.select_option("#run-cond", "changes")
+    page.fill("#run-counter", "oom_kill")       # never changes here: a long search, access by access
+    page.click("#run-go")
+    page.wait_for_selector("#busy:not([hidden])")
+    page.wait_for_function("Number(document.querySelector('#busy-progress').value) > 0", timeout=20000)
+    assert "run until:" in page.locator("#busy-text").inner_text()
+    assert page.locator("#step").is_disabled()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")        # dropped, not queued
+    page.click("#busy-cancel")
+    page.wait_for_function("document.querySelector('#status').dataset.run === 'cancelled'", timeout=20000)
+    assert page.locator("#busy").is_hidden()
+    n = int(page.locator("#nr-steps").inner_text())
+    assert n > 0
+    wait_step(page, n)
+    page.wait_for_timeout(1500)                  # nothing queued runs afterwards
+    h = httpx.get(f"{server.url}/api/sessions/{created['id']}/history").json()
+    assert h["nr_steps"] == n == int(page.locator("#seek").input_value())
+    assert page.locator("#step").is_enabled()

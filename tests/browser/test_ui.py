@@ -119,7 +119,7 @@ def test_evicted_folio_shows_shadow_and_refault_distance(page, server):
     text = page.locator("#inspector").inner_text()
     assert "shadow" in text
     assert "workingset size" in text
-    assert re.search(r"verdict\s+distance (<=|≤|>) workingset size", text), text
+    assert re.search(r"verdict\s+refault distance \d+ (<=|≤|>) workingset size \d+", text), text
     page.wait_for_timeout(1200)
     shot(page, "inspector-evicted")
 
