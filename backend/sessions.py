@@ -345,6 +345,8 @@ class Session:
         self._take_checkpoint()
         self.index = [FolioIndex(settings.max_history_events, settings.max_history_per_folio)
                       for _ in self.sims]
+        self._series_lock = threading.Lock()
+        self._series_state = None          # the timeline's scratch replay (see series())
         self._last_events: list = []       # per pane: the last _record's events, uncut
         self._hist_cache: dict = {}        # (pane, key) -> (upto step, replayed history)
         self.engine_mod = engine_mod
@@ -893,6 +895,76 @@ class Session:
             return None
         return {"id": self.on_branch(self, self.nr_steps), "nr_steps": self.nr_steps}
 
+    # --- the whole-run timeline
+    SERIES = ("nr_free_pages", "pgscan", "pgsteal", "workingset_refault", "pswpout", "pswpin")
+
+    def series(self, upto: Optional[int] = None, points: int = 1000) -> dict:
+        """Counter samples of every pane over the history (steps 0..upto, by
+        default the head), at most ~`points` per pane: every `stride`-th step,
+        stride a power of two. Built by a scratch replay that is kept and
+        extended as the history grows (dropped when it is rewritten), so it
+        never moves this session's engines or holds its lock while replaying."""
+        with self.lock:
+            upto = self.nr_steps if upto is None else max(0, min(upto, self.nr_steps))
+            log, prefix = [list(e) for e in self.log], list(self._prefix)
+        with self._series_lock:
+            st = self._series_state
+            if st is None or not _same_prefix(st["log"], log, st["at"]):
+                scratch = Session(self.record, self.recipe, self.workload, self.settings, self.engine_mod)
+                st = {"sess": scratch, "at": 0, "stride": 1, "log": log,
+                      "samples": [[self._sample(sim)] for sim in scratch.sims], "steps": [0]}
+                self._series_state = st
+            st["log"] = log
+            stride = 1
+            while upto // stride > points:
+                stride *= 2
+            if stride > st["stride"]:   # thin what is there to the new spacing
+                keep = [i for i, s in enumerate(st["steps"]) if s % stride == 0]
+                st["steps"] = [st["steps"][i] for i in keep]
+                st["samples"] = [[smp[i] for i in keep] for smp in st["samples"]]
+                st["stride"] = stride
+            stride = st["stride"]
+            sess = st["sess"]
+            if st["at"] < upto and st["steps"][-1] % stride:   # a partial sample at the old end
+                st["steps"].pop()
+                for smp in st["samples"]:
+                    smp.pop()
+            i = bisect.bisect_right(prefix, st["at"]) - 1
+            while st["at"] < upto:
+                unit, count, arg = log[i]
+                end = min(prefix[i] + count, upto)
+                while st["at"] < end:
+                    nxt = min(end, (st["at"] // stride + 1) * stride)
+                    k = nxt - st["at"]
+                    got = sess._apply(unit, k, arg)
+                    if got != k:
+                        raise RuntimeError(f"series replay diverged at step {st['at']}")
+                    st["at"] = nxt
+                    if nxt % stride == 0:
+                        st["steps"].append(nxt)
+                        for smp, sim in zip(st["samples"], sess.sims):
+                            smp.append(self._sample(sim))
+                i += 1
+            if st["steps"][-1] < st["at"]:      # the head, between two strides
+                st["steps"].append(st["at"])
+                for smp, sim in zip(st["samples"], sess.sims):
+                    smp.append(self._sample(sim))
+            n = bisect.bisect_right(st["steps"], upto)
+            panes = []
+            for smp in st["samples"]:
+                cols = {"step": st["steps"][:n]}
+                for j, name in enumerate(self.SERIES):
+                    cols[name] = [row[j] for row in smp[:n]]
+                panes.append(cols)
+            return {"nr_steps": upto, "stride": stride, "panes": panes}
+
+    @staticmethod
+    def _sample(sim) -> tuple:
+        v = sim.vmstat()
+        return (v["nr_free_pages"], v["pgscan_kswapd"] + v["pgscan_direct"],
+                v["pgsteal_kswapd"] + v["pgsteal_direct"],
+                v["workingset_refault_anon"] + v["workingset_refault_file"], v["pswpout"], v["pswpin"])
+
     # --- run until
     def _matcher(self, until: "P.Until", pane: int) -> Callable:
         """A predicate over one step (its pane events, the engine) for run_until;
@@ -1255,6 +1327,19 @@ class Session:
     def _log_changed(self) -> None:
         if self.on_log_change is not None:
             self.on_log_change(self)
+
+
+def _same_prefix(a: list, b: list, n: int) -> bool:
+    """Do run-length logs a and b agree on their first n steps?"""
+    def cut(log):
+        out, s = [], 0
+        for unit, count, arg in log:
+            if s >= n:
+                break
+            out.append([unit, min(count, n - s), arg])
+            s += count
+        return out
+    return cut(a) == cut(b)
 
 
 def _gens_of(sim, lists: Optional[dict] = None) -> dict:

@@ -218,6 +218,14 @@ async def permalink(request: Request, sid: str, body: Optional[ForkRequest] = No
     return Pinned(id=pid, step=n, share_url=f"{_share_url(request, pid)}?step={n}")
 
 
+@router.get("/sessions/{sid}/series", responses=NOT_FOUND)
+async def series(request: Request, sid: str, upto: Optional[int] = None, points: int = 1000):
+    """Counter samples over the whole history (every `stride`-th step, at most
+    ~`points`): what the plots draw, for every viewer."""
+    s = await _get(request, sid)
+    return await run_in_threadpool(s.series, upto, max(16, min(points, 4000)))
+
+
 @router.get("/sessions/{sid}/recipe", responses=NOT_FOUND)
 async def download_recipe(request: Request, sid: str):
     s = await _get(request, sid)

@@ -51,7 +51,23 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   let inspectMsg = null;
   let shownState = [];           // panes of the latest binary state (list order)
   const vmstatByStep = new Map();
-  const plots = createPlots(dom.plots);
+  const plots = createPlots(dom.plots, { onSeek: (n) => { if (!busy) { anim = null; work("seek", { step: Math.min(n, s.session?.nrSteps ?? n) }); } } });
+  // The whole-run timeline (GET /series): fetched on connect and, debounced,
+  // whenever the history grows or is rewritten.
+  let timelineFor = -1;
+  function fetchTimeline(nrSteps) {
+    if (!s.session || nrSteps === timelineFor) return;
+    clearTimeout(fetchTimeline.t);
+    fetchTimeline.t = setTimeout(async () => {
+      timelineFor = nrSteps;
+      try {
+        const tl = await api.series(s.session.id);
+        s.timeline = { stride: tl.stride, nrSteps: tl.nr_steps, panes: tl.panes };
+        if (dom.plots) dom.plots.dataset.timeline = String(tl.nr_steps);
+        loop.request("info");
+      } catch { timelineFor = -1; }
+    }, timelineFor < 0 ? 0 : 800);
+  }
   const loop = frameLoop(draw);
 
   // ---- helpers -----------------------------------------------------------
@@ -360,7 +376,9 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       case "frame": {
         if (busy && busy.what !== "run_until") clearBusy();
         const panes = paneModel.fromFrame(msg, names, s.panes);
+        if (msg.truncated) timelineFor = -1;
         s.session.nrSteps = msg.nr_steps;
+        fetchTimeline(msg.nr_steps);
         lastFrame = { msg, panes };
         showKept(msg);
         panes.forEach((p) => vmstatByStep.set(`${p.pane}:${p.step}`, p.vmstat));
@@ -853,6 +871,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     // Where a folio is drawn on pane i (canvas pixels), for tests and tooling.
     locate(i, pfn) { return drawn[i]?.locate?.(pfn) ?? null; },
     cell(i) { return drawn[i]?.cell ?? null; },
+    // The columns plot i draws ([x, ...series]).
+    plotData(i) { return plots.data(i); },
     // Pane i's per-frame location array (large machines), as rebuilt from deltas.
     loc(i) { return s.panes[i]?.loc ?? null; },
   };

@@ -519,3 +519,28 @@ def test_run_until_a_counter_crosses_n_and_accesses_and_cancel(manager):
     with pytest.raises(SessionError) as ei:
         s.run_until(cur2, _until(kind="event", events=["no_such_event"]), "scan", 0, 10, owner=True)
     assert ei.value.code == "bad_message"
+
+
+def test_the_timeline_samples_every_step_as_seeking_there_would(manager):
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=("lru", "lru_gen"), accesses=20000)))
+    cur, _ = s.step(0, "scan", 6, owner=True)
+    cur, _ = s.step(cur, "access", 5000, owner=True)
+    cur, _ = s.step(cur, "scan", 5, owner=True)
+    t = s.series(points=64)
+    assert t["nr_steps"] == cur and t["stride"] == 128 and len(t["panes"]) == 2
+    steps = t["panes"][0]["step"]
+    assert steps[0] == 0 and steps[-1] == cur and all(x % 128 == 0 for x in steps[:-1])
+    for j in (0, 3, len(steps) // 2, len(steps) - 1):
+        s.frame_at(steps[j], "seek")
+        for k, sim in enumerate(s.sims):
+            assert tuple(t["panes"][k][n][j] for n in s.SERIES) == s._sample(sim), (steps[j], k)
+    # the history grows: extended, not rebuilt; rewritten: rebuilt
+    sess = s._series_state["sess"]
+    cur2, _ = s.step(cur, "scan", 2, owner=True)
+    t2 = s.series(points=64)
+    assert s._series_state["sess"] is sess and t2["panes"][0]["step"][-1] == cur2
+    s.step(10, "scan", 1, owner=True, branch=True)
+    t3 = s.series(points=64)
+    assert s._series_state["sess"] is not sess and t3["nr_steps"] == 11 and t3["stride"] == 1
+    s.frame_at(11, "seek")
+    assert tuple(t3["panes"][1][n][11] for n in s.SERIES) == s._sample(s.sims[1])

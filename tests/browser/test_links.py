@@ -163,3 +163,58 @@ def test_a_long_run_shows_progress_ignores_keys_and_cancels(page, server):
     h = httpx.get(f"{server.url}/api/sessions/{created['id']}/history").json()
     assert h["nr_steps"] == n == int(page.locator("#seek").input_value())
     assert page.locator("#step").is_enabled()
+
+
+def data_scan(page, step):
+    d = page.evaluate("window.reclaimlab.plotData(1)")
+    return d[1][d[0].index(step)]
+
+
+def test_a_link_recipients_plots_show_the_whole_run_hover_and_click_to_seek(page, server, browser, errors):
+    created = server.create(recipe(scenario="anon-loop"))
+    open_session(page, server, created)
+    page.locator("#unit").select_option("scan")
+    for n in range(1, 31):
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+    for n in range(29, 4, -1):
+        page.keyboard.press("ArrowLeft")
+        wait_step(page, n)
+    page.click("#share")
+    page.wait_for_function("document.querySelector('#share').dataset.permalink")
+    link = page.locator("#share").get_attribute("data-permalink")
+    assert "step=5" in link
+    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        other = errors.watch(fresh.new_page())
+        other.goto(link.replace("step=5", "step=3"))
+        other.wait_for_selector(".pane canvas.base[data-step='3']")
+        other.wait_for_function("document.querySelector('#plots').dataset.timeline === '5'")
+        # the pinned history is steps 0..5: every one is on the plots, not just step 3
+        data = other.evaluate("window.reclaimlab.plotData(1)")
+        assert data[0] == [0, 1, 2, 3, 4, 5]
+        assert any(v for v in data[1][4:] if v), "scans after the recipient's step are drawn"
+        # the owner's session: the whole 30-step run, though the page was opened at step 5
+        other.goto(f"{server.url}/s/{created['id']}?step=5")
+        other.wait_for_function("document.querySelector('#plots').dataset.timeline === '30'")
+        data = other.evaluate("window.reclaimlab.plotData(3)")
+        assert data[0][0] == 0 and data[0][-1] == 30 and len(data[0]) == 31
+        # hover: the legend shows the step and the values under the pointer
+        over = other.locator("#plots .plot .u-over").nth(1)
+        over.scroll_into_view_if_needed()
+        box = over.bounding_box()
+        legend = "[...document.querySelectorAll('#plots .plot')][1].querySelectorAll('.u-series .u-value')"
+        other.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)
+        other.wait_for_function(f"/^\\d+$/.test({legend}[0].textContent) && Number({legend}[0].textContent) <= 6")
+        other.mouse.move(box["x"] + box["width"] * 0.95, box["y"] + box["height"] / 2)
+        other.wait_for_function(f"Number({legend}[0].textContent) >= 26")
+        scanned = other.evaluate(f"{legend}[1].textContent")
+        at = int(other.evaluate(f"{legend}[0].textContent"))
+        assert float(scanned.replace(",", "")) == data_scan(other, at)
+        # click to seek
+        other.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
+        other.wait_for_function("Number(document.querySelector('#seek').value) > 15")
+        step = int(other.locator("#seek").input_value())
+        other.wait_for_selector(f".pane canvas.base[data-step='{step}']")
+    finally:
+        fresh.close()

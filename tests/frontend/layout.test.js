@@ -109,4 +109,7 @@ test("perStep: a delta only between consecutive steps; a seek's gap stays empty,
   const { perStep } = await import("../../frontend/js/perStep.js");
   assert.deepEqual(perStep([0, 5, 9, 400, 410], [0, 1, 2, 30, 31]), [null, 5, 4, null, 10]);
   assert.deepEqual(perStep([7], [12]), [null]);
+  // the server's timeline every 4th step: the mean per step over each stride
+  assert.deepEqual(perStep([0, 8, 20, 22], [0, 4, 8, 10], 4), [null, 2, 3, 1]);
+  assert.deepEqual(perStep([0, 8, 20], [0, 4, 16], 4), [null, 2, null]);
 });

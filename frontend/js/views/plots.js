@@ -27,9 +27,29 @@ function short(v) {
 }
 
 
-export function createPlots(el) {
+// A vertical line at the step on screen (uPlot draw hook).
+function cursorLine(get) {
+  return (u) => {
+    const step = get();
+    if (step == null || !u.data[0].length) return;
+    const x = Math.round(u.valToPos(step, "x", true));
+    const { ctx } = u;
+    ctx.save();
+    ctx.strokeStyle = "#555";
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, u.bbox.top);
+    ctx.lineTo(x, u.bbox.top + u.bbox.height);
+    ctx.stroke();
+    ctx.restore();
+  };
+}
+
+// `onSeek(step)`: a click on a plot asks to go to that step.
+export function createPlots(el, { onSeek = null } = {}) {
   let charts = [];
   let nPanes = 0;
+  let current = null;
   function build(panes) {
     for (const c of charts) c.destroy();
     el.textContent = "";
@@ -68,24 +88,42 @@ export function createPlots(el) {
           // Every series counts pages or events: whole-number ticks only.
           { size: 46, font: "10px system-ui", values: (u, vals) => vals.map(short), incrs: INCRS,
             label: def.y, labelSize: 14, labelFont: "11px system-ui" }],
-        legend: { live: false },
+        // Hover shows the values at the step under the pointer.
+        legend: { live: true },
         cursor: { drag: { x: false, y: false } },
+        hooks: { draw: [cursorLine(() => current)] },
       }, [[]].concat(series.slice(1).map(() => [])), box));
+      const u = charts[charts.length - 1];
+      u.over.style.cursor = "pointer";
+      u.over.title = "click to go to this step";
+      u.over.addEventListener("click", (e) => {
+        if (!onSeek || !u.data[0].length) return;
+        const v = u.posToVal(e.offsetX, "x");
+        if (Number.isFinite(v)) onSeek(Math.max(0, Math.round(v)));
+      });
     }
   }
   return {
+    // uPlot's columns of plot i (tests and tooling)
+    data(i) { return charts[i]?.data ?? null; },
     update(state) {
       const panes = state.panes;
       if (!panes.length) return;
       if (panes.length !== nPanes || !charts.length) build(panes);
-      const x = state.series[0]?.step ?? [];
+      current = panes[0].step ?? null;
+      // The server's whole-run timeline when there is one (every viewer sees
+      // the whole run), else the samples of the steps this page visited.
+      const tl = state.timeline && state.timeline.panes.length === panes.length ? state.timeline : null;
+      const source = tl ? tl.panes : state.series;
+      const stride = tl ? tl.stride : 1;
+      const x = source[0]?.step ?? [];
       DEFS.forEach((def, di) => {
         const data = [x];
         panes.forEach((p, pi) => {
-          const ser = state.series[pi] || {};
+          const ser = source[pi] || {};
           for (const [key] of def.keys) {
             let col = ser[key] ?? [];
-            if (def.diff) col = perStep(col, ser.step ?? x);
+            if (def.diff) col = perStep(col, ser.step ?? x, stride);
             data.push(x.map((_, i) => col[i] ?? null));
           }
         });
