@@ -1040,7 +1040,7 @@ class Session:
                 self._truncate_log(cursor)
             sim, total = self.sims[pane], len(self.accesses)
             start, t0 = self.cur, time.monotonic()
-            last = [t0]
+            last = [t0 - 1.0]      # the first report comes after the first unit
             reason, found, applied = "limit", None, None
 
             def report():
