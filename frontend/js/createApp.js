@@ -15,7 +15,7 @@ import { paneModel } from "./paneModel.js";
 import { parseLocation } from "./parseLocation.js";
 import { shareUrl } from "./shareUrl.js";
 import { SHORTCUTS } from "./shortcuts.js";
-import { textExcerpt } from "./textExcerpt.js";
+import { mailText } from "./mailText.js";
 import { drawFlight } from "./views/flight.js";
 import { drawGenerations } from "./views/generations.js";
 import { drawHardware } from "./views/hardware.js";
@@ -728,16 +728,21 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     dom.textOut.textContent = text;
     try { await clipboard.writeText(text); toast(`${what}: ${text.length > 90 ? text.slice(0, 90) + "…" : text}`); } catch { toast(`${what} (select it below)`); }
   }
+  // Both panes, the recipe and its command line, the selected folio's story.
   function copyText() {
-    const p = s.panes[s.selected?.pane ?? 0] || s.panes[0];
+    const p = s.panes[0];
     if (!p) return;
     const since = dom.since.value.trim() === "" ? NaN : Number(dom.since.value);
     const baseStep = Number.isFinite(since) && since >= 0 && since < p.step ? since : Math.max(0, p.step - 1);
-    let base = null;
-    let used = baseStep;
-    for (let k = baseStep; k >= 0; k--) { base = vmstatByStep.get(`${p.pane}:${k}`); if (base) { used = k; break; } }
-    const rows = dom.logFilter?.checked ? filtered(rowsOf(p)) : rowsOf(p);
-    const text = textExcerpt(p, { baseVmstat: base || {}, baseStep: base ? used : 0, events: rows, title: `session ${s.session.id}` });
+    let used = 0;
+    const base = s.panes.map((q) => {
+      for (let k = baseStep; k >= 0; k--) { const v = vmstatByStep.get(`${q.pane}:${k}`); if (v) { used = k; return v; } }
+      used = 0;
+      return {};
+    });
+    const events = s.panes.map((q) => (dom.logFilter?.checked ? filtered(rowsOf(q)) : rowsOf(q)));
+    const link = dom.share.dataset.permalink || dom.share.dataset.url || "";
+    const text = mailText({ recipe: hello?.recipe || {}, link, panes: s.panes, base, baseStep: used, folio: inspectMsg, events, names });
     copy(text, "Text excerpt copied");
   }
 

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { textExcerpt } from "../../frontend/js/textExcerpt.js";
+import { mailText } from "../../frontend/js/mailText.js";
+import { simulateCommand } from "../../frontend/js/simulateCommand.js";
 import { explainEvent } from "../../frontend/js/explainEvent.js";
 import { fmt } from "../../frontend/js/format.js";
 import { validateRecipe } from "../../frontend/js/validateRecipe.js";
@@ -14,29 +15,40 @@ const events = Array.from({ length: 30 }, (_, i) => ({
   fn: "folio_check_references", src: "LRU_INACTIVE_FILE", dst: i % 2 ? "LRU_ACTIVE_FILE" : "isolated", src_seq: -1, dst_seq: -1,
 }));
 
-test("the text excerpt keeps every line within 80 columns (classic)", () => {
-  const pane = { policy: "lru", step: 42, nrAccess: 123456, timeNs: 987654321,
-    listCounts: { LRU_INACTIVE_ANON: 10, LRU_ACTIVE_ANON: 20, LRU_INACTIVE_FILE: 30000, LRU_ACTIVE_FILE: 4, LRU_UNEVICTABLE: 0 },
-    vmstat: { pgscan_kswapd: 500, pgsteal_kswapd: 480, workingset_refault_file_with_a_very_long_name_for_wrapping: 7, pgactivate: 12 } };
-  const t = textExcerpt(pane, { baseVmstat: { pgscan_kswapd: 468, pgsteal_kswapd: 450, pgactivate: 12 }, baseStep: 40, events, title: "session abcdefghijklmnopqrstuvwxyz0123456789" });
-  const lines = t.split("\n");
-  for (const l of lines) assert.ok(l.length <= 80, `too long (${l.length}): ${l}`);
-  assert.match(t, /LRU_INACTIVE_FILE\s+30,000/);
-  assert.match(t, /pgscan_kswapd\s+\+32/);
-  assert.match(t, /step 40 -> 42/);
-  assert.doesNotMatch(t, /pgactivate\s+\+/, "unchanged counters are left out");
-  assert.match(t, /last 12 events/);
-  assert.match(t, /folio_check_references/);
+test("the mail text: two panes with B - A, full counter names, the command line, folded events, 80 columns", () => {
+  const recipe = { machine: { ram_pages: 2048, swap_kind: "zram", swap_pages: 1024, swappiness: 60, readahead_pages: 0, watermarks: null },
+    workload: { scenario: "stream-hot-file", params: {}, accesses: 20000 }, policies: [{ policy: "lru" }, { policy: "lru_gen" }], seed: 3 };
+  const a = { pane: 0, policy: "lru", step: 42, nrAccess: 123456, listCounts: { LRU_INACTIVE_FILE: 30000, LRU_ACTIVE_FILE: 4 },
+    vmstat: { pgscan_kswapd: 500, kswapd_high_wmark_hit_quickly: 1234567, nr_vmscan_immediate_reclaim: 0, pgactivate: 12 } };
+  const b = { pane: 1, policy: "lru_gen", step: 42, nrAccess: 123456, lruGenText: "memcg     0     \n node     0\n          4      1234      1000        2048 " + "x".repeat(90) + "\n",
+    vmstat: { pgscan_kswapd: 300, kswapd_high_wmark_hit_quickly: 7, nr_vmscan_immediate_reclaim: 0, pgactivate: 20 } };
+  const folio = { pane: 1, pfn: 9, step: 42, identity: { mapping: 1, index: 72, anon: false, name: "stream.log" },
+    page_state: { state: "shadow", eviction: 5, gens_since_eviction: 2, recent: true },
+    history: { n: 1, source: "replay", step: [40], pfn: [9], mapping: [1], index: [72], seq: [1], kind: [0], reason: [0], fn: [0], src: [0], dst: [0], src_seq: [-1], dst_seq: [-1] } };
+  const names = { event_kinds: ["pgsteal"], reasons: ["freed"], kernel_fns: ["shrink_folio_list"], locations: ["isolated"] };
+  const t = mailText({ recipe, link: "http://127.0.0.1:8000/s/habc?step=42", panes: [a, b], folio, events: [events, []], names });
+  for (const l of t.split("\n")) assert.ok(l.length <= 80, `too long (${l.length}): ${l}`);
   assert.ok(/^[\x00-\x7f]*$/.test(t), "ASCII only");
+  assert.match(t, /kswapd_high_wmark_hit_quickly +1,234,567 +7 +-1,234,560/, "the full name and B - A");
+  assert.match(t, /pgscan_kswapd +500 +300 +-200/);
+  assert.doesNotMatch(t, /nr_vmscan_immediate_reclaim/, "zero in both panes");
+  assert.match(t, /reclaimlab simulate --scenario stream-hot-file --policy both --ram-mb 8/);
+  assert.match(t, /--swap-mb 4 .*--seed 3 --accesses 20000|--seed 3 --accesses 20000/s);
+  assert.match(t, /Folio: file stream.log pgoff 72, pfn 9, at step 42 in pane B/);
+  assert.match(t, /reconstructed by replay/);
+  assert.match(t, /15x pgactivate/, "30 events, two sentences: folded");
+  assert.match(t, /cat \/sys\/kernel\/debug\/lru_gen \(pane B\)/);
+  assert.match(t, /LRU_INACTIVE_FILE +30,000/);
 });
 
-test("the text excerpt quotes the lru_gen debugfs text for MGLRU, within 80 columns", () => {
-  const lruGen = "memcg     0     \n node     0\n          4      1234      1000        2048 " + "x".repeat(90) + "\n";
-  const pane = { policy: "lru_gen", step: 3, nrAccess: 1, timeNs: 1, lruGenText: lruGen, vmstat: {} };
-  const t = textExcerpt(pane, {});
-  assert.match(t, /cat \/sys\/kernel\/debug\/lru_gen/);
-  assert.match(t, /memcg {5}0/);
-  for (const l of t.split("\n")) assert.ok(l.length <= 80, `too long: ${l}`);
+test("simulateCommand says what the command line cannot set", () => {
+  const r = { machine: { ram_pages: 1000, swap_kind: "none", readahead_pages: 8 }, workload: { scenario: "anon-loop", params: { hot: 0.5 } },
+    policies: [{ policy: "lru_gen", lru_gen: { tiers: false } }], seed: 1 };
+  const c = simulateCommand(r);
+  assert.equal(c.line, "reclaimlab simulate --scenario anon-loop --policy lru_gen --swap-kind none --seed 1 --param hot=0.5");
+  assert.deepEqual(c.why, ["MGLRU knobs", "ram_pages 1000 (not whole MiB)", "readahead_pages 8"]);
+  const k = simulateCommand({ machine: {}, workload: { scenario: "x" }, policies: [{ policy: "lru", kernel: "6.1" }, { policy: "lru", kernel: "7.3" }] });
+  assert.match(k.line, /--policy lru --kernel 6.1,7.3/);
 });
 
 test("explainEvent names the decision, the move, the reason and the kernel function", () => {

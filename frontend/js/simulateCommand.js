@@ -1,0 +1,45 @@
+// The `reclaimlab simulate` command line that reproduces a recipe headless
+// (docs/cli.md), run to the end of the workload. Returns {argv, line, why}:
+// `why` lists what the command line cannot say (then use the recipe JSON).
+const PAGES_PER_MB = 256;
+const DEFAULT_KERNEL = "7.3";
+
+export function simulateCommand(recipe) {
+  const m = recipe?.machine || {};
+  const w = recipe?.workload || {};
+  const pol = recipe?.policies || [];
+  const why = [];
+  const argv = ["reclaimlab", "simulate"];
+  if (w.scenario) argv.push("--scenario", w.scenario);
+  else { argv.push("--trace", "session.trace"); why.push("the trace: save it from GET /api/sessions/<id>/trace as session.trace"); }
+  const kinds = pol.map((p) => p.policy);
+  const kernels = pol.map((p) => p.kernel || DEFAULT_KERNEL);
+  if (pol.length === 2 && kinds[0] === "lru" && kinds[1] === "lru_gen" && kernels[0] === kernels[1]) {
+    argv.push("--policy", "both");
+    if (kernels[0] !== DEFAULT_KERNEL) argv.push("--kernel", kernels[0]);
+  } else if (pol.length === 2 && kinds[0] === kinds[1] && kernels[0] !== kernels[1]) {
+    argv.push("--policy", kinds[0], "--kernel", kernels.join(","));
+  } else if (pol.length === 1) {
+    argv.push("--policy", kinds[0]);
+    if (kernels[0] !== DEFAULT_KERNEL) argv.push("--kernel", kernels[0]);
+  } else why.push(`panes ${kinds.join(" and ")} (kernels ${kernels.join(", ")}) as they are`);
+  if (pol.some((p) => p.lru_gen && Object.keys(p.lru_gen).length)) why.push("MGLRU knobs");
+  if (m.ram_pages != null) {
+    if (m.ram_pages % PAGES_PER_MB) why.push(`ram_pages ${m.ram_pages} (not whole MiB)`);
+    else argv.push("--ram-mb", String(m.ram_pages / PAGES_PER_MB));
+  }
+  if (m.swap_kind) argv.push("--swap-kind", m.swap_kind);
+  if (m.swap_pages != null && m.swap_kind !== "none") {
+    if (m.swap_pages % PAGES_PER_MB) why.push(`swap_pages ${m.swap_pages} (not whole MiB)`);
+    else argv.push("--swap-mb", String(m.swap_pages / PAGES_PER_MB));
+  }
+  if (m.swappiness != null) argv.push("--swappiness", String(m.swappiness));
+  if (m.readahead_pages) why.push(`readahead_pages ${m.readahead_pages}`);
+  if (m.watermarks) why.push("custom watermarks");
+  if (w.scenario) {
+    argv.push("--seed", String(recipe.seed ?? 1));
+    if (w.accesses != null) argv.push("--accesses", String(w.accesses));
+    for (const [k, v] of Object.entries(w.params || {})) argv.push("--param", `${k}=${v}`);
+  }
+  return { argv, line: argv.join(" "), why };
+}

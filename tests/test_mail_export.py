@@ -1,0 +1,63 @@
+"""The compare-mode mail text (frontend/js/mailText.js, run with node) names a
+`reclaimlab simulate` command line; run through the CLI it gives the same
+counters as the session it was copied from."""
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+
+import pytest
+
+from backend.protocol import Until
+from backend.recipes import Recipe
+from backend.sessions import SessionManager
+from backend.settings import Settings
+from backend.store import SqliteStore
+from tests.test_cli import ENV, ROOT, SCRIPT
+
+NODE = shutil.which("node")
+MAIL = """
+import { mailText } from "./frontend/js/mailText.js";
+const a = JSON.parse(process.argv[1]);
+process.stdout.write(mailText(a));
+"""
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+@pytest.mark.parametrize("policies", [[{"policy": "lru"}, {"policy": "lru_gen"}],
+                                      [{"policy": "lru_gen", "kernel": "6.1"}, {"policy": "lru_gen"}]])
+def test_the_mail_texts_command_line_reproduces_the_sessions_counters(tmp_path, policies):
+    st = SqliteStore(tmp_path / "s.sqlite3")
+    m = SessionManager(st, Settings(data_dir=tmp_path))
+    recipe = {"machine": {"ram_pages": 2048, "swap_kind": "zram", "swap_pages": 1024, "swappiness": 60},
+              "workload": {"scenario": "stream-hot-file", "params": {}, "accesses": 30000},
+              "policies": policies, "seed": 3}
+    s, _ = m.create(Recipe.model_validate(recipe))
+    cur, _, res = s.run_until(0, Until(kind="end"), "scan", 0, 10, owner=True)
+    assert res.reason == "found" and s.sims[0].done
+    summary = s.summary()
+    panes = [{"pane": k, "policy": p["policy"], "step": cur, "nrAccess": p["nr_access"], "vmstat": p["vmstat"]}
+             for k, p in enumerate(summary)]
+    arg = {"recipe": s.record.recipe, "panes": panes, "link": f"http://127.0.0.1:8000/s/{s.id}?step={cur}"}
+    text = subprocess.run([NODE, "--input-type=module", "-e", MAIL, json.dumps(arg)], cwd=ROOT,
+                          capture_output=True, text=True, check=True, timeout=60).stdout
+    assert all(len(line) <= 80 for line in text.splitlines())
+    # the table says what the session says, name by full name
+    for name in ("pgscan_kswapd", "kswapd_high_wmark_hit_quickly", "workingset_refault_file"):
+        a, b = (summary[k]["vmstat"][name] for k in (0, 1))
+        if a or b:
+            assert re.search(rf"^{name} +{a:,} +{b:,} ", text, re.M), name
+    block = text.split("Reproduce (to the end of the workload):\n", 1)[1].split("\n\n", 1)[0]
+    assert "cannot set" not in block
+    argv = shlex.split(block.replace("\\\n", " "))
+    assert argv[:2] == ["reclaimlab", "simulate"]
+    out = subprocess.run([str(SCRIPT), *argv[1:], "--json"], cwd=ROOT, env=ENV, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    runs = json.loads(out.stdout)
+    assert [r["policy"] for r in runs] == [p["policy"] for p in summary]
+    for k, r in enumerate(runs):
+        assert r["vmstat"] == summary[k]["vmstat"], k
+    st.close()
