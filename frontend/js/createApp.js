@@ -729,7 +729,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     try { await clipboard.writeText(text); toast(`${what}: ${text.length > 90 ? text.slice(0, 90) + "…" : text}`); } catch { toast(`${what} (select it below)`); }
   }
   // Both panes, the recipe and its command line, the selected folio's story.
-  function copyText() {
+  async function copyText() {
     const p = s.panes[0];
     if (!p) return;
     const since = dom.since.value.trim() === "" ? NaN : Number(dom.since.value);
@@ -741,7 +741,11 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       return {};
     });
     const events = s.panes.map((q) => (dom.logFilter?.checked ? filtered(rowsOf(q)) : rowsOf(q)));
-    const link = dom.share.dataset.permalink || dom.share.dataset.url || "";
+    // The link pins this history, as "Copy share URL" does.
+    const pin = await api.permalink(s.session.id, p.step).catch(() => null);
+    const sel = s.selected;
+    const link = pin ? shareUrl(location.origin, { id: pin.id, step: pin.step, folio: sel?.pfn ?? null, page: sel?.page ?? null, pane: sel?.pane || null })
+      : dom.share.dataset.url || "";
     const text = mailText({ recipe: hello?.recipe || {}, link, panes: s.panes, base, baseStep: used, folio: inspectMsg, events, names });
     copy(text, "Text excerpt copied");
   }

@@ -4,6 +4,12 @@ export const fmt = Object.freeze({
     if (n == null || Number.isNaN(n)) return "–";
     return Math.round(n).toLocaleString("en-US");
   },
+  // 1,045,349 -> "1.05M", 12,345 -> "12k": short, and every digit shown is right.
+  round(n) {
+    if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 1 : 2)}M`;
+    if (n >= 1e4) return `${Math.round(n / 1e3)}k`;
+    return String(n);
+  },
   delta(n) {
     if (!n) return "0";
     return (n > 0 ? "+" : "−") + Math.abs(Math.round(n)).toLocaleString("en-US");

@@ -21,6 +21,8 @@ def test_start_form_bad_value_shows_its_error_and_blocks_submit(page, server):
     page.wait_for_selector("#scenario-list .scenario")
     assert page.locator("#scenario-list .scenario").count() >= 8
     assert page.locator("#scenario-list .scenario p").first.inner_text().strip(), "each scenario says what to watch"
+    params = page.locator("#scenario-list .scenario p.params").first.inner_text()
+    assert re.search(r"default run: [\d,]+ accesses", params) and re.search(r"size = 1\.2 \(0\.05–8", params), params
     # a first-time visitor is told what to do, and the button is on screen at 1280x720
     assert "Start session" in page.locator(".start .intro").inner_text()
     box = page.locator("#start-submit").bounding_box()

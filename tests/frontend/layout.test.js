@@ -113,3 +113,11 @@ test("perStep: a delta only between consecutive steps; a seek's gap stays empty,
   assert.deepEqual(perStep([0, 8, 20, 22], [0, 4, 8, 10], 4), [null, 2, 3, 1]);
   assert.deepEqual(perStep([0, 8, 20], [0, 4, 16], 4), [null, 2, null]);
 });
+
+test("fmt.round shortens big counts without cutting digits", async () => {
+  const { fmt } = await import("../../frontend/js/format.js");
+  assert.equal(fmt.round(1045349), "1.05M");
+  assert.equal(fmt.round(12345678), "12.3M");
+  assert.equal(fmt.round(10453), "10k");
+  assert.equal(fmt.round(999), "999");
+});

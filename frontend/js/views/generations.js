@@ -3,6 +3,7 @@
 // row per type (anon, file). Each folio is coloured by its tier; a folio whose
 // gen field already names another generation (promoted by a page-table walk,
 // not yet moved by sort_folio()) carries a black centre dot: "lazily re-filed".
+import { fmt } from "../format.js";
 import { FLAGS } from "../flags.js";
 import { folioTier } from "../folioTier.js";
 import { PALETTE } from "../palette.js";
@@ -151,10 +152,14 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
     // Three widths: full sentences, words (one pane at 1280 px), initials (compare).
     const narrow = colW < 150;
     // The longest wording that fits the column (lazily re-filed folios add "(n on list)").
+    // Never cut digits: past the exact wordings, counts are rounded and say so (k, M).
     const wordings = [`nr_pages anon ${cnt(0)} · file ${cnt(1)}`, `anon ${cnt(0)} · file ${cnt(1)}`,
-      `a ${cnt(0)} · f ${cnt(1)}`, `a ${gen.nr_pages[0]} · f ${gen.nr_pages[1]}`];
+      `a ${cnt(0)} · f ${cnt(1)}`, `a ${gen.nr_pages[0]} · f ${gen.nr_pages[1]}`,
+      `a ${fmt.round(gen.nr_pages[0])} · f ${fmt.round(gen.nr_pages[1])}`,
+      `a${fmt.round(gen.nr_pages[0])} f${fmt.round(gen.nr_pages[1])}`];
     const fits = wordings.slice(narrow ? 2 : compact ? 1 : 0).find((w) => ctx.measureText(w).width <= colW - 4);
-    ctx.fillText(fits ?? wordings[3], x0 + 4, 30);
+    if (!fits) ctx.font = "9px ui-monospace, monospace";
+    ctx.fillText(fits ?? wordings[5], x0 + 4, 30);
     const mins = [0, 1].filter((t) => g.min_seq[t] === gen.seq).map((t) => (t ? "file" : "anon"));
     if (mins.length) {
       ctx.fillStyle = "#7a3500";

@@ -27,7 +27,13 @@ export function mountStartForm(form, { scenarios, limits, onSubmit }) {
     const b = document.createElement("b"); b.textContent = ` ${s.name}`;
     const title = document.createElement("span"); title.textContent = s.title ? ` — ${s.title}` : "";
     const p = document.createElement("p"); p.textContent = s.watch || "";
-    label.append(input, b, title, p);
+    // Its knobs with their ranges and its default run length (GET /api/scenarios).
+    const params = document.createElement("p");
+    params.className = "params";
+    const ps = Object.entries(s.params || {}).map(([k, d]) => `${k} = ${d.default} (${d.min}–${d.max}${d.help ? `: ${d.help}` : ""})`);
+    params.textContent = `default run: ${Number(s.default_accesses || 0).toLocaleString("en-US")} accesses at 256 MiB (scaled with RAM)` +
+      (ps.length ? ` · parameters: ${ps.join("; ")}` : "");
+    label.append(input, b, title, p, params);
     list.append(label);
   });
   const submit = form.querySelector("#start-submit");
