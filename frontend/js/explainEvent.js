@@ -40,6 +40,28 @@ function where(loc, seq) {
   return String(loc);
 }
 
+// The rule's inputs that an event record carries (docs/engine-api.md), as
+// a clause with numbers: a refault's distance against the workingset size
+// (classic) or the shadow's generation against the one now (MGLRU), and the
+// young PTEs and mapping flags rmap found.
+const VM_EXEC = 1;
+function numbers(ev, kind) {
+  const a = ev.src_seq;
+  const b = ev.dst_seq;
+  if (a == null || b == null || a < 0 || b < 0) return "";
+  const fn = String(ev.fn ?? "");
+  if (/workingset_refault/.test(kind) && /lru_gen/.test(fn)) {
+    return `evicted from generation seq ${a}; seq ${b} now, ${Math.abs(b - a)} generation(s) apart (recent while < MAX_NR_GENS = 4)`;
+  }
+  if (/workingset_refault/.test(kind)) {
+    return `refault distance ${a} ${a <= b ? "≤" : ">"} workingset size ${b}: ${a <= b ? "activate" : "stays inactive"}`;
+  }
+  if (/folio_referenced/.test(kind)) {
+    return `${a} young PTE${a === 1 ? "" : "s"}${b & VM_EXEC ? ", a VM_EXEC mapping" : ""}`;
+  }
+  return "";
+}
+
 export function explainEvent(ev) {
   const kind = String(ev.kind ?? "");
   let verb = "other";
@@ -70,7 +92,8 @@ export function explainEvent(ev) {
   else if (verb === "reclaim" && to === "free") move = `${who} reclaimed: frame freed`;
   else if (!to) move = `${who} ${phrase.replace(/ (to the tail of|to|into|on|of)$/, "")}${from ? ` (from ${from})` : ""}`;
   else move = `${who} ${phrase} ${to}${from && from !== to ? ` (from ${from})` : ""}`;
-  const why = ev.reason ? String(ev.reason) : "";
+  const nums = numbers(ev, kind);
+  const why = [ev.reason ? String(ev.reason) : "", nums].filter(Boolean).join("; ");
   const fn = ev.fn ? `${String(ev.fn).replace(/\(\)$/, "")}()` : "";
   return {
     verb,

@@ -198,3 +198,15 @@ test("eventFilter matches words, file/mm by name or number, and an offset range"
   assert.deepEqual(f("remove_mapping shadow"), [5]);
   assert.deepEqual(f("file=nosuch"), []);
 });
+
+test("explainEvent narrates the numbers a decision event carries", () => {
+  const classic = explainEvent({ pfn: 3, kind: "workingset_refault", reason: "refault", fn: "workingset_refault", src: "shadow", dst: "none", src_seq: 12, dst_seq: 40 });
+  assert.match(classic.why, /refault distance 12 ≤ workingset size 40: activate/);
+  const far = explainEvent({ pfn: 3, kind: "workingset_refault", reason: "refault", fn: "workingset_refault", src: "shadow", dst: "none", src_seq: 90, dst_seq: 40 });
+  assert.match(far.why, /90 > workingset size 40: stays inactive/);
+  const gen = explainEvent({ pfn: 3, kind: "workingset_refault", reason: "r", fn: "lru_gen_refault", src: "swap", dst: "none", src_seq: 5, dst_seq: 7 });
+  assert.match(gen.why, /evicted from generation seq 5; seq 7 now, 2 generation\(s\) apart/);
+  const rmap = explainEvent({ pfn: 3, kind: "folio_referenced", reason: "r", fn: "folio_referenced", src: "isolated", dst: "isolated", src_seq: 2, dst_seq: 1 });
+  assert.match(rmap.why, /2 young PTEs, a VM_EXEC mapping/);
+  assert.equal(explainEvent({ pfn: 3, kind: "pgsteal", reason: "r", src: "isolated", dst: "shadow", src_seq: -1, dst_seq: -1 }).why, "r");
+});
