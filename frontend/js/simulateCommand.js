@@ -3,6 +3,7 @@
 // `why` lists what the command line cannot say (then use the recipe JSON).
 const PAGES_PER_MB = 256;
 const DEFAULT_KERNEL = "7.3";
+const DEFAULT_RA_PAGES = 32;   // engine/config.py: what the CLI runs with
 
 export function simulateCommand(recipe) {
   const m = recipe?.machine || {};
@@ -34,7 +35,7 @@ export function simulateCommand(recipe) {
     else argv.push("--swap-mb", String(m.swap_pages / PAGES_PER_MB));
   }
   if (m.swappiness != null) argv.push("--swappiness", String(m.swappiness));
-  if (m.readahead_pages) why.push(`readahead_pages ${m.readahead_pages}`);
+  if (m.readahead_pages != null && m.readahead_pages !== DEFAULT_RA_PAGES) why.push(`readahead_pages ${m.readahead_pages}`);
   if (m.watermarks) why.push("custom watermarks");
   if (w.scenario) {
     argv.push("--seed", String(recipe.seed ?? 1));

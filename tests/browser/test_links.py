@@ -190,6 +190,7 @@ def test_a_link_recipients_plots_show_the_whole_run_hover_and_click_to_seek(page
         other.goto(link.replace("step=5", "step=3"))
         other.wait_for_selector(".pane canvas.base[data-step='3']")
         other.wait_for_function("document.querySelector('#plots').dataset.timeline === '5'")
+        other.wait_for_function("(window.reclaimlab.plotData(1) || [[]])[0].length === 6")
         # the pinned history is steps 0..5: every one is on the plots, not just step 3
         data = other.evaluate("window.reclaimlab.plotData(1)")
         assert data[0] == [0, 1, 2, 3, 4, 5]
@@ -197,6 +198,7 @@ def test_a_link_recipients_plots_show_the_whole_run_hover_and_click_to_seek(page
         # the owner's session: the whole 30-step run, though the page was opened at step 5
         other.goto(f"{server.url}/s/{created['id']}?step=5")
         other.wait_for_function("document.querySelector('#plots').dataset.timeline === '30'")
+        other.wait_for_function("(window.reclaimlab.plotData(3) || [[]])[0].length === 31")
         data = other.evaluate("window.reclaimlab.plotData(3)")
         assert data[0][0] == 0 and data[0][-1] == 30 and len(data[0]) == 31
         # hover: the legend shows the step and the values under the pointer
