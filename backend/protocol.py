@@ -187,6 +187,7 @@ class Hello(_Msg):
     nr_steps: int
     cursor: int
     compare: bool
+    pinned: bool = False      # an immutable permalink session (nobody can extend it)
     panes: list[dict]
     recipe: dict
     names: dict

@@ -1301,7 +1301,7 @@ class Session:
         from engine.kernels import KERNELS
         # the title names the kernel profile too: compare mode may put one policy under two
         return P.Hello(session=self.id, role=role, nr_steps=self.nr_steps, cursor=cursor,
-                       compare=self.compare,
+                       compare=self.compare, pinned=self.immutable,
                        panes=[{"policy": p, "kernel": s.config["kernel"],
                                "title": f'{POLICY_TITLES.get(p, p)} · {s.config["kernel"]}',
                                "kernel_title": KERNELS[s.config["kernel"]]["title"],

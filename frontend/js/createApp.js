@@ -367,7 +367,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         setupRunForm(msg);
         lastLocs = [];
         names = msg.names;
-        s.session = { ...(s.session || {}), role: msg.role, nrSteps: msg.nr_steps, compare: msg.compare };
+        s.session = { ...(s.session || {}), role: msg.role, nrSteps: msg.nr_steps, compare: msg.compare, pinned: msg.pinned };
         buildPanes(msg);
         renderSessionInfo();
         showWatch(msg.recipe);
@@ -589,7 +589,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   function renderSessionInfo() {
     if (!s.session) return;
     const p = s.panes[0];
-    const role = s.session.role === "owner" ? "owner" : "viewer (read-only)";
+    const role = s.session.role === "owner" ? "owner" : s.session.pinned ? "pinned link (read-only: Fork to continue)" : "viewer (read-only)";
     dom.sessionInfo.textContent = `session ${s.session.id} · ${role}` + (p ? ` · step ${p.step} of ${s.session.nrSteps} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)} simulated${p.done ? " · workload done" : ""}` : "");
     dom.status.textContent = p ? `step ${p.step}` : "";
     // A viewer can only walk the recorded history.

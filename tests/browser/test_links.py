@@ -60,7 +60,7 @@ def test_a_link_made_at_step_n_keeps_opening_it_after_the_owner_branches(page, s
         other.wait_for_function("pfn => document.querySelector('#inspector').innerText.includes('pfn ' + pfn)", arg=pfn)
         assert {name: counter(other, name) for name in before} == before
         assert other.locator("#nr-steps").inner_text() == "6"
-        assert "viewer" in other.locator("#session-info").inner_text()
+        assert "pinned link (read-only" in other.locator("#session-info").inner_text()
         # the kept branch opens too, with the same counters at its head
         other.goto(kept.get_attribute("href"))
         other.wait_for_selector(".pane canvas.base[data-step='6']")
