@@ -1171,14 +1171,14 @@ class Session:
             ix = self.index[pane]
             raw = None          # the engine's folio.mapping: anon mm ids are owner + NR_INTERNAL_MMS
             then = None         # the frame an event named
-            if event is not None:
-                hit = ix.event(event)
-                if hit is None:
-                    raise SessionError("bad_message", f"no event {event} in pane {pane}'s index")
+            hit = ix.event(event) if event is not None else None
+            if event is not None and hit is None and pfn is None:
+                raise SessionError("bad_message", f"no event {event} in pane {pane}'s index")
+            if hit is not None:
                 raw, index, then, _ = hit
                 anon = ix.anon_of((raw, index))
                 pfn = None
-            elif pfn is not None:
+            elif pfn is not None:   # (also an event the index no longer holds: its frame)
                 n = self.configs[pane]["ram_pages"]
                 if pfn >= n:
                     raise SessionError("bad_message", f"pfn {pfn} is outside RAM (0..{n - 1})")

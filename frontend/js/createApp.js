@@ -354,7 +354,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   function inspectSelected() {
     const sel = s.selected;
     if (!sel) return;
-    if (sel.event != null) send("inspect", { event: sel.event, pane: sel.pane });
+    if (sel.event != null) send("inspect", { event: sel.event, pfn: sel.pfn, pane: sel.pane });
     else if (sel.page) send("inspect", { mapping: sel.page.mapping, index: sel.page.index, anon: sel.page.anon, pane: sel.pane });
     else send("inspect", { pfn: sel.pfn, pane: sel.pane });
   }
