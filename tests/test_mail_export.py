@@ -31,7 +31,8 @@ process.stdout.write(mailText(a));
 def test_the_mail_texts_command_line_reproduces_the_sessions_counters(tmp_path, policies):
     st = SqliteStore(tmp_path / "s.sqlite3")
     m = SessionManager(st, Settings(data_dir=tmp_path))
-    recipe = {"machine": {"ram_pages": 2048, "swap_kind": "zram", "swap_pages": 1024, "swappiness": 60},
+    recipe = {"machine": {"ram_pages": 2048, "swap_kind": "zram", "swap_pages": 1024, "swappiness": 60,
+                          "readahead_pages": 8},
               "workload": {"scenario": "stream-hot-file", "params": {}, "accesses": 30000},
               "policies": policies, "seed": 3}
     s, _ = m.create(Recipe.model_validate(recipe))

@@ -47,7 +47,7 @@ function recipeLines(r) {
     `${p.lru_gen && Object.keys(p.lru_gen).length ? ` ${JSON.stringify(p.lru_gen)}` : ""}`);
   return [`Workload: ${wl}.`,
     `Machine: ${num(m.ram_pages)} pages RAM, swap ${m.swap_kind ?? "zram"} ${m.swap_pages != null ? `${num(m.swap_pages)} pages` : "(half of RAM)"}, ` +
-      `swappiness ${m.swappiness ?? 60}, readahead ${m.readahead_pages ?? 0}${m.watermarks ? `, watermarks ${JSON.stringify(m.watermarks)}` : ""}.`,
+      `swappiness ${m.swappiness ?? 60}, readahead ${m.readahead_pages ?? 32} pages${m.watermarks ? `, watermarks ${JSON.stringify(m.watermarks)}` : ""}.`,
     `Policies: ${panes.join(", ")}.`];
 }
 

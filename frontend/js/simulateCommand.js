@@ -3,7 +3,7 @@
 // `why` lists what the command line cannot say (then use the recipe JSON).
 const PAGES_PER_MB = 256;
 const DEFAULT_KERNEL = "7.3";
-const DEFAULT_RA_PAGES = 32;   // engine/config.py: what the CLI runs with
+const DEFAULT_RA_PAGES = 32;   // engine/config.py: read_ahead_kb 128, what the CLI runs by default
 
 export function simulateCommand(recipe) {
   const m = recipe?.machine || {};
@@ -35,7 +35,7 @@ export function simulateCommand(recipe) {
     else argv.push("--swap-mb", String(m.swap_pages / PAGES_PER_MB));
   }
   if (m.swappiness != null) argv.push("--swappiness", String(m.swappiness));
-  if (m.readahead_pages != null && m.readahead_pages !== DEFAULT_RA_PAGES) why.push(`readahead_pages ${m.readahead_pages}`);
+  if (m.readahead_pages != null && m.readahead_pages !== DEFAULT_RA_PAGES) argv.push("--read-ahead-kb", String(m.readahead_pages * 4));
   if (m.watermarks) why.push("custom watermarks");
   if (w.scenario) {
     argv.push("--seed", String(recipe.seed ?? 1));

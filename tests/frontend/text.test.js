@@ -32,8 +32,8 @@ test("the mail text: two panes with B - A, full counter names, the command line,
   assert.match(t, /kswapd_high_wmark_hit_quickly +1,234,567 +7 +-1,234,560/, "the full name and B - A");
   assert.match(t, /pgscan_kswapd +500 +300 +-200/);
   assert.doesNotMatch(t, /nr_vmscan_immediate_reclaim/, "zero in both panes");
-  assert.match(t, /reclaimlab simulate --scenario stream-hot-file --policy both --ram-mb 8/);
-  assert.match(t, /--swap-mb 4 .*--seed 3 --accesses 20000|--seed 3 --accesses 20000/s);
+  const cmd = t.replace(/ \\\n +/g, " ");   // the shell line, its continuations joined
+  assert.match(cmd, /reclaimlab simulate --scenario stream-hot-file --policy both --ram-mb 8 --swap-kind zram --swap-mb 4 --swappiness 60 --read-ahead-kb 0 --seed 3 --accesses 20000\n/);
   assert.match(t, /Folio: file stream.log pgoff 72, pfn 9, at step 42 in pane B/);
   assert.match(t, /reconstructed by replay/);
   assert.match(t, /15x pgactivate/, "30 events, two sentences: folded");
@@ -45,8 +45,8 @@ test("simulateCommand says what the command line cannot set", () => {
   const r = { machine: { ram_pages: 1000, swap_kind: "none", readahead_pages: 8 }, workload: { scenario: "anon-loop", params: { hot: 0.5 } },
     policies: [{ policy: "lru_gen", lru_gen: { tiers: false } }], seed: 1 };
   const c = simulateCommand(r);
-  assert.equal(c.line, "reclaimlab simulate --scenario anon-loop --policy lru_gen --swap-kind none --seed 1 --param hot=0.5");
-  assert.deepEqual(c.why, ["MGLRU knobs", "ram_pages 1000 (not whole MiB)", "readahead_pages 8"]);
+  assert.equal(c.line, "reclaimlab simulate --scenario anon-loop --policy lru_gen --swap-kind none --read-ahead-kb 32 --seed 1 --param hot=0.5");
+  assert.deepEqual(c.why, ["MGLRU knobs", "ram_pages 1000 (not whole MiB)"]);
   const k = simulateCommand({ machine: {}, workload: { scenario: "x" }, policies: [{ policy: "lru", kernel: "6.1" }, { policy: "lru", kernel: "7.3" }] });
   assert.match(k.line, /--policy lru --kernel 6.1,7.3/);
 });
