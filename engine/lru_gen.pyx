@@ -1004,14 +1004,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             return young * MIN_NR_GENS > size or old * (MIN_NR_GENS + 2) < size
         if self.evictable_min_seq(swappiness) + MIN_NR_GENS > max_seq:
             return True
-        for type in range(min_type(swappiness), max_type(swappiness) + 1):
-            seq = self.s.min_seq[type]
-            while seq <= max_seq:
-                v = self.s.nr_pages[lru_gen_from_seq(seq)][type]
-                if v > 0:
-                    size += v
-                seq += 1
-        nr_to_scan[0] = size
+        nr_to_scan[0] = self.evictable_size(swappiness)
         return self.evictable_min_seq(swappiness) + MIN_NR_GENS == max_seq
 
     cdef int64_t get_nr_to_scan(self, scan_control* sc, int swappiness) noexcept nogil:
@@ -1581,10 +1574,10 @@ cdef class MultiGenLru(ReclaimPolicy):
         return STEP_BATCH
 
     cdef int age_node(self, scan_control* sc) noexcept nogil:
-        """Mirrors mm/vmscan.c:lru_gen_age_node(): no aging here; with
-        min_ttl_ms set, OOM-kill if the oldest generation is younger."""
-        cdef int64_t total = 0, seq, v
-        cdef int type
+        """Mirrors mm/vmscan.c:lru_gen_age_node(): the aging for kswapd in 6.1
+        (age_lruvec()), none from 6.12 on; with min_ttl_ms set, OOM-kill if the
+        oldest generation is younger."""
+        cdef int64_t total
         cdef int swappiness
         cdef bint reclaimable
         cdef int64_t nr_to_scan
@@ -1599,13 +1592,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         if self.min_ttl_ms == 0:
             return STEP_DONE
         swappiness = self.get_swappiness(sc)
-        for type in range(min_type(swappiness), max_type(swappiness) + 1):
-            seq = self.s.min_seq[type]
-            while seq <= self.s.max_seq:
-                v = self.s.nr_pages[lru_gen_from_seq(seq)][type]
-                if v > 0:
-                    total += v
-                seq += 1
+        total = self.evictable_size(swappiness)
         reclaimable = (total >> sc.priority) != 0 and \
             self.s.timestamps[lru_gen_from_seq(self.evictable_min_seq(swappiness))] + \
             self.min_ttl_ms * 1000000 < self.jiffies()
