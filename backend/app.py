@@ -10,17 +10,25 @@ from pathlib import Path
 from typing import Optional
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 import backend
+from backend.budget import OverBudget
+from backend.limits import BodyLimit, install_log_redaction
 from backend.routes import sessions as session_routes
 from backend.routes import stream as stream_routes
 from backend.routes import sweeps as sweep_routes
 from backend.sessions import SessionManager
 from backend.settings import Settings
-from backend.store import SqliteStore, Store
+from backend.store import DamagedRecord, SqliteStore, Store
+
+# Multipart framing around an upload (boundaries, part headers, the recipe
+# field of /api/sessions/upload): the body limit of an upload route is
+# max_trace_bytes plus this.
+MULTIPART_SLACK = 1 << 20
+UPLOAD_PATHS = ("/api/traces", "/api/sessions/upload")
 
 # Resolved as a sibling of backend/ (importlib.resources gives a
 # MultiplexedPath for a namespace package, which StaticFiles rejects).
@@ -52,7 +60,8 @@ See <a href="/docs">/docs</a> for the API.</p>"""
 def create_app(settings: Optional[Settings] = None, store: Optional[Store] = None,
                engine_mod=None) -> FastAPI:
     settings = settings or Settings.from_env()
-    store = store or SqliteStore(Path(settings.data_dir) / "reclaimlab.sqlite3")
+    store = store or SqliteStore(Path(settings.data_dir) / "reclaimlab.sqlite3",
+                                 on_damage=settings.store_on_damage)
     manager = SessionManager(store, settings, engine_mod)
 
     @contextlib.asynccontextmanager
@@ -61,7 +70,9 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
             while True:
                 await asyncio.sleep(min(30.0, max(1.0, settings.idle_seconds / 4)))
                 await run_in_threadpool(manager.evict)
+                await run_in_threadpool(store.checkpoint)   # keep the WAL short
 
+        install_log_redaction()   # after uvicorn configured its loggers
         task = asyncio.create_task(reaper())
         try:
             yield
@@ -77,6 +88,28 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
     app.include_router(session_routes.router)
     app.include_router(stream_routes.router)
     app.include_router(sweep_routes.router)
+
+    # Every refusal is JSON with a status that says whose problem it is.
+    @app.exception_handler(OverBudget)
+    async def over_budget(request: Request, exc: OverBudget):
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "30"})
+
+    @app.exception_handler(MemoryError)
+    async def out_of_memory(request: Request, exc: MemoryError):
+        return JSONResponse({"detail": "the server ran out of memory for this request; "
+                                       "try a smaller machine or workload, or later"},
+                            status_code=503, headers={"Retry-After": "30"})
+
+    @app.exception_handler(DamagedRecord)
+    async def damaged(request: Request, exc: DamagedRecord):
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    def body_limit(path: str) -> int:
+        if path in UPLOAD_PATHS:
+            return settings.max_trace_bytes + MULTIPART_SLACK
+        return settings.max_json_body
+
+    app.add_middleware(BodyLimit, limit_of=body_limit, max_depth=settings.max_json_depth)
 
     def index() -> object:
         page = FRONTEND / "index.html"

@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                 description="Interactive simulator of Linux memory reclaim "
                             "(classic LRU and MGLRU).")
     sub = p.add_subparsers(dest="command",
-                           metavar="{serve,simulate,scenarios,sweep,sweep-report}",
+                           metavar="{serve,simulate,scenarios,sweep,sweep-report,store}",
                            parser_class=_Parser)
     sub.required = True
 
@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=_nonneg_int, default=8000)
     s.add_argument("--data", default=None, metavar="DIR",
                    help="data directory (sessions, traces); default $RECLAIMLAB_DATA or ./data")
+    s.add_argument("--on-damage", choices=("move", "refuse"), default=None,
+                   help="a store that fails its integrity check at start-up: move it aside "
+                        "and start a new one (default), or refuse to start")
 
     m = sub.add_parser("simulate", help="run a workload headless to the end and print counters")
     src = m.add_mutually_exclusive_group(required=True)
@@ -136,6 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--param", type=_param, action="append", default=[], metavar="KEY=VALUE",
                    help="a scenario parameter (repeatable)")
     m.add_argument("--json", action="store_true", help="print one JSON object (a list of two with both)")
+
+    st = sub.add_parser("store", help="check or back up the session store")
+    st_sub = st.add_subparsers(dest="store_command", metavar="{check,backup}", parser_class=_Parser)
+    st_sub.required = True
+    ck = st_sub.add_parser("check", help="integrity_check and every row read back; exit 1 on damage")
+    bk = st_sub.add_parser("backup", help="a consistent copy, safe while the server runs")
+    bk.add_argument("dest", metavar="FILE", help="where to write the copy (must not exist)")
+    for q in (ck, bk):
+        q.add_argument("--data", default=None, metavar="DIR",
+                       help="data directory; default $RECLAIMLAB_DATA or ./data")
 
     c = sub.add_parser("scenarios", help="list the built-in scenarios")
     c.add_argument("--json", action="store_true", help="names, titles, what to watch, parameters")
@@ -587,16 +600,68 @@ def cmd_serve(args) -> int:
             raise UserError(f"reclaimlab serve: --data: cannot create {args.data}: "
                             f"{e.strerror or e}", 2) from None
         os.environ["RECLAIMLAB_DATA"] = os.path.abspath(args.data)
+    if args.on_damage is not None:
+        os.environ["RECLAIMLAB_STORE_ON_DAMAGE"] = args.on_damage
     import uvicorn
     from backend.app import create_app   # lazily: simulate/scenarios need no web stack
+    from backend.settings import Settings
+    from backend.store import StoreDamaged
+    settings = Settings.from_env()
+    try:
+        app = create_app(settings)
+    except StoreDamaged as e:
+        raise UserError(f"reclaimlab serve: {e}") from None
     # Per-message deflate off: frames are already compact binary, and
     # compressing them costs more CPU than it saves (stack-notes).
-    uvicorn.run(create_app(), host=args.host, port=args.port, ws_per_message_deflate=False)
+    # ws_max_size: a message over it is refused by the protocol layer (close
+    # 1009) before it is buffered; up to it, the app answers `too_large`.
+    uvicorn.run(app, host=args.host, port=args.port, ws_per_message_deflate=False,
+                ws_max_size=ws_max_size(settings))
     return 0
 
 
+def ws_max_size(settings) -> int:
+    """Frames up to 4x max_ws_message get a `too_large` error frame (the
+    connection stays open); bigger ones are closed by uvicorn with 1009."""
+    return 4 * settings.max_ws_message
+
+
+# --- store -------------------------------------------------------------------------
+
+def cmd_store(args) -> int:
+    from pathlib import Path
+
+    from backend.store import SqliteStore, StoreDamaged
+    data = Path(args.data or os.environ.get("RECLAIMLAB_DATA", "data"))
+    path = data / "reclaimlab.sqlite3"
+    prog = f"reclaimlab store {args.store_command}"
+    if not path.is_file():
+        raise UserError(f"{prog}: no store at {path}")
+    try:
+        store = SqliteStore(path, on_damage="refuse")
+    except StoreDamaged as e:
+        raise UserError(f"{prog}: {e}") from None
+    try:
+        if args.store_command == "check":
+            problems = store.integrity()
+            counts = store.counts()
+            for line in problems:
+                print(f"{path}: {line}")
+            print(f"{path}: {counts['sessions']} sessions, {counts['traces']} traces, "
+                  f"{len(problems)} problem(s)")
+            return 1 if problems else 0
+        dest = Path(args.dest)
+        if dest.exists():
+            raise UserError(f"{prog}: {dest} exists; give a new file")
+        store.backup(dest)
+        print(f"{path} -> {dest}")
+        return 0
+    finally:
+        store.close()
+
+
 COMMANDS = {"serve": cmd_serve, "simulate": cmd_simulate, "scenarios": cmd_scenarios,
-            "sweep": cmd_sweep, "sweep-report": cmd_sweep_report}
+            "sweep": cmd_sweep, "sweep-report": cmd_sweep_report, "store": cmd_store}
 
 
 def main(argv: list[str] | None = None) -> int:

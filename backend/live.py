@@ -21,8 +21,10 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         # permessage-deflate costs ~110 ms per MiB of frame (stack-notes §3)
+        settings = getattr(getattr(app, "state", None), "settings", None)
+        ws_max = 4 * settings.max_ws_message if settings is not None else 16 << 20
         self.server = uvicorn.Server(uvicorn.Config(app, ws_per_message_deflate=False,
-                                                    log_level="warning"))
+                                                    ws_max_size=ws_max, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
                                        daemon=True)
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from backend.strict import I64_MAX, Bool, Float, Int
+
 VERSION = 2
 UNITS = ("access", "scan", "shrink", "aging")
 Unit = Literal["access", "scan", "shrink", "aging"]
@@ -33,24 +35,24 @@ class Auth(_Msg):
 class Step(_Msg):
     type: Literal["step"]
     unit: Unit = "access"
-    count: int = Field(1, ge=1)
-    branch: bool = False   # owner below the head: replace the later history (kept pinned)
+    count: Int = Field(1, ge=1, le=I64_MAX)
+    branch: Bool = False   # owner below the head: replace the later history (kept pinned)
 
 
 class Back(_Msg):
     type: Literal["back"]
-    count: int = Field(1, ge=1)
+    count: Int = Field(1, ge=1, le=I64_MAX)
 
 
 class Seek(_Msg):
     type: Literal["seek"]
-    step: int = Field(ge=0)
+    step: Int = Field(ge=0, le=I64_MAX)
 
 
 class Play(_Msg):
     type: Literal["play"]
     unit: Unit = "access"
-    rate: float = Field(10.0, ge=0.1, le=1000.0)
+    rate: Float = Field(10.0, ge=0.1, le=1000.0)
 
 
 class Pause(_Msg):
@@ -60,8 +62,8 @@ class Pause(_Msg):
 class Debugfs(_Msg):
     type: Literal["debugfs"]
     text: str = Field(min_length=1, max_length=4096)
-    pane: Optional[int] = Field(None, ge=0, le=1)
-    branch: bool = False
+    pane: Optional[Int] = Field(None, ge=0, le=1)
+    branch: Bool = False
 
 
 class Until(_Msg):
@@ -70,24 +72,24 @@ class Until(_Msg):
     # event: the next event of one of these kinds (engine.names.EVENT_KINDS),
     # optionally of one file (anon false) or mm (anon true) and a page range
     events: list[str] = Field(default_factory=list, max_length=16)
-    anon: Optional[bool] = None
-    mapping: Optional[int] = Field(None, ge=0)
-    index_lo: Optional[int] = Field(None, ge=0)
-    index_hi: Optional[int] = Field(None, ge=0)
+    anon: Optional[Bool] = None
+    mapping: Optional[Int] = Field(None, ge=0, le=I64_MAX)
+    index_lo: Optional[Int] = Field(None, ge=0, le=I64_MAX)
+    index_hi: Optional[Int] = Field(None, ge=0, le=I64_MAX)
     # counter: a vmstat counter changes (op "changes") or reaches value (op ">=")
     counter: Optional[str] = Field(None, max_length=64)
     op: Literal["changes", ">="] = "changes"
     value: int = 0
-    n: int = Field(0, ge=0)            # accesses: run this many
+    n: Int = Field(0, ge=0, le=I64_MAX)            # accesses: run this many
 
 
 class RunUntil(_Msg):
     type: Literal["run_until"]
     until: Until
     unit: Unit = "scan"                # the step unit the search advances by (event/counter)
-    pane: int = Field(0, ge=0, le=1)   # whose events / counters are watched
-    max_steps: int = Field(100_000, ge=1, le=10_000_000)
-    branch: bool = False
+    pane: Int = Field(0, ge=0, le=1)   # whose events / counters are watched
+    max_steps: Int = Field(100_000, ge=1, le=10_000_000)
+    branch: Bool = False
 
 
 class Cancel(_Msg):
@@ -96,26 +98,26 @@ class Cancel(_Msg):
 
 class LruGen(_Msg):
     type: Literal["lru_gen"]
-    full: bool = False
-    pane: int = Field(0, ge=0, le=1)
+    full: Bool = False
+    pane: Int = Field(0, ge=0, le=1)
 
 
 class Inspect(_Msg):
     type: Literal["inspect"]
-    pfn: Optional[int] = Field(None, ge=0)
-    mapping: Optional[int] = Field(None, ge=0)
-    index: Optional[int] = Field(None, ge=0)
-    anon: Optional[bool] = None
-    event: Optional[int] = Field(None, ge=0)   # the folio an event (engine seq) of this pane names
-    pane: int = Field(0, ge=0, le=1)
+    pfn: Optional[Int] = Field(None, ge=0, le=I64_MAX)
+    mapping: Optional[Int] = Field(None, ge=0, le=I64_MAX)
+    index: Optional[Int] = Field(None, ge=0, le=I64_MAX)
+    anon: Optional[Bool] = None
+    event: Optional[Int] = Field(None, ge=0, le=I64_MAX)   # the folio an event (engine seq) of this pane names
+    pane: Int = Field(0, ge=0, le=1)
 
 
 class StateRequest(_Msg):
     type: Literal["state"]
-    hash: Optional[bool] = None   # include state_hash (default: only machines <= 16,384 frames)
+    hash: Optional[Bool] = None   # include state_hash (default: only machines <= 16,384 frames)
     # location layout: send only the frames whose location changed since the
     # last state frame this connection got (the client holds that one)
-    delta: bool = False
+    delta: Bool = False
 
 
 ZOOM_MAX = 16384   # folios per zoom window (the order layout's own bound)
@@ -124,10 +126,10 @@ ZOOM_MAX = 16384   # folios per zoom window (the order layout's own bound)
 class Zoom(_Msg):
     """The folio order of one window of one list or generation (large machines)."""
     type: Literal["zoom"]
-    pane: int = Field(0, ge=0, le=1)
+    pane: Int = Field(0, ge=0, le=1)
     list: str = Field(pattern=r"^(LRU_[A-Z_]+|gen[0-9]{1,19}\.(anon|file))$", max_length=40)
-    offset: int = Field(0, ge=0)
-    count: int = Field(ge=1, le=ZOOM_MAX)
+    offset: Int = Field(0, ge=0, le=I64_MAX)
+    count: Int = Field(ge=1, le=ZOOM_MAX)
 
 
 class Ping(_Msg):
@@ -154,11 +156,19 @@ class ProtocolError(Exception):
         self.code, self.message, self.ref = code, message, ref
 
 
-def parse_client(text: str | bytes) -> BaseModel:
-    """Decode one client message or raise ProtocolError naming the problem."""
+MAX_DEPTH = 32
+
+
+def parse_client(text: str | bytes, max_depth: int = MAX_DEPTH) -> BaseModel:
+    """Decode one client message or raise ProtocolError naming the problem.
+    Nesting deeper than max_depth is refused before json.loads, which would
+    recurse (RecursionError) on 100,000 '['."""
+    from backend.limits import json_depth_ok
+    if not json_depth_ok(text, max_depth):
+        raise ProtocolError("bad_json", f"JSON nested deeper than {max_depth} levels")
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise ProtocolError("bad_json", f"not JSON: {e}") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from backend.strict import Bool, Int
 
 ENGINE_MAX_FRAMES = 16 * (1 << 20)
 # The engine's event ring per pane: it is part of state_bytes(), so of every
@@ -22,17 +24,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _no_bool(v):
-    # pydantic's lax mode would take true as 1; a recipe with "ram_pages": true is a bug.
-    if isinstance(v, bool):
-        raise ValueError("must be a number, not a boolean")
-    return v
-
-
 class Watermarks(Strict):
-    min: int = Field(ge=1)
-    low: int = Field(ge=1)
-    high: int = Field(ge=1)
+    min: Int = Field(ge=1)
+    low: Int = Field(ge=1)
+    high: Int = Field(ge=1)
 
     @model_validator(mode="after")
     def _increasing(self):
@@ -42,16 +37,13 @@ class Watermarks(Strict):
 
 
 class Machine(Strict):
-    ram_pages: int = Field(16384, ge=64, le=ENGINE_MAX_FRAMES, description="frames of 4 KiB")
+    ram_pages: Int = Field(16384, ge=64, le=ENGINE_MAX_FRAMES, description="frames of 4 KiB")
     swap_kind: Literal["none", "zram", "ssd", "hdd"] = "zram"
-    swap_pages: Optional[int] = Field(None, ge=0, le=4 * ENGINE_MAX_FRAMES,
+    swap_pages: Optional[Int] = Field(None, ge=0, le=4 * ENGINE_MAX_FRAMES,
                                       description="null = ram_pages // 2")
-    swappiness: int = Field(60, ge=0, le=200)
+    swappiness: Int = Field(60, ge=0, le=200)
     watermarks: Optional[Watermarks] = None
-    readahead_pages: int = Field(32, ge=0, le=256, description="ra_pages = read_ahead_kb / 4; 0 = off")
-
-    _nb = field_validator("ram_pages", "swap_pages", "swappiness", "readahead_pages",
-                          mode="before")(_no_bool)
+    readahead_pages: Int = Field(32, ge=0, le=256, description="ra_pages = read_ahead_kb / 4; 0 = off")
 
     @model_validator(mode="after")
     def _fits(self):
@@ -61,12 +53,12 @@ class Machine(Strict):
 
 
 class LruGenKnobs(Strict):
-    min_ttl_ms: int = Field(0, ge=0, le=60_000)
-    pid_controller: bool = True
-    tiers: bool = True
-    look_around: bool = True
-    walk_mm: bool = True
-    bloom_filter: bool = True
+    min_ttl_ms: Int = Field(0, ge=0, le=60_000)
+    pid_controller: Bool = True
+    tiers: Bool = True
+    look_around: Bool = True
+    walk_mm: Bool = True
+    bloom_filter: Bool = True
 
 
 class PolicySpec(Strict):
@@ -86,10 +78,8 @@ class PolicySpec(Strict):
 class Workload(Strict):
     scenario: Optional[str] = Field(None, max_length=64)
     params: dict = Field(default_factory=dict)
-    accesses: Optional[int] = Field(None, ge=1)
+    accesses: Optional[Int] = Field(None, ge=1)
     trace_id: Optional[str] = Field(None, max_length=64)
-
-    _nb = field_validator("accesses", mode="before")(_no_bool)
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -105,9 +95,7 @@ class Recipe(Strict):
     workload: Workload
     policies: list[PolicySpec] = Field(default_factory=lambda: [PolicySpec()],
                                        min_length=1, max_length=2)
-    seed: int = Field(1, ge=0, le=2**32 - 1)
-
-    _nb = field_validator("seed", mode="before")(_no_bool)
+    seed: Int = Field(1, ge=0, le=2**32 - 1)
 
     @property
     def compare(self) -> bool:

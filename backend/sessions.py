@@ -33,8 +33,10 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from backend import protocol as P
+from backend.budget import Ledger, OverBudget, accesses_of_recipe, session_bytes
 from backend.recipes import Recipe
-from backend.store import SessionRecord, Store, TraceRecord, hash_token, new_id, token_matches
+from backend.store import (DamagedRecord, SessionRecord, Store, TraceRecord, hash_token, new_id,
+                           token_matches, trace_id)
 
 LISTS = ("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE", "LRU_ACTIVE_FILE",
          "LRU_UNEVICTABLE")
@@ -99,22 +101,27 @@ def _accesses_of(obj) -> np.ndarray:
     return obj.accesses if hasattr(obj, "accesses") else np.asarray(obj)
 
 
-def build_workload(recipe: Recipe, store: Store):
-    """The workload object (accesses + names) a recipe names."""
+def build_workload(recipe: Recipe, store: Store, trace: Optional[TraceRecord] = None):
+    """The workload object (accesses + names) a recipe names. A trace is read
+    in the format it was stored as (its id covers it), never re-guessed."""
     w = recipe.workload
     if w.trace_id is not None:
-        rec = store.get_trace(w.trace_id)
+        rec = trace or store.get_trace(w.trace_id)
         if rec is None:
             raise UnknownTrace(w.trace_id)
-        return parse_trace(rec.data, rec.filename)
+        return parse_trace(rec.data, rec.filename, rec.format)
     from engine import workloads
     return workloads.generate(w.scenario, recipe.machine.ram_pages, recipe.seed, w.accesses,
                               **w.params)
 
 
-def parse_trace(data: bytes, filename: str):
+def parse_trace(data: bytes, filename: str, format: Optional[str] = None, settings=None):
     from engine import trace
-    return trace.read_trace_bytes(data, filename)
+    if settings is None:
+        return trace.read_trace_bytes(data, filename, format=format)
+    return trace.read_trace_bytes(data, filename, format=format,
+                                  max_decompressed=settings.max_trace_decompressed,
+                                  max_ratio=settings.max_trace_ratio)
 
 
 def write_trace_file(workload, path, comment: Optional[str] = None) -> None:
@@ -299,6 +306,8 @@ def _guarded(method):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         with self.lock:
+            if self.parked:
+                self._unpark()
             try:
                 return method(self, *args, **kwargs)
             except SessionError:
@@ -356,6 +365,12 @@ class Session:
         self.on_log_change: Optional[Callable[["Session"], None]] = None
         # (session, nr_steps) -> id of an immutable copy of the first nr_steps steps
         self.on_branch: Optional[Callable[["Session", int], str]] = None
+        # Parking (SessionManager.make_room): a connected session idle for
+        # park_idle_seconds gives up its engines, checkpoints and workload;
+        # `rebuild` (set by the manager: admission + a fresh Session from the
+        # store) brings them back on its next request.
+        self.parked = self._unparking = False
+        self.rebuild: Optional[Callable[[str], "Session"]] = None
 
     def budget(self) -> int:
         """Checkpoint bytes this session may hold: its own cap, and its share of
@@ -1315,6 +1330,38 @@ class Session:
         names = getattr(self.workload, "names", None) or {}
         return {k: [str(x) for x in (names.get(k) or [])[:cap]] for k in ("mm", "file")}
 
+    _LIVE_STATE = ("workload", "accesses", "sims", "checkpoints", "_cp_bytes", "_cp_size", "_cost",
+                   "_replay_from", "_cp_cost", "_cp_acc", "index", "cur", "_partial")
+
+    def park(self) -> bool:
+        """Drop what a rebuild can recreate; False if the session is busy."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            if self.parked or self._unparking:   # (the lock is re-entrant)
+                return self.parked
+            self.sims, self.checkpoints, self.index = [], {}, []
+            self.workload = self.accesses = None
+            self._cp_bytes = 0
+            self.parked = True
+            return True
+        finally:
+            self.lock.release()
+
+    def _unpark(self) -> None:
+        self._unparking = True
+        try:
+            fresh = self.rebuild(self.id)   # may raise OverBudget: a 503 / an error frame
+        finally:
+            self._unparking = False
+        for k in self._LIVE_STATE:
+            setattr(self, k, getattr(fresh, k))
+        self.parked = False
+
+    @_guarded
+    def ensure_live(self) -> None:
+        """Unpark (by the decorator) if parked; nothing otherwise."""
+
     def _recover(self) -> None:
         for sim, blob in zip(self.sims, self.checkpoints[0]):
             sim.load_state(blob)
@@ -1414,20 +1461,86 @@ def _is_anon(folio: dict) -> Optional[bool]:
 
 class SessionManager:
     """Creates, finds, forks and drops sessions. Live sessions are kept in
-    memory (LRU, bounded; idle ones dropped) and rebuilt from the store."""
+    memory (LRU, bounded; idle ones dropped) and rebuilt from the store.
+
+    Memory admission (backend/budget.py): every session's estimated
+    footprint is reserved in `ledger` *before* its workload or engines are
+    built — on create, fork, and rebuild from the store. When it does not
+    fit, `make_room` drops idle unconnected sessions (LRU first), then parks
+    connected ones idle for `park_idle_seconds`; if it still does not fit,
+    OverBudget (the routes answer 503)."""
 
     def __init__(self, store: Store, settings, engine_mod=None):
         self.store, self.settings, self.engine_mod = store, settings, engine_mod
         self._live: "collections.OrderedDict[str, Session]" = collections.OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
+        self.ledger = Ledger(settings.budget_bytes())
+
+    # --- admission
+    def _need(self, recipe: Recipe, nr_accesses: int) -> int:
+        return session_bytes(recipe.engine_configs(), nr_accesses)
+
+    def make_room(self, deficit: int) -> int:
+        """Free at least `deficit` reserved bytes if possible; returns how many."""
+        freed, now = 0, time.monotonic()
+        with self._lock:
+            for sid, s in list(self._live.items()):      # least recently used first
+                if freed >= deficit:
+                    break
+                if s.refs == 0:
+                    del self._live[sid]
+                    freed += self.ledger.held(sid)
+                    self.ledger.release(sid)
+            parkable = [s for s in self._live.values()
+                        if s.refs > 0 and not s.parked
+                        and now - s.last_used > self.settings.park_idle_seconds]
+        for s in parkable:
+            if freed >= deficit:
+                break
+            if s.park():
+                freed += self.ledger.held(s.id)
+                self.ledger.release(s.id)
+        return freed
+
+    def _build(self, rec: SessionRecord, recipe: Recipe, trace: Optional[TraceRecord],
+               nr_accesses: int, workload=None) -> Session:
+        """Admit, then build; the reservation is released if the build fails.
+        MemoryError (the estimate was short, or the machine is busy) is an
+        OverBudget too: never a 500."""
+        need = self._need(recipe, nr_accesses)
+        self.ledger.admit(rec.id, need, self.make_room)
+        try:
+            if workload is None:
+                workload = build_workload(recipe, self.store, trace)
+            n = len(_accesses_of(workload))
+            if n > self.settings.max_accesses:
+                raise ValueError(f"workload has {n} accesses; this server's max_accesses is "
+                                 f"{self.settings.max_accesses}")
+            return Session(rec, recipe, workload, self.settings, self.engine_mod)
+        except MemoryError:
+            self.ledger.release(rec.id)
+            raise OverBudget(need, self.ledger.used(), self.ledger.budget,
+                             "this session (the build ran out of memory)") from None
+        except BaseException:
+            self.ledger.release(rec.id)
+            raise
+
+    def _trace_of(self, recipe: Recipe) -> Optional[TraceRecord]:
+        if recipe.workload.trace_id is None:
+            return None
+        rec = self.store.get_trace(recipe.workload.trace_id)
+        if rec is None:
+            raise UnknownTrace(recipe.workload.trace_id)
+        return rec
 
     def create(self, recipe: Recipe, parent: Optional[tuple[str, int]] = None,
                log: Optional[list] = None, nr_steps: int = 0) -> tuple[Session, str]:
-        """Validate by building it, then store. Raises ValueError (e.g. the
-        engine's ConfigError or a WorkloadError) with a message naming the problem."""
-        workload = build_workload(recipe, self.store)
-        n = len(_accesses_of(workload))
+        """Admit, validate by building it, then store. Raises ValueError (e.g.
+        the engine's ConfigError or a WorkloadError) naming the problem, or
+        OverBudget."""
+        trace = self._trace_of(recipe)
+        n = accesses_of_recipe(recipe, trace.nr_accesses if trace else None)
         if n > self.settings.max_accesses:
             raise ValueError(f"workload has {n} accesses; this server's max_accesses is "
                              f"{self.settings.max_accesses}")
@@ -1437,9 +1550,12 @@ class SessionManager:
                             log=log or [], nr_steps=nr_steps,
                             parent_id=parent[0] if parent else None,
                             parent_step=parent[1] if parent else None)
-        session = Session(rec, recipe, workload, self.settings, self.engine_mod)
+        session = self._build(rec, recipe, trace, n)
         rec.recipe = {**stored, "engine_config": [_jsonable(s.config) for s in session.sims],
                       "engine_version": _engine_version()}
+        if trace is not None:
+            # The recipe pins the trace: its bytes and format, checked on rebuild.
+            rec.recipe["trace_pin"] = {"sha256": trace.sha256, "format": trace.format}
         self.store.create_session(rec)
         self._adopt(session)
         return session, token
@@ -1447,6 +1563,8 @@ class SessionManager:
     def fork(self, sid: str, step: Optional[int]) -> tuple[Session, str]:
         src = self.get(sid)
         with src.lock:
+            if src.parked:
+                src._unpark()
             n = src.nr_steps if step is None else max(0, min(step, src.nr_steps))
             log = src.log_prefix(n)
             recipe = src.recipe
@@ -1455,7 +1573,7 @@ class SessionManager:
         stored = {k: v for k, v in src.record.recipe.items()}
         rec = SessionRecord(id=new_id(), recipe=stored, owner_hash=hash_token(token), log=log,
                             nr_steps=n, parent_id=sid, parent_step=n)
-        session = Session(rec, recipe, workload, self.settings, self.engine_mod)
+        session = self._build(rec, recipe, None, len(_accesses_of(workload)), workload)
         self.store.create_session(rec)
         self._adopt(session)
         return session, token
@@ -1487,6 +1605,39 @@ class SessionManager:
                 if self.store.get_session(pid) is None:   # not a concurrent twin: a real failure
                     raise
         return pid
+    def _load(self, sid: str) -> Session:
+        """A Session rebuilt from its stored record (admitted first). A row or
+        trace that cannot be used raises DamagedRecord naming the session."""
+        rec = self.store.get_session(sid)
+        if rec is None:
+            raise UnknownSession(sid)
+        recipe_data = {k: v for k, v in rec.recipe.items()
+                       if k not in ("engine_config", "engine_version", "trace_pin")}
+        try:
+            recipe = Recipe.model_validate(recipe_data)
+        except ValueError as e:
+            raise DamagedRecord("session", sid, f"its recipe no longer validates: "
+                                f"{str(e).splitlines()[0]}") from None
+        try:
+            trace = self._trace_of(recipe)
+        except DamagedRecord as e:
+            raise DamagedRecord("session", sid, str(e)) from None
+        except UnknownTrace as e:
+            raise DamagedRecord("session", sid, f"its {e}") from None
+        pin = rec.recipe.get("trace_pin")
+        if trace is not None and pin is not None and (
+                pin.get("sha256") != trace.sha256 or pin.get("format") != trace.format):
+            raise DamagedRecord("session", sid, f"trace {trace.id!r} is not the one its "
+                                "recipe was built from")
+        n = accesses_of_recipe(recipe, trace.nr_accesses if trace else None)
+        try:
+            return self._build(rec, recipe, trace, n)
+        except (ValueError, AssertionError) as e:   # e.g. a log the engine cannot replay
+            raise DamagedRecord("session", sid, str(e).splitlines()[0] if str(e) else
+                                type(e).__name__) from None
+
+    def _rebuild_parked(self, sid: str) -> Session:
+        return self._load(sid)
 
     def get(self, sid: str) -> Session:
         with self._lock:
@@ -1494,46 +1645,55 @@ class SessionManager:
             if s is not None:
                 self._live.move_to_end(sid)
                 s.touch()
-                return s
+        if s is not None:
+            if s.parked:
+                s.ensure_live()
+            return s
+        with self._lock:
             load_lock = self._loading.setdefault(sid, threading.Lock())
-        with load_lock:  # one rebuild per id even when many ask at once
-            with self._lock:
-                s = self._live.get(sid)
-                if s is not None:
-                    return s
-            rec = self.store.get_session(sid)
-            if rec is None:
+        try:
+            with load_lock:  # one rebuild per id even when many ask at once
                 with self._lock:
-                    self._loading.pop(sid, None)
-                raise UnknownSession(sid)
-            recipe_data = {k: v for k, v in rec.recipe.items()
-                           if k not in ("engine_config", "engine_version")}
-            recipe = Recipe.model_validate(recipe_data)
-            s = Session(rec, recipe, build_workload(recipe, self.store), self.settings,
-                        self.engine_mod)
-            self._adopt(s)
+                    s = self._live.get(sid)
+                    if s is not None:
+                        return s
+                s = self._load(sid)
+                self._adopt(s)
+                return s
+        finally:
             with self._lock:
                 self._loading.pop(sid, None)
-            return s
 
     def exists(self, sid: str) -> bool:
         with self._lock:
             if sid in self._live:
                 return True
-        return self.store.get_session(sid) is not None
+        try:
+            return self.store.get_session(sid) is not None
+        except DamagedRecord:
+            return True
 
     def _adopt(self, s: Session) -> None:
         s.on_log_change = self._save
         s.on_branch = lambda sess, n: self._pin(dict(sess.record.recipe), sess.log_prefix(n),
                                                 n, sess.id)
         s.share_of_total = self._share
+        s.rebuild = self._rebuild_parked
         with self._lock:
             self._live[s.id] = s
             self._live.move_to_end(s.id)
         self.evict()
 
     def _share(self) -> int:
-        return self.settings.checkpoint_total_bytes // max(1, len(self._live))
+        """Each live session's share of the checkpoint memory beyond step 0:
+        checkpoint_total_bytes, or what the memory budget leaves over, split
+        equally."""
+        live = list(self._live.values())
+        # the step-0 checkpoints are in the reservations already, and in the
+        # sessions' checkpoint bytes too: add them back to what is left over
+        step0 = sum(sum(len(b) for b in s.checkpoints.get(0, [])) for s in live)
+        pool = min(self.settings.checkpoint_total_bytes, self.ledger.left_over() + step0)
+        return pool // max(1, len(live))
 
     def _save(self, s: Session) -> None:
         self.store.save_log(s.id, s.log, s.nr_steps)
@@ -1556,6 +1716,8 @@ class SessionManager:
                     del self._live[sid]
                     dropped.append(sid)
                     over -= 1
+        for sid in dropped:
+            self.ledger.release(sid)
         return dropped
 
     def live_ids(self) -> list[str]:
@@ -1563,17 +1725,21 @@ class SessionManager:
             return list(self._live)
 
     def upload_trace(self, data: bytes, filename: str) -> TraceRecord:
+        """Parse (size-capped), then store under its content address (bytes +
+        format). Uploading the same bytes again returns the stored record
+        unchanged; the same bytes as another format get another id."""
         if len(data) > self.settings.max_trace_bytes:
             raise ValueError(f"trace is {len(data)} bytes; the limit is {self.settings.max_trace_bytes}")
-        wl = parse_trace(data, filename)
+        wl = parse_trace(data, filename, None, self.settings)
         n = len(_accesses_of(wl))
         if n > self.settings.max_accesses:
             raise ValueError(f"trace has {n} accesses; this server's max_accesses is "
                              f"{self.settings.max_accesses}")
+        fmt = wl.meta["format"]
         sha = hashlib.sha256(data).hexdigest()
-        rec = TraceRecord(id=sha[:20], filename=filename, sha256=sha, nr_accesses=n, data=data)
-        self.store.put_trace(rec)
-        return rec
+        rec = TraceRecord(id=trace_id(data, fmt), filename=filename, sha256=sha, nr_accesses=n,
+                          data=data, format=fmt)
+        return self.store.put_trace(rec)
 
 
 def _engine_version() -> str:

@@ -43,6 +43,17 @@ class Settings:
     checkpoint_budget_bytes: int = 1536 * MiB  # per session
     checkpoint_total_bytes: int = 6144 * MiB  # all live sessions (each gets an equal share)
     order_layout_max_frames: int = 16384      # above: per-frame location array
+    # --- reliability (docs/server.md "Limits and admission")
+    # Estimated bytes of all live sessions (engines, swap maps, page cache,
+    # workloads, checkpoints); 0 = memory_budget_fraction of the machine's RAM.
+    memory_budget_bytes: int = 0
+    memory_budget_fraction: float = 0.5
+    max_json_body: int = 1 * MiB              # a recipe is ~1 KB
+    max_json_depth: int = 32                  # nesting of any JSON body or message
+    max_trace_decompressed: int = 512 * MiB   # a trace after gzip/bzip2/xz/zstd
+    max_trace_ratio: int = 200                # decompressed / compressed, above 1 MiB out
+    store_on_damage: str = "move"             # "move" the damaged DB aside, or "refuse" to start
+    park_idle_seconds: float = 120.0          # a connected session idle this long may be parked
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -66,6 +77,11 @@ class Settings:
             env["data_dir"] = Path(env["data_dir"])
         return replace(s, **env)
 
+    def budget_bytes(self) -> int:
+        if self.memory_budget_bytes > 0:
+            return self.memory_budget_bytes
+        return int(machine_ram_bytes() * self.memory_budget_fraction)
+
     def public_limits(self) -> dict:
         return {
             "max_frames": self.max_frames,
@@ -76,4 +92,20 @@ class Settings:
             "max_count": dict(self.max_count),
             "max_ws_message": self.max_ws_message,
             "max_events_per_frame": self.max_events_per_frame,
+            "max_json_body": self.max_json_body,
+            "max_json_depth": self.max_json_depth,
+            "max_trace_decompressed": self.max_trace_decompressed,
+            "memory_budget_bytes": self.budget_bytes(),
         }
+
+
+def machine_ram_bytes() -> int:
+    """MemTotal (or the cgroup's memory.max, when lower)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        raw = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if raw.isdigit():
+            total = min(total, int(raw))
+    except OSError:
+        pass
+    return total

@@ -6,7 +6,11 @@ token's hash, the parent it was forked from, and uploaded traces. Sweeps
 (docs/sweeps.md) keep their spec, their cells' recipes and each finished
 cell's counters, keyed by the cell's content hash. Any
 server process can rebuild any session from these (DESIGN §4, §6).
-Imports no web framework.
+
+Traces are content-addressed and immutable: the id covers the bytes and the
+format they were parsed as, and a row is never replaced. A damaged file is
+found at start-up (`PRAGMA quick_check`) and moved aside or refused; a
+damaged row raises DamagedRecord for that row only. Imports no web framework.
 """
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ import abc
 import hashlib
 import hmac
 import json
+import logging
+import os
 import secrets
 import sqlite3
 import threading
@@ -21,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
+
+log = logging.getLogger("reclaimlab.store")
 
 
 def hash_token(token: str) -> str:
@@ -36,6 +44,15 @@ def token_matches(token: Optional[str], stored_hash: str) -> bool:
 
 def new_id(nbytes: int = 9) -> str:
     return secrets.token_urlsafe(nbytes)
+
+
+def trace_id(data: bytes, fmt: str) -> str:
+    """Content address of a trace: its bytes *and* the format they were read
+    as. The same bytes read as v1 and as oracleGeneral are two workloads, so
+    they get two ids, and neither upload can change what the other names."""
+    h = hashlib.sha256(fmt.encode() + b"\0")
+    h.update(data)
+    return h.hexdigest()[:24]
 
 
 @dataclass
@@ -58,6 +75,19 @@ class TraceRecord:
     sha256: str
     nr_accesses: int
     data: bytes
+    format: Optional[str] = None   # the parsed format (None: a row from before formats were pinned)
+
+
+class StoreDamaged(Exception):
+    """The database file cannot be used; str() is one line naming it."""
+
+
+class DamagedRecord(Exception):
+    """One row cannot be read back; the rest of the store is fine."""
+
+    def __init__(self, kind: str, rid: str, why: str):
+        super().__init__(f"{kind} {rid!r} is damaged in the store: {why}")
+        self.kind, self.rid, self.why = kind, rid, why
 
 
 class Store(abc.ABC):
@@ -68,13 +98,16 @@ class Store(abc.ABC):
     def create_session(self, rec: SessionRecord) -> None: ...
 
     @abc.abstractmethod
-    def get_session(self, sid: str) -> Optional[SessionRecord]: ...
+    def get_session(self, sid: str) -> Optional[SessionRecord]:
+        """None when unknown; DamagedRecord when the row cannot be read."""
 
     @abc.abstractmethod
     def save_log(self, sid: str, log: list, nr_steps: int) -> None: ...
 
     @abc.abstractmethod
-    def put_trace(self, rec: TraceRecord) -> None: ...
+    def put_trace(self, rec: TraceRecord) -> TraceRecord:
+        """Store a trace unless its id is already there; never replaces a row
+        (ids are content addresses). Returns the stored record."""
 
     @abc.abstractmethod
     def get_trace(self, tid: str) -> Optional[TraceRecord]: ...
@@ -110,6 +143,9 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def put_cell_session(self, key: str, session_id: str) -> None: ...
 
+    def checkpoint(self) -> None:
+        """Make what was written durable and compact (a no-op by default)."""
+
     @abc.abstractmethod
     def close(self) -> None: ...
 
@@ -132,7 +168,8 @@ CREATE TABLE IF NOT EXISTS traces (
     sha256 TEXT NOT NULL,
     nr_accesses INTEGER NOT NULL,
     data BLOB NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    format TEXT
 );
 CREATE TABLE IF NOT EXISTS sweeps (
     id TEXT PRIMARY KEY,
@@ -155,22 +192,88 @@ CREATE TABLE IF NOT EXISTS sweep_cell_sessions (
     session_id TEXT NOT NULL
 );
 """
+_TABLES = ("sessions", "traces", "sweeps", "sweep_cells", "sweep_cell_sessions")
+_UNITS = ("access", "scan", "shrink", "aging", "debugfs")
 
 
 class SqliteStore(Store):
     """One file under the data dir, WAL, one connection guarded by a lock
     (a write is ~10 µs: cheaper than any hop to a database thread)."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, on_damage: str = "move"):
+        """Open (or create) the store.
+
+        1. A file that is not a database or fails `PRAGMA quick_check` is,
+           by `on_damage`, moved aside ("move": one warning line names both
+           files, and a fresh store starts) or refused (StoreDamaged, whose
+           message is one line).
+        2. An empty (0-byte) file starts a new store, with a warning: it was
+           a store once, or someone meant it to be.
+        3. Missing tables are recreated, with a warning naming them."""
         path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        memory = str(path) == ":memory:"
+        if not memory:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        existed = not memory and path.exists()
+        if existed and path.stat().st_size == 0:
+            log.warning("store %s is empty (0 bytes): starting a new store", path)
+        self._db = None
+        try:
+            self._db = self._open(path)
+            self._check()
+        except (sqlite3.DatabaseError, StoreDamaged) as e:
+            why = (str(e).splitlines() or [type(e).__name__])[0]
+            if self._db is not None:
+                self._db.close()
+            if memory or on_damage == "refuse":
+                raise StoreDamaged(f"store {path} is damaged ({why}); not starting "
+                                   "(store_on_damage=refuse)") from None
+            aside = self._move_aside(path)
+            log.warning("store %s is damaged (%s): moved aside to %s, starting a new store",
+                        path, why, aside)
+            self._db = self._open(path)
+        self._create_tables(existed)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def _check(self) -> None:
+        rows = self._db.execute("PRAGMA quick_check").fetchall()
+        if rows != [("ok",)]:
+            raise StoreDamaged("; ".join(str(r[0]) for r in rows[:3]))
+
+    @staticmethod
+    def _move_aside(path: Path) -> Path:
+        aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+        n = 0
+        while aside.exists():
+            n += 1
+            aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}.{n}")
+        os.replace(path, aside)
+        for ext in ("-wal", "-shm"):
+            side = Path(str(path) + ext)
+            if side.exists():
+                os.replace(side, Path(str(aside) + ext))
+        return aside
+
+    def _create_tables(self, existed: bool) -> None:
+        have = {r[0] for r in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if existed and have:
+            for t in _TABLES:
+                if t not in have:
+                    log.warning("store %s had no table %r: recreated it (its rows are lost)",
+                                self.path, t)
         self._db.executescript(_SCHEMA)
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(traces)")}
+        if "format" not in cols:   # a store from before traces were pinned by format
+            self._db.execute("ALTER TABLE traces ADD COLUMN format TEXT")
 
     def create_session(self, rec: SessionRecord) -> None:
         now = time.time()
@@ -189,7 +292,20 @@ class SqliteStore(Store):
                 " created_at, updated_at FROM sessions WHERE id = ?", (sid,)).fetchone()
         if row is None:
             return None
-        return SessionRecord(row[0], json.loads(row[1]), row[2], json.loads(row[3]), row[4],
+        try:
+            recipe, steps = json.loads(row[1]), json.loads(row[3])
+            if not isinstance(recipe, dict) or not isinstance(steps, list):
+                raise ValueError("recipe or log has the wrong shape")
+            if not all(isinstance(e, list) and len(e) == 3 and e[0] in _UNITS
+                       and isinstance(e[1], int) and e[1] > 0 for e in steps):
+                raise ValueError("a log entry is not [unit, count, arg]")
+            if not isinstance(row[4], int) or not isinstance(row[2], str):
+                raise ValueError("nr_steps or owner_hash has the wrong type")
+            if sum(e[1] for e in steps) != row[4]:
+                raise ValueError("log and nr_steps disagree")
+        except (ValueError, TypeError) as e:
+            raise DamagedRecord("session", sid, str(e)[:200]) from None
+        return SessionRecord(row[0], recipe, row[2], steps, row[4],
                              row[5], row[6], row[7], row[8])
 
     def save_log(self, sid: str, log: list, nr_steps: int) -> None:
@@ -197,19 +313,28 @@ class SqliteStore(Store):
             self._db.execute("UPDATE sessions SET log = ?, nr_steps = ?, updated_at = ? WHERE id = ?",
                              (json.dumps(log), nr_steps, time.time(), sid))
 
-    def put_trace(self, rec: TraceRecord) -> None:
+    def put_trace(self, rec: TraceRecord) -> TraceRecord:
         with self._lock:
+            # OR IGNORE, never OR REPLACE: an id is a content address, so a
+            # row, once there, is what every recipe naming it was built from.
             self._db.execute(
-                "INSERT OR REPLACE INTO traces (id, filename, sha256, nr_accesses, data, created_at)"
-                " VALUES (?,?,?,?,?,?)",
-                (rec.id, rec.filename, rec.sha256, rec.nr_accesses, rec.data, time.time()))
+                "INSERT OR IGNORE INTO traces (id, filename, sha256, nr_accesses, data,"
+                " created_at, format) VALUES (?,?,?,?,?,?,?)",
+                (rec.id, rec.filename, rec.sha256, rec.nr_accesses, rec.data, time.time(),
+                 rec.format))
+        return self.get_trace(rec.id)
 
     def get_trace(self, tid: str) -> Optional[TraceRecord]:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, filename, sha256, nr_accesses, data FROM traces WHERE id = ?",
+                "SELECT id, filename, sha256, nr_accesses, data, format FROM traces WHERE id = ?",
                 (tid,)).fetchone()
-        return None if row is None else TraceRecord(row[0], row[1], row[2], row[3], bytes(row[4]))
+        if row is None:
+            return None
+        data = row[4]
+        if not isinstance(data, bytes) or hashlib.sha256(data).hexdigest() != row[2]:
+            raise DamagedRecord("trace", tid, "its bytes do not match its sha256")
+        return TraceRecord(row[0], row[1], row[2], row[3], bytes(data), row[5])
 
     def put_sweep(self, sid: str, name: str, source: str, spec: str, cells: list) -> None:
         now = time.time()
@@ -278,6 +403,42 @@ class SqliteStore(Store):
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO sweep_cell_sessions (key, session_id)"
                              " VALUES (?,?)", (key, session_id))
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database (PASSIVE: never waits on readers),
+        so a crash replays little and the -wal file stays small."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def backup(self, dest: Path | str) -> None:
+        """A consistent copy while the store is in use (SQLite's backup API)."""
+        out = sqlite3.connect(str(dest))
+        try:
+            with self._lock:
+                self._db.backup(out)
+        finally:
+            out.close()
+
+    def integrity(self) -> list[str]:
+        """`PRAGMA integrity_check` (the thorough one), then every row read
+        back: one line per problem, [] when the store is sound."""
+        with self._lock:
+            rows = self._db.execute("PRAGMA integrity_check").fetchall()
+            sids = [r[0] for r in self._db.execute("SELECT id FROM sessions")]
+            tids = [r[0] for r in self._db.execute("SELECT id FROM traces")]
+        problems = [] if rows == [("ok",)] else [f"integrity_check: {r[0]}" for r in rows]
+        for get, ids in ((self.get_session, sids), (self.get_trace, tids)):
+            for rid in ids:
+                try:
+                    get(rid)
+                except DamagedRecord as e:
+                    problems.append(str(e))
+        return problems
+
+    def counts(self) -> dict:
+        with self._lock:
+            return {t: self._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in _TABLES}
 
     def close(self) -> None:
         with self._lock:

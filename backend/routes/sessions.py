@@ -3,25 +3,35 @@ fork, download). Validation is pydantic's; engine work runs in the
 threadpool."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import tempfile
+import threading
+from pathlib import Path
 from typing import Optional
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from starlette.background import BackgroundTask
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from backend.recipes import LruGenKnobs, Recipe, check_limits
+from backend.strict import I64_MAX, Int
 from backend.sessions import SessionManager, UnknownSession, UnknownTrace, write_trace_file
+from backend.store import DamagedRecord
 
 router = APIRouter(prefix="/api")
 
 NOT_FOUND = {404: {"description": "unknown id", "content": {"application/json": {
-    "example": {"detail": "unknown session 'abc'"}}}}}
+    "example": {"detail": "unknown session 'abc'"}}}},
+             409: {"description": "the session's stored record is damaged", "content": {
+                 "application/json": {"example": {
+                     "detail": "session 'abc' is damaged in the store: log and nr_steps disagree"}}}},
+             503: {"description": "over the server's memory budget (rebuilding the session)"}}
+OVER_BUDGET = {503: {"description": "over the server's memory budget", "content": {
+    "application/json": {"example": {"detail": "this session needs an estimated 2,048 MiB ..."}}}},
+               413: {"description": "request body too large"}}
 
 
 class Created(BaseModel):
@@ -31,7 +41,7 @@ class Created(BaseModel):
 
 
 class ForkRequest(BaseModel):
-    step: Optional[int] = Field(None, ge=0, description="fork at this step (default: the head)")
+    step: Optional[Int] = Field(None, ge=0, le=I64_MAX, description="fork at this step (default: the head)")
 
 
 class TraceUploaded(BaseModel):
@@ -111,18 +121,23 @@ async def _read_limited(request: Request, upload: UploadFile) -> bytes:
     return b"".join(chunks)
 
 
-async def _store_trace(request: Request, file: UploadFile):
+async def _store_trace(request: Request, file: UploadFile, loc: str = "file"):
+    from engine.trace import TraceTooLarge
     data = await _read_limited(request, file)
     name = file.filename or "upload.trace"
     try:
         return await run_in_threadpool(_manager(request).upload_trace, data, name)
+    except TraceTooLarge as e:
+        raise HTTPException(413, str(e)) from None
     except ValueError as e:
-        raise HTTPException(422, f"{name}: {e}") from None
+        # the same list-of-field-errors shape as every other 422
+        raise RequestValidationError([{"loc": ["body", loc], "type": "value_error",
+                                       "msg": f"{name}: {e}" if not str(e).startswith(name)
+                                       else str(e), "input": None}]) from None
 
 
 @router.post("/traces", status_code=201, response_model=TraceUploaded,
-             responses={413: {"description": "upload too large"},
-                        422: {"description": "unreadable trace"}})
+             responses={413: {"description": "upload (or what it decompresses to) too large"}})
 async def upload_trace(request: Request, file: UploadFile = File(...)):
     rec = await _store_trace(request, file)
     return TraceUploaded(trace_id=rec.id, filename=rec.filename, nr_accesses=rec.nr_accesses,
@@ -144,13 +159,13 @@ async def _create(request: Request, recipe: Recipe) -> Created:
     return Created(id=session.id, owner_token=token, share_url=_share_url(request, session.id))
 
 
-@router.post("/sessions", status_code=201, response_model=Created)
+@router.post("/sessions", status_code=201, response_model=Created, responses=OVER_BUDGET)
 async def create_session(request: Request, recipe: Recipe):
     return await _create(request, recipe)
 
 
 @router.post("/sessions/upload", status_code=201, response_model=Created,
-             responses={413: {"description": "upload too large"}})
+             responses=OVER_BUDGET)
 async def create_session_with_trace(request: Request, recipe: str = Form(...),
                                     file: UploadFile = File(...)):
     try:
@@ -189,7 +204,8 @@ async def get_session(request: Request, sid: str):
             "share_url": _share_url(request, s.id), "summary": summary}
 
 
-@router.post("/sessions/{sid}/fork", status_code=201, response_model=Created, responses=NOT_FOUND)
+@router.post("/sessions/{sid}/fork", status_code=201, response_model=Created,
+             responses={**NOT_FOUND, **OVER_BUDGET})
 async def fork_session(request: Request, sid: str, body: Optional[ForkRequest] = None):
     step = body.step if body else None
     try:
@@ -240,11 +256,57 @@ async def history(request: Request, sid: str):
         return {"nr_steps": s.nr_steps, "log": [list(e) for e in s.log]}
 
 
+_render_locks: dict[str, threading.Lock] = {}
+_render_guard = threading.Lock()
+TRACE_CACHE_FILES = 16     # rendered workloads kept (each up to ~400 MB at 20 M accesses)
+
+
+def _rendered_trace(request: Request, sid: str) -> Path:
+    """The session's workload as a v1 trace file, rendered once per workload.
+
+    Rendering 20 M accesses costs ~9 s of CPU, so the file is kept under
+    <data>/cache/, keyed by what determines the workload (the scenario,
+    its parameters, the seed and the RAM size it scales with; or the trace
+    id, a content address). Sessions with the same workload share it. The
+    newest TRACE_CACHE_FILES are kept."""
+    manager = _manager(request)
+    try:
+        rec = manager.store.get_session(sid)
+    except DamagedRecord as e:
+        raise HTTPException(409, str(e)) from None
+    if rec is None and sid not in manager.live_ids():
+        raise UnknownSession(sid)
+    recipe = rec.recipe if rec is not None else manager.get(sid).record.recipe
+    what = {"workload": recipe.get("workload"), "seed": recipe.get("seed"),
+            "ram_pages": (recipe.get("machine") or {}).get("ram_pages")}
+    key = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:32]
+    cache = Path(request.app.state.settings.data_dir) / "cache"
+    path = cache / f"{key}.trace"
+    with _render_guard:
+        lock = _render_locks.setdefault(key, threading.Lock())
+    with lock:   # one render per workload, however many ask at once
+        if not path.exists():
+            cache.mkdir(parents=True, exist_ok=True)
+            s = manager.get(sid)
+            with s.lock:
+                if s.parked:
+                    s._unpark()
+                workload = s.workload
+            tmp = cache / f".{key}.{os.getpid()}.tmp"
+            write_trace_file(workload, tmp, "reclaimlab workload")
+            os.replace(tmp, path)
+            old = sorted(cache.glob("*.trace"), key=lambda p: p.stat().st_mtime)
+            for p in old[:-TRACE_CACHE_FILES]:
+                p.unlink(missing_ok=True)
+        else:
+            path.touch()
+    return path
+
+
 @router.get("/sessions/{sid}/trace", responses=NOT_FOUND)
 async def download_trace(request: Request, sid: str):
-    s = await _get(request, sid)
-    fd, path = tempfile.mkstemp(suffix=".trace")
-    os.close(fd)
-    await run_in_threadpool(write_trace_file, s.workload, path, f"reclaimlab session {sid}")
-    return FileResponse(path, media_type="text/plain; charset=utf-8", filename=f"{sid}.trace",
-                        background=BackgroundTask(os.unlink, path))
+    try:
+        path = await run_in_threadpool(_rendered_trace, request, sid)
+    except UnknownSession as e:
+        raise HTTPException(404, str(e)) from None
+    return FileResponse(path, media_type="text/plain; charset=utf-8", filename=f"{sid}.trace")

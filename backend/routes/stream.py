@@ -13,12 +13,40 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from backend import protocol as P
+from backend.budget import OverBudget
 from backend.sessions import Session, SessionError, UnknownSession
+from backend.store import DamagedRecord
 
 router = APIRouter()
 log = logging.getLogger("reclaimlab.stream")
 
 STOPS_PLAY = (P.Step, P.Back, P.Seek, P.Play, P.Pause, P.Debugfs, P.RunUntil)
+
+# Close codes (docs/protocol.md §3): 1008 unknown session (policy), 1011 a
+# session whose stored record is damaged, 1013 over the memory budget (try
+# again later); uvicorn itself closes with 1009 a message over ws_max_size.
+CLOSE_UNKNOWN, CLOSE_DAMAGED, CLOSE_OVER_BUDGET = 1008, 1011, 1013
+MAX_STEP_DIGITS = 19
+
+
+def _parse_step(step: Optional[str]) -> tuple[Optional[int], bool]:
+    """(cursor or None for the head, whether ?step= was bad). Only ASCII
+    digits count: str.isdigit() also takes '²', which int() then refuses."""
+    if step is None:
+        return None, False
+    t = step.strip()
+    if not t or len(t) > MAX_STEP_DIGITS or not (t.isascii() and t.isdigit()):
+        return None, True
+    return int(t), False
+
+
+def _header_token(ws: WebSocket) -> Optional[str]:
+    """The owner token from `Authorization: Bearer <token>` (non-browser
+    clients; a browser sends an `auth` message instead)."""
+    auth = ws.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return None
 
 
 class Connection:
@@ -190,14 +218,22 @@ async def stream(ws: WebSocket, sid: str, token: Optional[str] = None, step: Opt
     try:
         session = await run_in_threadpool(manager.get, sid)
     except UnknownSession as e:
-        await ws.close(code=1008, reason=str(e)[:120])
+        await ws.close(code=CLOSE_UNKNOWN, reason=str(e)[:120])
+        return
+    except (DamagedRecord, OverBudget) as e:
+        # An error frame says what (close reasons are cut at 123 bytes), then the close code.
+        code = "damaged" if isinstance(e, DamagedRecord) else "over_budget"
+        await ws.send_text(P.dump(P.Error(code=code, message=str(e))))
+        await ws.close(code=CLOSE_DAMAGED if code == "damaged" else CLOSE_OVER_BUDGET,
+                       reason=str(e)[:120])
         return
     session.refs += 1
     conn = None
     try:
-        owner = session.is_owner(token)
-        bad_step = step is not None and not step.strip().isdigit()
-        cursor = session.nr_steps if step is None or bad_step else min(int(step), session.nr_steps)
+        # ?token= is still read for old clients; the server's logs redact it.
+        owner = session.is_owner(_header_token(ws) or token)
+        want, bad_step = _parse_step(step)
+        cursor = session.nr_steps if want is None else min(want, session.nr_steps)
         conn = Connection(ws, session, owner, cursor, settings.public_limits())
         await conn.send(session.hello("owner" if owner else "viewer", cursor, conn.limits))
         if bad_step:
@@ -210,13 +246,17 @@ async def stream(ws: WebSocket, sid: str, token: Optional[str] = None, step: Opt
                 break
             data = msg.get("text")
             if data is None:
-                data = msg.get("bytes") or b""
+                # Commands are JSON text (protocol.md §3); a binary frame is
+                # never executed, whatever it holds.
+                await conn.error("bad_message", "binary frames are not commands: send each "
+                                                "command as a JSON text frame")
+                continue
             if len(data) > settings.max_ws_message:
                 await conn.error("too_large", f"message of {len(data)} bytes is over the limit "
                                               f"of {settings.max_ws_message}")
                 continue
             try:
-                m = P.parse_client(data)
+                m = P.parse_client(data, settings.max_json_depth)
             except P.ProtocolError as e:
                 await conn.error(e.code, e.message, ref=e.ref)
                 continue
@@ -224,6 +264,10 @@ async def stream(ws: WebSocket, sid: str, token: Optional[str] = None, step: Opt
                 await conn.handle(m)
             except SessionError as e:
                 await conn.error(e.code, e.message, e.errno, m.type)
+            except OverBudget as e:   # a parked session that cannot come back yet
+                await conn.error("over_budget", str(e), ref=m.type)
+            except DamagedRecord as e:
+                await conn.error("damaged", str(e), ref=m.type)
             except (WebSocketDisconnect, asyncio.CancelledError):
                 raise
             except Exception as e:  # a bug: report it, keep the connection

@@ -1,8 +1,11 @@
 // The only module that touches WebSocket. Decodes every message with
 // protocol.js and hands it to the handlers; reconnects with backoff.
+// `first` (optional) gives the messages to send first on every (re)connect,
+// before anything queued: the owner token travels in an `auth` message,
+// never in the URL, where access logs and proxies would keep it.
 import { decodeFrame } from "./protocol.js";
 
-export function connect(url, { onMessage, onOpen, onClose, onError }) {
+export function connect(url, { onMessage, onOpen, onClose, onError, first }) {
   let ws = null;
   let closed = false;
   let retry = 0;
@@ -12,6 +15,7 @@ export function connect(url, { onMessage, onOpen, onClose, onError }) {
     ws.binaryType = "arraybuffer";
     ws.onopen = () => {
       retry = 0;
+      for (const m of first?.() ?? []) ws.send(m);
       onOpen?.();
       for (const m of queue) ws.send(m);
       queue = [];

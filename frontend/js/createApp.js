@@ -373,6 +373,11 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         showWatch(msg.recipe);
         return;
       }
+      case "auth_ok": {
+        s.session = { ...(s.session || {}), role: msg.role };
+        renderSessionInfo();
+        return;
+      }
       case "frame": {
         if (busy && busy.what !== "run_until") clearBusy();
         const panes = paneModel.fromFrame(msg, names, s.panes);
@@ -857,9 +862,10 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     const token = storage.getItem(TOKEN_KEY(loc.id));
     const q = new URLSearchParams();
     if (loc.step != null) q.set("step", String(loc.step));
-    if (token) q.set("token", token);
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     conn = connect(`${proto}//${location.host}/ws/sessions/${encodeURIComponent(loc.id)}?${q}`, {
+      // the token goes in the first message, never in the URL (docs/protocol.md §3)
+      first: () => (token ? [encodeCommand("auth", { token })] : []),
       onMessage,
       onOpen: () => { s.connected = true; statePending = false; },
       onClose: (e) => {
