@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ENGINE := $(wildcard engine/*.pyx engine/*.pxd)
 
-.PHONY: run test bench chromium build validate
+.PHONY: run test bench chromium build validate soak
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -27,6 +27,10 @@ chromium:
 test: $(STAMP) chromium
 	$(VENV)/bin/pytest -q
 	node --test tests/frontend/
+
+# Long reliability runs and the load test (not in CI): tests/reliability -m soak.
+soak: $(STAMP)
+	$(VENV)/bin/pytest -q -m soak tests/reliability
 
 # libCacheSim (PyPI libcachesim) runs beside reclaimlab in bench/bench_wholeprocess.py.
 bench: $(STAMP)
