@@ -607,6 +607,15 @@ def cmd_serve(args) -> int:
     from backend.settings import Settings
     from backend.store import StoreDamaged
     settings = Settings.from_env()
+    # The app's own log lines (a damaged store moved aside, a session
+    # parked) go to stderr beside uvicorn's.
+    import logging
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    applog = logging.getLogger("reclaimlab")
+    applog.addHandler(handler)
+    applog.setLevel(logging.INFO)
+    applog.propagate = False
     try:
         app = create_app(settings)
     except StoreDamaged as e:

@@ -25,6 +25,7 @@ import bisect
 import collections
 import hashlib
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ ANON_LISTS, FILE_LISTS = (0, 1), (2, 3)   # enum lru_list
 # slot is anon; a page-cache shadow or storage is file (MGLRU events name
 # "gen", not a list, so these are what tell the two apart there)
 LOC_SWAP, LOC_SHADOW, LOC_STORAGE = 8, 9, 10
+log = logging.getLogger("reclaimlab.sessions")
 RUN_AHEAD_ACCESSES = 4096   # an access step longer than this runs without events
 PERMALINK_PREFIX = "h"      # + 24 base32 letters of sha256(recipe, log prefix): a pinned history
 IMMUTABLE_OWNER = ""        # owner_hash of a permalink session: no token hashes to it
@@ -1498,9 +1500,12 @@ class SessionManager:
         for s in parkable:
             if freed >= deficit:
                 break
+            held = self.ledger.held(s.id)
             if s.park():
-                freed += self.ledger.held(s.id)
+                freed += held
                 self.ledger.release(s.id)
+                log.info("session %s parked to make room (idle %.0f s, %d MiB)", s.id,
+                         now - s.last_used, held >> 20)
         return freed
 
     def _build(self, rec: SessionRecord, recipe: Recipe, trace: Optional[TraceRecord],
