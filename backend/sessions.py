@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import bisect
 import collections
+import functools
 import hashlib
 import json
 import logging
@@ -1747,7 +1748,8 @@ class SessionManager:
         return self.store.put_trace(rec)
 
 
-def _engine_version() -> str:
+@functools.lru_cache(maxsize=1)
+def _engine_version() -> str:   # importlib.metadata reads the dist-info: ~1 ms a call
     try:
         from importlib.metadata import version
         return version("reclaimlab")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
+import threading
 import time
 
 import httpx
@@ -98,9 +99,12 @@ def test_a_thousand_creations_against_a_small_budget(tmp_path):
                 stack.enter_context(_owner(srv, s))
             rss0 = srv.rss()
 
+            local = threading.local()
+
             def create(i):
-                r = httpx.post(f"{srv.url}/api/sessions", json={**SMALL, "seed": 100 + i},
-                               timeout=120)
+                if not hasattr(local, "c"):   # one keep-alive client per thread
+                    local.c = httpx.Client(base_url=srv.url, timeout=120)
+                r = local.c.post("/api/sessions", json={**SMALL, "seed": 100 + i})
                 return r.status_code, r.json()
 
             with concurrent.futures.ThreadPoolExecutor(8) as pool:
