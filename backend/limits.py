@@ -174,10 +174,18 @@ class BodyLimit:
             if not msg.get("more_body"):
                 break
         data = b"".join(chunks)
-        if not json_depth_ok(data, self.max_depth):
-            start, out = _json_error(422, [{
-                "loc": ["body"], "type": "json_invalid", "input": None,
-                "msg": f"JSON nested deeper than {self.max_depth} levels"}])
+        problem = None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            # FastAPI would answer a bare 400; every other bad body is a 422
+            problem = f"JSON body is not UTF-8: {e}"
+        else:
+            if not json_depth_ok(text, self.max_depth):
+                problem = f"JSON nested deeper than {self.max_depth} levels"
+        if problem is not None:
+            start, out = _json_error(422, [{"loc": ["body"], "type": "json_invalid",
+                                            "input": None, "msg": problem}])
             await send(start)
             await send({"type": "http.response.body", "body": out})
             return

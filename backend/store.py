@@ -219,21 +219,21 @@ class SqliteStore(Store):
         existed = not memory and path.exists()
         if existed and path.stat().st_size == 0:
             log.warning("store %s is empty (0 bytes): starting a new store", path)
-        self._db = None
+        self._conn = None
         try:
-            self._db = self._open(path)
+            self._conn = self._open(path)
             self._check()
         except (sqlite3.DatabaseError, StoreDamaged) as e:
             why = (str(e).splitlines() or [type(e).__name__])[0]
-            if self._db is not None:
-                self._db.close()
+            if self._conn is not None:
+                self._conn.close()
             if memory or on_damage == "refuse":
                 raise StoreDamaged(f"store {path} is damaged ({why}); not starting "
                                    "(store_on_damage=refuse)") from None
             aside = self._move_aside(path)
             log.warning("store %s is damaged (%s): moved aside to %s, starting a new store",
                         path, why, aside)
-            self._db = self._open(path)
+            self._conn = self._open(path)
         self._create_tables(existed)
 
     @staticmethod
@@ -440,9 +440,21 @@ class SqliteStore(Store):
             return {t: self._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                     for t in _TABLES}
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        # A closed store reopens on its next use: an app's lifespan can end
+        # and start again in one process (in-process ASGI test clients).
+        if self._conn is None:
+            self._conn = self._open(self.path)
+        return self._conn
+
     def close(self) -> None:
+        """Checkpoint the WAL into the file and release it (no -wal/-shm left)."""
         with self._lock:
+            if self._conn is None:
+                return
             try:
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
-                self._db.close()
+                self._conn.close()
+                self._conn = None

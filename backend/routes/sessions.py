@@ -29,6 +29,7 @@ NOT_FOUND = {404: {"description": "unknown id", "content": {"application/json": 
                  "application/json": {"example": {
                      "detail": "session 'abc' is damaged in the store: log and nr_steps disagree"}}}},
              503: {"description": "over the server's memory budget (rebuilding the session)"}}
+BAD_MULTIPART = {400: {"description": "a malformed multipart body"}}
 OVER_BUDGET = {503: {"description": "over the server's memory budget", "content": {
     "application/json": {"example": {"detail": "this session needs an estimated 2,048 MiB ..."}}}},
                413: {"description": "request body too large"}}
@@ -137,7 +138,8 @@ async def _store_trace(request: Request, file: UploadFile, loc: str = "file"):
 
 
 @router.post("/traces", status_code=201, response_model=TraceUploaded,
-             responses={413: {"description": "upload (or what it decompresses to) too large"}})
+             responses={**BAD_MULTIPART,
+                        413: {"description": "upload (or what it decompresses to) too large"}})
 async def upload_trace(request: Request, file: UploadFile = File(...)):
     rec = await _store_trace(request, file)
     return TraceUploaded(trace_id=rec.id, filename=rec.filename, nr_accesses=rec.nr_accesses,
@@ -165,7 +167,7 @@ async def create_session(request: Request, recipe: Recipe):
 
 
 @router.post("/sessions/upload", status_code=201, response_model=Created,
-             responses=OVER_BUDGET)
+             responses={**OVER_BUDGET, **BAD_MULTIPART})
 async def create_session_with_trace(request: Request, recipe: str = Form(...),
                                     file: UploadFile = File(...)):
     try:
