@@ -11,7 +11,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from backend.strict import Bool, Int
+from backend.strict import Bool, Int, Number
 
 ENGINE_MAX_FRAMES = 16 * (1 << 20)
 # The engine's event ring per pane: it is part of state_bytes(), so of every
@@ -77,7 +77,7 @@ class PolicySpec(Strict):
 
 class Workload(Strict):
     scenario: Optional[str] = Field(None, max_length=64)
-    params: dict = Field(default_factory=dict)
+    params: dict[str, Number] = Field(default_factory=dict, max_length=32)
     accesses: Optional[Int] = Field(None, ge=1)
     trace_id: Optional[str] = Field(None, max_length=64)
 

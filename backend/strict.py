@@ -9,7 +9,7 @@ booleans, and leave the rest to pydantic.
 """
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Union
 
 from pydantic import BeforeValidator
 
@@ -33,3 +33,4 @@ def _boolean(v):
 Int = Annotated[int, BeforeValidator(_number)]
 Float = Annotated[float, BeforeValidator(_number)]
 Bool = Annotated[bool, BeforeValidator(_boolean)]
+Number = Annotated[Union[int, float], BeforeValidator(_number)]   # an int stays an int

@@ -137,3 +137,25 @@ def test_the_server_redacts_tokens_from_its_logs(server):
     assert s["owner_token"] not in log
     assert "token=REDACTED" in log
     json.dumps(log[-200:])
+
+
+def test_numbers_are_numbers_and_booleans_are_booleans(server):
+    base = _recipe_body()
+    bad = [
+        {**base, "machine": {"ram_pages": "256"}},
+        {**base, "machine": {"ram_pages": True}},
+        {**base, "seed": "1"},
+        {**base, "workload": {"scenario": "anon-loop", "accesses": "2000"}},
+        {**base, "workload": {"scenario": "anon-loop", "params": {"size": "0.5"}}},
+        {**base, "workload": {"scenario": "anon-loop", "params": {"size": True}}},
+        {**base, "policies": [{"policy": "lru_gen", "lru_gen": {"tiers": 1}}]},
+        {**base, "policies": [{"policy": "lru_gen", "lru_gen": {"tiers": "false"}}]},
+    ]
+    for body in bad:
+        r = httpx.post(f"{server.url}/api/sessions", json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert isinstance(r.json()["detail"], list)
+    ok = {**base, "machine": {"ram_pages": 256.0}}            # JSON Schema calls 256.0 an integer
+    assert httpx.post(f"{server.url}/api/sessions", json=ok).status_code == 201
+    s = httpx.post(f"{server.url}/api/sessions", json=base).json()
+    assert httpx.post(f"{server.url}/api/sessions/{s['id']}/fork", json={"step": "0"}).status_code == 422
