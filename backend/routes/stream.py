@@ -4,11 +4,14 @@ by the server (one frame per step at `rate` steps per second)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
 import threading
 import time
 from typing import Optional
 
+import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
@@ -21,6 +24,18 @@ router = APIRouter()
 log = logging.getLogger("reclaimlab.stream")
 
 STOPS_PLAY = (P.Step, P.Back, P.Seek, P.Play, P.Pause, P.Debugfs, P.RunUntil)
+LONG_ACCESSES = 4096     # a run-ahead (sessions.RUN_AHEAD_ACCESSES)
+LONG_UNITS = 64          # scan/shrink/aging units in one request
+
+
+def _is_long(unit: str, count: int) -> bool:
+    return count > (LONG_ACCESSES if unit == "access" else LONG_UNITS)
+
+
+def heavy_limiter() -> anyio.CapacityLimiter:
+    """Threads for long engine work: one per core (it runs without the GIL,
+    so more would only queue inside the kernel's scheduler instead)."""
+    return anyio.CapacityLimiter(os.cpu_count() or 2)
 
 # Close codes (docs/protocol.md §3): 1008 unknown session (policy), 1011 a
 # session whose stored record is damaged, 1013 over the memory budget (try
@@ -53,6 +68,7 @@ class Connection:
     def __init__(self, ws: WebSocket, session: Session, owner: bool, cursor: int, limits: dict):
         self.ws, self.session, self.owner, self.cursor = ws, session, owner, cursor
         self.limits = limits
+        self.heavy = ws.app.state.heavy
         self.send_lock = asyncio.Lock()
         self.play_task: Optional[asyncio.Task] = None
         self.play_stop = asyncio.Event()
@@ -97,8 +113,17 @@ class Connection:
             await self.stop_play("replaced" if isinstance(m, P.Play) else "paused",
                                  announce=isinstance(m, P.Pause))
         if isinstance(m, P.Step):
-            self.cursor, frame = await run_in_threadpool(s.step, self.cursor, m.unit, m.count,
-                                                         self.owner, "step", m.branch)
+            if self.owner and _is_long(m.unit, m.count):
+                # Long engine work queues on the `heavy` limiter (one thread
+                # per core), so however many owners run ahead at once, the
+                # default pool keeps threads for every other session's steps.
+                self.cursor, frame = await anyio.to_thread.run_sync(
+                    functools.partial(s.step, self.cursor, m.unit, m.count, self.owner, "step",
+                                      m.branch),
+                    limiter=self.heavy)
+            else:
+                self.cursor, frame = await run_in_threadpool(s.step, self.cursor, m.unit, m.count,
+                                                             self.owner, "step", m.branch)
             await self.send(frame)
         elif isinstance(m, P.Back):
             await self.frame_and_state(max(0, self.cursor - m.count), "back")

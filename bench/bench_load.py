@@ -1,0 +1,195 @@
+"""Load on a real `reclaimlab serve` subprocess: many owners stepping at once.
+
+Open loop (the default): `--clients` owners (100), each on its own session
+of `--frames` frames (16 Ki), each sending one `step` every 1/`--rate`
+seconds (10/s) on a fixed schedule whatever the answers do, for
+`--seconds`. The latency of a step is from its *scheduled* send time to its
+`frame`, so a server that falls behind is charged for the queue it built
+(no coordinated omission). Reports p50/p90/p99/max, the steps/s achieved,
+errors, and the server's CPU and RSS.
+
+Closed loop (`--closed N`): N owners each send the next step as soon as the
+previous frame arrives: the server's throughput ceiling.
+
+Prints one JSON line per run (bench/run_all.py collects them). Not part of
+`make test`; `make soak` and `make bench` run it.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data: Path, env_extra: dict) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
+    p = subprocess.Popen([sys.executable, "-m", "backend", "serve", "--host", "127.0.0.1",
+                          "--port", str(port), "--data", str(data)], cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/api/limits", timeout=1).status_code == 200:
+                return p, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    p.kill()
+    raise RuntimeError("server did not start")
+
+
+def proc_stat(pid: int) -> tuple[float, int]:
+    """(CPU seconds, RSS bytes) of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    return cpu, rss
+
+
+def pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+async def owner(ws_url: str, s: dict):
+    ws = await connect(f"{ws_url}/ws/sessions/{s['id']}", max_size=2**26, compression=None)
+    for _ in range(3):
+        await ws.recv()
+    await ws.send(json.dumps({"type": "auth", "token": s["owner_token"]}))
+    assert json.loads(await ws.recv())["type"] == "auth_ok"
+    return ws
+
+
+async def open_loop_client(ws_url, s, rate, seconds, unit, lat, errors, t0):
+    ws = await owner(ws_url, s)
+    n = int(seconds * rate)
+    sched = [t0 + i / rate for i in range(n)]
+
+    async def sender():
+        for t in sched:
+            delay = t - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await ws.send(json.dumps({"type": "step", "unit": unit}))
+
+    async def receiver():
+        got = 0
+        while got < n:
+            m = await ws.recv()
+            if isinstance(m, bytes):
+                continue
+            m = json.loads(m)
+            if m["type"] == "frame":
+                lat.append(time.monotonic() - sched[got])
+                got += 1
+            elif m["type"] == "error":
+                errors.append(m["code"])
+                got += 1
+
+    try:
+        await asyncio.gather(sender(), receiver())
+    finally:
+        await ws.close()
+
+
+async def closed_loop_client(ws_url, s, seconds, unit, counts):
+    ws = await owner(ws_url, s)
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        await ws.send(json.dumps({"type": "step", "unit": unit}))
+        while True:
+            m = await ws.recv()
+            if not isinstance(m, bytes) and json.loads(m)["type"] in ("frame", "error"):
+                break
+        n += 1
+    counts.append(n)
+    await ws.close()
+
+
+def create_sessions(url: str, n: int, frames: int, accesses: int) -> list[dict]:
+    out = []
+    with httpx.Client(base_url=url, timeout=120) as c:
+        for i in range(n):
+            r = c.post("/api/sessions", json={
+                "machine": {"ram_pages": frames},
+                "workload": {"scenario": "anon-loop", "accesses": accesses}, "seed": i})
+            r.raise_for_status()
+            out.append(r.json())
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=100)
+    ap.add_argument("--rate", type=float, default=10.0, help="steps per second per client")
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--frames", type=int, default=16384)
+    ap.add_argument("--unit", default="scan")
+    ap.add_argument("--closed", type=int, default=0, metavar="N",
+                    help="closed loop with N clients instead")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, url = start_server(Path(tmp), {"RECLAIMLAB_MAX_LIVE_SESSIONS": "1000"})
+        ws_url = url.replace("http", "ws")
+        try:
+            n = args.closed or args.clients
+            sessions = create_sessions(url, n, args.frames, max(100_000, args.frames * 8))
+            cpu0, _ = proc_stat(proc.pid)
+            t0 = time.monotonic() + 1.0
+            lat, errors, counts = [], [], []
+
+            async def run():
+                if args.closed:
+                    await asyncio.gather(*(closed_loop_client(ws_url, s, args.seconds, args.unit,
+                                                              counts) for s in sessions))
+                else:
+                    await asyncio.gather(*(open_loop_client(ws_url, s, args.rate, args.seconds,
+                                                            args.unit, lat, errors, t0)
+                                           for s in sessions))
+
+            wall0 = time.monotonic()
+            asyncio.run(run())
+            wall = time.monotonic() - wall0
+            cpu1, rss = proc_stat(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(15)
+    row = {"what": "load_closed" if args.closed else "load_open", "clients": n,
+           "frames": args.frames, "unit": args.unit, "seconds": round(wall, 2),
+           "server_cpu_s": round(cpu1 - cpu0, 2), "server_cpu_cores": round((cpu1 - cpu0) / wall, 2),
+           "server_rss_mib": rss >> 20, "errors": len(errors)}
+    if args.closed:
+        row["steps_per_s"] = round(sum(counts) / args.seconds, 1)
+    else:
+        ms = [x * 1000 for x in lat]
+        row.update({"rate_per_client": args.rate, "steps": len(lat),
+                    "steps_per_s": round(len(lat) / wall, 1),
+                    "p50_ms": round(pct(ms, 0.5), 1), "p90_ms": round(pct(ms, 0.9), 1),
+                    "p99_ms": round(pct(ms, 0.99), 1), "max_ms": round(max(ms or [0]), 1)})
+    print(json.dumps(row), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
