@@ -121,7 +121,11 @@ class BodyLimit:
                 n = -1
             if n > limit:
                 return await self._refuse(send, limit)
-        is_json = headers.get(b"content-type", b"").split(b";")[0].strip() == b"application/json"
+        # FastAPI parses a body as JSON when it says application/json or
+        # application/*+json, or says nothing at all: check all of those.
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        is_json = ctype in (b"", b"application/json") or (
+            ctype.startswith(b"application/") and ctype.endswith(b"+json"))
         if is_json:
             return await self._json(scope, receive, send, limit)
 

@@ -1211,6 +1211,11 @@ class Session:
                         raw, index, anon = last
                         then = pfn
             elif mapping is not None and index is not None:
+                # the workload's owner ids are uint32 and page numbers < 2^40
+                # (engine/workloads.py ACCESS_DTYPE, engine/trace.py MAX_PAGE)
+                if mapping > 0xFFFF_FFFF - NR_INTERNAL_MMS or index > (1 << 40) - 1:
+                    raise SessionError("bad_message", f"no page ({mapping}, {index}): mapping "
+                                       f"must be < 2^32 and index < 2^40")
                 raw = mapping + NR_INTERNAL_MMS if anon else mapping
             if raw is None or index is None:
                 if pfn is None:

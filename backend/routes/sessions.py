@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from backend.limits import json_depth_ok
 from backend.recipes import LruGenKnobs, Recipe, check_limits
 from backend.strict import I64_MAX, Int
 from backend.sessions import SessionManager, UnknownSession, UnknownTrace, write_trace_file
@@ -170,6 +171,11 @@ async def create_session(request: Request, recipe: Recipe):
              responses={**OVER_BUDGET, **BAD_MULTIPART})
 async def create_session_with_trace(request: Request, recipe: str = Form(...),
                                     file: UploadFile = File(...)):
+    depth = request.app.state.settings.max_json_depth
+    if not json_depth_ok(recipe, depth):
+        raise RequestValidationError([{"loc": ["body", "recipe"], "type": "json_invalid",
+                                       "msg": f"recipe nests deeper than {depth} levels",
+                                       "input": None}])
     try:
         data = json.loads(recipe)
     except ValueError as e:

@@ -82,10 +82,15 @@ def test_a_streamed_multipart_upload_is_refused_at_the_limit(server):
 
 
 def test_deeply_nested_json_is_a_422_not_a_dropped_connection(server):
-    r = httpx.post(f"{server.url}/api/sessions", content=b"[" * 100_000,
-                   headers={"Content-Type": "application/json"})
-    assert r.status_code == 422
-    assert isinstance(r.json()["detail"], list) and "nested deeper" in r.json()["detail"][0]["msg"]
+    for ctype in ("application/json", "application/vnd.x+json", None):
+        headers = {"Content-Type": ctype} if ctype else {}
+        r = httpx.post(f"{server.url}/api/sessions", content=b"[" * 100_000, headers=headers)
+        assert r.status_code == 422, (ctype, r.status_code)
+        assert "nested deeper" in r.json()["detail"][0]["msg"]
+    # the recipe field of an upload is JSON too
+    r = httpx.post(f"{server.url}/api/sessions/upload", data={"recipe": "[" * 500_000},
+                   files={"file": ("t.trace", b"A 0 1\n")})
+    assert r.status_code == 422 and "deeper" in r.json()["detail"][0]["msg"]
 
 
 @contextlib.contextmanager

@@ -48,6 +48,10 @@ CORPUS = [
     ("{\"type\": \"play\", \"rate\": \"10\"}", "bad_message"),
     ("{\"type\": \"inspect\", \"mapping\": 9223372036854775808, \"index\": 0, \"anon\": true}",
      "bad_message"),                                               # >= 2^63: was `internal`
+    ("{\"type\": \"inspect\", \"mapping\": 9223372036854775807, \"index\": 9223372036854775807, "
+     "\"anon\": true}", "bad_message"),                             # < 2^63, > the engine's uint32
+    ("{\"type\": \"inspect\", \"mapping\": 4294967295, \"index\": 1, \"anon\": true}",
+     "bad_message"),
     ("{\"type\": \"inspect\", \"pfn\": 99999999}", None),             # answered or an error, no crash
     ("{\"type\": \"inspect\", \"pfn\": 1, \"anon\": \"yes\"}", "bad_message"),
     ("{\"type\": \"inspect\", \"pane\": 7}", "bad_message"),
@@ -156,7 +160,7 @@ _messages = st.fixed_dictionaries(
 
 def test_generated_messages_from_a_viewer_never_break_the_session(server, session):
     with _ws(server, session["id"]) as ws:
-        _opening(ws)
+        head = _opening(ws)["nr_steps"]
         before = _hashes(ws)
         count = {"n": 0}
 
@@ -178,5 +182,10 @@ def test_generated_messages_from_a_viewer_never_break_the_session(server, sessio
             count["n"] += 1
 
         one()
+        # the viewer's cursor has wandered (seek, back, play): go back to
+        # where it started; the history must be as it was
+        hist = httpx.get(f"{server.url}/api/sessions/{session['id']}/history").json()
+        assert hist["nr_steps"] == head
+        ws.send(json.dumps({"type": "seek", "step": head}))
         assert _hashes(ws) == before
     assert count["n"] >= 300
