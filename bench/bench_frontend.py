@@ -106,8 +106,11 @@ def bench_machine(browser, server, ram_pages, label, warm_accesses, loads=3, nst
       const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
       const id = location.pathname.split('/').pop();
       const token = localStorage.getItem('reclaimlab.token.' + id);
-      const ws = new WebSocket(`${proto}//${location.host}/ws/sessions/${id}?token=${token}`);
-      ws.onopen = () => ws.send(JSON.stringify({type: 'step', unit: 'access', count: n}));
+      const ws = new WebSocket(`${proto}//${location.host}/ws/sessions/${id}`);
+      ws.onopen = () => {
+        ws.send(JSON.stringify({type: 'auth', token}));   // the token never goes in the URL
+        ws.send(JSON.stringify({type: 'step', unit: 'access', count: n}));
+      };
       ws.onmessage = (e) => { if (typeof e.data === 'string' && JSON.parse(e.data).type === 'frame' && JSON.parse(e.data).cause === 'step') { ws.close(); res(); } };
     })""", [warm_accesses])
     ctx.close()

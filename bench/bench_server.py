@@ -62,7 +62,9 @@ class Server(LiveServer):
         return r.json()
 
     def ws(self, s):
-        return connect(f"{self.ws_url}/ws/sessions/{s['id']}?token={s['owner_token']}",
+        # the token in a header, never the URL (docs/protocol.md §3)
+        return connect(f"{self.ws_url}/ws/sessions/{s['id']}",
+                       additional_headers={"Authorization": f"Bearer {s['owner_token']}"},
                        max_size=2**28, compression=None, open_timeout=600, close_timeout=5)
 
     def stop(self):

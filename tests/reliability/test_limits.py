@@ -164,3 +164,13 @@ def test_numbers_are_numbers_and_booleans_are_booleans(server):
     assert httpx.post(f"{server.url}/api/sessions", json=ok).status_code == 201
     s = httpx.post(f"{server.url}/api/sessions", json=base).json()
     assert httpx.post(f"{server.url}/api/sessions/{s['id']}/fork", json={"step": "0"}).status_code == 422
+
+
+def test_a_bearer_header_makes_the_owner_without_a_url_token(server):
+    s = httpx.post(f"{server.url}/api/sessions", json=_recipe_body()).json()
+    with connect(f"{server.ws_url}/ws/sessions/{s['id']}", compression=None,
+                 additional_headers={"Authorization": f"Bearer {s['owner_token']}"}) as ws:
+        assert json.loads(ws.recv(timeout=30))["role"] == "owner"
+    with connect(f"{server.ws_url}/ws/sessions/{s['id']}", compression=None,
+                 additional_headers={"Authorization": "Bearer not-it"}) as ws:
+        assert json.loads(ws.recv(timeout=30))["role"] == "viewer"
