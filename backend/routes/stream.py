@@ -68,7 +68,10 @@ class Connection:
     def __init__(self, ws: WebSocket, session: Session, owner: bool, cursor: int, limits: dict):
         self.ws, self.session, self.owner, self.cursor = ws, session, owner, cursor
         self.limits = limits
-        self.heavy = ws.app.state.heavy
+        state = ws.app.state
+        if getattr(state, "heavy", None) is None:   # an app served without its lifespan
+            state.heavy = heavy_limiter()
+        self.heavy = state.heavy
         self.send_lock = asyncio.Lock()
         self.play_task: Optional[asyncio.Task] = None
         self.play_stop = asyncio.Event()
