@@ -4,6 +4,7 @@ session. Engine work runs in the threadpool."""
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -74,7 +75,9 @@ async def get_cell(request: Request, sid: str, key: str):
 def _check_metric(counter: str) -> str:
     from engine.names import VMSTAT_NAMES
     if counter not in METRICS and counter not in VMSTAT_NAMES:
-        raise HTTPException(422, f"unknown counter {counter!r}")
+        # a list of field errors, like every 422 (the OpenAPI schema says so)
+        raise RequestValidationError([{"loc": ["query", "counter"], "type": "enum",
+                                       "msg": f"unknown counter {counter!r}", "input": counter}])
     return counter
 
 
@@ -88,7 +91,8 @@ async def make_cell_session(request: Request, sid: str, key: str, counter: str =
         session_id = await run_in_threadpool(cell_session, request.app.state.manager,
                                              _store(request), key)
     except (ValueError, CellError) as e:   # e.g. the trace is not readable from this server
-        raise HTTPException(422, str(e)) from None
+        raise RequestValidationError([{"loc": ["path", "key"], "type": "value_error",
+                                       "msg": str(e), "input": key}]) from None
     step = fastest_step(c["result"]["timeline"], counter)
     base = str(request.base_url).rstrip("/")
     return {"session_id": session_id, "step": step, "counter": counter,

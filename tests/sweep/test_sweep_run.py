@@ -307,7 +307,7 @@ def test_a_trace_cell_gives_the_counters_of_the_scenario_it_was_written_from(tmp
         (tmp_path / "loop.trace").unlink()
         r = httpx.post(f"{srv.url}/api/sweeps/{other.id}/cells/{other.cells[1].key}/session",
                        timeout=60)
-        assert r.status_code == 422 and "is not readable" in r.json()["detail"]
+        assert r.status_code == 422 and "is not readable" in r.json()["detail"][0]["msg"]
 
 
 def test_a_trace_that_changed_after_the_check_fails_its_cell_with_a_clear_message(tmp_path):
