@@ -38,7 +38,7 @@ from engine.trace_text import (MAX_NAME_LEN, MAX_PAGE, _NAME_RE, TraceError, _di
 from engine.workloads import (ACCESS_DTYPE, MAX_ACCESSES, OP_ANON, OP_EXIT, OP_LETTERS, OP_MMAP,
                               Workload)
 
-__all__ = ["TraceError", "FORMATS", "TraceStream", "open_trace", "read_trace",
+__all__ = ["TraceError", "TraceTooLarge", "FORMATS", "TraceStream", "open_trace", "read_trace",
            "read_trace_bytes", "write_trace", "detect_format", "ORACLE_GENERAL_DTYPE",
            "MAX_PAGE", "MAX_NAME_LEN"]
 
@@ -63,6 +63,16 @@ ORACLE_GENERAL_DTYPE = np.dtype({
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"),
           (b"\x28\xb5\x2f\xfd", "zstd"))
 HEAD_BYTES = 65536                  # what content detection looks at
+# Uploads (read_trace_bytes): what compressed input may inflate to. A 20 M-
+# access v1 trace is ~400 MB; no real trace compresses 200x, a bomb does.
+MAX_DECOMPRESSED = 512 << 20
+MAX_RATIO = 200
+_RATIO_FLOOR = 1 << 20
+
+
+class TraceTooLarge(TraceError):
+    """Input that inflates past its cap (a decompression bomb): the server
+    answers 413 rather than 422."""
 
 
 class _Chain(io.RawIOBase):
@@ -186,11 +196,15 @@ class TraceStream:
     """
 
     def __init__(self, source, format: str | None = None, name: str | None = None,
-                 chunk_accesses: int = 1 << 20, **options):
+                 chunk_accesses: int = 1 << 20, max_out: int | None = None,
+                 plausible: bool = False, **options):
         if format is not None and format not in FORMATS:
             raise TraceError(name or str(source), None,
                              f"unknown trace format {format!r} (known: {', '.join(FORMATS)})")
         self.source, self.chunk_accesses, self.options = source, chunk_accesses, options
+        # max_out: decompressed bytes allowed (None: unbounded, as for a
+        # pipe); plausible: refuse oracleGeneral bytes that are no request log
+        self.max_out, self.plausible, self._out = max_out, plausible, 0
         if isinstance(source, (bytes, bytearray, memoryview)):
             self.name = name or "<upload>"
             self.size = len(source)
@@ -208,6 +222,7 @@ class TraceStream:
         self._counter = None
         self.data, self.compression = self._open()
         self.head = _read_full(self.data, HEAD_BYTES)
+        self._count_out(len(self.head))
         inner = _strip_ext(os.path.basename(self.name))
         self.format = format or detect_format(self.head, inner)
         if self.format != "oracleGeneral" and options:
@@ -274,9 +289,17 @@ class TraceStream:
             if got < nbytes:
                 return
 
+    def _count_out(self, n: int) -> None:
+        self._out += n
+        if self.max_out is not None and self._out > self.max_out:
+            raise TraceTooLarge(self.name, None, f"decompresses to more than {self.max_out} "
+                                "bytes; this limit guards against decompression bombs")
+
     def _fill(self, mv) -> int:
         try:
-            return _readinto_full(self.data, mv)
+            n = _readinto_full(self.data, mv)
+            self._count_out(n)
+            return n
         except TraceError:
             raise
         except (OSError, EOFError, ValueError, lzma.LZMAError) as e:
@@ -379,6 +402,8 @@ class TraceStream:
         self.close()
         self.data, _ = self._open()
         self.head = _read_full(self.data, HEAD_BYTES)
+        self._out = 0
+        self._count_out(len(self.head))
 
     def _iter_oracle(self):
         """Each request reads its object's pages through the page cache of
@@ -412,7 +437,12 @@ class TraceStream:
                                          "objects do not fit in one file's page offsets")
                     self._restart()
         requests = 0
+        last_clock = 0
         for block in self._records():
+            if self.plausible:
+                last_clock = _check_oracle_plausible(
+                    np.frombuffer(block, dtype=ORACLE_GENERAL_DTYPE), requests, last_clock,
+                    self.name)
             requests += len(block) // ORACLE_GENERAL_DTYPE.itemsize
             a = table.decode(block, mode, self.max_obj_pages)
             if len(a) and int(a["page"][-1]) > MAX_PAGE:
@@ -429,6 +459,49 @@ class TraceStream:
             self.meta["layout"] = "stride"
 
 
+_NEVER = np.int64(np.iinfo(np.int64).max)
+
+
+def _check_oracle_plausible(reqs: np.ndarray, base: int, last_clock: int, source: str) -> int:
+    """Refuse bytes that are a multiple of 24 long but no oracleGeneral
+    trace (one chunk of records starting at request `base`; returns the last
+    clock). A libCacheSim trace is a request log: (1) clock_time never
+    decreases; (2) next_access_vtime is -1 / INT64_MAX (never again) or a
+    later request's position, and (3) that request, when in this chunk, is
+    for the same object (positions counted from 1 as libCacheSim's
+    converters do, or from 0). Random bytes fail (1) within a few records."""
+    n = len(reqs)
+    if n == 0:
+        return last_clock
+    clock = reqs["clock_time"].astype(np.int64)
+    prev = np.concatenate(([last_clock], clock[:-1]))
+    down = np.flatnonzero(clock < prev)
+    if len(down):
+        k = int(down[0])
+        raise TraceError(source, None, f"record {base + k + 1}: clock_time {int(clock[k])} is "
+                         f"before the previous record's {int(prev[k])} (not an oracleGeneral trace?)")
+    nxt = reqs["next_access_vtime"]
+    pos = base + np.arange(n, dtype=np.int64)
+    never = (nxt == -1) | (nxt == _NEVER)
+    bad = ~never & (nxt <= pos)
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise TraceError(source, None, f"record {base + k + 1}: next_access_vtime {int(nxt[k])} "
+                         "is not after the record itself (not an oracleGeneral trace?)")
+    ids = reqs["obj_id"]
+    ok = False
+    for first in (1, 0):
+        j = nxt - first - base
+        sel = ~never & (j >= 0) & (j < n)
+        if np.array_equal(ids[j[sel]], ids[sel]):
+            ok = True
+            break
+    if not ok:
+        raise TraceError(source, None, f"records {base + 1}..{base + n}: next_access_vtime "
+                         "points at requests for other objects (not an oracleGeneral trace?)")
+    return int(clock[-1])
+
+
 def open_trace(source, format: str | None = None, **options) -> TraceStream:
     """A :class:`TraceStream` over a path, ``"-"`` (stdin), bytes or a file object."""
     return TraceStream(source, format=format, **options)
@@ -441,10 +514,15 @@ def read_trace(path, format: str | None = None, **options) -> Workload:
 
 
 def read_trace_bytes(data: bytes, filename: str = "<upload>", format: str | None = None,
+                     max_decompressed: int = MAX_DECOMPRESSED, max_ratio: int = MAX_RATIO,
                      **options) -> Workload:
     """Read a trace from bytes (an upload); ``filename`` names it in errors
-    and drives auto-detection."""
-    return _materialize(TraceStream(bytes(data), format=format, name=filename, **options))
+    and drives auto-detection. What it decompresses to is capped at
+    min(max_decompressed, max(1 MiB, max_ratio x its size)) (TraceTooLarge),
+    and oracleGeneral bytes must look like a request log."""
+    cap = min(max_decompressed, max(_RATIO_FLOOR, max_ratio * len(data)))
+    return _materialize(TraceStream(bytes(data), format=format, name=filename, max_out=cap,
+                                    plausible=True, **options))
 
 
 def _materialize(ts: TraceStream) -> Workload:
