@@ -374,7 +374,9 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         return;
       }
       case "auth_ok": {
+        // the owner's controls appear now: the hello (sent before the auth) said viewer
         s.session = { ...(s.session || {}), role: msg.role };
+        dom.runUntil.hidden = msg.role !== "owner";
         renderSessionInfo();
         return;
       }
