@@ -50,8 +50,15 @@ def main(argv: list[str]) -> int:
                 results.append(row)
         if proc.returncode != 0:
             failed.append(script.name)
+    path = HERE / "results.json"
+    if only and path.exists():
+        # a subset replaces its own benches' rows and keeps the others' (with
+        # the machine they ran on) instead of dropping them
+        ran = {r["bench"] for r in results} | only
+        kept = [r for r in json.loads(path.read_text())["results"] if r.get("bench") not in ran]
+        results = kept + results
     out = {"machine": machine(), "results": results}
-    (HERE / "results.json").write_text(json.dumps(out, indent=1) + "\n")
+    path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"{len(results)} results written to bench/results.json")
     if failed:
         print("failed: " + ", ".join(failed), file=sys.stderr)
