@@ -1,6 +1,7 @@
 // The "copy as text" excerpt: plain text fit for a mailing list, every line at
-// most 80 columns. Contents: the lru_gen debugfs text (MGLRU) or the list
-// sizes (classic), vmstat deltas since a chosen step, and the last events.
+// most 80 columns. Contents: the policy's debugfs text (MGLRU's lru_gen) or
+// its list sizes, vmstat deltas since a chosen step, and the last events.
+// `info` is what the pane's policy says about itself (GET /api/policies).
 import { fmt } from "./format.js";
 import { explainEvent } from "./explainEvent.js";
 import { LRU_LISTS } from "./lists.js";
@@ -26,20 +27,21 @@ function wrap(line, indent = "    ") {
   return out;
 }
 
-export function textExcerpt(pane, { baseVmstat = null, baseStep = 0, events = [], nEvents = 12, title = "" } = {}) {
+export function textExcerpt(pane, { baseVmstat = null, baseStep = 0, events = [], nEvents = 12, title = "", info = {} } = {}) {
   const lines = [];
-  const policy = pane.policy === "lru_gen" ? "multi-gen LRU (MGLRU)" : "active/inactive LRU";
+  const policy = info.title || pane.policy;
   lines.push(...wrap(`reclaimlab ${title ? title + " " : ""}— ${policy}, step ${pane.step}, ` +
     `${fmt.count(pane.nrAccess)} accesses, simulated ${fmt.ns(pane.timeNs)}`));
   lines.push("");
-  if (pane.policy === "lru_gen" && pane.lruGenText) {
-    lines.push("# cat /sys/kernel/debug/lru_gen");
+  if (info.debugfs && pane.lruGenText) {
+    lines.push(`# cat /sys/kernel/debug/${info.debugfs}`);
     for (const l of pane.lruGenText.split("\n")) if (l.length) lines.push(...wrap(l, "      "));
   } else {
     lines.push("LRU list sizes (pages):");
     for (const name of LRU_LISTS) {
       const n = pane.listCounts?.[name] ?? 0;
-      lines.push(`  ${fmt.pad(name, 20)} ${fmt.pad(fmt.count(n), 12, true)}`);
+      const label = info.lists?.[name];
+      lines.push(`  ${fmt.pad(name, 20)} ${fmt.pad(fmt.count(n), 12, true)}${label ? `  ${label}` : ""}`);
     }
   }
   lines.push("");

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { textExcerpt } from "../../frontend/js/textExcerpt.js";
 import { explainEvent } from "../../frontend/js/explainEvent.js";
 import { fmt } from "../../frontend/js/format.js";
-import { validateRecipe } from "../../frontend/js/validateRecipe.js";
+import { validateRecipe as validateRecipeWith } from "../../frontend/js/validateRecipe.js";
 import { shareUrl } from "../../frontend/js/shareUrl.js";
 import { parseLocation } from "../../frontend/js/parseLocation.js";
 import { decisionOf } from "../../frontend/js/decisionOf.js";
@@ -33,9 +33,19 @@ test("the text excerpt keeps every line within 80 columns (classic)", () => {
 test("the text excerpt quotes the lru_gen debugfs text for MGLRU, within 80 columns", () => {
   const lruGen = "memcg     0     \n node     0\n          4      1234      1000        2048 " + "x".repeat(90) + "\n";
   const pane = { policy: "lru_gen", step: 3, nrAccess: 1, timeNs: 1, lruGenText: lruGen, vmstat: {} };
-  const t = textExcerpt(pane, {});
+  const t = textExcerpt(pane, { info: { title: "multi-gen LRU (MGLRU)", debugfs: "lru_gen" } });
   assert.match(t, /cat \/sys\/kernel\/debug\/lru_gen/);
+  assert.match(t, /multi-gen LRU \(MGLRU\), step 3/);
   assert.match(t, /memcg {5}0/);
+  for (const l of t.split("\n")) assert.ok(l.length <= 80, `too long: ${l}`);
+});
+
+test("the text excerpt names a plug-in policy's lists as it describes them", () => {
+  const pane = { policy: "clock", step: 1, nrAccess: 1, timeNs: 1, vmstat: {},
+    listCounts: { LRU_INACTIVE_ANON: 3, LRU_INACTIVE_FILE: 9 } };
+  const t = textExcerpt(pane, { info: { title: "CLOCK (second chance)", lists: { LRU_INACTIVE_FILE: "clock ring (file)" } } });
+  assert.match(t, /CLOCK \(second chance\), step 1/);
+  assert.match(t, /LRU_INACTIVE_FILE\s+9  clock ring \(file\)/);
   for (const l of t.split("\n")) assert.ok(l.length <= 80, `too long: ${l}`);
 });
 
@@ -81,7 +91,15 @@ test("fmt formats counts, deltas, simulated time and page sizes", () => {
   assert.equal(fmt.pad("ab", 4, true), "  ab");
 });
 
-const good = { source: "scenario", scenario: "anon-loop", ram_mb: "64", swap_kind: "zram", swap_mb: "32", swappiness: "60", seed: "1", accesses: "", min_ttl_ms: "0", policy: "lru_gen", compare: false, policy_b: "lru" };
+// what GET /api/policies says about the two kernel policies (engine/registry.py)
+const POLICIES = [
+  { key: "lru", title: "active/inactive LRU", knobs: {} },
+  { key: "lru_gen", title: "multi-gen LRU (MGLRU)", knobs: {
+    min_ttl_ms: { type: "int", default: 0, min: 0, max: 1e9, help: "" },
+    tiers: { type: "bool", default: true, help: "" } } },
+];
+const good = { source: "scenario", scenario: "anon-loop", ram_mb: "64", swap_kind: "zram", swap_mb: "32", swappiness: "60", seed: "1", accesses: "", "lru_gen.min_ttl_ms": "0", policy: "lru_gen", compare: false, policy_b: "lru" };
+const validateRecipe = (values, limits = {}) => validateRecipeWith(values, limits, POLICIES);
 
 test("validateRecipe builds the protocol recipe from good values", () => {
   const r = validateRecipe(good);
@@ -90,19 +108,20 @@ test("validateRecipe builds the protocol recipe from good values", () => {
   assert.deepEqual(r.recipe.workload, { scenario: "anon-loop", params: {}, accesses: null });
   assert.equal(r.recipe.policies.length, 1);
   assert.equal(r.recipe.policies[0].lru_gen.min_ttl_ms, 0);
+  assert.equal(r.recipe.policies[0].lru_gen.tiers, true);
   const c = validateRecipe({ ...good, compare: true, policy_b: "lru" });
   assert.deepEqual(c.recipe.policies.map((p) => p.policy), ["lru_gen", "lru"]);
   assert.equal(c.recipe.policies[1].lru_gen, undefined, "knobs only go with lru_gen");
 });
 
 test("validateRecipe names each bad field with a message", () => {
-  const r = validateRecipe({ ...good, swappiness: "250", ram_mb: "abc", swap_kind: "none", swap_mb: "8", min_ttl_ms: "-1" });
+  const r = validateRecipe({ ...good, swappiness: "250", ram_mb: "abc", swap_kind: "none", swap_mb: "8", "lru_gen.min_ttl_ms": "-1" });
   assert.equal(r.ok, false);
   assert.equal(r.recipe, null);
   assert.match(r.errors.swappiness, /at most 200/);
   assert.match(r.errors.ram_mb, /whole number/);
   assert.match(r.errors.swap_mb, /must be 0 when swap kind is none/);
-  assert.match(r.errors.min_ttl_ms, /whole number/);
+  assert.match(r.errors["lru_gen.min_ttl_ms"], /whole number/);
   assert.match(validateRecipe({ ...good, ram_mb: "999999" }, { max_frames: 1 << 20 }).errors.ram_mb, /at most 4,096/);
   assert.match(validateRecipe({ ...good, compare: true, policy_b: "lru_gen" }).errors.policy_b, /different/);
   assert.match(validateRecipe({ ...good, scenario: "" }).errors.scenario, /choose/);
@@ -124,10 +143,10 @@ test("explainEvent words a generation change even when the event carries no seq"
 });
 
 test("validateRecipe ignores the MGLRU knobs when no pane runs MGLRU", () => {
-  const r = validateRecipe({ ...good, policy: "lru", min_ttl_ms: undefined });
+  const r = validateRecipe({ ...good, policy: "lru", "lru_gen.min_ttl_ms": undefined });
   assert.equal(r.ok, true, JSON.stringify(r.errors));
   assert.deepEqual(r.recipe.policies, [{ policy: "lru", kernel: "7.3" }]);
-  assert.match(validateRecipe({ ...good, policy: "lru", compare: true, policy_b: "lru_gen", min_ttl_ms: "x" }).errors.min_ttl_ms, /whole number/);
+  assert.match(validateRecipe({ ...good, policy: "lru", compare: true, policy_b: "lru_gen", "lru_gen.min_ttl_ms": "x" }).errors["lru_gen.min_ttl_ms"], /whole number/);
 });
 
 test("validateRecipe compares one policy under two kernel profiles, but not a pane with itself", () => {
@@ -160,4 +179,14 @@ test("lruvec-wide tracepoints are said in words; the tracepoint name stays in th
   assert.equal(e.text, "pass over an active list done");
   assert.match(e.line, /^mm_vmscan_lru_shrink_active: pass over an active list done \[shrink_active_list\(\)\]$/);
   assert.equal(explainEvent({ kind: "mm_vmscan_kswapd_wake" }).text, "kswapd woken");
+});
+
+test("validateRecipe takes any described policy and its knobs under its key", () => {
+  const pols = [...POLICIES, { key: "s3fifo", title: "S3-FIFO", knobs: { small_percent: { type: "int", default: 10, min: 1, max: 90, help: "" } } }];
+  const v = { ...good, policy: "s3fifo", "s3fifo.small_percent": "20", compare: true, policy_b: "lru" };
+  const r = validateRecipeWith(v, {}, pols);
+  assert.equal(r.ok, true, JSON.stringify(r.errors));
+  assert.deepEqual(r.recipe.policies, [{ policy: "s3fifo", kernel: "7.3", s3fifo: { small_percent: 20 } }, { policy: "lru", kernel: "7.3" }]);
+  assert.match(validateRecipeWith({ ...v, "s3fifo.small_percent": "95" }, {}, pols).errors["s3fifo.small_percent"], /at most 90/);
+  assert.match(validateRecipeWith({ ...v, policy: "nope" }, {}, pols).errors.policy, /one of lru, lru_gen, s3fifo/);
 });
