@@ -487,19 +487,24 @@ def _desktop(b, rng, ram, n, *, exit_at):
     return out
 
 
-def _zipf_mixed(b, rng, ram, n, *, anon_size, file_size, anon_fraction, s, write_ratio):
-    a_pages = pages_of(anon_size, ram)
-    f_pages = pages_of(file_size, ram)
-    mm = b.mm("zipf")
-    f = b.file("zipf.db")
-    # Initialise the heap and read the file once, so both sets exist and
-    # together exceed RAM; then Zipf over both.
+def _heap_and_file(b, rng, n, mm, a_pages, f, f_pages, anon_fraction):
+    """Write the heap once and read the file once, then split the rest of the
+    run between the two: the positions of the anon and of the file accesses."""
     k = _populate(b, OP_ANON, mm, a_pages, n, 1)
     kf = min(f_pages, n - k)
     b.put(slice(k, k + kf), OP_READ, f, np.arange(kf, dtype=np.uint64))
     k += kf
     is_anon = rng.random(n - k) < anon_fraction
-    ia, if_ = np.flatnonzero(is_anon) + k, np.flatnonzero(~is_anon) + k
+    return np.flatnonzero(is_anon) + k, np.flatnonzero(~is_anon) + k
+
+
+def _zipf_mixed(b, rng, ram, n, *, anon_size, file_size, anon_fraction, s, write_ratio):
+    a_pages = pages_of(anon_size, ram)
+    f_pages = pages_of(file_size, ram)
+    mm = b.mm("zipf")
+    f = b.file("zipf.db")
+    # Zipf over both once they exist and together exceed RAM
+    ia, if_ = _heap_and_file(b, rng, n, mm, a_pages, f, f_pages, anon_fraction)
     b.put(ia, OP_ANON, mm, zipf_pages(rng, a_pages, s, len(ia)), _writes(rng, len(ia), write_ratio))
     b.put(if_, OP_READ, f, zipf_pages(rng, f_pages, s, len(if_)))
     return {"anon_pages": a_pages, "file_pages": f_pages}
@@ -528,12 +533,7 @@ def _anon_young_file_old(b, rng, ram, n, *, anon, file, anon_fraction):
     f_pages = pages_of(file, ram)
     mm = b.mm("app")
     f = b.file("media.db")
-    k = _populate(b, OP_ANON, mm, a_pages, n, 1)
-    kf = min(f_pages, n - k)
-    b.put(slice(k, k + kf), OP_READ, f, np.arange(kf, dtype=np.uint64))
-    k += kf
-    is_anon = rng.random(n - k) < anon_fraction
-    ia, if_ = np.flatnonzero(is_anon) + k, np.flatnonzero(~is_anon) + k
+    ia, if_ = _heap_and_file(b, rng, n, mm, a_pages, f, f_pages, anon_fraction)
     b.put(ia, OP_ANON, mm, rng.integers(0, a_pages, len(ia)).astype(np.uint64))
     b.put(if_, OP_READ, f, zipf_pages(rng, f_pages, 0.9, len(if_)))
     return {"anon_pages": a_pages, "file_pages": f_pages}
