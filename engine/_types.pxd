@@ -27,7 +27,7 @@ cdef enum:
     MAX_LRU_BATCH = 4096
     NR_HIST_GENS = 1
     PTRS_PER_PTE = 512           # PTEs per page-table page (one PMD entry)
-    NR_LIST_HEADS = 16           # sentinel folios reserved after the frames
+    NR_LIST_HEADS = 24           # sentinel folios reserved after the frames
 
 # --- LRU lists, indexed as the kernel does: 2*file + active -----------------
 cdef enum lru_list:

@@ -27,6 +27,8 @@ LRU_GEN_BOOL_KEYS = ("pid_controller", "tiers", "look_around", "walk_mm", "bloom
 MAX_RAM_PAGES = 16 << 20
 DEFAULT_RA_PAGES = 32              # VM_READAHEAD_PAGES: read_ahead_kb 128
 MIN_RAM_PAGES = 64
+ZONE_DMA_PAGES = 3840              # ZONE_DMA's managed pages on x86_64 (zoneinfo of the rig's guests)
+ZONE_DMA_MIN_RAM = 16384           # 64 MiB: below it, one zone
 
 
 def default_costs(swap_kind: str = "zram") -> dict:
@@ -44,7 +46,8 @@ DEFAULT_COSTS = default_costs("zram")
 
 def derive_watermarks(ram_pages: int) -> dict:
     """Mirrors mm/page_alloc.c:calculate_min_free_kbytes() + __setup_per_zone_wmarks();
-    simplified: one zone, watermark_scale_factor 10, no boost, no lowmem reserve."""
+    the node's marks (the simulator splits them between its zones in proportion
+    to their pages); simplified: watermark_scale_factor 10, no boost."""
     lowmem_kbytes = ram_pages * 4
     min_free_kbytes = min(max(math.isqrt(lowmem_kbytes * 16), 128), 262144)
     wmin = min_free_kbytes >> 2
@@ -70,7 +73,7 @@ def normalize_config(config: dict | None) -> dict:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
-    known = {"policy", "kernel", "ram_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
+    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
              "readahead_pages", "costs", "events_capacity", "lru_gen"}
     for key in config:
         if key not in known:
@@ -86,6 +89,10 @@ def normalize_config(config: dict | None) -> dict:
     out["kernel"] = kernel
     ram = _int("ram_pages", config.get("ram_pages", 65536), MIN_RAM_PAGES, MAX_RAM_PAGES)
     out["ram_pages"] = ram
+    # x86_64 puts the first 16 MiB in ZONE_DMA (3,840 managed pages on every
+    # replay's guest, docs/kernels.md); smaller machines are modelled with one zone
+    default_dma = ZONE_DMA_PAGES if ram >= ZONE_DMA_MIN_RAM else 0
+    out["zone_dma_pages"] = _int("zone_dma_pages", config.get("zone_dma_pages", default_dma), 0, ram // 2)
     kind = config.get("swap_kind", "zram")
     if kind not in SWAP_KINDS:
         raise ConfigError("swap_kind", f"must be one of {SWAP_KINDS}, got {kind!r}")

@@ -18,9 +18,20 @@ from engine._types cimport *
 # --- list heads (offsets from nr_frames) -------------------------------------
 cdef enum:
     HEAD_LRU = 0                 # + lru_list (0..4): the classic lists; LRU_UNEVICTABLE is shared by both policies
-    HEAD_GEN = 5                 # + gen * 2 + type: MGLRU lrugen->folios[gen][type] (one zone)
-    HEAD_PRIVATE = 13            # private lists for isolation: HEAD_PRIVATE .. NR_LIST_HEADS-1
+    HEAD_GEN = 5                 # + gen * 2 + type: MGLRU lrugen->folios[gen][type][ZONE_NORMAL]
+    HEAD_PRIVATE = 13            # private lists for isolation: HEAD_PRIVATE .. HEAD_PRIVATE + 2
     NR_PRIVATE_HEADS = 3         # 13: folio_list, 14: ret/putback list, 15: retry/clean list
+    HEAD_GEN_DMA = 16            # + gen * 2 + type: lrugen->folios[gen][type][ZONE_DMA]
+
+# --- zones: frames below mem.nr_dma are ZONE_DMA, the rest the zone above it
+# (x86_64's DMA32/Normal, one zone here: "ZONE_NORMAL"). Watermarks per zone:
+# mem.zone_wmark[zone * 3 + WMARK_*].
+cdef enum:
+    ZONE_DMA = 0
+    ZONE_NORMAL = 1
+    WMARK_MIN = 0
+    WMARK_LOW = 1
+    WMARK_HIGH = 2
 
 # --- page-cache and swap-map entry tags (uint64, tag in the top 2 bits) -------
 cdef enum:
@@ -209,8 +220,12 @@ ctypedef struct mem:
     cost_table cost
     # --- frames and lists ---
     folio* folios                # nr_frames + NR_LIST_HEADS entries
-    folio_idx_t* free_stack      # free pfns, LIFO
-    int32_t nr_free
+    folio_idx_t* free_stack      # free pfns, LIFO: ZONE_NORMAL's from index 0 up, ZONE_DMA's from nr_frames - 1 down
+    int32_t nr_free              # both zones
+    int32_t nr_dma               # ZONE_DMA's frames (pfn < nr_dma); 0 = one zone
+    int32_t nr_free_dma
+    int64_t zone_wmark[6]        # [zone * 3 + WMARK_*]; the node's marks split by zone size
+    int64_t lowmem_reserve_dma   # ZONE_DMA's lowmem_reserve against allocations that may use ZONE_NORMAL
     lruvec lv
     int64_t* vmstat              # NR_VMSTAT_ITEMS
     # --- address spaces and page tables ---
@@ -308,6 +323,25 @@ cdef inline void list_init(mem* m, folio_idx_t head) noexcept nogil:
     m.folios[head].prev = head
 
 # --- page flags ----------------------------------------------------------------
+cdef inline int folio_zone(mem* m, folio_idx_t f) noexcept nogil:
+    return ZONE_DMA if f < m.nr_dma else ZONE_NORMAL
+
+cdef inline folio_idx_t free_pfn(mem* m, int32_t i) noexcept nogil:
+    """The i-th of the nr_free free frames: ZONE_NORMAL's stack, then ZONE_DMA's."""
+    cdef int32_t nr_normal = m.nr_free - m.nr_free_dma
+    if i < nr_normal:
+        return m.free_stack[i]
+    return m.free_stack[m.nr_frames - m.nr_free_dma + (i - nr_normal)]
+
+cdef inline bint zone_watermark_ok(mem* m, int which) noexcept nogil:
+    """Some zone of the zonelist is above its `which` mark, as the page
+    allocator's zone_watermark_ok() over ZONE_NORMAL then ZONE_DMA (whose
+    lowmem_reserve is added), and as pgdat_balanced() for order 0 (any
+    eligible zone balanced). One zone: the node's free pages against its mark."""
+    if m.nr_free - m.nr_free_dma > m.zone_wmark[ZONE_NORMAL * 3 + which]:
+        return True
+    return m.nr_dma > 0 and m.nr_free_dma > m.zone_wmark[ZONE_DMA * 3 + which] + m.lowmem_reserve_dma
+
 cdef inline bint folio_test(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
     return (m.folios[f].flags & flag) != 0
 

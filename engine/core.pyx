@@ -388,11 +388,23 @@ cdef void swap_free(mem* m, int32_t slot) noexcept nogil:
 # --- frames ---------------------------------------------------------------------
 
 cdef folio_idx_t alloc_frame(mem* m) noexcept nogil:
+    """get_page_from_freelist() for an order-0 movable folio: the zonelist is
+    ZONE_NORMAL then ZONE_DMA; a zone is taken while it is above its low mark
+    (ZONE_DMA's plus its lowmem_reserve). Below both, the callers have already
+    applied the node's min mark and woken kswapd, so ZONE_NORMAL goes first
+    while it has a free page. Simplified: no per-CPU lists, no fragmentation."""
     cdef folio_idx_t pfn
+    cdef int32_t nr_free_normal = m.nr_free - m.nr_free_dma
     if m.nr_free <= 0:
         return -1
+    if m.nr_free_dma > 0 and (nr_free_normal == 0 or (
+            nr_free_normal <= m.zone_wmark[ZONE_NORMAL * 3 + WMARK_LOW]
+            and m.nr_free_dma > m.zone_wmark[ZONE_DMA * 3 + WMARK_LOW] + m.lowmem_reserve_dma)):
+        pfn = m.free_stack[m.nr_frames - m.nr_free_dma]
+        m.nr_free_dma -= 1
+    else:
+        pfn = m.free_stack[nr_free_normal - 1]
     m.nr_free -= 1
-    pfn = m.free_stack[m.nr_free]
     m.vmstat[<int>NR_FREE_PAGES] -= 1
     m.folios[pfn].flags = 0
     m.folios[pfn].prev = -1
@@ -412,7 +424,11 @@ cdef void free_frame(mem* m, folio_idx_t pfn) noexcept nogil:
     m.folios[pfn].mapcount = 0
     m.folios[pfn]._pad = 0
     m.folios[pfn].index = 0
-    m.free_stack[m.nr_free] = pfn
+    if pfn < m.nr_dma:
+        m.nr_free_dma += 1
+        m.free_stack[m.nr_frames - m.nr_free_dma] = pfn
+    else:
+        m.free_stack[m.nr_free - m.nr_free_dma] = pfn
     m.nr_free += 1
     m.vmstat[<int>NR_FREE_PAGES] += 1
 

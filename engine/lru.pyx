@@ -49,7 +49,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
     # --- LRU membership ---------------------------------------------------------
 
     cdef void lruvec_add_folio(self, folio_idx_t pfn, bint tail) noexcept nogil:
-        """Mirrors include/linux/mm_inline.h:lruvec_add_folio(); simplified: one zone."""
+        """Mirrors include/linux/mm_inline.h:lruvec_add_folio() (the node's lists)."""
         cdef mem* m = self.m
         cdef int lru = folio_lru_list(m, pfn)
         if tail:
@@ -59,7 +59,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         m.vmstat[NR_INACTIVE_ANON + lru] += 1
 
     cdef void lruvec_del_folio(self, folio_idx_t pfn) noexcept nogil:
-        """Mirrors include/linux/mm_inline.h:lruvec_del_folio(); simplified: one zone."""
+        """Mirrors include/linux/mm_inline.h:lruvec_del_folio() (the node's lists)."""
         cdef mem* m = self.m
         list_del(m, pfn)
         m.vmstat[NR_INACTIVE_ANON + folio_lru_list(m, pfn)] -= 1
@@ -119,7 +119,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         return inactive * ratio < active
 
     cdef void prepare_scan_control(self, scan_control* sc) noexcept nogil:
-        """Mirrors mm/vmscan.c:prepare_scan_control(); simplified: global reclaim, one zone."""
+        """Mirrors mm/vmscan.c:prepare_scan_control(); simplified: global reclaim."""
         cdef mem* m = self.m
         cdef int64_t file, free_
         sc.anon_cost = m.lv.anon_cost
@@ -300,8 +300,8 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
 
     cdef int64_t isolate_lru_folios(self, int64_t nr_to_scan, int lru, folio_idx_t dst,
                                     scan_control* sc, int64_t* nr_scanned) noexcept nogil:
-        """Mirrors mm/vmscan.c:isolate_lru_folios(); simplified: one zone (nothing is
-        skipped). Takes folios from the tail onto the head of dst, clearing PG_lru;
+        """Mirrors mm/vmscan.c:isolate_lru_folios(): one list per node whatever
+        the zone; nothing is skipped, as reclaim_idx is always the highest zone. Takes folios from the tail onto the head of dst, clearing PG_lru;
         a mapped folio under !may_unmap goes back to the head."""
         cdef mem* m = self.m
         cdef folio_idx_t head = m.nr_frames + HEAD_LRU + lru
@@ -508,7 +508,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
                 pfn = m.folios[pfn].next
             if n != m.vmstat[NR_INACTIVE_ANON + lru]:
                 errs.append(f"list {lru} holds {n} folios, vmstat says {m.vmstat[NR_INACTIVE_ANON + lru]}")
-        for lru in range(HEAD_GEN, HEAD_PRIVATE):
+        for lru in list(range(HEAD_GEN, HEAD_PRIVATE)) + list(range(HEAD_GEN_DMA, NR_LIST_HEADS)):
             if not list_empty(m, m.nr_frames + lru):
                 errs.append(f"generation list head {lru} is not empty under the classic policy")
         return errs

@@ -10,7 +10,8 @@ policy.pyx and calls back into this class at the lru_gen_enabled() branch
 points declared in policy.pxd.
 
 Simplified (see docs/mglru.md for the full list):
-  * one node, one zone, one memcg (memcg id 0, no memcg LRU);
+  * one node, one memcg (memcg id 0, no memcg LRU); two zones, ZONE_DMA
+    and the one above it, each generation a list per zone;
   * NR_HIST_GENS = 1, as without CONFIG_LRU_GEN_STATS;
   * one walker at a time, so the mm walk's batched size updates
     (update_batch_size/reset_batch_size) are applied at once;
@@ -59,7 +60,7 @@ ctypedef struct lrugen_state:
     int64_t max_seq
     int64_t min_seq[2]                         # [LRU_GEN_ANON, LRU_GEN_FILE]
     int64_t timestamps[4]                      # birth of gen (ns of the simulated clock)
-    int64_t nr_pages[4][2]                     # per gen, type (one zone)
+    int64_t nr_pages[4][2]                     # per gen, type (both zones)
     int64_t avg_refaulted[2][4]                # PID: per type, tier
     int64_t avg_total[2][4]
     int64_t refaulted[1][2][4]                 # [NR_HIST_GENS][type][tier]
@@ -123,7 +124,7 @@ cdef inline void vmstat_add(mem* m, int item, int64_t delta) noexcept nogil:
 @cython.final
 cdef class MultiGenLru(ReclaimPolicy):
     """Mirrors the kernel's MGLRU (CONFIG_LRU_GEN, v6.14+); simplified: one
-    node, one zone, one memcg, NR_HIST_GENS = 1."""
+    node, one memcg, NR_HIST_GENS = 1."""
 
     cdef lrugen_state s
     # experiment switches (config["lru_gen"]); the kernel has none of these
@@ -179,11 +180,12 @@ cdef class MultiGenLru(ReclaimPolicy):
         self.min_ttl_ms = int(cfg.get("min_ttl_ms", 0))
 
     cdef void lru_gen_init_lruvec(self) noexcept nogil:
-        """Mirrors mm/vmscan.c:lru_gen_init_lruvec(); simplified: one zone."""
+        """Mirrors mm/vmscan.c:lru_gen_init_lruvec() (two zones: ZONE_DMA and the one above it)."""
         cdef int i
         cdef int64_t now = self.jiffies()
         for i in range(MAX_NR_GENS * ANON_AND_FILE):
             list_init(self.m, list_head(self.m, HEAD_GEN + i))
+            list_init(self.m, list_head(self.m, HEAD_GEN_DMA + i))
         for i in range(MAX_NR_GENS):
             self.s.timestamps[i] = now
 
@@ -200,6 +202,16 @@ cdef class MultiGenLru(ReclaimPolicy):
 
     cdef inline folio_idx_t gen_head(self, int gen, int type) noexcept nogil:
         return self.m.nr_frames + HEAD_GEN + gen * 2 + type
+
+    cdef inline folio_idx_t gen_head_z(self, int gen, int type, int zone) noexcept nogil:
+        """lrugen->folios[gen][type][zone]: each generation is a list per zone."""
+        return self.m.nr_frames + (HEAD_GEN if zone == ZONE_NORMAL else HEAD_GEN_DMA) + gen * 2 + type
+
+    cdef inline folio_idx_t folio_gen_head(self, folio_idx_t f, int gen, int type) noexcept nogil:
+        return self.gen_head_z(gen, type, folio_zone(self.m, f))
+
+    cdef inline bint gen_empty(self, int gen, int type) noexcept nogil:
+        return list_empty(self.m, self.gen_head(gen, type)) and list_empty(self.m, self.gen_head_z(gen, type, ZONE_DMA))
 
     cdef void lru_gen_update_size(self, folio_idx_t f, int old_gen, int new_gen) noexcept nogil:
         """Mirrors include/linux/mm_inline.h:lru_gen_update_size()."""
@@ -286,9 +298,9 @@ cdef class MultiGenLru(ReclaimPolicy):
             (<uint32_t>(gen + 1) << LRU_GEN_PGOFF)
         self.lru_gen_update_size(f, -1, gen)
         if reclaiming:
-            list_add_tail(self.m, f, self.gen_head(gen, type))
+            list_add_tail(self.m, f, self.folio_gen_head(f, gen, type))
         else:
-            list_add(self.m, f, self.gen_head(gen, type))
+            list_add(self.m, f, self.folio_gen_head(f, gen, type))
         return True
 
     cdef bint lru_gen_del_folio(self, folio_idx_t f, bint reclaiming) noexcept nogil:
@@ -761,20 +773,23 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int old_gen = lru_gen_from_seq(self.s.min_seq[type])
         cdef int new_gen, refs, tier
         cdef bint ws
-        cdef folio_idx_t head = self.gen_head(old_gen, type)
+        cdef folio_idx_t head
         cdef folio_idx_t f
+        cdef int zone
         if not ((swappiness > MAX_SWAPPINESS) if type else (swappiness == 0)):
-            while not list_empty(self.m, head):
-                f = self.m.folios[head].prev
-                refs = self.lru_refs(f)
-                ws = (self.m.folios[f].flags & PG_workingset) != 0
-                new_gen = self.folio_inc_gen(f, False)
-                list_move_tail(self.m, f, self.gen_head(new_gen, type))
-                # the lazy-promotion exclusion follows the same tiers switch as sort_folio();
-                # before v6.14 inc_min_seq() counts nothing (6.12 vmscan.c inc_min_seq())
-                if not self.pre614 and not (self.sw_tiers and refs + ws == (1 << LRU_REFS_WIDTH) + 1):
-                    tier = self.lru_tier_from_refs(refs, ws)
-                    self.s.protected[hist][type][tier] += 1
+            for zone in range(2):                # for (zone = 0; zone < MAX_NR_ZONES; zone++)
+                head = self.gen_head_z(old_gen, type, zone)
+                while not list_empty(self.m, head):
+                    f = self.m.folios[head].prev
+                    refs = self.lru_refs(f)
+                    ws = (self.m.folios[f].flags & PG_workingset) != 0
+                    new_gen = self.folio_inc_gen(f, False)
+                    list_move_tail(self.m, f, self.gen_head_z(new_gen, type, zone))
+                    # the lazy-promotion exclusion follows the same tiers switch as sort_folio();
+                    # before v6.14 inc_min_seq() counts nothing (6.12 vmscan.c inc_min_seq())
+                    if not self.pre614 and not (self.sw_tiers and refs + ws == (1 << LRU_REFS_WIDTH) + 1):
+                        tier = self.lru_tier_from_refs(refs, ws)
+                        self.s.protected[hist][type][tier] += 1
         self.reset_ctrl_pos(type, True)
         self.s.min_seq[type] += 1
         if self.m.events_on:
@@ -791,7 +806,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         min_seq[1] = self.s.min_seq[1]
         for type in range(min_type(swappiness), max_type(swappiness) + 1):
             while min_seq[type] + MIN_NR_GENS <= self.s.max_seq:
-                if not list_empty(self.m, self.gen_head(lru_gen_from_seq(min_seq[type]), type)):
+                if not self.gen_empty(lru_gen_from_seq(min_seq[type]), type):
                     break
                 min_seq[type] += 1
         if self.pre614 and swappiness:
@@ -1121,7 +1136,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             return False
         # promoted
         if gen != lru_gen_from_seq(self.s.min_seq[type]):
-            list_move(self.m, f, self.gen_head(gen, type))
+            list_move(self.m, f, self.folio_gen_head(f, gen, type))
             if self.m.events_on:
                 emit(self.m, EV_PGREFILL, R_GEN_PROMOTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN,
                      src, self.seq_of_gen(gen))
@@ -1131,7 +1146,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             # 6.1 vmscan.c:4781-4790: to the tail of min_seq + 1, counted one tier
             # down; 6.1 also counts it as a workingset activation
             gen = self.folio_inc_gen(f, False)
-            list_move_tail(self.m, f, self.gen_head(gen, type))
+            list_move_tail(self.m, f, self.folio_gen_head(f, gen, type))
             self.s.protected[lru_hist_from_seq(self.s.min_seq[type])][type][tier - 1] += 1
             if self.kernel < 612:
                 vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
@@ -1140,7 +1155,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             return True
         if tier > tier_idx or lazy:
             gen = self.folio_inc_gen(f, False)
-            list_move(self.m, f, self.gen_head(gen, type))
+            list_move(self.m, f, self.folio_gen_head(f, gen, type))
             if not lazy:
                 self.s.protected[lru_hist_from_seq(self.s.min_seq[type])][type][tier] += 1
             if self.m.events_on:
@@ -1150,7 +1165,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         # ineligible
         if not (self.m.folios[f].flags & PG_lru):
             gen = self.folio_inc_gen(f, False)
-            list_move_tail(self.m, f, self.gen_head(gen, type))
+            list_move_tail(self.m, f, self.folio_gen_head(f, gen, type))
             if self.m.events_on:
                 emit(self.m, EV_PGREFILL, R_GEN_INELIGIBLE, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
             return True
@@ -1165,7 +1180,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         # isolated and shrink_folio_list() handles them (6.12 vmscan.c:4312-4355)
         if self.kernel < 612 and (writeback or (type == LRU_GEN_FILE and dirty)):
             gen = self.folio_inc_gen(f, True)
-            list_move(self.m, f, self.gen_head(gen, type))
+            list_move(self.m, f, self.folio_gen_head(f, gen, type))
             if self.m.events_on:
                 emit(self.m, EV_PGREFILL, R_GEN_WRITEBACK, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
             return True
@@ -1198,7 +1213,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         (MAX_LRU_BATCH before 7.x; the loop's batch of ≤ MIN_LRU_BATCH in 7.3,
         vmscan.c scan_folios(nr_to_scan, ...)), MIN_LRU_BATCH isolated, from the
         tail of min_seq's generation."""
-        cdef int sorted_ = 0, scanned = 0, isolated = 0, skipped = 0
+        cdef int sorted_ = 0, scanned = 0, isolated = 0, skipped = 0, skipped_zone, zone
         cdef int remaining = <int>nr_to_scan
         cdef int gen
         cdef folio_idx_t head, f
@@ -1208,30 +1223,38 @@ cdef class MultiGenLru(ReclaimPolicy):
             return 0
         gen = lru_gen_from_seq(self.s.min_seq[type])
         seq = self.s.min_seq[type]
-        head = self.gen_head(gen, type)
-        list_init(self.m, moved)
-        while not list_empty(self.m, head):
-            f = self.m.folios[head].prev
-            scanned += 1
-            if self.sort_folio(f, sc, tier_idx):
-                sorted_ += 1
-            elif self.isolate_folio(f, sc):
-                list_add(self.m, f, lst)
-                isolated += 1
-                if self.m.events_on:
-                    emit(self.m, EV_ISOLATE, R_NOT_PROTECTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_ISOLATED, seq, -1)
-            else:
-                list_move(self.m, f, moved)
-                skipped += 1
-            remaining -= 1
-            if remaining == 0 or (isolated if isolated > skipped else skipped) >= MIN_LRU_BATCH:
+        # zone = (sc->reclaim_idx + i) % MAX_NR_ZONES: the highest zone's list first,
+        # ZONE_DMA's only when that one cannot fill the batch (6.1 vmscan.c:4872,
+        # 6.12 :4414, 7.3 :4751). The classic LRU has one list per node.
+        for zone in range(ZONE_NORMAL, ZONE_DMA - 1, -1):
+            head = self.gen_head_z(gen, type, zone)
+            skipped_zone = 0
+            list_init(self.m, moved)
+            while not list_empty(self.m, head):
+                f = self.m.folios[head].prev
+                scanned += 1
+                if self.sort_folio(f, sc, tier_idx):
+                    sorted_ += 1
+                elif self.isolate_folio(f, sc):
+                    list_add(self.m, f, lst)
+                    isolated += 1
+                    if self.m.events_on:
+                        emit(self.m, EV_ISOLATE, R_NOT_PROTECTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_ISOLATED, seq, -1)
+                else:
+                    list_move(self.m, f, moved)
+                    skipped_zone += 1
+                remaining -= 1
+                if remaining == 0 or (isolated if isolated > skipped_zone else skipped_zone) >= MIN_LRU_BATCH:
+                    break
+            if skipped_zone:
+                # list_splice(&moved, head)
+                while not list_empty(self.m, moved):
+                    f = self.m.folios[moved].prev
+                    list_move(self.m, f, head)
+                vmstat_add(self.m, PGSKIP_NORMAL, skipped_zone)
+                skipped += skipped_zone
+            if remaining == 0 or isolated >= MIN_LRU_BATCH:
                 break
-        if skipped:
-            # list_splice(&moved, head)
-            while not list_empty(self.m, moved):
-                f = self.m.folios[moved].prev
-                list_move(self.m, f, head)
-            vmstat_add(self.m, PGSKIP_NORMAL, skipped)
         # isolated folios are charged by shrink_folio_list(), as in the classic policy
         charge(self.m, self.m.cost.scan_folio * (scanned - isolated))
         if sc.reclaimer == RECLAIMER_KSWAPD:
@@ -1468,13 +1491,18 @@ cdef class MultiGenLru(ReclaimPolicy):
         sc.priority = priority
 
     cdef bint should_abort_scan(self, scan_control* sc) noexcept nogil:
-        """Mirrors mm/vmscan.c:should_abort_scan() (root reclaim, one zone)."""
+        """Mirrors mm/vmscan.c:should_abort_scan() (root reclaim): kswapd stops
+        once every eligible zone is above its high mark + MIN_LRU_BATCH."""
+        cdef mem* m = self.m
         cdef int64_t gap = 2 << sc.order
         if sc.nr_reclaimed >= (sc.nr_to_reclaim if sc.nr_to_reclaim > gap else gap):
             return True
         if sc.reclaimer != RECLAIMER_KSWAPD or sc.order:
             return False
-        return self.m.nr_free > self.m.wmark_high + MIN_LRU_BATCH
+        if m.nr_free - m.nr_free_dma <= m.zone_wmark[ZONE_NORMAL * 3 + WMARK_HIGH] + MIN_LRU_BATCH:
+            return False
+        return m.nr_dma == 0 or \
+            m.nr_free_dma > m.zone_wmark[ZONE_DMA * 3 + WMARK_HIGH] + MIN_LRU_BATCH + m.lowmem_reserve_dma
 
     cdef void shrink_node_begin(self, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:lru_gen_shrink_node() up to shrink_one(); the
@@ -1699,13 +1727,17 @@ cdef class MultiGenLru(ReclaimPolicy):
         return [self.s.min_seq[0], self.s.min_seq[1]]
 
     def gen_folios(self, int64_t seq, int type):
-        """Folios on the list of generation seq (head to tail)."""
-        cdef folio_idx_t head = self.gen_head(lru_gen_from_seq(seq), type)
-        cdef folio_idx_t f = self.m.folios[head].next
+        """Folios on the lists of generation seq, head to tail in eviction order:
+        ZONE_DMA's list, then the zone above it, whose tail is evicted first."""
+        cdef folio_idx_t head, f
+        cdef int zone
         out = []
-        while f != head:
-            out.append(f)
-            f = self.m.folios[f].next
+        for zone in range(2):
+            head = self.gen_head_z(lru_gen_from_seq(seq), type, zone)
+            f = self.m.folios[head].next
+            while f != head:
+                out.append(f)
+                f = self.m.folios[f].next
         return out
 
     def pid_state(self):
@@ -1741,17 +1773,20 @@ cdef class MultiGenLru(ReclaimPolicy):
     cdef int fill_gen(self, int64_t seq, int type, int32_t[::1] out, int64_t* tiers) noexcept nogil:
         # folios of seq's list head->tail into out; tiers[] counts the folios
         # whose gen field is that generation (lazily promoted ones are not)
+        # (ZONE_DMA's list, then the one above it, as gen_folios())
         cdef int gen = lru_gen_from_seq(seq)
-        cdef folio_idx_t head = self.gen_head(gen, type)
-        cdef folio_idx_t f = self.m.folios[head].next
-        cdef int n = 0
-        while f != head and n < out.shape[0]:
-            out[n] = f
-            n += 1
-            if folio_lru_gen(self.m, f) == gen:
-                tiers[self.lru_tier_from_refs(self.lru_refs(f),
-                                              (self.m.folios[f].flags & PG_workingset) != 0)] += 1
-            f = self.m.folios[f].next
+        cdef folio_idx_t head, f
+        cdef int n = 0, zone
+        for zone in range(2):
+            head = self.gen_head_z(gen, type, zone)
+            f = self.m.folios[head].next
+            while f != head and n < out.shape[0]:
+                out[n] = f
+                n += 1
+                if folio_lru_gen(self.m, f) == gen:
+                    tiers[self.lru_tier_from_refs(self.lru_refs(f),
+                                                  (self.m.folios[f].flags & PG_workingset) != 0)] += 1
+                f = self.m.folios[f].next
         return n
 
     cdef int64_t list_len(self, folio_idx_t head) noexcept nogil:
@@ -1819,7 +1854,8 @@ cdef class MultiGenLru(ReclaimPolicy):
             for type in range(2):
                 memset(tiers, 0, sizeof(tiers))
                 if seq >= self.s.min_seq[type]:
-                    arr = np.empty(self.list_len(self.gen_head(gen, type)), dtype=np.int32)
+                    arr = np.empty(self.list_len(self.gen_head(gen, type))
+                                   + self.list_len(self.gen_head_z(gen, type, ZONE_DMA)), dtype=np.int32)
                     buf = arr
                     n = self.fill_gen(seq, type, buf, tiers)
                     nr.append(int(self.s.nr_pages[gen][type]) if self.s.nr_pages[gen][type] > 0 else 0)
@@ -1862,7 +1898,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int64_t active[2]
         cdef int64_t inactive[2]
         cdef folio_idx_t head, f
-        cdef int n
+        cdef int n, zone
         memset(counted, 0, sizeof(counted))
         memset(on_list, 0, sizeof(on_list))
         for type in range(2):
@@ -1872,31 +1908,34 @@ cdef class MultiGenLru(ReclaimPolicy):
                             f"(max_seq {self.s.max_seq}, min_seq {self.s.min_seq[type]})")
         for g in range(MAX_NR_GENS):
             for type in range(2):
-                head = self.gen_head(g, type)
-                f = self.m.folios[head].next
-                n = 0
-                while f != head:
-                    n += 1
-                    if n > self.m.nr_frames:
-                        errs.append(f"lru_gen: list gen {g} type {type} is corrupt")
-                        break
-                    if self.m.folios[f].flags & PG_active:
-                        errs.append(f"lru_gen: folio {f} on gen list {g} has PG_active")
-                    if self.m.folios[f].flags & PG_unevictable:
-                        errs.append(f"lru_gen: folio {f} on gen list {g} is unevictable")
-                    if folio_type(self.m, f) != type:
-                        errs.append(f"lru_gen: folio {f} of the wrong type on gen list {g}")
-                    gen = folio_lru_gen(self.m, f)
-                    if gen < 0:
-                        errs.append(f"lru_gen: folio {f} on gen list {g} has no gen field")
-                    else:
-                        # the gen field may differ from the list: lazily promoted by
-                        # folio_update_gen(), or left behind when inc_min_seq() recycled
-                        # a non-evictable type's oldest list (the kernel's "cold/hot
-                        # inversion"); sizes follow the gen field
-                        counted[gen][type] += 1
-                    on_list[g][type] += 1
-                    f = self.m.folios[f].next
+                for zone in range(2):
+                    head = self.gen_head_z(g, type, zone)
+                    f = self.m.folios[head].next
+                    n = 0
+                    while f != head:
+                        n += 1
+                        if n > self.m.nr_frames:
+                            errs.append(f"lru_gen: list gen {g} type {type} is corrupt")
+                            break
+                        if self.m.folios[f].flags & PG_active:
+                            errs.append(f"lru_gen: folio {f} on gen list {g} has PG_active")
+                        if self.m.folios[f].flags & PG_unevictable:
+                            errs.append(f"lru_gen: folio {f} on gen list {g} is unevictable")
+                        if folio_zone(self.m, f) != zone:
+                            errs.append(f"lru_gen: folio {f} on the other zone's list of gen {g}")
+                        if folio_type(self.m, f) != type:
+                            errs.append(f"lru_gen: folio {f} of the wrong type on gen list {g}")
+                        gen = folio_lru_gen(self.m, f)
+                        if gen < 0:
+                            errs.append(f"lru_gen: folio {f} on gen list {g} has no gen field")
+                        else:
+                            # the gen field may differ from the list: lazily promoted by
+                            # folio_update_gen(), or left behind when inc_min_seq() recycled
+                            # a non-evictable type's oldest list (the kernel's "cold/hot
+                            # inversion"); sizes follow the gen field
+                            counted[gen][type] += 1
+                        on_list[g][type] += 1
+                        f = self.m.folios[f].next
         active[0] = active[1] = inactive[0] = inactive[1] = 0
         for g in range(MAX_NR_GENS):
             for type in range(2):

@@ -31,7 +31,7 @@ STATE_MAGIC = b"RLABSTAT"
 # C enum sizes, for checking the name tables of engine/names.py
 ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fns": NR_KFNS,
                "reasons": NR_REASONS, "locations": LOC_NONE + 1}
-STATE_VERSION = 2
+STATE_VERSION = 3
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
     MMAP_LOTSAMISS = 100
@@ -193,6 +193,14 @@ cdef class Simulator:
         m.wmark_min = cfg["watermarks"]["min"]
         m.wmark_low = cfg["watermarks"]["low"]
         m.wmark_high = cfg["watermarks"]["high"]
+        # ZONE_DMA below the rest: __setup_per_zone_wmarks() gives each zone the
+        # node's marks in proportion to its pages; setup_per_zone_lowmem_reserve()
+        # protects ZONE_DMA by the pages above it / sysctl_lowmem_reserve_ratio (256)
+        m.nr_dma = cfg["zone_dma_pages"]
+        for i, mark in enumerate((m.wmark_min, m.wmark_low, m.wmark_high)):
+            m.zone_wmark[ZONE_DMA * 3 + i] = mark * m.nr_dma // n
+            m.zone_wmark[ZONE_NORMAL * 3 + i] = mark - mark * m.nr_dma // n
+        m.lowmem_reserve_dma = (n - m.nr_dma) // 256 if m.nr_dma else 0
         m.readahead_pages = cfg["readahead_pages"]
         m.policy_id = 1 if cfg["policy"] == "lru_gen" else 0
         m.kernel = kernel_version(cfg["kernel"])
@@ -227,12 +235,17 @@ cdef class Simulator:
                 or m.wb_time == NULL or m.wb_pfn == NULL or m.events == NULL or m.pt_hash_keys == NULL
                 or m.pt_hash_vals == NULL or m.pc_keys == NULL):
             raise MemoryError("simulator buffers")
-        # free list: LIFO, lowest pfn handed out first
-        for i in range(n):
+        # free lists: LIFO, lowest pfn of each zone handed out first; ZONE_DMA's
+        # stack grows down from the top of the same array
+        for i in range(n - m.nr_dma):
             m.free_stack[i] = n - 1 - i
+        for i in range(m.nr_dma):
+            m.free_stack[n - m.nr_dma + i] = i
+        for i in range(n):
             m.folios[i].prev = -1
             m.folios[i].next = -1
         m.nr_free = n
+        m.nr_free_dma = m.nr_dma
         m.vmstat[<int>NR_FREE_PAGES] = n
         for i in range(NR_LIST_HEADS):
             list_init(m, n + i)
@@ -339,13 +352,13 @@ cdef class Simulator:
         return v
 
     cdef void wakeup_kswapd(self) noexcept nogil:
-        """Mirrors mm/vmscan.c:wakeup_kswapd(); simplified: order 0, one zone."""
+        """Mirrors mm/vmscan.c:wakeup_kswapd(); simplified: order 0."""
         cdef mem* m = &self.m
         if self.s.kswapd_state == KS_RUN:
             return
         if self.s.kswapd_failures >= MAX_RECLAIM_RETRIES:
             return                               # hopeless node: direct reclaim's job now
-        if m.nr_free > m.wmark_high:
+        if zone_watermark_ok(m, WMARK_HIGH):
             return                               # balanced
         if self.s.kswapd_state == KS_NAP:
             m.vmstat[<int>KSWAPD_LOW_WMARK_HIT_QUICKLY] += 1   # woken during the short sleep
@@ -357,9 +370,9 @@ cdef class Simulator:
         # __alloc_pages(): the fast path needs free > low; failing that, kswapd is
         # woken and the min watermark is tried; below it, direct reclaim.
         cdef mem* m = &self.m
-        if m.nr_free <= m.wmark_low:
+        if not zone_watermark_ok(m, WMARK_LOW):
             self.wakeup_kswapd()
-        if m.nr_free > m.wmark_min:
+        if zone_watermark_ok(m, WMARK_MIN):
             return 0
         if self.s.alloc_force and m.nr_free > 0:
             return 0
@@ -573,9 +586,9 @@ cdef class Simulator:
             e = pc_lookup(m, file, p)
             if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
                 continue
-            if m.nr_free <= m.wmark_low:
+            if not zone_watermark_ok(m, WMARK_LOW):
                 self.wakeup_kswapd()
-            if m.nr_free <= m.wmark_min:
+            if not zone_watermark_ok(m, WMARK_MIN):
                 break
             pfn = self.page_cache_fill(file, p, e, in_fault, vm_flags,
                                        R_READ_MISS if p == requested else R_READAHEAD,
@@ -770,7 +783,7 @@ cdef class Simulator:
             # filemap_get_pages(): page_cache_sync_readahead() first; the folio is
             # created on its own only if readahead could not allocate it
             self.ra_premarked = False
-            if m.nr_free > m.wmark_min:
+            if zone_watermark_ok(m, WMARK_MIN):
                 self.page_cache_sync_ra(file, pgoff, 1, False, 0)
             e = pc_lookup(m, file, pgoff)
             if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
@@ -827,7 +840,7 @@ cdef class Simulator:
                 emit(m, EV_PGFAULT, R_FAULT_FILE, FN_FILEMAP_FAULT, pfn, LOC_NONE, LOC_NONE, -1, -1)
                 self.do_async_mmap_readahead(file, pfn, vm_flags)
             else:
-                if m.nr_free > m.wmark_min:
+                if zone_watermark_ok(m, WMARK_MIN):
                     self.do_sync_mmap_readahead(file, pgoff, vm_flags)
                     e = pc_lookup(m, file, pgoff)
                 if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
@@ -1103,7 +1116,7 @@ cdef class Simulator:
             self.s.k_phase = K_LOOP
             return 0
         if self.s.k_phase == K_LOOP:
-            if m.nr_free > m.wmark_high:          # pgdat_balanced(): goto out
+            if zone_watermark_ok(m, WMARK_HIGH):  # pgdat_balanced(): goto out
                 self.balance_pgdat_out(False)
                 return 0
             self.s.k_phase = K_AGE
@@ -1153,7 +1166,7 @@ cdef class Simulator:
         cdef mem* m = &self.m
         if self.s.kswapd_failures >= MAX_RECLAIM_RETRIES:
             return True
-        if m.nr_free > m.wmark_high:
+        if zone_watermark_ok(m, WMARK_HIGH):
             m.lv.flags &= ~(PGDAT_DIRTY | PGDAT_WRITEBACK)   # clear_pgdat_congested()
             return True
         return False
@@ -1712,7 +1725,7 @@ cdef class Simulator:
     cdef bint _is_resident(self, int pfn):
         cdef int32_t i
         for i in range(self.m.nr_free):
-            if self.m.free_stack[i] == pfn:
+            if free_pfn(&self.m, i) == pfn:
                 return False
         return True
 
@@ -1855,7 +1868,8 @@ cdef class Simulator:
         parts.append(PyBytes_FromStringAndSize(<char*>&hdr, sizeof(mem)))
         parts.append(PyBytes_FromStringAndSize(<char*>&self.s, sizeof(sim_state)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)))
-        parts.append(PyBytes_FromStringAndSize(<char*>m.free_stack, m.nr_free * sizeof(folio_idx_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>m.free_stack, (m.nr_free - m.nr_free_dma) * sizeof(folio_idx_t)))
+        parts.append(PyBytes_FromStringAndSize(<char*>(m.free_stack + n - m.nr_free_dma), m.nr_free_dma * sizeof(folio_idx_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.vmstat, NR_VMSTAT_ITEMS * sizeof(int64_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.mms, m.nr_mms * sizeof(mm_struct)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.vmas, m.nr_vmas * sizeof(vma)))
@@ -1928,7 +1942,10 @@ cdef class Simulator:
             return data[o:o + nbytes]
 
         folios_b = take((n + NR_LIST_HEADS) * sizeof(folio))
-        free_b = take(hdr.nr_free * sizeof(folio_idx_t))
+        if hdr.nr_dma != m.nr_dma or hdr.nr_free_dma < 0 or hdr.nr_free_dma > hdr.nr_free:
+            raise ValueError("state image was taken with a different configuration")
+        free_b = take((hdr.nr_free - hdr.nr_free_dma) * sizeof(folio_idx_t))
+        free_dma_b = take(hdr.nr_free_dma * sizeof(folio_idx_t))
         vmstat_b = take(NR_VMSTAT_ITEMS * sizeof(int64_t))
         mms_b = take(hdr.nr_mms * sizeof(mm_struct))
         vmas_b = take(hdr.nr_vmas * sizeof(vma))
@@ -2006,6 +2023,7 @@ cdef class Simulator:
             m.file_prev_index[i] = <uint64_t>-1
         _copy(<char*>m.folios, folios_b)
         _copy(<char*>m.free_stack, free_b)
+        _copy(<char*>(m.free_stack + n - hdr.nr_free_dma), free_dma_b)
         _copy(<char*>m.vmstat, vmstat_b)
         _copy(<char*>m.mms, mms_b)
         _copy(<char*>m.vmas, vmas_b)
@@ -2091,9 +2109,12 @@ cdef class Simulator:
         is_free = np.zeros(n, dtype=np.uint8)
         cdef uint8_t[::1] isf = is_free
         for i in range(m.nr_free):
-            if isf[m.free_stack[i]]:
-                errs.append(f"pfn {m.free_stack[i]} twice on the free list")
-            isf[m.free_stack[i]] = 1
+            p = free_pfn(m, i)
+            if isf[p]:
+                errs.append(f"pfn {p} twice on the free list")
+            if (p < m.nr_dma) != (i >= m.nr_free - m.nr_free_dma):
+                errs.append(f"pfn {p} on the other zone's free list")
+            isf[p] = 1
         if m.nr_free != m.vmstat[<int>NR_FREE_PAGES]:
             errs.append(f"nr_free {m.nr_free} != nr_free_pages {m.vmstat[<int>NR_FREE_PAGES]}")
         for h in range(NR_LIST_HEADS):
@@ -2112,14 +2133,15 @@ cdef class Simulator:
                 if count > n:
                     errs.append(f"list {h}: cycle")
                     break
-                if h >= HEAD_PRIVATE:
+                gh = (h - HEAD_GEN) if HEAD_GEN <= h < HEAD_PRIVATE else (h - HEAD_GEN_DMA) if h >= HEAD_GEN_DMA else -1
+                if HEAD_PRIVATE <= h < HEAD_PRIVATE + NR_PRIVATE_HEADS:
                     errs.append(f"pfn {p} left on private list {h} between steps")
                 elif h < HEAD_GEN and not self.policy.lru_gen_enabled and folio_lru_list(m, p) != h:
                     errs.append(f"pfn {p} on list {LOCATIONS[h]} but flags select {LOCATIONS[folio_lru_list(m, p)]}")
-                elif HEAD_GEN <= h < HEAD_PRIVATE and (folio_lru_gen(m, p) < 0 or folio_type(m, p) != (h - HEAD_GEN) % 2):
+                elif gh >= 0 and (folio_lru_gen(m, p) < 0 or folio_type(m, p) != gh % 2):
                     # the gen field may name a younger generation than the list
                     # (lazy promotion, folio_update_gen); MultiGenLru.check_invariants checks that
-                    errs.append(f"pfn {p} on gen list {(h - HEAD_GEN) // 2} type {(h - HEAD_GEN) % 2} "
+                    errs.append(f"pfn {p} on gen list {gh // 2} type {gh % 2} "
                                 f"but gen field {folio_lru_gen(m, p)} type {folio_type(m, p)}")
                 prev = p
                 p = m.folios[p].next

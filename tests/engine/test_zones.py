@@ -1,0 +1,96 @@
+"""ZONE_DMA below the rest of memory: the page allocator's zone order, the
+per-zone watermarks, and MGLRU's per-zone generation lists (scan_folios()
+takes the highest zone's list first) against the classic LRU's one list per
+node. docs/kernels.md "Zones"."""
+import numpy as np
+import pytest
+
+from engine import ACCESS_DTYPE, ConfigError, Simulator
+
+OP_READ = 1
+RAM, DMA = 2048, 512
+
+
+def stream(pages):
+    a = np.zeros(pages, dtype=ACCESS_DTYPE)
+    a["op"] = OP_READ
+    a["page"] = np.arange(pages)
+    return a
+
+
+def machine(policy, **extra):
+    cfg = {"policy": policy, "ram_pages": RAM, "zone_dma_pages": DMA, "swap_pages": 0,
+           "swap_kind": "none", "readahead_pages": 32}
+    cfg.update(extra)
+    return Simulator(cfg)
+
+
+def resident_pages_in_zone_dma(sim, pages):
+    # the file page held by each ZONE_DMA frame, -1 for a free one
+    return sorted(p for p in range(pages)
+                  if (st := sim.page_state(OP_READ, 0, p)) and st.get("pfn") is not None
+                  and 0 <= st["pfn"] < DMA)
+
+
+def test_zone_dma_is_x86_64s_first_16_mib_on_machines_of_64_mib_and_more():
+    assert Simulator({"ram_pages": 16384}).config["zone_dma_pages"] == 3840
+    assert Simulator({"ram_pages": 4096}).config["zone_dma_pages"] == 0
+    with pytest.raises(ConfigError, match="^zone_dma_pages: must be <= 1024"):
+        Simulator({"ram_pages": 2048, "zone_dma_pages": 1025})
+
+
+def test_get_page_from_freelist_takes_zone_dma_only_below_zone_normals_low_watermark():
+    sim = machine("lru", readahead_pages=0)
+    wm = sim.watermarks
+    low_normal = wm["low"] - wm["low"] * DMA // RAM
+    normal = RAM - DMA
+    sim.set_workload(stream(normal - low_normal))
+    sim.run_to_end()
+    # ZONE_NORMAL's frames so far, lowest pfn first; ZONE_DMA untouched
+    assert sim.nr_free == RAM - (normal - low_normal)
+    pfns = [sim.page_state(OP_READ, 0, p)["pfn"] for p in range(normal - low_normal)]
+    assert min(pfns) == DMA and all(p >= DMA for p in pfns)
+    # at the low watermark the zonelist falls back to ZONE_DMA
+    sim.access("R", 0, normal)
+    assert sim.page_state(OP_READ, 0, normal)["pfn"] < DMA
+
+
+def test_scan_folios_evicts_the_highest_zone_first_so_zone_dma_folios_stay__lru_gen():
+    # a use-once read() stream 4x the size of memory, read ahead into the oldest
+    # generation (7.3: lru_gen_folio_seq() gives an unreferenced folio max_seq - 3):
+    # that generation is a list per zone and scan_folios() fills its batch from
+    # ZONE_NORMAL's, so the folios that went to ZONE_DMA while ZONE_NORMAL was
+    # low, during the first pass, are never reached
+    sim = machine("lru_gen")
+    sim.set_workload(stream(4 * RAM))
+    sim.run_to_end()
+    assert sim.check_invariants() == []
+    in_dma = resident_pages_in_zone_dma(sim, 4 * RAM)
+    assert len(in_dma) > DMA * 3 // 4
+    assert max(in_dma) < RAM
+
+
+def test_isolate_lru_folios_takes_one_list_per_node_so_zone_dma_is_recycled__classic():
+    # the classic LRU has one list per node: ZONE_DMA's folios age with the rest
+    sim = machine("lru")
+    sim.set_workload(stream(4 * RAM))
+    sim.run_to_end()
+    assert sim.check_invariants() == []
+    in_dma = resident_pages_in_zone_dma(sim, 4 * RAM)
+    assert in_dma and min(in_dma) >= 3 * RAM
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_state_image_keeps_both_zones_free_lists(policy):
+    a = machine(policy)
+    a.set_workload(stream(3 * RAM))
+    a.run(RAM + 100)
+    b = machine(policy)
+    b.set_workload(stream(3 * RAM))
+    b.load_state(a.state_bytes())
+    assert b.state_hash() == a.state_hash() and b.check_invariants() == []
+    a.run_to_end()
+    b.run_to_end()
+    assert b.state_hash() == a.state_hash()
+    with pytest.raises(ValueError, match="different configuration"):
+        machine(policy, zone_dma_pages=256).load_state(a.state_bytes())
