@@ -733,9 +733,14 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         "cycles through the inactive list: workingset_refault_file stays near zero. "
         "MGLRU: read() folios enter the old generations and only gain tiers "
         "(lru_gen_inc_refs); whether sort_folio() protects them depends on the PID "
-        "controller having seen their tier refault first (get_tier_idx). Watch "
-        "workingset_refault_file and file reads (pgpgin) under each policy and each "
-        "kernel profile: the real 6.1 and 7.3 MGLRU reread the hot set from storage.",
+        "controller having seen their tier refault first (get_tier_idx), and on the "
+        "folio still being in the oldest generation when it is read the second time. "
+        "From 64 MiB the machine has ZONE_DMA: scan_folios() fills its batches from the "
+        "zone above first, so the folios that went to ZONE_DMA stay and the rest of the "
+        "cache is that much smaller; a hot folio read once per pass then falls out first. "
+        "Watch workingset_refault_file and file reads (pgpgin) under each policy and "
+        "kernel profile, and the ZONE_DMA folios in the oldest generation: the real 6.1 "
+        "and 7.3 MGLRU reread the hot set from storage (docs/validation.md).",
         400_000,
         (_p("hot", 0.4, 0.01, 0.95, "hot file set, as a fraction of RAM"),
          _p("stream_ratio", 0.5, 0.0, 0.99, "fraction of accesses that are stream reads")),
