@@ -1711,6 +1711,7 @@ cdef class Simulator:
             young = self._young_bits(pfn)
         return {
             "pfn": pfn, "free": bool(free_), "flags": flags, "raw_flags": f.flags,
+            "zone": "DMA" if pfn < m.nr_dma else "Normal",
             "type": "anon" if f.flags & PG_swapbacked else "file",
             "list": LOCATIONS[loc], "gen": folio_lru_gen(m, pfn), "seq": seq,
             "refs": (refs_field + 1) if f.flags & PG_referenced else 0,

@@ -94,3 +94,10 @@ def test_state_image_keeps_both_zones_free_lists(policy):
     assert b.state_hash() == a.state_hash()
     with pytest.raises(ValueError, match="different configuration"):
         machine(policy, zone_dma_pages=256).load_state(a.state_bytes())
+
+
+def test_folio_names_its_zone():
+    sim = machine("lru_gen")
+    assert sim.folio(0)["zone"] == "DMA" and sim.folio(DMA - 1)["zone"] == "DMA"
+    assert sim.folio(DMA)["zone"] == "Normal"
+    assert Simulator({"ram_pages": 1024}).folio(0)["zone"] == "Normal"
