@@ -25,7 +25,7 @@ from engine.config import ConfigError
 from engine.policy_api import Knob, Policy
 
 __all__ = ["PolicyInfo", "Knob", "PolicyLoadError", "POLICIES", "POLICY_TITLES", "POLICY_INFO",
-           "register", "register_module", "register_python", "load_policy_dir", "load_entry_points",
+           "register", "unregister", "register_module", "register_python", "load_policy_dir", "load_entry_points",
            "normalize_knobs", "policy_info", "describe"]
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -118,6 +118,13 @@ def register(info: PolicyInfo, replace: bool = False) -> PolicyInfo:
     POLICY_TITLES[info.key] = info.title
     POLICY_INFO[info.key] = info
     return info
+
+
+def unregister(key: str) -> None:
+    """Remove a policy (tests register deliberately broken ones for a while)."""
+    POLICIES.pop(key, None)
+    POLICY_TITLES.pop(key, None)
+    POLICY_INFO.pop(key, None)
 
 
 def register_module(name: str) -> PolicyInfo:
