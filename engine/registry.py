@@ -73,11 +73,12 @@ class PolicyInfo:
     language: str = "cython"
     source: str = ""
     state_id: int = -1
+    kernel: bool = False          # one of the kernel's own policies (the CLI's "both")
 
     def public(self) -> dict:
         """The JSON description (GET /api/policies, the CLI's --json)."""
         return {"key": self.key, "title": self.title, "follows": self.follows,
-                "language": self.language, "units": list(self.units), "view": self.view,
+                "language": self.language, "kernel": self.kernel, "units": list(self.units), "view": self.view,
                 "lists": dict(self.lists), "debugfs": self.debugfs,
                 "knobs": {k: v.as_dict() for k, v in self.knobs.items()}}
 
