@@ -33,4 +33,4 @@ POLICY = PolicyInfo(
     key="lru_gen", title="multi-gen LRU (MGLRU)", factory=MultiGenLru,
     follows="mm/vmscan.c with lru_gen_enabled() true, Documentation/mm/multigen_lru.rst (v6.15)",
     knobs=KNOBS, units=BASE_UNITS + ("aging",), view="generations", debugfs="lru_gen",
-    shadow=decode_shadow, kernel=True, source="engine/lru_gen.pyx")
+    shadow=decode_shadow, kernel=True, state_id=1, source="engine/lru_gen.pyx")

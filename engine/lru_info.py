@@ -14,4 +14,4 @@ POLICY = PolicyInfo(
     follows="mm/vmscan.c, mm/swap.c, mm/workingset.c with lru_gen_enabled() false (v6.15)",
     lists={"LRU_INACTIVE_ANON": "inactive anon", "LRU_ACTIVE_ANON": "active anon",
            "LRU_INACTIVE_FILE": "inactive file", "LRU_ACTIVE_FILE": "active file"},
-    shadow=decode_shadow, kernel=True, source="engine/lru.pyx")
+    shadow=decode_shadow, kernel=True, state_id=0, source="engine/lru.pyx")

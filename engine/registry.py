@@ -90,9 +90,9 @@ POLICY_INFO: dict = {}
 
 
 def _state_id(key: str) -> int:
-    # mem.policy_id in state images: 0 and 1 for the two kernel policies (images
-    # of older builds stay comparable), a hash of the key for the others
-    return {"lru": 0, "lru_gen": 1}.get(key, (zlib.crc32(key.encode()) & 0x3FFFFFFF) + 2)
+    # mem.policy_id in state images: the two kernel policies declare 0 and 1
+    # (what older builds wrote); any other policy gets a hash of its key
+    return (zlib.crc32(key.encode()) & 0x3FFFFFFF) + 2
 
 
 def register(info: PolicyInfo, replace: bool = False) -> PolicyInfo:
