@@ -27,6 +27,9 @@ KNOBS = {
                                       "found by rmap"),
     "walk_mm": Knob("bool", True, "walk page tables during aging (lru_gen/enabled 0x0002)"),
     "bloom_filter": Knob("bool", True, "skip PMDs with few young PTEs using the Bloom filters"),
+    # not a kernel knob: a 2026 proposal to try (peers-2026 G5, docs/policies.md)
+    "promote_file_on_access": Knob("bool", False, "proposal (2026, MGLRU-FG): promote a file folio "
+                                                  "(lru_activate(): max_seq - 1) on its second read() access"),
 }
 
 POLICY = PolicyInfo(

@@ -458,9 +458,15 @@ cdef class PythonPolicy(PluginPolicy):
                     active = bool(r) and self.has_active
                 except BaseException as e:
                     self.fail("folio_added", e)
-            self.refault_pfn = -1
             if active and not folio_test(self.m, pfn, PG_unevictable):
                 folio_set(self.m, pfn, PG_active)
+                if self.refault_pfn == pfn:
+                    # a recent refault the policy activated: workingset_activate
+                    self.m.lv.nonresident_age += 1
+                    self.m.vmstat[WORKINGSET_ACTIVATE_ANON + folio_is_file_lru(self.m, pfn)] += 1
+                    emit(self.m, EV_WORKINGSET_ACTIVATE, R_REFAULT_RECENT, FN_WORKINGSET_REFAULT, pfn,
+                         LOC_NONE, LOC_NONE, -1, -1)
+            self.refault_pfn = -1
         if not self.has_active:
             folio_clear(self.m, pfn, PG_active)
         PluginPolicy.lruvec_add_folio(self, pfn, tail)

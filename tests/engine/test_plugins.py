@@ -219,3 +219,38 @@ def test_loading_refuses_bad_policies(tmp_path):
     with pytest.raises(PolicyLoadError, match="dup.py: SystemError: boom"):
         engine.load_policy_dir(tmp_path)
     assert "half_done" not in engine.POLICIES
+
+
+# --- an MGLRU variant as a knob set: a 2026 proposal (docs/policies.md) -----------
+
+def test_mglru_promote_file_on_access_promotes_on_the_second_fd_access():
+    sim = Simulator({"policy": "lru_gen", "ram_pages": RAM, "lru_gen": {"promote_file_on_access": True}})
+    st = sim.access("R", 0, 5)
+    pfn = st["pfn"]
+    for _ in range(3):                     # age: the folio's generation falls behind max_seq
+        sim.debugfs_write(f"+ 0 0 {sim.lists()['max_seq']}\n")
+    assert sim.folio(pfn)["seq"] < sim.lists()["max_seq"]
+    seq = sim.folio(pfn)["seq"]
+    # read() another page in between, so filemap_read() marks page 5 each time
+    sim.access("R", 0, 4)
+    sim.access("R", 0, 5)                  # first fd access: PG_referenced (lru_gen_inc_refs)
+    sim.access("R", 0, 4)
+    assert sim.folio(pfn)["seq"] == seq and "PG_referenced" in sim.folio(pfn)["flags"]
+    sim.access("R", 0, 5)                  # second: promoted at access time
+    # lru_activate() under MGLRU: max_seq - 1 (max_seq with PG_workingset)
+    assert sim.folio(pfn)["seq"] == sim.lists()["max_seq"] - 1 > seq, "promoted at access time"
+    assert sim.vmstat()["pgactivate"] == 2      # page 4 was read twice too
+    plain = Simulator({"policy": "lru_gen", "ram_pages": RAM})
+    assert plain.config["lru_gen"]["promote_file_on_access"] is False
+
+
+def test_mglru_promote_file_on_access_cuts_refaults_on_stream_hot_file():
+    from engine.workloads import generate
+    w = generate("stream-hot-file", 4096, 0)
+    out = {}
+    for on in (False, True):
+        sim = Simulator({"policy": "lru_gen", "ram_pages": 4096, "lru_gen": {"promote_file_on_access": on}})
+        sim.set_workload(w.accesses)
+        sim.run_to_end()
+        out[on] = sim.vmstat()["workingset_refault_file"]
+    assert out[True] < out[False]
