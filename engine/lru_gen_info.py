@@ -34,6 +34,6 @@ KNOBS = {
 
 POLICY = PolicyInfo(
     key="lru_gen", title="multi-gen LRU (MGLRU)", factory=MultiGenLru,
-    follows="mm/vmscan.c with lru_gen_enabled() true, Documentation/mm/multigen_lru.rst (v6.15)",
+    follows="mm/vmscan.c with lru_gen_enabled() true, Documentation/mm/multigen_lru.rst (the release: the kernel profile)",
     knobs=KNOBS, units=BASE_UNITS + ("aging",), view="generations", debugfs="lru_gen",
     shadow=decode_shadow, kernel=True, state_id=1, source="engine/lru_gen.pyx")

@@ -11,7 +11,7 @@ def decode_shadow(sim, shadow: int, file: bool) -> dict:
 
 POLICY = PolicyInfo(
     key="lru", title="active/inactive LRU", factory=ActiveInactiveLru,
-    follows="mm/vmscan.c, mm/swap.c, mm/workingset.c with lru_gen_enabled() false (v6.15)",
+    follows="mm/vmscan.c, mm/swap.c, mm/workingset.c with lru_gen_enabled() false (the release: the kernel profile)",
     lists={"LRU_INACTIVE_ANON": "inactive anon", "LRU_ACTIVE_ANON": "active anon",
            "LRU_INACTIVE_FILE": "inactive file", "LRU_ACTIVE_FILE": "active file"},
     shadow=decode_shadow, kernel=True, state_id=0, source="engine/lru.pyx")

@@ -17,7 +17,7 @@ function readValues(form) {
 
 // The policy selects and one fieldset of knobs per policy that has knobs, all
 // from the policies' own descriptions (GET /api/policies). A knob's field is
-// named "<policy>.<knob>"; a fieldset is enabled while a pane runs its policy.
+// named "<policy>.<knob>"; a fieldset is shown while a pane runs its policy.
 function mountPolicies(form, policies) {
   const selects = [form.querySelector("#f-policy"), form.querySelector("#f-policy-b")];
   // A: the kernel's newer policy, B: its older one (registry order), as the
@@ -104,9 +104,12 @@ export function mountStartForm(form, { scenarios, limits, policies = [], onSubmi
     list.hidden = values.source === "trace";
     form.querySelector("#f-policy-b").disabled = !values.compare;
     form.querySelector("#f-kernel-b").disabled = !values.compare;
-    // A policy's knobs are greyed out while no pane runs it.
+    // Only the knobs of the policies the panes run are shown (and sent).
     const running = new Set([values.policy, ...(values.compare ? [values.policy_b] : [])]);
-    for (const fs of form.querySelectorAll(".policy-knobs")) fs.disabled = !running.has(fs.dataset.policy);
+    for (const fs of form.querySelectorAll(".policy-knobs")) {
+      fs.disabled = !running.has(fs.dataset.policy);
+      fs.hidden = fs.disabled;
+    }
     const chosen = policies.find((p) => p.key === values.policy);
     form.querySelector("#policy-follows").textContent = chosen?.follows ? `${chosen.title} follows ${chosen.follows}` : "";
     const res = validateRecipe(values, limits || {}, policies);
