@@ -254,3 +254,43 @@ def test_mglru_promote_file_on_access_cuts_refaults_on_stream_hot_file():
         sim.run_to_end()
         out[on] = sim.vmstat()["workingset_refault_file"]
     assert out[True] < out[False]
+
+
+def test_entry_points_register_python_and_cython_policies(monkeypatch):
+    import importlib.metadata
+
+    from engine.policy_api import Policy as _P
+
+    class Ep:
+        def __init__(self, name, obj):
+            self.name, self.value, self._obj = name, f"fake:{name}", obj
+
+        def load(self):
+            return self._obj
+
+    class FromEntryPoint(_Fifo):
+        key = "ep_fifo"
+
+    clock_info = engine.policy_info("clock")
+    import dataclasses
+    cython_info = dataclasses.replace(clock_info, key="ep_clock", source="fake:ep_clock", state_id=-1)
+    calls = []
+
+    def fake(group):
+        calls.append(group)
+        return [Ep("ep_fifo", FromEntryPoint), Ep("ep_clock", cython_info)]
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", fake)
+    try:
+        got = engine.load_entry_points()
+        assert calls == ["reclaimlab.policies"]
+        assert [i.key for i in got] == ["ep_fifo", "ep_clock"]
+        for key in ("ep_fifo", "ep_clock"):
+            sim = machine(key)
+            sim.set_workload(make_workload(2, 1500, RAM, "mixed"))
+            sim.run_to_end()
+            assert sim.check_invariants() == []
+        assert issubclass(FromEntryPoint, _P)
+    finally:
+        engine.registry.unregister("ep_fifo")
+        engine.registry.unregister("ep_clock")
