@@ -54,6 +54,7 @@ cdef class PythonPolicy(PluginPolicy):
     cdef int64_t refault_distance
     cdef bint refault_recent
     cdef bint refault_workingset
+    cdef object _call(self, str hook, object fn, tuple args)             # a hook, under the watchdog
     cdef void fail(self, str hook, object exc) noexcept
     cdef void tell(self, folio_idx_t pfn, int outcome) noexcept nogil    # outcome() hook
     cdef list _engine_list(self, int lru)

@@ -435,6 +435,15 @@ cdef class PythonPolicy(PluginPolicy):
         self.impl.nr_frames = m.nr_frames
         return 0
 
+    cdef object _call(self, str hook, object fn, tuple args):
+        # every hook goes through here (GIL held): the watchdog interrupts one
+        # that runs longer than the hook timeout
+        _WATCHDOG.enter(self.key, hook)
+        try:
+            return fn(*args)
+        finally:
+            _WATCHDOG.leave()
+
     cdef void fail(self, str hook, object exc) noexcept:
         if self.failed:
             return
@@ -454,7 +463,7 @@ cdef class PythonPolicy(PluginPolicy):
                     if self.refault_pfn == pfn:
                         refault = {"distance": self.refault_distance, "recent": bool(self.refault_recent),
                                    "workingset": bool(self.refault_workingset)}
-                    r = self.impl.folio_added(pfn, bool(folio_is_file_lru(self.m, pfn)), refault)
+                    r = self._call("folio_added", self.impl.folio_added, (pfn, bool(folio_is_file_lru(self.m, pfn)), refault))
                     active = bool(r) and self.has_active
                 except BaseException as e:
                     self.fail("folio_added", e)
@@ -477,7 +486,7 @@ cdef class PythonPolicy(PluginPolicy):
         if theirs and not self.quiet and not self.failed:
             with gil:
                 try:
-                    self.impl.folio_removed(pfn)
+                    self._call("folio_removed", self.impl.folio_removed, (pfn,))
                 except BaseException as e:
                     self.fail("folio_removed", e)
 
@@ -486,7 +495,7 @@ cdef class PythonPolicy(PluginPolicy):
         if not self.failed:
             with gil:
                 try:
-                    self.impl.folio_accessed(pfn)
+                    self._call("folio_accessed", self.impl.folio_accessed, (pfn,))
                 except BaseException as e:
                     self.fail("folio_accessed", e)
 
@@ -500,7 +509,7 @@ cdef class PythonPolicy(PluginPolicy):
             return 0
         with gil:
             try:
-                picks = self.impl.isolate(int(nr_to_scan), bool(t))
+                picks = self._call("isolate", self.impl.isolate, (int(nr_to_scan), bool(t)))
                 if picks is None:
                     picks = ()
                 if not isinstance(picks, (list, tuple)):
@@ -535,7 +544,7 @@ cdef class PythonPolicy(PluginPolicy):
         referenced_folio = folio_test_clear(self.m, pfn, PG_referenced)
         with gil:
             try:
-                v = self.impl.check_references(pfn, int(referenced_ptes), bool(referenced_folio))
+                v = self._call("check_references", self.impl.check_references, (pfn, int(referenced_ptes), bool(referenced_folio)))
                 if v not in ("reclaim", "keep", "activate"):
                     raise ValueError(f"must return 'reclaim', 'keep' or 'activate', got {v!r}")
                 r = ("reclaim", "keep", "activate").index(v)
@@ -560,7 +569,7 @@ cdef class PythonPolicy(PluginPolicy):
             # culled to the unevictable list (mlocked): off the policy's lists
             with gil:
                 try:
-                    self.impl.folio_removed(pfn)
+                    self._call("folio_removed", self.impl.folio_removed, (pfn,))
                 except BaseException as e:
                     self.fail("folio_removed", e)
 
@@ -569,7 +578,7 @@ cdef class PythonPolicy(PluginPolicy):
             return
         with gil:
             try:
-                self.impl.outcome(pfn, OUTCOMES[outcome])
+                self._call("outcome", self.impl.outcome, (pfn, OUTCOMES[outcome]))
             except BaseException as e:
                 self.fail("outcome", e)
 
@@ -677,7 +686,7 @@ cdef class PythonPolicy(PluginPolicy):
 
     def _policy_lists(self, hook):
         try:
-            view = self.impl.lists()
+            view = self._call("lists", self.impl.lists, ())
             if not isinstance(view, dict):
                 raise TypeError(f"must return a dict, got {type(view).__name__}")
             for name, pfns in view.items():
@@ -697,6 +706,77 @@ cdef class PythonPolicy(PluginPolicy):
         if view is None:
             raise self.hook_error
         return {name: np.asarray(view.get(name, []), dtype=np.int32) for name in _LRU_NAMES[:4]}
+
+
+class PolicyHookTimeout(BaseException):
+    """Raised inside a hook that ran longer than the hook timeout (asynchronously,
+    by the watchdog thread); a BaseException so a hook's own `except Exception`
+    cannot swallow it."""
+
+    def __str__(self):
+        return (f"took longer than {_WATCHDOG.limit:g} s (a hook spinning in Python is "
+                f"interrupted; RECLAIMLAB_POLICY_HOOK_TIMEOUT sets the limit)")
+
+
+class _Watchdog:
+    """Interrupts a Python policy hook that runs too long, so a policy stuck in a
+    loop ends its session's step with an error instead of hanging the session
+    (and, with the engine's lock held, the server thread serving it). It raises
+    PolicyHookTimeout in the hook's thread with PyThreadState_SetAsyncExc, which
+    takes effect at the hook's next bytecode; a hook blocked inside a C call is
+    interrupted only when that call returns."""
+
+    def __init__(self):
+        import os
+        import threading
+        self.lock = threading.Lock()
+        self.busy = {}          # thread id -> [deadline, fired]
+        self.thread = None
+        self.limit = float(os.environ.get("RECLAIMLAB_POLICY_HOOK_TIMEOUT", "5"))
+
+    def enter(self, key, hook):
+        import threading
+        import time
+        tid = threading.get_ident()
+        with self.lock:
+            self.busy[tid] = [time.monotonic() + self.limit, False]
+            if self.thread is None:
+                self.thread = threading.Thread(target=self.run, name="policy-hook-watchdog", daemon=True)
+                self.thread.start()
+
+    def leave(self):
+        import ctypes
+        import threading
+        tid = threading.get_ident()
+        with self.lock:
+            rec = self.busy.pop(tid, None)
+            if rec is not None and rec[1]:
+                # fired just as the hook returned: drop the exception still pending
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
+
+    def run(self):
+        import ctypes
+        import time
+        while True:
+            time.sleep(min(0.1, self.limit / 4))
+            now = time.monotonic()
+            with self.lock:
+                for tid, rec in self.busy.items():
+                    if not rec[1] and now > rec[0]:
+                        rec[1] = True
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                            ctypes.c_ulong(tid), ctypes.py_object(PolicyHookTimeout))
+
+
+_WATCHDOG = _Watchdog()
+
+
+def set_hook_timeout(seconds):
+    """The longest a Python policy hook may run (default 5 s, or
+    $RECLAIMLAB_POLICY_HOOK_TIMEOUT); returns the previous limit."""
+    old = _WATCHDOG.limit
+    _WATCHDOG.limit = float(seconds)
+    return old
 
 
 def _base_check():

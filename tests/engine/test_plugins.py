@@ -294,3 +294,30 @@ def test_entry_points_register_python_and_cython_policies(monkeypatch):
     finally:
         engine.registry.unregister("ep_fifo")
         engine.registry.unregister("ep_clock")
+
+
+class _Spins(_Fifo):
+    key = "broken_spins"
+
+    def isolate(self, nr, file):
+        while True:                            # a policy stuck in a loop
+            pass
+
+
+def test_a_hook_that_never_returns_is_interrupted_by_the_watchdog():
+    from engine.plugin import set_hook_timeout
+    engine.register_python(_Spins, source="tests")
+    old = set_hook_timeout(0.3)
+    try:
+        sim = machine("broken_spins")
+        sim.set_workload(make_workload(4, 3000, RAM, "mixed"))
+        with pytest.raises(PolicyHookError) as e:
+            sim.run_to_end()
+        assert e.value.hook == "isolate" and "took longer than 0.3 s" in str(e.value)
+        other = machine("clock_py")          # later hooks in this thread are not hit
+        other.set_workload(make_workload(4, 800, RAM, "mixed"))
+        other.run_to_end()
+        assert other.check_invariants() == []
+    finally:
+        set_hook_timeout(old)
+        engine.registry.unregister("broken_spins")
