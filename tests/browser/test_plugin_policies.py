@@ -68,15 +68,26 @@ def test_a_python_policy_session_steps_back_seeks_shares_and_forks(page, server,
     page.keyboard.press("ArrowLeft")
     wait_step(page, 3)
     assert fingerprint(page) == labels[3], "back restores the earlier step exactly"
+    # stepping below the head starts a branch (after a confirmation); the same
+    # unit from the same state gives the same step 4
     page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#branch-confirm:not([hidden])")
+    page.click("#branch-yes")
     wait_step(page, 4)
+    wait_step(page, 4, pane=1)
+    assert fingerprint(page) == labels[4], "a Python policy replays the same step bit for bit"
     assert "clock ring (file)" in page.locator("#legend").inner_text()
     page.keyboard.press("t")
     page.wait_for_function("document.querySelector('#text-out').textContent.length > 0")
     text = page.locator("#text-out").text_content()
     assert "CLOCK (second chance), Python" in text and "clock ring" in text
+    joined = re.sub(r" \\\n +", " ", text)          # the shell line, its continuations joined
+    assert "--policy clock_py,lru_gen" in joined and "a Python policy; add --policies DIR" in joined
+    assert "cat /sys/kernel/debug/lru_gen (pane B)" in text
     shot(page, "python-clock-vs-mglru")
-    url = page.locator("#share").get_attribute("data-url")
+    page.click("#share")
+    page.wait_for_function("document.querySelector('#share').dataset.permalink")
+    url = page.locator("#share").get_attribute("data-permalink")
     assert "step=4" in url and created["owner_token"] not in url
     fresh = browser.new_context(viewport={"width": 1280, "height": 720})
     try:
