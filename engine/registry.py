@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from engine.config import ConfigError
+from engine.kernels import DEFAULT_KERNEL, KERNELS
 from engine.policy_api import Knob, Policy
 
 __all__ = ["PolicyInfo", "Knob", "PolicyLoadError", "POLICIES", "POLICY_TITLES", "POLICY_INFO",
@@ -76,11 +77,17 @@ class PolicyInfo:
     kernel: bool = False          # one of the kernel's own policies (the CLI's "both")
 
     def public(self) -> dict:
-        """The JSON description (GET /api/policies, the CLI's --json)."""
+        """The JSON description (GET /api/policies, the CLI's --json).
+
+        kernel_profiles are the kernel releases a pane of this policy may
+        imitate (a recipe's policies[i].kernel), by title: the profile is the
+        machine's, so every policy, a plug-in too, runs under each of them."""
         return {"key": self.key, "title": self.title, "follows": self.follows,
                 "language": self.language, "kernel": self.kernel, "units": list(self.units), "view": self.view,
                 "lists": dict(self.lists), "debugfs": self.debugfs,
-                "knobs": {k: v.as_dict() for k, v in self.knobs.items()}}
+                "knobs": {k: v.as_dict() for k, v in self.knobs.items()},
+                "kernel_profiles": {k: v["title"] for k, v in KERNELS.items()},
+                "default_kernel": DEFAULT_KERNEL}
 
 
 # key -> factory (callable returning a ReclaimPolicy); POLICIES[key]() is a fresh policy

@@ -6,7 +6,6 @@
 // form field is named "<policy>.<knob>", and its values go into the recipe
 // under the policy's key, only for a pane that runs that policy.
 const SWAP_KINDS = ["none", "zram", "ssd", "hdd"];
-const KERNELS = ["6.1", "6.12", "7.3"];
 
 function intField(raw, { min, max, name, unit = "" }) {
   const s = String(raw ?? "").trim();
@@ -60,12 +59,15 @@ export function validateRecipe(values, limits = {}, policies = []) {
     }
   }
   if (!byKey.has(values.policy)) errors.policy = `policy must be one of ${names}`;
-  const kernel = values.kernel ?? "7.3";
+  // each pane's kernel profile is one its policy's description lists
+  const profiles = (key) => Object.keys(byKey.get(key)?.kernel_profiles || {});
+  const kernel = values.kernel ?? byKey.get(values.policy)?.default_kernel;
   const kernelB = values.kernel_b ?? kernel;
-  if (!KERNELS.includes(kernel)) errors.kernel = `kernel profile must be one of ${KERNELS.join(", ")}`;
+  const badKernel = (key) => `kernel profile must be one of ${profiles(key).join(", ")}`;
+  if (byKey.has(values.policy) && !profiles(values.policy).includes(kernel)) errors.kernel = badKernel(values.policy);
   if (values.compare) {
     if (!byKey.has(values.policy_b)) errors.policy_b = `second policy must be one of ${names}`;
-    else if (!KERNELS.includes(kernelB)) errors.kernel_b = `kernel profile must be one of ${KERNELS.join(", ")}`;
+    else if (!profiles(values.policy_b).includes(kernelB)) errors.kernel_b = badKernel(values.policy_b);
     else if (values.policy_b === values.policy && kernelB === kernel && !values.knobs_differ) {
       errors.policy_b = "compare two different policies or kernels (or change a knob of the second)";
     }

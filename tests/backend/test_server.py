@@ -36,6 +36,11 @@ def test_scenarios_and_policies_are_listed(client):
                                                        "help": pol["s3fifo"]["knobs"]["small_percent"]["help"]}
     assert {"min_ttl_ms", "tiers", "look_around", "walk_mm", "bloom_filter",
             "pid_controller"} <= set(pol["lru_gen"]["knobs"])
+    # every policy, a plug-in too, runs under each kernel profile (a recipe's policies[i].kernel)
+    from engine.kernels import DEFAULT_KERNEL, KERNELS
+    for p in pol.values():
+        assert p["kernel_profiles"] == {k: v["title"] for k, v in KERNELS.items()}, p["key"]
+        assert p["default_kernel"] == DEFAULT_KERNEL
 
 
 # shrink passes start at DEF_PRIORITY (scan size >> 12): on a small machine
@@ -395,6 +400,8 @@ def test_invalid_recipes_get_422_with_field_errors(client):
           "policies": [{"policy": "s3fifo", "s3fifo": {"small_percent": 99}}]}, "small_percent"),
         ({"workload": {"scenario": "anon-loop"},
           "policies": [{"policy": "lru", "lru_gen": {"tiers": False}}]}, "policies"),
+        ({"workload": {"scenario": "anon-loop"},
+          "policies": [{"policy": "clock_py", "kernel": "5.10"}]}, "kernel"),
         ({"workload": {"scenario": "no-such-scenario"}}, "scenario"),
         ({"workload": {"scenario": "anon-loop", "accesses": 10**12}}, "accesses"),
         ({"workload": {}}, "workload"),

@@ -569,6 +569,19 @@ def test_plugin_policy_sessions_seek_fork_and_rebuild_exactly(manager, policies)
     assert [p["info"]["key"] for p in again.hello("owner", cur, {}).panes] == list(policies)
 
 
+def test_a_plugin_policy_pane_runs_under_the_kernel_profile_its_recipe_names(manager):
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=({"policy": "clock_py", "kernel": "6.1"},
+                                                                 {"policy": "clock_py", "kernel": "7.3"}))))
+    assert [sim.config["kernel"] for sim in s.sims] == ["6.1", "7.3"]
+    hello = s.hello("owner", 0, {})
+    assert [p["title"] for p in hello.panes] == ["CLOCK (second chance), Python · 6.1",
+                                                 "CLOCK (second chance), Python · 7.3"]
+    assert [p["kernel"] for p in hello.panes] == ["6.1", "7.3"]
+    assert [q["kernel"] for q in s.record.recipe["policies"]] == ["6.1", "7.3"]
+    cur, _ = s.step(0, "scan", 3, owner=True)
+    assert cur == 3
+
+
 def test_a_broken_python_policy_ends_the_step_and_the_server_goes_on(manager):
     import engine
     from engine.policy_api import Policy

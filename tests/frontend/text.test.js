@@ -121,11 +121,12 @@ test("fmt formats counts, deltas, simulated time and page sizes", () => {
 });
 
 // what GET /api/policies says about the two kernel policies (engine/registry.py)
+const KERNEL_PROFILES = { kernel_profiles: { "6.1": "Linux 6.1", "6.12": "Linux 6.12", "7.3": "Linux 7.3" }, default_kernel: "7.3" };
 const POLICIES = [
-  { key: "lru", title: "active/inactive LRU", knobs: {} },
+  { key: "lru", title: "active/inactive LRU", knobs: {}, ...KERNEL_PROFILES },
   { key: "lru_gen", title: "multi-gen LRU (MGLRU)", knobs: {
     min_ttl_ms: { type: "int", default: 0, min: 0, max: 1e9, help: "" },
-    tiers: { type: "bool", default: true, help: "" } } },
+    tiers: { type: "bool", default: true, help: "" } }, ...KERNEL_PROFILES },
 ];
 const good = { source: "scenario", scenario: "anon-loop", ram_mb: "64", swap_kind: "zram", swap_mb: "32", swappiness: "60", seed: "1", accesses: "", "lru_gen.min_ttl_ms": "0", policy: "lru_gen", compare: false, policy_b: "lru" };
 const validateRecipe = (values, limits = {}) => validateRecipeWith(values, limits, POLICIES);
@@ -191,6 +192,12 @@ test("validateRecipe compares one policy under two kernel profiles, but not a pa
   const same = validateRecipe({ ...good, policy: "lru_gen", kernel: "6.12", compare: true, policy_b: "lru_gen", kernel_b: "6.12" });
   assert.match(same.errors.policy_b, /different policies or kernels/);
   assert.match(validateRecipe({ ...good, kernel: "5.10" }).errors.kernel, /kernel profile must be one of 6\.1, 6\.12, 7\.3/);
+  // the profiles are what the pane's policy describes; the default is its default_kernel
+  const only = [{ ...POLICIES[0], kernel_profiles: { "6.12": "Linux 6.12" }, default_kernel: "6.12" }, POLICIES[1]];
+  const d = validateRecipeWith({ ...good, policy: "lru", kernel: undefined }, {}, only);
+  assert.deepEqual(d.recipe.policies, [{ policy: "lru", kernel: "6.12" }]);
+  assert.match(validateRecipeWith({ ...good, policy: "lru", kernel: "7.3" }, {}, only).errors.kernel, /must be one of 6\.12$/);
+  assert.match(validateRecipeWith({ ...good, policy: "lru_gen", compare: true, policy_b: "lru", kernel_b: "6.1" }, {}, only).errors.kernel_b, /must be one of 6\.12$/);
 });
 
 test("an access without a list reads 'folio N accessed', never a dangling 'accessed on'", () => {
@@ -248,7 +255,7 @@ test("explainEvent narrates the numbers a decision event carries", () => {
 });
 
 test("validateRecipe takes any described policy and its knobs under its key", () => {
-  const pols = [...POLICIES, { key: "s3fifo", title: "S3-FIFO", knobs: { small_percent: { type: "int", default: 10, min: 1, max: 90, help: "" } } }];
+  const pols = [...POLICIES, { key: "s3fifo", title: "S3-FIFO", knobs: { small_percent: { type: "int", default: 10, min: 1, max: 90, help: "" } }, ...KERNEL_PROFILES }];
   const v = { ...good, policy: "s3fifo", "s3fifo.small_percent": "20", compare: true, policy_b: "lru" };
   const r = validateRecipeWith(v, {}, pols);
   assert.equal(r.ok, true, JSON.stringify(r.errors));

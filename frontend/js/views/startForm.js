@@ -74,6 +74,24 @@ function mountPolicies(form, policies) {
   }
 }
 
+// A pane's kernel profile select offers what its policy's description lists
+// (kernel_profiles, by title); rebuilt when the pane's policy changes, keeping
+// the chosen profile where the new policy has it.
+function fillKernels(sel, info) {
+  if (!info || sel.dataset.policy === info.key) return;
+  sel.dataset.policy = info.key;
+  const keep = sel.value;
+  const profiles = info.kernel_profiles || {};
+  sel.textContent = "";
+  for (const [key, title] of Object.entries(profiles)) {
+    const o = document.createElement("option");
+    o.value = key;
+    o.textContent = title;
+    sel.append(o);
+  }
+  sel.value = keep in profiles ? keep : info.default_kernel;
+}
+
 export function mountStartForm(form, { scenarios, limits, policies = [], onSubmit }) {
   mountPolicies(form, policies);
   const list = form.querySelector("#scenario-list");
@@ -99,6 +117,9 @@ export function mountStartForm(form, { scenarios, limits, policies = [], onSubmi
   const submit = form.querySelector("#start-submit");
   const ramHint = form.querySelector("#ram-hint");
   const check = () => {
+    const pick = (id, key) => fillKernels(form.querySelector(id), policies.find((p) => p.key === key));
+    pick("#f-kernel", form.querySelector("#f-policy").value);
+    pick("#f-kernel-b", form.querySelector("#f-policy-b").value);
     const values = readValues(form);
     form.querySelector("#trace-field").hidden = values.source !== "trace";
     list.hidden = values.source === "trace";
