@@ -392,7 +392,7 @@ cdef class PluginPolicy(ReclaimPolicy):
                 pfn = m.folios[pfn].next
             if n != m.vmstat[NR_INACTIVE_ANON + lru]:
                 errs.append(f"list {_LRU_NAMES[lru]} holds {n} folios, vmstat says {m.vmstat[NR_INACTIVE_ANON + lru]}")
-        for lru in range(HEAD_GEN, HEAD_PRIVATE):
+        for lru in list(range(HEAD_GEN, HEAD_PRIVATE)) + list(range(HEAD_GEN_DMA, NR_LIST_HEADS)):
             if not list_empty(m, m.nr_frames + lru):
                 errs.append(f"generation list head {lru} is not empty under a plug-in policy")
         return errs
