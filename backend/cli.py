@@ -15,7 +15,7 @@ import sys
 import time
 
 PAGES_PER_MB = 256                  # 4 KiB folios
-POLICY_CHOICES = ("lru", "lru_gen", "both")
+BOTH = "both"                       # --policy both: the kernel's own policies side by side
 SWAP_KINDS = ("zram", "ssd", "hdd", "none")
 
 # The counters of the readable summary, in the order a reclaim story is told.
@@ -91,6 +91,55 @@ def _kernels(text: str) -> tuple[str, ...]:
     return keys
 
 
+def _policy_list(text: str) -> tuple:
+    """--policy: a registered key, several joined by commas (side by side), or both."""
+    try:
+        from engine import POLICY_INFO
+    except ImportError:
+        POLICY_INFO = None             # reported when the engine is needed
+    if text == BOTH:
+        if POLICY_INFO is None:
+            return (BOTH,)
+        return tuple(k for k, i in POLICY_INFO.items() if i.kernel)
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    if not keys:
+        raise argparse.ArgumentTypeError("no policy given")
+    if POLICY_INFO is not None:
+        for k in keys:
+            if k not in POLICY_INFO:
+                raise argparse.ArgumentTypeError(
+                    f"invalid choice: {k!r} (choose from {', '.join([*POLICY_INFO, BOTH])})")
+    return keys
+
+
+def load_policies(argv) -> None:
+    """Register installed policies (entry points) and --policies DIR before the
+    command line is parsed, so --policy and the server see them."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--policies", action="append", default=[])
+    known, _ = pre.parse_known_args(argv)
+    try:
+        import engine
+    except ImportError:
+        return
+    try:
+        engine.load_entry_points()
+        for d in known.policies:
+            engine.load_policy_dir(d)
+    except engine.PolicyLoadError as e:
+        raise UserError(f"reclaimlab: --policies: {e}", 2) from None
+
+
+def _policy_help() -> str:
+    try:
+        from engine import POLICY_INFO
+        keys = ", ".join(POLICY_INFO)
+    except ImportError:
+        keys = "lru, ..."
+    return (f"reclaim policy: one of {keys}; several joined by commas run side by side; "
+            f"{BOTH} = the kernel's own policies (default)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="reclaimlab",
                 description="Interactive simulator of Linux memory reclaim "
@@ -108,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--on-damage", choices=("move", "refuse"), default=None,
                    help="a store that fails its integrity check at start-up: move it aside "
                         "and start a new one (default), or refuse to start")
+    s.add_argument("--policies", action="append", default=[], metavar="DIR",
+                   help="also offer the Python policies of DIR (repeatable; see docs/policies.md)")
 
     m = sub.add_parser("simulate", help="run a workload headless to the end and print counters")
     src = m.add_mutually_exclusive_group(required=True)
@@ -120,12 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--obj-pages", choices=("size", "one"),
                    help="oracleGeneral: an object spans ceil(size/4 KiB) pages (size, default) "
                         "or one page (one); see docs/trace-format.md")
-    m.add_argument("--policy", choices=POLICY_CHOICES, default="both",
-                   help="reclaim policy; both runs the two side by side (default)")
+    m.add_argument("--policy", type=_policy_list, default=BOTH, help=_policy_help())
     m.add_argument("--kernel", type=_kernels, default=None, metavar="K[,K]",
                    help="kernel profile(s) the engine imitates: " + ", ".join(_KERNEL_KEYS)
                         + f" (default {_DEFAULT_KERNEL}); two, comma-separated, run each "
                           "policy under both (docs/kernels.md)")
+    m.add_argument("--policies", action="append", default=[], metavar="DIR",
+                   help="load the Python policies of DIR (repeatable; see docs/policies.md)")
     m.add_argument("--ram-mb", type=_pos_int, metavar="N", help="RAM size (default: the engine's, 256)")
     m.add_argument("--swap-mb", type=_nonneg_int, metavar="N", help="swap size (default: half of RAM; 0 = no swap)")
     m.add_argument("--swap-kind", choices=SWAP_KINDS)
@@ -336,8 +388,9 @@ def _result(sim, policy: str) -> dict:
         "meminfo": sim.meminfo(),
         "sim_time_ns": int(sim.time_ns),
     }
-    if policy == "lru_gen":
-        out["lru_gen"] = sim.lru_gen_text()
+    if sim.info.debugfs:
+        # the policy's debugfs file (MGLRU: /sys/kernel/debug/lru_gen), keyed by its name
+        out[sim.info.debugfs] = sim.lru_gen_text()
     return out
 
 
@@ -355,7 +408,7 @@ def cmd_simulate(args) -> int:
             SCENARIOS[args.scenario].check_params(**dict(args.param))
         except WorkloadError as e:
             raise UserError(f"reclaimlab simulate: error: --param: {e}", 2) from None
-    kinds = ("lru", "lru_gen") if args.policy == "both" else (args.policy,)
+    kinds = args.policy if isinstance(args.policy, tuple) else _policy_list(args.policy)
     kernels = args.kernel or (None,)
     # one run per (kernel, policy), kernel-major: --kernel 6.1,7.3 --policy both
     # gives 6.1 lru, 6.1 lru_gen, 7.3 lru, 7.3 lru_gen
@@ -442,6 +495,7 @@ def _fmt_ns(ns: int) -> str:
 def render_summary(results: list[dict], engine=None) -> str:
     """Counters side by side, one column per policy, then the lru_gen text."""
     titles = getattr(engine, "POLICY_TITLES", {}) if engine else {}
+    infos = getattr(engine, "POLICY_INFO", {}) if engine else {}
     w = results[0]["workload"]
     cfg = results[0]["config"]
     src = w.get("scenario") or w.get("source", "?")
@@ -472,9 +526,10 @@ def render_summary(results: list[dict], engine=None) -> str:
     for k, vals in rows:
         lines.append(f"{k:<{kw}}  " + "  ".join(f"{v:>{cw[i]}}" for i, v in enumerate(vals)).rstrip())
     for r in results:
-        if r.get("lru_gen"):
-            lines += ["", f"lru_gen ({titles.get(r['policy'], r['policy'])}, {r['config'].get('kernel', '?')}):",
-                      r["lru_gen"].rstrip("\n")]
+        name = getattr(infos.get(r["policy"]), "debugfs", None)
+        if name and r.get(name):
+            lines += ["", f"{name} ({titles.get(r['policy'], r['policy'])}, {r['config'].get('kernel', '?')}):",
+                      r[name].rstrip("\n")]
     return "\n".join(lines)
 
 
@@ -674,8 +729,9 @@ COMMANDS = {"serve": cmd_serve, "simulate": cmd_simulate, "scenarios": cmd_scena
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
     try:
+        load_policies(sys.argv[1:] if argv is None else argv)
+        parser = build_parser()
         args = parser.parse_args(argv)
         return COMMANDS[args.command](args)
     except UserError as e:

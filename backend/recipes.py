@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from backend.strict import Bool, Int, Number
+from backend.strict import Int, Number
 
 ENGINE_MAX_FRAMES = 16 * (1 << 20)
 # The engine's event ring per pane: it is part of state_bytes(), so of every
@@ -52,27 +52,57 @@ class Machine(Strict):
         return self
 
 
-class LruGenKnobs(Strict):
-    min_ttl_ms: Int = Field(0, ge=0, le=60_000)
-    pid_controller: Bool = True
-    tiers: Bool = True
-    look_around: Bool = True
-    walk_mm: Bool = True
-    bloom_filter: Bool = True
+class PolicySpec(BaseModel):
+    """One pane's policy: {"policy": key, key: {knob: value}} -- a policy's knobs
+    live under its own key (MGLRU's under "lru_gen"), as in the engine config.
+    Which keys and knobs exist comes from the engine's registry (PolicyInfo)."""
+    model_config = ConfigDict(extra="allow")
 
+    policy: str = Field("lru", max_length=32)
 
-class PolicySpec(Strict):
-    policy: Literal["lru", "lru_gen"] = "lru"
     # the kernel profile this pane imitates (engine/kernels.py); compare mode
     # may put the same policy under two profiles
     kernel: Literal["6.1", "6.12", "7.3"] = "7.3"
-    lru_gen: Optional[LruGenKnobs] = None
+
+    @field_validator("policy")
+    @classmethod
+    def _installed(cls, v):
+        from engine.registry import POLICY_INFO
+        if v not in POLICY_INFO:
+            raise ValueError(f"unknown policy {v!r}; installed: {', '.join(POLICY_INFO)}")
+        return v
 
     @model_validator(mode="after")
-    def _knobs_only_for_mglru(self):
-        if self.lru_gen is not None and self.policy != "lru_gen":
-            raise ValueError("lru_gen knobs are only accepted with policy 'lru_gen'")
+    def _knobs_of_this_policy(self):
+        from engine.registry import POLICY_INFO
+        for key, value in (self.model_extra or {}).items():
+            if value is None:
+                continue                      # recipes stored before knobs moved under the key
+            if key in POLICY_INFO:
+                if key != self.policy:
+                    raise ValueError(f"{key} knobs are only accepted with policy '{key}'")
+            else:
+                raise ValueError(f"unknown field {key!r}")
         return self
+
+    def knobs(self) -> dict:
+        """The knobs as given (the engine fills in the defaults)."""
+        return dict((self.model_extra or {}).get(self.policy) or {})
+
+
+def check_knobs(recipe: "Recipe") -> list[dict]:
+    """Errors (pydantic's shape) for policy knobs: each names its field
+    (policies.<i>.<policy>.<knob>), checked against the policy's own description."""
+    from engine.config import ConfigError
+    from engine.registry import normalize_knobs
+    errs = []
+    for i, p in enumerate(recipe.policies):
+        try:
+            normalize_knobs(p.policy, (p.model_extra or {}).get(p.policy))
+        except ConfigError as e:
+            errs.append({"loc": ["body", "policies", i, *e.key.split(".")], "type": "value_error",
+                         "msg": str(e), "input": None})
+    return errs
 
 
 class Workload(Strict):
@@ -115,15 +145,19 @@ class Recipe(Strict):
                 cfg["swap_pages"] = 0
             if m.watermarks is not None:
                 cfg["watermarks"] = m.watermarks.model_dump()
-            if p.policy == "lru_gen":
-                cfg["lru_gen"] = (p.lru_gen or LruGenKnobs()).model_dump()
+            # the selected policy's knobs, defaults filled in (so the stored
+            # recipe and the engine config say every value)
+            from engine.registry import normalize_knobs
+            knobs = normalize_knobs(p.policy, p.knobs())
+            if knobs:
+                cfg[p.policy] = knobs
             out.append(cfg)
         return out
 
 
 def check_limits(recipe: Recipe, settings, scenarios: Optional[dict] = None) -> list[dict]:
     """Errors (pydantic's shape) for limits that depend on the server's settings."""
-    errs = []
+    errs = check_knobs(recipe)
     if recipe.machine.ram_pages > settings.max_frames:
         errs.append({"loc": ["body", "machine", "ram_pages"], "type": "less_than_equal",
                      "msg": f"Input should be less than or equal to {settings.max_frames} "

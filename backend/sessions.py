@@ -315,8 +315,12 @@ def _guarded(method):
                 return method(self, *args, **kwargs)
             except SessionError:
                 raise
-            except Exception:
+            except Exception as e:
                 self._recover()
+                if type(e).__name__ == "PolicyHookError":
+                    # a plug-in policy failed inside the step: this session's step
+                    # ends with its error; the engines are back at a known state
+                    raise SessionError("policy", str(e)) from None
                 raise
     return wrapper
 
@@ -338,6 +342,9 @@ class Session:
             self.sims.append(sim)
         self.compare = len(self.sims) == 2
         self.policies = [c["policy"] for c in self.configs]
+        # what each pane's policy says about itself (engine/registry.py): units,
+        # view, list names, debugfs -- nothing here tests a policy's key
+        self.infos = [eng.policy_info(p) for p in self.policies]
         self.lock = threading.RLock()
         self.log: list = [list(e) for e in rec.log]
         self.nr_steps = rec.nr_steps
@@ -515,11 +522,19 @@ class Session:
                 sim.run(gap)
 
     def _driver(self, unit: str) -> int:
-        """The pane a unit is applied to: A, except `aging`, which goes to the
-        first MGLRU pane (the classic policy has no generations to age)."""
-        if unit == "aging":
-            return self.policies.index("lru_gen") if "lru_gen" in self.policies else -1
-        return 0
+        """The pane a unit is applied to: A, except a unit only some policies have
+        (MGLRU's `aging`), which goes to the first pane whose policy has it."""
+        for k, info in enumerate(self.infos):
+            if unit in info.units:
+                return k
+        return -1
+
+    def _check_unit(self, unit: str) -> None:
+        """SessionError unless some pane's policy has the step unit."""
+        if self._driver(unit) < 0:
+            have = [i.title for i in _engine().POLICY_INFO.values() if unit in i.units]
+            raise SessionError("unsupported", f"the {unit} unit needs a pane running "
+                                              f"{' or '.join(have) or 'a policy that has it'}")
 
     def _apply(self, unit: str, count: int, arg=None, live: bool = False) -> int:
         t0 = time.perf_counter()
@@ -697,7 +712,7 @@ class Session:
         the classic sizes are vmstat gauges; MGLRU's come from debugfs lru_gen."""
         sim = self.sims[k]
         sizes = {"nr_free": int(sim.nr_free)}
-        if self.policies[k] != "lru_gen":
+        if self.infos[k].view != "generations":
             for name in LISTS:
                 sizes[name] = int(vm.get("nr_" + name[4:].lower(), 0))
             return sizes, None
@@ -736,12 +751,12 @@ class Session:
                     "meminfo": sim.meminfo(), "watermarks": dict(sim.watermarks),
                     "nr_free": int(sim.nr_free), "sizes": sizes, "gens": gens,
                     "state_hash": sim.state_hash() if hashed else None,
-                    "lru_gen": sim.lru_gen_text() if self.policies[k] == "lru_gen" else None,
+                    "lru_gen": sim.lru_gen_text() if self.infos[k].debugfs else None,
                     "nr_shadow": sim.nr_shadows()}
             header["panes"].append(pane)
             p = f"p{k}."
             if order:
-                if self.policies[k] == "lru_gen":
+                if self.infos[k].view == "generations":
                     for g in lists["gens"]:
                         arrays.append((f"{p}gen{int(g['seq'])}.anon", np.asarray(g["folios"][0], np.int32)))
                         arrays.append((f"{p}gen{int(g['seq'])}.file", np.asarray(g["folios"][1], np.int32)))
@@ -797,11 +812,12 @@ class Session:
     def _list_head(self, k: int, name: str) -> int:
         """The engine list head of a list name of the protocol ("LRU_*" or "gen<seq>.<type>")."""
         if name in LISTS:
-            if self.policies[k] == "lru_gen" and name != "LRU_UNEVICTABLE":
-                raise SessionError("bad_message", f"pane {k} runs MGLRU: its lists are generations "
-                                                  f"('gen<seq>.anon'/'gen<seq>.file') and LRU_UNEVICTABLE")
+            if self.infos[k].view == "generations" and name != "LRU_UNEVICTABLE":
+                raise SessionError("bad_message", f"pane {k} runs {self.infos[k].title}: its lists are "
+                                                  f"generations ('gen<seq>.anon'/'gen<seq>.file') "
+                                                  f"and LRU_UNEVICTABLE")
             return HEAD_LRU + LISTS.index(name)
-        if not name.startswith("gen") or self.policies[k] != "lru_gen":
+        if not name.startswith("gen") or self.infos[k].view != "generations":
             raise SessionError("bad_message", f"no list {name!r} in pane {k} ({self.policies[k]})")
         seq_s, _, kind = name[3:].partition(".")
         seq, t = int(seq_s), (0 if kind == "anon" else 1)
@@ -880,8 +896,7 @@ class Session:
                     raise SessionError("read_only", "read-only viewer at the end of the history: "
                                                     "fork the session to extend it")
                 return self.frame_at(min(cursor + count, self.nr_steps), cause)
-            if unit == "aging" and "lru_gen" not in self.policies:
-                raise SessionError("unsupported", "the aging unit needs MGLRU (lru_gen)")
+            self._check_unit(unit)
             truncated = cursor < self.nr_steps
             kept = self._branch(cursor, branch) if truncated else None
             self._goto(cursor)
@@ -1000,8 +1015,8 @@ class Session:
                 return {"counter": name, "value": int(v), "was": int(v0)} if ok else None
             return counter
         kinds = ["inc_max_seq"] if until.kind == "aging" else until.events
-        if until.kind == "aging" and "lru_gen" != self.policies[pane]:
-            raise SessionError("unsupported", f"pane {pane} does not run MGLRU: it never ages")
+        if until.kind == "aging" and "aging" not in self.infos[pane].units:
+            raise SessionError("unsupported", f"pane {pane} runs {self.infos[pane].title}: it never ages")
         bad = [k for k in kinds if k not in N.EVENT_KINDS]
         if not kinds or bad:
             raise SessionError("bad_message", f"run_until needs event kinds from names.event_kinds"
@@ -1047,8 +1062,7 @@ class Session:
             self.touch()
             if pane >= len(self.sims):
                 raise SessionError("bad_message", f"no pane {pane}")
-            if unit == "aging" and "lru_gen" not in self.policies:
-                raise SessionError("unsupported", "the aging unit needs MGLRU (lru_gen)")
+            self._check_unit(unit)
             cursor = max(0, min(cursor, self.nr_steps))
             self._goto(cursor)
             match = None if until.kind in ("accesses", "end") else self._matcher(until, pane)
@@ -1125,12 +1139,11 @@ class Session:
         with self.lock:
             self.touch()
             eng = _engine()
-            panes = [pane] if pane is not None else [k for k, p in enumerate(self.policies)
-                                                     if p == "lru_gen"]
-            if not panes or any(self.policies[k] != "lru_gen" for k in panes
-                                if k < len(self.policies)) or any(k >= len(self.sims) for k in panes):
-                raise SessionError("debugfs", "lru_gen debugfs needs an MGLRU (lru_gen) pane",
-                                   errno="EPERM")
+            panes = [pane] if pane is not None else [k for k, i in enumerate(self.infos) if i.debugfs]
+            if (not panes or any(k >= len(self.sims) for k in panes)
+                    or any(not self.infos[k].debugfs for k in panes)):
+                raise SessionError("debugfs", "debugfs needs a pane whose policy has a debugfs "
+                                              "interface (MGLRU's lru_gen)", errno="EPERM")
             cursor = max(0, min(cursor, self.nr_steps))
             self._goto(cursor)
             # Try it first and roll back, so a rejected write changes nothing
@@ -1141,7 +1154,7 @@ class Session:
                 for k in panes:
                     self.sims[k].debugfs_write(text)
             except _debugfs_errors(eng) as e:
-                raise SessionError("debugfs", f"lru_gen write rejected: {e}",
+                raise SessionError("debugfs", f"{self.infos[panes[0]].debugfs} write rejected: {e}",
                                    errno=getattr(e, "errno", None) or "EINVAL") from None
             finally:
                 for sim, blob in zip(self.sims, saved):
@@ -1160,8 +1173,9 @@ class Session:
     def lru_gen_text(self, cursor: int, pane: int, full: bool) -> P.LruGenText:
         with self.lock:
             self.touch()
-            if pane >= len(self.sims) or self.policies[pane] != "lru_gen":
-                raise SessionError("unsupported", f"pane {pane} does not run MGLRU (lru_gen)")
+            if pane >= len(self.sims) or not self.infos[pane].debugfs:
+                raise SessionError("unsupported", f"pane {pane} runs no policy with a debugfs "
+                                                  f"interface (MGLRU's lru_gen)")
             self._goto(max(0, min(cursor, self.nr_steps)))
             return P.LruGenText(pane=pane, full=full, text=self.sims[pane].lru_gen_text(full))
 
@@ -1320,16 +1334,15 @@ class Session:
                     for k, sim in enumerate(self.sims)]
 
     def hello(self, role: str, cursor: int, limits: dict) -> P.Hello:
-        from engine import POLICY_TITLES
         from engine.kernels import KERNELS
         # the title names the kernel profile too: compare mode may put one policy under two
         return P.Hello(session=self.id, role=role, nr_steps=self.nr_steps, cursor=cursor,
                        compare=self.compare, pinned=self.immutable,
                        panes=[{"policy": p, "kernel": s.config["kernel"],
-                               "title": f'{POLICY_TITLES.get(p, p)} · {s.config["kernel"]}',
+                               "title": f'{i.title} · {s.config["kernel"]}',
                                "kernel_title": KERNELS[s.config["kernel"]]["title"],
-                               "config": _jsonable(s.config)}
-                              for p, s in zip(self.policies, self.sims)],
+                               "config": _jsonable(s.config), "info": i.public()}
+                              for p, i, s in zip(self.policies, self.infos, self.sims)],
                        recipe=self.record.recipe, names={**self.names, "owners": self.owner_names()},
                        limits=limits)
 

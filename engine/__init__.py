@@ -3,7 +3,6 @@
 See docs/engine-api.md for the API and docs/engine.md for how it works.
 """
 from engine.config import DEFAULT_COSTS, ConfigError, default_costs, derive_watermarks
-from engine.lru import ActiveInactiveLru
 
 
 class PolicyError(RuntimeError):
@@ -18,18 +17,22 @@ class DebugfsError(ValueError):
         self.errno = errno
 
 
-# The policy registry: a third policy is one .pyx file and one line here.
-POLICIES = {"lru": ActiveInactiveLru}
-POLICY_TITLES = {"lru": "active/inactive LRU", "lru_gen": "multi-gen LRU (MGLRU)"}
+# The policy registry (engine/registry.py): a built-in policy is one line here,
+# naming the module whose POLICY describes it; installed ones come from entry
+# points and --policies directories.
+from engine.registry import (POLICIES, POLICY_INFO, POLICY_TITLES, Knob, PolicyInfo,  # noqa: E402
+                             PolicyLoadError, describe, load_entry_points, load_policy_dir,
+                             policy_info, register, register_module, register_python)
+from engine.policy_api import Policy  # noqa: E402
 
-try:  # the MGLRU policy is built from engine/lru_gen.pyx when present
-    from engine.lru_gen import MultiGenLru
-except ImportError:  # pragma: no cover - only while lru_gen.pyx is being written
-    MultiGenLru = None
-else:
-    POLICIES["lru_gen"] = MultiGenLru
+register_module("engine.lru_info")
+register_module("engine.lru_gen_info")
+register_module("engine.clock")
 
+from engine.plugin import PolicyHookError  # noqa: E402
 from engine.simulator import ACCESS_DTYPE, EVENT_DTYPE, UNITS, Simulator  # noqa: E402
 
-__all__ = ["Simulator", "POLICIES", "POLICY_TITLES", "ACCESS_DTYPE", "EVENT_DTYPE", "UNITS",
+__all__ = ["Simulator", "POLICIES", "POLICY_TITLES", "POLICY_INFO", "PolicyInfo", "Knob", "Policy",
+           "PolicyHookError", "PolicyLoadError", "describe", "policy_info", "register", "register_module",
+           "register_python", "load_policy_dir", "load_entry_points", "ACCESS_DTYPE", "EVENT_DTYPE", "UNITS",
            "ConfigError", "PolicyError", "DebugfsError", "DEFAULT_COSTS", "default_costs", "derive_watermarks"]

@@ -23,7 +23,6 @@ class ConfigError(ValueError):
 SWAP_KINDS = ("none", "zram", "ssd", "hdd")
 COST_KEYS = ("access", "minor_fault", "read_hit", "file_read", "file_write", "swap_read",
              "swap_write", "scan_folio", "walk_pte", "direct_stall")
-LRU_GEN_BOOL_KEYS = ("pid_controller", "tiers", "look_around", "walk_mm", "bloom_filter")
 MAX_RAM_PAGES = 16 << 20
 DEFAULT_RA_PAGES = 32              # VM_READAHEAD_PAGES: read_ahead_kb 128
 MIN_RAM_PAGES = 64
@@ -67,16 +66,16 @@ def _int(key, value, lo=None, hi=None):
 
 def normalize_config(config: dict | None) -> dict:
     """Return the full config (every key filled in) or raise ConfigError."""
-    from engine import POLICIES
+    from engine.registry import POLICIES, POLICY_INFO, normalize_knobs
 
     if config is None:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
     known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
-             "readahead_pages", "costs", "events_capacity", "lru_gen"}
+             "readahead_pages", "costs", "events_capacity"}
     for key in config:
-        if key not in known:
+        if key not in known and key not in POLICY_INFO:
             raise ConfigError(str(key), "unknown configuration key")
     out = {}
     policy = config.get("policy", "lru")
@@ -129,18 +128,11 @@ def normalize_config(config: dict | None) -> dict:
     if cap & (cap - 1):
         raise ConfigError("events_capacity", f"must be a power of two, got {cap}")
     out["events_capacity"] = cap
-    lg = config.get("lru_gen", {})
-    if not isinstance(lg, dict):
-        raise ConfigError("lru_gen", "must be a dict")
-    lgo = {"min_ttl_ms": 0, **{k: True for k in LRU_GEN_BOOL_KEYS}}
-    for k, v in lg.items():
-        if k == "min_ttl_ms":
-            lgo[k] = _int("lru_gen.min_ttl_ms", v, 0, 10**9)
-        elif k in LRU_GEN_BOOL_KEYS:
-            if not isinstance(v, bool):
-                raise ConfigError(f"lru_gen.{k}", f"must be true or false, got {v!r}")
-            lgo[k] = v
-        else:
-            raise ConfigError(f"lru_gen.{k}", "unknown MGLRU knob")
-    out["lru_gen"] = lgo
+    # policy knobs live under the policy's key (config["lru_gen"] = MGLRU's);
+    # the selected policy's are filled in, any other policy's given are checked
+    for key in POLICY_INFO:
+        if key == policy or key in config:
+            knobs = normalize_knobs(key, config.get(key))
+            if knobs or key in config:
+                out[key] = knobs
     return out

@@ -138,6 +138,9 @@ cdef class MultiGenLru(ReclaimPolicy):
     # protection" (6.1, 6.12) tiers, placement, protection and refaults differ
     cdef readonly bint pre614
     cdef readonly int kernel
+    # a 2026 proposal, off by default (docs/policies.md): promote a file folio
+    # (lru_activate()) on its second fd access instead of waiting for tier protection
+    cdef public bint sw_promote_file_on_access
 
     def __cinit__(self, *args, **kwargs):
         self.lru_gen_enabled = True
@@ -147,6 +150,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         self.sw_walk_mm = True
         self.sw_bloom_filter = True
         self.min_ttl_ms = 0
+        self.sw_promote_file_on_access = False
         memset(&self.s, 0, sizeof(lrugen_state))
         self.s.max_seq = MIN_NR_GENS + 1
         self.s.mm_seq = MIN_NR_GENS
@@ -178,6 +182,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         self.sw_walk_mm = bool(cfg.get("walk_mm", True))
         self.sw_bloom_filter = bool(cfg.get("bloom_filter", True))
         self.min_ttl_ms = int(cfg.get("min_ttl_ms", 0))
+        self.sw_promote_file_on_access = bool(cfg.get("promote_file_on_access", False))
 
     cdef void lru_gen_init_lruvec(self) noexcept nogil:
         """Mirrors mm/vmscan.c:lru_gen_init_lruvec() (two zones: ZONE_DMA and the one above it)."""
@@ -340,6 +345,13 @@ cdef class MultiGenLru(ReclaimPolicy):
         lru_gen_enabled()); v6.14+."""
         cdef uint32_t fl = self.m.folios[pfn].flags
         if fl & PG_unevictable:
+            return
+        if (self.sw_promote_file_on_access and (fl & PG_referenced) and (fl & PG_lru)
+                and not (fl & PG_swapbacked)):
+            # the proposal: a file folio accessed twice through a file descriptor
+            # is promoted now, as the classic folio_mark_accessed() activates it
+            # (MGLRU-FG, Kairui Song 2026; the kernel has no such switch)
+            self.folio_activate(pfn)
             return
         if self.pre614:
             self.folio_inc_refs(pfn)

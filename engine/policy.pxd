@@ -41,6 +41,11 @@ cdef inline void shrink_node_reset_counts(scan_control* sc) noexcept nogil:
 cdef class ReclaimPolicy:
     cdef mem* m                                  # the machine (owned by the Simulator)
     cdef readonly bint lru_gen_enabled           # the kernel's lru_gen_enabled()
+    # A hook of a plug-in policy failed (a Python policy raised or returned
+    # garbage): the simulator stops its loop and raises hook_error. Built-in
+    # policies never set it.
+    cdef readonly bint failed
+    cdef public object hook_error
 
     # --- LRU membership (mm_inline.h: lruvec_add_folio / _tail / lruvec_del_folio) --- subclass
     cdef void lruvec_add_folio(self, folio_idx_t pfn, bint tail) noexcept nogil

@@ -28,6 +28,8 @@ cdef class ReclaimPolicy:
     def __cinit__(self):
         self.m = NULL
         self.lru_gen_enabled = False
+        self.failed = False
+        self.hook_error = None
 
     cdef int attach(self, mem* m, dict config) except -1:
         self.m = m

@@ -31,7 +31,10 @@ STATE_MAGIC = b"RLABSTAT"
 # C enum sizes, for checking the name tables of engine/names.py
 ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fns": NR_KFNS,
                "reasons": NR_REASONS, "locations": LOC_NONE + 1}
-STATE_VERSION = 3
+# 3: the image names its policy by key (32 bytes after the header)
+# 4: ZONE_DMA's free list and zone watermarks in the header
+STATE_VERSION = 4
+STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
     MMAP_LOTSAMISS = 100
@@ -150,6 +153,7 @@ cdef class Simulator:
     cdef access_rec* wl
     cdef int64_t nr_fed           # accesses of the chunks before the current one (feed())
     cdef dict _config
+    cdef readonly object info    # the policy's PolicyInfo (engine/registry.py)
     cdef bint _alive
     # run-ahead hints, not state: ptp index of access `pos` found by prefetch_ahead
     cdef int64_t pf_pos[32]
@@ -172,11 +176,12 @@ cdef class Simulator:
             self.pf_ptp[i] = -1
 
     def __init__(self, config=None):
-        from engine import POLICIES
+        from engine.registry import POLICY_INFO
         cfg = normalize_config(config)          # raises ConfigError before any allocation
         self._config = cfg
+        self.info = POLICY_INFO[cfg["policy"]]
         self._allocate(cfg)
-        self.policy = POLICIES[cfg["policy"]]()
+        self.policy = self.info.factory()
         self.policy.attach(&self.m, cfg)
         self._alive = True
         self.set_workload(np.zeros(0, dtype=ACCESS_DTYPE))
@@ -202,7 +207,7 @@ cdef class Simulator:
             m.zone_wmark[ZONE_NORMAL * 3 + i] = mark - mark * m.nr_dma // n
         m.lowmem_reserve_dma = (n - m.nr_dma) // 256 if m.nr_dma else 0
         m.readahead_pages = cfg["readahead_pages"]
-        m.policy_id = 1 if cfg["policy"] == "lru_gen" else 0
+        m.policy_id = self.info.state_id
         m.kernel = kernel_version(cfg["kernel"])
         m.cost.access = c["access"]
         m.cost.minor_fault = c["minor_fault"]
@@ -1378,17 +1383,24 @@ cdef class Simulator:
         if unit not in UNITS:
             raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
         cdef int u = UNITS.index(unit)
-        if u == 3 and not self.policy.lru_gen_enabled:
-            return 0
+        if unit not in self.info.units:
+            return 0                            # e.g. aging under a policy without generations
         if count < 0:
             raise ValueError("count must be >= 0")
         cdef uint64_t start = self.unit_counter(u)
         self.m.events_on = 1
         with nogil:
             while self.unit_counter(u) - start < <uint64_t>count:
-                if self.advance():
+                if self.advance() or self.policy.failed:
                     break
+        self._check_policy()
         return int(self.unit_counter(u) - start)
+
+    cdef _check_policy(self):
+        # a plug-in policy's hook failed: end the step with its error (the
+        # caller -- a session -- rolls back to a known state)
+        if self.policy.failed:
+            raise self.policy.hook_error
 
     def run(self, int64_t n_accesses):
         """Run-ahead: n accesses on the nogil fast path, no events recorded."""
@@ -1399,10 +1411,11 @@ cdef class Simulator:
         try:
             with nogil:
                 while self.m.nr_access - start < <uint64_t>n_accesses:
-                    if self.advance():
+                    if self.advance() or self.policy.failed:
                         break
         finally:
             self.m.events_on = 1
+        self._check_policy()
         return int(self.m.nr_access - start)
 
     def run_to_end(self):
@@ -1425,8 +1438,9 @@ cdef class Simulator:
         self.s.p_page = page
         self.m.events_on = 1
         with nogil:
-            while self.s.pending == PENDING_HOOK:
+            while self.s.pending == PENDING_HOOK and not self.policy.failed:
                 self.advance()
+        self._check_policy()
         return self.page_state(o, owner, page) if o != OP_EXIT else None
 
     def reclaim(self, int64_t nr_to_reclaim=SWAP_CLUSTER_MAX, reclaimer="kswapd", int priority=DEF_PRIORITY,
@@ -1456,6 +1470,7 @@ cdef class Simulator:
                     break
             self.pass_done(&sc)
             self.m.cur_actor = RECLAIMER_NONE
+        self._check_policy()
         return {"nr_scanned": sc.nr_scanned, "nr_reclaimed": sc.nr_reclaimed,
                 "nr_batches": int(self.m.nr_batches - b0), "may_deactivate": sc.may_deactivate,
                 "cache_trim_mode": sc.cache_trim_mode, "file_is_tiny": sc.file_is_tiny,
@@ -1465,16 +1480,16 @@ cdef class Simulator:
     def lru_gen_text(self, full=False):
         """/sys/kernel/debug/lru_gen (full=False) or lru_gen_full text; MGLRU only."""
         from engine import PolicyError
-        if not self.policy.lru_gen_enabled:
-            raise PolicyError("lru_gen debugfs exists only under the lru_gen policy")
+        if not self.info.debugfs:
+            raise PolicyError(f"policy {self.info.key!r} has no debugfs interface")
         return (<object>self.policy).lru_gen_text(bool(full))
 
     def debugfs_write(self, text):
         """Write commands to /sys/kernel/debug/lru_gen ('+'/'-', see docs/mglru.md);
         raises engine.DebugfsError("EINVAL" / "EEXIST") as the kernel's write would."""
         from engine import PolicyError
-        if not self.policy.lru_gen_enabled:
-            raise PolicyError("lru_gen debugfs exists only under the lru_gen policy")
+        if not self.info.debugfs:
+            raise PolicyError(f"policy {self.info.key!r} has no debugfs interface")
         if not isinstance(text, str):
             raise TypeError("debugfs_write() takes a str")
         self.m.events_on = 1
@@ -1653,12 +1668,21 @@ cdef class Simulator:
 
     def lists(self):
         cdef int lru
-        if self.policy.lru_gen_enabled:
+        if self.info.view == "generations":
             snap = self.policy.snapshot()
             out = {k: snap[k] for k in ("max_seq", "min_seq", "gens") if k in snap}
             out["LRU_UNEVICTABLE"] = self.list_array(HEAD_LRU + LRU_UNEVICTABLE)
             return out
-        return {LOCATIONS[lru]: self.list_array(HEAD_LRU + lru) for lru in range(NR_LRU_LISTS)}
+        out = {LOCATIONS[lru]: self.list_array(HEAD_LRU + lru) for lru in range(NR_LRU_LISTS)}
+        view = getattr(self.policy, "lists_view", None)
+        own = view() if view is not None else None
+        if own:
+            out.update(own)                   # a Python policy's own order of each list
+        return out
+
+    def workingset_size(self, file):
+        """mm/workingset.c:workingset_test_recent()'s workingset size (classic lists)."""
+        return int(workingset_size(&self.m, bool(file)))
 
     def frames(self):
         n = self.m.nr_frames
@@ -1790,22 +1814,9 @@ cdef class Simulator:
         return out
 
     cdef dict _shadow_info(self, uint64_t shadow, bint file):
-        cdef mem* m = &self.m
         out = {"shadow": int(shadow), "workingset": bool(shadow & 1), "eviction": int(shadow >> 1)}
-        if not self.policy.lru_gen_enabled:
-            size = workingset_size(m, file)
-            out["refault_distance"] = int((m.lv.nonresident_age - (shadow >> 1)) & ((1 << 61) - 1))
-            out["workingset_size"] = int(size)
-        else:
-            # MGLRU shadow (lru_gen_eviction): token = min_seq << LRU_REFS_WIDTH | max(refs - 1, 0);
-            # lru_gen_test_recent() compares min_seq at eviction with max_seq now
-            token = int(shadow >> 1)
-            evict_seq = token >> 2
-            max_seq = int(self.policy.max_seq) & (((1 << 60) - 1) >> 2)
-            out["min_seq_at_eviction"] = evict_seq
-            out["gens_since_eviction"] = max_seq - evict_seq
-            out["recent"] = abs(max_seq - evict_seq) < 4
-            out["refs"] = (token & 3) + 1
+        if self.info.shadow is not None:
+            out.update(self.info.shadow(self, int(shadow), bool(file)))
         return out
 
     def snapshot(self):
@@ -1866,6 +1877,7 @@ cdef class Simulator:
             hdr.events_seq = 0
         parts.append(STATE_MAGIC)
         parts.append(np.array([STATE_VERSION, sizeof(mem), sizeof(sim_state), sizeof(folio)], dtype=np.uint32).tobytes())
+        parts.append(self.info.key.encode().ljust(STATE_KEY_BYTES, b"\0"))
         parts.append(PyBytes_FromStringAndSize(<char*>&hdr, sizeof(mem)))
         parts.append(PyBytes_FromStringAndSize(<char*>&self.s, sizeof(sim_state)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)))
@@ -1921,7 +1933,11 @@ cdef class Simulator:
         meta = np.frombuffer(data, dtype=np.uint32, count=4, offset=8)
         if int(meta[0]) != STATE_VERSION or int(meta[1]) != sizeof(mem) or int(meta[2]) != sizeof(sim_state):
             raise ValueError(f"state image version {int(meta[0])} does not match this engine ({STATE_VERSION})")
-        off = 24
+        key = data[24:24 + STATE_KEY_BYTES].rstrip(b"\0").decode(errors="replace")
+        if key != self.info.key:
+            raise ValueError(f"state image was taken under policy {key!r}; this simulator runs "
+                             f"policy {self.info.key!r}")
+        off = 24 + STATE_KEY_BYTES
         if total < off + <int64_t>sizeof(mem) + <int64_t>sizeof(sim_state):
             raise ValueError("state image truncated")
         memcpy(&hdr, buf + off, sizeof(mem))

@@ -1,5 +1,17 @@
-"""Shared helpers: small seeded workloads for the engine tests."""
+"""Shared helpers: small seeded workloads for the engine tests.
+
+The example Python policies of policies/ are registered for the whole test
+session, so every test parametrized over engine.POLICIES (the contract tests,
+the views) runs them too, and the in-process servers offer them.
+"""
+from pathlib import Path
+
 import numpy as np
+
+import engine
+
+EXAMPLE_POLICIES = Path(__file__).resolve().parent.parent / "policies"
+engine.load_policy_dir(EXAMPLE_POLICIES)
 
 
 def make_workload(seed, n, ram_pages, kind="mixed"):

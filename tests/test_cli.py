@@ -158,6 +158,8 @@ def test_malformed_trace_via_python_m_backend(tmp_path):
     (["simulate", "--trace", "t.trace", "--accesses", "5"], "--accesses and --param go with --scenario"),
     (["serve", "--port", "70000"], "--port: 70000 is not in 1..65535"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["simulate", "--scenario", "anon-loop", "--policy", "clock_py"], "invalid choice: 'clock_py'"),
+    (["simulate", "--scenario", "anon-loop", "--policies", "no/such/dir"], "--policies no/such/dir: not a directory"),
 ])
 def test_bad_options_exit_2_with_one_line(args, expect):
     line = one_line_error(run(*args), 2)
@@ -287,3 +289,16 @@ def test_streamed_trace_runs_as_the_whole_array_with_readahead_stopping_at_i_siz
                                             "swap_kind": "ssd", "swap_pages": 256 * 256, "swappiness": 60,
                                             "readahead_pages": 32}))
     assert cli == whole
+
+
+def test_simulate_python_policies_from_a_directory_side_by_side_with_a_cython_one():
+    p = run("simulate", "--scenario", "stream-hot-file", "--policies", "policies",
+            "--policy", "clock_py,clock,s3fifo", "--json", *TINY)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert [r["policy"] for r in out] == ["clock_py", "clock", "s3fifo"]
+    assert out[0]["vmstat"] == out[1]["vmstat"]          # the same CLOCK, Python and Cython
+    assert out[2]["config"]["s3fifo"] == {"small_percent": 10}
+    p = run("simulate", "--scenario", "stream-hot-file", "--policies", "policies", "--policy", "s3fifo",
+            "--help")
+    assert "s3fifo" in p.stdout and "clock_py" in p.stdout

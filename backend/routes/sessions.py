@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from backend.limits import json_depth_ok
-from backend.recipes import LruGenKnobs, Recipe, check_limits
+from backend.recipes import Recipe, check_limits
 from backend.strict import I64_MAX, Int
 from backend.sessions import SessionManager, UnknownSession, UnknownTrace, write_trace_file
 from backend.store import DamagedRecord
@@ -80,28 +80,13 @@ def list_scenarios():
     return out
 
 
-_KNOB_HELP = {
-    "min_ttl_ms": "lru_gen/min_ttl_ms: protect the working set of the last N ms from eviction (0 = off)",
-    "pid_controller": "balance refaults between tiers with the PID controller (tiers eviction)",
-    "tiers": "track accesses through file descriptors in tiers (refs) instead of promoting at once",
-    "look_around": "lru_gen_look_around(): scan the PTEs around a young one found by rmap",
-    "walk_mm": "walk page tables during aging (lru_gen/enabled 0x0002)",
-    "bloom_filter": "skip PMDs with few young PTEs using the Bloom filters",
-}
-
-
 @router.get("/policies")
 def list_policies():
-    try:
-        from engine import POLICY_TITLES
-    except ImportError:
-        POLICY_TITLES = {"lru": "active/inactive LRU", "lru_gen": "multi-gen LRU (MGLRU)"}
-    knobs = {}
-    for name, f in LruGenKnobs.model_fields.items():
-        knobs[name] = {"type": "int" if f.annotation is int else "bool", "default": f.default,
-                       "help": _KNOB_HELP.get(name, "")}
-    return [{"key": "lru", "title": POLICY_TITLES["lru"], "knobs": {}},
-            {"key": "lru_gen", "title": POLICY_TITLES["lru_gen"], "knobs": knobs}]
+    """Every installed policy as it describes itself (engine/registry.py):
+    key, title, what it follows, knobs with types, ranges, defaults and help,
+    step units, view and list names, debugfs."""
+    from engine import describe
+    return describe()
 
 
 @router.get("/limits")

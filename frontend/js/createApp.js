@@ -34,6 +34,10 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   let conn = null;
   let names = null;
   let hello = null;
+  // What each pane's policy says about itself (hello.panes[i].info, from
+  // engine/registry.py): its view, list names, step units and debugfs file.
+  const infoOf = (p) => hello?.panes?.[p?.pane ?? p]?.info || {};
+  const isGen = (p) => infoOf(p).view === "generations";
   let lastFrame = null;          // decoded panes of the latest frame
   let statePending = false;
   let wantState = false;
@@ -114,15 +118,16 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   function buildPanes(helloMsg) {
     dom.panes.textContent = "";
     dom.panes.classList.toggle("compare", helloMsg.panes.length > 1);
-    // The aging unit is MGLRU's (the server answers `unsupported` without an
-    // lru_gen pane), and it runs until the next inc_max_seq(): say both.
-    const hasGen = helloMsg.panes.some((p) => p.policy === "lru_gen");
+    // A unit only some policies have (MGLRU's aging, which runs until the next
+    // inc_max_seq()) is offered when a pane's policy has it (the server answers
+    // `unsupported` otherwise).
+    const hasAging = helloMsg.panes.some((p) => (p.info?.units || []).includes("aging"));
     const agingOpt = dom.unit.querySelector?.('option[value="aging"]');
     if (agingOpt) {
-      agingOpt.disabled = !hasGen;
-      agingOpt.title = hasGen ? "run until the next inc_max_seq(); if aging never comes, to the end of the workload"
-        : "aging is MGLRU's: this session has no lru_gen pane";
-      if (!hasGen && dom.unit.value === "aging") dom.unit.value = "scan";
+      agingOpt.disabled = !hasAging;
+      agingOpt.title = hasAging ? "run until the next inc_max_seq(); if aging never comes, to the end of the workload"
+        : "aging: no policy of this session has generations to age";
+      if (!hasAging && dom.unit.value === "aging") dom.unit.value = "scan";
     }
     paneEls = helloMsg.panes.map((p, i) => {
       const box = document.createElement("section");
@@ -146,7 +151,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       overlay.className = "overlay";
       stack.append(base, overlay);
       box.append(h, stack);
-      if (p.policy === "lru_gen") box.append(debugfsForm(i));
+      if (p.info?.debugfs) box.append(debugfsForm(i, p.info.debugfs));
       dom.panes.append(box);
       base.addEventListener("click", (e) => {
         const r = base.getBoundingClientRect();
@@ -195,12 +200,13 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     drawn = [];
   }
 
-  // Writes to the simulated /sys/kernel/debug/lru_gen ('+' ages, '-' evicts);
-  // the server answers a frame, or an error naming the errno.
-  function debugfsForm(i) {
+  // Writes to the policy's simulated debugfs file (MGLRU's
+  // /sys/kernel/debug/lru_gen: '+' ages, '-' evicts); the server answers a
+  // frame, or an error naming the errno.
+  function debugfsForm(i, name) {
     const form = document.createElement("form");
     form.className = "debugfs";
-    form.innerHTML = '<label><code>echo</code> <input name="cmd" spellcheck="false" autocomplete="off" aria-label="lru_gen debugfs command" placeholder="+ memcg_id node_id max_gen_nr"> <code>&gt; /sys/kernel/debug/lru_gen</code></label> <button type="submit">write</button>';
+    form.innerHTML = `<label><code>echo</code> <input name="cmd" spellcheck="false" autocomplete="off" aria-label="${name} debugfs command" placeholder="+ memcg_id node_id max_gen_nr"> <code>&gt; /sys/kernel/debug/${name}</code></label> <button type="submit">write</button>`;
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const text = form.cmd.value.trim();
@@ -539,8 +545,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     const sel = s.selected && s.selected.pane === i ? s.selected.pfn : null;
     let res;
     if (s.view === "hardware") res = drawHardware(ctx, p, { width: w, height: h, zoom: hwZoom[i] || [0, 1] });
-    else if (p.policy === "lru_gen") res = drawGenerations(ctx, p, { width: w, height: h, hidden, selectedPfn: sel, slide, zoom: zoom[i] || [0, 1] });
-    else res = drawLruLists(ctx, p, { width: w, height: h, zoom: zoom[i] || [0, 1], hidden, selectedPfn: sel });
+    else if (isGen(p)) res = drawGenerations(ctx, p, { width: w, height: h, hidden, selectedPfn: sel, slide, zoom: zoom[i] || [0, 1] });
+    else res = drawLruLists(ctx, p, { width: w, height: h, zoom: zoom[i] || [0, 1], hidden, selectedPfn: sel, labels: infoOf(p).lists });
     if (!dry && s.view === "lists" && (res.layout || res.missing)) {
       for (const win of res.missing || missingWindows(p, res.layout)) {
         const key = `${i}:${p.step}:${win.list}:${win.offset}:${win.count}`;
@@ -556,10 +562,10 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       drawn[i] = res;
       el.base.dataset.step = String(p.step);
       if (res.range) el.base.dataset.pfnRange = res.range.join("-"); else delete el.base.dataset.pfnRange;
-      el.base.dataset.view = s.view === "hardware" ? "hardware" : p.policy === "lru_gen" ? "generations" : "lists";
+      el.base.dataset.view = s.view === "hardware" ? "hardware" : isGen(p) ? "generations" : "lists";
       el.base.setAttribute("aria-label", describe(p));
       const z = zoom[i] || [0, 1];
-      el.zoomInfo.textContent = s.view === "lists" && (z[0] > 0 || z[1] < 1) ? `zoom: ${Math.round(z[0] * 100)}–${Math.round(z[1] * 100)} % of each ${p.policy === "lru_gen" ? "generation" : "list"} (0 resets)` : "";
+      el.zoomInfo.textContent = s.view === "lists" && (z[0] > 0 || z[1] < 1) ? `zoom: ${Math.round(z[0] * 100)}–${Math.round(z[1] * 100)} % of each ${isGen(p) ? "generation" : "list"} (0 resets)` : "";
     }
     return res;
   }
@@ -572,7 +578,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         `${sh && sh.file != null ? fmt.count(sh.file) : "unknown"} shadow entries; swap: ${fmt.count((mi.SwapCached ?? 0) / 4)} swap-cache folios, ` +
         `${sh ? fmt.count(sh.anon) : "unknown"} shadow entries`;
     }
-    if (p.policy === "lru_gen" && p.gens) {
+    if (isGen(p) && p.gens) {
       return `MGLRU generations: max_seq ${p.gens.max_seq}, min_seq anon ${p.gens.min_seq[0]} file ${p.gens.min_seq[1]}; ` +
         p.gens.gens.map((g) => `seq ${g.seq}: anon ${g.nr_pages[0]}, file ${g.nr_pages[1]}`).join("; ");
     }
@@ -614,8 +620,16 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     if (s.view === "hardware") {
       items.push(sw(PALETTE.LRU_INACTIVE_ANON, "inactive anon"), sw(PALETTE.LRU_ACTIVE_ANON, "active anon"), sw(PALETTE.LRU_INACTIVE_FILE, "inactive file"), sw(PALETTE.LRU_ACTIVE_FILE, "active file"), sw(PALETTE.LRU_UNEVICTABLE, "unevictable"), sw(PALETTE.isolated, "isolated"), sw(PALETTE.free, "free"), sw(PALETTE.swap, "swap used"), sw(PALETTE.shadow, "shadow entries"));
     } else {
-      if (s.panes.some((p) => p.policy === "lru")) items.push(sw(PALETTE.LRU_INACTIVE_ANON, "inactive anon"), sw(PALETTE.LRU_ACTIVE_ANON, "active anon"), sw(PALETTE.LRU_INACTIVE_FILE, "inactive file"), sw(PALETTE.LRU_ACTIVE_FILE, "active file"));
-      if (s.panes.some((p) => p.policy === "lru_gen")) items.push(...[0, 1, 2, 3].map((t) => sw(PALETTE.tiers[t], `file tier ${t}`)), ...[0, 1, 2, 3].map((t) => sw(PALETTE.tiersAnon[t], `anon tier ${t}`)), "<span>● centre dot = lazily re-filed (gen field ≠ list)</span>", "<span>each generation list: head top left (lru_gen_add_folio()), tail bottom right (evict_folios() isolates there, from min_seq)</span>");
+      // each list-view policy's lists under its own names (PolicyInfo.lists)
+      const named = new Map();
+      for (const p of s.panes.filter((q) => !isGen(q))) {
+        for (const [list, label] of Object.entries(infoOf(p).lists || {})) {
+          const key = `${list}:${label}`;
+          if (!named.has(key)) named.set(key, sw(PALETTE[list], label));
+        }
+      }
+      items.push(...named.values());
+      if (s.panes.some((p) => isGen(p))) items.push(...[0, 1, 2, 3].map((t) => sw(PALETTE.tiers[t], `file tier ${t}`)), ...[0, 1, 2, 3].map((t) => sw(PALETTE.tiersAnon[t], `anon tier ${t}`)), "<span>● centre dot = lazily re-filed (gen field ≠ list)</span>", "<span>each generation list: head top left (lru_gen_add_folio()), tail bottom right (evict_folios() isolates there, from min_seq)</span>");
       items.push("<span>marks (zoom in; contrast colour on dark cells): ◤ = PG_referenced · ◥ = PG_workingset · ◣ = dirty · ◢ = young PTE</span>");
       items.push(`<span>decisions: ${Object.entries(DECISIONS).filter(([k]) => ["activate", "keep", "rotate", "promote", "reclaim", "writeback", "swapout"].includes(k)).map(([, d]) => `<b style="color:${d.colour}">${d.glyph}</b> ${d.label}`).join(" · ")}</span>`);
     }
@@ -640,7 +654,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       if (full || slide) drawPane(i, p, { hidden, slide });
       const el = paneEls[i];
       const octx = el.overlay.getContext("2d");
-      drawFlight(octx, animating ? flights : [], frac, { width: el.overlay.width, height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: p.policy === "lru_gen" ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
+      drawFlight(octx, animating ? flights : [], frac, { width: el.overlay.width, height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: isGen(p) ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
       el.sub.textContent = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` + (p.gens ? ` · max_seq ${p.gens.max_seq}` : "");
     });
     if (anim && !animating) {
@@ -753,7 +767,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     const sel = s.selected;
     const link = pin ? shareUrl(location.origin, { id: pin.id, step: pin.step, folio: sel?.pfn ?? null, page: sel?.page ?? null, pane: sel?.pane || null })
       : dom.share.dataset.url || "";
-    const text = mailText({ recipe: hello?.recipe || {}, link, panes: s.panes, base, baseStep: used, folio: inspectMsg, events, names });
+    const text = mailText({ recipe: hello?.recipe || {}, link, panes: s.panes, infos: s.panes.map((q) => infoOf(q)), base, baseStep: used, folio: inspectMsg, events, names });
     copy(text, "Text excerpt copied");
   }
 
@@ -830,13 +844,14 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     dom.helpTable.innerHTML = SHORTCUTS.filter((x) => x.label).map((x) => `<tr><td><kbd>${x.label}</kbd></td><td>${x.help}</td></tr>`).join("");
     let scenarios = [];
     let limits = {};
+    let policies = [];
     try {
-      [scenarios, limits] = await Promise.all([api.scenarios(), api.limits().catch(() => ({}))]);
+      [scenarios, limits, policies] = await Promise.all([api.scenarios(), api.limits().catch(() => ({})), api.policies()]);
     } catch (err) {
-      dom.startError.textContent = `could not load the scenario list: ${err.message}`;
+      dom.startError.textContent = `could not load the scenario and policy lists: ${err.message}`;
     }
     mountStartForm(dom.startForm, {
-      scenarios, limits,
+      scenarios, limits, policies,
       async onSubmit(recipe, values) {
         dom.startError.textContent = "";
         dom.startSubmit.disabled = true;

@@ -43,18 +43,20 @@ function recipeLines(r) {
   const w = r.workload || {};
   const wl = w.scenario ? `scenario ${w.scenario}${Object.keys(w.params || {}).length ? ` ${JSON.stringify(w.params)}` : ""}, ` +
     `${w.accesses != null ? `${num(w.accesses)} accesses` : "default length"}, seed ${r.seed ?? 1}` : `trace ${w.trace_id}`;
+  // a policy's knobs live under its own key (recipe.policies[i][policy])
   const panes = (r.policies || []).map((p, i) => `${r.policies.length > 1 ? (i ? "B " : "A ") : ""}${p.policy} (kernel ${p.kernel || "7.3"})` +
-    `${p.lru_gen && Object.keys(p.lru_gen).length ? ` ${JSON.stringify(p.lru_gen)}` : ""}`);
+    `${p[p.policy] && Object.keys(p[p.policy]).length ? ` ${JSON.stringify(p[p.policy])}` : ""}`);
   return [`Workload: ${wl}.`,
     `Machine: ${num(m.ram_pages)} pages RAM, swap ${m.swap_kind ?? "zram"} ${m.swap_pages != null ? `${num(m.swap_pages)} pages` : "(half of RAM)"}, ` +
       `swappiness ${m.swappiness ?? 60}, readahead ${m.readahead_pages ?? 32} pages${m.watermarks ? `, watermarks ${JSON.stringify(m.watermarks)}` : ""}.`,
     `Policies: ${panes.join(", ")}.`];
 }
 
-// panes: [{pane, policy, step, nrAccess, vmstat}], base: per pane vmstat of
-// baseStep; folio: the inspector's `folio` message (or null); events: per
-// pane event rows of this step.
-export function mailText({ recipe, link = "", panes, base = [], baseStep = 0, folio = null, events = [], nEvents = 20, names = null }) {
+// panes: [{pane, policy, step, nrAccess, vmstat}], infos: per pane what its
+// policy says about itself (hello.panes[i].info: title, debugfs, list names,
+// language); base: per pane vmstat of baseStep; folio: the inspector's
+// `folio` message (or null); events: per pane event rows of this step.
+export function mailText({ recipe, link = "", panes, infos = [], base = [], baseStep = 0, folio = null, events = [], nEvents = 20, names = null }) {
   const L = [];
   const two = panes.length > 1;
   const p0 = panes[0];
@@ -65,6 +67,9 @@ export function mailText({ recipe, link = "", panes, base = [], baseStep = 0, fo
   const cmd = simulateCommand(recipe);
   L.push("", "Reproduce (to the end of the workload):", ...shell(cmd.argv));
   if (cmd.why.length) L.push(...wrap(`(the command line cannot set: ${cmd.why.join("; ")}; use the recipe JSON)`));
+  // a Python policy is not built in: the CLI loads it as the server did
+  const plugins = [...new Set(panes.map((p, i) => (infos[i]?.language === "python" ? p.policy : null)).filter(Boolean))];
+  if (plugins.length) L.push(...wrap(`(${plugins.join(", ")}: a Python policy; add --policies DIR, the directory that holds it)`));
   // counters: every one that is non-zero in some pane
   const counters = Object.keys(p0.vmstat || {}).filter((k) => panes.some((p) => (p.vmstat?.[k] ?? 0) !== 0 || (p.vmstat?.[k] ?? 0) !== (base[p.pane]?.[k] ?? 0)));
   const nameW = Math.max(8, ...counters.map((k) => k.length));
@@ -90,12 +95,17 @@ export function mailText({ recipe, link = "", panes, base = [], baseStep = 0, fo
   }
   panes.forEach((p, i) => {
     const tag = two ? ` (pane ${i ? "B" : "A"})` : "";
-    if (p.policy === "lru_gen" && p.lruGenText) {
-      L.push("", `# cat /sys/kernel/debug/lru_gen${tag}`);
+    const info = infos[i] || {};
+    if (info.debugfs && p.lruGenText) {
+      L.push("", `# cat /sys/kernel/debug/${info.debugfs}${tag}`);
       for (const l of p.lruGenText.split("\n")) if (l.length) L.push(...wrap(l, "      "));
     } else if (p.listCounts) {
-      L.push("", `LRU list sizes (pages)${tag}:`);
-      for (const [name, n] of Object.entries(p.listCounts)) L.push(`  ${name.padEnd(20)} ${num(n).padStart(12)}`);
+      // each list under the name its policy gives it ("clock ring (file)")
+      L.push("", `LRU list sizes (pages)${tag}${info.title ? `, ${info.title}` : ""}:`);
+      for (const [name, n] of Object.entries(p.listCounts)) {
+        const label = info.lists?.[name];
+        L.push(`  ${name.padEnd(20)} ${num(n).padStart(12)}${label ? `  ${label}` : ""}`);
+      }
     }
   });
   if (folio && folio.identity) {

@@ -15,8 +15,10 @@ export function simulateCommand(recipe) {
   else { argv.push("--trace", "session.trace"); why.push("the trace: save it from GET /api/sessions/<id>/trace as session.trace"); }
   const kinds = pol.map((p) => p.policy);
   const kernels = pol.map((p) => p.kernel || DEFAULT_KERNEL);
-  if (pol.length === 2 && kinds[0] === "lru" && kinds[1] === "lru_gen" && kernels[0] === kernels[1]) {
-    argv.push("--policy", "both");
+  // two policies under one kernel profile: --policy A,B runs them side by
+  // side in that order (the CLI takes any registered keys)
+  if (pol.length === 2 && kinds[0] !== kinds[1] && kernels[0] === kernels[1]) {
+    argv.push("--policy", kinds.join(","));
     if (kernels[0] !== DEFAULT_KERNEL) argv.push("--kernel", kernels[0]);
   } else if (pol.length === 2 && kinds[0] === kinds[1] && kernels[0] !== kernels[1]) {
     argv.push("--policy", kinds[0], "--kernel", kernels.join(","));
@@ -24,7 +26,9 @@ export function simulateCommand(recipe) {
     argv.push("--policy", kinds[0]);
     if (kernels[0] !== DEFAULT_KERNEL) argv.push("--kernel", kernels[0]);
   } else why.push(`panes ${kinds.join(" and ")} (kernels ${kernels.join(", ")}) as they are`);
-  if (pol.some((p) => p.lru_gen && Object.keys(p.lru_gen).length)) why.push("MGLRU knobs");
+  // a policy's knobs live under its own key; the CLI runs the defaults
+  const knobbed = pol.filter((p) => p[p.policy] && Object.keys(p[p.policy]).length).map((p) => p.policy);
+  for (const key of new Set(knobbed)) why.push(`${key} knobs`);
   if (m.ram_pages != null) {
     if (m.ram_pages % PAGES_PER_MB) why.push(`ram_pages ${m.ram_pages} (not whole MiB)`);
     else argv.push("--ram-mb", String(m.ram_pages / PAGES_PER_MB));

@@ -1,11 +1,11 @@
 // Validates the start form as the user types (pure). Returns every field's
 // error message, so each can be shown next to its field, and the recipe to
 // send when there are none. Limits mirror the engine's (docs/engine-api.md)
-// and are overridden by what the server announces.
+// and are overridden by what the server announces. The policies and their
+// knobs are what GET /api/policies describes (engine/registry.py): a knob's
+// form field is named "<policy>.<knob>", and its values go into the recipe
+// under the policy's key, only for a pane that runs that policy.
 const SWAP_KINDS = ["none", "zram", "ssd", "hdd"];
-const POLICIES = ["lru", "lru_gen"];
-const KERNELS = ["6.1", "6.12", "7.3"];
-const SWITCHES = ["pid_controller", "tiers", "look_around", "walk_mm", "bloom_filter"];
 
 function intField(raw, { min, max, name, unit = "" }) {
   const s = String(raw ?? "").trim();
@@ -17,7 +17,7 @@ function intField(raw, { min, max, name, unit = "" }) {
   return [v, null];
 }
 
-export function validateRecipe(values, limits = {}) {
+export function validateRecipe(values, limits = {}, policies = []) {
   const maxFrames = limits.max_frames ?? 4 * 1024 * 1024;
   const maxAccesses = limits.max_accesses ?? 50_000_000;
   const errors = {};
@@ -43,15 +43,31 @@ export function validateRecipe(values, limits = {}) {
   if (String(values.accesses ?? "").trim() !== "") {
     take("accesses", values.accesses, { min: 1, max: maxAccesses, name: "accesses" });
   }
-  const anyMglru = values.policy === "lru_gen" || (values.compare && values.policy_b === "lru_gen");
-  if (anyMglru) take("min_ttl_ms", values.min_ttl_ms, { min: 0, max: 60_000, name: "min_ttl_ms", unit: "ms" });
-  if (!POLICIES.includes(values.policy)) errors.policy = "policy must be lru or lru_gen";
-  const kernel = values.kernel ?? "7.3";
+  const byKey = new Map(policies.map((p) => [p.key, p]));
+  const names = policies.map((p) => p.key).join(", ");
+  const chosen = [values.policy, ...(values.compare ? [values.policy_b] : [])].filter((k) => byKey.has(k));
+  const knobs = {};
+  for (const key of new Set(chosen)) {
+    knobs[key] = {};
+    for (const [name, k] of Object.entries(byKey.get(key).knobs || {})) {
+      const field = `${key}.${name}`;
+      if (k.type === "bool") knobs[key][name] = values[field] ?? k.default;
+      else {
+        const raw = values[field] ?? String(k.default);
+        knobs[key][name] = take(field, raw, { min: k.min ?? 0, max: k.max ?? Number.MAX_SAFE_INTEGER, name });
+      }
+    }
+  }
+  if (!byKey.has(values.policy)) errors.policy = `policy must be one of ${names}`;
+  // each pane's kernel profile is one its policy's description lists
+  const profiles = (key) => Object.keys(byKey.get(key)?.kernel_profiles || {});
+  const kernel = values.kernel ?? byKey.get(values.policy)?.default_kernel;
   const kernelB = values.kernel_b ?? kernel;
-  if (!KERNELS.includes(kernel)) errors.kernel = `kernel profile must be one of ${KERNELS.join(", ")}`;
+  const badKernel = (key) => `kernel profile must be one of ${profiles(key).join(", ")}`;
+  if (byKey.has(values.policy) && !profiles(values.policy).includes(kernel)) errors.kernel = badKernel(values.policy);
   if (values.compare) {
-    if (!POLICIES.includes(values.policy_b)) errors.policy_b = "second policy must be lru or lru_gen";
-    else if (!KERNELS.includes(kernelB)) errors.kernel_b = `kernel profile must be one of ${KERNELS.join(", ")}`;
+    if (!byKey.has(values.policy_b)) errors.policy_b = `second policy must be one of ${names}`;
+    else if (!profiles(values.policy_b).includes(kernelB)) errors.kernel_b = badKernel(values.policy_b);
     else if (values.policy_b === values.policy && kernelB === kernel && !values.knobs_differ) {
       errors.policy_b = "compare two different policies or kernels (or change a knob of the second)";
     }
@@ -60,21 +76,20 @@ export function validateRecipe(values, limits = {}) {
 
   const ok = Object.keys(errors).length === 0;
   if (!ok) return { ok, errors, recipe: null };
-  // Recipe shape of docs/protocol.md §2.1; MGLRU knobs only go with lru_gen.
-  const lruGen = { min_ttl_ms: out.min_ttl_ms ?? 0 };
-  for (const k of SWITCHES) lruGen[k] = values[k] !== false;
+  // Recipe shape of docs/protocol.md §2.1: a policy's knobs under its own key.
   const machine = {
     ram_pages: out.ram_mb * 256,
     swap_kind: values.swap_kind,
     swap_pages: out.swap_mb * 256,
     swappiness: out.swappiness,
   };
-  const entry = (policy, k) => (policy === "lru_gen" ? { policy, kernel: k, lru_gen: { ...lruGen } } : { policy, kernel: k });
-  const policies = [entry(values.policy, kernel)];
-  if (values.compare) policies.push(entry(values.policy_b, kernelB));
+  const entry = (policy, k) => (Object.keys(knobs[policy] || {}).length
+    ? { policy, kernel: k, [policy]: { ...knobs[policy] } } : { policy, kernel: k });
+  const panes = [entry(values.policy, kernel)];
+  if (values.compare) panes.push(entry(values.policy_b, kernelB));
   const workload = values.source === "trace"
     ? {}
     : { scenario: values.scenario, params: {}, accesses: out.accesses ?? null };
-  const recipe = { machine, workload, policies, seed: out.seed };
+  const recipe = { machine, workload, policies: panes, seed: out.seed };
   return { ok, errors, recipe };
 }

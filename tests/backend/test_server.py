@@ -30,9 +30,17 @@ def test_scenarios_and_policies_are_listed(client):
     assert {"anon-loop", "file-loop"} <= {s["name"] for s in sc}
     assert all(s["watch"] and isinstance(s["params"], dict) for s in sc)
     pol = {p["key"]: p for p in client.get("/api/policies").json()}
-    assert set(pol) == {"lru", "lru_gen"}
+    assert {"lru", "lru_gen", "clock", "clock_py", "s3fifo"} <= set(pol)
+    assert pol["lru_gen"]["view"] == "generations" and pol["lru_gen"]["debugfs"] == "lru_gen"
+    assert pol["s3fifo"]["knobs"]["small_percent"] == {"type": "int", "default": 10, "min": 1, "max": 90,
+                                                       "help": pol["s3fifo"]["knobs"]["small_percent"]["help"]}
     assert {"min_ttl_ms", "tiers", "look_around", "walk_mm", "bloom_filter",
             "pid_controller"} <= set(pol["lru_gen"]["knobs"])
+    # every policy, a plug-in too, runs under each kernel profile (a recipe's policies[i].kernel)
+    from engine.kernels import DEFAULT_KERNEL, KERNELS
+    for p in pol.values():
+        assert p["kernel_profiles"] == {k: v["title"] for k, v in KERNELS.items()}, p["key"]
+        assert p["default_kernel"] == DEFAULT_KERNEL
 
 
 # shrink passes start at DEF_PRIORITY (scan size >> 12): on a small machine
@@ -385,9 +393,15 @@ def test_invalid_recipes_get_422_with_field_errors(client):
         ({"workload": {"scenario": "anon-loop"},
           "machine": {"watermarks": {"min": 5, "low": 4, "high": 9}}}, "watermarks"),
         ({"workload": {"scenario": "anon-loop"}, "policies": []}, "policies"),
-        ({"workload": {"scenario": "anon-loop"}, "policies": [{"policy": "clock"}]}, "policy"),
+        ({"workload": {"scenario": "anon-loop"}, "policies": [{"policy": "no_such_policy"}]}, "policy"),
+        ({"workload": {"scenario": "anon-loop"},
+          "policies": [{"policy": "lru_gen", "lru_gen": {"min_ttl_ms": -1}}]}, "min_ttl_ms"),
+        ({"workload": {"scenario": "anon-loop"},
+          "policies": [{"policy": "s3fifo", "s3fifo": {"small_percent": 99}}]}, "small_percent"),
         ({"workload": {"scenario": "anon-loop"},
           "policies": [{"policy": "lru", "lru_gen": {"tiers": False}}]}, "policies"),
+        ({"workload": {"scenario": "anon-loop"},
+          "policies": [{"policy": "clock_py", "kernel": "5.10"}]}, "kernel"),
         ({"workload": {"scenario": "no-such-scenario"}}, "scenario"),
         ({"workload": {"scenario": "anon-loop", "accesses": 10**12}}, "accesses"),
         ({"workload": {}}, "workload"),

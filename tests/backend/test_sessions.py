@@ -544,3 +544,86 @@ def test_the_timeline_samples_every_step_as_seeking_there_would(manager):
     assert s._series_state["sess"] is not sess and t3["nr_steps"] == 11 and t3["stride"] == 1
     s.frame_at(11, "seek")
     assert tuple(t3["panes"][1][n][11] for n in s.SERIES) == s._sample(s.sims[1])
+
+
+# --- plug-in policies: a Python policy's session is a session like any other ---
+
+@pytest.mark.parametrize("policies", [("s3fifo",), ("clock_py", "lru_gen"), ("clock", "s3fifo")])
+def test_plugin_policy_sessions_seek_fork_and_rebuild_exactly(manager, policies):
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=policies, scenario="desktop")))
+    cur, hashes = _walk(s, [("scan", 5), ("access", 7), ("shrink", 2), ("scan", 3)])
+    for step in (cur, 3, 0, 9, cur - 1):
+        s.frame_at(step, "seek")
+        assert _hashes(s) == hashes[step], step
+    child, _ = manager.fork(s.id, 6)
+    child.frame_at(6, "seek")
+    assert _hashes(child) == hashes[6]
+    c2, _ = child.step(6, "scan", 2, owner=True)
+    assert c2 == 8
+    s.touch()
+    s.last_used -= 3600
+    manager.evict()
+    again = manager.get(s.id)
+    again.frame_at(cur, "seek")
+    assert _hashes(again) == hashes[cur]
+    assert [p["info"]["key"] for p in again.hello("owner", cur, {}).panes] == list(policies)
+
+
+def test_a_plugin_policy_pane_runs_under_the_kernel_profile_its_recipe_names(manager):
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=({"policy": "clock_py", "kernel": "6.1"},
+                                                                 {"policy": "clock_py", "kernel": "7.3"}))))
+    assert [sim.config["kernel"] for sim in s.sims] == ["6.1", "7.3"]
+    hello = s.hello("owner", 0, {})
+    assert [p["title"] for p in hello.panes] == ["CLOCK (second chance), Python · 6.1",
+                                                 "CLOCK (second chance), Python · 7.3"]
+    assert [p["kernel"] for p in hello.panes] == ["6.1", "7.3"]
+    assert [q["kernel"] for q in s.record.recipe["policies"]] == ["6.1", "7.3"]
+    cur, _ = s.step(0, "scan", 3, owner=True)
+    assert cur == 3
+
+
+def test_a_broken_python_policy_ends_the_step_and_the_server_goes_on(manager):
+    import engine
+    from engine.policy_api import Policy
+
+    class Broken(Policy):
+        key = "broken_in_session"
+        list_names = {"LRU_INACTIVE_FILE": "fifo"}
+
+        def __init__(self, knobs):
+            super().__init__(knobs)
+            self.q = {}
+
+        def folio_added(self, pfn, file, refault):
+            self.q[pfn] = file
+
+        def folio_removed(self, pfn):
+            del self.q[pfn]
+
+        def isolate(self, nr, file):
+            return [10**9]                  # garbage
+
+        def outcome(self, pfn, result):
+            pass
+
+        def lists(self):
+            return {}
+
+    engine.register_python(Broken, source="tests")
+    try:
+        s, _ = manager.create(Recipe.model_validate(recipe(policies=("broken_in_session", "lru"))))
+        other, _ = manager.create(Recipe.model_validate(recipe(policies=("clock_py",))))
+        cur = 0
+        with pytest.raises(SessionError) as ei:
+            for _ in range(200):
+                cur, _ = s.step(cur, "scan", 1, owner=True)
+        assert ei.value.code == "policy"
+        assert "policy 'broken_in_session', hook isolate()" in ei.value.message
+        # the failed step is not in the history; earlier steps still seek
+        assert s.nr_steps == cur
+        s.frame_at(cur, "seek")
+        s.frame_at(0, "seek")
+        o, f = other.step(0, "scan", 3, owner=True)
+        assert o == 3 and _hashes(other)
+    finally:
+        engine.registry.unregister("broken_in_session")

@@ -156,7 +156,7 @@ BAD_CONFIGS = [
     ({"swap_pages": -1}, "swap_pages"),
     ({"swappiness": 300}, "swappiness"),
     ({"swappiness": True}, "swappiness"),
-    ({"policy": "clock"}, "policy"),
+    ({"policy": "no_such_policy"}, "policy"),
     ({"bogus": 1}, "bogus"),
     ({"watermarks": {"min": 10, "low": 10, "high": 20}}, "watermarks"),
     ({"watermarks": {"min": 1, "low": 2}}, "watermarks"),
@@ -185,7 +185,9 @@ def test_config_is_normalized_with_derived_watermarks():
     delta = max(1024 // 4, (1 << 18) * 10 // 10000)           # watermark_scale_factor wins: 262
     assert cfg["watermarks"] == {"min": 1024, "low": 1024 + delta, "high": 1024 + 2 * delta}
     assert set(cfg) >= {"policy", "ram_pages", "swap_pages", "swap_kind", "swappiness", "costs",
-                        "events_capacity", "lru_gen", "readahead_pages"}
+                        "events_capacity", "readahead_pages"}
+    assert "lru_gen" not in cfg                                   # only the selected policy's knobs
+    assert Simulator({"policy": "lru_gen"}).config["lru_gen"]["tiers"] is True
     assert cfg["swap_pages"] == 1 << 17 and cfg["costs"]["swap_write"] == 0
     assert Simulator(cfg).config == cfg
     assert engine.derive_watermarks(1 << 20)["min"] == 2048          # 4 GiB: 8192 KiB
@@ -295,7 +297,9 @@ def test_invariants_with_async_swap_readahead_and_exits(policy, swap_kind):
     vm = sim.vmstat()
     assert vm["nr_writeback"] == 0
     if swap_kind != "none":
-        assert vm["pswpout"] > 0
+        # anon reclaim was tried; S3-FIFO keeps this workload's hot anon set in
+        # its main FIFO, so it scans anon without ever swapping out
+        assert vm["pswpout"] > 0 or (policy == "s3fifo" and vm["pgscan_anon"] > 0)
     # round trip in the middle of in-flight writeback
     sim2 = machine(policy, **cfg)
     sim2.set_workload(w)

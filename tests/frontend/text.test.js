@@ -4,7 +4,7 @@ import { mailText } from "../../frontend/js/mailText.js";
 import { simulateCommand } from "../../frontend/js/simulateCommand.js";
 import { explainEvent } from "../../frontend/js/explainEvent.js";
 import { fmt } from "../../frontend/js/format.js";
-import { validateRecipe } from "../../frontend/js/validateRecipe.js";
+import { validateRecipe as validateRecipeWith } from "../../frontend/js/validateRecipe.js";
 import { shareUrl } from "../../frontend/js/shareUrl.js";
 import { parseLocation } from "../../frontend/js/parseLocation.js";
 import { decisionOf } from "../../frontend/js/decisionOf.js";
@@ -26,14 +26,15 @@ test("the mail text: two panes with B - A, full counter names, the command line,
     page_state: { state: "shadow", eviction: 5, gens_since_eviction: 2, recent: true },
     history: { n: 1, source: "replay", step: [40], pfn: [9], mapping: [1], index: [72], seq: [1], kind: [0], reason: [0], fn: [0], src: [0], dst: [0], src_seq: [-1], dst_seq: [-1] } };
   const names = { event_kinds: ["pgsteal"], reasons: ["freed"], kernel_fns: ["shrink_folio_list"], locations: ["isolated"] };
-  const t = mailText({ recipe, link: "http://127.0.0.1:8000/s/habc?step=42", panes: [a, b], folio, events: [events, []], names });
+  const t = mailText({ recipe, link: "http://127.0.0.1:8000/s/habc?step=42", panes: [a, b], folio, events: [events, []], names,
+    infos: [{ title: "active/inactive LRU", lists: {} }, { title: "multi-gen LRU (MGLRU)", debugfs: "lru_gen" }] });
   for (const l of t.split("\n")) assert.ok(l.length <= 80, `too long (${l.length}): ${l}`);
   assert.ok(/^[\x00-\x7f]*$/.test(t), "ASCII only");
   assert.match(t, /kswapd_high_wmark_hit_quickly +1,234,567 +7 +-1,234,560/, "the full name and B - A");
   assert.match(t, /pgscan_kswapd +500 +300 +-200/);
   assert.doesNotMatch(t, /nr_vmscan_immediate_reclaim/, "zero in both panes");
   const cmd = t.replace(/ \\\n +/g, " ");   // the shell line, its continuations joined
-  assert.match(cmd, /reclaimlab simulate --scenario stream-hot-file --policy both --ram-mb 8 --swap-kind zram --swap-mb 4 --swappiness 60 --read-ahead-kb 0 --seed 3 --accesses 20000\n/);
+  assert.match(cmd, /reclaimlab simulate --scenario stream-hot-file --policy lru,lru_gen --ram-mb 8 --swap-kind zram --swap-mb 4 --swappiness 60 --read-ahead-kb 0 --seed 3 --accesses 20000\n/);
   assert.match(t, /Folio: file stream.log pgoff 72, pfn 9, at step 42 in pane B/);
   assert.match(t, /reconstructed by replay/);
   assert.match(t, /15x pgactivate/, "30 events, two sentences: folded");
@@ -46,9 +47,35 @@ test("simulateCommand says what the command line cannot set", () => {
     policies: [{ policy: "lru_gen", lru_gen: { tiers: false } }], seed: 1 };
   const c = simulateCommand(r);
   assert.equal(c.line, "reclaimlab simulate --scenario anon-loop --policy lru_gen --swap-kind none --read-ahead-kb 32 --seed 1 --param hot=0.5");
-  assert.deepEqual(c.why, ["MGLRU knobs", "ram_pages 1000 (not whole MiB)"]);
+  assert.deepEqual(c.why, ["lru_gen knobs", "ram_pages 1000 (not whole MiB)"]);
   const k = simulateCommand({ machine: {}, workload: { scenario: "x" }, policies: [{ policy: "lru", kernel: "6.1" }, { policy: "lru", kernel: "7.3" }] });
   assert.match(k.line, /--policy lru --kernel 6.1,7.3/);
+});
+
+test("the mail text quotes the debugfs file the pane's policy describes, and only then", () => {
+  const recipe = { machine: {}, workload: { scenario: "anon-loop" }, policies: [{ policy: "lru_gen" }], seed: 1 };
+  const pane = { pane: 0, policy: "lru_gen", step: 3, nrAccess: 1, vmstat: {}, lruGenText: "memcg     0     \n node     0\n" };
+  const t = mailText({ recipe, panes: [pane], infos: [{ title: "multi-gen LRU (MGLRU)", debugfs: "lru_gen" }] });
+  assert.match(t, /# cat \/sys\/kernel\/debug\/lru_gen\n/);
+  assert.match(t, /memcg {5}0/);
+  // a policy without a debugfs interface: its text (if any) is not quoted
+  const none = mailText({ recipe, panes: [{ ...pane, listCounts: { LRU_INACTIVE_FILE: 2 } }], infos: [{ title: "X" }] });
+  assert.doesNotMatch(none, /debug/);
+  assert.match(none, /LRU list sizes \(pages\), X:/);
+});
+
+test("the mail text names a plug-in policy's lists as it describes them and says how to load it", () => {
+  const recipe = { machine: {}, workload: { scenario: "anon-loop" }, policies: [{ policy: "clock_py" }], seed: 1 };
+  const pane = { pane: 0, policy: "clock_py", step: 1, nrAccess: 1, vmstat: {}, listCounts: { LRU_INACTIVE_ANON: 3, LRU_INACTIVE_FILE: 9 } };
+  const info = { title: "CLOCK (second chance, Python)", language: "python", lists: { LRU_INACTIVE_FILE: "clock ring (file)" } };
+  const t = mailText({ recipe, panes: [pane], infos: [info] });
+  assert.match(t, /LRU list sizes \(pages\), CLOCK \(second chance, Python\):/);
+  assert.match(t, /LRU_INACTIVE_FILE +9  clock ring \(file\)/);
+  assert.match(t, /LRU_INACTIVE_ANON +3\n/);
+  assert.match(t, /--policy clock_py/);
+  assert.match(t, /clock_py: a Python policy; add --policies DIR/);
+  assert.doesNotMatch(mailText({ recipe, panes: [pane], infos: [{ ...info, language: "cython" }] }), /--policies/);
+  for (const l of t.split("\n")) assert.ok(l.length <= 80, `too long: ${l}`);
 });
 
 test("explainEvent names the decision, the move, the reason and the kernel function", () => {
@@ -93,7 +120,16 @@ test("fmt formats counts, deltas, simulated time and page sizes", () => {
   assert.equal(fmt.pad("ab", 4, true), "  ab");
 });
 
-const good = { source: "scenario", scenario: "anon-loop", ram_mb: "64", swap_kind: "zram", swap_mb: "32", swappiness: "60", seed: "1", accesses: "", min_ttl_ms: "0", policy: "lru_gen", compare: false, policy_b: "lru" };
+// what GET /api/policies says about the two kernel policies (engine/registry.py)
+const KERNEL_PROFILES = { kernel_profiles: { "6.1": "Linux 6.1", "6.12": "Linux 6.12", "7.3": "Linux 7.3" }, default_kernel: "7.3" };
+const POLICIES = [
+  { key: "lru", title: "active/inactive LRU", knobs: {}, ...KERNEL_PROFILES },
+  { key: "lru_gen", title: "multi-gen LRU (MGLRU)", knobs: {
+    min_ttl_ms: { type: "int", default: 0, min: 0, max: 1e9, help: "" },
+    tiers: { type: "bool", default: true, help: "" } }, ...KERNEL_PROFILES },
+];
+const good = { source: "scenario", scenario: "anon-loop", ram_mb: "64", swap_kind: "zram", swap_mb: "32", swappiness: "60", seed: "1", accesses: "", "lru_gen.min_ttl_ms": "0", policy: "lru_gen", compare: false, policy_b: "lru" };
+const validateRecipe = (values, limits = {}) => validateRecipeWith(values, limits, POLICIES);
 
 test("validateRecipe builds the protocol recipe from good values", () => {
   const r = validateRecipe(good);
@@ -102,19 +138,20 @@ test("validateRecipe builds the protocol recipe from good values", () => {
   assert.deepEqual(r.recipe.workload, { scenario: "anon-loop", params: {}, accesses: null });
   assert.equal(r.recipe.policies.length, 1);
   assert.equal(r.recipe.policies[0].lru_gen.min_ttl_ms, 0);
+  assert.equal(r.recipe.policies[0].lru_gen.tiers, true);
   const c = validateRecipe({ ...good, compare: true, policy_b: "lru" });
   assert.deepEqual(c.recipe.policies.map((p) => p.policy), ["lru_gen", "lru"]);
   assert.equal(c.recipe.policies[1].lru_gen, undefined, "knobs only go with lru_gen");
 });
 
 test("validateRecipe names each bad field with a message", () => {
-  const r = validateRecipe({ ...good, swappiness: "250", ram_mb: "abc", swap_kind: "none", swap_mb: "8", min_ttl_ms: "-1" });
+  const r = validateRecipe({ ...good, swappiness: "250", ram_mb: "abc", swap_kind: "none", swap_mb: "8", "lru_gen.min_ttl_ms": "-1" });
   assert.equal(r.ok, false);
   assert.equal(r.recipe, null);
   assert.match(r.errors.swappiness, /at most 200/);
   assert.match(r.errors.ram_mb, /whole number/);
   assert.match(r.errors.swap_mb, /must be 0 when swap kind is none/);
-  assert.match(r.errors.min_ttl_ms, /whole number/);
+  assert.match(r.errors["lru_gen.min_ttl_ms"], /whole number/);
   assert.match(validateRecipe({ ...good, ram_mb: "999999" }, { max_frames: 1 << 20 }).errors.ram_mb, /at most 4,096/);
   assert.match(validateRecipe({ ...good, compare: true, policy_b: "lru_gen" }).errors.policy_b, /different/);
   assert.match(validateRecipe({ ...good, scenario: "" }).errors.scenario, /choose/);
@@ -142,10 +179,10 @@ test("explainEvent words a generation change even when the event carries no seq"
 });
 
 test("validateRecipe ignores the MGLRU knobs when no pane runs MGLRU", () => {
-  const r = validateRecipe({ ...good, policy: "lru", min_ttl_ms: undefined });
+  const r = validateRecipe({ ...good, policy: "lru", "lru_gen.min_ttl_ms": undefined });
   assert.equal(r.ok, true, JSON.stringify(r.errors));
   assert.deepEqual(r.recipe.policies, [{ policy: "lru", kernel: "7.3" }]);
-  assert.match(validateRecipe({ ...good, policy: "lru", compare: true, policy_b: "lru_gen", min_ttl_ms: "x" }).errors.min_ttl_ms, /whole number/);
+  assert.match(validateRecipe({ ...good, policy: "lru", compare: true, policy_b: "lru_gen", "lru_gen.min_ttl_ms": "x" }).errors["lru_gen.min_ttl_ms"], /whole number/);
 });
 
 test("validateRecipe compares one policy under two kernel profiles, but not a pane with itself", () => {
@@ -155,6 +192,12 @@ test("validateRecipe compares one policy under two kernel profiles, but not a pa
   const same = validateRecipe({ ...good, policy: "lru_gen", kernel: "6.12", compare: true, policy_b: "lru_gen", kernel_b: "6.12" });
   assert.match(same.errors.policy_b, /different policies or kernels/);
   assert.match(validateRecipe({ ...good, kernel: "5.10" }).errors.kernel, /kernel profile must be one of 6\.1, 6\.12, 7\.3/);
+  // the profiles are what the pane's policy describes; the default is its default_kernel
+  const only = [{ ...POLICIES[0], kernel_profiles: { "6.12": "Linux 6.12" }, default_kernel: "6.12" }, POLICIES[1]];
+  const d = validateRecipeWith({ ...good, policy: "lru", kernel: undefined }, {}, only);
+  assert.deepEqual(d.recipe.policies, [{ policy: "lru", kernel: "6.12" }]);
+  assert.match(validateRecipeWith({ ...good, policy: "lru", kernel: "7.3" }, {}, only).errors.kernel, /must be one of 6\.12$/);
+  assert.match(validateRecipeWith({ ...good, policy: "lru_gen", compare: true, policy_b: "lru", kernel_b: "6.1" }, {}, only).errors.kernel_b, /must be one of 6\.12$/);
 });
 
 test("an access without a list reads 'folio N accessed', never a dangling 'accessed on'", () => {
@@ -209,4 +252,14 @@ test("explainEvent narrates the numbers a decision event carries", () => {
   const rmap = explainEvent({ pfn: 3, kind: "folio_referenced", reason: "r", fn: "folio_referenced", src: "isolated", dst: "isolated", src_seq: 2, dst_seq: 1 });
   assert.match(rmap.why, /2 young PTEs, a VM_EXEC mapping/);
   assert.equal(explainEvent({ pfn: 3, kind: "pgsteal", reason: "r", src: "isolated", dst: "shadow", src_seq: -1, dst_seq: -1 }).why, "r");
+});
+
+test("validateRecipe takes any described policy and its knobs under its key", () => {
+  const pols = [...POLICIES, { key: "s3fifo", title: "S3-FIFO", knobs: { small_percent: { type: "int", default: 10, min: 1, max: 90, help: "" } }, ...KERNEL_PROFILES }];
+  const v = { ...good, policy: "s3fifo", "s3fifo.small_percent": "20", compare: true, policy_b: "lru" };
+  const r = validateRecipeWith(v, {}, pols);
+  assert.equal(r.ok, true, JSON.stringify(r.errors));
+  assert.deepEqual(r.recipe.policies, [{ policy: "s3fifo", kernel: "7.3", s3fifo: { small_percent: 20 } }, { policy: "lru", kernel: "7.3" }]);
+  assert.match(validateRecipeWith({ ...v, "s3fifo.small_percent": "95" }, {}, pols).errors["s3fifo.small_percent"], /at most 90/);
+  assert.match(validateRecipeWith({ ...v, policy: "nope" }, {}, pols).errors.policy, /one of lru, lru_gen, s3fifo/);
 });

@@ -26,7 +26,9 @@ function imageFor(ctx, w, h) {
   return img;
 }
 
-export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden = null, selectedPfn = null, highlight = null } = {}) {
+// `labels`: what each list is to the pane's policy (PolicyInfo.lists, e.g.
+// "clock ring (file)"); lists without a label keep the kernel's names.
+export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden = null, selectedPfn = null, highlight = null, labels = null } = {}) {
   ctx.clearRect(0, 0, width, height);
   const counts = LRU_LISTS.map((n) => pane.lists?.[n]?.length ?? pane.listCounts?.[n] ?? 0);
   const layout = laneLayout({ counts, width, height, labelWidth: LABEL_W, zoom, minLane: 42 });
@@ -76,7 +78,7 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
     ctx.strokeRect(4.5, L.y + 2.5, 9, 9);
     ctx.fillStyle = "#111";
     ctx.font = "600 12px system-ui, sans-serif";
-    ctx.fillText(NICE[name], 20, L.y + 1);
+    ctx.fillText(labels?.[name] || NICE[name], 20, L.y + 1, LABEL_W - 24);
     ctx.font = "10.5px ui-monospace, monospace";
     ctx.fillStyle = "#555";
     ctx.fillText(name, 20, L.y + 15);

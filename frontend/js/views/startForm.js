@@ -15,7 +15,85 @@ function readValues(form) {
   return v;
 }
 
-export function mountStartForm(form, { scenarios, limits, onSubmit }) {
+// The policy selects and one fieldset of knobs per policy that has knobs, all
+// from the policies' own descriptions (GET /api/policies). A knob's field is
+// named "<policy>.<knob>"; a fieldset is shown while a pane runs its policy.
+function mountPolicies(form, policies) {
+  const selects = [form.querySelector("#f-policy"), form.querySelector("#f-policy-b")];
+  // A: the kernel's newer policy, B: its older one (registry order), as the
+  // form always offered; any installed policy can be chosen
+  const kernel = policies.filter((p) => p.kernel);
+  const preferred = [kernel[kernel.length - 1]?.key, kernel[0]?.key];
+  selects.forEach((sel, i) => {
+    sel.textContent = "";
+    for (const p of policies) {
+      const o = document.createElement("option");
+      o.value = p.key;
+      o.textContent = `${p.title} (${p.key})`;
+      o.title = p.follows || p.title;
+      sel.append(o);
+    }
+    const want = policies.find((p) => p.key === preferred[i]) || policies[Math.min(i, policies.length - 1)];
+    if (want) sel.value = want.key;
+  });
+  const box = form.querySelector("#policy-knobs");
+  box.textContent = "";
+  for (const p of policies) {
+    const entries = Object.entries(p.knobs || {});
+    if (!entries.length) continue;
+    const fs = document.createElement("fieldset");
+    fs.className = "policy-knobs";
+    fs.dataset.policy = p.key;
+    const legend = document.createElement("legend");
+    legend.textContent = `${p.title} knobs`;
+    fs.append(legend);
+    for (const [name, k] of entries) {
+      const field = `${p.key}.${name}`;
+      if (k.type === "bool") {
+        const label = document.createElement("label");
+        const cb = document.createElement("input");
+        cb.type = "checkbox"; cb.name = field; cb.checked = !!k.default;
+        label.title = k.help || "";
+        label.append(cb, ` ${name}`);
+        fs.append(label);
+      } else {
+        const div = document.createElement("div");
+        div.className = "field inline";
+        const id = `f-${p.key}-${name}`;
+        const label = document.createElement("label");
+        label.htmlFor = id; label.textContent = name; label.title = k.help || "";
+        const input = document.createElement("input");
+        input.id = id; input.name = field; input.inputMode = "numeric"; input.value = String(k.default);
+        const err = document.createElement("p");
+        err.className = "field-error"; err.dataset.for = field;
+        div.append(label, input, err);
+        fs.append(div);
+      }
+    }
+    box.append(fs);
+  }
+}
+
+// A pane's kernel profile select offers what its policy's description lists
+// (kernel_profiles, by title); rebuilt when the pane's policy changes, keeping
+// the chosen profile where the new policy has it.
+function fillKernels(sel, info) {
+  if (!info || sel.dataset.policy === info.key) return;
+  sel.dataset.policy = info.key;
+  const keep = sel.value;
+  const profiles = info.kernel_profiles || {};
+  sel.textContent = "";
+  for (const [key, title] of Object.entries(profiles)) {
+    const o = document.createElement("option");
+    o.value = key;
+    o.textContent = title;
+    sel.append(o);
+  }
+  sel.value = keep in profiles ? keep : info.default_kernel;
+}
+
+export function mountStartForm(form, { scenarios, limits, policies = [], onSubmit }) {
+  mountPolicies(form, policies);
   const list = form.querySelector("#scenario-list");
   list.textContent = "";
   scenarios.forEach((s, i) => {
@@ -39,15 +117,23 @@ export function mountStartForm(form, { scenarios, limits, onSubmit }) {
   const submit = form.querySelector("#start-submit");
   const ramHint = form.querySelector("#ram-hint");
   const check = () => {
+    const pick = (id, key) => fillKernels(form.querySelector(id), policies.find((p) => p.key === key));
+    pick("#f-kernel", form.querySelector("#f-policy").value);
+    pick("#f-kernel-b", form.querySelector("#f-policy-b").value);
     const values = readValues(form);
     form.querySelector("#trace-field").hidden = values.source !== "trace";
     list.hidden = values.source === "trace";
     form.querySelector("#f-policy-b").disabled = !values.compare;
     form.querySelector("#f-kernel-b").disabled = !values.compare;
-    // The knobs only exist for MGLRU: greyed out when no pane runs it.
-    const mglru = values.policy === "lru_gen" || (values.compare && values.policy_b === "lru_gen");
-    form.querySelector(".mglru-knobs").disabled = !mglru;
-    const res = validateRecipe(values, limits || {});
+    // Only the knobs of the policies the panes run are shown (and sent).
+    const running = new Set([values.policy, ...(values.compare ? [values.policy_b] : [])]);
+    for (const fs of form.querySelectorAll(".policy-knobs")) {
+      fs.disabled = !running.has(fs.dataset.policy);
+      fs.hidden = fs.disabled;
+    }
+    const chosen = policies.find((p) => p.key === values.policy);
+    form.querySelector("#policy-follows").textContent = chosen?.follows ? `${chosen.title} follows ${chosen.follows}` : "";
+    const res = validateRecipe(values, limits || {}, policies);
     for (const p of form.querySelectorAll(".field-error[data-for]")) {
       const msg = res.errors[p.dataset.for] || "";
       p.textContent = msg;
