@@ -31,7 +31,7 @@ STATE_MAGIC = b"RLABSTAT"
 # C enum sizes, for checking the name tables of engine/names.py
 ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fns": NR_KFNS,
                "reasons": NR_REASONS, "locations": LOC_NONE + 1}
-STATE_VERSION = 2
+STATE_VERSION = 3                 # 3: the event record grew to 80 bytes (decision inputs)
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
     MMAP_LOTSAMISS = 100
@@ -52,12 +52,16 @@ cdef dict _event_layout():
     cdef char* b = <char*>&e
     return {
         "names": ["seq", "time_ns", "nr_access", "batch", "index", "pfn", "mapping", "kind",
-                  "reason", "fn", "src", "dst", "src_seq", "dst_seq"],
-        "formats": ["u8", "i8", "u8", "u8", "u8", "i4", "u4", "u2", "u2", "u2", "i1", "i1", "i4", "i4"],
+                  "reason", "fn", "src", "dst", "src_seq", "dst_seq",
+                  "why_a", "why_b", "why_c", "why_d", "refs", "tier", "tier_idx", "why"],
+        "formats": ["u8", "i8", "u8", "u8", "u8", "i4", "u4", "u2", "u2", "u2", "i1", "i1", "i4", "i4",
+                    "i4", "i4", "u2", "u2", "i1", "i1", "i1", "u1"],
         "offsets": [<char*>&e.seq - b, <char*>&e.time_ns - b, <char*>&e.nr_access - b, <char*>&e.batch - b,
                     <char*>&e.index - b, <char*>&e.pfn - b, <char*>&e.mapping - b, <char*>&e.kind - b,
                     <char*>&e.reason - b, <char*>&e.fn - b, <char*>&e.src - b, <char*>&e.dst - b,
-                    <char*>&e.src_seq - b, <char*>&e.dst_seq - b],
+                    <char*>&e.src_seq - b, <char*>&e.dst_seq - b,
+                    <char*>&e.why_a - b, <char*>&e.why_b - b, <char*>&e.why_c - b, <char*>&e.why_d - b,
+                    <char*>&e.refs - b, <char*>&e.tier - b, <char*>&e.tier_idx - b, <char*>&e.why - b],
         "itemsize": sizeof(vm_event_rec),
     }
 
