@@ -5,7 +5,7 @@ Measured on the engine (`len(sim.state_bytes())` and RSS growth, 2026-12):
 a pane's state is ~42 bytes per RAM frame (folio table, free stack,
 writeback queue), 8 bytes per swap slot (the swap map, which calloc only
 makes real as it is used, so a fresh machine looks cheap and a used one does
-not), the event ring (16 Ki x 64 B), and page tables plus page-cache slots
+not), the event ring (16 Ki x 80 B), and page tables plus page-cache slots
 that grow with the pages the workload touches (~24 bytes each). A live
 session holds each pane twice from the start (the engine and the step-0
 checkpoint), plus the workload array (16 bytes per access). Further
@@ -23,7 +23,7 @@ FRAME_BYTES = 44            # per RAM frame, per pane (42 measured, rounded up)
 SWAP_SLOT_BYTES = 8         # per swap slot, per pane
 TOUCHED_PAGE_BYTES = 24     # page tables and page-cache slots, per distinct page touched
 ACCESS_BYTES = 16           # engine.workloads.ACCESS_DTYPE
-EVENT_BYTES = 64
+EVENT_BYTES = 80            # engine.EVENT_DTYPE.itemsize
 FIXED_BYTES = 1 << 20       # Python objects, the folio index ring's first block
 
 

@@ -221,6 +221,15 @@ class Events(_Msg):
     dst: list[int] = []
     src_seq: list[int] = []
     dst_seq: list[int] = []
+    # the inputs of the rule that decided (docs/protocol.md, docs/engine.md "Decision inputs")
+    why_a: list[int] = []
+    why_b: list[int] = []
+    why_c: list[int] = []
+    why_d: list[int] = []
+    refs: list[int] = []
+    tier: list[int] = []
+    tier_idx: list[int] = []
+    why: list[int] = []
     step: Optional[list[int]] = None   # only in folio histories
     # folio histories: "ring" (the session's event index) or "replay" (the
     # index lacked some steps, so the history was rebuilt by deterministic

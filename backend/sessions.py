@@ -50,7 +50,9 @@ _LOC_MASK = PG_lru | PG_active | PG_swapbacked | PG_unevictable | (7 << LRU_GEN_
 _LOC_KEYS = [sum(bit for i, bit in enumerate((PG_lru, PG_active, PG_swapbacked, PG_unevictable))
                  if c >> i & 1) | (slot << LRU_GEN_PGOFF) for c in range(16) for slot in range(8)]
 EVENT_COLUMNS = ("seq", "time_ns", "nr_access", "pfn", "mapping", "index", "kind", "reason",
-                 "fn", "src", "dst", "src_seq", "dst_seq")
+                 "fn", "src", "dst", "src_seq", "dst_seq",
+                 # the decision's inputs (docs/engine.md "Decision inputs")
+                 "why_a", "why_b", "why_c", "why_d", "refs", "tier", "tier_idx", "why")
 NR_INTERNAL_MMS = 2        # engine/core.pxd: anon owner o is mm o + 2 (0, 1: the M and X address spaces)
 ANON_LISTS, FILE_LISTS = (0, 1), (2, 3)   # enum lru_list
 # engine.names.LOCATIONS: a folio that leaves for (or comes back from) a swap
@@ -94,7 +96,7 @@ def _engine():
 def _names() -> dict:
     from engine import names as N
     return {"vmstat": list(N.VMSTAT_NAMES), "event_kinds": list(N.EVENT_KINDS),
-            "reasons": list(N.REASONS), "kernel_fns": list(N.KERNEL_FNS),
+            "reasons": list(N.REASONS), "reason_names": list(N.REASON_NAMES), "kernel_fns": list(N.KERNEL_FNS),
             "locations": list(N.LOCATIONS), "lists": list(LISTS)}
 
 
@@ -139,7 +141,7 @@ class FolioIndex:
     """Every recorded folio event with the step it belongs to, in one bounded
     ring per pane (numpy, `max_events` rows, grown on demand), so that a
     folio's history across steps is a vectorized filter on its identity
-    (mapping, index). Bounded by events, not folios: ~72 bytes per event."""
+    (mapping, index). Bounded by events, not folios: ~88 bytes per event."""
 
     def __init__(self, max_events: int, per_folio: int):
         self.cap, self.per_folio = max_events, per_folio

@@ -28,7 +28,7 @@ class Settings:
     max_count: dict = field(default_factory=_default_max_count)
     max_ws_message: int = 65536               # bytes per client message
     max_events_per_frame: int = 4096
-    max_history_events: int = 1 << 16         # folio events kept per pane (~72 B each)
+    max_history_events: int = 1 << 16         # folio events kept per pane (~88 B each)
     max_history_per_folio: int = 256          # events of one folio sent by `inspect`
     history_replay_s: float = 20.0            # rebuild a folio history by replay if step 0 -> cursor
                                               # cost at most this much engine time when measured

@@ -78,6 +78,17 @@ cdef enum swap_kind:
     SWAP_SSD = 2
     SWAP_HDD = 3
 
+# --- vm_event_rec.why bits --------------------------------------------------------
+cdef enum:
+    WHY_REFERENCED = 1 << 0      # PG_referenced (folio_check_references: before it was cleared)
+    WHY_WORKINGSET = 1 << 1      # PG_workingset
+    WHY_YOUNG = 1 << 2           # folio_referenced() found a young PTE
+    WHY_EXEC = 1 << 3            # ... in a VM_EXEC mapping
+    WHY_INACTIVE_LOW = 1 << 4    # inactive_is_low() was true
+    WHY_PID = 1 << 5             # tier_idx came from the PID controller (why_c / why_d valid)
+    WHY_PID_TYPE = 1 << 6        # ... from get_type_to_scan() before v6.14: against the other type's tier 0, swappiness gains
+    WHY_PRE614 = 1 << 7          # MGLRU rules before v6.14 (tier = order_base_2(refs + 1), gains 1:2, refs 4 protects)
+
 ctypedef struct folio:
     uint32_t flags               # PG_* bits, MGLRU gen (LRU_GEN_MASK) and refs (LRU_REFS_MASK)
     folio_idx_t prev             # list links (index into mem.folios)
@@ -85,7 +96,7 @@ ctypedef struct folio:
     uint32_t mapping             # anon: mm id; file: file id
     uint32_t swap                # swap slot + 1 while PG_swapcache, else 0
     uint16_t mapcount            # PTEs mapping this folio (0 = unmapped)
-    uint16_t _pad                # while isolated: (event kind << 8 | reason) of the reclaim decision, read by move_folios_to_lru
+    uint16_t _pad                # while isolated: the reclaim decision (reason | kind | inputs, see folio_set_decision), read by move_folios_to_lru
     uint64_t index               # anon: vpn in mm; file: page offset
 
 ctypedef struct vma:             # a file mapping: file pages pgoff are at vpn = vma_start(file) + pgoff in mm
@@ -189,7 +200,7 @@ ctypedef struct lruvec:
     int64_t refaults[2]          # snapshot_refaults(): WORKINGSET_ACTIVATE_{ANON,FILE} at last snapshot
     uint32_t flags               # PGDAT_DIRTY | PGDAT_WRITEBACK
 
-ctypedef struct vm_event_rec:    # one entry of the event ring; 64 bytes
+ctypedef struct vm_event_rec:    # one entry of the event ring; 80 bytes
     uint64_t seq                 # event number since boot (monotonic)
     int64_t time_ns              # simulated time of the actor that caused it
     uint64_t nr_access           # accesses completed when it happened
@@ -204,6 +215,16 @@ ctypedef struct vm_event_rec:    # one entry of the event ring; 64 bytes
     int8_t dst
     int32_t src_seq              # MGLRU seq when src/dst == LOC_GEN, else -1
     int32_t dst_seq
+    # the inputs of the rule that decided, read when it decided; their meaning
+    # depends on the event (docs/engine.md "Decision inputs"); -1 / 0 = not recorded
+    int32_t why_a                # MGLRU: max_seq; folio_check_references: referenced_ptes; deactivation: inactive pages
+    int32_t why_b                # MGLRU: min_seq[type]; classic deactivation: active pages
+    uint16_t why_c               # PID: refault rate of the tier get_tier_idx() stopped at (0.01 %); deactivation: inactive_ratio
+    uint16_t why_d               # PID: refault rate of the tier 0 it was compared with (0.01 %)
+    int8_t refs                  # MGLRU folio_lru_refs() (refault: the shadow token's refs)
+    int8_t tier                  # MGLRU lru_tier_from_refs()
+    int8_t tier_idx              # the PID controller's tier_idx: tiers above it are protected
+    uint8_t why                  # WHY_* bits
 
 ctypedef struct mem:
     # --- configuration ---
@@ -380,9 +401,45 @@ cdef inline int folio_lru_refs_field(mem* m, folio_idx_t f) noexcept nogil:
 cdef inline bint vma_has_recency(uint32_t vm_flags) noexcept nogil:
     return (vm_flags & (VM_SEQ_READ | VM_RAND_READ)) == 0
 
-# private list of an isolation batch: flags for move_folios_to_lru's event
+# private list of an isolation batch: flags for move_folios_to_lru's event.
+# _pad = reason (bits 0-7) | kind code (8-9: 0 none, 1 putback, 2 activate,
+# 3 deactivate; other kinds read as putback) | folio_check_references()'s
+# inputs (10-11 referenced_ptes capped at 3, 12 PG_referenced before, 13
+# VM_EXEC, 14 inputs recorded), which a later decision keeps.
+cdef enum:
+    DECISION_INPUTS = 0x7C00
+    DECISION_INPUTS_SET = 1 << 14
+
 cdef inline void folio_set_decision(mem* m, folio_idx_t f, int kind, int reason) noexcept nogil:
-    m.folios[f]._pad = <uint16_t>((kind << 8) | reason)
+    cdef int code = 1 if kind == EV_PUTBACK else 2 if kind == EV_PGACTIVATE else 3 if kind == EV_PGDEACTIVATE else 0
+    m.folios[f]._pad = <uint16_t>((m.folios[f]._pad & DECISION_INPUTS) | (code << 8) | (reason & 0xFF))
+
+cdef inline int folio_decision_kind(mem* m, folio_idx_t f) noexcept nogil:
+    cdef int code = (m.folios[f]._pad >> 8) & 3
+    return EV_PUTBACK if code == 1 else EV_PGACTIVATE if code == 2 else EV_PGDEACTIVATE if code == 3 else 0
+
+cdef inline int folio_decision_reason(mem* m, folio_idx_t f) noexcept nogil:
+    return m.folios[f]._pad & 0xFF
+
+cdef inline void folio_set_references(mem* m, folio_idx_t f, int referenced_ptes, bint referenced,
+                                      uint32_t vm_flags) noexcept nogil:
+    # what folio_check_references() read, for the event of the decision it leads to
+    cdef int n = referenced_ptes if referenced_ptes < 3 else 3
+    m.folios[f]._pad = <uint16_t>((m.folios[f]._pad & ~DECISION_INPUTS) | DECISION_INPUTS_SET
+                                  | ((n if n > 0 else 0) << 10) | ((1 if referenced else 0) << 12)
+                                  | ((1 if vm_flags & VM_EXEC else 0) << 13))
+
+cdef inline vm_event_rec* last_event(mem* m) noexcept nogil:
+    # the record emit() just wrote (only while m.events_on), to add its decision inputs
+    return &m.events[(m.events_seq - 1) & <uint64_t>(m.events_cap - 1)]
+
+cdef inline void event_set_references(vm_event_rec* e, uint16_t pad) noexcept nogil:
+    # a decision's event: the folio_check_references() inputs its _pad kept
+    if not (pad & DECISION_INPUTS_SET):
+        return
+    e.why_a = (pad >> 10) & 3
+    e.why = (WHY_REFERENCED if pad & (1 << 12) else 0) | (WHY_EXEC if pad & (1 << 13) else 0) \
+        | (WHY_YOUNG if pad & (3 << 10) else 0)
 
 # --- hashing of the page-table and page-cache tables (open addressing) --------
 cdef extern from *:

@@ -73,6 +73,15 @@ cdef inline void _emit_rec(mem* m, int kind, int reason, int fn, folio_idx_t pfn
     e.dst = <int8_t>dst
     e.src_seq = <int32_t>src_seq
     e.dst_seq = <int32_t>dst_seq
+    # no decision inputs unless the decider adds them (last_event())
+    e.why_a = -1
+    e.why_b = -1
+    e.why_c = 0
+    e.why_d = 0
+    e.refs = -1
+    e.tier = -1
+    e.tier_idx = -1
+    e.why = 0
 
 
 cdef void emit(mem* m, int kind, int reason, int fn, folio_idx_t pfn, int src, int dst,

@@ -37,6 +37,22 @@ cdef inline int64_t lru_size(mem* m, int lru) noexcept nogil:
     return m.vmstat[NR_INACTIVE_ANON + lru]
 
 
+cdef void event_add_inactive_is_low(mem* m, uint64_t seq0, bint low, int64_t* v) noexcept nogil:
+    # the events since seq0: inactive_is_low()'s inputs {inactive, active, inactive_ratio}
+    cdef uint64_t s
+    cdef vm_event_rec* e
+    if m.events_seq - seq0 > <uint64_t>m.events_cap:
+        seq0 = m.events_seq - <uint64_t>m.events_cap
+    for s in range(seq0, m.events_seq):
+        e = &m.events[s & <uint64_t>(m.events_cap - 1)]
+        if e.kind != EV_PGDEACTIVATE and e.kind != EV_SHRINK_ACTIVE:
+            continue        # e.g. lru_add()'s unevictable_pgs_culled of a just-mlocked folio
+        e.why_a = <int32_t>(v[0] if v[0] < 0x7FFFFFFF else 0x7FFFFFFF)
+        e.why_b = <int32_t>(v[1] if v[1] < 0x7FFFFFFF else 0x7FFFFFFF)
+        e.why_c = <uint16_t>(v[2] if v[2] < 0xFFFF else 0xFFFF)
+        e.why = WHY_INACTIVE_LOW if low else 0
+
+
 cdef class ActiveInactiveLru(ReclaimPolicy):
     """The classic active/inactive LRU (policy key "lru")."""
     cdef int last_balance         # get_scan_count(): SCAN_* of the last pass (tests, snapshot)
@@ -112,10 +128,18 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
 
     cdef bint inactive_is_low(self, int inactive_lru) noexcept nogil:
         """Mirrors mm/vmscan.c:inactive_is_low(): inactive * int_sqrt(10 * GiB) < active."""
+        cdef int64_t v[3]
+        return self.inactive_is_low_inputs(inactive_lru, v)
+
+    cdef bint inactive_is_low_inputs(self, int inactive_lru, int64_t* v) noexcept nogil:
+        # inactive_is_low() with what it compared: v = {inactive, active, inactive_ratio}
         cdef int64_t inactive = lru_size(self.m, inactive_lru)
         cdef int64_t active = lru_size(self.m, inactive_lru + 1)
         cdef uint64_t gb = <uint64_t>(inactive + active) >> 18
         cdef int64_t ratio = <int64_t>int_sqrt(10 * gb) if gb else 1
+        v[0] = inactive
+        v[1] = active
+        v[2] = ratio
         return inactive * ratio < active
 
     cdef void prepare_scan_control(self, scan_control* sc) noexcept nogil:
@@ -335,6 +359,12 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         cdef int64_t nr_scanned = 0, nr_taken, nr_rotated = 0, nr_deactivate = 0
         cdef folio_idx_t pfn
         cdef uint32_t vm_flags
+        cdef uint64_t seq0
+        cdef int64_t low_in[3]
+        cdef bint low = False
+        if m.events_on:
+            # what the deactivation was for: inactive_is_low() as this pass starts
+            low = self.inactive_is_low_inputs(lru - 1, low_in)
         nr_taken = self.isolate_lru_folios(nr_to_scan, lru, l_hold, sc, &nr_scanned)
         m.vmstat[<int>(NR_ISOLATED_FILE if file else NR_ISOLATED_ANON)] += nr_taken
         m.vmstat[<int>PGREFILL] += nr_scanned
@@ -360,13 +390,19 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         self.move_folios_to_lru(l_active)
         # nr_deactivate = move_folios_to_lru(): a folio the rmap walk just mlocked goes
         # to the unevictable list and is not a deactivation
+        seq0 = m.events_seq
         nr_deactivate = self.move_folios_to_lru(l_inactive)
+        if m.events_on:
+            # the events move_folios_to_lru() just wrote for l_inactive
+            event_add_inactive_is_low(m, seq0, low, low_in)
         m.vmstat[<int>PGDEACTIVATE] += nr_deactivate
         m.vmstat[<int>(NR_ISOLATED_FILE if file else NR_ISOLATED_ANON)] -= nr_taken
         if nr_rotated:
             self.lru_note_cost(file, 0, nr_rotated)
         emit_arg(m, EV_SHRINK_ACTIVE, why, FN_SHRINK_ACTIVE_LIST, <uint32_t>lru,
                  <uint64_t>nr_taken | (<uint64_t>nr_deactivate << 20) | (<uint64_t>nr_rotated << 40))
+        if m.events_on:
+            event_add_inactive_is_low(m, m.events_seq - 1, low, low_in)
         return nr_scanned
 
     cdef int64_t shrink_inactive_list(self, int64_t nr_to_scan, int lru, scan_control* sc) noexcept nogil:

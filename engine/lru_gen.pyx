@@ -116,6 +116,14 @@ cdef inline int max_type(int swappiness) noexcept nogil:
 cdef inline bint folio_evictable(mem* m, folio_idx_t f) noexcept nogil:
     return (m.folios[f].flags & (PG_mlocked | PG_unevictable)) == 0
 
+cdef inline uint16_t ctrl_rate(int64_t* pos) noexcept nogil:
+    # a ctrl_pos's refaulted / total in 0.01 % (saturating), for the events
+    cdef int64_t v
+    if pos[1] <= 0:
+        return 0 if pos[0] <= 0 else 65535
+    v = pos[0] * 10000 // pos[1]
+    return <uint16_t>(v if v < 65535 else 65535)
+
 cdef inline void vmstat_add(mem* m, int item, int64_t delta) noexcept nogil:
     # core.pyx:vmstat_add() inlined: it is a cross-module call on the hot paths
     m.vmstat[item] += delta
@@ -141,6 +149,12 @@ cdef class MultiGenLru(ReclaimPolicy):
     # a 2026 proposal, off by default (docs/policies.md): promote a file folio
     # (lru_activate()) on its second fd access instead of waiting for tier protection
     cdef public bint sw_promote_file_on_access
+    # What the PID controller last concluded (get_tier_idx(), or get_type_to_scan()
+    # before v6.14), for the events of the scan_folios() that uses its tier_idx.
+    # Recorded only while events are on; not state: every batch recomputes it.
+    cdef uint16_t pid_rate                     # refaulted/total of the tier it stopped at, 0.01 %
+    cdef uint16_t pid_ref_rate                 # the same of the tier 0 it compared that with
+    cdef uint8_t pid_why                       # WHY_PID | WHY_PID_TYPE, 0 with the controller off
 
     def __cinit__(self, *args, **kwargs):
         self.lru_gen_enabled = True
@@ -546,6 +560,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         branch (v6.14+): PG_referenced alone never keeps a folio."""
         cdef uint32_t vm_flags = 0
         cdef int referenced_ptes
+        cdef uint32_t fl0 = self.m.folios[pfn].flags   # before lru_gen_set_refs(), for the events
         if self.pre614:
             # shrink_folio_list() 6.1 vmscan.c:1685 / 6.12 :1110: "folio_update_gen()
             # tried to promote this page?" keeps it; then the classic rules
@@ -562,6 +577,8 @@ cdef class MultiGenLru(ReclaimPolicy):
             return FOLIOREF_ACTIVATE
         if referenced_ptes == -1:
             return FOLIOREF_KEEP
+        # the rule's inputs, for the event of whatever shrink_folio_list() decides
+        folio_set_references(self.m, pfn, referenced_ptes, (fl0 & PG_referenced) != 0, vm_flags)
         if referenced_ptes == 0:
             return FOLIOREF_RECLAIM
         if self.lru_gen_set_refs(pfn):
@@ -569,12 +586,24 @@ cdef class MultiGenLru(ReclaimPolicy):
             if self.m.events_on:
                 emit(self.m, EV_REFERENCED, R_SET_REFS_ACTIVATE, FN_LRU_GEN_SET_REFS, pfn,
                      LOC_ISOLATED, LOC_ISOLATED, -1, -1)
+                self.event_set_refs_inputs(fl0, pfn)
             return FOLIOREF_ACTIVATE
         folio_set_decision(self.m, pfn, 0, R_SET_REFS_KEEP)
         if self.m.events_on:
             emit(self.m, EV_REFERENCED, R_SET_REFS_KEEP, FN_LRU_GEN_SET_REFS, pfn,
                  LOC_ISOLATED, LOC_ISOLATED, -1, -1)
+            self.event_set_refs_inputs(fl0, pfn)
         return FOLIOREF_KEEP
+
+    cdef void event_set_refs_inputs(self, uint32_t fl, folio_idx_t pfn) noexcept nogil:
+        # lru_gen_set_refs()'s inputs: the young PTEs found, and the refs and
+        # PG_referenced / PG_workingset it read (fl, before it changed them)
+        cdef vm_event_rec* e = last_event(self.m)
+        event_set_references(e, self.m.folios[pfn]._pad)
+        e.refs = <int8_t>(<int>((fl & LRU_REFS_MASK) >> LRU_REFS_PGOFF) + 1 if fl & PG_referenced else 0)
+        e.tier = <int8_t>self.lru_tier_from_refs(e.refs, (fl & PG_workingset) != 0)
+        e.why = (e.why & ~(<uint8_t>(WHY_REFERENCED | WHY_WORKINGSET))) | \
+            (WHY_REFERENCED if fl & PG_referenced else 0) | (WHY_WORKINGSET if fl & PG_workingset else 0)
 
     cdef bint has_walk_buffer(self, scan_control* sc) noexcept nogil:
         # current->reclaim_state->mm_walk: kswapd's per-node one; a direct
@@ -1096,6 +1125,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int64_t pv[3]
         cdef int tier
         if not self.sw_pid_controller:
+            self.pid_why = 0
             return 0
         # gains 2:3 since v6.14 (7.3 vmscan.c:4811); 1:2 before (6.1 vmscan.c:4935)
         self.read_ctrl_pos(type, 0, 1 if self.pre614 else 2, sp)
@@ -1105,6 +1135,11 @@ cdef class MultiGenLru(ReclaimPolicy):
             if not self.positive_ctrl_err(sp, pv):
                 break
             tier += 1
+        if self.m.events_on:
+            # pv: the tier that stopped the loop (or the last one, tier 3)
+            self.pid_rate = ctrl_rate(pv)
+            self.pid_ref_rate = ctrl_rate(sp)
+            self.pid_why = WHY_PID
         return tier - 1
 
     cdef int get_type_to_scan(self, int swappiness) noexcept nogil:
@@ -1141,6 +1176,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef bint dirty, writeback
         cdef int64_t src = self.s.min_seq[type]
         cdef uint32_t fl
+        cdef uint32_t fl0 = self.m.folios[f].flags     # as the rules read it, for the events
         # unevictable: let it through and the generic path will cull it (7.3
         # vmscan.c sort_folio(), 6.12 :4325, 6.1 :4761): shrink_folio_list()
         # activates it and the putback files it on LRU_UNEVICTABLE
@@ -1152,6 +1188,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             if self.m.events_on:
                 emit(self.m, EV_PGREFILL, R_GEN_PROMOTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN,
                      src, self.seq_of_gen(gen))
+                self.event_sort_inputs(fl0, type, tier_idx)
             return True
         # protected
         if self.pre614 and (tier > tier_idx or saturated):
@@ -1164,6 +1201,7 @@ cdef class MultiGenLru(ReclaimPolicy):
                 vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
             if self.m.events_on:
                 emit(self.m, EV_PGREFILL, R_GEN_PROTECTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
+                self.event_sort_inputs(fl0, type, tier_idx)
             return True
         if tier > tier_idx or lazy:
             gen = self.folio_inc_gen(f, False)
@@ -1173,6 +1211,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             if self.m.events_on:
                 emit(self.m, EV_PGREFILL, R_GEN_LAZY_PROMOTED if lazy else R_GEN_PROTECTED, FN_SORT_FOLIO,
                      f, LOC_GEN, LOC_GEN, src, src + 1)
+                self.event_sort_inputs(fl0, type, tier_idx)
             return True
         # ineligible
         if not (self.m.folios[f].flags & PG_lru):
@@ -1180,6 +1219,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             list_move_tail(self.m, f, self.folio_gen_head(f, gen, type))
             if self.m.events_on:
                 emit(self.m, EV_PGREFILL, R_GEN_INELIGIBLE, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
+                self.event_sort_inputs(fl0, type, tier_idx)
             return True
         fl = self.m.folios[f].flags
         dirty = (fl & PG_dirty) != 0
@@ -1195,8 +1235,34 @@ cdef class MultiGenLru(ReclaimPolicy):
             list_move(self.m, f, self.folio_gen_head(f, gen, type))
             if self.m.events_on:
                 emit(self.m, EV_PGREFILL, R_GEN_WRITEBACK, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
+                self.event_sort_inputs(fl0, type, tier_idx)
             return True
         return False
+
+    cdef void event_sort_inputs(self, uint32_t fl, int type, int tier_idx) noexcept nogil:
+        # sort_folio()'s inputs, added to the event it just emitted: the folio's refs,
+        # tier and flags as the rules read them (fl), the generation window, and the
+        # PID controller's tier_idx with the refault rates it compared
+        cdef vm_event_rec* e = last_event(self.m)
+        cdef bint ws = (fl & PG_workingset) != 0
+        cdef int refs = <int>((fl & LRU_REFS_MASK) >> LRU_REFS_PGOFF)
+        # as lru_refs(): before v6.14 refs field + PG_workingset, else 0 without PG_referenced
+        if self.pre614:
+            refs += 1 if ws else 0
+        elif fl & PG_referenced:
+            refs += 1
+        else:
+            refs = 0
+        e.why_a = <int32_t>self.s.max_seq
+        e.why_b = <int32_t>self.s.min_seq[type]
+        e.refs = <int8_t>refs
+        e.tier = <int8_t>self.lru_tier_from_refs(refs, ws)
+        e.tier_idx = <int8_t>tier_idx
+        e.why = self.pid_why | (WHY_REFERENCED if fl & PG_referenced else 0) | \
+            (WHY_WORKINGSET if ws else 0) | (WHY_PRE614 if self.pre614 else 0)
+        if self.pid_why:
+            e.why_c = self.pid_rate
+            e.why_d = self.pid_ref_rate
 
     cdef bint isolate_folio(self, folio_idx_t f, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:isolate_folio(); simplified: every context has
@@ -1231,6 +1297,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef folio_idx_t head, f
         cdef folio_idx_t moved = self.m.nr_frames + HEAD_PRIVATE + 2
         cdef int64_t seq
+        cdef uint32_t fl
         if self.get_nr_gens(type) == MIN_NR_GENS:
             return 0
         gen = lru_gen_from_seq(self.s.min_seq[type])
@@ -1245,6 +1312,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             while not list_empty(self.m, head):
                 f = self.m.folios[head].prev
                 scanned += 1
+                fl = self.m.folios[f].flags        # as sort_folio() reads it, for the event
                 if self.sort_folio(f, sc, tier_idx):
                     sorted_ += 1
                 elif self.isolate_folio(f, sc):
@@ -1252,6 +1320,7 @@ cdef class MultiGenLru(ReclaimPolicy):
                     isolated += 1
                     if self.m.events_on:
                         emit(self.m, EV_ISOLATE, R_NOT_PROTECTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_ISOLATED, seq, -1)
+                        self.event_sort_inputs(fl, type, tier_idx)
                 else:
                     list_move(self.m, f, moved)
                     skipped_zone += 1
@@ -1329,6 +1398,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         gain[1] = MAX_SWAPPINESS - swappiness
         if not self.sw_pid_controller:
             tier_idx[0] = 0
+            self.pid_why = 0
             if self.s.nr_isolated_type[LRU_GEN_ANON] * (MAX_SWAPPINESS - swappiness) <= \
                     self.s.nr_isolated_type[LRU_GEN_FILE] * swappiness:
                 return LRU_GEN_ANON
@@ -1344,6 +1414,10 @@ cdef class MultiGenLru(ReclaimPolicy):
                 break
             tier += 1
         tier_idx[0] = tier - 1
+        if self.m.events_on:
+            self.pid_rate = ctrl_rate(pv)
+            self.pid_ref_rate = ctrl_rate(sp)
+            self.pid_why = WHY_PID | WHY_PID_TYPE
         return type
 
     cdef int isolate_folios_pre614(self, scan_control* sc, int swappiness, int* type_scanned,
@@ -1680,6 +1754,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             emit(self.m, EV_WORKINGSET_REFAULT, R_LRU_GEN_REFAULT_RECENT if recent else R_LRU_GEN_REFAULT_NOT_RECENT,
                  FN_LRU_GEN_REFAULT, pfn, LOC_SWAP if type == LRU_GEN_ANON else LOC_PAGECACHE_SHADOW, LOC_NONE,
                  <int64_t>evict_seq, self.s.max_seq)
+            self.event_refault_inputs(type, ws, <int>(token & ((1 << LRU_REFS_WIDTH) - 1)) + 1)
         if not recent:
             return
         refs = <int>(token & ((1 << LRU_REFS_WIDTH) - 1)) + 1
@@ -1700,6 +1775,16 @@ cdef class MultiGenLru(ReclaimPolicy):
             self.m.folios[pfn].flags = (self.m.folios[pfn].flags & ~(<uint32_t>LRU_REFS_MASK)) | \
                 (<uint32_t>(refs - 1) << LRU_REFS_PGOFF)
 
+    cdef void event_refault_inputs(self, int type, bint ws, int refs) noexcept nogil:
+        # lru_gen_test_recent()'s other side: the generation window now (src_seq holds
+        # the shadow's eviction seq) and the refs / tier the shadow token carried
+        cdef vm_event_rec* e = last_event(self.m)
+        e.why_a = <int32_t>self.s.max_seq
+        e.why_b = <int32_t>self.s.min_seq[type]
+        e.refs = <int8_t>refs
+        e.tier = <int8_t>self.lru_tier_from_refs(refs, ws)
+        e.why = (WHY_WORKINGSET if ws else 0) | (WHY_PRE614 if self.pre614 else 0)
+
     cdef void workingset_refault_pre614(self, folio_idx_t pfn, int type, bint ws, uint64_t token,
                                         bint in_fault) noexcept nogil:
         """Mirrors mm/workingset.c:lru_gen_refault() before v6.14: recent only if
@@ -1717,6 +1802,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             emit(self.m, EV_WORKINGSET_REFAULT, R_LRU_GEN_REFAULT_RECENT if recent else R_LRU_GEN_REFAULT_NOT_RECENT,
                  FN_LRU_GEN_REFAULT, pfn, LOC_SWAP if type == LRU_GEN_ANON else LOC_PAGECACHE_SHADOW, LOC_NONE,
                  <int64_t>evict_seq, self.s.min_seq[type])
+            self.event_refault_inputs(type, ws, refs)
         if not recent:
             return
         self.s.refaulted[lru_hist_from_seq(self.s.min_seq[type])][type][self.lru_tier_from_refs(refs, ws)] += 1

@@ -288,11 +288,13 @@ cdef class PluginPolicy(ReclaimPolicy):
         cdef int kind, reason, dst, outcome
         cdef int64_t seq
         cdef int64_t nr_moved = 0
+        cdef uint16_t pad
         while not list_empty(m, list_head):
             pfn = m.folios[list_head].prev
             list_del(m, pfn)
-            kind = m.folios[pfn]._pad >> 8
-            reason = m.folios[pfn]._pad & 0xFF
+            pad = m.folios[pfn]._pad
+            kind = folio_decision_kind(m, pfn)
+            reason = folio_decision_reason(m, pfn)
             m.folios[pfn]._pad = 0
             if kind == EV_PGACTIVATE:
                 outcome = OUT_ACTIVATED
@@ -309,6 +311,7 @@ cdef class PluginPolicy(ReclaimPolicy):
                 dst = self.folio_loc(pfn, &seq)
                 emit(m, kind if kind else EV_PUTBACK, reason, FN_MOVE_FOLIOS_TO_LRU, pfn,
                      LOC_ISOLATED, dst, -1, seq)
+                event_set_references(last_event(m), pad)
         return nr_moved
 
     # --- workingset: the classic nonresident clock ----------------------------------

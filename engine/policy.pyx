@@ -5,7 +5,7 @@
 # share, written once: the rmap walk (folio_referenced), shrink_folio_list,
 # move_folios_to_lru, folio_rotate_reclaimable and lru_note_cost.
 
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
 from engine._types cimport *
 from engine.core cimport *
@@ -63,6 +63,8 @@ cdef class ReclaimPolicy:
             folio_set_decision(m, pfn, 0, R_FOLIOREF_ACTIVATE_LOCKED)
             return FOLIOREF_ACTIVATE
         referenced_folio = folio_test_clear(m, pfn, PG_referenced)
+        # the rule's inputs, for the event of whatever shrink_folio_list() decides
+        folio_set_references(m, pfn, referenced_ptes, referenced_folio, vm_flags)
         if referenced_ptes > 0:
             # first sighting sets PG_referenced: a second one activates
             folio_set(m, pfn, PG_referenced)
@@ -224,6 +226,7 @@ cdef class ReclaimPolicy:
             pfn = m.folios[folio_list].prev
             list_del(m, pfn)
             reason = R_NONE
+            m.folios[pfn]._pad = 0      # no decision yet (a retried folio kept its first one)
             action = self.shrink_folio(pfn, sc, stat, &reason)
             if action == ACT_FREE:
                 self.remove_mapping(pfn)
@@ -294,13 +297,13 @@ cdef class ReclaimPolicy:
         m.folios[pfn]._pad = 0
         references = self.folio_check_references(pfn, sc)
         if references == FOLIOREF_ACTIVATE:
-            reason[0] = m.folios[pfn]._pad & 0xFF
+            reason[0] = folio_decision_reason(m, pfn)
             if reason[0] == 0:
                 reason[0] = R_FOLIOREF_ACTIVATE_TWICE
             return ACT_ACTIVATE
         if references == FOLIOREF_KEEP:
             stat.nr_ref_keep += 1
-            reason[0] = m.folios[pfn]._pad & 0xFF
+            reason[0] = folio_decision_reason(m, pfn)
             if reason[0] == 0:
                 reason[0] = R_FOLIOREF_KEEP
             return ACT_KEEP
@@ -393,6 +396,8 @@ cdef class ReclaimPolicy:
             m.vmstat[<int>NR_FILE_PAGES] -= 1
             dst = LOC_PAGECACHE_SHADOW
         emit(m, EV_PGSTEAL, R_FREED, FN_REMOVE_MAPPING, pfn, LOC_ISOLATED, dst, -1, -1)
+        if m.events_on:
+            event_set_references(last_event(m), m.folios[pfn]._pad)
         free_frame(m, pfn)
 
     cdef int64_t move_folios_to_lru(self, folio_idx_t list_head) noexcept nogil:
@@ -405,11 +410,13 @@ cdef class ReclaimPolicy:
         cdef int kind, reason, dst
         cdef int64_t seq
         cdef int64_t nr_moved = 0
+        cdef uint16_t pad
         while not list_empty(m, list_head):
             pfn = m.folios[list_head].prev
             list_del(m, pfn)
-            kind = m.folios[pfn]._pad >> 8
-            reason = m.folios[pfn]._pad & 0xFF
+            pad = m.folios[pfn]._pad
+            kind = folio_decision_kind(m, pfn)
+            reason = folio_decision_reason(m, pfn)
             m.folios[pfn]._pad = 0
             self.lru_add(pfn, False)
             if not folio_test(m, pfn, PG_unevictable):
@@ -420,6 +427,7 @@ cdef class ReclaimPolicy:
                 dst = self.folio_loc(pfn, &seq)
                 emit(m, kind if kind else EV_PUTBACK, reason, FN_MOVE_FOLIOS_TO_LRU, pfn,
                      LOC_ISOLATED, dst, -1, seq)
+                event_set_references(last_event(m), pad)
         return nr_moved
 
     cdef void folio_rotate_reclaimable(self, folio_idx_t pfn) noexcept nogil:

@@ -33,7 +33,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
                "reasons": NR_REASONS, "locations": LOC_NONE + 1}
 # 3: the image names its policy by key (32 bytes after the header)
 # 4: ZONE_DMA's free list and zone watermarks in the header
-STATE_VERSION = 4
+# 5: the event record grew to 80 bytes (decision inputs)
+STATE_VERSION = 5
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -55,12 +56,16 @@ cdef dict _event_layout():
     cdef char* b = <char*>&e
     return {
         "names": ["seq", "time_ns", "nr_access", "batch", "index", "pfn", "mapping", "kind",
-                  "reason", "fn", "src", "dst", "src_seq", "dst_seq"],
-        "formats": ["u8", "i8", "u8", "u8", "u8", "i4", "u4", "u2", "u2", "u2", "i1", "i1", "i4", "i4"],
+                  "reason", "fn", "src", "dst", "src_seq", "dst_seq",
+                  "why_a", "why_b", "why_c", "why_d", "refs", "tier", "tier_idx", "why"],
+        "formats": ["u8", "i8", "u8", "u8", "u8", "i4", "u4", "u2", "u2", "u2", "i1", "i1", "i4", "i4",
+                    "i4", "i4", "u2", "u2", "i1", "i1", "i1", "u1"],
         "offsets": [<char*>&e.seq - b, <char*>&e.time_ns - b, <char*>&e.nr_access - b, <char*>&e.batch - b,
                     <char*>&e.index - b, <char*>&e.pfn - b, <char*>&e.mapping - b, <char*>&e.kind - b,
                     <char*>&e.reason - b, <char*>&e.fn - b, <char*>&e.src - b, <char*>&e.dst - b,
-                    <char*>&e.src_seq - b, <char*>&e.dst_seq - b],
+                    <char*>&e.src_seq - b, <char*>&e.dst_seq - b,
+                    <char*>&e.why_a - b, <char*>&e.why_b - b, <char*>&e.why_c - b, <char*>&e.why_d - b,
+                    <char*>&e.refs - b, <char*>&e.tier - b, <char*>&e.tier_idx - b, <char*>&e.why - b],
         "itemsize": sizeof(vm_event_rec),
     }
 

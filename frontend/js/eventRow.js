@@ -9,6 +9,9 @@ export function eventRow(ev, i, names) {
     pfn: col("pfn"), mapping: col("mapping"), index: col("index"),
     kind: nm("event_kinds", col("kind")), reason: nm("reasons", col("reason")),
     fn: nm("kernel_fns", col("fn")), src: nm("locations", col("src")), dst: nm("locations", col("dst")),
-    src_seq: col("src_seq"), dst_seq: col("dst_seq"),
+    src_seq: col("src_seq"), dst_seq: col("dst_seq"), reason_name: nm("reason_names", col("reason")),
+    // the decision's inputs (whySentence.js)
+    why_a: col("why_a"), why_b: col("why_b"), why_c: col("why_c"), why_d: col("why_d"),
+    refs: col("refs"), tier: col("tier"), tier_idx: col("tier_idx"), why: col("why"),
   };
 }

@@ -1,6 +1,8 @@
 // Turns one engine event into words: the decision, where the folio went, why,
 // and which kernel function decided it. Event kinds use the tracepoint/vmstat
 // vocabulary of engine/names.py; unknown kinds fall back to the raw name.
+import { whySentence } from "./whySentence.js";
+
 const VERBS = [
   [/^access$|mark_accessed|^accessed$/, "access", "accessed on"],
   [/^free$/, "free", "freed to"],
@@ -46,6 +48,8 @@ function where(loc, seq) {
 // young PTEs and mapping flags rmap found.
 const VM_EXEC = 1;
 function numbers(ev, kind) {
+  const said = whySentence(ev);
+  if (said) return said;
   const a = ev.src_seq;
   const b = ev.dst_seq;
   if (a == null || b == null || a < 0 || b < 0) return "";

@@ -152,5 +152,8 @@ function folioRow(h, i, names) {
     pfn: h.pfn[i], mapping: h.mapping[i], index: h.index[i], seq: h.seq[i],
     kind: nm("event_kinds", h.kind[i]), reason: nm("reasons", h.reason[i]), fn: nm("kernel_fns", h.fn[i]),
     src: nm("locations", h.src[i]), dst: nm("locations", h.dst[i]), src_seq: h.src_seq[i], dst_seq: h.dst_seq[i],
+    reason_name: nm("reason_names", h.reason[i]),
+    why_a: h.why_a?.[i], why_b: h.why_b?.[i], why_c: h.why_c?.[i], why_d: h.why_d?.[i],
+    refs: h.refs?.[i], tier: h.tier?.[i], tier_idx: h.tier_idx?.[i], why: h.why?.[i],
   };
 }

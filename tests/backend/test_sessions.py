@@ -627,3 +627,24 @@ def test_a_broken_python_policy_ends_the_step_and_the_server_goes_on(manager):
         assert o == 3 and _hashes(other)
     finally:
         engine.registry.unregister("broken_in_session")
+
+
+def test_frames_and_folio_histories_carry_the_decision_inputs(manager):
+    # an MGLRU pane: sort_folio()'s isolations name refs, tier, the window and tier_idx
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=("lru_gen",), accesses=20000)))
+    cur, found = 0, None
+    while found is None and cur < 60:
+        cur, f = s.step(cur, "scan", 1, owner=True)
+        ev = f.panes[0].events
+        hits = [i for i in range(ev.n) if ev.tier_idx[i] >= 0 and ev.why_a[i] >= 0]
+        found = (f, hits[0]) if hits else None
+    assert found, "no sort_folio decision in 60 scan steps"
+    f, i = found
+    ev = f.panes[0].events
+    ring = s.sims[0].events_since(ev.seq[i])[0]      # the engine's own record of that event
+    for c in ("why_a", "why_b", "why_c", "why_d", "refs", "tier", "tier_idx", "why"):
+        assert getattr(ev, c)[i] == int(ring[c]), c
+    info = s.inspect(cur, 0, event=ev.seq[i])
+    h = info.history
+    j = h.seq.index(ev.seq[i])
+    assert (h.why_a[j], h.tier[j], h.tier_idx[j]) == (ev.why_a[i], ev.tier[i], ev.tier_idx[i])

@@ -220,3 +220,40 @@ def test_a_link_recipients_plots_show_the_whole_run_hover_and_click_to_seek(page
         other.wait_for_selector(f".pane canvas.base[data-step='{step}']")
     finally:
         fresh.close()
+
+
+def test_an_evicted_mglru_folio_says_why_with_its_numbers_here_and_from_a_fresh_link(page, server, browser, errors):
+    created = server.create(recipe(policies=("lru_gen",), scenario="stream-hot-file"))
+    open_session(page, server, created)
+    reclaimed = page.locator("#event-log li[data-pfn]", has_text="reclaim")
+    n = 0
+    while (n < 3 or not reclaimed.count()) and n < 30:
+        n += 1
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+    assert reclaimed.count(), "no folio was reclaimed in 30 scan steps"
+    reclaimed.last.click()
+    page.wait_for_function("document.querySelector('#inspector').innerText.includes('why evicted')")
+    why = page.locator("#inspector .why-evicted").inner_text()
+    # sort_folio()'s branch with the folio's refs and tier, the generation and its age, and the PID numbers
+    sentence = (r"sort_folio\(\) found it in gen \d \(seq (\d+), (\d+) generations? old; min_seq (\d+), max_seq (\d+)\): "
+                r"refs \d, tier \d.*tier \d ≤ tier_idx \d.*not protected.*"
+                r"PID get_tier_idx\(\): .*\d+\.\d\d %.*→ tier_idx \d")
+    m = re.search(sentence, why)
+    assert m, why
+    seq, age, _, max_seq = (int(x) for x in m.groups())
+    assert age == max_seq - seq
+    assert "folio_check_references(): " in why and "young PTE" in why
+    # the event log's row for that isolation says the same numbers
+    page.click("#share")
+    page.wait_for_function("document.querySelector('#share').dataset.permalink")
+    link = page.locator("#share").get_attribute("data-permalink")
+    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        other = errors.watch(fresh.new_page())
+        other.goto(link)
+        other.wait_for_function("document.querySelector('#inspector').innerText.includes('why evicted')")
+        got = other.locator("#inspector .why-evicted").inner_text()
+        assert got == why
+    finally:
+        fresh.close()

@@ -213,9 +213,10 @@ def test_oom_kill_without_swap_is_visible_and_the_run_goes_on(policy):
 
 
 def test_event_dtype_matches_the_c_ring():
-    assert EVENT_DTYPE.itemsize == 64
+    assert EVENT_DTYPE.itemsize == 80
     assert list(EVENT_DTYPE.names) == ["seq", "time_ns", "nr_access", "batch", "index", "pfn", "mapping",
-                                       "kind", "reason", "fn", "src", "dst", "src_seq", "dst_seq"]
+                                       "kind", "reason", "fn", "src", "dst", "src_seq", "dst_seq",
+                                       "why_a", "why_b", "why_c", "why_d", "refs", "tier", "tier_idx", "why"]
     sim = machine("lru", events_capacity=16)
     for page in range(20):
         sim.access("A", 0, page)
@@ -225,6 +226,8 @@ def test_event_dtype_matches_the_c_ring():
     last = ev[-1]
     assert EVENT_KINDS[last["kind"]] == "pgfault" and KERNEL_FNS[last["fn"]] == "do_anonymous_page"
     assert last["index"] == 19 and last["pfn"] == sim.page_state("A", 0, 19)["pfn"]
+    # a fault decides nothing: no decision inputs recorded
+    assert (last["why_a"], last["why_b"], last["refs"], last["tier"], last["tier_idx"], last["why"]) == (-1, -1, -1, -1, -1, 0)
     assert len(sim.events_since(sim.event_seq)) == 0
 
 

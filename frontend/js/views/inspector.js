@@ -3,6 +3,7 @@
 // workingset size (what workingset_refault() will compare).
 import { explainEvent } from "../explainEvent.js";
 import { eventRow } from "../eventRow.js";
+import { evictionWhy } from "../evictionWhy.js";
 
 const FLAG_ORDER = ["PG_lru", "PG_active", "PG_referenced", "PG_workingset", "PG_swapbacked", "PG_dirty",
   "PG_writeback", "PG_reclaim", "PG_unevictable", "PG_mlocked", "PG_swapcache", "PG_anon", "PG_readahead"];
@@ -112,6 +113,16 @@ export function renderInspector(el, msg, names, step = null) {
     el.append(p);
   }
   const hist = msg.history;
+  const rows = [];
+  for (let i = 0; i < (hist?.n ?? 0); i++) rows.push(eventRow(hist, i, names));
+  // the last eviction's decision, with the numbers the rules read then
+  const why = evictionWhy(rows);
+  if (why) {
+    const p = document.createElement("p");
+    p.className = "why-evicted";
+    p.append(Object.assign(document.createElement("b"), { textContent: "why evicted: " }), why);
+    el.append(p);
+  }
   if (!hist || !hist.n) {
     const t = document.createElement("p");
     t.className = "muted";
@@ -125,8 +136,7 @@ export function renderInspector(el, msg, names, step = null) {
     if (hist.source === "replay") t.title = "the session's event ring no longer held every step of this folio, so the server replayed the history from step 0 (the engine is deterministic)";
     el.append(t);
     const ol = document.createElement("ol");
-    for (let i = 0; i < hist.n; i++) {
-      const ev = eventRow(hist, i, names);
+    for (const ev of rows) {
       const e = explainEvent(ev);
       const li = document.createElement("li");
       li.textContent = `step ${ev.step ?? "?"}: ${e.kind} — ${e.text}${e.why ? `; ${e.why}` : ""}${e.fn ? ` [${e.fn}]` : ""}`;
