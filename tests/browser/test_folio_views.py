@@ -171,3 +171,26 @@ def test_large_machine_steps_fetch_location_deltas_not_whole_states(page, server
         loc = s._locations(0, np.asarray(s.sims[0].frames()["flags"], np.uint32), None)
     drawn = page.evaluate("Array.from(window.reclaimlab.loc(0))")
     assert drawn == loc.tolist()
+
+
+def test_inspector_names_the_zone_and_why_scan_folios_leaves_zone_dma_for_last__lru_gen(page, server):
+    # 64 MiB has ZONE_DMA (3,840 frames); by the first scan both zones are full
+    created = server.create(recipe(policies=("lru_gen",), scenario="hot-reread-stream",
+                                   ram_pages=16384, accesses=40000))
+    open_session(page, server, created)
+    page.select_option("#unit", "scan")
+    page.click("#step")
+    wait_step(page, 1)
+    s = _session(server, created["id"])
+    with s.lock:
+        s._goto(1)
+        sim = s.sims[0]
+        assert sim.config["zone_dma_pages"] == 3840
+        dma = next(p for p in range(3840) if not sim.folio(p)["free"])
+        above = next(p for p in range(3840, 16384) if not sim.folio(p)["free"])
+    for pfn, want in ((dma, "ZONE_DMA — scan_folios() reaches its list only when the zone above"),
+                      (above, "the zone above ZONE_DMA")):
+        page.goto(f"{server.url}/s/{created['id']}?step=1&folio={pfn}")
+        page.wait_for_function("pfn => document.querySelector('#inspector').innerText.includes('pfn ' + pfn)",
+                               arg=pfn)
+        assert want in page.locator("#inspector").inner_text()

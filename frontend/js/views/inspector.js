@@ -94,8 +94,14 @@ export function renderInspector(el, msg, names, step = null) {
     const young = Array.isArray(f.young)
       ? f.young.map((y) => `mm ${y.mm}: ${y.young ? "young" : "old"}${y.dirty ? ", dirty" : ""}`).join("; ") || "not mapped"
       : f.young;
+    // MGLRU's generations are a list per zone and scan_folios() takes the zone
+    // above ZONE_DMA first (docs/kernels.md "Zones"); the classic lists are per node
+    const zone = f.zone == null ? undefined
+      : f.zone === "DMA" && onGen ? "ZONE_DMA — scan_folios() reaches its list only when the zone above cannot fill a batch"
+        : f.zone === "DMA" ? "ZONE_DMA" : "the zone above ZONE_DMA";
     el.append(dl([
       ["where", where],
+      ["zone", zone],
       ["type", f.type],
       ["flags", flags],
       [onGen ? "tier · refs" : "refs", onGen ? `tier ${f.tier} · refs ${f.refs}` : f.refs != null ? String(f.refs) : undefined],
