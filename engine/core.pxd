@@ -344,6 +344,19 @@ cdef inline void list_init(mem* m, folio_idx_t head) noexcept nogil:
     m.folios[head].prev = head
 
 # --- page flags ----------------------------------------------------------------
+cdef inline void node_lru_add(mem* m, folio_idx_t pfn, bint tail) noexcept nogil:
+    # lruvec_add_folio() / _tail() on the node's lists: the one the flags select
+    cdef int lru = folio_lru_list(m, pfn)
+    if tail:
+        list_add_tail(m, pfn, m.nr_frames + HEAD_LRU + lru)
+    else:
+        list_add(m, pfn, m.nr_frames + HEAD_LRU + lru)
+    m.vmstat[NR_INACTIVE_ANON + lru] += 1
+
+cdef inline void node_lru_del(mem* m, folio_idx_t pfn) noexcept nogil:
+    list_del(m, pfn)
+    m.vmstat[NR_INACTIVE_ANON + folio_lru_list(m, pfn)] -= 1
+
 cdef inline int folio_zone(mem* m, folio_idx_t f) noexcept nogil:
     return ZONE_DMA if f < m.nr_dma else ZONE_NORMAL
 

@@ -66,19 +66,11 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
 
     cdef void lruvec_add_folio(self, folio_idx_t pfn, bint tail) noexcept nogil:
         """Mirrors include/linux/mm_inline.h:lruvec_add_folio() (the node's lists)."""
-        cdef mem* m = self.m
-        cdef int lru = folio_lru_list(m, pfn)
-        if tail:
-            list_add_tail(m, pfn, m.nr_frames + HEAD_LRU + lru)
-        else:
-            list_add(m, pfn, m.nr_frames + HEAD_LRU + lru)
-        m.vmstat[NR_INACTIVE_ANON + lru] += 1
+        node_lru_add(self.m, pfn, tail)
 
     cdef void lruvec_del_folio(self, folio_idx_t pfn) noexcept nogil:
         """Mirrors include/linux/mm_inline.h:lruvec_del_folio() (the node's lists)."""
-        cdef mem* m = self.m
-        list_del(m, pfn)
-        m.vmstat[NR_INACTIVE_ANON + folio_lru_list(m, pfn)] -= 1
+        node_lru_del(self.m, pfn)
 
     # --- accesses -----------------------------------------------------------------
 

@@ -48,18 +48,10 @@ cdef class PluginPolicy(ReclaimPolicy):
     # --- LRU membership: the list the flags select (like the classic policy) ------
 
     cdef void lruvec_add_folio(self, folio_idx_t pfn, bint tail) noexcept nogil:
-        cdef mem* m = self.m
-        cdef int lru = folio_lru_list(m, pfn)
-        if tail:
-            list_add_tail(m, pfn, m.nr_frames + HEAD_LRU + lru)
-        else:
-            list_add(m, pfn, m.nr_frames + HEAD_LRU + lru)
-        m.vmstat[NR_INACTIVE_ANON + lru] += 1
+        node_lru_add(self.m, pfn, tail)
 
     cdef void lruvec_del_folio(self, folio_idx_t pfn) noexcept nogil:
-        cdef mem* m = self.m
-        list_del(m, pfn)
-        m.vmstat[NR_INACTIVE_ANON + folio_lru_list(m, pfn)] -= 1
+        node_lru_del(self.m, pfn)
 
     # --- accesses ----------------------------------------------------------------
 
@@ -280,39 +272,17 @@ cdef class PluginPolicy(ReclaimPolicy):
             self.nr_taken_type[t] -= 1
             self.lru_add(pfn, False)
 
-    cdef int64_t move_folios_to_lru(self, folio_idx_t list_head) noexcept nogil:
+    cdef void putback_decided(self, folio_idx_t pfn, int kind, int reason) noexcept nogil:
         """move_folios_to_lru() with the outcome told to the policy: the same order
         and events as policy.pyx's, but putback_folio() decides where each goes."""
-        cdef mem* m = self.m
-        cdef folio_idx_t pfn
-        cdef int kind, reason, dst, outcome
-        cdef int64_t seq
-        cdef int64_t nr_moved = 0
-        cdef uint16_t pad
-        while not list_empty(m, list_head):
-            pfn = m.folios[list_head].prev
-            list_del(m, pfn)
-            pad = m.folios[pfn]._pad
-            kind = folio_decision_kind(m, pfn)
-            reason = folio_decision_reason(m, pfn)
-            m.folios[pfn]._pad = 0
-            if kind == EV_PGACTIVATE:
-                outcome = OUT_ACTIVATED
-            elif folio_test(m, pfn, PG_writeback) or reason == R_DIRTY_IMMEDIATE:
-                outcome = OUT_WRITEBACK
-            else:
-                outcome = OUT_KEPT
-            self.putback_folio(pfn, outcome)
-            if not folio_test(m, pfn, PG_unevictable):
-                nr_moved += 1
-            if folio_test(m, pfn, PG_active):
-                m.lv.nonresident_age += 1
-            if m.events_on:
-                dst = self.folio_loc(pfn, &seq)
-                emit(m, kind if kind else EV_PUTBACK, reason, FN_MOVE_FOLIOS_TO_LRU, pfn,
-                     LOC_ISOLATED, dst, -1, seq)
-                event_set_references(last_event(m), pad)
-        return nr_moved
+        cdef int outcome
+        if kind == EV_PGACTIVATE:
+            outcome = OUT_ACTIVATED
+        elif folio_test(self.m, pfn, PG_writeback) or reason == R_DIRTY_IMMEDIATE:
+            outcome = OUT_WRITEBACK
+        else:
+            outcome = OUT_KEPT
+        self.putback_folio(pfn, outcome)
 
     # --- workingset: the classic nonresident clock ----------------------------------
 

@@ -70,6 +70,7 @@ cdef class ReclaimPolicy:
     cdef int64_t shrink_folio_list(self, folio_idx_t folio_list, folio_idx_t ret_list,
                                    scan_control* sc, reclaim_stat* stat) noexcept nogil
     cdef int64_t move_folios_to_lru(self, folio_idx_t list_head) noexcept nogil   # nr_moved: folios put on an evictable list
+    cdef void putback_decided(self, folio_idx_t pfn, int kind, int reason) noexcept nogil  # move_folios_to_lru's lru_add(); plug-ins tell their policy the outcome
     cdef void folio_rotate_reclaimable(self, folio_idx_t pfn) noexcept nogil
     cdef void lru_note_cost(self, bint file, int64_t nr_io, int64_t nr_rotated) noexcept nogil
 

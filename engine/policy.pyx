@@ -418,7 +418,7 @@ cdef class ReclaimPolicy:
             kind = folio_decision_kind(m, pfn)
             reason = folio_decision_reason(m, pfn)
             m.folios[pfn]._pad = 0
-            self.lru_add(pfn, False)
+            self.putback_decided(pfn, kind, reason)
             if not folio_test(m, pfn, PG_unevictable):
                 nr_moved += 1
             if folio_test(m, pfn, PG_active):
@@ -429,6 +429,9 @@ cdef class ReclaimPolicy:
                      LOC_ISOLATED, dst, -1, seq)
                 event_set_references(last_event(m), pad)
         return nr_moved
+
+    cdef void putback_decided(self, folio_idx_t pfn, int kind, int reason) noexcept nogil:
+        self.lru_add(pfn, False)
 
     cdef void folio_rotate_reclaimable(self, folio_idx_t pfn) noexcept nogil:
         """Mirrors mm/swap.c:folio_rotate_reclaimable() + lru_move_tail(); simplified:
