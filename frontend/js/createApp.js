@@ -552,6 +552,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   }
   function drawPane(i, p, { hidden = null, slide = 0, dry = false } = {}) {
     const el = paneEls[i];
+    // Opt-in instrumentation for bench/bench_browser.py (keypress -> drawn step).
+    const t0 = globalThis.__reclaimlabDrawn ? globalThis.performance.now() : 0;
     const w = Math.max(320, Math.floor(el.stack.clientWidth || 800));
     const h = Math.max(260, Math.floor(el.stack.clientHeight || 400));
     sizeCanvas(el.base, w, h);
@@ -582,6 +584,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       el.base.setAttribute("aria-label", describe(p));
       const z = zoom[i] || [0, 1];
       el.zoomInfo.textContent = s.view === "lists" && (z[0] > 0 || z[1] < 1) ? `zoom: ${Math.round(z[0] * 100)}–${Math.round(z[1] * 100)} % of each ${isGen(p) ? "generation" : "list"} (0 resets)` : "";
+      globalThis.__reclaimlabDrawn?.(i, p.step, t0);
     }
     return res;
   }
@@ -672,7 +675,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       const octx = el.overlay.getContext("2d");
       const boxes = drawFlight(octx, animating ? flights : [], frac, { width: shownWidth(el), height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: isGen(p) ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
       if (boxes.length) flightExtent[i] = extend(flightExtent[i], boxes, el);
-      el.sub.textContent = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` + (p.gens ? ` · max_seq ${p.gens.max_seq}` : "");
+      const sub = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` + (p.gens ? ` · max_seq ${p.gens.max_seq}` : "");
+      if (el.sub.textContent !== sub) el.sub.textContent = sub;   // unchanged text: no relayout each frame
     });
     if (anim && !animating) {
       anim = null;
@@ -702,7 +706,12 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       renderCounters(dom.counters, s.panes, { showAll: showAllCounters });
       plots.update(s);
     }
-    if (info || what.has("inspector")) renderInspector(dom.inspector, inspectMsg, names, s.panes[0]?.step);
+    // Rebuilt only when its answer or the step changed (a rebuild costs a relayout).
+    if ((info || what.has("inspector")) && (inspectMsg !== draw.insp || s.panes[0]?.step !== draw.inspStep)) {
+      draw.insp = inspectMsg;
+      draw.inspStep = s.panes[0]?.step;
+      renderInspector(dom.inspector, inspectMsg, names, s.panes[0]?.step);
+    }
     return animating;
   }
 
