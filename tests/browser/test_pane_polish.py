@@ -10,7 +10,6 @@ import pytest
 
 from browser_helpers import open_session, recipe, shot, wait_step
 
-FILE_HEADS = lambda gen: 5 + gen * 2 + 1   # engine/core.pxd: the list head of gen<gen>.file  # noqa: E731
 
 
 @pytest.mark.parametrize("width", [1280, 1000])
@@ -65,11 +64,12 @@ def test_animated_folios_stay_inside_their_pane(browser, server, errors, width):
 
 
 def _file_lists(server, sid, step):
-    """seq % 4 -> pfns of that generation's file list (head first) in pane A at `step`, from the engine."""
+    """seq -> pfns of gen<seq>.file (head first, both zones) in pane A at `step`:
+    the engine's own generation snapshot, the order the state frame carries."""
     s = server.app.state.manager.get(sid)
     with s.lock:
         s._goto(step)
-        return {g: [int(x) for x in s.sims[0].list_pfns(FILE_HEADS(g))] for g in range(4)}
+        return {g["seq"]: [int(x) for x in g["folios"][1]] for g in s.sims[0].lists()["gens"]}
 
 
 @pytest.mark.parametrize("compare", [True, False], ids=["compare", "single"])
