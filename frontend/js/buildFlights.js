@@ -16,7 +16,10 @@ export function buildFlights(rows, { from, to, fromPlace = null, toPlace = null,
   const decisions = decisionOf(rows);
   const flights = [];
   const size = Math.max(8, Math.min(12, cell + 2));
-  const perRow = Math.max(8, Math.floor((width - 220) / (size + 4)));
+  // The isolation row starts left of the middle and wraps before the right
+  // edge, so a narrow (compare) pane keeps every staged folio inside it.
+  const left = Math.min(200, Math.max(6, Math.floor(width / 3)));
+  const perRow = Math.max(1, Math.floor((width - left - 10) / (size + 4)));
   let k = 0;
   for (const d of decisions.values()) {
     if (flights.length >= MAX_FLIGHTS) break;
@@ -43,7 +46,7 @@ export function buildFlights(rows, { from, to, fromPlace = null, toPlace = null,
       selected: d.pfn === selectedPfn,
     };
     if (staged) {
-      f.sx = 200 + (k % perRow) * (size + 4);
+      f.sx = left + (k % perRow) * (size + 4);
       f.sy = Math.floor(height * 0.42) + Math.floor(k / perRow) * (size + 16);
       k++;
     }

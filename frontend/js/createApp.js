@@ -48,6 +48,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   let paneEls = [];
   let drawn = [];                // per pane: the last base draw result (locate/pfnAt)
   let anim = null;               // {start, duration, flights: [], slide: []}
+  let flightExtent = [];         // per pane: the extent of what the last animation drew (tooling)
   let zoom = [];                 // per pane [z0, z1] of each list (lists view)
   let hwZoom = [];               // per pane [z0, z1] of the pfn range (hardware view)
   let showAllCounters = false;
@@ -514,7 +515,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       const old = drawn[i];
       const rows = rowsOf(p);
       if (!el || !old || !rows.length || s.view !== "lists") { flights.push([]); slide.push(0); return; }
-      const w = el.base.width;
+      const w = shownWidth(el);
       const h = el.base.height;
       const moved = new Set(rows.filter((r) => r.pfn >= 0).map((r) => r.pfn));
       const next = drawPane(i, p, { hidden: moved, dry: true });
@@ -530,12 +531,29 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       slide.push(dSeq > 0 && next.colW ? dSeq * (next.colW + 8) : 0);
     });
     anim = { start: now(), duration, flights, slide };
+    flightExtent = [];
     loop.request("animation");
   }
 
   // ---- drawing -----------------------------------------------------------
+  // The part of a pane's canvas its box shows (a canvas is at least 320 px
+  // wide; a narrower pane clips it): animations stay inside it.
+  const shownWidth = (el) => Math.min(el.overlay.width, Math.floor(el.stack.clientWidth) || el.overlay.width);
+  function extend(e, boxes, el) {
+    const out = e || { frames: 0, boxes: 0, x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+    out.frames++;
+    out.boxes += boxes.length;
+    for (const [x, y, w, h] of boxes) {
+      out.x0 = Math.min(out.x0, x); out.y0 = Math.min(out.y0, y);
+      out.x1 = Math.max(out.x1, x + w); out.y1 = Math.max(out.y1, y + h);
+    }
+    out.width = shownWidth(el); out.height = el.overlay.height;
+    return out;
+  }
   function drawPane(i, p, { hidden = null, slide = 0, dry = false } = {}) {
     const el = paneEls[i];
+    // Opt-in instrumentation for bench/bench_browser.py (keypress -> drawn step).
+    const t0 = globalThis.__reclaimlabDrawn ? globalThis.performance.now() : 0;
     const w = Math.max(320, Math.floor(el.stack.clientWidth || 800));
     const h = Math.max(260, Math.floor(el.stack.clientHeight || 400));
     sizeCanvas(el.base, w, h);
@@ -566,6 +584,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       el.base.setAttribute("aria-label", describe(p));
       const z = zoom[i] || [0, 1];
       el.zoomInfo.textContent = s.view === "lists" && (z[0] > 0 || z[1] < 1) ? `zoom: ${Math.round(z[0] * 100)}–${Math.round(z[1] * 100)} % of each ${isGen(p) ? "generation" : "list"} (0 resets)` : "";
+      globalThis.__reclaimlabDrawn?.(i, p.step, t0);
     }
     return res;
   }
@@ -654,8 +673,10 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       if (full || slide) drawPane(i, p, { hidden, slide });
       const el = paneEls[i];
       const octx = el.overlay.getContext("2d");
-      drawFlight(octx, animating ? flights : [], frac, { width: el.overlay.width, height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: isGen(p) ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
-      el.sub.textContent = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` + (p.gens ? ` · max_seq ${p.gens.max_seq}` : "");
+      const boxes = drawFlight(octx, animating ? flights : [], frac, { width: shownWidth(el), height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: isGen(p) ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
+      if (boxes.length) flightExtent[i] = extend(flightExtent[i], boxes, el);
+      const sub = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` + (p.gens ? ` · max_seq ${p.gens.max_seq}` : "");
+      if (el.sub.textContent !== sub) el.sub.textContent = sub;   // unchanged text: no relayout each frame
     });
     if (anim && !animating) {
       anim = null;
@@ -685,7 +706,12 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       renderCounters(dom.counters, s.panes, { showAll: showAllCounters });
       plots.update(s);
     }
-    if (info || what.has("inspector")) renderInspector(dom.inspector, inspectMsg, names, s.panes[0]?.step);
+    // Rebuilt only when its answer or the step changed (a rebuild costs a relayout).
+    if ((info || what.has("inspector")) && (inspectMsg !== draw.insp || s.panes[0]?.step !== draw.inspStep)) {
+      draw.insp = inspectMsg;
+      draw.inspStep = s.panes[0]?.step;
+      renderInspector(dom.inspector, inspectMsg, names, s.panes[0]?.step);
+    }
     return animating;
   }
 
@@ -905,6 +931,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     cell(i) { return drawn[i]?.cell ?? null; },
     // The columns plot i draws ([x, ...series]).
     plotData(i) { return plots.data(i); },
+    // The extent (canvas pixels) of everything pane i's last step animation drew.
+    flightExtent(i) { return flightExtent[i] ?? null; },
     // Pane i's per-frame location array (large machines), as rebuilt from deltas.
     loc(i) { return s.panes[i]?.loc ?? null; },
   };

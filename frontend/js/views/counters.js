@@ -37,19 +37,22 @@ export function renderCounters(el, panes, { showAll = false } = {}) {
     more.dataset.all = showAll ? "1" : "0";
     el.append(table, mt, more);
   }
+  // Cells are written only when their text changes: rewriting equal text
+  // still makes the browser lay the page out again (bench/bench_browser.py).
+  const put = (cell, text) => { if (cell.textContent !== text) cell.textContent = text; };
   for (const tr of table.tBodies[0].rows) {
     const n = tr.dataset.name;
     let changed = false;
     panes.forEach((p, i) => {
       const d = p.delta?.[n] ?? 0;
       if (d) changed = true;
-      tr.cells[1 + 2 * i].textContent = (p.vmstat?.[n] ?? 0).toLocaleString("en-US");
-      tr.cells[2 + 2 * i].textContent = d ? `${d > 0 ? "+" : "−"}${Math.abs(d).toLocaleString("en-US")}` : "";
+      put(tr.cells[1 + 2 * i], (p.vmstat?.[n] ?? 0).toLocaleString("en-US"));
+      put(tr.cells[2 + 2 * i], d ? `${d > 0 ? "+" : "−"}${Math.abs(d).toLocaleString("en-US")}` : "");
     });
-    tr.classList.toggle("changed", changed);
+    if (tr.classList.contains("changed") !== changed) tr.classList.toggle("changed", changed);
   }
   const mt = el.querySelector("table.meminfo");
   for (const tr of mt.tBodies[0].rows) {
-    panes.forEach((p, i) => { tr.cells[1 + i].textContent = p.meminfo?.[tr.dataset.name] != null ? p.meminfo[tr.dataset.name].toLocaleString("en-US") : "–"; });
+    panes.forEach((p, i) => put(tr.cells[1 + i], p.meminfo?.[tr.dataset.name] != null ? p.meminfo[tr.dataset.name].toLocaleString("en-US") : "–"));
   }
 }

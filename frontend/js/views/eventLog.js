@@ -77,13 +77,14 @@ export function renderEventLog(el, rows, { selectedPfn = null, selectedIndex = n
       };
     }
   }
-  for (const li of cache.sel) li.classList.remove("sel");
+  for (const li of cache.sel) { li.classList.remove("sel"); li.removeAttribute("aria-current"); }
   cache.sel = [];
   if (selectedPfn != null) {
     let first = null;
     for (const li of cache.items) {
       if (Number(li.dataset.pfn) === selectedPfn) {
-        li.classList.add("sel"); cache.sel.push(li);
+        // selected: highlighted, and said so (aria-current), not by colour alone
+        li.classList.add("sel"); li.setAttribute("aria-current", "true"); cache.sel.push(li);
         if (!first || Number(li.dataset.i) === selectedIndex) first = li;
       }
     }

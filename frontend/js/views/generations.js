@@ -14,6 +14,7 @@ import { windowOf } from "./lruLists.js";
 const LABEL_W = 64;
 const HEAD_H = 58;
 const COLS = 4;
+const MIN_TARGET = 7;   // px: a click this close to a folio cell picks it
 const images = new WeakMap();
 
 function fitCell(counts, w, h, maxCell = 14) {
@@ -64,6 +65,7 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
   const black = 0xff000000;
   const pos = new Map();
   const refiled = new Map();
+  const grids = [];   // per drawn list: where its cells are, for hit testing
   for (const gen of gens) {
     const x0 = colX(gen.seq);
     if (x0 < LABEL_W - colW || x0 >= width) continue;
@@ -86,6 +88,16 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
         }
       }
       const tiers = t === 0 ? PALETTE.tiersAnon : PALETTE.tiers;
+      grids.push({ x: x0 + 4, y: y0, a, n: Math.ceil((b - a) / per), arr, win });
+      // Aggregated cells ("1 px = per folios"): the selected folio's cell is
+      // where it is drawn, so its outline shows which folio a click picked.
+      if (selectedPfn != null && per > 1 && arr) {
+        const k = arr.indexOf(selectedPfn);
+        if (k >= a && k < b) {
+          const sl = Math.floor((k - a) / per);
+          pos.set(selectedPfn, { x: x0 + 4 + (sl % gridCols) * cell, y: y0 + Math.floor(sl / gridCols) * cell });
+        }
+      }
       let nRefiled = 0;
       for (let s = 0; s < Math.ceil((b - a) / per); s++) {
         const x = x0 + 4 + (s % gridCols) * cell;
@@ -190,10 +202,38 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
     ctx.restore();
   }
   if (selectedPfn != null && pos.has(selectedPfn)) {
+    // A ring at least MIN_TARGET wide, white inside black, so a 1-px cell's
+    // selection is seen.
     const p = pos.get(selectedPfn);
+    const m = Math.max(2, Math.ceil((MIN_TARGET + 2 - cell) / 2));
     ctx.lineWidth = 2;
     ctx.strokeStyle = "#000";
-    ctx.strokeRect(p.x - 2, p.y - 2, cell + 3, cell + 3);
+    ctx.strokeRect(p.x - m, p.y - m, cell + 2 * m - 1, cell + 2 * m - 1);
+    if (cell < 4) {
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = "#fff";
+      ctx.strokeRect(p.x - m + 1.5, p.y - m + 1.5, cell + 2 * m - 4, cell + 2 * m - 4);
+    }
+  }
+  // The folio cell a click at (px, py) means: the cell under the pointer, or
+  // the nearest drawn cell within MIN_TARGET / 2 px (cells are 1 px at 16 Ki
+  // frames). An aggregated cell stands for its first folio.
+  const slop = Math.max(1, Math.ceil((MIN_TARGET - cell) / 2));
+  function slotAt(gr, px, py) {
+    const rows = Math.ceil(gr.n / gridCols);
+    const cx = Math.min(gridCols - 1, Math.max(0, Math.floor((px - gr.x) / cell)));
+    const cy = Math.min(rows - 1, Math.max(0, Math.floor((py - gr.y) / cell)));
+    const cands = [cy * gridCols + cx];
+    if (cands[0] >= gr.n) cands.splice(0, 1, gr.n - 1, (cy - 1) * gridCols + cx);
+    let best = null;
+    for (const sl of cands) {
+      if (sl < 0 || sl >= gr.n) continue;
+      const sx = gr.x + (sl % gridCols) * cell;
+      const sy = gr.y + Math.floor(sl / gridCols) * cell;
+      const d = Math.hypot(Math.max(sx - px, 0, px - (sx + cell)), Math.max(sy - py, 0, py - (sy + cell)));
+      if (!best || d < best.d) best = { sl, d };
+    }
+    return best;
   }
   return {
     locate: (pfn) => pos.get(pfn) || null,
@@ -207,8 +247,16 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
     },
     pfnAt(px, py) {
       let best = null;
-      for (const [pfn, p] of pos) if (px >= p.x && px < p.x + cell && py >= p.y && py < p.y + cell) { best = pfn; break; }
-      return best;
+      for (const gr of grids) {
+        if (!gr.n) continue;
+        const hit = slotAt(gr, px, py);
+        if (!hit || hit.d > slop || (best && hit.d >= best.d)) continue;
+        const k = gr.a + hit.sl * per;
+        const w = gr.win ? k - gr.win.offset : -1;
+        const pfn = gr.arr ? gr.arr[k] : gr.win && w >= 0 && w < gr.win.pfn.length ? gr.win.pfn[w] : null;
+        if (pfn != null) best = { pfn, d: hit.d };
+      }
+      return best ? best.pfn : null;
     },
     cell,
     colX,
