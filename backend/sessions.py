@@ -834,16 +834,11 @@ class Session:
                 young = sim.young_bits()
                 arrays.append((p + "flags", flags))
                 arrays.append((p + "young", young))
+                # the links too: the base of the next step message's layout delta (wire.py)
+                nxt = W.order_links(sim, flags, n)
+                arrays.append((p + "next", nxt))
                 if base is not None:
-                    # the base of the next step message's layout delta (wire.py)
-                    lru_gen = self.policies[k] == "lru_gen"
-                    heads = {W.HEAD_LRU + i: np.asarray(lists.get(name, ()), np.int32)
-                             for i, name in enumerate(LISTS) if not lru_gen or i == W.LRU_UNEVICTABLE}
-                    for g in lists["gens"] if lru_gen else ():
-                        for t in (0, 1):
-                            heads[W.HEAD_GEN + int(g["seq"]) % MAX_NR_GENS * 2 + t] = \
-                                np.asarray(g["folios"][t], np.int32)
-                    base.layout[k] = ("order", flags, W.links_of_lists(heads, lru_gen, n), young)
+                    base.layout[k] = ("order", flags, nxt, young)
             else:
                 loc = self._locations(k, flags, gens)
                 prev = base.layout.get(k) if base is not None else None

@@ -14,7 +14,8 @@ Layouts (the same split as the `state` frame, §3.3):
      (uint8) and `next` (int32, the next pfn on the frame's list), plus
      NR_HEADS list heads after the frames (entry nr_frames + head: the
      list's first folio; a list's last folio points back at its head; -1
-     for frames on no list). A step moves a few dozen folios, and the
+     for frames on no list). The `state` frame carries `next` too, so it is
+     a base. A step moves a few dozen folios, and the
      `next` links change only around them, so the delta is small while the
      client rebuilds every list's order by walking the links.
   2. location: `loc` (uint8 per frame) as in §3.3.
@@ -28,7 +29,10 @@ from typing import Optional
 
 import numpy as np
 
-HEAD_LRU, HEAD_GEN, NR_HEADS = 0, 5, 13   # engine/core.pxd: + lru_list; + gen * 2 + type; HEAD_PRIVATE
+# engine/core.pxd list heads: + lru_list; MGLRU + gen * 2 + type in ZONE_NORMAL and in
+# ZONE_DMA (a generation's order is its ZONE_DMA list, then the one above, as gen_folios());
+# 13..15 are isolation's private lists, empty between steps; NR_LIST_HEADS in _types.pxd
+HEAD_LRU, HEAD_GEN, HEAD_GEN_DMA, NR_HEADS = 0, 5, 16, 24
 LRU_UNEVICTABLE, MAX_NR_GENS = 4, 4
 PG_lru = 1 << 0                           # engine/_types.pxd
 
@@ -67,19 +71,6 @@ def order_links(sim, flags: np.ndarray, n: int) -> np.ndarray:
     nxt = np.empty(n + NR_HEADS, dtype=np.int32)
     nxt[:n] = np.where(flags & PG_lru, raw[:n], -1)
     nxt[n:] = raw[n:n + NR_HEADS]
-    return nxt
-
-
-def links_of_lists(lists: dict, lru_gen: bool, n: int) -> np.ndarray:
-    """The same `next` array from the `state` frame's order arrays
-    ({list head: pfns}), so a `state` frame is a base for later deltas."""
-    nxt = np.full(n + NR_HEADS, -1, dtype=np.int32)
-    nxt[n:] = np.arange(n, n + NR_HEADS, dtype=np.int32)
-    for h, pfns in lists.items():
-        if len(pfns):
-            nxt[n + h] = pfns[0]
-            nxt[pfns[:-1]] = pfns[1:]
-            nxt[pfns[-1]] = n + h
     return nxt
 
 

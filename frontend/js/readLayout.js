@@ -8,12 +8,14 @@
 // Order layout: per frame `flags`, `young` and `next` (the next pfn on the
 // frame's list; entry nr_frames + head is a list head, whose next is the
 // list's first folio). Every list's order is a walk from its head, so a
-// step that moved a few folios sends only the links that changed.
+// step that moved a few folios sends only the links that changed. An MGLRU
+// generation is two lists, its ZONE_DMA one then the one above.
 import { LRU_LISTS } from "./lists.js";
 
 const HEAD_LRU = 0;
 const HEAD_GEN = 5;
-const NR_HEADS = 13;
+const HEAD_GEN_DMA = 16;
+const NR_HEADS = 24;
 const MAX_NR_GENS = 4;
 
 function walk(next, n, h, scratch) {
@@ -21,26 +23,6 @@ function walk(next, n, h, scratch) {
   let k = 0;
   for (let p = next[head]; p !== head && p >= 0 && p < n && k < n; p = next[p]) scratch[k++] = p;
   return scratch.slice(0, k);
-}
-
-function linksOf(n, lists) {
-  const next = new Int32Array(n + NR_HEADS).fill(-1);
-  for (let h = 0; h < NR_HEADS; h++) next[n + h] = n + h;
-  for (const [h, pfns] of lists) {
-    if (!pfns || !pfns.length) continue;
-    next[n + h] = pfns[0];
-    for (let i = 0; i + 1 < pfns.length; i++) next[pfns[i]] = pfns[i + 1];
-    next[pfns[pfns.length - 1]] = n + h;
-  }
-  return next;
-}
-
-function orderOfState(p, a) {
-  const lists = LRU_LISTS.map((name, i) => [HEAD_LRU + i, a(name)]);
-  for (const g of p.gens?.gens || []) {
-    for (const t of [0, 1]) lists.push([HEAD_GEN + (g.seq % MAX_NR_GENS) * 2 + t, a(`gen${g.seq}.${t ? "file" : "anon"}`)]);
-  }
-  return { flags: a("flags"), young: a("young"), next: linksOf(p.nr_frames, lists) };
 }
 
 function orderOfStep(p, a, base) {
@@ -64,7 +46,16 @@ function listsOf(p, order) {
   const lists = {};
   if (p.gens) {
     lists.LRU_UNEVICTABLE = walk(order.next, n, HEAD_LRU + 4, scratch);
-    const gens = { ...p.gens, gens: p.gens.gens.map((g) => ({ ...g, folios: [0, 1].map((t) => walk(order.next, n, HEAD_GEN + (g.seq % MAX_NR_GENS) * 2 + t, scratch)) })) };
+    const genList = (seq, t) => {
+      const i = (seq % MAX_NR_GENS) * 2 + t;
+      const dma = walk(order.next, n, HEAD_GEN_DMA + i, scratch);
+      const above = walk(order.next, n, HEAD_GEN + i, scratch);
+      const out = new Int32Array(dma.length + above.length);
+      out.set(dma);
+      out.set(above, dma.length);
+      return out;
+    };
+    const gens = { ...p.gens, gens: p.gens.gens.map((g) => ({ ...g, folios: [genList(g.seq, 0), genList(g.seq, 1)] })) };
     return { lists, gens };
   }
   LRU_LISTS.forEach((name, i) => { lists[name] = walk(order.next, n, HEAD_LRU + i, scratch); });
@@ -87,7 +78,7 @@ export function readLayout(msg, bases) {
       return { loc, lists: {}, gens: p.gens, flags: null, young: null };
     }
     if (step && p.layout_delta && !(base?.next?.length === p.nr_frames + NR_HEADS)) return null;
-    const order = step ? orderOfStep(p, a, base) : orderOfState(p, a);
+    const order = step ? orderOfStep(p, a, base) : { flags: a("flags"), young: a("young"), next: a("next") };
     return { ...order, ...(step ? listsOf(p, order) : {}) };
   });
   if (out.includes(null)) return null;

@@ -31,26 +31,31 @@ def _walk(nxt, n, h):
 
 
 def _heads(pane):
-    """{list name: head} of a pane, by the documented numbering."""
+    """{list name: its heads} of a pane, by the documented numbering (an
+    MGLRU generation: its ZONE_DMA list, then the one above)."""
     if pane["gens"] is None:
-        return {name: W.HEAD_LRU + i for i, name in enumerate(LISTS)}
-    heads = {"LRU_UNEVICTABLE": W.HEAD_LRU + W.LRU_UNEVICTABLE}
+        return {name: (W.HEAD_LRU + i,) for i, name in enumerate(LISTS)}
+    heads = {"LRU_UNEVICTABLE": (W.HEAD_LRU + W.LRU_UNEVICTABLE,)}
     for g in pane["gens"]["gens"]:
         for t, kind in enumerate(("anon", "file")):
-            heads[f"gen{g['seq']}.{kind}"] = W.HEAD_GEN + g["seq"] % W.MAX_NR_GENS * 2 + t
+            i = g["seq"] % W.MAX_NR_GENS * 2 + t
+            heads[f"gen{g['seq']}.{kind}"] = (W.HEAD_GEN_DMA + i, W.HEAD_GEN + i)
     return heads
+
+
+def _lists(nxt, pane):
+    n = pane["nr_frames"]
+    return {name: sum((_walk(nxt, n, h) for h in hs), []) for name, hs in _heads(pane).items()}
 
 
 def _base_of_state(st, k):
     pane, a = st["panes"][k], st["_arrays"]
-    n = pane["nr_frames"]
-    nxt = np.full(n + W.NR_HEADS, -1, np.int64)
-    nxt[n:] = np.arange(n, n + W.NR_HEADS)
-    for name, h in _heads(pane).items():
-        pfns = a[f"p{k}.{name}"]
-        if len(pfns):
-            nxt[n + h], nxt[pfns[:-1]], nxt[pfns[-1]] = pfns[0], pfns[1:], n + h
-    return {"flags": a[f"p{k}.flags"].copy(), "young": a[f"p{k}.young"].copy(), "next": nxt}
+    base = {"flags": a[f"p{k}.flags"].copy(), "young": a[f"p{k}.young"].copy(),
+            "next": a[f"p{k}.next"].astype(np.int64)}
+    # its links walk to the very lists the state frame sends in order
+    for name, order in _lists(base["next"], pane).items():
+        assert order == a[f"p{k}.{name}"].tolist(), name
+    return base
 
 
 def _apply(base, m, k):
@@ -69,16 +74,19 @@ def _apply(base, m, k):
     return out
 
 
-@pytest.mark.parametrize("policies", [("lru",), ("lru_gen",), ("lru", "lru_gen")])
-def test_step_messages_rebuild_the_engine_lists_at_every_step(client, server, policies):
-    s = create(client, recipe(policies=policies, scenario="stream-hot-file", ram_pages=512,
-                              accesses=30000))
+@pytest.mark.parametrize("policies,ram_pages", [(("lru",), 512), (("lru_gen",), 512),
+                                               (("lru", "lru_gen"), 512),
+                                               (("lru_gen",), 16384)])   # with a ZONE_DMA
+def test_step_messages_rebuild_the_engine_lists_at_every_step(client, server, policies, ram_pages):
+    big = ram_pages > 512
+    s = create(client, recipe(policies=policies, scenario="anon-loop" if big else "stream-hot-file",
+                              ram_pages=ram_pages, accesses=200_000 if big else 30_000))
     sess = server.app.state.manager.get(s["id"])
     # a run-ahead first (no events: > 4,096 accesses), so the steps after it reclaim
-    commands = [("access", 5000), ("scan", 1), ("scan", 1), ("shrink", 1), ("access", 3), ("scan", 4)]
+    commands = [("access", 2 * ram_pages if big else 5000), ("scan", 1), ("scan", 1), ("shrink", 1), ("access", 3), ("scan", 4)]
     if "lru_gen" in policies:
         commands += [("aging", 1), ("scan", 1)]
-    record = []
+    record, dma = [], 0
     with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
         hello, _, st = ws.opening()
         raw_state = ws.last_raw
@@ -99,10 +107,11 @@ def test_step_messages_rebuild_the_engine_lists_at_every_step(client, server, po
                     pane = m["panes"][k]
                     deltas += pane["layout_delta"]
                     bases[k] = _apply(bases[k], m, k)
-                    n = pane["nr_frames"]
-                    lists = {name: _walk(bases[k]["next"], n, h) for name, h in _heads(pane).items()}
-                    for name, h in _heads(pane).items():
-                        assert lists[name] == sim.list_pfns(h).tolist(), (unit, k, name)
+                    lists = _lists(bases[k]["next"], pane)
+                    for name, hs in _heads(pane).items():
+                        engine = sum((sim.list_pfns(h).tolist() for h in hs), [])
+                        assert lists[name] == engine, (unit, k, name)
+                        dma += sum(len(sim.list_pfns(h)) for h in hs if h >= W.HEAD_GEN_DMA)
                     np.testing.assert_array_equal(bases[k]["flags"], sim.frames()["flags"])
                     np.testing.assert_array_equal(bases[k]["young"], sim.young_bits())
                     assert pane["vmstat"] == list(sim.vmstat().values())
@@ -112,6 +121,7 @@ def test_step_messages_rebuild_the_engine_lists_at_every_step(client, server, po
                                    "events": {c: v for c, v in pane["events"].items()}})
             record.append({"message": base64.b64encode(ws.last_raw).decode(), "panes": expect})
         assert deltas > 0   # the small steps went out as deltas
+        assert dma > 0 if big else dma == 0   # 64 MiB and up: generations in ZONE_DMA too
     if policies == ("lru", "lru_gen"):
         text = json.dumps({"names": hello["names"], "state": base64.b64encode(raw_state).decode(),
                            "steps": record[:6]},   # not the aging step's 4,096 events
