@@ -503,7 +503,11 @@ def test_viewer_play_walks_the_history_and_stops_at_the_head(client, server):
         assert ws.recv()["reason"] == "started"
         stop, frames = ws.recv_type("play_state")
         assert stop["reason"] == "head"
-        assert [f["step"] for f in frames] == [2, 3, 4]
+        # one step message per tick; a late tick jumps to the newest step (coalescing,
+        # protocol.md §3.5), so at 500/s on a busy machine 3 may be skipped
+        steps = [f["step"] for f in frames]
+        assert all(f["type"] == "step" and f["cause"] == "play" for f in frames)
+        assert steps[0] == 2 and steps[-1] == 4 and steps == sorted(set(steps))
     assert client.get(f"/api/sessions/{s['id']}").json()["nr_steps"] == 4
 
 
