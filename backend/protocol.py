@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from backend.strict import I64_MAX, Bool, Float, Int
 
-VERSION = 2
+VERSION = 3
 UNITS = ("access", "scan", "shrink", "aging")
 Unit = Literal["access", "scan", "shrink", "aging"]
 
@@ -372,6 +372,33 @@ def pack_state(header: dict, arrays: list[tuple[str, np.ndarray]]) -> bytes:
     return bytes(buf)
 
 
+_DTYPE_NAMES = {np.dtype(t): t for t in ("int8", "uint8", "int16", "uint16", "int32", "uint32",
+                                          "int64", "uint64")}
+
+
+def pack_message(header: dict, arrays: list[tuple[str, np.ndarray]]) -> bytes:
+    """The same container as pack_state, built with one JSON dump of the
+    header: the "arrays" list is appended as text, and the header is padded
+    with spaces (JSON whitespace) to a length that fixes every offset."""
+    body = json.dumps(header, separators=(",", ":"))
+    assert body.endswith("}") and '"arrays"' not in header
+    lengths = [a.nbytes for _, a in arrays]
+    # every offset below 10**10: reserve 10 digits per array, then lay out once
+    metas = [f'{{"name":"{name}","dtype":"{_DTYPE_NAMES[a.dtype]}","offset":%d,"length":{a.size}}}'
+             for name, a in arrays]
+    start = _pad(4 + len(body) + len(',"arrays":[]') + sum(len(m) + 9 for m in metas))
+    offsets, off = [], start
+    for n in lengths:
+        offsets.append(off)
+        off = _pad(off + n)
+    text = (body[:-1] + ',"arrays":[' + ",".join(m % o for m, o in zip(metas, offsets)) + "]}").encode()
+    parts = [struct.pack("<I", start - 4), text, b" " * (start - 4 - len(text))]
+    for (_, a), n in zip(arrays, lengths):
+        parts.append(np.ascontiguousarray(a, a.dtype.newbyteorder("<")).tobytes())
+        parts.append(b"\0" * (_pad(n) - n))
+    return b"".join(parts)
+
+
 def unpack_state(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     """The inverse of pack_state (used by tests and the bench)."""
     (h,) = struct.unpack_from("<I", data, 0)
@@ -381,6 +408,27 @@ def unpack_state(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
         dt = np.dtype(m["dtype"]).newbyteorder("<")
         arrays[m["name"]] = np.frombuffer(data, dtype=dt, count=m["length"], offset=m["offset"])
     return header, arrays
+
+
+def unpack_step(data: bytes, vmstat_names: list[str]) -> dict:
+    """A binary step message (§3.5) read by its documented layout alone (the
+    header's `event_dtype`, not the engine's): the header, with each pane's
+    `events` as columns, `vmstat` as a list and `vmstat_delta` as
+    {name: change} of the non-zero changes, and the raw arrays in `_arrays`."""
+    header, arrays = unpack_state(data)
+    lay = header["event_dtype"]
+    rec = np.dtype({"names": [f[0] for f in lay["fields"]], "formats": ["<" + f[1] for f in lay["fields"]],
+                    "offsets": [f[2] for f in lay["fields"]], "itemsize": lay["itemsize"]})
+    for p in header["panes"]:
+        pre = f"p{p['pane']}."
+        ev = arrays[pre + "events"].view(rec)
+        assert len(ev) == p["events"]["n"]
+        p["events"].update({name: ev[name].tolist() for name in rec.names})
+        p["vmstat"] = arrays[pre + "vmstat"].tolist()
+        d = arrays[pre + "vmstat_delta"]
+        p["vmstat_delta"] = {vmstat_names[i]: int(d[i]) for i in np.flatnonzero(d)}
+    header["_arrays"] = arrays
+    return header
 
 
 def _pad(n: int) -> int:

@@ -37,6 +37,7 @@ import numpy as np
 from backend import protocol as P
 from backend.budget import Ledger, OverBudget, accesses_of_recipe, session_bytes
 from backend.recipes import Recipe
+from backend import wire as W
 from backend.store import (DamagedRecord, SessionRecord, Store, TraceRecord, hash_token, new_id,
                            token_matches, trace_id)
 
@@ -732,9 +733,72 @@ class Session:
                        partial=bool(applied and applied.partial),
                        done=all(p.done for p in panes), panes=panes)
 
-    def _state_bytes_frame(self, with_hash: Optional[bool] = None, base: Optional[dict] = None,
+    def _reply(self, cause: str, applied: Optional[Applied], truncated: bool = False,
+               kept: Optional[dict] = None, wire: Optional[W.Wire] = None):
+        """The answer to a step-like command: the JSON-shaped `Frame` for
+        callers without a connection, the binary step message for one."""
+        if wire is None:
+            return self._frame(cause, applied, truncated, kept)
+        return self._step_message(cause, applied, truncated, kept, wire)
+
+    def _step_message(self, cause: str, applied: Optional[Applied], truncated: bool,
+                      kept: Optional[dict], wire: W.Wire) -> W.StepMessage:
+        """protocol.md §3.5: frame, events, counters and the list-layout delta
+        against what `wire` was last sent, from the engine's arrays."""
+        base_id = wire.id
+        header = {"type": "step", "step": self.cur, "nr_steps": self.nr_steps,
+                  "truncated": truncated, "kept": kept, "partial": bool(applied and applied.partial),
+                  "cause": cause, "done": True, "layout_id": wire.next_id(), "layout_base": None,
+                  "event_dtype": _event_layout(), "panes": []}
+        arrays = []
+        for k, sim in enumerate(self.sims):
+            vm = sim.vmstat()
+            now = np.fromiter(vm.values(), np.uint64, len(vm))
+            if applied is not None:
+                before = np.fromiter(applied.vmstat_before[k].values(), np.uint64, len(vm))
+                ev, lost = applied.events[k]
+            else:
+                before, ev, lost = now, None, 0
+            if ev is None:
+                ev = np.zeros(0, dtype=_engine().EVENT_DTYPE)
+            n = self.configs[k]["ram_pages"]
+            sizes, gens = self._sizes(k, vm)
+            flags = np.array(sim.frames()["flags"], dtype=np.uint32)   # a copy: a delta base
+            p, prev = f"p{k}.", wire.layout.get(k)
+            if n <= self.settings.order_layout_max_frames:
+                nxt, young = W.order_links(sim, flags, n), sim.young_bits()
+                part, delta = W.order_part(p, prev, flags, nxt, young)
+                wire.layout[k] = ("order", flags, nxt, young)
+            else:
+                loc = self._locations(k, flags, gens)
+                part, delta = W.location_part(p, prev, loc)
+                wire.layout[k] = ("location", loc)
+            if delta:
+                header["layout_base"] = base_id
+            done = bool(sim.done)
+            header["done"] &= done
+            header["panes"].append({
+                "pane": k, "policy": self.policies[k], "nr_frames": n,
+                "layout": "order" if n <= self.settings.order_layout_max_frames else "location",
+                "layout_delta": delta, "time_ns": int(sim.time_ns), "nr_access": int(sim.position),
+                "done": done, "steps_applied": applied.steps if applied is not None else 0,
+                "events": {"n": len(ev), "dropped": int(lost)}, "sizes": sizes, "gens": gens,
+                "meminfo": sim.meminfo(), "watermarks": dict(sim.watermarks),
+                "nr_free": int(sim.nr_free), "nr_shadow": sim.nr_shadows(),
+                "lru_gen": sim.lru_gen_text() if self.infos[k].debugfs else None})
+            arrays += [(p + "vmstat", now),
+                       (p + "vmstat_delta", now.astype(np.int64) - before.astype(np.int64)),
+                       (p + "events", np.ascontiguousarray(ev).view(np.uint8))] + part
+        msg = W.StepMessage(P.pack_message(header, arrays))
+        msg.steps_applied = applied.steps if applied is not None else 0
+        msg.done = header["done"]
+        return msg
+
+    def _state_bytes_frame(self, with_hash: Optional[bool] = None, base: Optional[W.Wire] = None,
                            delta: bool = False) -> bytes:
         header = {"type": "state", "step": self.cur, "nr_steps": self.nr_steps, "panes": []}
+        if base is not None:
+            header["layout_id"] = base.next_id()
         arrays = []
         for k, sim in enumerate(self.sims):
             vm = sim.vmstat()
@@ -742,10 +806,10 @@ class Session:
             order = n <= self.settings.order_layout_max_frames
             lists = sim.lists() if order else None
             sizes, gens = self._sizes(k, vm, lists)
-            # sha256 of the whole state costs ~200 ms at 1 Mi frames: by default
-            # only small machines carry it; a `state` request can ask for it.
-            hashed = order if with_hash is None else with_hash
-            flags = np.asarray(sim.frames()["flags"], dtype=np.uint32)
+            # sha256 of the whole state (~2 ms at 16 Ki frames, its 1 MiB event
+            # ring included; ~200 ms at 1 Mi): only when a `state` request asks.
+            hashed = bool(with_hash)
+            flags = np.array(sim.frames()["flags"], dtype=np.uint32)   # a copy: a delta base
             pane = {"pane": k, "policy": self.policies[k], "nr_frames": n,
                     "layout": "order" if order else "location",
                     "time_ns": int(sim.time_ns), "nr_access": int(sim.position),
@@ -767,11 +831,18 @@ class Session:
                 else:
                     for name in LISTS:
                         arrays.append((p + name, np.asarray(lists.get(name, ()), np.int32)))
+                young = sim.young_bits()
                 arrays.append((p + "flags", flags))
-                arrays.append((p + "young", sim.young_bits()))
+                arrays.append((p + "young", young))
+                # the links too: the base of the next step message's layout delta (wire.py)
+                nxt = W.order_links(sim, flags, n)
+                arrays.append((p + "next", nxt))
+                if base is not None:
+                    base.layout[k] = ("order", flags, nxt, young)
             else:
                 loc = self._locations(k, flags, gens)
-                prev = base.get(k) if base is not None else None
+                prev = base.layout.get(k) if base is not None else None
+                prev = prev[1] if prev is not None and prev[0] == "location" else None
                 changed = None
                 if delta and prev is not None and len(prev) == len(loc):
                     # Only what moved since the last state this connection got:
@@ -787,7 +858,7 @@ class Session:
                 else:
                     arrays.append((p + "loc", loc))
                 if base is not None:
-                    base[k] = loc
+                    base.layout[k] = ("location", loc)
         return P.pack_state(header, arrays)
 
     def _locations(self, k: int, flags: np.ndarray, gens: Optional[dict]) -> np.ndarray:
@@ -834,21 +905,22 @@ class Session:
         self.last_used = time.monotonic()
 
     @_guarded
-    def frame_at(self, step: int, cause: str) -> tuple[int, P.Frame]:
+    def frame_at(self, step: int, cause: str, wire: Optional[W.Wire] = None,
+                 truncated: bool = False, kept: Optional[dict] = None):
         """Seek to `step` (clamped) and describe it, with the events of step `step` itself."""
         with self.lock:
             self.touch()
             step = max(0, min(step, self.nr_steps))
             if step == 0:
                 self._goto(0)
-                return 0, self._frame(cause)
+                return 0, self._reply(cause, None, truncated, kept, wire)
             self._goto(step - 1)
             i = self._entry_of(step - 1)
             unit, _, arg = self.log[i]
             applied = self._record(unit, 1, arg=arg)
             if applied.steps != 1:
                 raise RuntimeError(f"replay diverged at step {step}")
-            return self.cur, self._frame(cause, applied)
+            return self.cur, self._reply(cause, applied, truncated, kept, wire)
 
     @_guarded
     def state_at(self, step: int, with_hash: Optional[bool] = None, base: Optional[dict] = None,
@@ -882,7 +954,7 @@ class Session:
 
     @_guarded
     def step(self, cursor: int, unit: str, count: int, owner: bool,
-             cause: str = "step", branch: bool = False) -> tuple[int, P.Frame]:
+             cause: str = "step", branch: bool = False, wire: Optional[W.Wire] = None):
         """Owner: apply `count` units at `cursor`; below the head only with
         `branch` (the history after the cursor is first kept as an immutable
         permalink session, then replaced). Viewer: walk the existing history forward."""
@@ -897,7 +969,7 @@ class Session:
                 if cursor >= self.nr_steps:
                     raise SessionError("read_only", "read-only viewer at the end of the history: "
                                                     "fork the session to extend it")
-                return self.frame_at(min(cursor + count, self.nr_steps), cause)
+                return self.frame_at(min(cursor + count, self.nr_steps), cause, wire)
             self._check_unit(unit)
             truncated = cursor < self.nr_steps
             kept = self._branch(cursor, branch) if truncated else None
@@ -915,7 +987,7 @@ class Session:
             self._maybe_checkpoint()
             if truncated or applied.steps:
                 self._log_changed()
-            return self.cur, self._frame(cause, applied, truncated, kept)
+            return self.cur, self._reply(cause, applied, truncated, kept, wire)
 
     def _branch(self, cursor: int, branch: bool) -> dict:
         """Before the owner rewrites history from `cursor`: refuse unless
@@ -1052,7 +1124,7 @@ class Session:
     @_guarded
     def run_until(self, cursor: int, until: "P.Until", unit: str, pane: int, max_steps: int,
                   owner: bool, branch: bool = False, progress: Optional[Callable] = None,
-                  cancel=None) -> tuple[int, P.Frame, P.RunResult]:
+                  cancel=None, wire: Optional[W.Wire] = None):
         """Owner: step by `unit` until the condition holds, the workload ends,
         `max_steps` steps were taken, or `cancel` (a threading.Event) is set;
         every step is a step of the history, so the session stays consistent
@@ -1128,16 +1200,15 @@ class Session:
             if self.cur != start or truncated:
                 self._log_changed()
             if applied is not None:
-                frame = self._frame("run", applied, truncated, kept)
+                frame = self._reply("run", applied, truncated, kept, wire)
             else:
-                _, frame = self.frame_at(self.cur, "run")
-                frame.truncated, frame.kept = truncated, kept
+                _, frame = self.frame_at(self.cur, "run", wire, truncated, kept)
             return self.cur, frame, P.RunResult(reason=reason, steps=self.cur - start, step=self.cur,
                                                 event=found)
 
     @_guarded
     def debugfs(self, cursor: int, text: str, pane: Optional[int],
-                branch: bool = False) -> tuple[int, P.Frame]:
+                branch: bool = False, wire: Optional[W.Wire] = None):
         with self.lock:
             self.touch()
             eng = _engine()
@@ -1169,7 +1240,7 @@ class Session:
             applied = self._record("debugfs", 1, arg=arg)
             self._append_log("debugfs", 1, arg)
             self._log_changed()
-            return self.cur, self._frame("debugfs", applied, truncated, kept)
+            return self.cur, self._reply("debugfs", applied, truncated, kept, wire)
 
     @_guarded
     def lru_gen_text(self, cursor: int, pane: int, full: bool) -> P.LruGenText:
@@ -1434,6 +1505,12 @@ def _gens_of(sim, lists: Optional[dict] = None) -> dict:
     gens.sort(key=lambda g: g["seq"])
     return {"max_seq": int(lists["max_seq"]), "min_seq": [int(x) for x in lists["min_seq"]],
             "gens": gens}
+
+
+@functools.lru_cache(maxsize=1)
+def _event_layout() -> dict:
+    """The engine's event record layout, for the step message header (wire.py)."""
+    return W.event_layout(_engine().EVENT_DTYPE)
 
 
 def _fingerprint(sim) -> tuple:

@@ -4,12 +4,12 @@ Open loop (the default): `--clients` owners (100), each on its own session
 of `--frames` frames (16 Ki), each sending one `step` every 1/`--rate`
 seconds (10/s) on a fixed schedule whatever the answers do, for
 `--seconds`. The latency of a step is from its *scheduled* send time to its
-`frame`, so a server that falls behind is charged for the queue it built
+answer (the binary step message, protocol.md §3.5), so a server that falls behind is charged for the queue it built
 (no coordinated omission). Reports p50/p90/p99/max, the steps/s achieved,
 errors, and the server's CPU and RSS.
 
 Closed loop (`--closed N`): N owners each send the next step as soon as the
-previous frame arrives: the server's throughput ceiling.
+previous step message arrives: the server's throughput ceiling.
 
 Prints one JSON line per run (bench/run_all.py collects them). Not part of
 `make test`; `make soak` and `make bench` run it.
@@ -71,6 +71,11 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
+def is_step(m) -> bool:
+    """A binary step message (its JSON header starts right after the length)."""
+    return isinstance(m, bytes) and m[4:18] == b'{"type":"step"'
+
+
 async def owner(ws_url: str, s: dict):
     ws = await connect(f"{ws_url}/ws/sessions/{s['id']}", max_size=2**26, compression=None)
     for _ in range(3):
@@ -96,13 +101,14 @@ async def open_loop_client(ws_url, s, rate, seconds, unit, lat, errors, t0):
         got = 0
         while got < n:
             m = await ws.recv()
+            if is_step(m):
+                lat.append(time.monotonic() - sched[got])
+                got += 1
+                continue
             if isinstance(m, bytes):
                 continue
             m = json.loads(m)
-            if m["type"] == "frame":
-                lat.append(time.monotonic() - sched[got])
-                got += 1
-            elif m["type"] == "error":
+            if m["type"] == "error":
                 errors.append(m["code"])
                 got += 1
 
@@ -120,7 +126,7 @@ async def closed_loop_client(ws_url, s, seconds, unit, counts):
         await ws.send(json.dumps({"type": "step", "unit": unit}))
         while True:
             m = await ws.recv()
-            if not isinstance(m, bytes) and json.loads(m)["type"] in ("frame", "error"):
+            if is_step(m) or (not isinstance(m, bytes) and json.loads(m)["type"] == "error"):
                 break
         n += 1
     counts.append(n)

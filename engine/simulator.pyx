@@ -1697,6 +1697,18 @@ cdef class Simulator:
         return {"flags": arr["flags"], "mapping": arr["mapping"], "index": arr["index"],
                 "mapcount": arr["mapcount"]}
 
+    def links(self):
+        """int32 per frame, then per list head (core.pxd HEAD_*): the `next`
+        index of the folio table, zero-copy and read-only. Entry nr_frames +
+        head is a list's head: its next is the list's first folio, and the
+        last folio's next is the head. Meaningful only for folios on a list
+        (PG_lru); the step message's list layout is built from it."""
+        n = self.m.nr_frames
+        cdef uint8_t[::1] view = <uint8_t[:(n + NR_LIST_HEADS) * sizeof(folio)]><uint8_t*>self.m.folios
+        arr = np.asarray(view).view(FOLIO_DTYPE)["next"]
+        arr.flags.writeable = False
+        return arr
+
     def young_bits(self):
         """uint8 per frame: 1 where the folio in that frame is mapped by at
         least one PTE with its accessed bit set -- what folio_referenced() and

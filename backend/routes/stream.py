@@ -1,6 +1,7 @@
 """WS /ws/sessions/{id}: accept, decode with protocol.py, call the Session in
 a worker thread, encode. One connection = one cursor; play is a task paced
-by the server (one frame per step at `rate` steps per second)."""
+by the server (one step message per tick at `rate` ticks per second,
+coalesced when the client falls behind)."""
 from __future__ import annotations
 
 import asyncio
@@ -19,6 +20,7 @@ from backend import protocol as P
 from backend.budget import OverBudget
 from backend.sessions import Session, SessionError, UnknownSession
 from backend.store import DamagedRecord
+from backend.wire import Wire
 
 router = APIRouter()
 log = logging.getLogger("reclaimlab.stream")
@@ -26,6 +28,7 @@ log = logging.getLogger("reclaimlab.stream")
 STOPS_PLAY = (P.Step, P.Back, P.Seek, P.Play, P.Pause, P.Debugfs, P.RunUntil)
 LONG_ACCESSES = 4096     # a run-ahead (sessions.RUN_AHEAD_ACCESSES)
 LONG_UNITS = 64          # scan/shrink/aging units in one request
+MAX_COALESCE = LONG_UNITS   # play: most ticks one late message may cover
 
 
 def _is_long(unit: str, count: int) -> bool:
@@ -75,9 +78,9 @@ class Connection:
         self.send_lock = asyncio.Lock()
         self.play_task: Optional[asyncio.Task] = None
         self.play_stop = asyncio.Event()
-        # per pane: the location array of the last state frame sent here (the
-        # base of `state` deltas; ~1 byte per frame)
-        self.locs: dict = {}
+        # per pane: the list layout last sent here (the base of the deltas of
+        # step messages and `state` frames; wire.py)
+        self.wire = Wire()
         self.run_task: Optional[asyncio.Task] = None   # a run_until in progress
         self.run_cancel = threading.Event()
 
@@ -97,7 +100,7 @@ class Connection:
         s = self.session
         self.cursor, frame = await run_in_threadpool(s.frame_at, step, cause)
         await self.send(frame)
-        await self.send(await run_in_threadpool(s.state_at, self.cursor, None, self.locs))
+        await self.send(await run_in_threadpool(s.state_at, self.cursor, None, self.wire))
 
     async def handle(self, m) -> None:
         s = self.session
@@ -122,11 +125,11 @@ class Connection:
                 # default pool keeps threads for every other session's steps.
                 self.cursor, frame = await anyio.to_thread.run_sync(
                     functools.partial(s.step, self.cursor, m.unit, m.count, self.owner, "step",
-                                      m.branch),
+                                      m.branch, self.wire),
                     limiter=self.heavy)
             else:
                 self.cursor, frame = await run_in_threadpool(s.step, self.cursor, m.unit, m.count,
-                                                             self.owner, "step", m.branch)
+                                                             self.owner, "step", m.branch, self.wire)
             await self.send(frame)
         elif isinstance(m, P.Back):
             await self.frame_and_state(max(0, self.cursor - m.count), "back")
@@ -141,7 +144,7 @@ class Connection:
             if not self.owner:
                 raise SessionError("read_only", "debugfs writes need the owner token")
             self.cursor, frame = await run_in_threadpool(s.debugfs, self.cursor, m.text, m.pane,
-                                                         m.branch)
+                                                         m.branch, self.wire)
             await self.send(frame)
         elif isinstance(m, P.LruGen):
             await self.send(await run_in_threadpool(s.lru_gen_text, self.cursor, m.pane, m.full))
@@ -149,7 +152,7 @@ class Connection:
             await self.send(await run_in_threadpool(s.inspect, self.cursor, m.pane, m.pfn,
                                                     m.mapping, m.index, m.anon, m.event))
         elif isinstance(m, P.StateRequest):
-            await self.send(await run_in_threadpool(s.state_at, self.cursor, m.hash, self.locs,
+            await self.send(await run_in_threadpool(s.state_at, self.cursor, m.hash, self.wire,
                                                     m.delta))
         elif isinstance(m, P.Zoom):
             await self.send(await run_in_threadpool(s.zoom, self.cursor, m.pane, m.list, m.offset,
@@ -175,7 +178,7 @@ class Connection:
         try:
             self.cursor, frame, result = await run_in_threadpool(
                 s.run_until, self.cursor, m.until, m.unit, m.pane, m.max_steps, self.owner,
-                m.branch, progress, cancel)
+                m.branch, progress, cancel, self.wire)
             await self.send(frame)
             await self.send(result)
         except SessionError as e:
@@ -188,26 +191,37 @@ class Connection:
                 pass
 
     async def play(self, unit: str, rate: float, stop: asyncio.Event) -> None:
-        """One step per tick; pacing by the wall clock, never inside the engine."""
+        """One step per tick; pacing by the wall clock, never inside the engine.
+
+        Coalescing (protocol.md §3.5): each message is awaited until the
+        socket took it, so a client that does not keep up holds the loop
+        back instead of queuing messages. A late tick (that, or a busy
+        server) applies every step that fell due since, at most
+        MAX_COALESCE, as one command, and sends one step message for the
+        newest state: steps_applied, vmstat_delta and the events cover
+        them all."""
         s = self.session
         await self.send(P.PlayState(playing=True, unit=unit, rate=rate, reason="started"))
         period, start, i, reason = 1.0 / rate, time.monotonic(), 0, "end"
         try:
             while not stop.is_set():
+                due = int((time.monotonic() - start) / period) + 1 - i
+                due = max(1, min(MAX_COALESCE, due))
                 if self.cursor < s.nr_steps:
-                    self.cursor, frame = await run_in_threadpool(s.frame_at, self.cursor + 1, "play")
+                    self.cursor, msg = await run_in_threadpool(
+                        s.frame_at, min(self.cursor + due, s.nr_steps), "play", self.wire)
                 elif self.owner:
-                    self.cursor, frame = await run_in_threadpool(s.step, self.cursor, unit, 1, True,
-                                                                 "play")
-                    if frame.panes[0].steps_applied == 0:
-                        await self.send(frame)
+                    self.cursor, msg = await run_in_threadpool(s.step, self.cursor, unit, due, True,
+                                                               "play", False, self.wire)
+                    if msg.steps_applied == 0:
+                        await self.send(msg)
                         reason = "end"
                         break
                 else:
                     reason = "head"
                     break
-                await self.send(frame)
-                i += 1
+                await self.send(msg)
+                i += due
                 delay = start + i * period - time.monotonic()
                 if delay > 0:
                     try:
@@ -215,7 +229,7 @@ class Connection:
                     except asyncio.TimeoutError:
                         pass
                 elif delay < -1.0:
-                    start = time.monotonic() - i * period  # fell behind: don't burst to catch up
+                    start = time.monotonic() - i * period  # far behind: don't burst to catch up
             else:
                 return  # stopped by stop_play, which announces
         except SessionError as e:

@@ -12,6 +12,7 @@ import { FLAGS } from "./flags.js";
 import { fmt } from "./format.js";
 import { PALETTE } from "./palette.js";
 import { paneModel } from "./paneModel.js";
+import { readLayout } from "./readLayout.js";
 import { parseLocation } from "./parseLocation.js";
 import { shareUrl } from "./shareUrl.js";
 import { SHORTCUTS } from "./shortcuts.js";
@@ -44,6 +45,9 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   // Per pane: the location array of the last state frame (large machines);
   // with it the page asks for deltas instead of ~1 byte per frame per step.
   let lastLocs = [];
+  // The list layout last received (state or step message): the base of the
+  // next step message's delta (readLayout.js).
+  let bases = { id: null, panes: [] };
   const zoomAsked = new Set();   // zoom windows requested (pane:step:list:offset:count)
   let paneEls = [];
   let drawn = [];                // per pane: the last base draw result (locate/pfnAt)
@@ -101,10 +105,12 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     Object.defineProperty(rows, "_reclaim", { value: out, enumerable: false });
     return out;
   }
+  // A whole state: after connect it is the step messages that carry the
+  // layout; this is only for a delta this page holds no base for.
   function requestState() {
     if (statePending) { wantState = true; return; }
     statePending = true;
-    send("state", lastLocs.some(Boolean) ? { delta: true } : {});
+    send("state", {});
   }
   function updateUrl() {
     if (!s.session) return;
@@ -373,6 +379,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         hello = msg;
         setupRunForm(msg);
         lastLocs = [];
+        bases = { id: null, panes: [] };
         names = msg.names;
         s.session = { ...(s.session || {}), role: msg.role, nrSteps: msg.nr_steps, compare: msg.compare, pinned: msg.pinned };
         buildPanes(msg);
@@ -417,6 +424,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         statePending = false;
         if (!applyLocDelta(msg, lastLocs)) { lastLocs = []; requestState(); return; }
         lastLocs = msg.panes.map((p) => msg.arrays[`p${p.pane}.loc`] || null);
+        readLayout(msg, bases);
         if (!onMessage.firstState) { onMessage.firstState = true; globalThis.performance?.mark?.("reclaimlab:first-state"); }
         const fresh = paneModel.fromState(msg);
         const frameP = lastFrame?.panes;
@@ -436,6 +444,37 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         renderSessionInfo();
         loop.request("panes");
         if (wantState) { wantState = false; requestState(); }
+        return;
+      }
+      case "step": {
+        // One binary message per step (docs/protocol.md §3.5): what the
+        // frame and the state after it used to carry, nothing to ask for.
+        if (busy && busy.what !== "run_until") clearBusy();
+        const layout = readLayout(msg, bases);
+        if (!layout) { requestState(); return; }
+        lastLocs = layout.map((l) => l.loc ?? null);
+        const panes = paneModel.fromStep(msg, names, layout);
+        if (msg.truncated) timelineFor = -1;
+        s.session.nrSteps = msg.nr_steps;
+        fetchTimeline(msg.nr_steps);
+        lastFrame = { msg, panes };
+        showKept(msg);
+        if (msg.cause === "step" && panes.every((p) => !p.stepsApplied)) {
+          toast(msg.done ? "The workload has ended: there is nothing left to step through." : `No ${dom.unit.value} unit could be applied.`);
+        }
+        panes.forEach((p, i) => { if (s.panes[i]?.windows) p.windows = s.panes[i].windows; });
+        panes.forEach((p) => vmstatByStep.set(`${p.pane}:${p.step}`, p.vmstat));
+        const prev = shownState;
+        shownState = panes;
+        store.setPanes(panes, { animate: true, now: now() });
+        startAnimation(prev, panes);
+        if (s.selected && (!inspectMsg || inspectMsg.step !== msg.step)) inspectSelected();
+        dom.nrSteps.textContent = String(msg.nr_steps);
+        dom.seek.value = String(msg.step);
+        dom.seek.max = String(msg.nr_steps);
+        updateUrl();
+        renderSessionInfo();
+        loop.request("panes");
         return;
       }
       case "zoom": {

@@ -2,6 +2,7 @@
 // `state` frame (list order, flags, meminfo, watermarks) with the JSON
 // `frame` of each step (events, vmstat, sizes, generations).
 import { LRU_LISTS } from "./lists.js";
+import { stepEvents } from "./stepEvents.js";
 
 function vmstatObject(v, names) {
   if (!Array.isArray(v)) return v || {};
@@ -44,6 +45,35 @@ export const paneModel = Object.freeze({
         lruGenText: p.lru_gen ?? null, stateHash: p.state_hash ?? null,
         nrShadow: p.nr_shadow ?? null,
         events: EMPTY_EVENTS,
+      };
+    });
+  },
+  // A binary step message (§3.5): counters, events and the list layout of
+  // the step together; `layout` is readLayout()'s answer for it.
+  fromStep(msg, names, layout) {
+    return msg.panes.map((p, i) => {
+      const vm = msg.arrays[`p${p.pane}.vmstat`];
+      const dv = msg.arrays[`p${p.pane}.vmstat_delta`];
+      const vmstat = {};
+      const delta = {};
+      (names?.vmstat || []).forEach((k, j) => {
+        vmstat[k] = Number(vm[j]);
+        if (dv[j]) delta[k] = Number(dv[j]);
+      });
+      const l = layout[i];
+      const gens = l.gens ?? p.gens;
+      const lists = {};
+      for (const name of LRU_LISTS) lists[name] = l.lists?.[name] ?? null;
+      return {
+        pane: p.pane, policy: p.policy, step: msg.step, nrSteps: msg.nr_steps,
+        timeNs: p.time_ns, nrAccess: p.nr_access, done: p.done,
+        nrFrames: p.nr_frames, layout: p.layout,
+        vmstat, delta, meminfo: p.meminfo || {},
+        watermarks: p.watermarks || null, nrFree: p.nr_free ?? p.sizes?.nr_free,
+        sizes: p.sizes || {}, listCounts: listCounts(p.sizes, p.gens), gens,
+        lists, flags: l.flags, young: l.young, loc: l.loc ?? null,
+        lruGenText: p.lru_gen ?? null, stateHash: null, nrShadow: p.nr_shadow ?? null,
+        events: stepEvents(msg, i), cause: msg.cause, stepsApplied: p.steps_applied,
       };
     });
   },

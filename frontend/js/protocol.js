@@ -1,8 +1,8 @@
-// Mirrors backend/protocol.py (docs/protocol.md, version 2) key for key.
+// Mirrors backend/protocol.py (docs/protocol.md, version 3) key for key.
 // Client -> server messages are JSON text; server -> client messages are JSON
-// text except the binary `state` frame:
+// text except the binary `state`, `zoom` and `step` messages:
 //   u32 LE header length H | H bytes UTF-8 JSON header | arrays at 8-aligned offsets.
-const PROTOCOL_VERSION = 2;
+const PROTOCOL_VERSION = 3;
 
 const COMMANDS = {
   auth: ["token"],
@@ -32,7 +32,7 @@ export function encodeCommand(type, fields = {}) {
   return JSON.stringify(msg);
 }
 
-const DTYPES = { int32: Int32Array, uint32: Uint32Array, uint8: Uint8Array };
+const DTYPES = { int32: Int32Array, uint32: Uint32Array, uint8: Uint8Array, int64: BigInt64Array, uint64: BigUint64Array };
 
 export function decodeFrame(data) {
   if (typeof data === "string") {

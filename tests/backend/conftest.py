@@ -10,8 +10,9 @@ from websockets.sync.client import connect
 
 from backend.app import create_app
 from backend.live import LiveServer
-from backend.protocol import unpack_state
+from backend.protocol import unpack_state, unpack_step
 from backend.settings import Settings
+from engine.names import VMSTAT_NAMES
 
 SMALL = 256          # frames: big enough for reclaim, small enough to be quick
 
@@ -61,6 +62,9 @@ class WS:
 
     def recv(self, timeout=30):
         m = self.conn.recv(timeout=timeout)
+        self.last_raw = m
+        if isinstance(m, bytes) and m[4:18] == b'{"type":"step"':
+            return unpack_step(m, VMSTAT_NAMES)
         if isinstance(m, bytes):
             header, arrays = unpack_state(m)
             header["_arrays"] = arrays

@@ -104,7 +104,7 @@ def test_server_union_rejects_unknown_type():
 
 
 def test_hello_carries_the_version():
-    assert json.loads(P.dump(SERVER[0]))["v"] == P.VERSION == 2
+    assert json.loads(P.dump(SERVER[0]))["v"] == P.VERSION == 3
 
 
 def test_binary_state_frame_round_trip_with_aligned_arrays():

@@ -158,21 +158,22 @@ def test_location_state_delta_sends_only_the_frames_that_moved(big_server):
     with WS(ws_url(big_server, s["id"], s["owner_token"])) as ws:
         _, _, st = ws.opening()
         ws.send(type="step", unit="access", count=2500)    # until reclaim runs all the time
-        ws.recv()
-        ws.send(type="state", delta=True)   # most frames moved: the whole array is smaller
+        m = ws.recv()   # most frames moved: the whole array is smaller
+        assert not any(p["layout_delta"] for p in m["panes"]) and "p1.loc" in m["_arrays"]
+        ws.send(type="state", delta=True)   # nothing moved since that message
         st = ws.recv()
-        assert all("loc_delta" not in p for p in st["panes"]) and "p1.loc" in st["_arrays"]
-        locs = [st["_arrays"][f"p{k}.loc"].copy() for k in (0, 1)]
+        assert all(p["loc_delta"] for p in st["panes"]) and len(st["_arrays"]["p0.loc_pfn"]) == 0
+        locs = [m["_arrays"][f"p{k}.loc"].copy() for k in (0, 1)]
         moved = [0, 0]
         for _ in range(4):
             ws.send(type="step", unit="scan")
-            ws.recv()
-            ws.send(type="state", delta=True)
-            d = ws.recv()
+            d = ws.recv()   # the step message carries the layout delta itself
+            assert d["type"] == "step" and d["layout_base"] == st["layout_id"]
             ws.send(type="state")   # the full one, to compare (and the next delta's base)
-            full = ws.recv()
+            full = st = ws.recv()
             for k in (0, 1):
-                assert d["panes"][k]["loc_delta"] is True and f"p{k}.loc" not in d["_arrays"]
+                assert d["panes"][k]["layout_delta"] is True and d["panes"][k]["layout"] == "location"
+                assert f"p{k}.loc" not in d["_arrays"]
                 idx, val = d["_arrays"][f"p{k}.loc_pfn"], d["_arrays"][f"p{k}.loc_val"]
                 assert 5 * len(idx) < len(locs[k]) and len(d["_arrays"][f"p{k}.loc_val"]) == len(idx)
                 moved[k] += len(idx)

@@ -137,7 +137,7 @@ def test_large_machine_lists_zoom_into_the_folio_order_of_any_region(page, serve
     shot(page, f"large-{policy}-zoomed")
 
 
-def test_large_machine_steps_fetch_location_deltas_not_whole_states(page, server):
+def test_large_machine_steps_bring_location_deltas_in_one_message_each(page, server):
     created = server.create(recipe(ram_pages=65536, accesses=200000))
     sent, got = [], []
 
@@ -159,10 +159,12 @@ def test_large_machine_steps_fetch_location_deltas_not_whole_states(page, server
         page.click("#step")
         wait_step(page, n)
     page.wait_for_timeout(300)
-    states = [json.loads(m) for m in sent if isinstance(m, str) and '"state"' in m]
-    assert states and all(m.get("delta") is True for m in states)
+    # one binary step message per step, carrying the layout delta: the page asks for nothing
+    commands = [json.loads(m)["type"] for m in sent if isinstance(m, str)]
+    assert commands == ["step"] * 3, commands
     binary = [b for b in got if isinstance(b, bytes)]
-    assert binary and max(len(b) for b in binary) < 16384, [len(b) for b in binary]
+    assert len(binary) == 3 and all(b[4:18] == b'{"type":"step"' for b in binary)
+    assert max(len(b) for b in binary) < 16384, [len(b) for b in binary]
     # the page's location array is the server's at that step
     s = _session(server, created["id"])
     with s.lock:

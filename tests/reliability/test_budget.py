@@ -138,7 +138,7 @@ def test_a_connected_idle_session_is_parked_and_comes_back_identical(tmp_path):
                     assert _hash(wc)
                     assert _hash(wa) == before    # a comes back (parking another)
                     wa.send(json.dumps({"type": "step", "unit": "scan"}))
-                    assert json.loads(wa.recv(timeout=60))["type"] == "frame"
+                    assert unpack_state(wa.recv(timeout=60))[0]["type"] == "step"
         assert srv.log().count("parked") >= 2, srv.log()[-2000:]
     finally:
         srv.stop()

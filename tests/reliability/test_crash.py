@@ -37,10 +37,13 @@ class Owner:
         self.ws.send(json.dumps(m))
 
     def json(self):
+        """The next JSON message or binary step message (its header)."""
         while True:
             m = self.ws.recv(timeout=120)
             if not isinstance(m, bytes):
                 return json.loads(m)
+            if m[4:18] == b'{"type":"step"':
+                return unpack_state(m)[0]
 
     def hashes(self, step=None) -> list:
         if step is not None:
@@ -51,7 +54,9 @@ class Owner:
             m = self.ws.recv(timeout=120)
             if isinstance(m, bytes):
                 h = unpack_state(m)[0]
-                if step is None or h["step"] == step:
+                # the hashed answer, not the seek's own state frame (no hash unless asked)
+                if h["type"] == "state" and h["panes"][0]["state_hash"] is not None and \
+                        (step is None or h["step"] == step):
                     return [p["state_hash"] for p in h["panes"]]
 
     def close(self):

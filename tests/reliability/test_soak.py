@@ -41,10 +41,10 @@ def test_fifty_run_aheads_do_not_starve_a_light_session(tmp_path):
         for _ in range(20):
             t = time.monotonic()
             lo.send(type="step", unit="scan")
-            assert lo.json()["type"] == "frame"
+            assert lo.json()["type"] == "step"
             lat.append(time.monotonic() - t)
         for o in owners:
-            assert o.json()["type"] == "frame"
+            assert o.json()["type"] == "step"
             o.close()
         lo.close()
         lat.sort()
