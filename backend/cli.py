@@ -461,8 +461,12 @@ def cmd_simulate(args) -> int:
     results = [_result(s, p) for s, p in zip(sims, policies)]
     meta = dict(workload.meta)
     meta["accesses"] = total
-    for r in results:
+    file_names = (getattr(workload, "names", None) or {}).get("file") or []
+    for r, sim in zip(results, sims):
         r["workload"] = meta
+        # each file's share of pgpgin, workingset_refault_file and file pgsteal
+        r["files"] = {(file_names[i] if i < len(file_names) else str(i)): c
+                      for i, c in sim.file_counters().items()}
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=1, default=_jsonable))
     else:

@@ -112,6 +112,11 @@ ctypedef struct file_ra_state:  # include/linux/fs.h struct file_ra_state (prev_
     uint32_t mmap_miss           # do_sync_mmap_readahead(): misses minus hits, capped
     uint32_t _pad
     uint64_t nr_pages            # i_size in pages: the highest page the workload names + 1 (0 = unknown)
+    # per-file counters, the simulator's own (the kernel keeps none per file):
+    # what the file's share of pgpgin, workingset_refault_file and file pgsteal is
+    int64_t nr_read              # pages read from storage (sync, readahead, read-around)
+    int64_t nr_refault           # of those, refaults counted by workingset_refault()
+    int64_t nr_evict             # folios freed by __remove_mapping(), a shadow left
 
 ctypedef struct mm_struct:
     int32_t first_ptp            # page-table pages of this mm, linked by mem.ptp_next (-1 = none)

@@ -394,6 +394,7 @@ cdef class ReclaimPolicy:
         else:
             pc_store(m, m.folios[pfn].mapping, m.folios[pfn].index, ENTRY_SHADOW | shadow)
             m.vmstat[<int>NR_FILE_PAGES] -= 1
+            m.file_ra[m.folios[pfn].mapping].nr_evict += 1
             dst = LOC_PAGECACHE_SHADOW
         emit(m, EV_PGSTEAL, R_FREED, FN_REMOVE_MAPPING, pfn, LOC_ISOLATED, dst, -1, -1)
         if m.events_on:

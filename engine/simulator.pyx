@@ -34,7 +34,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 3: the image names its policy by key (32 bytes after the header)
 # 4: ZONE_DMA's free list and zone watermarks in the header
 # 5: the event record grew to 80 bytes (decision inputs)
-STATE_VERSION = 5
+# 6: per-file counters (file_ra_state.nr_read, nr_refault, nr_evict)
+STATE_VERSION = 6
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -545,12 +546,16 @@ cdef class Simulator:
         m.folios[pfn].index = pgoff
         pc_store(m, file, pgoff, ENTRY_FOLIO | <uint64_t>pfn)
         m.vmstat[<int>NR_FILE_PAGES] += 1
+        cdef int64_t refaults
         if not write_begin:
             m.vmstat[<int>PGPGIN] += 4
+            m.file_ra[file].nr_read += 1
         if (e & ~ENTRY_MASK) == ENTRY_SHADOW and not write_begin:
             # lru_gen_in_fault() is current->in_lru_fault = vma_has_recency(vma)
+            refaults = m.vmstat[<int>WORKINGSET_REFAULT_FILE]
             self.policy.workingset_refault(pfn, e & ENTRY_MASK,
                                            in_fault and vma_has_recency(vm_flags))
+            m.file_ra[file].nr_refault += m.vmstat[<int>WORKINGSET_REFAULT_FILE] - refaults
         if mark_first:
             # read()'s folio_mark_accessed() reaches the folio while it still sits in
             # the per-CPU lru_add batch, so MGLRU places it already referenced
@@ -1722,6 +1727,15 @@ cdef class Simulator:
         with nogil:
             _fill_young_bits(m, &o[0] if m.nr_frames > 0 else NULL)
         return out
+
+    def file_counters(self):
+        """Per file id that has had a page read: pages read from storage, of them
+        refaults (workingset_refault_file's share), and evictions (file pgsteal's)."""
+        cdef mem* m = &self.m
+        cdef int32_t i
+        return {i: {"reads": int(m.file_ra[i].nr_read), "refaults": int(m.file_ra[i].nr_refault),
+                    "evictions": int(m.file_ra[i].nr_evict)}
+                for i in range(m.nr_files) if m.file_ra[i].nr_read or m.file_ra[i].nr_evict}
 
     def nr_shadows(self):
         """Shadow entries the engine holds now: {"file": page-cache entries
