@@ -101,3 +101,17 @@ def test_folio_names_its_zone():
     assert sim.folio(0)["zone"] == "DMA" and sim.folio(DMA - 1)["zone"] == "DMA"
     assert sim.folio(DMA)["zone"] == "Normal"
     assert Simulator({"ram_pages": 1024}).folio(0)["zone"] == "Normal"
+
+
+def test_simulate_zone_dma_mb_sets_or_removes_zone_dma():
+    import json
+    import subprocess
+    import sys
+    base = [sys.executable, "-m", "backend", "simulate", "--scenario", "hot-reread-stream", "--ram-mb", "64",
+            "--accesses", "20000", "--policy", "lru_gen", "--json"]
+    run = lambda *extra: json.loads(subprocess.run(base + list(extra), capture_output=True, text=True,
+                                                   check=True).stdout)
+    assert run()["config"]["zone_dma_pages"] == 3840
+    assert run("--zone-dma-mb", "0")["config"]["zone_dma_pages"] == 0
+    bad = subprocess.run(base[:6] + ["--ram-mb", "16", "--zone-dma-mb", "9"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "zone_dma_pages: must be <= 2048" in bad.stderr
