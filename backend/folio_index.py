@@ -86,11 +86,6 @@ class FolioIndex:
         self.rows["step"][pos] = steps
         self.n += len(ev)
 
-    def _valid(self) -> np.ndarray:
-        if self.rows is None:
-            return np.zeros(0, dtype=bool)
-        return self.rows["step"] >= 0
-
     def complete(self, upto_step: int) -> bool:
         """Every folio event of steps 1..upto_step is in the ring."""
         return self.gap_high == 0 and upto_step <= self.high
