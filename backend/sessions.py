@@ -35,7 +35,8 @@ from backend.recipes import Recipe
 from backend import wire as W
 from backend.store import (DamagedRecord, SessionRecord, Store, TraceRecord, hash_token, new_id,
                            token_matches, trace_id)
-# Re-exported: routes, the CLI and the tests import these from backend.sessions.
+# Also re-exported: the routes, the CLI and the tests import SessionError,
+# UnknownSession, UnknownTrace, EVENT_COLUMNS, LISTS and _gens_of from here.
 from backend.session_common import (SessionError, UnknownSession, UnknownTrace,  # noqa: F401
                                     _engine, _guarded, _jsonable)
 from backend.history import RUN_AHEAD_ACCESSES, History, _same_prefix  # noqa: F401
