@@ -16,6 +16,32 @@ export function createStore({ historyLimit = 5000 } = {}) {
     unit: "scan",
     speed: 4,
     view: "lists",
+    // The connection (reduceMessage.js): what the hello said, the latest
+    // frame, and the layout bases the next step message is a delta against.
+    hello: null,
+    names: null,
+    lastFrame: null,        // {msg, panes} of the latest frame or step message
+    statePending: false,    // a `state` request is on its way
+    wantState: false,       // ...and another one is wanted after it
+    // Per pane: the location array of the last state frame (large machines);
+    // with it the page asks for deltas instead of ~1 byte per frame per step.
+    lastLocs: [],
+    // The list layout last received (state or step message): the base of the
+    // next step message's delta (readLayout.js).
+    bases: { id: null, panes: [] },
+    shownState: [],         // panes of the latest binary state (list order)
+    inspectMsg: null,       // the inspector's latest `folio` answer
+    firstStateMarked: false,
+    vmstatByStep: new Map(), // "pane:step" -> vmstat (copy-as-text's baseline)
+    timelineFor: -1,        // nr_steps the whole-run timeline was fetched for
+    // The page (panes.js, controls.js).
+    busy: null,             // {what, since}: a command the server is working on
+    logPane: 0,             // compare mode: whose events the log lists
+    showAllCounters: false,
+    zoom: [],               // per pane [z0, z1] of each list (lists view)
+    hwZoom: [],             // per pane [z0, z1] of the pfn range (hardware view)
+    anim: null,             // {start, duration, flights: [], slide: []}
+    flightExtent: [],       // per pane: the extent of what the last animation drew (tooling)
   };
   const SERIES = ["step", "nr_free_pages", "pgscan", "pgsteal", "workingset_refault", "pswpout", "pswpin"];
   function sample(i, pane) {

@@ -1,0 +1,347 @@
+// The panes: one box per pane with its canvases (built from the hello), the
+// pane drawing (lists, generations or hardware), the step animation, and the
+// frame loop's draw of panes, legend, event log, counters, plots and
+// inspector from the store. Input on a pane (click, wheel, drag, a debugfs
+// write) goes to the controls through `select` and `ownerStep`.
+import { buildFlights } from "./buildFlights.js";
+import { DECISIONS } from "./decisions.js";
+import { eventFilter } from "./eventFilter.js";
+import { eventRow } from "./eventRow.js";
+import { explainEvent } from "./explainEvent.js";
+import { FLAGS } from "./flags.js";
+import { fmt } from "./format.js";
+import { PALETTE } from "./palette.js";
+import { drawFlight } from "./views/flight.js";
+import { drawGenerations } from "./views/generations.js";
+import { drawHardware } from "./views/hardware.js";
+import { drawLruLists, missingWindows } from "./views/lruLists.js";
+import { renderCounters } from "./views/counters.js";
+import { renderEventLog } from "./views/eventLog.js";
+import { renderInspector } from "./views/inspector.js";
+
+// `loop` is the frame loop ({request}); `select`, `ownerStep` and `rate` are
+// the controls' (controls.js is built after the panes, so they are looked up
+// at call time).
+export function createPanes({ dom, store, send, plots, loop, now, select, ownerStep, rate }) {
+  const s = store.state;
+  let paneEls = [];
+  let drawn = [];                // per pane: the last base draw result (locate/pfnAt)
+  const zoomAsked = new Set();   // zoom windows requested (pane:step:list:offset:count)
+  // What each pane's policy says about itself (hello.panes[i].info, from
+  // engine/registry.py): its view, list names, step units and debugfs file.
+  const infoOf = (p) => s.hello?.panes?.[p?.pane ?? p]?.info || {};
+  const isGen = (p) => infoOf(p).view === "generations";
+  const rowsOf = (p) => {
+    const ev = p?.events;
+    if (!ev || !ev.n) return [];
+    if (ev._rows) return ev._rows;
+    const rows = new Array(ev.n);
+    for (let i = 0; i < ev.n; i++) rows[i] = eventRow(ev, i, s.names);
+    Object.defineProperty(ev, "_rows", { value: rows, enumerable: false });
+    return rows;
+  };
+  // Faults, insertions and plain accesses crowd out reclaim's decisions.
+  const QUIET = new Set(["fault", "add", "access"]);
+  function filtered(rows) {
+    if (rows._reclaim) return rows._reclaim;
+    const out = rows.filter((r) => !QUIET.has(explainEvent(r).verb));
+    Object.defineProperty(rows, "_reclaim", { value: out, enumerable: false });
+    return out;
+  }
+
+  // ---- panes DOM ---------------------------------------------------------
+  function buildPanes(helloMsg) {
+    dom.panes.textContent = "";
+    dom.panes.classList.toggle("compare", helloMsg.panes.length > 1);
+    // A unit only some policies have (MGLRU's aging, which runs until the next
+    // inc_max_seq()) is offered when a pane's policy has it (the server answers
+    // `unsupported` otherwise).
+    const hasAging = helloMsg.panes.some((p) => (p.info?.units || []).includes("aging"));
+    const agingOpt = dom.unit.querySelector?.('option[value="aging"]');
+    if (agingOpt) {
+      agingOpt.disabled = !hasAging;
+      agingOpt.title = hasAging ? "run until the next inc_max_seq(); if aging never comes, to the end of the workload"
+        : "aging: no policy of this session has generations to age";
+      if (!hasAging && dom.unit.value === "aging") dom.unit.value = "scan";
+    }
+    paneEls = helloMsg.panes.map((p, i) => {
+      const box = document.createElement("section");
+      box.className = "pane";
+      box.dataset.pane = String(i);
+      box.dataset.policy = p.policy;
+      const h = document.createElement("h3");
+      const title = document.createElement("span");
+      title.textContent = `${helloMsg.panes.length > 1 ? (i ? "B · " : "A · ") : ""}${p.title || p.policy}`;
+      const sub = document.createElement("span");
+      sub.className = "sub";
+      const zoomInfo = document.createElement("span");
+      zoomInfo.className = "zoom-info";
+      h.append(title, sub, zoomInfo);
+      const stack = document.createElement("div");
+      stack.className = "stack";
+      const base = document.createElement("canvas");
+      base.className = "base";
+      base.setAttribute("role", "img");
+      const overlay = document.createElement("canvas");
+      overlay.className = "overlay";
+      stack.append(base, overlay);
+      box.append(h, stack);
+      if (p.info?.debugfs) box.append(debugfsForm(i, p.info.debugfs));
+      dom.panes.append(box);
+      base.addEventListener("click", (e) => {
+        const r = base.getBoundingClientRect();
+        const pfn = drawn[i]?.pfnAt?.(e.clientX - r.left, e.clientY - r.top);
+        if (pfn != null && pfn >= 0) select(i, pfn, null);
+      });
+      base.addEventListener("wheel", (e) => {
+        const hw = s.view === "hardware";
+        e.preventDefault();
+        const zs = hw ? s.hwZoom : s.zoom;
+        const [z0, z1] = zs[i] || [0, 1];
+        const r = base.getBoundingClientRect();
+        let fx = Math.min(1, Math.max(0, (e.clientY - r.top) / r.height));
+        if (hw) {
+          // Keep the frame under the cursor under the cursor.
+          const pfn = drawn[i]?.pfnAt?.(e.clientX - r.left, e.clientY - r.top);
+          if (pfn != null) fx = Math.min(1, Math.max(0, (pfn / drawn[i].total - z0) / (z1 - z0)));
+        }
+        const span = z1 - z0;
+        const ns = Math.min(1, Math.max(1 / 65536, span * (e.deltaY > 0 ? 1.5 : 1 / 1.5)));
+        const c = z0 + span * fx;
+        let a = c - ns * fx;
+        a = Math.min(Math.max(0, a), 1 - ns);
+        zs[i] = [a, a + ns];
+        loop.request("panes");
+      }, { passive: false });
+      let drag = null;
+      base.addEventListener("pointerdown", (e) => {
+        const hw = s.view === "hardware";
+        drag = { y: e.clientY, hw, z: ((hw ? s.hwZoom : s.zoom)[i] || [0, 1]).slice() };
+      });
+      base.addEventListener("pointerup", () => { drag = null; });
+      base.addEventListener("pointermove", (e) => {
+        if (!drag || !e.buttons) return;
+        const span = drag.z[1] - drag.z[0];
+        if (span >= 1) return;
+        const dz = -((e.clientY - drag.y) / base.clientHeight) * span;
+        const a = Math.min(Math.max(0, drag.z[0] + dz), 1 - span);
+        (drag.hw ? s.hwZoom : s.zoom)[i] = [a, a + span];
+        loop.request("panes");
+      });
+      return { box, base, overlay, sub, zoomInfo, stack };
+    });
+    s.zoom = helloMsg.panes.map(() => [0, 1]);
+    s.hwZoom = helloMsg.panes.map(() => [0, 1]);
+    drawn = [];
+  }
+
+  // Writes to the policy's simulated debugfs file (MGLRU's
+  // /sys/kernel/debug/lru_gen: '+' ages, '-' evicts); the server answers a
+  // frame, or an error naming the errno.
+  function debugfsForm(i, name) {
+    const form = document.createElement("form");
+    form.className = "debugfs";
+    form.innerHTML = `<label><code>echo</code> <input name="cmd" spellcheck="false" autocomplete="off" aria-label="${name} debugfs command" placeholder="+ memcg_id node_id max_gen_nr"> <code>&gt; /sys/kernel/debug/${name}</code></label> <button type="submit">write</button>`;
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const text = form.cmd.value.trim();
+      if (!text) return;
+      ownerStep("debugfs", { text: `${text}\n`, pane: i });
+    });
+    return form;
+  }
+
+  function sizeCanvas(c, w, h) {
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; c.style.width = `${w}px`; c.style.height = `${h}px`; }
+  }
+
+  // ---- animation ---------------------------------------------------------
+  function startAnimation(prevPanes, panes) {
+    const duration = s.playing ? Math.min(900, 850 / rate()) : 1100;
+    const flights = [];
+    const slide = [];
+    panes.forEach((p, i) => {
+      const el = paneEls[i];
+      const old = drawn[i];
+      const rows = rowsOf(p);
+      if (!el || !old || !rows.length || s.view !== "lists") { flights.push([]); slide.push(0); return; }
+      const w = shownWidth(el);
+      const h = el.base.height;
+      const moved = new Set(rows.filter((r) => r.pfn >= 0).map((r) => r.pfn));
+      const next = drawPane(i, p, { hidden: moved, dry: true });
+      const typeOf = (pfn) => (p.loc ? (p.loc[pfn] - 16) & 1 : p.flags ? (p.flags[pfn] & FLAGS.PG_anon ? 0 : 1) : 1);
+      const f = buildFlights(rows, {
+        from: (pfn) => old.locate(pfn), to: (pfn) => next.locate(pfn),
+        fromPlace: (r) => old.place?.(r.src, r.src_seq, "tail", typeOf(r.pfn)),
+        toPlace: (r) => next.place?.(r.dst, r.dst_seq, "head", typeOf(r.pfn)),
+        width: w, height: h, cell: next.cell, selectedPfn: s.selected?.pane === i ? s.selected.pfn : null,
+      });
+      flights.push(f);
+      const dSeq = (p.gens && prevPanes[i]?.gens) ? p.gens.max_seq - prevPanes[i].gens.max_seq : 0;
+      slide.push(dSeq > 0 && next.colW ? dSeq * (next.colW + 8) : 0);
+    });
+    s.anim = { start: now(), duration, flights, slide };
+    s.flightExtent = [];
+    loop.request("animation");
+  }
+
+  // ---- drawing -----------------------------------------------------------
+  // The part of a pane's canvas its box shows (a canvas is at least 320 px
+  // wide; a narrower pane clips it): animations stay inside it.
+  const shownWidth = (el) => Math.min(el.overlay.width, Math.floor(el.stack.clientWidth) || el.overlay.width);
+  function extend(e, boxes, el) {
+    const out = e || { frames: 0, boxes: 0, x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+    out.frames++;
+    out.boxes += boxes.length;
+    for (const [x, y, w, h] of boxes) {
+      out.x0 = Math.min(out.x0, x); out.y0 = Math.min(out.y0, y);
+      out.x1 = Math.max(out.x1, x + w); out.y1 = Math.max(out.y1, y + h);
+    }
+    out.width = shownWidth(el); out.height = el.overlay.height;
+    return out;
+  }
+  function drawPane(i, p, { hidden = null, slide = 0, dry = false } = {}) {
+    const el = paneEls[i];
+    // Opt-in instrumentation for bench/bench_browser.py (keypress -> drawn step).
+    const t0 = globalThis.__reclaimlabDrawn ? globalThis.performance.now() : 0;
+    const w = Math.max(320, Math.floor(el.stack.clientWidth || 800));
+    const h = Math.max(260, Math.floor(el.stack.clientHeight || 400));
+    sizeCanvas(el.base, w, h);
+    sizeCanvas(el.overlay, w, h);
+    const ctx = el.base.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    const sel = s.selected && s.selected.pane === i ? s.selected.pfn : null;
+    let res;
+    if (s.view === "hardware") res = drawHardware(ctx, p, { width: w, height: h, zoom: s.hwZoom[i] || [0, 1] });
+    else if (isGen(p)) res = drawGenerations(ctx, p, { width: w, height: h, hidden, selectedPfn: sel, slide, zoom: s.zoom[i] || [0, 1] });
+    else res = drawLruLists(ctx, p, { width: w, height: h, zoom: s.zoom[i] || [0, 1], hidden, selectedPfn: sel, labels: infoOf(p).lists });
+    if (!dry && s.view === "lists" && (res.layout || res.missing)) {
+      for (const win of res.missing || missingWindows(p, res.layout)) {
+        const key = `${i}:${p.step}:${win.list}:${win.offset}:${win.count}`;
+        if (zoomAsked.has(key)) continue;
+        if (zoomAsked.size > 512) zoomAsked.clear();
+        zoomAsked.add(key);
+        send("zoom", { pane: i, ...win });
+      }
+      el.base.dataset.windows = Object.entries(p.windows || {}).filter(([, w]) => w.step === p.step).map(([k, w]) => `${k}:${w.offset}+${w.pfn.length}`).join(" ");
+    }
+    if (!dry) {
+      if (!drawPane.marked) { drawPane.marked = true; globalThis.performance?.mark?.("reclaimlab:first-draw"); }
+      drawn[i] = res;
+      el.base.dataset.step = String(p.step);
+      if (res.range) el.base.dataset.pfnRange = res.range.join("-"); else delete el.base.dataset.pfnRange;
+      el.base.dataset.view = s.view === "hardware" ? "hardware" : isGen(p) ? "generations" : "lists";
+      el.base.setAttribute("aria-label", describe(p));
+      const z = s.zoom[i] || [0, 1];
+      el.zoomInfo.textContent = s.view === "lists" && (z[0] > 0 || z[1] < 1) ? `zoom: ${Math.round(z[0] * 100)}–${Math.round(z[1] * 100)} % of each ${isGen(p) ? "generation" : "list"} (0 resets)` : "";
+      globalThis.__reclaimlabDrawn?.(i, p.step, t0);
+    }
+    return res;
+  }
+
+  function describe(p) {
+    if (s.view === "hardware") {
+      const mi = p.meminfo || {};
+      const sh = p.nrShadow;
+      return `${fmt.count(p.nrFrames)} page frames, ${fmt.count(p.nrFree ?? 0)} free; page cache: ${fmt.count((mi.Cached ?? 0) / 4)} folios, ` +
+        `${sh && sh.file != null ? fmt.count(sh.file) : "unknown"} shadow entries; swap: ${fmt.count((mi.SwapCached ?? 0) / 4)} swap-cache folios, ` +
+        `${sh ? fmt.count(sh.anon) : "unknown"} shadow entries`;
+    }
+    if (isGen(p) && p.gens) {
+      return `MGLRU generations: max_seq ${p.gens.max_seq}, min_seq anon ${p.gens.min_seq[0]} file ${p.gens.min_seq[1]}; ` +
+        p.gens.gens.map((g) => `seq ${g.seq}: anon ${g.nr_pages[0]}, file ${g.nr_pages[1]}`).join("; ");
+    }
+    const c = p.listCounts || {};
+    return `LRU lists: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(", ")}`;
+  }
+
+  function renderLegend() {
+    if (dom.legend.dataset.built === s.view + (s.panes.map((p) => p.policy).join())) return;
+    dom.legend.dataset.built = s.view + (s.panes.map((p) => p.policy).join());
+    const items = [];
+    const sw = (c, t) => `<span><span class="sw" style="background:${c}"></span>${t}</span>`;
+    if (s.view === "hardware") {
+      items.push(sw(PALETTE.LRU_INACTIVE_ANON, "inactive anon"), sw(PALETTE.LRU_ACTIVE_ANON, "active anon"), sw(PALETTE.LRU_INACTIVE_FILE, "inactive file"), sw(PALETTE.LRU_ACTIVE_FILE, "active file"), sw(PALETTE.LRU_UNEVICTABLE, "unevictable"), sw(PALETTE.isolated, "isolated"), sw(PALETTE.free, "free"), sw(PALETTE.swap, "swap used"), sw(PALETTE.shadow, "shadow entries"));
+    } else {
+      // each list-view policy's lists under its own names (PolicyInfo.lists)
+      const named = new Map();
+      for (const p of s.panes.filter((q) => !isGen(q))) {
+        for (const [list, label] of Object.entries(infoOf(p).lists || {})) {
+          const key = `${list}:${label}`;
+          if (!named.has(key)) named.set(key, sw(PALETTE[list], label));
+        }
+      }
+      items.push(...named.values());
+      if (s.panes.some((p) => isGen(p))) items.push(...[0, 1, 2, 3].map((t) => sw(PALETTE.tiers[t], `file tier ${t}`)), ...[0, 1, 2, 3].map((t) => sw(PALETTE.tiersAnon[t], `anon tier ${t}`)), "<span>● centre dot = lazily re-filed (gen field ≠ list)</span>", "<span>each generation list: head top left (lru_gen_add_folio()), tail bottom right (evict_folios() isolates there, from min_seq)</span>");
+      items.push("<span>marks (zoom in; contrast colour on dark cells): ◤ = PG_referenced · ◥ = PG_workingset · ◣ = dirty · ◢ = young PTE</span>");
+      items.push(`<span>decisions: ${Object.entries(DECISIONS).filter(([k]) => ["activate", "keep", "rotate", "promote", "reclaim", "writeback", "swapout"].includes(k)).map(([, d]) => `<b style="color:${d.colour}">${d.glyph}</b> ${d.label}`).join(" · ")}</span>`);
+    }
+    dom.legend.innerHTML = items.join("");
+  }
+
+  function draw(what, t) {
+    if (!s.panes.length || !paneEls.length) return false;
+    const full = what.has("panes") || what.has("all") || what.has("view") || what.has("selection");
+    const info = full || what.has("info");
+    let animating = false;
+    let frac = 1;
+    if (s.anim) {
+      frac = Math.min(1, (t - s.anim.start) / s.anim.duration);
+      animating = frac < 1;
+    }
+    s.panes.forEach((p, i) => {
+      if (!paneEls[i]) return;
+      const flights = s.anim?.flights?.[i] || [];
+      const slide = s.anim?.slide?.[i] ? s.anim.slide[i] * (1 - Math.min(1, frac / 0.5)) : 0;
+      const hidden = animating && flights.length ? new Set(flights.map((f) => f.pfn)) : null;
+      if (full || slide) drawPane(i, p, { hidden, slide });
+      const el = paneEls[i];
+      const octx = el.overlay.getContext("2d");
+      const boxes = drawFlight(octx, animating ? flights : [], frac, { width: shownWidth(el), height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: isGen(p) ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
+      if (boxes.length) s.flightExtent[i] = extend(s.flightExtent[i], boxes, el);
+      const sub = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` + (p.gens ? ` · max_seq ${p.gens.max_seq}` : "");
+      if (el.sub.textContent !== sub) el.sub.textContent = sub;   // unchanged text: no relayout each frame
+    });
+    if (s.anim && !animating) {
+      s.anim = null;
+      s.panes.forEach((p, i) => paneEls[i] && drawPane(i, p));
+    }
+    if (info) {
+      renderLegend();
+      const multi = s.panes.length > 1;
+      const rows = multi ? s.panes.flatMap((p, i) => rowsOf(p).map((r) => ({ ...r, pane: i }))) : rowsOf(s.panes[0]);
+      const selPane = s.selected?.pane ?? s.logPane;
+      if (dom.logPanes) {
+        dom.logPanes.hidden = !multi;
+        for (const b of dom.logPanes.querySelectorAll("button")) b.setAttribute("aria-pressed", Number(b.dataset.pane) === selPane ? "true" : "false");
+      }
+      const allRows = multi ? rowsOf(s.panes[selPane]) : rows;
+      const reclaimOnly = dom.logFilter?.checked;
+      const search = eventFilter(dom.logSearch?.value, s.hello?.names?.owners);
+      let logRows = reclaimOnly ? filtered(allRows) : allRows;
+      if (search) logRows = logRows.filter((r) => search(r, explainEvent(r).text));
+      dom.logCount.textContent = `(${multi ? `pane ${selPane ? "B" : "A"}: ` : ""}${logRows.length}${logRows.length !== allRows.length ? ` of ${allRows.length}` : ""})`;
+      renderEventLog(dom.eventLog, logRows, {
+        selectedPfn: s.selected?.pfn ?? null, selectedIndex: s.selected?.i ?? null,
+        dropped: s.panes[selPane]?.events?.dropped ?? 0,
+        onSelect: (pfn, idx) => select(selPane, pfn, idx),
+        hiddenCount: allRows.length - logRows.length,
+      });
+      renderCounters(dom.counters, s.panes, { showAll: s.showAllCounters });
+      plots.update(s);
+    }
+    // Rebuilt only when its answer or the step changed (a rebuild costs a relayout).
+    if ((info || what.has("inspector")) && (s.inspectMsg !== draw.insp || s.panes[0]?.step !== draw.inspStep)) {
+      draw.insp = s.inspectMsg;
+      draw.inspStep = s.panes[0]?.step;
+      renderInspector(dom.inspector, s.inspectMsg, s.names, s.panes[0]?.step);
+    }
+    return animating;
+  }
+
+  return {
+    build: buildPanes, draw, startAnimation, rowsOf, filtered, infoOf,
+    locate(i, pfn) { return drawn[i]?.locate?.(pfn) ?? null; },
+    cell(i) { return drawn[i]?.cell ?? null; },
+  };
+}
