@@ -98,14 +98,19 @@ def warm(page, n):
     page.evaluate("""([n]) => new Promise((res) => {
       const id = location.pathname.split('/').pop();
       const ws = new WebSocket(`ws://${location.host}/ws/sessions/${id}`);
+      // protocol v3: the connection opens with a JSON frame and a binary state;
+      // the step is answered by one binary step message
+      let sent = false;
       ws.onopen = () => {
         ws.send(JSON.stringify({type: 'auth', token: localStorage.getItem('reclaimlab.token.' + id)}));
-        ws.send(JSON.stringify({type: 'step', unit: 'access', count: n}));
       };
       ws.onmessage = (e) => {
-        if (typeof e.data !== 'string') return;
-        const m = JSON.parse(e.data);
-        if ((m.type === 'frame' && m.cause === 'step') || m.type === 'error') { ws.close(); res(); }
+        if (typeof e.data === 'string') {
+          if (JSON.parse(e.data).type === 'error') { ws.close(); res(); }
+          return;
+        }
+        if (!sent) { sent = true; ws.send(JSON.stringify({type: 'step', unit: 'access', count: n})); return; }
+        ws.close(); res();
       };
     })""", [n])
 
