@@ -130,7 +130,7 @@ class Frames:
                 "done": done, "steps_applied": applied.steps if applied is not None else 0,
                 "events": {"n": len(ev), "dropped": int(lost)}, "sizes": sizes, "gens": gens,
                 "meminfo": sim.meminfo(), "watermarks": dict(sim.watermarks),
-                "nr_free": int(sim.nr_free), "nr_shadow": sim.nr_shadows(),
+                "nr_free": int(sim.nr_free), "nr_shadow": sim.nr_shadows(), "files": _files(sim),
                 "lru_gen": sim.lru_gen_text() if self.infos[k].debugfs else None})
             arrays += [(p + "vmstat", now),
                        (p + "vmstat_delta", now.astype(np.int64) - before.astype(np.int64)),
@@ -164,7 +164,7 @@ class Frames:
                     "nr_free": int(sim.nr_free), "sizes": sizes, "gens": gens,
                     "state_hash": sim.state_hash() if hashed else None,
                     "lru_gen": sim.lru_gen_text() if self.infos[k].debugfs else None,
-                    "nr_shadow": sim.nr_shadows()}
+                    "nr_shadow": sim.nr_shadows(), "files": _files(sim)}
             header["panes"].append(pane)
             p = f"p{k}."
             if order:
@@ -306,3 +306,9 @@ def _gens_of(sim, lists: Optional[dict] = None) -> dict:
 def _event_layout() -> dict:
     """The engine's event record layout, for the step message header (wire.py)."""
     return W.event_layout(_engine().EVENT_DTYPE)
+
+
+def _files(sim) -> dict:
+    """Per file id (a string key, names in the hello's owners.file): its reads,
+    refaults and evictions so far (Simulator.file_counters())."""
+    return {str(i): c for i, c in sim.file_counters().items()}

@@ -43,7 +43,7 @@ export const paneModel = Object.freeze({
         sizes: p.sizes || {}, listCounts: listCounts(p.sizes, p.gens), gens,
         lists, flags: a("flags"), young: a("young"), loc: a("loc"),
         lruGenText: p.lru_gen ?? null, stateHash: p.state_hash ?? null,
-        nrShadow: p.nr_shadow ?? null,
+        nrShadow: p.nr_shadow ?? null, files: p.files || {},
         events: EMPTY_EVENTS,
       };
     });
@@ -72,7 +72,7 @@ export const paneModel = Object.freeze({
         watermarks: p.watermarks || null, nrFree: p.nr_free ?? p.sizes?.nr_free,
         sizes: p.sizes || {}, listCounts: listCounts(p.sizes, p.gens), gens,
         lists, flags: l.flags, young: l.young, loc: l.loc ?? null,
-        lruGenText: p.lru_gen ?? null, stateHash: null, nrShadow: p.nr_shadow ?? null,
+        lruGenText: p.lru_gen ?? null, stateHash: null, nrShadow: p.nr_shadow ?? null, files: p.files || {},
         events: stepEvents(msg, i), cause: msg.cause, stepsApplied: p.steps_applied,
       };
     });

@@ -327,7 +327,7 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
         onSelect: (pfn, idx) => select(selPane, pfn, idx),
         hiddenCount: allRows.length - logRows.length,
       });
-      renderCounters(dom.counters, s.panes, { showAll: s.showAllCounters });
+      renderCounters(dom.counters, s.panes, { showAll: s.showAllCounters, fileNames: s.hello?.names?.owners?.file });
       plots.update(s);
     }
     // Rebuilt only when its answer or the step changed (a rebuild costs a relayout).

@@ -7,7 +7,19 @@ const KEY = ["nr_free_pages", "nr_inactive_anon", "nr_active_anon", "nr_inactive
   "workingset_activate_file", "pswpin", "pswpout", "pgmajfault", "allocstall_normal", "pageoutrun"];
 const MEMINFO = ["MemTotal", "MemFree", "Active(anon)", "Inactive(anon)", "Active(file)", "Inactive(file)", "SwapTotal", "SwapFree", "Cached", "Dirty"];
 
-export function renderCounters(el, panes, { showAll = false } = {}) {
+// Per-file counters (the simulator's own: each file's share of pgpgin,
+// workingset_refault_file and file pgsteal), the files with most reads first.
+const MAX_FILES = 12;
+
+function fileRows(panes, fileNames) {
+  const ids = new Set();
+  for (const p of panes) for (const id of Object.keys(p.files || {})) ids.add(id);
+  const reads = (id) => Math.max(...panes.map((p) => p.files?.[id]?.reads ?? 0));
+  return [...ids].sort((a, b) => reads(b) - reads(a) || Number(a) - Number(b)).slice(0, MAX_FILES)
+    .map((id) => ({ id, name: fileNames?.[Number(id)] ?? `file ${id}` }));
+}
+
+export function renderCounters(el, panes, { showAll = false, fileNames = null } = {}) {
   if (!panes.length) return;
   const names = showAll ? Object.keys(panes[0].vmstat || {}) : KEY.filter((k) => k in (panes[0].vmstat || {}));
   const cols = panes.length;
@@ -35,7 +47,9 @@ export function renderCounters(el, panes, { showAll = false } = {}) {
     more.className = "more-counters";
     more.textContent = showAll ? "show key counters" : "show all counters";
     more.dataset.all = showAll ? "1" : "0";
-    el.append(table, mt, more);
+    const ft = document.createElement("table");
+    ft.className = "files";
+    el.append(table, mt, ft, more);
   }
   // Cells are written only when their text changes: rewriting equal text
   // still makes the browser lay the page out again (bench/bench_browser.py).
@@ -55,4 +69,30 @@ export function renderCounters(el, panes, { showAll = false } = {}) {
   for (const tr of mt.tBodies[0].rows) {
     panes.forEach((p, i) => put(tr.cells[1 + i], p.meminfo?.[tr.dataset.name] != null ? p.meminfo[tr.dataset.name].toLocaleString("en-US") : "–"));
   }
+  const ft = el.querySelector("table.files");
+  const rows = fileRows(panes, fileNames);
+  const fsig = `${cols}|${rows.map((r) => r.id).join(",")}`;
+  if (ft.dataset.sig !== fsig) {
+    ft.dataset.sig = fsig;
+    const head = cols === 1 ? "<th>refaults</th><th>reads</th><th>evictions</th>"
+      : "<th>A refaults</th><th>B refaults</th><th>A reads</th><th>B reads</th>";
+    ft.innerHTML = rows.length ? `<thead><tr><th>per file</th>${head}</tr></thead><tbody></tbody>` : "";
+    for (const r of rows) {
+      const tr = document.createElement("tr");
+      tr.dataset.file = r.name;
+      const td = document.createElement("td");
+      td.textContent = r.name;
+      tr.append(td);
+      for (let k = 0; k < (cols === 1 ? 3 : 4); k++) tr.append(document.createElement("td"));
+      ft.tBodies[0].append(tr);
+    }
+  }
+  if (!rows.length) return;
+  const n = (p, id, key) => (p.files?.[id]?.[key] ?? 0).toLocaleString("en-US");
+  rows.forEach((r, j) => {
+    const tr = ft.tBodies[0].rows[j];
+    const vals = cols === 1 ? ["refaults", "reads", "evictions"].map((key) => n(panes[0], r.id, key))
+      : [n(panes[0], r.id, "refaults"), n(panes[1], r.id, "refaults"), n(panes[0], r.id, "reads"), n(panes[1], r.id, "reads")];
+    vals.forEach((v, k) => put(tr.cells[1 + k], v));
+  });
 }
