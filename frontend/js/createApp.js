@@ -164,6 +164,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     cell(i) { return panes.cell(i); },
     // The columns plot i draws ([x, ...series]).
     plotData(i) { return plots.data(i); },
+    plotRange(i) { return plots.xRange(i); },
+    plotMarkers() { return plots.markers(); },
     // The extent (canvas pixels) of everything pane i's last step animation drew.
     flightExtent(i) { return s.flightExtent[i] ?? null; },
     // Pane i's per-frame location array (large machines), as rebuilt from deltas.

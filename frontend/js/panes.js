@@ -333,6 +333,7 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     // Rebuilt only when its answer or the step changed (a rebuild costs a relayout).
     if ((info || what.has("inspector")) && (s.inspectMsg !== draw.insp || s.panes[0]?.step !== draw.inspStep)) {
       draw.insp = s.inspectMsg;
+      plots.mark(s);
       draw.inspStep = s.panes[0]?.step;
       renderInspector(dom.inspector, s.inspectMsg, s.names, s.panes[0]?.step);
     }

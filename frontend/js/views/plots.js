@@ -2,6 +2,7 @@
 // samples: free pages against the watermarks, scans and steals, refaults,
 // swap traffic. In compare mode both panes share each plot (A solid, B dashed).
 import uPlot from "../../vendor/uPlot.esm.js";
+import { pageMarkers } from "../pageMarkers.js";
 import { perStep } from "../perStep.js";
 
 // [series][pane]: the two series of a plot differ in hue (blue vs
@@ -45,11 +46,43 @@ function cursorLine(get) {
   };
 }
 
-// `onSeek(step)`: a click on a plot asks to go to that step.
+// Ticks at the top of the plot at the marked steps (uPlot draw hook):
+// evictions vermillion, refaults blue.
+function markerTicks(get) {
+  return (u) => {
+    const ms = get();
+    if (!ms.length || !u.data[0].length) return;
+    const { ctx } = u;
+    ctx.save();
+    ctx.lineWidth = 2 * devicePixelRatio;
+    for (const m of ms) {
+      const x = Math.round(u.valToPos(m.step, "x", true));
+      if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+      ctx.strokeStyle = m.kind === "evict" ? "#D55E00" : "#0072B2";
+      ctx.beginPath();
+      ctx.moveTo(x, u.bbox.top);
+      ctx.lineTo(x, u.bbox.top + 8 * devicePixelRatio);
+      ctx.stroke();
+    }
+    ctx.restore();
+  };
+}
+
+// `onSeek(step)`: a click on a plot asks to go to that step. A drag across a
+// plot zooms every plot to those steps (kept while stepping); a double click
+// zooms back out.
 export function createPlots(el, { onSeek = null } = {}) {
   let charts = [];
   let nPanes = 0;
   let current = null;
+  let markers = [];
+  let zoom = null;          // {min, max} of the x scale the user chose, or null
+  let syncing = false;
+  function zoomAll(from, range) {
+    syncing = true;
+    for (const c of charts) if (c !== from) c.setScale("x", range);
+    syncing = false;
+  }
   function build(panes) {
     for (const c of charts) c.destroy();
     el.textContent = "";
@@ -90,27 +123,53 @@ export function createPlots(el, { onSeek = null } = {}) {
             label: def.y, labelSize: 14, labelFont: "11px system-ui" }],
         // Hover shows the values at the step under the pointer.
         legend: { live: true },
-        cursor: { drag: { x: false, y: false } },
-        hooks: { draw: [cursorLine(() => current)] },
+        cursor: { drag: { x: true, y: false, setScale: true } },
+        hooks: {
+          draw: [cursorLine(() => current), markerTicks(() => markers)],
+          setSelect: [(u) => {
+            if (u.select.width < 4) return;
+            zoom = { min: u.posToVal(u.select.left, "x"), max: u.posToVal(u.select.left + u.select.width, "x") };
+          }],
+          setScale: [(u, key) => { if (key === "x" && !syncing && zoom) zoomAll(u, zoom); }],
+        },
       }, [[]].concat(series.slice(1).map(() => [])), box));
       const u = charts[charts.length - 1];
       u.over.style.cursor = "pointer";
-      u.over.title = "click to go to this step";
+      u.over.title = "click to go to this step; drag to zoom, double-click to zoom out";
+      let downX = null;
+      u.over.addEventListener("mousedown", (e) => { downX = e.offsetX; });
+      let seekTimer = null;
+      u.over.addEventListener("dblclick", () => {
+        clearTimeout(seekTimer);             // a double click zooms out, it does not seek
+        zoom = null;
+        const x = u.data[0];
+        if (x.length) zoomAll(null, { min: x[0], max: x[x.length - 1] });
+      });
       u.over.addEventListener("click", (e) => {
+        if (downX != null && Math.abs(e.offsetX - downX) > 3) return;   // the end of a drag
         if (!onSeek || !u.data[0].length) return;
         const v = u.posToVal(e.offsetX, "x");
-        if (Number.isFinite(v)) onSeek(Math.max(0, Math.round(v)));
+        clearTimeout(seekTimer);
+        if (Number.isFinite(v)) seekTimer = setTimeout(() => onSeek(Math.max(0, Math.round(v))), 250);
       });
     }
   }
   return {
-    // uPlot's columns of plot i (tests and tooling)
+    // uPlot's columns of plot i, its x range and the marked steps (tests and tooling)
     data(i) { return charts[i]?.data ?? null; },
+    xRange(i) { const c = charts[i]; return c ? { min: c.scales.x.min, max: c.scales.x.max } : null; },
+    markers() { return markers.slice(); },
+    // The inspector answered: mark the selected page's evictions and refaults.
+    mark(state) {
+      markers = pageMarkers(state.inspectMsg, state.names);
+      for (const c of charts) c.redraw(false);
+    },
     update(state) {
       const panes = state.panes;
       if (!panes.length) return;
       if (panes.length !== nPanes || !charts.length) build(panes);
       current = panes[0].step ?? null;
+      markers = pageMarkers(state.inspectMsg, state.names);
       // The server's whole-run timeline when there is one (every viewer sees
       // the whole run), else the samples of the steps this page visited.
       const tl = state.timeline && state.timeline.panes.length === panes.length ? state.timeline : null;
@@ -132,6 +191,7 @@ export function createPlots(el, { onSeek = null } = {}) {
           for (const k of ["min", "low", "high"]) data.push(x.map(() => wm[k] ?? null));
         }
         charts[di].setData(data);
+        if (zoom) charts[di].setScale("x", zoom);
       });
     },
   };

@@ -1,0 +1,43 @@
+"""The plots under the panes: the inspected page's evictions and refaults
+marked at their steps, and a drag that zooms every plot to a range of steps,
+kept while stepping, with a double click to zoom out."""
+from browser_helpers import open_session, recipe, wait_step
+
+
+def test_plots_mark_the_inspected_pages_evictions_and_zoom_on_a_drag(page, server):
+    created = server.create(recipe(scenario="stream-hot-file"))
+    open_session(page, server, created)
+    reclaimed = page.locator("#event-log li[data-pfn]", has_text="reclaim")
+    n = 0
+    while (n < 6 or not reclaimed.count()) and n < 30:
+        n += 1
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+    assert reclaimed.count(), "no folio was reclaimed in 30 scan steps"
+    reclaimed.last.click()
+    page.wait_for_function("document.querySelector('#inspector').innerText.includes('verdict')")
+    # the marker is the step of the eviction the inspector's history lists
+    page.wait_for_function("window.reclaimlab.plotMarkers().some((m) => m.kind === 'evict')")
+    marks = page.evaluate("window.reclaimlab.plotMarkers()")
+    assert [m["step"] for m in marks if m["kind"] == "evict"] == [n]
+    # the whole-run timeline: drag across the middle of the first plot
+    page.wait_for_function("(window.reclaimlab.plotData(0) || [[]])[0].length > 3")
+    full = page.evaluate("window.reclaimlab.plotRange(0)")
+    box = page.locator("#plots .plot .u-over").first.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.25, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=8)
+    page.mouse.up()
+    z = [page.evaluate(f"window.reclaimlab.plotRange({i})") for i in range(4)]
+    assert full["min"] < z[0]["min"] < z[0]["max"] < full["max"]
+    assert all(r == z[0] for r in z), z                  # every plot zoomed alike
+    assert page.locator(".pane canvas.base").first.get_attribute("data-step") == str(n)   # a drag does not seek
+    page.keyboard.press("ArrowRight")
+    wait_step(page, n + 1)
+    assert page.evaluate("window.reclaimlab.plotRange(0)") == z[0]     # kept while stepping
+    page.locator("#plots .plot .u-over").first.dblclick()
+    back = page.evaluate("window.reclaimlab.plotRange(0)")
+    assert back["min"] <= full["min"] and back["max"] >= full["max"]
+    page.wait_for_timeout(400)
+    assert page.locator(".pane canvas.base").first.get_attribute("data-step") == str(n + 1)   # and did not seek
