@@ -1,6 +1,8 @@
 // The event log's search box: every word must match one event. Plain words
 // match its kind, reason, kernel function, locations or text; `file=NAME|N`,
-// `mm=NAME|N` and `off=A-B` (pgoff / vpn, or one number) match the page.
+// `mm=NAME|N` and `off=A-B` (pgoff / vpn, or one number) match the page;
+// `tier=N` matches a decision whose inputs name that MGLRU tier (sort_folio()'s
+// protect / promote / isolate, a refault's shadow token).
 // Anon mm ids are the trace's mm number + 2 in events (docs/engine-api.md);
 // a folio that goes to or comes from an anon list or a swap slot is anon, one
 // from a file list, a shadow or storage is file, MGLRU generation moves say
@@ -18,9 +20,13 @@ export function eventFilter(query, owners = {}) {
   const words = String(query || "").trim().toLowerCase().split(/\s+/).filter(Boolean);
   if (!words.length) return null;
   const tests = words.map((w) => {
-    const m = w.match(/^(file|mm|off)=(.+)$/);
+    const m = w.match(/^(file|mm|off|tier)=(.+)$/);
     if (!m) return (row, text) => text.includes(w);
     const [, key, v] = m;
+    if (key === "tier") {
+      const t = /^\d+$/.test(v) ? Number(v) : -1;
+      return (row) => t >= 0 && row.tier === t;
+    }
     if (key === "off") {
       const r = v.match(/^(\d+)(?:-(\d+))?$/);
       if (!r) return () => false;

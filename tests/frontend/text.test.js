@@ -263,3 +263,14 @@ test("validateRecipe takes any described policy and its knobs under its key", ()
   assert.match(validateRecipeWith({ ...v, "s3fifo.small_percent": "95" }, {}, pols).errors["s3fifo.small_percent"], /at most 90/);
   assert.match(validateRecipeWith({ ...v, policy: "nope" }, {}, pols).errors.policy, /one of lru, lru_gen, s3fifo/);
 });
+
+test("eventFilter tier=N keeps the decisions whose inputs name that tier", async () => {
+  const { eventFilter } = await import("../../frontend/js/eventFilter.js");
+  const row = (tier, kind = "mm_vmscan_lru_isolate") => ({ kind, reason: "NOT_PROTECTED", fn: "sort_folio", src: "gen", dst: "isolated", tier, pfn: 5 });
+  const f = eventFilter("tier=2");
+  assert.equal(f(row(2)), true);
+  assert.equal(f(row(1)), false);
+  assert.equal(f(row(-1, "pgsteal")), false);          // a steal carries no tier
+  assert.equal(eventFilter("tier=x")(row(2)), false);
+  assert.equal(eventFilter("tier=2 isolate")(row(2)), true);
+});
