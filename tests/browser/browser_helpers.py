@@ -70,3 +70,16 @@ def wait_step(page, n: int, pane: int = 0):
     page.wait_for_function(
         "([n, i]) => { const c = document.querySelectorAll('.pane canvas.base')[i];"
         " return c && c.dataset.step === String(n); }", arg=[n, pane], timeout=20000)
+
+
+def step_until_reclaimed(page, at_least: int, limit: int = 30):
+    """Presses → (one scan step each) until a step's event log lists a reclaimed
+    folio, at least `at_least` times; returns (steps taken, those log rows)."""
+    reclaimed = page.locator("#event-log li[data-pfn]", has_text="reclaim")
+    n = 0
+    while (n < at_least or not reclaimed.count()) and n < limit:
+        n += 1
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+    assert reclaimed.count(), f"no folio was reclaimed in {limit} scan steps"
+    return n, reclaimed

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import open_session, recipe, wait_step
+from browser_helpers import open_session, recipe, wait_step, step_until_reclaimed
 
 
 def counter(page, name, col=1):
@@ -75,13 +75,7 @@ def test_a_link_made_at_step_n_keeps_opening_it_after_the_owner_branches(page, s
 def test_an_evicted_page_is_explained_here_after_a_step_and_from_a_fresh_link(page, server, browser, errors):
     created = server.create(recipe(scenario="stream-hot-file"))
     open_session(page, server, created)
-    reclaimed = page.locator("#event-log li[data-pfn]", has_text="reclaim")
-    n = 0
-    while (n < 3 or not reclaimed.count()) and n < 30:
-        n += 1
-        page.keyboard.press("ArrowRight")
-        wait_step(page, n)
-    assert reclaimed.count(), "no folio was reclaimed in 30 scan steps"
+    n, reclaimed = step_until_reclaimed(page, 3)
     reclaimed.last.click()
     page.wait_for_function("document.querySelector('#inspector').innerText.includes('verdict')")
     text = page.locator("#inspector").inner_text()
@@ -225,13 +219,7 @@ def test_a_link_recipients_plots_show_the_whole_run_hover_and_click_to_seek(page
 def test_an_evicted_mglru_folio_says_why_with_its_numbers_here_and_from_a_fresh_link(page, server, browser, errors):
     created = server.create(recipe(policies=("lru_gen",), scenario="stream-hot-file"))
     open_session(page, server, created)
-    reclaimed = page.locator("#event-log li[data-pfn]", has_text="reclaim")
-    n = 0
-    while (n < 3 or not reclaimed.count()) and n < 30:
-        n += 1
-        page.keyboard.press("ArrowRight")
-        wait_step(page, n)
-    assert reclaimed.count(), "no folio was reclaimed in 30 scan steps"
+    n, reclaimed = step_until_reclaimed(page, 3)
     reclaimed.last.click()
     page.wait_for_function("document.querySelector('#inspector').innerText.includes('why evicted')")
     why = page.locator("#inspector .why-evicted").inner_text()

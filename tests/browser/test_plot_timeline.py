@@ -1,19 +1,13 @@
 """The plots under the panes: the inspected page's evictions and refaults
 marked at their steps, and a drag that zooms every plot to a range of steps,
 kept while stepping, with a double click to zoom out."""
-from browser_helpers import open_session, recipe, wait_step
+from browser_helpers import open_session, recipe, wait_step, step_until_reclaimed
 
 
 def test_plots_mark_the_inspected_pages_evictions_and_zoom_on_a_drag(page, server):
     created = server.create(recipe(scenario="stream-hot-file"))
     open_session(page, server, created)
-    reclaimed = page.locator("#event-log li[data-pfn]", has_text="reclaim")
-    n = 0
-    while (n < 6 or not reclaimed.count()) and n < 30:
-        n += 1
-        page.keyboard.press("ArrowRight")
-        wait_step(page, n)
-    assert reclaimed.count(), "no folio was reclaimed in 30 scan steps"
+    n, reclaimed = step_until_reclaimed(page, 6)
     reclaimed.last.click()
     page.wait_for_function("document.querySelector('#inspector').innerText.includes('verdict')")
     # the marker is the step of the eviction the inspector's history lists
