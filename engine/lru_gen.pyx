@@ -219,9 +219,6 @@ cdef class MultiGenLru(ReclaimPolicy):
     cdef inline bint lru_gen_is_active(self, int gen) noexcept nogil:
         return gen == lru_gen_from_seq(self.s.max_seq) or gen == lru_gen_from_seq(self.s.max_seq - 1)
 
-    cdef inline folio_idx_t gen_head(self, int gen, int type) noexcept nogil:
-        return self.m.nr_frames + HEAD_GEN + gen * 2 + type
-
     cdef inline folio_idx_t gen_head_z(self, int gen, int type, int zone) noexcept nogil:
         """lrugen->folios[gen][type][zone]: each generation is a list per zone."""
         return self.m.nr_frames + (HEAD_GEN if zone == ZONE_NORMAL else HEAD_GEN_DMA) + gen * 2 + type
@@ -230,7 +227,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         return self.gen_head_z(gen, type, folio_zone(self.m, f))
 
     cdef inline bint gen_empty(self, int gen, int type) noexcept nogil:
-        return list_empty(self.m, self.gen_head(gen, type)) and list_empty(self.m, self.gen_head_z(gen, type, ZONE_DMA))
+        return list_empty(self.m, self.gen_head_z(gen, type, ZONE_NORMAL)) and list_empty(self.m, self.gen_head_z(gen, type, ZONE_DMA))
 
     cdef void lru_gen_update_size(self, folio_idx_t f, int old_gen, int new_gen) noexcept nogil:
         """Mirrors include/linux/mm_inline.h:lru_gen_update_size()."""
@@ -1952,7 +1949,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             for type in range(2):
                 memset(tiers, 0, sizeof(tiers))
                 if seq >= self.s.min_seq[type]:
-                    arr = np.empty(self.list_len(self.gen_head(gen, type))
+                    arr = np.empty(self.list_len(self.gen_head_z(gen, type, ZONE_NORMAL))
                                    + self.list_len(self.gen_head_z(gen, type, ZONE_DMA)), dtype=np.int32)
                     buf = arr
                     n = self.fill_gen(seq, type, buf, tiers)
