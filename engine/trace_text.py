@@ -256,6 +256,9 @@ def _diagnose_line(text: str) -> str:
     """What is wrong with one v1 line (the reference checker; the vectorised
     parser only decides *whether* a line is bad)."""
     fields = text.split("#", 1)[0].split()
+    if not fields:
+        # str.split() takes \v, \f, \x1c-\x1f, NBSP and such for blanks; the format does not
+        return f"no op, only characters that are not field separators: {text!r} (fields are separated by spaces or tabs)"
     letter = fields[0]
     if len(letter) != 1 or letter not in OP_LETTERS:
         return f"unknown op {letter!r} (expected one of A R W M X U)"
