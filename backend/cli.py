@@ -75,10 +75,10 @@ def _param(text: str) -> tuple[str, float]:
 
 
 try:  # engine.kernels is plain Python, but importing it loads the engine package
-    from engine.kernels import DEFAULT_KERNEL as _DEFAULT_KERNEL, KERNELS as _KERNELS
+    from engine.kernels import DEFAULT_KERNEL as _DEFAULT_KERNEL, KERNELS as _KERNELS, guest_machine
     _KERNEL_KEYS = tuple(_KERNELS)
-except ImportError:  # the engine is not built: the Simulator's ConfigError will say so later
-    _DEFAULT_KERNEL, _KERNEL_KEYS = "7.3", ()
+except ImportError:  # the engine is not built: cmd_simulate says so before any run
+    _DEFAULT_KERNEL, _KERNEL_KEYS, guest_machine = "7.3", (), None
 
 
 def _kernels(text: str) -> tuple[str, ...]:
@@ -178,8 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
                           "policy under both (docs/kernels.md)")
     m.add_argument("--policies", action="append", default=[], metavar="DIR",
                    help="load the Python policies of DIR (repeatable; see docs/policies.md)")
-    m.add_argument("--ram-mb", type=_pos_int, metavar="N", help="RAM size (default: the engine's, 256)")
-    m.add_argument("--swap-mb", type=_nonneg_int, metavar="N", help="swap size (default: half of RAM; 0 = no swap)")
+    m.add_argument("--ram-mb", type=_pos_int, metavar="N",
+                   help="memory available to the workload when it starts (MemAvailable), as on a "
+                        "booted guest of the kernel profile: its frames and its own idle tmpfs/anon "
+                        "come with it (docs/kernels.md \"Boot footprint\"; default: the engine's "
+                        "bare 256 MiB machine)")
+    m.add_argument("--bare", action="store_true",
+                   help="with --ram-mb: exactly N MiB of frames and no system pages")
+    m.add_argument("--swap-mb", type=_nonneg_int, metavar="N",
+                   help="swap size (default: half of --ram-mb; 0 = no swap)")
     m.add_argument("--swap-kind", choices=SWAP_KINDS)
     m.add_argument("--swappiness", type=_nonneg_int, metavar="N", help="vm.swappiness, 0..200")
     m.add_argument("--read-ahead-kb", type=_nonneg_int, metavar="N",
@@ -365,7 +372,17 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
     if kernel is not None:
         cfg["kernel"] = kernel
     if args.ram_mb is not None:
-        cfg["ram_pages"] = args.ram_mb * PAGES_PER_MB
+        available = args.ram_mb * PAGES_PER_MB
+        if args.bare or guest_machine is None:
+            cfg["ram_pages"] = available
+        else:
+            # the real-kernel rig sizes its guests by MemAvailable; a guest of
+            # this profile with that much available (engine/kernels.py)
+            cfg.update(guest_machine(kernel or _DEFAULT_KERNEL, available))
+        if args.swap_mb is None and args.swap_kind != "none":
+            cfg["swap_pages"] = available // 2
+    elif args.bare:
+        raise UserError("reclaimlab simulate: error: --bare goes with --ram-mb", 2)
     if args.swap_kind is not None:
         cfg["swap_kind"] = args.swap_kind
     if args.swap_mb is not None:
@@ -438,8 +455,9 @@ def cmd_simulate(args) -> int:
     except engine.ConfigError as e:
         raise UserError(f"reclaimlab simulate: config: {e}", 2) from None
     if workload is None:
-        # scenario sizes are fractions of the normalized RAM size
-        workload = _open_workload(args, sims[0].config["ram_pages"])
+        # scenario sizes are fractions of the memory available to them
+        available = args.ram_mb * PAGES_PER_MB if args.ram_mb is not None else sims[0].config["ram_pages"]
+        workload = _open_workload(args, available)
     from engine.feeding import run_stream
     from engine.trace import TraceError
     sizes = _file_sizes(args) if args.trace is not None else None
@@ -511,7 +529,9 @@ def render_summary(results: list[dict], engine=None) -> str:
         f"workload   {src}: {w['accesses']:,d} accesses"
         + (f" (seed {w['seed']})" if "seed" in w else ""),
         f"machine    RAM {cfg.get('ram_pages', 0) * 4 / 1024:g} MiB "
-        f"({cfg.get('ram_pages', 0):,d} pages), swap {cfg.get('swap_pages', 0) * 4 / 1024:g} MiB "
+        f"({cfg.get('ram_pages', 0):,d} pages"
+        + (f", {cfg['system_pages']:,d} of them the system's at boot" if cfg.get("system_pages") else "")
+        + f"), swap {cfg.get('swap_pages', 0) * 4 / 1024:g} MiB "
         f"{cfg.get('swap_kind', '?')}, swappiness {cfg.get('swappiness', '?')}",
         "",
     ]

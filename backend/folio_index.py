@@ -13,7 +13,7 @@ from backend import protocol as P
 from backend.frames import EVENT_COLUMNS
 from backend.session_common import SessionError, _engine, _guarded, _jsonable
 
-NR_INTERNAL_MMS = 2        # engine/core.pxd: anon owner o is mm o + 2 (0, 1: the M and X address spaces)
+NR_INTERNAL_MMS = 3        # engine/core.pxd: anon owner o is mm o + 3 (0, 1: the M and X address spaces, 2: the system's)
 ANON_LISTS, FILE_LISTS = (0, 1), (2, 3)   # enum lru_list
 # engine.names.LOCATIONS: a folio that leaves for (or comes back from) a swap
 # slot is anon; a page-cache shadow or storage is file (MGLRU events name

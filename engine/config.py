@@ -72,7 +72,7 @@ def normalize_config(config: dict | None) -> dict:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
-    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
+    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
              "readahead_pages", "costs", "events_capacity"}
     for key in config:
         if key not in known and key not in POLICY_INFO:
@@ -92,6 +92,9 @@ def normalize_config(config: dict | None) -> dict:
     # replay's guest, docs/kernels.md); smaller machines are modelled with one zone
     default_dma = ZONE_DMA_PAGES if ram >= ZONE_DMA_MIN_RAM else 0
     out["zone_dma_pages"] = _int("zone_dma_pages", config.get("zone_dma_pages", default_dma), 0, ram // 2)
+    # the system's own swappable pages, resident before the workload (docs/kernels.md
+    # "Boot footprint"); at most half of RAM so the workload always has room
+    out["system_pages"] = _int("system_pages", config.get("system_pages", 0), 0, ram // 2)
     kind = config.get("swap_kind", "zram")
     if kind not in SWAP_KINDS:
         raise ConfigError("swap_kind", f"must be one of {SWAP_KINDS}, got {kind!r}")

@@ -60,11 +60,14 @@ cdef enum:
     VM_RAND_READ = 1 << 3        # MADV_RANDOM: no recency
     VM_SHARED = 1 << 4
 
-# --- address spaces: M and X accesses go through two internal mms; anon owner o is mm o + NR_INTERNAL_MMS ---
+# --- address spaces: M and X accesses go through two internal mms, the guest's own
+# anon (config system_pages) has a third; anon owner o is mm o + NR_INTERNAL_MMS ---
 cdef enum:
     MM_SHARED = 0                # VM_SHARED mappings of files (trace op M)
     MM_EXEC = 1                  # VM_EXEC mappings of files (trace op X)
-    NR_INTERNAL_MMS = 2
+    NR_FILE_MMS = 2              # below it: the file-mapping mms
+    MM_SYSTEM = 2                # the system's own pages (tmpfs, init), faulted in at boot
+    NR_INTERNAL_MMS = 3
 
 # --- lruvec / pgdat flags ------------------------------------------------------
 cdef enum:
@@ -518,5 +521,5 @@ cdef void folio_clear_dirty(mem* m, folio_idx_t pfn) noexcept nogil
 cdef void folio_start_writeback(mem* m, folio_idx_t pfn, int queue, int64_t latency) noexcept nogil  # clears dirty, PG_writeback, queued
 cdef int folio_free_swap(mem* m, folio_idx_t pfn) noexcept nogil                       # drop the swap slot of a mapped swap-cache folio; 1 if done
 cdef int64_t wakeup_flusher_threads(mem* m) noexcept nogil                             # write back every dirty file folio; returns folios queued
-cdef uint32_t mm_of_owner(uint32_t owner) noexcept nogil                               # anon owner -> mm id (0, 1 are the internal M / X address spaces)
+cdef uint32_t mm_of_owner(uint32_t owner) noexcept nogil                               # anon owner -> mm id (0, 1: the M / X address spaces, 2: the system's)
 cdef void prefetch_rmap(mem* m, folio_idx_t pfn, int stage) noexcept nogil            # reclaim batch: stage 0 hash slots, 1 PTEs

@@ -714,7 +714,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         vm_start[0] = 0
         vm_end[0] = <uint64_t>1 << 62
         vm_flags[0] = 0
-        if mm >= NR_INTERNAL_MMS:
+        if mm >= NR_FILE_MMS:
             return
         file = (vpn >> 32) - 1
         vm_start[0] = file_vma_vpn(<uint32_t>file, 0)
@@ -935,7 +935,7 @@ cdef class MultiGenLru(ReclaimPolicy):
 
     cdef inline bint mm_is_file(self, int32_t mm) noexcept nogil:
         # the internal M / X address spaces map files; the others are anonymous
-        return mm < NR_INTERNAL_MMS
+        return mm < NR_FILE_MMS
 
     cdef void walk_mm(self, int32_t mm, int swappiness, bint force_scan) noexcept nogil:
         """Mirrors mm/vmscan.c:walk_mm() and walk_pmd_range()/walk_pte_range():

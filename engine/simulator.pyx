@@ -35,7 +35,7 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 4: ZONE_DMA's free list and zone watermarks in the header
 # 5: the event record grew to 80 bytes (decision inputs)
 # 6: per-file counters (file_ra_state.nr_read, nr_refault, nr_evict)
-STATE_VERSION = 6
+STATE_VERSION = 7
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -191,6 +191,25 @@ cdef class Simulator:
         self.policy.attach(&self.m, cfg)
         self._alive = True
         self.set_workload(np.zeros(0, dtype=ACCESS_DTYPE))
+        self._boot_system_pages(cfg["system_pages"])
+
+    cdef _boot_system_pages(self, int64_t n):
+        # The machine a workload meets has already booted: its tmpfs and init's
+        # anon (Shmem + AnonPages when the rig's replays start, docs/kernels.md
+        # "Boot footprint") are resident, written once, and never touched again,
+        # so they age and are swapped out under pressure as the guest's are.
+        # They count in pgfault like the guest's boot does in /proc/vmstat.
+        cdef mem* m = &self.m
+        cdef int64_t vpn
+        if n <= 0:
+            return
+        m.mms[<int>MM_SYSTEM].alive = 1          # _allocate() made room for the internal mms
+        m.events_on = 0
+        try:
+            for vpn in range(n):
+                self.do_anon(MM_SYSTEM, <uint64_t>vpn, True, -1)
+        finally:
+            m.events_on = 1
 
     cdef void _allocate(self, dict cfg) except *:
         cdef mem* m = &self.m
@@ -441,12 +460,11 @@ cdef class Simulator:
             return True
         return write
 
-    cdef int do_anon(self, uint32_t owner, uint64_t vpn, bint write, int64_t pos) except -1 nogil:
+    cdef int do_anon(self, uint32_t mm, uint64_t vpn, bint write, int64_t pos) except -1 nogil:
         """Mirrors mm/memory.c:handle_mm_fault() for anonymous memory: a hit sets the
         young (and dirty) bit; no PTE -> do_anonymous_page(); a swap entry ->
         do_swap_page() through the swap cache."""
         cdef mem* m = &self.m
-        cdef uint32_t mm = mm_of_owner(owner)
         cdef uint32_t* pte = self.pf_pte(pos, mm, vpn) if pos >= 0 else pte_lookup(m, mm, vpn)
         cdef folio_idx_t pfn
         cdef int32_t slot
@@ -967,7 +985,7 @@ cdef class Simulator:
     cdef int try_access(self, int op, bint write, uint32_t owner, uint64_t page, int64_t pos) except -1 nogil:
         self.m.cur_actor = RECLAIMER_NONE
         if op == OP_ANON:
-            return self.do_anon(owner, page, write, pos)
+            return self.do_anon(mm_of_owner(owner), page, write, pos)
         if op == OP_READ:
             return self.do_rw(False, owner, page)
         if op == OP_WRITE:
@@ -1771,7 +1789,8 @@ cdef class Simulator:
             "list": LOCATIONS[loc], "gen": folio_lru_gen(m, pfn), "seq": seq,
             "refs": (refs_field + 1) if f.flags & PG_referenced else 0,
             "tier": (3 if f.flags & PG_workingset else _order_base_2((refs_field + 1) if f.flags & PG_referenced else 0)),
-            "mapping": (f.mapping - NR_INTERNAL_MMS) if f.flags & PG_anon else f.mapping,
+            # the workload's owner of an anon folio; -1: the system's own (MM_SYSTEM)
+            "mapping": (<int64_t>f.mapping - NR_INTERNAL_MMS) if f.flags & PG_anon else f.mapping,
             "mm": f.mapping if f.flags & PG_anon else None,
             "index": f.index, "mapcount": f.mapcount,
             "swap_slot": (f.swap - 1) if f.flags & PG_swapcache else None,
@@ -1794,7 +1813,7 @@ cdef class Simulator:
         if f.flags & PG_anon:
             pte = pte_lookup(m, f.mapping, f.index)
             if pte != NULL and (pte[0] & PTE_PRESENT) and <int>(pte[0] & PTE_PFN_MASK) == pfn:
-                out.append({"mm": f.mapping - NR_INTERNAL_MMS, "young": bool(pte[0] & PTE_YOUNG),
+                out.append({"mm": <int64_t>f.mapping - NR_INTERNAL_MMS, "young": bool(pte[0] & PTE_YOUNG),
                             "dirty": bool(pte[0] & PTE_DIRTY)})
         elif f.mapping < <uint32_t>m.nr_files:
             v = m.file_first_vma[f.mapping]
@@ -2229,7 +2248,7 @@ cdef class Simulator:
                             continue
                         mc[p] += 1
                         fl = m.folios[p].flags
-                        if mm >= NR_INTERNAL_MMS:
+                        if mm >= NR_FILE_MMS:
                             if not (fl & PG_anon) or m.folios[p].mapping != <uint32_t>mm or m.folios[p].index != vpn:
                                 errs.append(f"mm {mm} vpn {vpn}: PTE maps pfn {p} of another page")
                         else:

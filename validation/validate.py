@@ -3,25 +3,29 @@
 Every row of validation/real/*.csv is one replay of a trace in validation/traces/
 on a real Debian kernel (shared/realkernel's rig: its summary.csv format, counters
 taken from the replay's start to its end). Each replay is simulated under the
-kernel profile of its release with one rule, the same for every trace:
+kernel profile of its release with one rule, the same for every trace, and the
+same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
 
-    RAM     = the guest's MemFree when the replay starts
-              + its swappable pages then (Shmem + AnonPages: tmpfs, init, the sampler)
+    RAM     = what the rig sizes its guests by: 64 MiB available to the workload
+              (MemAvailable) on a booted guest of that profile, whose frames and
+              own swappable pages come from the profile's boot footprint
+              (engine/kernels.py guest_machine(), docs/kernels.md "Boot footprint"):
+              frames = 64 MiB + (MemFree - MemAvailable) + (Shmem + AnonPages),
+              the last faulted in at boot as idle anon (config system_pages)
     swap    = the replay's device and size ({disk: ssd, zram: zram, none: none})
     knobs   = the replay's swappiness and read_ahead_kb
-    and the swappable pages are faulted in (written once) before the trace, as
-    idle anon of an mm of their own, so they age and are swapped out as the
-    guest's are.
 
-The rig sizes each guest so that MemAvailable is ~64 MiB when the replay starts,
-but MemAvailable is not what a workload can take with swap on: it leaves out
+MemAvailable alone is not what a workload can take with swap on: it leaves out
 tmpfs and anon, which are swapped out under pressure, and counts reclaimable
 slab, which the simulator has no model of. 6.1's guest boots with ~9.7 MiB of
 reclaimable slab and ~58 MiB free; 6.12's and 7.3's with ~1 MiB of slab and
-~66-67 MiB free; all three with ~7 MiB of tmpfs + anon. The columns come from
-the replay's own `MEMINFO_MARK start` line (validation/real/*.csv:
-memfree_start_kb, shmem_start_kb, anonpages_start_kb). Nothing is tuned per trace.
-The earlier rule (a flat 64 MiB) is kept for comparison: `--rule avail64`.
+~66-67 MiB free; all three with ~7 MiB of tmpfs + anon. The profile's footprint
+is the mean over the replays' own `MEMINFO_MARK start` lines
+(validation/real/*.csv: memavail_start_kb, memfree_start_kb, shmem_start_kb,
+anonpages_start_kb), whose spread is under 0.03 MiB. Nothing is tuned per trace.
+Two rules are kept for comparison: `--rule memfree` takes each replay's own
+start columns instead of the profile's means; `--rule avail64` is the flat
+64 MiB of frames without the system's pages (`simulate --ram-mb 64 --bare`).
 
     python validation/validate.py [--out docs/validation.md] [--csv validation/sim.csv] [--jobs N]
 """
@@ -39,6 +43,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+
+from engine.kernels import guest_machine  # noqa: E402
 
 RAM_MB = 64
 SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
@@ -74,14 +80,17 @@ def counters(v: dict) -> dict:
     }
 
 
-RULES = ("memfree", "avail64")
-RULE = "memfree"
+RULES = ("guest", "memfree", "avail64")
+RULE = "guest"
 
 
 def sim_config(row: dict, policy: str) -> dict:
     """The one documented rule from a replay's VM to a simulated machine."""
     kind = SWAP_KIND[row["swap"]]
-    if RULE == "memfree":
+    if RULE == "guest":
+        machine = guest_machine(profile(row["kernel"]), RAM_MB * 256)
+        system, ram = machine["system_pages"], machine["ram_pages"]
+    elif RULE == "memfree":
         system = (int(row["shmem_start_kb"]) + int(row["anonpages_start_kb"])) // 4
         ram = int(row["memfree_start_kb"]) // 4 + system
     else:
@@ -100,25 +109,12 @@ def trace_path(name: str) -> Path:
 
 
 def simulate(job):
-    """(trace, config) -> counters; runs in a worker process. The config's
-    system_pages (not an engine key) are the guest's own swappable pages,
-    faulted in before the trace."""
+    """(trace, config) -> counters; runs in a worker process."""
     name, cfg = job
-    cfg = dict(cfg)
-    system_pages = cfg.pop("system_pages", 0)
-    import numpy as np
-    from engine import ACCESS_DTYPE, Simulator
+    from engine import Simulator
     from engine.trace import read_trace
-    wl = read_trace(str(trace_path(name))).accesses
-    if system_pages:
-        pre = np.zeros(system_pages, dtype=ACCESS_DTYPE)
-        anon = wl["op"] == 0
-        pre["owner"] = int(wl["owner"][anon].max()) + 1 if anon.any() else 0
-        pre["page"] = np.arange(system_pages)
-        pre["write"] = 1
-        wl = np.concatenate([pre, wl])
     sim = Simulator(cfg)
-    sim.set_workload(wl)
+    sim.set_workload(read_trace(str(trace_path(name))).accesses)
     sim.run_to_end()
     return counters(sim.vmstat())
 
@@ -172,11 +168,12 @@ def render(real_rows, sims) -> str:
         "`validation/real/*.csv` (shared/realkernel's rig, Debian kernels booted in QEMU; "
         "the counters run from the replay's start to its end) and the traces in "
         "`validation/traces/`. Each replay is simulated under its release's kernel "
-        "profile with one rule (validate.py's docstring): RAM = the guest's MemFree "
-        "at the start plus its swappable pages then (Shmem + AnonPages, faulted in "
-        "before the trace as idle anon), the replay's swap device, size, swappiness "
-        "and read_ahead_kb. Nothing is tuned per trace." + (
-            "" if RULE == "memfree" else f" **This run used the earlier rule `{RULE}`.**"),
+        "profile with one rule (validate.py's docstring), the machine `reclaimlab simulate "
+        "--ram-mb 64 --kernel K` builds: 64 MiB available to the workload on a booted guest "
+        "of that profile (its frames and its own idle tmpfs/anon from the profile's boot "
+        "footprint), the replay's swap device, size, swappiness and read_ahead_kb. Nothing "
+        "is tuned per trace." + (
+            "" if RULE == "guest" else f" **This run used the comparison rule `{RULE}`.**"),
         "",
         f"Cells: real value, then sim/real. **Bold**: outside {1 - TOL:.2f}-{1 + TOL:.2f}. "
         f"`small`: both sides under {SMALL:,} (not judged: the guest's own tmpfs swaps "
@@ -269,7 +266,8 @@ def main(argv=None) -> int:
     ap.add_argument("--csv", default=str(HERE / "sim.csv"), help="the simulated counters, one row per replay")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--rule", choices=RULES, default=RULES[0],
-                    help="replay -> machine: memfree (the documented rule) or avail64 (the earlier flat 64 MiB)")
+                    help="replay -> machine: guest (the documented rule, simulate --ram-mb 64), memfree "
+                         "(each replay's own start columns) or avail64 (simulate --ram-mb 64 --bare)")
     ap.add_argument("--real", nargs="*", default=sorted(str(p) for p in (HERE / "real").glob("*.csv")))
     args = ap.parse_args(argv)
     RULE = args.rule

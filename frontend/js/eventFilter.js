@@ -3,7 +3,7 @@
 // `mm=NAME|N` and `off=A-B` (pgoff / vpn, or one number) match the page;
 // `tier=N` matches a decision whose inputs name that MGLRU tier (sort_folio()'s
 // protect / promote / isolate, a refault's shadow token).
-// Anon mm ids are the trace's mm number + 2 in events (docs/engine-api.md);
+// Anon mm ids are the trace's mm number + 3 in events (docs/engine-api.md);
 // a folio that goes to or comes from an anon list or a swap slot is anon, one
 // from a file list, a shadow or storage is file, MGLRU generation moves say
 // neither (then both readings are tried).
@@ -41,7 +41,7 @@ export function eventFilter(query, owners = {}) {
       if (row.pfn == null || row.pfn < 0 || id < 0) return false;
       const anon = ANON.has(row.src) || ANON.has(row.dst);
       const file = FILE.has(row.src) || FILE.has(row.dst);
-      return key === "file" ? !anon && row.mapping === id : !file && row.mapping === id + 2;
+      return key === "file" ? !anon && row.mapping === id : !file && row.mapping === id + 3;
     };
   });
   return (row, explained = "") => {

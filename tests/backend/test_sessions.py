@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from backend.recipes import Recipe
+from backend.folio_index import NR_INTERNAL_MMS
 from backend.sessions import SessionError, SessionManager, UnknownSession
 from backend.settings import Settings
 from backend.store import SqliteStore
@@ -242,7 +243,7 @@ def test_folio_history_is_indexed_by_identity_and_bounded(tmp_path):
     newest = r[np.argmax(r["seq"])]
     key = (int(newest["mapping"]), int(newest["index"]))
     full = ix._select(key, None)
-    info = s.inspect(cur, 0, mapping=key[0] - 2 if ix.anon_of(key) else key[0], index=key[1],
+    info = s.inspect(cur, 0, mapping=key[0] - NR_INTERNAL_MMS if ix.anon_of(key) else key[0], index=key[1],
                      anon=ix.anon_of(key))
     assert info.history.n == min(3, len(full)) and info.history.dropped == max(0, len(full) - 3)
     assert all(st_ <= cur for st_ in info.history.step)
@@ -408,7 +409,7 @@ def test_an_evicted_folio_is_explained_by_frame_and_by_event(manager, policy, sc
     anon = state == "swap"
     raw = ev.mapping[i]
     assert by_event.identity["index"] == ev.index[i]
-    assert by_event.identity["mapping"] == (raw - 2 if anon else raw)
+    assert by_event.identity["mapping"] == (raw - NR_INTERNAL_MMS if anon else raw)
     assert by_event.identity["anon"] is anon and by_event.identity["name"]
     assert by_event.identity["pfn_then"] == ev.pfn[i]
     ps = by_event.page_state

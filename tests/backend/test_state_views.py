@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from backend.folio_index import NR_INTERNAL_MMS
 from backend.settings import Settings
 from engine.names import PG
 from tests.backend.conftest import WS, create, live_server, recipe, ws_url
@@ -43,7 +44,7 @@ def test_order_state_frame_carries_the_young_pte_bit_of_every_mapped_folio(clien
         fr = sim.frames()
         truth = np.zeros(256, np.uint8)
         for pfn in np.flatnonzero((fr["mapcount"] > 0) & ((fr["flags"] & PG_anon) != 0)):
-            ps = sim.page_state("A", int(fr["mapping"][pfn]) - 2, int(fr["index"][pfn]))
+            ps = sim.page_state("A", int(fr["mapping"][pfn]) - NR_INTERNAL_MMS, int(fr["index"][pfn]))
             assert ps["state"] == "resident" and ps["pfn"] == pfn
             truth[pfn] = ps["young"]
     assert (flags & PG_anon).any()

@@ -121,4 +121,4 @@ def test_folio_and_page_state_views():
     assert f["list"] == "LRU_INACTIVE_ANON" and f["young"] == [{"mm": 2, "young": True, "dirty": True}]
     assert sim.page_state("R", 9, 9) == {"state": "none"}
     fr = sim.frames()
-    assert fr["mapping"][st["pfn"]] == 4 and fr["index"][st["pfn"]] == 77   # mm id = owner + 2
+    assert fr["mapping"][st["pfn"]] == 5 and fr["index"][st["pfn"]] == 77   # mm id = owner + 3

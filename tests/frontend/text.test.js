@@ -227,16 +227,16 @@ test("eventFilter matches words, file/mm by name or number, and an offset range"
   const { eventFilter } = await import("../../frontend/js/eventFilter.js");
   const owners = { file: ["hot.db", "stream.log"], mm: ["loop"] };
   const steal = { pfn: 5, mapping: 1, index: 72, kind: "pgsteal", reason: "freed", fn: "__remove_mapping", src: "isolated", dst: "shadow" };
-  const swap = { pfn: 6, mapping: 3, index: 72, kind: "pgsteal", reason: "freed", fn: "__remove_mapping", src: "isolated", dst: "swap" };
-  const gen = { pfn: 7, mapping: 3, index: 9, kind: "folio_inc_gen", reason: "", fn: "inc_min_seq", src: "gen", dst: "gen" };
+  const swap = { pfn: 6, mapping: 4, index: 72, kind: "pgsteal", reason: "freed", fn: "__remove_mapping", src: "isolated", dst: "swap" };
+  const gen = { pfn: 7, mapping: 4, index: 9, kind: "folio_inc_gen", reason: "", fn: "inc_min_seq", src: "gen", dst: "gen" };
   const lruvec = { pfn: -1, mapping: 0, index: 0, kind: "inc_max_seq", reason: "", fn: "inc_max_seq", src: "none", dst: "none" };
   assert.equal(eventFilter(""), null);
   const f = (q) => [steal, swap, gen, lruvec].filter((r) => eventFilter(q, owners)(r)).map((r) => r.pfn);
   assert.deepEqual(f("pgsteal"), [5, 6]);
   assert.deepEqual(f("file=stream.log"), [5]);
   assert.deepEqual(f("file=1 off=70-80"), [5]);
-  assert.deepEqual(f("mm=1"), [6, 7]);          // mm 1 is raw 3; the gen move may be either
-  assert.deepEqual(f("file=3"), [7]);           // ...so it is also file 3's, the swap-out is not
+  assert.deepEqual(f("mm=1"), [6, 7]);          // mm 1 is raw 4; the gen move may be either
+  assert.deepEqual(f("file=4"), [7]);           // ...so it is also file 4's, the swap-out is not
   assert.deepEqual(f("off=9"), [7]);
   assert.deepEqual(f("remove_mapping shadow"), [5]);
   assert.deepEqual(f("file=nosuch"), []);

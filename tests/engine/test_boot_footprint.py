@@ -1,0 +1,115 @@
+"""The machine a workload meets has booted: the system's own swappable pages
+(config `system_pages`, the guest's tmpfs and init) are resident as idle anon
+of an address space of their own, and `simulate --ram-mb N` builds the guest
+of the kernel profile on which N MiB are available (docs/kernels.md "Boot
+footprint", engine/kernels.py guest_machine())."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine import ACCESS_DTYPE, Simulator
+from engine.kernels import KERNELS, guest_machine
+from engine.names import EVENT_KINDS
+
+MM_SYSTEM = 2               # engine/core.pxd: anon owner o is mm o + 3
+
+
+def anon_writes(pages, owner=0):
+    w = np.zeros(pages, dtype=ACCESS_DTYPE)
+    w["owner"] = owner
+    w["page"] = np.arange(pages)
+    w["write"] = 1
+    return w
+
+
+def system_resident(sim):
+    return sum(1 for pfn in range(sim.config["ram_pages"])
+               if not (f := sim.folio(pfn))["free"] and f["type"] == "anon" and f["mm"] == MM_SYSTEM)
+
+
+def test_system_pages_are_resident_written_anon_before_the_workload__do_anonymous_page():
+    sim = Simulator({"ram_pages": 4096, "system_pages": 500, "swap_kind": "ssd", "swap_pages": 4096})
+    mi = sim.meminfo()
+    assert mi["AnonPages"] == 500 * 4 and mi["MemFree"] == (4096 - 500) * 4
+    assert sim.vmstat()["pgfault"] == 500 and sim.position == 0
+    assert sim.page_state("A", 0, 0).get("pfn") is None     # owner 0 is the workload's, not the system's
+    assert system_resident(sim) == 500
+    one = next(sim.folio(p) for p in range(4096) if sim.folio(p).get("mm") == MM_SYSTEM)
+    assert one["type"] == "anon" and one["mapping"] == -1   # the system's, not a workload owner's
+    assert Simulator({"ram_pages": 4096}).meminfo()["AnonPages"] == 0
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_idle_system_pages_are_swapped_out_under_pressure__shrink_folio_list(policy):
+    """Written once and never touched again, the system's pages age like the
+    guest's tmpfs: reclaim swaps them out before the workload's hot anon."""
+    sim = Simulator({"policy": policy, "ram_pages": 4096, "system_pages": 1000,
+                     "swap_kind": "ssd", "swap_pages": 8192})
+    hot = anon_writes(3400)                                 # fits only once the system's are out
+    sim.set_workload(np.concatenate([hot] * 6))
+    sim.run_to_end()
+    # the room for the hot set came from the system's pages: none of the
+    # workload's went out and came back
+    assert sim.vmstat()["pswpin"] == 0 and sim.vmstat()["pgmajfault"] == 0
+    assert system_resident(sim) + 3400 <= 4096
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_out_of_memory_never_picks_the_system_address_space__oom_unkillable_task(policy):
+    # no swap: the system's pages cannot go anywhere and the workload runs out
+    sim = Simulator({"policy": policy, "ram_pages": 1024, "system_pages": 400,
+                     "swap_kind": "none", "swap_pages": 0})
+    sim.set_workload(anon_writes(900))
+    sim.step("access", 900)                                  # with events
+    assert sim.vmstat()["oom_kill"] >= 1
+    ev = sim.events_since(0)
+    kills = ev[ev["kind"] == EVENT_KINDS.index("oom_kill")]
+    assert len(kills) and set(kills["mapping"].tolist()) <= {0, 0xFFFFFFFF}
+    assert system_resident(sim) == 400
+
+
+def test_state_image_keeps_the_system_pages():
+    a = Simulator({"ram_pages": 2048, "system_pages": 300, "swap_kind": "ssd", "swap_pages": 2048})
+    a.set_workload(anon_writes(3000))
+    a.run(2000)
+    b = Simulator(a.config)
+    b.set_workload(anon_writes(3000))
+    b.load_state(a.state_bytes())
+    assert b.state_hash() == a.state_hash() and b.check_invariants() == []
+    assert system_resident(b) == system_resident(a) > 0
+
+
+@pytest.mark.parametrize("key", list(KERNELS))
+def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key):
+    boot = KERNELS[key]["boot"]
+    m = guest_machine(key, 16384)
+    assert m == {"ram_pages": 16384 + boot["free_over_available_pages"] + boot["system_pages"],
+                 "system_pages": boot["system_pages"]}
+    # what is left for the workload at boot is MemAvailable less the reserve that
+    # si_mem_available() takes out (6.1: plus the slab it counts and we do not model)
+    assert m["ram_pages"] - m["system_pages"] - 16384 == boot["free_over_available_pages"]
+    # a teaching-sized machine is bare: 7.5 MiB of system pages would be most of it
+    assert guest_machine(key, 16383) == {"ram_pages": 16383, "system_pages": 0}
+
+
+def _simulate(*args):
+    out = subprocess.run([sys.executable, "-m", "backend", "simulate", "--scenario", "hot-reread-stream",
+                          "--accesses", "20000", "--policy", "lru_gen", "--json", *args],
+                         capture_output=True, text=True)
+    return out
+
+
+def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact():
+    guest = json.loads(_simulate("--ram-mb", "64", "--kernel", "6.1").stdout)
+    assert {k: guest["config"][k] for k in ("ram_pages", "system_pages")} == guest_machine("6.1", 64 * 256)
+    assert guest["config"]["swap_pages"] == 32 * 256               # half of --ram-mb
+    bare = json.loads(_simulate("--ram-mb", "64", "--bare").stdout)
+    assert bare["config"]["ram_pages"] == 64 * 256 and bare["config"]["system_pages"] == 0
+    # the scenario is sized by the memory available to it, so the workload is the same
+    assert guest["workload"]["accesses"] == bare["workload"]["accesses"]
+    assert guest["vmstat"]["pgfault"] - bare["vmstat"]["pgfault"] >= guest["config"]["system_pages"] - 64
+    err = _simulate("--bare")
+    assert err.returncode == 2 and "--bare goes with --ram-mb" in err.stderr
