@@ -251,6 +251,7 @@ cdef enum kfn:
     FN_WALK_MM
     FN_FOLIO_INC_GEN
     FN_PAGE_CACHE_RA_UNBOUNDED
+    FN_FILEMAP_MAP_PAGES
     NR_KFNS
 
 # --- decision reasons (names.py REASONS holds the sentence shown to people) --
@@ -308,4 +309,5 @@ cdef enum ev_reason:
     R_UNMAP_FAIL                 # shrink_folio_list: try_to_unmap() left a mapping: activate
     R_READAHEAD                  # read in by readahead (page_cache_sync_ra/async_ra, mmap read-around)
     R_NOT_PROTECTED              # sort_folio: not promoted, tier not above tier_idx: isolated
+    R_FAULT_AROUND               # read fault on a cached page: filemap_map_pages() mapped it and its neighbours
     NR_REASONS

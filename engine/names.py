@@ -156,6 +156,7 @@ KERNEL_FNS = (
     'walk_mm',
     'folio_inc_gen',
     'page_cache_ra_unbounded',
+    'filemap_map_pages',
 )
 
 # short names, index = enum ev_reason
@@ -213,6 +214,7 @@ REASON_NAMES = (
     'UNMAP_FAIL',
     'READAHEAD',
     'NOT_PROTECTED',
+    'FAULT_AROUND',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -274,6 +276,8 @@ REASONS = (
     'read-around); not accessed yet',
     'sort_folio(): not promoted by the page-table walk, and its tier is not above tier_idx, the set '
     'point the PID controller (get_tier_idx()) drew from the tiers\' refault rates: isolated for eviction',
+    'read fault on a cached page: do_fault_around() -> filemap_map_pages() mapped it with the cached '
+    'neighbours of its 16-page window whose PTEs were none, all young (x86), without filemap_fault()',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

@@ -40,6 +40,9 @@ STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
     MMAP_LOTSAMISS = 100
+    # mm/memory.c: fault_around_bytes (64 KiB) / PAGE_SIZE, the window
+    # do_fault_around() hands to filemap_map_pages()
+    FAULT_AROUND_PAGES = 16
 UNITS = ("access", "scan", "shrink", "aging")
 
 ctypedef struct access_rec:       # ACCESS_DTYPE
@@ -762,10 +765,19 @@ cdef class Simulator:
         cdef mem* m = &self.m
         cdef file_ra_state* ra = &m.file_ra[file]
         cdef uint64_t ra_pages = <uint64_t>m.readahead_pages
-        if (vm_flags & VM_RAND_READ) or ra_pages == 0:
+        cdef bint exec_ra = m.kernel >= 700 and (vm_flags & VM_EXEC)
+        if ((vm_flags & VM_RAND_READ) and not exec_ra) or ra_pages == 0:
             return 0
         if vm_flags & VM_SEQ_READ:
             return self.page_cache_sync_ra(file, pgoff, ra_pages, True, vm_flags)
+        if exec_ra:
+            # 7.3 mm/filemap.c:3416-3430 (v6.16): executable memory is read
+            # ra_pages forward from the fault (exec_folio_order() is 0 on x86),
+            # nothing asynchronous, and without mmap_miss's bookkeeping
+            ra.start = pgoff
+            ra.size = <uint32_t>ra_pages
+            ra.async_size = 0
+            return self.do_page_cache_ra(file, ra.start, ra.size, ra.async_size, pgoff, True, vm_flags)
         if ra.mmap_miss < MMAP_LOTSAMISS * 10:
             ra.mmap_miss += 1
         if ra.mmap_miss > MMAP_LOTSAMISS:
@@ -781,7 +793,9 @@ cdef class Simulator:
         cdef mem* m = &self.m
         if (vm_flags & VM_RAND_READ) or m.readahead_pages == 0:
             return 0
-        if m.file_ra[file].mmap_miss:
+        # 7.3 (:3471-3480): VM_SEQ_READ and VM_EXEC mappings skip the increment
+        # in do_sync_mmap_readahead(), so the decrement too
+        if m.file_ra[file].mmap_miss and not (m.kernel >= 700 and (vm_flags & (VM_SEQ_READ | VM_EXEC))):
             m.file_ra[file].mmap_miss -= 1
         if m.folios[pfn].flags & PG_readahead:
             return self.page_cache_async_ra(file, pfn, <uint64_t>m.readahead_pages, True, vm_flags)
@@ -838,6 +852,58 @@ cdef class Simulator:
             m.file_prev_index[file] = pgoff
         return 0
 
+    cdef bint do_fault_around(self, uint32_t mm, uint32_t file, uint64_t pgoff, uint32_t vm_flags,
+                              uint32_t** ptep) except -1 nogil:
+        """Mirrors mm/memory.c:do_fault_around() + mm/filemap.c:filemap_map_pages(),
+        tried first by a read fault (do_read_fault()): every cached folio of the
+        FAULT_AROUND_PAGES-aligned window around the fault, up to i_size, that is
+        not PG_readahead (next_uptodate_folio() leaves those to filemap_fault()) is
+        mapped if its PTE is none -- young, as x86's vm_page_prot carries the
+        accessed bit. True when that mapped the faulting page itself (no
+        filemap_fault(), no async readahead). *ptep: the faulting PTE (allocated)."""
+        cdef mem* m = &self.m
+        cdef file_ra_state* ra = &m.file_ra[file]
+        cdef uint64_t start = pgoff & ~(<uint64_t>FAULT_AROUND_PAGES - 1)
+        cdef uint64_t end = start + FAULT_AROUND_PAGES - 1
+        cdef uint64_t i, e
+        cdef folio_idx_t pfn
+        cdef uint32_t* pte
+        cdef bint mapped_self = False, self_workingset = False
+        cdef uint32_t not_workingset = 0
+        if ra.nr_pages and end >= ra.nr_pages:
+            end = ra.nr_pages - 1
+        if ptep[0] == NULL:
+            ptep[0] = pte_alloc(m, mm, file_vma_vpn(file, pgoff))
+        # the window lies in one page table (16 divides 512): its PTEs are contiguous
+        pte = ptep[0] - <int64_t>(pgoff - start)
+        for i in range(start, end + 1):
+            e = pc_lookup(m, file, i)
+            if (e & ~ENTRY_MASK) != ENTRY_FOLIO:
+                continue
+            pfn = <folio_idx_t>(e & ENTRY_MASK)
+            if m.folios[pfn].flags & PG_readahead:
+                continue
+            # mmap_miss: 6.1 (:3494) counts every cached folio of the window as a
+            # hit; 6.12 (:3559) only those without PG_workingset
+            if m.kernel < 612:
+                if ra.mmap_miss:
+                    ra.mmap_miss -= 1
+            elif not (m.folios[pfn].flags & PG_workingset):
+                not_workingset += 1
+            if pte[i - start] & PTE_PRESENT:
+                continue
+            self.map_pte(&pte[i - start], pfn, mm, False)
+            if i == pgoff:
+                mapped_self = True
+                self_workingset = (m.folios[pfn].flags & PG_workingset) != 0
+        if m.kernel >= 612 and m.kernel < 700:
+            ra.mmap_miss = 0 if not_workingset >= ra.mmap_miss else ra.mmap_miss - not_workingset
+        elif m.kernel >= 700 and mapped_self and not self_workingset \
+                and not (vm_flags & (VM_SEQ_READ | VM_EXEC)) and ra.mmap_miss:
+            # 7.3 (:3971-3992): one hit, for the folio that satisfied the fault
+            ra.mmap_miss -= 1
+        return mapped_self
+
     cdef int do_mmap(self, int op, uint32_t file, uint64_t pgoff, bint write) except -1 nogil:
         """Mirrors mm/memory.c:handle_mm_fault() + mm/filemap.c:filemap_fault() for a
         file mapping (M: VM_SHARED in the shared mm; X: VM_EXEC in the exec mm)."""
@@ -863,7 +929,13 @@ cdef class Simulator:
         else:
             self.file_ensure(file)
             e = pc_lookup(m, file, pgoff)
-            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+            if not write and self.do_fault_around(mm, file, pgoff, vm_flags, &pte):
+                # do_read_fault(): filemap_map_pages() mapped it, a minor fault
+                pfn = pte[0] & PTE_PFN_MASK
+                m.vmstat[<int>PGFAULT] += 1
+                charge(m, m.cost.minor_fault)
+                emit(m, EV_PGFAULT, R_FAULT_AROUND, FN_FILEMAP_MAP_PAGES, pfn, LOC_NONE, LOC_NONE, -1, -1)
+            elif (e & ~ENTRY_MASK) == ENTRY_FOLIO:
                 pfn = <folio_idx_t>(e & ENTRY_MASK)
                 if pte == NULL:
                     pte = pte_alloc(m, mm, vpn)
@@ -1825,6 +1897,15 @@ cdef class Simulator:
                                 "vm_flags": m.vmas[v].vm_flags})
                 v = m.vmas[v].next_of_file
         return out
+
+    def file_ra(self, file):
+        """A file's struct file_ra_state: the readahead window (start, size,
+        async_size), mmap_miss and i_size in pages (nr_pages; 0 = not known yet)."""
+        if not 0 <= file < self.m.nr_files:
+            raise ValueError(f"no file {file}")
+        cdef file_ra_state* ra = &self.m.file_ra[<uint32_t>file]
+        return {"start": ra.start, "size": ra.size, "async_size": ra.async_size,
+                "mmap_miss": ra.mmap_miss, "nr_pages": ra.nr_pages}
 
     def page_state(self, kind, owner, page=0):
         """Where a page of the workload is now: resident, in swap, a shadow, or never seen."""

@@ -879,11 +879,11 @@ def test_pgdeactivate_leaves_out_folio_mlocked_by_rmap_walk__shrink_active_list_
     sim.access("R", 0, 0)
     sim.access("R", 0, 1)
     sim.access("R", 0, 0)                                    # second mark: active
-    sim.access("R", 0, 2)
-    sim.access("R", 0, 3)
-    sim.access("R", 0, 2)
+    sim.access("R", 0, 32)                                   # outside page 0's fault-around window
+    sim.access("R", 0, 33)
+    sim.access("R", 0, 32)
     sim.access("M", 0, 0)                                    # mapped, before the VMA is locked
-    p, q = pfn(sim, "R", 0, 0), pfn(sim, "R", 0, 2)
+    p, q = pfn(sim, "R", 0, 0), pfn(sim, "R", 0, 32)
     assert lst(sim, "LRU_ACTIVE_FILE") == [q, p] and "PG_mlocked" not in flags(sim, p)
     sim.set_vma_flags("M", 0, VM_SHARED | VM_LOCKED)
     sim.policy.shrink_list_now("LRU_ACTIVE_FILE", 2)
