@@ -1240,8 +1240,13 @@ cdef class Simulator:
             if sc.priority < DEF_PRIORITY - 2:
                 sc.may_writepage = 1
             sc.nr_scanned = 0
-            # kswapd_shrink_node(): reclaim the high watermark's worth
-            sc.nr_to_reclaim = max64(m.wmark_high, SWAP_CLUSTER_MAX)
+            # kswapd_shrink_node(): "reclaim a number of pages proportional to the
+            # number of zones", max(high_wmark_pages(zone), SWAP_CLUSTER_MAX) per
+            # managed zone up to reclaim_idx (6.1 vmscan.c:6953-6960, 6.12
+            # :6790-6797, 7.3 :7096-7099): ZONE_DMA adds at least 32
+            sc.nr_to_reclaim = max64(m.zone_wmark[ZONE_NORMAL * 3 + WMARK_HIGH], SWAP_CLUSTER_MAX)
+            if m.nr_dma:
+                sc.nr_to_reclaim += max64(m.zone_wmark[ZONE_DMA * 3 + WMARK_HIGH], SWAP_CLUSTER_MAX)
             self.s.k_iter_reclaimed = sc.nr_reclaimed
             self.policy.shrink_node_begin(sc)
             self.s.k_phase = K_SHRINK

@@ -80,6 +80,49 @@ def test_isolate_lru_folios_takes_one_list_per_node_so_zone_dma_is_recycled__cla
     assert in_dma and min(in_dma) >= 3 * RAM
 
 
+def kswapd_passes(policy, dma):
+    # a use-once read() stream on 64 Ki frames; (reclaimed, nr_to_reclaim) of
+    # each kswapd_shrink_node() pass. 200 ZONE_DMA frames are below their own
+    # lowmem_reserve against ZONE_NORMAL allocations, (65536 - 200) / 256 = 255,
+    # as x86_64's 3,840 are from about 3.8 GiB of RAM up
+    ram = 1 << 16
+    sim = Simulator({"policy": policy, "ram_pages": ram, "zone_dma_pages": dma, "swap_pages": 0,
+                     "swap_kind": "none", "readahead_pages": 0,
+                     "watermarks": {"min": 256, "low": 512, "high": 768}})
+    sim.set_workload(stream(2 * ram))
+    passes, last = [], 0
+    while not sim.done:
+        sim.run(64)
+        k = sim.kswapd
+        if k["nr_passes"] != last:
+            last = k["nr_passes"]
+            passes.append((k["last_pass"]["nr_reclaimed"], k["last_pass"]["nr_to_reclaim"]))
+    assert len(passes) > 20
+    return passes
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_kswapd_shrink_node_reclaims_each_zones_high_mark_or_32__kswapd_shrink_node(policy):
+    # sc->nr_to_reclaim = sum over the managed zones of max(high_wmark_pages(zone),
+    # SWAP_CLUSTER_MAX) (6.1 vmscan.c:6953-6960, 6.12 :6790-6797, 7.3 :7096-7099):
+    # ZONE_NORMAL's 766 + max(ZONE_DMA's 2, 32); one zone: the node's 768
+    assert {t for _, t in kswapd_passes(policy, 200)} == {766 + 32}
+    assert {t for _, t in kswapd_passes(policy, 0)} == {768}
+
+
+def test_should_abort_scan_waits_for_zone_dma_above_high_plus_lowmem_reserve__lru_gen():
+    # should_abort_scan() lets kswapd stop early only when every zone up to
+    # reclaim_idx passes zone_watermark_ok(zone, 0, high + MIN_LRU_BATCH,
+    # reclaim_idx), which adds the zone's lowmem_reserve[reclaim_idx] (6.12
+    # vmscan.c:4766-4776, 7.3 :5032-5041; page_alloc.c __zone_watermark_ok()).
+    # A ZONE_DMA smaller than its reserve never passes: each pass reclaims the
+    # whole nr_to_reclaim (but for a pass that ends after an aging, 7.3
+    # try_to_shrink_lruvec()), where one zone stops at free > high + 64
+    with_dma = kswapd_passes("lru_gen", 200)
+    assert sum(r >= t for r, t in with_dma) >= len(with_dma) * 9 // 10
+    assert all(r < t for r, t in kswapd_passes("lru_gen", 0))
+
+
 @pytest.mark.parametrize("policy", ["lru", "lru_gen"])
 def test_state_image_keeps_both_zones_free_lists(policy):
     a = machine(policy)
