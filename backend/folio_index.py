@@ -82,7 +82,11 @@ class FolioIndex:
         size = len(self.rows)
         if len(ev) > size:
             ev, steps = ev[-size:], steps[-size:]
-        pos = (self.n + np.arange(len(ev))) % size
+        at = self.n % size
+        if at + len(ev) <= size:
+            pos = slice(at, at + len(ev))   # no wrap: slices copy without an index array
+        else:
+            pos = (self.n + np.arange(len(ev))) % size
         if self.n + len(ev) > size:   # overwriting: those steps' histories are now partial
             old = self.rows["step"][pos]
             if (old >= 0).any():
