@@ -1,7 +1,7 @@
 """Sessions: one or two engines, their recipe, history, checkpoints and the
 per-folio event index. Domain only: imports no web framework, and every
-method is synchronous (the transport calls them in a worker thread, so the
-engine, which releases the GIL, never blocks the event loop).
+method is synchronous (the transport calls them in a worker thread, except
+the small steps `small_step` names, which it runs on its event loop).
 
 The session's parts live in their own modules, mixed into Session here:
 backend/history.py (command log, checkpoints, replay), backend/frames.py
@@ -237,8 +237,12 @@ class Session(History, Frames, FolioInspect):
             return unit in ("scan", "shrink") and count <= self.INLINE_UNITS
         if owner or count != 1 or cursor >= self.nr_steps:
             return False   # an owner's branch, or a viewer's seek
-        # a viewer's (or a replayed play tick's) next step: one logged unit again
-        return self.log[self._entry_of(cursor)][0] in ("access", "scan", "shrink")
+        # a viewer's (or a replayed play tick's) next step: one logged unit
+        # again. The log may be rewritten meanwhile (a branch): then say no.
+        try:
+            return self.log[self._entry_of(cursor)][0] in ("access", "scan", "shrink")
+        except (IndexError, TypeError):
+            return False
 
     def inline_ready(self, cursor: int) -> bool:
         """Under the lock: `small_step`'s assumptions still hold."""

@@ -1,5 +1,6 @@
-"""WS /ws/sessions/{id}: accept, decode with protocol.py, call the Session in
-a worker thread, encode. One connection = one cursor; play is a task paced
+"""WS /ws/sessions/{id}: accept, decode with protocol.py, call the Session
+(small steps on the event loop, the rest in a worker thread: `Connection.call`),
+encode. One connection = one cursor; play is a task paced
 by the server (one step message per tick at `rate` ticks per second,
 coalesced when the client falls behind)."""
 from __future__ import annotations
