@@ -256,6 +256,10 @@ def _diagnose_line(text: str) -> str:
     """What is wrong with one v1 line (the reference checker; the vectorised
     parser only decides *whether* a line is bad)."""
     fields = text.split("#", 1)[0].split()
+    if not fields:
+        # str.split() also splits on control characters such as \x1f, which
+        # the parser does not take for blanks (schemathesis found this)
+        return f"no op letter: the line is {text[:40]!r}"
     letter = fields[0]
     if len(letter) != 1 or letter not in OP_LETTERS:
         return f"unknown op {letter!r} (expected one of A R W M X U)"

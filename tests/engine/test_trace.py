@@ -185,6 +185,7 @@ def test_a_line_longer_than_a_chunk_is_an_error(monkeypatch):
     ("A p 1 w extra", "trailing junk 'extra'"),
     ("M f 1 x", "bad flag 'x'"),
     (f"R f {MAX_PAGE + 1}", "pgoff 1099511627776 too large"),
+    ("\x1f", "no op letter: the line is '\\x1f'"),
 ])
 def test_each_malformed_line_names_the_file_the_line_and_the_problem(line, message):
     text = "# reclaimlab trace v1\nA p 0 w\n\n# comment\nR f 1\n" + line + "\nA p 2\n"
