@@ -66,23 +66,34 @@ class FolioIndex:
         if not keep.any():
             return
         self.high = max(self.high, int(steps.max()))
-        ev, steps = ev[keep], steps[keep]
+        ev, steps = np.ascontiguousarray(ev[keep]), steps[keep]
         if self.rows is None:
-            dtype = np.dtype([(name, ev.dtype.fields[name][0]) for name in ev.dtype.names]
-                             + [("step", "i8")])
+            # The engine's record bytes as they are, then the step: a row is
+            # filled by one byte copy instead of one fancy assignment per
+            # field (21 of them: 0.12 ms of a 16 Ki-frame scan step's ~0.5).
+            names = list(ev.dtype.names)
+            dtype = np.dtype({"names": names + ["step"],
+                              "formats": [ev.dtype.fields[n][0] for n in names] + ["i8"],
+                              "offsets": [ev.dtype.fields[n][1] for n in names] + [ev.itemsize],
+                              "itemsize": ev.itemsize + 8})
         else:
             dtype = self.rows.dtype
         self._grow(dtype, len(ev))
         size = len(self.rows)
         if len(ev) > size:
             ev, steps = ev[-size:], steps[-size:]
-        pos = (self.n + np.arange(len(ev))) % size
+        at = self.n % size
+        if at + len(ev) <= size:
+            pos = slice(at, at + len(ev))   # no wrap: slices copy without an index array
+        else:
+            pos = (self.n + np.arange(len(ev))) % size
         if self.n + len(ev) > size:   # overwriting: those steps' histories are now partial
             old = self.rows["step"][pos]
             if (old >= 0).any():
                 self.gap_high = max(self.gap_high, int(old.max()))
-        for name in ev.dtype.names:
-            self.rows[name][pos] = ev[name]
+        width = ev.itemsize
+        raw = self.rows.view(np.uint8).reshape(size, self.rows.itemsize)
+        raw[pos, :width] = ev.view(np.uint8).reshape(len(ev), width)
         self.rows["step"][pos] = steps
         self.n += len(ev)
 

@@ -297,11 +297,12 @@ class History:
             # The step each event belongs to, for the folio index.
             if n <= 1 or unit in ("shrink", "aging", "debugfs"):
                 steps = np.full(len(ev), base + max(n, 1), dtype=np.int64)
-            elif unit == "access":
-                steps = base + 1 + (ev["nr_access"].astype(np.int64) - marks[k][0])
             else:
-                steps = base + 1 + (ev["batch"].astype(np.int64) - marks[k][1])
-            steps = np.clip(steps, base + 1, base + max(n, 1))
+                if unit == "access":
+                    steps = base + 1 + (ev["nr_access"].astype(np.int64) - marks[k][0])
+                else:
+                    steps = base + 1 + (ev["batch"].astype(np.int64) - marks[k][1])
+                steps = np.clip(steps, base + 1, base + n)
             self.index[k].add(ev, steps, base + 1, base + n, total - len(ev))
             full.append(ev)
             if len(ev) > cap:

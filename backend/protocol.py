@@ -394,9 +394,14 @@ def pack_message(header: dict, arrays: list[tuple[str, np.ndarray]]) -> bytes:
     text = (body[:-1] + ',"arrays":[' + ",".join(m % o for m, o in zip(metas, offsets)) + "]}").encode()
     parts = [struct.pack("<I", start - 4), text, b" " * (start - 4 - len(text))]
     for (_, a), n in zip(arrays, lengths):
-        parts.append(np.ascontiguousarray(a, a.dtype.newbyteorder("<")).tobytes())
-        parts.append(b"\0" * (_pad(n) - n))
+        if a.dtype.byteorder == ">" or not a.flags.c_contiguous:
+            a = np.ascontiguousarray(a, a.dtype.newbyteorder("<"))
+        parts.append(a)   # join reads the array's buffer: no tobytes() copy first
+        parts.append(_ZEROS[:_pad(n) - n])
     return b"".join(parts)
+
+
+_ZEROS = bytes(64)
 
 
 def unpack_state(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:

@@ -1,7 +1,7 @@
 """Sessions: one or two engines, their recipe, history, checkpoints and the
 per-folio event index. Domain only: imports no web framework, and every
-method is synchronous (the transport calls them in a worker thread, so the
-engine, which releases the GIL, never blocks the event loop).
+method is synchronous (the transport calls them in a worker thread, except
+the small steps `small_step` names, which it runs on its event loop).
 
 The session's parts live in their own modules, mixed into Session here:
 backend/history.py (command log, checkpoints, replay), backend/frames.py
@@ -216,6 +216,37 @@ class Session(History, Frames, FolioInspect):
             if truncated or applied.steps:
                 self._log_changed()
             return self.cur, self._reply(cause, applied, truncated, kept, wire)
+
+    # Small steps (docs/server.md "Small steps run on the event loop"): at
+    # most ~2 ms of work at 32 Ki frames (MGLRU aging is 6-9 ms: never).
+    INLINE_ACCESSES, INLINE_UNITS = 64, 8
+
+    def small_step(self, cursor: int, unit: str, count: int, owner: bool) -> bool:
+        """Whether stepping from `cursor` is cheap enough to run on the
+        caller's thread: a small machine, a few units, and no seek, branch or
+        unpark first (the engines are at `cursor`). Read without the lock:
+        the caller checks again while holding it (`inline_ready`)."""
+        frames = sum(c["ram_pages"] for c in self.configs)
+        if not 0 < frames <= self.settings.inline_max_frames or self.parked:
+            return False
+        if self.cur != cursor or cursor > self.nr_steps:
+            return False
+        if owner and cursor == self.nr_steps:
+            if unit == "access":
+                return count <= self.INLINE_ACCESSES
+            return unit in ("scan", "shrink") and count <= self.INLINE_UNITS
+        if owner or count != 1 or cursor >= self.nr_steps:
+            return False   # an owner's branch, or a viewer's seek
+        # a viewer's (or a replayed play tick's) next step: one logged unit
+        # again. The log may be rewritten meanwhile (a branch): then say no.
+        try:
+            return self.log[self._entry_of(cursor)][0] in ("access", "scan", "shrink")
+        except (IndexError, TypeError):
+            return False
+
+    def inline_ready(self, cursor: int) -> bool:
+        """Under the lock: `small_step`'s assumptions still hold."""
+        return not self.parked and self.cur == cursor
 
     # --- the whole-run timeline
     SERIES = ("nr_free_pages", "pgscan", "pgsteal", "workingset_refault", "pswpout", "pswpin")

@@ -43,6 +43,9 @@ class Settings:
     checkpoint_budget_bytes: int = 1536 * MiB  # per session
     checkpoint_total_bytes: int = 6144 * MiB  # all live sessions (each gets an equal share)
     order_layout_max_frames: int = 16384      # above: per-frame location array
+    # Small steps of sessions with at most this many frames (all panes) run
+    # on the event loop instead of a worker thread (docs/server.md); 0: never.
+    inline_max_frames: int = 32768
     # --- reliability (docs/server.md "Limits and admission")
     # Estimated bytes of all live sessions (engines, swap maps, page cache,
     # workloads, checkpoints); 0 = memory_budget_fraction of the machine's RAM.

@@ -185,6 +185,10 @@ def main() -> int:
            "frames": args.frames, "unit": args.unit, "seconds": round(wall, 2),
            "server_cpu_s": round(cpu1 - cpu0, 2), "server_cpu_cores": round((cpu1 - cpu0) / wall, 2),
            "server_rss_mib": rss >> 20, "errors": len(errors)}
+    steps = sum(counts) if args.closed else len(lat)
+    # What a step costs the server, whatever share of the cores it got (the
+    # client and other jobs share them): the figure that compares runs.
+    row["server_cpu_ms_per_step"] = round(1000 * (cpu1 - cpu0) / max(1, steps), 3)
     if args.closed:
         row["steps_per_s"] = round(sum(counts) / args.seconds, 1)
     else:

@@ -1,5 +1,6 @@
-"""WS /ws/sessions/{id}: accept, decode with protocol.py, call the Session in
-a worker thread, encode. One connection = one cursor; play is a task paced
+"""WS /ws/sessions/{id}: accept, decode with protocol.py, call the Session
+(small steps on the event loop, the rest in a worker thread: `Connection.call`),
+encode. One connection = one cursor; play is a task paced
 by the server (one step message per tick at `rate` ticks per second,
 coalesced when the client falls behind)."""
 from __future__ import annotations
@@ -84,6 +85,27 @@ class Connection:
         self.run_task: Optional[asyncio.Task] = None   # a run_until in progress
         self.run_cancel = threading.Event()
 
+    async def call(self, small: bool, fn, *args):
+        """`fn(*args)` of the session: on the event loop when `small` (the
+        session said the step is cheap: `Session.small_step`) and its lock
+        is free, else in a worker thread.
+
+        A 16 Ki-frame scan step is ~0.45 ms of work, most of it Python
+        under the GIL; the hop to a worker thread and back (a queue, two
+        wake-ups, the GIL handed over twice, competing with every other
+        worker for it) cost about as much again and took the loop's thread
+        to ~1 ms per step. Anything that may be long (a seek, a branch, an
+        unpark, a big machine, many units, a session another thread is
+        using) still goes to a thread, so the loop never waits on a lock."""
+        s = self.session
+        if small and s.lock.acquire(blocking=False):
+            try:
+                if s.inline_ready(self.cursor):
+                    return fn(*args)
+            finally:
+                s.lock.release()
+        return await run_in_threadpool(fn, *args)
+
     async def send(self, msg) -> None:
         async with self.send_lock:
             if isinstance(msg, bytes):
@@ -128,8 +150,9 @@ class Connection:
                                       m.branch, self.wire),
                     limiter=self.heavy)
             else:
-                self.cursor, frame = await run_in_threadpool(s.step, self.cursor, m.unit, m.count,
-                                                             self.owner, "step", m.branch, self.wire)
+                small = s.small_step(self.cursor, m.unit, m.count, self.owner)
+                self.cursor, frame = await self.call(small, s.step, self.cursor, m.unit, m.count,
+                                                     self.owner, "step", m.branch, self.wire)
             await self.send(frame)
         elif isinstance(m, P.Back):
             await self.frame_and_state(max(0, self.cursor - m.count), "back")
@@ -208,11 +231,13 @@ class Connection:
                 due = int((time.monotonic() - start) / period) + 1 - i
                 due = max(1, min(MAX_COALESCE, due))
                 if self.cursor < s.nr_steps:
-                    self.cursor, msg = await run_in_threadpool(
-                        s.frame_at, min(self.cursor + due, s.nr_steps), "play", self.wire)
+                    small = s.small_step(self.cursor, unit, due, False)
+                    self.cursor, msg = await self.call(
+                        small, s.frame_at, min(self.cursor + due, s.nr_steps), "play", self.wire)
                 elif self.owner:
-                    self.cursor, msg = await run_in_threadpool(s.step, self.cursor, unit, due, True,
-                                                               "play", False, self.wire)
+                    small = s.small_step(self.cursor, unit, due, True)
+                    self.cursor, msg = await self.call(small, s.step, self.cursor, unit, due, True,
+                                                       "play", False, self.wire)
                     if msg.steps_applied == 0:
                         await self.send(msg)
                         reason = "end"

@@ -93,11 +93,17 @@ def test_a_python_policy_session_steps_back_seeks_shares_and_forks(page, server,
     try:
         other = errors.watch(fresh.new_page())
         other.goto(url.replace("step=4", "step=2"))
-        other.wait_for_selector(".pane canvas.base[data-step='2']")
+        wait_step(other, 2, 0)
+        wait_step(other, 2, 1)
         assert fingerprint(other) == labels[2], "a share link seeks to the same state"
         other.click("#fork")
         other.wait_for_url(re.compile(r"/s/(?!%s)[^/?]+\?step=2" % created["id"]))
-        other.wait_for_selector(".pane canvas.base[data-step='2']")
+        # Both panes drawn and the owner's token accepted: "any pane at step 2"
+        # was sometimes pane B alone (pane A's label not there yet), and a
+        # step clicked before auth_ok went out as a viewer's, refused.
+        wait_step(other, 2, 0)
+        wait_step(other, 2, 1)
+        other.wait_for_function("document.querySelector('#session-info').textContent.includes(' · owner')")
         assert fingerprint(other) == labels[2]
         other.click("#step")
         other.wait_for_selector(".pane canvas.base[data-step='3']")

@@ -188,6 +188,7 @@ def test_a_line_longer_than_a_chunk_is_an_error(monkeypatch):
     # blanks to str.split() but not field separators (found by schemathesis)
     ("\x0c", "no op, only characters that are not field separators: '\\x0c'"),
     ("\xa0", "no op, only characters that are not field separators: '\\xa0'"),
+    ("\x1f", "no op, only characters that are not field separators: '\\x1f'"),
 ])
 def test_each_malformed_line_names_the_file_the_line_and_the_problem(line, message):
     text = "# reclaimlab trace v1\nA p 0 w\n\n# comment\nR f 1\n" + line + "\nA p 2\n"

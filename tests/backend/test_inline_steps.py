@@ -1,0 +1,91 @@
+"""Small steps run on the event loop (docs/server.md "Small steps run on the
+event loop"): the same bytes as the worker-thread path, and a step that
+has to wait for a busy session waits in a thread, never on the loop."""
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from backend.settings import Settings
+from tests.backend.conftest import WS, create, live_server, recipe, ws_url
+
+
+def _replies(server, body: dict) -> list:
+    """The raw bytes of every answer to one fixed script: small steps (the
+    loop's path when inline_max_frames allows), a seek and a branch (always
+    a thread), a viewer's steps through the history."""
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        s = create(client, body)
+        out = []
+        with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+            ws.opening()
+            script = [dict(unit="scan")] * 5 + [dict(unit="access", count=3), dict(unit="shrink"),
+                                                dict(unit="scan", count=4)]
+            for m in script:
+                ws.send(type="step", **m)
+                ws.recv()
+                out.append(ws.last_raw)
+            ws.send(type="seek", step=3)
+            ws.recv_type("state")
+            ws.send(type="step", unit="scan", branch=True)
+            ws.recv_type("step")
+            out.append(ws.last_raw)
+            ws.send(type="step", unit="scan")
+            ws.recv()
+            out.append(ws.last_raw)
+        with WS(ws_url(server, s["id"], step=1)) as viewer:
+            viewer.opening()
+            for _ in range(3):
+                viewer.send(type="step")
+                viewer.recv()
+                out.append(viewer.last_raw)
+        return out
+
+
+@pytest.mark.parametrize("policies", [("lru",), ("lru", "lru_gen")])
+def test_small_steps_send_the_same_bytes_on_the_loop_as_in_a_thread(tmp_path, policies):
+    body = recipe(policies=policies, ram_pages=512, accesses=20000)
+    runs = []
+    for k, inline in enumerate((32768, 0)):   # 0: every step in a worker thread, as before
+        settings = Settings.from_env(data_dir=tmp_path / str(k), inline_max_frames=inline)
+        with live_server(settings) as server:
+            runs.append(_replies(server, body))
+    assert len(runs[0]) == len(runs[1]) == 13
+    for i, (a, b) in enumerate(zip(*runs)):
+        assert isinstance(a, bytes) and a == b, f"reply {i} differs"
+
+
+def test_a_step_waiting_for_a_busy_session_does_not_hold_up_the_event_loop(client, server):
+    """While a run_until holds session A's lock, a small step on A from a
+    second connection must wait; it waits in a worker thread, so session
+    B's steps keep being answered meanwhile, and A's step is answered once
+    the run is cancelled."""
+    a = create(client, recipe(ram_pages=512, accesses=400_000))
+    b = create(client, recipe())
+    with WS(ws_url(server, a["id"], a["owner_token"])) as runner, \
+            WS(ws_url(server, a["id"], a["owner_token"])) as waiter, \
+            WS(ws_url(server, b["id"], b["owner_token"])) as other:
+        for ws in (runner, waiter, other):
+            ws.opening()
+        # an event that never comes (no OOM here): it runs until cancelled,
+        # one recorded access step at a time, holding A's lock throughout
+        runner.send(type="run_until", unit="access", max_steps=10_000_000,
+                    until={"kind": "event", "events": ["oom_kill"]})
+        assert runner.recv(timeout=60)["type"] == "progress"   # the run holds the lock now
+        waiter.send(type="step", unit="scan")
+        t0 = time.monotonic()
+        for i in range(1, 21):
+            other.send(type="step", unit="scan")
+            assert other.recv(timeout=10)["step"] == i
+        assert time.monotonic() - t0 < 10
+        runner.send(type="cancel")
+        while True:
+            m = runner.recv(timeout=60)
+            if m["type"] == "run_result":
+                break
+        assert m["reason"] == "cancelled" and m["steps"] > 0
+        # the waiting step ran after the run: its cursor (0) is below the head now
+        answer = waiter.recv(timeout=60)
+        assert answer["type"] == "error" and answer["code"] == "branch_needed", answer
