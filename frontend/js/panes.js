@@ -331,7 +331,7 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
       const slide = animating && s.anim.slide?.[i] ? Math.round(s.anim.slide[i] * (1 - Math.min(1, frac / 0.5))) : 0;
       // The base already holds the step's state: redrawn only when asked,
       // while it slides, and once more when a slide ends.
-      if (full || slide || slid[i]) drawPane(i, p, { slide });
+      if (full || what.has("windows") || slide || slid[i]) drawPane(i, p, { slide });
       slid[i] = slide !== 0;
       if (flights.length || overlayDrawn[i]) {
         const octx = el.overlay.getContext("2d");

@@ -138,7 +138,8 @@ export function reduceMessage(state, msg) {
       const p = state.panes[msg.pane];
       if (!p || p.step !== msg.step) return { state, effects: fx };
       const windows = { ...(p.windows || {}), [msg.list]: { step: msg.step, offset: msg.offset, total: msg.total, pfn: msg.arrays.pfn, flags: msg.arrays.flags, young: msg.arrays.young } };
-      fx.push({ do: "redraw", what: "panes" });
+      // the pane only: a window changes no panel
+      fx.push({ do: "redraw", what: "windows" });
       return { state: replacePane(state, msg.pane, { ...p, windows }), effects: fx };
     }
     case "folio": {
