@@ -122,15 +122,19 @@ export function reduceMessage(state, msg) {
       };
       if (msg.truncated) next.timelineFor = -1;
       panes.forEach((p, i) => { if (state.panes[i]?.windows) p.windows = state.panes[i].windows; });
-      // `animate` draws the step's panes at once; what is marked `later`
-      // waits until that frame is presented (frameLoop.later), so that the
-      // log, counters, plots and page text never delay the pane.
+      // `animate` draws the step's panes at once. For a key's step or a
+      // played one, what is marked `later` waits until that frame is
+      // presented (frameLoop.later), so that the log, counters, plots and
+      // page text never delay the pane; the answer to a long command (run
+      // until, a debugfs write) updates everything as it lands, with its
+      // run_result or error right behind it.
+      const later = msg.cause === "step" || msg.cause === "play";
       fx.push({ do: "vmstat", panes }, { do: "setPanes", panes, animate: true }, { do: "animate", prev: state.shownState, panes });
       if (state.selected && (!state.inspectMsg || state.inspectMsg.step !== msg.step)) fx.push({ do: "inspect" });
-      fx.push({ do: "timeline", nrSteps: msg.nr_steps, later: true }, { do: "kept", msg, later: true });
-      if (msg.cause === "step" && panes.every((p) => !p.stepsApplied)) fx.push({ do: "nothingApplied", done: msg.done, later: true });
-      fx.push({ do: "seekBar", msg, max: true, later: true }, { do: "url", later: true }, { do: "sessionInfo", later: true },
-        { do: "redraw", what: "info", later: true });
+      fx.push({ do: "timeline", nrSteps: msg.nr_steps, later }, { do: "kept", msg, later });
+      if (msg.cause === "step" && panes.every((p) => !p.stepsApplied)) fx.push({ do: "nothingApplied", done: msg.done, later });
+      fx.push({ do: "seekBar", msg, max: true, later }, { do: "url", later }, { do: "sessionInfo", later },
+        { do: "redraw", what: "info", later });
       return { state: next, effects: fx };
     }
     case "zoom": {
