@@ -226,7 +226,8 @@ class Frames:
                 for seq in range(lo, gens["max_seq"] + 1):
                     if seq % MAX_NR_GENS + 1 == slot:
                         lut[bits] = LOC_GEN_BASE + 2 * (seq - lo) + file
-        return lut[flags & _LOC_MASK]
+        # take(): a plain gather, about twice as fast as fancy indexing at 1 Mi
+        return lut.take(flags & _LOC_MASK)
 
     def _list_head(self, k: int, name: str) -> int:
         """The engine list head of a list name of the protocol ("LRU_*" or "gen<seq>.<type>")."""

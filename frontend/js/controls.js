@@ -55,19 +55,26 @@ export function createControls({ dom, store, send, api, panes, loop, location, s
       showBusy.t = setTimeout(() => { if (s.busy && dom.busyProgress.getAttribute("value") == null) showBusy(null); }, 500);
     }
   }
+  // Input is accepted again at once, and a busy indicator (only shown for
+  // a command that took a while) goes; the buttons and the status text
+  // follow after the answer's frame is presented (a step's pane first).
   function clearBusy() {
     s.busy = null;
     clearTimeout(setBusy.t);
     clearTimeout(showBusy.t);
-    dom.busy.hidden = true;
-    for (const b of [dom.back, dom.play]) b.disabled = false;
-    if (dom.runGo) dom.runGo.disabled = false;
-    renderSessionInfo();
+    if (!dom.busy.hidden) dom.busy.hidden = true;
+    loop.later(() => {
+      if (s.busy) return;   // the next command is already under way
+      for (const b of [dom.back, dom.play]) b.disabled = false;
+      if (dom.runGo) dom.runGo.disabled = false;
+      renderSessionInfo();
+    });
   }
   function work(type, fields) {
     if (s.busy) { toast(`busy with ${s.busy.what}: wait for it${s.busy.what === "run_until" ? " or press Esc to cancel" : ""}`); return; }
-    setBusy(type);
+    // the command leaves before the page restyles its buttons
     send(type, fields);
+    setBusy(type);
   }
 
   // ---- branching -----------------------------------------------------------

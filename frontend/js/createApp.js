@@ -53,11 +53,12 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   }
 
   function run(e) {
+    if (e.later) { loop.later(() => run({ ...e, later: false })); return; }
     switch (e.do) {
       case "clearBusy": controls.clearBusy(); return;
       case "send": send(e.type, e.fields); return;
       case "setPanes": store.setPanes(e.panes, { animate: e.animate, now: now() }); return;
-      case "animate": panes.startAnimation(e.prev, e.panes); return;
+      case "animate": panes.showStep(e.prev, e.panes); return;
       case "vmstat": e.panes.forEach((p) => s.vmstatByStep.set(`${p.pane}:${p.step}`, p.vmstat)); return;
       case "timeline": fetchTimeline(e.nrSteps); return;
       case "kept": controls.showKept(e.msg); return;

@@ -50,7 +50,20 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
   }
 
   // ---- panes DOM ---------------------------------------------------------
+  // Each stack's size, kept by a ResizeObserver: reading clientWidth while
+  // the page has pending style changes forces a whole-page layout (12-20 ms
+  // with the log and counters) in the middle of a step's first frame.
+  const sizer = globalThis.ResizeObserver ? new ResizeObserver((entries) => {
+    for (const en of entries) {
+      const el = paneEls.find((x) => x.stack === en.target);
+      if (el) el.size = { w: Math.floor(en.contentRect.width), h: Math.floor(en.contentRect.height) };
+    }
+    loop.request("panes");
+  }) : null;
+  const sizeOf = (el) => el.size ?? (el.size = { w: Math.floor(el.stack.clientWidth), h: Math.floor(el.stack.clientHeight) });
+
   function buildPanes(helloMsg) {
+    sizer?.disconnect();
     dom.panes.textContent = "";
     dom.panes.classList.toggle("compare", helloMsg.panes.length > 1);
     // A unit only some policies have (MGLRU's aging, which runs until the next
@@ -123,12 +136,13 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
         if (!drag || !e.buttons) return;
         const span = drag.z[1] - drag.z[0];
         if (span >= 1) return;
-        const dz = -((e.clientY - drag.y) / base.clientHeight) * span;
+        const dz = -((e.clientY - drag.y) / (base.height || 1)) * span;
         const a = Math.min(Math.max(0, drag.z[0] + dz), 1 - span);
         (drag.hw ? s.hwZoom : s.zoom)[i] = [a, a + span];
         loop.request("panes");
       });
-      return { box, base, overlay, sub, zoomInfo, stack };
+      sizer?.observe(stack);
+      return { box, base, overlay, sub, zoomInfo, stack, size: null };
     });
     s.zoom = helloMsg.panes.map(() => [0, 1]);
     s.hwZoom = helloMsg.panes.map(() => [0, 1]);
@@ -155,32 +169,41 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     if (c.width !== w || c.height !== h) { c.width = w; c.height = h; c.style.width = `${w}px`; c.style.height = `${h}px`; }
   }
 
-  // ---- animation ---------------------------------------------------------
-  function startAnimation(prevPanes, panes) {
+  // ---- a step: its panes at once, then the animation -------------------
+  // The step's resulting state is drawn on the base canvas now, in the
+  // message's task, so the next presented frame shows it; the folios'
+  // moves (old place -> isolation -> new place) are an overlay that starts
+  // at that frame and flies over the final picture. On a step that aged
+  // (max_seq grew) the generations slide into place over the first half.
+  function showStep(prevPanes, panes) {
     const duration = s.playing ? Math.min(900, 850 / rate()) : 1100;
     const flights = [];
     const slide = [];
     panes.forEach((p, i) => {
       const el = paneEls[i];
+      if (!el) { flights.push([]); slide.push(0); return; }
       const old = drawn[i];
       const rows = rowsOf(p);
-      if (!el || !old || !rows.length || s.view !== "lists") { flights.push([]); slide.push(0); return; }
+      const lists = s.view === "lists";
+      const dSeq = (lists && p.gens && prevPanes[i]?.gens) ? p.gens.max_seq - prevPanes[i].gens.max_seq : 0;
+      // the flights land where the folios end up once the slide is over
+      const next = dSeq > 0 ? drawPane(i, p, { dry: true }) : drawPane(i, p);
+      const sl = dSeq > 0 && next.colW ? dSeq * (next.colW + 8) : 0;
+      if (sl) drawPane(i, p, { slide: sl });
+      slide.push(sl);
+      if (!old || !rows.length || !lists) { flights.push([]); return; }
       const w = shownWidth(el);
       const h = el.base.height;
-      const moved = new Set(rows.filter((r) => r.pfn >= 0).map((r) => r.pfn));
-      const next = drawPane(i, p, { hidden: moved, dry: true });
       const typeOf = (pfn) => (p.loc ? (p.loc[pfn] - 16) & 1 : p.flags ? (p.flags[pfn] & FLAGS.PG_anon ? 0 : 1) : 1);
-      const f = buildFlights(rows, {
+      flights.push(buildFlights(rows, {
         from: (pfn) => old.locate(pfn), to: (pfn) => next.locate(pfn),
         fromPlace: (r) => old.place?.(r.src, r.src_seq, "tail", typeOf(r.pfn)),
         toPlace: (r) => next.place?.(r.dst, r.dst_seq, "head", typeOf(r.pfn)),
         width: w, height: h, cell: next.cell, selectedPfn: s.selected?.pane === i ? s.selected.pfn : null,
-      });
-      flights.push(f);
-      const dSeq = (p.gens && prevPanes[i]?.gens) ? p.gens.max_seq - prevPanes[i].gens.max_seq : 0;
-      slide.push(dSeq > 0 && next.colW ? dSeq * (next.colW + 8) : 0);
+      }));
     });
-    s.anim = { start: now(), duration, flights, slide };
+    // start: the first frame's time (draw() sets it), so all of it is seen
+    s.anim = { start: null, duration, flights, slide };
     s.flightExtent = [];
     loop.request("animation");
   }
@@ -188,7 +211,7 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
   // ---- drawing -----------------------------------------------------------
   // The part of a pane's canvas its box shows (a canvas is at least 320 px
   // wide; a narrower pane clips it): animations stay inside it.
-  const shownWidth = (el) => Math.min(el.overlay.width, Math.floor(el.stack.clientWidth) || el.overlay.width);
+  const shownWidth = (el) => Math.min(el.overlay.width, sizeOf(el).w || el.overlay.width);
   function extend(e, boxes, el) {
     const out = e || { frames: 0, boxes: 0, x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
     out.frames++;
@@ -204,8 +227,9 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     const el = paneEls[i];
     // Opt-in instrumentation for bench/bench_browser.py (keypress -> drawn step).
     const t0 = globalThis.__reclaimlabDrawn ? globalThis.performance.now() : 0;
-    const w = Math.max(320, Math.floor(el.stack.clientWidth || 800));
-    const h = Math.max(260, Math.floor(el.stack.clientHeight || 400));
+    const { w: sw, h: sh } = sizeOf(el);
+    const w = Math.max(320, sw || 800);
+    const h = Math.max(260, sh || 400);
     sizeCanvas(el.base, w, h);
     sizeCanvas(el.overlay, w, h);
     const ctx = el.base.getContext("2d");
@@ -233,8 +257,11 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
       el.base.dataset.view = s.view === "hardware" ? "hardware" : isGen(p) ? "generations" : "lists";
       el.base.setAttribute("aria-label", describe(p));
       const z = s.zoom[i] || [0, 1];
-      el.zoomInfo.textContent = s.view === "lists" && (z[0] > 0 || z[1] < 1) ? `zoom: ${Math.round(z[0] * 100)}–${Math.round(z[1] * 100)} % of each ${isGen(p) ? "generation" : "list"} (0 resets)` : "";
-      globalThis.__reclaimlabDrawn?.(i, p.step, t0);
+      const zi = s.view === "lists" && (z[0] > 0 || z[1] < 1) ? `zoom: ${Math.round(z[0] * 100)}–${Math.round(z[1] * 100)} % of each ${isGen(p) ? "generation" : "list"} (0 resets)` : "";
+      if (el.zoomInfo.textContent !== zi) el.zoomInfo.textContent = zi;
+      // inFrame: drawn inside a requestAnimationFrame callback (that frame
+      // shows it), or in a task (the next frame does)
+      globalThis.__reclaimlabDrawn?.(i, p.step, t0, { inFrame });
     }
     return res;
   }
@@ -279,34 +306,51 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     dom.legend.innerHTML = items.join("");
   }
 
+  let inFrame = false;
+  const overlayDrawn = [];   // per pane: the overlay holds something to clear
+  const slid = [];           // per pane: the base was last drawn off its place
   function draw(what, t) {
     if (!s.panes.length || !paneEls.length) return false;
+    inFrame = true;
+    try { return drawFrame(what, t); } finally { inFrame = false; }
+  }
+  function drawFrame(what, t) {
     const full = what.has("panes") || what.has("all") || what.has("view") || what.has("selection");
     const info = full || what.has("info");
     let animating = false;
     let frac = 1;
     if (s.anim) {
+      if (s.anim.start == null) s.anim.start = t;
       frac = Math.min(1, (t - s.anim.start) / s.anim.duration);
       animating = frac < 1;
     }
     s.panes.forEach((p, i) => {
-      if (!paneEls[i]) return;
-      const flights = s.anim?.flights?.[i] || [];
-      const slide = s.anim?.slide?.[i] ? s.anim.slide[i] * (1 - Math.min(1, frac / 0.5)) : 0;
-      const hidden = animating && flights.length ? new Set(flights.map((f) => f.pfn)) : null;
-      if (full || slide) drawPane(i, p, { hidden, slide });
       const el = paneEls[i];
-      const octx = el.overlay.getContext("2d");
-      const boxes = drawFlight(octx, animating ? flights : [], frac, { width: shownWidth(el), height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: isGen(p) ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
-      if (boxes.length) s.flightExtent[i] = extend(s.flightExtent[i], boxes, el);
-      const sub = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` + (p.gens ? ` · max_seq ${p.gens.max_seq}` : "");
-      if (el.sub.textContent !== sub) el.sub.textContent = sub;   // unchanged text: no relayout each frame
+      if (!el) return;
+      const flights = animating ? s.anim.flights?.[i] || [] : [];
+      const slide = animating && s.anim.slide?.[i] ? Math.round(s.anim.slide[i] * (1 - Math.min(1, frac / 0.5))) : 0;
+      // The base already holds the step's state: redrawn only when asked,
+      // while it slides, and once more when a slide ends.
+      if (full || what.has("windows") || slide || slid[i]) drawPane(i, p, { slide });
+      slid[i] = slide !== 0;
+      if (flights.length || overlayDrawn[i]) {
+        const octx = el.overlay.getContext("2d");
+        const boxes = drawFlight(octx, flights, frac, { width: shownWidth(el), height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: isGen(p) ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
+        overlayDrawn[i] = boxes.length > 0;
+        if (boxes.length) s.flightExtent[i] = extend(s.flightExtent[i], boxes, el);
+      }
     });
-    if (s.anim && !animating) {
-      s.anim = null;
-      s.panes.forEach((p, i) => paneEls[i] && drawPane(i, p));
-    }
+    if (s.anim && !animating) s.anim = null;
     if (info) {
+      s.panes.forEach((p, i) => {
+        const el = paneEls[i];
+        if (!el) return;
+        const sub = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` + (p.gens ? ` · max_seq ${p.gens.max_seq}` : "");
+        if (el.sub.textContent !== sub) el.sub.textContent = sub;   // unchanged text: no relayout
+        // the step the log, counters and plots show (a step's pane is drawn
+        // first, these a frame later): tests wait for both
+        if (el.box.dataset.shown !== String(p.step)) el.box.dataset.shown = String(p.step);
+      });
       renderLegend();
       const multi = s.panes.length > 1;
       const rows = multi ? s.panes.flatMap((p, i) => rowsOf(p).map((r) => ({ ...r, pane: i }))) : rowsOf(s.panes[0]);
@@ -341,7 +385,7 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
   }
 
   return {
-    build: buildPanes, draw, startAnimation, rowsOf, filtered, infoOf,
+    build: buildPanes, draw, showStep, rowsOf, filtered, infoOf,
     locate(i, pfn) { return drawn[i]?.locate?.(pfn) ?? null; },
     cell(i) { return drawn[i]?.cell ?? null; },
   };

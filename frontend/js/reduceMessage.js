@@ -16,6 +16,7 @@
 //   mark {name}               a performance mark
 //   seekBar {msg, max}        the step slider (and its end, `max`) and step count
 //   redraw {what}             ask the frame loop for a draw
+//   (any effect) later: true  run once the next frame is presented, not now
 //   hello, authOk, sessionInfo, url, playState, runResult, progress, error:
 //                             page glue (panes.js, controls.js)
 // A step message and a state carry the list layout; readLayout() leaves its
@@ -120,12 +121,20 @@ export function reduceMessage(state, msg) {
         session: { ...state.session, nrSteps: msg.nr_steps }, lastFrame: { msg, panes }, shownState: panes,
       };
       if (msg.truncated) next.timelineFor = -1;
-      fx.push({ do: "timeline", nrSteps: msg.nr_steps }, { do: "kept", msg });
-      if (msg.cause === "step" && panes.every((p) => !p.stepsApplied)) fx.push({ do: "nothingApplied", done: msg.done });
       panes.forEach((p, i) => { if (state.panes[i]?.windows) p.windows = state.panes[i].windows; });
+      // `animate` draws the step's panes at once. For a key's step or a
+      // played one, what is marked `later` waits until that frame is
+      // presented (frameLoop.later), so that the log, counters, plots and
+      // page text never delay the pane; the answer to a long command (run
+      // until, a debugfs write) updates everything as it lands, with its
+      // run_result or error right behind it.
+      const later = msg.cause === "step" || msg.cause === "play";
       fx.push({ do: "vmstat", panes }, { do: "setPanes", panes, animate: true }, { do: "animate", prev: state.shownState, panes });
       if (state.selected && (!state.inspectMsg || state.inspectMsg.step !== msg.step)) fx.push({ do: "inspect" });
-      fx.push({ do: "seekBar", msg, max: true }, { do: "url" }, { do: "sessionInfo" }, { do: "redraw", what: "panes" });
+      fx.push({ do: "timeline", nrSteps: msg.nr_steps, later }, { do: "kept", msg, later });
+      if (msg.cause === "step" && panes.every((p) => !p.stepsApplied)) fx.push({ do: "nothingApplied", done: msg.done, later });
+      fx.push({ do: "seekBar", msg, max: true, later }, { do: "url", later }, { do: "sessionInfo", later },
+        { do: "redraw", what: "info", later });
       return { state: next, effects: fx };
     }
     case "zoom": {
@@ -133,7 +142,8 @@ export function reduceMessage(state, msg) {
       const p = state.panes[msg.pane];
       if (!p || p.step !== msg.step) return { state, effects: fx };
       const windows = { ...(p.windows || {}), [msg.list]: { step: msg.step, offset: msg.offset, total: msg.total, pfn: msg.arrays.pfn, flags: msg.arrays.flags, young: msg.arrays.young } };
-      fx.push({ do: "redraw", what: "panes" });
+      // the pane only: a window changes no panel
+      fx.push({ do: "redraw", what: "windows" });
       return { state: replacePane(state, msg.pane, { ...p, windows }), effects: fx };
     }
     case "folio": {

@@ -67,9 +67,12 @@ def open_session(page, server, created: dict, step: int | None = None, owner: bo
 
 
 def wait_step(page, n: int, pane: int = 0):
+    """Until pane `pane` shows step n: its canvas (drawn as the step message
+    arrives) and the log, counters and plots (drawn a frame after it)."""
     page.wait_for_function(
         "([n, i]) => { const c = document.querySelectorAll('.pane canvas.base')[i];"
-        " return c && c.dataset.step === String(n); }", arg=[n, pane], timeout=20000)
+        " const box = document.querySelectorAll('.pane')[i];"
+        " return c && c.dataset.step === String(n) && box.dataset.shown === String(n); }", arg=[n, pane], timeout=20000)
 
 
 def step_until_reclaimed(page, at_least: int, limit: int = 30):

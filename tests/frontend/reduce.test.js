@@ -54,6 +54,14 @@ test("a state, then each step message, leaves in the store every list and counte
     const effects = feed(store, msg);
     assert.ok(!effects.some((e) => e.do === "send"), `step ${msg.step}: no whole state asked for`);
     assert.deepEqual(kinds(effects).filter((k) => ["vmstat", "setPanes", "animate"].includes(k)), ["vmstat", "setPanes", "animate"]);
+    // The pane is drawn by `animate` at once; nothing that writes page text
+    // or lays out the log/counters runs before it or shares its frame.
+    const at = kinds(effects).indexOf("animate");
+    assert.ok(effects.slice(0, at).every((e) => !e.later && ["clearBusy", "vmstat", "setPanes"].includes(e.do)), kinds(effects).join());
+    for (const e of effects.filter((x) => ["seekBar", "url", "sessionInfo", "redraw", "timeline", "kept"].includes(x.do))) {
+      assert.equal(e.later, true, `${e.do} waits for the step's frame`);
+    }
+    assert.ok(!effects.some((e) => e.do === "redraw" && e.what === "panes"), "the panes are not drawn a second time");
     assert.equal(store.state.session.nrSteps, msg.nr_steps);
     assert.equal(store.state.bases.id, msg.layout_id, "the new base is this message's layout");
     assert.notEqual(store.state.bases, basesBefore, "the old base object is not reused");

@@ -1,6 +1,9 @@
 // vmstat counters (cumulative and this step's delta) and meminfo, with the
 // kernel's names; one column pair per pane. Rows whose delta is non-zero are
 // highlighted. The table is rebuilt only when the set of rows changes.
+
+const EN = new Intl.NumberFormat("en-US");   // one formatter, not one per number
+
 const KEY = ["nr_free_pages", "nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file",
   "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "pgactivate", "pgdeactivate",
   "pgrefill", "pgrotated", "workingset_refault_anon", "workingset_refault_file", "workingset_activate_anon",
@@ -60,14 +63,14 @@ export function renderCounters(el, panes, { showAll = false, fileNames = null } 
     panes.forEach((p, i) => {
       const d = p.delta?.[n] ?? 0;
       if (d) changed = true;
-      put(tr.cells[1 + 2 * i], (p.vmstat?.[n] ?? 0).toLocaleString("en-US"));
-      put(tr.cells[2 + 2 * i], d ? `${d > 0 ? "+" : "−"}${Math.abs(d).toLocaleString("en-US")}` : "");
+      put(tr.cells[1 + 2 * i], EN.format(p.vmstat?.[n] ?? 0));
+      put(tr.cells[2 + 2 * i], d ? `${d > 0 ? "+" : "−"}${EN.format(Math.abs(d))}` : "");
     });
     if (tr.classList.contains("changed") !== changed) tr.classList.toggle("changed", changed);
   }
   const mt = el.querySelector("table.meminfo");
   for (const tr of mt.tBodies[0].rows) {
-    panes.forEach((p, i) => put(tr.cells[1 + i], p.meminfo?.[tr.dataset.name] != null ? p.meminfo[tr.dataset.name].toLocaleString("en-US") : "–"));
+    panes.forEach((p, i) => put(tr.cells[1 + i], p.meminfo?.[tr.dataset.name] != null ? EN.format(p.meminfo[tr.dataset.name]) : "–"));
   }
   const ft = el.querySelector("table.files");
   const rows = fileRows(panes, fileNames);
@@ -88,7 +91,7 @@ export function renderCounters(el, panes, { showAll = false, fileNames = null } 
     }
   }
   if (!rows.length) return;
-  const n = (p, id, key) => (p.files?.[id]?.[key] ?? 0).toLocaleString("en-US");
+  const n = (p, id, key) => EN.format(p.files?.[id]?.[key] ?? 0);
   rows.forEach((r, j) => {
     const tr = ft.tBodies[0].rows[j];
     const vals = cols === 1 ? ["refaults", "reads", "evictions"].map((key) => n(panes[0], r.id, key))

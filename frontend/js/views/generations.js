@@ -63,7 +63,10 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
   buf.fill(0);
   const bg = rgba("#f2f2f2");
   const black = 0xff000000;
+  // pfn -> its cell, packed as y * 65536 + x: no object per folio on a
+  // step's critical path (16 Ki folios per draw); locate() unpacks.
   const pos = new Map();
+  const at = (v) => (v === undefined ? null : { x: v % 65536, y: Math.floor(v / 65536) });
   const refiled = new Map();
   const grids = [];   // per drawn list: where its cells are, for hit testing
   for (const gen of gens) {
@@ -88,6 +91,8 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
         }
       }
       const tiers = t === 0 ? PALETTE.tiersAnon : PALETTE.tiers;
+      const tierPx = tiers.map((c) => rgba(c));
+      const tierPxDim = tiers.map((c) => rgba(c, 110));
       grids.push({ x: x0 + 4, y: y0, a, n: Math.ceil((b - a) / per), arr, win });
       // Aggregated cells ("1 px = per folios"): the selected folio's cell is
       // where it is drawn, so its outline shows which folio a click picked.
@@ -95,7 +100,7 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
         const k = arr.indexOf(selectedPfn);
         if (k >= a && k < b) {
           const sl = Math.floor((k - a) / per);
-          pos.set(selectedPfn, { x: x0 + 4 + (sl % gridCols) * cell, y: y0 + Math.floor(sl / gridCols) * cell });
+          pos.set(selectedPfn, (y0 + Math.floor(sl / gridCols) * cell) * 65536 + x0 + 4 + (sl % gridCols) * cell);
         }
       }
       let nRefiled = 0;
@@ -105,17 +110,17 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
         if (x < 0 || x + cell > width || y + cell > height) continue;
         const w = win ? a + s - win.offset : -1;
         const inWin = per === 1 && win && w >= 0 && w < win.pfn.length;
-        if (per > 1 || (!arr && !inWin)) { buf[y * width + x] = rgba(tiers[1]); continue; }
+        if (per > 1 || (!arr && !inWin)) { buf[y * width + x] = tierPx[1]; continue; }
         const pfn = arr ? arr[a + s] : win.pfn[w];
         const f = arr ? (pane.flags ? pane.flags[pfn] : 0) : win.flags[w];
         const genField = ((f & FLAGS.LRU_GEN_MASK) >>> FLAGS.LRU_GEN_PGOFF) - 1;
         const isRefiled = (arr ? !!pane.flags : true) && genField >= 0 && genField !== gen.gen;
         if (isRefiled) nRefiled++;
-        pos.set(pfn, { x, y });
+        pos.set(pfn, y * 65536 + x);
         if (hidden && hidden.has(pfn)) continue;
         const dim = highlight && !highlight.has(pfn);
         const yg = arr ? (pane.young ? pane.young[pfn] : 0) : win.young[w];
-        pixelGrid(buf, width, x, y, cell, rgba(tiers[folioTier(f)], dim ? 110 : 255), f, yg);
+        pixelGrid(buf, width, x, y, cell, (dim ? tierPxDim : tierPx)[folioTier(f)], f, yg);
         if (isRefiled && cell >= 3) {
           const dot = folioTier(f) === 3 ? 0xffffffff : black;
           const m = Math.max(1, Math.floor(cell / 3));
@@ -204,7 +209,7 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
   if (selectedPfn != null && pos.has(selectedPfn)) {
     // A ring at least MIN_TARGET wide, white inside black, so a 1-px cell's
     // selection is seen.
-    const p = pos.get(selectedPfn);
+    const p = at(pos.get(selectedPfn));
     const m = Math.max(2, Math.ceil((MIN_TARGET + 2 - cell) / 2));
     ctx.lineWidth = 2;
     ctx.strokeStyle = "#000";
@@ -236,7 +241,7 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
     return best;
   }
   return {
-    locate: (pfn) => pos.get(pfn) || null,
+    locate: (pfn) => at(pos.get(pfn)),
     // The head (top left) of a generation list, for folios not drawn one by one.
     place(loc, seq, end, type = 1) {
       if (loc !== "gen" || seq == null || seq < 0) return null;

@@ -7,6 +7,8 @@ import { PALETTE } from "../palette.js";
 import { rgba } from "../rgba.js";
 import { pixelGrid } from "./pixelGrid.js";
 
+const EN = new Intl.NumberFormat("en-US");   // one formatter, not one per number
+
 const LABEL_W = 170;
 const images = new WeakMap();
 const NICE = {
@@ -84,7 +86,7 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
     ctx.fillText(name, 20, L.y + 15);
     ctx.font = "11px system-ui, sans-serif";
     ctx.fillStyle = "#222";
-    ctx.fillText(`${L.count.toLocaleString("en-US")} folios${L.per > 1 ? ` · 1 px = ${L.per}` : ""}`, 20, L.y + 28);
+    ctx.fillText(`${EN.format(L.count)} folios${L.per > 1 ? ` · 1 px = ${L.per}` : ""}`, 20, L.y + 28);
     // Head and tail marks: where list_add() inserts and where isolation takes.
     ctx.font = "10px system-ui, sans-serif";
     ctx.fillStyle = "#333";

@@ -5,6 +5,8 @@ import uPlot from "../../vendor/uPlot.esm.js";
 import { pageMarkers } from "../pageMarkers.js";
 import { perStep } from "../perStep.js";
 
+const EN = new Intl.NumberFormat("en-US");   // one formatter, not one per number
+
 // [series][pane]: the two series of a plot differ in hue (blue vs
 // vermillion, safe for every common colour-vision deficiency) and in dash;
 // pane B is the lighter shade of the same hue with a longer dash.
@@ -24,7 +26,7 @@ function short(v) {
   const a = Math.abs(v);
   if (a >= 1e6) return `${+(v / 1e6).toFixed(a >= 1e7 ? 0 : 1)}M`;
   if (a >= 1e4) return `${+(v / 1e3).toFixed(0)}k`;
-  return v.toLocaleString("en-US");
+  return EN.format(v);
 }
 
 

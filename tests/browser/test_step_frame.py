@@ -1,0 +1,77 @@
+"""Issue #12 in a real browser: a step's resulting state is on the pane
+canvas in the first frame after its message (no waiting for the animation,
+the event log or the counters), and the animation flies over that final
+picture without changing it."""
+from __future__ import annotations
+
+from browser_helpers import open_session, recipe, wait_step
+
+# A requestAnimationFrame callback asked for from the step message's own
+# `message` listener (registered before the page's onmessage) runs in the
+# first frame after the message. What the pane's canvas holds then is what
+# that frame presents.
+FIRST_FRAME = """
+window.__first = [];
+// FNV-1a over the canvas's pixels: two canvases compare without shipping them
+window.__pixels = (c) => {
+  const d = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
+  let h = 2166136261;
+  for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
+  return `${c.width}x${c.height}:${h >>> 0}`;
+};
+const NativeWS = window.WebSocket;
+window.WebSocket = class extends NativeWS {
+  constructor(...a) {
+    super(...a);
+    this.addEventListener('message', (e) => {
+      if (typeof e.data === 'string') return;
+      const dv = new DataView(e.data instanceof ArrayBuffer ? e.data : e.data.buffer);
+      const h = JSON.parse(new TextDecoder().decode(new Uint8Array(e.data, 4, dv.getUint32(0, true))));
+      if (h.type !== 'step') return;
+      requestAnimationFrame(() => {
+        const c = document.querySelector('.pane canvas.base');
+        const o = document.querySelector('.pane canvas.overlay');
+        const rec = {step: h.step, shown: c.dataset.step, logShows: c.closest('.pane').dataset.shown,
+                     base: window.__pixels(c), overlay: null};
+        window.__first.push(rec);
+        // the page's own callback of this frame draws the overlay after this one
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => { rec.overlay = o.getContext('2d').getImageData(0, 0, o.width, o.height).data.some((v) => v); };
+        ch.port2.postMessage(0);
+      });
+    });
+  }
+};
+"""
+
+
+def base_pixels(page):
+    return page.evaluate("() => window.__pixels(document.querySelector('.pane canvas.base'))")
+
+
+def test_the_first_frame_after_a_step_message_shows_its_final_state(context, server, errors):
+    context.add_init_script(FIRST_FRAME)
+    page = errors.watch(context.new_page())
+    created = server.create(recipe(policies=("lru",), scenario="anon-loop"))
+    open_session(page, server, created)
+    flew = 0
+    for n in range(1, 6):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("n => window.__first.some((f) => f.step === n && f.overlay != null)", arg=n, timeout=20000)
+        first = page.evaluate("n => { const f = window.__first.find((x) => x.step === n);"
+                              " return {shown: f.shown, logShows: f.logShows, overlay: f.overlay}; }", n)
+        # the pane is drawn in the message's task: that frame already shows step n,
+        # while the secondary panels still show the step before
+        assert first["shown"] == str(n), first
+        assert first["logShows"] == str(n - 1), "the log and counters wait for the frame after"
+        wait_step(page, n)
+        page.wait_for_timeout(1300)   # the animation (1.1 s) lands
+        # the canvas that frame presented is the final picture: the flights
+        # only ever drew over it, on the overlay
+        final = base_pixels(page)
+        got = page.evaluate("n => window.__first.find((x) => x.step === n).base", n)
+        assert got == final, f"step {n}: the pane changed after its first frame"
+        flew += first["overlay"]
+        assert page.evaluate("() => !document.querySelector('.pane canvas.overlay').getContext('2d')"
+                             ".getImageData(0, 0, 320, 260).data.some((v) => v)"), "the overlay is cleared once landed"
+    assert flew, "some step's folios were flying in its first frame"
