@@ -1726,14 +1726,20 @@ cdef class Simulator:
         cdef int i
         return {VMSTAT_NAMES[i]: self.m.vmstat[i] for i in range(NR_VMSTAT_ITEMS)}
 
-    def meminfo(self):
+    def meminfo(self, int64_t mlocked=-1):
+        """/proc/meminfo. `mlocked`: the count of PG_mlocked frames when the
+        caller has it (layout_order()/layout_location() count them in their
+        pass), which saves a pass over the folio table."""
         v = self.m.vmstat
         kb = 4
-        cdef int64_t mlocked = 0
         cdef int32_t i
-        for i in range(self.m.nr_frames):
-            if self.m.folios[i].flags & PG_mlocked:
-                mlocked += 1
+        cdef mem* m = &self.m
+        if mlocked < 0:
+            mlocked = 0
+            with nogil:
+                for i in range(m.nr_frames):
+                    if m.folios[i].flags & PG_mlocked:
+                        mlocked += 1
         return {
             "MemTotal": self.m.nr_frames * kb, "MemFree": self.m.nr_free * kb,
             "Active": (v[<int>NR_ACTIVE_ANON] + v[<int>NR_ACTIVE_FILE]) * kb,
@@ -1822,6 +1828,48 @@ cdef class Simulator:
         with nogil:
             _fill_young_bits(m, &o[0] if m.nr_frames > 0 else NULL)
         return out
+
+    def layout_order(self, uint32_t[::1] flags, int32_t[::1] nxt, uint8_t[::1] young, bint diff,
+                     uint32_t[::1] d_pfn, uint32_t[::1] d_flags, int32_t[::1] d_next,
+                     uint8_t[::1] d_young):
+        """The step message's order layout (backend/wire.py) in one pass
+        without the GIL: `flags`/`nxt`/`young` (nr_frames, nr_frames +
+        NR_LIST_HEADS, nr_frames entries: a connection's base) are brought
+        up to date in place; with `diff`, the entries that changed are
+        written to the d_* arrays (their length is the most that may be
+        written). Returns (entries written, or -1 when more changed or
+        without `diff`; the number of PG_mlocked frames, for meminfo())."""
+        cdef mem* m = &self.m
+        cdef int64_t cap = d_pfn.shape[0], cnt, ml = 0
+        if flags.shape[0] != m.nr_frames or young.shape[0] != m.nr_frames \
+                or nxt.shape[0] != m.nr_frames + NR_LIST_HEADS:
+            raise ValueError("layout arrays of the wrong size")
+        if d_flags.shape[0] < cap or d_next.shape[0] < cap or d_young.shape[0] < cap:
+            raise ValueError("delta arrays shorter than d_pfn")
+        if m.nr_frames == 0:
+            return 0, 0
+        with nogil:
+            cnt = _layout_order(m, &flags[0], &nxt[0], &young[0], diff,
+                                &d_pfn[0] if cap else NULL, &d_flags[0] if cap else NULL,
+                                &d_next[0] if cap else NULL, &d_young[0] if cap else NULL, cap, &ml)
+        return int(cnt), int(ml)
+
+    def layout_location(self, const uint8_t[::1] lut, uint8_t[::1] loc, bint diff,
+                        uint32_t[::1] d_pfn, uint8_t[::1] d_val):
+        """The location layout (protocol.md §3.3) in one pass without the
+        GIL, as layout_order(): `lut` maps the 7-bit key of a frame's flags
+        (PG_lru, PG_active, PG_swapbacked, PG_unevictable, then the 3-bit
+        MGLRU gen field) to its location byte."""
+        cdef mem* m = &self.m
+        cdef int64_t cap = d_pfn.shape[0], cnt, ml = 0
+        if lut.shape[0] != 128 or loc.shape[0] != m.nr_frames or d_val.shape[0] < cap:
+            raise ValueError("layout arrays of the wrong size")
+        if m.nr_frames == 0:
+            return 0, 0
+        with nogil:
+            cnt = _layout_location(m, &lut[0], &loc[0], diff, &d_pfn[0] if cap else NULL,
+                                   &d_val[0] if cap else NULL, cap, &ml)
+        return int(cnt), int(ml)
 
     def file_counters(self):
         """Per file id that has had a page read: pages read from storage, of them
@@ -2423,24 +2471,106 @@ cdef inline bint _pte_young_at(uint32_t* pte, int32_t pfn) noexcept nogil:
         and (pte[0] & PTE_YOUNG) != 0
 
 
+cdef inline uint8_t _folio_young(mem* m, int32_t pfn) noexcept nogil:
+    # the rmap walk of Simulator._young_bits(); an unmapped folio (mapcount
+    # 0) has no PTE to look at.
+    cdef folio* f = &m.folios[pfn]
+    cdef int32_t v
+    if f.mapcount <= 0:
+        return 0
+    if f.flags & PG_anon:
+        return _pte_young_at(pte_lookup(m, f.mapping, f.index), pfn)
+    if f.mapping < <uint32_t>m.nr_files:
+        v = m.file_first_vma[f.mapping]
+        while v >= 0:
+            if _pte_young_at(pte_lookup(m, m.vmas[v].mm, file_vma_vpn(f.mapping, f.index)), pfn):
+                return 1
+            v = m.vmas[v].next_of_file
+    return 0
+
+
 cdef void _fill_young_bits(mem* m, uint8_t* out) noexcept nogil:
-    # Simulator.young_bits(): the rmap walk of Simulator._young_bits() for
-    # every frame; an unmapped folio (mapcount 0) has no PTE to look at.
-    cdef int32_t pfn, v
-    cdef folio* f
+    cdef int32_t pfn
     for pfn in range(m.nr_frames):
+        out[pfn] = _folio_young(m, pfn)
+
+
+cdef inline uint32_t _loc_key(uint32_t fl) noexcept nogil:
+    # the flag bits that decide a frame's location, packed into 7 bits
+    # (backend/frames.py builds the 128-entry table it indexes)
+    # bit 0 PG_lru, 1 PG_active, 2 PG_swapbacked (bit 4), 3 PG_unevictable (bit 8), 4-6 the gen field
+    return (fl & 3) | ((fl >> 2) & 4) | ((fl >> 5) & 8) | (((fl >> LRU_GEN_PGOFF) & 7) << 4)
+
+
+cdef int64_t _layout_order(mem* m, uint32_t* pf, int32_t* pn, uint8_t* py, bint diff,
+                           uint32_t* d_pfn, uint32_t* d_flags, int32_t* d_next, uint8_t* d_young,
+                           int64_t cap, int64_t* mlocked) noexcept nogil:
+    # One pass over the folio table: the order layout's flags, next (-1 off
+    # any list) and young bit of every frame, then each list head's next,
+    # written over the caller's base; with `diff`, what differed from it is
+    # also written out (ascending, heads last) while it fits in `cap`.
+    # Returns the number of entries written out, or -1 when more than `cap`
+    # changed (or without `diff`): then the base is the whole answer.
+    cdef int32_t n = m.nr_frames, pfn, h, nx
+    cdef uint32_t fl
+    cdef uint8_t y
+    cdef int64_t cnt = 0, ml = 0
+    cdef bint over = not diff
+    cdef folio* f
+    for pfn in range(n):
         f = &m.folios[pfn]
-        if f.mapcount <= 0:
-            continue
-        if f.flags & PG_anon:
-            out[pfn] = _pte_young_at(pte_lookup(m, f.mapping, f.index), pfn)
-        elif f.mapping < <uint32_t>m.nr_files:
-            v = m.file_first_vma[f.mapping]
-            while v >= 0:
-                if _pte_young_at(pte_lookup(m, m.vmas[v].mm, file_vma_vpn(f.mapping, f.index)), pfn):
-                    out[pfn] = 1
-                    break
-                v = m.vmas[v].next_of_file
+        fl = f.flags
+        nx = f.next if fl & PG_lru else -1
+        y = _folio_young(m, pfn)
+        if fl & PG_mlocked:
+            ml += 1
+        if fl != pf[pfn] or nx != pn[pfn] or y != py[pfn]:
+            pf[pfn], pn[pfn], py[pfn] = fl, nx, y
+            if not over:
+                if cnt == cap:
+                    over = True
+                else:
+                    d_pfn[cnt], d_flags[cnt], d_next[cnt], d_young[cnt] = pfn, fl, nx, y
+                    cnt += 1
+    for h in range(NR_LIST_HEADS):
+        nx = m.folios[n + h].next
+        if nx != pn[n + h]:
+            pn[n + h] = nx
+            if not over:
+                if cnt == cap:
+                    over = True
+                else:
+                    # heads carry no flags or young bit: 0, as the frames' arrays end at n
+                    d_pfn[cnt], d_flags[cnt], d_next[cnt], d_young[cnt] = n + h, 0, nx, 0
+                    cnt += 1
+    mlocked[0] = ml
+    return -1 if over else cnt
+
+
+cdef int64_t _layout_location(mem* m, const uint8_t* lut, uint8_t* loc, bint diff,
+                              uint32_t* d_pfn, uint8_t* d_val, int64_t cap,
+                              int64_t* mlocked) noexcept nogil:
+    # The location layout's pass: as _layout_order(), one byte per frame
+    cdef int32_t pfn
+    cdef uint32_t fl
+    cdef uint8_t v
+    cdef int64_t cnt = 0, ml = 0
+    cdef bint over = not diff
+    for pfn in range(m.nr_frames):
+        fl = m.folios[pfn].flags
+        if fl & PG_mlocked:
+            ml += 1
+        v = lut[_loc_key(fl)]
+        if v != loc[pfn]:
+            loc[pfn] = v
+            if not over:
+                if cnt == cap:
+                    over = True
+                else:
+                    d_pfn[cnt], d_val[cnt] = pfn, v
+                    cnt += 1
+    mlocked[0] = ml
+    return -1 if over else cnt
 
 
 cdef int mm_ensure_py(mem* m, uint32_t nr) except -1:
