@@ -42,7 +42,7 @@ class Wire:
     """One connection's view of what it was sent: the base of layout deltas.
 
     `layout` maps a pane to ("order", flags, next, young) or ("location",
-    loc) as last sent; `id` numbers the layouts sent on this connection (a
+    loc, ...) as last sent (see order_part and location_part); `id` numbers the layouts sent on this connection (a
     message says which one it is a delta against, so a client that lost
     one can tell and ask for a whole `state`)."""
 
@@ -99,18 +99,27 @@ def order_part(p: str, sim, n: int, prev: Optional[tuple]) -> tuple[list, bool, 
 def location_part(p: str, sim, n: int, lut: np.ndarray,
                   prev: Optional[tuple]) -> tuple[list, bool, tuple, int]:
     """The location layout's arrays (protocol.md §3.3), as order_part():
-    `lut` is the 128-entry table of Simulator.layout_location()."""
+    `lut` is the 128-entry table of Simulator.layout_location(). The base
+    is ("location", loc, flags, token, since, lut, mlocked): when it was
+    last brought up to date on this very machine (`sim.layout_token`) with
+    the same table, the engine reads only the frames whose flags were
+    written since; otherwise every frame."""
     if prev is not None and prev[0] == "location" and len(prev[1]) == n:
-        loc = prev[1]
+        _, loc, flags, token, since, plut, mlocked = prev
+        if token != sim.layout_token or plut is not lut:
+            since, mlocked = -1, 0
         cap = _delta_cap(n)
         d_pfn, d_val = np.empty(cap, np.uint32), np.empty(cap, np.uint8)
-        cnt, mlocked = sim.layout_location(lut, loc, True, d_pfn, d_val)
+        cnt, mlocked, since = sim.layout_location(lut, loc, flags, True, d_pfn, d_val, since, mlocked)
+        base = ("location", loc, flags, sim.layout_token, since, lut, mlocked)
         if cnt >= 0:
-            return [(p + "loc_pfn", d_pfn[:cnt]), (p + "loc_val", d_val[:cnt])], True, prev, mlocked
+            return [(p + "loc_pfn", d_pfn[:cnt]), (p + "loc_val", d_val[:cnt])], True, base, mlocked
     else:
-        loc = np.empty(n, np.uint8)
-        _, mlocked = sim.layout_location(lut, loc, False, np.empty(0, np.uint32), np.empty(0, np.uint8))
-    return [(p + "loc", loc)], False, ("location", loc), mlocked
+        loc, flags = np.empty(n, np.uint8), np.empty(n, np.uint32)
+        _, mlocked, since = sim.layout_location(lut, loc, flags, False, np.empty(0, np.uint32),
+                                                np.empty(0, np.uint8))
+        base = ("location", loc, flags, sim.layout_token, since, lut, mlocked)
+    return [(p + "loc", loc)], False, base, mlocked
 
 
 class StepMessage(bytes):

@@ -1,10 +1,14 @@
 """Simulator.layout_order / layout_location: the step message's layout and
 its delta (backend/wire.py) from one pass over the folio table. They bring
 a caller's base up to date in place and name what changed, so a wrong
-entry would live on in every later delta: checked here against a
-from-scratch NumPy computation from the engine's public views, over many
-random steps of both policies, across load_state() (a seek), between the
-two machines of a compare session, and when the delta overflows."""
+entry would live on in every later delta. The location pass reads only the
+frames whose flags the engine wrote since the base's last pass (a stamp per
+64 frames on every flags write): a write that forgot its stamp would show
+here as a base that differs from the from-scratch computation. Checked
+against a from-scratch NumPy computation from the engine's public views,
+over many random steps of both policies, with two bases passes apart,
+across load_state() (a seek), between the two machines of a compare
+session, and when the delta overflows."""
 import numpy as np
 import pytest
 
@@ -95,12 +99,34 @@ def check_order_delta(sim, base, cap=RAM + NR_HEADS):
     return cnt
 
 
-def check_location_delta(sim, loc, cap=RAM):
-    before = loc.copy()
+class LocBase:
+    """A location base as backend/wire.py keeps one: the bytes, the
+    flags they were taken from, and what the incremental pass needs."""
+
+    def __init__(self, sim):
+        self.loc, self.flags = np.empty(RAM, np.uint8), np.empty(RAM, np.uint32)
+        e = np.empty(0, np.uint32)
+        cnt, self.mlocked, self.since = sim.layout_location(lut_of(sim), self.loc, self.flags, False, e,
+                                                            np.empty(0, np.uint8))
+        assert cnt == -1
+        self.token, self.window = sim.layout_token, window(sim)
+
+    def copy(self):
+        c = object.__new__(LocBase)
+        c.__dict__.update(self.__dict__, loc=self.loc.copy(), flags=self.flags.copy())
+        return c
+
+
+def check_location_delta(sim, base, cap=RAM, incremental=True):
+    before = base.loc.copy()
     d_pfn, d_val = np.empty(cap, np.uint32), np.empty(cap, np.uint8)
-    cnt, ml = sim.layout_location(lut_of(sim), loc, True, d_pfn, d_val)
+    same = incremental and base.token == sim.layout_token and base.window == window(sim)
+    since, ml0 = (base.since, base.mlocked) if same else (-1, 0)
+    cnt, ml, base.since = sim.layout_location(lut_of(sim), base.loc, base.flags, True, d_pfn, d_val, since, ml0)
+    base.mlocked, base.token, base.window = ml, sim.layout_token, window(sim)
     ref = reference_locations(sim)
-    assert np.array_equal(loc, ref)
+    assert np.array_equal(base.loc, ref)
+    assert np.array_equal(base.flags, np.asarray(sim.frames()["flags"]))
     assert ml == sim.meminfo()["Mlocked"] // 4
     idx = np.flatnonzero(ref != before)
     if cnt < 0:
@@ -114,11 +140,10 @@ def fresh_bases(sim):
     base = (np.empty(RAM, np.uint32), np.empty(RAM + NR_HEADS, np.int32), np.empty(RAM, np.uint8))
     e = np.empty(0, np.uint32)
     assert sim.layout_order(*base, False, e, e, np.empty(0, np.int32), np.empty(0, np.uint8))[0] == -1
-    loc = np.empty(RAM, np.uint8)
-    assert sim.layout_location(lut_of(sim), loc, False, e, np.empty(0, np.uint8))[0] == -1
     ref = reference_order(sim)
     assert all(np.array_equal(a, b) for a, b in zip(base, ref[:3]))
-    assert np.array_equal(loc, reference_locations(sim))
+    loc = LocBase(sim)
+    assert np.array_equal(loc.loc, reference_locations(sim))
     return base, loc
 
 
@@ -129,7 +154,7 @@ def test_the_layout_passes_equal_a_from_scratch_computation_after_random_steps(p
     sim.step("access", RAM * 3)      # under pressure: scans reclaim
     base, loc = fresh_bases(sim)
     units = ["access", "scan", "shrink"]
-    snap, moved, aged = None, 0, 0
+    snap, moved, aged, other = None, 0, 0, None
     for i in range(160):
         # an aging step runs until max_seq moves, thousands of accesses: a few
         unit = "aging" if policy == "lru_gen" and i % 40 == 39 else units[rng.integers(len(units))]
@@ -139,9 +164,14 @@ def test_the_layout_passes_equal_a_from_scratch_computation_after_random_steps(p
         if i == 60:
             snap = sim.state_bytes()
         if i == 120:
+            token = sim.layout_token
             sim.load_state(snap)       # a seek back: the bases hold a later state
+            assert sim.layout_token != token    # so the next location pass reads every frame
         moved += check_order_delta(sim, base) > 0
         check_location_delta(sim, loc)
+        if i % 16 == 0:                # a second connection's base, fewer passes behind
+            other = loc.copy() if other is None else other
+            check_location_delta(sim, other)
     assert moved > 80 and sim.meminfo()["Mlocked"] > 0 and not sim.done
     if policy == "lru_gen":
         assert aged > 0              # min_seq/max_seq moved: locations renumbered
@@ -153,7 +183,7 @@ def test_a_base_of_one_machine_is_brought_to_the_other_in_compare_mode():
         sim.step("access", RAM * 4)
     base, loc = fresh_bases(a)
     assert check_order_delta(b, base) > 0
-    assert check_location_delta(b, loc) > 0
+    assert check_location_delta(b, loc) > 0      # another machine: every frame read
     check_order_delta(a, base)
     check_location_delta(a, loc)
 
@@ -167,6 +197,21 @@ def test_a_delta_over_its_capacity_says_so_and_still_updates_the_base():
     assert n > 3
     assert check_order_delta(sim, base, cap=3) == n      # -1 from the engine: the base is whole
     k = check_location_delta(sim, loc.copy())
-    if k > 1:
-        assert check_location_delta(sim, loc, cap=k - 1) == k
+    assert k > 1 and check_location_delta(sim, loc, cap=k - 1) == k
     assert check_order_delta(sim, base) == 0 and check_location_delta(sim, loc) == 0
+
+
+def test_the_layout_stamps_are_not_machine_state():
+    # the same steps with and without layout passes between them: the same
+    # state image and hash, and an image loads into a machine never drawn
+    drawn, plain = machine("lru_gen"), machine("lru_gen")
+    loc = LocBase(drawn)
+    for unit in ("access", "scan", "scan", "shrink", "access", "scan"):
+        for sim in (drawn, plain):
+            sim.step(unit, 500 if unit == "access" else 1)
+        check_location_delta(drawn, loc)
+    assert drawn.state_bytes() == plain.state_bytes()
+    assert drawn.state_hash() == plain.state_hash()
+    fresh = machine("lru_gen")
+    fresh.load_state(drawn.state_bytes())
+    assert fresh.state_hash() == plain.state_hash()
