@@ -215,3 +215,26 @@ def test_the_layout_stamps_are_not_machine_state():
     fresh = machine("lru_gen")
     fresh.load_state(drawn.state_bytes())
     assert fresh.state_hash() == plain.state_hash()
+
+
+def test_every_write_of_folio_flags_in_the_engine_is_stamped():
+    # The random steps above reach most writes, not all (rare paths, new
+    # code): a write of folio.flags without folio_flags_changed() after it
+    # would leave a stale location on the page until a seek.
+    import re
+    from pathlib import Path
+    write = re.compile(r"^\s*(?:self\.)?m\.folios\[[^\]]+\]\.flags\s*(?:\||&|\+|-|\^)?=(?!=)")
+    missing, seen = [], 0
+    for path in sorted((Path(__file__).resolve().parents[2] / "engine").glob("*.p[yx][xd]")):
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if not write.match(line):
+                continue
+            seen += 1
+            j, depth = i, line.count("(") - line.count(")")
+            while lines[j].rstrip().endswith("\\") or depth > 0:
+                j += 1
+                depth += lines[j].count("(") - lines[j].count(")")
+            if "folio_flags_changed(" not in lines[j + 1]:
+                missing.append(f"{path.name}:{i + 1}")
+    assert seen >= 40 and not missing, missing
