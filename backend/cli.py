@@ -308,10 +308,16 @@ def _file_sizes(args):
             sel = (chunk["op"] >= 1) & (chunk["op"] <= 4)
             if not sel.any():
                 continue
-            owners = chunk["owner"][sel].astype(np.int64)
-            if owners.max() >= len(top):
-                top = np.concatenate([top, np.zeros(int(owners.max()) + 1 - len(top), np.uint64)])
-            np.maximum.at(top, owners, chunk["page"][sel].astype(np.uint64))
+            owners, pages = chunk["owner"][sel], chunk["page"][sel]
+            lo, hi = int(owners.min()), int(owners.max())
+            if hi >= len(top):
+                top = np.concatenate([top, np.zeros(hi + 1 - len(top), np.uint64)])
+            if lo == hi:
+                # one file in the chunk (every oracleGeneral trace): np.maximum.at
+                # took 0.4 s of CPU over 20 M requests
+                top[lo] = max(int(top[lo]), int(pages.max()))
+            else:
+                np.maximum.at(top, owners.astype(np.int64), pages.astype(np.uint64))
     except TraceError as e:
         raise UserError(f"reclaimlab simulate: {e}") from None
     files = np.flatnonzero(top)

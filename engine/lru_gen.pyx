@@ -460,12 +460,18 @@ cdef class MultiGenLru(ReclaimPolicy):
             return MAX_NR_TIERS - 1
         return order_base_2(refs)
 
-    cdef bint lru_gen_set_refs(self, folio_idx_t f) noexcept nogil:
+    cdef bint lru_gen_set_refs(self, folio_idx_t f, uint32_t vm_flags) noexcept nogil:
         """Mirrors mm/swap.c:lru_gen_set_refs() (v6.14+); 7.3 (vmscan.c:839-859)
         promotes to PG_workingset only from the second referenced sighting on and
-        otherwise counts one more access."""
+        otherwise counts one more access. vm_flags: of the VMA the young PTE was in."""
         cdef uint32_t fl = self.m.folios[f].flags
         if not (fl & (PG_referenced | PG_workingset)):
+            if self.is_exec_file_folio(f, vm_flags):
+                # 7.3 :843-846: a file folio young in a VM_EXEC mapping is
+                # activated on its first sighting
+                self.m.folios[f].flags = (fl & ~(<uint32_t>PG_referenced)) | PG_workingset
+                folio_flags_changed(self.m, f)
+                return True
             self.m.folios[f].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
             folio_flags_changed(self.m, f)
             return False
@@ -505,7 +511,11 @@ cdef class MultiGenLru(ReclaimPolicy):
         if self.m.events_on:
             emit(self.m, EV_PGDEACTIVATE, R_NONE, FN_NONE, f, LOC_GEN, LOC_GEN, src, self.folio_seq(f))
 
-    cdef int folio_update_gen(self, folio_idx_t f, int gen) noexcept nogil:
+    cdef inline bint is_exec_file_folio(self, folio_idx_t f, uint32_t vm_flags) noexcept nogil:
+        # 7.3 vmscan.c:267-271; the releases before have no such rule in MGLRU
+        return self.kernel >= 700 and (vm_flags & VM_EXEC) != 0 and not (self.m.folios[f].flags & PG_swapbacked)
+
+    cdef int folio_update_gen(self, folio_idx_t f, int gen, uint32_t vm_flags) noexcept nogil:
         """Mirrors mm/vmscan.c:folio_update_gen(): first sighting only sets
         PG_referenced; otherwise the gen field becomes max_seq's (lazy)."""
         cdef uint32_t fl = self.m.folios[f].flags
@@ -525,8 +535,9 @@ cdef class MultiGenLru(ReclaimPolicy):
                 emit(self.m, EV_FOLIO_UPDATE_GEN, R_WALK_PROMOTE, FN_FOLIO_UPDATE_GEN, f, LOC_GEN, LOC_GEN,
                      self.seq_of_gen(old_gen), self.s.max_seq)
             return old_gen
-        if not (fl & (PG_referenced | PG_workingset)):
-            # first sighting: flags only, no event (a walk would flood the ring)
+        if not (fl & (PG_referenced | PG_workingset)) and not self.is_exec_file_folio(f, vm_flags):
+            # first sighting: flags only, no event (a walk would flood the ring);
+            # 7.3 (:3279-3283) promotes an executable file folio at once
             self.m.folios[f].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
             folio_flags_changed(self.m, f)
             return -1
@@ -597,7 +608,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         folio_set_references(self.m, pfn, referenced_ptes, (fl0 & PG_referenced) != 0, vm_flags)
         if referenced_ptes == 0:
             return FOLIOREF_RECLAIM
-        if self.lru_gen_set_refs(pfn):
+        if self.lru_gen_set_refs(pfn, vm_flags):
             folio_set_decision(self.m, pfn, 0, R_SET_REFS_ACTIVATE)
             if self.m.events_on:
                 emit(self.m, EV_REFERENCED, R_SET_REFS_ACTIVATE, FN_LRU_GEN_SET_REFS, pfn,
@@ -632,7 +643,8 @@ cdef class MultiGenLru(ReclaimPolicy):
             return True
         return sc.aged != 0
 
-    cdef void walk_update_folio(self, folio_idx_t f, int new_gen, bint dirty, bint walk) noexcept nogil:
+    cdef void walk_update_folio(self, folio_idx_t f, int new_gen, bint dirty, bint walk,
+                                uint32_t vm_flags) noexcept nogil:
         """Mirrors mm/vmscan.c:walk_update_folio()."""
         cdef uint32_t fl
         cdef int old_gen
@@ -645,20 +657,25 @@ cdef class MultiGenLru(ReclaimPolicy):
         # before v6.14 look-around always goes through folio_update_gen() (6.1
         # vmscan.c lru_gen_look_around() updates the sizes itself without a walk)
         if walk or self.pre614:
-            old_gen = self.folio_update_gen(f, new_gen)
+            old_gen = self.folio_update_gen(f, new_gen, vm_flags)
             if old_gen >= 0 and old_gen != new_gen:
                 self.lru_gen_update_size(f, old_gen, new_gen)
-        elif self.lru_gen_set_refs(f):
+        elif self.lru_gen_set_refs(f, vm_flags):
             old_gen = folio_lru_gen(self.m, f)
             if old_gen >= 0 and old_gen != new_gen:
                 self.folio_activate(f)
 
-    cdef int age_young_ptes(self, uint32_t* ptes, int lo, int hi, int gen, bint walk) noexcept nogil:
+    cdef int age_young_ptes(self, uint32_t* ptes, int lo, int hi, int gen, bint walk,
+                            uint32_t vm_flags) noexcept nogil:
         """The PTE loop shared by mm/vmscan.c:walk_pte_range() and
         lru_gen_look_around(): over ptes[lo:hi], clear the young bit of each
         present young PTE that maps a folio on a generation list, and
         walk_update_folio() each folio once per run of its PTEs (carrying the
-        dirty bits). Returns the number of young PTEs."""
+        dirty bits). A folio off the lists (isolated for reclaim) is skipped, as
+        7.3's get_pfn_folio() (:3491) does; 6.1's and 6.12's age it too (tried:
+        it moved the 6.1 / 6.12 counts away from the real ones, docs/validation.md).
+        vm_flags: the VMA's, for 7.3's executable file folios. Returns the number
+        of young PTEs."""
         cdef int i, young = 0
         cdef uint32_t p
         cdef folio_idx_t f, last = -1
@@ -672,13 +689,13 @@ cdef class MultiGenLru(ReclaimPolicy):
                 continue
             ptes[i] = p & ~(<uint32_t>PTE_YOUNG)
             if last != f:
-                self.walk_update_folio(last, gen, dirty, walk)
+                self.walk_update_folio(last, gen, dirty, walk, vm_flags)
                 last = f
                 dirty = False
             if p & PTE_DIRTY:
                 dirty = True
             young += 1
-        self.walk_update_folio(last, gen, dirty, walk)
+        self.walk_update_folio(last, gen, dirty, walk, vm_flags)
         return young
 
     cdef void look_around(self, uint32_t mm, uint64_t vpn, scan_control* sc) noexcept nogil:
@@ -717,7 +734,8 @@ cdef class MultiGenLru(ReclaimPolicy):
             return
         walk = self.has_walk_buffer(sc)
         i = <int>(end - start)
-        young += self.age_young_ptes(ptes, <int>(start - pmd_start), <int>(end - pmd_start), gen, walk)
+        young += self.age_young_ptes(ptes, <int>(start - pmd_start), <int>(end - pmd_start), gen, walk,
+                                     vm_flags)
         charge(self.m, self.m.cost.walk_pte * i)
         if young * PTES_PER_CACHELINE >= i:
             ptp_key = (<uint64_t>mm << 44) | (vpn >> 9)
@@ -997,7 +1015,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             self.s.mm_stats[hist][MM_NONLEAF_FOUND] += 1
             ptes = self.m.ptes + <int64_t>ptp * PTRS_PER_PTE
             total = PTRS_PER_PTE
-            young = self.age_young_ptes(ptes, 0, PTRS_PER_PTE, gen, True)
+            young = self.age_young_ptes(ptes, 0, PTRS_PER_PTE, gen, True, vm_flags if file_mm else 0)
             self.s.mm_stats[hist][MM_LEAF_TOTAL] += total
             self.s.mm_stats[hist][MM_LEAF_YOUNG] += young
             nr_scanned += total

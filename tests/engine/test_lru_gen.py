@@ -1099,3 +1099,30 @@ def test_debugfs_eviction_batch_is_what_is_left_to_reclaim_7_3__run_eviction():
     assert v1["pgsteal_file"] - v0["pgsteal_file"] == 10
     assert p.min_seq[FILE] == 1 and len(p.gen_folios(1, FILE)) == 90
     ok(sim)
+
+
+def test_7_3_activates_an_executable_file_folio_on_its_first_young_sighting__folio_update_gen_is_exec_file_folio():
+    """7.3 vmscan.c:3279-3283 (folio_update_gen) and :843-846 (lru_gen_set_refs):
+    a file folio young through a VM_EXEC mapping skips the first-sighting rule
+    and is promoted with PG_workingset; through a plain shared mapping the first
+    young sighting does not promote, as for anon (b30)."""
+    OP_EXEC = 4
+    sim = make()
+    p = policy(sim)
+    touch(sim, OP_EXEC, 0, range(80))       # >= MIN_LRU_BATCH pages or should_skip_mm() skips the mm
+    touch(sim, OP_MMAP, 1, range(80))
+    x, m = pfn_of(sim, OP_EXEC, 0, 5), pfn_of(sim, OP_MMAP, 1, 5)
+    for f, op, owner in ((x, OP_EXEC, 0), (m, OP_MMAP, 1)):
+        p.deactivate(f)                      # lru_gen_clear_refs(): a fresh start
+        touch(sim, op, owner, [5])           # young again
+        assert flags(sim, f) & (PG_referenced | PG_workingset) == 0
+    seq_before = seq_of(sim, x)
+    sim.debugfs_write("+ 0 0 %d" % p.max_seq)
+    assert flags(sim, x) & (PG_referenced | PG_workingset) == PG_workingset
+    assert seq_of(sim, x) == p.max_seq - 1 != seq_before      # the walk's max_seq
+    # the shared mapping's folio is not promoted (its PG_referenced from the first
+    # sighting is then cleared by inc_min_seq()'s folio_inc_gen(), as the aging
+    # to a fifth generation moves min_seq)
+    assert not flags(sim, m) & PG_workingset
+    assert seq_of(sim, m) < p.max_seq - 1
+    ok(sim)
