@@ -16,13 +16,8 @@ from backend.session_common import SessionError, _engine, _guarded
 
 LISTS = ("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE", "LRU_ACTIVE_FILE",
          "LRU_UNEVICTABLE")
-# engine/_types.pxd folio flag bits (the state frame's location array is derived from them)
-PG_lru, PG_active, PG_swapbacked, PG_unevictable = 1 << 0, 1 << 1, 1 << 4, 1 << 8
 LRU_GEN_PGOFF, MAX_NR_GENS = 16, 4
 LOC_OFF_LRU, LOC_GEN_BASE = 255, 16
-_LOC_MASK = PG_lru | PG_active | PG_swapbacked | PG_unevictable | (7 << LRU_GEN_PGOFF)
-_LOC_KEYS = [sum(bit for i, bit in enumerate((PG_lru, PG_active, PG_swapbacked, PG_unevictable))
-                 if c >> i & 1) | (slot << LRU_GEN_PGOFF) for c in range(16) for slot in range(8)]
 EVENT_COLUMNS = ("seq", "time_ns", "nr_access", "pfn", "mapping", "index", "kind", "reason",
                  "fn", "src", "dst", "src_seq", "dst_seq",
                  # the decision's inputs (docs/engine.md "Decision inputs")
@@ -109,16 +104,11 @@ class Frames:
                 ev = np.zeros(0, dtype=_engine().EVENT_DTYPE)
             n = self.configs[k]["ram_pages"]
             sizes, gens = self._sizes(k, vm)
-            flags = np.array(sim.frames()["flags"], dtype=np.uint32)   # a copy: a delta base
             p, prev = f"p{k}.", wire.layout.get(k)
             if n <= self.settings.order_layout_max_frames:
-                nxt, young = W.order_links(sim, flags, n), sim.young_bits()
-                part, delta = W.order_part(p, prev, flags, nxt, young)
-                wire.layout[k] = ("order", flags, nxt, young)
+                part, delta, wire.layout[k], mlocked = W.order_part(p, sim, n, prev)
             else:
-                loc = self._locations(k, flags, gens)
-                part, delta = W.location_part(p, prev, loc)
-                wire.layout[k] = ("location", loc)
+                part, delta, wire.layout[k], mlocked = W.location_part(p, sim, n, _loc_lut(_gen_window(gens)), prev)
             if delta:
                 header["layout_base"] = base_id
             done = bool(sim.done)
@@ -129,7 +119,7 @@ class Frames:
                 "layout_delta": delta, "time_ns": int(sim.time_ns), "nr_access": int(sim.position),
                 "done": done, "steps_applied": applied.steps if applied is not None else 0,
                 "events": {"n": len(ev), "dropped": int(lost)}, "sizes": sizes, "gens": gens,
-                "meminfo": sim.meminfo(), "watermarks": dict(sim.watermarks),
+                "meminfo": sim.meminfo(mlocked), "watermarks": dict(sim.watermarks),
                 "nr_free": int(sim.nr_free), "nr_shadow": sim.nr_shadows(), "files": _files(sim),
                 "lru_gen": sim.lru_gen_text() if self.infos[k].debugfs else None})
             arrays += [(p + "vmstat", now),
@@ -155,18 +145,26 @@ class Frames:
             # sha256 of the whole state (~2 ms at 16 Ki frames, its 1 MiB event
             # ring included; ~200 ms at 1 Mi): only when a `state` request asks.
             hashed = bool(with_hash)
-            flags = np.array(sim.frames()["flags"], dtype=np.uint32)   # a copy: a delta base
+            p = f"p{k}."
+            prev = base.layout.get(k) if base is not None else None
+            if order:
+                # a fresh base: the state frame replaces whatever the connection had
+                part, _, layout, mlocked = W.order_part(p, sim, n, None)
+            else:
+                part, changed, layout, mlocked = W.location_part(
+                    p, sim, n, _loc_lut(_gen_window(gens)), prev if delta else None)
+            if base is not None:
+                base.layout[k] = layout
             pane = {"pane": k, "policy": self.policies[k], "nr_frames": n,
                     "layout": "order" if order else "location",
                     "time_ns": int(sim.time_ns), "nr_access": int(sim.position),
                     "done": bool(sim.done), "vmstat": {a: int(b) for a, b in vm.items()},
-                    "meminfo": sim.meminfo(), "watermarks": dict(sim.watermarks),
+                    "meminfo": sim.meminfo(mlocked), "watermarks": dict(sim.watermarks),
                     "nr_free": int(sim.nr_free), "sizes": sizes, "gens": gens,
                     "state_hash": sim.state_hash() if hashed else None,
                     "lru_gen": sim.lru_gen_text() if self.infos[k].debugfs else None,
                     "nr_shadow": sim.nr_shadows(), "files": _files(sim)}
             header["panes"].append(pane)
-            p = f"p{k}."
             if order:
                 if self.infos[k].view == "generations":
                     for g in lists["gens"]:
@@ -177,57 +175,26 @@ class Frames:
                 else:
                     for name in LISTS:
                         arrays.append((p + name, np.asarray(lists.get(name, ()), np.int32)))
-                young = sim.young_bits()
+                _, flags, nxt, young = layout
                 arrays.append((p + "flags", flags))
                 arrays.append((p + "young", young))
                 # the links too: the base of the next step message's layout delta (wire.py)
-                nxt = W.order_links(sim, flags, n)
                 arrays.append((p + "next", nxt))
-                if base is not None:
-                    base.layout[k] = ("order", flags, nxt, young)
+            elif changed:
+                # Only what moved since the last state this connection got: a
+                # scan step changes a few dozen frames of 1 Mi (5 bytes each;
+                # when a fifth or more moved, the whole array is smaller).
+                pane["loc_delta"] = True
+                arrays += [(p + "loc_pfn", part[0][1]), (p + "loc_val", part[1][1])]
             else:
-                loc = self._locations(k, flags, gens)
-                prev = base.layout.get(k) if base is not None else None
-                prev = prev[1] if prev is not None and prev[0] == "location" else None
-                changed = None
-                if delta and prev is not None and len(prev) == len(loc):
-                    # Only what moved since the last state this connection got:
-                    # a scan step changes a few dozen frames of 1 Mi (5 bytes
-                    # each; when more than a fifth moved, the whole array is smaller).
-                    changed = np.flatnonzero(prev != loc).astype(np.uint32)
-                    if 5 * len(changed) >= len(loc):
-                        changed = None
-                if changed is not None:
-                    pane["loc_delta"] = True
-                    arrays.append((p + "loc_pfn", changed))
-                    arrays.append((p + "loc_val", loc[changed]))
-                else:
-                    arrays.append((p + "loc", loc))
-                if base is not None:
-                    base.layout[k] = ("location", loc)
+                arrays += part
         return P.pack_state(header, arrays)
 
-    def _locations(self, k: int, flags: np.ndarray, gens: Optional[dict]) -> np.ndarray:
-        """One uint8 per frame (protocol.md §3.3): a lookup table indexed by the
-        flag bits that decide the location, so 1 Mi frames cost one AND and
-        one gather."""
-        lut = np.full(_LOC_MASK + 1, LOC_OFF_LRU, dtype=np.uint8)
-        for bits in _LOC_KEYS:
-            if not bits & PG_lru:
-                continue
-            file = 0 if bits & PG_swapbacked else 1
-            slot = (bits >> LRU_GEN_PGOFF) & 7
-            if bits & PG_unevictable:
-                lut[bits] = 4
-            elif gens is None:
-                lut[bits] = 2 * file + (1 if bits & PG_active else 0)
-            elif slot:
-                lo = gens["min_seq"][file]
-                for seq in range(lo, gens["max_seq"] + 1):
-                    if seq % MAX_NR_GENS + 1 == slot:
-                        lut[bits] = LOC_GEN_BASE + 2 * (seq - lo) + file
-        # take(): a plain gather, about twice as fast as fancy indexing at 1 Mi
-        return lut.take(flags & _LOC_MASK)
+    def _locations(self, k: int) -> np.ndarray:
+        """One uint8 per frame (protocol.md §3.3), from one engine pass."""
+        sim, n = self.sims[k], self.configs[k]["ram_pages"]
+        gens = _gens_of(sim) if self.infos[k].view == "generations" else None
+        return W.location_part("", sim, n, _loc_lut(_gen_window(gens)), None)[2][1]
 
     def _list_head(self, k: int, name: str) -> int:
         """The engine list head of a list name of the protocol ("LRU_*" or "gen<seq>.<type>")."""
@@ -277,6 +244,35 @@ class Frames:
             return P.pack_state(header, [("pfn", pfns), ("flags", flags),
                                          ("young", sim.young_bits()[pfns])])
 
+
+
+def _gen_window(gens: Optional[dict]) -> Optional[tuple]:
+    return None if gens is None else (gens["min_seq"][0], gens["min_seq"][1], gens["max_seq"])
+
+
+@functools.lru_cache(maxsize=256)
+def _loc_lut(window: Optional[tuple]) -> np.ndarray:
+    """The location byte (protocol.md §3.3) of each 7-bit key of
+    Simulator.layout_location(): bit 0 PG_lru, 1 PG_active, 2 PG_swapbacked,
+    3 PG_unevictable, 4-6 MGLRU's gen field (gen + 1 on a generation list).
+    `window`: MGLRU's (min_seq anon, min_seq file, max_seq), or None for
+    the classic lists. A generation is numbered from its type's min_seq."""
+    lut = np.full(128, LOC_OFF_LRU, dtype=np.uint8)
+    for key in range(128):
+        if not key & 1:
+            continue
+        active, file, unevictable, slot = key >> 1 & 1, 0 if key >> 2 & 1 else 1, key >> 3 & 1, key >> 4
+        if unevictable:
+            lut[key] = 4
+        elif window is None:
+            lut[key] = 2 * file + active
+        elif slot:
+            lo = window[file]
+            for seq in range(lo, window[2] + 1):
+                if seq % MAX_NR_GENS + 1 == slot:
+                    lut[key] = LOC_GEN_BASE + 2 * (seq - lo) + file
+    lut.flags.writeable = False
+    return lut
 
 
 def _gens_of(sim, lists: Optional[dict] = None) -> dict:

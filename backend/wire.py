@@ -7,7 +7,9 @@ engine's EVENT_DTYPE records (their layout, read from the dtype, is in the
 header, so new event fields need no change here), counters as one uint64
 array in `names.vmstat` order, and the list layout as a delta of per-frame
 arrays against the layout this connection was last sent (`Wire`). The
-GIL is held for a few NumPy calls per pane, not per folio or event.
+layout and its delta come from one pass of the engine over its folio
+table without the GIL (Simulator.layout_order / layout_location), which
+also updates the connection's base in place: no copy of the frames.
 
 Layouts (the same split as the `state` frame, §3.3):
   1. order (≤ order_layout_max_frames): per frame `flags` (uint32), `young`
@@ -34,14 +36,13 @@ import numpy as np
 # 13..15 are isolation's private lists, empty between steps; NR_LIST_HEADS in _types.pxd
 HEAD_LRU, HEAD_GEN, HEAD_GEN_DMA, NR_HEADS = 0, 5, 16, 24
 LRU_UNEVICTABLE, MAX_NR_GENS = 4, 4
-PG_lru = 1 << 0                           # engine/_types.pxd
 
 
 class Wire:
     """One connection's view of what it was sent: the base of layout deltas.
 
     `layout` maps a pane to ("order", flags, next, young) or ("location",
-    loc) as last sent; `id` numbers the layouts sent on this connection (a
+    loc, ...) as last sent (see order_part and location_part); `id` numbers the layouts sent on this connection (a
     message says which one it is a delta against, so a client that lost
     one can tell and ask for a whole `state`)."""
 
@@ -64,42 +65,61 @@ def event_layout(dtype: np.dtype) -> dict:
     return {"itemsize": dtype.itemsize, "fields": [list(f) for f in fields]}
 
 
-def order_links(sim, flags: np.ndarray, n: int) -> np.ndarray:
-    """int32 `next` per frame and per list head (see the module comment):
-    the engine's own links (sim.links(), zero-copy), -1 for frames on no list."""
-    raw = sim.links()
-    nxt = np.empty(n + NR_HEADS, dtype=np.int32)
-    nxt[:n] = np.where(flags & PG_lru, raw[:n], -1)
-    nxt[n:] = raw[n:n + NR_HEADS]
-    return nxt
+def _delta_cap(length: int) -> int:
+    """The most entries a delta of arrays of `length` entries may have: a
+    fifth or more changed and the whole arrays are smaller."""
+    return max(0, (length - 1) // 5)
 
 
-def order_part(p: str, prev: Optional[tuple], flags: np.ndarray, nxt: np.ndarray,
-               young: np.ndarray) -> tuple[list, bool]:
-    """The arrays of an order layout: a delta against `prev` when it is one
-    of the same size and fewer than a fifth of the entries changed."""
-    n = len(flags)
-    if prev is not None and prev[0] == "order" and len(prev[2]) == len(nxt):
-        _, pf, pn, py = prev
-        changed = nxt != pn
-        changed[:n] |= (flags != pf) | (young != py)
-        idx = np.flatnonzero(changed).astype(np.uint32)
-        if 5 * len(idx) < len(nxt):
-            fy = idx[idx < n]
-            f = np.zeros(len(idx), np.uint32)
-            y = np.zeros(len(idx), np.uint8)
-            f[:len(fy)], y[:len(fy)] = flags[fy], young[fy]   # heads sort last: 0 for them
-            return [(p + "d_pfn", idx), (p + "d_flags", f), (p + "d_next", nxt[idx]),
-                    (p + "d_young", y)], True
-    return [(p + "flags", flags), (p + "next", nxt), (p + "young", young)], False
+def order_part(p: str, sim, n: int, prev: Optional[tuple]) -> tuple[list, bool, tuple, int]:
+    """The arrays of an order layout, from one engine pass without the GIL
+    (Simulator.layout_order): a delta against `prev` when it is one of the
+    same size and fewer than a fifth of the entries changed. `prev`'s
+    arrays are brought up to date in place (they are this connection's
+    own). Returns (arrays, is a delta, the new base, PG_mlocked frames)."""
+    if prev is not None and prev[0] == "order" and len(prev[1]) == n:
+        _, flags, nxt, young = prev
+        cap = _delta_cap(n + NR_HEADS)
+        d_pfn, d_flags = np.empty(cap, np.uint32), np.empty(cap, np.uint32)
+        d_next, d_young = np.empty(cap, np.int32), np.empty(cap, np.uint8)
+        cnt, mlocked = sim.layout_order(flags, nxt, young, True, d_pfn, d_flags, d_next, d_young)
+        if cnt >= 0:
+            return [(p + "d_pfn", d_pfn[:cnt]), (p + "d_flags", d_flags[:cnt]),
+                    (p + "d_next", d_next[:cnt]), (p + "d_young", d_young[:cnt])], True, prev, mlocked
+    else:
+        # uninitialised is fine: the pass writes every entry that differs from the engine's
+        flags, nxt, young = np.empty(n, np.uint32), np.empty(n + NR_HEADS, np.int32), np.empty(n, np.uint8)
+        none32 = np.empty(0, np.uint32)
+        _, mlocked = sim.layout_order(flags, nxt, young, False, none32, none32,
+                                      np.empty(0, np.int32), np.empty(0, np.uint8))
+    return ([(p + "flags", flags), (p + "next", nxt), (p + "young", young)], False,
+            ("order", flags, nxt, young), mlocked)
 
 
-def location_part(p: str, prev: Optional[tuple], loc: np.ndarray) -> tuple[list, bool]:
-    if prev is not None and prev[0] == "location" and len(prev[1]) == len(loc):
-        idx = np.flatnonzero(prev[1] != loc).astype(np.uint32)
-        if 5 * len(idx) < len(loc):
-            return [(p + "loc_pfn", idx), (p + "loc_val", loc[idx])], True
-    return [(p + "loc", loc)], False
+def location_part(p: str, sim, n: int, lut: np.ndarray,
+                  prev: Optional[tuple]) -> tuple[list, bool, tuple, int]:
+    """The location layout's arrays (protocol.md §3.3), as order_part():
+    `lut` is the 128-entry table of Simulator.layout_location(). The base
+    is ("location", loc, flags, token, since, lut, mlocked): when it was
+    last brought up to date on this very machine (`sim.layout_token`) with
+    the same table, the engine reads only the frames whose flags were
+    written since; otherwise every frame."""
+    if prev is not None and prev[0] == "location" and len(prev[1]) == n:
+        _, loc, flags, token, since, plut, mlocked = prev
+        if token != sim.layout_token or plut is not lut:
+            since, mlocked = -1, 0
+        cap = _delta_cap(n)
+        d_pfn, d_val = np.empty(cap, np.uint32), np.empty(cap, np.uint8)
+        cnt, mlocked, since = sim.layout_location(lut, loc, flags, True, d_pfn, d_val, since, mlocked)
+        base = ("location", loc, flags, sim.layout_token, since, lut, mlocked)
+        if cnt >= 0:
+            return [(p + "loc_pfn", d_pfn[:cnt]), (p + "loc_val", d_val[:cnt])], True, base, mlocked
+    else:
+        loc, flags = np.empty(n, np.uint8), np.empty(n, np.uint32)
+        _, mlocked, since = sim.layout_location(lut, loc, flags, False, np.empty(0, np.uint32),
+                                                np.empty(0, np.uint8))
+        base = ("location", loc, flags, sim.layout_token, since, lut, mlocked)
+    return [(p + "loc", loc)], False, base, mlocked
 
 
 class StepMessage(bytes):

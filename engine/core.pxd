@@ -234,6 +234,13 @@ ctypedef struct vm_event_rec:    # one entry of the event ring; 80 bytes
     int8_t tier_idx              # the PID controller's tier_idx: tiers above it are protected
     uint8_t why                  # WHY_* bits
 
+ctypedef struct layout_stamps:
+    # Which frames' flags may have changed since a layout pass
+    # (Simulator.layout_location): one stamp per LAYOUT_BLOCK frames, the
+    # pass number `seq` at its latest flags write; NULL until a pass asks.
+    uint32_t* stamp
+    uint32_t seq
+
 ctypedef struct mem:
     # --- configuration ---
     int32_t nr_frames
@@ -311,6 +318,7 @@ ctypedef struct mem:
     int32_t flush_cursor         # flusher threads: next pfn to look at (writeback of dirty file folios)
     int32_t _pad_flush
     int64_t nr_flusher_wakeups   # wakeup_flusher_threads() calls (reclaim + background)
+    layout_stamps layout         # last: not machine state, outside the state image (MEM_STATE_BYTES)
 
 # --- list.h --------------------------------------------------------------------
 cdef inline folio_idx_t list_head(mem* m, int head) noexcept nogil:
@@ -384,18 +392,30 @@ cdef inline bint zone_watermark_ok(mem* m, int which) noexcept nogil:
         return True
     return m.nr_dma > 0 and m.nr_free_dma > m.zone_wmark[ZONE_DMA * 3 + which] + m.lowmem_reserve_dma
 
+cdef enum:
+    LAYOUT_BLOCK_SHIFT = 6       # 64 frames a stamp: 16 KiB of stamps at 1 Mi frames
+
+cdef inline void folio_flags_changed(mem* m, folio_idx_t f) noexcept nogil:
+    # Every write of folio.flags is followed by this: the layout pass then
+    # reads only the blocks written since the caller's last pass.
+    if m.layout.stamp != NULL:
+        m.layout.stamp[f >> LAYOUT_BLOCK_SHIFT] = m.layout.seq
+
 cdef inline bint folio_test(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
     return (m.folios[f].flags & flag) != 0
 
 cdef inline void folio_set(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
     m.folios[f].flags |= flag
+    folio_flags_changed(m, f)
 
 cdef inline void folio_clear(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
     m.folios[f].flags &= ~flag
+    folio_flags_changed(m, f)
 
 cdef inline bint folio_test_clear(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
     cdef bint was = (m.folios[f].flags & flag) != 0
     m.folios[f].flags &= ~flag
+    folio_flags_changed(m, f)
     return was
 
 cdef inline bint folio_is_file_lru(mem* m, folio_idx_t f) noexcept nogil:

@@ -416,6 +416,7 @@ cdef folio_idx_t alloc_frame(mem* m) noexcept nogil:
     m.nr_free -= 1
     m.vmstat[<int>NR_FREE_PAGES] -= 1
     m.folios[pfn].flags = 0
+    folio_flags_changed(m, pfn)
     m.folios[pfn].prev = -1
     m.folios[pfn].next = -1
     m.folios[pfn].mapcount = 0
@@ -426,6 +427,7 @@ cdef folio_idx_t alloc_frame(mem* m) noexcept nogil:
 
 cdef void free_frame(mem* m, folio_idx_t pfn) noexcept nogil:
     m.folios[pfn].flags = 0
+    folio_flags_changed(m, pfn)
     m.folios[pfn].prev = -1
     m.folios[pfn].next = -1
     m.folios[pfn].mapping = 0
@@ -448,6 +450,7 @@ cdef void folio_mark_dirty(mem* m, folio_idx_t pfn) noexcept nogil:
     if m.folios[pfn].flags & PG_dirty:
         return
     m.folios[pfn].flags |= PG_dirty
+    folio_flags_changed(m, pfn)
     if not (m.folios[pfn].flags & PG_anon):
         m.vmstat[<int>NR_DIRTY] += 1          # NR_FILE_DIRTY: page cache only
 
@@ -456,6 +459,7 @@ cdef void folio_clear_dirty(mem* m, folio_idx_t pfn) noexcept nogil:
     if not (m.folios[pfn].flags & PG_dirty):
         return
     m.folios[pfn].flags &= ~PG_dirty
+    folio_flags_changed(m, pfn)
     if not (m.folios[pfn].flags & PG_anon):
         m.vmstat[<int>NR_DIRTY] -= 1
 
@@ -495,6 +499,7 @@ cdef void wb_cancel(mem* m, folio_idx_t pfn) noexcept nogil:
 cdef void folio_start_writeback(mem* m, folio_idx_t pfn, int queue, int64_t latency) noexcept nogil:
     folio_clear_dirty(m, pfn)
     m.folios[pfn].flags |= PG_writeback
+    folio_flags_changed(m, pfn)
     m.vmstat[<int>NR_WRITEBACK] += 1
     m.vmstat[<int>PGPGOUT] += 4
     wb_submit(m, queue, pfn, actor_now(m) + latency)
@@ -509,7 +514,9 @@ cdef int folio_free_swap(mem* m, folio_idx_t pfn) noexcept nogil:
     swap_free(m, <int32_t>m.folios[pfn].swap - 1)
     m.folios[pfn].swap = 0
     m.folios[pfn].flags &= ~PG_swapcache
+    folio_flags_changed(m, pfn)
     m.folios[pfn].flags |= PG_dirty      # the only copy is in memory now
+    folio_flags_changed(m, pfn)
     m.vmstat[<int>NR_SWAPCACHED] -= 1
     m.vmstat[<int>NR_FILE_PAGES] -= 1
     return 1

@@ -310,8 +310,10 @@ cdef class MultiGenLru(ReclaimPolicy):
         if self.kernel >= 612 and self.pre614 and (self.m.folios[f].flags & PG_active):
             # 6.12 mm_inline.h:271: activation also resets the tier bits
             self.m.folios[f].flags &= ~(<uint32_t>(LRU_REFS_MASK | PG_referenced))
+            folio_flags_changed(self.m, f)
         self.m.folios[f].flags = (self.m.folios[f].flags & ~(<uint32_t>(LRU_GEN_MASK | PG_active))) | \
             (<uint32_t>(gen + 1) << LRU_GEN_PGOFF)
+        folio_flags_changed(self.m, f)
         self.lru_gen_update_size(f, -1, gen)
         if reclaiming:
             list_add_tail(self.m, f, self.folio_gen_head(f, gen, type))
@@ -327,6 +329,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             return False
         keep = PG_active if (not reclaiming and self.lru_gen_is_active(gen)) else 0
         self.m.folios[f].flags = (self.m.folios[f].flags & ~(<uint32_t>LRU_GEN_MASK)) | keep
+        folio_flags_changed(self.m, f)
         self.lru_gen_update_size(f, gen, -1)
         list_del(self.m, f)
         return True
@@ -369,6 +372,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             return
         if not (fl & PG_referenced):
             self.m.folios[pfn].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
+            folio_flags_changed(self.m, pfn)
             if self.m.events_on:
                 emit(self.m, EV_MARK_ACCESSED, R_ACCESSED_FIRST, FN_LRU_GEN_INC_REFS, pfn,
                      LOC_GEN, LOC_GEN, self.folio_seq(pfn), self.folio_seq(pfn))
@@ -376,11 +380,13 @@ cdef class MultiGenLru(ReclaimPolicy):
         if (fl & LRU_REFS_MASK) == LRU_REFS_MASK:
             if not (fl & PG_workingset):
                 self.m.folios[pfn].flags = fl | PG_workingset
+                folio_flags_changed(self.m, pfn)
                 if self.m.events_on:
                     emit(self.m, EV_MARK_ACCESSED, R_REFS_WORKINGSET, FN_LRU_GEN_INC_REFS, pfn,
                          LOC_GEN, LOC_GEN, self.folio_seq(pfn), self.folio_seq(pfn))
             return
         self.m.folios[pfn].flags = fl + (1 << LRU_REFS_PGOFF)
+        folio_flags_changed(self.m, pfn)
         if self.m.events_on:
             emit(self.m, EV_MARK_ACCESSED, R_REFS_INC, FN_LRU_GEN_INC_REFS, pfn,
                  LOC_GEN, LOC_GEN, self.folio_seq(pfn), self.folio_seq(pfn))
@@ -392,14 +398,17 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int reason
         if not (fl & PG_referenced):
             self.m.folios[pfn].flags = fl | PG_referenced
+            folio_flags_changed(self.m, pfn)
             reason = R_ACCESSED_FIRST
         elif not (fl & PG_workingset):
             self.m.folios[pfn].flags = fl | PG_workingset
+            folio_flags_changed(self.m, pfn)
             reason = R_REFS_WORKINGSET
         elif (fl & LRU_REFS_MASK) == LRU_REFS_MASK:
             return
         else:
             self.m.folios[pfn].flags = fl + (1 << LRU_REFS_PGOFF)
+            folio_flags_changed(self.m, pfn)
             reason = R_REFS_INC
         if self.m.events_on:
             emit(self.m, EV_MARK_ACCESSED, reason, FN_LRU_GEN_INC_REFS, pfn,
@@ -417,6 +426,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             src = self.folio_seq(pfn)
         self.lruvec_del_folio(pfn)
         self.m.folios[pfn].flags |= PG_active
+        folio_flags_changed(self.m, pfn)
         self.lruvec_add_folio(pfn, False)
         vmstat_add(self.m, PGACTIVATE, 1)
         if self.m.events_on:
@@ -460,13 +470,16 @@ cdef class MultiGenLru(ReclaimPolicy):
                 # 7.3 :843-846: a file folio young in a VM_EXEC mapping is
                 # activated on its first sighting
                 self.m.folios[f].flags = (fl & ~(<uint32_t>PG_referenced)) | PG_workingset
+                folio_flags_changed(self.m, f)
                 return True
             self.m.folios[f].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
+            folio_flags_changed(self.m, f)
             return False
         if self.kernel >= 700 and folio_lru_refs(self.m, f) <= 1:
             self.folio_mark_accessed(f)
             return True
         self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_REFS_MASK | PG_referenced))) | PG_workingset
+        folio_flags_changed(self.m, f)
         return True
 
     cdef bint lru_gen_clear_refs(self, folio_idx_t f) noexcept nogil:
@@ -477,6 +490,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         if gen < 0:
             return True
         self.m.folios[f].flags &= ~(<uint32_t>(LRU_REFS_MASK | PG_referenced | PG_workingset))
+        folio_flags_changed(self.m, f)
         return gen == lru_gen_from_seq(self.s.min_seq[folio_type(self.m, f)])
 
     cdef void folio_deactivate(self, folio_idx_t f) noexcept nogil:
@@ -491,6 +505,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             src = self.folio_seq(f)
         self.lruvec_del_folio(f)
         self.m.folios[f].flags &= ~(<uint32_t>(PG_active | PG_referenced))
+        folio_flags_changed(self.m, f)
         self.lruvec_add_folio(f, False)
         vmstat_add(self.m, PGDEACTIVATE, 1)
         if self.m.events_on:
@@ -510,10 +525,12 @@ cdef class MultiGenLru(ReclaimPolicy):
             # an isolated folio gets PG_referenced for shrink_folio_list()
             if not (fl & LRU_GEN_MASK):
                 self.m.folios[f].flags = fl | PG_referenced
+                folio_flags_changed(self.m, f)
                 return -1
             old_gen = <int>((fl & LRU_GEN_MASK) >> LRU_GEN_PGOFF) - 1
             self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_GEN_MASK | LRU_REFS_MASK | PG_referenced |
                                                        PG_workingset))) | (<uint32_t>(gen + 1) << LRU_GEN_PGOFF)
+            folio_flags_changed(self.m, f)
             if self.m.events_on:
                 emit(self.m, EV_FOLIO_UPDATE_GEN, R_WALK_PROMOTE, FN_FOLIO_UPDATE_GEN, f, LOC_GEN, LOC_GEN,
                      self.seq_of_gen(old_gen), self.s.max_seq)
@@ -522,12 +539,14 @@ cdef class MultiGenLru(ReclaimPolicy):
             # first sighting: flags only, no event (a walk would flood the ring);
             # 7.3 (:3279-3283) promotes an executable file folio at once
             self.m.folios[f].flags = (fl & ~(<uint32_t>LRU_REFS_MASK)) | PG_referenced
+            folio_flags_changed(self.m, f)
             return -1
         if not (fl & LRU_GEN_MASK):
             return -1
         old_gen = <int>((fl & LRU_GEN_MASK) >> LRU_GEN_PGOFF) - 1
         self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_GEN_MASK | LRU_REFS_MASK | PG_referenced))) | \
             (<uint32_t>(gen + 1) << LRU_GEN_PGOFF) | PG_workingset
+        folio_flags_changed(self.m, f)
         if self.m.events_on:
             emit(self.m, EV_FOLIO_UPDATE_GEN, R_WALK_PROMOTE, FN_FOLIO_UPDATE_GEN, f, LOC_GEN, LOC_GEN,
                  self.seq_of_gen(old_gen), self.s.max_seq)
@@ -555,6 +574,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         if reclaiming:
             fl |= PG_reclaim
         self.m.folios[f].flags = fl
+        folio_flags_changed(self.m, f)
         self.lru_gen_update_size(f, old_gen, new_gen)
         if self.m.events_on:
             emit(self.m, EV_FOLIO_INC_GEN, R_NONE, FN_FOLIO_INC_GEN, f, LOC_GEN, LOC_GEN,
@@ -1295,6 +1315,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             fl &= ~(<uint32_t>LRU_REFS_MASK)
         fl &= ~(<uint32_t>PG_reclaim)
         self.m.folios[f].flags = fl
+        folio_flags_changed(self.m, f)
         self.lru_gen_del_folio(f, True)
         return True
 
@@ -1522,6 +1543,7 @@ cdef class MultiGenLru(ReclaimPolicy):
                 # don't add rejected folios to the oldest generation
                 if self.lru_gen_folio_seq(f, False) == self.s.min_seq[type]:
                     self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_REFS_MASK | PG_referenced))) | PG_active
+                    folio_flags_changed(self.m, f)
                     folio_set_decision(self.m, f, EV_PUTBACK, R_REJECTED)
                 f = nxt
             self.move_folios_to_lru(ret)
@@ -1550,11 +1572,13 @@ cdef class MultiGenLru(ReclaimPolicy):
         if (fl & PG_reclaim) and (fl & (PG_dirty | PG_writeback)):
             if fl & PG_workingset:
                 self.m.folios[f].flags = fl | PG_referenced
+                folio_flags_changed(self.m, f)
             return
         if skip_retry or (fl & (PG_active | PG_referenced | PG_dirty | PG_writeback)) or \
                 self.m.folios[f].mapcount:
             self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_REFS_MASK | PG_referenced | PG_workingset))) | \
                 PG_active
+            folio_flags_changed(self.m, f)
             folio_set_decision(self.m, f, EV_PUTBACK, R_REJECTED)
             return
         list_move(self.m, f, clean)
@@ -1781,6 +1805,7 @@ cdef class MultiGenLru(ReclaimPolicy):
                      LOC_NONE, LOC_NONE, -1, -1)
         if ws:
             self.m.folios[pfn].flags |= PG_workingset
+            folio_flags_changed(self.m, pfn)
             vmstat_add(self.m, WORKINGSET_RESTORE_ANON + type, 1)
             if self.m.events_on:
                 emit(self.m, EV_WORKINGSET_RESTORE, R_REFAULT_WORKINGSET, FN_LRU_GEN_REFAULT, pfn,
@@ -1788,6 +1813,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         else:
             self.m.folios[pfn].flags = (self.m.folios[pfn].flags & ~(<uint32_t>LRU_REFS_MASK)) | \
                 (<uint32_t>(refs - 1) << LRU_REFS_PGOFF)
+            folio_flags_changed(self.m, pfn)
 
     cdef void event_refault_inputs(self, int type, bint ws, int refs) noexcept nogil:
         # lru_gen_test_recent()'s other side: the generation window now (src_seq holds
@@ -1824,6 +1850,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
         if in_fault or refs >= (1 << LRU_REFS_WIDTH) - 1:
             self.m.folios[pfn].flags |= LRU_REFS_MASK | PG_workingset
+            folio_flags_changed(self.m, pfn)
             vmstat_add(self.m, WORKINGSET_RESTORE_ANON + type, 1)
             if self.m.events_on:
                 emit(self.m, EV_WORKINGSET_RESTORE, R_REFAULT_WORKINGSET, FN_LRU_GEN_REFAULT, pfn,

@@ -153,6 +153,15 @@ cdef inline int64_t max64(int64_t a, int64_t b) noexcept nogil:
     return a if a > b else b
 
 
+# struct mem up to its `layout` member: the machine's state in a state image
+# (the layout pass's stamps are not state, so images and hashes do not
+# depend on whether anyone drew the machine)
+cdef mem _mem_probe
+cdef size_t MEM_STATE_BYTES = <size_t>(<char*>&_mem_probe.layout - <char*>&_mem_probe)
+assert MEM_STATE_BYTES + sizeof(layout_stamps) == sizeof(mem)
+cdef uint64_t _layout_tokens = 0
+
+
 cdef class Simulator:
     """The simulated machine; see docs/engine-api.md."""
     cdef mem m
@@ -170,13 +179,19 @@ cdef class Simulator:
     # set by do_page_cache_ra() for the access in progress, not state: the
     # requested folio was marked accessed before its LRU add (still in the batch)
     cdef bint ra_premarked
+    # which machine a layout base was taken from: a new one for every
+    # Simulator and every load_state(), whose frames the stamps did not see
+    cdef readonly uint64_t layout_token
 
     def __cinit__(self):
+        global _layout_tokens
         memset(&self.m, 0, sizeof(mem))
         memset(&self.s, 0, sizeof(sim_state))
         self.wl = NULL
         self._alive = False
         self.pf_reset()
+        _layout_tokens += 1
+        self.layout_token = _layout_tokens
 
     cdef void pf_reset(self) noexcept nogil:
         cdef int i
@@ -292,6 +307,7 @@ cdef class Simulator:
 
     def __dealloc__(self):
         cdef mem* m = &self.m
+        free(m.layout.stamp)
         free(m.folios)
         free(m.free_stack)
         free(m.vmstat)
@@ -510,8 +526,10 @@ cdef class Simulator:
                 # SWP_SYNCHRONOUS_IO and swap count 1 (a private anon page): "skip
                 # swapcache"; the slot is released below once the PTE is mapped
                 m.folios[pfn].flags = PG_anon | PG_swapbacked
+                folio_flags_changed(m, pfn)
             else:
                 m.folios[pfn].flags = PG_anon | PG_swapbacked | PG_swapcache
+                folio_flags_changed(m, pfn)
                 m.folios[pfn].swap = <uint32_t>(slot + 1)
                 m.swap_map[slot] = ENTRY_FOLIO | <uint64_t>pfn
                 m.vmstat[<int>NR_SWAPCACHED] += 1
@@ -539,6 +557,7 @@ cdef class Simulator:
         pte = pte_alloc(m, mm, vpn)
         pfn = alloc_frame(m)
         m.folios[pfn].flags = PG_anon | PG_swapbacked
+        folio_flags_changed(m, pfn)
         m.folios[pfn].mapping = mm
         m.folios[pfn].index = vpn
         if not m.mms[mm].alive:
@@ -563,6 +582,7 @@ cdef class Simulator:
         cdef mem* m = &self.m
         cdef folio_idx_t pfn = alloc_frame(m)
         m.folios[pfn].flags = 0
+        folio_flags_changed(m, pfn)
         m.folios[pfn].mapping = file
         m.folios[pfn].index = pgoff
         pc_store(m, file, pgoff, ENTRY_FOLIO | <uint64_t>pfn)
@@ -738,6 +758,7 @@ cdef class Simulator:
         if max_pages == 0 or (m.folios[pfn].flags & PG_writeback):
             return 0
         m.folios[pfn].flags &= ~(<uint32_t>PG_readahead)
+        folio_flags_changed(m, pfn)
         if index == ra.start + ra.size - ra.async_size or (m.kernel < 612 and index == ra.start + ra.size):
             ra.start += ra.size
             add_pages = self.get_next_ra_size(ra, max_pages)
@@ -1076,6 +1097,7 @@ cdef class Simulator:
         if pfn < 0 or not (m.folios[pfn].flags & PG_writeback):
             return                               # cancelled: freed meanwhile (exit)
         m.folios[pfn].flags &= ~PG_writeback
+        folio_flags_changed(m, pfn)
         m.vmstat[<int>NR_WRITEBACK] -= 1
         emit(m, EV_WRITEBACK_END, R_NONE, FN_FOLIO_END_WRITEBACK, pfn, LOC_NONE, LOC_NONE, -1, -1)
         if folio_test_clear(m, pfn, PG_reclaim):
@@ -1646,6 +1668,7 @@ cdef class Simulator:
         if not 0 <= pfn < self.m.nr_frames:
             raise IndexError(pfn)
         self.m.folios[pfn].flags = (self.m.folios[pfn].flags | set_mask) & ~clear_mask
+        folio_flags_changed(&self.m, pfn)
 
     def debug_set_lruvec_flags(self, int flags):
         """Test hook: PGDAT_DIRTY (1) | PGDAT_WRITEBACK (2)."""
@@ -1726,14 +1749,20 @@ cdef class Simulator:
         cdef int i
         return {VMSTAT_NAMES[i]: self.m.vmstat[i] for i in range(NR_VMSTAT_ITEMS)}
 
-    def meminfo(self):
+    def meminfo(self, int64_t mlocked=-1):
+        """/proc/meminfo. `mlocked`: the count of PG_mlocked frames when the
+        caller has it (layout_order()/layout_location() count them in their
+        pass), which saves a pass over the folio table."""
         v = self.m.vmstat
         kb = 4
-        cdef int64_t mlocked = 0
         cdef int32_t i
-        for i in range(self.m.nr_frames):
-            if self.m.folios[i].flags & PG_mlocked:
-                mlocked += 1
+        cdef mem* m = &self.m
+        if mlocked < 0:
+            mlocked = 0
+            with nogil:
+                for i in range(m.nr_frames):
+                    if m.folios[i].flags & PG_mlocked:
+                        mlocked += 1
         return {
             "MemTotal": self.m.nr_frames * kb, "MemFree": self.m.nr_free * kb,
             "Active": (v[<int>NR_ACTIVE_ANON] + v[<int>NR_ACTIVE_FILE]) * kb,
@@ -1822,6 +1851,68 @@ cdef class Simulator:
         with nogil:
             _fill_young_bits(m, &o[0] if m.nr_frames > 0 else NULL)
         return out
+
+    def layout_order(self, uint32_t[::1] flags, int32_t[::1] nxt, uint8_t[::1] young, bint diff,
+                     uint32_t[::1] d_pfn, uint32_t[::1] d_flags, int32_t[::1] d_next,
+                     uint8_t[::1] d_young):
+        """The step message's order layout (backend/wire.py) in one pass
+        without the GIL: `flags`/`nxt`/`young` (nr_frames, nr_frames +
+        NR_LIST_HEADS, nr_frames entries: a connection's base) are brought
+        up to date in place; with `diff`, the entries that changed are
+        written to the d_* arrays (their length is the most that may be
+        written). Returns (entries written, or -1 when more changed or
+        without `diff`; the number of PG_mlocked frames, for meminfo())."""
+        cdef mem* m = &self.m
+        cdef int64_t cap = d_pfn.shape[0], cnt, ml = 0
+        if flags.shape[0] != m.nr_frames or young.shape[0] != m.nr_frames \
+                or nxt.shape[0] != m.nr_frames + NR_LIST_HEADS:
+            raise ValueError("layout arrays of the wrong size")
+        if d_flags.shape[0] < cap or d_next.shape[0] < cap or d_young.shape[0] < cap:
+            raise ValueError("delta arrays shorter than d_pfn")
+        if m.nr_frames == 0:
+            return 0, 0
+        with nogil:
+            cnt = _layout_order(m, &flags[0], &nxt[0], &young[0], diff,
+                                &d_pfn[0] if cap else NULL, &d_flags[0] if cap else NULL,
+                                &d_next[0] if cap else NULL, &d_young[0] if cap else NULL, cap, &ml)
+        return int(cnt), int(ml)
+
+    def layout_location(self, const uint8_t[::1] lut, uint8_t[::1] loc, uint32_t[::1] flags,
+                        bint diff, uint32_t[::1] d_pfn, uint8_t[::1] d_val,
+                        int64_t since=-1, int64_t mlocked=0):
+        """The location layout (protocol.md §3.3) without the GIL, as
+        layout_order(): `lut` maps the 7-bit key of a frame's flags (PG_lru,
+        PG_active, PG_swapbacked, PG_unevictable, then the 3-bit MGLRU gen
+        field) to its location byte; `flags` is the base's copy of every
+        frame's flags. `since` (-1: read every frame): what the pass that
+        last brought this base up to date returned, on this machine (the
+        same `layout_token`) and with the same `lut`; then only frames
+        whose flags were written since are read, and `mlocked` is the
+        base's PG_mlocked count, kept up to date. Returns (entries written
+        or -1, PG_mlocked frames, the `since` of the next pass)."""
+        cdef mem* m = &self.m
+        cdef int64_t cap = d_pfn.shape[0], cnt, ml = mlocked
+        cdef int64_t nblocks = (<int64_t>m.nr_frames + NR_LIST_HEADS + (1 << LAYOUT_BLOCK_SHIFT) - 1) \
+            >> LAYOUT_BLOCK_SHIFT
+        if lut.shape[0] != 128 or loc.shape[0] != m.nr_frames or flags.shape[0] != m.nr_frames \
+                or d_val.shape[0] < cap:
+            raise ValueError("layout arrays of the wrong size")
+        if m.layout.stamp == NULL:
+            m.layout.stamp = <uint32_t*>calloc(nblocks, sizeof(uint32_t))
+            if m.layout.stamp == NULL:
+                raise MemoryError()
+            m.layout.seq = 1
+            since = -1
+        if since > m.layout.seq:
+            raise ValueError("a `since` this machine's passes never returned")
+        if m.nr_frames > 0:
+            with nogil:
+                cnt = _layout_location(m, &lut[0], &loc[0], &flags[0], diff, since,
+                                       &d_pfn[0] if cap else NULL, &d_val[0] if cap else NULL, cap, &ml)
+        else:
+            cnt = 0 if diff else -1
+        m.layout.seq += 1
+        return int(cnt), int(ml), int(m.layout.seq)
 
     def file_counters(self):
         """Per file id that has had a page read: pages read from storage, of them
@@ -2012,9 +2103,9 @@ cdef class Simulator:
         if not events:
             hdr.events_seq = 0
         parts.append(STATE_MAGIC)
-        parts.append(np.array([STATE_VERSION, sizeof(mem), sizeof(sim_state), sizeof(folio)], dtype=np.uint32).tobytes())
+        parts.append(np.array([STATE_VERSION, MEM_STATE_BYTES, sizeof(sim_state), sizeof(folio)], dtype=np.uint32).tobytes())
         parts.append(self.info.key.encode().ljust(STATE_KEY_BYTES, b"\0"))
-        parts.append(PyBytes_FromStringAndSize(<char*>&hdr, sizeof(mem)))
+        parts.append(PyBytes_FromStringAndSize(<char*>&hdr, MEM_STATE_BYTES))
         parts.append(PyBytes_FromStringAndSize(<char*>&self.s, sizeof(sim_state)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.free_stack, (m.nr_free - m.nr_free_dma) * sizeof(folio_idx_t)))
@@ -2067,17 +2158,17 @@ cdef class Simulator:
         if data[:8] != STATE_MAGIC:
             raise ValueError("not a reclaimlab state image")
         meta = np.frombuffer(data, dtype=np.uint32, count=4, offset=8)
-        if int(meta[0]) != STATE_VERSION or int(meta[1]) != sizeof(mem) or int(meta[2]) != sizeof(sim_state):
+        if int(meta[0]) != STATE_VERSION or int(meta[1]) != MEM_STATE_BYTES or int(meta[2]) != sizeof(sim_state):
             raise ValueError(f"state image version {int(meta[0])} does not match this engine ({STATE_VERSION})")
         key = data[24:24 + STATE_KEY_BYTES].rstrip(b"\0").decode(errors="replace")
         if key != self.info.key:
             raise ValueError(f"state image was taken under policy {key!r}; this simulator runs "
                              f"policy {self.info.key!r}")
         off = 24 + STATE_KEY_BYTES
-        if total < off + <int64_t>sizeof(mem) + <int64_t>sizeof(sim_state):
+        if total < off + <int64_t>MEM_STATE_BYTES + <int64_t>sizeof(sim_state):
             raise ValueError("state image truncated")
-        memcpy(&hdr, buf + off, sizeof(mem))
-        off += sizeof(mem)
+        memcpy(&hdr, buf + off, MEM_STATE_BYTES)
+        off += MEM_STATE_BYTES
         memcpy(&st, buf + off, sizeof(sim_state))
         off += sizeof(sim_state)
         if (hdr.nr_frames != m.nr_frames or hdr.nr_swap_slots != m.nr_swap_slots
@@ -2145,7 +2236,8 @@ cdef class Simulator:
         cdef int64_t* wb_time = m.wb_time
         cdef int32_t* wb_pfn = m.wb_pfn
         cdef vm_event_rec* events = m.events
-        memcpy(m, &hdr, sizeof(mem))
+        memcpy(m, &hdr, MEM_STATE_BYTES)      # m.layout stays: not state
+        self.layout_token = _new_layout_token()
         m.folios = folios; m.free_stack = free_stack; m.vmstat = vmstat; m.swap_map = swap_map
         m.wb_time = wb_time; m.wb_pfn = wb_pfn; m.events = events
         m.mms = <mm_struct*>calloc(cap_mms, sizeof(mm_struct)); m.cap_mms = cap_mms
@@ -2423,24 +2515,129 @@ cdef inline bint _pte_young_at(uint32_t* pte, int32_t pfn) noexcept nogil:
         and (pte[0] & PTE_YOUNG) != 0
 
 
+cdef uint64_t _new_layout_token():
+    global _layout_tokens
+    _layout_tokens += 1
+    return _layout_tokens
+
+
+cdef inline uint8_t _folio_young(mem* m, int32_t pfn) noexcept nogil:
+    # the rmap walk of Simulator._young_bits(); an unmapped folio (mapcount
+    # 0) has no PTE to look at.
+    cdef folio* f = &m.folios[pfn]
+    cdef int32_t v
+    if f.mapcount <= 0:
+        return 0
+    if f.flags & PG_anon:
+        return _pte_young_at(pte_lookup(m, f.mapping, f.index), pfn)
+    if f.mapping < <uint32_t>m.nr_files:
+        v = m.file_first_vma[f.mapping]
+        while v >= 0:
+            if _pte_young_at(pte_lookup(m, m.vmas[v].mm, file_vma_vpn(f.mapping, f.index)), pfn):
+                return 1
+            v = m.vmas[v].next_of_file
+    return 0
+
+
 cdef void _fill_young_bits(mem* m, uint8_t* out) noexcept nogil:
-    # Simulator.young_bits(): the rmap walk of Simulator._young_bits() for
-    # every frame; an unmapped folio (mapcount 0) has no PTE to look at.
-    cdef int32_t pfn, v
-    cdef folio* f
+    cdef int32_t pfn
     for pfn in range(m.nr_frames):
+        out[pfn] = _folio_young(m, pfn)
+
+
+cdef inline uint32_t _loc_key(uint32_t fl) noexcept nogil:
+    # the flag bits that decide a frame's location, packed into 7 bits
+    # (backend/frames.py builds the 128-entry table it indexes)
+    # bit 0 PG_lru, 1 PG_active, 2 PG_swapbacked (bit 4), 3 PG_unevictable (bit 8), 4-6 the gen field
+    return (fl & 3) | ((fl >> 2) & 4) | ((fl >> 5) & 8) | (((fl >> LRU_GEN_PGOFF) & 7) << 4)
+
+
+cdef int64_t _layout_order(mem* m, uint32_t* pf, int32_t* pn, uint8_t* py, bint diff,
+                           uint32_t* d_pfn, uint32_t* d_flags, int32_t* d_next, uint8_t* d_young,
+                           int64_t cap, int64_t* mlocked) noexcept nogil:
+    # One pass over the folio table: the order layout's flags, next (-1 off
+    # any list) and young bit of every frame, then each list head's next,
+    # written over the caller's base; with `diff`, what differed from it is
+    # also written out (ascending, heads last) while it fits in `cap`.
+    # Returns the number of entries written out, or -1 when more than `cap`
+    # changed (or without `diff`): then the base is the whole answer.
+    cdef int32_t n = m.nr_frames, pfn, h, nx
+    cdef uint32_t fl
+    cdef uint8_t y
+    cdef int64_t cnt = 0, ml = 0
+    cdef bint over = not diff
+    cdef folio* f
+    for pfn in range(n):
         f = &m.folios[pfn]
-        if f.mapcount <= 0:
+        fl = f.flags
+        nx = f.next if fl & PG_lru else -1
+        y = _folio_young(m, pfn)
+        if fl & PG_mlocked:
+            ml += 1
+        if fl != pf[pfn] or nx != pn[pfn] or y != py[pfn]:
+            pf[pfn], pn[pfn], py[pfn] = fl, nx, y
+            if not over:
+                if cnt == cap:
+                    over = True
+                else:
+                    d_pfn[cnt], d_flags[cnt], d_next[cnt], d_young[cnt] = pfn, fl, nx, y
+                    cnt += 1
+    for h in range(NR_LIST_HEADS):
+        nx = m.folios[n + h].next
+        if nx != pn[n + h]:
+            pn[n + h] = nx
+            if not over:
+                if cnt == cap:
+                    over = True
+                else:
+                    # heads carry no flags or young bit: 0, as the frames' arrays end at n
+                    d_pfn[cnt], d_flags[cnt], d_next[cnt], d_young[cnt] = n + h, 0, nx, 0
+                    cnt += 1
+    mlocked[0] = ml
+    return -1 if over else cnt
+
+
+cdef int64_t _layout_location(mem* m, const uint8_t* lut, uint8_t* loc, uint32_t* fb, bint diff,
+                              int64_t since, uint32_t* d_pfn, uint8_t* d_val, int64_t cap,
+                              int64_t* mlocked) noexcept nogil:
+    # The location layout's pass, as _layout_order(), one byte per frame.
+    # With `since` (a base this pass brought up to date, pass number since
+    # - 1), only the blocks whose flags were written since are read: a scan
+    # step writes a few hundred of 1 Mi frames, so the pass skips the 32 MiB
+    # folio table but for them. `fb` is the base's copy of the flags, which
+    # keeps the base's PG_mlocked count exact without a full pass.
+    cdef int32_t n = m.nr_frames, pfn, hi
+    cdef int64_t b, nblocks = (<int64_t>n + (1 << LAYOUT_BLOCK_SHIFT) - 1) >> LAYOUT_BLOCK_SHIFT
+    cdef uint32_t fl, old
+    cdef uint8_t v
+    cdef int64_t cnt = 0, ml = mlocked[0] if since >= 0 else 0
+    cdef bint over = not diff
+    for b in range(nblocks):
+        if since >= 0 and m.layout.stamp[b] < since:
             continue
-        if f.flags & PG_anon:
-            out[pfn] = _pte_young_at(pte_lookup(m, f.mapping, f.index), pfn)
-        elif f.mapping < <uint32_t>m.nr_files:
-            v = m.file_first_vma[f.mapping]
-            while v >= 0:
-                if _pte_young_at(pte_lookup(m, m.vmas[v].mm, file_vma_vpn(f.mapping, f.index)), pfn):
-                    out[pfn] = 1
-                    break
-                v = m.vmas[v].next_of_file
+        pfn = <int32_t>(b << LAYOUT_BLOCK_SHIFT)
+        hi = min(n, pfn + (1 << LAYOUT_BLOCK_SHIFT))
+        while pfn < hi:
+            fl = m.folios[pfn].flags
+            old = fb[pfn]
+            if since < 0:
+                ml += (fl & PG_mlocked) != 0
+                fb[pfn] = fl
+            elif fl != old:
+                ml += ((fl & PG_mlocked) != 0) - ((old & PG_mlocked) != 0)
+                fb[pfn] = fl
+            v = lut[_loc_key(fl)]
+            if v != loc[pfn]:
+                loc[pfn] = v
+                if not over:
+                    if cnt == cap:
+                        over = True
+                    else:
+                        d_pfn[cnt], d_val[cnt] = pfn, v
+                        cnt += 1
+            pfn += 1
+    mlocked[0] = ml
+    return -1 if over else cnt
 
 
 cdef int mm_ensure_py(mem* m, uint32_t nr) except -1:

@@ -170,7 +170,7 @@ def test_large_machine_steps_bring_location_deltas_in_one_message_each(page, ser
     with s.lock:
         s._goto(4)
         import numpy as np
-        loc = s._locations(0, np.asarray(s.sims[0].frames()["flags"], np.uint32), None)
+        loc = s._locations(0)
     drawn = page.evaluate("Array.from(window.reclaimlab.loc(0))")
     assert drawn == loc.tolist()
 
