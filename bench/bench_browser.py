@@ -30,7 +30,6 @@ shares the 2 cores with the browser: read the figures as a floor.
 """
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -38,13 +37,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 from browser_helpers import ARGS, CHROMIUM, LiveServer  # noqa: E402
+from common import emit, make_session, owner_page, pct, warm  # noqa: E402
 
 STEPS = int(os.environ.get("BENCH_BROWSER_STEPS", "60"))
 
@@ -76,63 +75,13 @@ window.__reclaimlabDrawn = (pane, step, t0, how) => {
 """
 
 
-def pct(xs, p):
-    xs = sorted(x for x in xs if x is not None)
-    if not xs:
-        return None
-    k = min(len(xs) - 1, max(0, int(round(p / 100 * (len(xs) - 1)))))
-    return round(xs[k], 2)
-
-
 def stats(xs):
     xs = [x for x in xs if x is not None]
     return {"median": round(statistics.median(xs), 2), "p90": pct(xs, 90), "max": pct(xs, 100)} if xs else None
 
 
-def emit(**row):
-    print(json.dumps(row), flush=True)
-
-
-def make_session(server, ram_pages, policy, scenario, accesses):
-    r = httpx.post(server.url + "/api/sessions", timeout=120, json={
-        "machine": {"ram_pages": ram_pages, "swap_kind": "zram", "swap_pages": ram_pages // 2},
-        "workload": {"scenario": scenario, "params": {}, "accesses": accesses},
-        "policies": [{"policy": policy}], "seed": 1})
-    r.raise_for_status()
-    return r.json()
-
-
-def warm(page, n):
-    """One run-ahead `access` step (its own socket), so that every measured
-    `scan` step reclaims."""
-    page.evaluate("""([n]) => new Promise((res) => {
-      const id = location.pathname.split('/').pop();
-      const ws = new WebSocket(`ws://${location.host}/ws/sessions/${id}`);
-      // protocol v3: the connection opens with a JSON frame and a binary state;
-      // the step is answered by one binary step message
-      let sent = false;
-      ws.onopen = () => {
-        ws.send(JSON.stringify({type: 'auth', token: localStorage.getItem('reclaimlab.token.' + id)}));
-      };
-      ws.onmessage = (e) => {
-        if (typeof e.data === 'string') {
-          if (JSON.parse(e.data).type === 'error') { ws.close(); res(); }
-          return;
-        }
-        if (!sent) { sent = true; ws.send(JSON.stringify({type: 'step', unit: 'access', count: n})); return; }
-        ws.close(); res();
-      };
-    })""", [n])
-
-
 def open_page(browser, server, created):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    ctx.add_init_script(INIT)
-    page = ctx.new_page()
-    page.goto(server.url + "/")
-    page.evaluate("([id, t]) => localStorage.setItem('reclaimlab.token.' + id, t)",
-                  [created["id"], created["owner_token"]])
-    return ctx, page
+    return owner_page(browser, server, created, INIT)
 
 
 def bench(browser, server, ram_pages, policy, scenario, warm_accesses, label):

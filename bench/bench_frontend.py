@@ -13,49 +13,23 @@ are a floor for a desktop browser.
 """
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 from browser_helpers import ARGS, CHROMIUM, LiveServer  # noqa: E402
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    if not xs:
-        return None
-    k = min(len(xs) - 1, max(0, int(round(p / 100 * (len(xs) - 1)))))
-    return round(xs[k], 2)
-
-
-def emit(**row):
-    print(json.dumps(row), flush=True)
-
-
-def make_session(server, ram_pages, policy, scenario, accesses):
-    r = httpx.post(server.url + "/api/sessions", timeout=120, json={
-        "machine": {"ram_pages": ram_pages, "swap_kind": "zram", "swap_pages": ram_pages // 2},
-        "workload": {"scenario": scenario, "params": {}, "accesses": accesses},
-        "policies": [{"policy": policy}], "seed": 1})
-    r.raise_for_status()
-    return r.json()
+from common import emit, make_session, owner_page, pct, warm  # noqa: E402
 
 
 def open_page(browser, server, created, step=None):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = ctx.new_page()
-    page.goto(server.url + "/")
-    page.evaluate("([id, t]) => localStorage.setItem('reclaimlab.token.' + id, t)",
-                  [created["id"], created["owner_token"]])
+    ctx, page = owner_page(browser, server, created)
     q = f"?step={step}" if step is not None else ""
     page.goto(f"{server.url}/s/{created['id']}{q}")
     page.wait_for_selector(".pane canvas.base[data-step]", timeout=120000)
@@ -102,17 +76,7 @@ def bench_machine(browser, server, ram_pages, label, warm_accesses, loads=3, nst
     # Fill RAM first (one run-ahead `access` step on the fast path) so that
     # every measured `scan` step reclaims right away.
     ctx, page, _ = open_page(browser, server, created)
-    page.evaluate("""([n]) => new Promise((res) => {
-      const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-      const id = location.pathname.split('/').pop();
-      const token = localStorage.getItem('reclaimlab.token.' + id);
-      const ws = new WebSocket(`${proto}//${location.host}/ws/sessions/${id}`);
-      ws.onopen = () => {
-        ws.send(JSON.stringify({type: 'auth', token}));   // the token never goes in the URL
-        ws.send(JSON.stringify({type: 'step', unit: 'access', count: n}));
-      };
-      ws.onmessage = (e) => { if (typeof e.data === 'string' && JSON.parse(e.data).type === 'frame' && JSON.parse(e.data).cause === 'step') { ws.close(); res(); } };
-    })""", [warm_accesses])
+    warm(page, warm_accesses)
     ctx.close()
     firsts = []
     for _ in range(loads):

@@ -29,13 +29,10 @@ from websockets.sync.client import connect  # noqa: E402
 from backend.app import create_app  # noqa: E402
 from backend.live import LiveServer  # noqa: E402
 from backend.settings import Settings  # noqa: E402
+from common import emit  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 MI = 1 << 20
-
-
-def emit(**row):
-    print(json.dumps(row), flush=True)
 
 
 def rss_bytes() -> int:

@@ -11,7 +11,6 @@ Usage: python bench/bench_step_cost.py [--quick] [--profile] [--gap] [--only=163
 """
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import tempfile
@@ -28,15 +27,12 @@ from backend.recipes import Recipe  # noqa: E402
 from backend.sessions import SessionManager  # noqa: E402
 from backend.settings import Settings  # noqa: E402
 from backend.store import SqliteStore  # noqa: E402
+from common import emit  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 PROFILE = "--profile" in sys.argv
 GAP = "--gap" in sys.argv
 ONLY = [int(a.split("=")[1]) for a in sys.argv if a.startswith("--only=")]
-
-
-def emit(**row):
-    print(json.dumps(row), flush=True)
 
 
 def session(mgr, ram_pages, policies, warm):
