@@ -6,6 +6,7 @@ directory's conftest.py on sys.path.)"""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -86,3 +87,21 @@ def step_until_reclaimed(page, at_least: int, limit: int = 30):
         wait_step(page, n)
     assert reclaimed.count(), f"no folio was reclaimed in {limit} scan steps"
     return n, reclaimed
+
+
+def permalink(page) -> str:
+    """The owner's "Copy share URL": the link it made (the page's #share data-permalink)."""
+    page.click("#share")
+    page.wait_for_function("document.querySelector('#share').dataset.permalink")
+    return page.locator("#share").get_attribute("data-permalink")
+
+
+@contextmanager
+def fresh_browser_page(browser, errors):
+    """A page in a new browser context -- no localStorage, so no owner token --
+    whose console errors the `errors` fixture watches."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        yield errors.watch(ctx.new_page())
+    finally:
+        ctx.close()

@@ -169,7 +169,6 @@ def test_large_machine_steps_bring_location_deltas_in_one_message_each(page, ser
     s = _session(server, created["id"])
     with s.lock:
         s._goto(4)
-        import numpy as np
         loc = s._locations(0)
     drawn = page.evaluate("Array.from(window.reclaimlab.loc(0))")
     assert drawn == loc.tolist()

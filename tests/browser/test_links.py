@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import open_session, recipe, wait_step, step_until_reclaimed
+from browser_helpers import fresh_browser_page, open_session, permalink, recipe, step_until_reclaimed, wait_step
 
 
 def counter(page, name, col=1):
@@ -28,9 +28,7 @@ def test_a_link_made_at_step_n_keeps_opening_it_after_the_owner_branches(page, s
     row.click()
     page.wait_for_function("pfn => document.querySelector('#inspector').innerText.includes('pfn ' + pfn)", arg=pfn)
     before = {name: counter(page, name) for name in ("pgscan_kswapd", "pgsteal_kswapd", "nr_free_pages")}
-    page.click("#share")
-    page.wait_for_function("document.querySelector('#share').dataset.permalink")
-    link = page.locator("#share").get_attribute("data-permalink")
+    link = permalink(page)
     assert "step=6" in link and f"folio={pfn}" in link and created["id"] not in link
     assert created["owner_token"] not in link
 
@@ -52,9 +50,7 @@ def test_a_link_made_at_step_n_keeps_opening_it_after_the_owner_branches(page, s
         page.keyboard.press("ArrowRight")
         wait_step(page, n)
 
-    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
-    try:
-        other = errors.watch(fresh.new_page())
+    with fresh_browser_page(browser, errors) as other:
         other.goto(link)
         other.wait_for_selector(".pane canvas.base[data-step='6']")
         other.wait_for_function("pfn => document.querySelector('#inspector').innerText.includes('pfn ' + pfn)", arg=pfn)
@@ -65,8 +61,6 @@ def test_a_link_made_at_step_n_keeps_opening_it_after_the_owner_branches(page, s
         other.goto(kept.get_attribute("href"))
         other.wait_for_selector(".pane canvas.base[data-step='6']")
         assert {name: counter(other, name) for name in before} == before
-    finally:
-        fresh.close()
     # and the owner's own branch at step 6 is a different state
     assert counter(page, "pgscan_kswapd") != before["pgscan_kswapd"] or \
         counter(page, "nr_free_pages") != before["nr_free_pages"]
@@ -92,13 +86,9 @@ def test_an_evicted_page_is_explained_here_after_a_step_and_from_a_fresh_link(pa
     page.keyboard.press("ArrowLeft")
     wait_step(page, n)
     page.wait_for_function("n => document.querySelector('#inspector').innerText.includes('at step ' + n)", arg=n)
-    page.click("#share")
-    page.wait_for_function("document.querySelector('#share').dataset.permalink")
-    link = page.locator("#share").get_attribute("data-permalink")
+    link = permalink(page)
 
-    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
-    try:
-        other = errors.watch(fresh.new_page())
+    with fresh_browser_page(browser, errors) as other:
         other.goto(link)
         other.wait_for_function("document.querySelector('#inspector').innerText.includes('verdict')")
         got = other.locator("#inspector").inner_text()
@@ -107,8 +97,6 @@ def test_an_evicted_page_is_explained_here_after_a_step_and_from_a_fresh_link(pa
         assert "reconstructed by replay" in got
         steps = [int(x) for x in re.findall(r"^step (\d+):", got, re.M)]
         assert steps and min(steps) < n, got
-    finally:
-        fresh.close()
 
 
 def test_run_until_the_next_eviction_of_a_file_lands_on_it(page, server):
@@ -174,13 +162,9 @@ def test_a_link_recipients_plots_show_the_whole_run_hover_and_click_to_seek(page
     for n in range(29, 4, -1):
         page.keyboard.press("ArrowLeft")
         wait_step(page, n)
-    page.click("#share")
-    page.wait_for_function("document.querySelector('#share').dataset.permalink")
-    link = page.locator("#share").get_attribute("data-permalink")
+    link = permalink(page)
     assert "step=5" in link
-    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
-    try:
-        other = errors.watch(fresh.new_page())
+    with fresh_browser_page(browser, errors) as other:
         other.goto(link.replace("step=5", "step=3"))
         other.wait_for_selector(".pane canvas.base[data-step='3']")
         other.wait_for_function("document.querySelector('#plots').dataset.timeline === '5'")
@@ -212,8 +196,6 @@ def test_a_link_recipients_plots_show_the_whole_run_hover_and_click_to_seek(page
         other.wait_for_function("Number(document.querySelector('#seek').value) > 15")
         step = int(other.locator("#seek").input_value())
         other.wait_for_selector(f".pane canvas.base[data-step='{step}']")
-    finally:
-        fresh.close()
 
 
 def test_an_evicted_mglru_folio_says_why_with_its_numbers_here_and_from_a_fresh_link(page, server, browser, errors):
@@ -233,15 +215,9 @@ def test_an_evicted_mglru_folio_says_why_with_its_numbers_here_and_from_a_fresh_
     assert age == max_seq - seq
     assert "folio_check_references(): " in why and "young PTE" in why
     # the event log's row for that isolation says the same numbers
-    page.click("#share")
-    page.wait_for_function("document.querySelector('#share').dataset.permalink")
-    link = page.locator("#share").get_attribute("data-permalink")
-    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
-    try:
-        other = errors.watch(fresh.new_page())
+    link = permalink(page)
+    with fresh_browser_page(browser, errors) as other:
         other.goto(link)
         other.wait_for_function("document.querySelector('#inspector').innerText.includes('why evicted')")
         got = other.locator("#inspector .why-evicted").inner_text()
         assert got == why
-    finally:
-        fresh.close()

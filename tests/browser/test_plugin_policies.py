@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import open_session, recipe, shot, wait_step
+from browser_helpers import fresh_browser_page, open_session, permalink, recipe, shot, wait_step
 
 
 def lane_label(page, pane=0):
@@ -85,13 +85,9 @@ def test_a_python_policy_session_steps_back_seeks_shares_and_forks(page, server,
     assert "--policy clock_py,lru_gen" in joined and "a Python policy; add --policies DIR" in joined
     assert "cat /sys/kernel/debug/lru_gen (pane B)" in text
     shot(page, "python-clock-vs-mglru")
-    page.click("#share")
-    page.wait_for_function("document.querySelector('#share').dataset.permalink")
-    url = page.locator("#share").get_attribute("data-permalink")
+    url = permalink(page)
     assert "step=4" in url and created["owner_token"] not in url
-    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
-    try:
-        other = errors.watch(fresh.new_page())
+    with fresh_browser_page(browser, errors) as other:
         other.goto(url.replace("step=4", "step=2"))
         wait_step(other, 2, 0)
         wait_step(other, 2, 1)
@@ -108,5 +104,3 @@ def test_a_python_policy_session_steps_back_seeks_shares_and_forks(page, server,
         other.click("#step")
         other.wait_for_selector(".pane canvas.base[data-step='3']")
         assert other.locator(".pane").nth(0).get_attribute("data-policy") == "clock_py"
-    finally:
-        fresh.close()

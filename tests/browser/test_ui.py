@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import open_session, recipe, shot, wait_step
+from browser_helpers import fresh_browser_page, open_session, recipe, shot, wait_step
 
 
 def lane_label(page, pane=0):
@@ -96,14 +96,10 @@ def test_event_click_highlights_folio_and_opens_inspector(page, server, browser,
     # The share URL carries the selected folio: a fresh browser inspects it too.
     url = page.locator("#share").get_attribute("data-url")
     assert f"folio={pfn}" in url
-    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
-    try:
-        other = errors.watch(fresh.new_page())
+    with fresh_browser_page(browser, errors) as other:
         other.goto(url)
         other.wait_for_function("pfn => document.querySelector('#inspector').innerText.includes('pfn ' + pfn)", arg=pfn)
         assert other.locator(f"#event-log li.sel[data-pfn='{pfn}']").count() >= 1
-    finally:
-        fresh.close()
 
 
 def test_evicted_folio_shows_shadow_and_refault_distance(page, server):
@@ -159,9 +155,7 @@ def test_share_url_restores_the_same_step_in_a_fresh_browser(page, server, brows
     assert created["owner_token"] not in url
     label = lane_label(page)
     pgscan = counter(page, "pgscan_kswapd")
-    fresh = browser.new_context(viewport={"width": 1280, "height": 720})
-    try:
-        other = errors.watch(fresh.new_page())
+    with fresh_browser_page(browser, errors) as other:
         other.goto(url)
         other.wait_for_selector(".pane canvas.base[data-step='3']")
         assert lane_label(other) == label
@@ -171,8 +165,6 @@ def test_share_url_restores_the_same_step_in_a_fresh_browser(page, server, brows
         other.keyboard.press("ArrowLeft")
         other.wait_for_selector(".pane canvas.base[data-step='2']")
         assert other.locator("#step").is_enabled(), "below the head a viewer walks the history"
-    finally:
-        fresh.close()
 
 
 def test_compare_mode_shows_two_panes(page, server):
