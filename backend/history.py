@@ -68,12 +68,7 @@ class History:
 
     def _truncate_log(self, n: int) -> None:
         """Drop history after step n."""
-        keep = []
-        for e, s0 in zip(self.log, self._prefix):
-            if s0 >= n:
-                break
-            keep.append([e[0], min(e[1], n - s0), e[2]])
-        self.log = keep
+        self.log = self.log_prefix(n)
         self.nr_steps = n
         self._prefix = self._build_prefix()
         for s in [s for s in self.checkpoints if s > n]:
