@@ -513,7 +513,7 @@ cdef class MultiGenLru(ReclaimPolicy):
 
     cdef inline bint is_exec_file_folio(self, folio_idx_t f, uint32_t vm_flags) noexcept nogil:
         # 7.3 vmscan.c:267-271; the releases before have no such rule in MGLRU
-        return self.kernel >= 700 and (vm_flags & VM_EXEC) != 0 and not (self.m.folios[f].flags & PG_swapbacked)
+        return self.kernel >= 700 and (vm_flags & VM_EXEC) != 0 and folio_is_file_lru(self.m, f)
 
     cdef int folio_update_gen(self, folio_idx_t f, int gen, uint32_t vm_flags) noexcept nogil:
         """Mirrors mm/vmscan.c:folio_update_gen(): first sighting only sets
