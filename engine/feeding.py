@@ -9,7 +9,7 @@ exactly the accesses in order, so the result is the one of a single
 ``set_workload`` + ``run_to_end`` (tests/engine/test_streaming.py) -- with
 one exception: a file's size, where read-ahead stops, is what the chunks
 so far show, unless the stream's ``prepare(sims)`` declares it first (a
-scenario does; a trace cannot know it before its end).
+scenario does, and a trace file by a first pass; a pipe cannot).
 """
 
 from __future__ import annotations
