@@ -14,6 +14,11 @@ import os
 import sys
 import time
 
+# Before numpy is first imported (engine.kernels below loads the engine): its
+# OpenBLAS starts a thread per core that spins (0.1 s of CPU at import,
+# measured); no command here does linear algebra worth a thread.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 PAGES_PER_MB = 256                  # 4 KiB folios
 BOTH = "both"                       # --policy both: the kernel's own policies side by side
 SWAP_KINDS = ("zram", "ssd", "hdd", "none")
@@ -722,9 +727,6 @@ COMMANDS = {"serve": cmd_serve, "simulate": cmd_simulate, "scenarios": cmd_scena
 
 
 def main(argv: list[str] | None = None) -> int:
-    # numpy's OpenBLAS starts a thread per core that spins on import (0.1 s of
-    # CPU, measured): no command here does linear algebra worth a thread
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         load_policies(sys.argv[1:] if argv is None else argv)
         parser = build_parser()

@@ -61,6 +61,8 @@ def run_stream(sims, chunks, on_chunk=None, depth: int = 2) -> int:
     producer = threading.Thread(target=produce, name="reclaimlab-input", daemon=True)
     producer.start()
     pool = ThreadPoolExecutor(len(sims) - 1) if len(sims) > 1 else None
+    recycle = getattr(chunks, "recycle", None)     # e.g. a TraceStream reuses the memory
+    prev = None
     total = 0
     try:
         while True:
@@ -71,6 +73,9 @@ def run_stream(sims, chunks, on_chunk=None, depth: int = 2) -> int:
                 raise item.exc
             for sim in sims:
                 sim.feed(item)
+            if prev is not None and recycle is not None:
+                recycle(prev)               # every simulator holds `item` now, not `prev`
+            prev = item
             if pool is None:
                 sims[0].run_to_end()
             else:

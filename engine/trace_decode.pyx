@@ -190,24 +190,27 @@ cdef class ObjectTable:
                     if po != NULL:
                         po[i] = <uint16_t>(np_ if np_ < 65535 else 65535)
 
-    def decode_cached(self, const int32_t[::1] ranks, const uint16_t[::1] pages, str mode):
+    def decode_cached(self, const int32_t[::1] ranks, const uint16_t[::1] pages, str mode,
+                      spare=None):
         """decode() from the ranks (and pages) scan_extents() kept: the same
         accesses, without the input or the table lookups. mode "one" or
-        "laid_out" (which needs `pages`)."""
+        "laid_out" (pages None: every request one page). `spare`: as in
+        decode()."""
         cdef int64_t n = ranks.shape[0]
         cdef int64_t i, j, k, total, np_, first
         cdef bint laid_out = mode == "laid_out"
-        if laid_out and (self.base == NULL or pages is None or pages.shape[0] < n):
+        if laid_out and (self.base == NULL or (pages is not None and pages.shape[0] < n)):
             raise RuntimeError("decode_cached('laid_out') needs finish_layout() and the pages")
         if not laid_out and mode != "one":
             raise ValueError(f"unknown mode {mode!r}")
+        cdef bint one_page = pages is None
         total = n
-        if laid_out:
+        if laid_out and not one_page:
             total = 0
             with nogil:
                 for i in range(n):
                     total += pages[i]
-        out = np.empty(total, dtype=ACCESS_DTYPE)
+        out = _output(total, spare)
         if total == 0:
             return out
         cdef access_rec* a = <access_rec*><size_t>out.ctypes.data
@@ -215,7 +218,7 @@ cdef class ObjectTable:
         with nogil:
             for i in range(n):
                 if laid_out:
-                    np_ = pages[i]
+                    np_ = 1 if one_page else pages[i]
                     first = self.base[ranks[i]]
                 else:
                     np_ = 1
@@ -244,8 +247,10 @@ cdef class ObjectTable:
         self.laid_out = self.nr_objects
         return total
 
-    def decode(self, const uint8_t[::1] records, str mode, int64_t max_pages):
-        """oracleGeneral records -> ACCESS_DTYPE reads of file 0.
+    def decode(self, const uint8_t[::1] records, str mode, int64_t max_pages, spare=None):
+        """oracleGeneral records -> ACCESS_DTYPE reads of file 0, written into
+        `spare` (an ACCESS_DTYPE array no one holds any more) when it is long
+        enough: fresh memory costs its zeroing by the kernel.
 
         mode "one": page = rank. "laid_out": the object's pages start at
         base[rank] (finish_layout() after a scan_extents() pass) and a request
@@ -269,7 +274,7 @@ cdef class ObjectTable:
                 for i in range(n):
                     memcpy(&size, b + i * REC + 12, 4)
                     total += req_pages(size, max_pages)
-        out = np.empty(total, dtype=ACCESS_DTYPE)
+        out = _output(total, spare)
         if total == 0:
             return out
         cdef access_rec* a = <access_rec*><size_t>out.ctypes.data
@@ -302,6 +307,14 @@ cdef class ObjectTable:
                     a[k].page = <uint64_t>(first + j)
                     k += 1
         return out
+
+
+def _output(int64_t total, spare):
+    """`total` accesses: the front of `spare` when it has room, else new."""
+    if spare is not None and spare.dtype == ACCESS_DTYPE and spare.ndim == 1 \
+            and spare.flags.c_contiguous and spare.flags.writeable and len(spare) >= total:
+        return spare[:total]
+    return np.empty(total, dtype=ACCESS_DTYPE)
 
 
 def max_obj_size(const uint8_t[::1] records):
