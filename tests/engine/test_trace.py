@@ -290,15 +290,7 @@ def test_oracle_general_mapping_matches_a_per_request_reference(mode):
     sizes = rng.integers(0, 5 * 4096, 3000)
     wl = read_trace_bytes(oracle_bytes(ids, sizes), "r.oracleGeneral", obj_pages=mode,
                           max_obj_pages=4)
-    want, file_pages = reference_pages(ids, sizes, mode, 4)
-    assert wl.accesses["page"].tolist() == want
-    assert wl.meta["file_pages"] == file_pages and wl.meta["objects"] == len(set(ids.tolist()))
-
-
-def reference_pages(ids, sizes, mode, max_obj_pages):
-    """The accesses of docs/trace-format.md, one request at a time."""
-    npages = [1 if mode == "one" else min(max_obj_pages, max(1, -(-int(sz) // 4096)))
-              for sz in sizes]
+    npages = [1 if mode == "one" else min(4, max(1, -(-int(sz) // 4096))) for sz in sizes]
     extent, order = {}, []
     for i, n in zip(ids.tolist(), npages):
         if i not in extent:
@@ -307,31 +299,9 @@ def reference_pages(ids, sizes, mode, max_obj_pages):
     base, nxt = {}, 0
     for i in order:
         base[i], nxt = nxt, nxt + extent[i]
-    return [base[i] + k for i, n in zip(ids.tolist(), npages) for k in range(n)], nxt
-
-
-@pytest.mark.parametrize("cap", [0, 1000, 1 << 25])
-@pytest.mark.parametrize("mode", ["size", "one"])
-@pytest.mark.parametrize("compress", [False, True])
-def test_oracle_general_file_second_pass_from_kept_ranks_matches_reading_it_again(
-        tmp_path, monkeypatch, cap, mode, compress):
-    # _layout_oracle() keeps each request's rank up to RANK_CACHE_REQUESTS (cap
-    # 1000: dropped mid-file), and prepare() counts the objects for file 0's size
-    import engine
-    rng = np.random.default_rng(11)
-    ids = rng.zipf(1.3, 3000) * 7919
-    sizes = rng.integers(0, 3 * 4096, 3000)
-    raw = oracle_bytes(ids, sizes)
-    path = tmp_path / ("t.oracleGeneral.gz" if compress else "t.oracleGeneral")
-    path.write_bytes(gzip.compress(raw) if compress else raw)
-    monkeypatch.setattr(T, "RANK_CACHE_REQUESTS", cap)
-    ts = T.open_trace(path, obj_pages=mode, max_obj_pages=3, chunk_accesses=256)
-    sim = engine.Simulator({"ram_pages": 256, "swap_pages": 0})
-    ts.prepare([sim])
-    got = np.concatenate(list(ts))["page"].tolist()
-    want, file_pages = reference_pages(ids, sizes, mode, 3)
-    assert got == want
-    assert ts.meta["file_pages"] == file_pages == sim.file_ra(0)["nr_pages"]
+    want = [base[i] + k for i, n in zip(ids.tolist(), npages) for k in range(n)]
+    assert wl.accesses["page"].tolist() == want
+    assert wl.meta["file_pages"] == nxt and wl.meta["objects"] == len(order)
 
 
 def test_oracle_general_fixture_and_content_detection():
