@@ -14,6 +14,11 @@ import os
 import sys
 import time
 
+# Before numpy is first imported (engine.kernels below loads the engine): its
+# OpenBLAS starts a thread per core that spins (0.1 s of CPU at import,
+# measured); no command here does linear algebra worth a thread.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 PAGES_PER_MB = 256                  # 4 KiB folios
 BOTH = "both"                       # --policy both: the kernel's own policies side by side
 SWAP_KINDS = ("zram", "ssd", "hdd", "none")
@@ -291,43 +296,6 @@ def _open_workload(args, ram_pages: int | None):
         raise UserError(f"reclaimlab simulate: {e}") from None
 
 
-def _file_sizes(args):
-    """A first pass over a trace file for each file's size (its highest page),
-    where readahead stops as the kernel's does at i_size: so that a streamed
-    trace runs exactly as the whole array would (Simulator.feed()). A pipe
-    cannot be read twice: its files grow chunk by chunk (docs/trace-format.md)."""
-    import numpy as np
-    from engine import ACCESS_DTYPE
-    from engine.trace import TraceError, open_trace
-    if args.trace == "-":
-        return None
-    options = {} if args.obj_pages is None else {"obj_pages": args.obj_pages}
-    top = np.zeros(0, dtype=np.uint64)
-    try:
-        for chunk in open_trace(args.trace, format=args.trace_format, **options):
-            sel = (chunk["op"] >= 1) & (chunk["op"] <= 4)
-            if not sel.any():
-                continue
-            owners, pages = chunk["owner"][sel], chunk["page"][sel]
-            lo, hi = int(owners.min()), int(owners.max())
-            if hi >= len(top):
-                top = np.concatenate([top, np.zeros(hi + 1 - len(top), np.uint64)])
-            if lo == hi:
-                # one file in the chunk (every oracleGeneral trace): np.maximum.at
-                # took 0.4 s of CPU over 20 M requests
-                top[lo] = max(int(top[lo]), int(pages.max()))
-            else:
-                np.maximum.at(top, owners.astype(np.int64), pages.astype(np.uint64))
-    except TraceError as e:
-        raise UserError(f"reclaimlab simulate: {e}") from None
-    files = np.flatnonzero(top)
-    out = np.zeros(len(files), dtype=ACCESS_DTYPE)
-    out["op"] = 1
-    out["owner"] = files
-    out["page"] = top[files]
-    return out
-
-
 class _Progress:
     """Progress on stderr for long runs: a bar redrawn in place on a tty, a
     line every 10 s otherwise, nothing with --json when stderr is not a tty.
@@ -466,10 +434,6 @@ def cmd_simulate(args) -> int:
         workload = _open_workload(args, available)
     from engine.feeding import run_stream
     from engine.trace import TraceError
-    sizes = _file_sizes(args) if args.trace is not None else None
-    if sizes is not None:
-        for sim in sims:
-            sim.note_file_sizes(sizes)
     progress = _Progress(workload, args.json)
     try:
         # The workload streams through the simulators chunk by chunk, read

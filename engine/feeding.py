@@ -9,7 +9,7 @@ exactly the accesses in order, so the result is the one of a single
 ``set_workload`` + ``run_to_end`` (tests/engine/test_streaming.py) -- with
 one exception: a file's size, where read-ahead stops, is what the chunks
 so far show, unless the stream's ``prepare(sims)`` declares it first (a
-scenario does; a trace cannot know it before its end).
+scenario does, and a trace file by a first pass; a pipe cannot).
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def run_stream(sims, chunks, on_chunk=None, depth: int = 2) -> int:
     producer = threading.Thread(target=produce, name="reclaimlab-input", daemon=True)
     producer.start()
     pool = ThreadPoolExecutor(len(sims) - 1) if len(sims) > 1 else None
+    recycle = getattr(chunks, "recycle", None)     # e.g. a TraceStream reuses the memory
+    prev = None
     total = 0
     try:
         while True:
@@ -71,6 +73,9 @@ def run_stream(sims, chunks, on_chunk=None, depth: int = 2) -> int:
                 raise item.exc
             for sim in sims:
                 sim.feed(item)
+            if prev is not None and recycle is not None:
+                recycle(prev)               # every simulator holds `item` now, not `prev`
+            prev = item
             if pool is None:
                 sims[0].run_to_end()
             else:

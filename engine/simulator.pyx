@@ -1460,21 +1460,34 @@ cdef class Simulator:
     def note_file_sizes(self, arr):
         """Grow each file's size (in pages) to cover the highest page the workload
         names, so that readahead stops at its end as the kernel's does at i_size."""
-        cdef int64_t i
-        if not len(arr):
+        cdef int64_t i, n = len(arr)
+        cdef const uint8_t[::1] view
+        cdef const access_rec* a
+        cdef uint32_t top_file = 0
+        cdef bint any_file = False
+        cdef file_ra_state* ra
+        if not n:
             return
-        sel = (arr["op"] >= OP_READ) & (arr["op"] <= OP_EXEC)
-        if not sel.any():
+        if arr.dtype != ACCESS_DTYPE or arr.ndim != 1:
+            raise ValueError("note_file_sizes() takes a one-dimensional ACCESS_DTYPE array")
+        view = np.ascontiguousarray(arr).view(np.uint8)
+        a = <const access_rec*>&view[0]
+        # one pass for the highest file first: file_ensure() refuses an id out
+        # of range before any size is touched (set_workload() then fails whole)
+        with nogil:
+            for i in range(n):
+                if OP_READ <= a[i].op <= OP_EXEC:
+                    any_file = True
+                    if a[i].owner > top_file:
+                        top_file = a[i].owner
+        if not any_file:
             return
-        owners = arr["owner"][sel].astype(np.int64)
-        pages = arr["page"][sel].astype(np.uint64)
-        top = np.zeros(int(owners.max()) + 1, dtype=np.uint64)
-        np.maximum.at(top, owners, pages + np.uint64(1))
-        files = np.nonzero(top)[0]
-        self.file_ensure(<uint32_t>files[-1])
-        for i in files:
-            if <uint64_t>top[i] > self.m.file_ra[i].nr_pages:
-                self.m.file_ra[i].nr_pages = <uint64_t>top[i]
+        self.file_ensure(top_file)
+        ra = self.m.file_ra
+        with nogil:
+            for i in range(n):
+                if OP_READ <= a[i].op <= OP_EXEC and a[i].page + 1 > ra[a[i].owner].nr_pages:
+                    ra[a[i].owner].nr_pages = a[i].page + 1
 
     def feed(self, accesses):
         """Continue the workload with its next chunk (streaming input).

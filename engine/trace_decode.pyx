@@ -74,7 +74,8 @@ cdef class ObjectTable:
     cdef id_slot* slots
     cdef uint64_t mask
     cdef readonly int64_t nr_objects
-    cdef int32_t* extent          # pages per rank (pass 1 of obj_pages="size")
+    cdef int32_t* extent          # pages per rank (pass 1 of obj_pages="size"); 0 = one page
+    cdef readonly int64_t max_extent  # the largest request seen by pass 1, in pages
     cdef int64_t extent_cap
     cdef int64_t* base            # first page per rank, after finish_layout()
     cdef readonly int64_t file_pages
@@ -89,6 +90,7 @@ cdef class ObjectTable:
         self.nr_objects = 0
         self.extent = NULL
         self.extent_cap = 0
+        self.max_extent = 0
         self.base = NULL
         self.file_pages = 0
         self.laid_out = 0
@@ -152,24 +154,83 @@ cdef class ObjectTable:
             self.extent_cap = cap
         if pages > self.extent[rank]:
             self.extent[rank] = <int32_t>pages
+        if pages > self.max_extent:
+            self.max_extent = pages
         return 0
 
-    def scan_extents(self, const uint8_t[::1] records, int64_t max_pages):
-        """Pass 1 of obj_pages="size": number the ids and keep each object's
-        largest request (pages)."""
+    def scan_extents(self, const uint8_t[::1] records, int64_t max_pages, bint sizes=True,
+                     int32_t[::1] ranks=None, uint16_t[::1] pages=None):
+        """The first pass: number the ids and, when `sizes`, keep each object's
+        largest request (pages). `ranks` / `pages`, when given (as long as the
+        chunk), get each request's rank and its pages (clipped to 65,535), for
+        decode_cached() to write the accesses without reading the input again."""
         cdef int64_t n = records.shape[0] // REC
-        cdef int64_t i
+        cdef int64_t i, rank, np_
         cdef uint64_t oid, nxt
         cdef uint32_t size
         cdef const uint8_t* b = &records[0] if n else NULL
+        cdef int32_t* ro = &ranks[0] if ranks is not None and n else NULL
+        cdef uint16_t* po = &pages[0] if pages is not None and n else NULL
+        if (ranks is not None and ranks.shape[0] < n) or (pages is not None and pages.shape[0] < n):
+            raise ValueError("scan_extents(): ranks / pages shorter than the chunk")
         with nogil:
             for i in range(n):
                 if i + PF_AHEAD < n:
                     memcpy(&nxt, b + (i + PF_AHEAD) * REC + 4, 8)
                     self.prefetch_key(nxt)
                 memcpy(&oid, b + i * REC + 4, 8)
-                memcpy(&size, b + i * REC + 12, 4)
-                self.note_extent(self.rank_of(oid), req_pages(size, max_pages))
+                rank = self.rank_of(oid)
+                if ro != NULL:
+                    ro[i] = <int32_t>rank
+                if sizes:
+                    memcpy(&size, b + i * REC + 12, 4)
+                    np_ = req_pages(size, max_pages)
+                    if np_ > 1:                 # most requests: the extent stays 0 (one page)
+                        self.note_extent(rank, np_)
+                    if po != NULL:
+                        po[i] = <uint16_t>(np_ if np_ < 65535 else 65535)
+
+    def decode_cached(self, const int32_t[::1] ranks, const uint16_t[::1] pages, str mode,
+                      spare=None):
+        """decode() from the ranks (and pages) scan_extents() kept: the same
+        accesses, without the input or the table lookups. mode "one" or
+        "laid_out" (pages None: every request one page). `spare`: as in
+        decode()."""
+        cdef int64_t n = ranks.shape[0]
+        cdef int64_t i, j, k, total, np_, first
+        cdef bint laid_out = mode == "laid_out"
+        if laid_out and (self.base == NULL or (pages is not None and pages.shape[0] < n)):
+            raise RuntimeError("decode_cached('laid_out') needs finish_layout() and the pages")
+        if not laid_out and mode != "one":
+            raise ValueError(f"unknown mode {mode!r}")
+        cdef bint one_page = pages is None
+        total = n
+        if laid_out and not one_page:
+            total = 0
+            with nogil:
+                for i in range(n):
+                    total += pages[i]
+        out = _output(total, spare)
+        if total == 0:
+            return out
+        cdef access_rec* a = <access_rec*><size_t>out.ctypes.data
+        k = 0
+        with nogil:
+            for i in range(n):
+                if laid_out:
+                    np_ = 1 if one_page else pages[i]
+                    first = self.base[ranks[i]]
+                else:
+                    np_ = 1
+                    first = ranks[i]
+                for j in range(np_):
+                    a[k].op = OP_READ
+                    a[k].write = 0
+                    a[k]._pad = 0
+                    a[k].owner = 0
+                    a[k].page = <uint64_t>(first + j)
+                    k += 1
+        return out
 
     def finish_layout(self):
         """After pass 1: objects laid out one after another in rank order;
@@ -186,17 +247,10 @@ cdef class ObjectTable:
         self.laid_out = self.nr_objects
         return total
 
-    def extents(self):
-        """Pages per rank seen so far (pass 1), as a numpy array (tests)."""
-        out = np.zeros(self.nr_objects, dtype=np.int32)
-        cdef int32_t[::1] o = out
-        cdef int64_t r
-        for r in range(min(self.nr_objects, self.extent_cap)):
-            o[r] = self.extent[r]
-        return out
-
-    def decode(self, const uint8_t[::1] records, str mode, int64_t max_pages):
-        """oracleGeneral records -> ACCESS_DTYPE reads of file 0.
+    def decode(self, const uint8_t[::1] records, str mode, int64_t max_pages, spare=None):
+        """oracleGeneral records -> ACCESS_DTYPE reads of file 0, written into
+        `spare` (an ACCESS_DTYPE array no one holds any more) when it is long
+        enough: fresh memory costs its zeroing by the kernel.
 
         mode "one": page = rank. "laid_out": the object's pages start at
         base[rank] (finish_layout() after a scan_extents() pass) and a request
@@ -220,7 +274,7 @@ cdef class ObjectTable:
                 for i in range(n):
                     memcpy(&size, b + i * REC + 12, 4)
                     total += req_pages(size, max_pages)
-        out = np.empty(total, dtype=ACCESS_DTYPE)
+        out = _output(total, spare)
         if total == 0:
             return out
         cdef access_rec* a = <access_rec*><size_t>out.ctypes.data
@@ -253,6 +307,14 @@ cdef class ObjectTable:
                     a[k].page = <uint64_t>(first + j)
                     k += 1
         return out
+
+
+def _output(int64_t total, spare):
+    """`total` accesses: the front of `spare` when it has room, else new."""
+    if spare is not None and spare.dtype == ACCESS_DTYPE and spare.ndim == 1 \
+            and spare.flags.c_contiguous and spare.flags.writeable and len(spare) >= total:
+        return spare[:total]
+    return np.empty(total, dtype=ACCESS_DTYPE)
 
 
 def max_obj_size(const uint8_t[::1] records):

@@ -10,6 +10,7 @@ import zstandard
 from hypothesis import given, settings, strategies as st
 
 import engine
+from engine import trace as trace_module
 from engine.feeding import run_stream
 from engine.trace import (MAX_PAGE, ORACLE_GENERAL_DTYPE, TraceError, open_trace, read_trace,
                           read_trace_bytes)
@@ -148,6 +149,66 @@ def test_oracle_general_in_small_chunks_matches_the_per_request_reference(mode, 
     assert got["page"].tolist() == reference_pages(ids, sizes, mode, 4)
     assert (got["op"] == 1).all() and (got["owner"] == 0).all() and (got["write"] == 0).all()
     assert ts.meta["requests"] == 20_000 and ts.meta["objects"] == len(set(ids))
+
+
+@pytest.mark.parametrize("cap", [0, 1000, 1 << 25])
+@pytest.mark.parametrize("mode", ["size", "one"])
+@pytest.mark.parametrize("compress", [False, True])
+def test_oracle_general_file_second_pass_from_kept_ranks_matches_reading_it_again(
+        tmp_path, monkeypatch, cap, mode, compress):
+    # TraceStream._layout_oracle() keeps each request's rank up to
+    # RANK_CACHE_REQUESTS (1000: dropped in the middle of the file, so the
+    # second pass reads it again), and prepare() declares file 0's size
+    rng = np.random.default_rng(11)
+    ids = (rng.zipf(1.3, 3000) * 7919).tolist()
+    sizes = rng.integers(0, 3 * 4096, 3000).tolist()
+    raw = oracle_bytes(ids, sizes)
+    path = tmp_path / ("t.oracleGeneral.zst" if compress else "t.oracleGeneral")
+    path.write_bytes(zstandard.ZstdCompressor().compress(raw) if compress else raw)
+    monkeypatch.setattr(trace_module, "RANK_CACHE_REQUESTS", cap)
+    ts = open_trace(path, obj_pages=mode, max_obj_pages=3, chunk_accesses=256)
+    sim = engine.Simulator({"ram_pages": 256, "swap_pages": 0})
+    ts.prepare([sim])
+    want = reference_pages(ids, sizes, mode, 3)
+    assert np.concatenate(list(ts))["page"].tolist() == want
+    assert ts.meta["file_pages"] == max(want) + 1 == sim.file_ra(0)["nr_pages"]
+
+
+def test_run_stream_recycles_trace_chunks_without_touching_one_a_simulator_holds(tmp_path):
+    # run_stream() hands a chunk back (TraceStream.recycle()) once every
+    # simulator was fed the next one; later chunks are decoded into it
+    rng = np.random.default_rng(12)
+    ids = rng.zipf(1.1, 40_000).tolist()
+    path = tmp_path / "z.oracleGeneral"
+    path.write_bytes(oracle_bytes(ids, [4096] * len(ids)))
+    cfgs = [{"policy": p, "ram_pages": 1024, "swap_pages": 0} for p in ("lru", "lru_gen")]
+    want = []
+    for c in cfgs:
+        s = engine.Simulator(c)
+        s.set_workload(read_trace(path).accesses)
+        s.run_to_end()
+        want.append(machine_state(s))
+
+    class Watched:
+        def __init__(self, ts):
+            self.ts, self.buffers = ts, []
+
+        def __iter__(self):
+            for a in self.ts:
+                self.buffers.append(a.__array_interface__["data"][0])
+                yield a
+
+        def prepare(self, sims):
+            self.ts.prepare(sims)
+
+        def recycle(self, a):
+            self.ts.recycle(a)
+
+    chunks = Watched(open_trace(path, chunk_accesses=1500))
+    sims = [engine.Simulator(c) for c in cfgs]
+    assert run_stream(sims, chunks) == 40_000
+    assert [machine_state(s) for s in sims] == want
+    assert len(set(chunks.buffers)) < len(chunks.buffers) == 27     # memory was reused
 
 
 def test_from_a_pipe_size_mode_lays_objects_out_by_stride_same_counters_without_readahead():
