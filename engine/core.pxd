@@ -206,6 +206,11 @@ ctypedef struct lruvec:
     int64_t file_cost
     int64_t nonresident_age      # workingset refault clock (classic)
     int64_t refaults[2]          # snapshot_refaults(): WORKINGSET_ACTIVATE_{ANON,FILE} at last snapshot
+    # 7.3's cost model (prepare_scan_control()): PGROTATE_{ANON,FILE}, and the
+    # rotations and I/O it has folded into anon_cost / file_cost so far
+    int64_t rotated[2]
+    int64_t last_rotated[2]
+    int64_t last_io[2]
     uint32_t flags               # PGDAT_DIRTY | PGDAT_WRITEBACK
 
 ctypedef struct vm_event_rec:    # one entry of the event ring; 80 bytes

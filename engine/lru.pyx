@@ -138,6 +138,8 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         """Mirrors mm/vmscan.c:prepare_scan_control(); simplified: global reclaim."""
         cdef mem* m = self.m
         cdef int64_t file, free_
+        if m.kernel >= 700:
+            self.fold_reclaim_cost()
         sc.anon_cost = m.lv.anon_cost
         sc.file_cost = m.lv.file_cost
         if sc.force_deactivate:
@@ -156,6 +158,30 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         sc.file_is_tiny = 1 if (file + free_ <= m.wmark_high
                                 and not (sc.may_deactivate & DEACTIVATE_ANON)
                                 and (lru_size(m, LRU_INACTIVE_ANON) >> sc.priority) != 0) else 0
+
+    cdef void fold_reclaim_cost(self) noexcept nogil:
+        """7.3's prepare_scan_control() (vmscan.c:2310-2357): the rotations and the
+        I/O (WORKINGSET_RESTORE_*, plus NR_VMSCAN_WRITE for anon) since the last
+        call, I/O x SWAP_CLUSTER_MAX, into a decaying average halved until it is
+        at most a quarter of the LRU pages."""
+        cdef mem* m = self.m
+        cdef int f
+        cdef int64_t io, lrusize
+        for f in range(2):
+            io = m.vmstat[WORKINGSET_RESTORE_ANON + f]
+            if f == 0:
+                io += m.vmstat[<int>NR_VMSCAN_WRITE]
+            if f:
+                m.lv.file_cost += (io - m.lv.last_io[f]) * SWAP_CLUSTER_MAX + m.lv.rotated[f] - m.lv.last_rotated[f]
+            else:
+                m.lv.anon_cost += (io - m.lv.last_io[f]) * SWAP_CLUSTER_MAX + m.lv.rotated[f] - m.lv.last_rotated[f]
+            m.lv.last_rotated[f] = m.lv.rotated[f]
+            m.lv.last_io[f] = io
+        lrusize = (lru_size(m, LRU_INACTIVE_ANON) + lru_size(m, LRU_ACTIVE_ANON)
+                   + lru_size(m, LRU_INACTIVE_FILE) + lru_size(m, LRU_ACTIVE_FILE))
+        while m.lv.anon_cost + m.lv.file_cost > lrusize // 4:
+            m.lv.anon_cost //= 2
+            m.lv.file_cost //= 2
 
     cdef void get_scan_count(self, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:get_scan_count(); simplified: no memcg protection,
@@ -389,7 +415,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
             event_add_inactive_is_low(m, seq0, low, low_in)
         m.vmstat[<int>PGDEACTIVATE] += nr_deactivate
         m.vmstat[<int>(NR_ISOLATED_FILE if file else NR_ISOLATED_ANON)] -= nr_taken
-        if nr_rotated:
+        if nr_rotated and m.kernel >= 612:         # 6.1's shrink_active_list() charges nothing
             self.lru_note_cost(file, 0, nr_rotated)
         emit_arg(m, EV_SHRINK_ACTIVE, why, FN_SHRINK_ACTIVE_LIST, <uint32_t>lru,
                  <uint64_t>nr_taken | (<uint64_t>nr_deactivate << 20) | (<uint64_t>nr_rotated << 40))
@@ -550,6 +576,17 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         cdef uint64_t gb = <uint64_t>(inactive + active) >> 18
         cdef int64_t ratio = <int64_t>int_sqrt(10 * gb) if gb else 1
         return inactive * ratio < active
+
+    def prepare_scan_control_now(self):
+        """Test hook: prepare_scan_control() for a kswapd pass now; the reclaim
+        costs it hands get_scan_count()."""
+        cdef scan_control sc
+        memset(&sc, 0, sizeof(scan_control))
+        sc.priority = DEF_PRIORITY
+        sc.reclaimer = RECLAIMER_KSWAPD
+        sc.swappiness = -1
+        self.prepare_scan_control(&sc)
+        return {"anon_cost": sc.anon_cost, "file_cost": sc.file_cost}
 
     def shrink_list_now(self, lru, int64_t nr_to_scan, reclaimer="kswapd", int priority=DEF_PRIORITY,
                         int may_deactivate=3):

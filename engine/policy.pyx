@@ -455,10 +455,19 @@ cdef class ReclaimPolicy:
                  sseq, dseq)
 
     cdef void lru_note_cost(self, bint file, int64_t nr_io, int64_t nr_rotated) noexcept nogil:
-        """Mirrors mm/swap.c:lru_note_cost(); simplified: one lruvec, no ancestors."""
+        """Mirrors mm/swap.c:lru_note_cost() (6.1 :290, 6.12 :271); simplified: one
+        lruvec, no ancestors. 6.1 charges the pages written or restored, unweighted,
+        and no rotations; 6.12 I/O x SWAP_CLUSTER_MAX plus rotations. 7.3 has no
+        lru_note_cost(): reclaim counts PGROTATE_{ANON,FILE} (vmscan.c:2038, :2147)
+        and prepare_scan_control() folds the counters in (lru.pyx)."""
         cdef mem* m = self.m
         cdef int64_t cost = nr_io * SWAP_CLUSTER_MAX + nr_rotated
         cdef int64_t lrusize
+        if m.kernel >= 700:
+            m.lv.rotated[file] += nr_rotated
+            return
+        if m.kernel < 612:
+            cost = nr_io
         if file:
             m.lv.file_cost += cost
         else:

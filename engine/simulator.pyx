@@ -35,7 +35,7 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 4: ZONE_DMA's free list and zone watermarks in the header
 # 5: the event record grew to 80 bytes (decision inputs)
 # 6: per-file counters (file_ra_state.nr_read, nr_refault, nr_evict)
-STATE_VERSION = 7
+STATE_VERSION = 8
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -1754,7 +1754,8 @@ cdef class Simulator:
     def lruvec(self):
         return {"anon_cost": self.m.lv.anon_cost, "file_cost": self.m.lv.file_cost,
                 "nonresident_age": self.m.lv.nonresident_age,
-                "refaults": [self.m.lv.refaults[0], self.m.lv.refaults[1]], "flags": self.m.lv.flags}
+                "refaults": [self.m.lv.refaults[0], self.m.lv.refaults[1]], "flags": self.m.lv.flags,
+                "rotated": [self.m.lv.rotated[0], self.m.lv.rotated[1]]}   # 7.3: PGROTATE_{ANON,FILE}
 
     # --- state views ----------------------------------------------------------------
 

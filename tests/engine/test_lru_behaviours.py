@@ -263,11 +263,13 @@ def test_b09_shrink_active_list_deactivates_even_young_except_exec_file__shrink_
     assert "PG_active" in flags(sim, m)
     sim.access("M", 1, 0)                                    # young, but not exec
     sim.access("X", 0, 0)
-    cost = sim.lruvec["file_cost"]
+    cost, rotated = sim.lruvec["file_cost"], sim.lruvec["rotated"][1]
     sim.policy.shrink_list_now("LRU_ACTIVE_FILE", 32)
     assert "PG_active" in flags(sim, x) and lst(sim, "LRU_ACTIVE_FILE")[0] == x
     assert "PG_active" not in flags(sim, m) and "PG_workingset" in flags(sim, m)
-    assert sim.lruvec["file_cost"] == cost + 1
+    # 7.3 counts the rotation (PGROTATE_FILE, vmscan.c:2147) for the next
+    # prepare_scan_control() instead of lru_note_cost(file_cost += nr_rotated)
+    assert sim.lruvec["file_cost"] == cost and sim.lruvec["rotated"][1] == rotated + 1
     assert vm(sim, "pgdeactivate") == 2
     assert sim.check_invariants() == []
 
@@ -726,8 +728,10 @@ def test_b27_anon_refault_compares_against_file_lists_and_active_anon__workingse
     assert vm(sim, "workingset_activate_anon") == 1
 
 
-def test_b28_workingset_refault_restores_pg_workingset_and_costs_32__workingset_refault_lru_note_cost_refault():
-    sim = make(ram=1024, swap=512)
+def restored_file_refault(kernel):
+    """A file folio evicted with PG_workingset and read again soon enough to
+    be restored; returns (sim, its file_cost just before the refault)."""
+    sim = make(ram=1024, swap=512, kernel=kernel)
     for v in range(200):
         sim.access("A", 1, v)                                # inactive anon: workingset size, lru size
     for page in (0, 1, 0):
@@ -744,7 +748,46 @@ def test_b28_workingset_refault_restores_pg_workingset_and_costs_32__workingset_
     q = pfn(sim, "R", 0, 0)
     assert flags(sim, q) >= {"PG_workingset", "PG_active"}
     assert vm(sim, "workingset_restore_file") == 1
+    return sim, cost
+
+
+def test_b28_workingset_refault_restores_pg_workingset_and_costs_32__workingset_refault_lru_note_cost_refault():
+    # 6.12 (swap.c:271, :323): lru_note_cost_refault() charges nr_pages x SWAP_CLUSTER_MAX at once
+    sim, cost = restored_file_refault("6.12")
     assert sim.lruvec["file_cost"] == cost + 32
+
+
+def test_6_1_lru_note_cost_charges_pages_unweighted_and_no_rotations__lru_note_cost_folio_shrink_active_list():
+    # 6.1 swap.c:290-333: lru_note_cost(nr_pages) adds the pages restored or written,
+    # no SWAP_CLUSTER_MAX weight; its shrink_active_list() charges no rotations
+    sim, cost = restored_file_refault("6.1")
+    assert sim.lruvec["file_cost"] == cost + 1
+    sim.access("X", 1, 0)
+    sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 64)        # exec: activated at once
+    sim.access("X", 1, 0)
+    before = sim.lruvec["file_cost"]
+    sim.policy.shrink_list_now("LRU_ACTIVE_FILE", 64, may_deactivate=3)
+    assert "PG_active" in flags(sim, pfn(sim, "X", 1, 0))       # rotated on the active list
+    assert sim.lruvec["file_cost"] == before
+
+
+def test_7_3_reclaim_cost_is_folded_from_counters_in_prepare_scan_control__prepare_scan_control():
+    # 7.3 vmscan.c:2310-2357: no lru_note_cost(); prepare_scan_control() adds the
+    # WORKINGSET_RESTORE_FILE and PGROTATE_FILE deltas (I/O x SWAP_CLUSTER_MAX) since
+    # its last call and halves both costs until they are at most a quarter of the LRU
+    sim, cost = restored_file_refault("7.3")
+    assert sim.lruvec["file_cost"] == cost                      # not charged at the refault
+    anon = sim.lruvec["anon_cost"]
+    rotated = sim.lruvec["rotated"][1]
+    lrusize = sum(sim.policy.snapshot()["nr_pages"][k] for k in
+                  ("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE", "LRU_ACTIVE_FILE"))
+    got = sim.policy.prepare_scan_control_now()
+    want_file, want_anon = cost + 32 + rotated, anon
+    while want_file + want_anon > lrusize // 4:
+        want_file, want_anon = want_file // 2, want_anon // 2
+    assert got == {"anon_cost": want_anon, "file_cost": want_file} and want_file > 0
+    assert sim.lruvec["file_cost"] == want_file
+    assert sim.policy.prepare_scan_control_now() == got         # the deltas were consumed
 
 
 def test_b13b_shrink_lruvec_makes_one_proportional_nudge_then_stops__shrink_lruvec():
