@@ -79,7 +79,9 @@ cdef class ReclaimPolicy:
                 return FOLIOREF_ACTIVATE
             folio_set_decision(m, pfn, 0, R_FOLIOREF_KEEP)
             return FOLIOREF_KEEP
-        if referenced_folio and folio_is_file_lru(m, pfn):
+        # "reclaim if clean, defer dirty folios to writeback"; 7.3 has no such case
+        # (reclaim never writes a file folio, below)
+        if referenced_folio and folio_is_file_lru(m, pfn) and m.kernel < 700:
             folio_set_decision(m, pfn, 0, R_FOLIOREF_RECLAIM_CLEAN)
             return FOLIOREF_RECLAIM_CLEAN
         folio_set_decision(m, pfn, 0, R_FOLIOREF_RECLAIM)
@@ -332,8 +334,12 @@ cdef class ReclaimPolicy:
         # 11. dirty
         fl = m.folios[pfn].flags
         if fl & PG_dirty:
-            if is_file and not (sc.reclaimer == RECLAIMER_KSWAPD and (fl & PG_reclaim)
-                                and (m.lv.flags & PGDAT_DIRTY)):
+            # 6.1/6.12: only kswapd writes a file folio, and only one it saw dirty
+            # before (PG_reclaim) while the node is PGDAT_DIRTY; 7.3 never does
+            # (shrink_folio_list(), 7.3 vmscan.c:1369-1382)
+            if is_file and (m.kernel >= 700 or not (sc.reclaimer == RECLAIMER_KSWAPD
+                                                    and (fl & PG_reclaim)
+                                                    and (m.lv.flags & PGDAT_DIRTY))):
                 # immediate reclaim: the flushers write it; rotated to the tail at completion
                 m.vmstat[<int>NR_VMSCAN_IMMEDIATE_RECLAIM] += 1
                 folio_set(m, pfn, PG_reclaim)

@@ -196,8 +196,12 @@ def test_b07_young_in_two_vmas_or_one_exec_vma_activates_at_first_scan__folio_ch
     assert "PG_active" not in flags(sim, a)
 
 
-def test_b08_referenced_only_anon_reclaimed_file_reclaimed_if_clean__folio_check_references_reclaim_clean():
-    sim = make()
+@pytest.mark.parametrize("kernel", ["6.12", "7.3"])
+def test_b08_referenced_only_anon_reclaimed_file_reclaimed_if_clean__folio_check_references_reclaim_clean(kernel):
+    # the last case differs: 7.3 has no FOLIOREF_RECLAIM_CLEAN and reclaim never
+    # writes a file folio (folio_check_references() 7.3 vmscan.c:867-922,
+    # shrink_folio_list() :1369-1382)
+    sim = make(kernel=kernel)
     # anon: old PTE + PG_referenced -> RECLAIM (swapped out and freed)
     sim.access("A", 0, 0)
     a = pfn(sim, "A", 0, 0)
@@ -230,12 +234,32 @@ def test_b08_referenced_only_anon_reclaimed_file_reclaimed_if_clean__folio_check
     assert lst(sim, "LRU_INACTIVE_FILE") == [k, w] and "PG_dirty" not in flags(sim, w)
     sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 2, reclaimer="kswapd")
     assert sim.page_state("W", 1, 0)["state"] == "shadow"
+    assert vm(sim, "nr_vmscan_write") == writes
+    if kernel == "7.3":
+        # RECLAIM, then dirty file: immediate reclaim, activated with PG_reclaim
+        assert flags(sim, k) >= {"PG_reclaim", "PG_active"}
+        assert vm(sim, "nr_vmscan_immediate_reclaim") == 2
+        return
     assert "PG_active" not in flags(sim, k)
     assert lst(sim, "LRU_INACTIVE_FILE")[0] == k
-    assert vm(sim, "nr_vmscan_write") == writes and vm(sim, "nr_vmscan_immediate_reclaim") == 1
+    assert vm(sim, "nr_vmscan_immediate_reclaim") == 1
     ev = sim.events_since(0)
     put = ev[(ev["pfn"] == k) & (ev["kind"] == EVENT_KINDS.index("putback"))]
     assert REASON_NAMES[put[-1]["reason"]] == "FOLIOREF_RECLAIM_CLEAN"
+
+
+def test_6_12_kswapd_writes_a_dirty_file_folio_seen_before_under_pgdat_dirty_7_3_never__shrink_folio_list():
+    # 6.12 vmscan.c:1349-1360: kswapd, PG_reclaim and PGDAT_DIRTY -> pageout();
+    # 7.3 :1369-1382: immediate reclaim whoever reclaims
+    for kernel, written in (("6.12", 1), ("7.3", 0)):
+        sim = make(kernel=kernel)
+        sim.access("W", 0, 0)
+        w = pfn(sim, "W", 0, 0)
+        sim.debug_set_folio_flags(w, set_mask=PG_reclaim)
+        sim.debug_set_lruvec_flags(PGDAT_DIRTY)
+        sim.policy.shrink_list_now("LRU_INACTIVE_FILE", 1, reclaimer="kswapd")
+        assert vm(sim, "nr_vmscan_write") == written, kernel
+        assert vm(sim, "nr_vmscan_immediate_reclaim") == 1 - written, kernel
 
 
 def test_b09_shrink_active_list_deactivates_even_young_except_exec_file__shrink_active_list():
