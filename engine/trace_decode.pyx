@@ -58,6 +58,19 @@ cdef inline int64_t req_pages(uint32_t size, int64_t max_pages) noexcept nogil:
     return p
 
 
+cdef inline int64_t put_reads(access_rec* a, int64_t k, int64_t first, int64_t np_) noexcept nogil:
+    # a request: np_ read()s of file 0 from page `first`, written at a[k]; the next k
+    cdef int64_t j
+    for j in range(np_):
+        a[k].op = OP_READ
+        a[k].write = 0
+        a[k]._pad = 0
+        a[k].owner = 0
+        a[k].page = <uint64_t>(first + j)
+        k += 1
+    return k
+
+
 cdef void clear_slots(id_slot* s, uint64_t n) noexcept nogil:
     cdef uint64_t i
     for i in range(n):
@@ -197,7 +210,7 @@ cdef class ObjectTable:
         "laid_out" (pages None: every request one page). `spare`: as in
         decode()."""
         cdef int64_t n = ranks.shape[0]
-        cdef int64_t i, j, k, total, np_, first
+        cdef int64_t i, k, total, np_, first
         cdef bint laid_out = mode == "laid_out"
         if laid_out and (self.base == NULL or (pages is not None and pages.shape[0] < n)):
             raise RuntimeError("decode_cached('laid_out') needs finish_layout() and the pages")
@@ -223,13 +236,7 @@ cdef class ObjectTable:
                 else:
                     np_ = 1
                     first = ranks[i]
-                for j in range(np_):
-                    a[k].op = OP_READ
-                    a[k].write = 0
-                    a[k]._pad = 0
-                    a[k].owner = 0
-                    a[k].page = <uint64_t>(first + j)
-                    k += 1
+                k = put_reads(a, k, first, np_)
         return out
 
     def finish_layout(self):
@@ -257,7 +264,7 @@ cdef class ObjectTable:
         reads ceil(its size / 4096) of them. "stride": no first pass (a pipe):
         object r owns pages [r * max_pages, (r + 1) * max_pages)."""
         cdef int64_t n = records.shape[0] // REC
-        cdef int64_t i, j, k, total, rank, np_, first
+        cdef int64_t i, k, total, rank, np_, first
         cdef uint64_t oid, nxt
         cdef uint32_t size
         cdef const uint8_t* b = &records[0] if n else NULL
@@ -299,13 +306,7 @@ cdef class ObjectTable:
                         first = self.base[rank]
                     else:
                         first = rank * max_pages
-                for j in range(np_):
-                    a[k].op = OP_READ
-                    a[k].write = 0
-                    a[k]._pad = 0
-                    a[k].owner = 0
-                    a[k].page = <uint64_t>(first + j)
-                    k += 1
+                k = put_reads(a, k, first, np_)
         return out
 
 
