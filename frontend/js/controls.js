@@ -32,12 +32,29 @@ export function createControls({ dom, store, send, api, panes, loop, location, s
   // A command the server is working on: the page says so (with progress and
   // Cancel for run_until) and ignores stepping input until the answer comes,
   // so keys pressed meanwhile never queue up and re-run work.
+  //
+  // s.busy drops the input at once; the buttons grey out only once the
+  // command has taken BUSY_GREY_MS (at once for a run or the first load).
+  // Why: any DOM write in the key's task makes Chromium run a rendering
+  // update (style, layout, paint, commit; 3-5 ms with a CPU rasterizer)
+  // right after it, and the step's reply, which arrives ~3 ms after the
+  // key, then waited behind that frame (bench_browser: key -> message
+  // 7-8 ms, of which the server's part is ~2 ms). A click on a button
+  // not greyed yet is dropped as a key is (stepClick), as a disabled
+  // button would drop it.
+  const BUSY_GREY_MS = 100;
+  function greyButtons() {
+    if (!s.busy) return;
+    for (const b of [dom.step, dom.back, dom.play]) b.disabled = true;
+    if (dom.runGo) dom.runGo.disabled = true;
+  }
   function setBusy(what) {
     s.busy = { what, since: now() };
     clearTimeout(setBusy.t);
     setBusy.t = setTimeout(() => showBusy(null), what === "run_until" ? 0 : 300);
-    for (const b of [dom.step, dom.back, dom.play]) b.disabled = true;
-    if (dom.runGo) dom.runGo.disabled = true;
+    clearTimeout(setBusy.g);
+    if (what === "run_until" || what === "connect") greyButtons();
+    else setBusy.g = setTimeout(greyButtons, BUSY_GREY_MS);
   }
   function showBusy(p) {
     if (!s.busy) return;
@@ -61,6 +78,7 @@ export function createControls({ dom, store, send, api, panes, loop, location, s
   function clearBusy() {
     s.busy = null;
     clearTimeout(setBusy.t);
+    clearTimeout(setBusy.g);
     clearTimeout(showBusy.t);
     if (!dom.busy.hidden) dom.busy.hidden = true;
     loop.later(() => {
@@ -307,9 +325,12 @@ export function createControls({ dom, store, send, api, panes, loop, location, s
   }
 
   function bindControls() {
-    dom.step.addEventListener("click", actions.step);
-    dom.back.addEventListener("click", actions.back);
-    dom.play.addEventListener("click", actions.play);
+    // While the server works these buttons do nothing (greyed or not yet):
+    // the same rule as their keys in onKey.
+    const stepClick = (action) => () => { if (!s.busy) action(); };
+    dom.step.addEventListener("click", stepClick(actions.step));
+    dom.back.addEventListener("click", stepClick(actions.back));
+    dom.play.addEventListener("click", stepClick(actions.play));
     dom.speed.addEventListener("input", speedChanged);
     dom.seek.addEventListener("change", () => { const n = Number(dom.seek.value); if (Number.isInteger(n) && n >= 0) { s.anim = null; work("seek", { step: n }); } });
     dom.seek.addEventListener("keydown", (e) => { if (e.key === "Enter") dom.seek.dispatchEvent(new Event("change")); if (e.key === "Escape") dom.seek.blur(); });
