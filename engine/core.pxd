@@ -200,6 +200,14 @@ ctypedef struct scan_control:
     int32_t skipped_deactivate   # shrink_list() skipped an active list (do_try_to_free_pages retries with force_deactivate)
     int32_t _pad3
     int64_t nr_reclaimed_start   # sc.nr_reclaimed when the pass began (kswapd_shrink_node / shrink_node's "reclaimable")
+    # --- 6.1's MGLRU (vmscan.c:4555-4575, :5145-5245) ---
+    int64_t last_reclaimed       # kswapd's nr_reclaimed at its last lru_gen_age_node()
+    int64_t seq_start            # max_seq when lru_gen_shrink_lruvec() began
+    uint8_t need_swapping        # evict_folios() evicted anon in this lru_gen_shrink_lruvec()
+    uint8_t memcgs_need_aging    # cleared by an eviction pass that needed no aging
+    uint8_t need_aging           # get_nr_to_scan()'s verdict in this lru_gen_shrink_lruvec()
+    uint8_t _pad4
+    int32_t _pad5
 
 ctypedef struct lruvec:
     int64_t anon_cost            # lru_note_cost

@@ -1102,6 +1102,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int64_t nr_to_scan
         cdef bint success = self.should_run_aging(self.s.max_seq, swappiness, &nr_to_scan)
         if self.kernel < 612:
+            sc.need_aging = success
             # 6.1 vmscan.c:5114-5142: kswapd leaves the aging to lru_gen_age_node();
             # a direct reclaimer ages and goes on evicting
             nr_to_scan >>= sc.priority
@@ -1515,6 +1516,8 @@ cdef class MultiGenLru(ReclaimPolicy):
         did_work[0] = nr_sorted > 0 or not list_empty(self.m, lst)
         if list_empty(self.m, lst):
             return scanned
+        if type == LRU_GEN_ANON:
+            sc.need_swapping = 1                  # 6.1 evict_folios() :5103
         while True:
             list_init(self.m, ret)
             reclaimed = self.shrink_folio_list(lst, ret, sc, &stat)
@@ -1597,10 +1600,10 @@ cdef class MultiGenLru(ReclaimPolicy):
         return self.m.swappiness
 
     cdef void set_initial_priority(self, scan_control* sc) noexcept nogil:
-        """Mirrors mm/vmscan.c:set_initial_priority()."""
+        """Mirrors mm/vmscan.c:set_initial_priority() (v6.5; 6.1 starts at DEF_PRIORITY)."""
         cdef int64_t reclaimable
         cdef int priority
-        if sc.priority != DEF_PRIORITY or sc.nr_to_reclaim < MIN_LRU_BATCH:
+        if self.kernel < 612 or sc.priority != DEF_PRIORITY or sc.nr_to_reclaim < MIN_LRU_BATCH:
             return
         reclaimable = self.m.vmstat[<int>NR_INACTIVE_FILE]
         if self.m.nr_swap_free > 0:
@@ -1614,11 +1617,38 @@ cdef class MultiGenLru(ReclaimPolicy):
             priority = DEF_PRIORITY
         sc.priority = priority
 
+    cdef bint should_abort_scan_61(self, scan_control* sc) noexcept nogil:
+        """6.1's mm/vmscan.c:should_abort_scan() (:5145-5194): a direct reclaimer
+        stops after aging twice, or once it met its target by swapping; kswapd
+        goes on until it reclaimed nr_to_reclaim since its last
+        lru_gen_age_node(). Then neither stops above DEF_PRIORITY - 2 or while
+        a zone is below its mark (high for kswapd, low for direct reclaim);
+        stopping counts MIN_LRU_BATCH as reclaimed."""
+        cdef mem* m = self.m
+        cdef int mark = WMARK_HIGH if sc.reclaimer == RECLAIMER_KSWAPD else WMARK_LOW
+        if sc.reclaimer != RECLAIMER_KSWAPD:
+            if self.s.max_seq - sc.seq_start > 1:
+                return True
+            if sc.nr_reclaimed >= sc.nr_to_reclaim and sc.need_swapping:
+                return True
+        elif sc.nr_reclaimed - sc.last_reclaimed < sc.nr_to_reclaim:
+            return False
+        if sc.priority > DEF_PRIORITY - 2:
+            return False
+        if m.zone_wmark[ZONE_NORMAL * 3 + mark] > m.nr_free - m.nr_free_dma:
+            return False
+        if m.nr_dma and m.zone_wmark[ZONE_DMA * 3 + mark] > m.nr_free_dma:
+            return False
+        sc.nr_reclaimed += MIN_LRU_BATCH
+        return True
+
     cdef bint should_abort_scan(self, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:should_abort_scan() (root reclaim): kswapd stops
         once every eligible zone is above its high mark + MIN_LRU_BATCH."""
         cdef mem* m = self.m
         cdef int64_t gap = 2 << sc.order
+        if self.kernel < 612:
+            return self.should_abort_scan_61(sc)
         if sc.nr_reclaimed >= (sc.nr_to_reclaim if sc.nr_to_reclaim > gap else gap):
             return True
         if sc.reclaimer != RECLAIMER_KSWAPD or sc.order:
@@ -1638,8 +1668,11 @@ cdef class MultiGenLru(ReclaimPolicy):
             sc.phase = PASS_OVER
             return
         self.set_initial_priority(sc)
-        if sc.reclaimer == RECLAIMER_KSWAPD:
-            sc.nr_reclaimed = 0
+        if sc.reclaimer == RECLAIMER_KSWAPD and self.kernel >= 612:
+            sc.nr_reclaimed = 0                   # lru_gen_shrink_node() (v6.3); 6.1 counts on
+        sc.seq_start = self.s.max_seq
+        sc.need_swapping = 0
+        sc.need_aging = 0
         sc.cursor = self.get_swappiness(sc)
         sc.phase = PASS_LOOP
         if self.kernel >= 700:
@@ -1650,7 +1683,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         # end of try_to_shrink_lruvec() and lru_gen_shrink_node()
         if sc.nr_unqueued_dirty and sc.nr_unqueued_dirty == sc.nr_file_taken:
             wakeup_flusher_threads(self.m)
-        if sc.reclaimer == RECLAIMER_KSWAPD:
+        if sc.reclaimer == RECLAIMER_KSWAPD and self.kernel >= 612:
             sc.nr_reclaimed += sc.nr_reclaimed_start
         sc.phase = PASS_OVER
 
@@ -1721,6 +1754,11 @@ cdef class MultiGenLru(ReclaimPolicy):
             return STEP_BATCH_LAST if did_work else STEP_DONE
         sc.nr_scanned_pass += delta
         if sc.nr_scanned_pass >= nr_to_scan or self.should_abort_scan(sc):
+            # 6.1 lru_gen_shrink_lruvec() (:5242-5244): a pass that reclaimed a batch
+            # without needing the aging lets kswapd skip its next lru_gen_age_node()
+            if self.kernel < 612 and sc.nr_reclaimed - sc.nr_reclaimed_start >= MIN_LRU_BATCH \
+                    and not sc.need_aging:
+                sc.memcgs_need_aging = 0
             self.shrink_node_end(sc)
             return STEP_BATCH_LAST
         return STEP_BATCH
@@ -1735,6 +1773,13 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int64_t nr_to_scan
         self.set_initial_priority(sc)
         if self.kernel < 612:
+            # 6.1 lru_gen_age_node() (:4555-4575): remember what kswapd had reclaimed
+            # (should_abort_scan() counts from here), and skip the aging once after
+            # an eviction pass that did not need it
+            sc.last_reclaimed = sc.nr_reclaimed
+            if not sc.memcgs_need_aging:
+                sc.memcgs_need_aging = 1
+                return STEP_DONE
             # 6.1 vmscan.c:4516-4608 age_lruvec(): kswapd runs the aging here
             swappiness = self.get_swappiness(sc)
             if self.should_run_aging(self.s.max_seq, swappiness, &nr_to_scan):
@@ -1961,6 +2006,25 @@ cdef class MultiGenLru(ReclaimPolicy):
         if not 0 <= pfn < self.m.nr_frames:
             raise ValueError(f"pfn {pfn} out of range")
         self.folio_deactivate(pfn)
+
+    def kswapd_age_node_now(self, int64_t nr_reclaimed=0, bint memcgs_need_aging=True):
+        """lru_gen_age_node() for kswapd at DEF_PRIORITY now, as a test hook;
+        returns max_seq after it and the scan_control fields it set."""
+        cdef scan_control sc
+        memset(&sc, 0, sizeof(scan_control))
+        sc.may_writepage = 1
+        sc.may_unmap = 1
+        sc.may_swap = 1
+        sc.priority = DEF_PRIORITY
+        sc.swappiness = -1
+        sc.reclaimer = RECLAIMER_KSWAPD
+        sc.nr_reclaimed = nr_reclaimed
+        sc.memcgs_need_aging = memcgs_need_aging
+        self.m.cur_actor = RECLAIMER_KSWAPD
+        self.age_node(&sc)
+        self.m.cur_actor = RECLAIMER_NONE
+        return {"max_seq": self.s.max_seq, "last_reclaimed": sc.last_reclaimed,
+                "memcgs_need_aging": bool(sc.memcgs_need_aging)}
 
     def initial_priority(self, int64_t nr_to_reclaim, int priority=DEF_PRIORITY):
         """set_initial_priority() on a scan_control with these fields."""

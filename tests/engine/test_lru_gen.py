@@ -1126,3 +1126,49 @@ def test_7_3_activates_an_executable_file_folio_on_its_first_young_sighting__fol
     assert not flags(sim, m) & PG_workingset
     assert seq_of(sim, m) < p.max_seq - 1
     ok(sim)
+
+
+# --- 6.1's reclaim loop: lru_gen_shrink_lruvec(), should_abort_scan(), lru_gen_age_node() ---
+
+def test_6_1_starts_every_pass_at_def_priority__no_set_initial_priority():
+    # set_initial_priority() came with v6.5; 6.1's kswapd and direct reclaim
+    # start at DEF_PRIORITY (6.1 vmscan.c has no such function)
+    sim = make(kernel="6.1")
+    touch(sim, OP_ANON, 0, range(600))
+    assert policy(sim).initial_priority(64) == 12
+    newer = make(kernel="6.12")
+    touch(newer, OP_ANON, 0, range(600))
+    assert policy(newer).initial_priority(64) < 12
+
+
+@pytest.mark.parametrize("kernel", ["6.1", "6.12"])
+def test_6_1_kswapd_stopping_early_counts_min_lru_batch_as_reclaimed__should_abort_scan(kernel):
+    # 6.1 :5167-5193: kswapd stops once it reclaimed nr_to_reclaim since its
+    # last lru_gen_age_node(), at DEF_PRIORITY - 2 or below and with every zone
+    # above its high mark -- and adds MIN_LRU_BATCH to sc->nr_reclaimed; 6.12
+    # stops as soon as nr_reclaimed reaches nr_to_reclaim and adds nothing
+    sim = Simulator({"policy": "lru_gen", "ram_pages": 4096, "swap_pages": 0, "kernel": kernel,
+                     "readahead_pages": 0})
+    touch(sim, OP_READ, 0, range(12_000))                 # full of clean page cache
+    steal0 = vm(sim)["pgsteal_kswapd"]
+    r = sim.reclaim(32, reclaimer="kswapd", priority=0)
+    stolen = vm(sim)["pgsteal_kswapd"] - steal0
+    assert stolen >= 32
+    assert r["nr_reclaimed"] == stolen + (64 if kernel == "6.1" else 0)
+
+
+def test_6_1_kswapd_skips_the_aging_once_after_an_eviction_that_needed_none__lru_gen_age_node():
+    # 6.1 :4563-4575: lru_gen_age_node() records sc->last_reclaimed, then, if
+    # the eviction path cleared memcgs_need_aging (a pass that reclaimed a batch
+    # without needing the aging, :5242-5244), sets it again and returns before
+    # age_lruvec(); balance_pgdat()'s fresh scan_control starts with it clear
+    sim = make(kernel="6.1", walk_mm=False)
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(300))
+    p.evict_once(swappiness=60)                           # retires the empty gens: two left
+    assert p.min_seq == [2, 2] and p.max_seq == 3
+    max0 = p.max_seq
+    skipped = p.kswapd_age_node_now(nr_reclaimed=77, memcgs_need_aging=False)
+    assert skipped == {"max_seq": max0, "last_reclaimed": 77, "memcgs_need_aging": True}
+    aged = p.kswapd_age_node_now(memcgs_need_aging=True)
+    assert aged["max_seq"] == max0 + 1                    # two gens: should_run_aging() says age
