@@ -654,12 +654,21 @@ cdef class MultiGenLru(ReclaimPolicy):
         if dirty and not (fl & PG_dirty) and \
                 not ((fl & PG_anon) and (fl & PG_swapbacked) and not (fl & PG_swapcache)):
             folio_mark_dirty(self.m, f)
-        # before v6.14 look-around always goes through folio_update_gen() (6.1
-        # vmscan.c lru_gen_look_around() updates the sizes itself without a walk)
-        if walk or self.pre614:
+        if walk:
             old_gen = self.folio_update_gen(f, new_gen, vm_flags)
             if old_gen >= 0 and old_gen != new_gen:
                 self.lru_gen_update_size(f, old_gen, new_gen)
+        elif self.pre614:
+            # look-around without a walk buffer (6.1 vmscan.c:4705-4710, 6.12
+            # :4155-4161): a folio in an older gen is activated (folio_activate(),
+            # pgactivate), in 6.12 after folio_clear_lru_refs() (refs, PG_referenced
+            # and PG_workingset, mm_inline.h:158-161)
+            old_gen = folio_lru_gen(self.m, f)
+            if old_gen >= 0 and old_gen != new_gen:
+                if self.kernel >= 612:
+                    self.m.folios[f].flags &= ~(<uint32_t>(LRU_REFS_MASK | PG_referenced | PG_workingset))
+                    folio_flags_changed(self.m, f)
+                self.folio_activate(f)
         elif self.lru_gen_set_refs(f, vm_flags):
             old_gen = folio_lru_gen(self.m, f)
             if old_gen >= 0 and old_gen != new_gen:
@@ -698,6 +707,18 @@ cdef class MultiGenLru(ReclaimPolicy):
         self.walk_update_folio(last, gen, dirty, walk, vm_flags)
         return young
 
+    cdef int nr_to_promote(self, uint32_t* ptes, int lo, int hi, int gen) noexcept nogil:
+        # 6.1 lru_gen_look_around()'s bitmap: young PTEs of folios in a gen other than `gen`
+        cdef int i, n = 0, old_gen
+        cdef uint32_t p
+        for i in range(lo, hi):
+            p = ptes[i]
+            if (p & PTE_PRESENT) and (p & PTE_YOUNG):
+                old_gen = folio_lru_gen(self.m, <folio_idx_t>(p & PTE_PFN_MASK))
+                if old_gen >= 0 and old_gen != gen:
+                    n += 1
+        return n
+
     cdef void look_around(self, uint32_t mm, uint64_t vpn, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:lru_gen_look_around(); called by folio_referenced()
         for a PTE it found young (and cleared). Simplified: the VMA of an
@@ -734,6 +755,11 @@ cdef class MultiGenLru(ReclaimPolicy):
             return
         walk = self.has_walk_buffer(sc)
         i = <int>(end - start)
+        if not walk and self.kernel < 612 and \
+                self.nr_to_promote(ptes, <int>(start - pmd_start), <int>(end - pmd_start), gen) >= 15:
+            # 6.1 (:4705-4728): PAGEVEC_SIZE folios or more to promote are moved by
+            # folio_update_gen() under the lru_lock instead of folio_activate()
+            walk = True
         young += self.age_young_ptes(ptes, <int>(start - pmd_start), <int>(end - pmd_start), gen, walk,
                                      vm_flags)
         charge(self.m, self.m.cost.walk_pte * i)

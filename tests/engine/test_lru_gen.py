@@ -1172,3 +1172,53 @@ def test_6_1_kswapd_skips_the_aging_once_after_an_eviction_that_needed_none__lru
     assert skipped == {"max_seq": max0, "last_reclaimed": 77, "memcgs_need_aging": True}
     aged = p.kswapd_age_node_now(memcgs_need_aging=True)
     assert aged["max_seq"] == max0 + 1                    # two gens: should_run_aging() says age
+
+
+def _faulted_then_aged(kernel, young_again=None):
+    """100 anon folios faulted into max_seq (6.1 / 6.12 fault into max_seq, M2),
+    aged until they are the oldest generation; `young_again`: with their young
+    bits cleared by a walk first, the vpns touched again before eviction."""
+    sim = make(kernel=kernel)
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(100))
+    p.age(walk=young_again is not None)
+    p.age(walk=False)
+    p.evict_once(swappiness=200)                          # retires the empty oldest gens
+    if young_again is not None:
+        touch(sim, OP_ANON, 0, young_again)
+    return sim, p, [pfn_of(sim, OP_ANON, 0, i) for i in range(100)]
+
+
+@pytest.mark.parametrize("kernel", ["6.1", "6.12"])
+@pytest.mark.parametrize("reclaimer", ["kswapd", "direct"])
+def test_6_x_look_around_without_a_walk_buffer_activates_the_young_neighbours__lru_gen_look_around(
+        kernel, reclaimer):
+    # Before v6.14, look-around without a walk buffer (direct reclaim that has not
+    # aged) activates a young neighbour in an older gen: folio_activate() moves it
+    # to max_seq now and counts pgactivate (6.1 vmscan.c:4705-4710, 6.12
+    # :4155-4161, after folio_clear_lru_refs()); kswapd's walk buffer makes it
+    # folio_update_gen(): max_seq in the flags, moved when sorted, no pgactivate.
+    # The batch isolates vpn 0..63 and each window adds one neighbour (64..94).
+    sim, p, pfns = _faulted_then_aged(kernel)
+    v0 = vm(sim)
+    assert p.evict_once(swappiness=200, reclaimer=reclaimer) == 64
+    direct = reclaimer == "direct"
+    assert vm(sim)["pgactivate"] - v0["pgactivate"] == (31 if direct else 0)
+    for i in range(64, 95):
+        assert not sim.page_state(OP_ANON, 0, i)["young"]
+        assert seq_of(sim, pfns[i]) == p.max_seq
+        assert list_seq_of(sim, pfns[i])[0] == (p.max_seq if direct else p.min_seq[ANON])
+    ok(sim)
+
+
+def test_6_1_look_around_moves_15_or_more_by_folio_update_gen__lru_gen_look_around():
+    # 6.1 :4705-4728: PAGEVEC_SIZE or more folios to promote in one window are
+    # moved by folio_update_gen() under the lru_lock, not folio_activate(); here
+    # only vpn 63 of the batch is young and its window holds 31 young neighbours
+    for kernel, activated in (("6.1", 0), ("6.12", 31)):
+        sim, p, pfns = _faulted_then_aged(kernel, young_again=range(63, 95))
+        v0 = vm(sim)
+        assert p.evict_once(swappiness=200, reclaimer="direct") == 64
+        assert vm(sim)["pgactivate"] - v0["pgactivate"] == activated, kernel
+        assert all(seq_of(sim, pfns[i]) == p.max_seq for i in range(64, 95))
+        ok(sim)
