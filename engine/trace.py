@@ -428,7 +428,8 @@ class TraceStream:
                 for sim in sims:
                     sim.note_file_sizes(size)
             return
-        # the text formats are cheap to parse twice: a stream of its own
+        # a text trace is parsed once more by a stream of its own (this one's
+        # state, e.g. the v1 names, is left to the real pass)
         for a in TraceStream(self.source, format=self.format, name=self.name,
                              chunk_accesses=self.chunk_accesses, max_out=self.max_out):
             for sim in sims:
