@@ -115,6 +115,13 @@ class History:
         applied, so a reclaim-heavy stretch gets denser checkpoints than a
         run of page-cache hits) or `checkpoint_accesses` accesses, or, live,
         after `checkpoint_every` steps."""
+        if self._checkpoint_due(replaying, by_steps):
+            self._take_checkpoint()
+
+    def _checkpoint_due(self, replaying: bool = False, by_steps: bool = True) -> bool:
+        """_maybe_checkpoint()'s test alone (no engine call, nothing written)."""
+        if not self.sims:
+            return False    # parked
         last = max((s for s in self.checkpoints if s <= self.cur), default=0)
         # measured engine time, or accesses at the nominal rate (the time is
         # noisy on a busy machine; the access count is not)
@@ -129,17 +136,17 @@ class History:
             # normal spacing.
             long_replay = (self._cost - self._replay_from) * 1000 > 2 * self.settings.checkpoint_replay_ms
             if cost * 1000 < (1 if long_replay else 2) * self.settings.checkpoint_replay_ms:
-                return
+                return False
         elif (cost * 1000 < self.settings.checkpoint_replay_ms
               and (not by_steps or self.cur - last < self.settings.checkpoint_every)):
-            return
+            return False
         if replaying and self._cp_size:
             # A seek pays for every checkpoint it takes (~50 ms at 1 Mi
             # frames); while replaying, only fill gaps that fit the budget
             # rather than churn through thinning.
             if self._cp_bytes + self._cp_size > self.budget():
-                return
-        self._take_checkpoint()
+                return False
+        return self.cur not in self.checkpoints
 
     # --- applying units
     #

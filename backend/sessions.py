@@ -182,10 +182,14 @@ class Session(History, Frames, FolioInspect):
 
     @_guarded
     def step(self, cursor: int, unit: str, count: int, owner: bool,
-             cause: str = "step", branch: bool = False, wire: Optional[W.Wire] = None):
+             cause: str = "step", branch: bool = False, wire: Optional[W.Wire] = None,
+             checkpoint: bool = True):
         """Owner: apply `count` units at `cursor`; below the head only with
         `branch` (the history after the cursor is first kept as an immutable
-        permalink session, then replaced). Viewer: walk the existing history forward."""
+        permalink session, then replaced). Viewer: walk the existing history forward.
+        `checkpoint=False` leaves a due checkpoint to the caller (`settle()`
+        once the reply is sent): at 1 Mi frames it is ~50-60 ms of engine
+        copying that the step's reply need not wait for."""
         limit = self.settings.max_count.get(unit, 1)
         if count > limit:
             raise SessionError("limit", f"count {count} is over this server's limit for "
@@ -212,23 +216,47 @@ class Session(History, Frames, FolioInspect):
                     self._append_log(unit, 1, {"end": True})
             else:
                 applied = self._run_ahead(count, arg)
-            self._maybe_checkpoint()
+            if checkpoint:
+                self._maybe_checkpoint()
             if truncated or applied.steps:
-                self._log_changed()
+                self._log_changed()     # before the reply: a step a client has seen is on disk
             return self.cur, self._reply(cause, applied, truncated, kept, wire)
+
+    def checkpoint_due(self) -> bool:
+        """Whether `settle()` would take a checkpoint now (read without the
+        lock: a stale answer only moves the checkpoint to the next step)."""
+        return not self.parked and self._checkpoint_due()
+
+    @_guarded
+    def settle(self) -> None:
+        """The checkpoint a `step(checkpoint=False)` left, if it is still due.
+        Checkpoints only shorten replays (they are memory, not the disk), so
+        taking one a moment after the step changes no reply."""
+        if self._checkpoint_due():
+            self._take_checkpoint()
 
     # Small steps (docs/server.md "Small steps run on the event loop"): at
     # most ~2 ms of work at 32 Ki frames (MGLRU aging is 6-9 ms: never).
     INLINE_ACCESSES, INLINE_UNITS = 64, 8
 
-    def small_step(self, cursor: int, unit: str, count: int, owner: bool) -> bool:
+    def small_step(self, cursor: int, unit: str, count: int, owner: bool,
+                   alone: bool = False) -> bool:
         """Whether stepping from `cursor` is cheap enough to run on the
         caller's thread: a small machine, a few units, and no seek, branch or
         unpark first (the engines are at `cursor`). Read without the lock:
-        the caller checks again while holding it (`inline_ready`)."""
+        the caller checks again while holding it (`inline_ready`).
+
+        A big machine's (up to `inline_alone_max_frames`) one-unit step
+        counts as small only when `alone` (the caller's is the server's only
+        open connection): its median is ~1-2 ms at 1 Mi frames, but a rare
+        one is 50-120 ms in the engine (cold memory, a table growing), and
+        no connection but its own may wait behind that."""
         frames = sum(c["ram_pages"] for c in self.configs)
-        if not 0 < frames <= self.settings.inline_max_frames or self.parked:
+        if frames <= 0 or self.parked:
             return False
+        if frames > self.settings.inline_max_frames:
+            if not (alone and count == 1 and frames <= self.settings.inline_alone_max_frames):
+                return False
         if self.cur != cursor or cursor > self.nr_steps:
             return False
         if owner and cursor == self.nr_steps:

@@ -46,6 +46,9 @@ class Settings:
     # Small steps of sessions with at most this many frames (all panes) run
     # on the event loop instead of a worker thread (docs/server.md); 0: never.
     inline_max_frames: int = 32768
+    # ... and one-unit steps of sessions with up to this many frames, while
+    # theirs is the server's only open connection (docs/server.md); 0: never.
+    inline_alone_max_frames: int = 2 << 20
     # --- reliability (docs/server.md "Limits and admission")
     # Estimated bytes of all live sessions (engines, swap maps, page cache,
     # workloads, checkpoints); 0 = memory_budget_fraction of the machine's RAM.

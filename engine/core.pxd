@@ -329,7 +329,7 @@ ctypedef struct mem:
     uint64_t* file_prev_index    # per file: pgoff of the previous read() (filemap_read's "same folio" rule), ~0 = none
     file_ra_state* file_ra       # per file: the readahead state of its one open file
     int32_t flush_cursor         # flusher threads: next pfn to look at (writeback of dirty file folios)
-    int32_t _pad_flush
+    int32_t nr_swap_shadows      # swap slots holding a shadow (ENTRY_SHADOW): nr_shadows()["anon"] without walking swap_map
     int64_t nr_flusher_wakeups   # wakeup_flusher_threads() calls (reclaim + background)
     layout_stamps layout         # last: not machine state, outside the state image (MEM_STATE_BYTES)
 

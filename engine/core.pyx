@@ -390,6 +390,8 @@ cdef int32_t swap_alloc(mem* m) noexcept nogil:
 cdef void swap_free(mem* m, int32_t slot) noexcept nogil:
     if slot < 0 or slot >= m.nr_swap_slots or m.swap_map[slot] == 0:
         return
+    if (m.swap_map[slot] & ~ENTRY_MASK) == ENTRY_SHADOW:
+        m.nr_swap_shadows -= 1
     m.swap_map[slot] = 0
     m.nr_swap_free += 1
 

@@ -393,6 +393,8 @@ cdef class ReclaimPolicy:
         shadow = self.workingset_eviction(pfn) & ENTRY_MASK
         if fl & PG_swapcache:
             slot = <int32_t>m.folios[pfn].swap - 1
+            if (m.swap_map[slot] & ~ENTRY_MASK) != ENTRY_SHADOW:
+                m.nr_swap_shadows += 1
             m.swap_map[slot] = ENTRY_SHADOW | shadow
             m.vmstat[<int>NR_SWAPCACHED] -= 1
             m.vmstat[<int>NR_FILE_PAGES] -= 1

@@ -106,6 +106,20 @@ class Connection:
                 s.lock.release()
         return await run_in_threadpool(fn, *args)
 
+    def alone(self) -> bool:
+        """This is the server's only open WebSocket (`Session.small_step`:
+        a big machine's step may then run on the loop)."""
+        return getattr(self.ws.app.state, "open_streams", 0) <= 1
+
+    async def settle(self) -> None:
+        """After a step's reply is sent: the checkpoint it left
+        (`Session.step(checkpoint=False)`), in a worker thread, so neither
+        the reply nor the loop waits for ~50-60 ms of copying at 1 Mi
+        frames. Awaited before the next command is read, so the next step
+        finds the checkpoint taken (or waits for the lock in a thread)."""
+        if self.session.checkpoint_due():
+            await run_in_threadpool(self.session.settle)
+
     async def send(self, msg) -> None:
         async with self.send_lock:
             if isinstance(msg, bytes):
@@ -150,9 +164,12 @@ class Connection:
                                       m.branch, self.wire),
                     limiter=self.heavy)
             else:
-                small = s.small_step(self.cursor, m.unit, m.count, self.owner)
+                small = s.small_step(self.cursor, m.unit, m.count, self.owner, self.alone())
                 self.cursor, frame = await self.call(small, s.step, self.cursor, m.unit, m.count,
-                                                     self.owner, "step", m.branch, self.wire)
+                                                     self.owner, "step", m.branch, self.wire, False)
+                await self.send(frame)
+                await self.settle()
+                return
             await self.send(frame)
         elif isinstance(m, P.Back):
             await self.frame_and_state(max(0, self.cursor - m.count), "back")
@@ -231,21 +248,25 @@ class Connection:
                 due = int((time.monotonic() - start) / period) + 1 - i
                 due = max(1, min(MAX_COALESCE, due))
                 if self.cursor < s.nr_steps:
-                    small = s.small_step(self.cursor, unit, due, False)
+                    small = s.small_step(self.cursor, unit, due, False, self.alone())
                     self.cursor, msg = await self.call(
                         small, s.frame_at, min(self.cursor + due, s.nr_steps), "play", self.wire)
                 elif self.owner:
-                    small = s.small_step(self.cursor, unit, due, True)
+                    small = s.small_step(self.cursor, unit, due, True, self.alone())
                     self.cursor, msg = await self.call(small, s.step, self.cursor, unit, due, True,
-                                                       "play", False, self.wire)
+                                                       "play", False, self.wire, False)
                     if msg.steps_applied == 0:
                         await self.send(msg)
                         reason = "end"
                         break
+                    await self.send(msg)
+                    await self.settle()
+                    msg = None
                 else:
                     reason = "head"
                     break
-                await self.send(msg)
+                if msg is not None:
+                    await self.send(msg)
                 i += due
                 delay = start + i * period - time.monotonic()
                 if delay > 0:
@@ -295,6 +316,7 @@ async def stream(ws: WebSocket, sid: str, token: Optional[str] = None, step: Opt
                        reason=str(e)[:120])
         return
     session.refs += 1
+    app.state.open_streams = getattr(app.state, "open_streams", 0) + 1
     conn = None
     try:
         # ?token= is still read for old clients; the server's logs redact it.
@@ -356,4 +378,5 @@ async def stream(ws: WebSocket, sid: str, token: Optional[str] = None, step: Opt
             except Exception:
                 pass
         session.refs -= 1
+        app.state.open_streams -= 1
         session.touch()

@@ -1,7 +1,7 @@
 // Folds one folio's events within a step into the decision a reader cares
 // about, ranked so the most consequential wins (a folio isolated, then
 // written back and reclaimed is "reclaim", not "isolate").
-import { explainEvent } from "./explainEvent.js";
+import { eventVerb } from "./eventVerb.js";
 
 const RANK = { free: 9, swapin: 2, rmap: 1, oom: 9, reclaimer: 0, reclaim: 9, swapout: 10, writeback: 7, activate: 6, deactivate: 5, promote: 5, rotate: 4, keep: 3, refault: 2, fault: 2, add: 1, isolate: 1, access: 0, age: 0, other: 0 };
 
@@ -12,7 +12,7 @@ export function decisionOf(rows) {
   const by = new Map();
   for (const ev of rows) {
     if (ev.pfn == null || ev.pfn < 0) continue;
-    const e = explainEvent(ev);
+    const e = eventVerb(ev);
     let d = by.get(ev.pfn);
     if (!d) { d = { pfn: ev.pfn, verb: e.verb, first: ev, last: ev, rows: [] }; by.set(ev.pfn, d); }
     d.rows.push(ev);

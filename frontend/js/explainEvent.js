@@ -1,29 +1,9 @@
 // Turns one engine event into words: the decision, where the folio went, why,
 // and which kernel function decided it. Event kinds use the tracepoint/vmstat
 // vocabulary of engine/names.py; unknown kinds fall back to the raw name.
+import { eventVerb } from "./eventVerb.js";
 import { whySentence } from "./whySentence.js";
 
-const VERBS = [
-  [/^access$|mark_accessed|^accessed$/, "access", "accessed on"],
-  [/^free$/, "free", "freed to"],
-  [/pswpin|swap_?in/, "swapin", "swapped in to"],
-  [/folio_referenced/, "rmap", "checked by rmap on"],
-  [/oom_kill/, "oom", "killed by the OOM killer:"],
-  [/kswapd_wake|kswapd_sleep|direct_reclaim|shrink_active$|shrink_inactive$/, "reclaimer", ""],
-  [/isolate/, "isolate", "isolated from the tail of"],
-  [/putback/, "keep", "put back on"],
-  [/deactivate/, "deactivate", "deactivated to"],
-  [/activate/, "activate", "activated to"],
-  [/rotate/, "rotate", "rotated to the tail of"],
-  [/refill|update_gen|inc_gen|promote/, "promote", "moved to"],
-  [/pswpout|swap_?out/, "swapout", "swapped out to"],
-  [/write_folio|writeback/, "writeback", "written back"],
-  [/steal|reclaim/, "reclaim", "reclaimed to"],
-  [/refault/, "refault", "refaulted into"],
-  [/fault/, "fault", "faulted into"],
-  [/lru_add|insertion|add/, "add", "added to"],
-  [/max_seq|min_seq/, "age", "aged"],
-];
 
 // lruvec-wide tracepoints, in words (the tracepoint name stays in `kind`).
 const RECLAIMER = {
@@ -68,11 +48,7 @@ function numbers(ev, kind) {
 
 export function explainEvent(ev) {
   const kind = String(ev.kind ?? "");
-  let verb = "other";
-  let phrase = kind;
-  for (const [re, v, p] of VERBS) if (re.test(kind)) { verb = v; phrase = p; break; }
-  if (verb === "keep" && ev.src === ev.dst && ev.src_seq === ev.dst_seq) phrase = "kept on";
-  if (verb === "keep" && /rotat/i.test(ev.reason ?? "")) { verb = "rotate"; phrase = "rotated on"; }
+  const { verb, phrase } = eventVerb(ev);
   const from = where(ev.src, ev.src_seq);
   const to = where(ev.dst, ev.dst_seq);
   const who = ev.pfn != null && ev.pfn >= 0 ? `folio ${ev.pfn}` : "lruvec";

@@ -7,6 +7,7 @@ import { buildFlights } from "./buildFlights.js";
 import { DECISIONS } from "./decisions.js";
 import { eventFilter } from "./eventFilter.js";
 import { eventRow } from "./eventRow.js";
+import { eventVerb } from "./eventVerb.js";
 import { explainEvent } from "./explainEvent.js";
 import { FLAGS } from "./flags.js";
 import { fmt } from "./format.js";
@@ -44,7 +45,7 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
   const QUIET = new Set(["fault", "add", "access"]);
   function filtered(rows) {
     if (rows._reclaim) return rows._reclaim;
-    const out = rows.filter((r) => !QUIET.has(explainEvent(r).verb));
+    const out = rows.filter((r) => !QUIET.has(eventVerb(r).verb));
     Object.defineProperty(rows, "_reclaim", { value: out, enumerable: false });
     return out;
   }

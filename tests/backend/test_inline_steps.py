@@ -89,3 +89,72 @@ def test_a_step_waiting_for_a_busy_session_does_not_hold_up_the_event_loop(clien
         # the waiting step ran after the run: its cursor (0) is below the head now
         answer = waiter.recv(timeout=60)
         assert answer["type"] == "error" and answer["code"] == "branch_needed", answer
+
+
+def _threads_of(monkeypatch, name: str) -> list:
+    """The threads that run Session.<name> from now on (the live server is
+    in this process, so the event loop's thread is the server's thread)."""
+    import threading
+
+    from backend.sessions import Session
+    seen, f = [], getattr(Session, name)
+
+    def spy(self, *a, **k):
+        seen.append(threading.current_thread())
+        return f(self, *a, **k)
+    monkeypatch.setattr(Session, name, spy)
+    return seen
+
+
+def test_a_big_machines_step_runs_on_the_loop_only_on_the_servers_only_connection(
+        tmp_path, monkeypatch):
+    """A machine over inline_max_frames (here 512 frames over 256): its
+    one-unit step runs on the loop while its connection is the only one
+    (the ~1 ms thread hop is a tenth of a 1 Mi-frame keypress), and in a
+    thread again as soon as another connection is open, which a rare long
+    step on the loop would stall."""
+    settings = Settings.from_env(data_dir=tmp_path, inline_max_frames=256)
+    with live_server(settings) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        s = create(client, recipe(ram_pages=512, accesses=20000))
+        seen = _threads_of(monkeypatch, "step")
+        with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+            ws.opening()
+            ws.send(type="step", unit="scan")
+            assert ws.recv()["type"] == "step"
+            assert seen[-1] is server.thread, "alone: on the loop"
+            ws.send(type="step", unit="scan", count=2)
+            assert ws.recv()["type"] == "step"
+            assert seen[-1] is not server.thread, "two units of a big machine: a thread"
+            with WS(ws_url(server, s["id"])) as viewer:
+                viewer.opening()
+                ws.send(type="step", unit="scan")
+                assert ws.recv()["type"] == "step"
+                assert seen[-1] is not server.thread, "another connection open: a thread"
+            ws.send(type="ping", id=1)      # the viewer's close has been handled
+            while ws.recv()["type"] != "pong":
+                pass
+            ws.send(type="step", unit="scan")
+            assert ws.recv()["type"] == "step"
+            assert seen[-1] is server.thread, "alone again: on the loop"
+
+
+def test_a_steps_checkpoint_is_taken_after_its_reply_in_a_thread(tmp_path, monkeypatch):
+    """A step on the loop leaves its checkpoint (~50-60 ms at 1 Mi frames)
+    to a worker thread after the reply is sent; it is there before the
+    connection's next command is answered."""
+    settings = Settings.from_env(data_dir=tmp_path, checkpoint_every=2)
+    with live_server(settings) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        s = create(client, recipe(ram_pages=512, accesses=20000))
+        steps, cps = _threads_of(monkeypatch, "step"), _threads_of(monkeypatch, "_take_checkpoint")
+        with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
+            ws.opening()
+            for _ in range(4):
+                ws.send(type="step", unit="scan")
+                assert ws.recv()["type"] == "step"
+            ws.send(type="ping", id=1)
+            while ws.recv()["type"] != "pong":
+                pass
+        assert steps and all(t is server.thread for t in steps)
+        assert len(cps) == 2 and all(t is not server.thread for t in cps), cps
+        session = server.app.state.manager.get(s["id"])
+        assert {2, 4} <= set(session.checkpoints)

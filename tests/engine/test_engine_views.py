@@ -85,3 +85,31 @@ def test_young_bits_clear_when_the_rmap_walk_clears_the_accessed_bit():
     sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 1)     # folio_referenced() tests and clears it
     assert sim.page_state("A", 3, 0)["pfn"] == pfn
     assert sim.young_bits()[pfn] == 0
+
+
+@pytest.mark.parametrize("swap_kind", ["zram"])
+def test_the_anon_shadow_count_follows_swap_ins_and_state_images(swap_kind):
+    """nr_shadows()["anon"] is a counter kept where swap slots change (not a
+    walk of the swap map): a swap-in through the swap cache (ssd) turns a
+    shadow slot into a folio slot, zram frees it; an image carries it."""
+    w = generate("anon-loop", ram_pages=RAM, seed=7, accesses=6000).accesses
+    cfg = {"policy": "lru", "ram_pages": RAM, "swap_pages": RAM // 2, "swap_kind": swap_kind,
+           "watermarks": {"min": 8, "low": 16, "high": 24}, "events_capacity": 1 << 12}
+    sim = Simulator(cfg)
+    sim.set_workload(w)
+    seen, image, at = set(), None, None
+    while not sim.done:
+        sim.step("access", 700)
+        if swap_kind != "zram":
+            sim.writeback_complete_all()   # the swap-outs land: slots hold shadows
+        n = sim.nr_shadows()["anon"]
+        assert n == shadows_per_page(sim, w[:sim.position])[0]["anon"]
+        assert sim.check_invariants() == []
+        seen.add(n)
+        if image is None and n:
+            image, at = sim.state_bytes(), n
+    assert len(seen) > 2 and image is not None
+    other = Simulator(cfg)
+    other.set_workload(w)
+    other.load_state(image)
+    assert other.nr_shadows()["anon"] == at and other.check_invariants() == []

@@ -15,6 +15,7 @@ const LABEL_W = 64;
 const HEAD_H = 58;
 const COLS = 4;
 const MIN_TARGET = 7;   // px: a click this close to a folio cell picks it
+const INDEX_MAX_FRAMES = 1 << 17;   // the pfn -> cell index as an array up to here (512 KiB)
 const images = new WeakMap();
 
 function fitCell(counts, w, h, maxCell = 14) {
@@ -64,8 +65,19 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
   const bg = rgba("#f2f2f2");
   const black = 0xff000000;
   // pfn -> its cell, packed as y * 65536 + x: no object per folio on a
-  // step's critical path (16 Ki folios per draw); locate() unpacks.
-  const pos = new Map();
+  // step's critical path (16 Ki folios per draw); locate() unpacks. Up to
+  // INDEX_MAX_FRAMES frames the index is an array by pfn (v + 1, 0 = not
+  // drawn): a Map's set() per folio was ~1 ms of a 16 Ki-folio draw, in the
+  // message's task before the frame that shows the step. A bigger machine
+  // draws only its zoom windows, a few thousand folios: a Map.
+  const nrFrames = pane.nrFrames > 0 && pane.nrFrames <= INDEX_MAX_FRAMES ? pane.nrFrames : 0;
+  const posArr = nrFrames ? new Int32Array(nrFrames) : null;
+  const posMap = nrFrames ? null : new Map();
+  const pos = {
+    set: (pfn, v) => { if (posMap) posMap.set(pfn, v); else if (pfn >= 0 && pfn < nrFrames) posArr[pfn] = v + 1; },
+    get: (pfn) => (posMap ? posMap.get(pfn) : pfn >= 0 && pfn < nrFrames && posArr[pfn] ? posArr[pfn] - 1 : undefined),
+    has: (pfn) => pos.get(pfn) !== undefined,
+  };
   const at = (v) => (v === undefined ? null : { x: v % 65536, y: Math.floor(v / 65536) });
   const refiled = new Map();
   const grids = [];   // per drawn list: where its cells are, for hit testing
@@ -116,7 +128,7 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
         const genField = ((f & FLAGS.LRU_GEN_MASK) >>> FLAGS.LRU_GEN_PGOFF) - 1;
         const isRefiled = (arr ? !!pane.flags : true) && genField >= 0 && genField !== gen.gen;
         if (isRefiled) nRefiled++;
-        pos.set(pfn, y * 65536 + x);
+        if (posArr) { if (pfn >= 0 && pfn < nrFrames) posArr[pfn] = y * 65536 + x + 1; } else posMap.set(pfn, y * 65536 + x);
         if (hidden && hidden.has(pfn)) continue;
         const dim = highlight && !highlight.has(pfn);
         const yg = arr ? (pane.young ? pane.young[pfn] : 0) : win.young[w];
