@@ -35,7 +35,9 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 4: ZONE_DMA's free list and zone watermarks in the header
 # 5: the event record grew to 80 bytes (decision inputs)
 # 6: per-file counters (file_ra_state.nr_read, nr_refault, nr_evict)
-STATE_VERSION = 9   # 9: mem.nr_swap_shadows (was padding)
+# 8: 7.3's cost counters in the lruvec; 6.1's MGLRU fields in scan_control
+# 9: mem.nr_swap_shadows (was padding)
+STATE_VERSION = 9
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
