@@ -93,6 +93,17 @@ cdef inline int order_base_2(int n) noexcept nogil:
         r += 1
     return r
 
+cdef void hook_sc(scan_control* sc, int reclaimer, int swappiness) noexcept nogil:
+    # the scan_control of the test hooks: a reclaimer with every may_* at DEF_PRIORITY
+    memset(sc, 0, sizeof(scan_control))
+    sc.may_writepage = 1
+    sc.may_unmap = 1
+    sc.may_swap = 1
+    sc.priority = DEF_PRIORITY
+    sc.swappiness = swappiness
+    sc.reclaimer = reclaimer
+
+
 cdef inline int folio_lru_refs(mem* m, folio_idx_t f) noexcept nogil:
     # 0 without PG_referenced, else refs field + 1 (v6.14 LRU_REFS_FLAGS)
     cdef uint32_t fl = m.folios[f].flags
@@ -2014,14 +2025,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef bint did_work
         cdef int64_t scanned
         cdef int sw
-        memset(&sc, 0, sizeof(scan_control))
-        sc.may_writepage = 1
-        sc.may_unmap = 1
-        sc.may_swap = 1
-        sc.priority = DEF_PRIORITY
+        hook_sc(&sc, RECLAIMER_KSWAPD if reclaimer == "kswapd" else RECLAIMER_DIRECT,
+                -1 if swappiness is None else int(swappiness))
         sc.nr_to_reclaim = SWAP_CLUSTER_MAX
-        sc.swappiness = -1 if swappiness is None else int(swappiness)
-        sc.reclaimer = RECLAIMER_KSWAPD if reclaimer == "kswapd" else RECLAIMER_DIRECT
         sw = self.get_swappiness(&sc)
         with nogil:
             scanned = self.evict_folios(&sc, sw, &did_work)
@@ -2037,13 +2043,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         """lru_gen_age_node() for kswapd at DEF_PRIORITY now, as a test hook;
         returns max_seq after it and the scan_control fields it set."""
         cdef scan_control sc
-        memset(&sc, 0, sizeof(scan_control))
-        sc.may_writepage = 1
-        sc.may_unmap = 1
-        sc.may_swap = 1
-        sc.priority = DEF_PRIORITY
-        sc.swappiness = -1
-        sc.reclaimer = RECLAIMER_KSWAPD
+        hook_sc(&sc, RECLAIMER_KSWAPD, -1)
         sc.nr_reclaimed = nr_reclaimed
         sc.memcgs_need_aging = memcgs_need_aging
         self.m.cur_actor = RECLAIMER_KSWAPD
