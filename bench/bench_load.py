@@ -3,7 +3,11 @@
 Open loop (the default): `--clients` owners (100), each on its own session
 of `--frames` frames (16 Ki), each sending one `step` every 1/`--rate`
 seconds (10/s) on a fixed schedule whatever the answers do, for
-`--seconds`. The latency of a step is from its *scheduled* send time to its
+`--seconds`, once every owner is connected and has taken its first step
+(which fills the empty machine first). The owners' schedules are
+spread over the period (independent players do not press in step);
+`--aligned` sends them all at the same instants, a burst of 100 requests
+every 100 ms. The latency of a step is from its *scheduled* send time to its
 answer (the binary step message, protocol.md §3.5), so a server that falls behind is charged for the queue it built
 (no coordinated omission). Reports p50/p90/p99/max, the steps/s achieved,
 errors, and the server's CPU and RSS.
@@ -85,8 +89,13 @@ async def owner(ws_url: str, s: dict):
     return ws
 
 
-async def open_loop_client(ws_url, s, rate, seconds, unit, lat, errors, t0):
-    ws = await owner(ws_url, s)
+async def first_step(ws, unit: str) -> None:
+    await ws.send(json.dumps({"type": "step", "unit": unit}))
+    while not is_step(await ws.recv()):
+        pass
+
+
+async def open_loop_client(ws, rate, seconds, unit, lat, errors, t0):
     n = int(seconds * rate)
     sched = [t0 + i / rate for i in range(n)]
 
@@ -152,6 +161,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--frames", type=int, default=16384)
     ap.add_argument("--unit", default="scan")
+    ap.add_argument("--aligned", action="store_true",
+                    help="open loop: every client sends at the same instants (a burst of N each period)")
     ap.add_argument("--closed", type=int, default=0, metavar="N",
                     help="closed loop with N clients instead")
     args = ap.parse_args()
@@ -162,7 +173,6 @@ def main() -> int:
             n = args.closed or args.clients
             sessions = create_sessions(url, n, args.frames, max(100_000, args.frames * 8))
             cpu0, _ = proc_stat(proc.pid)
-            t0 = time.monotonic() + 1.0
             lat, errors, counts = [], [], []
 
             async def run():
@@ -170,9 +180,19 @@ def main() -> int:
                     await asyncio.gather(*(closed_loop_client(ws_url, s, args.seconds, args.unit,
                                                               counts) for s in sessions))
                 else:
-                    await asyncio.gather(*(open_loop_client(ws_url, s, args.rate, args.seconds,
-                                                            args.unit, lat, errors, t0)
-                                           for s in sessions))
+                    # every owner connected first (hello, frame and state sent,
+                    # authenticated): the schedule measures stepping, not the
+                    # connection burst; independent players press out of step
+                    # with each other (--aligned: all at the same instants)
+                    wss = await asyncio.gather(*(owner(ws_url, s) for s in sessions))
+                    # and past its first step, which first fills the empty
+                    # machine (~16 Ki accesses before the first scan batch)
+                    await asyncio.gather(*(first_step(ws, args.unit) for ws in wss))
+                    t0 = time.monotonic() + 0.5
+                    await asyncio.gather(*(open_loop_client(
+                        ws, args.rate, args.seconds, args.unit, lat, errors,
+                        t0 + (0 if args.aligned else i / (args.rate * len(wss))))
+                        for i, ws in enumerate(wss)))
 
             wall0 = time.monotonic()
             asyncio.run(run())
@@ -182,6 +202,7 @@ def main() -> int:
             proc.terminate()
             proc.wait(15)
     row = {"what": "load_closed" if args.closed else "load_open", "clients": n,
+           "phases": None if args.closed else ("aligned" if args.aligned else "staggered"),
            "frames": args.frames, "unit": args.unit, "seconds": round(wall, 2),
            "server_cpu_s": round(cpu1 - cpu0, 2), "server_cpu_cores": round((cpu1 - cpu0) / wall, 2),
            "server_rss_mib": rss >> 20, "errors": len(errors)}
