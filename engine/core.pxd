@@ -510,6 +510,12 @@ cdef inline uint64_t pc_key(uint32_t file, uint64_t pgoff) noexcept nogil:
     # the page-cache key of (file, pgoff); 0 marks an empty slot
     return (((<uint64_t>file) << 40) | (pgoff & ((1ULL << 40) - 1))) + 1
 
+# the pages on the four evictable LRU lists: what lru_note_cost() and 7.3's
+# prepare_scan_control() decay the reclaim costs against
+cdef inline int64_t lru_pages(mem* m) noexcept nogil:
+    return (m.vmstat[<int>NR_INACTIVE_ANON] + m.vmstat[<int>NR_ACTIVE_ANON]
+            + m.vmstat[<int>NR_INACTIVE_FILE] + m.vmstat[<int>NR_ACTIVE_FILE])
+
 # mm/workingset.c:workingset_test_recent() (classic): what a refault distance
 # is compared against; used by the classic policy and by page_state()
 cdef inline int64_t workingset_size(mem* m, bint file) noexcept nogil:

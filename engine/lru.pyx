@@ -167,18 +167,17 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         cdef mem* m = self.m
         cdef int f
         cdef int64_t io, lrusize
+        cdef int64_t delta[2]
         for f in range(2):
             io = m.vmstat[WORKINGSET_RESTORE_ANON + f]
             if f == 0:
                 io += m.vmstat[<int>NR_VMSCAN_WRITE]
-            if f:
-                m.lv.file_cost += (io - m.lv.last_io[f]) * SWAP_CLUSTER_MAX + m.lv.rotated[f] - m.lv.last_rotated[f]
-            else:
-                m.lv.anon_cost += (io - m.lv.last_io[f]) * SWAP_CLUSTER_MAX + m.lv.rotated[f] - m.lv.last_rotated[f]
+            delta[f] = (io - m.lv.last_io[f]) * SWAP_CLUSTER_MAX + m.lv.rotated[f] - m.lv.last_rotated[f]
             m.lv.last_rotated[f] = m.lv.rotated[f]
             m.lv.last_io[f] = io
-        lrusize = (lru_size(m, LRU_INACTIVE_ANON) + lru_size(m, LRU_ACTIVE_ANON)
-                   + lru_size(m, LRU_INACTIVE_FILE) + lru_size(m, LRU_ACTIVE_FILE))
+        m.lv.anon_cost += delta[0]
+        m.lv.file_cost += delta[1]
+        lrusize = lru_pages(m)
         while m.lv.anon_cost + m.lv.file_cost > lrusize // 4:
             m.lv.anon_cost //= 2
             m.lv.file_cost //= 2

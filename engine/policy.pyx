@@ -470,7 +470,6 @@ cdef class ReclaimPolicy:
         and prepare_scan_control() folds the counters in (lru.pyx)."""
         cdef mem* m = self.m
         cdef int64_t cost = nr_io * SWAP_CLUSTER_MAX + nr_rotated
-        cdef int64_t lrusize
         if m.kernel >= 700:
             m.lv.rotated[file] += nr_rotated
             return
@@ -480,9 +479,7 @@ cdef class ReclaimPolicy:
             m.lv.file_cost += cost
         else:
             m.lv.anon_cost += cost
-        lrusize = (m.vmstat[<int>NR_INACTIVE_ANON] + m.vmstat[<int>NR_ACTIVE_ANON]
-                   + m.vmstat[<int>NR_INACTIVE_FILE] + m.vmstat[<int>NR_ACTIVE_FILE])
-        if m.lv.file_cost + m.lv.anon_cost > lrusize // 4:
+        if m.lv.file_cost + m.lv.anon_cost > lru_pages(m) // 4:
             m.lv.file_cost //= 2
             m.lv.anon_cost //= 2
 
