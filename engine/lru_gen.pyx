@@ -500,9 +500,13 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int gen = folio_lru_gen(self.m, f)
         if gen < 0:
             return True
+        self.folio_clear_lru_refs(f)
+        return gen == lru_gen_from_seq(self.s.min_seq[folio_type(self.m, f)])
+
+    cdef inline void folio_clear_lru_refs(self, folio_idx_t f) noexcept nogil:
+        # include/linux/mm_inline.h:folio_clear_lru_refs(): refs, PG_referenced, PG_workingset
         self.m.folios[f].flags &= ~(<uint32_t>(LRU_REFS_MASK | PG_referenced | PG_workingset))
         folio_flags_changed(self.m, f)
-        return gen == lru_gen_from_seq(self.s.min_seq[folio_type(self.m, f)])
 
     cdef void folio_deactivate(self, folio_idx_t f) noexcept nogil:
         """Mirrors mm/swap.c:folio_deactivate() + lru_deactivate() under MGLRU
@@ -672,13 +676,11 @@ cdef class MultiGenLru(ReclaimPolicy):
         elif self.pre614:
             # look-around without a walk buffer (6.1 vmscan.c:4705-4710, 6.12
             # :4155-4161): a folio in an older gen is activated (folio_activate(),
-            # pgactivate), in 6.12 after folio_clear_lru_refs() (refs, PG_referenced
-            # and PG_workingset, mm_inline.h:158-161)
+            # pgactivate), in 6.12 after folio_clear_lru_refs() (mm_inline.h:158-161)
             old_gen = folio_lru_gen(self.m, f)
             if old_gen >= 0 and old_gen != new_gen:
                 if self.kernel >= 612:
-                    self.m.folios[f].flags &= ~(<uint32_t>(LRU_REFS_MASK | PG_referenced | PG_workingset))
-                    folio_flags_changed(self.m, f)
+                    self.folio_clear_lru_refs(f)
                 self.folio_activate(f)
         elif self.lru_gen_set_refs(f, vm_flags):
             old_gen = folio_lru_gen(self.m, f)
