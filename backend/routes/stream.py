@@ -251,22 +251,19 @@ class Connection:
                     small = s.small_step(self.cursor, unit, due, False, self.alone())
                     self.cursor, msg = await self.call(
                         small, s.frame_at, min(self.cursor + due, s.nr_steps), "play", self.wire)
+                    await self.send(msg)
                 elif self.owner:
                     small = s.small_step(self.cursor, unit, due, True, self.alone())
                     self.cursor, msg = await self.call(small, s.step, self.cursor, unit, due, True,
                                                        "play", False, self.wire, False)
+                    await self.send(msg)
                     if msg.steps_applied == 0:
-                        await self.send(msg)
                         reason = "end"
                         break
-                    await self.send(msg)
                     await self.settle()
-                    msg = None
                 else:
                     reason = "head"
                     break
-                if msg is not None:
-                    await self.send(msg)
                 i += due
                 delay = start + i * period - time.monotonic()
                 if delay > 0:
