@@ -24,30 +24,29 @@ LOC_SWAP, LOC_SHADOW, LOC_STORAGE = 8, 9, 10
 
 class FolioIndex:
     """Every recorded folio event with the step it belongs to, in one bounded
-    ring per pane (numpy, `max_events` rows, grown on demand), so that a
-    folio's history across steps is a vectorized filter on its identity
-    (mapping, index). Bounded by events, not folios: ~88 bytes per event."""
+    ring per pane (numpy, `max_events` rows), so that a folio's history
+    across steps is a vectorized filter on its identity (mapping, index).
+    Bounded by events, not folios: ~88 bytes per event.
+
+    The ring is allocated at full size by np.zeros, whose calloc leaves the
+    pages uncommitted until written, instead of doubling as it fills: a
+    doubling copies the whole ring (4 ms at 64 Ki rows), and sessions
+    stepped alike double at the same step, which stalled 100 played
+    sessions together for over a second (bench_load)."""
 
     def __init__(self, max_events: int, per_folio: int):
         self.cap, self.per_folio = max_events, per_folio
         self.rows = None          # structured array: EVENT_DTYPE fields + step
-        self.n = 0                # rows written so far (the ring position is n % len)
+        self.n = 0                # rows written so far (the ring position is n % cap)
         self.high = 0             # steps <= high are indexed already (re-visits add nothing)
         # Steps <= gap_high may have folio events that are not here: steps only
         # replayed (run-ahead, seeks past unvisited steps, a rebuilt session),
         # events the engine's ring lost, and rows this ring overwrote.
         self.gap_high = 0
 
-    def _grow(self, dtype, need: int) -> None:
-        size = 0 if self.rows is None else len(self.rows)
-        if size >= self.cap or self.n + need <= size:
-            return
-        new = min(self.cap, max(1024, 2 * size, 1 << (self.n + need - 1).bit_length()))
-        rows = np.zeros(new, dtype=dtype)
-        rows["step"] = -1
-        if self.rows is not None:
-            rows[:size] = self.rows   # not wrapped yet: the ring only wraps at cap
-        self.rows = rows
+    def _live(self) -> np.ndarray:
+        """The rows written so far (the ring is allocated whole, written from 0)."""
+        return self.rows[:min(self.n, len(self.rows))]
 
     def add(self, ev: np.ndarray, steps: np.ndarray, first: int = 0, last: int = 0,
             lost: int = 0) -> None:
@@ -76,9 +75,7 @@ class FolioIndex:
                               "formats": [ev.dtype.fields[n][0] for n in names] + ["i8"],
                               "offsets": [ev.dtype.fields[n][1] for n in names] + [ev.itemsize],
                               "itemsize": ev.itemsize + 8})
-        else:
-            dtype = self.rows.dtype
-        self._grow(dtype, len(ev))
+            self.rows = np.zeros(self.cap, dtype=dtype)
         size = len(self.rows)
         if len(ev) > size:
             ev, steps = ev[-size:], steps[-size:]
@@ -88,7 +85,7 @@ class FolioIndex:
         else:
             pos = (self.n + np.arange(len(ev))) % size
         if self.n + len(ev) > size:   # overwriting: those steps' histories are now partial
-            old = self.rows["step"][pos]
+            old = self.rows["step"][pos]   # (rows never written hold step 0: no effect)
             if (old >= 0).any():
                 self.gap_high = max(self.gap_high, int(old.max()))
         width = ev.itemsize
@@ -105,10 +102,11 @@ class FolioIndex:
         """(mapping, index, pfn, step) of the event with this engine seq, or None."""
         if self.rows is None:
             return None
-        hit = np.flatnonzero((self.rows["seq"] == seq) & (self.rows["step"] >= 0))
+        r = self._live()
+        hit = np.flatnonzero((r["seq"] == seq) & (r["step"] >= 0))
         if len(hit) == 0:
             return None
-        r = self.rows[hit[0]]
+        r = r[hit[0]]
         return int(r["mapping"]), int(r["index"]), int(r["pfn"]), int(r["step"])
 
     def truncate(self, nr_steps: int) -> None:
@@ -116,13 +114,14 @@ class FolioIndex:
         self.high = min(self.high, nr_steps)
         self.gap_high = min(self.gap_high, nr_steps)
         if self.rows is not None:
-            self.rows["step"][self.rows["step"] > nr_steps] = -1
+            step = self._live()["step"]
+            step[step > nr_steps] = -1
 
     def last_at_pfn(self, pfn: int, upto_step: int):
         """(mapping, index, anon or None) of the newest event at this pfn."""
         if self.rows is None:
             return None
-        r = self.rows
+        r = self._live()
         hit = np.flatnonzero((r["pfn"] == pfn) & (r["step"] >= 0) & (r["step"] <= upto_step))
         if len(hit) == 0:
             return None
@@ -139,7 +138,7 @@ class FolioIndex:
     def _select(self, key: tuple, upto_step) -> np.ndarray:
         if self.rows is None:
             return np.zeros(0, dtype=np.intp)
-        r = self.rows
+        r = self._live()
         m = (r["mapping"] == key[0]) & (r["index"] == key[1]) & (r["step"] >= 0)
         if upto_step is not None:
             m &= r["step"] <= upto_step

@@ -456,6 +456,35 @@ def test_a_history_the_ring_lost_is_rebuilt_by_replay_exactly(tmp_path):
     assert a.history.source == "replay" and a.history.n and a.history.kind == b.history.kind
 
 
+def test_the_event_index_ring_never_copies_as_it_fills_and_reads_only_written_rows():
+    """The folio event index is allocated once at its cap: sessions stepped
+    alike used to double their rings at the same step (a whole-ring copy
+    each), stalling every played session together (issue #10's load)."""
+    from backend.folio_index import FolioIndex
+    from engine import EVENT_DTYPE
+    ix = FolioIndex(4096, 256)
+
+    def events(step, n, mapping):
+        ev = np.zeros(n, dtype=EVENT_DTYPE)
+        ev["mapping"], ev["index"], ev["pfn"] = mapping, np.arange(n), np.arange(n)
+        ev["seq"] = step * 1000 + np.arange(n)
+        return ev, np.full(n, step, dtype=np.int64)
+
+    ix.add(*events(1, 100, 7), first=1, last=1)
+    rows = ix.rows
+    assert len(rows) == 4096 and len(ix._live()) == 100
+    assert ix.last_at_pfn(150, 1) is None            # an unwritten row is not step 0's event
+    for step in range(2, 41):
+        ix.add(*events(step, 100, 7 + step % 2), first=step, last=step)
+    assert ix.rows is rows                              # filled to the cap without a copy
+    assert ix.complete(40) and ix.gap_high == 0
+    ix.add(*events(41, 200, 9), first=41, last=41)     # wraps over steps 1-2
+    assert ix.rows is rows and not ix.complete(41) and ix.gap_high == 2
+    assert ix.event(41 * 1000 + 199)[3] == 41 and ix.event(1 * 1000) is None
+    ix.truncate(40)
+    assert ix.event(41 * 1000 + 5) is None and ix.history((9, 3), 40)["n"] == 0
+
+
 # --- issue #9: run until --------------------------------------------------------------
 
 def _until(**kw):
