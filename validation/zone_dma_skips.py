@@ -26,7 +26,9 @@ for the others (desktop, mmap-exec) puts the rotations among the active skips.
     python validation/zone_dma_skips.py LOG... [--out validation/zone-dma-skips.csv]
 
 writes one row per classic replay log (the rig's `*.log` with `@@GT
-BEGIN_VMSTAT_BEFORE`/`AFTER` blocks). docs/validation.md ("What is not met")
+BEGIN_VMSTAT_BEFORE`/`AFTER` blocks: the only place the rig keeps pgskip and
+pgrotate; they bracket the replay a little wider than validation/real/'s
+start/done marks, so pgscan here is up to 1.3 % above the judged one). docs/validation.md ("What is not met")
 quotes the result against validation/sim.csv; tests/engine/test_validation.py
 checks the simulator against `pgscan_unskipped`.
 """
