@@ -175,3 +175,26 @@ def test_inactive_is_low_reads_the_flushed_list_sizes__inactive_is_low_lruvec_pa
     assert sim.vmstat()["nr_active_file"] == 500 and sim.vmstat()["nr_inactive_file"] == 0
     low = sim.snapshot()["policy_state"]["inactive_is_low"]["file"]
     assert low is (not stale)
+
+
+@pytest.mark.parametrize("kernel,stale", [("6.1", False), ("6.12", True), ("7.3", True)])
+def test_refault_distance_is_judged_against_the_flushed_workingset__workingset_test_recent(kernel, stale):
+    """1,000 active file folios, then a stream that evicts, then the evicted
+    pages again, all within 1.4 s: 6.1 compares the refault distances with
+    the exact workingset (its active file list) and activates the recent
+    ones; 6.12 and 7.3 compare them with the size the boot flush left, 0."""
+    costs = {k: 0 for k in default_costs("none")} | {"read_hit": 100_000, "file_read": 100_000}
+    sim = Simulator({"kernel": kernel, "policy": "lru", "ram_pages": 8192, "swap_kind": "none",
+                     "readahead_pages": 0, "costs": costs, "flush_time_ms": 2000})
+    hot = np.arange(1000)
+    sim.set_workload(np.concatenate([accesses(OP_READ, hot), accesses(OP_READ, hot),
+                                     accesses(OP_READ, np.arange(9000), owner=1),
+                                     accesses(OP_READ, np.arange(3000, 0, -1), owner=1)]))
+    sim.run_to_end()
+    assert sim.time_ns < 2_000_000_000
+    v = sim.vmstat()
+    assert v["workingset_refault_file"] > 2000
+    if stale:
+        assert v["workingset_activate_file"] == 0
+    else:
+        assert v["workingset_activate_file"] > 400
