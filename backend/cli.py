@@ -352,7 +352,8 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
         else:
             # the real-kernel rig sizes its guests by MemAvailable; a guest of
             # this profile with that much available (engine/kernels.py)
-            cfg.update(guest_machine(kernel or _DEFAULT_KERNEL, available))
+            # and its pace (the rig's swap disk is "ssd"; the engine's default kind is zram)
+            cfg.update(guest_machine(kernel or _DEFAULT_KERNEL, available, args.swap_kind or "zram"))
         if args.swap_mb is None and args.swap_kind != "none":
             cfg["swap_pages"] = available // 2
     elif args.bare:

@@ -22,7 +22,8 @@ class ConfigError(ValueError):
 
 SWAP_KINDS = ("none", "zram", "ssd", "hdd")
 COST_KEYS = ("access", "minor_fault", "read_hit", "file_read", "file_write", "swap_read",
-             "swap_write", "scan_folio", "walk_pte", "direct_stall")
+             "swap_write", "scan_folio", "walk_pte", "direct_stall", "readahead_page",
+             "mmap_access")
 MAX_RAM_PAGES = 16 << 20
 DEFAULT_RA_PAGES = 32              # VM_READAHEAD_PAGES: read_ahead_kb 128
 MIN_RAM_PAGES = 64
@@ -37,7 +38,8 @@ def default_costs(swap_kind: str = "zram") -> dict:
                              "hdd": (5_000_000, 5_000_000)}[swap_kind]
     return {"access": 50, "minor_fault": 500, "read_hit": 200, "file_read": file_io,
             "file_write": file_io, "swap_read": swap_read, "swap_write": swap_write,
-            "scan_folio": 100, "walk_pte": 10, "direct_stall": 0}
+            "scan_folio": 100, "walk_pte": 10, "direct_stall": 0, "readahead_page": 0,
+            "mmap_access": 0}
 
 
 DEFAULT_COSTS = default_costs("zram")
@@ -73,7 +75,7 @@ def normalize_config(config: dict | None) -> dict:
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
     known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
-             "readahead_pages", "costs", "events_capacity"}
+             "readahead_pages", "costs", "events_capacity", "flush_time_ms"}
     for key in config:
         if key not in known and key not in POLICY_INFO:
             raise ConfigError(str(key), "unknown configuration key")
@@ -118,6 +120,10 @@ def normalize_config(config: dict | None) -> dict:
     out["watermarks"] = dict(wm)
     # the block device's ra_pages: read_ahead_kb / 4, the kernel's default 128 KiB
     out["readahead_pages"] = _int("readahead_pages", config.get("readahead_pages", DEFAULT_RA_PAGES), 0, 1024)
+    # mm/memcontrol.c FLUSH_TIME: how stale 6.12's and 7.3's lruvec_page_state()
+    # reads may get; 0 reads the counters exact (the default clock's costs are
+    # nominal, so a period on it would mean nothing)
+    out["flush_time_ms"] = _int("flush_time_ms", config.get("flush_time_ms", 0), 0, 600_000)
     costs = default_costs(kind)
     given = config.get("costs", {})
     if not isinstance(given, dict):

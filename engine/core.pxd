@@ -139,6 +139,8 @@ ctypedef struct cost_table:      # simulated nanoseconds
     int64_t scan_folio           # reclaim CPU time per folio looked at
     int64_t walk_pte             # MGLRU walk_mm CPU time per PTE scanned
     int64_t direct_stall         # extra latency charged per direct-reclaim batch
+    int64_t readahead_page       # reader's time per page readahead reads beside the one it waits for
+    int64_t mmap_access          # extra time of every M/X access, whatever it finds (0 but on the rig's guests)
 
 ctypedef struct reclaim_stat:    # struct reclaim_stat (mm/vmscan.c), per shrink_folio_list call
     int64_t nr_dirty
@@ -220,6 +222,11 @@ ctypedef struct lruvec:
     int64_t last_rotated[2]
     int64_t last_io[2]
     uint32_t flags               # PGDAT_DIRTY | PGDAT_WRITEBACK
+    # 6.12 and 7.3: the memcg counters lruvec_page_state() returns, as the
+    # periodic rstat flush left them (memcg_flush_stats(), MS_* below)
+    int64_t stat[11]
+    int64_t stat_flush_ns        # config flush_time_ms: 0 = exact reads (a nominal clock)
+    int64_t stat_next_flush_ns   # when flush_memcg_stats_dwork() runs next (the workload's clock)
 
 ctypedef struct vm_event_rec:    # one entry of the event ring; 80 bytes
     uint64_t seq                 # event number since boot (monotonic)
@@ -515,6 +522,49 @@ cdef inline uint64_t pc_key(uint32_t file, uint64_t pgoff) noexcept nogil:
 cdef inline int64_t lru_pages(mem* m) noexcept nogil:
     return (m.vmstat[<int>NR_INACTIVE_ANON] + m.vmstat[<int>NR_ACTIVE_ANON]
             + m.vmstat[<int>NR_INACTIVE_FILE] + m.vmstat[<int>NR_ACTIVE_FILE])
+
+# The counters of the root memcg's lruvec that classic reclaim reads through
+# lruvec_page_state(): the four LRU sizes (+ lru), WORKINGSET_ACTIVATE_* and
+# WORKINGSET_RESTORE_* (+ file), NR_VMSCAN_WRITE and 7.3's PGROTATE_* (+ file).
+cdef enum:
+    MS_LRU = 0
+    MS_WS_ACTIVATE = 4
+    MS_WS_RESTORE = 6
+    MS_VMSCAN_WRITE = 8
+    MS_ROTATED = 9
+    NR_MEMCG_STATS = 11
+
+cdef inline int64_t memcg_stat_exact(mem* m, int i) noexcept nogil:
+    if i < MS_WS_ACTIVATE:
+        return m.vmstat[<int>NR_INACTIVE_ANON + i]
+    if i < MS_WS_RESTORE:
+        return m.vmstat[<int>WORKINGSET_ACTIVATE_ANON + i - MS_WS_ACTIVATE]
+    if i < MS_VMSCAN_WRITE:
+        return m.vmstat[<int>WORKINGSET_RESTORE_ANON + i - MS_WS_RESTORE]
+    if i == MS_VMSCAN_WRITE:
+        return m.vmstat[<int>NR_VMSCAN_WRITE]
+    return m.lv.rotated[i - MS_ROTATED]
+
+# mm/memcontrol.c:cgroup_rstat_flush() via do_flush_stats(): the per-CPU
+# deltas folded into the memcg's counters, all of them at once
+cdef inline void memcg_flush_stats(mem* m) noexcept nogil:
+    cdef int i
+    for i in range(NR_MEMCG_STATS):
+        m.lv.stat[i] = memcg_stat_exact(m, i)
+
+# mm/memcontrol.c:lruvec_page_state(): the memcg's flushed copy. 6.1's
+# prepare_scan_control() flushes whenever more than num_online_cpus() batches
+# of 64 updates are pending (6.1 vmscan.c:2822, memcontrol.c:640-644), within
+# ~200 pages of exact, read here as exact; 6.12 and 7.3 only flush when the
+# 2 s periodic worker is a full cycle late (mem_cgroup_flush_stats_ratelimited(),
+# 6.12 vmscan.c:2292 and workingset.c:481, 7.3 vmscan.c:2296 and :490), so
+# they read what flush_memcg_stats_dwork() left up to 2 s ago. That is a
+# matter of time, so only a machine whose clock runs at a measured pace has
+# it (config flush_time_ms, set by engine/kernels.py guest_machine())
+cdef inline int64_t lruvec_page_state(mem* m, int i) noexcept nogil:
+    if m.kernel < 612 or m.lv.stat_flush_ns == 0:
+        return memcg_stat_exact(m, i)
+    return m.lv.stat[i]
 
 # mm/workingset.c:workingset_test_recent() (classic): what a refault distance
 # is compared against; used by the classic policy and by page_state()

@@ -8,7 +8,8 @@ real-kernel rig's recorded counters for each profile are in validation/.
 """
 from __future__ import annotations
 
-__all__ = ["DEFAULT_KERNEL", "GUEST_MIN_AVAILABLE_PAGES", "KERNELS", "guest_machine", "kernel_version"]
+__all__ = ["DEFAULT_KERNEL", "FLUSH_TIME_MS", "GUEST_COSTS", "GUEST_MIN_AVAILABLE_PAGES", "KERNELS", "guest_costs",
+           "guest_machine", "kernel_version"]
 
 # key -> facts. "debian" is the package the real-kernel rig boots (its uname -r);
 # "source" the linux-source package whose mm/ the branches were read from.
@@ -46,18 +47,65 @@ DEFAULT_KERNEL = "7.3"
 GUEST_MIN_AVAILABLE_PAGES = 16384
 
 
-def guest_machine(key: str, available_pages: int) -> dict:
+# The pace of the rig's guests (QEMU TCG, two vCPUs on a two-core host), one
+# table for the three kernels, in ns: the non-negative least-squares fit over
+# the 1,180 tenths of the 118 replays in validation/real/*.csv (their `@@GT
+# MARK` lines, validation/guest_marks.csv; validation/guest_costs.py) of two
+# clocks at once: the replaying process's wall time as the sum of what it did,
+# and, in the 1,037 tenths with direct reclaim, kswapd's as what it scanned.
+#   access        an A record (3.0 us; the replayer's utime is 1-3 us a record)
+#   mmap_access   an M/X record, whatever it finds, beside its faults (118 us)
+#   read_hit      a pread/pwrite call (34 us)
+#   minor_fault   the process's minor faults (2.1 us)
+#   swap_read     a swap-in from the virtio swap disk (273 us)
+#   file_read     a read() miss or major fault: the call and the page it waits
+#                 for (34 + 1.3 us); readahead_page: every other page read (1.3 us)
+#   scan_folio    a folio scanned, by kswapd or direct reclaim (81 us: the
+#                 guests' kswapd scanned a median 7-16k folios a second while
+#                 direct reclaim ran)
+#   swap_write, file_write   a page written out (51 us), as the write's latency
+# walk_pte and direct_stall keep their defaults (no counter in the logs).
+# docs/validation.md "The guests' pace".
+GUEST_COSTS = {"access": 2_962, "mmap_access": 117_630, "read_hit": 34_345, "minor_fault": 2_119,
+               "swap_read": 273_259, "file_read": 34_345 + 1_320, "readahead_page": 1_320,
+               "scan_folio": 81_428, "swap_write": 51_123, "file_write": 51_123}
+# mm/memcontrol.c FLUSH_TIME (2 * HZ): the period of flush_memcg_stats_dwork(),
+# how old the counters 6.12's and 7.3's classic reclaim reads may be (config
+# flush_time_ms; docs/kernels.md "Classic LRU"). Time-based, so only a machine
+# at the guests' measured pace gets it.
+FLUSH_TIME_MS = 2000
+# the keys that belong to the rig's virtio disks, not to its CPUs
+_SWAP_DEVICE_COSTS = ("swap_read", "swap_write")
+_DATA_DISK_COSTS = ("file_read", "readahead_page", "file_write")
+
+
+def guest_costs(swap_kind: str = "ssd") -> dict:
+    """GUEST_COSTS for a guest whose swap device is `swap_kind`: the rig's swap
+    disk is a virtio disk ("ssd"); another kind keeps its own swap latencies
+    (engine/config.py default_costs()), and "hdd" its own data disk too."""
+    out = dict(GUEST_COSTS)
+    drop = () if swap_kind == "ssd" else _SWAP_DEVICE_COSTS
+    if swap_kind == "hdd":
+        drop += _DATA_DISK_COSTS
+    for k in drop:
+        del out[k]
+    return out
+
+
+def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd") -> dict:
     """The config keys of a guest of profile `key` on which `available_pages`
     are available to the workload when it starts (MemAvailable, the way the
     real-kernel rig sizes its guests): the frames the workload can take once
-    the system's pages are swapped out, and those pages, faulted in at boot.
-    Below GUEST_MIN_AVAILABLE_PAGES, exactly `available_pages` frames."""
+    the system's pages are swapped out, those pages, faulted in at boot, the
+    guest's pace (guest_costs(swap_kind)) and, on that clock, the memcg stats
+    flush period. Below GUEST_MIN_AVAILABLE_PAGES, exactly `available_pages`
+    frames at the engine's default costs."""
     if available_pages < GUEST_MIN_AVAILABLE_PAGES:
         return {"ram_pages": available_pages, "system_pages": 0}
     boot = KERNELS[key]["boot"]
     system = boot["system_pages"]
     return {"ram_pages": available_pages + boot["free_over_available_pages"] + system,
-            "system_pages": system}
+            "system_pages": system, "costs": guest_costs(swap_kind), "flush_time_ms": FLUSH_TIME_MS}
 
 
 def kernel_version(key: str) -> int:

@@ -37,6 +37,19 @@ cdef inline int64_t lru_size(mem* m, int lru) noexcept nogil:
     return m.vmstat[NR_INACTIVE_ANON + lru]
 
 
+cdef inline int64_t workingset_size_stat(mem* m, bint file) noexcept nogil:
+    # workingset_test_recent() (6.1 workingset_refault() :380, 6.12 :419, 7.3
+    # :430): workingset_size() from lruvec_page_state(), the swap space exact
+    cdef int64_t size = lruvec_page_state(m, MS_LRU + LRU_ACTIVE_FILE)
+    if not file:
+        size += lruvec_page_state(m, MS_LRU + LRU_INACTIVE_FILE)
+    if m.nr_swap_free > 0:
+        size += lruvec_page_state(m, MS_LRU + LRU_ACTIVE_ANON)
+        if file:
+            size += lruvec_page_state(m, MS_LRU + LRU_INACTIVE_ANON)
+    return size
+
+
 cdef void event_add_inactive_is_low(mem* m, uint64_t seq0, bint low, int64_t* v) noexcept nogil:
     # the events since seq0: inactive_is_low()'s inputs {inactive, active, inactive_ratio}
     cdef uint64_t s
@@ -125,8 +138,8 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
 
     cdef bint inactive_is_low_inputs(self, int inactive_lru, int64_t* v) noexcept nogil:
         # inactive_is_low() with what it compared: v = {inactive, active, inactive_ratio}
-        cdef int64_t inactive = lru_size(self.m, inactive_lru)
-        cdef int64_t active = lru_size(self.m, inactive_lru + 1)
+        cdef int64_t inactive = lruvec_page_state(self.m, MS_LRU + inactive_lru)
+        cdef int64_t active = lruvec_page_state(self.m, MS_LRU + inactive_lru + 1)
         cdef uint64_t gb = <uint64_t>(inactive + active) >> 18
         cdef int64_t ratio = <int64_t>int_sqrt(10 * gb) if gb else 1
         v[0] = inactive
@@ -146,11 +159,13 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
             sc.may_deactivate = DEACTIVATE_ANON | DEACTIVATE_FILE
         else:
             sc.may_deactivate = 0
-            if m.vmstat[<int>WORKINGSET_ACTIVATE_ANON] != m.lv.refaults[0] or self.inactive_is_low(LRU_INACTIVE_ANON):
+            if (lruvec_page_state(m, MS_WS_ACTIVATE) != m.lv.refaults[0]
+                    or self.inactive_is_low(LRU_INACTIVE_ANON)):
                 sc.may_deactivate |= DEACTIVATE_ANON
-            if m.vmstat[<int>WORKINGSET_ACTIVATE_FILE] != m.lv.refaults[1] or self.inactive_is_low(LRU_INACTIVE_FILE):
+            if (lruvec_page_state(m, MS_WS_ACTIVATE + 1) != m.lv.refaults[1]
+                    or self.inactive_is_low(LRU_INACTIVE_FILE)):
                 sc.may_deactivate |= DEACTIVATE_FILE
-        sc.cache_trim_mode = 1 if ((lru_size(m, LRU_INACTIVE_FILE) >> sc.priority) != 0
+        sc.cache_trim_mode = 1 if ((lruvec_page_state(m, MS_LRU + LRU_INACTIVE_FILE) >> sc.priority) != 0
                                    and not (sc.may_deactivate & DEACTIVATE_FILE)
                                    and not sc.no_cache_trim_mode) else 0
         file = lru_size(m, LRU_ACTIVE_FILE) + lru_size(m, LRU_INACTIVE_FILE)
@@ -168,16 +183,19 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         cdef int f
         cdef int64_t io, lrusize
         cdef int64_t delta[2]
+        cdef int64_t rotated
         for f in range(2):
-            io = m.vmstat[WORKINGSET_RESTORE_ANON + f]
+            rotated = lruvec_page_state(m, MS_ROTATED + f)
+            io = lruvec_page_state(m, MS_WS_RESTORE + f)
             if f == 0:
-                io += m.vmstat[<int>NR_VMSCAN_WRITE]
-            delta[f] = (io - m.lv.last_io[f]) * SWAP_CLUSTER_MAX + m.lv.rotated[f] - m.lv.last_rotated[f]
-            m.lv.last_rotated[f] = m.lv.rotated[f]
+                io += lruvec_page_state(m, MS_VMSCAN_WRITE)
+            delta[f] = (io - m.lv.last_io[f]) * SWAP_CLUSTER_MAX + rotated - m.lv.last_rotated[f]
+            m.lv.last_rotated[f] = rotated
             m.lv.last_io[f] = io
         m.lv.anon_cost += delta[0]
         m.lv.file_cost += delta[1]
-        lrusize = lru_pages(m)
+        lrusize = (lruvec_page_state(m, MS_LRU) + lruvec_page_state(m, MS_LRU + 1)
+                   + lruvec_page_state(m, MS_LRU + 2) + lruvec_page_state(m, MS_LRU + 3))
         while m.lv.anon_cost + m.lv.file_cost > lrusize // 4:
             m.lv.anon_cost //= 2
             m.lv.file_cost //= 2
@@ -476,8 +494,8 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
 
     cdef void snapshot_refaults(self) noexcept nogil:
         """Mirrors mm/vmscan.c:snapshot_refaults()."""
-        self.m.lv.refaults[0] = self.m.vmstat[<int>WORKINGSET_ACTIVATE_ANON]
-        self.m.lv.refaults[1] = self.m.vmstat[<int>WORKINGSET_ACTIVATE_FILE]
+        self.m.lv.refaults[0] = lruvec_page_state(self.m, MS_WS_ACTIVATE)
+        self.m.lv.refaults[1] = lruvec_page_state(self.m, MS_WS_ACTIVATE + 1)
 
     # --- workingset ---------------------------------------------------------------------
 
@@ -497,7 +515,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         cdef uint64_t eviction = (shadow & ENTRY_MASK) >> 1
         cdef bint workingset = (shadow & 1) != 0
         cdef uint64_t distance = (<uint64_t>m.lv.nonresident_age - eviction) & EVICTION_MASK
-        cdef int64_t size = workingset_size(m, file)
+        cdef int64_t size = workingset_size_stat(m, file)
         m.vmstat[WORKINGSET_REFAULT_ANON + file] += 1
         if distance > <uint64_t>size:
             emit(m, EV_WORKINGSET_REFAULT, R_REFAULT_NOT_RECENT, FN_WORKINGSET_REFAULT, pfn,

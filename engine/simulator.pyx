@@ -37,7 +37,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 6: per-file counters (file_ra_state.nr_read, nr_refault, nr_evict)
 # 8: 7.3's cost counters in the lruvec; 6.1's MGLRU fields in scan_control
 # 9: mem.nr_swap_shadows (was padding)
-STATE_VERSION = 9
+# 10: cost_table.readahead_page and .mmap_access; lruvec.stat (the memcg's flushed counters)
+STATE_VERSION = 10
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -212,6 +213,10 @@ cdef class Simulator:
         self._alive = True
         self.set_workload(np.zeros(0, dtype=ACCESS_DTYPE))
         self._boot_system_pages(cfg["system_pages"])
+        # the flush the booted guest last ran: the workload starts on fresh stats
+        memcg_flush_stats(&self.m)
+        self.m.lv.stat_flush_ns = <int64_t>cfg["flush_time_ms"] * 1000000
+        self.m.lv.stat_next_flush_ns = self.m.lv.stat_flush_ns
 
     cdef _boot_system_pages(self, int64_t n):
         # The machine a workload meets has already booted: its tmpfs and init's
@@ -264,6 +269,8 @@ cdef class Simulator:
         m.cost.scan_folio = c["scan_folio"]
         m.cost.walk_pte = c["walk_pte"]
         m.cost.direct_stall = c["direct_stall"]
+        m.cost.readahead_page = c["readahead_page"]
+        m.cost.mmap_access = c["mmap_access"]
         m.folios = <folio*>calloc(n + NR_LIST_HEADS, sizeof(folio))
         m.free_stack = <folio_idx_t*>malloc(n * sizeof(folio_idx_t))
         m.vmstat = <int64_t*>calloc(NR_VMSTAT_ITEMS, sizeof(int64_t))
@@ -657,6 +664,10 @@ cdef class Simulator:
                                        False, premark and p == requested)
             if premark and p == requested:
                 self.ra_premarked = True
+            if p != requested:
+                # read_pages() submits the window from the reader's context; the
+                # requested page is file_read's, charged by the caller
+                charge(m, m.cost.readahead_page)
             if lookahead and i == nr_to_read - lookahead:
                 folio_set(m, pfn, PG_readahead)
         return 0
@@ -943,6 +954,9 @@ cdef class Simulator:
         cdef int64_t ptp
         if op == OP_EXEC:
             write = False
+        # on the rig's TCG guests a load or jump through a file mapping costs ~30x
+        # an anon one, hit or fault (validation/guest_costs.py); 0 elsewhere
+        charge(m, m.cost.mmap_access)
         if pte != NULL and (pte[0] & PTE_PRESENT):
             pfn = pte[0] & PTE_PFN_MASK
             pte[0] |= PTE_YOUNG | (PTE_DIRTY if write else 0)
@@ -1387,6 +1401,8 @@ cdef class Simulator:
         cdef mem* m = &self.m
         cdef access_rec* a
         cdef int r
+        if m.lv.stat_flush_ns and m.now_ns >= m.lv.stat_next_flush_ns and m.kernel >= 612:
+            self.flush_memcg_stats_dwork()
         if self.s.dr_state != DR_IDLE:
             self.direct_step()
             return 0
@@ -1424,6 +1440,14 @@ cdef class Simulator:
         self.s.alloc_force = 0
         m.nr_access += 1
         return 0
+
+    cdef void flush_memcg_stats_dwork(self) noexcept nogil:
+        """Mirrors mm/memcontrol.c:flush_memcg_stats_dwork() (6.12, 7.3): every
+        FLUSH_TIME (2 s) of the workload's clock, whatever is pending."""
+        cdef mem* m = &self.m
+        memcg_flush_stats(m)
+        while m.lv.stat_next_flush_ns <= m.now_ns:
+            m.lv.stat_next_flush_ns += m.lv.stat_flush_ns
 
     cdef uint64_t unit_counter(self, int unit) noexcept nogil:
         if unit == 0:
@@ -1760,6 +1784,20 @@ cdef class Simulator:
                 "nonresident_age": self.m.lv.nonresident_age,
                 "refaults": [self.m.lv.refaults[0], self.m.lv.refaults[1]], "flags": self.m.lv.flags,
                 "rotated": [self.m.lv.rotated[0], self.m.lv.rotated[1]]}   # 7.3: PGROTATE_{ANON,FILE}
+
+    @property
+    def memcg_stats(self):
+        """What classic reclaim reads through lruvec_page_state(): on 6.12 and 7.3
+        with flush_time_ms the copy the periodic flush left (engine/core.pxd),
+        otherwise the counters themselves; and when the flush runs next (6.12, 7.3)."""
+        cdef int i
+        names = ("nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file",
+                 "workingset_activate_anon", "workingset_activate_file", "workingset_restore_anon",
+                 "workingset_restore_file", "nr_vmscan_write", "pgrotate_anon", "pgrotate_file")
+        out = {names[i]: int(lruvec_page_state(&self.m, i)) for i in range(NR_MEMCG_STATS)}
+        out["next_flush_ns"] = (int(self.m.lv.stat_next_flush_ns)
+                                if self.m.kernel >= 612 and self.m.lv.stat_flush_ns else None)
+        return out
 
     # --- state views ----------------------------------------------------------------
 

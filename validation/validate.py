@@ -14,6 +14,10 @@ same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
               the last faulted in at boot as idle anon (config system_pages)
     swap    = the replay's device and size ({disk: ssd, zram: zram, none: none})
     knobs   = the replay's swappiness and read_ahead_kb
+    clock   = the guests' measured pace (guest_machine()'s costs: engine/kernels.py
+              GUEST_COSTS, fitted by validation/guest_costs.py from the replays'
+              MARK lines) and on it 6.12's and 7.3's 2 s memcg stats flush
+              (flush_time_ms); `--costs default` runs the engine's default costs
 
 MemAvailable alone is not what a workload can take with swap on: it leaves out
 tmpfs and anon, which are swapped out under pressure, and counts reclaimable
@@ -82,13 +86,16 @@ def counters(v: dict) -> dict:
 
 RULES = ("guest", "memfree", "avail64")
 RULE = "guest"
+# the clock: the guests' measured pace (guest_machine()'s costs) or the engine's defaults
+COSTS_CHOICES = ("guest", "default")
+COSTS = "guest"
 
 
 def sim_config(row: dict, policy: str) -> dict:
     """The one documented rule from a replay's VM to a simulated machine."""
     kind = SWAP_KIND[row["swap"]]
     if RULE == "guest":
-        machine = guest_machine(profile(row["kernel"]), RAM_MB * 256)
+        machine = guest_machine(profile(row["kernel"]), RAM_MB * 256, kind)
         system, ram = machine["system_pages"], machine["ram_pages"]
     elif RULE == "memfree":
         system = (int(row["shmem_start_kb"]) + int(row["anonpages_start_kb"])) // 4
@@ -98,6 +105,9 @@ def sim_config(row: dict, policy: str) -> dict:
     cfg = {"policy": policy, "kernel": profile(row["kernel"]), "ram_pages": ram, "system_pages": system,
            "swap_kind": kind, "swap_pages": 0 if kind == "none" else int(row["swap_mb"]) * 256,
            "swappiness": int(row["swappiness"]), "readahead_pages": int(row["read_ahead_kb"]) // 4}
+    if RULE == "guest" and COSTS == "guest":
+        cfg["costs"] = machine["costs"]
+        cfg["flush_time_ms"] = machine["flush_time_ms"]
     return cfg
 
 
@@ -140,16 +150,23 @@ def ratio_text(sim: float, real: float) -> tuple[str, bool | None]:
     return f"{r:.2f}", abs(r - 1) <= TOL + 1e-9
 
 
+def _frozen(cfg: dict) -> tuple:
+    return tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v) for k, v in cfg.items()))
+
+
+def _thawed(key: tuple) -> dict:
+    return {k: dict(v) if k == "costs" else v for k, v in key}
+
+
 def run(real_rows, jobs: int):
-    keys = sorted({(r["trace"], tuple(sorted(sim_config(r, POLICY[r["policy"]]).items())))
-                   for r in real_rows})
+    keys = sorted({(r["trace"], _frozen(sim_config(r, POLICY[r["policy"]]))) for r in real_rows})
     with ProcessPoolExecutor(max_workers=jobs) as ex:
-        results = list(ex.map(simulate, [(t, dict(c)) for t, c in keys]))
+        results = list(ex.map(simulate, [(t, _thawed(c)) for t, c in keys]))
     return {k: v for k, v in zip(keys, results)}
 
 
 def sim_of(sims, row):
-    return sims[(row["trace"], tuple(sorted(sim_config(row, POLICY[row["policy"]]).items())))]
+    return sims[(row["trace"], _frozen(sim_config(row, POLICY[row["policy"]])))]
 
 
 def is_default(row) -> bool:
@@ -173,7 +190,10 @@ def render(real_rows, sims) -> str:
         "of that profile (its frames and its own idle tmpfs/anon from the profile's boot "
         "footprint), the replay's swap device, size, swappiness and read_ahead_kb. Nothing "
         "is tuned per trace." + (
-            "" if RULE == "guest" else f" **This run used the comparison rule `{RULE}`.**"),
+            "" if RULE == "guest" else f" **This run used the comparison rule `{RULE}`.**") + (
+            " The simulated clock runs at the guests' measured pace (engine/kernels.py GUEST_COSTS),"
+            " on which 6.12 and 7.3 read memcg stats flushed every 2 s."
+            if RULE == "guest" and COSTS == "guest" else " **This run used the engine's default costs.**"),
         "",
         f"Cells: real value, then sim/real. **Bold**: outside {1 - TOL:.2f}-{1 + TOL:.2f}. "
         f"`small`: both sides under {SMALL:,} (not judged: the guest's own tmpfs swaps "
@@ -259,7 +279,7 @@ def render(real_rows, sims) -> str:
 
 
 def main(argv=None) -> int:
-    global RULE
+    global RULE, COSTS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "docs" / "validation.md"),
                     help="the tables replace everything below the file's marker line")
@@ -268,9 +288,13 @@ def main(argv=None) -> int:
     ap.add_argument("--rule", choices=RULES, default=RULES[0],
                     help="replay -> machine: guest (the documented rule, simulate --ram-mb 64), memfree "
                          "(each replay's own start columns) or avail64 (simulate --ram-mb 64 --bare)")
+    ap.add_argument("--costs", choices=COSTS_CHOICES, default=COSTS_CHOICES[0],
+                    help="guest (the rig's measured pace, engine/kernels.py GUEST_COSTS; the documented "
+                         "rule) or default (the engine's default costs)")
     ap.add_argument("--real", nargs="*", default=sorted(str(p) for p in (HERE / "real").glob("*.csv")))
     args = ap.parse_args(argv)
     RULE = args.rule
+    COSTS = args.costs
     real_rows = load_real(args.real)
     sims = run(real_rows, args.jobs)
     out = Path(args.out)

@@ -1,0 +1,200 @@
+"""The guest machine's clock runs at the rig's guests' measured pace
+(engine/kernels.py GUEST_COSTS, validation/guest_costs.py), and on that clock
+6.12's and 7.3's classic reclaim reads memcg stats the 2 s periodic flush left
+(mm/memcontrol.c flush_memcg_stats_dwork(), lruvec_page_state())."""
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import ACCESS_DTYPE, Simulator
+from engine.config import default_costs
+from engine.kernels import FLUSH_TIME_MS, GUEST_COSTS, KERNELS, guest_costs, guest_machine
+from validation import guest_costs as G
+from validation.validate import load_real, profile
+
+ROOT = Path(__file__).resolve().parents[2]
+OP_ANON, OP_READ, OP_MMAP = 0, 1, 3
+
+
+def accesses(op, pages, owner=0, write=0):
+    w = np.zeros(len(pages), dtype=ACCESS_DTYPE)
+    w["op"], w["owner"], w["page"], w["write"] = op, owner, pages, write
+    return w
+
+
+# --- the measured table --------------------------------------------------------------
+
+def test_guest_marks_are_the_tenths_of_every_replay_in_validation_real():
+    """validation/guest_marks.csv holds, per replay of validation/real/*.csv,
+    its ten intervals between MARK lines; over a replay they add up to the
+    replay's own done - start columns."""
+    marks = G.load()
+    real = {r["run"]: r for r in load_real(sorted((ROOT / "validation" / "real").glob("*.csv")))}
+    by_run = {}
+    for r in marks:
+        by_run.setdefault(r["run"], []).append(r)
+    assert set(by_run) == set(real)
+    for run, rows in by_run.items():
+        assert len(rows) == 10
+        assert rows[0]["kernel"] == profile(real[run]["kernel"])
+        assert sum(int(r["records"]) for r in rows) == int(real[run]["records"])
+        assert sum(int(r["pswpin"]) for r in rows) == int(real[run]["pswpin"])
+        assert sum(int(r["pgscan_direct"]) + int(r["pgscan_kswapd"]) for r in rows) == int(real[run]["pgscan"])
+        # from the start mark to the done mark, within half a second of the
+        # replayer's own elapsed_s (taken just outside the marks)
+        assert abs(sum(float(r["dt_s"]) for r in rows) - float(real[run]["elapsed_s"])) < 0.5
+
+
+def test_guest_costs_are_the_least_squares_fit_of_the_replays_tenths():
+    fit = G.fit(G.load())
+    ns = fit["ns"]
+    assert fit["intervals"] == 1180 and fit["replays"] == 118
+    assert GUEST_COSTS == {
+        "access": ns["access"], "mmap_access": ns["mmap_access"], "read_hit": ns["read_hit"],
+        "minor_fault": ns["minor_fault"], "swap_read": ns["swap_read"],
+        "file_read": ns["read_hit"] + ns["file_read_page"], "readahead_page": ns["file_read_page"],
+        "scan_folio": ns["scan_folio"], "swap_write": ns["swap_write"], "file_write": ns["swap_write"]}
+    # the replaying process's sums over a whole replay: a median within 15 %
+    # of the guests' elapsed times (one replay's boots differ up to 2x)
+    assert 0.85 <= fit["replay_elapsed_ratio"]["median"] <= 1.15
+
+
+def test_nnls_solves_what_scipy_optimize_nnls_solves():
+    rng = np.random.default_rng(1)
+    a = rng.random((40, 5))
+    x_true = np.array([1.0, 0.0, 3.0, 0.5, 0.0])
+    b = a @ x_true + rng.normal(0, 0.01, 40)
+    x = G.nnls(a, b)
+    assert (x >= 0).all() and np.allclose(x, x_true, atol=0.05)
+    # an unconstrained solution with a negative term is clamped to the boundary
+    b2 = a @ np.array([1.0, -2.0, 0, 0, 0])
+    x2 = G.nnls(a, b2)
+    assert x2[1] == 0 and (x2 >= 0).all()
+
+
+# --- the guest machine uses it ----------------------------------------------------------
+
+@pytest.mark.parametrize("key", list(KERNELS))
+def test_guest_machine_runs_at_the_guests_pace_with_the_kernels_flush_time(key):
+    m = guest_machine(key, 16384)
+    assert m["costs"] == GUEST_COSTS and m["flush_time_ms"] == FLUSH_TIME_MS == 2000
+    # another swap device keeps its own latencies; a bare teaching machine the defaults
+    assert set(GUEST_COSTS) - set(guest_costs("zram")) == {"swap_read", "swap_write"}
+    assert "file_read" not in guest_costs("hdd")
+    assert "costs" not in guest_machine(key, 16383) and "flush_time_ms" not in guest_machine(key, 16383)
+
+
+def _simulate(*args):
+    out = subprocess.run([sys.executable, "-m", "backend", "simulate", "--scenario", "zipf-anon",
+                          "--accesses", "5000", "--policy", "lru", "--json", *args],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_simulate_ram_mb_uses_the_guests_costs_and_bare_the_defaults():
+    guest = _simulate("--ram-mb", "64", "--kernel", "6.12", "--swap-kind", "ssd")
+    assert guest["config"]["costs"] == {**default_costs("ssd"), **GUEST_COSTS}
+    assert guest["config"]["flush_time_ms"] == 2000
+    zram = _simulate("--ram-mb", "64", "--kernel", "6.12")          # the engine's default device
+    assert zram["config"]["costs"]["swap_read"] == default_costs("zram")["swap_read"]
+    assert zram["config"]["costs"]["scan_folio"] == GUEST_COSTS["scan_folio"]
+    bare = _simulate("--ram-mb", "64", "--kernel", "6.12", "--bare")
+    assert bare["config"]["costs"] == default_costs("zram") and bare["config"]["flush_time_ms"] == 0
+
+
+def test_readahead_charges_the_reader_each_page_beyond_the_one_it_waits_for__read_pages():
+    costs = {k: 0 for k in default_costs("ssd")} | {"file_read": 1_000_000, "readahead_page": 1_000}
+    sim = Simulator({"ram_pages": 4096, "swap_kind": "ssd", "readahead_pages": 32, "costs": costs})
+    sim.set_workload(accesses(OP_READ, [0, 1000]))      # file 0 sized to 1001 pages
+    sim.run_to_end()
+    v = sim.vmstat()
+    pages_read = v["pgpgin"] // 4
+    assert pages_read > 2
+    assert sim.time_ns == 2 * 1_000_000 + (pages_read - 2) * 1_000
+
+
+def test_mmap_access_is_charged_for_every_file_mapping_access_hit_or_fault__do_mmap():
+    costs = {k: 0 for k in default_costs("ssd")} | {"mmap_access": 7_000}
+    sim = Simulator({"ram_pages": 4096, "swap_kind": "ssd", "costs": costs})
+    sim.set_workload(np.concatenate([accesses(OP_MMAP, [0, 1, 0, 1, 0]), accesses(OP_ANON, [5, 5])]))
+    sim.run_to_end()
+    assert sim.time_ns == 5 * 7_000
+
+
+# --- the 2 s stats flush ---------------------------------------------------------------
+
+def _machine(kernel, flush_ms=2000):
+    # 1 ms an access: the clock crosses 2 s after 2,000 of them
+    costs = {k: 0 for k in default_costs("ssd")} | {"read_hit": 1_000_000, "file_read": 1_000_000}
+    return Simulator({"kernel": kernel, "policy": "lru", "ram_pages": 8192, "swap_kind": "ssd",
+                      "readahead_pages": 0, "costs": costs, "flush_time_ms": flush_ms})
+
+
+@pytest.mark.parametrize("kernel", ["6.12", "7.3"])
+def test_lruvec_page_state_is_the_copy_flushed_every_2s__flush_memcg_stats_dwork(kernel):
+    sim = _machine(kernel)
+    booted = sim.memcg_stats
+    assert booted["next_flush_ns"] == 2_000_000_000 and booted["nr_inactive_file"] == 0
+    sim.set_workload(accesses(OP_READ, np.arange(2500)))
+    sim.run(1500)                                       # 1.5 s: no flush yet
+    assert sim.vmstat()["nr_inactive_file"] == 1500
+    assert sim.memcg_stats["nr_inactive_file"] == 0
+    sim.run(600)                                        # the worker ran at 2 s
+    s = sim.memcg_stats
+    assert s["next_flush_ns"] == 4_000_000_000
+    assert s["nr_inactive_file"] == 2000 and sim.vmstat()["nr_inactive_file"] == 2100
+
+
+def test_6_1_reads_the_counters_exact__prepare_scan_control_mem_cgroup_flush_stats():
+    sim = _machine("6.1")
+    sim.set_workload(accesses(OP_READ, np.arange(1500)))
+    sim.run_to_end()
+    s = sim.memcg_stats
+    assert s["next_flush_ns"] is None and s["nr_inactive_file"] == 1500
+    # and a machine without a flush period reads them exact on 6.12 too
+    sim = _machine("6.12", flush_ms=0)
+    sim.set_workload(accesses(OP_READ, np.arange(1500)))
+    sim.run_to_end()
+    assert sim.memcg_stats["nr_inactive_file"] == 1500 and sim.memcg_stats["next_flush_ns"] is None
+
+
+@pytest.mark.parametrize("kernel,stale", [("6.1", False), ("6.12", True), ("7.3", True)])
+def test_inactive_is_low_reads_the_flushed_list_sizes__inactive_is_low_lruvec_page_state(kernel, stale):
+    """Read twice, 500 file folios are active and none inactive: the exact sizes
+    make the inactive file list low; 6.12's and 7.3's copy, flushed at boot
+    and not again before 2 s, still has both lists empty."""
+    sim = _machine(kernel)
+    twice = np.tile(np.arange(500), 2)
+    sim.set_workload(accesses(OP_READ, twice))
+    sim.run_to_end()                                    # 1 s
+    assert sim.vmstat()["nr_active_file"] == 500 and sim.vmstat()["nr_inactive_file"] == 0
+    low = sim.snapshot()["policy_state"]["inactive_is_low"]["file"]
+    assert low is (not stale)
+
+
+@pytest.mark.parametrize("kernel,stale", [("6.1", False), ("6.12", True), ("7.3", True)])
+def test_refault_distance_is_judged_against_the_flushed_workingset__workingset_test_recent(kernel, stale):
+    """1,000 active file folios, then a stream that evicts, then the evicted
+    pages again, all within 1.4 s: 6.1 compares the refault distances with
+    the exact workingset (its active file list) and activates the recent
+    ones; 6.12 and 7.3 compare them with the size the boot flush left, 0."""
+    costs = {k: 0 for k in default_costs("none")} | {"read_hit": 100_000, "file_read": 100_000}
+    sim = Simulator({"kernel": kernel, "policy": "lru", "ram_pages": 8192, "swap_kind": "none",
+                     "readahead_pages": 0, "costs": costs, "flush_time_ms": 2000})
+    hot = np.arange(1000)
+    sim.set_workload(np.concatenate([accesses(OP_READ, hot), accesses(OP_READ, hot),
+                                     accesses(OP_READ, np.arange(9000), owner=1),
+                                     accesses(OP_READ, np.arange(3000, 0, -1), owner=1)]))
+    sim.run_to_end()
+    assert sim.time_ns < 2_000_000_000
+    v = sim.vmstat()
+    assert v["workingset_refault_file"] > 2000
+    if stale:
+        assert v["workingset_activate_file"] == 0
+    else:
+        assert v["workingset_activate_file"] > 400
