@@ -173,6 +173,7 @@ def main() -> int:
             n = args.closed or args.clients
             sessions = create_sessions(url, n, args.frames, max(100_000, args.frames * 8))
             cpu0, _ = proc_stat(proc.pid)
+            me0, _ = proc_stat(os.getpid())
             lat, errors, counts = [], [], []
 
             async def run():
@@ -198,6 +199,7 @@ def main() -> int:
             asyncio.run(run())
             wall = time.monotonic() - wall0
             cpu1, rss = proc_stat(proc.pid)
+            me1, _ = proc_stat(os.getpid())
         finally:
             proc.terminate()
             proc.wait(15)
@@ -205,7 +207,9 @@ def main() -> int:
            "phases": None if args.closed else ("aligned" if args.aligned else "staggered"),
            "frames": args.frames, "unit": args.unit, "seconds": round(wall, 2),
            "server_cpu_s": round(cpu1 - cpu0, 2), "server_cpu_cores": round((cpu1 - cpu0) / wall, 2),
-           "server_rss_mib": rss >> 20, "errors": len(errors)}
+           "server_rss_mib": rss >> 20, "errors": len(errors),
+           # the clients share the machine: what they take is not the server's to use
+           "client_cpu_cores": round((me1 - me0) / wall, 2)}
     steps = sum(counts) if args.closed else len(lat)
     # What a step costs the server, whatever share of the cores it got (the
     # client and other jobs share them): the figure that compares runs.
