@@ -190,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "bare 256 MiB machine)")
     m.add_argument("--bare", action="store_true",
                    help="with --ram-mb: exactly N MiB of frames and no system pages")
+    m.add_argument("--pace", choices=("engine", "rig"), default="engine",
+                   help="with --ram-mb: the guest's clock: the engine's costs (default) or the "
+                        "real-kernel rig's QEMU guests' measured pace, on which 6.12 and 7.3 read "
+                        "memcg stats flushed every 2 s (docs/validation.md \"The guests' pace\")")
     m.add_argument("--swap-mb", type=_nonneg_int, metavar="N",
                    help="swap size (default: half of --ram-mb; 0 = no swap)")
     m.add_argument("--swap-kind", choices=SWAP_KINDS)
@@ -351,13 +355,17 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
             cfg["ram_pages"] = available
         else:
             # the real-kernel rig sizes its guests by MemAvailable; a guest of
-            # this profile with that much available (engine/kernels.py)
-            # and its pace (the rig's swap disk is "ssd"; the engine's default kind is zram)
-            cfg.update(guest_machine(kernel or _DEFAULT_KERNEL, available, args.swap_kind or "zram"))
+            # this profile with that much available (engine/kernels.py), at the
+            # engine's pace or the rig's (whose swap disk is "ssd"; the engine's default kind is zram)
+            cfg.update(guest_machine(kernel or _DEFAULT_KERNEL, available, args.swap_kind or "zram",
+                                     args.pace))
         if args.swap_mb is None and args.swap_kind != "none":
             cfg["swap_pages"] = available // 2
     elif args.bare:
         raise UserError("reclaimlab simulate: error: --bare goes with --ram-mb", 2)
+    if args.pace != "engine" and (args.ram_mb is None or args.bare or "costs" not in cfg):
+        raise UserError(f"reclaimlab simulate: error: --pace {args.pace} is a guest's: it goes with "
+                        f"--ram-mb 64 or more, without --bare", 2)
     if args.swap_kind is not None:
         cfg["swap_kind"] = args.swap_kind
     if args.swap_mb is not None:

@@ -14,10 +14,10 @@ same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
               the last faulted in at boot as idle anon (config system_pages)
     swap    = the replay's device and size ({disk: ssd, zram: zram, none: none})
     knobs   = the replay's swappiness and read_ahead_kb
-    clock   = the guests' measured pace (guest_machine()'s costs: engine/kernels.py
-              GUEST_COSTS, fitted by validation/guest_costs.py from the replays'
-              MARK lines) and on it 6.12's and 7.3's 2 s memcg stats flush
-              (flush_time_ms); `--costs default` runs the engine's default costs
+    clock   = the engine's default costs; `--pace rig` (simulate --pace rig) runs
+              the guests' measured pace instead (engine/kernels.py GUEST_COSTS,
+              fitted by validation/guest_costs.py from the replays' MARK lines)
+              and on it 6.12's and 7.3's 2 s memcg stats flush (flush_time_ms)
 
 MemAvailable alone is not what a workload can take with swap on: it leaves out
 tmpfs and anon, which are swapped out under pressure, and counts reclaimable
@@ -48,7 +48,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.kernels import guest_machine  # noqa: E402
+from engine.kernels import PACES, guest_machine  # noqa: E402
 
 RAM_MB = 64
 SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
@@ -86,16 +86,15 @@ def counters(v: dict) -> dict:
 
 RULES = ("guest", "memfree", "avail64")
 RULE = "guest"
-# the clock: the guests' measured pace (guest_machine()'s costs) or the engine's defaults
-COSTS_CHOICES = ("guest", "default")
-COSTS = "guest"
+# the clock: the engine's default costs or the guests' measured pace (guest_machine()'s pace)
+PACE = "engine"
 
 
 def sim_config(row: dict, policy: str) -> dict:
     """The one documented rule from a replay's VM to a simulated machine."""
     kind = SWAP_KIND[row["swap"]]
     if RULE == "guest":
-        machine = guest_machine(profile(row["kernel"]), RAM_MB * 256, kind)
+        machine = guest_machine(profile(row["kernel"]), RAM_MB * 256, kind, PACE)
         system, ram = machine["system_pages"], machine["ram_pages"]
     elif RULE == "memfree":
         system = (int(row["shmem_start_kb"]) + int(row["anonpages_start_kb"])) // 4
@@ -105,7 +104,7 @@ def sim_config(row: dict, policy: str) -> dict:
     cfg = {"policy": policy, "kernel": profile(row["kernel"]), "ram_pages": ram, "system_pages": system,
            "swap_kind": kind, "swap_pages": 0 if kind == "none" else int(row["swap_mb"]) * 256,
            "swappiness": int(row["swappiness"]), "readahead_pages": int(row["read_ahead_kb"]) // 4}
-    if RULE == "guest" and COSTS == "guest":
+    if RULE == "guest" and PACE == "rig":
         cfg["costs"] = machine["costs"]
         cfg["flush_time_ms"] = machine["flush_time_ms"]
     return cfg
@@ -191,9 +190,9 @@ def render(real_rows, sims) -> str:
         "footprint), the replay's swap device, size, swappiness and read_ahead_kb. Nothing "
         "is tuned per trace." + (
             "" if RULE == "guest" else f" **This run used the comparison rule `{RULE}`.**") + (
-            " The simulated clock runs at the guests' measured pace (engine/kernels.py GUEST_COSTS),"
-            " on which 6.12 and 7.3 read memcg stats flushed every 2 s."
-            if RULE == "guest" and COSTS == "guest" else " **This run used the engine's default costs.**"),
+            " **This run used the rig's pace (`--pace rig`: engine/kernels.py GUEST_COSTS, on which"
+            " 6.12 and 7.3 read memcg stats flushed every 2 s).**"
+            if RULE == "guest" and PACE == "rig" else ""),
         "",
         f"Cells: real value, then sim/real. **Bold**: outside {1 - TOL:.2f}-{1 + TOL:.2f}. "
         f"`small`: both sides under {SMALL:,} (not judged: the guest's own tmpfs swaps "
@@ -279,7 +278,7 @@ def render(real_rows, sims) -> str:
 
 
 def main(argv=None) -> int:
-    global RULE, COSTS
+    global RULE, PACE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "docs" / "validation.md"),
                     help="the tables replace everything below the file's marker line")
@@ -288,13 +287,13 @@ def main(argv=None) -> int:
     ap.add_argument("--rule", choices=RULES, default=RULES[0],
                     help="replay -> machine: guest (the documented rule, simulate --ram-mb 64), memfree "
                          "(each replay's own start columns) or avail64 (simulate --ram-mb 64 --bare)")
-    ap.add_argument("--costs", choices=COSTS_CHOICES, default=COSTS_CHOICES[0],
-                    help="guest (the rig's measured pace, engine/kernels.py GUEST_COSTS; the documented "
-                         "rule) or default (the engine's default costs)")
+    ap.add_argument("--pace", choices=PACES, default=PACE,
+                    help="the guest's clock: engine (the default costs, the documented rule) or rig "
+                         "(the rig's measured pace, engine/kernels.py GUEST_COSTS)")
     ap.add_argument("--real", nargs="*", default=sorted(str(p) for p in (HERE / "real").glob("*.csv")))
     args = ap.parse_args(argv)
     RULE = args.rule
-    COSTS = args.costs
+    PACE = args.pace
     real_rows = load_real(args.real)
     sims = run(real_rows, args.jobs)
     out = Path(args.out)

@@ -86,9 +86,8 @@ def test_state_image_keeps_the_system_pages():
 def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key):
     boot = KERNELS[key]["boot"]
     m = guest_machine(key, 16384)
-    assert {k: m[k] for k in ("ram_pages", "system_pages")} == {
-        "ram_pages": 16384 + boot["free_over_available_pages"] + boot["system_pages"],
-        "system_pages": boot["system_pages"]}
+    assert m == {"ram_pages": 16384 + boot["free_over_available_pages"] + boot["system_pages"],
+                 "system_pages": boot["system_pages"]}
     # what is left for the workload at boot is MemAvailable less the reserve that
     # si_mem_available() takes out (6.1: plus the slab it counts and we do not model)
     assert m["ram_pages"] - m["system_pages"] - 16384 == boot["free_over_available_pages"]
@@ -105,9 +104,7 @@ def _simulate(*args):
 
 def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact():
     guest = json.loads(_simulate("--ram-mb", "64", "--kernel", "6.1").stdout)
-    machine = guest_machine("6.1", 64 * 256)
-    assert {k: guest["config"][k] for k in ("ram_pages", "system_pages")} == {
-        k: machine[k] for k in ("ram_pages", "system_pages")}
+    assert {k: guest["config"][k] for k in ("ram_pages", "system_pages")} == guest_machine("6.1", 64 * 256)
     assert guest["config"]["swap_pages"] == 32 * 256               # half of --ram-mb
     bare = json.loads(_simulate("--ram-mb", "64", "--bare").stdout)
     assert bare["config"]["ram_pages"] == 64 * 256 and bare["config"]["system_pages"] == 0

@@ -81,12 +81,15 @@ def test_nnls_solves_what_scipy_optimize_nnls_solves():
 
 @pytest.mark.parametrize("key", list(KERNELS))
 def test_guest_machine_runs_at_the_guests_pace_with_the_kernels_flush_time(key):
-    m = guest_machine(key, 16384)
+    m = guest_machine(key, 16384, pace="rig")
     assert m["costs"] == GUEST_COSTS and m["flush_time_ms"] == FLUSH_TIME_MS == 2000
+    # at the engine's pace (the default) neither: the machine of today's hardware
+    assert "costs" not in guest_machine(key, 16384) and "flush_time_ms" not in guest_machine(key, 16384)
     # another swap device keeps its own latencies; a bare teaching machine the defaults
     assert set(GUEST_COSTS) - set(guest_costs("zram")) == {"swap_read", "swap_write"}
     assert "file_read" not in guest_costs("hdd")
-    assert "costs" not in guest_machine(key, 16383) and "flush_time_ms" not in guest_machine(key, 16383)
+    small = guest_machine(key, 16383, pace="rig")
+    assert "costs" not in small and "flush_time_ms" not in small
 
 
 def _simulate(*args):
@@ -96,15 +99,19 @@ def _simulate(*args):
     return json.loads(out.stdout)
 
 
-def test_simulate_ram_mb_uses_the_guests_costs_and_bare_the_defaults():
-    guest = _simulate("--ram-mb", "64", "--kernel", "6.12", "--swap-kind", "ssd")
+def test_simulate_pace_rig_uses_the_guests_costs_and_the_default_and_bare_the_engines():
+    guest = _simulate("--ram-mb", "64", "--kernel", "6.12", "--swap-kind", "ssd", "--pace", "rig")
     assert guest["config"]["costs"] == {**default_costs("ssd"), **GUEST_COSTS}
     assert guest["config"]["flush_time_ms"] == 2000
-    zram = _simulate("--ram-mb", "64", "--kernel", "6.12")          # the engine's default device
+    zram = _simulate("--ram-mb", "64", "--kernel", "6.12", "--pace", "rig")   # the engine's default device
     assert zram["config"]["costs"]["swap_read"] == default_costs("zram")["swap_read"]
     assert zram["config"]["costs"]["scan_folio"] == GUEST_COSTS["scan_folio"]
-    bare = _simulate("--ram-mb", "64", "--kernel", "6.12", "--bare")
-    assert bare["config"]["costs"] == default_costs("zram") and bare["config"]["flush_time_ms"] == 0
+    for engine_pace in (("--bare",), ()):
+        m = _simulate("--ram-mb", "64", "--kernel", "6.12", *engine_pace)
+        assert m["config"]["costs"] == default_costs("zram") and m["config"]["flush_time_ms"] == 0
+    bad = subprocess.run([sys.executable, "-m", "backend", "simulate", "--scenario", "zipf-anon",
+                          "--ram-mb", "64", "--bare", "--pace", "rig"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--pace rig is a guest's" in bad.stderr
 
 
 def test_readahead_charges_the_reader_each_page_beyond_the_one_it_waits_for__read_pages():
