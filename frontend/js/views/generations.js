@@ -32,9 +32,9 @@ function fitCell(counts, w, h, maxCell = 14) {
 // the grids drawn one cell per folio are filled from `zoom` windows; the
 // result's `missing` names the windows to request.
 export function drawGenerations(ctx, pane, { width, height, hidden = null, selectedPfn = null, slide = 0, highlight = null, zoom = [0, 1] } = {}) {
-  ctx.clearRect(0, 0, width, height);
   const g = pane.gens;
   if (!g) {
+    ctx.clearRect(0, 0, width, height);
     ctx.fillStyle = "#333";
     ctx.font = "13px system-ui, sans-serif";
     ctx.fillText("This pane runs the classic policy: it has no generations.", 12, 24);
@@ -143,6 +143,8 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
       refiled.set(`${gen.seq}.${t}`, nRefiled);
     }
   }
+  // The image covers the whole canvas (putImageData replaces pixels, alpha
+  // too): no clearRect first, which cost a full-canvas clear in the step's task.
   ctx.putImageData(img, 0, 0);
 
   ctx.textBaseline = "top";

@@ -31,7 +31,6 @@ function imageFor(ctx, w, h) {
 // `labels`: what each list is to the pane's policy (PolicyInfo.lists, e.g.
 // "clock ring (file)"); lists without a label keep the kernel's names.
 export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden = null, selectedPfn = null, highlight = null, labels = null } = {}) {
-  ctx.clearRect(0, 0, width, height);
   const counts = LRU_LISTS.map((n) => pane.lists?.[n]?.length ?? pane.listCounts?.[n] ?? 0);
   const layout = laneLayout({ counts, width, height, labelWidth: LABEL_W, zoom, minLane: 42 });
   const gridW = layout.gridW;
@@ -69,6 +68,10 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
       }
     }
   }
+  // The image replaces the grid's pixels (alpha too): only the label column
+  // and the strip right of the grid are cleared, not the whole canvas.
+  ctx.clearRect(0, 0, LABEL_W, height);
+  ctx.clearRect(LABEL_W + gridW, 0, width - LABEL_W - gridW, height);
   ctx.putImageData(img, LABEL_W, 0);
 
   ctx.textBaseline = "top";
