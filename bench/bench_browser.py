@@ -51,7 +51,7 @@ STEPS = int(os.environ.get("BENCH_BROWSER_STEPS", "60"))
 # and the wait for the step right after it; "hold": keydown, the key held
 # KEY_HOLD_MS (as a person's), keyup, then the wait, so that neither the
 # keyup nor the wait's script runs in the measured window. An A/B in
-# alternation (2026-12-05, 30 steps a row, load 2.6-3.4) showed no
+# alternation (2026-12-05, 15 steps a side, load 2.5-3.4) showed no
 # difference beyond the noise (BENCHMARKS.md).
 KEY = os.environ.get("BENCH_BROWSER_KEY", "press")
 KEY_HOLD_MS = 120
