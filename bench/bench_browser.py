@@ -46,6 +46,16 @@ from browser_helpers import ARGS, CHROMIUM, LiveServer  # noqa: E402
 from common import emit, make_session, owner_page, pct, warm  # noqa: E402
 
 STEPS = int(os.environ.get("BENCH_BROWSER_STEPS", "60"))
+# "16Ki", "1Mi" or both (the default): a quicker loop while working on one bar
+# "press" (the default): Playwright's press(), whose keyup follows at once,
+# and the wait for the step right after it; "hold": keydown, the key held
+# KEY_HOLD_MS (as a person's), keyup, then the wait, so that neither the
+# keyup nor the wait's script runs in the measured window. An A/B in
+# alternation (2026-12-05, 15 steps a side, load 2.5-3.4) showed no
+# difference beyond the noise (BENCHMARKS.md).
+KEY = os.environ.get("BENCH_BROWSER_KEY", "press")
+KEY_HOLD_MS = 120
+MACHINES = os.environ.get("BENCH_BROWSER_MACHINES", "16Ki,1Mi").split(",")
 
 INIT = """
 window.__kb = {down: [], msgs: [], drawn: []};
@@ -99,7 +109,12 @@ def bench(browser, server, ram_pages, policy, scenario, warm_accesses, label):
     for k in range(STEPS + 1):
         step = int(page.locator(".pane canvas.base").first.get_attribute("data-step")) + 1
         page.evaluate("() => { window.__kb.down = []; window.__kb.msgs = []; window.__kb.drawn = []; }")
-        page.keyboard.press("ArrowRight")
+        if KEY == "press":
+            page.keyboard.press("ArrowRight")
+        else:
+            page.keyboard.down("ArrowRight")
+            page.wait_for_timeout(KEY_HOLD_MS)
+            page.keyboard.up("ArrowRight")
         page.wait_for_function("s => window.__kb.drawn.some((d) => d.step === s && d.painted != null && d.nextRaf != null)",
                                arg=step, timeout=120000)
         r = page.evaluate("""s => {
@@ -114,7 +129,7 @@ def bench(browser, server, ram_pages, policy, scenario, warm_accesses, label):
     ctx.close()
     g = lambda f: [f(r) for r in rows]   # noqa: E731
     emit(metric="keypress_to_drawn_ms", machine=label, ram_pages=ram_pages, policy=policy, scenario=scenario,
-         unit="scan", steps=len(rows), **stats(g(lambda r: r["painted"] - r["down"])),
+         unit="scan", key=KEY, steps=len(rows), **stats(g(lambda r: r["painted"] - r["down"])),
          goal_median_ms=8 if ram_pages <= 16384 else 16,
          parts={
              "keydown_to_first_message": stats(g(lambda r: r["first"] and r["first"] - r["down"])),
@@ -138,9 +153,9 @@ def main():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             t0 = time.monotonic()
-            for policy in ("lru_gen", "lru"):
+            for policy in ("lru_gen", "lru") if "16Ki" in MACHINES else ():
                 bench(browser, server, 16384, policy, "stream-hot-file", 40_000, "16Ki frames (64 MiB)")
-            for policy in ("lru_gen", "lru"):
+            for policy in ("lru_gen", "lru") if "1Mi" in MACHINES else ():
                 bench(browser, server, 1 << 20, policy, "stream-hot-file", 1_200_000, "1Mi frames (4 GiB)")
             emit(metric="bench_browser_wall_s", value=round(time.monotonic() - t0, 1))
         finally:

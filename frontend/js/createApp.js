@@ -37,7 +37,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   // form steps, an animation's length follows the speed): looked up at call time.
   const panes = createPanes({
     dom, store, send, plots, now,
-    loop: { request: (what) => loop.request(what) },
+    loop: { request: (what) => loop.request(what), later: (fn) => loop.later(fn) },
     select: (...a) => controls.select(...a),
     ownerStep: (...a) => controls.ownerStep(...a),
     rate: () => controls.rate(),

@@ -3,8 +3,8 @@
 // per frame, and keeps running while it reports an animation in progress.
 //
 // later(fn): work that must not share the frame that first shows a step
-// (the event log, counters, plots, URL: their layout and paint would hold
-// that frame back). It runs at the start of the tick after the next one,
+// (the step's flights, the event log, counters, plots, URL: their planning,
+// layout and paint would hold that frame back). It runs at the start of the tick after the next one,
 // so the next presented frame carries only what was drawn before it.
 export function frameLoop(draw, raf = globalThis.requestAnimationFrame?.bind(globalThis)) {
   let pending = false;

@@ -20,7 +20,7 @@ import { renderCounters } from "./views/counters.js";
 import { renderEventLog } from "./views/eventLog.js";
 import { renderInspector } from "./views/inspector.js";
 
-// `loop` is the frame loop ({request}); `select`, `ownerStep` and `rate` are
+// `loop` is the frame loop ({request, later}); `select`, `ownerStep` and `rate` are
 // the controls' (controls.js is built after the panes, so they are looked up
 // at call time).
 export function createPanes({ dom, store, send, plots, loop, now, select, ownerStep, rate }) {
@@ -173,18 +173,20 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
   // ---- a step: its panes at once, then the animation -------------------
   // The step's resulting state is drawn on the base canvas now, in the
   // message's task, so the next presented frame shows it; the folios'
-  // moves (old place -> isolation -> new place) are an overlay that starts
-  // at that frame and flies over the final picture. On a step that aged
-  // (max_seq grew) the generations slide into place over the first half.
+  // moves (old place -> isolation -> new place) are an overlay planned and
+  // started a frame later (frameLoop.later), so that the frame which first
+  // shows the step carries only the pane: planning the flights, drawing
+  // their first frame and the overlay canvas's copy to the compositor were
+  // ~1 ms of it at 16 Ki frames. On a step that aged (max_seq grew) the
+  // generations slide into place over the first half, from that first frame.
   function showStep(prevPanes, panes) {
     const duration = s.playing ? Math.min(900, 850 / rate()) : 1100;
-    const flights = [];
+    const plans = [];
     const slide = [];
     panes.forEach((p, i) => {
       const el = paneEls[i];
-      if (!el) { flights.push([]); slide.push(0); return; }
+      if (!el) { plans.push(null); slide.push(0); return; }
       const old = drawn[i];
-      const rows = rowsOf(p);
       const lists = s.view === "lists";
       const dSeq = (lists && p.gens && prevPanes[i]?.gens) ? p.gens.max_seq - prevPanes[i].gens.max_seq : 0;
       // the flights land where the folios end up once the slide is over
@@ -192,20 +194,29 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
       const sl = dSeq > 0 && next.colW ? dSeq * (next.colW + 8) : 0;
       if (sl) drawPane(i, p, { slide: sl });
       slide.push(sl);
-      if (!old || !rows.length || !lists) { flights.push([]); return; }
-      const w = shownWidth(el);
-      const h = el.base.height;
-      const typeOf = (pfn) => (p.loc ? (p.loc[pfn] - 16) & 1 : p.flags ? (p.flags[pfn] & FLAGS.PG_anon ? 0 : 1) : 1);
-      flights.push(buildFlights(rows, {
-        from: (pfn) => old.locate(pfn), to: (pfn) => next.locate(pfn),
-        fromPlace: (r) => old.place?.(r.src, r.src_seq, "tail", typeOf(r.pfn)),
-        toPlace: (r) => next.place?.(r.dst, r.dst_seq, "head", typeOf(r.pfn)),
-        width: w, height: h, cell: next.cell, selectedPfn: s.selected?.pane === i ? s.selected.pfn : null,
-      }));
+      plans.push(old && lists ? { p, el, old, next, selectedPfn: s.selected?.pane === i ? s.selected.pfn : null } : null);
     });
     // start: the first frame's time (draw() sets it), so all of it is seen
-    s.anim = { start: null, duration, flights, slide };
+    const anim = { start: null, duration, flights: null, flyStart: null, slide };
+    s.anim = anim;
     s.flightExtent = [];
+    const plan = () => {
+      if (s.anim !== anim) return;   // a newer step (or a seek) replaced it
+      anim.flights = plans.map((pl) => {
+        const rows = pl ? rowsOf(pl.p) : [];
+        if (!rows.length) return [];
+        const { p, el, old, next } = pl;
+        const typeOf = (pfn) => (p.loc ? (p.loc[pfn] - 16) & 1 : p.flags ? (p.flags[pfn] & FLAGS.PG_anon ? 0 : 1) : 1);
+        return buildFlights(rows, {
+          from: (pfn) => old.locate(pfn), to: (pfn) => next.locate(pfn),
+          fromPlace: (r) => old.place?.(r.src, r.src_seq, "tail", typeOf(r.pfn)),
+          toPlace: (r) => next.place?.(r.dst, r.dst_seq, "head", typeOf(r.pfn)),
+          width: shownWidth(el), height: el.base.height, cell: next.cell, selectedPfn: pl.selectedPfn,
+        });
+      });
+      loop.request("animation");
+    };
+    loop.later(plan);
     loop.request("animation");
   }
 
@@ -319,16 +330,20 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     const full = what.has("panes") || what.has("all") || what.has("view") || what.has("selection");
     const info = full || what.has("info");
     let animating = false;
-    let frac = 1;
+    let frac = 1;   // of the slide, from the frame that first shows the step
+    let fly = 1;    // of the flights, from the frame that first draws them
     if (s.anim) {
-      if (s.anim.start == null) s.anim.start = t;
-      frac = Math.min(1, (t - s.anim.start) / s.anim.duration);
-      animating = frac < 1;
+      const a = s.anim;
+      if (a.start == null) a.start = t;
+      frac = Math.min(1, (t - a.start) / a.duration);
+      if (a.flights && a.flyStart == null) a.flyStart = t;
+      fly = a.flights ? Math.min(1, (t - a.flyStart) / a.duration) : 0;
+      animating = frac < 1 || fly < 1;
     }
     s.panes.forEach((p, i) => {
       const el = paneEls[i];
       if (!el) return;
-      const flights = animating ? s.anim.flights?.[i] || [] : [];
+      const flights = fly < 1 ? s.anim.flights?.[i] || [] : [];
       const slide = animating && s.anim.slide?.[i] ? Math.round(s.anim.slide[i] * (1 - Math.min(1, frac / 0.5))) : 0;
       // The base already holds the step's state: redrawn only when asked,
       // while it slides, and once more when a slide ends.
@@ -336,7 +351,7 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
       slid[i] = slide !== 0;
       if (flights.length || overlayDrawn[i]) {
         const octx = el.overlay.getContext("2d");
-        const boxes = drawFlight(octx, flights, frac, { width: shownWidth(el), height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: isGen(p) ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
+        const boxes = drawFlight(octx, flights, fly, { width: shownWidth(el), height: el.overlay.height, cell: drawn[i]?.cell ?? 6, title: isGen(p) ? "isolated: private list of isolate_folios() / scan_folios()" : "isolated: private list of shrink_inactive_list() / shrink_active_list()" });
         overlayDrawn[i] = boxes.length > 0;
         if (boxes.length) s.flightExtent[i] = extend(s.flightExtent[i], boxes, el);
       }

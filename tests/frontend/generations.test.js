@@ -46,3 +46,35 @@ test("a 16 Ki-frame generations draw places every folio without a Map entry per 
   assert.equal(res.locate(p.nrFrames), null);
   assert.equal(res.locate(-1), null);
 });
+
+// putImageData's pixels kept; every other call a no-op.
+function capturingContext() {
+  const ctx = fakeContext();
+  ctx.putImageData = (img) => { ctx.put = new Uint32Array(img.data.buffer).slice(); };
+  return ctx;
+}
+
+test("a step's generations draw (small cells, nothing hidden) puts the same pixels and places as the per-folio path", async () => {
+  const { FLAGS } = await import("../../frontend/js/flags.js");
+  const cells = new Set();
+  for (const [nr, w, h] of [[16384, 896, 400], [16384, 500, 300], [32768, 500, 300], [4096, 896, 400], [2048, 896, 400]]) {
+    const p = pane(nr);
+    // tiers, workingset, and gen fields both matching and not (lazily re-filed)
+    p.flags = Uint32Array.from({ length: nr }, (_, i) => {
+      const gen = i % 5;   // 0 = no gen field, 1..4 = gen + 1
+      return ((gen << FLAGS.LRU_GEN_PGOFF) & FLAGS.LRU_GEN_MASK) | (i % 7 === 0 ? FLAGS.PG_workingset : 0) |
+        (i % 3 === 0 ? FLAGS.PG_referenced | ((i % 4) << FLAGS.LRU_REFS_PGOFF) : 0);
+    });
+    const fast = capturingContext();
+    const a = drawGenerations(fast, p, { width: w, height: h });
+    // a highlight that dims nothing takes the per-folio path
+    const slow = capturingContext();
+    const b = drawGenerations(slow, p, { width: w, height: h, highlight: new Set(Array.from({ length: nr }, (_, i) => i)) });
+    cells.add(a.cell);
+    let diff = 0;
+    for (let i = 0; i < fast.put.length; i++) if (fast.put[i] !== slow.put[i]) diff++;
+    assert.equal(diff, 0, `${nr} frames at ${w}x${h} (cell ${a.cell}): ${diff} pixels differ`);
+    for (let pfn = 0; pfn < nr; pfn++) assert.deepEqual(a.locate(pfn), b.locate(pfn), `pfn ${pfn}`);
+  }
+  assert.ok([...cells].some((c) => c < 3) && [...cells].some((c) => c >= 3 && c < 6), `cell sizes ${[...cells]}`);
+});

@@ -32,9 +32,9 @@ function fitCell(counts, w, h, maxCell = 14) {
 // the grids drawn one cell per folio are filled from `zoom` windows; the
 // result's `missing` names the windows to request.
 export function drawGenerations(ctx, pane, { width, height, hidden = null, selectedPfn = null, slide = 0, highlight = null, zoom = [0, 1] } = {}) {
-  ctx.clearRect(0, 0, width, height);
   const g = pane.gens;
   if (!g) {
+    ctx.clearRect(0, 0, width, height);
     ctx.fillStyle = "#333";
     ctx.font = "13px system-ui, sans-serif";
     ctx.fillText("This pane runs the classic policy: it has no generations.", 12, 24);
@@ -116,6 +116,44 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
         }
       }
       let nRefiled = 0;
+      if (arr && per === 1 && cell < 6 && posArr && !hidden && !highlight) {
+        // A step's draw at 16 Ki frames (1-5 px cells, no flag marks, nothing
+        // hidden or dimmed): the same cells as the loop below, without its
+        // young reads, zoom-window checks and a division per cell.
+        const flags = pane.flags;
+        const size = cell >= 4 ? cell - 1 : cell;   // pixelGrid's square
+        const m = Math.max(1, Math.floor(cell / 3));
+        const o = Math.floor((cell - 1 - m) / 2);
+        let x = x0 + 4;
+        let y = y0;
+        let col = 0;
+        for (let s = a; s < b; s++) {
+          if (x >= 0 && x + cell <= width && y + cell <= height) {
+            const pfn = arr[s];
+            const f = flags ? flags[pfn] : 0;
+            const genField = ((f & FLAGS.LRU_GEN_MASK) >>> FLAGS.LRU_GEN_PGOFF) - 1;
+            const isRefiled = !!flags && genField >= 0 && genField !== gen.gen;
+            if (pfn >= 0 && pfn < nrFrames) posArr[pfn] = y * 65536 + x + 1;
+            const tier = folioTier(f);
+            const c = tierPx[tier];
+            for (let r = 0; r < size; r++) {
+              const row = (y + r) * width + x;
+              for (let k = 0; k < size; k++) buf[row + k] = c;
+            }
+            if (isRefiled) {
+              nRefiled++;
+              if (cell >= 3) {
+                const dot = tier === 3 ? 0xffffffff : black;
+                for (let r = 0; r < m; r++) buf.fill(dot, (y + o + r) * width + x + o, (y + o + r) * width + x + o + m);
+              }
+            }
+          }
+          x += cell;
+          if (++col === gridCols) { col = 0; x = x0 + 4; y += cell; }
+        }
+        refiled.set(`${gen.seq}.${t}`, nRefiled);
+        continue;
+      }
       for (let s = 0; s < Math.ceil((b - a) / per); s++) {
         const x = x0 + 4 + (s % gridCols) * cell;
         const y = y0 + Math.floor(s / gridCols) * cell;
@@ -143,6 +181,8 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
       refiled.set(`${gen.seq}.${t}`, nRefiled);
     }
   }
+  // The image covers the whole canvas (putImageData replaces pixels, alpha
+  // too): no clearRect first, which cost a full-canvas clear in the step's task.
   ctx.putImageData(img, 0, 0);
 
   ctx.textBaseline = "top";
