@@ -200,7 +200,7 @@ class SqliteStore(Store):
     """One file under the data dir, WAL, one connection guarded by a lock
     (a write is ~10 µs: cheaper than any hop to a database thread)."""
 
-    def __init__(self, path: Path | str, on_damage: str = "move"):
+    def __init__(self, path: Path | str, on_damage: str = "move", check: bool = True):
         """Open (or create) the store.
 
         1. A file that is not a database or fails `PRAGMA quick_check` is,
@@ -209,7 +209,11 @@ class SqliteStore(Store):
            message is one line).
         2. An empty (0-byte) file starts a new store, with a warning: it was
            a store once, or someone meant it to be.
-        3. Missing tables are recreated, with a warning naming them."""
+        3. Missing tables are recreated, with a warning naming them.
+
+        `check=False` skips step 1: a worker of `serve --workers N` opens a
+        file the parent process has checked, while its siblings use it (a
+        worker restarted after a crash must not move a live store aside)."""
         path = Path(path)
         self.path = path
         self._lock = threading.Lock()
@@ -222,7 +226,8 @@ class SqliteStore(Store):
         self._conn = None
         try:
             self._conn = self._open(path)
-            self._check()
+            if check:
+                self._check()
         except (sqlite3.DatabaseError, StoreDamaged) as e:
             why = (str(e).splitlines() or [type(e).__name__])[0]
             if self._conn is not None:
@@ -238,7 +243,10 @@ class SqliteStore(Store):
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        # timeout: SQLite's busy handler, for the write lock another process
+        # (a sibling worker of `serve --workers N`) holds for its ~30 µs write
+        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                             timeout=10.0)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         return db
