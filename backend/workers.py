@@ -135,7 +135,10 @@ class Worker:
     def detach(self, loop) -> None:
         self.ready.clear()
         if self.chan is not None:
+            # both, before the close: a closed descriptor left registered
+            # would clash with the next socket that gets its number
             loop.remove_reader(self.chan.fileno())
+            loop.remove_writer(self.chan.fileno())
             self.chan.close()
             self.chan = None
 
@@ -164,7 +167,8 @@ class Worker:
                 except TimeoutError:
                     return False
                 finally:
-                    loop.remove_writer(chan.fileno())
+                    if self.chan is chan:       # not detached (and closed) meanwhile
+                        loop.remove_writer(chan.fileno())
             except OSError:             # it died between ready and now: wait for the restart
                 self.detach(loop)
 
@@ -217,7 +221,12 @@ class Router:
     async def _accept(self, loop) -> None:
         self.listener.setblocking(False)
         while True:
-            conn, _ = await loop.sock_accept(self.listener)
+            try:
+                conn, _ = await loop.sock_accept(self.listener)
+            except OSError as e:        # e.g. EMFILE: keep serving what is open
+                log.warning("accept: %s", e)
+                await asyncio.sleep(0.1)
+                continue
             if self.pending >= MAX_PENDING:
                 conn.close()
                 continue
@@ -276,7 +285,11 @@ class Router:
                 if delay:
                     await asyncio.sleep(delay)
                 if not self.stopping:
-                    w.spawn(loop)
+                    try:
+                        w.spawn(loop)
+                    except OSError as e:    # e.g. EAGAIN from fork: the next tick tries again
+                        log.error("worker %d could not be started: %s", w.index, e)
+                        w.started_at = time.monotonic()     # so that the retries back off
 
     async def _stop(self) -> None:
         """SIGTERM to every worker (uvicorn's graceful shutdown: open

@@ -69,6 +69,12 @@ def proc_stat(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores, /proc/stat)."""
+    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def tree_stat(pid: int) -> tuple[float, int]:
     """(CPU seconds, RSS bytes) of a process and its children: `--workers N`
     is a parent (the router) and N worker processes."""
@@ -189,6 +195,7 @@ def main() -> int:
             cpu0, _ = tree_stat(proc.pid)
             router0, _ = proc_stat(proc.pid)
             me0, _ = proc_stat(os.getpid())
+            busy0 = machine_busy()
             lat, errors, counts = [], [], []
 
             async def run():
@@ -216,6 +223,7 @@ def main() -> int:
             cpu1, rss = tree_stat(proc.pid)
             router1, _ = proc_stat(proc.pid)
             me1, _ = proc_stat(os.getpid())
+            busy1 = machine_busy()
         finally:
             proc.terminate()
             proc.wait(15)
@@ -226,7 +234,9 @@ def main() -> int:
            "server_cpu_s": round(cpu1 - cpu0, 2), "server_cpu_cores": round((cpu1 - cpu0) / wall, 2),
            "server_rss_mib": rss >> 20, "errors": len(errors),
            # the clients share the machine: what they take is not the server's to use
-           "client_cpu_cores": round((me1 - me0) / wall, 2)}
+           "client_cpu_cores": round((me1 - me0) / wall, 2),
+           # the other processes of a shared machine, in cores: what the run did not get
+           "others_cpu_cores": round(((busy1 - busy0) - (cpu1 - cpu0) - (me1 - me0)) / wall, 2)}
     if args.workers > 1:   # the parent: accepting and routing connections
         row["router_cpu_cores"] = round((router1 - router0) / wall, 2)
     steps = sum(counts) if args.closed else len(lat)
