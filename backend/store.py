@@ -204,9 +204,9 @@ class _Connection(sqlite3.Connection):
     process (a sibling worker of `serve --workers N`), waiting 20 µs at
     first and doubling up to 5 ms, for at most BUSY_WAIT_S. SQLite's own
     busy handler sleeps 1 ms, then 2, 5, 10...: measured with two workers in
-    a closed loop, ~4.5 % of the per-step writes met the other's ~40 µs write
-    and waited 1.5 ms on average, ~9 % of each worker's time on its event
-    loop. Safe to repeat: every statement here is its own transaction
+    a closed loop, ~4.5 % of the per-step writes took over 0.5 ms (1.5 ms on
+    average), ~9 % of each worker's time on its event loop; with this
+    retry, 0.53 s instead of 0.86 s in a 10 s run. Safe to repeat: every statement here is its own transaction
     (autocommit), and one refused with SQLITE_BUSY did nothing."""
 
     def execute(self, *args):
