@@ -248,3 +248,23 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path):
                 pids.discard(pid)
         time.sleep(0.1)
     assert not pids, "workers outlived their parent"
+
+
+def test_an_upload_streams_its_body_past_the_router_and_its_session_is_the_workers(two):
+    """The router reads only the head (and what came with it); the worker
+    reads the rest of a 3.4 MiB multipart body from the socket itself."""
+    text = b"".join(b"A 0 %d\n" % (i % 512) for i in range(400_000))   # ~3.4 MiB
+    assert len(text) > 2 << 20
+    r = httpx.post(f"{two.url}/api/sessions/upload", timeout=120,
+                   data={"recipe": json.dumps({"machine": {"ram_pages": 1024}})},
+                   files={"file": ("big.trace", text)})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    assert route_of(sid, 2) == _worker_of_response(r)
+    h = httpx.get(f"{two.url}/api/sessions/{sid}", timeout=60)
+    assert _worker_of_response(h) == route_of(sid, 2)
+    assert h.json()["recipe"]["workload"]["trace_id"]
+    o = Owner(two, r.json())
+    o.send(type="step", unit="access", count=1000)
+    assert o.json()["step"] == 1000
+    o.close()
