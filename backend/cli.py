@@ -712,7 +712,8 @@ def cmd_serve(args) -> int:
 
     from backend.workers import CloseAfterResponse, worker_server
     chan = socket.socket(fileno=args.worker_fd)
-    config = uvicorn.Config(CloseAfterResponse(app, settings.worker_index), host=args.host, port=args.port, **options)
+    config = uvicorn.Config(CloseAfterResponse(app, settings.worker_index), host=args.host,
+                            port=args.port, **options)
     worker_server(config, chan).run()
     return 0
 
