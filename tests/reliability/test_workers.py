@@ -106,13 +106,26 @@ def test_a_viewer_sees_the_owners_latest_step_at_once(two):
     o.close()
 
 
-def test_a_fork_and_a_permalink_land_where_they_are_routed(two):
+def test_a_fork_a_branch_and_a_permalink_land_where_they_are_routed(two):
     s, = _create(two, 1)
     me = route_of(s["id"], 2)
     o = Owner(two, s)
     for _ in range(4):
         o.send(type="step", unit="scan")
         o.json()
+    # a branch: the session keeps its id (and worker); the history it
+    # replaced is pinned under a content address, served where that routes
+    o.send(type="seek", step=2)
+    assert o.json()["step"] == 2
+    o.send(type="step", unit="shrink", branch=True)
+    reply = o.json()
+    assert reply["truncated"] and reply["kept"]["nr_steps"] == 4
+    kept = reply["kept"]["id"]
+    g = httpx.get(f"{two.url}/api/sessions/{kept}", timeout=60)
+    assert _worker_of_response(g) == route_of(kept, 2)
+    assert g.json()["nr_steps"] == 4 and g.json()["immutable"]
+    h = httpx.get(f"{two.url}/api/sessions/{s['id']}/history", timeout=60)
+    assert _worker_of_response(h) == me and h.json()["nr_steps"] == 3
     o.close()
     for _ in range(4):   # several forks: each is drawn on its creator's worker
         r = httpx.post(f"{two.url}/api/sessions/{s['id']}/fork", json={"step": 2}, timeout=60)
