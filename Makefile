@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml setup.py $(ENGINE) | $(PY)
 
 build: $(STAMP)
 
+# WORKERS=2: two server processes, sessions routed by id (docs/server.md "Several processes")
+WORKERS ?= 1
 run: $(STAMP)
-	$(VENV)/bin/reclaimlab serve --host 127.0.0.1 --port 8000 --data data
+	$(VENV)/bin/reclaimlab serve --host 127.0.0.1 --port 8000 --data data --workers $(WORKERS)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }

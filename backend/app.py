@@ -73,7 +73,7 @@ def create_app(settings: Optional[Settings] = None, store: Optional[Store] = Non
                 await run_in_threadpool(store.checkpoint)   # keep the WAL short
 
         install_log_redaction()   # after uvicorn configured its loggers
-        app.state.heavy = stream_routes.heavy_limiter()   # bound to this event loop
+        app.state.heavy = stream_routes.heavy_limiter(settings.workers)   # bound to this event loop
         task = asyncio.create_task(reaper())
         try:
             yield

@@ -164,6 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "and start a new one (default), or refuse to start")
     s.add_argument("--policies", action="append", default=[], metavar="DIR",
                    help="also offer the Python policies of DIR (repeatable; see docs/policies.md)")
+    s.add_argument("--workers", type=_pos_int, default=1, metavar="N",
+                   help="server processes (default 1). With N > 1 a parent process routes "
+                        "each connection to the worker that owns the session it names; each "
+                        "worker admits against 1/N of the memory budget and of "
+                        "max_live_sessions (docs/server.md)")
+    # set by the parent of `--workers N` for its workers only
+    s.add_argument("--worker-fd", type=int, default=None, help=argparse.SUPPRESS)
+    s.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
 
     m = sub.add_parser("simulate", help="run a workload headless to the end and print counters")
     src = m.add_mutually_exclusive_group(required=True)
@@ -664,10 +672,12 @@ def cmd_serve(args) -> int:
         os.environ["RECLAIMLAB_DATA"] = os.path.abspath(args.data)
     if args.on_damage is not None:
         os.environ["RECLAIMLAB_STORE_ON_DAMAGE"] = args.on_damage
+    from pathlib import Path
+
     import uvicorn
     from backend.app import create_app   # lazily: simulate/scenarios need no web stack
     from backend.settings import Settings
-    from backend.store import StoreDamaged
+    from backend.store import SqliteStore, StoreDamaged
     settings = Settings.from_env()
     # The app's own log lines (a damaged store moved aside, a session
     # parked) go to stderr beside uvicorn's.
@@ -678,17 +688,51 @@ def cmd_serve(args) -> int:
     applog.addHandler(handler)
     applog.setLevel(logging.INFO)
     applog.propagate = False
+    store_path = Path(settings.data_dir) / "reclaimlab.sqlite3"
+    if args.workers > 1 and args.worker_fd is None:
+        return _serve_parent(args, settings, store_path)
+    store = None
+    if args.worker_fd is not None:
+        # the parent checked the store (and moved a damaged one aside) once
+        settings = settings.for_worker(args.worker_index, args.workers)
+        store = SqliteStore(store_path, check=False)
     try:
-        app = create_app(settings)
+        app = create_app(settings, store)
     except StoreDamaged as e:
         raise UserError(f"reclaimlab serve: {e}") from None
     # Per-message deflate off: frames are already compact binary, and
     # compressing them costs more CPU than it saves (stack-notes).
     # ws_max_size: a message over it is refused by the protocol layer (close
     # 1009) before it is buffered; up to it, the app answers `too_large`.
-    uvicorn.run(app, host=args.host, port=args.port, ws_per_message_deflate=False,
-                ws_max_size=ws_max_size(settings))
+    options = dict(ws_per_message_deflate=False, ws_max_size=ws_max_size(settings))
+    if args.worker_fd is None:
+        uvicorn.run(app, host=args.host, port=args.port, **options)
+        return 0
+    import socket
+
+    from backend.workers import CloseAfterResponse, worker_server
+    chan = socket.socket(fileno=args.worker_fd)
+    config = uvicorn.Config(CloseAfterResponse(app, settings.worker_index), host=args.host,
+                            port=args.port, **options)
+    worker_server(config, chan).run()
     return 0
+
+
+def _serve_parent(args, settings, store_path) -> int:
+    """`--workers N`: the store's start-up check once, the socket bound
+    here, then the router (backend/workers.py)."""
+    from backend.store import SqliteStore, StoreDamaged
+    from backend.workers import bind, run_parent
+    try:
+        SqliteStore(store_path, on_damage=settings.store_on_damage).close()
+    except StoreDamaged as e:
+        raise UserError(f"reclaimlab serve: {e}") from None
+    try:
+        listener = bind(args.host, args.port)
+    except OSError as e:
+        raise UserError(f"reclaimlab serve: cannot listen on {args.host}:{args.port}: "
+                        f"{e.strerror or e}") from None
+    return run_parent(listener, args.workers, args.policies, settings.router_head_timeout)
 
 
 def ws_max_size(settings) -> int:

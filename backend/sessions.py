@@ -33,6 +33,7 @@ from backend import protocol as P
 from backend.budget import Ledger, OverBudget, accesses_of_recipe, session_bytes
 from backend.recipes import Recipe
 from backend import wire as W
+from backend.workers import route_of
 from backend.store import (DamagedRecord, SessionRecord, Store, TraceRecord, hash_token, new_id,
                            token_matches, trace_id)
 # Also re-exported: the routes, the CLI and the tests import SessionError,
@@ -627,6 +628,17 @@ class SessionManager:
         self._loading: dict[str, threading.Lock] = {}
         self.ledger = Ledger(settings.budget_bytes())
 
+    def new_session_id(self) -> str:
+        """A fresh session id that `serve --workers N` routes to this process
+        (backend/workers.py: a hash of the id modulo N), so that every request
+        naming the session reaches the one process holding it live. Drawn
+        until one fits: N tries on average."""
+        n, me = self.settings.workers, self.settings.worker_index
+        while True:
+            sid = new_id()
+            if n <= 1 or route_of(sid, n) == me:
+                return sid
+
     # --- admission
     def _need(self, recipe: Recipe, nr_accesses: int) -> int:
         return session_bytes(recipe.engine_configs(), nr_accesses)
@@ -699,7 +711,7 @@ class SessionManager:
                              f"{self.settings.max_accesses}")
         token = new_id(24)
         stored = recipe.model_dump(mode="json")
-        rec = SessionRecord(id=new_id(), recipe=stored, owner_hash=hash_token(token),
+        rec = SessionRecord(id=self.new_session_id(), recipe=stored, owner_hash=hash_token(token),
                             log=log or [], nr_steps=nr_steps,
                             parent_id=parent[0] if parent else None,
                             parent_step=parent[1] if parent else None)
@@ -724,8 +736,8 @@ class SessionManager:
             workload = src.workload
         token = new_id(24)
         stored = {k: v for k, v in src.record.recipe.items()}
-        rec = SessionRecord(id=new_id(), recipe=stored, owner_hash=hash_token(token), log=log,
-                            nr_steps=n, parent_id=sid, parent_step=n)
+        rec = SessionRecord(id=self.new_session_id(), recipe=stored, owner_hash=hash_token(token),
+                            log=log, nr_steps=n, parent_id=sid, parent_step=n)
         session = self._build(rec, recipe, None, len(_accesses_of(workload)), workload)
         self.store.create_session(rec)
         self._adopt(session)

@@ -60,13 +60,17 @@ class Settings:
     max_trace_ratio: int = 200                # decompressed / compressed, above 1 MiB out
     store_on_damage: str = "move"             # "move" the damaged DB aside, or "refuse" to start
     park_idle_seconds: float = 120.0          # a connected session idle this long may be parked
+    # --- `serve --workers N` (backend/workers.py): set by the server, not the environment
+    workers: int = 1                          # processes serving this store
+    worker_index: int = 0                     # which of them this is (owns ids routed to it)
+    router_head_timeout: float = 10.0         # seconds the router waits for a request head
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         s = cls(data_dir=Path(os.environ.get("RECLAIMLAB_DATA", "data")))
         env = {}
         for f in fields(cls):
-            if f.name in ("data_dir", "max_count"):
+            if f.name in ("data_dir", "max_count", "workers", "worker_index"):
                 continue
             raw = os.environ.get("RECLAIMLAB_" + f.name.upper())
             if raw is not None:
@@ -88,6 +92,18 @@ class Settings:
             return self.memory_budget_bytes
         return int(machine_ram_bytes() * self.memory_budget_fraction)
 
+    def for_worker(self, index: int, workers: int) -> "Settings":
+        """This server's settings for worker `index` of `workers`: each
+        admits against an equal share of the memory budget, of the checkpoint
+        memory and of max_live_sessions, so that together they keep to what
+        one process would."""
+        if workers <= 1:
+            return self
+        return replace(self, workers=workers, worker_index=index,
+                       memory_budget_bytes=max(1, self.budget_bytes() // workers),
+                       checkpoint_total_bytes=max(1, self.checkpoint_total_bytes // workers),
+                       max_live_sessions=max(1, -(-self.max_live_sessions // workers)))
+
     def public_limits(self) -> dict:
         return {
             "max_frames": self.max_frames,
@@ -102,6 +118,8 @@ class Settings:
             "max_json_depth": self.max_json_depth,
             "max_trace_decompressed": self.max_trace_decompressed,
             "memory_budget_bytes": self.budget_bytes(),
+            # which process answers (`serve --workers N`): the limits above are its share
+            "worker": {"index": self.worker_index, "workers": self.workers, "pid": os.getpid()},
         }
 
 

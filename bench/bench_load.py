@@ -43,11 +43,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data: Path, env_extra: dict) -> tuple[subprocess.Popen, str]:
+def start_server(data: Path, env_extra: dict, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
     p = subprocess.Popen([sys.executable, "-m", "backend", "serve", "--host", "127.0.0.1",
-                          "--port", str(port), "--data", str(data)], cwd=ROOT, env=env,
+                          "--port", str(port), "--data", str(data), "--workers", str(workers)],
+                         cwd=ROOT, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -65,6 +66,23 @@ def proc_stat(pid: int) -> tuple[float, int]:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    return cpu, rss
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores, /proc/stat)."""
+    v = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_stat(pid: int) -> tuple[float, int]:
+    """(CPU seconds, RSS bytes) of a process and its children: `--workers N`
+    is a parent (the router) and N worker processes."""
+    cpu, rss = proc_stat(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            c, r = tree_stat(int(child))
+            cpu, rss = cpu + c, rss + r
     return cpu, rss
 
 
@@ -165,15 +183,19 @@ def main() -> int:
                     help="open loop: every client sends at the same instants (a burst of N each period)")
     ap.add_argument("--closed", type=int, default=0, metavar="N",
                     help="closed loop with N clients instead")
+    ap.add_argument("--workers", type=int, default=1, metavar="N",
+                    help="serve --workers N (the server's CPU is the parent's and the workers')")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server(Path(tmp), {"RECLAIMLAB_MAX_LIVE_SESSIONS": "1000"})
+        proc, url = start_server(Path(tmp), {"RECLAIMLAB_MAX_LIVE_SESSIONS": "1000"}, args.workers)
         ws_url = url.replace("http", "ws")
         try:
             n = args.closed or args.clients
             sessions = create_sessions(url, n, args.frames, max(100_000, args.frames * 8))
-            cpu0, _ = proc_stat(proc.pid)
+            cpu0, _ = tree_stat(proc.pid)
+            router0, _ = proc_stat(proc.pid)
             me0, _ = proc_stat(os.getpid())
+            busy0 = machine_busy()
             lat, errors, counts = [], [], []
 
             async def run():
@@ -198,18 +220,25 @@ def main() -> int:
             wall0 = time.monotonic()
             asyncio.run(run())
             wall = time.monotonic() - wall0
-            cpu1, rss = proc_stat(proc.pid)
+            cpu1, rss = tree_stat(proc.pid)
+            router1, _ = proc_stat(proc.pid)
             me1, _ = proc_stat(os.getpid())
+            busy1 = machine_busy()
         finally:
             proc.terminate()
             proc.wait(15)
     row = {"what": "load_closed" if args.closed else "load_open", "clients": n,
            "phases": None if args.closed else ("aligned" if args.aligned else "staggered"),
-           "frames": args.frames, "unit": args.unit, "seconds": round(wall, 2),
+           "workers": args.workers, "frames": args.frames, "unit": args.unit,
+           "seconds": round(wall, 2),
            "server_cpu_s": round(cpu1 - cpu0, 2), "server_cpu_cores": round((cpu1 - cpu0) / wall, 2),
            "server_rss_mib": rss >> 20, "errors": len(errors),
            # the clients share the machine: what they take is not the server's to use
-           "client_cpu_cores": round((me1 - me0) / wall, 2)}
+           "client_cpu_cores": round((me1 - me0) / wall, 2),
+           # the other processes of a shared machine, in cores: what the run did not get
+           "others_cpu_cores": round(((busy1 - busy0) - (cpu1 - cpu0) - (me1 - me0)) / wall, 2)}
+    if args.workers > 1:   # the parent: accepting and routing connections
+        row["router_cpu_cores"] = round((router1 - router0) / wall, 2)
     steps = sum(counts) if args.closed else len(lat)
     # What a step costs the server, whatever share of the cores it got (the
     # client and other jobs share them): the figure that compares runs.

@@ -36,10 +36,11 @@ def _is_long(unit: str, count: int) -> bool:
     return count > (LONG_ACCESSES if unit == "access" else LONG_UNITS)
 
 
-def heavy_limiter() -> anyio.CapacityLimiter:
+def heavy_limiter(workers: int = 1) -> anyio.CapacityLimiter:
     """Threads for long engine work: one per core (it runs without the GIL,
-    so more would only queue inside the kernel's scheduler instead)."""
-    return anyio.CapacityLimiter(os.cpu_count() or 2)
+    so more would only queue inside the kernel's scheduler instead), shared
+    among the processes of `serve --workers N`."""
+    return anyio.CapacityLimiter(max(1, (os.cpu_count() or 2) // max(1, workers)))
 
 # Close codes (docs/protocol.md §3): 1008 unknown session (policy), 1011 a
 # session whose stored record is damaged, 1013 over the memory budget (try
@@ -74,7 +75,7 @@ class Connection:
         self.limits = limits
         state = ws.app.state
         if getattr(state, "heavy", None) is None:   # an app served without its lifespan
-            state.heavy = heavy_limiter()
+            state.heavy = heavy_limiter(state.settings.workers)
         self.heavy = state.heavy
         self.send_lock = asyncio.Lock()
         self.play_task: Optional[asyncio.Task] = None

@@ -45,3 +45,34 @@ def test_a_trace_row_is_never_replaced_and_its_id_covers_the_format(tmp_path):
     assert again == first and again.filename == "a.trace"      # OR IGNORE, not OR REPLACE
     assert trace_id(data, "v1") != trace_id(data, "oracleGeneral") != trace_id(data, "blocks")
     st.close()
+
+
+def test_a_write_waits_for_another_processes_lock_and_gives_up_after_busy_wait(tmp_path, monkeypatch):
+    """Two connections to one file (the workers of `serve --workers N`): a
+    write that finds the other's write lock retries until it is released,
+    and fails with 'database is locked' only after BUSY_WAIT_S."""
+    import sqlite3
+    import threading
+    import time
+
+    import pytest
+
+    from backend import store as store_mod
+    path = tmp_path / "s.sqlite3"
+    st = SqliteStore(path)
+    st.create_session(SessionRecord(id="a", recipe={}, owner_hash=hash_token("t")))
+    other = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")            # holds the write lock, as a sibling's write does
+    threading.Timer(0.2, lambda: other.execute("COMMIT")).start()
+    t0 = time.monotonic()
+    st.save_log("a", [["scan", 3, None]], 3)    # waits, then succeeds
+    assert 0.15 < time.monotonic() - t0 < 2
+    assert st.get_session("a").nr_steps == 3
+    other.execute("BEGIN IMMEDIATE")
+    monkeypatch.setattr(store_mod, "BUSY_WAIT_S", 0.3)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        st.save_log("a", [["scan", 4, None]], 4)
+    other.execute("COMMIT")
+    other.close()
+    assert st.get_session("a").nr_steps == 3
+    st.close()
