@@ -553,14 +553,14 @@ cdef inline void memcg_flush_stats(mem* m) noexcept nogil:
         m.lv.stat[i] = memcg_stat_exact(m, i)
 
 # mm/memcontrol.c:lruvec_page_state(): the memcg's flushed copy. 6.1's
-# prepare_scan_control() flushes whenever more than num_online_cpus() batches
+# shrink_node() flushes whenever more than num_online_cpus() batches
 # of 64 updates are pending (6.1 vmscan.c:2822, memcontrol.c:640-644), within
 # ~200 pages of exact, read here as exact; 6.12 and 7.3 only flush when the
 # 2 s periodic worker is a full cycle late (mem_cgroup_flush_stats_ratelimited(),
 # 6.12 vmscan.c:2292 and workingset.c:481, 7.3 vmscan.c:2296 and :490), so
 # they read what flush_memcg_stats_dwork() left up to 2 s ago. That is a
 # matter of time, so only a machine whose clock runs at a measured pace has
-# it (config flush_time_ms, set by engine/kernels.py guest_machine())
+# it (config flush_time_ms, set by engine/kernels.py guest_machine(pace="rig"))
 cdef inline int64_t lruvec_page_state(mem* m, int i) noexcept nogil:
     if m.kernel < 612 or m.lv.stat_flush_ns == 0:
         return memcg_stat_exact(m, i)
