@@ -22,7 +22,7 @@ from backend.routes import stream as stream_routes
 from backend.routes import sweeps as sweep_routes
 from backend.sessions import SessionManager
 from backend.settings import Settings
-from backend.store import DamagedRecord, SqliteStore, Store
+from backend.store import DamagedRecord, SqliteStore, Store, store_path
 
 # Multipart framing around an upload (boundaries, part headers, the recipe
 # field of /api/sessions/upload): the body limit of an upload route is
@@ -60,8 +60,7 @@ See <a href="/docs">/docs</a> for the API.</p>"""
 def create_app(settings: Optional[Settings] = None, store: Optional[Store] = None,
                engine_mod=None) -> FastAPI:
     settings = settings or Settings.from_env()
-    store = store or SqliteStore(Path(settings.data_dir) / "reclaimlab.sqlite3",
-                                 on_damage=settings.store_on_damage)
+    store = store or SqliteStore(store_path(settings.data_dir), on_damage=settings.store_on_damage)
     manager = SessionManager(store, settings, engine_mod)
 
     @contextlib.asynccontextmanager

@@ -371,7 +371,7 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
             cfg["swap_pages"] = available // 2
     elif args.bare:
         raise UserError("reclaimlab simulate: error: --bare goes with --ram-mb", 2)
-    if args.pace != "engine" and (args.ram_mb is None or args.bare or "costs" not in cfg):
+    if args.pace != "engine" and "costs" not in cfg:   # only a guest machine has the rig's costs
         raise UserError(f"reclaimlab simulate: error: --pace {args.pace} is a guest's: it goes with "
                         f"--ram-mb 64 or more, without --bare", 2)
     if args.swap_kind is not None:
@@ -551,14 +551,13 @@ def render_summary(results: list[dict], engine=None) -> str:
 # --- sweep ------------------------------------------------------------------------
 
 def _sweep_store(data):
-    from pathlib import Path
-    from backend.store import SqliteStore
+    from backend.store import SqliteStore, store_path
     data = data or os.environ.get("RECLAIMLAB_DATA") or "data"
     try:
         os.makedirs(data, exist_ok=True)
     except OSError as e:
         raise UserError(f"reclaimlab: --data: cannot create {data}: {e.strerror or e}", 2) from None
-    return SqliteStore(Path(data) / "reclaimlab.sqlite3")
+    return SqliteStore(store_path(data))
 
 
 def _load_sweep(spec, grid_opts, prog):
@@ -672,12 +671,10 @@ def cmd_serve(args) -> int:
         os.environ["RECLAIMLAB_DATA"] = os.path.abspath(args.data)
     if args.on_damage is not None:
         os.environ["RECLAIMLAB_STORE_ON_DAMAGE"] = args.on_damage
-    from pathlib import Path
-
     import uvicorn
     from backend.app import create_app   # lazily: simulate/scenarios need no web stack
     from backend.settings import Settings
-    from backend.store import SqliteStore, StoreDamaged
+    from backend.store import SqliteStore, StoreDamaged, store_path
     settings = Settings.from_env()
     # The app's own log lines (a damaged store moved aside, a session
     # parked) go to stderr beside uvicorn's.
@@ -688,14 +685,14 @@ def cmd_serve(args) -> int:
     applog.addHandler(handler)
     applog.setLevel(logging.INFO)
     applog.propagate = False
-    store_path = Path(settings.data_dir) / "reclaimlab.sqlite3"
+    path = store_path(settings.data_dir)
     if args.workers > 1 and args.worker_fd is None:
-        return _serve_parent(args, settings, store_path)
+        return _serve_parent(args, settings, path)
     store = None
     if args.worker_fd is not None:
         # the parent checked the store (and moved a damaged one aside) once
         settings = settings.for_worker(args.worker_index, args.workers)
-        store = SqliteStore(store_path, check=False)
+        store = SqliteStore(path, check=False)
     try:
         app = create_app(settings, store)
     except StoreDamaged as e:
@@ -718,13 +715,13 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def _serve_parent(args, settings, store_path) -> int:
+def _serve_parent(args, settings, path) -> int:
     """`--workers N`: the store's start-up check once, the socket bound
     here, then the router (backend/workers.py)."""
     from backend.store import SqliteStore, StoreDamaged
     from backend.workers import bind, run_parent
     try:
-        SqliteStore(store_path, on_damage=settings.store_on_damage).close()
+        SqliteStore(path, on_damage=settings.store_on_damage).close()
     except StoreDamaged as e:
         raise UserError(f"reclaimlab serve: {e}") from None
     try:
@@ -746,9 +743,9 @@ def ws_max_size(settings) -> int:
 def cmd_store(args) -> int:
     from pathlib import Path
 
-    from backend.store import SqliteStore, StoreDamaged
+    from backend.store import SqliteStore, StoreDamaged, store_path
     data = Path(args.data or os.environ.get("RECLAIMLAB_DATA", "data"))
-    path = data / "reclaimlab.sqlite3"
+    path = store_path(data)
     prog = f"reclaimlab store {args.store_command}"
     if not path.is_file():
         raise UserError(f"{prog}: no store at {path}")

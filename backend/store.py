@@ -232,6 +232,11 @@ def _retry(fn, args):
             delay = min(2 * delay, 0.005)
 
 
+def store_path(data_dir) -> Path:
+    """The store's file in a data directory (serve, its workers, `reclaimlab store`, sweeps)."""
+    return Path(data_dir) / "reclaimlab.sqlite3"
+
+
 class SqliteStore(Store):
     """One file under the data dir, WAL, one connection guarded by a lock
     (a write is ~10 µs: cheaper than any hop to a database thread)."""
