@@ -47,7 +47,6 @@ from urllib.parse import unquote
 log = logging.getLogger("reclaimlab.workers")
 
 MAX_HEAD = 16 << 10        # a request head longer than this is refused (431)
-HEAD_TIMEOUT = 10.0        # seconds for a whole request head (settings.router_head_timeout)
 MAX_PENDING = 1000         # connections whose head is still arriving
 READY_TIMEOUT = 60.0       # a worker's start-up (imports, lifespan)
 HAND_TIMEOUT = 30.0        # a connection waits this long for a restarting worker
@@ -174,8 +173,8 @@ class Worker:
 
 
 class Router:
-    def __init__(self, listener: socket.socket, workers: list[Worker],
-                 head_timeout: float = HEAD_TIMEOUT):
+    def __init__(self, listener: socket.socket, workers: list[Worker], head_timeout: float):
+        # head_timeout: seconds for a whole request head (settings.router_head_timeout)
         self.listener, self.workers, self.head_timeout = listener, workers, head_timeout
         self.n = len(workers)
         self._rr = itertools.cycle(range(self.n))
@@ -329,7 +328,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def run_parent(listener: socket.socket, workers: int, policies: list[str],
-               head_timeout: float = HEAD_TIMEOUT) -> int:
+               head_timeout: float) -> int:
     """Spawn `workers` copies of `python -m backend serve` in worker mode
     (they inherit the environment: RECLAIMLAB_DATA and the settings) and
     route connections to them until SIGTERM/SIGINT."""
