@@ -80,10 +80,11 @@ def _param(text: str) -> tuple[str, float]:
 
 
 try:  # engine.kernels is plain Python, but importing it loads the engine package
-    from engine.kernels import DEFAULT_KERNEL as _DEFAULT_KERNEL, KERNELS as _KERNELS, guest_machine
+    from engine.kernels import DEFAULT_KERNEL as _DEFAULT_KERNEL, KERNELS as _KERNELS, PACES as _PACES, \
+        guest_machine
     _KERNEL_KEYS = tuple(_KERNELS)
 except ImportError:  # the engine is not built: cmd_simulate says so before any run
-    _DEFAULT_KERNEL, _KERNEL_KEYS, guest_machine = "7.3", (), None
+    _DEFAULT_KERNEL, _KERNEL_KEYS, _PACES, guest_machine = "7.3", (), ("engine",), None
 
 
 def _kernels(text: str) -> tuple[str, ...]:
@@ -198,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "bare 256 MiB machine)")
     m.add_argument("--bare", action="store_true",
                    help="with --ram-mb: exactly N MiB of frames and no system pages")
-    m.add_argument("--pace", choices=("engine", "rig"), default="engine",
+    m.add_argument("--pace", choices=_PACES, default="engine",
                    help="with --ram-mb: the guest's clock: the engine's costs (default) or the "
                         "real-kernel rig's QEMU guests' measured pace, on which 6.12 and 7.3 read "
                         "memcg stats flushed every 2 s (docs/validation.md \"The guests' pace\")")
