@@ -83,11 +83,15 @@ class Frames:
         return self._step_message(cause, applied, truncated, kept, wire)
 
     def _step_message(self, cause: str, applied: Optional[Applied], truncated: bool,
-                      kept: Optional[dict], wire: W.Wire) -> W.StepMessage:
+                      kept: Optional[dict], wire: W.Wire,
+                      peek: Optional[dict] = None) -> W.StepMessage:
         """protocol.md §3.5: frame, events, counters and the list-layout delta
-        against what `wire` was last sent, from the engine's arrays."""
+        against what `wire` was last sent, from the engine's arrays.
+        `peek` ({unit, count}, §3.6): the engines stand one unlogged step
+        ahead; the message is the one that step would send, marked as a
+        peek, with that one's digest."""
         base_id = wire.id
-        header = {"type": "step", "step": self.cur, "nr_steps": self.nr_steps,
+        header = {"type": "step", "step": self.cur, "nr_steps": self.cur if peek else self.nr_steps,
                   "truncated": truncated, "kept": kept, "partial": bool(applied and applied.partial),
                   "cause": cause, "done": True, "layout_id": wire.next_id(), "layout_base": None,
                   "event_dtype": _event_layout(), "panes": []}
@@ -125,7 +129,13 @@ class Frames:
             arrays += [(p + "vmstat", now),
                        (p + "vmstat_delta", now.astype(np.int64) - before.astype(np.int64)),
                        (p + "events", np.ascontiguousarray(ev).view(np.uint8))] + part
-        msg = W.StepMessage(P.pack_message(header, arrays))
+        packed = P.pack_message(header, arrays)
+        if peek:
+            header["peek"] = peek
+            digest, packed = W.digest(packed), P.pack_message(header, arrays)
+        msg = W.StepMessage(packed)
+        if peek:
+            msg.digest = digest
         msg.steps_applied = applied.steps if applied is not None else 0
         msg.done = header["done"]
         return msg

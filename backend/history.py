@@ -276,9 +276,11 @@ class History:
             self._cost = self._cp_cost[base]
         self._replay(target)
 
-    def _record(self, unit: str, count: int, arg=None, live: bool = False) -> Applied:
+    def _record(self, unit: str, count: int, arg=None, live: bool = False,
+                index: bool = True) -> Applied:
         """Apply with events on, for a frame: a new command (live) or one
-        step of the history again (as its log entry says)."""
+        step of the history again (as its log entry says). `index=False`
+        (a peek, undone at once) leaves the folio index as it was."""
         before = [sim.vmstat() for sim in self.sims]
         seqs = [sim.event_seq for sim in self.sims]
         marks = [(sim.nr_access, sim.nr_batches) for sim in self.sims]
@@ -305,7 +307,8 @@ class History:
                 else:
                     steps = base + 1 + (ev["batch"].astype(np.int64) - marks[k][1])
                 steps = np.clip(steps, base + 1, base + n)
-            self.index[k].add(ev, steps, base + 1, base + n, total - len(ev))
+            if index:
+                self.index[k].add(ev, steps, base + 1, base + n, total - len(ev))
             full.append(ev)
             if len(ev) > cap:
                 lost += len(ev) - cap

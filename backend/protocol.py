@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from backend.strict import I64_MAX, Bool, Float, Int
 
-VERSION = 3
+VERSION = 4
 UNITS = ("access", "scan", "shrink", "aging")
 Unit = Literal["access", "scan", "shrink", "aging"]
 
@@ -37,6 +37,18 @@ class Step(_Msg):
     unit: Unit = "access"
     count: Int = Field(1, ge=1, le=I64_MAX)
     branch: Bool = False   # owner below the head: replace the later history (kept pinned)
+    # The owner's next step ahead (docs/protocol.md §3.6): `peek` asks for it
+    # after this step's reply; `have` says the page already shows this step's
+    # result from an earlier peek (the server then answers `step_ok`).
+    peek: Bool = False
+    have: Optional[Int] = Field(None, ge=1, le=I64_MAX)
+
+
+class Peek(_Msg):
+    """The owner's next step ahead, from where it stands (§3.6)."""
+    type: Literal["peek"]
+    unit: Literal["access", "scan", "shrink"] = "scan"   # Session.PEEK_UNITS
+    count: Int = Field(1, ge=1, le=8)                    # Session.INLINE_UNITS
 
 
 class Back(_Msg):
@@ -138,13 +150,13 @@ class Ping(_Msg):
 
 
 ClientMessage = Annotated[
-    Union[Auth, Step, Back, Seek, Play, Pause, Debugfs, LruGen, Inspect, StateRequest, Zoom,
+    Union[Auth, Step, Peek, Back, Seek, Play, Pause, Debugfs, LruGen, Inspect, StateRequest, Zoom,
           RunUntil, Cancel,
           Ping],
     Field(discriminator="type"),
 ]
 _client = TypeAdapter(ClientMessage)
-CLIENT_TYPES = ("auth", "step", "back", "seek", "play", "pause", "debugfs", "lru_gen",
+CLIENT_TYPES = ("auth", "step", "peek", "back", "seek", "play", "pause", "debugfs", "lru_gen",
                 "inspect", "state", "zoom", "run_until", "cancel", "ping")
 
 
@@ -325,8 +337,17 @@ class AuthOk(_Msg):
     role: Literal["owner"] = "owner"
 
 
+class StepOk(_Msg):
+    """A `step` with `have`: the step is applied and logged, and its result
+    is byte for byte the peek the page already shows (§3.6)."""
+    type: Literal["step_ok"] = "step_ok"
+    step: int
+    nr_steps: int
+
+
 ServerMessage = Annotated[
-    Union[Hello, Frame, PlayState, LruGenText, FolioInfo, Error, Pong, AuthOk, Progress, RunResult],
+    Union[Hello, Frame, PlayState, LruGenText, FolioInfo, Error, Pong, AuthOk, StepOk, Progress,
+          RunResult],
     Field(discriminator="type"),
 ]
 server_adapter = TypeAdapter(ServerMessage)

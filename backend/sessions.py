@@ -223,6 +223,39 @@ class Session(History, Frames, FolioInspect):
                 self._log_changed()     # before the reply: a step a client has seen is on disk
             return self.cur, self._reply(cause, applied, truncated, kept, wire)
 
+    # Units a peek may compute ahead: those an owner steps through one key at
+    # a time (an aging unit or a long run is not worth computing twice).
+    PEEK_UNITS = ("access", "scan", "shrink")
+
+    def peek(self, cursor: int, unit: str, count: int, wire: W.Wire) -> Optional[W.StepMessage]:
+        """The owner's next step, computed ahead and undone (protocol.md
+        §3.6): the step message `step(cursor, unit, count)` would send, built
+        on a copy of `wire`, or None when a peek does not apply (not at the
+        head, a big machine, a long or other unit, the workload done, a
+        parked session). The engines are saved first and loaded back after,
+        and nothing is logged or indexed, so neither this session's history
+        nor anyone's view of it changes; the step, when the owner takes it,
+        is computed again from the same state and commands and so gives the
+        same bytes (the engine is deterministic)."""
+        if (unit not in self.PEEK_UNITS or count > self.INLINE_UNITS
+                or sum(c["ram_pages"] for c in self.configs) > self.settings.peek_max_frames):
+            return None
+        with self.lock:
+            if self.parked or cursor != self.nr_steps or self.cur != cursor or self._driver(unit) < 0:
+                return None
+            saved = [sim.state_bytes() for sim in self.sims]
+            kept = (self.cur, self._cost, self._partial, self._last_events)
+            try:
+                applied = self._record(unit, count, None, live=True, index=False)
+                if applied.steps == 0:
+                    return None
+                return self._step_message("step", applied, False, None, wire.copy(),
+                                          peek={"unit": unit, "count": count})
+            finally:
+                for sim, blob in zip(self.sims, saved):
+                    sim.load_state(blob)
+                self.cur, self._cost, self._partial, self._last_events = kept
+
     def checkpoint_due(self) -> bool:
         """Whether `settle()` would take a checkpoint now (read without the
         lock: a stale answer only moves the checkpoint to the next step)."""

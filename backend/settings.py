@@ -49,6 +49,10 @@ class Settings:
     # ... and one-unit steps of sessions with up to this many frames, while
     # theirs is the server's only open connection (docs/server.md); 0: never.
     inline_alone_max_frames: int = 2 << 20
+    # The owner's next step computed ahead for sessions with at most this
+    # many frames (all panes; protocol.md §3.6): ~7 ms of engine copies a
+    # step at 16 Ki frames, ~64x that at 1 Mi; 0: never.
+    peek_max_frames: int = 32768
     # --- reliability (docs/server.md "Limits and admission")
     # Estimated bytes of all live sessions (engines, swap maps, page cache,
     # workloads, checkpoints); 0 = memory_budget_fraction of the machine's RAM.

@@ -26,6 +26,7 @@ when more than a fifth changed, the whole arrays are smaller and are sent.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Optional
 
@@ -55,6 +56,21 @@ class Wire:
         with self.lock:
             self.id += 1
             return self.id
+
+    def copy(self) -> "Wire":
+        """What this connection was sent, as arrays of its own: a peek
+        (protocol.md §3.6) builds its delta on the copy, since order_part()
+        and location_part() bring their base up to date in place. The
+        location table stays shared: location_part() tests it by identity."""
+        w = Wire()
+        w.id = self.id
+        for k, base in self.layout.items():
+            if base[0] == "order":
+                w.layout[k] = ("order",) + tuple(a.copy() for a in base[1:])
+            else:
+                _, loc, flags, *rest = base
+                w.layout[k] = ("location", loc.copy(), flags.copy(), *rest)
+        return w
 
 
 def event_layout(dtype: np.dtype) -> dict:
@@ -126,3 +142,10 @@ class StepMessage(bytes):
     """A packed step message, with what the transport needs to know of it."""
     steps_applied: int = 0
     done: bool = False
+    # a peek's: the digest of the step message the owner's step would send
+    # (protocol.md §3.6), which `step_ok` stands for
+    digest: bytes = b""
+
+
+def digest(message: bytes) -> bytes:
+    return hashlib.blake2b(message, digest_size=16).digest()

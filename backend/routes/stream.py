@@ -21,7 +21,7 @@ from backend import protocol as P
 from backend.budget import OverBudget
 from backend.sessions import Session, SessionError, UnknownSession
 from backend.store import DamagedRecord
-from backend.wire import Wire
+from backend import wire as W
 
 router = APIRouter()
 log = logging.getLogger("reclaimlab.stream")
@@ -82,9 +82,11 @@ class Connection:
         self.play_stop = asyncio.Event()
         # per pane: the list layout last sent here (the base of the deltas of
         # step messages and `state` frames; wire.py)
-        self.wire = Wire()
+        self.wire = W.Wire()
         self.run_task: Optional[asyncio.Task] = None   # a run_until in progress
         self.run_cancel = threading.Event()
+        # the last peek sent here: (cursor, unit, count, digest) (§3.6)
+        self.peeked: Optional[tuple] = None
 
     async def call(self, small: bool, fn, *args):
         """`fn(*args)` of the session: on the event loop when `small` (the
@@ -156,6 +158,7 @@ class Connection:
             await self.stop_play("replaced" if isinstance(m, P.Play) else "paused",
                                  announce=isinstance(m, P.Pause))
         if isinstance(m, P.Step):
+            peeked, self.peeked, before = self.peeked, None, self.cursor
             if self.owner and _is_long(m.unit, m.count):
                 # Long engine work queues on the `heavy` limiter (one thread
                 # per core), so however many owners run ahead at once, the
@@ -168,10 +171,17 @@ class Connection:
                 small = s.small_step(self.cursor, m.unit, m.count, self.owner, self.alone())
                 self.cursor, frame = await self.call(small, s.step, self.cursor, m.unit, m.count,
                                                      self.owner, "step", m.branch, self.wire, False)
-                await self.send(frame)
+                await self.send(self.confirm(m, (before, m.unit, m.count), peeked, frame))
                 await self.settle()
+                if m.peek:
+                    await self.peek_ahead(m.unit, m.count)
                 return
             await self.send(frame)
+        elif isinstance(m, P.Peek):
+            if not self.owner:
+                raise SessionError("read_only", "a peek computes the owner's next step: "
+                                                "it needs the owner token")
+            await self.peek_ahead(m.unit, m.count)
         elif isinstance(m, P.Back):
             await self.frame_and_state(max(0, self.cursor - m.count), "back")
         elif isinstance(m, P.Seek):
@@ -208,6 +218,30 @@ class Connection:
                 raise SessionError("bad_token", "that is not this session's owner token")
             self.owner = True
             await self.send(P.AuthOk())
+
+    # --- the owner's next step ahead (protocol.md §3.6)
+    def confirm(self, m: P.Step, at: tuple, peeked: Optional[tuple], frame):
+        """A step's answer: `step_ok` when the page said it shows this step
+        from a peek (`have`) and the step's message is byte for byte that
+        peek's; else the message itself (which the page then draws)."""
+        if (m.have is None or peeked is None or peeked[:3] != at or self.cursor != m.have
+                or W.digest(frame) != peeked[3]):
+            return frame
+        return P.StepOk(step=self.cursor, nr_steps=self.session.nr_steps)
+
+    async def peek_ahead(self, unit: str, count: int) -> None:
+        """Send the owner's next step, computed ahead and undone
+        (`Session.peek`), after the reply it follows. It is a courtesy: when
+        it does not apply, or fails, nothing is sent and the next step is
+        computed when asked, as without it."""
+        try:
+            msg = await run_in_threadpool(self.session.peek, self.cursor, unit, count, self.wire)
+        except Exception:
+            log.exception("session %s: peek failed", self.session.id)
+            return
+        if msg is not None:
+            self.peeked = (self.cursor, unit, count, msg.digest)
+            await self.send(msg)
 
     async def run_until(self, m, cancel: threading.Event) -> None:
         """In a worker thread, with progress frames; stops at a step boundary

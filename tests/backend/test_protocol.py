@@ -12,6 +12,8 @@ from backend import protocol as P
 CLIENT = [
     {"type": "auth", "token": "abc"},
     {"type": "step", "unit": "scan", "count": 3},
+    {"type": "step", "unit": "scan", "count": 1, "peek": True, "have": 12},
+    {"type": "peek", "unit": "shrink", "count": 2},
     {"type": "back", "count": 2},
     {"type": "seek", "step": 10},
     {"type": "play", "unit": "aging", "rate": 2.5},
@@ -30,7 +32,7 @@ CLIENT = [
 
 
 def test_every_client_type_is_covered():
-    assert sorted(m["type"] for m in CLIENT) == sorted(P.CLIENT_TYPES)
+    assert sorted({m["type"] for m in CLIENT}) == sorted(P.CLIENT_TYPES)
 
 
 @pytest.mark.parametrize("msg", CLIENT, ids=[m["type"] for m in CLIENT])
@@ -56,6 +58,8 @@ def test_defaults_of_client_messages():
     ('{"no_type": 1}', "bad_message", "unknown message type"),
     ('{"type": "step", "unit": "page"}', "bad_message", "unit"),
     ('{"type": "step", "count": 0}', "bad_message", "count"),
+    ('{"type": "step", "have": 0}', "bad_message", "have"),
+    ('{"type": "peek", "unit": "aging"}', "bad_message", "unit"),
     ('{"type": "seek"}', "bad_message", "step"),
     ('{"type": "seek", "step": -1}', "bad_message", "step"),
     ('{"type": "play", "rate": 1e9}', "bad_message", "rate"),
@@ -89,6 +93,7 @@ SERVER = [
     P.Error(code="debugfs", message="no", errno="EINVAL", ref="debugfs"),
     P.Pong(id=7),
     P.AuthOk(),
+    P.StepOk(step=12, nr_steps=12),
 ]
 
 
@@ -104,7 +109,7 @@ def test_server_union_rejects_unknown_type():
 
 
 def test_hello_carries_the_version():
-    assert json.loads(P.dump(SERVER[0]))["v"] == P.VERSION == 3
+    assert json.loads(P.dump(SERVER[0]))["v"] == P.VERSION == 4
 
 
 def test_binary_state_frame_round_trip_with_aligned_arrays():

@@ -51,7 +51,7 @@ def test_step_by_each_unit_advances_history_and_reports_events(client, server, u
     s = create(client, recipe())
     with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
         hello, frame, state = ws.opening()
-        assert hello["v"] == 3 and hello["role"] == "owner" and hello["nr_steps"] == 0
+        assert hello["v"] == 4 and hello["role"] == "owner" and hello["nr_steps"] == 0
         ws.send(type="step", unit=unit, count=count)
         f = ws.recv()
         assert f["type"] == "step" and f["step"] == count and f["nr_steps"] == count
