@@ -10,7 +10,7 @@ import { tokenKey } from "./tokenKey.js";
 
 const SPEEDS = [1, 2, 4, 8, 16, 32, 60];
 
-export function createControls({ dom, store, send, api, panes, loop, location, storage, clipboard, now }) {
+export function createControls({ dom, store, send, sendAfterFrame, api, panes, loop, location, storage, clipboard, now, show }) {
   const s = store.state;
   function toast(text) {
     dom.toast.textContent = text;
@@ -223,11 +223,37 @@ export function createControls({ dom, store, send, api, panes, loop, location, s
     dom.fork.hidden = false;
   }
 
+  // ---- the owner's next step ahead (docs/protocol.md §3.6) ----------------
+  // The server sends the owner's next step as a peek after each step (and
+  // when the owner stands at the head): a key that takes it shows it in its
+  // own task, with no trip to the server first, and sends the step with
+  // `have` once that frame is out; the server computes it again (the same bytes: the engine is
+  // deterministic), logs it and answers step_ok. Any other answer (the step
+  // itself, an error) puts the page back on the server's step. Nothing
+  // waits on the page meanwhile (commands keep their order on the socket);
+  // a step key pressed before step_ok is kept, one, and taken after it.
+  function peekAhead() {
+    if (s.session?.role === "owner" && !s.playing) send("peek", { unit: dom.unit.value, count: 1 });
+  }
+  function stepAhead(fields) {
+    const a = s.ahead, p = s.panes[0];
+    s.ahead = null;
+    if (!a || !p || s.busy || s.playing || s.session?.role !== "owner" || p.step !== s.session.nrSteps) return false;
+    if (a.peek.unit !== fields.unit || a.peek.count !== fields.count) return false;
+    if (a.step - (a.panes[0]?.steps_applied ?? 0) !== p.step) return false;
+    show({ ...a, shown: true, of: a });
+    sendAfterFrame("step", { ...fields, peek: true, have: a.step });
+    return true;
+  }
+
   // ---- commands ------------------------------------------------------------
   const actions = {
     step() {
       if (s.playing) send("pause");
-      ownerStep("step", { unit: dom.unit.value, count: 1 });
+      if (s.aheadShown != null) { s.stepQueued = true; return; }
+      const fields = { unit: dom.unit.value, count: 1 };
+      if (stepAhead(fields)) return;
+      ownerStep("step", s.session?.role === "owner" ? { ...fields, peek: true } : fields);
     },
     back() {
       if (s.playing) send("pause");
@@ -318,6 +344,7 @@ export function createControls({ dom, store, send, api, panes, loop, location, s
       const opt = dom.unit.querySelector?.(`option[value="${arg}"]`);
       if (opt?.disabled) { toast(opt.title); return; }
       dom.unit.value = arg;
+      peekAhead();
       return;
     }
     if (a === "view") { setView(arg); return; }
@@ -332,6 +359,7 @@ export function createControls({ dom, store, send, api, panes, loop, location, s
     dom.back.addEventListener("click", stepClick(actions.back));
     dom.play.addEventListener("click", stepClick(actions.play));
     dom.speed.addEventListener("input", speedChanged);
+    dom.unit.addEventListener("change", peekAhead);
     dom.seek.addEventListener("change", () => { const n = Number(dom.seek.value); if (Number.isInteger(n) && n >= 0) { s.anim = null; work("seek", { step: n }); } });
     dom.seek.addEventListener("keydown", (e) => { if (e.key === "Enter") dom.seek.dispatchEvent(new Event("change")); if (e.key === "Escape") dom.seek.blur(); });
     for (const b of dom.tabs) b.addEventListener("click", () => setView(b.dataset.view));
@@ -370,7 +398,7 @@ export function createControls({ dom, store, send, api, panes, loop, location, s
   }
 
   return {
-    actions, bind: bindControls, toast, rate, work, setBusy, showBusy, clearBusy, ownerStep, showKept,
+    actions, bind: bindControls, toast, rate, work, setBusy, showBusy, clearBusy, ownerStep, peekAhead, showKept,
     setupRunForm, select, inspectSelected, showWatch, renderSessionInfo, setView, updateUrl,
   };
 }

@@ -16,7 +16,17 @@ import { createPlots } from "./views/plots.js";
 export function createApp({ dom, store, connect, frameLoop, api, location, storage, clipboard, now }) {
   const s = store.state;
   let conn = null;
-  const send = (type, fields) => conn && conn.send(encodeCommand(type, fields));
+  // The step a peek shows (docs/protocol.md §3.6) leaves AFTER_FRAME_MS
+  // after the key, once the frame that shows it is on the screen: the
+  // server's work for it (the step again, then the next peek: ~9 ms of CPU
+  // at 16 Ki frames) would otherwise share the two cores with that frame's
+  // raster and swap. Any other command sends it first, so the server's
+  // order is the page's.
+  const AFTER_FRAME_MS = 40;
+  let deferred = null;
+  const flush = () => { if (deferred && conn) conn.send(deferred); deferred = null; };
+  const send = (type, fields) => { flush(); if (conn) conn.send(encodeCommand(type, fields)); };
+  const sendAfterFrame = (type, fields) => { flush(); deferred = encodeCommand(type, fields); setTimeout(flush, AFTER_FRAME_MS); };
   const plots = createPlots(dom.plots, { onSeek: (n) => { if (!s.busy) { s.anim = null; controls.work("seek", { step: Math.min(n, s.session?.nrSteps ?? n) }); } } });
   // The whole-run timeline (GET /series): fetched on connect and, debounced,
   // whenever the history grows or is rewritten.
@@ -43,7 +53,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     rate: () => controls.rate(),
   });
   const loop = frameLoop(panes.draw);
-  const controls = createControls({ dom, store, send, api, panes, loop, location, storage, clipboard, now });
+  const controls = createControls({ dom, store, send, sendAfterFrame, api, panes, loop, location, storage, clipboard, now, show: onMessage });
 
   // ---- messages ----------------------------------------------------------
   function onMessage(msg) {
@@ -56,6 +66,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     if (e.later) { loop.later(() => run({ ...e, later: false })); return; }
     switch (e.do) {
       case "clearBusy": controls.clearBusy(); return;
+      case "peekAhead": controls.peekAhead(); return;
+      case "stepQueued": controls.actions.step(); return;
       case "send": send(e.type, e.fields); return;
       case "setPanes": store.setPanes(e.panes, { animate: e.animate, now: now() }); return;
       case "animate": panes.showStep(e.prev, e.panes); return;

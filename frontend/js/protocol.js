@@ -1,12 +1,13 @@
-// Mirrors backend/protocol.py (docs/protocol.md, version 3) key for key.
+// Mirrors backend/protocol.py (docs/protocol.md, version 4) key for key.
 // Client -> server messages are JSON text; server -> client messages are JSON
 // text except the binary `state`, `zoom` and `step` messages:
 //   u32 LE header length H | H bytes UTF-8 JSON header | arrays at 8-aligned offsets.
-const PROTOCOL_VERSION = 3;
+const PROTOCOL_VERSION = 4;
 
 const COMMANDS = {
   auth: ["token"],
-  step: ["unit", "count", "branch"],
+  step: ["unit", "count", "branch", "peek", "have"],
+  peek: ["unit", "count"],
   back: ["count"],
   seek: ["step"],
   play: ["unit", "rate"],

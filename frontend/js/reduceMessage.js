@@ -16,6 +16,8 @@
 //   mark {name}               a performance mark
 //   seekBar {msg, max}        the step slider (and its end, `max`) and step count
 //   redraw {what}             ask the frame loop for a draw
+//   peekAhead                 ask for the owner's next step ahead (a peek)
+//   stepQueued                the step key pressed while a peek's step_ok was due
 //   (any effect) later: true  run once the next frame is presented, not now
 //   hello, authOk, sessionInfo, url, playState, runResult, progress, error:
 //                             page glue (panes.js, controls.js)
@@ -45,6 +47,14 @@ function replacePane(state, i, pane) {
   };
 }
 
+// A step message's layout (against the page's base) and panes; null when
+// it is a delta against a base the page does not hold.
+function readStep(state, msg) {
+  const bases = { ...state.bases };
+  const layout = readLayout(msg, bases);
+  return layout && { msg, bases, layout, panes: paneModel.fromStep(msg, state.names, layout) };
+}
+
 export function reduceMessage(state, msg) {
   const fx = [];
   const waiting = state.busy && state.busy.what !== "run_until";
@@ -59,12 +69,12 @@ export function reduceMessage(state, msg) {
     }
     case "auth_ok":
       // the owner's controls appear now: the hello (sent before the auth) said viewer
-      fx.push({ do: "authOk", role: msg.role });
+      fx.push({ do: "authOk", role: msg.role }, { do: "peekAhead" });
       return { state: { ...state, session: { ...(state.session || {}), role: msg.role } }, effects: fx };
     case "frame": {
       if (waiting) fx.push({ do: "clearBusy" });
       const panes = paneModel.fromFrame(msg, state.names, state.panes);
-      const next = { ...state, session: { ...state.session, nrSteps: msg.nr_steps }, lastFrame: { msg, panes } };
+      const next = { ...state, session: { ...state.session, nrSteps: msg.nr_steps }, lastFrame: { msg, panes }, ahead: null, aheadRead: null };
       if (msg.truncated) next.timelineFor = -1;
       fx.push({ do: "timeline", nrSteps: msg.nr_steps }, { do: "kept", msg }, { do: "vmstat", panes });
       if (msg.cause === "step" && msg.panes.every((p) => !p.steps_applied)) fx.push({ do: "nothingApplied", done: msg.done });
@@ -79,7 +89,7 @@ export function reduceMessage(state, msg) {
       return { state: next, effects: fx };
     }
     case "state": {
-      const next = { ...state, statePending: false };
+      const next = { ...state, statePending: false, ahead: null, aheadRead: null };
       if (!applyLocDelta(msg, state.lastLocs)) {
         next.lastLocs = [];
         requestState(next, fx);
@@ -102,23 +112,35 @@ export function reduceMessage(state, msg) {
       if (state.selected && (!state.inspectMsg || state.inspectMsg.step !== msg.step)) fx.push({ do: "inspect" });
       fx.push({ do: "seekBar", msg, max: false }, { do: "url" }, { do: "sessionInfo" }, { do: "redraw", what: "panes" });
       if (next.wantState) { next.wantState = false; requestState(next, fx); }
+      else if (msg.step === msg.nr_steps) fx.push({ do: "peekAhead" });
       return { state: next, effects: fx };
     }
     case "step": {
       // One binary message per step (docs/protocol.md §3.5): what the
       // frame and the state after it used to carry, nothing to ask for.
-      if (waiting) fx.push({ do: "clearBusy" });
-      const bases = { ...state.bases };
-      const layout = readLayout(msg, bases);
+      // A peek (§3.6) is the owner's next step, kept until the owner takes
+      // it (controls.js shows it with `shown` set, and the server answers
+      // step_ok); a step message for the step a peek showed corrects it.
+      // Its layout and panes are read as it arrives (`aheadRead`), so the
+      // key that shows it only draws; they stand while the base they were
+      // read against is still the page's.
+      if (msg.peek && !msg.shown) {
+        const read = readStep(state, msg);
+        return { state: { ...state, ahead: msg, aheadRead: read && { ...read, from: state.bases } }, effects: fx };
+      }
+      if (waiting && !msg.peek) fx.push({ do: "clearBusy" });
+      if (state.stepQueued && !msg.peek) fx.push({ do: "stepQueued", later: true });
+      const pre = msg.shown && state.aheadRead?.msg === msg.of && state.aheadRead.from === state.bases ? state.aheadRead : null;
+      const { bases, layout, panes } = pre || readStep(state, msg) || {};
       if (!layout) {
         const next = { ...state };
         requestState(next, fx);
         return { state: next, effects: fx };
       }
-      const panes = paneModel.fromStep(msg, state.names, layout);
       const next = {
         ...state, bases, lastLocs: layout.map((l) => l.loc ?? null),
         session: { ...state.session, nrSteps: msg.nr_steps }, lastFrame: { msg, panes }, shownState: panes,
+        ahead: null, aheadRead: null, aheadShown: msg.peek ? msg.step : null, stepQueued: msg.peek ? state.stepQueued : false,
       };
       if (msg.truncated) next.timelineFor = -1;
       panes.forEach((p, i) => { if (state.panes[i]?.windows) p.windows = state.panes[i].windows; });
@@ -137,6 +159,10 @@ export function reduceMessage(state, msg) {
         { do: "redraw", what: "info", later });
       return { state: next, effects: fx };
     }
+    case "step_ok":
+      // The step a peek showed is now the server's too (nothing waited for it).
+      if (state.stepQueued) fx.push({ do: "stepQueued" });
+      return { state: { ...state, aheadShown: null, stepQueued: false, session: { ...state.session, nrSteps: msg.nr_steps } }, effects: fx };
     case "zoom": {
       // The folio order of one window of a list (location layout, zoomed in).
       const p = state.panes[msg.pane];
@@ -171,13 +197,17 @@ export function reduceMessage(state, msg) {
     case "play_state":
       fx.push({ do: "playState", msg });
       return { state: { ...state, playing: msg.playing }, effects: fx };
-    case "error":
+    case "error": {
       if (state.busy && (state.busy.what !== "run_until" || msg.ref === "run_until")) fx.push({ do: "clearBusy" });
       // A zoom window asked for a step the cursor has since left (a
       // generation aged away): the next draw asks again, nothing to show.
       if (msg.ref === "zoom" && msg.code === "bad_message") return { state, effects: fx };
       fx.push({ do: "error", msg });
-      return { state: { ...state, lastError: msg }, effects: fx };
+      const next = { ...state, lastError: msg, ahead: null, aheadRead: null, aheadShown: null, stepQueued: false };
+      // The page shows a peeked step the server did not take: back to the server's.
+      if (state.aheadShown != null && msg.ref === "step") requestState(next, fx);
+      return { state: next, effects: fx };
+    }
     default:
       return { state, effects: fx };
   }

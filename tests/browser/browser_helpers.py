@@ -28,13 +28,13 @@ def require_chromium():
 
 
 class LiveServer(live.LiveServer):
-    """The real app on a fresh data dir."""
+    """The real app on a fresh data dir (`settings`: overrides)."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, **settings):
         from backend.app import create_app
         from backend.settings import Settings
 
-        super().__init__(create_app(Settings(data_dir=data_dir)))
+        super().__init__(create_app(Settings(data_dir=data_dir, **settings)))
 
     def create(self, recipe: dict) -> dict:
         r = httpx.post(self.url + "/api/sessions", json=recipe, timeout=30)

@@ -1,11 +1,28 @@
 """Issue #12 in a real browser: a step's resulting state is on the pane
-canvas in the first frame after its message (no waiting for the animation,
-the event log or the counters); that frame carries the pane alone, and the
-animation starts a frame later, flying over that final picture without
-changing it."""
+canvas in the first frame after its message — or, for the owner at the
+head, after the key itself, drawn from the peek the server sent ahead
+(docs/protocol.md §3.6) — with no waiting for the animation, the event log
+or the counters; that frame carries the pane alone, and the animation
+starts a frame later, flying over that final picture without changing it."""
 from __future__ import annotations
 
+import json
+
+import pytest
+from websockets.sync.client import connect
+
 from browser_helpers import open_session, recipe, wait_step
+
+
+def history(server, created, steps: int) -> None:
+    """The owner's `steps` scan steps, over the protocol, for a viewer to walk."""
+    url = server.url.replace("http", "ws", 1) + f"/ws/sessions/{created['id']}"
+    with connect(url, compression=None, additional_headers={"Authorization": f"Bearer {created['owner_token']}"}) as ws:
+        for _ in range(3):
+            ws.recv()                        # hello, frame, state
+        ws.send(json.dumps({"type": "step", "unit": "scan", "count": steps}))
+        while not isinstance(m := ws.recv(), bytes):
+            pass
 
 # A requestAnimationFrame callback asked for from the step message's own
 # `message` listener (registered before the page's onmessage) runs in the
@@ -44,46 +61,68 @@ window.WebSocket = class extends NativeWS {
       if (typeof e.data === 'string') return;
       const dv = new DataView(e.data instanceof ArrayBuffer ? e.data : e.data.buffer);
       const h = JSON.parse(new TextDecoder().decode(new Uint8Array(e.data, 4, dv.getUint32(0, true))));
-      if (h.type !== 'step') return;
-      // a task between frames: what it (and the page's handler after it)
-      // draws is presented in the next frame, the step's first
-      const rec = {step: h.step, frame: window.__frame + 1, ops: window.__overlayOps.length};
-      window.__first.push(rec);
-      requestAnimationFrame(() => {
-        const c = document.querySelector('.pane canvas.base');
-        Object.assign(rec, {shown: c.dataset.step, logShows: c.closest('.pane').dataset.shown,
-                            base: window.__pixels(c)});
-      });
+      if (h.type !== 'step' || h.peek) return;
+      window.__watch(h.step, 'message');
     });
   }
 };
+// A task between frames: what it (and the page's handler after it) draws
+// is presented in the next frame, the step's first. A key's task is one
+// too: the owner's step drawn from a peek is drawn there.
+window.__watch = (step, via) => {
+  const rec = {step, via, frame: window.__frame + 1, ops: window.__overlayOps.length};
+  window.__first.push(rec);
+  requestAnimationFrame(() => {
+    const c = document.querySelector('.pane canvas.base');
+    Object.assign(rec, {shown: c.dataset.step, logShows: c.closest('.pane').dataset.shown,
+                        base: window.__pixels(c)});
+  });
+};
+addEventListener('keydown', (e) => {
+  if (e.key !== 'ArrowRight') return;
+  const c = document.querySelector('.pane canvas.base');
+  window.__watch(Number(c.dataset.step) + 1, 'key');
+}, true);
 """
+
+# The record of step n's first frame: its step message's, or (no message:
+# drawn from a peek) its key's.
+FIRST_OF = """n => { const r = window.__first.filter((x) => x.step === n);
+  return r.find((x) => x.via === 'message') || r.find((x) => x.via === 'key'); }"""
 
 
 def base_pixels(page):
     return page.evaluate("() => window.__pixels(document.querySelector('.pane canvas.base'))")
 
 
-def test_the_first_frame_after_a_step_message_shows_its_final_state(context, server, errors):
+@pytest.mark.parametrize("role", ["owner", "viewer"])
+def test_the_first_frame_after_a_step_shows_its_final_state(context, server, errors, role):
+    """The owner at the head steps from peeks (the key's task draws); a
+    viewer walking the history gets step messages (their task draws)."""
     context.add_init_script(FIRST_FRAME)
     page = errors.watch(context.new_page())
     created = server.create(recipe(policies=("lru",), scenario="anon-loop"))
-    open_session(page, server, created)
-    flew = 0
+    if role == "viewer":
+        history(server, created, 6)
+    open_session(page, server, created, step=0 if role == "viewer" else None, owner=role == "owner")
+    flew, via = 0, []
     for n in range(1, 6):
         page.keyboard.press("ArrowRight")
-        page.wait_for_function("n => window.__first.some((f) => f.step === n && f.base != null)", arg=n, timeout=20000)
-        first = page.evaluate("n => { const f = window.__first.find((x) => x.step === n);"
-                              " return {shown: f.shown, logShows: f.logShows}; }", n)
-        # the pane is drawn in the message's task: that frame already shows step n,
-        # while the secondary panels still show the step before
+        # once the log shows step n (a frame after the pane), every record
+        # of its first frame is made and read
+        wait_step(page, n)
+        page.wait_for_function("n => window.__first.filter((x) => x.step === n).every((x) => x.base != null)",
+                               arg=n, timeout=20000)
+        first = page.evaluate(f"n => {{ const f = ({FIRST_OF})(n); return {{shown: f.shown, logShows: f.logShows, via: f.via}}; }}", n)
+        via.append(first["via"])
+        # the pane is drawn in the message's (or the key's) task: that frame
+        # already shows step n, while the secondary panels still show the step before
         assert first["shown"] == str(n), first
         assert first["logShows"] == str(n - 1), "the log and counters wait for the frame after"
-        wait_step(page, n)
         page.wait_for_timeout(250)    # mid-animation (1.1 s): the folios fly
         # ... and nothing over it: the flights are planned and first drawn in
         # a later frame (their overlay and its copy were ~1 ms of this one)
-        frames = page.evaluate("n => { const f = window.__first.find((x) => x.step === n);"
+        frames = page.evaluate(f"n => {{ const f = ({FIRST_OF})(n);"
                                " return {first: f.frame, ops: window.__overlayOps.slice(f.ops)}; }", n)
         assert all(f > frames["first"] for f in frames["ops"]), \
             f"step {n}: the flights drew in the step's first frame ({frames})"
@@ -93,11 +132,15 @@ def test_the_first_frame_after_a_step_message_shows_its_final_state(context, ser
         # the canvas that frame presented is the final picture: the flights
         # only ever drew over it, on the overlay
         final = base_pixels(page)
-        got = page.evaluate("n => window.__first.find((x) => x.step === n).base", n)
+        got = page.evaluate(f"n => ({FIRST_OF})(n).base", n)
         assert got == final, f"step {n}: the pane changed after its first frame"
         assert page.evaluate("() => !document.querySelector('.pane canvas.overlay').getContext('2d')"
                              ".getImageData(0, 0, 320, 260).data.some((v) => v)"), "the overlay is cleared once landed"
     assert flew, "some step's folios flew, once the frame that showed it was presented"
+    if role == "viewer":
+        assert via == ["message"] * 5, via
+    else:   # the first key may come before the first peek does
+        assert via[1:] == ["key"] * 4, via
 
 
 # The key's task: the request is sent in it, and it writes nothing to the
@@ -118,17 +161,20 @@ new MutationObserver((rs) => { if (window.__key.inKey) window.__key.muts += rs.l
   .observe(document, {subtree: true, attributes: true, childList: true, characterData: true});
 const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function (d) {
-  window.__key.sent.push([String(d), window.__key.inKey]);
+  window.__key.sent.push([String(d), window.__key.inKey, window.__frame]);
   return send.call(this, d);
 };
 """
 
 
 def test_a_step_key_sends_in_its_own_task_and_leaves_the_page_to_the_reply(context, server, errors):
+    """A step that needs the server's reply (here a viewer's, walking the
+    history; the owner's at the head is drawn from a peek, next test)."""
     context.add_init_script(KEY_TASK)
     page = errors.watch(context.new_page())
     created = server.create(recipe(policies=("lru",), scenario="anon-loop"))
-    open_session(page, server, created)
+    history(server, created, 8)
+    open_session(page, server, created, step=0, owner=False)
     page.wait_for_function("!document.querySelector('#step').disabled")
     for n in range(1, 4):
         page.evaluate("() => { window.__key.sent = []; window.__key.muts = 0; }")
@@ -151,3 +197,52 @@ def test_a_step_key_sends_in_its_own_task_and_leaves_the_page_to_the_reply(conte
     assert sum('"type":"step"' in s for s in sent) == 1, sent
     assert page.locator("#step").is_enabled(), "the buttons are usable again once the step is answered"
     assert "busy" not in page.locator("#toast").inner_text(), "a dropped click says nothing, as a dropped key"
+
+
+def test_an_owner_key_at_the_head_draws_the_peeked_step_in_its_own_task_and_the_server_logs_it(
+        context, server, browser, errors):
+    """The owner's step from a peek: drawn in the key's task with no message
+    received in between, the step sent with `have` in a later frame (the
+    server's work for it would otherwise share the cores with the frame that
+    shows it), answered step_ok, and the history the server keeps is what
+    the page showed: a viewer opening the same step sees the same counters."""
+    context.add_init_script(KEY_TASK + FIRST_FRAME + """
+window.__got = [];
+const NativeWS2 = window.WebSocket;
+window.WebSocket = class extends NativeWS2 {
+  constructor(...a) {
+    super(...a);
+    this.addEventListener('message', (e) => window.__got.push([performance.now(),
+      typeof e.data === 'string' ? JSON.parse(e.data).type : 'binary']));
+  }
+};
+""")
+    page = errors.watch(context.new_page())
+    created = server.create(recipe(policies=("lru_gen",), scenario="stream-hot-file"))
+    open_session(page, server, created)
+    page.wait_for_function("!document.querySelector('#step').disabled")
+    page.wait_for_timeout(300)      # the first peek, asked for once the owner is known
+    for n in range(1, 5):
+        page.evaluate("() => { window.__key.sent = []; window.__got = []; }")
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+        page.wait_for_function(f"String({n}) === document.querySelector('#nr-steps').textContent")
+        r = page.evaluate(f"""n => {{ const f = ({FIRST_OF})(n);
+          return {{via: f.via, shown: f.shown, frame: f.frame, got: window.__got, sent: window.__key.sent}}; }}""", n)
+        assert r["via"] == "key" and r["shown"] == str(n), r
+        steps = [(json.loads(s), frame) for s, _, frame in r["sent"] if '"type":"step"' in s]
+        assert [m for m, _ in steps] == [{"type": "step", "unit": "scan", "count": 1, "peek": True, "have": n}], r
+        assert steps[0][1] > r["frame"], f"the step left in or before the frame that showed it: {r}"
+        kinds = [k for _, k in r["got"]]
+        assert kinds[0] == "step_ok" and "frame" not in kinds, kinds   # then the next peek (binary)
+    owner_counters = page.evaluate("() => [...document.querySelectorAll('#counters tr[data-name]')]"
+                                   ".map((tr) => [tr.dataset.name, tr.children[1].innerText])")
+    viewer = browser.new_page()
+    try:
+        open_session(viewer, server, created, step=4, owner=False)
+        wait_step(viewer, 4)
+        got = viewer.evaluate("() => [...document.querySelectorAll('#counters tr[data-name]')]"
+                              ".map((tr) => [tr.dataset.name, tr.children[1].innerText])")
+        assert got == owner_counters and len(got) > 10
+    finally:
+        viewer.close()

@@ -108,8 +108,8 @@ test("eventRow resolves name-table indices of one columnar event", () => {
 });
 
 test("decodeFrame refuses a hello of another protocol version", () => {
-  assert.equal(decodeFrame('{"type":"hello","v":3}').v, 3);
-  assert.throws(() => decodeFrame('{"type":"hello","v":2}'), /protocol v2/);
+  assert.equal(decodeFrame('{"type":"hello","v":4}').v, 4);
+  assert.throws(() => decodeFrame('{"type":"hello","v":3}'), /protocol v3/);
 });
 
 test("applyLocDelta rebuilds a location array from the previous one and leaves that one as it was", async () => {

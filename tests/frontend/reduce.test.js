@@ -136,3 +136,71 @@ test("folio: an answer that names the page follows it by identity", () => {
   assert.deepEqual(kinds(effects), ["url", "redraw"]);
   assert.equal(state.selected.event, 41);
 });
+
+// The owner's next step ahead (docs/protocol.md §3.6), on the server's own
+// step messages marked as the peek a real server sends (the same bytes
+// plus a `peek` key: tests/backend/test_peek.py).
+test("a peek is kept, not shown; shown, it draws like its step, and a key pressed before step_ok is taken after it", () => {
+  const store = createStore();
+  feed(store, hello);
+  feed(store, msgOf(fixture.state));
+  const panes = store.state.panes;
+  const peek = { ...msgOf(fixture.steps[0].message), peek: { unit: "scan", count: 1 } };
+  assert.deepEqual(feed(store, peek), [], "a peek that arrives changes nothing on the page");
+  assert.equal(store.state.ahead, peek);
+  assert.equal(store.state.panes, panes);
+  const read = store.state.aheadRead;
+  assert.equal(read.msg, peek, "its layout and panes are read as it arrives");
+  // the key takes it: the page draws the step now, before the server's word,
+  // from what was read as it arrived
+  const shown = feed(store, { ...peek, shown: true, of: peek });
+  assert.equal(store.state.lastFrame.panes, read.panes);
+  assert.equal(store.state.bases, read.bases);
+  assert.equal(store.state.aheadRead, null);
+  assert.deepEqual(kinds(shown).slice(0, 3), ["vmstat", "setPanes", "animate"]);
+  assert.equal(store.state.ahead, null);
+  assert.equal(store.state.aheadShown, peek.step);
+  assert.equal(store.state.bases.id, peek.layout_id);
+  store.state.panes.forEach((p, k) => {
+    const got = listsOf(p);
+    for (const [name, order] of Object.entries(fixture.steps[0].panes[k].lists)) assert.deepEqual(got[name], order, name);
+  });
+  store.state.stepQueued = true;   // controls.js: a step key while aheadShown is set
+  const ok = feed(store, { type: "step_ok", step: peek.step, nr_steps: peek.step });
+  assert.deepEqual(kinds(ok), ["stepQueued"]);
+  assert.equal(store.state.aheadShown, null);
+  assert.equal(store.state.stepQueued, false);
+  assert.equal(store.state.session.nrSteps, peek.step);
+  assert.deepEqual(feed(store, { type: "step_ok", step: peek.step, nr_steps: peek.step }), []);
+});
+
+test("a shown peek the server refuses puts the page back on the server's step", () => {
+  const store = createStore();
+  feed(store, hello);
+  feed(store, msgOf(fixture.state));
+  const peek = { ...msgOf(fixture.steps[0].message), peek: { unit: "scan", count: 1 } };
+  feed(store, peek);
+  feed(store, { ...peek, shown: true, of: peek });
+  store.state.stepQueued = true;
+  const err = feed(store, { type: "error", ref: "step", code: "branch_needed", message: "below the head" });
+  assert.deepEqual(kinds(err), ["error", "send"]);
+  assert.deepEqual(err[1], { do: "send", type: "state", fields: {} });
+  assert.equal(store.state.aheadShown, null);
+  assert.equal(store.state.stepQueued, false, "a key kept for after the peek is dropped with it");
+  // an error with no peek shown asks for nothing
+  assert.deepEqual(kinds(feed(store, { type: "error", ref: "step", code: "limit", message: "x" })), ["error"]);
+});
+
+test("a state or a frame drops a kept peek; a state at the head asks for the next one", () => {
+  const store = createStore();
+  feed(store, hello);
+  feed(store, msgOf(fixture.state));
+  feed(store, { ...msgOf(fixture.steps[0].message), peek: { unit: "scan", count: 1 } });
+  assert.ok(store.state.ahead && store.state.aheadRead);
+  const st = msgOf(fixture.state);
+  const fx = feed(store, st);
+  assert.equal(store.state.ahead, null);
+  assert.equal(store.state.aheadRead, null);
+  assert.equal(kinds(fx).includes("peekAhead"), st.step === st.nr_steps);
+  assert.ok(kinds(reduceMessage(store.state, { type: "auth_ok", role: "owner" }).effects).includes("peekAhead"));
+});
