@@ -10,7 +10,7 @@ import { tokenKey } from "./tokenKey.js";
 
 const SPEEDS = [1, 2, 4, 8, 16, 32, 60];
 
-export function createControls({ dom, store, send, sendAfterFrame, api, panes, loop, location, storage, clipboard, now, show }) {
+export function createControls({ dom, store, send, sendAfterFrame, settled, api, panes, loop, location, storage, clipboard, now, show }) {
   const s = store.state;
   function toast(text) {
     dom.toast.textContent = text;
@@ -241,8 +241,10 @@ export function createControls({ dom, store, send, sendAfterFrame, api, panes, l
     if (!a || !p || s.busy || s.playing || s.session?.role !== "owner" || p.step !== s.session.nrSteps) return false;
     if (a.peek.unit !== fields.unit || a.peek.count !== fields.count) return false;
     if (a.step - (a.panes[0]?.steps_applied ?? 0) !== p.step) return false;
-    show({ ...a, shown: true, of: a });
+    // queued first: a command the step's own effects send (the inspector's
+    // question for the new step) takes it along, ahead of itself
     sendAfterFrame("step", { ...fields, peek: true, have: a.step });
+    show({ ...a, shown: true, of: a });
     return true;
   }
 
@@ -273,6 +275,7 @@ export function createControls({ dom, store, send, sendAfterFrame, api, panes, l
       const step = s.panes[0]?.step ?? 0;
       const sel = s.selected;
       try {
+        await settled();   // a step shown from a peek is the server's first
         const r = await api.permalink(s.session.id, step);
         const u = shareUrl(location.origin, { id: r.id, step: r.step, folio: sel?.pfn ?? null, page: sel?.page ?? null, pane: sel?.pane || null, view: s.view === "hardware" ? "hardware" : null });
         dom.share.dataset.permalink = u;
@@ -323,6 +326,7 @@ export function createControls({ dom, store, send, sendAfterFrame, api, panes, l
     });
     const events = s.panes.map((q) => (dom.logFilter?.checked ? panes.filtered(panes.rowsOf(q)) : panes.rowsOf(q)));
     // The link pins this history, as "Copy share URL" does.
+    await settled();
     const pin = await api.permalink(s.session.id, p.step).catch(() => null);
     const sel = s.selected;
     const link = pin ? shareUrl(location.origin, { id: pin.id, step: pin.step, folio: sel?.pfn ?? null, page: sel?.page ?? null, pane: sel?.pane || null })
@@ -375,6 +379,7 @@ export function createControls({ dom, store, send, sendAfterFrame, api, panes, l
     dom.help.addEventListener("click", (e) => { if (e.target === dom.help) dom.help.hidden = true; });
     dom.fork.addEventListener("click", async () => {
       try {
+        await settled();
         const r = await api.fork(s.session.id, s.panes[0]?.step ?? 0);
         storage.setItem(tokenKey(r.id), r.owner_token);
         location.assign(`/s/${r.id}?step=${s.panes[0]?.step ?? 0}`);

@@ -27,6 +27,26 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   const flush = () => { if (deferred && conn) conn.send(deferred); deferred = null; };
   const send = (type, fields) => { flush(); if (conn) conn.send(encodeCommand(type, fields)); };
   const sendAfterFrame = (type, fields) => { flush(); deferred = encodeCommand(type, fields); setTimeout(flush, AFTER_FRAME_MS); };
+  // Until step_ok, a step shown from a peek is the page's alone: what asks
+  // the server about "this step" over REST (a permalink, a fork) waits for
+  // it, and #app[data-step-pending] says so (tests wait on it too).
+  let waiters = [];
+  const settled = () => {
+    if (s.aheadShown == null) return Promise.resolve();
+    flush();
+    return new Promise((resolve) => waiters.push(resolve));
+  };
+  function markPending() {
+    const pending = s.aheadShown != null;
+    if (pending === (dom.app.dataset.stepPending === "1")) return;
+    if (pending) dom.app.dataset.stepPending = "1";
+    else {
+      delete dom.app.dataset.stepPending;
+      const w = waiters;
+      waiters = [];
+      w.forEach((resolve) => resolve());
+    }
+  }
   const plots = createPlots(dom.plots, { onSeek: (n) => { if (!s.busy) { s.anim = null; controls.work("seek", { step: Math.min(n, s.session?.nrSteps ?? n) }); } } });
   // The whole-run timeline (GET /series): fetched on connect and, debounced,
   // whenever the history grows or is rewritten.
@@ -53,12 +73,13 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     rate: () => controls.rate(),
   });
   const loop = frameLoop(panes.draw);
-  const controls = createControls({ dom, store, send, sendAfterFrame, api, panes, loop, location, storage, clipboard, now, show: onMessage });
+  const controls = createControls({ dom, store, send, sendAfterFrame, settled, api, panes, loop, location, storage, clipboard, now, show: onMessage });
 
   // ---- messages ----------------------------------------------------------
   function onMessage(msg) {
     const { state: next, effects } = reduceMessage(s, msg);
     Object.assign(s, next);
+    markPending();
     for (const e of effects) run(e);
   }
 
