@@ -774,20 +774,33 @@ cdef class Simulator:
         cdef mem* m = &self.m
         cdef uint32_t order = folio_order(m, pfn)
         cdef uint64_t prev = m.file_prev_index[file], base, p, e
-        cdef folio_idx_t q
+        cdef folio_idx_t pfns[1 << MAX_PAGECACHE_ORDER]
+        cdef int n, i
+        cdef uint32_t before
         if prev != <uint64_t>-1 and (prev >> order) == (pgoff >> order):
             return
-        if order == 0:
-            self.policy.folio_mark_accessed(pfn)
+        before = m.folios[pfn].flags
+        self.policy.folio_mark_accessed(pfn)
+        if order == 0 or (m.folios[pfn].flags == before and m.policy_id <= 1):
+            # a page of the folio whose state the mark left as it was (MGLRU: refs
+            # saturated with PG_workingset; classic: active and referenced): so
+            # did every page of it, which are in the same state
             return
         base = pgoff & ~((<uint64_t>1 << order) - 1)
+        # the pages' hash slots and then their folios are fetched ahead, so the
+        # misses of a 32-page folio overlap instead of queueing one by one
+        for p in range(base, base + (<uint64_t>1 << order)):
+            prefetch(&m.pc_keys[2 * (hash64(pc_key(file, p)) & <uint64_t>m.pc_mask)])
+        n = 0
         for p in range(base, base + (<uint64_t>1 << order)):
             e = pc_lookup(m, file, p)
-            if (e & ~ENTRY_MASK) != ENTRY_FOLIO:
-                continue
-            q = <folio_idx_t>(e & ENTRY_MASK)
-            if folio_order(m, q) == order:
-                self.policy.folio_mark_accessed(q)
+            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                pfns[n] = <folio_idx_t>(e & ENTRY_MASK)
+                prefetch(&m.folios[pfns[n]])
+                n += 1
+        for i in range(n):
+            if pfns[i] != pfn and folio_order(m, pfns[i]) == order:
+                self.policy.folio_mark_accessed(pfns[i])
 
     cdef inline uint64_t get_init_ra_size(self, uint64_t size, uint64_t max_pages) noexcept nogil:
         cdef uint64_t newsize = 1
