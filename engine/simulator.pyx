@@ -975,6 +975,7 @@ cdef class Simulator:
             ra.start = pgoff
             ra.size = <uint32_t>ra_pages
             ra.async_size = 0
+            ra.order = 0
             return self.do_page_cache_ra(file, ra.start, ra.size, ra.async_size, pgoff, True, vm_flags)
         if ra.mmap_miss < MMAP_LOTSAMISS * 10:
             ra.mmap_miss += 1
@@ -983,6 +984,7 @@ cdef class Simulator:
         ra.start = pgoff - ra_pages // 2 if pgoff > ra_pages // 2 else 0
         ra.size = <uint32_t>ra_pages
         ra.async_size = <uint32_t>(ra_pages // 4)
+        ra.order = 0                     # 7.3 filemap.c:3424, :3438
         return self.do_page_cache_ra(file, ra.start, ra.size, ra.async_size, pgoff, True, vm_flags)
 
     cdef int do_async_mmap_readahead(self, uint32_t file, folio_idx_t pfn, uint32_t vm_flags) except -1 nogil:
