@@ -70,6 +70,7 @@ cdef enum:
     FOLIO_ORDER_PGOFF = 24       # 4 bits: folio_order(), 0 for a small folio
     FOLIO_ORDER_MASK = 15 << 24
     MAX_PAGECACHE_ORDER = 9      # x86-64: HPAGE_PMD_ORDER, ext4's cap with 4 KiB blocks
+    PAGEVEC_SIZE = 31            # include/linux/folio_batch.h (15 in 6.1's pagevec.h)
 
 # --- PTE encoding (uint32): flags in the top bits, pfn or swap slot below ----
 cdef enum:

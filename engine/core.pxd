@@ -339,6 +339,15 @@ ctypedef struct mem:
     int32_t flush_cursor         # flusher threads: next pfn to look at (writeback of dirty file folios)
     int32_t nr_swap_shadows      # swap slots holding a shadow (ENTRY_SHADOW): nr_shadows()["anon"] without walking swap_map
     int64_t nr_flusher_wakeups   # wakeup_flusher_threads() calls (reclaim + background)
+    # the workload CPU's per-CPU lru_add batch (mm/folio.c cpu_fbatches.lru_add): the
+    # order-0 folios folio_add_lru() queued since the batch last drained, by pfn, index
+    # and the generation they went to. The engine adds them to the LRU at once; an
+    # entry records that 7.3's lru_gen_folio_seq() would not have placed the folio yet
+    # (one that reclaim or aging has moved since is taken as drained)
+    int32_t lru_batch_nr
+    folio_idx_t lru_batch_pfn[PAGEVEC_SIZE]
+    uint64_t lru_batch_index[PAGEVEC_SIZE]
+    int64_t lru_batch_seq[PAGEVEC_SIZE]
     layout_stamps layout         # last: not machine state, outside the state image (MEM_STATE_BYTES)
 
 # --- list.h --------------------------------------------------------------------

@@ -179,9 +179,6 @@ cdef class Simulator:
     # run-ahead hints, not state: ptp index of access `pos` found by prefetch_ahead
     cdef int64_t pf_pos[32]
     cdef int32_t pf_ptp[32]
-    # set by do_page_cache_ra() for the access in progress, not state: the
-    # requested folio was marked accessed before its LRU add (still in the batch)
-    cdef bint ra_premarked
     # which machine a layout base was taken from: a new one for every
     # Simulator and every load_state(), whose frames the stamps did not see
     cdef readonly uint64_t layout_token
@@ -456,9 +453,34 @@ cdef class Simulator:
         if vm_flags & VM_LOCKED:
             folio_set(&self.m, pfn, PG_mlocked)
         self.policy.lru_add(pfn, False)
+        self.lru_batch_add(pfn)
         if self.m.events_on:
             dst = self.policy.folio_loc(pfn, &seq)
             emit(&self.m, EV_LRU_ADD, reason, fn, pfn, src, dst, -1, seq)
+
+    cdef inline void lru_batch_add(self, folio_idx_t pfn) noexcept nogil:
+        # mm/folio.c:__folio_batch_add_and_move(): the batch drains when this add
+        # fills it (PAGEVEC_SIZE, 15 in 6.1); a large folio drains it at once
+        # (folio_may_be_lru_cached(), internal.h:46), which page_cache_ra_order() does
+        cdef mem* m = &self.m
+        cdef int64_t seq = -1
+        self.policy.folio_loc(pfn, &seq)
+        m.lru_batch_pfn[m.lru_batch_nr] = pfn
+        m.lru_batch_index[m.lru_batch_nr] = m.folios[pfn].index
+        m.lru_batch_seq[m.lru_batch_nr] = seq
+        m.lru_batch_nr += 1
+        if m.lru_batch_nr >= (15 if m.kernel < 612 else PAGEVEC_SIZE):
+            m.lru_batch_nr = 0
+
+    cdef inline bint lru_batch_has(self, folio_idx_t pfn) noexcept nogil:
+        cdef mem* m = &self.m
+        cdef int32_t i
+        cdef int64_t seq = -1
+        for i in range(m.lru_batch_nr):
+            if m.lru_batch_pfn[i] == pfn and m.lru_batch_index[i] == m.folios[pfn].index:
+                self.policy.folio_loc(pfn, &seq)
+                return seq == m.lru_batch_seq[i]
+        return False
 
     cdef int map_pte(self, uint32_t* pte, folio_idx_t pfn, uint32_t mm, bint write) except -1 nogil:
         cdef mem* m = &self.m
@@ -586,7 +608,7 @@ cdef class Simulator:
 
     cdef folio_idx_t page_cache_fill(self, uint32_t file, uint64_t pgoff, uint64_t e, bint in_fault,
                                      uint32_t vm_flags, int reason, int fn,
-                                     bint write_begin=False, bint mark_first=False) except -2 nogil:
+                                     bint write_begin=False) except -2 nogil:
         # a page-cache miss: new folio, refault test against its shadow, LRU insertion.
         # write_begin: the folio of a whole-page write() (FGP_WRITEBEGIN -> __GFP_WRITE):
         # no read I/O, and filemap_add_folio() skips workingset_refault() ("folios
@@ -609,10 +631,6 @@ cdef class Simulator:
             self.policy.workingset_refault(pfn, e & ENTRY_MASK,
                                            in_fault and vma_has_recency(vm_flags))
             m.file_ra[file].nr_refault += m.vmstat[<int>WORKINGSET_REFAULT_FILE] - refaults
-        if mark_first:
-            # read()'s folio_mark_accessed() reaches the folio while it still sits in
-            # the per-CPU lru_add batch, so MGLRU places it already referenced
-            self.policy.folio_mark_accessed(pfn)
         self.folio_add_lru(pfn, in_fault, vm_flags, reason, fn,
                           LOC_PAGECACHE_SHADOW if (e & ~ENTRY_MASK) == ENTRY_SHADOW else LOC_STORAGE)
         return pfn
@@ -629,12 +647,11 @@ cdef class Simulator:
         readahead_gfp_mask's (__GFP_NORETRY): it wakes kswapd at low and stops at
         min rather than reclaim. A file ends after the highest page its workload
         names (set_workload()), as the real-kernel rig sizes its files.
-        Simplified: 4 KiB folios (7.3's large folios are not modelled)."""
+        Order-0 folios (7.3's large ones: page_cache_ra_order())."""
         cdef mem* m = &self.m
-        cdef uint64_t i, p, missing = 0
+        cdef uint64_t i, p
         cdef uint64_t e
         cdef folio_idx_t pfn
-        cdef bint premark
         cdef uint64_t isize = m.file_ra[file].nr_pages
         # do_page_cache_ra(): never past the end of the file
         if isize:
@@ -642,13 +659,6 @@ cdef class Simulator:
                 return 0
             if nr_to_read > isize - index:
                 nr_to_read = isize - index
-        for i in range(nr_to_read):
-            if not self.pc_has_folio(file, index + i):
-                missing += 1
-        # the per-CPU lru_add batch (15 folios in 6.1, 31 later: pagevec.h / folio_batch.h)
-        # drains before read() marks the requested folio once the window fills it
-        premark = (self.policy.lru_gen_enabled and not in_fault and m.kernel >= 700
-                   and missing < (15 if m.kernel < 612 else 31))
         for i in range(nr_to_read):
             p = index + i
             e = pc_lookup(m, file, p)
@@ -662,9 +672,7 @@ cdef class Simulator:
                                        R_READ_MISS if p == requested else R_READAHEAD,
                                        FN_FILEMAP_FAULT if in_fault and p == requested else
                                        (FN_FILEMAP_READ if p == requested else FN_PAGE_CACHE_RA_UNBOUNDED),
-                                       False, premark and p == requested)
-            if premark and p == requested:
-                self.ra_premarked = True
+                                       False)
             if p != requested:
                 # read_pages() submits the window from the reader's context; the
                 # requested page is file_read's, charged by the caller
@@ -748,6 +756,8 @@ cdef class Simulator:
                     charge(m, m.cost.readahead_page)
                 if p == index and mark != <uint64_t>-1 and index == (mark & ~(n - 1)):
                     folio_set(m, pfn, PG_readahead)
+            if order:
+                m.lru_batch_nr = 0       # a large folio is not cached: the batch drains with it
             index += n
         if err and size > index - start:
             return self.do_page_cache_ra(file, index, size - (index - start), async_size, requested,
@@ -781,6 +791,12 @@ cdef class Simulator:
             return
         before = m.folios[pfn].flags
         self.policy.folio_mark_accessed(pfn)
+        if (order == 0 and m.kernel >= 700 and self.policy.lru_gen_enabled and not (before & PG_referenced)
+                and (m.folios[pfn].flags & PG_lru) and self.lru_batch_has(pfn)):
+            # 7.3: the folio waits in the lru_add batch; lru_gen_folio_seq() will
+            # place it referenced, in max_seq - 2 (mm_inline.h:250), not the oldest gen
+            self.policy.lruvec_del_folio(pfn)
+            self.policy.lruvec_add_folio(pfn, False)
         if order == 0 or (m.folios[pfn].flags == before and m.policy_id <= 1):
             # a page of the folio whose state the mark left as it was (MGLRU: refs
             # saturated with PG_workingset; classic: active and referenced): so
@@ -1030,7 +1046,6 @@ cdef class Simulator:
         else:
             # filemap_get_pages(): page_cache_sync_readahead() first; the folio is
             # created on its own only if readahead could not allocate it
-            self.ra_premarked = False
             if zone_watermark_ok(m, WMARK_MIN):
                 self.page_cache_sync_ra(file, pgoff, 1, False, 0)
             e = pc_lookup(m, file, pgoff)
@@ -1044,8 +1059,7 @@ cdef class Simulator:
             head = self.folio_head(file, pgoff, pfn)
             if m.folios[head].flags & PG_readahead:
                 self.page_cache_async_ra(file, head, 1, False, 0)
-            if not self.ra_premarked:
-                self.filemap_mark_accessed(file, pgoff, pfn)
+            self.filemap_mark_accessed(file, pgoff, pfn)
         if write:
             if not (m.folios[pfn].flags & PG_dirty):
                 folio_mark_dirty(m, pfn)
@@ -1344,6 +1358,9 @@ cdef class Simulator:
             sc.nr_scanned = 0
             if sc.priority < DEF_PRIORITY - 2:
                 sc.may_writepage = 1
+            # shrink_node()'s lru_add_drain() (7.3 vmscan.c:2009, :2080, :5249) runs on
+            # the CPU the allocation stalled on, the workload's; kswapd's drains its own
+            m.lru_batch_nr = 0
             self.policy.shrink_node_begin(sc)
             self.s.dr_state = DR_PASS
         r = self.policy.shrink_node_step(sc)
@@ -1795,6 +1812,8 @@ cdef class Simulator:
         self.m.events_on = 1
         with nogil:
             self.m.cur_actor = rc
+            if rc == RECLAIMER_DIRECT:
+                self.m.lru_batch_nr = 0              # the workload's CPU: lru_add_drain()
             self.policy.shrink_node_begin(&sc)
             while True:
                 r = self.policy.shrink_node_step(&sc)
