@@ -464,6 +464,8 @@ cdef class Simulator:
         # (folio_may_be_lru_cached(), internal.h:46), which page_cache_ra_order() does
         cdef mem* m = &self.m
         cdef int64_t seq = -1
+        if m.kernel < 700 or not self.policy.lru_gen_enabled:
+            return                       # only 7.3's MGLRU places by what the batch saw
         self.policy.folio_loc(pfn, &seq)
         m.lru_batch_pfn[m.lru_batch_nr] = pfn
         m.lru_batch_index[m.lru_batch_nr] = m.folios[pfn].index
