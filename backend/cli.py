@@ -209,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--swappiness", type=_nonneg_int, metavar="N", help="vm.swappiness, 0..200")
     m.add_argument("--read-ahead-kb", type=_nonneg_int, metavar="N",
                    help="the block device's read_ahead_kb (default 128, the kernel's; 0 = off)")
+    m.add_argument("--no-large-folios", action="store_true",
+                   help="7.3 with 4 KiB page-cache folios only, as ext4 mounted data=journal "
+                        "(docs/kernels.md \"Large folios\"); 6.1 and 6.12 have none anyway")
     m.add_argument("--zone-dma-mb", type=_nonneg_int, metavar="N",
                    help="ZONE_DMA's size (default 15, x86_64's 3,840 pages, from --ram-mb 64 up; 0 = one zone)")
     m.add_argument("--seed", type=_nonneg_int, default=0, metavar="N",
@@ -388,6 +391,8 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
         cfg["swappiness"] = args.swappiness
     if args.read_ahead_kb is not None:
         cfg["readahead_pages"] = args.read_ahead_kb // 4
+    if args.no_large_folios:
+        cfg["large_folios"] = 0
     if args.zone_dma_mb is not None:
         cfg["zone_dma_pages"] = args.zone_dma_mb * PAGES_PER_MB
     return cfg

@@ -64,6 +64,13 @@ cdef enum:
     LRU_GEN_MASK = 7 << 16
     LRU_REFS_PGOFF = 19          # 2 bits: refs field
     LRU_REFS_MASK = 3 << 19
+    # 7.3 large folios (docs/kernels.md "Large folios"): a page-cache page read in by
+    # page_cache_ra_order() as part of a folio of 1 << order pages keeps the order
+    # here; the folio is the order-aligned block of the file's pages with that order
+    FOLIO_ORDER_PGOFF = 24       # 4 bits: folio_order(), 0 for a small folio
+    FOLIO_ORDER_MASK = 15 << 24
+    MAX_PAGECACHE_ORDER = 9      # x86-64: HPAGE_PMD_ORDER, ext4's cap with 4 KiB blocks
+    PAGEVEC_SIZE = 31            # include/linux/folio_batch.h (15 in 6.1's pagevec.h)
 
 # --- PTE encoding (uint32): flags in the top bits, pfn or swap slot below ----
 cdef enum:
@@ -252,6 +259,7 @@ cdef enum kfn:
     FN_FOLIO_INC_GEN
     FN_PAGE_CACHE_RA_UNBOUNDED
     FN_FILEMAP_MAP_PAGES
+    FN_PAGE_CACHE_RA_ORDER
     NR_KFNS
 
 # --- decision reasons (names.py REASONS holds the sentence shown to people) --

@@ -75,7 +75,7 @@ def normalize_config(config: dict | None) -> dict:
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
     known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
-             "readahead_pages", "costs", "events_capacity", "flush_time_ms"}
+             "readahead_pages", "large_folios", "costs", "events_capacity", "flush_time_ms"}
     for key in config:
         if key not in known and key not in POLICY_INFO:
             raise ConfigError(str(key), "unknown configuration key")
@@ -120,6 +120,16 @@ def normalize_config(config: dict | None) -> dict:
     out["watermarks"] = dict(wm)
     # the block device's ra_pages: read_ahead_kb / 4, the kernel's default 128 KiB
     out["readahead_pages"] = _int("readahead_pages", config.get("readahead_pages", DEFAULT_RA_PAGES), 0, 1024)
+    # page-cache folios larger than a page (docs/kernels.md "Large folios"): 7.3's
+    # ext4 reads a file through read() readahead into folios of up to ilog2(ra_pages)
+    # order (v6.16); 6.1's and 6.12's ext4 has none. 0 is a 7.3 guest whose data disk
+    # is mounted data=journal, as the rig's `nolf` boots are.
+    lf = config.get("large_folios", KERNELS[kernel]["large_folios"])
+    if lf not in (0, 1) or isinstance(lf, float):
+        raise ConfigError("large_folios", f"must be 0 or 1 (or a bool), got {lf!r}")
+    if lf and not KERNELS[kernel]["large_folios"]:
+        raise ConfigError("large_folios", f"kernel {kernel}'s ext4 has no large folios")
+    out["large_folios"] = int(lf)
     # mm/memcontrol.c FLUSH_TIME: how stale 6.12's and 7.3's lruvec_page_state()
     # reads may get; 0 reads the counters exact (the default clock's costs are
     # nominal, so a period on it would mean nothing)

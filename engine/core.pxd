@@ -113,7 +113,7 @@ ctypedef struct file_ra_state:  # include/linux/fs.h struct file_ra_state (prev_
     uint32_t size                # its size in pages
     uint32_t async_size          # pages left when the next async readahead starts (PG_readahead)
     uint32_t mmap_miss           # do_sync_mmap_readahead(): misses minus hits, capped
-    uint32_t _pad
+    uint32_t order               # 7.3 ra->order: the folio order page_cache_ra_order() last used
     uint64_t nr_pages            # i_size in pages: the highest page the workload names + 1 (0 = unknown)
     # per-file counters, the simulator's own (the kernel keeps none per file):
     # what the file's share of pgpgin, workingset_refault_file and file pgsteal is
@@ -273,6 +273,7 @@ ctypedef struct mem:
     int32_t readahead_pages      # ra_pages (read_ahead_kb / 4); 0 = off (one page per miss)
     int32_t policy_id            # 0 = lru, 1 = lru_gen
     int32_t kernel               # kernel profile: major * 100 + minor (601, 612, 703); engine/kernels.py
+    int32_t large_folios         # config large_folios: read() readahead allocates folios of order > 0 (7.3)
     cost_table cost
     # --- frames and lists ---
     folio* folios                # nr_frames + NR_LIST_HEADS entries
@@ -338,6 +339,15 @@ ctypedef struct mem:
     int32_t flush_cursor         # flusher threads: next pfn to look at (writeback of dirty file folios)
     int32_t nr_swap_shadows      # swap slots holding a shadow (ENTRY_SHADOW): nr_shadows()["anon"] without walking swap_map
     int64_t nr_flusher_wakeups   # wakeup_flusher_threads() calls (reclaim + background)
+    # the workload CPU's per-CPU lru_add batch (mm/folio.c cpu_fbatches.lru_add): the
+    # order-0 folios folio_add_lru() queued since the batch last drained, by pfn, index
+    # and the generation they went to. The engine adds them to the LRU at once; an
+    # entry records that 7.3's lru_gen_folio_seq() would not have placed the folio yet
+    # (one that reclaim or aging has moved since is taken as drained)
+    int32_t lru_batch_nr
+    folio_idx_t lru_batch_pfn[PAGEVEC_SIZE]
+    uint64_t lru_batch_index[PAGEVEC_SIZE]
+    int64_t lru_batch_seq[PAGEVEC_SIZE]
     layout_stamps layout         # last: not machine state, outside the state image (MEM_STATE_BYTES)
 
 # --- list.h --------------------------------------------------------------------
@@ -420,6 +430,10 @@ cdef inline void folio_flags_changed(mem* m, folio_idx_t f) noexcept nogil:
     # reads only the blocks written since the caller's last pass.
     if m.layout.stamp != NULL:
         m.layout.stamp[f >> LAYOUT_BLOCK_SHIFT] = m.layout.seq
+
+cdef inline uint32_t folio_order(mem* m, folio_idx_t f) noexcept nogil:
+    # the order of the (7.3 page-cache) folio this page belongs to; 0 = a small folio
+    return (m.folios[f].flags & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF
 
 cdef inline bint folio_test(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
     return (m.folios[f].flags & flag) != 0

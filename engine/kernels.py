@@ -17,15 +17,15 @@ KERNELS = {
     "6.1": {"version": 601, "release": "6.1.192", "debian": "6.1.0-56-amd64",
             "source": "linux-source-6.1 6.1.192-3",
             "title": "Linux 6.1 (Debian 12 bookworm)",
-            "boot": {"free_over_available_pages": -1595, "system_pages": 1730}},
+            "boot": {"free_over_available_pages": -1595, "system_pages": 1730}, "large_folios": False},
     "6.12": {"version": 612, "release": "6.12.117", "debian": "6.12.117+deb13-amd64",
              "source": "linux-source-6.12 6.12.117-1",
              "title": "Linux 6.12 (Debian 13 trixie)",
-             "boot": {"free_over_available_pages": 403, "system_pages": 1804}},
+             "boot": {"free_over_available_pages": 403, "system_pages": 1804}, "large_folios": False},
     "7.3": {"version": 703, "release": "7.3.4", "debian": "7.3.4+deb13-amd64",
             "source": "linux-source-7.3 7.3.4-1~bpo13+1",
             "title": "Linux 7.3 (Debian 13 trixie-backports)",
-            "boot": {"free_over_available_pages": 434, "system_pages": 1915}},
+            "boot": {"free_over_available_pages": 434, "system_pages": 1915}, "large_folios": True},
 }
 DEFAULT_KERNEL = "7.3"
 
@@ -39,6 +39,8 @@ DEFAULT_KERNEL = "7.3"
 #       ~9.7 MiB of it (-6.2 MiB), 6.12 and 7.3 with ~1 MiB (+1.6 / +1.7 MiB).
 #   system_pages  Shmem + AnonPages: the guest's tmpfs and init, swappable, idle.
 # docs/kernels.md "Boot footprint".
+# "large_folios": the release's ext4 caches a file read through read() readahead in
+# folios of more than one page (ext4 since v6.16; docs/kernels.md "Large folios").
 
 
 # Below 64 MiB (the rig's guests, and where the engine starts modelling ZONE_DMA)

@@ -157,6 +157,7 @@ KERNEL_FNS = (
     'folio_inc_gen',
     'page_cache_ra_unbounded',
     'filemap_map_pages',
+    'page_cache_ra_order',
 )
 
 # short names, index = enum ev_reason

@@ -38,7 +38,7 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 8: 7.3's cost counters in the lruvec; 6.1's MGLRU fields in scan_control
 # 9: mem.nr_swap_shadows (was padding)
 # 10: cost_table.readahead_page and .mmap_access; lruvec.stat (the memcg's flushed counters)
-STATE_VERSION = 10
+STATE_VERSION = 11
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -179,9 +179,6 @@ cdef class Simulator:
     # run-ahead hints, not state: ptp index of access `pos` found by prefetch_ahead
     cdef int64_t pf_pos[32]
     cdef int32_t pf_ptp[32]
-    # set by do_page_cache_ra() for the access in progress, not state: the
-    # requested folio was marked accessed before its LRU add (still in the batch)
-    cdef bint ra_premarked
     # which machine a layout base was taken from: a new one for every
     # Simulator and every load_state(), whose frames the stamps did not see
     cdef readonly uint64_t layout_token
@@ -259,6 +256,7 @@ cdef class Simulator:
         m.readahead_pages = cfg["readahead_pages"]
         m.policy_id = self.info.state_id
         m.kernel = kernel_version(cfg["kernel"])
+        m.large_folios = cfg["large_folios"]
         m.cost.access = c["access"]
         m.cost.minor_fault = c["minor_fault"]
         m.cost.read_hit = c["read_hit"]
@@ -455,9 +453,36 @@ cdef class Simulator:
         if vm_flags & VM_LOCKED:
             folio_set(&self.m, pfn, PG_mlocked)
         self.policy.lru_add(pfn, False)
+        self.lru_batch_add(pfn)
         if self.m.events_on:
             dst = self.policy.folio_loc(pfn, &seq)
             emit(&self.m, EV_LRU_ADD, reason, fn, pfn, src, dst, -1, seq)
+
+    cdef inline void lru_batch_add(self, folio_idx_t pfn) noexcept nogil:
+        # mm/folio.c:__folio_batch_add_and_move(): the batch drains when this add
+        # fills it (PAGEVEC_SIZE, 15 in 6.1); a large folio drains it at once
+        # (folio_may_be_lru_cached(), internal.h:46), which page_cache_ra_order() does
+        cdef mem* m = &self.m
+        cdef int64_t seq = -1
+        if m.kernel < 700 or not self.policy.lru_gen_enabled:
+            return                       # only 7.3's MGLRU places by what the batch saw
+        self.policy.folio_loc(pfn, &seq)
+        m.lru_batch_pfn[m.lru_batch_nr] = pfn
+        m.lru_batch_index[m.lru_batch_nr] = m.folios[pfn].index
+        m.lru_batch_seq[m.lru_batch_nr] = seq
+        m.lru_batch_nr += 1
+        if m.lru_batch_nr >= (15 if m.kernel < 612 else PAGEVEC_SIZE):
+            m.lru_batch_nr = 0
+
+    cdef inline bint lru_batch_has(self, folio_idx_t pfn) noexcept nogil:
+        cdef mem* m = &self.m
+        cdef int32_t i
+        cdef int64_t seq = -1
+        for i in range(m.lru_batch_nr):
+            if m.lru_batch_pfn[i] == pfn and m.lru_batch_index[i] == m.folios[pfn].index:
+                self.policy.folio_loc(pfn, &seq)
+                return seq == m.lru_batch_seq[i]
+        return False
 
     cdef int map_pte(self, uint32_t* pte, folio_idx_t pfn, uint32_t mm, bint write) except -1 nogil:
         cdef mem* m = &self.m
@@ -585,7 +610,7 @@ cdef class Simulator:
 
     cdef folio_idx_t page_cache_fill(self, uint32_t file, uint64_t pgoff, uint64_t e, bint in_fault,
                                      uint32_t vm_flags, int reason, int fn,
-                                     bint write_begin=False, bint mark_first=False) except -2 nogil:
+                                     bint write_begin=False) except -2 nogil:
         # a page-cache miss: new folio, refault test against its shadow, LRU insertion.
         # write_begin: the folio of a whole-page write() (FGP_WRITEBEGIN -> __GFP_WRITE):
         # no read I/O, and filemap_add_folio() skips workingset_refault() ("folios
@@ -608,10 +633,6 @@ cdef class Simulator:
             self.policy.workingset_refault(pfn, e & ENTRY_MASK,
                                            in_fault and vma_has_recency(vm_flags))
             m.file_ra[file].nr_refault += m.vmstat[<int>WORKINGSET_REFAULT_FILE] - refaults
-        if mark_first:
-            # read()'s folio_mark_accessed() reaches the folio while it still sits in
-            # the per-CPU lru_add batch, so MGLRU places it already referenced
-            self.policy.folio_mark_accessed(pfn)
         self.folio_add_lru(pfn, in_fault, vm_flags, reason, fn,
                           LOC_PAGECACHE_SHADOW if (e & ~ENTRY_MASK) == ENTRY_SHADOW else LOC_STORAGE)
         return pfn
@@ -628,12 +649,11 @@ cdef class Simulator:
         readahead_gfp_mask's (__GFP_NORETRY): it wakes kswapd at low and stops at
         min rather than reclaim. A file ends after the highest page its workload
         names (set_workload()), as the real-kernel rig sizes its files.
-        Simplified: 4 KiB folios (7.3's large folios are not modelled)."""
+        Order-0 folios (7.3's large ones: page_cache_ra_order())."""
         cdef mem* m = &self.m
-        cdef uint64_t i, p, missing = 0
+        cdef uint64_t i, p
         cdef uint64_t e
         cdef folio_idx_t pfn
-        cdef bint premark
         cdef uint64_t isize = m.file_ra[file].nr_pages
         # do_page_cache_ra(): never past the end of the file
         if isize:
@@ -641,13 +661,6 @@ cdef class Simulator:
                 return 0
             if nr_to_read > isize - index:
                 nr_to_read = isize - index
-        for i in range(nr_to_read):
-            if not self.pc_has_folio(file, index + i):
-                missing += 1
-        # the per-CPU lru_add batch (15 folios in 6.1, 31 later: pagevec.h / folio_batch.h)
-        # drains before read() marks the requested folio once the window fills it
-        premark = (self.policy.lru_gen_enabled and not in_fault and m.kernel >= 700
-                   and missing < (15 if m.kernel < 612 else 31))
         for i in range(nr_to_read):
             p = index + i
             e = pc_lookup(m, file, p)
@@ -661,9 +674,7 @@ cdef class Simulator:
                                        R_READ_MISS if p == requested else R_READAHEAD,
                                        FN_FILEMAP_FAULT if in_fault and p == requested else
                                        (FN_FILEMAP_READ if p == requested else FN_PAGE_CACHE_RA_UNBOUNDED),
-                                       False, premark and p == requested)
-            if premark and p == requested:
-                self.ra_premarked = True
+                                       False)
             if p != requested:
                 # read_pages() submits the window from the reader's context; the
                 # requested page is file_read's, charged by the caller
@@ -671,6 +682,143 @@ cdef class Simulator:
             if lookahead and i == nr_to_read - lookahead:
                 folio_set(m, pfn, PG_readahead)
         return 0
+
+    cdef inline bint ra_alloc_ok(self, uint64_t nr) noexcept nogil:
+        # __zone_watermark_ok() for a folio of nr pages under readahead_gfp_mask
+        # (__GFP_NORETRY: no reclaim below min): free - (nr - 1) above min in a zone
+        cdef mem* m = &self.m
+        if m.nr_free - m.nr_free_dma - <int64_t>(nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_MIN]:
+            return True
+        return m.nr_dma > 0 and (m.nr_free_dma - <int64_t>(nr - 1)
+                                 > m.zone_wmark[ZONE_DMA * 3 + WMARK_MIN] + m.lowmem_reserve_dma)
+
+    cdef int page_cache_ra_order(self, uint32_t file, uint64_t requested, bint in_fault,
+                                 uint32_t vm_flags) except -1 nogil:
+        """Mirrors 7.3 mm/readahead.c:page_cache_ra_order() (:481-559) for the window
+        in file_ra_state: with large folios (config large_folios, a read() window) the
+        window is read as folios of ra->order pages, capped by ilog2(ra->size) and by
+        each index's alignment, smaller at i_size; PG_readahead goes on the folio holding
+        the marker, and none at i_size. A folio whose range holds a cached page is not
+        added (filemap_add_folio() -EEXIST), nor one the free pages cannot hold over min
+        (-ENOMEM): the rest of the window is then read as single pages
+        (do_page_cache_ra()). Without large folios (or a mapping's read-around:
+        not modelled, docs/kernels.md "Large folios") ra->order is 0 and every page
+        is its own folio."""
+        cdef mem* m = &self.m
+        cdef file_ra_state* ra = &m.file_ra[file]
+        cdef uint64_t start = ra.start, size = ra.size, async_size = ra.async_size
+        cdef uint64_t isize = ra.nr_pages, limit, mark, index, p, n, e
+        cdef uint32_t new_order = 0, order
+        cdef folio_idx_t pfn
+        cdef bint err = False
+        if not m.large_folios or in_fault:
+            ra.order = 0
+            return self.do_page_cache_ra(file, start, size, async_size, requested, in_fault, vm_flags)
+        # new_order = min(mapping_max_folio_order (ext4: MAX_PAGECACHE_ORDER), ra->order, ilog2(ra->size))
+        while new_order < MAX_PAGECACHE_ORDER and new_order < ra.order and ((<uint64_t>2) << new_order) <= size:
+            new_order += 1
+        ra.order = new_order
+        if new_order == 0:
+            return self.do_page_cache_ra(file, start, size, async_size, requested, in_fault, vm_flags)
+        limit = isize - 1 if isize else <uint64_t>-1
+        if limit > start + size - 1:
+            limit = start + size - 1
+            mark = start + size - async_size
+        else:
+            mark = <uint64_t>-1          # reached the end: no readahead marker
+        index = start
+        while index <= limit:
+            order = new_order
+            if index & ((<uint64_t>1 << order) - 1):
+                order = 0
+                while not (index >> order) & 1:
+                    order += 1
+            while order > 0 and index + (<uint64_t>1 << order) - 1 > limit:
+                order -= 1
+            n = <uint64_t>1 << order
+            for p in range(index, index + n):
+                if self.pc_has_folio(file, p):
+                    err = True
+                    break
+            if err:
+                break
+            if not zone_watermark_ok(m, WMARK_LOW):
+                self.wakeup_kswapd()
+            if not self.ra_alloc_ok(n):
+                err = True
+                break
+            for p in range(index, index + n):
+                e = pc_lookup(m, file, p)
+                pfn = self.page_cache_fill(file, p, e, in_fault, vm_flags,
+                                           R_READ_MISS if p == requested else R_READAHEAD,
+                                           FN_PAGE_CACHE_RA_ORDER)
+                m.folios[pfn].flags |= order << FOLIO_ORDER_PGOFF
+                folio_flags_changed(m, pfn)
+                if p != requested:
+                    charge(m, m.cost.readahead_page)
+                if p == index and mark != <uint64_t>-1 and index == (mark & ~(n - 1)):
+                    folio_set(m, pfn, PG_readahead)
+            if order:
+                m.lru_batch_nr = 0       # a large folio is not cached: the batch drains with it
+            index += n
+        if err and size > index - start:
+            return self.do_page_cache_ra(file, index, size - (index - start), async_size, requested,
+                                         in_fault, vm_flags)
+        return 0
+
+    cdef folio_idx_t folio_head(self, uint32_t file, uint64_t pgoff, folio_idx_t pfn) noexcept nogil:
+        # the first page of the large folio a page-cache page belongs to (itself if small)
+        cdef uint32_t order = folio_order(&self.m, pfn)
+        cdef uint64_t e
+        if order == 0:
+            return pfn
+        e = pc_lookup(&self.m, file, pgoff & ~((<uint64_t>1 << order) - 1))
+        if (e & ~ENTRY_MASK) == ENTRY_FOLIO and folio_order(&self.m, <folio_idx_t>(e & ENTRY_MASK)) == order:
+            return <folio_idx_t>(e & ENTRY_MASK)
+        return pfn
+
+    cdef void filemap_mark_accessed(self, uint32_t file, uint64_t pgoff, folio_idx_t pfn) noexcept nogil:
+        # filemap_read()'s folio_mark_accessed() (7.3 mm/filemap.c:2847-2853): once per
+        # read() unless the previous read on the file ended in the same folio
+        # (pos_same_folio(), at this folio's size). A large folio has one PG_referenced,
+        # one refs counter and one generation for all its pages, so the mark is every
+        # page's: a read of any of its pages counts for the whole folio.
+        cdef mem* m = &self.m
+        cdef uint32_t order = folio_order(m, pfn)
+        cdef uint64_t prev = m.file_prev_index[file], base, p, e
+        cdef folio_idx_t pfns[1 << MAX_PAGECACHE_ORDER]
+        cdef int n, i
+        cdef uint32_t before
+        if prev != <uint64_t>-1 and (prev >> order) == (pgoff >> order):
+            return
+        before = m.folios[pfn].flags
+        self.policy.folio_mark_accessed(pfn)
+        if (order == 0 and m.kernel >= 700 and self.policy.lru_gen_enabled and not (before & PG_referenced)
+                and (m.folios[pfn].flags & PG_lru) and self.lru_batch_has(pfn)):
+            # 7.3: the folio waits in the lru_add batch; lru_gen_folio_seq() will
+            # place it referenced, in max_seq - 2 (mm_inline.h:250), not the oldest gen
+            self.policy.lruvec_del_folio(pfn)
+            self.policy.lruvec_add_folio(pfn, False)
+        if order == 0 or (m.folios[pfn].flags == before and m.policy_id <= 1):
+            # a page of the folio whose state the mark left as it was (MGLRU: refs
+            # saturated with PG_workingset; classic: active and referenced): so
+            # did every page of it, which are in the same state
+            return
+        base = pgoff & ~((<uint64_t>1 << order) - 1)
+        # the pages' hash slots and then their folios are fetched ahead, so the
+        # misses of a 32-page folio overlap instead of queueing one by one
+        for p in range(base, base + (<uint64_t>1 << order)):
+            prefetch(&m.pc_keys[2 * (hash64(pc_key(file, p)) & <uint64_t>m.pc_mask)])
+        n = 0
+        for p in range(base, base + (<uint64_t>1 << order)):
+            e = pc_lookup(m, file, p)
+            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                pfns[n] = <folio_idx_t>(e & ENTRY_MASK)
+                prefetch(&m.folios[pfns[n]])
+                n += 1
+        for i in range(n):
+            if pfns[i] != pfn and folio_order(m, pfns[i]) == order:
+                self.policy.folio_mark_accessed(pfns[i])
 
     cdef inline uint64_t get_init_ra_size(self, uint64_t size, uint64_t max_pages) noexcept nogil:
         cdef uint64_t newsize = 1
@@ -721,6 +869,7 @@ cdef class Simulator:
                 ra.async_size = <uint32_t>(ra.size - req)
             else:
                 ra.async_size = ra.size if m.kernel < 612 else ra.size >> 1
+            ra.order = 0                 # 7.3 readahead.c:647: a synchronous window is order 0
             return self.ra_readit(file, index, max_pages, in_fault, vm_flags)
         # page_cache_prev_miss(index - 1, max_pages)
         miss = index - 1
@@ -742,13 +891,17 @@ cdef class Simulator:
         ra.start = index
         ra.size = <uint32_t>(contig + req if contig + req < max_pages else max_pages)
         ra.async_size = 1
+        ra.order = 0
         return self.ra_readit(file, index, max_pages, in_fault, vm_flags)
 
     cdef int ra_readit(self, uint32_t file, uint64_t index, uint64_t max_pages, bint in_fault,
                        uint32_t vm_flags) except -1 nogil:
-        # the readit: label; 6.1 first merges a window that would hit its own marker
+        # the readit: label; 6.1 first merges a window that would hit its own marker;
+        # 7.3 reads it through page_cache_ra_order() at the window's ra->order
         cdef file_ra_state* ra = &self.m.file_ra[file]
         cdef uint64_t add_pages
+        if self.m.kernel >= 700:
+            return self.page_cache_ra_order(file, index, in_fault, vm_flags)
         if self.m.kernel < 612 and index == ra.start and ra.size == ra.async_size:
             add_pages = self.get_next_ra_size(ra, max_pages)
             if ra.size + add_pages <= max_pages:
@@ -768,17 +921,23 @@ cdef class Simulator:
         cdef file_ra_state* ra = &m.file_ra[file]
         cdef uint64_t max_pages = <uint64_t>m.readahead_pages
         cdef uint64_t index = m.folios[pfn].index
-        cdef uint64_t start, add_pages
+        cdef uint64_t start, add_pages, expected
         cdef int64_t k
         if max_pages == 0 or (m.folios[pfn].flags & PG_writeback):
             return 0
         m.folios[pfn].flags &= ~(<uint32_t>PG_readahead)
         folio_flags_changed(m, pfn)
-        if index == ra.start + ra.size - ra.async_size or (m.kernel < 612 and index == ra.start + ra.size):
+        if m.kernel >= 700:
+            # 7.3 readahead.c:702-703: the expected index is rounded down to the folio
+            expected = (ra.start + ra.size - ra.async_size) & ~((<uint64_t>1 << folio_order(m, pfn)) - 1)
+        else:
+            expected = ra.start + ra.size - ra.async_size
+        if index == expected or (m.kernel < 612 and index == ra.start + ra.size):
             ra.start += ra.size
             add_pages = self.get_next_ra_size(ra, max_pages)
             ra.size = <uint32_t>(add_pages if add_pages > ra.size else ra.size)
             ra.async_size = ra.size
+            self.ra_async_align(ra, max_pages)
             return self.ra_readit(file, index, max_pages, in_fault, vm_flags)
         # page_cache_next_miss(index + 1, max_pages)
         start = index + 1
@@ -792,7 +951,28 @@ cdef class Simulator:
         ra.size = <uint32_t>(start - index + req)
         ra.size = <uint32_t>self.get_next_ra_size(ra, max_pages)
         ra.async_size = ra.size
+        self.ra_async_align(ra, max_pages)
         return self.ra_readit(file, index, max_pages, in_fault, vm_flags)
+
+    cdef inline void ra_async_align(self, file_ra_state* ra, uint64_t max_pages) noexcept nogil:
+        # 7.3 readahead.c:711-718 (readit: of page_cache_async_ra()): the order ramps
+        # by 2 and the window is cut to end on a boundary of its folio size, at most
+        # the largest power of two dividing ra_pages (without large folios ra->order
+        # is 0 again after each window, so the boundary is 4 pages)
+        cdef uint64_t end, aligned_end, align
+        cdef uint32_t shift = 0
+        if self.m.kernel < 700:
+            return
+        ra.order += 2
+        if max_pages:
+            while not (max_pages >> shift) & 1:
+                shift += 1
+        align = (<uint64_t>1) << (ra.order if ra.order < shift else shift)
+        end = ra.start + ra.size
+        aligned_end = end & ~(align - 1)
+        if aligned_end > ra.start:
+            ra.size -= <uint32_t>(end - aligned_end)
+        ra.async_size = ra.size
 
     cdef int do_sync_mmap_readahead(self, uint32_t file, uint64_t pgoff, uint32_t vm_flags) except -1 nogil:
         """Mirrors mm/filemap.c:do_sync_mmap_readahead(): read-around of ra_pages
@@ -813,6 +993,7 @@ cdef class Simulator:
             ra.start = pgoff
             ra.size = <uint32_t>ra_pages
             ra.async_size = 0
+            ra.order = 0
             return self.do_page_cache_ra(file, ra.start, ra.size, ra.async_size, pgoff, True, vm_flags)
         if ra.mmap_miss < MMAP_LOTSAMISS * 10:
             ra.mmap_miss += 1
@@ -821,6 +1002,7 @@ cdef class Simulator:
         ra.start = pgoff - ra_pages // 2 if pgoff > ra_pages // 2 else 0
         ra.size = <uint32_t>ra_pages
         ra.async_size = <uint32_t>(ra_pages // 4)
+        ra.order = 0                     # 7.3 filemap.c:3424, :3438
         return self.do_page_cache_ra(file, ra.start, ra.size, ra.async_size, pgoff, True, vm_flags)
 
     cdef int do_async_mmap_readahead(self, uint32_t file, folio_idx_t pfn, uint32_t vm_flags) except -1 nogil:
@@ -845,7 +1027,7 @@ cdef class Simulator:
         no FGP_ACCESSED), does no read I/O for a whole page and is not a refault."""
         cdef mem* m = &self.m
         cdef uint64_t e
-        cdef folio_idx_t pfn
+        cdef folio_idx_t pfn, head
         self.file_ensure(file)
         e = pc_lookup(m, file, pgoff)
         if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
@@ -853,10 +1035,11 @@ cdef class Simulator:
             charge(m, m.cost.read_hit)
             if m.events_on:
                 emit(m, EV_ACCESS, R_HIT, FN_FILEMAP_READ, pfn, LOC_NONE, LOC_NONE, -1, -1)
-            if not write and (m.folios[pfn].flags & PG_readahead):
-                self.page_cache_async_ra(file, pfn, 1, False, 0)      # filemap_readahead()
-            if not write and m.file_prev_index[file] != pgoff:
-                self.policy.folio_mark_accessed(pfn)
+            if not write:
+                head = self.folio_head(file, pgoff, pfn)
+                if m.folios[head].flags & PG_readahead:
+                    self.page_cache_async_ra(file, head, 1, False, 0)      # filemap_readahead()
+                self.filemap_mark_accessed(file, pgoff, pfn)
         elif write:
             if self.alloc_gate():
                 return NEED_RECLAIM
@@ -865,7 +1048,6 @@ cdef class Simulator:
         else:
             # filemap_get_pages(): page_cache_sync_readahead() first; the folio is
             # created on its own only if readahead could not allocate it
-            self.ra_premarked = False
             if zone_watermark_ok(m, WMARK_MIN):
                 self.page_cache_sync_ra(file, pgoff, 1, False, 0)
             e = pc_lookup(m, file, pgoff)
@@ -876,10 +1058,10 @@ cdef class Simulator:
                     return NEED_RECLAIM
                 pfn = self.page_cache_fill(file, pgoff, e, False, 0, R_READ_MISS, FN_FILEMAP_READ)
             charge(m, m.cost.file_read)
-            if m.folios[pfn].flags & PG_readahead:
-                self.page_cache_async_ra(file, pfn, 1, False, 0)
-            if m.file_prev_index[file] != pgoff and not self.ra_premarked:
-                self.policy.folio_mark_accessed(pfn)
+            head = self.folio_head(file, pgoff, pfn)
+            if m.folios[head].flags & PG_readahead:
+                self.page_cache_async_ra(file, head, 1, False, 0)
+            self.filemap_mark_accessed(file, pgoff, pfn)
         if write:
             if not (m.folios[pfn].flags & PG_dirty):
                 folio_mark_dirty(m, pfn)
@@ -1178,6 +1360,9 @@ cdef class Simulator:
             sc.nr_scanned = 0
             if sc.priority < DEF_PRIORITY - 2:
                 sc.may_writepage = 1
+            # shrink_node()'s lru_add_drain() (7.3 vmscan.c:2009, :2080, :5249) runs on
+            # the CPU the allocation stalled on, the workload's; kswapd's drains its own
+            m.lru_batch_nr = 0
             self.policy.shrink_node_begin(sc)
             self.s.dr_state = DR_PASS
         r = self.policy.shrink_node_step(sc)
@@ -1629,6 +1814,8 @@ cdef class Simulator:
         self.m.events_on = 1
         with nogil:
             self.m.cur_actor = rc
+            if rc == RECLAIMER_DIRECT:
+                self.m.lru_batch_nr = 0              # the workload's CPU: lru_add_drain()
             self.policy.shrink_node_begin(&sc)
             while True:
                 r = self.policy.shrink_node_step(&sc)
@@ -2013,6 +2200,8 @@ cdef class Simulator:
             "mapping": (<int64_t>f.mapping - NR_INTERNAL_MMS) if f.flags & PG_anon else f.mapping,
             "mm": f.mapping if f.flags & PG_anon else None,
             "index": f.index, "mapcount": f.mapcount,
+            # 7.3 large folios: this page's folio is the order-aligned block of 1 << order pages
+            "order": (f.flags & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF,
             "swap_slot": (f.swap - 1) if f.flags & PG_swapcache else None,
             "young": young,
         }

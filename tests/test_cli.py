@@ -301,3 +301,14 @@ def test_simulate_python_policies_from_a_directory_side_by_side_with_a_cython_on
     p = run("simulate", "--scenario", "stream-hot-file", "--policies", "policies", "--policy", "s3fifo",
             "--help")
     assert "s3fifo" in p.stdout and "clock_py" in p.stdout
+
+
+def test_simulate_no_large_folios_gives_7_3_small_page_cache_folios():
+    # the rig's nolf boots (ext4 mounted data=journal): config large_folios 0,
+    # and a random reread of a hot file then refaults more (docs/kernels.md "Large folios")
+    import json
+    base = ("simulate", "--trace", "validation/traces/shf-hot0.6.trace.gz", "--kernel", "7.3",
+            "--policy", "lru", "--ram-mb", "64", "--swap-kind", "ssd", "--swap-mb", "256", "--json")
+    lf, nolf = (json.loads(run(*base, *extra).stdout) for extra in ((), ("--no-large-folios",)))
+    assert lf["config"]["large_folios"] == 1 and nolf["config"]["large_folios"] == 0
+    assert nolf["vmstat"]["workingset_refault_file"] > 2 * lf["vmstat"]["workingset_refault_file"]

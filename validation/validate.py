@@ -104,6 +104,9 @@ def sim_config(row: dict, policy: str) -> dict:
     cfg = {"policy": policy, "kernel": profile(row["kernel"]), "ram_pages": ram, "system_pages": system,
            "swap_kind": kind, "swap_pages": 0 if kind == "none" else int(row["swap_mb"]) * 256,
            "swappiness": int(row["swappiness"]), "readahead_pages": int(row["read_ahead_kb"]) // 4}
+    if row.get("tag") == "nolf":
+        # the data disk mounted data=journal: ext4 without large folios
+        cfg["large_folios"] = 0
     if RULE == "guest" and PACE == "rig":
         cfg["costs"] = machine["costs"]
         cfg["flush_time_ms"] = machine["flush_time_ms"]

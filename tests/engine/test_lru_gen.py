@@ -439,7 +439,9 @@ def test_b35_two_generations_evict_nothing_until_aged_7_3__should_run_aging():
 # --- 36 ---------------------------------------------------------------------------
 
 def test_b36_one_evict_isolates_at_most_64__scan_folios():
-    sim = make(ram=2048)
+    # readahead on: the read-ahead folios wait in the oldest generation (one page
+    # per miss would be marked in the lru_add batch and filed in max_seq - 2)
+    sim = make(ram=2048, readahead=32)
     p = policy(sim)
     touch(sim, OP_READ, 0, range(200))
     v0 = vm(sim)
@@ -1222,3 +1224,56 @@ def test_6_1_look_around_moves_15_or_more_by_folio_update_gen__lru_gen_look_arou
         assert vm(sim)["pgactivate"] - v0["pgactivate"] == activated, kernel
         assert all(seq_of(sim, pfns[i]) == p.max_seq for i in range(64, 95))
         ok(sim)
+
+
+
+def _gens_back(sim, pages):
+    mx = sim.lists()["max_seq"]
+    return [mx - sim.folio(sim.page_state("R", 0, p)["pfn"])["seq"] for p in pages]
+
+
+def _make73(**cfg):
+    base = {"policy": "lru_gen", "kernel": "7.3", "ram_pages": 4096, "swap_kind": "none", "swap_pages": 0,
+            "watermarks": {"min": 8, "low": 16, "high": 24}, "readahead_pages": 32}
+    base.update(cfg)
+    return Simulator(base)
+
+
+def test_a_folio_read_while_in_the_lru_add_batch_is_placed_referenced__folio_batch_add_and_move():
+    # 7.3 (M1b): folio_add_lru() queues a small folio in the per-CPU batch
+    # (mm/folio.c:223-225); read() marks it there, and lru_gen_folio_seq() files it
+    # in max_seq - 2 when the batch drains (mm_inline.h:250). Without large folios
+    # the sync window (0-3) and the next (4-11) wait in the batch while they are
+    # read; the 16-page window after them is drained by the one after it (31
+    # folios, folio_batch.h) before its pages are read, and stays in the oldest gen.
+    sim = _make73(large_folios=0)
+    touch(sim, OP_READ, 0, range(41))
+    assert _gens_back(sim, range(28)) == [2] * 12 + [3] * 16
+    # one page per miss: every 31st add fills the batch and drains it unread
+    sim = _make73(readahead_pages=0)
+    touch(sim, OP_READ, 0, range(70))
+    got = _gens_back(sim, range(70))
+    assert [p for p in range(70) if got[p] == 3] == [30, 61] and got.count(2) == 68
+
+
+def test_a_large_folio_drains_the_lru_add_batch__folio_may_be_lru_cached():
+    # 7.3 with large folios: the second window's order-2 folios are not cached
+    # (mm/internal.h:46) and drain the batch at once, before pages 1-3 are read:
+    # only the requested page of the sync window is placed referenced
+    sim = _make73()
+    touch(sim, OP_READ, 0, range(41))
+    assert _gens_back(sim, range(28)) == [2] + [3] * 27
+
+
+def test_direct_reclaim_drains_the_workloads_lru_add_batch__shrink_node():
+    # a write() adds its folio unmarked (FGP_WRITEBEGIN has no FGP_ACCESSED); a read()
+    # while it waits in the batch files it in max_seq - 2, but shrink_node()'s
+    # lru_add_drain() on the workload's CPU (vmscan.c:5249) files it first
+    for drain, expect in ((False, 2), (True, 3)):
+        sim = _make73(readahead_pages=0)
+        sim.access("W", 0, 7)
+        if drain:
+            sim.reclaim(1, reclaimer="direct")
+        sim.access("R", 0, 6)
+        sim.access("R", 0, 7)
+        assert _gens_back(sim, [7]) == [expect]
