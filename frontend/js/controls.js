@@ -252,7 +252,9 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
   const actions = {
     step() {
       if (s.playing) send("pause");
-      if (s.aheadShown != null) { s.stepQueued = true; return; }
+      // a step shown from a peek and not yet the server's: this key waits for
+      // its step_ok (the deferred step leaves now, not after AFTER_FRAME_MS)
+      if (s.aheadShown != null) { s.stepQueued = true; settled(); return; }
       const fields = { unit: dom.unit.value, count: 1 };
       if (stepAhead(fields)) return;
       ownerStep("step", s.session?.role === "owner" ? { ...fields, peek: true } : fields);

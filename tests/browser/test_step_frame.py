@@ -246,3 +246,24 @@ window.WebSocket = class extends NativeWS2 {
         assert got == owner_counters and len(got) > 10
     finally:
         viewer.close()
+
+
+def test_keys_pressed_faster_than_the_server_answers_keep_one_step_and_drop_the_rest(context, server, errors):
+    """Three step keys in one task at the head: the first is drawn from the
+    peek, the second waits for its step_ok and is then taken, the third is
+    dropped (nothing queues up behind the server); the history has two steps."""
+    page = errors.watch(context.new_page())
+    created = server.create(recipe(policies=("lru_gen",), scenario="stream-hot-file"))
+    open_session(page, server, created)
+    page.wait_for_function("!document.querySelector('#step').disabled")
+    page.keyboard.press("ArrowRight")
+    wait_step(page, 1)
+    page.wait_for_timeout(300)      # the next peek
+    page.evaluate("""() => {
+      const key = () => document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));
+      key(); key(); key();
+    }""")
+    wait_step(page, 3)
+    page.wait_for_timeout(500)
+    assert page.locator(".pane canvas.base").first.get_attribute("data-step") == "3"
+    assert page.locator("#nr-steps").inner_text() == "3"
