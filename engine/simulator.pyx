@@ -918,6 +918,8 @@ cdef class Simulator:
         n = self.lf_members_of(file, base, order, head, pfns)
         for i in range(n):
             if pfns[i] != pfn and folio_order(m, pfns[i]) == order:
+                if self.policy.mark_sets_referenced_only and (m.folios[pfns[i]].flags & PG_referenced):
+                    continue
                 self.policy.folio_mark_accessed(pfns[i])
 
     cdef inline uint64_t get_init_ra_size(self, uint64_t size, uint64_t max_pages) noexcept nogil:
