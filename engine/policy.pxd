@@ -41,6 +41,10 @@ cdef inline void shrink_node_reset_counts(scan_control* sc) noexcept nogil:
 cdef class ReclaimPolicy:
     cdef mem* m                                  # the machine (owned by the Simulator)
     cdef readonly bint lru_gen_enabled           # the kernel's lru_gen_enabled()
+    # folio_mark_accessed() is PluginPolicy's (it sets PG_referenced, nothing else):
+    # on a folio that has PG_referenced it does nothing, so the simulator need not
+    # call it there. A policy class sets it only if it keeps that method.
+    cdef readonly bint mark_sets_referenced_only
     # A hook of a plug-in policy failed (a Python policy raised or returned
     # garbage): the simulator stops its loop and raises hook_error. Built-in
     # policies never set it.

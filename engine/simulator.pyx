@@ -178,7 +178,15 @@ cdef class Simulator:
     cdef bint _alive
     # run-ahead hints, not state: ptp index of access `pos` found by prefetch_ahead
     cdef int64_t pf_pos[32]
-    cdef int32_t pf_ptp[32]
+    cdef int32_t pf_ptp[32]           # an anon access: its ptp; a read(): the page's pfn (-1: none)
+    # hints, not state: the pages of each large folio page_cache_ra_order() made, as
+    # runs of pfn + 1 in index order from lf_next on (wrapping; a run is named by its
+    # head's `swap`, which a file page does not otherwise use), so that
+    # filemap_mark_accessed() finds them without the page cache. Overwritten runs and
+    # reclaimed pages fail the check and go to the page cache (lf_members_of()).
+    cdef uint32_t* lf_members
+    cdef int64_t lf_size
+    cdef int64_t lf_next
     # which machine a layout base was taken from: a new one for every
     # Simulator and every load_state(), whose frames the stamps did not see
     cdef readonly uint64_t layout_token
@@ -188,6 +196,7 @@ cdef class Simulator:
         memset(&self.m, 0, sizeof(mem))
         memset(&self.s, 0, sizeof(sim_state))
         self.wl = NULL
+        self.lf_members = NULL
         self._alive = False
         self.pf_reset()
         _layout_tokens += 1
@@ -278,6 +287,11 @@ cdef class Simulator:
         m.events_cap = cfg["events_capacity"]
         m.events = <vm_event_rec*>calloc(m.events_cap, sizeof(vm_event_rec))
         advise_huge(m.folios, (n + NR_LIST_HEADS) * sizeof(folio))
+        if m.large_folios:
+            self.lf_size = n
+            self.lf_members = <uint32_t*>calloc(n, sizeof(uint32_t))
+            if self.lf_members == NULL:
+                raise MemoryError("simulator buffers")
         advise_huge(m.free_stack, n * sizeof(folio_idx_t))
         advise_huge(m.swap_map, max(m.nr_swap_slots, 1) * sizeof(uint64_t))
         m.pt_hash_mask = 1023
@@ -316,6 +330,7 @@ cdef class Simulator:
         cdef mem* m = &self.m
         free(m.layout.stamp)
         free(m.folios)
+        free(self.lf_members)
         free(m.free_stack)
         free(m.vmstat)
         free(m.mms)
@@ -709,7 +724,8 @@ cdef class Simulator:
         cdef uint64_t start = ra.start, size = ra.size, async_size = ra.async_size
         cdef uint64_t isize = ra.nr_pages, limit, mark, index, p, n, e
         cdef uint32_t new_order = 0, order
-        cdef folio_idx_t pfn
+        cdef folio_idx_t pfn, head = 0
+        cdef int64_t run = 0
         cdef bint err = False
         if not m.large_folios or in_fault:
             ra.order = 0
@@ -754,6 +770,15 @@ cdef class Simulator:
                                            FN_PAGE_CACHE_RA_ORDER)
                 m.folios[pfn].flags |= order << FOLIO_ORDER_PGOFF
                 folio_flags_changed(m, pfn)
+                if order:
+                    # the hints: a tail page names its head, the head its run
+                    if p == index:
+                        head = pfn
+                        run = self.lf_alloc(n)
+                        m.folios[pfn].swap = <uint32_t>run + 1
+                    else:
+                        m.folios[pfn].swap = <uint32_t>head + 1
+                    self.lf_members[run + <int64_t>(p - index)] = <uint32_t>pfn + 1
                 if p != requested:
                     charge(m, m.cost.readahead_page)
                 if p == index and mark != <uint64_t>-1 and index == (mark & ~(n - 1)):
@@ -768,14 +793,95 @@ cdef class Simulator:
 
     cdef folio_idx_t folio_head(self, uint32_t file, uint64_t pgoff, folio_idx_t pfn) noexcept nogil:
         # the first page of the large folio a page-cache page belongs to (itself if small)
-        cdef uint32_t order = folio_order(&self.m, pfn)
-        cdef uint64_t e
+        cdef mem* m = &self.m
+        cdef uint32_t order = folio_order(m, pfn)
+        cdef uint64_t e, base
+        cdef folio_idx_t h
         if order == 0:
             return pfn
-        e = pc_lookup(&self.m, file, pgoff & ~((<uint64_t>1 << order) - 1))
-        if (e & ~ENTRY_MASK) == ENTRY_FOLIO and folio_order(&self.m, <folio_idx_t>(e & ENTRY_MASK)) == order:
+        base = pgoff & ~((<uint64_t>1 << order) - 1)
+        if pgoff == base:
+            return pfn
+        # the head page_cache_ra_order() noted in a tail page's `swap`; when it
+        # checks out (lf_is()) it is what the lookup below finds
+        h = <folio_idx_t>m.folios[pfn].swap - 1
+        if m.folios[pfn].swap and self.lf_is(h, file, base, order):
+            return h
+        e = pc_lookup(m, file, base)
+        if (e & ~ENTRY_MASK) == ENTRY_FOLIO and folio_order(m, <folio_idx_t>(e & ENTRY_MASK)) == order:
             return <folio_idx_t>(e & ENTRY_MASK)
         return pfn
+
+    cdef inline int64_t lf_alloc(self, uint64_t n) noexcept nogil:
+        cdef int64_t run
+        if self.lf_next + <int64_t>n > self.lf_size:
+            self.lf_next = 0
+        run = self.lf_next
+        self.lf_next += <int64_t>n
+        return run
+
+    cdef inline bint lf_is(self, folio_idx_t q, uint32_t file, uint64_t index, uint32_t order) noexcept nogil:
+        # q holds page `index` of `file` at this folio order. A frame that is
+        # allocated, a file page, and names (file, index) is the page cache's entry
+        # there (check_invariants(); __remove_mapping() frees the frame as it
+        # stores the shadow), so a hint that passes is what pc_lookup() finds; one
+        # that names a reclaimed page, a reused frame or another run fails.
+        cdef mem* m = &self.m
+        return (q >= 0 and q < m.nr_frames and m.folios[q].index == index and m.folios[q].mapping == file
+                and not (m.folios[q].flags & PG_anon) and folio_order(m, q) == order)
+
+    cdef int lf_members_of(self, uint32_t file, uint64_t base, uint32_t order, folio_idx_t head,
+                           folio_idx_t* pfns) noexcept nogil:
+        # the pages of the large folio at base, in index order, as the page cache
+        # holds them (filemap_mark_accessed()'s list: entries of another order are
+        # its to skip); head: its head page, or -1. From the head's run where it
+        # checks out, else from the page cache, which then gives the folio a new run.
+        cdef mem* m = &self.m
+        cdef uint64_t n = <uint64_t>1 << order, i, e
+        cdef int64_t run = -1
+        cdef uint32_t v
+        cdef int cnt = 0
+        cdef bint stale = False
+        cdef folio_idx_t q
+        cdef folio_idx_t found[1 << MAX_PAGECACHE_ORDER]
+        if head >= 0 and m.folios[head].swap and m.folios[head].swap - 1 + n <= <uint64_t>self.lf_size:
+            run = m.folios[head].swap - 1
+            for i in range(n):
+                v = self.lf_members[run + <int64_t>i]
+                if v and v <= <uint32_t>m.nr_frames:
+                    prefetch(&m.folios[v - 1])
+        else:
+            # the pages' hash slots and then their folios are fetched ahead, so the
+            # misses of a 32-page folio overlap instead of queueing one by one
+            for i in range(n):
+                prefetch(&m.pc_keys[2 * (hash64(pc_key(file, base + i)) & <uint64_t>m.pc_mask)])
+        for i in range(n):
+            found[i] = -1
+            if run >= 0:
+                q = <folio_idx_t>self.lf_members[run + <int64_t>i] - 1
+                if self.lf_is(q, file, base + i, order):
+                    found[i] = q
+                    pfns[cnt] = q
+                    cnt += 1
+                    continue
+            e = pc_lookup(m, file, base + i)
+            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
+                q = <folio_idx_t>(e & ENTRY_MASK)
+                pfns[cnt] = q
+                cnt += 1
+                if run < 0:
+                    prefetch(&m.folios[q])
+                if folio_order(m, q) == order:
+                    found[i] = q
+                    stale = True         # its run was overwritten (or it had none)
+        if stale and head >= 0:
+            run = self.lf_alloc(n)
+            for i in range(n):
+                self.lf_members[run + <int64_t>i] = <uint32_t>(found[i] + 1)
+                if i and found[i] >= 0:
+                    m.folios[found[i]].swap = <uint32_t>head + 1
+            m.folios[head].swap = <uint32_t>run + 1
+        return cnt
 
     cdef void filemap_mark_accessed(self, uint32_t file, uint64_t pgoff, folio_idx_t pfn) noexcept nogil:
         # filemap_read()'s folio_mark_accessed() (7.3 mm/filemap.c:2847-2853): once per
@@ -785,8 +891,9 @@ cdef class Simulator:
         # page's: a read of any of its pages counts for the whole folio.
         cdef mem* m = &self.m
         cdef uint32_t order = folio_order(m, pfn)
-        cdef uint64_t prev = m.file_prev_index[file], base, p, e
+        cdef uint64_t prev = m.file_prev_index[file], base
         cdef folio_idx_t pfns[1 << MAX_PAGECACHE_ORDER]
+        cdef folio_idx_t head
         cdef int n, i
         cdef uint32_t before
         if prev != <uint64_t>-1 and (prev >> order) == (pgoff >> order):
@@ -805,19 +912,14 @@ cdef class Simulator:
             # did every page of it, which are in the same state
             return
         base = pgoff & ~((<uint64_t>1 << order) - 1)
-        # the pages' hash slots and then their folios are fetched ahead, so the
-        # misses of a 32-page folio overlap instead of queueing one by one
-        for p in range(base, base + (<uint64_t>1 << order)):
-            prefetch(&m.pc_keys[2 * (hash64(pc_key(file, p)) & <uint64_t>m.pc_mask)])
-        n = 0
-        for p in range(base, base + (<uint64_t>1 << order)):
-            e = pc_lookup(m, file, p)
-            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
-                pfns[n] = <folio_idx_t>(e & ENTRY_MASK)
-                prefetch(&m.folios[pfns[n]])
-                n += 1
+        head = self.folio_head(file, pgoff, pfn)
+        if m.folios[head].index != base or self.lf_members == NULL:
+            head = -1                    # the head was reclaimed: no run to use or renew
+        n = self.lf_members_of(file, base, order, head, pfns)
         for i in range(n):
             if pfns[i] != pfn and folio_order(m, pfns[i]) == order:
+                if self.policy.mark_sets_referenced_only and (m.folios[pfns[i]].flags & PG_referenced):
+                    continue
                 self.policy.folio_mark_accessed(pfns[i])
 
     cdef inline uint64_t get_init_ra_size(self, uint64_t size, uint64_t max_pages) noexcept nogil:
@@ -1545,6 +1647,7 @@ cdef class Simulator:
         cdef access_rec* a
         cdef uint64_t key, i, e
         cdef uint32_t* pte
+        cdef folio_idx_t pfn
         cdef int64_t n = self.s.nr_workload
         if pos + PF_FAR < n:
             a = &self.wl[pos + PF_FAR]
@@ -1567,8 +1670,11 @@ cdef class Simulator:
                     self.pf_ptp[(pos + PF_MID) & 31] = <int32_t>((pte - m.ptes) // PTRS_PER_PTE)
             elif (a.op == OP_READ or a.op == OP_WRITE) and a.owner < <uint32_t>m.nr_files:
                 e = pc_lookup(m, a.owner, a.page)
+                self.pf_pos[(pos + PF_MID) & 31] = pos + PF_MID
+                self.pf_ptp[(pos + PF_MID) & 31] = -1
                 if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
                     prefetch(&m.folios[e & ENTRY_MASK])
+                    self.pf_ptp[(pos + PF_MID) & 31] = <int32_t>(e & ENTRY_MASK)
                 prefetch(&m.file_prev_index[a.owner])
         if pos + PF_NEAR < n:
             a = &self.wl[pos + PF_NEAR]
@@ -1579,6 +1685,12 @@ cdef class Simulator:
                         prefetch(&m.folios[pte[0] & PTE_PFN_MASK])
                     elif pte[0] & PTE_SWAP:
                         prefetch(&m.swap_map[pte[0] & PTE_PFN_MASK])
+            elif a.op == OP_READ and self.pf_pos[(pos + PF_NEAR) & 31] == pos + PF_NEAR:
+                # a tail page of a large folio: folio_head()'s head, for its PG_readahead
+                pfn = self.pf_ptp[(pos + PF_NEAR) & 31]
+                if (pfn >= 0 and a.page & ((<uint64_t>1 << folio_order(m, pfn)) - 1)
+                        and m.folios[pfn].swap and m.folios[pfn].swap <= <uint32_t>m.nr_frames):
+                    prefetch(&m.folios[m.folios[pfn].swap - 1])
 
     cdef int advance(self) except -1 nogil:
         """One action of the machine: a direct-reclaim step, a kswapd step, or one
@@ -2348,7 +2460,12 @@ cdef class Simulator:
         parts.append(self.info.key.encode().ljust(STATE_KEY_BYTES, b"\0"))
         parts.append(PyBytes_FromStringAndSize(<char*>&hdr, MEM_STATE_BYTES))
         parts.append(PyBytes_FromStringAndSize(<char*>&self.s, sizeof(sim_state)))
-        parts.append(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)))
+        # a file page's `swap` is a large-folio hint (page_cache_ra_order()), not
+        # state: 0 in the image, as in a loaded machine, which looks the pages up
+        img = np.frombuffer(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)),
+                            dtype=FOLIO_DTYPE).copy()
+        img["swap"][:n][(img["flags"][:n] & PG_swapcache) == 0] = 0
+        parts.append(img.tobytes())
         parts.append(PyBytes_FromStringAndSize(<char*>m.free_stack, (m.nr_free - m.nr_free_dma) * sizeof(folio_idx_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>(m.free_stack + n - m.nr_free_dma), m.nr_free_dma * sizeof(folio_idx_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.vmstat, NR_VMSTAT_ITEMS * sizeof(int64_t)))
@@ -2555,7 +2672,8 @@ cdef class Simulator:
                    + NR_VMSTAT_ITEMS * 8 + m.cap_mms * sizeof(mm_struct) + m.cap_vmas * sizeof(vma)
                    + m.cap_files * 12 + <int64_t>m.cap_ptps * (PTRS_PER_PTE * 4 + 8 + 4 + 1 + 2)
                    + (m.pt_hash_mask + 1) * 12 + (m.pc_mask + 1) * 16 + max(m.nr_swap_slots, 1) * 8
-                   + <int64_t>m.nr_frames * 2 * 12 + m.events_cap * sizeof(vm_event_rec))
+                   + <int64_t>m.nr_frames * 2 * 12 + m.events_cap * sizeof(vm_event_rec)
+                   + self.lf_size * 4)
 
     def state_hash(self):
         return hashlib.sha256(self.state_bytes()).hexdigest()

@@ -129,3 +129,47 @@ def test_random_reads_keep_a_hot_file_in_large_folios_resident__sort_folio_tier(
     assert out[1][0] * 5 < out[0][0], out
     assert out[1][1] >= hot - 5 and out[1][1] > out[0][1], out
     assert out[1][2] >= hot * 9 // 10, out       # the hot file went through sort_folio()'s protection
+
+
+@pytest.mark.parametrize("policy", ["lru_gen", "lru", "clock"])
+def test_a_machine_loaded_from_its_state_image_marks_the_same_pages__filemap_mark_accessed(policy):
+    # filemap_mark_accessed() finds a large folio's pages through hints that
+    # page_cache_ra_order() leaves (a tail page's `swap` names its head, the head a
+    # run of its pages), not through the page cache. The hints are not state: the
+    # image has none, and a loaded machine falls back to page-cache lookups until
+    # it has renewed them. Both must mark the same pages -- here under reclaim
+    # (pages of a folio evicted one by one, frames reused) and with the hint runs
+    # wrapping (4096 entries for 60 k reads of large folios).
+    import numpy as np
+
+    def run(sim, rng, n, stream):
+        for _ in range(n):
+            if rng.random() < 0.5:
+                sim.access("R", 1, stream)
+                stream += 1
+            else:
+                sim.access("R", 0, int(rng.integers(0, 3000)))
+        return stream
+
+    cfg = {"policy": policy, "kernel": "7.3", "ram_pages": 4096, "swap_kind": "none", "swap_pages": 0,
+           "watermarks": {"min": 8, "low": 16, "high": 24}, "readahead_pages": 32}
+    sims = [Simulator(cfg), Simulator(cfg)]
+    for sim in sims:
+        read(sim, 0, range(3000))
+    # the second machine loses its hints twice: it differs from the first in
+    # hints only, and the images must not show that
+    image = sims[1].state_bytes()
+    sims[1] = Simulator(cfg)
+    sims[1].load_state(image)
+    rngs = [np.random.Generator(np.random.PCG64(5)) for _ in sims]
+    streams = [run(sim, rng, 30_000, 0) for sim, rng in zip(sims, rngs)]
+    image = sims[1].state_bytes()
+    assert image == sims[0].state_bytes()
+    sims[1] = Simulator(cfg)
+    sims[1].load_state(image)
+    for sim, rng, stream in zip(sims, rngs, streams):
+        run(sim, rng, 30_000, stream)
+    assert sims[0].vmstat()["pgsteal_kswapd"] + sims[0].vmstat()["pgsteal_direct"] > 20_000
+    assert sims[0].check_invariants() == [] and sims[1].check_invariants() == []
+    assert sims[0].state_hash() == sims[1].state_hash()
+    assert sims[0].vmstat() == sims[1].vmstat()
