@@ -29,7 +29,8 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   const sendAfterFrame = (type, fields) => { flush(); deferred = encodeCommand(type, fields); setTimeout(flush, AFTER_FRAME_MS); };
   // Until step_ok, a step shown from a peek is the page's alone: what asks
   // the server about "this step" over REST (a permalink, a fork) waits for
-  // it, and #app[data-step-pending] says so (tests wait on it too).
+  // it (`settled()`), and `reclaimlab.pending()` says so (tests wait on it).
+  // Not a DOM attribute: the key's task writes nothing but the pane.
   let waiters = [];
   const settled = () => {
     if (s.aheadShown == null) return Promise.resolve();
@@ -37,15 +38,10 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     return new Promise((resolve) => waiters.push(resolve));
   };
   function markPending() {
-    const pending = s.aheadShown != null;
-    if (pending === (dom.app.dataset.stepPending === "1")) return;
-    if (pending) dom.app.dataset.stepPending = "1";
-    else {
-      delete dom.app.dataset.stepPending;
-      const w = waiters;
-      waiters = [];
-      w.forEach((resolve) => resolve());
-    }
+    if (s.aheadShown != null || !waiters.length) return;
+    const w = waiters;
+    waiters = [];
+    w.forEach((resolve) => resolve());
   }
   const plots = createPlots(dom.plots, { onSeek: (n) => { if (!s.busy) { s.anim = null; controls.work("seek", { step: Math.min(n, s.session?.nrSteps ?? n) }); } } });
   // The whole-run timeline (GET /series): fetched on connect and, debounced,
@@ -204,5 +200,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     flightExtent(i) { return s.flightExtent[i] ?? null; },
     // Pane i's per-frame location array (large machines), as rebuilt from deltas.
     loc(i) { return s.panes[i]?.loc ?? null; },
+    // A step is shown from a peek and its step_ok has not come yet (§3.6).
+    pending() { return s.aheadShown != null; },
   };
 }

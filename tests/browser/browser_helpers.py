@@ -71,12 +71,12 @@ def wait_step(page, n: int, pane: int = 0):
     """Until pane `pane` shows step n: its canvas (drawn as the step message
     arrives, or at the key from a peek) and the log, counters and plots
     (drawn a frame after it), and the server has the step (a step shown
-    from a peek is pending until its step_ok: #app[data-step-pending])."""
+    from a peek is pending until its step_ok: reclaimlab.pending())."""
     page.wait_for_function(
         "([n, i]) => { const c = document.querySelectorAll('.pane canvas.base')[i];"
         " const box = document.querySelectorAll('.pane')[i];"
         " return c && c.dataset.step === String(n) && box.dataset.shown === String(n)"
-        " && !document.querySelector('#app').dataset.stepPending; }", arg=[n, pane], timeout=20000)
+        " && !window.reclaimlab.pending(); }", arg=[n, pane], timeout=20000)
 
 
 def step_until_reclaimed(page, at_least: int, limit: int = 30):
