@@ -2461,11 +2461,16 @@ cdef class Simulator:
         parts.append(PyBytes_FromStringAndSize(<char*>&hdr, MEM_STATE_BYTES))
         parts.append(PyBytes_FromStringAndSize(<char*>&self.s, sizeof(sim_state)))
         # a file page's `swap` is a large-folio hint (page_cache_ra_order()), not
-        # state: 0 in the image, as in a loaded machine, which looks the pages up
-        img = np.frombuffer(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)),
-                            dtype=FOLIO_DTYPE).copy()
-        img["swap"][:n][(img["flags"][:n] & PG_swapcache) == 0] = 0
-        parts.append(img.tobytes())
+        # state: 0 in the image, as in a loaded machine, which looks the pages up.
+        # Only a machine with large folios has such hints to clear (one copy then).
+        if self.lf_members != NULL:
+            img = bytearray(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)))
+            view = np.frombuffer(img, dtype=FOLIO_DTYPE)
+            view["swap"][:n][(view["flags"][:n] & PG_swapcache) == 0] = 0
+            del view
+            parts.append(img)
+        else:
+            parts.append(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.free_stack, (m.nr_free - m.nr_free_dma) * sizeof(folio_idx_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>(m.free_stack + n - m.nr_free_dma), m.nr_free_dma * sizeof(folio_idx_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.vmstat, NR_VMSTAT_ITEMS * sizeof(int64_t)))
