@@ -37,7 +37,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     flush();
     return new Promise((resolve) => waiters.push(resolve));
   };
-  function markPending() {
+  function resolveSettled() {
     if (s.aheadShown != null || !waiters.length) return;
     const w = waiters;
     waiters = [];
@@ -75,7 +75,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
   function onMessage(msg) {
     const { state: next, effects } = reduceMessage(s, msg);
     Object.assign(s, next);
-    markPending();
+    resolveSettled();
     for (const e of effects) run(e);
   }
 
