@@ -18,6 +18,13 @@ import time
 # OpenBLAS starts a thread per core that spins (0.1 s of CPU at import,
 # measured); no command here does linear algebra worth a thread.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# numpy asks for transparent huge pages on every array of 4 MiB or more. Ours
+# are streaming buffers (the trace reader's chunks, the rank cache), written
+# once and handed back to malloc, so each first write zeroed a whole 2 MiB
+# page again and again: 0.3-1.5 s of system time on a 20 M-request trace on
+# this machine, 0.3 s with 4 KiB pages (BENCHMARKS.md "Whole process"). The
+# engine's randomly indexed tables keep theirs (engine/core.pyx advise_huge()).
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 PAGES_PER_MB = 256                  # 4 KiB folios
 BOTH = "both"                       # --policy both: the kernel's own policies side by side

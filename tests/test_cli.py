@@ -45,6 +45,21 @@ def test_console_script_is_installed():
     assert SCRIPT.exists()
 
 
+@pytest.mark.parametrize("preset, expected", [(None, "False"), ("1", "True")])
+def test_the_command_leaves_numpy_arrays_on_small_pages_unless_told(preset, expected):
+    # numpy's MADV_HUGEPAGE on the trace reader's chunks cost 0.3-1.5 s of
+    # page zeroing per 20 M-request trace (backend/cli.py); a user's own
+    # NUMPY_MADVISE_HUGEPAGE still wins
+    env = {k: v for k, v in ENV.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if preset is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = preset
+    p = subprocess.run([sys.executable, "-c", "import backend.cli, numpy._core.multiarray as m; "
+                        "print(m._get_madvise_hugepage())"],
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == expected
+
+
 @pytest.mark.parametrize("module", [False, True])
 def test_scenarios_lists_one_line_per_scenario(module):
     p = run("scenarios", module=module)
