@@ -203,7 +203,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     loc(i) { return s.panes[i]?.loc ?? null; },
     // A step is shown from a peek and its step_ok has not come yet (§3.6).
     pending() { return s.aheadShown != null; },
-    // The peeked step whose pictures are drawn ahead for its key ({step, drawn}).
+    // The peeked step whose pictures are drawn ahead for its key ({step, current, drawn}).
     ahead() { return panes.ahead(); },
   };
 }

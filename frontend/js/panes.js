@@ -495,7 +495,11 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     build: buildPanes, draw, showStep, drawAhead, rowsOf, filtered, infoOf,
     locate(i, pfn) { return drawn[i]?.locate?.(pfn) ?? null; },
     cell(i) { return drawn[i]?.cell ?? null; },
-    // The step pictures are drawn ahead for, and how many times any were drawn.
-    ahead() { return { step: ahead.find(Boolean)?.p.step ?? null, drawn: aheadDrawn }; },
+    // The step pictures are drawn ahead for, whether they are the newest
+    // peek's (the one a key would take), and how many times any were drawn.
+    ahead() {
+      const a = ahead.find(Boolean);
+      return { step: a?.p.step ?? null, current: Boolean(a) && s.aheadRead?.panes?.includes(a.p) === true, drawn: aheadDrawn };
+    },
   };
 }

@@ -271,17 +271,20 @@ def test_keys_pressed_faster_than_the_server_answers_keep_one_step_and_drop_the_
     assert page.locator("#nr-steps").inner_text() == "3"
 
 
-# The key's task on the base canvas: which drawing calls it made there. A
-# step drawn ahead from its peek (panes.js drawAhead) is copied
-# (drawImage); one drawn in the key's task puts its pixels (putImageData).
+# The page's keydown listener on the pane canvas: which drawing calls it
+# made there, and the pixels it left. A step drawn ahead from its peek
+# (panes.js drawAhead) is copied (drawImage); one drawn by the key puts its
+# pixels (putImageData). Bounded by a capture listener, which runs before
+# the page's, and one added once the page has bound its own (AFTER_KEY),
+# which runs after it: the frames that follow (a slide, a change's
+# redraw) are not the key's.
 KEY_OPS = """
 window.__keyOps = null;
-addEventListener('keydown', () => {
-  window.__keyOps = [];
-  const ch = new MessageChannel();
-  ch.port1.onmessage = () => { window.__keyOps.done = true; };
-  ch.port2.postMessage(0);
-}, true);
+addEventListener('keydown', () => { window.__keyOps = []; }, true);
+window.__keyEnd = () => {
+  window.__keyOps.done = true;
+  window.__keyDrew = window.__pixels(document.querySelector('.pane canvas.base'));
+};
 for (const op of ['putImageData', 'drawImage']) {
   const native = CanvasRenderingContext2D.prototype[op];
   CanvasRenderingContext2D.prototype[op] = function (...a) {
@@ -291,6 +294,7 @@ for (const op of ['putImageData', 'drawImage']) {
   };
 }
 """
+AFTER_KEY = "() => addEventListener('keydown', () => window.__keyEnd())"
 
 # What each change does to the page, in the page (a synthetic event, as
 # the page's own handlers take it), and whether the pane's draw depends on it.
@@ -330,11 +334,10 @@ def test_a_peeked_step_drawn_ahead_is_shown_only_as_the_key_would_draw_it(contex
     created = server.create(recipe(policies=("lru",), scenario="anon-loop"))
     open_session(page, server, created)
     page.wait_for_function("!document.querySelector('#step').disabled")
-    # what the key itself left on the pane canvas: read in the key's own
-    # task, right after the page's listener (a change's redraw in the next
-    # frame would otherwise cover a stale picture before any frame reads it)
-    page.evaluate("""() => addEventListener('keydown', () => {
-      window.__keyDrew = window.__pixels(document.querySelector('.pane canvas.base')); })""")
+    # what the key itself left on the pane canvas, read right after the
+    # page's listener (a change's redraw in the next frame would otherwise
+    # cover a stale picture before any frame reads it)
+    page.evaluate(AFTER_KEY)
     page.keyboard.press("ArrowRight")
     wait_step(page, 1)
     page.wait_for_function("() => window.reclaimlab.ahead().step === 2", timeout=20000)
@@ -371,3 +374,68 @@ def test_a_peeked_step_drawn_ahead_is_shown_only_as_the_key_would_draw_it(contex
     final = base_pixels(page)
     assert page.evaluate("() => window.__keyDrew") == final, f"the key drew the step as the page draws it ({change}, {when})"
     assert first["base"] == final, f"the key's frame is the step as the page draws it ({change}, {when})"
+
+
+# Every peek the page receives ({step, unit}), from the message's header.
+PEEKS = """
+window.__peeks = [];
+const NativeWS3 = window.WebSocket;
+window.WebSocket = class extends NativeWS3 {
+  constructor(...a) {
+    super(...a);
+    this.addEventListener('message', (e) => {
+      if (typeof e.data === 'string') return;
+      const dv = new DataView(e.data);
+      const h = JSON.parse(new TextDecoder().decode(new Uint8Array(e.data, 4, dv.getUint32(0, true))));
+      if (h.type === 'step' && h.peek) window.__peeks.push({step: h.step, unit: h.peek.unit});
+    });
+  }
+};
+"""
+
+
+def test_pictures_drawn_ahead_are_what_the_key_draws_itself_step_by_step_aged_steps_too(browser, server):
+    """Two owners of the same recipe (the engine is deterministic) step
+    through the same MGLRU `shrink` steps, some of which age (max_seq grows,
+    and the step's first frame shows the generations slid right, from where
+    they slide into place): one page from the pictures drawn ahead of each
+    key, the other with no idle time to draw them, so its keys draw. Every
+    key leaves the same pixels on the pane canvas."""
+    pages, ctxs = {}, []
+    try:
+        for side in ("ahead", "key_draws"):
+            ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+            ctxs.append(ctx)
+            ctx.add_init_script(FIRST_FRAME + KEY_OPS + PEEKS
+                                + ("window.requestIdleCallback = () => 0;" if side == "key_draws" else ""))
+            page = ctx.new_page()
+            errs = []
+            page.on("pageerror", lambda e, errs=errs: errs.append(str(e)))
+            created = server.create(recipe(policies=("lru_gen",), scenario="anon-loop"))
+            open_session(page, server, created)
+            page.wait_for_function("!document.querySelector('#step').disabled")
+            page.evaluate(AFTER_KEY)
+            page.keyboard.press("3")     # unit = shrink
+            pages[side] = (page, errs)
+        got = {side: [] for side in pages}
+        max_seq = []
+        for n in range(1, 7):
+            for side, (page, _) in pages.items():
+                page.wait_for_function("n => { const p = window.__peeks.at(-1);"
+                                       " return p && p.step === n && p.unit === 'shrink'; }", arg=n, timeout=20000)
+                if side == "ahead":
+                    page.wait_for_function("n => { const a = window.reclaimlab.ahead(); return a.step === n && a.current; }",
+                                           arg=n, timeout=20000)
+                page.keyboard.press("ArrowRight")
+                wait_step(page, n)
+                got[side].append(page.evaluate("() => ({drew: window.__keyDrew, ops: [...window.__keyOps]})"))
+            max_seq.append(int(pages["ahead"][0].locator(".pane .sub").first.inner_text().rsplit("max_seq", 1)[1]))
+        assert all(g["ops"] == ["drawImage"] for g in got["ahead"]), got["ahead"]
+        assert all("putImageData" in g["ops"] and "drawImage" not in g["ops"] for g in got["key_draws"]), got["key_draws"]
+        assert len(set(max_seq)) > 1, f"some step aged (its first frame slides): max_seq {max_seq}"
+        for n, (a, k) in enumerate(zip(got["ahead"], got["key_draws"]), 1):
+            assert a["drew"] == k["drew"], f"step {n}: the picture drawn ahead is not what the key draws (max_seq {max_seq})"
+        assert all(not errs for _, errs in pages.values()), [errs for _, errs in pages.values()]
+    finally:
+        for ctx in ctxs:
+            ctx.close()
