@@ -88,6 +88,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
       case "send": send(e.type, e.fields); return;
       case "setPanes": store.setPanes(e.panes, { animate: e.animate, now: now() }); return;
       case "animate": panes.showStep(e.prev, e.panes); return;
+      case "drawAhead": panes.drawAhead(e.panes); return;
       case "vmstat": e.panes.forEach((p) => s.vmstatByStep.set(`${p.pane}:${p.step}`, p.vmstat)); return;
       case "timeline": fetchTimeline(e.nrSteps); return;
       case "kept": controls.showKept(e.msg); return;
@@ -202,5 +203,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
     loc(i) { return s.panes[i]?.loc ?? null; },
     // A step is shown from a peek and its step_ok has not come yet (§3.6).
     pending() { return s.aheadShown != null; },
+    // The peeked step whose pictures are drawn ahead for its key ({step, current, drawn}).
+    ahead() { return panes.ahead(); },
   };
 }

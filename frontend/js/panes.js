@@ -183,19 +183,23 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     const duration = s.playing ? Math.min(900, 850 / rate()) : 1100;
     const plans = [];
     const slide = [];
+    const pre = ahead;
+    ahead = [];
+    aheadFor = null;
     panes.forEach((p, i) => {
       const el = paneEls[i];
       if (!el) { plans.push(null); slide.push(0); return; }
       const old = drawn[i];
       const lists = s.view === "lists";
-      const dSeq = (lists && p.gens && prevPanes[i]?.gens) ? p.gens.max_seq - prevPanes[i].gens.max_seq : 0;
+      const dSeq = agedBy(p, prevPanes[i]);
       // the flights land where the folios end up once the slide is over
-      const next = dSeq > 0 ? drawPane(i, p, { dry: true }) : drawPane(i, p);
-      const sl = dSeq > 0 && next.colW ? dSeq * (next.colW + 8) : 0;
-      if (sl) drawPane(i, p, { slide: sl });
+      const next = dSeq > 0 ? drawPane(i, p, { dry: true, pre: pre[i] }) : drawPane(i, p, { pre: pre[i] });
+      const sl = slideOf(dSeq, next);
+      if (sl) drawPane(i, p, { slide: sl, pre: pre[i] });
       slide.push(sl);
       plans.push(old && lists ? { p, el, old, next, selectedPfn: s.selected?.pane === i ? s.selected.pfn : null } : null);
     });
+    recycle(pre);
     // start: the first frame's time (draw() sets it), so all of it is seen
     const anim = { start: null, duration, flights: null, flyStart: null, slide };
     s.anim = anim;
@@ -219,6 +223,86 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     loop.later(plan);
     loop.request("animation");
   }
+  // A step that aged (max_seq grew) in the generations view: its columns
+  // slide into place, from this far right in the step's first frame.
+  const agedBy = (p, prev) => (s.view === "lists" && p.gens && prev?.gens ? p.gens.max_seq - prev.gens.max_seq : 0);
+  const slideOf = (dSeq, next) => (dSeq > 0 && next.colW ? dSeq * (next.colW + 8) : 0);
+
+  // ---- a peeked step, drawn ahead ----------------------------------------
+  // The owner's next step arrives as a peek (docs/protocol.md §3.6) while
+  // the owner still looks at this one; the key that takes it shows it in
+  // its own task. Its pictures (the step's state, and where an aged step's
+  // slide starts) are drawn here, in idle time after the peek's layout and
+  // panes are read, on canvases of their own, so that the key's task only
+  // copies them onto the panes (the pixel loop, putImageData and the labels
+  // were ~1.7 of its ~2.2 ms at 16 Ki frames, lru_gen). A picture stands
+  // only for the very call the key would make: the same pane object (read
+  // against the same layout base), the same view function and arguments
+  // (view, size, zoom, selection, slide: viewCall()) and the same
+  // zoom windows; anything else is drawn in the key's task as before. A
+  // change of those meanwhile (a full redraw) draws the pictures again.
+  let ahead = [];                // per pane: {p, windows, pics: [{call, canvas, res}]}
+  let aheadFor = null;           // the panes `ahead` was (or is to be) drawn for
+  let aheadDrawn = 0;            // how many times pictures were drawn ahead (tooling)
+  const spare = [];              // canvases of earlier pictures, reused
+  function drawAhead(panes) {
+    aheadFor = panes;
+    if (drawAhead.queued) return;
+    drawAhead.queued = true;
+    const idle = globalThis.requestIdleCallback ?? ((fn) => setTimeout(fn, 0));
+    idle(() => {
+      drawAhead.queued = false;
+      const want = aheadFor;
+      recycle(ahead);
+      ahead = [];
+      if (!want || s.aheadRead?.panes !== want) { aheadFor = null; return; }
+      ahead = want.map((p, i) => {
+        if (!paneEls[i]) return null;
+        // the zoom windows the key will give the step's pane (reduceMessage)
+        const windows = s.panes[i]?.windows ?? p.windows;
+        const q = windows === p.windows ? p : { ...p, windows };
+        const pics = [];
+        const paint = (opts) => {
+          const call = viewCall(i, q, opts);
+          const canvas = spare.pop() ?? document.createElement("canvas");
+          sizeCanvas(canvas, call.opts.width, call.opts.height);
+          const ctx = canvas.getContext("2d");
+          ctx.imageSmoothingEnabled = false;
+          const res = call.draw(ctx, q, call.opts);
+          pics.push({ call, canvas, res });
+          return res;
+        };
+        const sl = slideOf(agedBy(p, s.shownState?.[i]), paint({}));
+        if (sl) paint({ slide: sl });
+        return { p, windows, pics };
+      });
+      aheadDrawn++;
+    }, { timeout: 200 });
+  }
+  function recycle(list) {
+    for (const a of list) for (const pic of a?.pics ?? []) spare.push(pic.canvas);
+    spare.length = Math.min(spare.length, 4);
+  }
+  // The view function pane i is drawn with and its arguments, as drawPane()
+  // calls it: everything a picture depends on besides the pane itself.
+  function viewCall(i, p, { hidden = null, slide = 0 } = {}) {
+    const { w: sw, h: sh } = sizeOf(paneEls[i]);
+    const width = Math.max(320, sw || 800);
+    const height = Math.max(260, sh || 400);
+    const zoom = (s.view === "hardware" ? s.hwZoom : s.zoom)[i]?.slice() || [0, 1];
+    const selectedPfn = s.selected && s.selected.pane === i ? s.selected.pfn : null;
+    if (s.view === "hardware") return { draw: drawHardware, opts: { width, height, zoom } };
+    if (isGen(p)) return { draw: drawGenerations, opts: { width, height, hidden, selectedPfn, slide, zoom } };
+    return { draw: drawLruLists, opts: { width, height, zoom, hidden, selectedPfn, labels: infoOf(p).lists } };
+  }
+  function sameCall(a, b) {
+    if (a.draw !== b.draw) return false;
+    const ka = Object.keys(a.opts);
+    return ka.length === Object.keys(b.opts).length && ka.every((k) => {
+      const x = a.opts[k], y = b.opts[k];
+      return x === y || (Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((v, j) => v === y[j]));
+    });
+  }
 
   // ---- drawing -----------------------------------------------------------
   // The part of a pane's canvas its box shows (a canvas is at least 320 px
@@ -235,22 +319,28 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     out.width = shownWidth(el); out.height = el.overlay.height;
     return out;
   }
-  function drawPane(i, p, { hidden = null, slide = 0, dry = false } = {}) {
+  // `pre`: pane i's pictures drawn ahead of a peeked step (drawAhead());
+  // one made for exactly this call is copied instead of drawn.
+  function drawPane(i, p, { hidden = null, slide = 0, dry = false, pre = null } = {}) {
     const el = paneEls[i];
     // Opt-in instrumentation for bench/bench_browser.py (keypress -> drawn step).
     const t0 = globalThis.__reclaimlabDrawn ? globalThis.performance.now() : 0;
-    const { w: sw, h: sh } = sizeOf(el);
-    const w = Math.max(320, sw || 800);
-    const h = Math.max(260, sh || 400);
+    const call = viewCall(i, p, { hidden, slide });
+    const { width: w, height: h } = call.opts;
+    const pic = pre && pre.p === p && pre.windows === p.windows ? pre.pics.find((x) => sameCall(x.call, call)) : null;
+    if (pic && dry) return pic.res;
     sizeCanvas(el.base, w, h);
     sizeCanvas(el.overlay, w, h);
     const ctx = el.base.getContext("2d");
     ctx.imageSmoothingEnabled = false;
-    const sel = s.selected && s.selected.pane === i ? s.selected.pfn : null;
     let res;
-    if (s.view === "hardware") res = drawHardware(ctx, p, { width: w, height: h, zoom: s.hwZoom[i] || [0, 1] });
-    else if (isGen(p)) res = drawGenerations(ctx, p, { width: w, height: h, hidden, selectedPfn: sel, slide, zoom: s.zoom[i] || [0, 1] });
-    else res = drawLruLists(ctx, p, { width: w, height: h, zoom: s.zoom[i] || [0, 1], hidden, selectedPfn: sel, labels: infoOf(p).lists });
+    if (pic) {
+      // "copy": the picture replaces every pixel, transparent ones too
+      ctx.globalCompositeOperation = "copy";
+      ctx.drawImage(pic.canvas, 0, 0);
+      ctx.globalCompositeOperation = "source-over";
+      res = pic.res;
+    } else res = call.draw(ctx, p, call.opts);
     if (!dry && s.view === "lists" && (res.layout || res.missing)) {
       for (const win of res.missing || missingWindows(p, res.layout)) {
         const key = `${i}:${p.step}:${win.list}:${win.offset}:${win.count}`;
@@ -357,6 +447,7 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
       }
     });
     if (s.anim && !animating) s.anim = null;
+    if (full && aheadFor) drawAhead(aheadFor);
     if (info) {
       s.panes.forEach((p, i) => {
         const el = paneEls[i];
@@ -401,8 +492,14 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
   }
 
   return {
-    build: buildPanes, draw, showStep, rowsOf, filtered, infoOf,
+    build: buildPanes, draw, showStep, drawAhead, rowsOf, filtered, infoOf,
     locate(i, pfn) { return drawn[i]?.locate?.(pfn) ?? null; },
     cell(i) { return drawn[i]?.cell ?? null; },
+    // The step pictures are drawn ahead for, whether they are the newest
+    // peek's (the one a key would take), and how many times any were drawn.
+    ahead() {
+      const a = ahead.find(Boolean);
+      return { step: a?.p.step ?? null, current: Boolean(a) && s.aheadRead?.panes?.includes(a.p) === true, drawn: aheadDrawn };
+    },
   };
 }

@@ -17,6 +17,7 @@
 //   seekBar {msg, max}        the step slider (and its end, `max`) and step count
 //   redraw {what}             ask the frame loop for a draw
 //   peekAhead                 ask for the owner's next step ahead (a peek)
+//   drawAhead {panes}         draw a peek's panes ahead, in idle time, for its key
 //   stepQueued                the step key pressed while a peek's step_ok was due
 //   (any effect) later: true  run once the next frame is presented, not now
 //   hello, authOk, sessionInfo, url, playState, runResult, progress, error:
@@ -126,6 +127,7 @@ export function reduceMessage(state, msg) {
       // read against is still the page's.
       if (msg.peek && !msg.shown) {
         const read = readStep(state, msg);
+        if (read) fx.push({ do: "drawAhead", panes: read.panes });
         return { state: { ...state, ahead: msg, aheadRead: read && { ...read, from: state.bases } }, effects: fx };
       }
       if (waiting && !msg.peek) fx.push({ do: "clearBusy" });

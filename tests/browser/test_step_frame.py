@@ -221,8 +221,10 @@ window.WebSocket = class extends NativeWS2 {
     created = server.create(recipe(policies=("lru_gen",), scenario="stream-hot-file"))
     open_session(page, server, created)
     page.wait_for_function("!document.querySelector('#step').disabled")
-    page.wait_for_timeout(300)      # the first peek, asked for once the owner is known
     for n in range(1, 5):
+        # the peek of step n (the first is asked for once the owner is
+        # known, the next after each step_ok), drawn ahead for its key
+        page.wait_for_function("n => window.reclaimlab.ahead().step === n", arg=n, timeout=20000)
         page.evaluate("() => { window.__key.sent = []; window.__got = []; }")
         page.keyboard.press("ArrowRight")
         wait_step(page, n)
@@ -267,3 +269,173 @@ def test_keys_pressed_faster_than_the_server_answers_keep_one_step_and_drop_the_
     page.wait_for_timeout(500)
     assert page.locator(".pane canvas.base").first.get_attribute("data-step") == "3"
     assert page.locator("#nr-steps").inner_text() == "3"
+
+
+# The page's keydown listener on the pane canvas: which drawing calls it
+# made there, and the pixels it left. A step drawn ahead from its peek
+# (panes.js drawAhead) is copied (drawImage); one drawn by the key puts its
+# pixels (putImageData). Bounded by a capture listener, which runs before
+# the page's, and one added once the page has bound its own (AFTER_KEY),
+# which runs after it: the frames that follow (a slide, a change's
+# redraw) are not the key's.
+KEY_OPS = """
+window.__keyOps = null;
+addEventListener('keydown', () => { window.__keyOps = []; }, true);
+window.__keyEnd = () => {
+  window.__keyOps.done = true;
+  window.__keyDrew = window.__pixels(document.querySelector('.pane canvas.base'));
+};
+for (const op of ['putImageData', 'drawImage']) {
+  const native = CanvasRenderingContext2D.prototype[op];
+  CanvasRenderingContext2D.prototype[op] = function (...a) {
+    const k = window.__keyOps;
+    if (k && !k.done && this.canvas.classList?.contains('base')) k.push(op);
+    return native.apply(this, a);
+  };
+}
+"""
+AFTER_KEY = "() => addEventListener('keydown', () => window.__keyEnd())"
+
+# What each change does to the page, in the page (a synthetic event, as
+# the page's own handlers take it), and whether the pane's draw depends on it.
+CHANGES = {
+    "none": "() => {}",
+    "zoom": """() => { const c = document.querySelector('.pane canvas.base'), r = c.getBoundingClientRect();
+      c.dispatchEvent(new WheelEvent('wheel', {deltaY: -100, clientX: r.left + 200, clientY: r.top + r.height / 2, bubbles: true, cancelable: true})); }""",
+    "selection": """() => { const c = document.querySelector('.pane canvas.base'), r = c.getBoundingClientRect();
+      let at = null;
+      for (let pfn = 0; pfn < 2048 && !at; pfn++) at = window.reclaimlab.locate(0, pfn);
+      c.dispatchEvent(new MouseEvent('click', {clientX: r.left + at.x + 1, clientY: r.top + at.y + 1, bubbles: true})); }""",
+    "view": "() => document.querySelector('.tabs [data-view=hardware]').click()",
+}
+KEY = "() => document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}))"
+# a frame, then the idle callbacks queued by then (the pictures drawn ahead again)
+FRAME_AND_IDLE = "() => new Promise((r) => requestAnimationFrame(() => requestIdleCallback(() => r())))"
+
+
+# (a resize cannot be made and keyed within one task, so it has no
+# `at_once`: the picture's size is compared at the key with the rest of
+# the view's call, panes.js viewCall, as the zoom is)
+@pytest.mark.parametrize("change,when", [
+    ("none", "settled"), ("zoom", "settled"), ("zoom", "at_once"), ("selection", "settled"),
+    ("selection", "at_once"), ("view", "settled"), ("view", "at_once"), ("resize", "settled")])
+def test_a_peeked_step_drawn_ahead_is_shown_only_as_the_key_would_draw_it(context, server, errors, change, when):
+    """The owner's peeked step is drawn ahead of its key, and the key copies
+    that picture, but only one made for the pane as it is drawn at the key:
+    a zoom, a selection, a view or a size changed after the peek arrived is
+    either drawn ahead again (`settled`: a frame and an idle callback later)
+    or, when the key comes first (`at_once`: the change and the key in one
+    task), the key draws the pane itself. Either way what the key leaves on
+    the canvas, and its first frame, are what the page draws for that step
+    from scratch (a redraw after the animation, when nothing is ahead any
+    more)."""
+    context.add_init_script(FIRST_FRAME + KEY_OPS)
+    page = errors.watch(context.new_page())
+    created = server.create(recipe(policies=("lru",), scenario="anon-loop"))
+    open_session(page, server, created)
+    page.wait_for_function("!document.querySelector('#step').disabled")
+    # what the key itself left on the pane canvas, read right after the
+    # page's listener (a change's redraw in the next frame would otherwise
+    # cover a stale picture before any frame reads it)
+    page.evaluate(AFTER_KEY)
+    page.keyboard.press("ArrowRight")
+    wait_step(page, 1)
+    page.wait_for_function("() => window.reclaimlab.ahead().step === 2", timeout=20000)
+    drawn = page.evaluate("() => window.reclaimlab.ahead().drawn")
+    if when == "settled":
+        if change == "resize":
+            page.set_viewport_size({"width": 1000, "height": 700})
+            page.wait_for_function("() => document.querySelector('.pane canvas.base').width < 980")
+        else:
+            page.evaluate(CHANGES[change])
+        page.evaluate(FRAME_AND_IDLE)
+        page.evaluate(FRAME_AND_IDLE)
+        if change != "none":
+            again = page.evaluate("() => window.reclaimlab.ahead()")
+            assert again["step"] == 2 and again["drawn"] > drawn, \
+                f"a change the pane's draw depends on draws the pictures ahead again: {again}"
+        page.evaluate(KEY)
+    else:
+        page.evaluate(f"() => {{ ({CHANGES[change]})(); ({KEY})(); }}")
+    wait_step(page, 2)
+    page.wait_for_function("() => window.__first.some((x) => x.step === 2 && x.base != null)", timeout=20000)
+    first = page.evaluate(f"() => ({FIRST_OF})(2)")
+    ops = page.evaluate("() => [...window.__keyOps]")
+    assert first["via"] == "key" and first["shown"] == "2", first
+    if when == "settled":
+        assert ops == ["drawImage"], f"the key copies the picture drawn ahead: {ops}"
+    else:
+        assert "drawImage" not in ops and "putImageData" in ops, \
+            f"a picture drawn before the {change} is not shown: the key draws the pane: {ops}"
+    page.wait_for_timeout(1300)     # the animation lands
+    page.evaluate("() => dispatchEvent(new Event('resize'))")     # the panes drawn again, from scratch
+    page.evaluate(FRAME_AND_IDLE)
+    assert page.evaluate("() => window.reclaimlab.ahead().step") != 2, "nothing is drawn ahead for a shown step"
+    final = base_pixels(page)
+    assert page.evaluate("() => window.__keyDrew") == final, f"the key drew the step as the page draws it ({change}, {when})"
+    assert first["base"] == final, f"the key's frame is the step as the page draws it ({change}, {when})"
+
+
+# Every peek the page receives ({step, unit}), from the message's header.
+PEEKS = """
+window.__peeks = [];
+const NativeWS3 = window.WebSocket;
+window.WebSocket = class extends NativeWS3 {
+  constructor(...a) {
+    super(...a);
+    this.addEventListener('message', (e) => {
+      if (typeof e.data === 'string') return;
+      const dv = new DataView(e.data);
+      const h = JSON.parse(new TextDecoder().decode(new Uint8Array(e.data, 4, dv.getUint32(0, true))));
+      if (h.type === 'step' && h.peek) window.__peeks.push({step: h.step, unit: h.peek.unit});
+    });
+  }
+};
+"""
+
+
+def test_pictures_drawn_ahead_are_what_the_key_draws_itself_step_by_step_aged_steps_too(browser, server):
+    """Two owners of the same recipe (the engine is deterministic) step
+    through the same MGLRU `shrink` steps, some of which age (max_seq grows,
+    and the step's first frame shows the generations slid right, from where
+    they slide into place): one page from the pictures drawn ahead of each
+    key, the other with no idle time to draw them, so its keys draw. Every
+    key leaves the same pixels on the pane canvas."""
+    pages, ctxs = {}, []
+    try:
+        for side in ("ahead", "key_draws"):
+            ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+            ctxs.append(ctx)
+            ctx.add_init_script(FIRST_FRAME + KEY_OPS + PEEKS
+                                + ("window.requestIdleCallback = () => 0;" if side == "key_draws" else ""))
+            page = ctx.new_page()
+            errs = []
+            page.on("pageerror", lambda e, errs=errs: errs.append(str(e)))
+            created = server.create(recipe(policies=("lru_gen",), scenario="anon-loop"))
+            open_session(page, server, created)
+            page.wait_for_function("!document.querySelector('#step').disabled")
+            page.evaluate(AFTER_KEY)
+            page.keyboard.press("3")     # unit = shrink
+            pages[side] = (page, errs)
+        got = {side: [] for side in pages}
+        max_seq = []
+        for n in range(1, 7):
+            for side, (page, _) in pages.items():
+                page.wait_for_function("n => { const p = window.__peeks.at(-1);"
+                                       " return p && p.step === n && p.unit === 'shrink'; }", arg=n, timeout=20000)
+                if side == "ahead":
+                    page.wait_for_function("n => { const a = window.reclaimlab.ahead(); return a.step === n && a.current; }",
+                                           arg=n, timeout=20000)
+                page.keyboard.press("ArrowRight")
+                wait_step(page, n)
+                got[side].append(page.evaluate("() => ({drew: window.__keyDrew, ops: [...window.__keyOps]})"))
+            max_seq.append(int(pages["ahead"][0].locator(".pane .sub").first.inner_text().rsplit("max_seq", 1)[1]))
+        assert all(g["ops"] == ["drawImage"] for g in got["ahead"]), got["ahead"]
+        assert all("putImageData" in g["ops"] and "drawImage" not in g["ops"] for g in got["key_draws"]), got["key_draws"]
+        assert len(set(max_seq)) > 1, f"some step aged (its first frame slides): max_seq {max_seq}"
+        for n, (a, k) in enumerate(zip(got["ahead"], got["key_draws"]), 1):
+            assert a["drew"] == k["drew"], f"step {n}: the picture drawn ahead is not what the key draws (max_seq {max_seq})"
+        assert all(not errs for _, errs in pages.values()), [errs for _, errs in pages.values()]
+    finally:
+        for ctx in ctxs:
+            ctx.close()

@@ -146,11 +146,13 @@ test("a peek is kept, not shown; shown, it draws like its step, and a key presse
   feed(store, msgOf(fixture.state));
   const panes = store.state.panes;
   const peek = { ...msgOf(fixture.steps[0].message), peek: { unit: "scan", count: 1 } };
-  assert.deepEqual(feed(store, peek), [], "a peek that arrives changes nothing on the page");
+  const arrived = feed(store, peek);
   assert.equal(store.state.ahead, peek);
-  assert.equal(store.state.panes, panes);
+  assert.equal(store.state.panes, panes, "a peek that arrives changes nothing on the page");
   const read = store.state.aheadRead;
   assert.equal(read.msg, peek, "its layout and panes are read as it arrives");
+  // ... and drawn ahead (panes.js, in idle time): the very pane objects the key shows
+  assert.deepEqual(arrived, [{ do: "drawAhead", panes: read.panes }]);
   // the key takes it: the page draws the step now, before the server's word,
   // from what was read as it arrived
   const shown = feed(store, { ...peek, shown: true, of: peek });
