@@ -97,7 +97,7 @@ ctypedef struct folio:
     folio_idx_t prev             # list links (index into mem.folios)
     folio_idx_t next
     uint32_t mapping             # anon: mm id; file: file id
-    uint32_t swap                # swap slot + 1 while PG_swapcache, else 0
+    uint32_t swap                # swap slot + 1 while PG_swapcache; a large file folio's head: its pages a PTE maps (folio->_nr_pages_mapped); else 0
     uint16_t mapcount            # PTEs mapping this folio (0 = unmapped)
     uint16_t _pad                # while isolated: the reclaim decision (reason | kind | inputs, see folio_set_decision), read by move_folios_to_lru
     uint64_t index               # anon: vpn in mm; file: page offset
@@ -439,6 +439,13 @@ cdef inline uint32_t folio_order(mem* m, folio_idx_t f) noexcept nogil:
 cdef inline int64_t folio_nr_pages(mem* m, folio_idx_t f) noexcept nogil:
     return (<int64_t>1) << ((m.folios[f].flags & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF)
 
+cdef inline bint folio_mapped(mem* m, folio_idx_t f) noexcept nogil:
+    # include/linux/mm.h:folio_mapped(): a PTE maps one of its pages (a large
+    # folio counts its mapped pages on its head, as the kernel's _nr_pages_mapped)
+    if m.folios[f].flags & FOLIO_ORDER_MASK:
+        return m.folios[f].swap != 0
+    return m.folios[f].mapcount != 0
+
 cdef inline folio_idx_t page_folio(mem* m, folio_idx_t pfn) noexcept nogil:
     # include/linux/page-flags.h:page_folio(): a tail page names its head in the
     # word the head uses for its LRU link (compound_head aliases lru.next)
@@ -640,4 +647,4 @@ cdef int64_t wakeup_flusher_threads(mem* m) noexcept nogil                      
 cdef uint32_t mm_of_owner(uint32_t owner) noexcept nogil                               # anon owner -> mm id (0, 1: the M / X address spaces, 2: the system's)
 cdef void prefetch_rmap(mem* m, folio_idx_t pfn, int stage) noexcept nogil            # reclaim batch: stage 0 hash slots, 1 PTEs
 cdef folio_idx_t folio_page(mem* m, folio_idx_t head, int64_t i) noexcept nogil        # page i of the folio at head (a tail: from the page cache)
-cdef bint folio_mapped(mem* m, folio_idx_t head) noexcept nogil                         # any page of the folio mapped
+cdef uint64_t pc_replace(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) noexcept nogil  # store over a present entry, return it

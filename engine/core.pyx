@@ -49,19 +49,6 @@ cdef folio_idx_t folio_page(mem* m, folio_idx_t head, int64_t i) noexcept nogil:
     return <folio_idx_t>(pc_lookup(m, m.folios[head].mapping, m.folios[head].index + <uint64_t>i) & ENTRY_MASK)
 
 
-cdef bint folio_mapped(mem* m, folio_idx_t head) noexcept nogil:
-    # include/linux/mm.h:folio_mapped(): a PTE maps one of its pages; each page
-    # keeps its own mapcount (NR_MAPPED counts pages, as __folio_add_file_rmap())
-    cdef int64_t i, n
-    if m.folios[head].mapcount:
-        return True
-    n = folio_nr_pages(m, head)
-    for i in range(1, n):
-        if m.folios[folio_page(m, head, i)].mapcount:
-            return True
-    return False
-
-
 cdef void advise_huge(void* p, size_t size) noexcept nogil:
     # Transparent huge pages for a big, randomly indexed buffer (folios, page-cache
     # hash, PTEs, swap map): at 1 Mi frames each is tens of MiB, and with 4 KiB pages
@@ -356,6 +343,25 @@ cdef int pc_store(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) except 
     if (entry & ~ENTRY_MASK) == ENTRY_SHADOW:
         m.nr_shadows += 1
     return 0
+
+
+cdef uint64_t pc_replace(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) noexcept nogil:
+    # one probe for an index the page cache holds (a large folio's tail page being
+    # evicted): the entry becomes `entry`, the old one is returned
+    cdef uint64_t key = pc_key(file, pgoff)
+    cdef uint64_t i = hash64(key) & <uint64_t>m.pc_mask
+    cdef uint64_t old
+    while m.pc_keys[2 * i] != key:
+        if m.pc_keys[2 * i] == 0:
+            return 0
+        i = (i + 1) & <uint64_t>m.pc_mask
+    old = m.pc_vals[2 * i]
+    if (old & ~ENTRY_MASK) == ENTRY_SHADOW:
+        m.nr_shadows -= 1
+    if (entry & ~ENTRY_MASK) == ENTRY_SHADOW:
+        m.nr_shadows += 1
+    m.pc_vals[2 * i] = entry
+    return old
 
 
 cdef void pc_erase(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil:

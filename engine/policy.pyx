@@ -220,17 +220,15 @@ cdef class ReclaimPolicy:
         cdef int64_t n = folio_nr_pages(m, pfn), i, ptes
         cdef folio_idx_t pages[1 << MAX_PAGECACHE_ORDER]
         cdef int referenced = 0
-        cdef bint mapped = False, young
+        cdef bint young
         cdef uint32_t* pte
         cdef uint64_t vpn, first
         cdef int32_t v
         cdef vma* vm
+        if not folio_mapped(m, pfn) or file >= <uint32_t>m.nr_files:
+            return 0
         for i in range(n):
             pages[i] = folio_page(m, pfn, i)
-            if m.folios[pages[i]].mapcount:
-                mapped = True
-        if not mapped or file >= <uint32_t>m.nr_files:
-            return 0
         v = m.file_first_vma[file]
         while v >= 0:
             vm = &m.vmas[v]
@@ -474,8 +472,8 @@ cdef class ReclaimPolicy:
             dst = LOC_SWAP
         else:
             for i in range(n - 1, 0, -1):
-                q = folio_page(m, pfn, i)
-                pc_store(m, m.folios[pfn].mapping, m.folios[pfn].index + <uint64_t>i, ENTRY_SHADOW | shadow)
+                q = <folio_idx_t>(pc_replace(m, m.folios[pfn].mapping, m.folios[pfn].index + <uint64_t>i,
+                                             ENTRY_SHADOW | shadow) & ENTRY_MASK)
                 free_frame(m, q)
             pc_store(m, m.folios[pfn].mapping, m.folios[pfn].index, ENTRY_SHADOW | shadow)
             m.vmstat[<int>NR_FILE_PAGES] -= n
@@ -575,6 +573,8 @@ cdef inline void _unmap_pte(mem* m, folio_idx_t pfn, uint32_t* pte, uint32_t mm,
     f.mapcount -= 1
     if f.mapcount == 0:
         m.vmstat[mapped_item] -= 1
+        if f.flags & FOLIO_ORDER_MASK:
+            m.folios[head].swap -= 1            # the folio's mapped pages
 
 
 cdef void try_to_unmap(mem* m, folio_idx_t pfn) noexcept nogil:

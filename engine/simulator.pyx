@@ -495,6 +495,8 @@ cdef class Simulator:
         m.folios[pfn].mapcount += 1
         if m.folios[pfn].mapcount == 1:
             m.vmstat[<int>(NR_ANON_PAGES if (m.folios[pfn].flags & PG_anon) else NR_MAPPED)] += 1
+            if m.folios[pfn].flags & FOLIO_ORDER_MASK:
+                m.folios[page_folio(m, pfn)].swap += 1      # the large folio's mapped pages
         return 0
 
     cdef void note_dirtied(self) noexcept nogil:
@@ -2675,8 +2677,8 @@ cdef class Simulator:
                 h = m.folios[i].next
                 if onl[i]:
                     errs.append(f"tail pfn {i} is on a list")
-                if fl & ~(<uint32_t>(PG_tail | FOLIO_ORDER_MASK)) or not (fl & FOLIO_ORDER_MASK):
-                    errs.append(f"tail pfn {i} has flags {fl:#x} (only PG_tail and the order)")
+                if fl & ~(<uint32_t>(PG_tail | FOLIO_ORDER_MASK)) or not (fl & FOLIO_ORDER_MASK) or m.folios[i].swap:
+                    errs.append(f"tail pfn {i} has flags {fl:#x} (only PG_tail and the order) or swap {m.folios[i].swap}")
                 elif (h < 0 or h >= n or isf[h] or (m.folios[h].flags & (PG_tail | PG_anon))
                         or (m.folios[h].flags & FOLIO_ORDER_MASK) != (fl & FOLIO_ORDER_MASK)
                         or m.folios[h].mapping != m.folios[i].mapping or folio_zone(m, h) != folio_zone(m, i)
@@ -2690,6 +2692,7 @@ cdef class Simulator:
             if fl & FOLIO_ORDER_MASK:
                 if (fl & PG_anon) or m.folios[i].index & <uint64_t>(folio_nr_pages(m, i) - 1):
                     errs.append(f"large folio {i} is anon or not aligned to its order")
+                count = 1 if m.folios[i].mapcount else 0
                 for j in range(1, folio_nr_pages(m, i)):
                     e = pc_lookup(m, m.folios[i].mapping, m.folios[i].index + <uint64_t>j)
                     p = <folio_idx_t>(e & ENTRY_MASK)
@@ -2697,6 +2700,9 @@ cdef class Simulator:
                             or m.folios[p].next != i):
                         errs.append(f"large folio {i}: page {j} is not its tail")
                         break
+                    count += 1 if m.folios[p].mapcount else 0
+                if count != m.folios[i].swap:
+                    errs.append(f"large folio {i}: {m.folios[i].swap} pages mapped, its pages say {count}")
         if resident + m.nr_free != n:
             errs.append(f"free {m.nr_free} + resident {resident} != frames {n}")
         if m.vmstat[<int>NR_ISOLATED_ANON] or m.vmstat[<int>NR_ISOLATED_FILE]:

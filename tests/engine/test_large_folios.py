@@ -333,3 +333,21 @@ def test_check_invariants_catches_reference_state_on_a_tail_page__page_folio():
     sim.debug_set_folio_flags(tail, set_mask=1 << 2)          # PG_referenced
     errs = sim.check_invariants()
     assert any(f"tail pfn {tail} has flags" in e for e in errs), errs
+
+
+def test_reclaim_unmaps_every_pte_of_a_large_folio__try_to_unmap():
+    # try_to_unmap() walks every page of the folio in each VMA (page_vma_mapped_walk());
+    # the folio counts its mapped pages (folio_mapped(): _nr_pages_mapped)
+    sim = make("lru")
+    read(sim, 0, range(130))
+    sim.access("M", 0, 90)                    # fault-around maps 80-95 young
+    mapped0 = sim.vmstat()["nr_mapped"]
+    assert mapped0 >= 16
+    for _ in range(20):
+        if sim.page_state("R", 0, 64)["state"] != "resident":
+            break
+        sim.reclaim(4096, reclaimer="direct", priority=0)
+        assert sim.check_invariants() == []
+    assert all(sim.page_state("R", 0, q)["state"] == "shadow" for q in range(64, 96))
+    assert sim.vmstat()["nr_mapped"] == mapped0 - 16
+    assert sim.check_invariants() == []
