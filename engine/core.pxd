@@ -136,7 +136,7 @@ ctypedef struct cost_table:      # simulated nanoseconds
     int64_t file_write           # storage writeback latency
     int64_t swap_read            # swap-in latency
     int64_t swap_write           # swap-out writeback latency (0 = synchronous, e.g. zram)
-    int64_t scan_folio           # reclaim CPU time per folio looked at
+    int64_t scan_folio           # reclaim CPU time per page of a folio looked at (pgscan's unit)
     int64_t walk_pte             # MGLRU walk_mm CPU time per PTE scanned
     int64_t direct_stall         # extra latency charged per direct-reclaim batch
     int64_t readahead_page       # reader's time per page readahead reads beside the one it waits for

@@ -1372,7 +1372,6 @@ cdef class MultiGenLru(ReclaimPolicy):
         tail of min_seq's generation. The counts are of pages (delta =
         folio_nr_pages(), 7.3 vmscan.c:4756-4772); `remaining` counts folios."""
         cdef int sorted_ = 0, scanned = 0, isolated = 0, skipped = 0, skipped_zone, zone, delta
-        cdef int looked = 0              # folios sorted or skipped (scan_folio's cost is per folio)
         cdef int remaining = <int>nr_to_scan
         cdef int gen
         cdef folio_idx_t head, f
@@ -1397,7 +1396,6 @@ cdef class MultiGenLru(ReclaimPolicy):
                 fl = self.m.folios[f].flags        # as sort_folio() reads it, for the event
                 if self.sort_folio(f, sc, tier_idx):
                     sorted_ += delta
-                    looked += 1
                 elif self.isolate_folio(f, sc):
                     list_add(self.m, f, lst)
                     isolated += delta
@@ -1407,7 +1405,6 @@ cdef class MultiGenLru(ReclaimPolicy):
                 else:
                     list_move(self.m, f, moved)
                     skipped_zone += delta
-                    looked += 1
                 remaining -= 1
                 if remaining == 0 or (isolated if isolated > skipped_zone else skipped_zone) >= MIN_LRU_BATCH:
                     break
@@ -1420,8 +1417,9 @@ cdef class MultiGenLru(ReclaimPolicy):
                 skipped += skipped_zone
             if remaining == 0 or isolated >= MIN_LRU_BATCH:
                 break
-        # isolated folios are charged by shrink_folio_list(), as in the classic policy
-        charge(self.m, self.m.cost.scan_folio * looked)
+        # isolated folios are charged by shrink_folio_list(), as in the classic
+        # policy; scan_folio is a page's cost (pgscan's unit, engine/kernels.py)
+        charge(self.m, self.m.cost.scan_folio * (scanned - isolated))
         if sc.reclaimer == RECLAIMER_KSWAPD:
             vmstat_add(self.m, PGSCAN_KSWAPD, isolated)
         else:

@@ -329,9 +329,10 @@ cdef class ReclaimPolicy:
         cdef int32_t slot
         cdef int64_t nr_pages = folio_nr_pages(m, pfn)
         # 1. the folio lock is always obtained; 2. count the scan: the folio's
-        # pages (vmscan.c:1108-1111), each stat below too
+        # pages (vmscan.c:1108-1111), each stat below too, and its cost (the
+        # rig's scan_folio was fitted against pgscan, which counts pages)
         sc.nr_scanned += nr_pages
-        charge(m, m.cost.scan_folio)
+        charge(m, m.cost.scan_folio * nr_pages)
         if sc.reclaimer == RECLAIMER_DIRECT:
             charge(m, m.cost.direct_stall)
         # 3. unevictable
