@@ -906,7 +906,8 @@ cdef class MultiGenLru(ReclaimPolicy):
                     # before v6.14 inc_min_seq() counts nothing (6.12 vmscan.c inc_min_seq())
                     if not self.pre614 and not (self.sw_tiers and refs + ws == (1 << LRU_REFS_WIDTH) + 1):
                         tier = self.lru_tier_from_refs(refs, ws)
-                        self.s.protected[hist][type][tier] += 1
+                        # by the folio's pages (7.3 vmscan.c:3933-3938)
+                        self.s.protected[hist][type][tier] += folio_nr_pages(self.m, f)
         self.reset_ctrl_pos(type, True)
         self.s.min_seq[type] += 1
         if self.m.events_on:

@@ -145,7 +145,7 @@ cdef class ReclaimPolicy:
             # unevictable: VM_LOCKED seen by the rmap walk (mlock_vma_folio)
             folio_clear(m, pfn, PG_active)
             folio_set(m, pfn, PG_unevictable)
-            m.vmstat[<int>UNEVICTABLE_PGS_CULLED] += 1
+            m.vmstat[<int>UNEVICTABLE_PGS_CULLED] += folio_nr_pages(m, pfn)    # 7.3 folio.c:145
             emit(m, EV_UNEVICTABLE, R_FOLIOREF_ACTIVATE_LOCKED, FN_LRU_ADD, pfn, LOC_NONE,
                  LRU_UNEVICTABLE, -1, -1)
         folio_set(m, pfn, PG_lru)
