@@ -457,15 +457,18 @@ cdef folio_idx_t alloc_frame(mem* m) noexcept nogil:
 
 cdef int folio_alloc_zone(mem* m, int32_t nr) noexcept nogil:
     """get_page_from_freelist() for a folio of nr pages, which one zone holds
-    whole: alloc_frame()'s zone order with each zone's free pages less the
-    nr - 1 more the folio takes (__zone_watermark_ok()). The caller checked
-    that some zone has them (ra_alloc_ok())."""
-    cdef int32_t nr_free_normal = m.nr_free - m.nr_free_dma
-    if m.nr_free_dma >= nr and (nr_free_normal < nr or (
-            nr_free_normal - (nr - 1) <= m.zone_wmark[ZONE_NORMAL * 3 + WMARK_LOW]
-            and m.nr_free_dma - (nr - 1) > m.zone_wmark[ZONE_DMA * 3 + WMARK_LOW] + m.lowmem_reserve_dma)):
+    whole, each zone's free pages less the nr - 1 more the folio takes
+    (__zone_watermark_ok()): the zonelist (ZONE_NORMAL, then ZONE_DMA with its
+    lowmem_reserve) at the low mark, then, kswapd woken, at the min mark. The
+    caller checked that some zone passes the min mark (ra_alloc_ok())."""
+    cdef int64_t nr_free_normal = m.nr_free - m.nr_free_dma
+    if nr_free_normal - (nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_LOW]:
+        return ZONE_NORMAL
+    if m.nr_dma > 0 and m.nr_free_dma - (nr - 1) > m.zone_wmark[ZONE_DMA * 3 + WMARK_LOW] + m.lowmem_reserve_dma:
         return ZONE_DMA
-    return ZONE_NORMAL
+    if nr_free_normal - (nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_MIN]:
+        return ZONE_NORMAL
+    return ZONE_DMA
 
 
 cdef folio_idx_t alloc_frame_zone(mem* m, int zone) noexcept nogil:
