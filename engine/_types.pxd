@@ -59,14 +59,15 @@ cdef enum:
     PG_locked = 1 << 11
     PG_anon = 1 << 12            # folio_test_anon(): anonymous memory (rmap by mm/vpn)
     PG_readahead = 1 << 13
+    PG_tail = 1 << 14            # a tail page of a large folio: its `next` is the head's pfn (struct page's compound_head)
     # MGLRU bit fields inside flags, as LRU_GEN_PGOFF / LRU_REFS_PGOFF
     LRU_GEN_PGOFF = 16           # 3 bits: gen + 1 while on a generation list, 0 otherwise
     LRU_GEN_MASK = 7 << 16
     LRU_REFS_PGOFF = 19          # 2 bits: refs field
     LRU_REFS_MASK = 3 << 19
-    # 7.3 large folios (docs/kernels.md "Large folios"): a page-cache page read in by
-    # page_cache_ra_order() as part of a folio of 1 << order pages keeps the order
-    # here; the folio is the order-aligned block of the file's pages with that order
+    # 7.3 large folios (docs/kernels.md "Large folios"): the head page of a folio
+    # page_cache_ra_order() made of 1 << order pages keeps the order here and all
+    # the folio's state; its tail pages (PG_tail) keep the order too, and nothing else
     FOLIO_ORDER_PGOFF = 24       # 4 bits: folio_order(), 0 for a small folio
     FOLIO_ORDER_MASK = 15 << 24
     MAX_PAGECACHE_ORDER = 9      # x86-64: HPAGE_PMD_ORDER, ext4's cap with 4 KiB blocks

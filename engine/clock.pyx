@@ -15,9 +15,6 @@ from engine.plugin cimport PluginPolicy
 cdef class ClockPolicy(PluginPolicy):
     """CLOCK (second chance), policy key "clock"."""
 
-    def __cinit__(self):
-        self.mark_sets_referenced_only = True    # PluginPolicy.folio_mark_accessed()
-
     cdef void lruvec_add_folio(self, folio_idx_t pfn, bint tail) noexcept nogil:
         # one ring per type: whatever shrink_folio_list() activated stays in the ring
         folio_clear(self.m, pfn, PG_active)

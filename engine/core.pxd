@@ -97,7 +97,7 @@ ctypedef struct folio:
     folio_idx_t prev             # list links (index into mem.folios)
     folio_idx_t next
     uint32_t mapping             # anon: mm id; file: file id
-    uint32_t swap                # swap slot + 1 while PG_swapcache, else 0
+    uint32_t swap                # swap slot + 1 while PG_swapcache; a large file folio's head: its pages a PTE maps (folio->_nr_pages_mapped); else 0
     uint16_t mapcount            # PTEs mapping this folio (0 = unmapped)
     uint16_t _pad                # while isolated: the reclaim decision (reason | kind | inputs, see folio_set_decision), read by move_folios_to_lru
     uint64_t index               # anon: vpn in mm; file: page offset
@@ -119,7 +119,7 @@ ctypedef struct file_ra_state:  # include/linux/fs.h struct file_ra_state (prev_
     # what the file's share of pgpgin, workingset_refault_file and file pgsteal is
     int64_t nr_read              # pages read from storage (sync, readahead, read-around)
     int64_t nr_refault           # of those, refaults counted by workingset_refault()
-    int64_t nr_evict             # folios freed by __remove_mapping(), a shadow left
+    int64_t nr_evict             # pages freed by __remove_mapping() (a large folio's all), a shadow left
 
 ctypedef struct mm_struct:
     int32_t first_ptp            # page-table pages of this mm, linked by mem.ptp_next (-1 = none)
@@ -136,7 +136,7 @@ ctypedef struct cost_table:      # simulated nanoseconds
     int64_t file_write           # storage writeback latency
     int64_t swap_read            # swap-in latency
     int64_t swap_write           # swap-out writeback latency (0 = synchronous, e.g. zram)
-    int64_t scan_folio           # reclaim CPU time per folio looked at
+    int64_t scan_folio           # reclaim CPU time per page of a folio looked at (pgscan's unit)
     int64_t walk_pte             # MGLRU walk_mm CPU time per PTE scanned
     int64_t direct_stall         # extra latency charged per direct-reclaim batch
     int64_t readahead_page       # reader's time per page readahead reads beside the one it waits for
@@ -391,17 +391,18 @@ cdef inline void list_init(mem* m, folio_idx_t head) noexcept nogil:
 
 # --- page flags ----------------------------------------------------------------
 cdef inline void node_lru_add(mem* m, folio_idx_t pfn, bint tail) noexcept nogil:
-    # lruvec_add_folio() / _tail() on the node's lists: the one the flags select
+    # lruvec_add_folio() / _tail() on the node's lists: the one the flags select;
+    # update_lru_size() counts the folio's pages (folio_nr_pages())
     cdef int lru = folio_lru_list(m, pfn)
     if tail:
         list_add_tail(m, pfn, m.nr_frames + HEAD_LRU + lru)
     else:
         list_add(m, pfn, m.nr_frames + HEAD_LRU + lru)
-    m.vmstat[NR_INACTIVE_ANON + lru] += 1
+    m.vmstat[NR_INACTIVE_ANON + lru] += folio_nr_pages(m, pfn)
 
 cdef inline void node_lru_del(mem* m, folio_idx_t pfn) noexcept nogil:
     list_del(m, pfn)
-    m.vmstat[NR_INACTIVE_ANON + folio_lru_list(m, pfn)] -= 1
+    m.vmstat[NR_INACTIVE_ANON + folio_lru_list(m, pfn)] -= folio_nr_pages(m, pfn)
 
 cdef inline int folio_zone(mem* m, folio_idx_t f) noexcept nogil:
     return ZONE_DMA if f < m.nr_dma else ZONE_NORMAL
@@ -434,6 +435,23 @@ cdef inline void folio_flags_changed(mem* m, folio_idx_t f) noexcept nogil:
 cdef inline uint32_t folio_order(mem* m, folio_idx_t f) noexcept nogil:
     # the order of the (7.3 page-cache) folio this page belongs to; 0 = a small folio
     return (m.folios[f].flags & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF
+
+cdef inline int64_t folio_nr_pages(mem* m, folio_idx_t f) noexcept nogil:
+    return (<int64_t>1) << ((m.folios[f].flags & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF)
+
+cdef inline bint folio_mapped(mem* m, folio_idx_t f) noexcept nogil:
+    # include/linux/mm.h:folio_mapped(): a PTE maps one of its pages (a large
+    # folio counts its mapped pages on its head, as the kernel's _nr_pages_mapped)
+    if m.folios[f].flags & FOLIO_ORDER_MASK:
+        return m.folios[f].swap != 0
+    return m.folios[f].mapcount != 0
+
+cdef inline folio_idx_t page_folio(mem* m, folio_idx_t pfn) noexcept nogil:
+    # include/linux/page-flags.h:page_folio(): a tail page names its head in the
+    # word the head uses for its LRU link (compound_head aliases lru.next)
+    if m.folios[pfn].flags & PG_tail:
+        return m.folios[pfn].next
+    return pfn
 
 cdef inline bint folio_test(mem* m, folio_idx_t f, uint32_t flag) noexcept nogil:
     return (m.folios[f].flags & flag) != 0
@@ -612,6 +630,8 @@ cdef int32_t swap_alloc(mem* m) noexcept nogil                                  
 cdef void swap_free(mem* m, int32_t slot) noexcept nogil
 # frames
 cdef folio_idx_t alloc_frame(mem* m) noexcept nogil                                    # -1 if none free
+cdef int folio_alloc_zone(mem* m, int32_t nr) noexcept nogil                          # the zone a folio of nr pages comes from
+cdef folio_idx_t alloc_frame_zone(mem* m, int zone) noexcept nogil                     # a frame of that zone
 cdef void free_frame(mem* m, folio_idx_t pfn) noexcept nogil
 # writeback queues
 cdef void wb_submit(mem* m, int queue, folio_idx_t pfn, int64_t done_ns) noexcept nogil
@@ -626,3 +646,5 @@ cdef int folio_free_swap(mem* m, folio_idx_t pfn) noexcept nogil                
 cdef int64_t wakeup_flusher_threads(mem* m) noexcept nogil                             # write back every dirty file folio; returns folios queued
 cdef uint32_t mm_of_owner(uint32_t owner) noexcept nogil                               # anon owner -> mm id (0, 1: the M / X address spaces, 2: the system's)
 cdef void prefetch_rmap(mem* m, folio_idx_t pfn, int stage) noexcept nogil            # reclaim batch: stage 0 hash slots, 1 PTEs
+cdef folio_idx_t folio_page(mem* m, folio_idx_t head, int64_t i) noexcept nogil        # page i of the folio at head (a tail: from the page cache)
+cdef uint64_t pc_replace(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) noexcept nogil  # store over a present entry, return it

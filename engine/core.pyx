@@ -40,6 +40,15 @@ cdef void prefetch_rmap(mem* m, folio_idx_t pfn, int stage) noexcept nogil:
         prefetch(&m.pc_keys[2 * (hash64(key) & <uint64_t>m.pc_mask)])
 
 
+cdef folio_idx_t folio_page(mem* m, folio_idx_t head, int64_t i) noexcept nogil:
+    # include/linux/page-flags.h:folio_page(): the folio's pages are not adjacent
+    # frames here (no buddy allocator), but each index of a large folio's range
+    # names its own page in the page cache (filemap_add_large_folio())
+    if i == 0:
+        return head
+    return <folio_idx_t>(pc_lookup(m, m.folios[head].mapping, m.folios[head].index + <uint64_t>i) & ENTRY_MASK)
+
+
 cdef void advise_huge(void* p, size_t size) noexcept nogil:
     # Transparent huge pages for a big, randomly indexed buffer (folios, page-cache
     # hash, PTEs, swap map): at 1 Mi frames each is tens of MiB, and with 4 KiB pages
@@ -336,6 +345,25 @@ cdef int pc_store(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) except 
     return 0
 
 
+cdef uint64_t pc_replace(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) noexcept nogil:
+    # one probe for an index the page cache holds (a large folio's tail page being
+    # evicted): the entry becomes `entry`, the old one is returned
+    cdef uint64_t key = pc_key(file, pgoff)
+    cdef uint64_t i = hash64(key) & <uint64_t>m.pc_mask
+    cdef uint64_t old
+    while m.pc_keys[2 * i] != key:
+        if m.pc_keys[2 * i] == 0:
+            return 0
+        i = (i + 1) & <uint64_t>m.pc_mask
+    old = m.pc_vals[2 * i]
+    if (old & ~ENTRY_MASK) == ENTRY_SHADOW:
+        m.nr_shadows -= 1
+    if (entry & ~ENTRY_MASK) == ENTRY_SHADOW:
+        m.nr_shadows += 1
+    m.pc_vals[2 * i] = entry
+    return old
+
+
 cdef void pc_erase(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil:
     # linear probing with backward-shift deletion (no tombstones)
     cdef uint64_t key = pc_key(file, pgoff)
@@ -427,6 +455,42 @@ cdef folio_idx_t alloc_frame(mem* m) noexcept nogil:
     return pfn
 
 
+cdef int folio_alloc_zone(mem* m, int32_t nr) noexcept nogil:
+    """get_page_from_freelist() for a folio of nr pages, which one zone holds
+    whole, each zone's free pages less the nr - 1 more the folio takes
+    (__zone_watermark_ok()): the zonelist (ZONE_NORMAL, then ZONE_DMA with its
+    lowmem_reserve) at the low mark, then, kswapd woken, at the min mark. The
+    caller checked that some zone passes the min mark (ra_alloc_ok())."""
+    cdef int64_t nr_free_normal = m.nr_free - m.nr_free_dma
+    if nr_free_normal - (nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_LOW]:
+        return ZONE_NORMAL
+    if m.nr_dma > 0 and m.nr_free_dma - (nr - 1) > m.zone_wmark[ZONE_DMA * 3 + WMARK_LOW] + m.lowmem_reserve_dma:
+        return ZONE_DMA
+    if nr_free_normal - (nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_MIN]:
+        return ZONE_NORMAL
+    return ZONE_DMA
+
+
+cdef folio_idx_t alloc_frame_zone(mem* m, int zone) noexcept nogil:
+    # a frame of the given zone (which has one free), as alloc_frame() takes it
+    cdef folio_idx_t pfn
+    if zone == ZONE_DMA:
+        pfn = m.free_stack[m.nr_frames - m.nr_free_dma]
+        m.nr_free_dma -= 1
+    else:
+        pfn = m.free_stack[m.nr_free - m.nr_free_dma - 1]
+    m.nr_free -= 1
+    m.vmstat[<int>NR_FREE_PAGES] -= 1
+    m.folios[pfn].flags = 0
+    folio_flags_changed(m, pfn)
+    m.folios[pfn].prev = -1
+    m.folios[pfn].next = -1
+    m.folios[pfn].mapcount = 0
+    m.folios[pfn].swap = 0
+    m.folios[pfn]._pad = 0
+    return pfn
+
+
 cdef void free_frame(mem* m, folio_idx_t pfn) noexcept nogil:
     m.folios[pfn].flags = 0
     folio_flags_changed(m, pfn)
@@ -454,7 +518,8 @@ cdef void folio_mark_dirty(mem* m, folio_idx_t pfn) noexcept nogil:
     m.folios[pfn].flags |= PG_dirty
     folio_flags_changed(m, pfn)
     if not (m.folios[pfn].flags & PG_anon):
-        m.vmstat[<int>NR_DIRTY] += 1          # NR_FILE_DIRTY: page cache only
+        # NR_FILE_DIRTY: page cache only, the folio's pages (folio_account_dirtied())
+        m.vmstat[<int>NR_DIRTY] += folio_nr_pages(m, pfn)
 
 
 cdef void folio_clear_dirty(mem* m, folio_idx_t pfn) noexcept nogil:
@@ -463,7 +528,7 @@ cdef void folio_clear_dirty(mem* m, folio_idx_t pfn) noexcept nogil:
     m.folios[pfn].flags &= ~PG_dirty
     folio_flags_changed(m, pfn)
     if not (m.folios[pfn].flags & PG_anon):
-        m.vmstat[<int>NR_DIRTY] -= 1
+        m.vmstat[<int>NR_DIRTY] -= folio_nr_pages(m, pfn)
 
 
 cdef void wb_submit(mem* m, int queue, folio_idx_t pfn, int64_t done_ns) noexcept nogil:
@@ -502,8 +567,8 @@ cdef void folio_start_writeback(mem* m, folio_idx_t pfn, int queue, int64_t late
     folio_clear_dirty(m, pfn)
     m.folios[pfn].flags |= PG_writeback
     folio_flags_changed(m, pfn)
-    m.vmstat[<int>NR_WRITEBACK] += 1
-    m.vmstat[<int>PGPGOUT] += 4
+    m.vmstat[<int>NR_WRITEBACK] += folio_nr_pages(m, pfn)
+    m.vmstat[<int>PGPGOUT] += 4 * folio_nr_pages(m, pfn)
     wb_submit(m, queue, pfn, actor_now(m) + latency)
 
 

@@ -106,7 +106,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
             else:
                 folio_set(m, pfn, PG_active)     # __lru_cache_activate_folio()
             folio_clear(m, pfn, PG_referenced)
-            m.lv.nonresident_age += 1            # workingset_activation()
+            m.lv.nonresident_age += folio_nr_pages(m, pfn)   # workingset_activation() (workingset.c:605)
 
     cdef void folio_activate(self, folio_idx_t pfn) noexcept nogil:
         """Mirrors mm/swap.c:lru_activate(); simplified: applied at once."""
@@ -119,7 +119,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         self.lruvec_del_folio(pfn)
         folio_set(m, pfn, PG_active)
         self.lruvec_add_folio(pfn, False)
-        m.vmstat[<int>PGACTIVATE] += 1
+        m.vmstat[<int>PGACTIVATE] += folio_nr_pages(m, pfn)
         emit(m, EV_PGACTIVATE, R_ACCESSED_ACTIVATE, FN_FOLIO_MARK_ACCESSED, pfn, src,
              folio_lru_list(m, pfn), -1, -1)
 
@@ -361,21 +361,23 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
                                     scan_control* sc, int64_t* nr_scanned) noexcept nogil:
         """Mirrors mm/vmscan.c:isolate_lru_folios(): one list per node whatever
         the zone; nothing is skipped, as reclaim_idx is always the highest zone. Takes folios from the tail onto the head of dst, clearing PG_lru;
-        a mapped folio under !may_unmap goes back to the head."""
+        a mapped folio under !may_unmap goes back to the head. Scanned and taken
+        count the folios' pages (vmscan.c:1699-1740), so is nr_to_scan."""
         cdef mem* m = self.m
         cdef folio_idx_t head = m.nr_frames + HEAD_LRU + lru
         cdef folio_idx_t pfn
-        cdef int64_t scan = 0, taken = 0
+        cdef int64_t scan = 0, taken = 0, nr_pages
         while scan < nr_to_scan and not list_empty(m, head):
             pfn = m.folios[head].prev
-            scan += 1
-            if m.folios[pfn].mapcount and not sc.may_unmap:
+            nr_pages = folio_nr_pages(m, pfn)
+            scan += nr_pages
+            if not sc.may_unmap and folio_mapped(m, pfn):
                 list_move(m, pfn, head)
                 continue
             self.lruvec_del_folio(pfn)
             folio_clear(m, pfn, PG_lru)
             list_add(m, pfn, dst)
-            taken += 1
+            taken += nr_pages
             emit(m, EV_ISOLATE, R_NONE, FN_ISOLATE_LRU_FOLIOS, pfn, lru, LOC_ISOLATED, -1, -1)
         nr_scanned[0] = scan
         return taken
@@ -414,7 +416,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
             # referenced or rmap lock contention: rotate exec file folios
             if self.folio_referenced(pfn, &vm_flags, sc) != 0:
                 if (vm_flags & VM_EXEC) and folio_is_file_lru(m, pfn):
-                    nr_rotated += 1
+                    nr_rotated += folio_nr_pages(m, pfn)      # vmscan.c:2126
                     folio_set_decision(m, pfn, EV_PUTBACK, R_EXEC_ROTATE)
                     list_add(m, pfn, l_active)
                     continue
@@ -504,7 +506,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         before it is advanced; shadow = eviction << 1 | PG_workingset."""
         cdef mem* m = self.m
         cdef uint64_t eviction = <uint64_t>m.lv.nonresident_age & EVICTION_MASK
-        m.lv.nonresident_age += 1
+        m.lv.nonresident_age += folio_nr_pages(m, pfn)   # workingset.c:407-409: by the folio's pages
         return (eviction << 1) | (1 if folio_test(m, pfn, PG_workingset) else 0)
 
     cdef void workingset_refault(self, folio_idx_t pfn, uint64_t shadow, bint in_fault) noexcept nogil:
@@ -516,7 +518,8 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         cdef bint workingset = (shadow & 1) != 0
         cdef uint64_t distance = (<uint64_t>m.lv.nonresident_age - eviction) & EVICTION_MASK
         cdef int64_t size = workingset_size_stat(m, file)
-        m.vmstat[WORKINGSET_REFAULT_ANON + file] += 1
+        cdef int64_t nr = folio_nr_pages(m, pfn)     # workingset.c:572-587: the folio's pages
+        m.vmstat[WORKINGSET_REFAULT_ANON + file] += nr
         if distance > <uint64_t>size:
             emit(m, EV_WORKINGSET_REFAULT, R_REFAULT_NOT_RECENT, FN_WORKINGSET_REFAULT, pfn,
                  LOC_SWAP if not file else LOC_PAGECACHE_SHADOW, LOC_NONE, <int64_t>distance, size)
@@ -524,14 +527,14 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         emit(m, EV_WORKINGSET_REFAULT, R_REFAULT_RECENT, FN_WORKINGSET_REFAULT, pfn,
              LOC_SWAP if not file else LOC_PAGECACHE_SHADOW, LOC_NONE, <int64_t>distance, size)
         folio_set(m, pfn, PG_active)
-        m.lv.nonresident_age += 1
-        m.vmstat[WORKINGSET_ACTIVATE_ANON + file] += 1
+        m.lv.nonresident_age += nr
+        m.vmstat[WORKINGSET_ACTIVATE_ANON + file] += nr
         emit(m, EV_WORKINGSET_ACTIVATE, R_REFAULT_RECENT, FN_WORKINGSET_REFAULT, pfn,
              LOC_NONE, LOC_NONE, -1, -1)
         if workingset:
             folio_set(m, pfn, PG_workingset)
-            self.lru_note_cost(file, 1, 0)       # lru_note_cost_refault()
-            m.vmstat[WORKINGSET_RESTORE_ANON + file] += 1
+            self.lru_note_cost(file, nr, 0)      # lru_note_cost_refault()
+            m.vmstat[WORKINGSET_RESTORE_ANON + file] += nr
             emit(m, EV_WORKINGSET_RESTORE, R_REFAULT_WORKINGSET, FN_WORKINGSET_REFAULT, pfn,
                  LOC_NONE, LOC_NONE, -1, -1)
 
@@ -575,10 +578,12 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
                     errs.append(f"pfn {pfn} on list {lru} but its flags select {folio_lru_list(m, pfn)}")
                 if folio_lru_gen(m, pfn) >= 0:
                     errs.append(f"pfn {pfn} has a gen field under the classic policy")
-                n += 1
+                if m.folios[pfn].flags & PG_tail:
+                    errs.append(f"tail page {pfn} on list {lru}")
+                n += folio_nr_pages(m, pfn)
                 pfn = m.folios[pfn].next
             if n != m.vmstat[NR_INACTIVE_ANON + lru]:
-                errs.append(f"list {lru} holds {n} folios, vmstat says {m.vmstat[NR_INACTIVE_ANON + lru]}")
+                errs.append(f"list {lru} holds folios of {n} pages, vmstat says {m.vmstat[NR_INACTIVE_ANON + lru]}")
         for lru in list(range(HEAD_GEN, HEAD_PRIVATE)) + list(range(HEAD_GEN_DMA, NR_LIST_HEADS)):
             if not list_empty(m, m.nr_frames + lru):
                 errs.append(f"generation list head {lru} is not empty under the classic policy")

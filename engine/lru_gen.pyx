@@ -241,29 +241,31 @@ cdef class MultiGenLru(ReclaimPolicy):
         return list_empty(self.m, self.gen_head_z(gen, type, ZONE_NORMAL)) and list_empty(self.m, self.gen_head_z(gen, type, ZONE_DMA))
 
     cdef void lru_gen_update_size(self, folio_idx_t f, int old_gen, int new_gen) noexcept nogil:
-        """Mirrors include/linux/mm_inline.h:lru_gen_update_size()."""
+        """Mirrors include/linux/mm_inline.h:lru_gen_update_size(): by the
+        folio's pages (delta = folio_nr_pages())."""
         cdef int type = folio_type(self.m, f)
         cdef int lru = type * LRU_INACTIVE_FILE
+        cdef int64_t delta = folio_nr_pages(self.m, f)
         if old_gen >= 0:
-            self.s.nr_pages[old_gen][type] -= 1
+            self.s.nr_pages[old_gen][type] -= delta
         if new_gen >= 0:
-            self.s.nr_pages[new_gen][type] += 1
+            self.s.nr_pages[new_gen][type] += delta
         if old_gen < 0:
             # addition
             if self.lru_gen_is_active(new_gen):
                 lru += 1
-            vmstat_add(self.m, NR_INACTIVE_ANON + lru, 1)
+            vmstat_add(self.m, NR_INACTIVE_ANON + lru, delta)
             return
         if new_gen < 0:
             # deletion
             if self.lru_gen_is_active(old_gen):
                 lru += 1
-            vmstat_add(self.m, NR_INACTIVE_ANON + lru, -1)
+            vmstat_add(self.m, NR_INACTIVE_ANON + lru, -delta)
             return
         # promotion; demotion needs isolation
         if not self.lru_gen_is_active(old_gen) and self.lru_gen_is_active(new_gen):
-            vmstat_add(self.m, NR_INACTIVE_ANON + lru, -1)
-            vmstat_add(self.m, NR_INACTIVE_ANON + lru + 1, 1)
+            vmstat_add(self.m, NR_INACTIVE_ANON + lru, -delta)
+            vmstat_add(self.m, NR_INACTIVE_ANON + lru + 1, delta)
 
     cdef int64_t lru_gen_folio_seq(self, folio_idx_t f, bint reclaiming) noexcept nogil:
         """Mirrors include/linux/mm_inline.h:lru_gen_folio_seq() (v6.14+)."""
@@ -351,7 +353,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         first, the shared unevictable list otherwise."""
         if self.lru_gen_add_folio(pfn, tail):
             return
-        vmstat_add(self.m, NR_UNEVICTABLE, 1)
+        vmstat_add(self.m, NR_UNEVICTABLE, folio_nr_pages(self.m, pfn))
         if tail:
             list_add_tail(self.m, pfn, list_head(self.m, HEAD_LRU + LRU_UNEVICTABLE))
         else:
@@ -361,7 +363,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         """Mirrors include/linux/mm_inline.h:lruvec_del_folio()."""
         if self.lru_gen_del_folio(pfn, False):
             return
-        vmstat_add(self.m, NR_UNEVICTABLE, -1)
+        vmstat_add(self.m, NR_UNEVICTABLE, -folio_nr_pages(self.m, pfn))
         list_del(self.m, pfn)
 
     # --- accesses ------------------------------------------------------------------
@@ -439,7 +441,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         self.m.folios[pfn].flags |= PG_active
         folio_flags_changed(self.m, pfn)
         self.lruvec_add_folio(pfn, False)
-        vmstat_add(self.m, PGACTIVATE, 1)
+        vmstat_add(self.m, PGACTIVATE, folio_nr_pages(self.m, pfn))
         if self.m.events_on:
             emit(self.m, EV_PGACTIVATE, R_LOOK_AROUND, FN_LRU_ACTIVATE, pfn, LOC_GEN, LOC_GEN,
                  src, self.folio_seq(pfn))
@@ -522,7 +524,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         self.m.folios[f].flags &= ~(<uint32_t>(PG_active | PG_referenced))
         folio_flags_changed(self.m, f)
         self.lruvec_add_folio(f, False)
-        vmstat_add(self.m, PGDEACTIVATE, 1)
+        vmstat_add(self.m, PGDEACTIVATE, folio_nr_pages(self.m, f))
         if self.m.events_on:
             emit(self.m, EV_PGDEACTIVATE, R_NONE, FN_NONE, f, LOC_GEN, LOC_GEN, src, self.folio_seq(f))
 
@@ -696,8 +698,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         dirty bits). A folio off the lists (isolated for reclaim) is skipped, as
         7.3's get_pfn_folio() (:3491) does; 6.1's and 6.12's age it too (tried:
         it moved the 6.1 / 6.12 counts away from the real ones, docs/validation.md).
-        vm_flags: the VMA's, for 7.3's executable file folios. Returns the number
-        of young PTEs."""
+        vm_flags: the VMA's, for 7.3's executable file folios. The PTEs of a large
+        folio's pages are one run of its folio (get_pfn_folio(): page_folio()).
+        Returns the number of young PTEs."""
         cdef int i, young = 0
         cdef uint32_t p
         cdef folio_idx_t f, last = -1
@@ -706,7 +709,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             p = ptes[i]
             if not (p & PTE_PRESENT) or not (p & PTE_YOUNG):
                 continue
-            f = <folio_idx_t>(p & PTE_PFN_MASK)
+            f = page_folio(self.m, <folio_idx_t>(p & PTE_PFN_MASK))
             if folio_lru_gen(self.m, f) < 0:
                 continue
             ptes[i] = p & ~(<uint32_t>PTE_YOUNG)
@@ -727,7 +730,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         for i in range(lo, hi):
             p = ptes[i]
             if (p & PTE_PRESENT) and (p & PTE_YOUNG):
-                old_gen = folio_lru_gen(self.m, <folio_idx_t>(p & PTE_PFN_MASK))
+                old_gen = folio_lru_gen(self.m, page_folio(self.m, <folio_idx_t>(p & PTE_PFN_MASK)))
                 if old_gen >= 0 and old_gen != gen:
                     n += 1
         return n
@@ -903,7 +906,8 @@ cdef class MultiGenLru(ReclaimPolicy):
                     # before v6.14 inc_min_seq() counts nothing (6.12 vmscan.c inc_min_seq())
                     if not self.pre614 and not (self.sw_tiers and refs + ws == (1 << LRU_REFS_WIDTH) + 1):
                         tier = self.lru_tier_from_refs(refs, ws)
-                        self.s.protected[hist][type][tier] += 1
+                        # by the folio's pages (7.3 vmscan.c:3933-3938)
+                        self.s.protected[hist][type][tier] += folio_nr_pages(self.m, f)
         self.reset_ctrl_pos(type, True)
         self.s.min_seq[type] += 1
         if self.m.events_on:
@@ -1270,9 +1274,9 @@ cdef class MultiGenLru(ReclaimPolicy):
             # down; 6.1 also counts it as a workingset activation
             gen = self.folio_inc_gen(f, False)
             list_move_tail(self.m, f, self.folio_gen_head(f, gen, type))
-            self.s.protected[lru_hist_from_seq(self.s.min_seq[type])][type][tier - 1] += 1
+            self.s.protected[lru_hist_from_seq(self.s.min_seq[type])][type][tier - 1] += folio_nr_pages(self.m, f)
             if self.kernel < 612:
-                vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
+                vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, folio_nr_pages(self.m, f))
             if self.m.events_on:
                 emit(self.m, EV_PGREFILL, R_GEN_PROTECTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
                 self.event_sort_inputs(fl0, type, tier_idx)
@@ -1281,7 +1285,8 @@ cdef class MultiGenLru(ReclaimPolicy):
             gen = self.folio_inc_gen(f, False)
             list_move(self.m, f, self.folio_gen_head(f, gen, type))
             if not lazy:
-                self.s.protected[lru_hist_from_seq(self.s.min_seq[type])][type][tier] += 1
+                # by the folio's pages (vmscan.c:4659, :4686-4687)
+                self.s.protected[lru_hist_from_seq(self.s.min_seq[type])][type][tier] += folio_nr_pages(self.m, f)
             if self.m.events_on:
                 emit(self.m, EV_PGREFILL, R_GEN_LAZY_PROMOTED if lazy else R_GEN_PROTECTED, FN_SORT_FOLIO,
                      f, LOC_GEN, LOC_GEN, src, src + 1)
@@ -1299,9 +1304,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         dirty = (fl & PG_dirty) != 0
         writeback = (fl & PG_writeback) != 0
         if type == LRU_GEN_FILE and dirty:
-            sc.nr_file_taken += 1
+            sc.nr_file_taken += folio_nr_pages(self.m, f)
             if not writeback:
-                sc.nr_unqueued_dirty += 1
+                sc.nr_unqueued_dirty += folio_nr_pages(self.m, f)
         # waiting for writeback: 6.1 vmscan.c:4801; from 6.12 on such folios are
         # isolated and shrink_folio_list() handles them (6.12 vmscan.c:4312-4355)
         if self.kernel < 612 and (writeback or (type == LRU_GEN_FILE and dirty)):
@@ -1365,8 +1370,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         """Mirrors mm/vmscan.c:scan_folios(): at most nr_to_scan folios looked at
         (MAX_LRU_BATCH before 7.x; the loop's batch of ≤ MIN_LRU_BATCH in 7.3,
         vmscan.c scan_folios(nr_to_scan, ...)), MIN_LRU_BATCH isolated, from the
-        tail of min_seq's generation."""
-        cdef int sorted_ = 0, scanned = 0, isolated = 0, skipped = 0, skipped_zone, zone
+        tail of min_seq's generation. The counts are of pages (delta =
+        folio_nr_pages(), 7.3 vmscan.c:4756-4772); `remaining` counts folios."""
+        cdef int sorted_ = 0, scanned = 0, isolated = 0, skipped = 0, skipped_zone, zone, delta
         cdef int remaining = <int>nr_to_scan
         cdef int gen
         cdef folio_idx_t head, f
@@ -1386,19 +1392,20 @@ cdef class MultiGenLru(ReclaimPolicy):
             list_init(self.m, moved)
             while not list_empty(self.m, head):
                 f = self.m.folios[head].prev
-                scanned += 1
+                delta = <int>folio_nr_pages(self.m, f)
+                scanned += delta
                 fl = self.m.folios[f].flags        # as sort_folio() reads it, for the event
                 if self.sort_folio(f, sc, tier_idx):
-                    sorted_ += 1
+                    sorted_ += delta
                 elif self.isolate_folio(f, sc):
                     list_add(self.m, f, lst)
-                    isolated += 1
+                    isolated += delta
                     if self.m.events_on:
                         emit(self.m, EV_ISOLATE, R_NOT_PROTECTED, FN_SORT_FOLIO, f, LOC_GEN, LOC_ISOLATED, seq, -1)
                         self.event_sort_inputs(fl, type, tier_idx)
                 else:
                     list_move(self.m, f, moved)
-                    skipped_zone += 1
+                    skipped_zone += delta
                 remaining -= 1
                 if remaining == 0 or (isolated if isolated > skipped_zone else skipped_zone) >= MIN_LRU_BATCH:
                     break
@@ -1411,7 +1418,8 @@ cdef class MultiGenLru(ReclaimPolicy):
                 skipped += skipped_zone
             if remaining == 0 or isolated >= MIN_LRU_BATCH:
                 break
-        # isolated folios are charged by shrink_folio_list(), as in the classic policy
+        # isolated folios are charged by shrink_folio_list(), as in the classic
+        # policy; scan_folio is a page's cost (pgscan's unit, engine/kernels.py)
         charge(self.m, self.m.cost.scan_folio * (scanned - isolated))
         if sc.reclaimer == RECLAIMER_KSWAPD:
             vmstat_add(self.m, PGSCAN_KSWAPD, isolated)
@@ -1576,7 +1584,7 @@ cdef class MultiGenLru(ReclaimPolicy):
                     continue
                 # retry folios that may have missed folio_rotate_reclaimable()
                 if not skip_retry and not (fl & (PG_active | PG_dirty | PG_writeback)) and \
-                        self.m.folios[f].mapcount == 0:
+                        not folio_mapped(self.m, f):
                     list_move(self.m, f, clean)
                     if self.m.events_on:
                         emit(self.m, EV_PUTBACK, R_RETRY, FN_EVICT_FOLIOS, f, LOC_ISOLATED, LOC_ISOLATED, -1, -1)
@@ -1853,7 +1861,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef int tier = self.lru_tier_from_refs(refs, ws)
         cdef int64_t min_seq = self.s.min_seq[type]
         cdef uint64_t token = (<uint64_t>min_seq << LRU_REFS_WIDTH) | <uint64_t>(refs - 1 if refs > 1 else 0)
-        self.s.evicted[lru_hist_from_seq(min_seq)][type][tier] += 1
+        self.s.evicted[lru_hist_from_seq(min_seq)][type][tier] += folio_nr_pages(self.m, pfn)   # workingset.c:243, :262
         return ((token << 1) | (1 if ws else 0)) & ((<uint64_t>1 << 61) - 1)
 
     cdef void workingset_refault(self, folio_idx_t pfn, uint64_t shadow, bint in_fault) noexcept nogil:
@@ -1867,10 +1875,11 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef uint64_t diff = max_seq - evict_seq if max_seq > evict_seq else evict_seq - max_seq
         cdef bint recent = diff < MAX_NR_GENS
         cdef int refs, tier
+        cdef int64_t delta = folio_nr_pages(self.m, pfn)    # workingset.c:301, the folio's pages
         if self.pre614:
             self.workingset_refault_pre614(pfn, type, ws, token, in_fault)
             return
-        vmstat_add(self.m, WORKINGSET_REFAULT_ANON + type, 1)
+        vmstat_add(self.m, WORKINGSET_REFAULT_ANON + type, delta)
         if self.m.events_on:
             # from the shadow the folio left behind, as the classic workingset_refault() says
             emit(self.m, EV_WORKINGSET_REFAULT, R_LRU_GEN_REFAULT_RECENT if recent else R_LRU_GEN_REFAULT_NOT_RECENT,
@@ -1881,16 +1890,16 @@ cdef class MultiGenLru(ReclaimPolicy):
             return
         refs = <int>(token & ((1 << LRU_REFS_WIDTH) - 1)) + 1
         tier = self.lru_tier_from_refs(refs, ws)
-        self.s.refaulted[lru_hist_from_seq(self.s.min_seq[type])][type][tier] += 1
+        self.s.refaulted[lru_hist_from_seq(self.s.min_seq[type])][type][tier] += delta
         if in_fault:
-            vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
+            vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, delta)
             if self.m.events_on:
                 emit(self.m, EV_WORKINGSET_ACTIVATE, R_LRU_GEN_REFAULT_RECENT, FN_LRU_GEN_REFAULT, pfn,
                      LOC_NONE, LOC_NONE, -1, -1)
         if ws:
             self.m.folios[pfn].flags |= PG_workingset
             folio_flags_changed(self.m, pfn)
-            vmstat_add(self.m, WORKINGSET_RESTORE_ANON + type, 1)
+            vmstat_add(self.m, WORKINGSET_RESTORE_ANON + type, delta)
             if self.m.events_on:
                 emit(self.m, EV_WORKINGSET_RESTORE, R_REFAULT_WORKINGSET, FN_LRU_GEN_REFAULT, pfn,
                      LOC_NONE, LOC_NONE, -1, -1)
@@ -2156,6 +2165,8 @@ cdef class MultiGenLru(ReclaimPolicy):
                             errs.append(f"lru_gen: folio {f} on the other zone's list of gen {g}")
                         if folio_type(self.m, f) != type:
                             errs.append(f"lru_gen: folio {f} of the wrong type on gen list {g}")
+                        if self.m.folios[f].flags & PG_tail:
+                            errs.append(f"lru_gen: tail page {f} on gen list {g}")
                         gen = folio_lru_gen(self.m, f)
                         if gen < 0:
                             errs.append(f"lru_gen: folio {f} on gen list {g} has no gen field")
@@ -2164,7 +2175,7 @@ cdef class MultiGenLru(ReclaimPolicy):
                             # folio_update_gen(), or left behind when inc_min_seq() recycled
                             # a non-evictable type's oldest list (the kernel's "cold/hot
                             # inversion"); sizes follow the gen field
-                            counted[gen][type] += 1
+                            counted[gen][type] += folio_nr_pages(self.m, f)
                         on_list[g][type] += 1
                         f = self.m.folios[f].next
         active[0] = active[1] = inactive[0] = inactive[1] = 0
@@ -2172,7 +2183,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             for type in range(2):
                 if counted[g][type] != self.s.nr_pages[g][type]:
                     errs.append(f"lru_gen: nr_pages[{g}][{type}] = {self.s.nr_pages[g][type]} "
-                                f"but {counted[g][type]} folios carry that gen")
+                                f"but the folios that carry that gen have {counted[g][type]} pages")
                 if self.lru_gen_is_active(g):
                     active[type] += self.s.nr_pages[g][type]
                 else:

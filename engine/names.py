@@ -10,7 +10,7 @@ lengths match the C enums.
 FOLIO_FLAGS = (
     'PG_lru', 'PG_active', 'PG_referenced', 'PG_workingset', 'PG_swapbacked', 'PG_dirty',
     'PG_writeback', 'PG_reclaim', 'PG_unevictable', 'PG_mlocked', 'PG_swapcache', 'PG_locked',
-    'PG_anon', 'PG_readahead',
+    'PG_anon', 'PG_readahead', 'PG_tail',
 )
 PG = {name: 1 << bit for bit, name in enumerate(FOLIO_FLAGS)}
 

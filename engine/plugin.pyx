@@ -91,7 +91,8 @@ cdef class PluginPolicy(ReclaimPolicy):
     cdef int64_t isolate_folios(self, scan_control* sc, int t, int64_t nr_to_scan,
                                 folio_idx_t dst) noexcept nogil:
         """Default: FIFO from the tail of the type's inactive list, then its active list;
-        a mapped folio under !may_unmap goes back to the head (isolate_lru_folios())."""
+        a mapped folio under !may_unmap goes back to the head (isolate_lru_folios()).
+        nr_to_scan, what is scanned and what is taken are pages, as there."""
         cdef mem* m = self.m
         cdef folio_idx_t head, pfn
         cdef int64_t scan = 0, taken = 0
@@ -100,12 +101,12 @@ cdef class PluginPolicy(ReclaimPolicy):
             head = m.nr_frames + HEAD_LRU + lru
             while scan < nr_to_scan and not list_empty(m, head):
                 pfn = m.folios[head].prev
-                scan += 1
-                if m.folios[pfn].mapcount and not sc.may_unmap:
+                scan += folio_nr_pages(m, pfn)
+                if not sc.may_unmap and folio_mapped(m, pfn):
                     list_move(m, pfn, head)
                     continue
                 if self.isolate_folio(pfn, dst):
-                    taken += 1
+                    taken += folio_nr_pages(m, pfn)
         return taken
 
     cdef void putback_folio(self, folio_idx_t pfn, int outcome) noexcept nogil:
@@ -191,27 +192,29 @@ cdef class PluginPolicy(ReclaimPolicy):
                 m.lv.flags |= PGDAT_DIRTY
 
     cdef bint isolate_folio(self, folio_idx_t pfn, folio_idx_t dst) noexcept nogil:
-        """Take one folio off its list onto dst (PG_lru cleared, nr_isolated_*); False
-        if it is not on an evictable list (free, isolated already, unevictable)."""
+        """Take one folio off its list onto dst (PG_lru cleared, nr_isolated_*, by its
+        pages); False if it is not on an evictable list (free, isolated already,
+        unevictable, a tail page)."""
         cdef mem* m = self.m
         cdef uint32_t fl = m.folios[pfn].flags
         cdef int src, t
+        cdef int64_t nr = folio_nr_pages(m, pfn)
         if not (fl & PG_lru) or (fl & PG_unevictable):
             return False
         src = folio_lru_list(m, pfn)
         list_del(m, pfn)
-        m.vmstat[NR_INACTIVE_ANON + src] -= 1
+        m.vmstat[NR_INACTIVE_ANON + src] -= nr
         folio_clear(m, pfn, PG_lru)
         list_add(m, pfn, dst)
         t = folio_type(m, pfn)
-        self.nr_taken_type[t] += 1
-        m.vmstat[NR_ISOLATED_ANON + t] += 1
+        self.nr_taken_type[t] += nr
+        m.vmstat[NR_ISOLATED_ANON + t] += nr
         emit(m, EV_ISOLATE, R_NONE, FN_ISOLATE_LRU_FOLIOS, pfn, src, LOC_ISOLATED, -1, -1)
         return True
 
     cdef int64_t scan_batch(self, scan_control* sc, int t, int64_t nr_to_scan) noexcept nogil:
         """shrink_inactive_list() for a policy's picks: isolate, shrink_folio_list(),
-        putback, the counters. Returns the number of folios taken."""
+        putback, the counters. Returns the number of pages taken."""
         cdef mem* m = self.m
         cdef folio_idx_t folio_list = m.nr_frames + HEAD_PRIVATE
         cdef folio_idx_t ret_list = m.nr_frames + HEAD_PRIVATE + 1
@@ -268,8 +271,8 @@ cdef class PluginPolicy(ReclaimPolicy):
             pfn = m.folios[list_head].prev
             list_del(m, pfn)
             t = folio_type(m, pfn)
-            m.vmstat[NR_ISOLATED_ANON + t] -= 1
-            self.nr_taken_type[t] -= 1
+            m.vmstat[NR_ISOLATED_ANON + t] -= folio_nr_pages(m, pfn)
+            self.nr_taken_type[t] -= folio_nr_pages(m, pfn)
             self.lru_add(pfn, False)
 
     cdef void putback_decided(self, folio_idx_t pfn, int kind, int reason) noexcept nogil:
@@ -301,9 +304,9 @@ cdef class PluginPolicy(ReclaimPolicy):
         | PG_workingset."""
         cdef mem* m = self.m
         cdef uint64_t eviction = <uint64_t>m.lv.nonresident_age & EVICTION_MASK
-        self.nr_reclaimed_type[folio_type(m, pfn)] += 1
+        self.nr_reclaimed_type[folio_type(m, pfn)] += folio_nr_pages(m, pfn)
         self.folio_evicted(pfn)
-        m.lv.nonresident_age += 1
+        m.lv.nonresident_age += folio_nr_pages(m, pfn)
         return (eviction << 1) | (1 if folio_test(m, pfn, PG_workingset) else 0)
 
     cdef void workingset_refault(self, folio_idx_t pfn, uint64_t shadow, bint in_fault) noexcept nogil:
@@ -316,7 +319,8 @@ cdef class PluginPolicy(ReclaimPolicy):
         cdef uint64_t distance = (<uint64_t>m.lv.nonresident_age - eviction) & EVICTION_MASK
         cdef int64_t size = self.refault_window(file)
         cdef int src = LOC_SWAP if not file else LOC_PAGECACHE_SHADOW
-        m.vmstat[WORKINGSET_REFAULT_ANON + file] += 1
+        cdef int64_t nr = folio_nr_pages(m, pfn)
+        m.vmstat[WORKINGSET_REFAULT_ANON + file] += nr
         if distance > <uint64_t>size:
             emit(m, EV_WORKINGSET_REFAULT, R_REFAULT_NOT_RECENT, FN_WORKINGSET_REFAULT, pfn,
                  src, LOC_NONE, <int64_t>distance, size)
@@ -327,8 +331,8 @@ cdef class PluginPolicy(ReclaimPolicy):
             folio_set(m, pfn, PG_workingset)
         if self.refault_activate(pfn, workingset):
             folio_set(m, pfn, PG_active)
-            m.lv.nonresident_age += 1
-            m.vmstat[WORKINGSET_ACTIVATE_ANON + file] += 1
+            m.lv.nonresident_age += nr
+            m.vmstat[WORKINGSET_ACTIVATE_ANON + file] += nr
             emit(m, EV_WORKINGSET_ACTIVATE, R_REFAULT_RECENT, FN_WORKINGSET_REFAULT, pfn,
                  LOC_NONE, LOC_NONE, -1, -1)
 
@@ -361,10 +365,12 @@ cdef class PluginPolicy(ReclaimPolicy):
             while pfn != head and n <= m.nr_frames:
                 if folio_lru_gen(m, pfn) >= 0:
                     errs.append(f"pfn {pfn} has a gen field under a plug-in policy")
-                n += 1
+                if m.folios[pfn].flags & PG_tail:
+                    errs.append(f"tail page {pfn} on list {_LRU_NAMES[lru]}")
+                n += folio_nr_pages(m, pfn)
                 pfn = m.folios[pfn].next
             if n != m.vmstat[NR_INACTIVE_ANON + lru]:
-                errs.append(f"list {_LRU_NAMES[lru]} holds {n} folios, vmstat says {m.vmstat[NR_INACTIVE_ANON + lru]}")
+                errs.append(f"list {_LRU_NAMES[lru]} holds folios of {n} pages, vmstat says {m.vmstat[NR_INACTIVE_ANON + lru]}")
         for lru in list(range(HEAD_GEN, HEAD_PRIVATE)) + list(range(HEAD_GEN_DMA, NR_LIST_HEADS)):
             if not list_empty(m, m.nr_frames + lru):
                 errs.append(f"generation list head {lru} is not empty under a plug-in policy")
@@ -406,7 +412,15 @@ cdef class PythonPolicy(PluginPolicy):
         except BaseException as e:
             raise PolicyHookError(self.key, "__init__", f"{type(e).__name__}: {e}") from e
         self.impl.nr_frames = m.nr_frames
+        self.impl.folio_nr_pages = self.folio_nr_pages
         return 0
+
+    def folio_nr_pages(self, pfn):
+        """folio_nr_pages() of the folio a pfn the policy holds names (1, or a 7.3
+        large page-cache folio's 2..32)."""
+        if not _is_pfn(pfn) or not 0 <= pfn < self.m.nr_frames:
+            raise ValueError(f"{pfn!r} is not a pfn (0..{self.m.nr_frames - 1})")
+        return int(folio_nr_pages(self.m, pfn))
 
     cdef object _call(self, str hook, object fn, tuple args):
         # every hook goes through here (GIL held): the watchdog interrupts one
@@ -444,8 +458,9 @@ cdef class PythonPolicy(PluginPolicy):
                 folio_set(self.m, pfn, PG_active)
                 if self.refault_pfn == pfn:
                     # a recent refault the policy activated: workingset_activate
-                    self.m.lv.nonresident_age += 1
-                    self.m.vmstat[WORKINGSET_ACTIVATE_ANON + folio_is_file_lru(self.m, pfn)] += 1
+                    self.m.lv.nonresident_age += folio_nr_pages(self.m, pfn)
+                    self.m.vmstat[WORKINGSET_ACTIVATE_ANON + folio_is_file_lru(self.m, pfn)] += \
+                        folio_nr_pages(self.m, pfn)
                     emit(self.m, EV_WORKINGSET_ACTIVATE, R_REFAULT_RECENT, FN_WORKINGSET_REFAULT, pfn,
                          LOC_NONE, LOC_NONE, -1, -1)
             self.refault_pfn = -1
@@ -493,12 +508,12 @@ cdef class PythonPolicy(PluginPolicy):
                     if not _is_pfn(v) or not 0 <= v < self.m.nr_frames:
                         raise ValueError(f"{v!r} is not a pfn (0..{self.m.nr_frames - 1})")
                     pfn = v
-                    if self.m.folios[pfn].mapcount and not sc.may_unmap:
+                    if not sc.may_unmap and folio_mapped(self.m, pfn):
                         continue
                     if not self.isolate_folio(pfn, dst):
                         raise ValueError(f"pfn {v} is not on the policy's lists "
                                          f"(free, unevictable, or picked twice)")
-                    taken += 1
+                    taken += folio_nr_pages(self.m, pfn)
             except BaseException as e:
                 self.fail("isolate", e)
         return taken
@@ -597,7 +612,8 @@ cdef class PythonPolicy(PluginPolicy):
             # memo follows object identity (an attribute name shared with a dict
             # key): one round trip gives the fixed point, so an image re-saved
             # after load_state() is byte-identical.
-            data = pickle.dumps({k: v for k, v in vars(self.impl).items() if k != "nr_frames"}, protocol=4)
+            data = pickle.dumps({k: v for k, v in vars(self.impl).items()
+                                 if k not in ("nr_frames", "folio_nr_pages")}, protocol=4)
             return pickle.dumps(pickle.loads(data), protocol=4)
         except BaseException as e:
             raise PolicyHookError(self.key, "state_bytes", f"{type(e).__name__}: {e}") from e
@@ -617,6 +633,7 @@ cdef class PythonPolicy(PluginPolicy):
                 d.clear()
                 d.update(pickle.loads(data))
                 d["nr_frames"] = nr_frames
+                d["folio_nr_pages"] = self.folio_nr_pages
         except BaseException as e:
             raise PolicyHookError(self.key, "load_state", f"{type(e).__name__}: {e}") from e
         self.failed = False

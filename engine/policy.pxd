@@ -41,10 +41,6 @@ cdef inline void shrink_node_reset_counts(scan_control* sc) noexcept nogil:
 cdef class ReclaimPolicy:
     cdef mem* m                                  # the machine (owned by the Simulator)
     cdef readonly bint lru_gen_enabled           # the kernel's lru_gen_enabled()
-    # folio_mark_accessed() is PluginPolicy's (it sets PG_referenced, nothing else):
-    # on a folio that has PG_referenced it does nothing, so the simulator need not
-    # call it there. A policy class sets it only if it keeps that method.
-    cdef readonly bint mark_sets_referenced_only
     # A hook of a plug-in policy failed (a Python policy raised or returned
     # garbage): the simulator stops its loop and raises hook_error. Built-in
     # policies never set it.
@@ -71,6 +67,7 @@ cdef class ReclaimPolicy:
 
     # --- shared kernel code, implemented once in policy.pyx ---
     cdef int folio_referenced(self, folio_idx_t pfn, uint32_t* vm_flags, scan_control* sc) noexcept nogil
+    cdef int folio_referenced_large(self, folio_idx_t pfn, uint32_t* vm_flags, scan_control* sc) noexcept nogil
     cdef int64_t shrink_folio_list(self, folio_idx_t folio_list, folio_idx_t ret_list,
                                    scan_control* sc, reclaim_stat* stat) noexcept nogil
     cdef int64_t move_folios_to_lru(self, folio_idx_t list_head) noexcept nogil   # nr_moved: folios put on an evictable list

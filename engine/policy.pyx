@@ -145,7 +145,7 @@ cdef class ReclaimPolicy:
             # unevictable: VM_LOCKED seen by the rmap walk (mlock_vma_folio)
             folio_clear(m, pfn, PG_active)
             folio_set(m, pfn, PG_unevictable)
-            m.vmstat[<int>UNEVICTABLE_PGS_CULLED] += 1
+            m.vmstat[<int>UNEVICTABLE_PGS_CULLED] += folio_nr_pages(m, pfn)    # 7.3 folio.c:145
             emit(m, EV_UNEVICTABLE, R_FOLIOREF_ACTIVATE_LOCKED, FN_LRU_ADD, pfn, LOC_NONE,
                  LRU_UNEVICTABLE, -1, -1)
         folio_set(m, pfn, PG_lru)
@@ -165,6 +165,8 @@ cdef class ReclaimPolicy:
         cdef int32_t v
         cdef vma* vm
         vm_flags[0] = 0
+        if f.flags & FOLIO_ORDER_MASK:
+            return self.folio_referenced_large(pfn, vm_flags, sc)
         if f.mapcount == 0:
             return 0
         if f.flags & PG_anon:
@@ -205,6 +207,68 @@ cdef class ReclaimPolicy:
                  referenced, <int64_t>vm_flags[0])
         return referenced
 
+    cdef int folio_referenced_large(self, folio_idx_t pfn, uint32_t* vm_flags, scan_control* sc) noexcept nogil:
+        # folio_referenced() of a large file folio (7.3 mm/rmap.c:folio_referenced_one(),
+        # :922-1033): in each VMA every PTE that maps one of its pages is looked at
+        # and its young bit cleared; a VMA with any young PTE counts once and ORs its
+        # vm_flags; MGLRU's look-around runs from the first young one (one batch of
+        # PTEs here, where the kernel runs it per batch, folio_pte_batch()); a
+        # VM_LOCKED VMA mlocks the folio only if it maps all its pages (:937-954)
+        cdef mem* m = self.m
+        cdef uint32_t file = m.folios[pfn].mapping
+        cdef uint64_t base = m.folios[pfn].index
+        cdef int64_t n = folio_nr_pages(m, pfn), i, ptes
+        cdef folio_idx_t pages[1 << MAX_PAGECACHE_ORDER]
+        cdef int referenced = 0
+        cdef bint young
+        cdef uint32_t* pte
+        cdef uint64_t vpn, first
+        cdef int32_t v
+        cdef vma* vm
+        if not folio_mapped(m, pfn) or file >= <uint32_t>m.nr_files:
+            return 0
+        for i in range(n):
+            pages[i] = folio_page(m, pfn, i)
+        v = m.file_first_vma[file]
+        while v >= 0:
+            vm = &m.vmas[v]
+            v = vm.next_of_file
+            if not vma_has_recency(vm.vm_flags):
+                continue
+            ptes = 0
+            young = False
+            first = 0
+            for i in range(n):
+                if not m.folios[pages[i]].mapcount:
+                    continue
+                vpn = file_vma_vpn(file, base + <uint64_t>i)
+                pte = pte_lookup(m, vm.mm, vpn)
+                if pte == NULL or not (pte[0] & PTE_PRESENT) or <folio_idx_t>(pte[0] & PTE_PFN_MASK) != pages[i]:
+                    continue
+                ptes += 1
+                if vm.vm_flags & VM_LOCKED:
+                    continue
+                if pte[0] & PTE_YOUNG:
+                    pte[0] &= ~(<uint32_t>PTE_YOUNG)
+                    if not young:
+                        first = vpn
+                    young = True
+            if vm.vm_flags & VM_LOCKED:
+                if ptes == n:
+                    vm_flags[0] |= VM_LOCKED
+                    folio_set(m, pfn, PG_mlocked)
+                    break
+                continue
+            if young:
+                referenced += 1
+                vm_flags[0] |= vm.vm_flags
+                if self.lru_gen_enabled:
+                    self.look_around(vm.mm, first, sc)
+        if referenced:
+            emit(m, EV_REFERENCED, R_NONE, FN_FOLIO_CHECK_REFERENCES, pfn, LOC_ISOLATED, LOC_ISOLATED,
+                 referenced, <int64_t>vm_flags[0])
+        return referenced
+
     cdef int64_t shrink_folio_list(self, folio_idx_t folio_list, folio_idx_t ret_list,
                                    scan_control* sc, reclaim_stat* stat) noexcept nogil:
         """Mirrors mm/vmscan.c:shrink_folio_list(); simplified: locks always taken, no
@@ -215,7 +279,7 @@ cdef class ReclaimPolicy:
         cdef folio_idx_t pfn
         cdef uint32_t fl
         cdef int action, reason, kind
-        cdef int64_t nr_reclaimed = 0
+        cdef int64_t nr_reclaimed = 0, nr_pages
         cdef int64_t pgactivate = 0
         cdef int stage
         memset(stat, 0, sizeof(reclaim_stat))
@@ -230,9 +294,10 @@ cdef class ReclaimPolicy:
             reason = R_NONE
             m.folios[pfn]._pad = 0      # no decision yet (a retried folio kept its first one)
             action = self.shrink_folio(pfn, sc, stat, &reason)
+            nr_pages = folio_nr_pages(m, pfn)
             if action == ACT_FREE:
                 self.remove_mapping(pfn)
-                nr_reclaimed += 1
+                nr_reclaimed += nr_pages         # vmscan.c:1504, the folio's pages
             elif action == ACT_ACTIVATE:
                 fl = m.folios[pfn].flags
                 # the swap slot goes when swap is getting full or the folio is mlocked
@@ -241,8 +306,8 @@ cdef class ReclaimPolicy:
                 kind = EV_PUTBACK
                 if not (fl & PG_mlocked):
                     folio_set(m, pfn, PG_active)
-                    stat.nr_activate[0 if (fl & PG_swapbacked) else 1] += 1
-                    pgactivate += 1
+                    stat.nr_activate[0 if (fl & PG_swapbacked) else 1] += nr_pages   # vmscan.c:1532-1533
+                    pgactivate += nr_pages
                     kind = EV_PGACTIVATE
                 folio_set_decision(m, pfn, kind, reason)
                 list_add(m, pfn, ret_list)
@@ -262,9 +327,12 @@ cdef class ReclaimPolicy:
         cdef bint dirty, writeback
         cdef int references
         cdef int32_t slot
-        # 1. the folio lock is always obtained; 2. count the scan
-        sc.nr_scanned += 1
-        charge(m, m.cost.scan_folio)
+        cdef int64_t nr_pages = folio_nr_pages(m, pfn)
+        # 1. the folio lock is always obtained; 2. count the scan: the folio's
+        # pages (vmscan.c:1108-1111), each stat below too, and its cost (the
+        # rig's scan_folio was fitted against pgscan, which counts pages)
+        sc.nr_scanned += nr_pages
+        charge(m, m.cost.scan_folio * nr_pages)
         if sc.reclaimer == RECLAIMER_DIRECT:
             charge(m, m.cost.direct_stall)
         # 3. unevictable
@@ -272,7 +340,7 @@ cdef class ReclaimPolicy:
             reason[0] = R_FOLIOREF_ACTIVATE_LOCKED
             return ACT_ACTIVATE
         # 4. mapped and !may_unmap
-        if m.folios[pfn].mapcount and not sc.may_unmap:
+        if not sc.may_unmap and folio_mapped(m, pfn):
             reason[0] = R_NO_RECLAIM_CONTEXT
             return ACT_KEEP
         # 5. folio_check_dirty_writeback(): file folios only (anon reports clean)
@@ -280,19 +348,19 @@ cdef class ReclaimPolicy:
         writeback = (fl & PG_writeback) != 0
         if is_file:
             if dirty or writeback:
-                stat.nr_dirty += 1
+                stat.nr_dirty += nr_pages
             if dirty and not writeback:
-                stat.nr_unqueued_dirty += 1
+                stat.nr_unqueued_dirty += nr_pages
             if writeback and (fl & PG_reclaim):
-                stat.nr_congested += 1
+                stat.nr_congested += nr_pages
         # 6. under writeback
         if writeback:
             if (sc.reclaimer == RECLAIMER_KSWAPD and (fl & PG_reclaim)
                     and (m.lv.flags & PGDAT_WRITEBACK)):
-                stat.nr_immediate += 1              # case 1: kswapd meets it again
+                stat.nr_immediate += nr_pages       # case 1: kswapd meets it again
             else:
                 folio_set(m, pfn, PG_reclaim)       # case 2: tag it, move on
-                stat.nr_writeback += 1
+                stat.nr_writeback += nr_pages
             reason[0] = R_WRITEBACK_ACTIVATE
             return ACT_ACTIVATE
         # 7. references (the subclass may record its own reason in _pad)
@@ -304,7 +372,7 @@ cdef class ReclaimPolicy:
                 reason[0] = R_FOLIOREF_ACTIVATE_TWICE
             return ACT_ACTIVATE
         if references == FOLIOREF_KEEP:
-            stat.nr_ref_keep += 1
+            stat.nr_ref_keep += nr_pages
             reason[0] = folio_decision_reason(m, pfn)
             if reason[0] == 0:
                 reason[0] = R_FOLIOREF_KEEP
@@ -325,10 +393,10 @@ cdef class ReclaimPolicy:
             m.vmstat[<int>NR_FILE_PAGES] += 1
             folio_mark_dirty(m, pfn)
         # 10. try_to_unmap()
-        if m.folios[pfn].mapcount:
+        if folio_mapped(m, pfn):
             try_to_unmap(m, pfn)
-            if m.folios[pfn].mapcount:
-                stat.nr_unmap_fail += 1
+            if folio_mapped(m, pfn):
+                stat.nr_unmap_fail += nr_pages
                 reason[0] = R_UNMAP_FAIL
                 return ACT_ACTIVATE
         # 11. dirty
@@ -355,8 +423,8 @@ cdef class ReclaimPolicy:
                 return ACT_KEEP
             # pageout(): PG_reclaim, hand it to the writer
             folio_set(m, pfn, PG_reclaim)
-            m.vmstat[<int>NR_VMSCAN_WRITE] += 1
-            stat.nr_pageout += 1
+            m.vmstat[<int>NR_VMSCAN_WRITE] += nr_pages
+            stat.nr_pageout += nr_pages
             if fl & PG_swapcache:
                 m.vmstat[<int>PSWPOUT] += 1
                 emit(m, EV_PSWPOUT, R_NONE, FN_PAGEOUT, pfn, LOC_ISOLATED, LOC_SWAP, -1, -1)
@@ -384,12 +452,16 @@ cdef class ReclaimPolicy:
     cdef void remove_mapping(self, folio_idx_t pfn) noexcept nogil:
         """Mirrors mm/vmscan.c:__remove_mapping(); simplified: never refused. The
         shadow from workingset_eviction() replaces the folio in the page cache or swap
-        cache slot, and the frame is freed."""
+        cache slot, and the frame is freed. A large folio's shadow goes over its
+        whole range, so that each of its indices finds it (page_cache_delete(),
+        filemap.c:137-142), and all its frames are freed."""
         cdef mem* m = self.m
         cdef uint32_t fl = m.folios[pfn].flags
         cdef uint64_t shadow
         cdef int32_t slot
         cdef int dst
+        cdef int64_t i, n = folio_nr_pages(m, pfn)
+        cdef folio_idx_t q
         shadow = self.workingset_eviction(pfn) & ENTRY_MASK
         if fl & PG_swapcache:
             slot = <int32_t>m.folios[pfn].swap - 1
@@ -400,9 +472,13 @@ cdef class ReclaimPolicy:
             m.vmstat[<int>NR_FILE_PAGES] -= 1
             dst = LOC_SWAP
         else:
+            for i in range(n - 1, 0, -1):
+                q = <folio_idx_t>(pc_replace(m, m.folios[pfn].mapping, m.folios[pfn].index + <uint64_t>i,
+                                             ENTRY_SHADOW | shadow) & ENTRY_MASK)
+                free_frame(m, q)
             pc_store(m, m.folios[pfn].mapping, m.folios[pfn].index, ENTRY_SHADOW | shadow)
-            m.vmstat[<int>NR_FILE_PAGES] -= 1
-            m.file_ra[m.folios[pfn].mapping].nr_evict += 1
+            m.vmstat[<int>NR_FILE_PAGES] -= n
+            m.file_ra[m.folios[pfn].mapping].nr_evict += n
             dst = LOC_PAGECACHE_SHADOW
         emit(m, EV_PGSTEAL, R_FREED, FN_REMOVE_MAPPING, pfn, LOC_ISOLATED, dst, -1, -1)
         if m.events_on:
@@ -428,10 +504,11 @@ cdef class ReclaimPolicy:
             reason = folio_decision_reason(m, pfn)
             m.folios[pfn]._pad = 0
             self.putback_decided(pfn, kind, reason)
+            # the folio's pages (vmscan.c:1913-1916)
             if not folio_test(m, pfn, PG_unevictable):
-                nr_moved += 1
+                nr_moved += folio_nr_pages(m, pfn)
             if folio_test(m, pfn, PG_active):
-                m.lv.nonresident_age += 1
+                m.lv.nonresident_age += folio_nr_pages(m, pfn)
             if m.events_on:
                 dst = self.folio_loc(pfn, &seq)
                 emit(m, kind if kind else EV_PUTBACK, reason, FN_MOVE_FOLIOS_TO_LRU, pfn,
@@ -456,7 +533,7 @@ cdef class ReclaimPolicy:
         self.lruvec_del_folio(pfn)
         folio_clear(m, pfn, PG_active)
         self.lruvec_add_folio(pfn, True)
-        m.vmstat[<int>PGROTATED] += 1
+        m.vmstat[<int>PGROTATED] += folio_nr_pages(m, pfn)
         if m.events_on:
             dst = self.folio_loc(pfn, &dseq)
             emit(m, EV_PGROTATED, R_WRITEBACK_ROTATE, FN_FOLIO_ROTATE_RECLAIMABLE, pfn, src, dst,
@@ -485,18 +562,20 @@ cdef class ReclaimPolicy:
 
 
 cdef inline void _unmap_pte(mem* m, folio_idx_t pfn, uint32_t* pte, uint32_t mm, uint32_t new_pte,
-                            int mapped_item) noexcept nogil:
-    # try_to_unmap_one() for one present PTE of pfn: the dirty bit passes to
-    # the folio, the PTE becomes new_pte, and the last unmap leaves mapped_item
+                            int mapped_item, folio_idx_t head) noexcept nogil:
+    # try_to_unmap_one() for one present PTE of page pfn: the dirty bit passes to
+    # its folio (head), the PTE becomes new_pte, and the last unmap leaves mapped_item
     cdef folio* f = &m.folios[pfn]
     if pte[0] & PTE_DIRTY:
-        folio_mark_dirty(m, pfn)
+        folio_mark_dirty(m, head)
     pte[0] = new_pte
     m.ptp_nr_present[(pte - m.ptes) // PTRS_PER_PTE] -= 1
     m.mms[mm].nr_ptes_present -= 1
     f.mapcount -= 1
     if f.mapcount == 0:
         m.vmstat[mapped_item] -= 1
+        if f.flags & FOLIO_ORDER_MASK:
+            m.folios[head].swap -= 1            # the folio's mapped pages
 
 
 cdef void try_to_unmap(mem* m, folio_idx_t pfn) noexcept nogil:
@@ -507,10 +586,26 @@ cdef void try_to_unmap(mem* m, folio_idx_t pfn) noexcept nogil:
     cdef int32_t v
     cdef vma* vm
     cdef uint64_t vpn
+    cdef int64_t i
+    cdef folio_idx_t q
+    if f.flags & FOLIO_ORDER_MASK:
+        # a large file folio: every PTE of every page (page_vma_mapped_walk())
+        for i in range(folio_nr_pages(m, pfn)):
+            q = folio_page(m, pfn, i)
+            v = m.file_first_vma[f.mapping] if f.mapping < <uint32_t>m.nr_files else -1
+            vpn = file_vma_vpn(f.mapping, f.index + <uint64_t>i)
+            while v >= 0 and m.folios[q].mapcount:
+                vm = &m.vmas[v]
+                v = vm.next_of_file
+                pte = pte_lookup(m, vm.mm, vpn)
+                if pte == NULL or not (pte[0] & PTE_PRESENT) or <folio_idx_t>(pte[0] & PTE_PFN_MASK) != q:
+                    continue
+                _unmap_pte(m, q, pte, vm.mm, 0, NR_MAPPED, pfn)
+        return
     if f.flags & PG_anon:
         pte = pte_lookup(m, f.mapping, f.index)
         if pte != NULL and (pte[0] & PTE_PRESENT) and <folio_idx_t>(pte[0] & PTE_PFN_MASK) == pfn:
-            _unmap_pte(m, pfn, pte, f.mapping, PTE_SWAP | <uint32_t>(f.swap - 1), NR_ANON_PAGES)
+            _unmap_pte(m, pfn, pte, f.mapping, PTE_SWAP | <uint32_t>(f.swap - 1), NR_ANON_PAGES, pfn)
         return
     if f.mapping >= <uint32_t>m.nr_files:
         return
@@ -522,4 +617,4 @@ cdef void try_to_unmap(mem* m, folio_idx_t pfn) noexcept nogil:
         pte = pte_lookup(m, vm.mm, vpn)
         if pte == NULL or not (pte[0] & PTE_PRESENT) or <folio_idx_t>(pte[0] & PTE_PFN_MASK) != pfn:
             continue
-        _unmap_pte(m, pfn, pte, vm.mm, 0, NR_MAPPED)
+        _unmap_pte(m, pfn, pte, vm.mm, 0, NR_MAPPED, pfn)

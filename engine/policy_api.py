@@ -5,7 +5,10 @@ docs/policies.md): a folio is added (new or refaulted), accessed through a
 file descriptor, removed outside reclaim; reclaim asks for up to N candidates
 and the engine -- not the policy -- runs folio_referenced() and
 shrink_folio_list() on them, then reports each outcome. A pfn (page frame
-number, an int) names a folio while it is resident.
+number, an int) names a folio while it is resident: its first page. A folio
+is one page but for 7.3's large page-cache folios (2-32 pages, one LRU
+entry): ``self.folio_nr_pages(pfn)``, set by the engine, tells; the ``nr``
+budget of isolate() and the engine's counters are pages.
 
 Hooks run with the GIL, one call per event, inside the engine's step: keep
 them short. Whatever a hook raises or returns wrong ends the step with an
@@ -78,7 +81,8 @@ class Policy:
     # --- reclaim -------------------------------------------------------------
     def isolate(self, nr: int, file: bool) -> list:
         """Up to ``nr`` pfns to reclaim from, of type ``file`` preferably (the
-        engine's budget for this batch is of that type). Return [] for none."""
+        engine's budget for this batch is of that type, ``nr`` pages; a folio of
+        several pages counts as one pick here). Return [] for none."""
         raise NotImplementedError
 
     def check_references(self, pfn: int, young: int, referenced: bool) -> str:

@@ -38,7 +38,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 8: 7.3's cost counters in the lruvec; 6.1's MGLRU fields in scan_control
 # 9: mem.nr_swap_shadows (was padding)
 # 10: cost_table.readahead_page and .mmap_access; lruvec.stat (the memcg's flushed counters)
-STATE_VERSION = 11
+# 12: a large folio is one LRU entry: PG_tail pages name their head in `next`
+STATE_VERSION = 12
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -179,14 +180,6 @@ cdef class Simulator:
     # run-ahead hints, not state: ptp index of access `pos` found by prefetch_ahead
     cdef int64_t pf_pos[32]
     cdef int32_t pf_ptp[32]           # an anon access: its ptp; a read(): the page's pfn (-1: none)
-    # hints, not state: the pages of each large folio page_cache_ra_order() made, as
-    # runs of pfn + 1 in index order from lf_next on (wrapping; a run is named by its
-    # head's `swap`, which a file page does not otherwise use), so that
-    # filemap_mark_accessed() finds them without the page cache. Overwritten runs and
-    # reclaimed pages fail the check and go to the page cache (lf_members_of()).
-    cdef uint32_t* lf_members
-    cdef int64_t lf_size
-    cdef int64_t lf_next
     # which machine a layout base was taken from: a new one for every
     # Simulator and every load_state(), whose frames the stamps did not see
     cdef readonly uint64_t layout_token
@@ -196,7 +189,6 @@ cdef class Simulator:
         memset(&self.m, 0, sizeof(mem))
         memset(&self.s, 0, sizeof(sim_state))
         self.wl = NULL
-        self.lf_members = NULL
         self._alive = False
         self.pf_reset()
         _layout_tokens += 1
@@ -287,11 +279,6 @@ cdef class Simulator:
         m.events_cap = cfg["events_capacity"]
         m.events = <vm_event_rec*>calloc(m.events_cap, sizeof(vm_event_rec))
         advise_huge(m.folios, (n + NR_LIST_HEADS) * sizeof(folio))
-        if m.large_folios:
-            self.lf_size = n
-            self.lf_members = <uint32_t*>calloc(n, sizeof(uint32_t))
-            if self.lf_members == NULL:
-                raise MemoryError("simulator buffers")
         advise_huge(m.free_stack, n * sizeof(folio_idx_t))
         advise_huge(m.swap_map, max(m.nr_swap_slots, 1) * sizeof(uint64_t))
         m.pt_hash_mask = 1023
@@ -330,7 +317,6 @@ cdef class Simulator:
         cdef mem* m = &self.m
         free(m.layout.stamp)
         free(m.folios)
-        free(self.lf_members)
         free(m.free_stack)
         free(m.vmstat)
         free(m.mms)
@@ -509,6 +495,8 @@ cdef class Simulator:
         m.folios[pfn].mapcount += 1
         if m.folios[pfn].mapcount == 1:
             m.vmstat[<int>(NR_ANON_PAGES if (m.folios[pfn].flags & PG_anon) else NR_MAPPED)] += 1
+            if m.folios[pfn].flags & FOLIO_ORDER_MASK:
+                m.folios[page_folio(m, pfn)].swap += 1      # the large folio's mapped pages
         return 0
 
     cdef void note_dirtied(self) noexcept nogil:
@@ -724,8 +712,7 @@ cdef class Simulator:
         cdef uint64_t start = ra.start, size = ra.size, async_size = ra.async_size
         cdef uint64_t isize = ra.nr_pages, limit, mark, index, p, n, e
         cdef uint32_t new_order = 0, order
-        cdef folio_idx_t pfn, head = 0
-        cdef int64_t run = 0
+        cdef folio_idx_t pfn
         cdef bint err = False
         if not m.large_folios or in_fault:
             ra.order = 0
@@ -763,164 +750,88 @@ cdef class Simulator:
             if not self.ra_alloc_ok(n):
                 err = True
                 break
-            for p in range(index, index + n):
-                e = pc_lookup(m, file, p)
-                pfn = self.page_cache_fill(file, p, e, in_fault, vm_flags,
-                                           R_READ_MISS if p == requested else R_READAHEAD,
-                                           FN_PAGE_CACHE_RA_ORDER)
-                m.folios[pfn].flags |= order << FOLIO_ORDER_PGOFF
-                folio_flags_changed(m, pfn)
-                if order:
-                    # the hints: a tail page names its head, the head its run
-                    if p == index:
-                        head = pfn
-                        run = self.lf_alloc(n)
-                        m.folios[pfn].swap = <uint32_t>run + 1
-                    else:
-                        m.folios[pfn].swap = <uint32_t>head + 1
-                    self.lf_members[run + <int64_t>(p - index)] = <uint32_t>pfn + 1
-                if p != requested:
-                    charge(m, m.cost.readahead_page)
-                if p == index and mark != <uint64_t>-1 and index == (mark & ~(n - 1)):
-                    folio_set(m, pfn, PG_readahead)
             if order:
+                pfn = self.filemap_add_large_folio(file, index, order, requested)
                 m.lru_batch_nr = 0       # a large folio is not cached: the batch drains with it
+            else:
+                e = pc_lookup(m, file, index)
+                pfn = self.page_cache_fill(file, index, e, in_fault, vm_flags,
+                                           R_READ_MISS if index == requested else R_READAHEAD,
+                                           FN_PAGE_CACHE_RA_ORDER)
+                if index != requested:
+                    charge(m, m.cost.readahead_page)
+            if mark != <uint64_t>-1 and index == (mark & ~(n - 1)):
+                folio_set(m, pfn, PG_readahead)
             index += n
         if err and size > index - start:
             return self.do_page_cache_ra(file, index, size - (index - start), async_size, requested,
                                          in_fault, vm_flags)
         return 0
 
-    cdef folio_idx_t folio_head(self, uint32_t file, uint64_t pgoff, folio_idx_t pfn) noexcept nogil:
-        # the first page of the large folio a page-cache page belongs to (itself if small)
+    cdef folio_idx_t filemap_add_large_folio(self, uint32_t file, uint64_t index, uint32_t order,
+                                             uint64_t requested) except -2 nogil:
+        """Mirrors mm/filemap.c:filemap_add_folio() for a folio of 1 << order pages
+        that ra_alloc_folio() allocated (the caller checked the free pages): every
+        index of the range names one of its pages, the head (index) holds the
+        folio's state and is its one LRU entry, each tail page names the head.
+        __filemap_add_folio() keeps the last shadow the range held (filemap.c:876-912)
+        and workingset_refault() is asked once for the folio, which counts its
+        pages (workingset.c:572-587)."""
         cdef mem* m = &self.m
-        cdef uint32_t order = folio_order(m, pfn)
-        cdef uint64_t e, base
-        cdef folio_idx_t h
-        if order == 0:
-            return pfn
-        base = pgoff & ~((<uint64_t>1 << order) - 1)
-        if pgoff == base:
-            return pfn
-        # the head page_cache_ra_order() noted in a tail page's `swap`; when it
-        # checks out (lf_is()) it is what the lookup below finds
-        h = <folio_idx_t>m.folios[pfn].swap - 1
-        if m.folios[pfn].swap and self.lf_is(h, file, base, order):
-            return h
-        e = pc_lookup(m, file, base)
-        if (e & ~ENTRY_MASK) == ENTRY_FOLIO and folio_order(m, <folio_idx_t>(e & ENTRY_MASK)) == order:
-            return <folio_idx_t>(e & ENTRY_MASK)
-        return pfn
-
-    cdef inline int64_t lf_alloc(self, uint64_t n) noexcept nogil:
-        cdef int64_t run
-        if self.lf_next + <int64_t>n > self.lf_size:
-            self.lf_next = 0
-        run = self.lf_next
-        self.lf_next += <int64_t>n
-        return run
-
-    cdef inline bint lf_is(self, folio_idx_t q, uint32_t file, uint64_t index, uint32_t order) noexcept nogil:
-        # q holds page `index` of `file` at this folio order. A frame that is
-        # allocated, a file page, and names (file, index) is the page cache's entry
-        # there (check_invariants(); __remove_mapping() frees the frame as it
-        # stores the shadow), so a hint that passes is what pc_lookup() finds; one
-        # that names a reclaimed page, a reused frame or another run fails.
-        cdef mem* m = &self.m
-        return (q >= 0 and q < m.nr_frames and m.folios[q].index == index and m.folios[q].mapping == file
-                and not (m.folios[q].flags & PG_anon) and folio_order(m, q) == order)
-
-    cdef int lf_members_of(self, uint32_t file, uint64_t base, uint32_t order, folio_idx_t head,
-                           folio_idx_t* pfns) noexcept nogil:
-        # the pages of the large folio at base, in index order, as the page cache
-        # holds them (filemap_mark_accessed()'s list: entries of another order are
-        # its to skip); head: its head page, or -1. From the head's run where it
-        # checks out, else from the page cache, which then gives the folio a new run.
-        cdef mem* m = &self.m
-        cdef uint64_t n = <uint64_t>1 << order, i, e
-        cdef int64_t run = -1
-        cdef uint32_t v
-        cdef int cnt = 0
-        cdef bint stale = False
-        cdef folio_idx_t q
-        cdef folio_idx_t found[1 << MAX_PAGECACHE_ORDER]
-        if head >= 0 and m.folios[head].swap and m.folios[head].swap - 1 + n <= <uint64_t>self.lf_size:
-            run = m.folios[head].swap - 1
-            for i in range(n):
-                v = self.lf_members[run + <int64_t>i]
-                if v and v <= <uint32_t>m.nr_frames:
-                    prefetch(&m.folios[v - 1])
-        else:
-            # the pages' hash slots and then their folios are fetched ahead, so the
-            # misses of a 32-page folio overlap instead of queueing one by one
-            for i in range(n):
-                prefetch(&m.pc_keys[2 * (hash64(pc_key(file, base + i)) & <uint64_t>m.pc_mask)])
-        for i in range(n):
-            found[i] = -1
-            if run >= 0:
-                q = <folio_idx_t>self.lf_members[run + <int64_t>i] - 1
-                if self.lf_is(q, file, base + i, order):
-                    found[i] = q
-                    pfns[cnt] = q
-                    cnt += 1
-                    continue
-            e = pc_lookup(m, file, base + i)
-            if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
-                q = <folio_idx_t>(e & ENTRY_MASK)
-                pfns[cnt] = q
-                cnt += 1
-                if run < 0:
-                    prefetch(&m.folios[q])
-                if folio_order(m, q) == order:
-                    found[i] = q
-                    stale = True         # its run was overwritten (or it had none)
-        if stale and head >= 0:
-            run = self.lf_alloc(n)
-            for i in range(n):
-                self.lf_members[run + <int64_t>i] = <uint32_t>(found[i] + 1)
-                if i and found[i] >= 0:
-                    m.folios[found[i]].swap = <uint32_t>head + 1
-            m.folios[head].swap = <uint32_t>run + 1
-        return cnt
+        cdef uint64_t n = <uint64_t>1 << order, p, e, shadow = 0
+        cdef folio_idx_t pfn, head = -1
+        cdef int64_t refaults
+        cdef int zone = folio_alloc_zone(m, <int32_t>n)     # a folio's pages are of one zone
+        for p in range(index, index + n):
+            e = pc_lookup(m, file, p)
+            if (e & ~ENTRY_MASK) == ENTRY_SHADOW:
+                shadow = e
+            pfn = alloc_frame_zone(m, zone)
+            m.folios[pfn].mapping = file
+            m.folios[pfn].index = p
+            if head < 0:
+                head = pfn
+            else:
+                m.folios[pfn].next = head
+            m.folios[pfn].flags = (PG_tail if pfn != head else 0) | (order << FOLIO_ORDER_PGOFF)
+            folio_flags_changed(m, pfn)
+            pc_store(m, file, p, ENTRY_FOLIO | <uint64_t>pfn)
+            if p != requested:
+                # read_pages() submits the window from the reader's context; the
+                # requested page is file_read's, charged by the caller
+                charge(m, m.cost.readahead_page)
+        m.vmstat[<int>NR_FILE_PAGES] += <int64_t>n
+        m.vmstat[<int>PGPGIN] += 4 * <int64_t>n
+        m.file_ra[file].nr_read += <int64_t>n
+        if shadow:
+            refaults = m.vmstat[<int>WORKINGSET_REFAULT_FILE]
+            self.policy.workingset_refault(head, shadow & ENTRY_MASK, False)
+            m.file_ra[file].nr_refault += m.vmstat[<int>WORKINGSET_REFAULT_FILE] - refaults
+        self.folio_add_lru(head, False, 0,
+                           R_READ_MISS if requested - index < n else R_READAHEAD, FN_PAGE_CACHE_RA_ORDER,
+                           LOC_PAGECACHE_SHADOW if shadow else LOC_STORAGE)
+        return head
 
     cdef void filemap_mark_accessed(self, uint32_t file, uint64_t pgoff, folio_idx_t pfn) noexcept nogil:
         # filemap_read()'s folio_mark_accessed() (7.3 mm/filemap.c:2847-2853): once per
         # read() unless the previous read on the file ended in the same folio
-        # (pos_same_folio(), at this folio's size). A large folio has one PG_referenced,
-        # one refs counter and one generation for all its pages, so the mark is every
-        # page's: a read of any of its pages counts for the whole folio.
+        # (pos_same_folio(), at this folio's size). pfn: the page read; the mark is
+        # its folio's, whose one PG_referenced, refs counter and generation are the head's
         cdef mem* m = &self.m
-        cdef uint32_t order = folio_order(m, pfn)
-        cdef uint64_t prev = m.file_prev_index[file], base
-        cdef folio_idx_t pfns[1 << MAX_PAGECACHE_ORDER]
-        cdef folio_idx_t head
-        cdef int n, i
+        cdef folio_idx_t head = page_folio(m, pfn)
+        cdef uint32_t order = folio_order(m, head)
+        cdef uint64_t prev = m.file_prev_index[file]
         cdef uint32_t before
         if prev != <uint64_t>-1 and (prev >> order) == (pgoff >> order):
             return
-        before = m.folios[pfn].flags
-        self.policy.folio_mark_accessed(pfn)
+        before = m.folios[head].flags
+        self.policy.folio_mark_accessed(head)
         if (order == 0 and m.kernel >= 700 and self.policy.lru_gen_enabled and not (before & PG_referenced)
-                and (m.folios[pfn].flags & PG_lru) and self.lru_batch_has(pfn)):
+                and (m.folios[head].flags & PG_lru) and self.lru_batch_has(head)):
             # 7.3: the folio waits in the lru_add batch; lru_gen_folio_seq() will
             # place it referenced, in max_seq - 2 (mm_inline.h:250), not the oldest gen
-            self.policy.lruvec_del_folio(pfn)
-            self.policy.lruvec_add_folio(pfn, False)
-        if order == 0 or (m.folios[pfn].flags == before and m.policy_id <= 1):
-            # a page of the folio whose state the mark left as it was (MGLRU: refs
-            # saturated with PG_workingset; classic: active and referenced): so
-            # did every page of it, which are in the same state
-            return
-        base = pgoff & ~((<uint64_t>1 << order) - 1)
-        head = self.folio_head(file, pgoff, pfn)
-        if m.folios[head].index != base or self.lf_members == NULL:
-            head = -1                    # the head was reclaimed: no run to use or renew
-        n = self.lf_members_of(file, base, order, head, pfns)
-        for i in range(n):
-            if pfns[i] != pfn and folio_order(m, pfns[i]) == order:
-                if self.policy.mark_sets_referenced_only and (m.folios[pfns[i]].flags & PG_referenced):
-                    continue
-                self.policy.folio_mark_accessed(pfns[i])
+            self.policy.lruvec_del_folio(head)
+            self.policy.lruvec_add_folio(head, False)
 
     cdef inline uint64_t get_init_ra_size(self, uint64_t size, uint64_t max_pages) noexcept nogil:
         cdef uint64_t newsize = 1
@@ -1138,7 +1049,7 @@ cdef class Simulator:
             if m.events_on:
                 emit(m, EV_ACCESS, R_HIT, FN_FILEMAP_READ, pfn, LOC_NONE, LOC_NONE, -1, -1)
             if not write:
-                head = self.folio_head(file, pgoff, pfn)
+                head = page_folio(m, pfn)
                 if m.folios[head].flags & PG_readahead:
                     self.page_cache_async_ra(file, head, 1, False, 0)      # filemap_readahead()
                 self.filemap_mark_accessed(file, pgoff, pfn)
@@ -1160,13 +1071,14 @@ cdef class Simulator:
                     return NEED_RECLAIM
                 pfn = self.page_cache_fill(file, pgoff, e, False, 0, R_READ_MISS, FN_FILEMAP_READ)
             charge(m, m.cost.file_read)
-            head = self.folio_head(file, pgoff, pfn)
+            head = page_folio(m, pfn)
             if m.folios[head].flags & PG_readahead:
                 self.page_cache_async_ra(file, head, 1, False, 0)
             self.filemap_mark_accessed(file, pgoff, pfn)
         if write:
-            if not (m.folios[pfn].flags & PG_dirty):
-                folio_mark_dirty(m, pfn)
+            head = page_folio(m, pfn)        # the folio is dirty, all its pages
+            if not (m.folios[head].flags & PG_dirty):
+                folio_mark_dirty(m, head)
                 self.note_dirtied()
         else:
             m.file_prev_index[file] = pgoff
@@ -1186,7 +1098,7 @@ cdef class Simulator:
         cdef uint64_t start = pgoff & ~(<uint64_t>FAULT_AROUND_PAGES - 1)
         cdef uint64_t end = start + FAULT_AROUND_PAGES - 1
         cdef uint64_t i, e
-        cdef folio_idx_t pfn
+        cdef folio_idx_t pfn, head
         cdef uint32_t* pte
         cdef bint mapped_self = False, self_workingset = False
         cdef uint32_t not_workingset = 0
@@ -1201,21 +1113,22 @@ cdef class Simulator:
             if (e & ~ENTRY_MASK) != ENTRY_FOLIO:
                 continue
             pfn = <folio_idx_t>(e & ENTRY_MASK)
-            if m.folios[pfn].flags & PG_readahead:
+            head = page_folio(m, pfn)        # the page's folio holds the flags
+            if m.folios[head].flags & PG_readahead:
                 continue
             # mmap_miss: 6.1 (:3494) counts every cached folio of the window as a
             # hit; 6.12 (:3559) only those without PG_workingset
             if m.kernel < 612:
                 if ra.mmap_miss:
                     ra.mmap_miss -= 1
-            elif not (m.folios[pfn].flags & PG_workingset):
+            elif not (m.folios[head].flags & PG_workingset):
                 not_workingset += 1
             if pte[i - start] & PTE_PRESENT:
                 continue
             self.map_pte(&pte[i - start], pfn, mm, False)
             if i == pgoff:
                 mapped_self = True
-                self_workingset = (m.folios[pfn].flags & PG_workingset) != 0
+                self_workingset = (m.folios[head].flags & PG_workingset) != 0
         if m.kernel >= 612 and m.kernel < 700:
             ra.mmap_miss = 0 if not_workingset >= ra.mmap_miss else ra.mmap_miss - not_workingset
         elif m.kernel >= 700 and mapped_self and not self_workingset \
@@ -1266,7 +1179,7 @@ cdef class Simulator:
                 m.vmstat[<int>PGFAULT] += 1
                 charge(m, m.cost.minor_fault)
                 emit(m, EV_PGFAULT, R_FAULT_FILE, FN_FILEMAP_FAULT, pfn, LOC_NONE, LOC_NONE, -1, -1)
-                self.do_async_mmap_readahead(file, pfn, vm_flags)
+                self.do_async_mmap_readahead(file, page_folio(m, pfn), vm_flags)
             else:
                 if zone_watermark_ok(m, WMARK_MIN):
                     self.do_sync_mmap_readahead(file, pgoff, vm_flags)
@@ -1285,8 +1198,9 @@ cdef class Simulator:
                 charge(m, m.cost.file_read)
                 emit(m, EV_PGMAJFAULT, R_FAULT_FILE, FN_FILEMAP_FAULT, pfn, LOC_NONE, LOC_NONE, -1, -1)
         m.mms[mm].ran = 1
+        pfn = page_folio(m, pfn)
         if write and not (m.folios[pfn].flags & PG_dirty):
-            folio_mark_dirty(m, pfn)              # the write fault / page_mkwrite dirties it
+            folio_mark_dirty(m, pfn)              # the write fault / page_mkwrite dirties its folio
             self.note_dirtied()
         return 0
 
@@ -1400,7 +1314,7 @@ cdef class Simulator:
             return                               # cancelled: freed meanwhile (exit)
         m.folios[pfn].flags &= ~PG_writeback
         folio_flags_changed(m, pfn)
-        m.vmstat[<int>NR_WRITEBACK] -= 1
+        m.vmstat[<int>NR_WRITEBACK] -= folio_nr_pages(m, pfn)
         emit(m, EV_WRITEBACK_END, R_NONE, FN_FOLIO_END_WRITEBACK, pfn, LOC_NONE, LOC_NONE, -1, -1)
         if folio_test_clear(m, pfn, PG_reclaim):
             self.policy.folio_rotate_reclaimable(pfn)
@@ -1686,11 +1600,10 @@ cdef class Simulator:
                     elif pte[0] & PTE_SWAP:
                         prefetch(&m.swap_map[pte[0] & PTE_PFN_MASK])
             elif a.op == OP_READ and self.pf_pos[(pos + PF_NEAR) & 31] == pos + PF_NEAR:
-                # a tail page of a large folio: folio_head()'s head, for its PG_readahead
+                # a tail page of a large folio: its head holds the flags a read tests
                 pfn = self.pf_ptp[(pos + PF_NEAR) & 31]
-                if (pfn >= 0 and a.page & ((<uint64_t>1 << folio_order(m, pfn)) - 1)
-                        and m.folios[pfn].swap and m.folios[pfn].swap <= <uint32_t>m.nr_frames):
-                    prefetch(&m.folios[m.folios[pfn].swap - 1])
+                if pfn >= 0 and (m.folios[pfn].flags & PG_tail):
+                    prefetch(&m.folios[m.folios[pfn].next])
 
     cdef int advance(self) except -1 nogil:
         """One action of the machine: a direct-reclaim step, a kswapd step, or one
@@ -2117,7 +2030,7 @@ cdef class Simulator:
             with nogil:
                 for i in range(m.nr_frames):
                     if m.folios[i].flags & PG_mlocked:
-                        mlocked += 1
+                        mlocked += folio_nr_pages(m, i)     # NR_MLOCK counts pages
         return {
             "MemTotal": self.m.nr_frames * kb, "MemFree": self.m.nr_free * kb,
             "Active": (v[<int>NR_ACTIVE_ANON] + v[<int>NR_ACTIVE_FILE]) * kb,
@@ -2294,27 +2207,32 @@ cdef class Simulator:
         if not 0 <= pfn < m.nr_frames:
             raise IndexError(f"pfn {pfn} out of range")
         cdef folio* f = &m.folios[pfn]
-        flags = [n for i, n in enumerate(FOLIO_FLAGS) if f.flags & (1 << i)]
+        # a tail page of a large folio is reported with its folio's state (the
+        # head's flags, list, gen, refs), its own index, mapcount and PTEs
+        cdef folio_idx_t hp = page_folio(m, pfn)
+        cdef uint32_t fl = m.folios[hp].flags | (f.flags & PG_tail)
+        flags = [n for i, n in enumerate(FOLIO_FLAGS) if fl & (1 << i)]
         free_ = f.flags == 0 and f.prev == -1 and f.mapcount == 0 and not self._is_resident(pfn)
-        loc = self.policy.folio_loc(pfn, &seq) if not free_ else LOC_FREE
-        refs_field = folio_lru_refs_field(m, pfn)
+        loc = self.policy.folio_loc(hp, &seq) if not free_ else LOC_FREE
+        refs_field = folio_lru_refs_field(m, hp)
         young = []
         if not free_:
             young = self._young_bits(pfn)
         return {
-            "pfn": pfn, "free": bool(free_), "flags": flags, "raw_flags": f.flags,
+            "pfn": pfn, "free": bool(free_), "flags": flags, "raw_flags": fl,
             "zone": "DMA" if pfn < m.nr_dma else "Normal",
-            "type": "anon" if f.flags & PG_swapbacked else "file",
-            "list": LOCATIONS[loc], "gen": folio_lru_gen(m, pfn), "seq": seq,
-            "refs": (refs_field + 1) if f.flags & PG_referenced else 0,
-            "tier": (3 if f.flags & PG_workingset else _order_base_2((refs_field + 1) if f.flags & PG_referenced else 0)),
+            "type": "anon" if fl & PG_swapbacked else "file",
+            "list": LOCATIONS[loc], "gen": folio_lru_gen(m, hp), "seq": seq,
+            "refs": (refs_field + 1) if fl & PG_referenced else 0,
+            "tier": (3 if fl & PG_workingset else _order_base_2((refs_field + 1) if fl & PG_referenced else 0)),
             # the workload's owner of an anon folio; -1: the system's own (MM_SYSTEM)
-            "mapping": (<int64_t>f.mapping - NR_INTERNAL_MMS) if f.flags & PG_anon else f.mapping,
-            "mm": f.mapping if f.flags & PG_anon else None,
+            "mapping": (<int64_t>f.mapping - NR_INTERNAL_MMS) if fl & PG_anon else f.mapping,
+            "mm": f.mapping if fl & PG_anon else None,
             "index": f.index, "mapcount": f.mapcount,
-            # 7.3 large folios: this page's folio is the order-aligned block of 1 << order pages
-            "order": (f.flags & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF,
-            "swap_slot": (f.swap - 1) if f.flags & PG_swapcache else None,
+            # 7.3 large folios: the folio is 1 << order pages from its head's index
+            "order": (fl & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF,
+            "head": hp,
+            "swap_slot": (f.swap - 1) if fl & PG_swapcache else None,
             "young": young,
         }
 
@@ -2460,17 +2378,8 @@ cdef class Simulator:
         parts.append(self.info.key.encode().ljust(STATE_KEY_BYTES, b"\0"))
         parts.append(PyBytes_FromStringAndSize(<char*>&hdr, MEM_STATE_BYTES))
         parts.append(PyBytes_FromStringAndSize(<char*>&self.s, sizeof(sim_state)))
-        # a file page's `swap` is a large-folio hint (page_cache_ra_order()), not
-        # state: 0 in the image, as in a loaded machine, which looks the pages up.
-        # Only a machine with large folios has such hints to clear (one copy then).
-        if self.lf_members != NULL:
-            img = bytearray(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)))
-            view = np.frombuffer(img, dtype=FOLIO_DTYPE)
-            view["swap"][:n][(view["flags"][:n] & PG_swapcache) == 0] = 0
-            del view
-            parts.append(img)
-        else:
-            parts.append(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)))
+        # (a tail page's `next` names its head: state, as every field of the table)
+        parts.append(PyBytes_FromStringAndSize(<char*>m.folios, (n + NR_LIST_HEADS) * sizeof(folio)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.free_stack, (m.nr_free - m.nr_free_dma) * sizeof(folio_idx_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>(m.free_stack + n - m.nr_free_dma), m.nr_free_dma * sizeof(folio_idx_t)))
         parts.append(PyBytes_FromStringAndSize(<char*>m.vmstat, NR_VMSTAT_ITEMS * sizeof(int64_t)))
@@ -2677,8 +2586,7 @@ cdef class Simulator:
                    + NR_VMSTAT_ITEMS * 8 + m.cap_mms * sizeof(mm_struct) + m.cap_vmas * sizeof(vma)
                    + m.cap_files * 12 + <int64_t>m.cap_ptps * (PTRS_PER_PTE * 4 + 8 + 4 + 1 + 2)
                    + (m.pt_hash_mask + 1) * 12 + (m.pc_mask + 1) * 16 + max(m.nr_swap_slots, 1) * 8
-                   + <int64_t>m.nr_frames * 2 * 12 + m.events_cap * sizeof(vm_event_rec)
-                   + self.lf_size * 4)
+                   + <int64_t>m.nr_frames * 2 * 12 + m.events_cap * sizeof(vm_event_rec))
 
     def state_hash(self):
         return hashlib.sha256(self.state_bytes()).hexdigest()
@@ -2763,10 +2671,38 @@ cdef class Simulator:
                     errs.append(f"free pfn {i} has flags {fl:#x}")
                 continue
             resident += 1
+            if fl & PG_tail:
+                # a large folio's tail page: off the lists, the folio's state on its
+                # head, which it names and whose range holds it
+                h = m.folios[i].next
+                if onl[i]:
+                    errs.append(f"tail pfn {i} is on a list")
+                if fl & ~(<uint32_t>(PG_tail | FOLIO_ORDER_MASK)) or not (fl & FOLIO_ORDER_MASK) or m.folios[i].swap:
+                    errs.append(f"tail pfn {i} has flags {fl:#x} (only PG_tail and the order) or swap {m.folios[i].swap}")
+                elif (h < 0 or h >= n or isf[h] or (m.folios[h].flags & (PG_tail | PG_anon))
+                        or (m.folios[h].flags & FOLIO_ORDER_MASK) != (fl & FOLIO_ORDER_MASK)
+                        or m.folios[h].mapping != m.folios[i].mapping or folio_zone(m, h) != folio_zone(m, i)
+                        or m.folios[i].index - m.folios[h].index - 1 >= <uint64_t>folio_nr_pages(m, h) - 1):
+                    errs.append(f"tail pfn {i} names {h}, which is not the head of its folio")
+                continue
             if onl[i] != 1:
                 errs.append(f"resident pfn {i} is on {onl[i]} lists")
             if not (fl & PG_lru):
                 errs.append(f"resident pfn {i} is isolated (no PG_lru) between steps")
+            if fl & FOLIO_ORDER_MASK:
+                if (fl & PG_anon) or m.folios[i].index & <uint64_t>(folio_nr_pages(m, i) - 1):
+                    errs.append(f"large folio {i} is anon or not aligned to its order")
+                count = 1 if m.folios[i].mapcount else 0
+                for j in range(1, folio_nr_pages(m, i)):
+                    e = pc_lookup(m, m.folios[i].mapping, m.folios[i].index + <uint64_t>j)
+                    p = <folio_idx_t>(e & ENTRY_MASK)
+                    if ((e & ~ENTRY_MASK) != ENTRY_FOLIO or not (m.folios[p].flags & PG_tail)
+                            or m.folios[p].next != i):
+                        errs.append(f"large folio {i}: page {j} is not its tail")
+                        break
+                    count += 1 if m.folios[p].mapcount else 0
+                if count != m.folios[i].swap:
+                    errs.append(f"large folio {i}: {m.folios[i].swap} pages mapped, its pages say {count}")
         if resident + m.nr_free != n:
             errs.append(f"free {m.nr_free} + resident {resident} != frames {n}")
         if m.vmstat[<int>NR_ISOLATED_ANON] or m.vmstat[<int>NR_ISOLATED_FILE]:
@@ -2823,7 +2759,7 @@ cdef class Simulator:
                 else:
                     file_mapped += 1
             if fl & PG_writeback:
-                wb += 1
+                wb += folio_nr_pages(m, i)
             if fl & PG_swapcache:
                 swapcached += 1
                 file_pages += 1
@@ -2832,7 +2768,7 @@ cdef class Simulator:
             if not (fl & PG_anon):
                 file_pages += 1
                 if fl & PG_dirty:
-                    dirty += 1
+                    dirty += folio_nr_pages(m, i)
                 e = pc_lookup(m, m.folios[i].mapping, m.folios[i].index)
                 if e != (ENTRY_FOLIO | <uint64_t>i):
                     errs.append(f"pfn {i}: file folio not in the page cache at ({m.folios[i].mapping}, {m.folios[i].index})")
@@ -2939,9 +2875,11 @@ cdef int64_t _layout_order(mem* m, uint32_t* pf, int32_t* pn, uint8_t* py, bint 
         f = &m.folios[pfn]
         fl = f.flags
         nx = f.next if fl & PG_lru else -1
-        y = _folio_young(m, pfn)
         if fl & PG_mlocked:
-            ml += 1
+            ml += folio_nr_pages(m, pfn)
+        if fl & PG_tail:
+            fl = m.folios[f.next].flags | PG_tail   # drawn with its folio's state
+        y = _folio_young(m, pfn)
         if fl != pf[pfn] or nx != pn[pfn] or y != py[pfn]:
             pf[pfn], pn[pfn], py[pfn] = fl, nx, y
             if not over:
@@ -2975,11 +2913,26 @@ cdef int64_t _layout_location(mem* m, const uint8_t* lut, uint8_t* loc, uint32_t
     # folio table but for them. `fb` is the base's copy of the flags, which
     # keeps the base's PG_mlocked count exact without a full pass.
     cdef int32_t n = m.nr_frames, pfn, hi
+    cdef int64_t k
     cdef int64_t b, nblocks = (<int64_t>n + (1 << LAYOUT_BLOCK_SHIFT) - 1) >> LAYOUT_BLOCK_SHIFT
     cdef uint32_t fl, old
     cdef uint8_t v
     cdef int64_t cnt = 0, ml = mlocked[0] if since >= 0 else 0
     cdef bint over = not diff
+    if since >= 0:
+        # a tail page is drawn where its folio is, so a write of a large folio's
+        # flags moves its tails too: their blocks are read in this pass as well
+        for b in range(nblocks):
+            if m.layout.stamp[b] < since:
+                continue
+            pfn = <int32_t>(b << LAYOUT_BLOCK_SHIFT)
+            hi = min(n, pfn + (1 << LAYOUT_BLOCK_SHIFT))
+            while pfn < hi:
+                fl = m.folios[pfn].flags
+                if (fl & FOLIO_ORDER_MASK) and not (fl & PG_tail):
+                    for k in range(1, folio_nr_pages(m, pfn)):
+                        m.layout.stamp[folio_page(m, pfn, k) >> LAYOUT_BLOCK_SHIFT] = m.layout.seq
+                pfn += 1
     for b in range(nblocks):
         if since >= 0 and m.layout.stamp[b] < since:
             continue
@@ -2989,12 +2942,16 @@ cdef int64_t _layout_location(mem* m, const uint8_t* lut, uint8_t* loc, uint32_t
             fl = m.folios[pfn].flags
             old = fb[pfn]
             if since < 0:
-                ml += (fl & PG_mlocked) != 0
+                if fl & PG_mlocked:
+                    ml += (<int64_t>1) << ((fl & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF)
                 fb[pfn] = fl
             elif fl != old:
-                ml += ((fl & PG_mlocked) != 0) - ((old & PG_mlocked) != 0)
+                if fl & PG_mlocked:
+                    ml += (<int64_t>1) << ((fl & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF)
+                if old & PG_mlocked:
+                    ml -= (<int64_t>1) << ((old & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF)
                 fb[pfn] = fl
-            v = lut[_loc_key(fl)]
+            v = lut[_loc_key(m.folios[m.folios[pfn].next].flags if fl & PG_tail else fl)]
             if v != loc[pfn]:
                 loc[pfn] = v
                 if not over:

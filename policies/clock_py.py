@@ -32,11 +32,12 @@ class Clock(Policy):
 
     def isolate(self, nr, file):
         ring = self.ring[file]
-        picks = []
+        picks, pages = [], 0
         for pfn in ring:                        # oldest first
-            if len(picks) == nr:
+            if pages >= nr:                     # nr is pages; a 7.3 large folio counts all of its
                 break
             picks.append(pfn)
+            pages += self.folio_nr_pages(pfn)
         for pfn in picks:
             del ring[pfn]                       # isolated: off the ring until the outcome
         return picks

@@ -14,6 +14,7 @@ export const FLAGS = Object.freeze({
   PG_locked: 1 << 11,
   PG_anon: 1 << 12,
   PG_readahead: 1 << 13,
+  PG_tail: 1 << 14,
   LRU_GEN_PGOFF: 16,
   LRU_GEN_MASK: 7 << 16,
   LRU_REFS_PGOFF: 19,

@@ -17,7 +17,8 @@ from engine.workloads import generate
 
 VM_SHARED, VM_LOCKED = 16, 2
 NR_HEADS = 24
-PG_lru, PG_active, PG_swapbacked, PG_unevictable, PG_mlocked = 1, 2, 16, 256, 512
+PG_lru, PG_active, PG_swapbacked, PG_unevictable, PG_mlocked, PG_tail = 1, 2, 16, 256, 512, 1 << 14
+FOLIO_ORDER_PGOFF = 24
 LRU_GEN_PGOFF, MAX_NR_GENS, LOC_OFF_LRU, LOC_GEN_BASE = 16, 4, 255, 16
 RAM = 4096
 
@@ -33,11 +34,22 @@ def machine(policy):
     return sim
 
 
+def folio_flags(sim):
+    # each frame's flags, a large folio's tail page with its head's (the folio's) and PG_tail
+    raw = np.array(sim.frames()["flags"], np.uint32)
+    links = np.asarray(sim.links())[:RAM]
+    tail = (raw & PG_tail) != 0
+    out = raw.copy()
+    out[tail] = raw[links[tail]] | PG_tail
+    return raw, out
+
+
 def reference_order(sim):
-    flags = np.array(sim.frames()["flags"], np.uint32)
+    raw, flags = folio_flags(sim)
     links = np.asarray(sim.links())
-    nxt = np.concatenate([np.where(flags & PG_lru, links[:RAM], -1), links[RAM:RAM + NR_HEADS]])
-    return flags, nxt.astype(np.int32), sim.young_bits(), int(((flags & PG_mlocked) != 0).sum())
+    nxt = np.concatenate([np.where(raw & PG_lru, links[:RAM], -1), links[RAM:RAM + NR_HEADS]])
+    pages = 1 << ((raw >> FOLIO_ORDER_PGOFF) & 15)
+    return flags, nxt.astype(np.int32), sim.young_bits(), int(pages[(raw & PG_mlocked) != 0].sum())
 
 
 def window(sim):
@@ -49,8 +61,9 @@ def window(sim):
 
 def reference_locations(sim):
     # protocol.md §3.3 from the raw flag bits, as the server computed it
-    # before the engine did (a table indexed by the deciding bits themselves)
-    flags = np.array(sim.frames()["flags"], np.uint32)
+    # before the engine did (a table indexed by the deciding bits themselves);
+    # a tail page is where its folio is
+    flags = folio_flags(sim)[1]
     win = window(sim)
     out = np.full(RAM, LOC_OFF_LRU, np.uint8)
     on = (flags & PG_lru) != 0

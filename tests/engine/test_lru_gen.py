@@ -25,10 +25,11 @@ OP_ANON, OP_READ, OP_WRITE, OP_MMAP = 0, 1, 2, 3
 ANON, FILE = 0, 1
 
 
-def make(ram=1024, swap=1024, kernel="7.3", readahead=0, **lru_gen):
+def make(ram=1024, swap=1024, kernel="7.3", readahead=0, large_folios=None, **lru_gen):
     # readahead 0: one page per miss unless a test asks (readahead has test_readahead.py)
+    extra = {} if large_folios is None else {"large_folios": large_folios}
     sim = Simulator({"policy": "lru_gen", "ram_pages": ram, "swap_pages": swap, "kernel": kernel,
-                     "readahead_pages": readahead,
+                     "readahead_pages": readahead, **extra,
                      "watermarks": {"min": 2, "low": 3, "high": 4}, "lru_gen": lru_gen})
     assert sim.check_invariants() == []
     return sim
@@ -440,8 +441,9 @@ def test_b35_two_generations_evict_nothing_until_aged_7_3__should_run_aging():
 
 def test_b36_one_evict_isolates_at_most_64__scan_folios():
     # readahead on: the read-ahead folios wait in the oldest generation (one page
-    # per miss would be marked in the lru_add batch and filed in max_seq - 2)
-    sim = make(ram=2048, readahead=32)
+    # per miss would be marked in the lru_add batch and filed in max_seq - 2);
+    # 4 KiB folios (large ones: the _large_folios test below)
+    sim = make(ram=2048, readahead=32, large_folios=0)
     p = policy(sim)
     touch(sim, OP_READ, 0, range(200))
     v0 = vm(sim)
@@ -453,6 +455,28 @@ def test_b36_one_evict_isolates_at_most_64__scan_folios():
     # 7.3 evict_folios() returns what scan_folios() looked at (vmscan.c:4896, :4965; scan_folios() :4798);
     # the pre-7.x "+ 1 when try_to_inc_min_seq() retired empty gens" is gone
     assert scanned == 64
+    ok(sim)
+
+
+def test_b36_one_evict_counts_pages_and_stops_after_the_folio_that_reaches_64__scan_folios_large_folios():
+    # 7.3 scan_folios() adds each folio's pages (delta = folio_nr_pages(), vmscan.c:4756-4772)
+    # and breaks once isolated >= MIN_LRU_BATCH (:4774), after the folio that got it
+    # there: here 1+1+1+4+4+4+8+8+16+16 = 63 pages, then a 32-page folio, 95 pages
+    sim = make(ram=2048, readahead=32)
+    p = policy(sim)
+    touch(sim, OP_READ, 0, range(200))
+    v0 = vm(sim)
+    tail = [sim.folio(int(f))["order"] for f in p.gen_folios(p.min_seq[1], 1)[::-1]]
+    scanned = p.evict_once(swappiness=1)
+    v1 = vm(sim)
+    taken = 0
+    for order in tail:                      # the oldest folios, as scan_folios() meets them
+        taken += 1 << order
+        if taken >= 64:
+            break
+    assert v1["pgscan_direct"] - v0["pgscan_direct"] == taken
+    assert v1["pgsteal_file"] - v0["pgsteal_file"] == taken == 95
+    assert scanned == taken
     ok(sim)
 
 

@@ -6,7 +6,7 @@ import { eventRow } from "../eventRow.js";
 import { evictionWhy } from "../evictionWhy.js";
 
 const FLAG_ORDER = ["PG_lru", "PG_active", "PG_referenced", "PG_workingset", "PG_swapbacked", "PG_dirty",
-  "PG_writeback", "PG_reclaim", "PG_unevictable", "PG_mlocked", "PG_swapcache", "PG_anon", "PG_readahead"];
+  "PG_writeback", "PG_reclaim", "PG_unevictable", "PG_mlocked", "PG_swapcache", "PG_anon", "PG_readahead", "PG_tail"];
 
 function dl(pairs) {
   const d = document.createElement("dl");
@@ -103,6 +103,8 @@ export function renderInspector(el, msg, names, step = null) {
       ["where", where],
       ["zone", zone],
       ["type", f.type],
+      // 7.3's large page-cache folio: one LRU entry, its state on the head page
+      ["folio", f.order ? `${1 << f.order} pages, head pfn ${f.head}` : undefined],
       ["flags", flags],
       [onGen ? "tier · refs" : "refs", onGen ? `tier ${f.tier} · refs ${f.refs}` : f.refs != null ? String(f.refs) : undefined],
       ["PTEs", young],
