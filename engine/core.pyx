@@ -305,6 +305,12 @@ cdef int pc_grow(mem* m) noexcept nogil:
     if block == NULL:
         return -1
     advise_huge(block, 2 * newcap * sizeof(uint64_t))
+    # Written before the rehash reads it: a huge page first read maps the huge
+    # zero page, and the first write then takes the copy-on-write fault, its
+    # TLB shootdown (IPIs to the reader thread's CPU) and a fresh 2 MiB page:
+    # 0.6-0.9 s of system time for a 1 Mi-frame trace on this machine, 0.3 s
+    # written first (BENCHMARKS.md "Whole process").
+    memset(block, 0, 2 * newcap * sizeof(uint64_t))
     m.pc_keys = block
     m.pc_vals = block + 1
     m.pc_mask = newcap - 1
