@@ -50,10 +50,11 @@ cdef folio_idx_t folio_page(mem* m, folio_idx_t head, int64_t i) noexcept nogil:
 
 
 cdef void advise_huge(void* p, size_t size) noexcept nogil:
-    # Transparent huge pages for a big, randomly indexed buffer (folios, page-cache
-    # hash, PTEs, swap map): at 1 Mi frames each is tens of MiB, and with 4 KiB pages
-    # nearly every access (and every software prefetch) pays a TLB miss. Only the
-    # 2 MiB-aligned interior is advised; a hint, so a failure changes nothing.
+    # Transparent huge pages for a big, randomly indexed buffer
+    # (folios, PTEs, swap map): at 1 Mi frames each is tens of MiB, and with 4 KiB
+    # pages nearly every access (and every software prefetch) pays a TLB miss.
+    # Not the page-cache hash (pc_grow()). Only the 2 MiB-aligned interior is
+    # advised; a hint, so a failure changes nothing.
     cdef size_t huge = 2 * 1024 * 1024
     cdef size_t start = (<size_t>p + huge - 1) & ~(huge - 1)
     cdef size_t end = (<size_t>p + size) & ~(huge - 1)
@@ -304,13 +305,11 @@ cdef int pc_grow(mem* m) noexcept nogil:
     cdef uint64_t i
     if block == NULL:
         return -1
-    advise_huge(block, 2 * newcap * sizeof(uint64_t))
-    # Written before the rehash reads it: a huge page first read maps the huge
-    # zero page, and the first write then takes the copy-on-write fault, its
-    # TLB shootdown (IPIs to the reader thread's CPU) and a fresh 2 MiB page:
-    # 0.6-0.9 s of system time for a 1 Mi-frame trace on this machine, 0.3 s
-    # written first (BENCHMARKS.md "Whole process").
-    memset(block, 0, 2 * newcap * sizeof(uint64_t))
+    # 4 KiB pages, not huge ones (advise_huge()): the table is replaced at each
+    # doubling, and on this machine (a VM) a fresh 2 MiB page costs far more
+    # to zero than the TLB misses it saves: a 1 Mi-frame trace spent 0.7-1.2 s
+    # of system time on it against 0.4 s, for 0.1 s of user time
+    # (BENCHMARKS.md "Whole process"); the run-ahead prefetch hides the misses.
     m.pc_keys = block
     m.pc_vals = block + 1
     m.pc_mask = newcap - 1

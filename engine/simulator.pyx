@@ -2526,7 +2526,6 @@ cdef class Simulator:
         m.pt_hash_vals = <int32_t*>calloc(hcap, sizeof(int32_t)); m.pt_hash_mask = hcap - 1
         m.pc_keys = <uint64_t*>calloc(2 * pcap, sizeof(uint64_t))
         m.pc_vals = m.pc_keys + 1; m.pc_mask = pcap - 1
-        advise_huge(m.pc_keys, 2 * pcap * sizeof(uint64_t))
         advise_huge(m.ptes, <int64_t>cap_ptps * PTRS_PER_PTE * sizeof(uint32_t))
         if (m.mms == NULL or m.vmas == NULL or m.file_first_vma == NULL or m.file_prev_index == NULL
                 or m.file_ra == NULL
