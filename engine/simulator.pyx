@@ -166,6 +166,36 @@ assert MEM_STATE_BYTES + sizeof(layout_stamps) == sizeof(mem)
 cdef uint64_t _layout_tokens = 0
 
 
+ctypedef struct workload_files:
+    uint32_t max_op              # the highest op (set_workload() refuses unknown ones)
+    bint any_file                # some access names a file
+    uint32_t top_file            # the highest file named
+    bint one_file                # every file access names the same file ...
+    uint64_t top_page            # ... and this is the highest page of it
+
+
+cdef workload_files scan_workload_files(const access_rec* a, int64_t n) noexcept nogil:
+    # one pass over a chunk (tens of MiB for a trace's): what set_workload()
+    # checks and note_file_sizes() needs
+    cdef workload_files w
+    cdef int64_t i
+    w.max_op = 0; w.any_file = False; w.top_file = 0; w.one_file = True; w.top_page = 0
+    for i in range(n):
+        if a[i].op > w.max_op:
+            w.max_op = a[i].op
+        if OP_READ <= a[i].op <= OP_EXEC:
+            if not w.any_file:
+                w.any_file = True
+                w.top_file = a[i].owner
+            elif a[i].owner != w.top_file:
+                w.one_file = False
+                if a[i].owner > w.top_file:
+                    w.top_file = a[i].owner
+            if a[i].page > w.top_page:
+                w.top_page = a[i].page
+    return w
+
+
 cdef class Simulator:
     """The simulated machine; see docs/engine-api.md."""
     cdef mem m
@@ -1682,12 +1712,13 @@ cdef class Simulator:
                 raise ValueError(f"workload must have ACCESS_DTYPE: {exc}") from None
         if arr.ndim != 1:
             raise ValueError("workload must be one-dimensional")
-        if len(arr) and int(arr["op"].max()) > OP_EXIT:
-            raise ValueError("workload has an unknown op")
         cdef const uint8_t[::1] view = arr.view(np.uint8) if len(arr) else np.zeros(16, np.uint8)
+        cdef workload_files seen = scan_workload_files(<const access_rec*>&view[0], len(arr))
+        if seen.max_op > OP_EXIT:
+            raise ValueError("workload has an unknown op")
         self._workload = arr
         self.wl = <access_rec*>&view[0]
-        self.note_file_sizes(arr)
+        self._note_file_sizes(<const access_rec*>&view[0], len(arr), &seen)
         self.pf_reset()
         self.s.position = 0
         self.s.nr_workload = len(arr)
@@ -1698,30 +1729,31 @@ cdef class Simulator:
     def note_file_sizes(self, arr):
         """Grow each file's size (in pages) to cover the highest page the workload
         names, so that readahead stops at its end as the kernel's does at i_size."""
-        cdef int64_t i, n = len(arr)
+        cdef int64_t n = len(arr)
         cdef const uint8_t[::1] view
-        cdef const access_rec* a
-        cdef uint32_t top_file = 0
-        cdef bint any_file = False
-        cdef file_ra_state* ra
+        cdef workload_files seen
         if not n:
             return
         if arr.dtype != ACCESS_DTYPE or arr.ndim != 1:
             raise ValueError("note_file_sizes() takes a one-dimensional ACCESS_DTYPE array")
         view = np.ascontiguousarray(arr).view(np.uint8)
-        a = <const access_rec*>&view[0]
-        # one pass for the highest file first: file_ensure() refuses an id out
-        # of range before any size is touched (set_workload() then fails whole)
-        with nogil:
-            for i in range(n):
-                if OP_READ <= a[i].op <= OP_EXEC:
-                    any_file = True
-                    if a[i].owner > top_file:
-                        top_file = a[i].owner
-        if not any_file:
+        seen = scan_workload_files(<const access_rec*>&view[0], n)
+        self._note_file_sizes(<const access_rec*>&view[0], n, &seen)
+
+    cdef _note_file_sizes(self, const access_rec* a, int64_t n, workload_files* seen):
+        # file_ensure() refuses an id out of range before any size is touched
+        # (set_workload() then fails whole); a workload of one file (a trace's
+        # file 0) has its size from the scan, without a second pass
+        cdef int64_t i
+        cdef file_ra_state* ra
+        if not seen.any_file:
             return
-        self.file_ensure(top_file)
+        self.file_ensure(seen.top_file)
         ra = self.m.file_ra
+        if seen.one_file:
+            if seen.top_page + 1 > ra[seen.top_file].nr_pages:
+                ra[seen.top_file].nr_pages = seen.top_page + 1
+            return
         with nogil:
             for i in range(n):
                 if OP_READ <= a[i].op <= OP_EXEC and a[i].page + 1 > ra[a[i].owner].nr_pages:

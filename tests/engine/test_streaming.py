@@ -345,3 +345,46 @@ def test_block_parser_agrees_with_a_reference(lines):
     else:
         got = read_trace_bytes(text.encode(), "b.txt", format="blocks")
         assert got.accesses["page"].tolist() == want
+
+
+# --- set_workload / note_file_sizes: one pass over the chunk ------------------------
+
+def _accesses(rows):
+    a = np.zeros(len(rows), dtype=engine.ACCESS_DTYPE)
+    for i, (op, owner, page) in enumerate(rows):
+        a[i]["op"], a[i]["owner"], a[i]["page"] = op, owner, page
+    return a
+
+
+READ, WRITE, MMAP, EXEC = 1, 2, 3, 4           # engine/_types.pxd OP_*
+
+
+@pytest.mark.parametrize("rows, want", [
+    ([(READ, 0, 7), (READ, 0, 3), (READ, 0, 41), (READ, 0, 9)], {0: 42}),
+    ([(READ, 0, 7), (WRITE, 2, 30), (0, 9, 5000), (EXEC, 1, 12), (MMAP, 2, 3)], {0: 8, 1: 13, 2: 31}),
+    ([(0, 3, 100), (READ, 1, 5), (READ, 1, 2)], {1: 6}),
+])
+def test_a_file_s_size_is_the_highest_page_its_accesses_name__i_size_where_readahead_stops(rows, want):
+    # one file (a trace's file 0) or several, anon accesses ignored: each file's
+    # i_size covers its highest page, set before the chunk runs
+    sim = engine.Simulator({"policy": "lru", "ram_pages": 512})
+    sim.set_workload(_accesses(rows))
+    for f, pages in want.items():
+        assert sim.file_ra(f)["nr_pages"] == pages
+    # a later chunk only grows a size
+    sim.run_to_end()
+    sim.feed(_accesses([(READ, f, 0) for f in want]))
+    for f, pages in want.items():
+        assert sim.file_ra(f)["nr_pages"] == pages
+
+
+def test_a_chunk_with_an_unknown_op_is_refused_whole_and_the_machine_keeps_its_workload():
+    sim = engine.Simulator({"policy": "lru", "ram_pages": 512})
+    sim.set_workload(_accesses([(READ, 0, 3)] * 4))
+    with pytest.raises(ValueError, match="unknown op"):
+        sim.set_workload(_accesses([(READ, 1, 900), (6, 0, 0)]))
+    assert sim.file_ra(0)["nr_pages"] == 4
+    with pytest.raises(ValueError):
+        sim.file_ra(1)                          # the refused chunk named no file into being
+    sim.run_to_end()
+    assert sim.nr_access == 4
