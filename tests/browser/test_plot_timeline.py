@@ -35,3 +35,31 @@ def test_plots_mark_the_inspected_pages_evictions_and_zoom_on_a_drag(page, serve
     assert back["min"] <= full["min"] and back["max"] >= full["max"]
     page.wait_for_timeout(400)
     assert page.locator(".pane canvas.base").first.get_attribute("data-step") == str(n + 1)   # and did not seek
+
+
+PLOT_FITS = """() => [...document.querySelectorAll('#plots .plot')].map((box) => {
+  const b = box.getBoundingClientRect(), c = box.querySelector('.uplot').getBoundingClientRect();
+  return {left: b.left, right: b.right, chartLeft: c.left, chartRight: c.right, width: c.width};
+})"""
+
+
+def _fit(plots):
+    return all(p["chartLeft"] >= p["left"] - 0.5 and p["chartRight"] <= p["right"] + 0.5 for p in plots)
+
+
+def test_each_plot_fits_its_cell_and_follows_it_when_the_window_changes(page, server):
+    # 1400 px: the stylesheet's four columns, which the old sizing (by the
+    # container's width, two columns under 1000 px) drew twice as wide: each
+    # chart ran under the next one
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_session(page, server, server.create(recipe(policies=("lru_gen", "lru"), accesses=20000)))
+    page.keyboard.press("ArrowRight")
+    wait_step(page, 1)
+    four = page.evaluate(PLOT_FITS)
+    assert len({round(p["left"]) for p in four}) == 4 and _fit(four), four
+    # narrower than 1320 px: two columns, each chart grows into its wider cell
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.wait_for_function(f"(({PLOT_FITS})()).every((p) => p.right - p.left - p.width < 12)")
+    two = page.evaluate(PLOT_FITS)
+    assert len({round(p["left"]) for p in two}) == 2 and _fit(two), two
+    assert min(p["width"] for p in two) > max(p["width"] for p in four)

@@ -73,8 +73,21 @@ function markerTicks(get) {
 // `onSeek(step)`: a click on a plot asks to go to that step. A drag across a
 // plot zooms every plot to those steps (kept while stepping); a double click
 // zooms back out.
+// A chart as wide as its grid cell (the stylesheet sets 4 or 2 columns by
+// the window's width), less the box's padding.
+const widthIn = (box) => Math.max(200, Math.floor(box.clientWidth) - 4);
+
 export function createPlots(el, { onSeek = null } = {}) {
   let charts = [];
+  // The cells change width with the window (and the column count with it):
+  // each chart follows its cell instead of overlapping the next one.
+  const resized = globalThis.ResizeObserver ? new ResizeObserver(() => {
+    for (const c of charts) {
+      const w = widthIn(c.root.parentElement);
+      if (w !== c.width) c.setSize({ width: w, height: c.height });
+    }
+  }) : null;
+  resized?.observe(el);
   let nPanes = 0;
   let current = null;
   let markers = [];
@@ -90,7 +103,6 @@ export function createPlots(el, { onSeek = null } = {}) {
     el.textContent = "";
     charts = [];
     nPanes = panes.length;
-    const width = Math.max(200, Math.floor(el.clientWidth / (el.clientWidth > 1000 ? 4 : 2)) - 8);
     for (const def of DEFS) {
       const box = document.createElement("div");
       box.className = "plot";
@@ -98,6 +110,7 @@ export function createPlots(el, { onSeek = null } = {}) {
       box.setAttribute("role", "img");
       box.setAttribute("aria-label", `${def.title}: x axis step, y axis ${def.y}`);
       el.append(box);
+      const width = widthIn(box);
       const series = [{ label: "step" }];
       panes.forEach((p, pi) => {
         def.keys.forEach(([, label], ki) => {
