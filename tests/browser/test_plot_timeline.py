@@ -63,3 +63,19 @@ def test_each_plot_fits_its_cell_and_follows_it_when_the_window_changes(page, se
     two = page.evaluate(PLOT_FITS)
     assert len({round(p["left"]) for p in two}) == 2 and _fit(two), two
     assert min(p["width"] for p in two) > max(p["width"] for p in four)
+
+
+def test_the_plots_show_the_steps_just_taken_before_the_whole_run_timeline_catches_up(page, server):
+    # the timeline fetched on connect ends at step 0 and the next is fetched
+    # 800 ms after the last step: keys pressed faster than that must not leave
+    # the plots on the old timeline (they showed step 0 alone)
+    open_session(page, server, server.create(recipe(policies=("lru_gen",), accesses=20000)))
+    page.wait_for_function("document.querySelector('#plots').dataset.timeline === '0'")
+    for n in range(1, 9):
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+    page.wait_for_function("(window.reclaimlab.plotData(0) || [[]])[0].at(-1) === 8", timeout=700)
+    assert page.evaluate("window.reclaimlab.plotData(0)[0]") == list(range(9))
+    # and the timeline, once fetched, covers them
+    page.wait_for_function("document.querySelector('#plots').dataset.timeline === '8'")
+    assert page.evaluate("window.reclaimlab.plotData(0)[0]").count(8) == 1

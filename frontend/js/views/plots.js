@@ -186,8 +186,12 @@ export function createPlots(el, { onSeek = null } = {}) {
       current = panes[0].step ?? null;
       markers = pageMarkers(state.inspectMsg, state.names);
       // The server's whole-run timeline when there is one (every viewer sees
-      // the whole run), else the samples of the steps this page visited.
-      const tl = state.timeline && state.timeline.panes.length === panes.length ? state.timeline : null;
+      // the whole run), else the samples of the steps this page visited. A
+      // timeline is fetched 800 ms after the steps stop coming: one that
+      // ends before the step on screen would show none of the steps just
+      // taken, so until the next one arrives the visited steps are shown.
+      const tl = state.timeline && state.timeline.panes.length === panes.length
+        && state.timeline.nrSteps >= (current ?? 0) ? state.timeline : null;
       const source = tl ? tl.panes : state.series;
       const stride = tl ? tl.stride : 1;
       const x = source[0]?.step ?? [];
