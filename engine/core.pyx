@@ -437,27 +437,14 @@ cdef folio_idx_t alloc_frame(mem* m) noexcept nogil:
     (ZONE_DMA's plus its lowmem_reserve). Below both, the callers have already
     applied the node's min mark and woken kswapd, so ZONE_NORMAL goes first
     while it has a free page. Simplified: no per-CPU lists, no fragmentation."""
-    cdef folio_idx_t pfn
     cdef int32_t nr_free_normal = m.nr_free - m.nr_free_dma
     if m.nr_free <= 0:
         return -1
     if m.nr_free_dma > 0 and (nr_free_normal == 0 or (
             nr_free_normal <= m.zone_wmark[ZONE_NORMAL * 3 + WMARK_LOW]
             and m.nr_free_dma > m.zone_wmark[ZONE_DMA * 3 + WMARK_LOW] + m.lowmem_reserve_dma)):
-        pfn = m.free_stack[m.nr_frames - m.nr_free_dma]
-        m.nr_free_dma -= 1
-    else:
-        pfn = m.free_stack[nr_free_normal - 1]
-    m.nr_free -= 1
-    m.vmstat[<int>NR_FREE_PAGES] -= 1
-    m.folios[pfn].flags = 0
-    folio_flags_changed(m, pfn)
-    m.folios[pfn].prev = -1
-    m.folios[pfn].next = -1
-    m.folios[pfn].mapcount = 0
-    m.folios[pfn].swap = 0
-    m.folios[pfn]._pad = 0
-    return pfn
+        return alloc_frame_zone(m, ZONE_DMA)
+    return alloc_frame_zone(m, ZONE_NORMAL)
 
 
 cdef int folio_alloc_zone(mem* m, int32_t nr) noexcept nogil:
@@ -477,7 +464,8 @@ cdef int folio_alloc_zone(mem* m, int32_t nr) noexcept nogil:
 
 
 cdef folio_idx_t alloc_frame_zone(mem* m, int zone) noexcept nogil:
-    # a frame of the given zone (which has one free), as alloc_frame() takes it
+    # a frame of the given zone (which has one free): ZONE_DMA's from the top of
+    # the free stack, ZONE_NORMAL's from its bottom part
     cdef folio_idx_t pfn
     if zone == ZONE_DMA:
         pfn = m.free_stack[m.nr_frames - m.nr_free_dma]
