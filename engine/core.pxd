@@ -120,6 +120,11 @@ ctypedef struct file_ra_state:  # include/linux/fs.h struct file_ra_state (prev_
     int64_t nr_read              # pages read from storage (sync, readahead, read-around)
     int64_t nr_refault           # of those, refaults counted by workingset_refault()
     int64_t nr_evict             # pages freed by __remove_mapping() (a large folio's all), a shadow left
+    # read_pages(): the pages of the file's last readahead whose read is in flight,
+    # locked (filemap_add_folio() __folio_set_locked) until io_done_ns
+    uint64_t io_start
+    uint64_t io_nr
+    int64_t io_done_ns
 
 ctypedef struct mm_struct:
     int32_t first_ptp            # page-table pages of this mm, linked by mem.ptp_next (-1 = none)

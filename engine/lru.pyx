@@ -627,6 +627,8 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         sc.may_swap = 1
         sc.may_deactivate = may_deactivate
         self.m.cur_actor = sc.reclaimer
+        if sc.reclaimer == RECLAIMER_KSWAPD and self.m.kswapd_ns < self.m.now_ns:
+            self.m.kswapd_ns = self.m.now_ns         # runs now, as wakeup_kswapd() starts its clock
         self.m.events_on = 1
         scanned = self.shrink_list(l, nr_to_scan, &sc)
         self.shrink_node_end(&sc)

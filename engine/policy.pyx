@@ -271,7 +271,8 @@ cdef class ReclaimPolicy:
 
     cdef int64_t shrink_folio_list(self, folio_idx_t folio_list, folio_idx_t ret_list,
                                    scan_control* sc, reclaim_stat* stat) noexcept nogil:
-        """Mirrors mm/vmscan.c:shrink_folio_list(); simplified: locks always taken, no
+        """Mirrors mm/vmscan.c:shrink_folio_list(); simplified: the folio lock fails only
+        for a readahead folio whose read is in flight (shrink_folio()), no
         extra references (pageout and __remove_mapping never refuse), no demotion, no
         lazyfree, no buffer heads. Survivors go to the head of ret_list with their
         decision recorded for move_folios_to_lru(); freed folios return to the free list."""
@@ -328,7 +329,19 @@ cdef class ReclaimPolicy:
         cdef int references
         cdef int32_t slot
         cdef int64_t nr_pages = folio_nr_pages(m, pfn)
-        # 1. the folio lock is always obtained; 2. count the scan: the folio's
+        cdef file_ra_state* ra
+        cdef int64_t now
+        # 1. folio_trylock() (6.1 vmscan.c:1669, 6.12 :1079, 7.3 :1088): a folio
+        # readahead added is locked until its read completes, and one that fails
+        # the lock is kept, neither counted nor charged. Read once (referenced) or
+        # mapped, its read is done: the reader waited for it.
+        if is_file and not (fl & (PG_referenced | PG_swapbacked)) and not folio_mapped(m, pfn):
+            ra = &m.file_ra[m.folios[pfn].mapping]
+            now = m.kswapd_ns if m.cur_actor == RECLAIMER_KSWAPD else m.now_ns
+            if now < ra.io_done_ns and ra.io_start <= m.folios[pfn].index < ra.io_start + ra.io_nr:
+                reason[0] = R_NO_RECLAIM_CONTEXT
+                return ACT_KEEP
+        # 2. count the scan: the folio's
         # pages (vmscan.c:1108-1111), each stat below too, and its cost (the
         # rig's scan_folio was fitted against pgscan, which counts pages)
         sc.nr_scanned += nr_pages

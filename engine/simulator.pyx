@@ -39,7 +39,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 9: mem.nr_swap_shadows (was padding)
 # 10: cost_table.readahead_page and .mmap_access; lruvec.stat (the memcg's flushed counters)
 # 12: a large folio is one LRU entry: PG_tail pages name their head in `next`
-STATE_VERSION = 12
+# 13: file_ra_state.io_start, io_nr, io_done_ns (readahead reads in flight)
+STATE_VERSION = 13
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -207,6 +208,7 @@ cdef class Simulator:
     cdef dict _config
     cdef readonly object info    # the policy's PolicyInfo (engine/registry.py)
     cdef bint _alive
+    cdef bint ra_join             # page_cache_ra_order()'s fallback: the same read_pages() batch
     # run-ahead hints, not state: ptp index of access `pos` found by prefetch_ahead
     cdef int64_t pf_pos[32]
     cdef int32_t pf_ptp[32]           # an anon access: its ptp; a read(): the page's pfn (-1: none)
@@ -688,6 +690,7 @@ cdef class Simulator:
         cdef uint64_t e
         cdef folio_idx_t pfn
         cdef uint64_t isize = m.file_ra[file].nr_pages
+        cdef uint64_t first = 0, nr_read = 0
         # do_page_cache_ra(): never past the end of the file
         if isize:
             if index >= isize:
@@ -714,7 +717,33 @@ cdef class Simulator:
                 charge(m, m.cost.readahead_page)
             if lookahead and i == nr_to_read - lookahead:
                 folio_set(m, pfn, PG_readahead)
+            if nr_read == 0:
+                first = p
+            nr_read = p - first + 1
+        self.read_pages(file, first, nr_read)
         return 0
+
+    cdef void read_pages(self, uint32_t file, uint64_t index, uint64_t nr) noexcept nogil:
+        """mm/readahead.c:read_pages() submits the window's reads; each folio
+        stays locked from filemap_add_folio() (7.3 filemap.c:971) until its read
+        completes (folio_end_read()), the device's latency (cost file_read) after
+        the submission. One range per file: a newer window's reads complete
+        after the older one's, which is taken as done when the newer is
+        submitted (simplified: no I/O queue); page_cache_ra_order()'s
+        single-page fallback is the same window."""
+        cdef mem* m = &self.m
+        cdef file_ra_state* ra = &m.file_ra[file]
+        cdef uint64_t end = index + nr
+        if nr == 0:
+            return
+        if self.ra_join and ra.io_nr:
+            if ra.io_start + ra.io_nr > end:
+                end = ra.io_start + ra.io_nr
+            if ra.io_start < index:
+                index = ra.io_start
+        ra.io_start = index
+        ra.io_nr = end - index
+        ra.io_done_ns = m.now_ns + m.cost.file_read
 
     cdef inline bint ra_alloc_ok(self, uint64_t nr) noexcept nogil:
         # __zone_watermark_ok() for a folio of nr pages under readahead_gfp_mask
@@ -793,9 +822,12 @@ cdef class Simulator:
             if mark != <uint64_t>-1 and index == (mark & ~(n - 1)):
                 folio_set(m, pfn, PG_readahead)
             index += n
+        self.read_pages(file, start, index - start)
         if err and size > index - start:
-            return self.do_page_cache_ra(file, index, size - (index - start), async_size, requested,
-                                         in_fault, vm_flags)
+            self.ra_join = index > start
+            self.do_page_cache_ra(file, index, size - (index - start), async_size, requested,
+                                  in_fault, vm_flags)
+            self.ra_join = False
         return 0
 
     cdef folio_idx_t filemap_add_large_folio(self, uint32_t file, uint64_t index, uint32_t order,
@@ -1871,6 +1903,8 @@ cdef class Simulator:
         self.m.events_on = 1
         with nogil:
             self.m.cur_actor = rc
+            if rc == RECLAIMER_KSWAPD:
+                self.m.kswapd_ns = max64(self.m.kswapd_ns, self.m.now_ns)   # runs now, as wakeup_kswapd() starts its clock
             if rc == RECLAIMER_DIRECT:
                 self.m.lru_batch_nr = 0              # the workload's CPU: lru_add_drain()
             self.policy.shrink_node_begin(&sc)

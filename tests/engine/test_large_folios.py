@@ -343,6 +343,7 @@ def test_reclaim_unmaps_every_pte_of_a_large_folio__try_to_unmap():
     sim.access("M", 0, 90)                    # fault-around maps 80-95 young
     mapped0 = sim.vmstat()["nr_mapped"]
     assert mapped0 >= 16
+    sim.access("R", 1, 10_000)                # a miss: the last window's read (160-191) completes meanwhile
     for _ in range(20):
         if sim.page_state("R", 0, 64)["state"] != "resident":
             break

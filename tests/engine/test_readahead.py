@@ -112,3 +112,54 @@ def test_readahead_folios_refault_against_their_shadows__filemap_add_folio_worki
     sim.access("R", 5, 64 + 40)                              # elsewhere first
     sim.access("R", 5, 0)                                    # start of file: a window over shadows
     assert sim.vmstat()["workingset_refault_file"] > refaults + 1
+
+
+def resident(sim, f, pages):
+    return [p for p in pages if sim.page_state("R", f, p)["state"] == "resident"]
+
+
+@pytest.mark.parametrize("policy,kernel", [("lru", "6.1"), ("lru", "7.3"), ("lru_gen", "6.12"), ("lru_gen", "7.3")])
+def test_shrink_folio_list_keeps_a_readahead_folio_whose_read_is_in_flight__folio_trylock(policy, kernel):
+    # filemap_add_folio() adds a readahead folio locked (7.3 filemap.c:971);
+    # read_pages() submits the window and the folio unlocks when its read
+    # completes, the device's latency (cost file_read, 80 us) later. Reclaim
+    # that meets it first fails folio_trylock() and keeps it (6.1 vmscan.c:1669,
+    # 6.12 :1079, 7.3 :1088). The sync window 0-3 completed while the reader
+    # waited for page 0; the async window 4-11 the marker on page 1 submitted
+    # has not.
+    sim = make(policy=policy, kernel=kernel)
+    sim.access("R", 0, 0)
+    sim.access("R", 0, 1)
+    assert resident(sim, 0, range(12)) == list(range(12))
+    sim.reclaim(4096, reclaimer="direct", priority=0)
+    assert resident(sim, 0, range(2, 12)) == list(range(4, 12))
+    # a miss elsewhere: the reader waits 80 us, the window's read is done
+    sim.access("R", 1, 1000)
+    for _ in range(20):                      # MGLRU: kept folios went to a young generation
+        if not resident(sim, 0, range(2, 12)):
+            break
+        sim.reclaim(4096, reclaimer="direct", priority=0)
+    assert resident(sim, 0, range(2, 12)) == []
+    assert sim.check_invariants() == []
+
+
+def test_evict_folios_files_a_folio_it_could_not_lock_out_of_the_oldest_generation__lru_gen_folio_seq():
+    # 7.3 evict_folios(): a clean unmapped survivor is retried once, then, as
+    # lru_gen_folio_seq() would put it back into min_seq, it is given PG_active
+    # ("don't add rejected folios to the oldest generation"): max_seq - 1, where
+    # the real 7.3.4's stream-hot-file replays hold 621-675 such file pages
+    # (pgscan - pgsteal, pgrotate_file)
+    sim = make(policy="lru_gen", kernel="7.3")
+    sim.access("R", 0, 0)
+    sim.access("R", 0, 1)
+    before = sim.vmstat()
+    max_seq = sim.lists()["max_seq"]
+    sim.reclaim(4096, reclaimer="direct", priority=0)
+    after = sim.vmstat()
+    lists = sim.lists()
+    seq_of = {int(pfn): g["seq"] for g in lists["gens"] for pfn in g["folios"][1]}
+    heads = {sim.folio(sim.page_state("R", 0, p)["pfn"])["head"] for p in range(4, 12)}
+    assert {seq_of[h] for h in heads} == {max_seq - 1}
+    scanned = after["pgscan_direct"] - before["pgscan_direct"]
+    stolen = after["pgsteal_direct"] - before["pgsteal_direct"]
+    assert scanned - stolen == 8                 # isolated (pgscan), kept: the window's 8 pages
