@@ -319,4 +319,5 @@ cdef enum ev_reason:
     R_READAHEAD                  # read in by readahead (page_cache_sync_ra/async_ra, mmap read-around)
     R_NOT_PROTECTED              # sort_folio: not promoted, tier not above tier_idx: isolated
     R_FAULT_AROUND               # read fault on a cached page: filemap_map_pages() mapped it and its neighbours
+    R_FOLIO_LOCKED               # shrink_folio_list: folio_trylock() failed, readahead's read still in flight
     NR_REASONS

@@ -1587,14 +1587,14 @@ cdef class MultiGenLru(ReclaimPolicy):
                         not folio_mapped(self.m, f):
                     list_move(self.m, f, clean)
                     if self.m.events_on:
-                        emit(self.m, EV_PUTBACK, R_RETRY, FN_EVICT_FOLIOS, f, LOC_ISOLATED, LOC_ISOLATED, -1, -1)
+                        emit(self.m, EV_PUTBACK, self.kept_why(f, R_RETRY), FN_EVICT_FOLIOS, f, LOC_ISOLATED, LOC_ISOLATED, -1, -1)
                     f = nxt
                     continue
                 # don't add rejected folios to the oldest generation
                 if self.lru_gen_folio_seq(f, False) == self.s.min_seq[type]:
                     self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_REFS_MASK | PG_referenced))) | PG_active
                     folio_flags_changed(self.m, f)
-                    folio_set_decision(self.m, f, EV_PUTBACK, R_REJECTED)
+                    folio_set_decision(self.m, f, EV_PUTBACK, self.kept_why(f, R_REJECTED))
                 f = nxt
             self.move_folios_to_lru(ret)
             if sc.reclaimer == RECLAIMER_KSWAPD:
@@ -1629,11 +1629,16 @@ cdef class MultiGenLru(ReclaimPolicy):
             self.m.folios[f].flags = (fl & ~(<uint32_t>(LRU_REFS_MASK | PG_referenced | PG_workingset))) | \
                 PG_active
             folio_flags_changed(self.m, f)
-            folio_set_decision(self.m, f, EV_PUTBACK, R_REJECTED)
+            folio_set_decision(self.m, f, EV_PUTBACK, self.kept_why(f, R_REJECTED))
             return
         list_move(self.m, f, clean)
         if self.m.events_on:
-            emit(self.m, EV_PUTBACK, R_RETRY, FN_EVICT_FOLIOS, f, LOC_ISOLATED, LOC_ISOLATED, -1, -1)
+            emit(self.m, EV_PUTBACK, self.kept_why(f, R_RETRY), FN_EVICT_FOLIOS, f, LOC_ISOLATED, LOC_ISOLATED, -1, -1)
+
+    cdef inline int kept_why(self, folio_idx_t f, int why) noexcept nogil:
+        # a folio shrink_folio_list() kept because folio_trylock() failed (its
+        # read in flight) says so when evict_folios() retries or rejects it
+        return R_FOLIO_LOCKED if folio_decision_reason(self.m, f) == R_FOLIO_LOCKED else why
 
     cdef int get_swappiness(self, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:get_swappiness(): 0 without may_swap or with

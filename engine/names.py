@@ -216,6 +216,7 @@ REASON_NAMES = (
     'READAHEAD',
     'NOT_PROTECTED',
     'FAULT_AROUND',
+    'FOLIO_LOCKED',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -279,6 +280,8 @@ REASONS = (
     'point the PID controller (get_tier_idx()) drew from the tiers\' refault rates: isolated for eviction',
     'read fault on a cached page: do_fault_around() -> filemap_map_pages() mapped it with the cached '
     'neighbours of its 16-page window whose PTEs were none, all young (x86), without filemap_fault()',
+    'kept: folio_trylock() failed -- readahead added the folio locked and its read is still in flight '
+    '(folio_end_read() unlocks it): back to the LRU, neither scanned nor reclaimed',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

@@ -339,7 +339,7 @@ cdef class ReclaimPolicy:
             ra = &m.file_ra[m.folios[pfn].mapping]
             now = m.kswapd_ns if m.cur_actor == RECLAIMER_KSWAPD else m.now_ns
             if now < ra.io_done_ns and ra.io_start <= m.folios[pfn].index < ra.io_start + ra.io_nr:
-                reason[0] = R_NO_RECLAIM_CONTEXT
+                reason[0] = R_FOLIO_LOCKED
                 return ACT_KEEP
         # 2. count the scan: the folio's
         # pages (vmscan.c:1108-1111), each stat below too, and its cost (the

@@ -4,6 +4,7 @@ marker, mmap read-around with mmap_miss, the end of the file."""
 import numpy as np
 import pytest
 
+from engine.names import REASON_NAMES
 from engine import ACCESS_DTYPE, Simulator
 
 OP_READ, OP_MMAP = 1, 3
@@ -131,8 +132,15 @@ def test_shrink_folio_list_keeps_a_readahead_folio_whose_read_is_in_flight__foli
     sim.access("R", 0, 0)
     sim.access("R", 0, 1)
     assert resident(sim, 0, range(12)) == list(range(12))
+    seq0 = sim.event_seq
     sim.reclaim(4096, reclaimer="direct", priority=0)
     assert resident(sim, 0, range(2, 12)) == list(range(4, 12))
+    # and the log says why, in the kernel's terms (the inspector's "why kept")
+    ev = sim.events_since(seq0)
+    locked = {int(e["pfn"]) for e in ev if REASON_NAMES[e["reason"]] == "FOLIO_LOCKED"}
+    heads = {sim.folio(sim.page_state("R", 0, p)["pfn"]).get("head", sim.page_state("R", 0, p)["pfn"])
+             for p in range(4, 12)}
+    assert locked == heads
     # a miss elsewhere: the reader waits 80 us, the window's read is done
     sim.access("R", 1, 1000)
     for _ in range(20):                      # MGLRU: kept folios went to a young generation
