@@ -441,8 +441,12 @@ cdef inline uint32_t folio_order(mem* m, folio_idx_t f) noexcept nogil:
     # the order of the (7.3 page-cache) folio this page belongs to; 0 = a small folio
     return (m.folios[f].flags & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF
 
+cdef inline int64_t flags_nr_pages(uint32_t flags) noexcept nogil:
+    # the pages of a folio whose flags word this is (its order field)
+    return (<int64_t>1) << ((flags & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF)
+
 cdef inline int64_t folio_nr_pages(mem* m, folio_idx_t f) noexcept nogil:
-    return (<int64_t>1) << ((m.folios[f].flags & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF)
+    return flags_nr_pages(m.folios[f].flags)
 
 cdef inline bint folio_mapped(mem* m, folio_idx_t f) noexcept nogil:
     # include/linux/mm.h:folio_mapped(): a PTE maps one of its pages (a large

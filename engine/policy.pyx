@@ -330,15 +330,13 @@ cdef class ReclaimPolicy:
         cdef int32_t slot
         cdef int64_t nr_pages = folio_nr_pages(m, pfn)
         cdef file_ra_state* ra
-        cdef int64_t now
         # 1. folio_trylock() (6.1 vmscan.c:1669, 6.12 :1079, 7.3 :1088): a folio
         # readahead added is locked until its read completes, and one that fails
         # the lock is kept, neither counted nor charged. Read once (referenced) or
         # mapped, its read is done: the reader waited for it.
         if is_file and not (fl & (PG_referenced | PG_swapbacked)) and not folio_mapped(m, pfn):
             ra = &m.file_ra[m.folios[pfn].mapping]
-            now = m.kswapd_ns if m.cur_actor == RECLAIMER_KSWAPD else m.now_ns
-            if now < ra.io_done_ns and ra.io_start <= m.folios[pfn].index < ra.io_start + ra.io_nr:
+            if actor_now(m) < ra.io_done_ns and ra.io_start <= m.folios[pfn].index < ra.io_start + ra.io_nr:
                 reason[0] = R_FOLIO_LOCKED
                 return ACT_KEEP
         # 2. count the scan: the folio's

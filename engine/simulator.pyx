@@ -3008,13 +3008,13 @@ cdef int64_t _layout_location(mem* m, const uint8_t* lut, uint8_t* loc, uint32_t
             old = fb[pfn]
             if since < 0:
                 if fl & PG_mlocked:
-                    ml += (<int64_t>1) << ((fl & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF)
+                    ml += flags_nr_pages(fl)
                 fb[pfn] = fl
             elif fl != old:
                 if fl & PG_mlocked:
-                    ml += (<int64_t>1) << ((fl & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF)
+                    ml += flags_nr_pages(fl)
                 if old & PG_mlocked:
-                    ml -= (<int64_t>1) << ((old & FOLIO_ORDER_MASK) >> FOLIO_ORDER_PGOFF)
+                    ml -= flags_nr_pages(old)
                 fb[pfn] = fl
             v = lut[_loc_key(m.folios[m.folios[pfn].next].flags if fl & PG_tail else fl)]
             if v != loc[pfn]:
