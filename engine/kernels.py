@@ -8,8 +8,8 @@ real-kernel rig's recorded counters for each profile are in validation/.
 """
 from __future__ import annotations
 
-__all__ = ["DEFAULT_KERNEL", "FLUSH_TIME_MS", "GUEST_COSTS", "GUEST_MIN_AVAILABLE_PAGES", "KERNELS", "PACES",
-           "guest_costs", "guest_machine", "kernel_version"]
+__all__ = ["DEFAULT_KERNEL", "FLUSH_TIME_MS", "GUEST_COSTS", "GUEST_MIN_AVAILABLE_PAGES", "GUEST_MLOCKED_PAGES",
+           "KERNELS", "PACES", "guest_costs", "guest_machine", "kernel_version"]
 
 # key -> facts. "debian" is the package the real-kernel rig boots (its uname -r);
 # "source" the linux-source package whose mm/ the branches were read from.
@@ -37,7 +37,8 @@ DEFAULT_KERNEL = "7.3"
 #       totalreserve_pages (watermarks + lowmem_reserve) out of MemFree and adds
 #       the reclaimable slab, which the engine has no model of: 6.1 boots with
 #       ~9.7 MiB of it (-6.2 MiB), 6.12 and 7.3 with ~1 MiB (+1.6 / +1.7 MiB).
-#   system_pages  Shmem + AnonPages: the guest's tmpfs and init, swappable, idle.
+#   system_pages  Shmem + AnonPages: the guest's tmpfs and init, swappable, idle,
+#       and the replayer's mlocked buffer (GUEST_MLOCKED_PAGES of them).
 # docs/kernels.md "Boot footprint".
 # "large_folios": the release's ext4 caches a file read through read() readahead in
 # folios of more than one page (ext4 since v6.16; docs/kernels.md "Large folios").
@@ -47,6 +48,13 @@ DEFAULT_KERNEL = "7.3"
 # the machine is bare: ~7.5 MiB of system pages would be most of a teaching
 # example's memory.
 GUEST_MIN_AVAILABLE_PAGES = 16384
+# Of the system pages, the ones mlocked: the rig's replayer mlocks its 1 MiB
+# trace buffer (shared/realkernel gtwork.c, RP_BUF), so every replay starts with
+# Unevictable and Mlocked at 1,024 kB and nr_unevictable at 256 (all 118 logs,
+# every release). They are part of AnonPages but sit on LRU_UNEVICTABLE: never
+# reclaimed, and not in the anon lists workingset_test_recent() adds to a file
+# refault's workingset size (docs/kernels.md "Boot footprint").
+GUEST_MLOCKED_PAGES = 256
 
 
 # The pace of the rig's guests (QEMU TCG, two vCPUs on a two-core host), one
@@ -108,8 +116,8 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
     """The config keys of a guest of profile `key` on which `available_pages`
     are available to the workload when it starts (MemAvailable, the way the
     real-kernel rig sizes its guests): the frames the workload can take once
-    the system's pages are swapped out, those pages, faulted in at boot, and
-    with `pace` "rig" the rig's guests' pace (guest_costs(swap_kind)) and, on
+    the system's pages are swapped out, those pages, faulted in at boot (the
+    replayer's mlocked buffer among them, never swapped out), and with `pace` "rig" the rig's guests' pace (guest_costs(swap_kind)) and, on
     that clock, the memcg stats flush period. Below GUEST_MIN_AVAILABLE_PAGES,
     exactly `available_pages` frames at the engine's default costs."""
     if pace not in PACES:
@@ -119,7 +127,7 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
     boot = KERNELS[key]["boot"]
     system = boot["system_pages"]
     machine = {"ram_pages": available_pages + boot["free_over_available_pages"] + system,
-               "system_pages": system}
+               "system_pages": system, "system_mlocked_pages": GUEST_MLOCKED_PAGES}
     if pace == "rig":
         machine.update(costs=guest_costs(swap_kind), flush_time_ms=FLUSH_TIME_MS)
     return machine

@@ -208,6 +208,7 @@ cdef class Simulator:
     cdef dict _config
     cdef readonly object info    # the policy's PolicyInfo (engine/registry.py)
     cdef bint _alive
+    cdef uint32_t anon_vm_flags   # what an anon first touch's VMA has: VM_LOCKED for the boot's mlocked pages
     cdef bint ra_join             # page_cache_ra_order()'s fallback: the same read_pages() batch
     # run-ahead hints, not state: ptp index of access `pos` found by prefetch_ahead
     cdef int64_t pf_pos[32]
@@ -242,18 +243,23 @@ cdef class Simulator:
         self.policy.attach(&self.m, cfg)
         self._alive = True
         self.set_workload(np.zeros(0, dtype=ACCESS_DTYPE))
-        self._boot_system_pages(cfg["system_pages"])
+        self._boot_system_pages(cfg["system_pages"], cfg["system_mlocked_pages"])
         # the flush the booted guest last ran: the workload starts on fresh stats
         memcg_flush_stats(&self.m)
         self.m.lv.stat_flush_ns = <int64_t>cfg["flush_time_ms"] * 1000000
         self.m.lv.stat_next_flush_ns = self.m.lv.stat_flush_ns
 
-    cdef _boot_system_pages(self, int64_t n):
+    cdef _boot_system_pages(self, int64_t n, int64_t nr_mlocked):
         # The machine a workload meets has already booted: its tmpfs and init's
         # anon (Shmem + AnonPages when the rig's replays start, docs/kernels.md
         # "Boot footprint") are resident, written once, and never touched again,
         # so they age and are swapped out under pressure as the guest's are.
         # They count in pgfault like the guest's boot does in /proc/vmstat.
+        # The last nr_mlocked of them are mlocked (the rig's replayer mlocks its
+        # trace buffer): folio_add_lru() files them on LRU_UNEVICTABLE, where
+        # reclaim never scans them and workingset_test_recent() does not count
+        # them (it adds NR_ACTIVE_ANON and NR_INACTIVE_ANON only, 6.1
+        # workingset.c:472-483, 6.12 :511-524, 7.3 :521-534).
         cdef mem* m = &self.m
         cdef int64_t vpn
         if n <= 0:
@@ -262,8 +268,11 @@ cdef class Simulator:
         m.events_on = 0
         try:
             for vpn in range(n):
+                if vpn == n - nr_mlocked:
+                    self.anon_vm_flags = VM_LOCKED
                 self.do_anon(MM_SYSTEM, <uint64_t>vpn, True, -1)
         finally:
+            self.anon_vm_flags = 0
             m.events_on = 1
 
     cdef void _allocate(self, dict cfg) except *:
@@ -638,7 +647,7 @@ cdef class Simulator:
         m.mms[mm].ran = 1
         m.vmstat[<int>PGFAULT] += 1
         charge(m, m.cost.minor_fault)
-        self.folio_add_lru(pfn, True, 0, R_FAULT_ANON, FN_DO_ANONYMOUS_PAGE, LOC_FREE)
+        self.folio_add_lru(pfn, True, self.anon_vm_flags, R_FAULT_ANON, FN_DO_ANONYMOUS_PAGE, LOC_FREE)
         self.map_pte(pte, pfn, mm, write)
         emit(m, EV_PGFAULT, R_FAULT_ANON, FN_DO_ANONYMOUS_PAGE, pfn, LOC_NONE, LOC_NONE, -1, -1)
         return 0

@@ -11,7 +11,9 @@ same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
               own swappable pages come from the profile's boot footprint
               (engine/kernels.py guest_machine(), docs/kernels.md "Boot footprint"):
               frames = 64 MiB + (MemFree - MemAvailable) + (Shmem + AnonPages),
-              the last faulted in at boot as idle anon (config system_pages)
+              the last faulted in at boot as idle anon (config system_pages),
+              256 of them mlocked (the replayer's trace buffer: every replay
+              starts with Mlocked 1,024 kB; config system_mlocked_pages)
     swap    = the replay's device and size ({disk: ssd, zram: zram, none: none})
     knobs   = the replay's swappiness and read_ahead_kb
     clock   = the engine's default costs; `--pace rig` (simulate --pace rig) runs
@@ -48,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.kernels import PACES, guest_machine  # noqa: E402
+from engine.kernels import GUEST_MLOCKED_PAGES, PACES, guest_machine  # noqa: E402
 
 RAM_MB = 64
 SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
@@ -96,12 +98,15 @@ def sim_config(row: dict, policy: str) -> dict:
     if RULE == "guest":
         machine = guest_machine(profile(row["kernel"]), RAM_MB * 256, kind, PACE)
         system, ram = machine["system_pages"], machine["ram_pages"]
+        mlocked = machine["system_mlocked_pages"]
     elif RULE == "memfree":
         system = (int(row["shmem_start_kb"]) + int(row["anonpages_start_kb"])) // 4
         ram = int(row["memfree_start_kb"]) // 4 + system
+        mlocked = GUEST_MLOCKED_PAGES
     else:
-        system, ram = 0, RAM_MB * 256
+        system, ram, mlocked = 0, RAM_MB * 256, 0
     cfg = {"policy": policy, "kernel": profile(row["kernel"]), "ram_pages": ram, "system_pages": system,
+           "system_mlocked_pages": mlocked,
            "swap_kind": kind, "swap_pages": 0 if kind == "none" else int(row["swap_mb"]) * 256,
            "swappiness": int(row["swappiness"]), "readahead_pages": int(row["read_ahead_kb"]) // 4}
     if row.get("tag") == "nolf":

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine import ACCESS_DTYPE, Simulator
-from engine.kernels import KERNELS, guest_machine
+from engine.kernels import GUEST_MLOCKED_PAGES, KERNELS, guest_machine
 from engine.names import EVENT_KINDS
 
 MM_SYSTEM = 2               # engine/core.pxd: anon owner o is mm o + 3
@@ -71,6 +71,33 @@ def test_out_of_memory_never_picks_the_system_address_space__oom_unkillable_task
     assert system_resident(sim) == 400
 
 
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_mlocked_system_pages_stay_on_the_unevictable_list_under_pressure__mlock_folio(policy):
+    """The rig's replayer mlocks its trace buffer: those system pages are on
+    LRU_UNEVICTABLE from the start (mlock_folio() -> __mlock_folio()), counted in
+    AnonPages and Mlocked, and reclaim swaps out only the others."""
+    sim = Simulator({"policy": policy, "ram_pages": 4096, "system_pages": 1000, "system_mlocked_pages": 200,
+                     "swap_kind": "ssd", "swap_pages": 8192})
+    v, mi = sim.vmstat(), sim.meminfo()
+    assert v["nr_unevictable"] == 200 and v["nr_inactive_anon"] + v["nr_active_anon"] == 800
+    assert mi["Mlocked"] == mi["Unevictable"] == 200 * 4 and mi["AnonPages"] == 1000 * 4
+    sim.set_workload(np.concatenate([anon_writes(3400)] * 6))
+    sim.run_to_end()
+    locked = [f for pfn in range(4096) if (f := sim.folio(pfn))["list"] == "LRU_UNEVICTABLE"]
+    assert len(locked) == 200 and all(f["mm"] == MM_SYSTEM and "PG_mlocked" in f["flags"] for f in locked)
+    # the other 800 made room: most went out
+    assert system_resident(sim) - 200 < 800 // 2 and sim.vmstat()["pswpout"] > 400
+    assert sim.check_invariants() == []
+
+
+def test_mlocked_pages_are_not_in_a_file_refaults_workingset_size__workingset_test_recent():
+    """workingset_test_recent() adds NR_ACTIVE_ANON and NR_INACTIVE_ANON (with swap)
+    to a file refault's workingset size; an mlocked folio is on neither list."""
+    base = {"ram_pages": 4096, "system_pages": 1000, "swap_kind": "ssd", "swap_pages": 4096}
+    assert Simulator(base).workingset_size(True) == 1000
+    assert Simulator(base | {"system_mlocked_pages": 256}).workingset_size(True) == 1000 - 256
+
+
 def test_state_image_keeps_the_system_pages():
     a = Simulator({"ram_pages": 2048, "system_pages": 300, "swap_kind": "ssd", "swap_pages": 2048})
     a.set_workload(anon_writes(3000))
@@ -87,7 +114,7 @@ def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key
     boot = KERNELS[key]["boot"]
     m = guest_machine(key, 16384)
     assert m == {"ram_pages": 16384 + boot["free_over_available_pages"] + boot["system_pages"],
-                 "system_pages": boot["system_pages"]}
+                 "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES}
     # what is left for the workload at boot is MemAvailable less the reserve that
     # si_mem_available() takes out (6.1: plus the slab it counts and we do not model)
     assert m["ram_pages"] - m["system_pages"] - 16384 == boot["free_over_available_pages"]
@@ -104,7 +131,8 @@ def _simulate(*args):
 
 def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact():
     guest = json.loads(_simulate("--ram-mb", "64", "--kernel", "6.1").stdout)
-    assert {k: guest["config"][k] for k in ("ram_pages", "system_pages")} == guest_machine("6.1", 64 * 256)
+    assert {k: guest["config"][k] for k in ("ram_pages", "system_pages", "system_mlocked_pages")} == \
+        guest_machine("6.1", 64 * 256)
     assert guest["config"]["swap_pages"] == 32 * 256               # half of --ram-mb
     bare = json.loads(_simulate("--ram-mb", "64", "--bare").stdout)
     assert bare["config"]["ram_pages"] == 64 * 256 and bare["config"]["system_pages"] == 0

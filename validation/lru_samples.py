@@ -1,0 +1,90 @@
+"""A classic-LRU replay's once-a-second counters beside the simulator's at the same record counts.
+
+The rig's logs hold `@@GT S` lines once a second and `@@GT MARK` lines at the
+start, after each tenth of the records (`rec=`) and at the end; an S line
+carries only the counters that changed since the line before it. Each line is
+placed at the record count interpolated between the MARK lines around it; the
+simulator runs the replay's trace under the validation rule (validate.py's
+sim_config()) to each of those counts. Printed as real/sim: the file LRU lists,
+pgactivate, pgdeactivate, workingset_refault/activate/restore_file, pgscan_file,
+pgsteal_file and pgrefill. docs/validation.md quotes it for hot-reread-stream.
+
+    python validation/lru_samples.py TRACE LOG
+
+LOG is a classic replay log of the rig, e.g.
+/work/rkwork/results/hot-reread-stream.6.1.0-56-amd64.classic.r1.log; its
+name gives the release (so the profile) and the boot (r1, nolf, ...).
+"""
+from __future__ import annotations
+
+import argparse
+import bisect
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from validation import validate as V  # noqa: E402
+
+KEYS = ("nr_active_file", "nr_inactive_file", "pgactivate", "pgdeactivate", "workingset_refault_file",
+        "workingset_activate_file", "workingset_restore_file", "pgscan_file", "pgsteal_file", "pgrefill")
+SHORT = ("active", "inactive", "pgactivate", "pgdeact", "refault", "ws_activate", "ws_restore", "scan_file",
+         "steal_file", "pgrefill")
+
+
+def real_samples(path: str) -> list[tuple[int, dict]]:
+    """[(record count, {counter: value}), ...] from one replay log."""
+    marks, samples, last = [], [], {}
+    for line in open(path, errors="replace"):
+        if not (line.startswith("@@GT MARK") or line.startswith("@@GT S ")):
+            continue
+        d = dict(kv.split("=", 1) for kv in line.split()[2:] if "=" in kv)
+        last.update(d)              # an S line has only what changed
+        t = float(d["t"])
+        if "rec" in d:
+            marks.append((t, int(d["rec"])))
+        samples.append((t, dict(last)))
+    ts = [m[0] for m in marks]
+    out = []
+    for t, d in samples:
+        i = bisect.bisect_left(ts, t)
+        if i < len(marks) and marks[i][0] == t:
+            out.append((marks[i][1], d))
+        elif 0 < i < len(marks):
+            (t0, r0), (t1, r1) = marks[i - 1], marks[i]
+            out.append((int(r0 + (r1 - r0) * (t - t0) / max(t1 - t0, 1e-9)), d))
+    return out
+
+
+def main() -> int:
+    from engine import Simulator
+    from engine.trace import read_trace
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("trace")
+    ap.add_argument("log")
+    args = ap.parse_args()
+    # the rig names a log TRACE.RELEASE.POLICY.TAG.log
+    m = re.fullmatch(re.escape(args.trace) + r"\.(.+)\.(classic|mglru)\.([^.]+)\.log", Path(args.log).name)
+    if not m or m.group(2) != "classic":
+        raise SystemExit(f"{args.log} is not a classic replay log of {args.trace}")
+    rows = [r for r in V.load_real(sorted((V.HERE / "real").glob("*.csv")))
+            if r["trace"] == args.trace and V.profile(r["kernel"]) == V.profile(m.group(1))
+            and r["tag"] == m.group(3)]
+    if not rows:
+        raise SystemExit(f"no replay of {args.trace} on {m.group(1)} ({m.group(3)}) in validation/real")
+    sim = Simulator(V.sim_config(rows[0], "lru"))
+    sim.set_workload(read_trace(str(V.trace_path(args.trace))).accesses)
+    print("records  " + " ".join(f"{s:>15s}" for s in SHORT) + "   (real/sim)")
+    done = 0
+    for rec, d in real_samples(args.log):
+        if rec > done:
+            sim.run(rec - done)
+            done = rec
+        v = sim.vmstat()
+        print(f"{rec:7d}  " + " ".join(f"{int(d.get(k, -1)):>7d}/{int(v.get(k, -1)):<7d}" for k in KEYS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
