@@ -24,7 +24,7 @@ KERNELS = {
              "boot": {"free_over_available_pages": 403, "system_pages": 1804}, "large_folios": False},
     "7.3": {"version": 703, "release": "7.3.4", "debian": "7.3.4+deb13-amd64",
             "source": "linux-source-7.3 7.3.4-1~bpo13+1",
-            "title": "Linux 7.3 (Debian 13 trixie-backports)",
+            "title": "Linux 7.3 (Debian 13 backports)",
             "boot": {"free_over_available_pages": 434, "system_pages": 1915}, "large_folios": True},
 }
 DEFAULT_KERNEL = "7.3"

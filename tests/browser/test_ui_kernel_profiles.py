@@ -34,3 +34,22 @@ def test_start_form_kernel_choice_reaches_the_recipe(page, server):
     body = info.value.request.post_data_json
     assert [(p["policy"], p["kernel"]) for p in body["policies"]] == [("lru_gen", "6.12"), ("lru_gen", "6.1")]
     page.wait_for_selector(".pane canvas.base[data-step]")
+
+
+def test_start_form_shows_each_builtin_policy_and_kernel_choice_whole_at_1280_px(page, server):
+    # the kernel profiles' titles were cut off in a 232 px column; a plug-in's
+    # title is its author's and may be longer, so only the built-in policies count
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(server.url + "/")
+    page.wait_for_selector("#f-kernel option", state="attached")
+    page.check("#f-compare")
+    for sid in ("f-policy", "f-kernel", "f-policy-b", "f-kernel-b"):
+        text_w, box_w = page.evaluate("""id => {
+            const s = document.getElementById(id);
+            const ctx = document.createElement('canvas').getContext('2d');
+            ctx.font = getComputedStyle(s).font;
+            const builtin = [...s.options].filter(o => !id.includes('policy') || ['lru', 'lru_gen', 'clock'].includes(o.value));
+            return [Math.max(...builtin.map(o => ctx.measureText(o.text).width)), s.clientWidth];
+        }""", sid)
+        # room for the text, the padding and the drop-down arrow
+        assert text_w + 32 <= box_w, f"#{sid}: choices {text_w:.0f} px wide in a {box_w} px select"
