@@ -206,3 +206,64 @@ def test_real_pgscan_counts_zone_dma_only_kswapd_runs_skipped_folios__isolate_lr
     assert sum(s["skip_inactive"] for s in skips) / len(skips) > 0.15 * raw
     assert abs(sim / unskipped - 1) <= V.TOL, (sim, unskipped)
     assert sim / raw < 1 - V.TOL, (sim, raw)
+
+
+# The real boots' agings on anon-loop under MGLRU: max_seq at the end of the
+# replay (its last lru_gen sample, validation/lru_gen_samples.py --births) less
+# the boot's MIN_NR_GENS + 1, beside their pgscan (validation/real/calibration.csv).
+REAL_ANON_LOOP_AGINGS = {("6.1", "r1"): 39 - 3, ("6.1", "r2"): 44 - 3,
+                         ("6.12", "r1"): 32 - 3, ("6.12", "r2"): 29 - 3}
+
+
+@pytest.mark.parametrize("kernel", ["6.1", "6.12"])
+def test_mglru_ages_once_per_as_many_folios_scanned_as_the_real_kernel__get_nr_to_scan(real_rows, kernel):
+    """On anon-loop every aging is forced by the eviction: should_run_aging()
+    (6.1 vmscan.c:4459-4514, 6.12 :4661-4719) asks for it when the oldest
+    generations are used up (2 left, or 3 with the oldest under a quarter), so
+    the agings follow the folios scanned. The real 6.12 ages 26-29 times for
+    167-178k folios scanned (6.1 36-41 for 202-236k); the simulator ages more
+    often (39 on 6.12, docs/validation.md "What is not met") because it scans
+    more, at the same ~6k folios per aging."""
+    from engine import Simulator
+    from engine.trace import read_trace
+    rows = [r for r in real_rows if r["trace"] == "anon-loop" and V.profile(r["kernel"]) == kernel
+            and r["policy"] == "mglru" and V.is_default(r)]
+    sim = Simulator(V.sim_config(rows[0], "lru_gen"))
+    sim.set_workload(read_trace(str(V.trace_path("anon-loop"))).accesses)
+    sim.run_to_end()
+    v = sim.vmstat()
+    per_aging = (v["pgscan_kswapd"] + v["pgscan_direct"]) / sim.nr_aging
+    for r in rows:
+        real = float(r["pgscan"]) / REAL_ANON_LOOP_AGINGS[(kernel, r["run"].rsplit(".", 1)[1])]
+        assert abs(per_aging / real - 1) <= V.TOL, (r["run"], per_aging, real)
+
+
+def test_lru_gen_samples_dates_a_generation_by_its_samples_time_less_its_age():
+    from validation.lru_gen_samples import real_births, real_samples
+    log = """@@GT MARK start t=10.000 rec=0
+@@GT S t=11.000 pswpin=0
+@@GT LRUGEN_BEGIN
+memcg     1 /
+ node     0
+          3       1000        500           7
+          4        400        100           0
+@@GT LRUGEN_END
+@@GT S t=12.000 pswpin=0
+@@GT LRUGEN_BEGIN
+memcg     1 /
+ node     0
+          3       2000        300           7
+          4       1400        100           0
+          5        200         50           0
+@@GT LRUGEN_END
+@@GT MARK q1 t=20.000 rec=10000
+""".splitlines(keepends=True)
+    # seq 3 born at 10.0 s (the start), 4 at 10.6 s, 5 at 11.8 s: records 0, 600, 1,800
+    assert real_births(log) == [(3, None), (4, 600), (5, 1800)]
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".log") as f:
+        f.writelines(log)
+        f.flush()
+        assert real_samples(f.name, column=2) == [(1000, [(3, 500), (4, 100)]),
+                                                  (2000, [(3, 300), (4, 100), (5, 50)])]
+        assert real_samples(f.name)[0] == (1000, [(3, 7), (4, 0)])
