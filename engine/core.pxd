@@ -645,6 +645,7 @@ cdef void free_frame(mem* m, folio_idx_t pfn) noexcept nogil
 # writeback queues
 cdef void wb_submit(mem* m, int queue, folio_idx_t pfn, int64_t done_ns) noexcept nogil
 cdef void advise_huge(void* p, size_t size) noexcept nogil                          # MADV_HUGEPAGE on the 2 MiB-aligned interior (a hint)
+cdef void populate_write(void* p, size_t size) noexcept nogil                        # MADV_POPULATE_WRITE on the page-aligned interior (a hint)
 cdef void wb_cancel(mem* m, folio_idx_t pfn) noexcept nogil                           # drop a freed folio's queued completion
 # --- added by the engine core (core.pyx) -----------------------------------------
 cdef uint64_t int_sqrt(uint64_t x) noexcept nogil                                      # lib/math/int_sqrt.c

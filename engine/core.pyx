@@ -10,6 +10,14 @@ from libc.string cimport memset
 cdef extern from "sys/mman.h" nogil:
     int madvise(void* addr, size_t length, int advice)
     int MADV_HUGEPAGE
+cdef extern from *:
+    """
+    #include <sys/mman.h>
+    #ifndef MADV_POPULATE_WRITE
+    #define MADV_POPULATE_WRITE 23   /* Linux 5.14; older kernels answer EINVAL */
+    #endif
+    """
+    int MADV_POPULATE_WRITE
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from engine._types cimport *
 from engine.core cimport *
@@ -60,6 +68,20 @@ cdef void advise_huge(void* p, size_t size) noexcept nogil:
     cdef size_t end = (<size_t>p + size) & ~(huge - 1)
     if p != NULL and end > start:
         madvise(<void*>start, end - start, MADV_HUGEPAGE)
+
+
+cdef void populate_write(void* p, size_t size) noexcept nogil:
+    # Map a fresh block's pages writable in one call, for a block that is about
+    # to be written all over (a rehashed table). Each page otherwise costs a
+    # fault on first touch -- two when it is read first (a probe maps the
+    # shared zero page, the store then copies it), as a rehash's probes do.
+    # Only the page-aligned interior; a hint, so a failure (a kernel before
+    # 5.14) changes nothing.
+    cdef size_t pg = 4096
+    cdef size_t start = (<size_t>p + pg - 1) & ~(pg - 1)
+    cdef size_t end = (<size_t>p + size) & ~(pg - 1)
+    if p != NULL and end > start:
+        madvise(<void*>start, end - start, MADV_POPULATE_WRITE)
 
 
 # --- events -------------------------------------------------------------------
@@ -305,6 +327,8 @@ cdef int pc_grow(mem* m) noexcept nogil:
     cdef uint64_t i
     if block == NULL:
         return -1
+    # a quarter of it is filled right away, and the slots are spread over it
+    populate_write(block, 2 * newcap * sizeof(uint64_t))
     # 4 KiB pages, not huge ones (advise_huge()): the table is replaced at each
     # doubling, and on this machine (a VM) a fresh 2 MiB page costs far more
     # to zero than the TLB misses it saves: a 1 Mi-frame trace spent 0.7-1.2 s

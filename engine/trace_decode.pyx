@@ -11,6 +11,7 @@ import numpy as np
 from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from engine.core cimport populate_write
 
 cdef extern from *:
     """
@@ -120,6 +121,7 @@ cdef class ObjectTable:
         if ns == NULL:
             with gil:
                 raise MemoryError("object table")
+        populate_write(ns, (newmask + 1) * sizeof(id_slot))
         clear_slots(ns, newmask + 1)
         for i in range(self.mask + 1):
             if self.slots[i].rank >= 0:
@@ -187,6 +189,11 @@ cdef class ObjectTable:
         if (ranks is not None and ranks.shape[0] < n) or (pages is not None and pages.shape[0] < n):
             raise ValueError("scan_extents(): ranks / pages shorter than the chunk")
         with nogil:
+            # the kept ranks are fresh arrays, each page written once: map them in one call
+            if ro != NULL:
+                populate_write(ro, n * sizeof(int32_t))
+            if po != NULL:
+                populate_write(po, n * sizeof(uint16_t))
             for i in range(n):
                 if i + PF_AHEAD < n:
                     memcpy(&nxt, b + (i + PF_AHEAD) * REC + 4, 8)
@@ -315,7 +322,10 @@ def _output(int64_t total, spare):
     if spare is not None and spare.dtype == ACCESS_DTYPE and spare.ndim == 1 \
             and spare.flags.c_contiguous and spare.flags.writeable and len(spare) >= total:
         return spare[:total]
-    return np.empty(total, dtype=ACCESS_DTYPE)
+    out = np.empty(total, dtype=ACCESS_DTYPE)
+    if total:
+        populate_write(<void*><size_t>out.ctypes.data, total * sizeof(access_rec))
+    return out
 
 
 def max_obj_size(const uint8_t[::1] records):
