@@ -26,12 +26,15 @@ process.stdout.write(mailText(a));
 
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
-@pytest.mark.parametrize("policies", [[{"policy": "lru"}, {"policy": "lru_gen"}],
-                                      [{"policy": "lru_gen", "kernel": "6.1"}, {"policy": "lru_gen"}]])
-def test_the_mail_texts_command_line_reproduces_the_sessions_counters(tmp_path, policies):
+@pytest.mark.parametrize("policies,ram_pages", [([{"policy": "lru"}, {"policy": "lru_gen"}], 2048),
+                                                ([{"policy": "lru_gen", "kernel": "6.1"}, {"policy": "lru_gen"}], 2048),
+                                                # the start form's default machine: 64 MiB, where the CLI's
+                                                # --ram-mb alone would build a booted guest
+                                                ([{"policy": "lru"}, {"policy": "lru_gen"}], 16384)])
+def test_the_mail_texts_command_line_reproduces_the_sessions_counters(tmp_path, policies, ram_pages):
     st = SqliteStore(tmp_path / "s.sqlite3")
     m = SessionManager(st, Settings(data_dir=tmp_path))
-    recipe = {"machine": {"ram_pages": 2048, "swap_kind": "zram", "swap_pages": 1024, "swappiness": 60,
+    recipe = {"machine": {"ram_pages": ram_pages, "swap_kind": "zram", "swap_pages": 1024, "swappiness": 60,
                           "readahead_pages": 8},
               "workload": {"scenario": "stream-hot-file", "params": {}, "accesses": 30000},
               "policies": policies, "seed": 3}

@@ -34,7 +34,7 @@ test("the mail text: two panes with B - A, full counter names, the command line,
   assert.match(t, /pgscan_kswapd +500 +300 +-200/);
   assert.doesNotMatch(t, /nr_vmscan_immediate_reclaim/, "zero in both panes");
   const cmd = t.replace(/ \\\n +/g, " ");   // the shell line, its continuations joined
-  assert.match(cmd, /reclaimlab simulate --scenario stream-hot-file --policy lru,lru_gen --ram-mb 8 --swap-kind zram --swap-mb 4 --swappiness 60 --read-ahead-kb 0 --seed 3 --accesses 20000\n/);
+  assert.match(cmd, /reclaimlab simulate --scenario stream-hot-file --policy lru,lru_gen --ram-mb 8 --bare --swap-kind zram --swap-mb 4 --swappiness 60 --read-ahead-kb 0 --seed 3 --accesses 20000\n/);
   assert.match(t, /Folio: file stream.log pgoff 72, pfn 9, at step 42 in pane B/);
   assert.match(t, /reconstructed by replay/);
   assert.match(t, /15x pgactivate/, "30 events, two sentences: folded");
