@@ -44,11 +44,20 @@ class Machine(Strict):
     swappiness: Int = Field(60, ge=0, le=200)
     watermarks: Optional[Watermarks] = None
     readahead_pages: Int = Field(32, ge=0, le=256, description="ra_pages = read_ahead_kb / 4; 0 = off")
+    guest: bool = Field(False, description="a booted guest of each pane's kernel profile, as `simulate "
+                                           "--ram-mb` builds: ram_pages is what is available to the workload "
+                                           "(docs/kernels.md \"Boot footprint\"); false = exactly ram_pages frames")
 
     @model_validator(mode="after")
     def _fits(self):
         if self.watermarks is not None and self.watermarks.high >= self.ram_pages:
             raise ValueError("watermarks.high must be below ram_pages")
+        from engine.kernels import GUEST_MIN_AVAILABLE_PAGES
+        if self.guest and self.ram_pages < GUEST_MIN_AVAILABLE_PAGES:
+            raise ValueError(f"a booted guest needs ram_pages of at least {GUEST_MIN_AVAILABLE_PAGES} "
+                             f"(64 MiB available, what the real-kernel rig's guests have)")
+        if self.guest and self.watermarks is not None:
+            raise ValueError("a booted guest has its kernel's watermarks: give either guest or watermarks")
         return self
 
 
@@ -139,6 +148,12 @@ class Recipe(Strict):
             cfg = {"policy": p.policy, "kernel": p.kernel, "ram_pages": m.ram_pages, "swap_kind": m.swap_kind,
                    "swappiness": m.swappiness, "readahead_pages": m.readahead_pages,
                    "events_capacity": EVENTS_CAPACITY}
+            if m.guest:
+                # the machine `simulate --ram-mb N --kernel K` builds (the rule
+                # docs/validation.md is made with); swap sized by what is available
+                from engine.kernels import guest_machine
+                cfg.update(guest_machine(p.kernel, m.ram_pages, m.swap_kind))
+                cfg["swap_pages"] = m.ram_pages // 2
             if m.swap_pages is not None:
                 cfg["swap_pages"] = m.swap_pages
             if m.swap_kind == "none":

@@ -30,12 +30,16 @@ process.stdout.write(mailText(a));
                                                 ([{"policy": "lru_gen", "kernel": "6.1"}, {"policy": "lru_gen"}], 2048),
                                                 # the start form's default machine: 64 MiB, where the CLI's
                                                 # --ram-mb alone would build a booted guest
-                                                ([{"policy": "lru"}, {"policy": "lru_gen"}], 16384)])
+                                                ([{"policy": "lru"}, {"policy": "lru_gen"}], 16384),
+                                                # a booted guest: simulate's own --ram-mb machine, per kernel
+                                                ([{"policy": "lru_gen", "kernel": "6.1"}, {"policy": "lru_gen"}],
+                                                 (16384, True))])
 def test_the_mail_texts_command_line_reproduces_the_sessions_counters(tmp_path, policies, ram_pages):
     st = SqliteStore(tmp_path / "s.sqlite3")
     m = SessionManager(st, Settings(data_dir=tmp_path))
+    ram_pages, guest = ram_pages if isinstance(ram_pages, tuple) else (ram_pages, False)
     recipe = {"machine": {"ram_pages": ram_pages, "swap_kind": "zram", "swap_pages": 1024, "swappiness": 60,
-                          "readahead_pages": 8},
+                          "readahead_pages": 8, **({"guest": True} if guest else {})},
               "workload": {"scenario": "stream-hot-file", "params": {}, "accesses": 30000},
               "policies": policies, "seed": 3}
     s, _ = m.create(Recipe.model_validate(recipe))

@@ -31,10 +31,10 @@ export function simulateCommand(recipe) {
   for (const key of new Set(knobbed)) why.push(`${key} knobs`);
   if (m.ram_pages != null) {
     if (m.ram_pages % PAGES_PER_MB) why.push(`ram_pages ${m.ram_pages} (not whole MiB)`);
-    // --bare: a session's machine is exactly its frames, while the CLI's
-    // --ram-mb of 64 or more means that much available on a booted guest
-    // (docs/cli.md), ~2.2k frames more
-    else argv.push("--ram-mb", String(m.ram_pages / PAGES_PER_MB), "--bare");
+    // --bare: a session's machine is exactly its frames unless it is a booted
+    // guest, while the CLI's --ram-mb of 64 or more means that much available
+    // on a booted guest (docs/cli.md), ~2.2k frames more
+    else argv.push("--ram-mb", String(m.ram_pages / PAGES_PER_MB), ...(m.guest ? [] : ["--bare"]));
   }
   if (m.swap_kind) argv.push("--swap-kind", m.swap_kind);
   if (m.swap_pages != null && m.swap_kind !== "none") {

@@ -73,6 +73,8 @@ export function validateRecipe(values, limits = {}, policies = []) {
     }
   }
   if (ramMb != null && swapMb != null && !errors.ram_mb && ramMb * 256 < 64) errors.ram_mb = "RAM must be at least 64 pages";
+  // backend/recipes.py: a booted guest has at least the rig's 64 MiB available
+  if (values.guest && ramMb != null && ramMb < 64) errors.guest = "a booted guest needs RAM of at least 64 MiB";
 
   const ok = Object.keys(errors).length === 0;
   if (!ok) return { ok, errors, recipe: null };
@@ -82,6 +84,7 @@ export function validateRecipe(values, limits = {}, policies = []) {
     swap_kind: values.swap_kind,
     swap_pages: out.swap_mb * 256,
     swappiness: out.swappiness,
+    ...(values.guest ? { guest: true } : {}),
   };
   const entry = (policy, k) => (Object.keys(knobs[policy] || {}).length
     ? { policy, kernel: k, [policy]: { ...knobs[policy] } } : { policy, kernel: k });

@@ -683,3 +683,35 @@ def test_frames_and_folio_histories_carry_the_decision_inputs(manager):
     h = info.history
     j = h.seq.index(ev.seq[i])
     assert (h.why_a[j], h.tier[j], h.tier_idx[j]) == (ev.why_a[i], ev.tier[i], ev.tier_idx[i])
+
+
+def test_a_booted_guest_session_has_each_kernels_machine_as_simulate_ram_mb_builds__guest_machine(manager):
+    """machine.guest: each pane gets the machine `simulate --ram-mb N --kernel K`
+    builds (engine/kernels.py guest_machine(): N MiB available, plus that
+    release's boot footprint and the rig's mlocked buffer), so panes under two
+    kernel profiles have different frames; a bare recipe stays exactly ram_pages."""
+    from engine.kernels import GUEST_MLOCKED_PAGES, guest_machine
+    r = recipe(policies=("lru_gen", "lru_gen"), ram_pages=16384, accesses=20000)
+    r["policies"] = [{"policy": "lru_gen", "kernel": "6.1"}, {"policy": "lru_gen", "kernel": "7.3"}]
+    r["machine"]["guest"] = True
+    s, _ = manager.create(Recipe.model_validate(r))
+    for cfg, kernel in zip(s.configs, ("6.1", "7.3")):
+        g = guest_machine(kernel, 16384)
+        assert {k: cfg[k] for k in g} == g and cfg["swap_pages"] == 16384 // 2   # half of what is available, as simulate does
+    assert s.configs[0]["ram_pages"] != s.configs[1]["ram_pages"]
+    for sim in s.sims:
+        assert sim.vmstat()["nr_unevictable"] == GUEST_MLOCKED_PAGES
+    cur, _ = s.step(0, "scan", 5, owner=True)
+    assert cur == 5 and all(sim.check_invariants() == [] for sim in s.sims)
+    bare = Recipe.model_validate(recipe(ram_pages=16384)).engine_configs()[0]
+    assert bare["ram_pages"] == 16384 and "system_pages" not in bare
+
+
+@pytest.mark.parametrize("machine,msg", [({"ram_pages": 16383, "guest": True}, "at least 16384"),
+                                         ({"ram_pages": 16384, "guest": True,
+                                           "watermarks": {"min": 10, "low": 20, "high": 30}}, "either guest")])
+def test_a_booted_guest_recipe_is_refused_below_the_rigs_64_mib_or_with_watermarks(machine, msg):
+    r = recipe()
+    r["machine"] = machine
+    with pytest.raises(ValueError, match=msg):
+        Recipe.model_validate(r)

@@ -53,3 +53,34 @@ def test_start_form_shows_each_builtin_policy_and_kernel_choice_whole_at_1280_px
         }""", sid)
         # room for the text, the padding and the drop-down arrow
         assert text_w + 32 <= box_w, f"#{sid}: choices {text_w:.0f} px wide in a {box_w} px select"
+
+
+def test_start_form_booted_guest_reaches_the_recipe_and_each_pane_has_its_kernels_frames(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#f-kernel option", state="attached")
+    page.check("#f-guest")
+    assert "available, plus the guest's own" in page.locator("#ram-hint").inner_text()
+    page.fill("#f-ram", "32")
+    assert "at least 64 MiB" in page.locator('.field-error[data-for="guest"]').inner_text()
+    assert page.locator("#start-submit").is_disabled()
+    page.fill("#f-ram", "64")
+    page.select_option("#f-kernel", "6.1")
+    page.check("#f-compare")
+    page.select_option("#f-policy-b", "lru_gen")
+    page.select_option("#f-kernel-b", "7.3")
+    with page.expect_response(lambda resp: resp.url.endswith("/api/sessions") and resp.request.method == "POST") as info:
+        page.click("#start-submit")
+    assert info.value.request.post_data_json["machine"]["guest"] is True
+    page.wait_for_selector(".pane canvas.base[data-step]")
+    sid = page.url.split("/s/", 1)[1].split("?", 1)[0]
+    page.click("#step")
+    wait_step(page, 1, pane=0)
+    wait_step(page, 1, pane=1)
+    # each pane is that release's booted guest: different frames (engine/kernels.py guest_machine())
+    r = httpx.get(f"{server.url}/api/sessions/{sid}", timeout=10).json()
+    assert r["recipe"]["machine"]["guest"] is True
+    frames = [p["vmstat"]["nr_free_pages"] + sum(p["vmstat"][k] for k in (
+        "nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file", "nr_unevictable"))
+        for p in r["summary"]]
+    from engine.kernels import guest_machine
+    assert frames == [guest_machine(k, 16384)["ram_pages"] for k in ("6.1", "7.3")], frames

@@ -146,7 +146,9 @@ export function mountStartForm(form, { scenarios, limits, policies = [], onSubmi
     }
     const ram = Number(values.ram_mb);
     ramHint.textContent = Number.isFinite(ram) && ram > 0
-      ? `${(ram * 256).toLocaleString("en-US")} page frames${ram * 256 > 16384 ? " — drawn aggregated (zoom in to see single folios)" : " — every folio drawn individually"}`
+      ? (values.guest
+        ? `${(ram * 256).toLocaleString("en-US")} pages available, plus the guest's own (~2.2k frames)`
+        : `${(ram * 256).toLocaleString("en-US")} page frames${ram * 256 > 16384 ? " — drawn aggregated (zoom in to see single folios)" : " — every folio drawn individually"}`)
       : "";
     submit.disabled = !res.ok;
     return { res, values };
