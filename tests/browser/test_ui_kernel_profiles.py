@@ -22,18 +22,24 @@ def test_compare_one_policy_under_two_kernel_profiles_names_each_pane(page, serv
     assert [p["kernel"] for p in r["recipe"]["policies"]] == ["6.1", "7.3"]
 
 
-def test_start_form_kernel_choice_reaches_the_recipe(page, server):
-    page.goto(server.url + "/")
-    page.wait_for_selector("#f-kernel")
-    page.select_option("#f-kernel", "6.12")
+def start_compare(page, kernel, kernel_b, policy_b="lru_gen"):
+    """Starts a compare session from the form (pane A's policy as it is); the recipe sent."""
+    page.select_option("#f-kernel", kernel)
     page.check("#f-compare")
-    page.select_option("#f-policy-b", "lru_gen")
-    page.select_option("#f-kernel-b", "6.1")
+    page.select_option("#f-policy-b", policy_b)
+    page.select_option("#f-kernel-b", kernel_b)
     with page.expect_response(lambda resp: resp.url.endswith("/api/sessions") and resp.request.method == "POST") as info:
         page.click("#start-submit")
     body = info.value.request.post_data_json
-    assert [(p["policy"], p["kernel"]) for p in body["policies"]] == [("lru_gen", "6.12"), ("lru_gen", "6.1")]
     page.wait_for_selector(".pane canvas.base[data-step]")
+    return body
+
+
+def test_start_form_kernel_choice_reaches_the_recipe(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#f-kernel")
+    body = start_compare(page, "6.12", "6.1")
+    assert [(p["policy"], p["kernel"]) for p in body["policies"]] == [("lru_gen", "6.12"), ("lru_gen", "6.1")]
 
 
 def test_start_form_shows_each_builtin_policy_and_kernel_choice_whole_at_1280_px(page, server):
@@ -64,14 +70,7 @@ def test_start_form_booted_guest_reaches_the_recipe_and_each_pane_has_its_kernel
     assert "at least 64 MiB" in page.locator('.field-error[data-for="guest"]').inner_text()
     assert page.locator("#start-submit").is_disabled()
     page.fill("#f-ram", "64")
-    page.select_option("#f-kernel", "6.1")
-    page.check("#f-compare")
-    page.select_option("#f-policy-b", "lru_gen")
-    page.select_option("#f-kernel-b", "7.3")
-    with page.expect_response(lambda resp: resp.url.endswith("/api/sessions") and resp.request.method == "POST") as info:
-        page.click("#start-submit")
-    assert info.value.request.post_data_json["machine"]["guest"] is True
-    page.wait_for_selector(".pane canvas.base[data-step]")
+    assert start_compare(page, "6.1", "7.3")["machine"]["guest"] is True
     sid = page.url.split("/s/", 1)[1].split("?", 1)[0]
     page.click("#step")
     wait_step(page, 1, pane=0)
