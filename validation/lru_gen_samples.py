@@ -58,7 +58,7 @@ def _parse(lines) -> tuple[list[tuple[float, int]], list[tuple[float, list[tuple
     return marks, samples
 
 
-def _record_at(marks: list[tuple[float, int]], t: float) -> int | None:
+def record_at(marks: list[tuple[float, int]], t: float) -> int | None:
     # the record count at time t, linear between the MARK lines around it
     ts = [m[0] for m in marks]
     i = bisect.bisect_left(ts, t)
@@ -75,7 +75,7 @@ def real_samples(path: str, column: int = COLUMN["file"]) -> list[tuple[int, lis
         marks, samples = _parse(f)
     out = []
     for t, gens in samples:
-        rec = _record_at(marks, t)
+        rec = record_at(marks, t)
         if rec is not None:
             out.append((rec, [(g[0], g[column]) for g in gens]))
     return out
@@ -90,7 +90,7 @@ def real_births(lines) -> list[tuple[int, int | None]]:
     for t, gens in samples:
         for seq, age_ms, _anon, _file in gens:
             born.setdefault(seq, []).append(t - age_ms / 1000.0)
-    return [(seq, _record_at(marks, statistics.median(born[seq]))) for seq in sorted(born)]
+    return [(seq, record_at(marks, statistics.median(born[seq]))) for seq in sorted(born)]
 
 
 def sim_births(sim) -> list[tuple[int, int]]:

@@ -18,7 +18,6 @@ name gives the release (so the profile) and the boot (r1, nolf, ...).
 from __future__ import annotations
 
 import argparse
-import bisect
 import re
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from validation import validate as V  # noqa: E402
+from validation.lru_gen_samples import record_at  # noqa: E402
 
 KEYS = ("nr_active_file", "nr_inactive_file", "pgactivate", "pgdeactivate", "workingset_refault_file",
         "workingset_activate_file", "workingset_restore_file", "pgscan_file", "pgsteal_file", "pgrefill")
@@ -45,15 +45,12 @@ def real_samples(path: str) -> list[tuple[int, dict]]:
         if "rec" in d:
             marks.append((t, int(d["rec"])))
         samples.append((t, dict(last)))
-    ts = [m[0] for m in marks]
+    at_mark = dict(marks)
     out = []
     for t, d in samples:
-        i = bisect.bisect_left(ts, t)
-        if i < len(marks) and marks[i][0] == t:
-            out.append((marks[i][1], d))
-        elif 0 < i < len(marks):
-            (t0, r0), (t1, r1) = marks[i - 1], marks[i]
-            out.append((int(r0 + (r1 - r0) * (t - t0) / max(t1 - t0, 1e-9)), d))
+        rec = at_mark[t] if t in at_mark else record_at(marks, t)
+        if rec is not None:
+            out.append((rec, d))
     return out
 
 
