@@ -2245,7 +2245,13 @@ cdef class MultiGenLru(ReclaimPolicy):
                             s = "rep"
                             n[0] = self.s.refaulted[hist][type][tier]
                             n[1] = self.s.evicted[hist][type][tier]
-                            n[2] = self.s.protected[hist][type][tier]
+                            # before v6.14 protected[] is kept one tier down and the
+                            # tier's line shows it (6.1 vmscan.c:5556, 6.12 :5307;
+                            # 7.3 :5579 shows protected[tier])
+                            if not self.pre614:
+                                n[2] = self.s.protected[hist][type][tier]
+                            elif tier:
+                                n[2] = self.s.protected[hist][type][tier - 1]
                         for i in range(3):
                             out.append(" %10d%s" % (n[i], s[i]))
                     out.append("\n")

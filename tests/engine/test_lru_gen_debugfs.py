@@ -81,3 +81,30 @@ def test_parser_round_trip(sim, full):
 def test_parser_rejects_garbage():
     with pytest.raises(ValueError, match="line 3"):
         parse_lru_gen("memcg     0 \n node     0\n bogus\n")
+
+
+@pytest.mark.parametrize("kernel", ["6.1", "6.12", "7.3"])
+def test_lru_gen_full_protected_column_per_release__lru_gen_seq_show_full(kernel):
+    # 6.1 and 6.12 keep protected[] one tier down and print protected[tier - 1]
+    # on tier's line, nothing on tier 0's (6.1 vmscan.c:5556, 6.12 :5307);
+    # 7.3 prints protected[tier] (:5579)
+    rng = np.random.Generator(np.random.PCG64(3))
+    n = 40_000
+    acc = np.zeros(n, dtype=ACCESS_DTYPE)
+    acc["op"] = 1                                           # R: read()
+    hot = rng.random(n) < 0.6
+    acc["page"] = np.where(hot, rng.integers(0, 300, n), rng.integers(0, 3000, n))
+    sim = Simulator({"policy": "lru_gen", "kernel": kernel, "ram_pages": 1024, "swap_pages": 0})
+    sim.set_workload(acc)
+    while not sim.done and sum(sim.policy.pid_state()["protected"][1]) == 0:
+        sim.run(500)
+    protected = sim.policy.pid_state()["protected"][1]
+    assert sum(protected) > 0
+    node = parse_lru_gen(sim.lru_gen_text(True))["memcgs"][0]["nodes"][0]
+    min_seq = sim.lists()["min_seq"][1]
+    gen = next(g for g in node["gens"] if g["seq"] == min_seq)
+    shown = [t["file"][2][0] for t in gen["tiers"]]
+    if kernel == "7.3":
+        assert shown == protected
+    else:
+        assert shown == [0] + protected[:3]
