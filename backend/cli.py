@@ -532,6 +532,7 @@ def render_summary(results: list[dict], engine=None) -> str:
         f"({cfg.get('ram_pages', 0):,d} pages"
         + (f", {cfg['system_pages']:,d} of them the system's at boot" if cfg.get("system_pages") else "")
         + (f", {cfg['system_mlocked_pages']:,d} mlocked" if cfg.get("system_mlocked_pages") else "")
+        + (f", {cfg['system_unmapped_pages']:,d} unmapped" if cfg.get("system_unmapped_pages") else "")
         + f"), swap {cfg.get('swap_pages', 0) * 4 / 1024:g} MiB "
         f"{cfg.get('swap_kind', '?')}, swappiness {cfg.get('swappiness', '?')}",
         "",

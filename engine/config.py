@@ -74,7 +74,7 @@ def normalize_config(config: dict | None) -> dict:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
-    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
+    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "system_unmapped_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
              "readahead_pages", "large_folios", "costs", "events_capacity", "flush_time_ms"}
     for key in config:
         if key not in known and key not in POLICY_INFO:
@@ -101,6 +101,11 @@ def normalize_config(config: dict | None) -> dict:
     # its 1 MiB trace buffer, docs/kernels.md "Boot footprint")
     out["system_mlocked_pages"] = _int("system_mlocked_pages", config.get("system_mlocked_pages", 0),
                                        0, out["system_pages"])
+    # of the others, the tmpfs pages no process maps: no PTE can be found young, and
+    # the guest's drop_caches left them inactive and unreferenced (docs/kernels.md
+    # "Boot footprint")
+    out["system_unmapped_pages"] = _int("system_unmapped_pages", config.get("system_unmapped_pages", 0),
+                                        0, out["system_pages"] - out["system_mlocked_pages"])
     kind = config.get("swap_kind", "zram")
     if kind not in SWAP_KINDS:
         raise ConfigError("swap_kind", f"must be one of {SWAP_KINDS}, got {kind!r}")

@@ -17,15 +17,15 @@ KERNELS = {
     "6.1": {"version": 601, "release": "6.1.192", "debian": "6.1.0-56-amd64",
             "source": "linux-source-6.1 6.1.192-3",
             "title": "Linux 6.1 (Debian 12 bookworm)",
-            "boot": {"free_over_available_pages": -1595, "system_pages": 1730}, "large_folios": False},
+            "boot": {"free_over_available_pages": -1595, "system_pages": 1730, "unmapped_pages": 907}, "large_folios": False},
     "6.12": {"version": 612, "release": "6.12.117", "debian": "6.12.117+deb13-amd64",
              "source": "linux-source-6.12 6.12.117-1",
              "title": "Linux 6.12 (Debian 13 trixie)",
-             "boot": {"free_over_available_pages": 403, "system_pages": 1804}, "large_folios": False},
+             "boot": {"free_over_available_pages": 403, "system_pages": 1804, "unmapped_pages": 979}, "large_folios": False},
     "7.3": {"version": 703, "release": "7.3.4", "debian": "7.3.4+deb13-amd64",
             "source": "linux-source-7.3 7.3.4-1~bpo13+1",
             "title": "Linux 7.3 (Debian 13 backports)",
-            "boot": {"free_over_available_pages": 434, "system_pages": 1915}, "large_folios": True},
+            "boot": {"free_over_available_pages": 434, "system_pages": 1915, "unmapped_pages": 1090}, "large_folios": True},
 }
 DEFAULT_KERNEL = "7.3"
 
@@ -39,6 +39,10 @@ DEFAULT_KERNEL = "7.3"
 #       ~9.7 MiB of it (-6.2 MiB), 6.12 and 7.3 with ~1 MiB (+1.6 / +1.7 MiB).
 #   system_pages  Shmem + AnonPages: the guest's tmpfs and init, swappable, idle,
 #       and the replayer's mlocked buffer (GUEST_MLOCKED_PAGES of them).
+#   unmapped_pages  Shmem - Mapped: the tmpfs pages no process maps (the
+#       initramfs's modules and the unmapped parts of its programs), which the
+#       rig's drop_caches leaves inactive and unreferenced (deactivate_file_folio())
+#       and the first scan swaps out; validation/guest_boot.csv, the same lines.
 # docs/kernels.md "Boot footprint".
 # "large_folios": the release's ext4 caches a file read through read() readahead in
 # folios of more than one page (ext4 since v6.16; docs/kernels.md "Large folios").
@@ -117,7 +121,8 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
     are available to the workload when it starts (MemAvailable, the way the
     real-kernel rig sizes its guests): the frames the workload can take once
     the system's pages are swapped out, those pages, faulted in at boot (the
-    replayer's mlocked buffer among them, never swapped out), and with `pace` "rig" the rig's guests' pace (guest_costs(swap_kind)) and, on
+    replayer's mlocked buffer among them, never swapped out, and the tmpfs
+    pages no process maps), and with `pace` "rig" the rig's guests' pace (guest_costs(swap_kind)) and, on
     that clock, the memcg stats flush period. Below GUEST_MIN_AVAILABLE_PAGES,
     exactly `available_pages` frames at the engine's default costs."""
     if pace not in PACES:
@@ -127,7 +132,8 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
     boot = KERNELS[key]["boot"]
     system = boot["system_pages"]
     machine = {"ram_pages": available_pages + boot["free_over_available_pages"] + system,
-               "system_pages": system, "system_mlocked_pages": GUEST_MLOCKED_PAGES}
+               "system_pages": system, "system_mlocked_pages": GUEST_MLOCKED_PAGES,
+               "system_unmapped_pages": boot["unmapped_pages"]}
     if pace == "rig":
         machine.update(costs=guest_costs(swap_kind), flush_time_ms=FLUSH_TIME_MS)
     return machine

@@ -243,13 +243,13 @@ cdef class Simulator:
         self.policy.attach(&self.m, cfg)
         self._alive = True
         self.set_workload(np.zeros(0, dtype=ACCESS_DTYPE))
-        self._boot_system_pages(cfg["system_pages"], cfg["system_mlocked_pages"])
+        self._boot_system_pages(cfg["system_pages"], cfg["system_mlocked_pages"], cfg["system_unmapped_pages"])
         # the flush the booted guest last ran: the workload starts on fresh stats
         memcg_flush_stats(&self.m)
         self.m.lv.stat_flush_ns = <int64_t>cfg["flush_time_ms"] * 1000000
         self.m.lv.stat_next_flush_ns = self.m.lv.stat_flush_ns
 
-    cdef _boot_system_pages(self, int64_t n, int64_t nr_mlocked):
+    cdef _boot_system_pages(self, int64_t n, int64_t nr_mlocked, int64_t nr_unmapped):
         # The machine a workload meets has already booted: its tmpfs and init's
         # anon (Shmem + AnonPages when the rig's replays start, docs/kernels.md
         # "Boot footprint") are resident, written once, and never touched again,
@@ -260,8 +260,20 @@ cdef class Simulator:
         # reclaim never scans them and workingset_test_recent() does not count
         # them (it adds NR_ACTIVE_ANON and NR_INACTIVE_ANON only, 6.1
         # workingset.c:472-483, 6.12 :511-524, 7.3 :521-534).
+        # The nr_unmapped before them are tmpfs pages no process maps (Shmem -
+        # Mapped). The guest's `echo 3 > drop_caches` cannot evict them (dirty,
+        # mapping_evict_folio()) and hands each to deactivate_file_folio() (6.1
+        # truncate.c:552-559, 6.12 :528, 7.3 :569), which leaves mapped folios
+        # alone and puts these at the inactive head with PG_active and
+        # PG_referenced cleared (lru_deactivate_file_fn(), 6.1 swap.c:570-594;
+        # lru_deactivate_file(), 6.12 swap.c:557-571, 7.3 folio.c:532-546): newer
+        # than the mapped ones, and, with no PTE, nothing folio_referenced() can
+        # find young, so the first scan swaps them out. The engine gives every
+        # anon folio a PTE; theirs is old, which folio_referenced() and the
+        # MGLRU page-table walk read the same way.
         cdef mem* m = &self.m
         cdef int64_t vpn
+        cdef uint32_t* pte
         if n <= 0:
             return
         m.mms[<int>MM_SYSTEM].alive = 1          # _allocate() made room for the internal mms
@@ -271,6 +283,9 @@ cdef class Simulator:
                 if vpn == n - nr_mlocked:
                     self.anon_vm_flags = VM_LOCKED
                 self.do_anon(MM_SYSTEM, <uint64_t>vpn, True, -1)
+                if n - nr_mlocked - nr_unmapped <= vpn < n - nr_mlocked:
+                    pte = pte_lookup(m, MM_SYSTEM, <uint64_t>vpn)
+                    pte[0] &= ~(<uint32_t>PTE_YOUNG)
         finally:
             self.anon_vm_flags = 0
             m.events_on = 1

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from engine import ACCESS_DTYPE, Simulator
+from engine.config import ConfigError
 from engine.kernels import GUEST_MLOCKED_PAGES, KERNELS, guest_machine
 from engine.names import EVENT_KINDS
 
@@ -98,6 +99,42 @@ def test_mlocked_pages_are_not_in_a_file_refaults_workingset_size__workingset_te
     assert Simulator(base | {"system_mlocked_pages": 256}).workingset_size(True) == 1000 - 256
 
 
+def test_unmapped_tmpfs_system_pages_go_at_their_first_scan_mapped_ones_at_their_second__folio_check_references():
+    """A tmpfs page no process maps has no PTE folio_referenced() can find young,
+    and drop_caches' deactivate_file_folio() cleared its PG_referenced: the
+    first look swaps it out (FOLIOREF_RECLAIM). A mapped one's young PTE
+    keeps it once (FOLIOREF_KEEP, PG_referenced set); the second look, with
+    the PTE old, reclaims it (docs/kernels.md "Boot footprint")."""
+    cfg = {"ram_pages": 4096, "system_pages": 300, "system_unmapped_pages": 100,
+           "swap_kind": "ssd", "swap_pages": 4096}
+    sim = Simulator(cfg)
+    inactive = sim.lists()["LRU_INACTIVE_ANON"]                  # head -> tail
+    assert len(inactive) == 300 and sim.vmstat()["nr_active_anon"] == 0
+    young = {p: sim.folio(p)["young"][0]["young"] for p in inactive}
+    # the unmapped ones are newer (lru_deactivate_file_fn() adds them at the head)
+    assert [young[p] for p in inactive] == [False] * 100 + [True] * 200
+    assert all(sim.folio(p)["mm"] == MM_SYSTEM for p in inactive)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 300)
+    assert sim.vmstat()["pswpout"] == 100
+    kept = sim.lists()["LRU_INACTIVE_ANON"]
+    assert all("PG_referenced" in sim.folio(p)["flags"] for p in kept if sim.folio(p)["swap_slot"] is None)
+    sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 300)
+    assert sim.vmstat()["pswpout"] == 300
+    # every page mapped: the first look reclaims none of them
+    all_mapped = Simulator(cfg | {"system_unmapped_pages": 0})
+    all_mapped.policy.shrink_list_now("LRU_INACTIVE_ANON", 300)
+    assert all_mapped.vmstat()["pswpout"] == 0
+    assert sim.check_invariants() == [] and all_mapped.check_invariants() == []
+
+
+def test_unmapped_system_pages_are_at_most_the_unlocked_ones():
+    with pytest.raises(ConfigError):
+        Simulator({"ram_pages": 4096, "system_pages": 300, "system_mlocked_pages": 100,
+                   "system_unmapped_pages": 201})
+    assert Simulator({"ram_pages": 4096, "system_pages": 300, "system_mlocked_pages": 100,
+                      "system_unmapped_pages": 200}).config["system_unmapped_pages"] == 200
+
+
 def test_state_image_keeps_the_system_pages():
     a = Simulator({"ram_pages": 2048, "system_pages": 300, "swap_kind": "ssd", "swap_pages": 2048})
     a.set_workload(anon_writes(3000))
@@ -114,7 +151,8 @@ def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key
     boot = KERNELS[key]["boot"]
     m = guest_machine(key, 16384)
     assert m == {"ram_pages": 16384 + boot["free_over_available_pages"] + boot["system_pages"],
-                 "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES}
+                 "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES,
+                 "system_unmapped_pages": boot["unmapped_pages"]}
     # what is left for the workload at boot is MemAvailable less the reserve that
     # si_mem_available() takes out (6.1: plus the slab it counts and we do not model)
     assert m["ram_pages"] - m["system_pages"] - 16384 == boot["free_over_available_pages"]
@@ -131,7 +169,8 @@ def _simulate(*args):
 
 def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact():
     guest = json.loads(_simulate("--ram-mb", "64", "--kernel", "6.1").stdout)
-    assert {k: guest["config"][k] for k in ("ram_pages", "system_pages", "system_mlocked_pages")} == \
+    assert {k: guest["config"][k] for k in ("ram_pages", "system_pages", "system_mlocked_pages",
+                                             "system_unmapped_pages")} == \
         guest_machine("6.1", 64 * 256)
     assert guest["config"]["swap_pages"] == 32 * 256               # half of --ram-mb
     bare = json.loads(_simulate("--ram-mb", "64", "--bare").stdout)

@@ -1,0 +1,74 @@
+"""The rig's guests when a replay starts: what the boot left in memory
+(engine/kernels.py KERNELS[...]["boot"], docs/kernels.md "Boot footprint").
+
+Every replay log has a `@@GT MEMINFO_MARK start` line (/proc/meminfo just
+before the first record) and a `@@GT MARK start` line (/proc/vmstat). This
+keeps, per replay of validation/real/*.csv, the columns the boot facts are
+measured from that the rig's summary does not have: Mapped (the tmpfs pages
+some process maps) beside Shmem and AnonPages, the anon LRU split, and the
+pgactivate/pgdeactivate the boot counted.
+
+    python validation/guest_boot.py extract LOGDIR... [--csv validation/guest_boot.csv]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import os
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BOOT_CSV = HERE / "guest_boot.csv"
+_MEMINFO = (("shmem_kb", "Shmem"), ("mapped_kb", "Mapped"), ("anonpages_kb", "AnonPages"),
+            ("active_anon_kb", "Active(anon)"), ("inactive_anon_kb", "Inactive(anon)"),
+            ("active_file_kb", "Active(file)"), ("inactive_file_kb", "Inactive(file)"))
+_VMSTAT = ("pgactivate", "pgdeactivate")
+
+
+def extract(logdirs, out=BOOT_CSV) -> int:
+    """One row per replay in validation/real/*.csv, from its rig log."""
+    sys.path.insert(0, str(HERE.parent))
+    from validation.validate import load_real, profile
+    logs = {}
+    for d in logdirs:
+        for p in glob.glob(os.path.join(d, "*.log")):
+            if not p.endswith(".console.log"):
+                logs[os.path.basename(p)[:-4]] = p
+    rows = []
+    for row in load_real(sorted(HERE.glob("real/*.csv"))):
+        text = Path(logs[row["run"]]).read_text(errors="replace")
+        mem = dict(f.split("=", 1) for f in re.search(r"^@@GT MEMINFO_MARK start (.*)$", text, re.M).group(1).split())
+        vm = dict(f.split("=", 1) for f in re.search(r"^@@GT MARK start (.*)$", text, re.M).group(1).split()
+                  if "=" in f)
+        rows.append({"run": row["run"], "kernel": profile(row["kernel"]), "policy": row["policy"],
+                     **{col: int(mem[key]) for col, key in _MEMINFO},
+                     **{key: int(vm[key]) for key in _VMSTAT}})
+    with open(out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return len(rows)
+
+
+def load(path=BOOT_CSV) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    ex = sub.add_parser("extract")
+    ex.add_argument("logdirs", nargs="+")
+    ex.add_argument("--csv", default=str(BOOT_CSV))
+    args = ap.parse_args(argv)
+    n = extract(args.logdirs, args.csv)
+    print(f"{n} replays -> {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
