@@ -24,6 +24,10 @@ KNOWN = [
     # 7.3's large folios: a hot file read at random keeps its folios referenced
     ("stream-hot-file", "7.3.", "classic", ("pgscan", "pgsteal", "file_in")),
     ("shf-hot0.6", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
+    # held out (the replays of 2026-12-05, simulated before any change was measured on them)
+    ("file-search", "6.12.", "classic", ("pgscan", "pgsteal", "file_in")),
+    ("stream-hot-anon", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
+    ("zipf-mixed", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
 ]
 
 
