@@ -103,17 +103,18 @@ def fit(rows: list[dict]) -> dict:
 
 
 def extract(logdirs, out=MARKS_CSV) -> int:
-    """The intervals of every replay in validation/real/*.csv from its rig log."""
+    """The intervals of every replay in validation/real/*.csv but the held-out
+    ones (validate.HELD_OUT) from its rig log."""
     sys.path.insert(0, str(HERE.parent))
     from engine.trace import read_trace
-    from validation.validate import load_real, profile, trace_path
+    from validation.validate import fitted, load_real, profile, trace_path
     logs = {}
     for d in logdirs:
         for p in glob.glob(os.path.join(d, "*.log")):
             if not p.endswith(".console.log"):
                 logs[os.path.basename(p)[:-4]] = p
     ops_of, out_rows = {}, []
-    for row in load_real(sorted(HERE.glob("real/*.csv"))):
+    for row in fitted(load_real(sorted(HERE.glob("real/*.csv")))):
         text = Path(logs[row["run"]]).read_text()
         marks = []
         for m in re.finditer(r"^@@GT MARK (\S+) (.*)$", text, re.M):
