@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import glob
-import os
 import re
 import sys
 from pathlib import Path
@@ -31,12 +29,8 @@ _VMSTAT = ("pgactivate", "pgdeactivate")
 def extract(logdirs, out=BOOT_CSV) -> int:
     """One row per replay in validation/real/*.csv, from its rig log."""
     sys.path.insert(0, str(HERE.parent))
-    from validation.validate import load_real, profile
-    logs = {}
-    for d in logdirs:
-        for p in glob.glob(os.path.join(d, "*.log")):
-            if not p.endswith(".console.log"):
-                logs[os.path.basename(p)[:-4]] = p
+    from validation.validate import load_real, profile, rig_logs
+    logs = rig_logs(logdirs)
     rows = []
     for row in load_real(sorted(HERE.glob("real/*.csv"))):
         text = Path(logs[row["run"]]).read_text(errors="replace")

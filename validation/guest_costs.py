@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import glob
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -107,12 +105,8 @@ def extract(logdirs, out=MARKS_CSV) -> int:
     ones (validate.HELD_OUT) from its rig log."""
     sys.path.insert(0, str(HERE.parent))
     from engine.trace import read_trace
-    from validation.validate import fitted, load_real, profile, trace_path
-    logs = {}
-    for d in logdirs:
-        for p in glob.glob(os.path.join(d, "*.log")):
-            if not p.endswith(".console.log"):
-                logs[os.path.basename(p)[:-4]] = p
+    from validation.validate import fitted, load_real, profile, rig_logs, trace_path
+    logs = rig_logs(logdirs)
     ops_of, out_rows = {}, []
     for row in fitted(load_real(sorted(HERE.glob("real/*.csv")))):
         text = Path(logs[row["run"]]).read_text()

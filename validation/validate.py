@@ -150,6 +150,17 @@ def fitted(rows) -> list[dict]:
     return [r for r in rows if r["source"] not in HELD_OUT]
 
 
+def rig_logs(logdirs) -> dict:
+    """run name -> the path of its rig log (the replay's, not its console's)."""
+    import glob
+    logs = {}
+    for d in logdirs:
+        for p in glob.glob(os.path.join(d, "*.log")):
+            if not p.endswith(".console.log"):
+                logs[os.path.basename(p)[:-4]] = p
+    return logs
+
+
 def load_real(paths) -> list[dict]:
     rows = []
     for p in paths:
