@@ -105,7 +105,11 @@ async def create_replay_session(request: Request, name: str, body: ReplaySession
     if path is None:
         raise HTTPException(404, f"unknown replay {name!r}")
     data = await run_in_threadpool(path.read_bytes)
-    rec = await run_in_threadpool(_manager(request).upload_trace, data, path.name)
+    try:
+        rec = await run_in_threadpool(_manager(request).upload_trace, data, path.name)
+    except ValueError as e:   # over this server's max_trace_bytes or max_accesses
+        raise RequestValidationError([{"loc": ["path", "name"], "type": "value_error",
+                                       "msg": f"replay {name!r}: {e}", "input": name}]) from None
     return await _create(request, Recipe.model_validate(replays.recipe(replay, body.kernel, rec.id)))
 
 

@@ -99,3 +99,16 @@ def test_a_replay_session_run_to_the_end_has_the_simulated_counters_of_docs_vali
             assert got == {k: want["counters"][k] for k in got}
     finally:
         store.close()
+
+
+def test_a_replay_over_this_servers_trace_limits_is_a_422_naming_the_limit(tmp_path):
+    live = live_server(Settings.from_env(data_dir=tmp_path, max_accesses=20_000)).start()
+    try:
+        with httpx.Client(base_url=live.url, timeout=60) as c:
+            r = c.post("/api/replays/stream-hot-anon/sessions", json={})
+            assert r.status_code == 422
+            assert r.json()["detail"][0]["loc"] == ["path", "name"]
+            assert "max_accesses is 20000" in r.json()["detail"][0]["msg"]
+            assert c.get("/api/replays").status_code == 200
+    finally:
+        live.stop()
