@@ -8,7 +8,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -78,6 +78,39 @@ def list_scenarios():
                                         "help": p.doc, "type": "int" if p.kind is int else "float"}
                                for p in s.params}})
     return out
+
+
+class ReplaySession(BaseModel):
+    model_config = {"extra": "forbid"}
+    kernel: Literal["6.1", "6.12", "7.3"] = Field("7.3", description="the profile both panes imitate")
+
+
+@router.get("/replays")
+def list_replays():
+    """The traces validation/ replayed on real kernels: each with its real
+    boots' counters and the simulator's (docs/validation.md), the rig's
+    machine, and the trace_id its session steps."""
+    from backend import replays
+    return list(replays.load())
+
+
+@router.post("/replays/{name}/sessions", status_code=201, response_model=Created,
+             responses={**OVER_BUDGET, 404: {"description": "no such replay"}})
+async def create_replay_session(request: Request, name: str, body: ReplaySession = ReplaySession()):
+    """The classic LRU beside MGLRU under one kernel profile, stepping the
+    replayed trace on the rig's machine (a booted guest, 64 MiB available)."""
+    from backend import replays
+    replay = next((r for r in replays.load() if r["name"] == name), None)
+    path = replays.trace_path(name) if replay else None
+    if path is None:
+        raise HTTPException(404, f"unknown replay {name!r}")
+    data = await run_in_threadpool(path.read_bytes)
+    try:
+        rec = await run_in_threadpool(_manager(request).upload_trace, data, path.name)
+    except ValueError as e:   # over this server's max_trace_bytes or max_accesses
+        raise RequestValidationError([{"loc": ["path", "name"], "type": "value_error",
+                                       "msg": f"replay {name!r}: {e}", "input": name}]) from None
+    return await _create(request, Recipe.model_validate(replays.recipe(replay, body.kernel, rec.id)))
 
 
 @router.get("/policies")

@@ -46,6 +46,6 @@ def test_api(case):
 
 
 def test_enough_cases_ran():
-    # 9 operations x up to 250 examples each (fewer where the inputs run out)
+    # every operation x up to 250 examples each (fewer where the inputs run out)
     print(f"schemathesis: {CASES['n']} cases")
     assert CASES["n"] >= 2000 or CASES["n"] == 0, CASES

@@ -1,0 +1,140 @@
+"""The real-kernel replays of validation/ as something a session can open.
+
+validation/real/*.csv holds the counters the real Debian kernels recorded
+replaying the traces in validation/traces/ (shared/realkernel's rig: a
+booted guest with 64 MiB available, a 256 MiB swap disk, swappiness 60),
+and validation/sim.csv what `make validate` simulated for each of them.
+`load()` reads both, once, into what GET /api/replays serves; `recipe()`
+is the session that steps one of those traces on the rig's machine (the
+rule docs/validation.md is made with: `machine.guest`, each pane its
+profile's guest) with the classic LRU beside MGLRU, so the pane counters at
+the trace's end are the simulated column of docs/validation.md.
+
+Only the boots with the rig's default knobs (r1, r2, ...) are served; the
+`ra0` and `nolf` boots ran other machines.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Optional
+
+# where validation/ is: beside the backend package in a checkout (`make run`),
+# else the working directory's (the image's WORKDIR is the checkout)
+_CANDIDATES = (Path(__file__).resolve().parent.parent / "validation", Path.cwd() / "validation")
+POLICY = {"classic": "lru", "mglru": "lru_gen"}
+PROFILE_OF = (("6.1.", "6.1"), ("6.12.", "6.12"), ("7.3.", "7.3"))
+SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
+# the counters docs/validation.md shows, in its order (file_in: pages read from
+# the data disk, pgpgin less swap-ins and the trace's own reads)
+COUNTERS = ("pgscan", "pgsteal", "pswpin", "file_in", "pswpout", "workingset_refault_anon",
+            "workingset_refault_file", "pgactivate")
+_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
+
+
+def validation_dir() -> Optional[Path]:
+    for d in _CANDIDATES:
+        if (d / "real").is_dir() and (d / "traces").is_dir():
+            return d
+    return None
+
+
+def _profile(release: str) -> Optional[str]:
+    for prefix, key in PROFILE_OF:
+        if release.startswith(prefix):
+            return key
+    return None
+
+
+def _header(path: Path) -> dict:
+    """The export line a trace carries (export_scenario.py): scenario, params,
+    accesses, the RAM its sizes were scaled for, seed."""
+    import gzip
+    with gzip.open(path, "rt", errors="replace") as f:
+        for _ in range(4):
+            line = f.readline()
+            if line.startswith("# exported by export_scenario.py:"):
+                return json.loads(line.split(":", 1)[1])
+    return {}
+
+
+@functools.lru_cache(maxsize=1)
+def load() -> tuple:
+    """Every replayed trace with its real boots and simulated counters, as
+    GET /api/replays serves them (a tuple of dicts, read once)."""
+    d = validation_dir()
+    if d is None:
+        return ()
+    real: dict[str, list] = {}
+    for p in sorted((d / "real").glob("*.csv")):
+        with open(p, newline="") as fh:
+            for r in csv.DictReader(fh):
+                key = _profile(r["kernel"])
+                if r.get("rc", "0") != "0" or key is None or not re.fullmatch(r"r\d+", r["tag"]):
+                    continue
+                r["source"] = p.name
+                real.setdefault(r["trace"], []).append(r)
+    simulated: dict[str, list] = {}
+    sim_csv = d / "sim.csv"
+    if sim_csv.exists():
+        with open(sim_csv, newline="") as fh:
+            for r in csv.DictReader(fh):
+                if re.fullmatch(r"r\d+", r["tag"]):
+                    simulated.setdefault(r["trace"], []).append(r)
+    out = []
+    for name in sorted(real):
+        path = d / "traces" / f"{name}.trace.gz"
+        if not _NAME.fullmatch(name) or not path.exists():
+            continue
+        rows = real[name]
+        first = rows[0]
+        header = _header(path)
+        runs = [{"kernel": _profile(r["kernel"]), "release": r["kernel"], "policy": POLICY[r["policy"]],
+                 "tag": r["tag"], "source": r["source"], "elapsed_s": float(r["elapsed_s"]),
+                 "counters": {c: int(r[c]) for c in COUNTERS}}
+                for r in rows]
+        seen, sims = set(), []
+        for r in simulated.get(name, []):
+            k = (r["profile"], r["policy"])
+            if k in seen:          # one machine per profile: every boot's row holds the same numbers
+                continue
+            seen.add(k)
+            sims.append({"kernel": r["profile"], "policy": POLICY[r["policy"]],
+                         "counters": {c: int(r[c]) for c in COUNTERS}})
+        out.append({
+            "name": name,
+            "scenario": header.get("scenario"), "params": header.get("params", {}),
+            "accesses": header.get("accesses"), "sized_for_pages": header.get("ram_pages"),
+            "seed": header.get("seed"),
+            "machine": {"ram_pages": 64 * 256, "guest": True, "swap_kind": SWAP_KIND[first["swap"]],
+                        "swap_pages": int(first["swap_mb"]) * 256, "swappiness": int(first["swappiness"]),
+                        "readahead_pages": int(first["read_ahead_kb"]) // 4},
+            "kernels": sorted({run["kernel"] for run in runs}, key=lambda k: tuple(map(int, k.split(".")))),
+            "trace_id": trace_id_of(path),
+            "runs": runs, "simulated": sims,
+        })
+    return tuple(out)
+
+
+def trace_path(name: str) -> Optional[Path]:
+    d = validation_dir()
+    if d is None or not _NAME.fullmatch(name):
+        return None
+    p = d / "traces" / f"{name}.trace.gz"
+    return p if p.exists() and any(r["name"] == name for r in load()) else None
+
+
+def trace_id_of(path: Path) -> str:
+    # the id an upload of these bytes gets (backend/store.py trace_id(); the
+    # replays are v1 text, gzip'd)
+    from backend.store import trace_id
+    return trace_id(path.read_bytes(), "v1")
+
+
+def recipe(replay: dict, kernel: str, trace_id: str) -> dict:
+    """The classic LRU beside MGLRU under `kernel` on the rig's machine."""
+    return {"machine": dict(replay["machine"]), "workload": {"trace_id": trace_id},
+            "policies": [{"policy": "lru", "kernel": kernel}, {"policy": "lru_gen", "kernel": kernel}]}

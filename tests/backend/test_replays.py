@@ -1,0 +1,114 @@
+"""The real-kernel replays of validation/ as sessions (backend/replays.py):
+GET /api/replays serves every replayed trace with its real boots' counters
+and the simulator's, and POST /api/replays/{name}/sessions steps that trace
+on the rig's machine, so a session run to the trace's end has the simulated
+column of docs/validation.md."""
+import csv
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend import replays
+from backend.recipes import Recipe
+from backend.settings import Settings
+from backend.sessions import SessionManager
+from backend.store import SqliteStore
+from tests.backend.conftest import live_server
+
+VALIDATION = Path(__file__).resolve().parents[2] / "validation"
+
+
+@pytest.fixture(scope="module")
+def big_client(tmp_path_factory):
+    # the default upload limit (64 MiB): the replays' traces are ~0.8 MB gzip'd
+    live = live_server(Settings.from_env(data_dir=tmp_path_factory.mktemp("data"))).start()
+    with httpx.Client(base_url=live.url, timeout=60) as c:
+        yield c
+    live.stop()
+
+
+def test_every_replayed_trace_is_listed_with_its_real_boots_and_simulated_counters(big_client):
+    listed = {r["name"]: r for r in big_client.get("/api/replays").json()}
+    rows = []
+    for p in sorted((VALIDATION / "real").glob("*.csv")):
+        with open(p, newline="") as fh:
+            rows += [{**r, "source": p.name} for r in csv.DictReader(fh)
+                     if r["rc"] == "0" and re.fullmatch(r"r\d+", r["tag"])]
+    assert set(listed) == {r["trace"] for r in rows}
+    for r in rows:
+        runs = [x for x in listed[r["trace"]]["runs"]
+                if (x["release"], x["tag"], x["policy"]) == (r["kernel"], r["tag"],
+                                                            {"classic": "lru", "mglru": "lru_gen"}[r["policy"]])]
+        assert len(runs) == 1 and runs[0]["source"] == r["source"]
+        assert runs[0]["counters"] == {c: int(r[c]) for c in replays.COUNTERS}
+    zm = listed["zipf-mixed"]
+    assert zm["scenario"] == "zipf-mixed" and zm["accesses"] == 300_000 and zm["kernels"] == ["6.1", "6.12", "7.3"]
+    assert zm["machine"] == {"ram_pages": 16384, "guest": True, "swap_kind": "ssd", "swap_pages": 65536,
+                             "swappiness": 60, "readahead_pages": 32}
+    with open(VALIDATION / "sim.csv", newline="") as fh:
+        sim = next(r for r in csv.DictReader(fh) if r["trace"] == "zipf-mixed" and r["profile"] == "6.12"
+                   and r["policy"] == "mglru")
+    got = next(x for x in zm["simulated"] if (x["kernel"], x["policy"]) == ("6.12", "lru_gen"))
+    assert got["counters"] == {c: int(sim[c]) for c in replays.COUNTERS}
+
+
+def test_a_replay_session_is_the_rig_trace_on_the_rigs_machine_classic_beside_mglru(big_client):
+    listed = {r["name"]: r for r in big_client.get("/api/replays").json()}
+    r = big_client.post("/api/replays/stream-hot-anon/sessions", json={"kernel": "6.12"})
+    assert r.status_code == 201, r.text
+    recipe = big_client.get(f"/api/sessions/{r.json()['id']}/recipe").json()
+    assert recipe["workload"]["trace_id"] == listed["stream-hot-anon"]["trace_id"]
+    assert recipe["machine"]["guest"] is True and recipe["machine"]["swap_kind"] == "ssd"
+    assert [(p["policy"], p["kernel"]) for p in recipe["policies"]] == [("lru", "6.12"), ("lru_gen", "6.12")]
+    # the listing's trace_id is what an upload of the same bytes gets
+    up = big_client.post("/api/traces", files={"file": ("x.trace.gz",
+                                                        (VALIDATION / "traces" / "stream-hot-anon.trace.gz").read_bytes())})
+    assert up.json()["trace_id"] == listed["stream-hot-anon"]["trace_id"]
+
+
+@pytest.mark.parametrize("path,body,status", [("/api/replays/no-such-trace/sessions", {}, 404),
+                                              ("/api/replays/..%2Fsecret/sessions", {}, 404),
+                                              ("/api/replays/zipf-mixed/sessions", {"kernel": "5.15"}, 422),
+                                              ("/api/replays/zipf-mixed/sessions", {"policy": "lru"}, 422)])
+def test_a_replay_session_for_an_unknown_trace_or_kernel_is_refused(big_client, path, body, status):
+    r = big_client.post(path, json=body)
+    assert r.status_code == status, r.text
+    assert big_client.get("/api/replays").status_code == 200
+
+
+def test_a_replay_session_run_to_the_end_has_the_simulated_counters_of_docs_validation(tmp_path):
+    """The session's panes are the machines validate.py simulates (guest_machine()
+    of the profile, the replay's swap, swappiness and readahead), stepped instead of
+    run to the end: the same counters, bit for bit (the engine is deterministic)."""
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    m = SessionManager(store, Settings(data_dir=tmp_path))
+    try:
+        replay = next(r for r in replays.load() if r["name"] == "stream-hot-anon")
+        rec = m.upload_trace(replays.trace_path("stream-hot-anon").read_bytes(), "stream-hot-anon.trace.gz")
+        s, _ = m.create(Recipe.model_validate(replays.recipe(replay, "7.3", rec.id)))
+        cur = 0
+        while not all(sim.done for sim in s.sims):
+            cur, _ = s.step(cur, "access", 100_000, owner=True)
+        for sim, policy in zip(s.sims, ("lru", "lru_gen")):
+            v = sim.vmstat()
+            got = {"pgscan": v["pgscan_kswapd"] + v["pgscan_direct"],
+                   "pgsteal": v["pgsteal_kswapd"] + v["pgsteal_direct"], "pswpin": v["pswpin"]}
+            want = next(x for x in replay["simulated"] if (x["kernel"], x["policy"]) == ("7.3", policy))
+            assert got == {k: want["counters"][k] for k in got}
+    finally:
+        store.close()
+
+
+def test_a_replay_over_this_servers_trace_limits_is_a_422_naming_the_limit(tmp_path):
+    live = live_server(Settings.from_env(data_dir=tmp_path, max_accesses=20_000)).start()
+    try:
+        with httpx.Client(base_url=live.url, timeout=60) as c:
+            r = c.post("/api/replays/stream-hot-anon/sessions", json={})
+            assert r.status_code == 422
+            assert r.json()["detail"][0]["loc"] == ["path", "name"]
+            assert "max_accesses is 20000" in r.json()["detail"][0]["msg"]
+            assert c.get("/api/replays").status_code == 200
+    finally:
+        live.stop()
