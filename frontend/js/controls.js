@@ -4,7 +4,7 @@
 // store and send commands; the panes draw what the store then holds.
 import { fmt } from "./format.js";
 import { mailText } from "./mailText.js";
-import { replayOf } from "./realKernels.js";
+import { machineDiff, replayOf } from "./realKernels.js";
 import { shareUrl } from "./shareUrl.js";
 import { SHORTCUTS } from "./shortcuts.js";
 import { tokenKey } from "./tokenKey.js";
@@ -222,7 +222,9 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
     showReal.replays ??= api.replays();
     try { replay = replayOf(helloMsg.recipe, await showReal.replays); } catch { showReal.replays = null; return; }
     if (!replay) return;
-    s.real = { replay, panes: helloMsg.panes.map((p) => ({ policy: p.policy, kernel: p.kernel, title: p.title })) };
+    const machine = helloMsg.recipe.machine || {};
+    s.real = { replay, machine, comparable: machineDiff(machine, replay.machine).length === 0,
+      panes: helloMsg.panes.map((p) => ({ policy: p.policy, kernel: p.kernel, title: p.title })) };
     dom.realTitle.textContent = `what the rig counted on ${replay.name}`;
     dom.real.hidden = false;
     if (!helloMsg.recipe.workload.scenario && replay.scenario) showWatch(helloMsg.recipe, replay.scenario);

@@ -42,6 +42,14 @@ export function replayOf(recipe, replays) {
   return replays.find((r) => r.trace_id === id) ?? null;
 }
 
+// Where a session's machine is not the rig's (an upload of a replay's file
+// on another machine): each differing field as "name value ≠ rig's", so the
+// panel can say its numbers do not compare. The server stores recipes with
+// every machine field filled in, so a missing one differs too.
+export function machineDiff(machine = {}, rig = {}) {
+  return Object.keys(rig).filter((k) => machine[k] !== rig[k]).map((k) => `${k} ${machine[k] ?? "unset"} ≠ ${rig[k]}`);
+}
+
 // validate.py ratio_text(), keeping the number where it has one: {text, bold, small}.
 export function ratioCell(sim, real) {
   const small = Math.max(sim, real) < SMALL;
@@ -53,11 +61,12 @@ export function ratioCell(sim, real) {
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 // One pane's table: {boots: ["r1", ...], rows: [{key, label, real: [..],
-// realMean, sim, ratio}]}; `replayed` false (and no rows' real numbers)
-// when the replay was not booted under the pane's kernel with its policy.
-// `done`: the pane is at the trace's end, so its counters compare with
-// the whole replay's.
-export function realRows(replay, { policy, kernel }, vmstat, done) {
+// realMean, sim, ratio}]}; `replayed` false (and no rows' real numbers,
+// `why` says so) when the replay was not booted under the pane's kernel
+// with its policy. `done`: the pane is at the trace's end, so its counters
+// compare with the whole replay's; `comparable`: the session runs the
+// rig's machine (machineDiff()), else there is no ratio to show.
+export function realRows(replay, { policy, kernel }, vmstat, done, comparable = true) {
   const runs = (replay?.runs || []).filter((r) => r.kernel === kernel && r.policy === policy)
     .sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
   const now = paneCounters(vmstat || {});
@@ -65,9 +74,11 @@ export function realRows(replay, { policy, kernel }, vmstat, done) {
     const real = runs.map((r) => r.counters[key]);
     const realMean = real.length ? mean(real) : null;
     const sim = now[key];
-    return { key, label, real, realMean, sim, ratio: done && realMean != null ? ratioCell(sim, realMean) : null };
+    return { key, label, real, realMean, sim, ratio: done && comparable && realMean != null ? ratioCell(sim, realMean) : null };
   });
-  return { replayed: runs.length > 0, boots: runs.map((r) => r.tag), releases: [...new Set(runs.map((r) => r.release))], rows };
+  // why a pane has no boots: the rig booted only the kernel's own two policies
+  const why = runs.length ? "" : (replay?.runs || []).some((r) => r.policy === policy) ? `not replayed on ${kernel}` : `no real boot runs ${policy}`;
+  return { replayed: runs.length > 0, why, boots: runs.map((r) => r.tag), releases: [...new Set(runs.map((r) => r.release))], rows };
 }
 
 // The rig's machine (backend/replays.py: a recipe's `machine`) in words.

@@ -153,3 +153,36 @@ def test_the_form_says_when_a_replay_was_not_booted_on_the_chosen_kernel_and_the
     page.check('input[name=source][value=scenario]')
     assert page.locator("#f-ram").is_enabled() and page.locator("#f-policy").is_visible()
     assert page.locator("#machine-replay").is_hidden() and page.locator("#scenario-list").is_visible()
+
+
+def test_an_upload_of_a_replays_file_on_another_machine_shows_the_real_numbers_but_no_ratio(page, server, replays):
+    import json
+    from pathlib import Path
+
+    from browser_helpers import open_session
+
+    replay = next(r for r in replays if r["name"] == REPLAY)
+    path = Path(__file__).resolve().parents[2] / "validation" / "traces" / f"{REPLAY}.trace.gz"
+    machine = {**replay["machine"], "guest": False, "swap_kind": "zram"}
+    rec = {"machine": machine, "workload": {}, "policies": [{"policy": "lru", "kernel": "6.1"}]}
+    r = httpx.post(server.url + "/api/sessions/upload", data={"recipe": json.dumps(rec)},
+                   files={"file": (path.name, path.read_bytes())}, timeout=60)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    # the same bytes: the same trace as the replay, so the panel is there
+    got = httpx.get(f"{server.url}/api/sessions/{created['id']}", timeout=10).json()
+    assert got["recipe"]["workload"]["trace_id"] == replay["trace_id"]
+    open_session(page, server, created)
+    page.wait_for_selector("#real:not([hidden]) table.real-table")
+    assert page.locator("#real table.real-table").count() == 1
+    warn = page.locator("#real .real-warn").inner_text()
+    assert "not the rig's" in warn and "guest false ≠ true" in warn and f"swap_kind zram ≠ {replay['machine']['swap_kind']}" in warn
+    page.get_by_text("Run until…", exact=True).click()
+    page.select_option("#run-cond", "end")
+    page.click("#run-go")
+    page.wait_for_function("['end', 'found'].includes(document.querySelector('#status').dataset.run)", timeout=120000)
+    wait_step(page, int(page.locator("#seek").input_value()))
+    rows = panel_rows(page, 0)
+    boots = sorted((b for b in replay["runs"] if b["kernel"] == "6.1" and b["policy"] == "lru"), key=lambda b: b["tag"])
+    assert rows["pgscan"]["real"] == " · ".join(f"{b['counters']['pgscan']:,}" for b in boots)
+    assert {x["ratio"] for x in rows.values()} == {"–"}

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fileIn, paneCounters, ratioCell, realRows, replayLabel, replayOf, rigLine, REAL_COUNTERS, SMALL, TOL } from "../../frontend/js/realKernels.js";
+import { fileIn, machineDiff, paneCounters, ratioCell, realRows, replayLabel, replayOf, rigLine, REAL_COUNTERS, SMALL, TOL } from "../../frontend/js/realKernels.js";
 import { replayProfiles, validateReplay } from "../../frontend/js/validateReplay.js";
 
 // A replay as GET /api/replays serves it (backend/replays.py), two boots of
@@ -89,6 +89,23 @@ test("a pane under a kernel the replay was not booted on has no real numbers and
   // the policy matters as much as the kernel: 7.3 has MGLRU boots only
   assert.equal(realRows(REPLAY, { policy: "lru", kernel: "7.3" }, {}, true).replayed, false);
   assert.equal(realRows(REPLAY, { policy: "lru_gen", kernel: "7.3" }, {}, true).replayed, true);
+});
+
+test("a session on another machine than the rig's: what differs, and no ratio even at the end", () => {
+  assert.deepEqual(machineDiff({ ...REPLAY.machine }, REPLAY.machine), []);
+  assert.deepEqual(machineDiff({ ...REPLAY.machine, swap_kind: "zram", guest: false }, REPLAY.machine),
+    ["guest false ≠ true", "swap_kind zram ≠ ssd"]);
+  assert.deepEqual(machineDiff({ ram_pages: REPLAY.machine.ram_pages }, { ram_pages: REPLAY.machine.ram_pages, guest: true }), ["guest unset ≠ true"]);
+  const t = realRows(REPLAY, { policy: "lru", kernel: "6.1" }, { pgscan_kswapd: 60000 }, true, false);
+  assert.equal(t.replayed, true);
+  assert.deepEqual(t.rows[0].real, [70000, 50000]);
+  for (const row of t.rows) assert.equal(row.ratio, null);
+});
+
+test("why a pane has no real numbers: the kernel, or a policy the rig never booted", () => {
+  assert.equal(realRows(REPLAY, { policy: "lru", kernel: "7.3" }, {}, true).why, "not replayed on 7.3");
+  assert.equal(realRows(REPLAY, { policy: "clock", kernel: "6.1" }, {}, true).why, "no real boot runs clock");
+  assert.equal(realRows(REPLAY, { policy: "lru", kernel: "6.1" }, {}, true).why, "");
 });
 
 test("the rig in one line, from the replay's machine", () => {

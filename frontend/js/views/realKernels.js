@@ -3,18 +3,27 @@
 // counters, and at the trace's end their ratio sim/real. The tables are
 // built once per session; each frame writes only the text that changed
 // (a rewrite of equal text still relays the page out).
-import { realRows, rigLine } from "../realKernels.js";
+import { machineDiff, realRows, rigLine } from "../realKernels.js";
 
 const EN = new Intl.NumberFormat("en-US");
 const num = (n) => (n == null ? "–" : EN.format(Math.round(n)));
 
-function build(el, { replay, panes }) {
+function build(el, { replay, machine, panes }) {
   el.textContent = "";
   const rig = document.createElement("p");
   rig.className = "rig";
   rig.textContent = `${replay.name}: replayed by ${rigLine(replay.machine)}.`;
   const note = document.createElement("p");
   note.className = "real-note";
+  el.append(rig);
+  // an upload of the replay's file on another machine: the same trace, not the same run
+  const diff = machineDiff(machine, replay.machine);
+  if (diff.length) {
+    const warn = document.createElement("p");
+    warn.className = "real-warn";
+    warn.textContent = `This session's machine is not the rig's (${diff.join(", ")}): its counters do not compare with these, and no ratio is shown.`;
+    el.append(warn);
+  }
   const grid = document.createElement("div");
   grid.className = "real-panes";
   panes.forEach((p, i) => {
@@ -49,13 +58,13 @@ function build(el, { replay, panes }) {
       const first = body.rows[0].cells[1];
       first.rowSpan = body.rows.length;
       first.className = "real not-replayed";
-      first.textContent = `not replayed on ${p.kernel}`;
+      first.textContent = rows.why;
       for (const tr of [...body.rows].slice(1)) tr.cells[1].remove();
     }
     t.dataset.replayed = rows.replayed ? "1" : "0";
     grid.append(t);
   });
-  el.append(rig, grid, note);
+  el.append(grid, note);
 }
 
 export function renderRealKernels(el, model, panes) {
@@ -69,14 +78,14 @@ export function renderRealKernels(el, model, panes) {
     const pane = panes[i];
     const done = Boolean(pane?.done);
     allDone = allDone && done;
-    const rows = realRows(model.replay, p, pane?.vmstat, done);
+    const rows = realRows(model.replay, p, pane?.vmstat, done, model.comparable);
     const body = tables[i]?.tBodies[0];
     if (!body) return;
     rows.rows.forEach((r, j) => {
       const tr = body.rows[j];
       put(tr.querySelector("td.sim"), pane ? num(r.sim) : "–");
       const rc = tr.querySelector("td.ratio");
-      const text = r.ratio ? r.ratio.text : (rows.replayed ? "…" : "–");
+      const text = r.ratio ? r.ratio.text : (rows.replayed && model.comparable ? "…" : "–");
       put(rc, text);
       const bold = Boolean(r.ratio?.bold);
       if (rc.classList.contains("off") !== bold) rc.classList.toggle("off", bold);
@@ -87,7 +96,8 @@ export function renderRealKernels(el, model, panes) {
       }
     });
   });
-  put(el.querySelector(".real-note"), allDone
+  put(el.querySelector(".real-note"), !model.comparable ? "The real numbers are the whole replay's, from its start to its end, on the rig's machine."
+    : allDone
     ? "At the trace's end: sim/real over the mean of the boots; bold outside 0.80–1.20, and counts under 2,000 on both sides are not judged, as in docs/validation.md."
     : "The real numbers are the whole replay's, from its start to its end; this pane's grow as it steps, and sim/real is shown at the trace's end (Run until… the end of the workload).");
 }
