@@ -35,6 +35,8 @@ export const api = Object.freeze({
     fd.append("file", file);
     return call("POST", "/api/sessions/upload", fd, { form: true });
   },
+  replays: () => call("GET", "/api/replays"),
+  replaySession: (name, kernel) => call("POST", `/api/replays/${encodeURIComponent(name)}/sessions`, { kernel }),
   series: (id) => call("GET", `/api/sessions/${encodeURIComponent(id)}/series`),
   permalink: (id, step) => call("POST", `/api/sessions/${encodeURIComponent(id)}/permalink`, { step }),
   fork: (id, step) => call("POST", `/api/sessions/${encodeURIComponent(id)}/fork`, { step }),

@@ -4,6 +4,7 @@
 // store and send commands; the panes draw what the store then holds.
 import { fmt } from "./format.js";
 import { mailText } from "./mailText.js";
+import { machineDiff, replayOf } from "./realKernels.js";
 import { shareUrl } from "./shareUrl.js";
 import { SHORTCUTS } from "./shortcuts.js";
 import { tokenKey } from "./tokenKey.js";
@@ -197,9 +198,10 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
     else send("inspect", { pfn: sel.pfn, pane: sel.pane });
   }
 
-  // The scenario's "what to watch" paragraph stays at hand while stepping.
-  async function showWatch(recipe) {
-    const name = recipe?.workload?.scenario;
+  // The scenario's "what to watch" paragraph stays at hand while stepping
+  // (a replay's trace: the scenario it was exported from).
+  async function showWatch(recipe, scenario = null) {
+    const name = recipe?.workload?.scenario ?? scenario;
     if (!name || !dom.watch) return;
     try {
       const sc = (await api.scenarios()).find((x) => x.name === name);
@@ -208,6 +210,25 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
       dom.watchText.textContent = sc.watch || "";
       dom.watch.hidden = false;
     } catch { /* the paragraph is a help, not a requirement */ }
+  }
+
+  // A session stepping a trace the real kernels replayed (its trace_id is
+  // the replay's, whoever uploaded it, so a share link gets it too): the
+  // panel "On the real kernels", which panes.js fills on every frame.
+  async function showReal(helloMsg) {
+    if (!dom.real || !helloMsg.recipe?.workload?.trace_id) return;
+    let replay = null;
+    // fetched once: a reconnect's hello asks again
+    showReal.replays ??= api.replays();
+    try { replay = replayOf(helloMsg.recipe, await showReal.replays); } catch { showReal.replays = null; return; }
+    if (!replay) return;
+    const machine = helloMsg.recipe.machine || {};
+    s.real = { replay, machine, comparable: machineDiff(machine, replay.machine).length === 0,
+      panes: helloMsg.panes.map((p) => ({ policy: p.policy, kernel: p.kernel, title: p.title })) };
+    dom.realTitle.textContent = `what the rig counted on ${replay.name}`;
+    dom.real.hidden = false;
+    if (!helloMsg.recipe.workload.scenario && replay.scenario) showWatch(helloMsg.recipe, replay.scenario);
+    loop.request("info");
   }
 
   function renderSessionInfo() {
@@ -406,6 +427,6 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
 
   return {
     actions, bind: bindControls, toast, rate, work, setBusy, showBusy, clearBusy, ownerStep, peekAhead, showKept,
-    setupRunForm, select, inspectSelected, showWatch, renderSessionInfo, setView, updateUrl,
+    setupRunForm, select, inspectSelected, showWatch, showReal, renderSessionInfo, setView, updateUrl,
   };
 }

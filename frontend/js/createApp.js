@@ -110,6 +110,7 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         panes.build(e.msg);
         controls.renderSessionInfo();
         controls.showWatch(e.msg.recipe);
+        controls.showReal(e.msg);
         return;
       case "authOk":
         dom.runUntil.hidden = e.role !== "owner";

@@ -10,6 +10,7 @@ const dom = {
   start: $("#start"), startForm: $("#start-form"), startSubmit: $("#start-submit"), startError: $("#start-error"),
   app: $("#app"), panes: $("#panes"), legend: $("#legend"), plots: $("#plots"),
   watch: $("#watch"), watchTitle: $("#watch-title"), watchText: $("#watch-text"),
+  real: $("#real"), realTitle: $("#real-title"), realBody: $("#real-body"),
   eventLog: $("#event-log"), logCount: $("#log-count"), logFilter: $("#log-reclaim-only"), logPanes: $("#log-panes"), inspector: $("#inspector"), counters: $("#counters"),
   unit: $("#unit"), step: $("#step"), back: $("#back"), play: $("#play"), speed: $("#speed"), speedOut: $("#speed-out"),
   seek: $("#seek"), nrSteps: $("#nr-steps"), tabs: [...document.querySelectorAll(".tabs [data-view]")],

@@ -17,6 +17,7 @@ import { drawGenerations } from "./views/generations.js";
 import { drawHardware } from "./views/hardware.js";
 import { drawLruLists, missingWindows } from "./views/lruLists.js";
 import { renderCounters } from "./views/counters.js";
+import { renderRealKernels } from "./views/realKernels.js";
 import { renderEventLog } from "./views/eventLog.js";
 import { renderInspector } from "./views/inspector.js";
 
@@ -479,6 +480,7 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
         hiddenCount: allRows.length - logRows.length,
       });
       renderCounters(dom.counters, s.panes, { showAll: s.showAllCounters, fileNames: s.hello?.names?.owners?.file });
+      if (s.real) renderRealKernels(dom.realBody, s.real, s.panes);
       plots.update(s);
     }
     // Rebuilt only when its answer or the step changed (a rebuild costs a relayout).

@@ -16,18 +16,21 @@ export async function startScreen({ dom, api, location, storage }) {
   let scenarios = [];
   let limits = {};
   let policies = [];
+  let replays = [];
   try {
-    [scenarios, limits, policies] = await Promise.all([api.scenarios(), api.limits().catch(() => ({})), api.policies()]);
+    // the replays are a third source; a server without them still starts sessions
+    [scenarios, limits, policies, replays] = await Promise.all([api.scenarios(), api.limits().catch(() => ({})), api.policies(), api.replays().catch(() => [])]);
   } catch (err) {
     dom.startError.textContent = `could not load the scenario and policy lists: ${err.message}`;
   }
   mountStartForm(dom.startForm, {
-    scenarios, limits, policies,
-    async onSubmit(recipe, values) {
+    scenarios, limits, policies, replays,
+    async onSubmit(recipe, values, replay) {
       dom.startError.textContent = "";
       dom.startSubmit.disabled = true;
       try {
-        const r = values.source === "trace" ? await api.uploadSession(recipe, values.trace_file) : await api.createSession(recipe);
+        const r = values.source === "replay" ? await api.replaySession(replay.name, replay.kernel)
+          : values.source === "trace" ? await api.uploadSession(recipe, values.trace_file) : await api.createSession(recipe);
         storage.setItem(tokenKey(r.id), r.owner_token);
         location.assign(`/s/${r.id}?step=0`);
       } catch (err) {

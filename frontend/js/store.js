@@ -34,6 +34,7 @@ export function createStore({ historyLimit = 5000 } = {}) {
     firstStateMarked: false,
     vmstatByStep: new Map(), // "pane:step" -> vmstat (copy-as-text's baseline)
     timelineFor: -1,        // nr_steps the whole-run timeline was fetched for
+    real: null,             // {replay, panes}: the real-kernel replay this session's trace is (controls.showReal)
     // The page (panes.js, controls.js).
     busy: null,             // {what, since}: a command the server is working on
     logPane: 0,             // compare mode: whose events the log lists

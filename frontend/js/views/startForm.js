@@ -3,6 +3,8 @@
 // sits next to its field and the submit button stays disabled while any
 // field is invalid.
 import { validateRecipe } from "../validateRecipe.js";
+import { replayProfiles, validateReplay } from "../validateReplay.js";
+import { replayLabel, rigMachine } from "../realKernels.js";
 
 function readValues(form) {
   const v = {};
@@ -92,8 +94,33 @@ function fillKernels(sel, info) {
   sel.value = keep in profiles ? keep : info.default_kernel;
 }
 
-export function mountStartForm(form, { scenarios, limits, policies = [], onSubmit }) {
+// The replays' select: each by name and the kernels it was booted under.
+function mountReplays(form, replays, scenarios) {
+  const sel = form.querySelector("#f-replay");
+  sel.textContent = "";
+  for (const r of replays) {
+    const o = document.createElement("option");
+    o.value = r.name;
+    o.textContent = replayLabel(r, scenarios);
+    sel.append(o);
+  }
+  // without replays the source cannot be chosen (the server has no validation/)
+  const radio = form.querySelector('input[name=source][value=replay]');
+  radio.disabled = !replays.length;
+  radio.parentElement.title = replays.length ? radio.parentElement.title : "this server has no real-kernel replays (validation/ is not beside it)";
+}
+
+// What a replay steps: its scenario and parameters (the trace's export line).
+function replayHint(r) {
+  if (!r) return "";
+  const ps = Object.entries(r.params || {}).map(([k, v]) => `${k} = ${v}`).join(", ");
+  return `${r.scenario ?? "a trace"}${ps ? ` (${ps})` : ""} · ${Number(r.accesses || 0).toLocaleString("en-US")} accesses` +
+    ` · booted ${r.runs.length} times: ${r.kernels.join(", ")}, classic and MGLRU`;
+}
+
+export function mountStartForm(form, { scenarios, limits, policies = [], replays = [], onSubmit }) {
   mountPolicies(form, policies);
+  mountReplays(form, replays, scenarios);
   const list = form.querySelector("#scenario-list");
   list.textContent = "";
   scenarios.forEach((s, i) => {
@@ -116,13 +143,48 @@ export function mountStartForm(form, { scenarios, limits, policies = [], onSubmi
   });
   const submit = form.querySelector("#start-submit");
   const ramHint = form.querySelector("#ram-hint");
+  const replaying = () => form.querySelector("input[name=source]:checked")?.value === "replay";
+  // A replay is the rig's machine with classic beside MGLRU: only its
+  // kernel profile is chosen here, from what both policies offer.
+  const replayKernels = { key: "replay", kernel_profiles: replayProfiles(policies), default_kernel: policies.find((p) => p.key === "lru_gen")?.default_kernel };
+  function checkReplay() {
+    fillKernels(form.querySelector("#f-kernel"), replayKernels);
+    const values = readValues(form);
+    const res = validateReplay(values, replays, policies);
+    const r = replays.find((x) => x.name === values.replay);
+    form.querySelector("#replay-hint").textContent = replayHint(r);
+    form.querySelector("#kernel-replay-note").textContent = res.note;
+    form.querySelector("#machine-replay").textContent = `Does not apply: a replay runs on the rig's machine, a booted guest with ${r ? rigMachine(r.machine) : "64 MiB available"}.`;
+    form.querySelector("#policy-replay").textContent = "The classic LRU (pane A) beside MGLRU (pane B), both under the kernel profile chosen here, as the rig booted them.";
+    for (const p of form.querySelectorAll(".field-error[data-for]")) p.textContent = res.errors[p.dataset.for] || "";
+    submit.disabled = !res.ok;
+    return { res, values };
+  }
+  function sourceFields(source) {
+    const replay = source === "replay";
+    form.querySelector("#trace-field").hidden = source !== "trace";
+    form.querySelector("#replay-field").hidden = !replay;
+    list.hidden = source !== "scenario";
+    // the trace fixes the run; the rig fixed the machine and the policies
+    for (const id of ["#accesses-field", "#seed-field", "#compare-field", "#policy-knobs"]) form.querySelector(id).hidden = replay;
+    // hidden, not only greyed: the form's values are not the rig's
+    const machine = form.querySelector("#machine-fields");
+    machine.disabled = replay;
+    machine.hidden = replay;
+    form.querySelector("#machine-replay").hidden = !replay;
+    form.querySelector("#policy-replay").hidden = !replay;
+    // pane A's policy is the classic LRU: the select would say otherwise
+    for (const id of ["#f-policy", "#f-policy-label", "#policy-follows"]) form.querySelector(id).hidden = replay;
+    form.querySelector("#f-policy").disabled = replay;
+    form.querySelector("#kernel-replay-note").hidden = !replay;
+  }
   const check = () => {
+    sourceFields(readValues(form).source);
+    if (replaying()) return checkReplay();
     const pick = (id, key) => fillKernels(form.querySelector(id), policies.find((p) => p.key === key));
     pick("#f-kernel", form.querySelector("#f-policy").value);
     pick("#f-kernel-b", form.querySelector("#f-policy-b").value);
     const values = readValues(form);
-    form.querySelector("#trace-field").hidden = values.source !== "trace";
-    list.hidden = values.source === "trace";
     form.querySelector("#f-policy-b").disabled = !values.compare;
     form.querySelector("#f-kernel-b").disabled = !values.compare;
     // Only the knobs of the policies the panes run are shown (and sent).
@@ -158,7 +220,7 @@ export function mountStartForm(form, { scenarios, limits, policies = [], onSubmi
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const { res, values } = check();
-    if (res.ok) onSubmit(res.recipe, values);
+    if (res.ok) onSubmit(res.recipe, values, res.request);
   });
   check();
   return { check };

@@ -1,0 +1,135 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fileIn, machineDiff, paneCounters, ratioCell, realRows, replayLabel, replayOf, rigLine, REAL_COUNTERS, SMALL, TOL } from "../../frontend/js/realKernels.js";
+import { replayProfiles, validateReplay } from "../../frontend/js/validateReplay.js";
+
+// A replay as GET /api/replays serves it (backend/replays.py), two boots of
+// the classic LRU on 6.1 and one of MGLRU on 7.3.
+const counters = (o) => ({ pgscan: 0, pgsteal: 0, pswpin: 0, file_in: 0, pswpout: 0, workingset_refault_anon: 0, workingset_refault_file: 0, pgactivate: 0, ...o });
+const REPLAY = {
+  name: "zipf-mixed", scenario: "zipf-mixed", params: { alpha: 0.99 }, accesses: 300000, trace_id: "abc123",
+  machine: { ram_pages: 64 * 256, guest: true, swap_kind: "ssd", swap_pages: 256 * 256, swappiness: 60, readahead_pages: 32 },
+  kernels: ["6.1", "7.3"],
+  runs: [
+    { kernel: "6.1", release: "6.1.0-56-amd64", policy: "lru", tag: "r2", counters: counters({ pgscan: 50000, pgsteal: 40000, pswpin: 9000, file_in: 30000, workingset_refault_file: 1000 }) },
+    { kernel: "6.1", release: "6.1.0-56-amd64", policy: "lru", tag: "r1", counters: counters({ pgscan: 70000, pgsteal: 60000, pswpin: 11000, file_in: 10000, workingset_refault_file: 3000 }) },
+    { kernel: "7.3", release: "7.3.1-1-amd64", policy: "lru_gen", tag: "r1", counters: counters({ pgscan: 90000, pgsteal: 80000, pswpin: 100, file_in: 500, workingset_refault_file: 0 }) },
+  ],
+  simulated: [],
+};
+
+test("file reads: pgpgin (KiB) less the swap-ins' pages, in pages, as validate.py counters() computes them", () => {
+  assert.equal(fileIn({ pgpgin: 4000, pswpin: 100 }), (4000 - 4 * 100) / 4);
+  // pgpgin rounds down to whole pages, and swap-ins alone never go below 0
+  assert.equal(fileIn({ pgpgin: 10, pswpin: 0 }), 2);
+  assert.equal(fileIn({ pgpgin: 8, pswpin: 5 }), 0);
+  assert.equal(fileIn({}), 0);
+});
+
+test("a pane's counters: kswapd and direct reclaim together, as the rig's summary columns", () => {
+  const v = { pgscan_kswapd: 700, pgscan_direct: 300, pgsteal_kswapd: 600, pgsteal_direct: 200, pswpin: 12, pgpgin: 4 * 12 + 4 * 50, workingset_refault_file: 33 };
+  assert.deepEqual(paneCounters(v), { pgscan: 1000, pgsteal: 800, pswpin: 12, file_in: 50, workingset_refault_file: 33 });
+  assert.deepEqual(REAL_COUNTERS.map((c) => c.key), Object.keys(paneCounters(v)));
+});
+
+test("a session is a replay's when its trace is the replay's file (trace_id), whoever uploaded it", () => {
+  const other = { ...REPLAY, name: "file-loop", trace_id: "def456" };
+  assert.equal(replayOf({ workload: { trace_id: "def456" } }, [REPLAY, other]), other);
+  assert.equal(replayOf({ workload: { trace_id: "nope" } }, [REPLAY, other]), null);
+  assert.equal(replayOf({ workload: { scenario: "zipf-mixed" } }, [REPLAY]), null);
+  assert.equal(replayOf({ workload: { trace_id: "abc123" } }, null), null);
+});
+
+test("sim/real: validate.py's tolerance and its not-judged small counts", () => {
+  assert.deepEqual(ratioCell(5000, 5000), { text: "1.00", bold: false, small: false });
+  // the bounds themselves are inside (validate.py adds 1e-9)
+  assert.equal(ratioCell((1 + TOL) * 10000, 10000).bold, false);
+  assert.equal(ratioCell((1 - TOL) * 10000, 10000).bold, false);
+  assert.equal(ratioCell(12100, 10000).bold, true);
+  assert.equal(ratioCell(7900, 10000).bold, true);
+  // both under SMALL: the number is kept, not judged
+  const half = Math.floor((SMALL - 1) / 2);
+  assert.deepEqual(ratioCell(half, SMALL - 1), { text: (half / (SMALL - 1)).toFixed(2), bold: false, small: true });
+  // one side at SMALL is judged
+  assert.equal(ratioCell(SMALL, 1).small, false);
+  assert.deepEqual(ratioCell(SMALL * 3, 0), { text: "new", bold: true, small: false });
+  assert.deepEqual(ratioCell(0, 0), { text: "–", bold: false, small: true });
+});
+
+test("a pane's table: the boots in tag order, the pane's counters, and sim/real over the boots' mean only at the end", () => {
+  const vmstat = { pgscan_kswapd: 55000, pgscan_direct: 5000, pgsteal_kswapd: 30000, pgsteal_direct: 0, pswpin: 10000, pgpgin: 4 * 10000 + 4 * 21000, workingset_refault_file: 1500 };
+  const boots = REPLAY.runs.filter((r) => r.kernel === "6.1" && r.policy === "lru").sort((a, b) => a.tag.localeCompare(b.tag));
+  const before = realRows(REPLAY, { policy: "lru", kernel: "6.1" }, vmstat, false);
+  assert.equal(before.replayed, true);
+  assert.deepEqual(before.boots, ["r1", "r2"]);
+  assert.deepEqual(before.releases, ["6.1.0-56-amd64"]);
+  const now = paneCounters(vmstat);
+  for (const row of before.rows) {
+    assert.deepEqual(row.real, boots.map((b) => b.counters[row.key]));
+    assert.equal(row.sim, now[row.key]);
+    assert.equal(row.ratio, null, `${row.key}: no ratio before the trace's end`);
+  }
+  const end = realRows(REPLAY, { policy: "lru", kernel: "6.1" }, vmstat, true);
+  for (const row of end.rows) {
+    const mean = (boots[0].counters[row.key] + boots[1].counters[row.key]) / 2;
+    assert.equal(row.realMean, mean);
+    assert.deepEqual(row.ratio, ratioCell(now[row.key], mean));
+  }
+  // file reads: 21,000 against the boots' 20,000 is inside; pgsteal 30,000 against 50,000 is not
+  assert.equal(end.rows.find((r) => r.key === "file_in").ratio.bold, false);
+  assert.equal(end.rows.find((r) => r.key === "pgsteal").ratio.bold, true);
+});
+
+test("a pane under a kernel the replay was not booted on has no real numbers and no ratio", () => {
+  const t = realRows(REPLAY, { policy: "lru", kernel: "6.12" }, { pgscan_kswapd: 5 }, true);
+  assert.equal(t.replayed, false);
+  assert.deepEqual(t.boots, []);
+  for (const row of t.rows) { assert.deepEqual(row.real, []); assert.equal(row.realMean, null); assert.equal(row.ratio, null); }
+  assert.equal(t.rows[0].sim, 5);
+  // the policy matters as much as the kernel: 7.3 has MGLRU boots only
+  assert.equal(realRows(REPLAY, { policy: "lru", kernel: "7.3" }, {}, true).replayed, false);
+  assert.equal(realRows(REPLAY, { policy: "lru_gen", kernel: "7.3" }, {}, true).replayed, true);
+});
+
+test("a session on another machine than the rig's: what differs, and no ratio even at the end", () => {
+  assert.deepEqual(machineDiff({ ...REPLAY.machine }, REPLAY.machine), []);
+  assert.deepEqual(machineDiff({ ...REPLAY.machine, swap_kind: "zram", guest: false }, REPLAY.machine),
+    ["guest false ≠ true", "swap_kind zram ≠ ssd"]);
+  assert.deepEqual(machineDiff({ ram_pages: REPLAY.machine.ram_pages }, { ram_pages: REPLAY.machine.ram_pages, guest: true }), ["guest unset ≠ true"]);
+  const t = realRows(REPLAY, { policy: "lru", kernel: "6.1" }, { pgscan_kswapd: 60000 }, true, false);
+  assert.equal(t.replayed, true);
+  assert.deepEqual(t.rows[0].real, [70000, 50000]);
+  for (const row of t.rows) assert.equal(row.ratio, null);
+});
+
+test("why a pane has no real numbers: the kernel, or a policy the rig never booted", () => {
+  assert.equal(realRows(REPLAY, { policy: "lru", kernel: "7.3" }, {}, true).why, "not replayed on 7.3");
+  assert.equal(realRows(REPLAY, { policy: "clock", kernel: "6.1" }, {}, true).why, "no real boot runs clock");
+  assert.equal(realRows(REPLAY, { policy: "lru", kernel: "6.1" }, {}, true).why, "");
+});
+
+test("the rig in one line, from the replay's machine", () => {
+  assert.equal(rigLine(REPLAY.machine), "Debian kernels booted in QEMU with 64 MiB available, a 256 MiB swap disk, swappiness 60 (docs/validation.md)");
+  assert.match(rigLine({ ...REPLAY.machine, swap_kind: "zram", swap_pages: 8192 }), /a 32 MiB zram swap/);
+  assert.match(rigLine({ ...REPLAY.machine, swap_kind: "none", swap_pages: 0 }), /, no swap,/);
+});
+
+const POLICIES = [
+  { key: "lru", kernel_profiles: { "6.1": "Linux 6.1", "6.12": "Linux 6.12", "7.3": "Linux 7.3" } },
+  { key: "lru_gen", kernel_profiles: { "6.12": "Linux 6.12", "7.3": "Linux 7.3" } },
+  { key: "clock", kernel_profiles: { "5.0": "Linux 5.0" } },
+];
+
+test("the start form's replay: its label, the profiles both panes offer, and the note for a kernel it was not booted on", () => {
+  assert.equal(replayLabel(REPLAY, [{ name: "zipf-mixed", title: "Zipf(0.99) over anon and file sets" }]), "zipf-mixed (6.1, 7.3) — Zipf(0.99) over anon and file sets");
+  assert.equal(replayLabel({ ...REPLAY, scenario: null }, [{ name: "zipf-mixed", title: "x" }]), "zipf-mixed (6.1, 7.3)");
+  assert.deepEqual(Object.keys(replayProfiles(POLICIES)), ["6.12", "7.3"]);
+  const ok = validateReplay({ replay: "zipf-mixed", kernel: "7.3" }, [REPLAY], POLICIES);
+  assert.deepEqual(ok, { ok: true, errors: {}, note: "", request: { name: "zipf-mixed", kernel: "7.3" } });
+  const not = validateReplay({ replay: "zipf-mixed", kernel: "6.12" }, [REPLAY], POLICIES);
+  assert.equal(not.ok, true);
+  assert.match(not.note, /^zipf-mixed was not replayed on 6\.12 \(only 6\.1, 7\.3\)/);
+  assert.match(validateReplay({ replay: "zipf-mixed", kernel: "6.1" }, [REPLAY], POLICIES).errors.kernel, /one of 6\.12, 7\.3/);
+  assert.equal(validateReplay({ replay: "nope", kernel: "7.3" }, [REPLAY], POLICIES).errors.replay, "choose a replay");
+  assert.match(validateReplay({ kernel: "7.3" }, [], POLICIES).errors.replay, /no real-kernel replays/);
+});
