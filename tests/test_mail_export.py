@@ -69,3 +69,45 @@ def test_the_mail_texts_command_line_reproduces_the_sessions_counters(tmp_path, 
     for k, r in enumerate(runs):
         assert r["vmstat"] == summary[k]["vmstat"], k
     st.close()
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_a_replay_sessions_mail_text_runs_the_replays_own_file_and_lists_the_rigs_counters(tmp_path):
+    """A session stepping a real-kernel replay (backend/replays.py): its mail
+    text's command line reads the replay's file from a checkout and gives the
+    session's counters; beside each pane the rig's boots and sim/real."""
+    from backend import replays
+    st = SqliteStore(tmp_path / "s.sqlite3")
+    m = SessionManager(st, Settings(data_dir=tmp_path))
+    replay = next(r for r in replays.load() if r["name"] == "stream-hot-anon")
+    rec = m.upload_trace(replays.trace_path(replay["name"]).read_bytes(), "x.trace.gz")
+    s, _ = m.create(Recipe.model_validate(replays.recipe(replay, "6.12", rec.id)))
+    cur, _, res = s.run_until(0, Until(kind="end"), "scan", 0, 10, owner=True)
+    assert res.reason == "found" and all(sim.done for sim in s.sims)
+    summary = s.summary()
+    panes = [{"pane": k, "policy": p["policy"], "step": cur, "nrAccess": p["nr_access"], "vmstat": p["vmstat"],
+              "done": p["done"]} for k, p in enumerate(summary)]
+    arg = {"recipe": s.record.recipe, "panes": panes, "real": {"replay": replay, "comparable": True}}
+    text = subprocess.run([NODE, "--input-type=module", "-e", MAIL, json.dumps(arg)], cwd=ROOT,
+                          capture_output=True, text=True, check=True, timeout=60).stdout
+    assert all(len(line) <= 80 for line in text.splitlines())
+    lines = text.split("Reproduce (to the end of the workload):\n", 1)[1].splitlines()
+    argv = shlex.split(" ".join(line.rstrip("\\") for line in lines[:next(i for i, l in enumerate(lines)
+                                                                      if l.startswith("("))]))
+    assert argv[argv.index("--trace") + 1] == "validation/traces/stream-hot-anon.trace.gz"
+    out = subprocess.run([str(SCRIPT), *argv[1:], "--json"], cwd=ROOT, env=ENV, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    for k, r in enumerate(json.loads(out.stdout)):
+        assert r["vmstat"] == summary[k]["vmstat"], k
+    # the rig's pgsteal beside each pane's, with sim/real at the trace's end
+    for k, policy in enumerate(("lru", "lru_gen")):
+        boots = sorted((b for b in replay["runs"] if b["kernel"] == "6.12" and b["policy"] == policy),
+                       key=lambda b: b["tag"])
+        v = summary[k]["vmstat"]
+        sim = v["pgsteal_kswapd"] + v["pgsteal_direct"]
+        real = sum(b["counters"]["pgsteal"] for b in boots) / len(boots)
+        real_text = " / ".join(format(b["counters"]["pgsteal"], ",") for b in boots)
+        row = rf"^  pgsteal \(kswapd\+direct\) +{real_text} +{sim:,} +{sim / real:.2f}\*?$"
+        assert re.search(row, text, re.M), (policy, row)
+    st.close()

@@ -354,7 +354,7 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
     const sel = s.selected;
     const link = pin ? shareUrl(location.origin, { id: pin.id, step: pin.step, folio: sel?.pfn ?? null, page: sel?.page ?? null, pane: sel?.pane || null })
       : dom.share.dataset.url || "";
-    const text = mailText({ recipe: s.hello?.recipe || {}, link, panes: s.panes, infos: s.panes.map((q) => panes.infoOf(q)), base, baseStep: used, folio: s.inspectMsg, events, names: s.names });
+    const text = mailText({ recipe: s.hello?.recipe || {}, link, panes: s.panes, infos: s.panes.map((q) => panes.infoOf(q)), base, baseStep: used, folio: s.inspectMsg, events, names: s.names, real: s.real });
     copy(text, "Text excerpt copied");
   }
 

@@ -6,6 +6,7 @@
 // the longest name.
 import { explainEvent } from "./explainEvent.js";
 import { simulateCommand } from "./simulateCommand.js";
+import { realRows, rigLine } from "./realKernels.js";
 
 const WIDTH = 80;
 const ascii = (l) => String(l).replace(/→/g, "->").replace(/[—–]/g, "--").replace(/[−]/g, "-")
@@ -38,6 +39,28 @@ function shell(argv, indent = "  ") {
   return out;
 }
 
+// The rig's counters beside each pane's (the panel "On the real kernels"):
+// sim/real once a pane is at the trace's end on the rig's machine.
+function realLines({ replay, comparable = true }, panes, recipe) {
+  const L = ["", ...wrap(`On the real kernels: ${replay.name} replayed by ${rigLine(replay.machine)}:`, "  ")];
+  if (!comparable) L.push(...wrap("(this session's machine is not the rig's: no ratio)", "  "));
+  panes.forEach((p, i) => {
+    const pol = recipe?.policies?.[i] || {};
+    const t = realRows(replay, { policy: p.policy ?? pol.policy, kernel: pol.kernel ?? "7.3" }, p.vmstat, Boolean(p.done), comparable);
+    const who = `${panes.length > 1 ? `pane ${i ? "B" : "A"}, ` : ""}${p.policy ?? pol.policy} under ${pol.kernel ?? "7.3"}`;
+    if (!t.replayed) { L.push(`${who}: ${t.why}`); return; }
+    L.push(`${who}, real ${t.boots.join(" / ")} against step ${p.step}${p.done ? " (the trace's end)" : ""}:`);
+    const w = 24;
+    const realW = Math.max(14, ...t.rows.map((r) => r.real.map(num).join(" / ").length));
+    L.push(`  ${"counter".padEnd(w)} ${"real".padStart(realW)} ${"here".padStart(10)} ${"sim/real".padStart(8)}`);
+    for (const r of t.rows) {
+      L.push(`  ${r.label.padEnd(w)} ${r.real.map(num).join(" / ").padStart(realW)} ${num(r.sim).padStart(10)} ${(r.ratio ? r.ratio.text + (r.ratio.bold ? "*" : "") : "").padStart(8)}`);
+    }
+  });
+  if (panes.some((p) => p.done)) L.push(...wrap("(* outside 0.80-1.20 of the boots' mean; counts under 2,000 on both sides are not judged)", "  "));
+  return L;
+}
+
 function recipeLines(r) {
   const m = r.machine || {};
   const w = r.workload || {};
@@ -47,7 +70,7 @@ function recipeLines(r) {
   const panes = (r.policies || []).map((p, i) => `${r.policies.length > 1 ? (i ? "B " : "A ") : ""}${p.policy} (kernel ${p.kernel || "7.3"})` +
     `${p[p.policy] && Object.keys(p[p.policy]).length ? ` ${JSON.stringify(p[p.policy])}` : ""}`);
   return [`Workload: ${wl}.`,
-    `Machine: ${num(m.ram_pages)} pages RAM, swap ${m.swap_kind ?? "zram"} ${m.swap_pages != null ? `${num(m.swap_pages)} pages` : "(half of RAM)"}, ` +
+    `Machine: ${num(m.ram_pages)} pages RAM${m.guest ? " available on a booted guest of each pane's kernel" : ""}, swap ${m.swap_kind ?? "zram"} ${m.swap_pages != null ? `${num(m.swap_pages)} pages` : "(half of RAM)"}, ` +
       `swappiness ${m.swappiness ?? 60}, readahead ${m.readahead_pages ?? 32} pages${m.watermarks ? `, watermarks ${JSON.stringify(m.watermarks)}` : ""}.`,
     `Policies: ${panes.join(", ")}.`];
 }
@@ -56,7 +79,10 @@ function recipeLines(r) {
 // policy says about itself (hello.panes[i].info: title, debugfs, list names,
 // language); base: per pane vmstat of baseStep; folio: the inspector's
 // `folio` message (or null); events: per pane event rows of this step.
-export function mailText({ recipe, link = "", panes, infos = [], base = [], baseStep = 0, folio = null, events = [], nEvents = 20, names = null }) {
+// real: {replay, comparable} when the session steps a real-kernel replay's
+// trace (controls.showReal): its file in a checkout goes on the command line
+// and the rig's counters beside each pane's.
+export function mailText({ recipe, link = "", panes, infos = [], base = [], baseStep = 0, folio = null, events = [], nEvents = 20, names = null, real = null }) {
   const L = [];
   const two = panes.length > 1;
   const p0 = panes[0];
@@ -64,8 +90,10 @@ export function mailText({ recipe, link = "", panes, infos = [], base = [], base
   if (link) L.push(link);
   L.push("");
   L.push(...recipeLines(recipe));
-  const cmd = simulateCommand(recipe);
+  const replayTrace = real?.replay ? `validation/traces/${real.replay.name}.trace.gz` : null;
+  const cmd = simulateCommand(recipe, { trace: replayTrace });
   L.push("", "Reproduce (to the end of the workload):", ...shell(cmd.argv));
+  if (replayTrace) L.push(...wrap(`(${replayTrace}: the real-kernel replay's trace, in a reclaimlab checkout)`));
   if (cmd.why.length) L.push(...wrap(`(the command line cannot set: ${cmd.why.join("; ")}; use the recipe JSON)`));
   // a Python policy is not built in: the CLI loads it as the server did
   const plugins = [...new Set(panes.map((p, i) => (infos[i]?.language === "python" ? p.policy : null)).filter(Boolean))];
@@ -93,6 +121,7 @@ export function mailText({ recipe, link = "", panes, infos = [], base = [], base
       L.push(`${k.padEnd(nameW)} ${col(num(v), w)} ${col(sgn(v - (base[p0.pane]?.[k] ?? 0)), w)}`);
     }
   }
+  if (real?.replay) L.push(...realLines(real, panes, recipe));
   panes.forEach((p, i) => {
     const tag = two ? ` (pane ${i ? "B" : "A"})` : "";
     const info = infos[i] || {};

@@ -5,13 +5,16 @@ const PAGES_PER_MB = 256;
 const DEFAULT_KERNEL = "7.3";
 const DEFAULT_RA_PAGES = 32;   // engine/config.py: read_ahead_kb 128, what the CLI runs by default
 
-export function simulateCommand(recipe) {
+// `trace`: the path the trace has where the command runs (a real-kernel
+// replay's file in a checkout), instead of one saved from the session.
+export function simulateCommand(recipe, { trace = null } = {}) {
   const m = recipe?.machine || {};
   const w = recipe?.workload || {};
   const pol = recipe?.policies || [];
   const why = [];
   const argv = ["reclaimlab", "simulate"];
   if (w.scenario) argv.push("--scenario", w.scenario);
+  else if (trace) argv.push("--trace", trace);
   else { argv.push("--trace", "session.trace"); why.push("the trace: save it from GET /api/sessions/<id>/trace as session.trace"); }
   const kinds = pol.map((p) => p.policy);
   const kernels = pol.map((p) => p.kernel || DEFAULT_KERNEL);

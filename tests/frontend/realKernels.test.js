@@ -133,3 +133,40 @@ test("the start form's replay: its label, the profiles both panes offer, and the
   assert.equal(validateReplay({ replay: "nope", kernel: "7.3" }, [REPLAY], POLICIES).errors.replay, "choose a replay");
   assert.match(validateReplay({ kernel: "7.3" }, [], POLICIES).errors.replay, /no real-kernel replays/);
 });
+
+test("Copy as text of a replay session: the replay's file on the command line and the rig's counters beside each pane's, sim/real at the end", async () => {
+  const { mailText } = await import("../../frontend/js/mailText.js");
+  const recipe = { machine: REPLAY.machine, workload: { trace_id: "abc123" }, policies: [{ policy: "lru", kernel: "6.1" }, { policy: "lru_gen", kernel: "6.1" }], seed: 1 };
+  const vm = { pgscan_kswapd: 66000, pgscan_direct: 0, pgsteal_kswapd: 48000, pgsteal_direct: 2000, pswpin: 10000, pgpgin: 4 * 10000 + 4 * 20000, workingset_refault_file: 2000 };
+  const pane = (i, policy, done) => ({ pane: i, policy, step: 9, nrAccess: 300000, done, vmstat: vm });
+  const t = mailText({ recipe, panes: [pane(0, "lru", true), pane(1, "lru_gen", true)], real: { replay: REPLAY, comparable: true } });
+  const flat = t.replace(/\s+/g, " ");
+  assert.match(t, /Machine: 16,384 pages RAM available on a booted guest of each pane's kernel/);
+  assert.match(t, /--trace validation\/traces\/zipf-mixed\.trace\.gz/);
+  assert.doesNotMatch(t, /save it from GET/);
+  assert.match(flat, /On the real kernels: zipf-mixed replayed by Debian kernels booted in QEMU with 64 MiB available, a 256 MiB swap disk, swappiness 60/);
+  assert.match(t, /pane A, lru under 6\.1, real r1 \/ r2 against step 9 \(the trace's end\):/);
+  // pgscan 66,000 against the boots' mean 60,000: 1.10, inside the band
+  assert.match(t, /pgscan \(kswapd\+direct\)\s+70,000 \/ 50,000\s+66,000\s+1\.10\n/);
+  // file reads 20,000 against 20,000; pswpin 10,000 against 10,000
+  assert.match(t, /file reads\s+10,000 \/ 30,000\s+20,000\s+1\.00\n/);
+  // pgsteal 50,000 against 50,000; workingset_refault_file 2,000 against 2,000: small, not judged
+  assert.match(t, /workingset_refault_file\s+3,000 \/ 1,000\s+2,000\s+1\.00\n/);
+  assert.match(t, /pane B, lru_gen under 6\.1: not replayed on 6\.1/);
+  assert.ok(t.split("\n").every((l) => l.length <= 80), "80 columns");
+  // before the end: no ratio; on another machine: no ratio and it says why
+  const early = mailText({ recipe, panes: [pane(0, "lru", false), pane(1, "lru_gen", false)], real: { replay: REPLAY, comparable: true } });
+  assert.match(early, /pgscan \(kswapd\+direct\)\s+70,000 \/ 50,000\s+66,000\s*\n/);
+  const other = mailText({ recipe, panes: [pane(0, "lru", true), pane(1, "lru_gen", true)], real: { replay: REPLAY, comparable: false } });
+  assert.match(other, /not the rig's: no ratio/);
+  assert.match(other, /pgscan \(kswapd\+direct\)\s+70,000 \/ 50,000\s+66,000\s*\n/);
+});
+
+test("a bold (outside the band) ratio is starred in the text", async () => {
+  const { mailText } = await import("../../frontend/js/mailText.js");
+  const recipe = { machine: REPLAY.machine, workload: { trace_id: "abc123" }, policies: [{ policy: "lru", kernel: "6.1" }] };
+  const vm = { pgscan_kswapd: 90000, pgsteal_kswapd: 50000, pswpin: 10000, pgpgin: 4 * 10000 + 4 * 20000, workingset_refault_file: 2000 };
+  const t = mailText({ recipe, panes: [{ pane: 0, policy: "lru", step: 3, nrAccess: 5, done: true, vmstat: vm }], real: { replay: REPLAY, comparable: true } });
+  assert.match(t, /pgscan \(kswapd\+direct\)\s+70,000 \/ 50,000\s+90,000\s+1\.50\*\n/);
+  assert.match(t, /\* outside 0\.80-1\.20/);
+});
