@@ -45,6 +45,8 @@ def test_every_replayed_trace_is_listed_with_its_real_boots_and_simulated_counte
         assert runs[0]["counters"] == {c: int(r[c]) for c in replays.COUNTERS}
     zm = listed["zipf-mixed"]
     assert zm["scenario"] == "zipf-mixed" and zm["accesses"] == 300_000 and zm["kernels"] == ["6.1", "6.12", "7.3"]
+    # a trace made by hand (validation/write_traces.py): no scenario, the rig's count of its records
+    assert (listed["db-write"]["scenario"], listed["db-write"]["accesses"]) == (None, 300_000)
     assert zm["machine"] == {"ram_pages": 16384, "guest": True, "swap_kind": "ssd", "swap_pages": 65536,
                              "swappiness": 60, "readahead_pages": 32}
     with open(VALIDATION / "sim.csv", newline="") as fh:

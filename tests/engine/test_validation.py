@@ -294,3 +294,15 @@ memcg     1 /
         assert real_samples(f.name, column=2) == [(1000, [(3, 500), (4, 100)]),
                                                   (2000, [(3, 300), (4, 100), (5, 50)])]
         assert real_samples(f.name)[0] == (1000, [(3, 7), (4, 0)])
+
+
+def test_the_held_out_write_traces_are_what_validation_write_traces_makes(tmp_path):
+    """validation/traces/write-log and db-write come from validation/write_traces.py
+    (no built-in scenario writes files at that rate), deterministically."""
+    import gzip
+    import subprocess
+    import sys
+    subprocess.run([sys.executable, str(V.HERE / "write_traces.py"), str(tmp_path)], check=True, timeout=120)
+    for name in ("write-log", "db-write"):
+        with gzip.open(V.HERE / "traces" / f"{name}.trace.gz", "rb") as f:
+            assert f.read() == (tmp_path / f"{name}.trace").read_bytes(), name

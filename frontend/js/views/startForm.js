@@ -114,7 +114,7 @@ function mountReplays(form, replays, scenarios) {
 function replayHint(r) {
   if (!r) return "";
   const ps = Object.entries(r.params || {}).map(([k, v]) => `${k} = ${v}`).join(", ");
-  return `${r.scenario ?? "a trace"}${ps ? ` (${ps})` : ""} · ${Number(r.accesses || 0).toLocaleString("en-US")} accesses` +
+  return `${r.scenario ?? "a trace made by hand (validation/)"}${ps ? ` (${ps})` : ""} · ${Number(r.accesses || 0).toLocaleString("en-US")} accesses` +
     ` · booted ${r.runs.length} times: ${r.kernels.join(", ")}, classic and MGLRU`;
 }
 
