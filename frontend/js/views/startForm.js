@@ -3,7 +3,7 @@
 // sits next to its field and the submit button stays disabled while any
 // field is invalid.
 import { validateRecipe } from "../validateRecipe.js";
-import { replayProfiles, validateReplay } from "../validateReplay.js";
+import { REPLAY_POLICIES, replayProfiles, validateReplay } from "../validateReplay.js";
 import { replayLabel, rigMachine } from "../realKernels.js";
 
 function readValues(form) {
@@ -146,7 +146,7 @@ export function mountStartForm(form, { scenarios, limits, policies = [], replays
   const replaying = () => form.querySelector("input[name=source]:checked")?.value === "replay";
   // A replay is the rig's machine with classic beside MGLRU: only its
   // kernel profile is chosen here, from what both policies offer.
-  const replayKernels = { key: "replay", kernel_profiles: replayProfiles(policies), default_kernel: policies.find((p) => p.key === "lru_gen")?.default_kernel };
+  const replayKernels = { key: "replay", kernel_profiles: replayProfiles(policies), default_kernel: policies.find((p) => REPLAY_POLICIES.includes(p.key))?.default_kernel };
   function checkReplay() {
     fillKernels(form.querySelector("#f-kernel"), replayKernels);
     const values = readValues(form);
