@@ -25,6 +25,9 @@ from typing import Optional
 # where validation/ is: beside the backend package in a checkout (`make run`),
 # else the working directory's (the image's WORKDIR is the checkout)
 _CANDIDATES = (Path(__file__).resolve().parent.parent / "validation", Path.cwd() / "validation")
+# validation/validate.py's rules for reading the rig's rows (POLICY, PROFILE_OF,
+# SWAP_KIND, the r1/r2 default boots), kept here because validation/ is data
+# beside a checkout, not a package the server can import
 POLICY = {"classic": "lru", "mglru": "lru_gen"}
 PROFILE_OF = (("6.1.", "6.1"), ("6.12.", "6.12"), ("7.3.", "7.3"))
 SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
