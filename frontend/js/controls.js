@@ -4,7 +4,7 @@
 // store and send commands; the panes draw what the store then holds.
 import { fmt } from "./format.js";
 import { mailText } from "./mailText.js";
-import { machineDiff, replayOf } from "./realKernels.js";
+import { machineDiff, replayNote, replayOf } from "./realKernels.js";
 import { shareUrl } from "./shareUrl.js";
 import { SHORTCUTS } from "./shortcuts.js";
 import { tokenKey } from "./tokenKey.js";
@@ -198,6 +198,13 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
     else send("inspect", { pfn: sel.pfn, pane: sel.pane });
   }
 
+  // GET /api/replays, fetched once (again after a failure, at the next hello)
+  let replaysAsked = null;
+  function replays() {
+    replaysAsked ??= api.replays().catch((e) => { replaysAsked = null; throw e; });
+    return replaysAsked;
+  }
+
   // The scenario's "what to watch" paragraph stays at hand while stepping
   // (a replay's trace: the scenario it was exported from).
   async function showWatch(recipe, scenario = null) {
@@ -209,6 +216,8 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
       dom.watchTitle.textContent = `${sc.name}${sc.title ? ` — ${sc.title}` : ""}`;
       dom.watchText.textContent = sc.watch || "";
       dom.watch.hidden = false;
+      const note = replayNote(name, await replays().catch(() => []), recipe);
+      if (note) dom.watchText.textContent = `${sc.watch || ""} ${note}`;
     } catch { /* the paragraph is a help, not a requirement */ }
   }
 
@@ -218,9 +227,7 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
   async function showReal(helloMsg) {
     if (!dom.real || !helloMsg.recipe?.workload?.trace_id) return;
     let replay = null;
-    // fetched once: a reconnect's hello asks again
-    showReal.replays ??= api.replays();
-    try { replay = replayOf(helloMsg.recipe, await showReal.replays); } catch { showReal.replays = null; return; }
+    try { replay = replayOf(helloMsg.recipe, await replays()); } catch { return; }
     if (!replay) return;
     const machine = helloMsg.recipe.machine || {};
     s.real = { replay, machine, comparable: machineDiff(machine, replay.machine).length === 0,

@@ -99,3 +99,15 @@ export function replayLabel(replay, scenarios = []) {
   const sc = scenarios.find((x) => x.name === replay.scenario);
   return `${replay.name} (${(replay.kernels || []).join(", ")})${sc?.title ? ` — ${sc.title}` : ""}`;
 }
+
+// Under a built-in scenario's "What to watch": the real-kernel replays of
+// that scenario, which the start form opens with the rig's counters beside
+// the panes ("" when there is none, or the session already steps one).
+export function replayNote(scenario, replays = [], recipe = null) {
+  if (replayOf(recipe, replays)) return "";
+  const mine = (replays || []).filter((r) => r.scenario === scenario);
+  if (!mine.length) return "";
+  const which = mine.map((r) => `${r.name} (${(r.kernels || []).join(", ")})`).join("; ");
+  return `The real kernels replayed this scenario on the rig (64 MiB available, ${Number(mine[0].accesses || 0).toLocaleString("en-US")} accesses): ${which}. ` +
+    "Start it as \"a real-kernel replay\" to see their counters beside the panes (docs/validation.md).";
+}

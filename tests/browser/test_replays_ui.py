@@ -186,3 +186,18 @@ def test_an_upload_of_a_replays_file_on_another_machine_shows_the_real_numbers_b
     boots = sorted((b for b in replay["runs"] if b["kernel"] == "6.1" and b["policy"] == "lru"), key=lambda b: b["tag"])
     assert rows["pgscan"]["real"] == " · ".join(f"{b['counters']['pgscan']:,}" for b in boots)
     assert {x["ratio"] for x in rows.values()} == {"–"}
+
+
+def test_a_scenario_sessions_what_to_watch_names_the_replays_of_that_scenario(page, server, replays):
+    from browser_helpers import open_session
+
+    replay = next(r for r in replays if r["scenario"] == "zipf-mixed")
+    body = {"machine": {"ram_pages": 1024}, "workload": {"scenario": "zipf-mixed", "accesses": 2000},
+            "policies": [{"policy": "lru"}], "seed": 1}
+    r = httpx.post(server.url + "/api/sessions", json=body, timeout=30)
+    assert r.status_code == 201, r.text
+    open_session(page, server, r.json())
+    page.wait_for_function("document.querySelector('#watch-text').textContent.includes('real kernels replayed')")
+    text = page.locator("#watch-text").text_content()
+    assert f"{replay['name']} ({', '.join(replay['kernels'])})" in text
+    assert 'Start it as "a real-kernel replay"' in text

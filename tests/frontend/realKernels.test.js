@@ -170,3 +170,13 @@ test("a bold (outside the band) ratio is starred in the text", async () => {
   assert.match(t, /pgscan \(kswapd\+direct\)\s+70,000 \/ 50,000\s+90,000\s+1\.50\*\n/);
   assert.match(t, /\* outside 0\.80-1\.20/);
 });
+
+test("a built-in scenario's What to watch names its real-kernel replays, unless the session steps one", async () => {
+  const { replayNote } = await import("../../frontend/js/realKernels.js");
+  const note = replayNote("zipf-mixed", [REPLAY, { ...REPLAY, name: "other", scenario: "file-loop", trace_id: "x" }], { workload: { scenario: "zipf-mixed" } });
+  assert.equal(note, 'The real kernels replayed this scenario on the rig (64 MiB available, 300,000 accesses): zipf-mixed (6.1, 7.3). '
+    + 'Start it as "a real-kernel replay" to see their counters beside the panes (docs/validation.md).');
+  assert.equal(replayNote("anon-loop", [REPLAY], { workload: { scenario: "anon-loop" } }), "");
+  assert.equal(replayNote("zipf-mixed", [REPLAY], { workload: { trace_id: "abc123" } }), "");
+  assert.equal(replayNote("zipf-mixed", [], null), "");
+});
