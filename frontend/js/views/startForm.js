@@ -155,7 +155,6 @@ export function mountStartForm(form, { scenarios, limits, policies = [], replays
     form.querySelector("#replay-hint").textContent = replayHint(r);
     form.querySelector("#kernel-replay-note").textContent = res.note;
     form.querySelector("#machine-replay").textContent = `Does not apply: a replay runs on the rig's machine, a booted guest with ${r ? rigMachine(r.machine) : "64 MiB available"}.`;
-    form.querySelector("#policy-replay").textContent = "The classic LRU (pane A) beside MGLRU (pane B), both under the kernel profile chosen here, as the rig booted them.";
     for (const p of form.querySelectorAll(".field-error[data-for]")) p.textContent = res.errors[p.dataset.for] || "";
     submit.disabled = !res.ok;
     return { res, values };
