@@ -534,7 +534,9 @@ def render_summary(results: list[dict], engine=None) -> str:
         + (f", {cfg['system_mlocked_pages']:,d} mlocked" if cfg.get("system_mlocked_pages") else "")
         + (f", {cfg['system_unmapped_pages']:,d} unmapped" if cfg.get("system_unmapped_pages") else "")
         + f"), swap {cfg.get('swap_pages', 0) * 4 / 1024:g} MiB "
-        f"{cfg.get('swap_kind', '?')}, swappiness {cfg.get('swappiness', '?')}",
+        f"{cfg.get('swap_kind', '?')}, swappiness {cfg.get('swappiness', '?')}"
+        + (f", a ZONE_DMA watermark boost per {cfg['zone_dma_boost_every']:,d} ZONE_DMA pages"
+           if cfg.get("zone_dma_boost_every") else ""),
         "",
     ]
     head = [f'{titles.get(r["policy"], r["policy"])} ({r["config"].get("kernel", "?")})' for r in results]

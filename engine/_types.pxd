@@ -320,4 +320,6 @@ cdef enum ev_reason:
     R_NOT_PROTECTED              # sort_folio: not promoted, tier not above tier_idx: isolated
     R_FAULT_AROUND               # read fault on a cached page: filemap_map_pages() mapped it and its neighbours
     R_FOLIO_LOCKED               # shrink_folio_list: folio_trylock() failed, readahead's read still in flight
+    R_ZONE_SKIP                  # isolate_lru_folios / sort_folio: zone above sc->reclaim_idx
+    R_WATERMARK_BOOST            # kswapd woken for ZONE_DMA alone: its watermarks were boosted
     NR_REASONS

@@ -32,6 +32,9 @@ cdef enum:
     WMARK_MIN = 0
     WMARK_LOW = 1
     WMARK_HIGH = 2
+    PAGEBLOCK_NR_PAGES = 512     # x86_64: pageblock_order 9
+    # 7.3 isolate_lru_folios(): at most this many folios skipped per call (swap.h)
+    SWAP_CLUSTER_MAX_SKIPPED = 32 << 10
 
 # --- page-cache and swap-map entry tags (uint64, tag in the top 2 bits) -------
 cdef enum:
@@ -179,7 +182,7 @@ ctypedef struct scan_control:
     uint8_t no_cache_trim_mode
     uint8_t proactive
     uint8_t force_scan           # MGLRU debugfs '+'
-    uint8_t _pad
+    uint8_t dma_only             # sc->reclaim_idx is ZONE_DMA (kswapd's runs for a boost); 0: every zone
     int64_t anon_cost
     int64_t file_cost
     int64_t nr_taken_total       # sc->nr.taken
@@ -353,6 +356,15 @@ ctypedef struct mem:
     folio_idx_t lru_batch_pfn[PAGEVEC_SIZE]
     uint64_t lru_batch_index[PAGEVEC_SIZE]
     int64_t lru_batch_seq[PAGEVEC_SIZE]
+    # ZONE_DMA's watermark boost (boost_watermark(), page_alloc.c). The engine has no
+    # migratetypes, so the fallbacks that boost the zone come at a fixed rate: one per
+    # dma_boost_every pages ZONE_DMA hands out (config zone_dma_boost_every; 0 = never)
+    int64_t dma_boost_every
+    int64_t dma_alloc_count
+    int64_t watermark_boost_dma  # zone->watermark_boost of ZONE_DMA, pages
+    uint8_t dma_boosted          # ZONE_BOOSTED_WATERMARK: rmqueue() wakes kswapd for ZONE_DMA alone
+    uint8_t _pad_boost[7]
+    int64_t nr_lru_dma[5]        # ZONE_DMA's pages on each node LRU list (lruvec_lru_size(.., ZONE_DMA))
     layout_stamps layout         # last: not machine state, outside the state image (MEM_STATE_BYTES)
 
 # --- list.h --------------------------------------------------------------------
@@ -404,10 +416,14 @@ cdef inline void node_lru_add(mem* m, folio_idx_t pfn, bint tail) noexcept nogil
     else:
         list_add(m, pfn, m.nr_frames + HEAD_LRU + lru)
     m.vmstat[NR_INACTIVE_ANON + lru] += folio_nr_pages(m, pfn)
+    if pfn < m.nr_dma:
+        m.nr_lru_dma[lru] += folio_nr_pages(m, pfn)
 
 cdef inline void node_lru_del(mem* m, folio_idx_t pfn) noexcept nogil:
     list_del(m, pfn)
     m.vmstat[NR_INACTIVE_ANON + folio_lru_list(m, pfn)] -= folio_nr_pages(m, pfn)
+    if pfn < m.nr_dma:
+        m.nr_lru_dma[folio_lru_list(m, pfn)] -= folio_nr_pages(m, pfn)
 
 cdef inline int folio_zone(mem* m, folio_idx_t f) noexcept nogil:
     return ZONE_DMA if f < m.nr_dma else ZONE_NORMAL
@@ -419,6 +435,10 @@ cdef inline folio_idx_t free_pfn(mem* m, int32_t i) noexcept nogil:
         return m.free_stack[i]
     return m.free_stack[m.nr_frames - m.nr_free_dma + (i - nr_normal)]
 
+cdef inline int64_t dma_wmark(mem* m, int which) noexcept nogil:
+    # wmark_pages(zone, i): the zone's mark plus its watermark boost (mmzone.h)
+    return m.zone_wmark[ZONE_DMA * 3 + which] + m.watermark_boost_dma
+
 cdef inline bint zone_watermark_ok(mem* m, int which) noexcept nogil:
     """Some zone of the zonelist is above its `which` mark, as the page
     allocator's zone_watermark_ok() over ZONE_NORMAL then ZONE_DMA (whose
@@ -426,7 +446,19 @@ cdef inline bint zone_watermark_ok(mem* m, int which) noexcept nogil:
     eligible zone balanced). One zone: the node's free pages against its mark."""
     if m.nr_free - m.nr_free_dma > m.zone_wmark[ZONE_NORMAL * 3 + which]:
         return True
-    return m.nr_dma > 0 and m.nr_free_dma > m.zone_wmark[ZONE_DMA * 3 + which] + m.lowmem_reserve_dma
+    return m.nr_dma > 0 and m.nr_free_dma > dma_wmark(m, which) + m.lowmem_reserve_dma
+
+cdef inline int sc_reclaim_idx(scan_control* sc) noexcept nogil:
+    # sc->reclaim_idx; zeroed scan_controls reclaim from every zone
+    return ZONE_DMA if sc.dma_only else ZONE_NORMAL
+
+cdef inline bint pgdat_balanced(mem* m, int highest_zoneidx) noexcept nogil:
+    """Mirrors mm/vmscan.c:pgdat_balanced() for order 0: some zone up to
+    highest_zoneidx above its high mark (the boost included). For ZONE_DMA alone
+    its lowmem_reserve against itself is 0."""
+    if highest_zoneidx == ZONE_DMA:
+        return m.nr_dma > 0 and m.nr_free_dma > dma_wmark(m, WMARK_HIGH)
+    return zone_watermark_ok(m, WMARK_HIGH)
 
 cdef enum:
     LAYOUT_BLOCK_SHIFT = 6       # 64 frames a stamp: 16 KiB of stamps at 1 Mi frames

@@ -466,7 +466,7 @@ cdef folio_idx_t alloc_frame(mem* m) noexcept nogil:
         return -1
     if m.nr_free_dma > 0 and (nr_free_normal == 0 or (
             nr_free_normal <= m.zone_wmark[ZONE_NORMAL * 3 + WMARK_LOW]
-            and m.nr_free_dma > m.zone_wmark[ZONE_DMA * 3 + WMARK_LOW] + m.lowmem_reserve_dma)):
+            and m.nr_free_dma > dma_wmark(m, WMARK_LOW) + m.lowmem_reserve_dma)):
         return alloc_frame_zone(m, ZONE_DMA)
     return alloc_frame_zone(m, ZONE_NORMAL)
 
@@ -480,11 +480,27 @@ cdef int folio_alloc_zone(mem* m, int32_t nr) noexcept nogil:
     cdef int64_t nr_free_normal = m.nr_free - m.nr_free_dma
     if nr_free_normal - (nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_LOW]:
         return ZONE_NORMAL
-    if m.nr_dma > 0 and m.nr_free_dma - (nr - 1) > m.zone_wmark[ZONE_DMA * 3 + WMARK_LOW] + m.lowmem_reserve_dma:
+    if m.nr_dma > 0 and m.nr_free_dma - (nr - 1) > dma_wmark(m, WMARK_LOW) + m.lowmem_reserve_dma:
         return ZONE_DMA
     if nr_free_normal - (nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_MIN]:
         return ZONE_NORMAL
     return ZONE_DMA
+
+
+cdef void boost_watermark(mem* m) noexcept nogil:
+    """Mirrors mm/page_alloc.c:boost_watermark() for ZONE_DMA, called where a
+    fallback claims a pageblock of another migratetype (6.1/6.12
+    steal_suitable_fallback(), 7.3 try_to_claim_block()); ZONE_BOOSTED_WATERMARK
+    then makes rmqueue() wake kswapd for ZONE_DMA alone."""
+    cdef int64_t max_boost
+    if PAGEBLOCK_NR_PAGES * 4 > m.nr_dma:
+        return                   # "zones that are unlikely to produce results"
+    # watermark_boost_factor 15000: 1.5 times the high mark, at least a pageblock
+    max_boost = m.zone_wmark[ZONE_DMA * 3 + WMARK_HIGH] * 15000 // 10000
+    if max_boost < PAGEBLOCK_NR_PAGES:
+        max_boost = PAGEBLOCK_NR_PAGES
+    m.watermark_boost_dma = min(m.watermark_boost_dma + PAGEBLOCK_NR_PAGES, max_boost)
+    m.dma_boosted = 1
 
 
 cdef folio_idx_t alloc_frame_zone(mem* m, int zone) noexcept nogil:
@@ -494,6 +510,10 @@ cdef folio_idx_t alloc_frame_zone(mem* m, int zone) noexcept nogil:
     if zone == ZONE_DMA:
         pfn = m.free_stack[m.nr_frames - m.nr_free_dma]
         m.nr_free_dma -= 1
+        if m.dma_boost_every:
+            m.dma_alloc_count += 1
+            if m.dma_alloc_count % m.dma_boost_every == 0:
+                boost_watermark(m)
     else:
         pfn = m.free_stack[m.nr_free - m.nr_free_dma - 1]
     m.nr_free -= 1

@@ -116,13 +116,23 @@ def guest_costs(swap_kind: str = "ssd") -> dict:
 PACES = ("engine", "rig")
 
 
+# ZONE_DMA's watermark boosts on the rig's guests (config zone_dma_boost_every):
+# one per that many pages ZONE_DMA hands out. A boost comes from a page-allocator
+# fallback that claims a pageblock (boost_watermark(), page_alloc.c), which the
+# engine, without migratetypes, cannot tell when; the rate is fitted per release
+# so that the classic replays of the calibration set skip as many pages in
+# kswapd's runs for ZONE_DMA alone (pgskip_dma32) as the real boots did
+# (validation/zone_dma_skips.py --fit; docs/validation.md "The watermark boost").
+GUEST_DMA_BOOST_EVERY = {"6.1": 1000, "6.12": 150, "7.3": 50}
+
+
 def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: str = "engine") -> dict:
     """The config keys of a guest of profile `key` on which `available_pages`
     are available to the workload when it starts (MemAvailable, the way the
     real-kernel rig sizes its guests): the frames the workload can take once
     the system's pages are swapped out, those pages, faulted in at boot (the
     replayer's mlocked buffer among them, never swapped out, and the tmpfs
-    pages no process maps), and with `pace` "rig" the rig's guests' pace (guest_costs(swap_kind)) and, on
+    pages no process maps), the release's ZONE_DMA watermark boosts, and with `pace` "rig" the rig's guests' pace (guest_costs(swap_kind)) and, on
     that clock, the memcg stats flush period. Below GUEST_MIN_AVAILABLE_PAGES,
     exactly `available_pages` frames at the engine's default costs."""
     if pace not in PACES:
@@ -133,7 +143,8 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
     system = boot["system_pages"]
     machine = {"ram_pages": available_pages + boot["free_over_available_pages"] + system,
                "system_pages": system, "system_mlocked_pages": GUEST_MLOCKED_PAGES,
-               "system_unmapped_pages": boot["unmapped_pages"]}
+               "system_unmapped_pages": boot["unmapped_pages"],
+               "zone_dma_boost_every": GUEST_DMA_BOOST_EVERY[key]}
     if pace == "rig":
         machine.update(costs=guest_costs(swap_kind), flush_time_ms=FLUSH_TIME_MS)
     return machine

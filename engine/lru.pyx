@@ -230,7 +230,8 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
             denominator = ap + fp
         for lru in range(4):
             file = lru >> 1
-            size = lru_size(m, lru)
+            # lruvec_lru_size(lruvec, lru, sc->reclaim_idx): the eligible zones' pages
+            size = m.nr_lru_dma[lru] if sc.dma_only else lru_size(m, lru)
             scan = size >> sc.priority
             if balance == SCAN_FRACT:
                 scan = scan * (fp if file else ap) // denominator if denominator else 0
@@ -360,16 +361,30 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
     cdef int64_t isolate_lru_folios(self, int64_t nr_to_scan, int lru, folio_idx_t dst,
                                     scan_control* sc, int64_t* nr_scanned) noexcept nogil:
         """Mirrors mm/vmscan.c:isolate_lru_folios(): one list per node whatever
-        the zone; nothing is skipped, as reclaim_idx is always the highest zone. Takes folios from the tail onto the head of dst, clearing PG_lru;
-        a mapped folio under !may_unmap goes back to the head. Scanned and taken
+        the zone. Takes folios from the tail onto the head of dst, clearing PG_lru;
+        a mapped folio under !may_unmap goes back to the head. A folio in a zone
+        above reclaim_idx (kswapd's runs for ZONE_DMA alone) is skipped: back to
+        the head, counted in nr_scanned and PGSCAN_SKIP but not in the scan that
+        nr_to_scan bounds (6.1 vmscan.c:2226-2288, 6.12 :1695-1757; 7.3 :1700-1765
+        skips at most SWAP_CLUSTER_MAX_SKIPPED folios a call). Scanned and taken
         count the folios' pages (vmscan.c:1699-1740), so is nr_to_scan."""
         cdef mem* m = self.m
         cdef folio_idx_t head = m.nr_frames + HEAD_LRU + lru
         cdef folio_idx_t pfn
-        cdef int64_t scan = 0, taken = 0, nr_pages
-        while scan < nr_to_scan and not list_empty(m, head):
+        cdef int64_t scan = 0, taken = 0, nr_pages, skipped = 0, nr_skipped_folios = 0
+        # the kernel moves skipped folios off the list until the loop ends; here they go
+        # back to the head at once, so the loop stops once it has seen the whole list
+        cdef int64_t listed = lru_size(m, lru)
+        while scan < nr_to_scan and not list_empty(m, head) and scan + skipped < listed:
             pfn = m.folios[head].prev
             nr_pages = folio_nr_pages(m, pfn)
+            if sc.dma_only and pfn >= m.nr_dma and (
+                    m.kernel < 700 or nr_skipped_folios < SWAP_CLUSTER_MAX_SKIPPED):
+                list_move(m, pfn, head)
+                skipped += nr_pages
+                nr_skipped_folios += 1
+                emit(m, EV_PUTBACK, R_ZONE_SKIP, FN_ISOLATE_LRU_FOLIOS, pfn, lru, lru, -1, -1)
+                continue
             scan += nr_pages
             if not sc.may_unmap and folio_mapped(m, pfn):
                 list_move(m, pfn, head)
@@ -379,7 +394,9 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
             list_add(m, pfn, dst)
             taken += nr_pages
             emit(m, EV_ISOLATE, R_NONE, FN_ISOLATE_LRU_FOLIOS, pfn, lru, LOC_ISOLATED, -1, -1)
-        nr_scanned[0] = scan
+        if skipped:
+            m.vmstat[<int>PGSKIP_NORMAL] += skipped
+        nr_scanned[0] = scan + skipped         # total_scan
         return taken
 
     cdef int64_t shrink_active_list(self, int64_t nr_to_scan, int lru, scan_control* sc,
@@ -567,11 +584,11 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         cdef mem* m = self.m
         cdef list errs = []
         cdef int lru
-        cdef int64_t n
+        cdef int64_t n, n_dma
         cdef folio_idx_t head, pfn
         for lru in range(NR_LRU_LISTS):
             head = m.nr_frames + HEAD_LRU + lru
-            n = 0
+            n = n_dma = 0
             pfn = m.folios[head].next
             while pfn != head and n <= m.nr_frames:
                 if folio_lru_list(m, pfn) != lru:
@@ -581,9 +598,13 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
                 if m.folios[pfn].flags & PG_tail:
                     errs.append(f"tail page {pfn} on list {lru}")
                 n += folio_nr_pages(m, pfn)
+                if pfn < m.nr_dma:
+                    n_dma += folio_nr_pages(m, pfn)
                 pfn = m.folios[pfn].next
             if n != m.vmstat[NR_INACTIVE_ANON + lru]:
                 errs.append(f"list {lru} holds folios of {n} pages, vmstat says {m.vmstat[NR_INACTIVE_ANON + lru]}")
+            if n_dma != m.nr_lru_dma[lru]:
+                errs.append(f"list {lru} holds {n_dma} ZONE_DMA pages, nr_lru_dma says {m.nr_lru_dma[lru]}")
         for lru in list(range(HEAD_GEN, HEAD_PRIVATE)) + list(range(HEAD_GEN_DMA, NR_LIST_HEADS)):
             if not list_empty(m, m.nr_frames + lru):
                 errs.append(f"generation list head {lru} is not empty under the classic policy")

@@ -1292,12 +1292,14 @@ cdef class MultiGenLru(ReclaimPolicy):
                      f, LOC_GEN, LOC_GEN, src, src + 1)
                 self.event_sort_inputs(fl0, type, tier_idx)
             return True
-        # ineligible
-        if not (self.m.folios[f].flags & PG_lru):
+        # ineligible: off the LRU, or in a zone above sc->reclaim_idx (6.1 :4794,
+        # 6.12 :4348, 7.3 :4693: kswapd's runs for ZONE_DMA alone)
+        if not (self.m.folios[f].flags & PG_lru) or (sc.dma_only and f >= self.m.nr_dma):
             gen = self.folio_inc_gen(f, False)
             list_move_tail(self.m, f, self.folio_gen_head(f, gen, type))
             if self.m.events_on:
-                emit(self.m, EV_PGREFILL, R_GEN_INELIGIBLE, FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
+                emit(self.m, EV_PGREFILL, R_ZONE_SKIP if self.m.folios[f].flags & PG_lru else R_GEN_INELIGIBLE,
+                     FN_SORT_FOLIO, f, LOC_GEN, LOC_GEN, src, src + 1)
                 self.event_sort_inputs(fl0, type, tier_idx)
             return True
         fl = self.m.folios[f].flags
@@ -1372,7 +1374,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         vmscan.c scan_folios(nr_to_scan, ...)), MIN_LRU_BATCH isolated, from the
         tail of min_seq's generation. The counts are of pages (delta =
         folio_nr_pages(), 7.3 vmscan.c:4756-4772); `remaining` counts folios."""
-        cdef int sorted_ = 0, scanned = 0, isolated = 0, skipped = 0, skipped_zone, zone, delta
+        cdef int sorted_ = 0, scanned = 0, isolated = 0, skipped = 0, skipped_zone, zone, delta, i
         cdef int remaining = <int>nr_to_scan
         cdef int gen
         cdef folio_idx_t head, f
@@ -1385,8 +1387,10 @@ cdef class MultiGenLru(ReclaimPolicy):
         seq = self.s.min_seq[type]
         # zone = (sc->reclaim_idx + i) % MAX_NR_ZONES: the highest zone's list first,
         # ZONE_DMA's only when that one cannot fill the batch (6.1 vmscan.c:4872,
-        # 6.12 :4414, 7.3 :4751). The classic LRU has one list per node.
-        for zone in range(ZONE_NORMAL, ZONE_DMA - 1, -1):
+        # 6.12 :4414, 7.3 :4751); with reclaim_idx ZONE_DMA, ZONE_DMA's first and the
+        # one above it (all sorted as ineligible) last. The classic LRU has one list per node.
+        for i in range(2):
+            zone = (ZONE_DMA if i == 0 else ZONE_NORMAL) if sc.dma_only else (ZONE_NORMAL if i == 0 else ZONE_DMA)
             head = self.gen_head_z(gen, type, zone)
             skipped_zone = 0
             list_init(self.m, moved)
@@ -1687,9 +1691,10 @@ cdef class MultiGenLru(ReclaimPolicy):
             return False
         if sc.priority > DEF_PRIORITY - 2:
             return False
-        if m.zone_wmark[ZONE_NORMAL * 3 + mark] > m.nr_free - m.nr_free_dma:
+        # the zones up to sc->reclaim_idx (:5180)
+        if not sc.dma_only and m.zone_wmark[ZONE_NORMAL * 3 + mark] > m.nr_free - m.nr_free_dma:
             return False
-        if m.nr_dma and m.zone_wmark[ZONE_DMA * 3 + mark] > m.nr_free_dma:
+        if m.nr_dma and dma_wmark(m, mark) > m.nr_free_dma:
             return False
         sc.nr_reclaimed += MIN_LRU_BATCH
         return True
@@ -1705,10 +1710,14 @@ cdef class MultiGenLru(ReclaimPolicy):
             return True
         if sc.reclaimer != RECLAIMER_KSWAPD or sc.order:
             return False
+        # every zone up to sc->reclaim_idx, each with the lowmem_reserve against
+        # reclaim_idx (ZONE_DMA's against itself is 0)
+        if sc.dma_only:
+            return m.nr_free_dma > dma_wmark(m, WMARK_HIGH) + MIN_LRU_BATCH
         if m.nr_free - m.nr_free_dma <= m.zone_wmark[ZONE_NORMAL * 3 + WMARK_HIGH] + MIN_LRU_BATCH:
             return False
         return m.nr_dma == 0 or \
-            m.nr_free_dma > m.zone_wmark[ZONE_DMA * 3 + WMARK_HIGH] + MIN_LRU_BATCH + m.lowmem_reserve_dma
+            m.nr_free_dma > dma_wmark(m, WMARK_HIGH) + MIN_LRU_BATCH + m.lowmem_reserve_dma
 
     cdef void shrink_node_begin(self, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:lru_gen_shrink_node() up to shrink_one(); the

@@ -217,6 +217,8 @@ REASON_NAMES = (
     'NOT_PROTECTED',
     'FAULT_AROUND',
     'FOLIO_LOCKED',
+    'ZONE_SKIP',
+    'WATERMARK_BOOST',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -282,6 +284,11 @@ REASONS = (
     'neighbours of its 16-page window whose PTEs were none, all young (x86), without filemap_fault()',
     'kept: folio_trylock() failed -- readahead added the folio locked and its read is still in flight '
     '(folio_end_read() unlocks it): back to the LRU, neither scanned nor reclaimed',
+    'skipped: its zone is above sc->reclaim_idx (kswapd reclaims for ZONE_DMA alone): the classic '
+    'LRU puts it back at the head of its list (PGSCAN_SKIP, counted in pgscan), MGLRU\'s sort_folio() '
+    'moves it to min_seq + 1 (counted in pgrefill)',
+    'boost_watermark(): a page-allocator fallback raised ZONE_DMA\'s watermarks by a pageblock, and '
+    'rmqueue() woke kswapd for that zone alone',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

@@ -204,6 +204,8 @@ cdef class PluginPolicy(ReclaimPolicy):
         src = folio_lru_list(m, pfn)
         list_del(m, pfn)
         m.vmstat[NR_INACTIVE_ANON + src] -= nr
+        if pfn < m.nr_dma:
+            m.nr_lru_dma[src] -= nr
         folio_clear(m, pfn, PG_lru)
         list_add(m, pfn, dst)
         t = folio_type(m, pfn)

@@ -40,7 +40,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 10: cost_table.readahead_page and .mmap_access; lruvec.stat (the memcg's flushed counters)
 # 12: a large folio is one LRU entry: PG_tail pages name their head in `next`
 # 13: file_ra_state.io_start, io_nr, io_done_ns (readahead reads in flight)
-STATE_VERSION = 13
+# 14: ZONE_DMA's watermark boost; kswapd's highest_zoneidx; scan_control.dma_only
+STATE_VERSION = 14
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -137,7 +138,7 @@ ctypedef struct sim_state:
     int32_t kswapd_state
     int32_t k_phase
     int32_t kswapd_failures
-    int32_t _pad2
+    int32_t k_zoneidx             # balance_pgdat()'s highest_zoneidx, this run's
     int64_t k_nap_end
     int64_t k_iter_reclaimed      # sc.nr_reclaimed at the start of this priority iteration
     scan_control ksc
@@ -152,6 +153,12 @@ ctypedef struct sim_state:
     int32_t k_last_priority
     int32_t k_last_next_priority
     int64_t k_nr_passes
+    # pgdat->kswapd_highest_zoneidx: the highest zone asked for since the run began
+    # (-1: none, MAX_NR_ZONES in the kernel)
+    int32_t k_req_zoneidx
+    int32_t _pad3
+    int64_t k_nr_boost_reclaim    # balance_pgdat()'s nr_boost_reclaim
+    int64_t k_zone_boost          # zone_boosts[ZONE_DMA]: the boost this run took on
 
 
 cdef inline int64_t max64(int64_t a, int64_t b) noexcept nogil:
@@ -221,6 +228,8 @@ cdef class Simulator:
         global _layout_tokens
         memset(&self.m, 0, sizeof(mem))
         memset(&self.s, 0, sizeof(sim_state))
+        self.s.k_req_zoneidx = -1
+        self.s.k_zoneidx = ZONE_NORMAL
         self.wl = NULL
         self._alive = False
         self.pf_reset()
@@ -310,6 +319,7 @@ cdef class Simulator:
             m.zone_wmark[ZONE_DMA * 3 + i] = mark * m.nr_dma // n
             m.zone_wmark[ZONE_NORMAL * 3 + i] = mark - mark * m.nr_dma // n
         m.lowmem_reserve_dma = (n - m.nr_dma) // 256 if m.nr_dma else 0
+        m.dma_boost_every = cfg["zone_dma_boost_every"]
         m.readahead_pages = cfg["readahead_pages"]
         m.policy_id = self.info.state_id
         m.kernel = kernel_version(cfg["kernel"])
@@ -464,25 +474,43 @@ cdef class Simulator:
         m.file_first_vma[file] = v
         return v
 
-    cdef void wakeup_kswapd(self) noexcept nogil:
-        """Mirrors mm/vmscan.c:wakeup_kswapd(); simplified: order 0."""
+    cdef void wakeup_kswapd(self, int highest_zoneidx=ZONE_NORMAL) noexcept nogil:
+        """Mirrors mm/vmscan.c:wakeup_kswapd(); simplified: order 0. An allocation
+        asks for every zone (ZONE_NORMAL here); rmqueue() asks for ZONE_DMA alone
+        after a boost of it."""
         cdef mem* m = &self.m
+        if self.s.k_req_zoneidx < highest_zoneidx:
+            self.s.k_req_zoneidx = highest_zoneidx
         if self.s.kswapd_state == KS_RUN:
             return
         if self.s.kswapd_failures >= MAX_RECLAIM_RETRIES:
             return                               # hopeless node: direct reclaim's job now
-        if zone_watermark_ok(m, WMARK_HIGH):
-            return                               # balanced
+        if pgdat_balanced(m, highest_zoneidx) and not (
+                highest_zoneidx == ZONE_DMA and m.watermark_boost_dma):
+            return                               # balanced and not boosted
         if self.s.kswapd_state == KS_NAP:
             m.vmstat[<int>KSWAPD_LOW_WMARK_HIT_QUICKLY] += 1   # woken during the short sleep
         self.s.kswapd_state = KS_RUN
-        self.s.k_phase = K_START
+        self.kswapd_start_run()
         m.kswapd_ns = max64(m.kswapd_ns, m.now_ns)
+
+    cdef inline void kswapd_start_run(self) noexcept nogil:
+        # kswapd(): the next balance_pgdat() reclaims for the highest zone asked for
+        # since the last one began (kswapd_highest_zoneidx()), else the last one's;
+        # requests made from now on are for the run after it
+        if self.s.k_req_zoneidx >= 0:
+            self.s.k_zoneidx = self.s.k_req_zoneidx
+        self.s.k_req_zoneidx = -1
+        self.s.k_phase = K_START
 
     cdef int alloc_gate(self) noexcept nogil:
         # __alloc_pages(): the fast path needs free > low; failing that, kswapd is
         # woken and the min watermark is tried; below it, direct reclaim.
         cdef mem* m = &self.m
+        if m.dma_boosted:
+            # rmqueue(): ZONE_BOOSTED_WATERMARK, set by a fallback in ZONE_DMA
+            m.dma_boosted = 0
+            self.wakeup_kswapd(ZONE_DMA)
         if not zone_watermark_ok(m, WMARK_LOW):
             self.wakeup_kswapd()
         if zone_watermark_ok(m, WMARK_MIN):
@@ -776,7 +804,7 @@ cdef class Simulator:
         if m.nr_free - m.nr_free_dma - <int64_t>(nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_MIN]:
             return True
         return m.nr_dma > 0 and (m.nr_free_dma - <int64_t>(nr - 1)
-                                 > m.zone_wmark[ZONE_DMA * 3 + WMARK_MIN] + m.lowmem_reserve_dma)
+                                 > dma_wmark(m, WMARK_MIN) + m.lowmem_reserve_dma)
 
     cdef int page_cache_ra_order(self, uint32_t file, uint64_t requested, bint in_fault,
                                  uint32_t vm_flags) except -1 nogil:
@@ -1527,7 +1555,7 @@ cdef class Simulator:
         cdef scan_control* sc = &self.s.ksc
         cdef int r
         cdef int64_t newly
-        cdef bint raise_priority
+        cdef bint raise_priority, balanced
         m.cur_actor = RECLAIMER_KSWAPD
         if self.s.kswapd_state == KS_NAP:
             m.kswapd_ns = max64(m.kswapd_ns, self.s.k_nap_end)
@@ -1538,19 +1566,33 @@ cdef class Simulator:
             else:
                 m.vmstat[<int>KSWAPD_HIGH_WMARK_HIT_QUICKLY] += 1
                 self.s.kswapd_state = KS_RUN
-                self.s.k_phase = K_START
+                self.kswapd_start_run()
             return 0
         self.complete_writeback(m.kswapd_ns)
         if self.s.k_phase == K_START:
             m.vmstat[<int>PAGEOUTRUN] += 1
-            emit_arg(m, EV_KSWAPD_WAKE, R_NONE, FN_BALANCE_PGDAT, 0, 0)
+            emit_arg(m, EV_KSWAPD_WAKE, R_WATERMARK_BOOST if self.s.k_zoneidx == ZONE_DMA else R_NONE,
+                     FN_BALANCE_PGDAT, 0, <uint64_t>self.s.k_zoneidx)
             self.init_sc(sc, RECLAIMER_KSWAPD, 0, DEF_PRIORITY)
+            sc.dma_only = self.s.k_zoneidx == ZONE_DMA
+            # balance_pgdat(): "account for the reclaim boost" of the eligible zones
+            # (ZONE_DMA's is the only one here), kept until the run ends
+            self.s.k_zone_boost = m.watermark_boost_dma
+            self.s.k_nr_boost_reclaim = m.watermark_boost_dma
             self.s.k_phase = K_LOOP
             return 0
         if self.s.k_phase == K_LOOP:
-            if zone_watermark_ok(m, WMARK_HIGH):  # pgdat_balanced(): goto out
+            balanced = pgdat_balanced(m, self.s.k_zoneidx)
+            if not balanced and self.s.k_nr_boost_reclaim:
+                # "If the pgdat is imbalanced then ignore boosting ... and restart"
+                self.s.k_nr_boost_reclaim = 0
+                sc.priority = DEF_PRIORITY
+            if not self.s.k_nr_boost_reclaim and balanced:  # goto out
                 self.balance_pgdat_out(False)
                 return 0
+            # "Do not writeback or swap pages for boosted reclaim"
+            sc.may_writepage = not self.s.k_nr_boost_reclaim
+            sc.may_swap = not self.s.k_nr_boost_reclaim
             self.s.k_phase = K_AGE
             return 0
         if self.s.k_phase == K_AGE:
@@ -1571,9 +1613,11 @@ cdef class Simulator:
             # number of zones", max(high_wmark_pages(zone), SWAP_CLUSTER_MAX) per
             # managed zone up to reclaim_idx (6.1 vmscan.c:6953-6960, 6.12
             # :6790-6797, 7.3 :7096-7099): ZONE_DMA adds at least 32
-            sc.nr_to_reclaim = max64(m.zone_wmark[ZONE_NORMAL * 3 + WMARK_HIGH], SWAP_CLUSTER_MAX)
+            sc.nr_to_reclaim = 0
+            if not sc.dma_only:
+                sc.nr_to_reclaim = max64(m.zone_wmark[ZONE_NORMAL * 3 + WMARK_HIGH], SWAP_CLUSTER_MAX)
             if m.nr_dma:
-                sc.nr_to_reclaim += max64(m.zone_wmark[ZONE_DMA * 3 + WMARK_HIGH], SWAP_CLUSTER_MAX)
+                sc.nr_to_reclaim += max64(dma_wmark(m, WMARK_HIGH), SWAP_CLUSTER_MAX)
             self.s.k_iter_reclaimed = sc.nr_reclaimed
             self.policy.shrink_node_begin(sc)
             self.s.k_phase = K_SHRINK
@@ -1584,11 +1628,18 @@ cdef class Simulator:
             self.pass_done(sc)
             newly = sc.nr_reclaimed - self.s.k_iter_reclaimed
             raise_priority = not (max64(sc.nr_scanned, newly) >= sc.nr_to_reclaim)
+            if self.s.k_nr_boost_reclaim and sc.priority == DEF_PRIORITY - 2:
+                raise_priority = False     # "Limit the priority of boosting"
             self.s.k_last_scanned = sc.nr_scanned
             self.s.k_last_newly = newly
             self.s.k_last_target = sc.nr_to_reclaim
             self.s.k_last_priority = sc.priority
             self.s.k_nr_passes += 1
+            self.s.k_nr_boost_reclaim -= min(self.s.k_nr_boost_reclaim, newly)
+            if self.s.k_nr_boost_reclaim and newly == 0:
+                # "If reclaim made no progress for a boost, stop reclaim"
+                self.balance_pgdat_out(False)
+                return 0
             if raise_priority or newly == 0:
                 sc.priority -= 1
             self.s.k_last_next_priority = sc.priority
@@ -1603,7 +1654,7 @@ cdef class Simulator:
         cdef mem* m = &self.m
         if self.s.kswapd_failures >= MAX_RECLAIM_RETRIES:
             return True
-        if zone_watermark_ok(m, WMARK_HIGH):
+        if pgdat_balanced(m, self.s.k_zoneidx):
             m.lv.flags &= ~(PGDAT_DIRTY | PGDAT_WRITEBACK)   # clear_pgdat_congested()
             return True
         return False
@@ -1614,6 +1665,10 @@ cdef class Simulator:
         # is balance_pgdat()'s "goto out", which skips the restart and the failure count
         cdef mem* m = &self.m
         cdef scan_control* sc = &self.s.ksc
+        if self.s.k_zone_boost:
+            # "If reclaim was boosted, account for the reclaim done in this pass"
+            m.watermark_boost_dma -= min(m.watermark_boost_dma, self.s.k_zone_boost)
+            self.s.k_zone_boost = 0
         if exhausted and sc.nr_reclaimed == 0:
             if sc.cache_trim_mode_failed and not sc.no_cache_trim_mode:
                 sc.no_cache_trim_mode = 1          # restart once without cache trimming
@@ -1627,7 +1682,7 @@ cdef class Simulator:
             self.s.k_nap_end = m.kswapd_ns + HZ_TENTH_NS
         else:
             m.vmstat[<int>KSWAPD_HIGH_WMARK_HIT_QUICKLY] += 1
-            self.s.k_phase = K_START
+            self.kswapd_start_run()
 
     cdef inline uint32_t* pf_pte(self, int64_t pos, uint32_t mm, uint64_t vpn) noexcept nogil:
         # the PTE of workload access `pos`, from the run-ahead hint when it has one
@@ -1910,8 +1965,9 @@ cdef class Simulator:
         return self.page_state(o, owner, page) if o != OP_EXIT else None
 
     def reclaim(self, int64_t nr_to_reclaim=SWAP_CLUSTER_MAX, reclaimer="kswapd", int priority=DEF_PRIORITY,
-                swappiness=None, force_deactivate=False):
-        """Run one whole shrink_node pass now; returns its scan_control results."""
+                swappiness=None, force_deactivate=False, reclaim_idx="Normal"):
+        """Run one whole shrink_node pass now; returns its scan_control results.
+        reclaim_idx "DMA" reclaims for ZONE_DMA alone, as kswapd does for a boost."""
         cdef scan_control sc
         cdef int r
         cdef int rc = {"kswapd": RECLAIMER_KSWAPD, "direct": RECLAIMER_DIRECT}.get(reclaimer, -1)
@@ -1919,7 +1975,10 @@ cdef class Simulator:
             raise ValueError("reclaimer must be 'kswapd' or 'direct'")
         if not 0 <= priority <= DEF_PRIORITY:
             raise ValueError("priority must be 0..12")
+        if reclaim_idx not in ("DMA", "Normal"):
+            raise ValueError("reclaim_idx must be 'DMA' or 'Normal'")
         self.init_sc(&sc, rc, nr_to_reclaim, priority)
+        sc.dma_only = reclaim_idx == "DMA"
         if swappiness is not None:
             sc.swappiness = swappiness
         sc.force_deactivate = 1 if force_deactivate else 0
@@ -2055,7 +2114,11 @@ cdef class Simulator:
                 "last_pass": {"priority": self.s.k_last_priority, "nr_scanned": self.s.k_last_scanned,
                               "nr_reclaimed": self.s.k_last_newly, "nr_to_reclaim": self.s.k_last_target,
                               "next_priority": self.s.k_last_next_priority},
-                "nr_passes": self.s.k_nr_passes}
+                "nr_passes": self.s.k_nr_passes,
+                # balance_pgdat()'s highest_zoneidx; ZONE_DMA's watermark boost
+                "highest_zoneidx": ("ZONE_DMA", "ZONE_NORMAL")[self.s.k_zoneidx],
+                "watermark_boost_dma": self.m.watermark_boost_dma,
+                "nr_dma_alloc": self.m.dma_alloc_count}
 
     @property
     def direct_reclaim(self):

@@ -15,7 +15,9 @@ same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
               256 of them mlocked (the replayer's trace buffer: every replay
               starts with Mlocked 1,024 kB; config system_mlocked_pages),
               and, of the others, Shmem - Mapped not mapped by any process
-              (config system_unmapped_pages, validation/guest_boot.csv)
+              (config system_unmapped_pages, validation/guest_boot.csv),
+              with its release's ZONE_DMA watermark boosts (config
+              zone_dma_boost_every, engine/kernels.py GUEST_DMA_BOOST_EVERY)
     swap    = the replay's device and size ({disk: ssd, zram: zram, none: none})
     knobs   = the replay's swappiness and read_ahead_kb
     clock   = the engine's default costs; `--pace rig` (simulate --pace rig) runs
@@ -102,15 +104,17 @@ def sim_config(row: dict, policy: str) -> dict:
         system, ram = machine["system_pages"], machine["ram_pages"]
         mlocked = machine["system_mlocked_pages"]
         unmapped = machine["system_unmapped_pages"]
+        boost = machine["zone_dma_boost_every"]
     elif RULE == "memfree":
         system = (int(row["shmem_start_kb"]) + int(row["anonpages_start_kb"])) // 4
         ram = int(row["memfree_start_kb"]) // 4 + system
         mlocked = GUEST_MLOCKED_PAGES
-        unmapped = guest_machine(profile(row["kernel"]), RAM_MB * 256, kind)["system_unmapped_pages"]
+        guest = guest_machine(profile(row["kernel"]), RAM_MB * 256, kind)
+        unmapped, boost = guest["system_unmapped_pages"], guest["zone_dma_boost_every"]
     else:
-        system, ram, mlocked, unmapped = 0, RAM_MB * 256, 0, 0
+        system, ram, mlocked, unmapped, boost = 0, RAM_MB * 256, 0, 0, 0
     cfg = {"policy": policy, "kernel": profile(row["kernel"]), "ram_pages": ram, "system_pages": system,
-           "system_mlocked_pages": mlocked, "system_unmapped_pages": unmapped,
+           "system_mlocked_pages": mlocked, "system_unmapped_pages": unmapped, "zone_dma_boost_every": boost,
            "swap_kind": kind, "swap_pages": 0 if kind == "none" else int(row["swap_mb"]) * 256,
            "swappiness": int(row["swappiness"]), "readahead_pages": int(row["read_ahead_kb"]) // 4}
     if row.get("tag") == "nolf":

@@ -68,6 +68,9 @@ function sortFolio(ev, name) {
     case "GEN_INELIGIBLE":
       branch = "not on the LRU now (ineligible) → to min_seq + 1";
       break;
+    case "ZONE_SKIP":
+      branch = "in a zone above reclaim_idx (kswapd reclaims for ZONE_DMA alone) → ineligible, to min_seq + 1";
+      break;
     case "GEN_WRITEBACK":
       branch = "dirty or under writeback → to min_seq + 1 with PG_reclaim";
       break;

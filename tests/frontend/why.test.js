@@ -38,6 +38,8 @@ test("sort_folio's protection says which branch: tier above tier_idx, lazy promo
   assert.match(whySentence(off), /tier_idx 0 \(PID controller off\)/);
   const promoted = { ...isolate73, kind: "pgrefill", reason_name: "GEN_PROMOTED", src_seq: 41, dst_seq: 44 };
   assert.match(whySentence(promoted), /gen 0 \(seq 44, 0 generations old;.*promoted: the aging already moved it to seq 44/);
+  const zone = { ...isolate73, kind: "pgrefill", reason_name: "ZONE_SKIP", src_seq: 41, dst_seq: 42 };
+  assert.match(whySentence(zone), /in a zone above reclaim_idx \(kswapd reclaims for ZONE_DMA alone\) → ineligible, to min_seq \+ 1/);
 });
 
 test("folio_check_references' inputs: young PTEs, PG_referenced before, VM_EXEC", () => {
