@@ -448,10 +448,6 @@ cdef inline bint zone_watermark_ok(mem* m, int which) noexcept nogil:
         return True
     return m.nr_dma > 0 and m.nr_free_dma > dma_wmark(m, which) + m.lowmem_reserve_dma
 
-cdef inline int sc_reclaim_idx(scan_control* sc) noexcept nogil:
-    # sc->reclaim_idx; zeroed scan_controls reclaim from every zone
-    return ZONE_DMA if sc.dma_only else ZONE_NORMAL
-
 cdef inline bint pgdat_balanced(mem* m, int highest_zoneidx) noexcept nogil:
     """Mirrors mm/vmscan.c:pgdat_balanced() for order 0: some zone up to
     highest_zoneidx above its high mark (the boost included). For ZONE_DMA alone
