@@ -536,7 +536,9 @@ def render_summary(results: list[dict], engine=None) -> str:
         + f"), swap {cfg.get('swap_pages', 0) * 4 / 1024:g} MiB "
         f"{cfg.get('swap_kind', '?')}, swappiness {cfg.get('swappiness', '?')}"
         + (f", a ZONE_DMA watermark boost per {cfg['zone_dma_boost_every']:,d} ZONE_DMA pages"
-           if cfg.get("zone_dma_boost_every") else ""),
+           if cfg.get("zone_dma_boost_every") else "")
+        + (f", a folio migrated by compaction per {cfg['compaction_migrate_every']:,d} pages read into"
+           " large folios" if cfg.get("compaction_migrate_every") and cfg.get("large_folios") else ""),
         "",
     ]
     head = [f'{titles.get(r["policy"], r["policy"])} ({r["config"].get("kernel", "?")})' for r in results]

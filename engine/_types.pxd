@@ -173,6 +173,7 @@ cdef enum vmstat_item:
     UNEVICTABLE_PGS_SCANNED
     UNEVICTABLE_PGS_RESCUED
     OOM_KILL
+    PGMIGRATE_SUCCESS
     NR_VMSTAT_ITEMS
 
 # --- event kinds (tracepoint / vmstat vocabulary; names.py EVENT_KINDS) ------
@@ -322,4 +323,5 @@ cdef enum ev_reason:
     R_FOLIO_LOCKED               # shrink_folio_list: folio_trylock() failed, readahead's read still in flight
     R_ZONE_SKIP                  # isolate_lru_folios / sort_folio: zone above sc->reclaim_idx
     R_WATERMARK_BOOST            # kswapd woken for ZONE_DMA alone: its watermarks were boosted
+    R_MIGRATED                   # compaction migrated it: off its list, back with its flags (folio_add_lru)
     NR_REASONS

@@ -74,7 +74,7 @@ def normalize_config(config: dict | None) -> dict:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
-    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "system_unmapped_pages", "zone_dma_boost_every", "swap_pages", "swap_kind", "swappiness", "watermarks",
+    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "system_unmapped_pages", "zone_dma_boost_every", "compaction_migrate_every", "swap_pages", "swap_kind", "swappiness", "watermarks",
              "readahead_pages", "large_folios", "costs", "events_capacity", "flush_time_ms"}
     for key in config:
         if key not in known and key not in POLICY_INFO:
@@ -111,6 +111,11 @@ def normalize_config(config: dict | None) -> dict:
     # the page-allocator fallbacks that set them come at a fixed rate; a booted
     # guest gets its release's (guest_machine())
     out["zone_dma_boost_every"] = _int("zone_dma_boost_every", config.get("zone_dma_boost_every", 0), 0, 1 << 30)
+    # compaction's migrations (docs/kernels.md "Large folios"): one LRU folio migrated
+    # per this many pages read into large folios, 0 = never; only a machine with
+    # large folios reads any (a 7.3 guest gets its rate, guest_machine())
+    out["compaction_migrate_every"] = _int("compaction_migrate_every",
+                                           config.get("compaction_migrate_every", 0), 0, 1 << 30)
     kind = config.get("swap_kind", "zram")
     if kind not in SWAP_KINDS:
         raise ConfigError("swap_kind", f"must be one of {SWAP_KINDS}, got {kind!r}")

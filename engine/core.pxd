@@ -365,6 +365,13 @@ ctypedef struct mem:
     uint8_t dma_boosted          # ZONE_BOOSTED_WATERMARK: rmqueue() wakes kswapd for ZONE_DMA alone
     uint8_t _pad_boost[7]
     int64_t nr_lru_dma[5]        # ZONE_DMA's pages on each node LRU list (lruvec_lru_size(.., ZONE_DMA))
+    # compaction's migrations (7.3's large folios' high-order allocations): one folio
+    # migrated per compaction_migrate_every pages read into large folios (config; 0 =
+    # never), taken by a scanner going up the pfns as the migrate scanner does
+    int64_t compact_every
+    int64_t compact_acc
+    int32_t compact_cursor
+    int32_t _pad_compact
     layout_stamps layout         # last: not machine state, outside the state image (MEM_STATE_BYTES)
 
 # --- list.h --------------------------------------------------------------------

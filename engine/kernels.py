@@ -124,6 +124,13 @@ PACES = ("engine", "rig")
 # kswapd's runs for ZONE_DMA alone (pgskip_dma32) as the real boots did
 # (validation/zone_dma_skips.py --fit; docs/validation.md "The watermark boost").
 GUEST_DMA_BOOST_EVERY = {"6.1": 1000, "6.12": 150, "7.3": 50}
+# Compaction's migrations on the rig's 7.3 guests (config compaction_migrate_every):
+# one LRU folio migrated, and so added to the LRU again, per that many pages read
+# into large folios, whose high-order allocations compact memory. Fitted so that
+# the 7.3 calibration replays migrate as many pages (pgmigrate_success) as the
+# real boots did (validation/compaction.py --fit); 6.1 and 6.12 read no large
+# folios (docs/kernels.md "Large folios").
+GUEST_COMPACTION_MIGRATE_EVERY = {"6.1": 0, "6.12": 0, "7.3": 30}
 
 
 def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: str = "engine") -> dict:
@@ -132,7 +139,8 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
     real-kernel rig sizes its guests): the frames the workload can take once
     the system's pages are swapped out, those pages, faulted in at boot (the
     replayer's mlocked buffer among them, never swapped out, and the tmpfs
-    pages no process maps), the release's ZONE_DMA watermark boosts, and with `pace` "rig" the rig's guests' pace (guest_costs(swap_kind)) and, on
+    pages no process maps), the release's ZONE_DMA watermark boosts and compaction's
+    migrations, and with `pace` "rig" the rig's guests' pace (guest_costs(swap_kind)) and, on
     that clock, the memcg stats flush period. Below GUEST_MIN_AVAILABLE_PAGES,
     exactly `available_pages` frames at the engine's default costs."""
     if pace not in PACES:
@@ -144,7 +152,8 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
     machine = {"ram_pages": available_pages + boot["free_over_available_pages"] + system,
                "system_pages": system, "system_mlocked_pages": GUEST_MLOCKED_PAGES,
                "system_unmapped_pages": boot["unmapped_pages"],
-               "zone_dma_boost_every": GUEST_DMA_BOOST_EVERY[key]}
+               "zone_dma_boost_every": GUEST_DMA_BOOST_EVERY[key],
+               "compaction_migrate_every": GUEST_COMPACTION_MIGRATE_EVERY[key]}
     if pace == "rig":
         machine.update(costs=guest_costs(swap_kind), flush_time_ms=FLUSH_TIME_MS)
     return machine

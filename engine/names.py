@@ -70,6 +70,7 @@ VMSTAT_NAMES = (
     'unevictable_pgs_scanned',
     'unevictable_pgs_rescued',
     'oom_kill',
+    'pgmigrate_success',
 )
 
 # tracepoint / vmstat vocabulary, index = enum ev_kind
@@ -219,6 +220,7 @@ REASON_NAMES = (
     'FOLIO_LOCKED',
     'ZONE_SKIP',
     'WATERMARK_BOOST',
+    'MIGRATED',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -289,6 +291,9 @@ REASONS = (
     'moves it to min_seq + 1 (counted in pgrefill)',
     'boost_watermark(): a page-allocator fallback raised ZONE_DMA\'s watermarks by a pageblock, and '
     'rmqueue() woke kswapd for that zone alone',
+    'compaction migrated it to make room for a large folio: isolated off its list '
+    '(isolate_migratepages_block()), its flags copied to the new folio (folio_migrate_flags(), '
+    'PG_referenced and PG_active kept) and that one added to the LRU (folio_add_lru())',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

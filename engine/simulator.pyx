@@ -40,7 +40,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 10: cost_table.readahead_page and .mmap_access; lruvec.stat (the memcg's flushed counters)
 # 12: a large folio is one LRU entry: PG_tail pages name their head in `next`
 # 13: file_ra_state.io_start, io_nr, io_done_ns (readahead reads in flight)
-# 14: ZONE_DMA's watermark boost; kswapd's highest_zoneidx; scan_control.dma_only
+# 14: ZONE_DMA's watermark boost; kswapd's highest_zoneidx; scan_control.dma_only;
+#     compaction's migrations; vmstat pgmigrate_success
 STATE_VERSION = 14
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
@@ -320,6 +321,7 @@ cdef class Simulator:
             m.zone_wmark[ZONE_NORMAL * 3 + i] = mark - mark * m.nr_dma // n
         m.lowmem_reserve_dma = (n - m.nr_dma) // 256 if m.nr_dma else 0
         m.dma_boost_every = cfg["zone_dma_boost_every"]
+        m.compact_every = cfg["compaction_migrate_every"]
         m.readahead_pages = cfg["readahead_pages"]
         m.policy_id = self.info.state_id
         m.kernel = kernel_version(cfg["kernel"])
@@ -864,6 +866,11 @@ cdef class Simulator:
             if order:
                 pfn = self.filemap_add_large_folio(file, index, order, requested)
                 m.lru_batch_nr = 0       # a large folio is not cached: the batch drains with it
+                if m.compact_every:
+                    m.compact_acc += <int64_t>n
+                    while m.compact_acc >= m.compact_every:
+                        m.compact_acc -= m.compact_every
+                        self.migrate_one_folio(order)
             else:
                 e = pc_lookup(m, file, index)
                 pfn = self.page_cache_fill(file, index, e, in_fault, vm_flags,
@@ -881,6 +888,40 @@ cdef class Simulator:
                                   in_fault, vm_flags)
             self.ra_join = False
         return 0
+
+    cdef void migrate_one_folio(self, uint32_t target_order) noexcept nogil:
+        """Compaction's migration of one LRU folio, for its effect on the LRU: the
+        migrate scanner (isolate_migratepages_block(), going up the pfns) isolates
+        it, migrate_folio_move() copies its flags to the new folio
+        (folio_migrate_flags(): PG_referenced, PG_active, PG_workingset, the gen's
+        refs) and folio_add_lru() adds that one (7.3 migrate.c:779-810, :1414). The
+        frame stays the same here: the engine has no fragmentation to undo. Folios
+        whose read is in flight, dirty or under writeback, unevictable or mlocked
+        are passed over (MIGRATE_ASYNC), and so are folios of the order being
+        allocated or larger (skip_isolation_on_order(), 7.3 compaction.c:819-835:
+        migrating them would not make a free block of that order)."""
+        cdef mem* m = &self.m
+        cdef int32_t k
+        cdef int src, dst
+        cdef int64_t src_seq = -1, dst_seq = -1
+        cdef folio_idx_t pfn
+        cdef uint32_t fl
+        for k in range(m.nr_frames):
+            pfn = m.compact_cursor
+            m.compact_cursor = m.compact_cursor + 1 if m.compact_cursor + 1 < m.nr_frames else 0
+            fl = m.folios[pfn].flags
+            if not (fl & PG_lru) or (fl & (PG_locked | PG_dirty | PG_writeback | PG_unevictable
+                                            | PG_mlocked | PG_tail)) or folio_order(m, pfn) >= target_order:
+                continue
+            src = self.policy.folio_loc(pfn, &src_seq)
+            self.policy.lruvec_del_folio(pfn)
+            folio_clear(m, pfn, PG_lru)
+            self.policy.lru_add(pfn, False)
+            m.vmstat[<int>PGMIGRATE_SUCCESS] += folio_nr_pages(m, pfn)
+            if m.events_on:
+                dst = self.policy.folio_loc(pfn, &dst_seq)
+                emit(m, EV_LRU_ADD, R_MIGRATED, FN_LRU_ADD, pfn, src, dst, src_seq, dst_seq)
+            return
 
     cdef folio_idx_t filemap_add_large_folio(self, uint32_t file, uint64_t index, uint32_t order,
                                              uint64_t requested) except -2 nogil:

@@ -105,16 +105,19 @@ def sim_config(row: dict, policy: str) -> dict:
         mlocked = machine["system_mlocked_pages"]
         unmapped = machine["system_unmapped_pages"]
         boost = machine["zone_dma_boost_every"]
+        compact = machine["compaction_migrate_every"]
     elif RULE == "memfree":
         system = (int(row["shmem_start_kb"]) + int(row["anonpages_start_kb"])) // 4
         ram = int(row["memfree_start_kb"]) // 4 + system
         mlocked = GUEST_MLOCKED_PAGES
         guest = guest_machine(profile(row["kernel"]), RAM_MB * 256, kind)
         unmapped, boost = guest["system_unmapped_pages"], guest["zone_dma_boost_every"]
+        compact = guest["compaction_migrate_every"]
     else:
-        system, ram, mlocked, unmapped, boost = 0, RAM_MB * 256, 0, 0, 0
+        system, ram, mlocked, unmapped, boost, compact = 0, RAM_MB * 256, 0, 0, 0, 0
     cfg = {"policy": policy, "kernel": profile(row["kernel"]), "ram_pages": ram, "system_pages": system,
            "system_mlocked_pages": mlocked, "system_unmapped_pages": unmapped, "zone_dma_boost_every": boost,
+           "compaction_migrate_every": compact,
            "swap_kind": kind, "swap_pages": 0 if kind == "none" else int(row["swap_mb"]) * 256,
            "swappiness": int(row["swappiness"]), "readahead_pages": int(row["read_ahead_kb"]) // 4}
     if row.get("tag") == "nolf":

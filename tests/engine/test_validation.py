@@ -65,7 +65,8 @@ def test_one_rule_maps_a_replay_to_a_machine__simulate_ram_mb_64():
         "ram_pages": 64 * 256 + boot["free_over_available_pages"] + boot["system_pages"],
         "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES,
         "system_unmapped_pages": boot["unmapped_pages"],
-        "zone_dma_boost_every": GUEST_DMA_BOOST_EVERY["6.12"], "swap_kind": "ssd",
+        "zone_dma_boost_every": GUEST_DMA_BOOST_EVERY["6.12"], "compaction_migrate_every": 0,
+        "swap_kind": "ssd",
         "swap_pages": 256 * 256, "swappiness": 60, "readahead_pages": 32}
     assert V.sim_config({**row, "kernel": "7.3.4+deb13-amd64", "swap": "none", "read_ahead_kb": "0"},
                         "lru")["swap_pages"] == 0
@@ -258,6 +259,20 @@ def test_guest_boost_rate_is_the_grids_nearest_to_the_real_skips__boost_watermar
     for j in (i - 1, i + 1):
         if 0 <= j < len(Z.GRID):
             assert Z.miss(*Z.skips(key, Z.GRID[j])) >= best, (key, Z.GRID[j])
+
+
+def test_7_3_guest_compaction_rate_is_the_grids_nearest_to_the_real_migrations__migrate_pages():
+    """GUEST_COMPACTION_MIGRATE_EVERY["7.3"] is fitted (validation/compaction.py
+    --fit): the rate of GRID whose simulated pgmigrate_success over the 7.3
+    calibration replays comes nearest the real one. Its neighbours must not."""
+    from engine.kernels import GUEST_COMPACTION_MIGRATE_EVERY
+    from validation import compaction as C
+    every = GUEST_COMPACTION_MIGRATE_EVERY["7.3"]
+    i = C.GRID.index(every)
+    best = C.miss(*C.migrations(every))
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(C.GRID):
+            assert C.miss(*C.migrations(C.GRID[j])) >= best, C.GRID[j]
 
 
 # The real boots' agings on anon-loop under MGLRU: max_seq at the end of the

@@ -1,0 +1,85 @@
+"""Compaction's migrations (docs/kernels.md "Large folios"): 7.3's large folios'
+high-order allocations compact memory, and each LRU folio compaction migrates is
+added to the LRU again with its flags (folio_migrate_flags(), folio_add_lru()).
+The engine migrates one folio per `compaction_migrate_every` pages read into
+large folios, passing over the folios compaction would not take."""
+import numpy as np
+import pytest
+
+from engine import ACCESS_DTYPE, ConfigError, Simulator
+from engine.names import EVENT_KINDS, REASON_NAMES
+
+LRU_ADD = EVENT_KINDS.index("mm_lru_insertion")
+MIGRATED = REASON_NAMES.index("MIGRATED")
+
+
+def stream(pages, files=1):
+    a = np.zeros(pages * files, dtype=ACCESS_DTYPE)
+    a["op"] = 1                    # read()
+    a["owner"] = np.repeat(np.arange(files), pages)
+    a["page"] = np.tile(np.arange(pages), files)
+    return a
+
+
+def run(policy, every, pages=3000, **extra):
+    cfg = {"policy": policy, "kernel": "7.3", "ram_pages": 4096, "swap_kind": "none", "swap_pages": 0,
+           "readahead_pages": 32, "compaction_migrate_every": every, "events_capacity": 1 << 18}
+    cfg.update(extra)
+    sim = Simulator(cfg)
+    sim.set_workload(stream(pages, files=3))
+    evs = []
+    while not sim.done:
+        seq = sim.event_seq
+        sim.step("access", 200)
+        evs.append(sim.events_since(seq))
+    assert sim.check_invariants() == []
+    ev = np.concatenate(evs)
+    return sim, ev[(ev["kind"] == LRU_ADD) & (ev["reason"] == MIGRATED)]
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_one_folio_migrated_per_n_large_folio_pages_and_added_back__migrate_pages(policy):
+    sim, mig = run(policy, 64)
+    # read() of three 3,000-page files: ~8.8k pages read into large folios
+    assert 100 <= len(mig) <= 9000 // 64
+    # pgmigrate_success counts pages; below the allocation's order, so mostly
+    # small folios (skip_isolation_on_order())
+    assert sim.vmstat()["pgmigrate_success"] >= len(mig)
+    assert sim.vmstat()["pgmigrate_success"] < 32 * len(mig)
+    # back on the same kind of list it was taken from: the classic LRU keeps its
+    # list (PG_active kept), MGLRU places it by lru_gen_folio_seq() (a later or the
+    # same generation, never an older one)
+    if policy == "lru":
+        assert (mig["src"] == mig["dst"]).all()
+    else:
+        assert (mig["dst_seq"] >= mig["src_seq"]).all()
+
+
+def test_no_migration_without_a_rate_or_without_large_folios__migrate_pages():
+    for extra in ({"every": 0}, {"every": 1, "large_folios": 0}):
+        every = extra.pop("every")
+        sim, mig = run("lru_gen", every, **extra)
+        assert len(mig) == 0 and sim.vmstat()["pgmigrate_success"] == 0
+
+
+def test_compaction_passes_over_folios_of_the_allocations_order_or_larger__skip_isolation_on_order():
+    sim, mig = run("lru_gen", 8)
+    assert len(mig) > 0
+    # the largest folios read ahead are order 5 (32 pages): never taken
+    for pfn in mig["pfn"][:200]:
+        f = sim.folio(int(pfn))
+        assert f is None or f.get("order", 0) < 5
+
+
+def test_compaction_migrate_every_is_checked():
+    with pytest.raises(ConfigError, match="^compaction_migrate_every: must be >= 0"):
+        Simulator({"compaction_migrate_every": -1})
+    assert Simulator({}).config["compaction_migrate_every"] == 0
+
+
+def test_only_the_7_3_guest_migrates__guest_machine():
+    from engine.kernels import GUEST_COMPACTION_MIGRATE_EVERY, guest_machine
+    assert GUEST_COMPACTION_MIGRATE_EVERY["6.1"] == GUEST_COMPACTION_MIGRATE_EVERY["6.12"] == 0
+    for key, every in GUEST_COMPACTION_MIGRATE_EVERY.items():
+        assert guest_machine(key, 64 * 256)["compaction_migrate_every"] == every
+    assert GUEST_COMPACTION_MIGRATE_EVERY["7.3"] > 0

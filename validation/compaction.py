@@ -1,0 +1,121 @@
+"""Compaction's migrations on the rig's boots, and the rate a 7.3 guest migrates at.
+
+7.3 reads read() files into large folios, whose high-order allocations compact
+memory: kcompactd and direct compaction migrate LRU folios, and each migrated
+folio is added to the LRU again with its flags (folio_migrate_flags(),
+folio_add_lru(); docs/kernels.md "Large folios"). Under MGLRU a referenced
+file folio added that way goes to min_seq + 1 and stays resident for the rest
+of a loop (docs/validation.md, 7.3's file-loop). The engine has no
+fragmentation, so it cannot tell when compaction runs; a guest migrates one
+folio per `compaction_migrate_every` pages read into large folios
+(engine/kernels.py GUEST_COMPACTION_MIGRATE_EVERY), and `--fit` picks that rate
+from GRID: the one whose simulated `pgmigrate_success` over the 7.3
+calibration replays in validation/compaction.csv (both policies; the held-out
+replays' rows are data, kept out of the fit) comes nearest the real total, in
+log terms. 6.1 and 6.12 read no large folios and migrate (almost) nothing.
+
+    python validation/compaction.py LOG... [--out validation/compaction.csv]
+    python validation/compaction.py --fit [--jobs N]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+CSV = HERE / "compaction.csv"
+RAW = ("pgmigrate_success", "compact_stall", "compact_daemon_wake")
+COLUMNS = ("run", "trace", "kernel", "policy", "tag") + RAW
+GRID = (5, 10, 20, 30, 50, 100, 200)
+
+
+def row_of(path: Path) -> dict:
+    """One replay: vmstat AFTER - BEFORE (the rig takes them around the replay)."""
+    from validation.zone_dma_skips import vmstat_block
+    text = path.read_text()
+    run = re.search(r"@@GT RUN run=(\S+)", text).group(1)
+    before, after = vmstat_block(text, "VMSTAT_BEFORE"), vmstat_block(text, "VMSTAT_AFTER")
+    trace, rest = run.split(".", 1)
+    kernel, policy, tag = re.fullmatch(r"(.+)\.(classic|mglru)\.(\w+)", rest).groups()
+    row = {"run": run, "trace": trace, "kernel": kernel, "policy": policy, "tag": tag}
+    for k in RAW:
+        row[k] = after.get(k, 0) - before.get(k, 0)
+    return row
+
+
+def load(path: Path = CSV) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _simulated(job) -> int:
+    name, cfg = job
+    from engine import Simulator
+    from engine.trace import read_trace
+    from validation.validate import trace_path
+    sim = Simulator(cfg)
+    sim.set_workload(read_trace(str(trace_path(name))).accesses)
+    sim.run_to_end()
+    return sim.vmstat()["pgmigrate_success"]
+
+
+def migrations(every: int, key: str = "7.3", jobs: int = 2) -> tuple[int, int]:
+    """(simulated, real) pgmigrate_success over release `key`'s calibration
+    replays in compaction.csv, each simulated as make validate does with one
+    folio migrated per `every` pages read into large folios."""
+    from concurrent.futures import ProcessPoolExecutor
+    from validation import validate as V
+    real = {r["run"]: int(r["pgmigrate_success"]) for r in load()}
+    rows = [r for r in V.fitted(V.load_real(sorted(str(p) for p in (HERE / "real").glob("*.csv"))))
+            if V.profile(r["kernel"]) == key and r["run"] in real]
+    jobs_ = [(r["trace"], dict(V.sim_config(r, V.POLICY[r["policy"]]), compaction_migrate_every=every))
+             for r in rows]
+    with ProcessPoolExecutor(max_workers=jobs) as ex:
+        sim = sum(ex.map(_simulated, jobs_))
+    return sim, sum(real[r["run"]] for r in rows)
+
+
+def miss(sim: int, real: int) -> float:
+    return abs(math.log((sim + 1) / (real + 1)))
+
+
+def fit(jobs: int = 2) -> int:
+    best = None
+    for every in GRID:
+        sim, real = migrations(every, jobs=jobs)
+        print(f"every {every:4d}: simulated pgmigrate_success {sim:9,d}, real {real:9,d} "
+              f"({(sim + 1) / (real + 1):.2f})")
+        if best is None or miss(sim, real) < best[0]:
+            best = (miss(sim, real), every)
+    return best[1]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("logs", nargs="*", type=Path)
+    ap.add_argument("--out", type=Path, default=CSV)
+    ap.add_argument("--fit", action="store_true", help="fit the 7.3 guest's rate instead")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args(argv)
+    if args.fit:
+        print("GUEST_COMPACTION_MIGRATE_EVERY['7.3'] =", fit(args.jobs))
+        return 0
+    if not args.logs:
+        ap.error("give the rig's logs, or --fit")
+    rows = sorted((row_of(p) for p in args.logs if not p.name.endswith(".console.log")),
+                  key=lambda r: r["run"])
+    with open(args.out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    print(f"{len(rows)} replays -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
