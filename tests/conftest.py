@@ -14,6 +14,17 @@ EXAMPLE_POLICIES = Path(__file__).resolve().parent.parent / "policies"
 engine.load_policy_dir(EXAMPLE_POLICIES)
 
 
+def read_stream(pages, files=1):
+    """read() each of `files` files' pages 0 .. pages - 1 once, file after file."""
+    from engine import ACCESS_DTYPE
+
+    a = np.zeros(pages * files, dtype=ACCESS_DTYPE)
+    a["op"] = 1
+    a["owner"] = np.repeat(np.arange(files), pages)
+    a["page"] = np.tile(np.arange(pages), files)
+    return a
+
+
 def make_workload(seed, n, ram_pages, kind="mixed"):
     """A seeded ACCESS_DTYPE workload sized against ram_pages (vectorised, no Python loop)."""
     from engine import ACCESS_DTYPE

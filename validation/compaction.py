@@ -21,47 +21,20 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
-import re
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from validation import zone_dma_skips as Z  # noqa: E402
 CSV = HERE / "compaction.csv"
 RAW = ("pgmigrate_success", "compact_stall", "compact_daemon_wake")
 COLUMNS = ("run", "trace", "kernel", "policy", "tag") + RAW
 GRID = (5, 10, 20, 30, 50, 100, 200)
 
 
-def row_of(path: Path) -> dict:
-    """One replay: vmstat AFTER - BEFORE (the rig takes them around the replay)."""
-    from validation.zone_dma_skips import vmstat_block
-    text = path.read_text()
-    run = re.search(r"@@GT RUN run=(\S+)", text).group(1)
-    before, after = vmstat_block(text, "VMSTAT_BEFORE"), vmstat_block(text, "VMSTAT_AFTER")
-    trace, rest = run.split(".", 1)
-    kernel, policy, tag = re.fullmatch(r"(.+)\.(classic|mglru)\.(\w+)", rest).groups()
-    row = {"run": run, "trace": trace, "kernel": kernel, "policy": policy, "tag": tag}
-    for k in RAW:
-        row[k] = after.get(k, 0) - before.get(k, 0)
-    return row
-
-
 def load(path: Path = CSV) -> list[dict]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _simulated(job) -> int:
-    name, cfg = job
-    from engine import Simulator
-    from engine.trace import read_trace
-    from validation.validate import trace_path
-    sim = Simulator(cfg)
-    sim.set_workload(read_trace(str(trace_path(name))).accesses)
-    sim.run_to_end()
-    return sim.vmstat()["pgmigrate_success"]
+    return Z.load(path)
 
 
 def migrations(every: int, key: str = "7.3", jobs: int = 2) -> tuple[int, int]:
@@ -73,26 +46,18 @@ def migrations(every: int, key: str = "7.3", jobs: int = 2) -> tuple[int, int]:
     real = {r["run"]: int(r["pgmigrate_success"]) for r in load()}
     rows = [r for r in V.fitted(V.load_real(sorted(str(p) for p in (HERE / "real").glob("*.csv"))))
             if V.profile(r["kernel"]) == key and r["run"] in real]
-    jobs_ = [(r["trace"], dict(V.sim_config(r, V.POLICY[r["policy"]]), compaction_migrate_every=every))
-             for r in rows]
+    jobs_ = [(r["trace"], dict(V.sim_config(r, V.POLICY[r["policy"]]), compaction_migrate_every=every),
+              "pgmigrate_success") for r in rows]
     with ProcessPoolExecutor(max_workers=jobs) as ex:
-        sim = sum(ex.map(_simulated, jobs_))
+        sim = sum(ex.map(Z.simulated, jobs_))
     return sim, sum(real[r["run"]] for r in rows)
 
 
-def miss(sim: int, real: int) -> float:
-    return abs(math.log((sim + 1) / (real + 1)))
+miss = Z.miss
 
 
 def fit(jobs: int = 2) -> int:
-    best = None
-    for every in GRID:
-        sim, real = migrations(every, jobs=jobs)
-        print(f"every {every:4d}: simulated pgmigrate_success {sim:9,d}, real {real:9,d} "
-              f"({(sim + 1) / (real + 1):.2f})")
-        if best is None or miss(sim, real) < best[0]:
-            best = (miss(sim, real), every)
-    return best[1]
+    return Z.nearest(GRID, lambda every: migrations(every, jobs=jobs), "7.3 pgmigrate_success")
 
 
 def main(argv=None) -> int:
@@ -107,7 +72,7 @@ def main(argv=None) -> int:
         return 0
     if not args.logs:
         ap.error("give the rig's logs, or --fit")
-    rows = sorted((row_of(p) for p in args.logs if not p.name.endswith(".console.log")),
+    rows = sorted((Z.replay_row(p, RAW, missing=0) for p in args.logs if not p.name.endswith(".console.log")),
                   key=lambda r: r["run"])
     with open(args.out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS)

@@ -68,18 +68,23 @@ def vmstat_block(text: str, name: str) -> dict:
                                    if len(line.split()) >= 2 and line.split()[1].lstrip("-").isdigit())}
 
 
-def row_of(path: Path) -> dict:
-    """One replay: vmstat AFTER - BEFORE (the rig takes them around the replay)."""
+def replay_row(path: Path, raw, missing="") -> dict:
+    """One replay's `raw` counters: vmstat AFTER - BEFORE (the rig takes them
+    around the replay); a counter the kernel does not have is `missing`."""
     text = path.read_text()
     run = re.search(r"@@GT RUN run=(\S+)", text).group(1)
     before, after = vmstat_block(text, "VMSTAT_BEFORE"), vmstat_block(text, "VMSTAT_AFTER")
     trace, rest = run.split(".", 1)
     kernel, policy, tag = re.fullmatch(r"(.+)\.(classic|mglru)\.(\w+)", rest).groups()
     row = {"run": run, "trace": trace, "kernel": kernel, "policy": policy, "tag": tag}
-    for k in RAW:
-        # 6.1 and 6.12 have no pgrotate_*: left blank, not 0
-        row[k] = after[k] - before.get(k, 0) if k in after else ""
+    for k in raw:
+        row[k] = after[k] - before.get(k, 0) if k in after else missing
     return row
+
+
+def row_of(path: Path) -> dict:
+    # 6.1 and 6.12 have no pgrotate_*: left blank, not 0
+    return replay_row(path, RAW)
 
 
 def split(row: dict) -> dict:
@@ -104,15 +109,16 @@ def load(path: Path = CSV) -> list[dict]:
 GRID = (10, 30, 50, 100, 150, 200, 300, 500, 1000, 3000)
 
 
-def _simulated_skip(job) -> int:
-    name, cfg = job
+def simulated(job) -> int:
+    """(trace, config, counter) -> that vmstat counter at the trace's end; in a worker."""
+    name, cfg, counter = job
     from engine import Simulator
     from engine.trace import read_trace
     from validation.validate import trace_path
     sim = Simulator(cfg)
     sim.set_workload(read_trace(str(trace_path(name))).accesses)
     sim.run_to_end()
-    return sim.vmstat()["pgskip_normal"]
+    return sim.vmstat()[counter]
 
 
 def skips(key: str, every: int, jobs: int = 2) -> tuple[int, int]:
@@ -125,9 +131,10 @@ def skips(key: str, every: int, jobs: int = 2) -> tuple[int, int]:
     rows = [r for r in V.fitted(V.load_real(sorted(str(p) for p in (HERE / "real").glob("*.csv"))))
             if V.profile(r["kernel"]) == key and r["policy"] == "classic"
             and r["run"] in real]
-    jobs_ = [(r["trace"], dict(V.sim_config(r, "lru"), zone_dma_boost_every=every)) for r in rows]
+    jobs_ = [(r["trace"], dict(V.sim_config(r, "lru"), zone_dma_boost_every=every), "pgskip_normal")
+             for r in rows]
     with ProcessPoolExecutor(max_workers=jobs) as ex:
-        sim = sum(ex.map(_simulated_skip, jobs_))
+        sim = sum(ex.map(simulated, jobs_))
     return sim, sum(real[r["run"]] for r in rows)
 
 
@@ -137,19 +144,21 @@ def miss(sim: int, real: int) -> float:
     return abs(math.log((sim + 1) / (real + 1)))
 
 
+def nearest(grid, measure, what: str) -> int:
+    """The rate of `grid` whose measure(rate) -> (simulated, real) is nearest."""
+    best = None
+    for every in grid:
+        sim, real = measure(every)
+        print(f"{what} every {every:5d}: simulated {sim:9,d}, real {real:9,d} ({(sim + 1) / (real + 1):.2f})")
+        if best is None or miss(sim, real) < best[0]:
+            best = (miss(sim, real), every)
+    return best[1]
+
+
 def fit(jobs: int = 2) -> dict:
     """Each release's rate from GRID (the module docstring's rule)."""
-    out = {}
-    for key in ("6.1", "6.12", "7.3"):
-        best = None
-        for every in GRID:
-            sim, real = skips(key, every, jobs)
-            print(f"{key:5s} every {every:5d}: simulated pgskip {sim:9,d}, real {real:9,d} "
-                  f"({(sim + 1) / (real + 1):.2f})")
-            if best is None or miss(sim, real) < best[0]:
-                best = (miss(sim, real), every)
-        out[key] = best[1]
-    return out
+    return {key: nearest(GRID, lambda every: skips(key, every, jobs), f"{key} pgskip")
+            for key in ("6.1", "6.12", "7.3")}
 
 
 def main(argv=None) -> int:

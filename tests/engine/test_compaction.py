@@ -6,19 +6,12 @@ large folios, passing over the folios compaction would not take."""
 import numpy as np
 import pytest
 
-from engine import ACCESS_DTYPE, ConfigError, Simulator
+from engine import ConfigError, Simulator
 from engine.names import EVENT_KINDS, REASON_NAMES
+from tests.conftest import read_stream
 
 LRU_ADD = EVENT_KINDS.index("mm_lru_insertion")
 MIGRATED = REASON_NAMES.index("MIGRATED")
-
-
-def stream(pages, files=1):
-    a = np.zeros(pages * files, dtype=ACCESS_DTYPE)
-    a["op"] = 1                    # read()
-    a["owner"] = np.repeat(np.arange(files), pages)
-    a["page"] = np.tile(np.arange(pages), files)
-    return a
 
 
 def run(policy, every, pages=3000, **extra):
@@ -26,7 +19,7 @@ def run(policy, every, pages=3000, **extra):
            "readahead_pages": 32, "compaction_migrate_every": every, "events_capacity": 1 << 18}
     cfg.update(extra)
     sim = Simulator(cfg)
-    sim.set_workload(stream(pages, files=3))
+    sim.set_workload(read_stream(pages, files=3))
     evs = []
     while not sim.done:
         seq = sim.event_seq

@@ -8,10 +8,10 @@ counted in pgrefill). docs/kernels.md "Watermark boost"."""
 import numpy as np
 import pytest
 
-from engine import ACCESS_DTYPE, ConfigError, Simulator
+from engine import ConfigError, Simulator
 from engine.names import EVENT_KINDS, REASON_NAMES
+from tests.conftest import read_stream
 
-OP_READ = 1
 RAM, DMA = 16384, 3840          # x86_64's ZONE_DMA: 3,840 pages, over 4 pageblocks
 WAKE = EVENT_KINDS.index("mm_vmscan_kswapd_wake")
 SLEEP = EVENT_KINDS.index("mm_vmscan_kswapd_sleep")
@@ -20,13 +20,6 @@ ISOLATE = EVENT_KINDS.index("mm_vmscan_lru_isolate")
 PGREFILL = EVENT_KINDS.index("pgrefill")
 ZONE_SKIP = REASON_NAMES.index("ZONE_SKIP")
 BOOST = REASON_NAMES.index("WATERMARK_BOOST")
-
-
-def stream(pages):
-    a = np.zeros(pages, dtype=ACCESS_DTYPE)
-    a["op"] = OP_READ
-    a["page"] = np.arange(pages)
-    return a
 
 
 def machine(policy, **extra):
@@ -38,7 +31,7 @@ def machine(policy, **extra):
 def filled(policy, pages, **extra):
     # read() pages once each: ZONE_NORMAL's frames go first, ZONE_DMA's once it is low
     sim = machine(policy, **extra)
-    sim.set_workload(stream(pages))
+    sim.set_workload(read_stream(pages))
     sim.run_to_end()
     assert sim.vmstat()["pgscan_kswapd"] == 0 and sim.config["zone_dma_pages"] == DMA
     return sim
@@ -179,7 +172,7 @@ def test_guest_machine_gets_its_releases_boost_rate():
 def test_state_image_keeps_the_boost_and_kswapds_zone(policy):
     def fresh():
         s = machine(policy, zone_dma_boost_every=64)
-        s.set_workload(stream(3 * RAM))
+        s.set_workload(read_stream(3 * RAM))
         return s
     a = fresh()
     while not a.done and a.kswapd["watermark_boost_dma"] == 0:

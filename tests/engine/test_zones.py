@@ -2,20 +2,13 @@
 per-zone watermarks, and MGLRU's per-zone generation lists (scan_folios()
 takes the highest zone's list first) against the classic LRU's one list per
 node. docs/kernels.md "Zones"."""
-import numpy as np
 import pytest
 
-from engine import ACCESS_DTYPE, ConfigError, Simulator
+from engine import ConfigError, Simulator
+from tests.conftest import read_stream
 
 OP_READ = 1
 RAM, DMA = 2048, 512
-
-
-def stream(pages):
-    a = np.zeros(pages, dtype=ACCESS_DTYPE)
-    a["op"] = OP_READ
-    a["page"] = np.arange(pages)
-    return a
 
 
 def machine(policy, **extra):
@@ -44,7 +37,7 @@ def test_get_page_from_freelist_takes_zone_dma_only_below_zone_normals_low_water
     wm = sim.watermarks
     low_normal = wm["low"] - wm["low"] * DMA // RAM
     normal = RAM - DMA
-    sim.set_workload(stream(normal - low_normal))
+    sim.set_workload(read_stream(normal - low_normal))
     sim.run_to_end()
     # ZONE_NORMAL's frames so far, lowest pfn first; ZONE_DMA untouched
     assert sim.nr_free == RAM - (normal - low_normal)
@@ -62,7 +55,7 @@ def test_scan_folios_evicts_the_highest_zone_first_so_zone_dma_folios_stay__lru_
     # ZONE_NORMAL's, so the folios that went to ZONE_DMA while ZONE_NORMAL was
     # low, during the first pass, are never reached
     sim = machine("lru_gen")
-    sim.set_workload(stream(4 * RAM))
+    sim.set_workload(read_stream(4 * RAM))
     sim.run_to_end()
     assert sim.check_invariants() == []
     in_dma = resident_pages_in_zone_dma(sim, 4 * RAM)
@@ -73,7 +66,7 @@ def test_scan_folios_evicts_the_highest_zone_first_so_zone_dma_folios_stay__lru_
 def test_isolate_lru_folios_takes_one_list_per_node_so_zone_dma_is_recycled__classic():
     # the classic LRU has one list per node: ZONE_DMA's folios age with the rest
     sim = machine("lru")
-    sim.set_workload(stream(4 * RAM))
+    sim.set_workload(read_stream(4 * RAM))
     sim.run_to_end()
     assert sim.check_invariants() == []
     in_dma = resident_pages_in_zone_dma(sim, 4 * RAM)
@@ -89,7 +82,7 @@ def kswapd_passes(policy, dma):
     sim = Simulator({"policy": policy, "ram_pages": ram, "zone_dma_pages": dma, "swap_pages": 0,
                      "swap_kind": "none", "readahead_pages": 0,
                      "watermarks": {"min": 256, "low": 512, "high": 768}})
-    sim.set_workload(stream(2 * ram))
+    sim.set_workload(read_stream(2 * ram))
     passes, last = [], 0
     while not sim.done:
         sim.run(64)
@@ -126,10 +119,10 @@ def test_should_abort_scan_waits_for_zone_dma_above_high_plus_lowmem_reserve__lr
 @pytest.mark.parametrize("policy", ["lru", "lru_gen"])
 def test_state_image_keeps_both_zones_free_lists(policy):
     a = machine(policy)
-    a.set_workload(stream(3 * RAM))
+    a.set_workload(read_stream(3 * RAM))
     a.run(RAM + 100)
     b = machine(policy)
-    b.set_workload(stream(3 * RAM))
+    b.set_workload(read_stream(3 * RAM))
     b.load_state(a.state_bytes())
     assert b.state_hash() == a.state_hash() and b.check_invariants() == []
     a.run_to_end()
