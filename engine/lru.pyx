@@ -373,9 +373,10 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
         cdef folio_idx_t pfn
         cdef int64_t scan = 0, taken = 0, nr_pages, skipped = 0, nr_skipped_folios = 0
         # the kernel moves skipped folios off the list until the loop ends; here they go
-        # back to the head at once, so the loop stops once it has seen the whole list
+        # back to the head at once, so the list counts as empty once every folio on it
+        # was skipped or taken
         cdef int64_t listed = lru_size(m, lru)
-        while scan < nr_to_scan and not list_empty(m, head) and scan + skipped < listed:
+        while scan < nr_to_scan and not list_empty(m, head) and skipped + taken < listed:
             pfn = m.folios[head].prev
             nr_pages = folio_nr_pages(m, pfn)
             if sc.dma_only and pfn >= m.nr_dma and (
