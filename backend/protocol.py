@@ -215,6 +215,8 @@ class Hello(_Msg):
     names: dict
     units: list[str] = list(UNITS)
     limits: dict
+    # the engine replaying the session (recipe.engine_version: the one that recorded it)
+    engine_version: str = ""
 
 
 class Events(_Msg):

@@ -582,7 +582,7 @@ class Session(History, Frames, FolioInspect):
                                "config": _jsonable(s.config), "info": i.public()}
                               for p, i, s in zip(self.policies, self.infos, self.sims)],
                        recipe=self.record.recipe, names={**self.names, "owners": self.owner_names()},
-                       limits=limits)
+                       limits=limits, engine_version=_engine_version())
 
     _LIVE_STATE = ("workload", "accesses", "sims", "checkpoints", "_cp_bytes", "_cp_size", "_cost",
                    "_replay_from", "_cp_cost", "_cp_acc", "index", "cur", "_partial")

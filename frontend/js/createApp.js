@@ -4,6 +4,7 @@
 // is drawn from the store in one frame-loop commit. main.js builds the
 // pieces (DOM, store, connection, frame loop) and hands them here.
 import { encodeCommand } from "./protocol.js";
+import { engineNote } from "./engineNote.js";
 import { parseLocation } from "./parseLocation.js";
 import { reduceMessage } from "./reduceMessage.js";
 import { createControls } from "./controls.js";
@@ -111,6 +112,11 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         controls.renderSessionInfo();
         controls.showWatch(e.msg.recipe);
         controls.showReal(e.msg);
+        if (dom.engineNote) {
+          const note = engineNote(e.msg);
+          dom.engineNote.textContent = note || "";
+          dom.engineNote.hidden = !note;
+        }
         return;
       case "authOk":
         dom.runUntil.hidden = e.role !== "owner";

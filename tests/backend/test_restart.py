@@ -113,3 +113,42 @@ def test_share_url_after_restart_shows_the_identical_state(tmp_path, policies):
             assert ws.recv()["nr_steps"] == head["step"] + 1
     finally:
         _stop(p)
+
+
+def test_a_session_recorded_by_another_engine_says_so_in_its_hello(tmp_path):
+    """A session is rebuilt from its recipe by the engine the server runs now. The
+    stored recipe keeps the engine that recorded it (engine_version) and that
+    engine's machine (engine_config); the hello adds the engine replaying it, so the
+    page can tell a reader the two differ (frontend/js/engineNote.js)."""
+    import json
+    import sqlite3
+    data = tmp_path / "data"
+    port = _free_port()
+    p = _serve(data, port)
+    try:
+        s = httpx.post(f"http://127.0.0.1:{port}/api/sessions",
+                       json=recipe(ram_pages=16384, guest=True, swap_kind="ssd")).json()
+        with WS(f"ws://127.0.0.1:{port}/ws/sessions/{s['id']}?token={s['owner_token']}") as ws:
+            hello, _, _ = ws.opening()
+            now = hello["engine_version"]
+            assert now and hello["recipe"]["engine_version"] == now
+            assert hello["recipe"]["engine_config"][0]["zone_dma_boost_every"] > 0
+    finally:
+        _stop(p)
+    # the store as an engine before the boost left it: an older version, no boost key
+    db = next(data.glob("*.sqlite3"))
+    with sqlite3.connect(db) as con:
+        stored = json.loads(con.execute("SELECT recipe FROM sessions WHERE id = ?", (s["id"],)).fetchone()[0])
+        stored["engine_version"] = "0.7.3"
+        del stored["engine_config"][0]["zone_dma_boost_every"]
+        con.execute("UPDATE sessions SET recipe = ? WHERE id = ?", (json.dumps(stored), s["id"]))
+    port = _free_port()
+    p = _serve(data, port)
+    try:
+        with WS(f"ws://127.0.0.1:{port}/ws/sessions/{s['id']}") as ws:
+            hello, _, _ = ws.opening()
+            assert hello["engine_version"] == now != hello["recipe"]["engine_version"] == "0.7.3"
+            assert "zone_dma_boost_every" not in hello["recipe"]["engine_config"][0]
+            assert hello["panes"][0]["config"]["zone_dma_boost_every"] > 0
+    finally:
+        _stop(p)
