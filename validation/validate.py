@@ -16,8 +16,9 @@ same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
               starts with Mlocked 1,024 kB; config system_mlocked_pages),
               and, of the others, Shmem - Mapped not mapped by any process
               (config system_unmapped_pages, validation/guest_boot.csv),
-              with its release's ZONE_DMA watermark boosts (config
-              zone_dma_boost_every, engine/kernels.py GUEST_DMA_BOOST_EVERY)
+              with its release's ZONE_DMA watermark boosts and (7.3)
+              compaction's migrations (config zone_dma_boost_every and
+              compaction_migrate_every, engine/kernels.py)
     swap    = the replay's device and size ({disk: ssd, zram: zram, none: none})
     knobs   = the replay's swappiness and read_ahead_kb
     clock   = the engine's default costs; `--pace rig` (simulate --pace rig) runs
@@ -54,7 +55,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.kernels import GUEST_MLOCKED_PAGES, PACES, guest_machine  # noqa: E402
+from engine.kernels import PACES, guest_machine  # noqa: E402
 
 RAM_MB = 64
 SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
@@ -99,33 +100,22 @@ PACE = "engine"
 def sim_config(row: dict, policy: str) -> dict:
     """The one documented rule from a replay's VM to a simulated machine."""
     kind = SWAP_KIND[row["swap"]]
+    key = profile(row["kernel"])
     if RULE == "guest":
-        machine = guest_machine(profile(row["kernel"]), RAM_MB * 256, kind, PACE)
-        system, ram = machine["system_pages"], machine["ram_pages"]
-        mlocked = machine["system_mlocked_pages"]
-        unmapped = machine["system_unmapped_pages"]
-        boost = machine["zone_dma_boost_every"]
-        compact = machine["compaction_migrate_every"]
+        machine = guest_machine(key, RAM_MB * 256, kind, PACE)
     elif RULE == "memfree":
+        # the guest's facts, its frames and system pages from this replay's start lines
         system = (int(row["shmem_start_kb"]) + int(row["anonpages_start_kb"])) // 4
-        ram = int(row["memfree_start_kb"]) // 4 + system
-        mlocked = GUEST_MLOCKED_PAGES
-        guest = guest_machine(profile(row["kernel"]), RAM_MB * 256, kind)
-        unmapped, boost = guest["system_unmapped_pages"], guest["zone_dma_boost_every"]
-        compact = guest["compaction_migrate_every"]
+        machine = {**guest_machine(key, RAM_MB * 256, kind),
+                   "ram_pages": int(row["memfree_start_kb"]) // 4 + system, "system_pages": system}
     else:
-        system, ram, mlocked, unmapped, boost, compact = 0, RAM_MB * 256, 0, 0, 0, 0
-    cfg = {"policy": policy, "kernel": profile(row["kernel"]), "ram_pages": ram, "system_pages": system,
-           "system_mlocked_pages": mlocked, "system_unmapped_pages": unmapped, "zone_dma_boost_every": boost,
-           "compaction_migrate_every": compact,
+        machine = {"ram_pages": RAM_MB * 256, "system_pages": 0}
+    cfg = {"policy": policy, "kernel": key, **machine,
            "swap_kind": kind, "swap_pages": 0 if kind == "none" else int(row["swap_mb"]) * 256,
            "swappiness": int(row["swappiness"]), "readahead_pages": int(row["read_ahead_kb"]) // 4}
     if row.get("tag") == "nolf":
         # the data disk mounted data=journal: ext4 without large folios
         cfg["large_folios"] = 0
-    if RULE == "guest" and PACE == "rig":
-        cfg["costs"] = machine["costs"]
-        cfg["flush_time_ms"] = machine["flush_time_ms"]
     return cfg
 
 
