@@ -25,7 +25,10 @@ for the others (desktop, mmap-exec) puts the rotations among the active skips.
     python validation/zone_dma_skips.py LOG... [--out validation/zone-dma-skips.csv]
     python validation/zone_dma_skips.py --fit [--jobs N]
 
-writes one row per classic replay log (the rig's `*.log` with `@@GT
+writes one row per replay log, classic and MGLRU. The split and the fit read the
+classic rows; the MGLRU rows keep those boots' `pgalloc_dma` and `pgrefill`,
+which docs/validation.md quotes (on the read() traces their ZONE_DMA is handed
+out once and nothing is sorted as ineligible). The logs are the rig's (`*.log` with `@@GT
 BEGIN_VMSTAT_BEFORE`/`AFTER` blocks: the only place the rig keeps pgskip and
 pgrotate; they bracket the replay a little wider than validation/real/'s
 start/done marks, so pgscan here is up to 1.3 % above the judged one). docs/validation.md ("What is not met")
@@ -101,9 +104,9 @@ def split(row: dict) -> dict:
             "pgscan_unskipped": pgscan - (skip - skip_active), "exact": exact}
 
 
-def load(path: Path = CSV) -> list[dict]:
+def load(path: Path = CSV, policy: str | None = None) -> list[dict]:
     with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+        return [r for r in csv.DictReader(fh) if policy is None or r["policy"] == policy]
 
 
 GRID = (10, 30, 50, 100, 150, 200, 300, 500, 1000, 3000)
@@ -127,7 +130,7 @@ def skips(key: str, every: int, jobs: int = 2) -> tuple[int, int]:
     boost every `every` ZONE_DMA pages."""
     from concurrent.futures import ProcessPoolExecutor
     from validation import validate as V
-    real = {r["run"]: int(r["pgskip_dma32"] or 0) for r in load()}
+    real = {r["run"]: int(r["pgskip_dma32"] or 0) for r in load(policy="classic")}
     rows = [r for r in V.fitted(V.load_real(sorted(str(p) for p in (HERE / "real").glob("*.csv"))))
             if V.profile(r["kernel"]) == key and r["policy"] == "classic"
             and r["run"] in real]
@@ -175,7 +178,6 @@ def main(argv=None) -> int:
         ap.error("give the rig's logs, or --fit")
     rows = sorted((row_of(p) for p in args.logs if not p.name.endswith(".console.log")),
                   key=lambda r: r["run"])
-    rows = [r for r in rows if r["policy"] == "classic"]
     with open(args.out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
         w.writeheader()
@@ -184,13 +186,14 @@ def main(argv=None) -> int:
     sims = {r["run"]: r for r in load(sim_path)} if sim_path.exists() else {}
     print(f"{'run':50s} {'pgscan':>7} {'pgsteal':>7} {'skipped':>7} {'inactive':>8} {'unskipped':>9} "
           f"{'sim/pgscan':>10} {'sim/unskipped':>13}")
+    rows = [r for r in rows if r["policy"] == "classic"]
     for r in rows:
         s = split(r)
         sim = float(sims[r["run"]]["pgscan"]) if r["run"] in sims else float("nan")
         print(f"{r['run']:50s} {s['pgscan']:7d} {s['pgsteal']:7d} {s['pgskip_dma32']:7d} "
               f"{s['skip_inactive']:8d} {s['pgscan_unskipped']:9d}{' ' if s['exact'] else '?'}"
               f"{sim / s['pgscan']:10.2f} {sim / s['pgscan_unskipped']:13.2f}")
-    print(f"{len(rows)} classic replays -> {args.out}")
+    print(f"{len(rows)} classic replays (and their MGLRU boots) -> {args.out}")
     return 0
 
 
