@@ -19,8 +19,6 @@ log terms. 6.1 and 6.12 read no large folios and migrate (almost) nothing.
 """
 from __future__ import annotations
 
-import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -61,23 +59,11 @@ def fit(jobs: int = 2) -> int:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("logs", nargs="*", type=Path)
-    ap.add_argument("--out", type=Path, default=CSV)
-    ap.add_argument("--fit", action="store_true", help="fit the 7.3 guest's rate instead")
-    ap.add_argument("--jobs", type=int, default=2)
-    args = ap.parse_args(argv)
+    args = Z.arguments(__doc__, CSV, "fit the 7.3 guest's rate instead", argv)
     if args.fit:
         print("GUEST_COMPACTION_MIGRATE_EVERY['7.3'] =", fit(args.jobs))
         return 0
-    if not args.logs:
-        ap.error("give the rig's logs, or --fit")
-    rows = sorted((Z.replay_row(p, RAW, missing=0) for p in args.logs if not p.name.endswith(".console.log")),
-                  key=lambda r: r["run"])
-    with open(args.out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    rows = Z.write_replays(args.logs, args.out, lambda p: Z.replay_row(p, RAW, missing=0), COLUMNS)
     print(f"{len(rows)} replays -> {args.out}")
     return 0
 

@@ -164,24 +164,36 @@ def fit(jobs: int = 2) -> dict:
             for key in ("6.1", "6.12", "7.3")}
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def arguments(doc: str, out: Path, fit_help: str, argv=None):
+    """The command line both extractors share: LOG... [--out CSV], or --fit [--jobs N].
+    Returns the parsed arguments; without logs or --fit it exits with the usage."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("logs", nargs="*", type=Path)
-    ap.add_argument("--out", type=Path, default=CSV)
-    ap.add_argument("--fit", action="store_true", help="fit GUEST_DMA_BOOST_EVERY instead")
+    ap.add_argument("--out", type=Path, default=out)
+    ap.add_argument("--fit", action="store_true", help=fit_help)
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
+    if not args.fit and not args.logs:
+        ap.error("give the rig's logs, or --fit")
+    return args
+
+
+def write_replays(logs, out: Path, row, columns) -> list[dict]:
+    """row(log) of every replay log (its console log left out), by run, written to `out`."""
+    rows = sorted((row(p) for p in logs if not p.name.endswith(".console.log")), key=lambda r: r["run"])
+    with open(out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns)
+        w.writeheader()
+        w.writerows(rows)
+    return rows
+
+
+def main(argv=None) -> int:
+    args = arguments(__doc__, CSV, "fit GUEST_DMA_BOOST_EVERY instead", argv)
     if args.fit:
         print("GUEST_DMA_BOOST_EVERY =", fit(args.jobs))
         return 0
-    if not args.logs:
-        ap.error("give the rig's logs, or --fit")
-    rows = sorted((row_of(p) for p in args.logs if not p.name.endswith(".console.log")),
-                  key=lambda r: r["run"])
-    with open(args.out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    rows = write_replays(args.logs, args.out, row_of, COLUMNS)
     sim_path = HERE / "sim.csv"
     sims = {r["run"]: r for r in load(sim_path)} if sim_path.exists() else {}
     print(f"{'run':50s} {'pgscan':>7} {'pgsteal':>7} {'skipped':>7} {'inactive':>8} {'unskipped':>9} "
