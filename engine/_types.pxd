@@ -60,6 +60,10 @@ cdef enum:
     PG_anon = 1 << 12            # folio_test_anon(): anonymous memory (rmap by mm/vpn)
     PG_readahead = 1 << 13
     PG_tail = 1 << 14            # a tail page of a large folio: its `next` is the head's pfn (struct page's compound_head)
+    # Not a kernel bit: compaction migrated this folio. The kernel's copy sits on a page
+    # the free scanner found above the migrate scanner; the engine keeps the frame, and
+    # this bit keeps the migrate scanner from taking the folio again until it is freed
+    FOLIO_MIGRATED = 1 << 15
     # MGLRU bit fields inside flags, as LRU_GEN_PGOFF / LRU_REFS_PGOFF
     LRU_GEN_PGOFF = 16           # 3 bits: gen + 1 while on a generation list, 0 otherwise
     LRU_GEN_MASK = 7 << 16

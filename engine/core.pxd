@@ -371,6 +371,10 @@ ctypedef struct mem:
     int64_t compact_every
     int64_t compact_acc
     int32_t compact_cursor
+    # defer_compaction(): after a pass over every frame found nothing to migrate, the
+    # next 1 << compact_defer_shift attempts are skipped (compaction_deferred())
+    int32_t compact_defer_shift
+    int32_t compact_considered
     int32_t _pad_compact
     layout_stamps layout         # last: not machine state, outside the state image (MEM_STATE_BYTES)
 

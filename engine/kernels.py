@@ -130,7 +130,7 @@ GUEST_DMA_BOOST_EVERY = {"6.1": 1000, "6.12": 150, "7.3": 50}
 # the 7.3 calibration replays migrate as many pages (pgmigrate_success) as the
 # real boots did (validation/compaction.py --fit); 6.1 and 6.12 read no large
 # folios (docs/kernels.md "Large folios").
-GUEST_COMPACTION_MIGRATE_EVERY = {"6.1": 0, "6.12": 0, "7.3": 30}
+GUEST_COMPACTION_MIGRATE_EVERY = {"6.1": 0, "6.12": 0, "7.3": 25}
 
 
 def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: str = "engine") -> dict:

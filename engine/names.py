@@ -7,10 +7,12 @@ lengths match the C enums.
 
 # folio.flags bit names, index = bit (the PG_* enum of _types.pxd; the MGLRU
 # gen and refs fields sit above them). frontend/js/flags.js mirrors it.
+# FOLIO_MIGRATED is the engine's, not a kernel flag: compaction migrated the folio,
+# whose kernel copy would sit above the migrate scanner (docs/kernels.md "Large folios").
 FOLIO_FLAGS = (
     'PG_lru', 'PG_active', 'PG_referenced', 'PG_workingset', 'PG_swapbacked', 'PG_dirty',
     'PG_writeback', 'PG_reclaim', 'PG_unevictable', 'PG_mlocked', 'PG_swapcache', 'PG_locked',
-    'PG_anon', 'PG_readahead', 'PG_tail',
+    'PG_anon', 'PG_readahead', 'PG_tail', 'FOLIO_MIGRATED',
 )
 PG = {name: 1 << bit for bit, name in enumerate(FOLIO_FLAGS)}
 

@@ -42,11 +42,16 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 13: file_ra_state.io_start, io_nr, io_done_ns (readahead reads in flight)
 # 14: ZONE_DMA's watermark boost; kswapd's highest_zoneidx; scan_control.dma_only;
 #     compaction's migrations; vmstat pgmigrate_success
-STATE_VERSION = 14
+# 15: FOLIO_MIGRATED; compaction's deferral (mem.compact_defer_shift, compact_considered)
+STATE_VERSION = 15
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
     MMAP_LOTSAMISS = 100
+    # mm/compaction.c: defer_compaction() skips at most 1 << 6 attempts
+    COMPACT_MAX_DEFER_SHIFT = 6
+    # the engine's bound on one migration attempt's scan: 16 pageblocks (32 MiB)
+    COMPACT_SCAN_FRAMES = 16 * PAGEBLOCK_NR_PAGES
     # mm/memory.c: fault_around_bytes (64 KiB) / PAGE_SIZE, the window
     # do_fault_around() hands to filemap_map_pages()
     FAULT_AROUND_PAGES = 16
@@ -895,33 +900,53 @@ cdef class Simulator:
         it, migrate_folio_move() copies its flags to the new folio
         (folio_migrate_flags(): PG_referenced, PG_active, PG_workingset, the gen's
         refs) and folio_add_lru() adds that one (7.3 migrate.c:779-810, :1414). The
-        frame stays the same here: the engine has no fragmentation to undo. Folios
-        whose read is in flight, dirty or under writeback, unevictable or mlocked
-        are passed over (MIGRATE_ASYNC), and so are folios of the order being
-        allocated or larger (skip_isolation_on_order(), 7.3 compaction.c:819-835:
-        migrating them would not make a free block of that order)."""
+        frame stays the same here: the engine has no fragmentation to undo. The
+        kernel's copy lands on a free page the free scanner found, coming down from
+        the zone's end (isolate_freepages(), compaction_alloc()), above the migrate
+        scanner, which stops where the two meet (compact_scanners_met(),
+        compaction.c:1467-1471): so a folio is migrated once (FOLIO_MIGRATED) until
+        its frame is freed. Folios whose read is in flight, dirty or under
+        writeback, unevictable or mlocked are passed over (MIGRATE_ASYNC), and so
+        are folios of the order being allocated or larger (skip_isolation_on_order(),
+        7.3 compaction.c:819-835: migrating them would not make a free block of that
+        order). An attempt looks at up to COMPACT_SCAN_FRAMES frames from where the
+        last one stopped (zone->compact_cached_migrate_pfn); one that finds nothing
+        defers the next attempts as defer_compaction() does (:127-139,
+        compaction_deferred() :142-158), so a machine with nothing left to migrate
+        does not walk its frames at every large folio."""
         cdef mem* m = &self.m
         cdef int32_t k
         cdef int src, dst
         cdef int64_t src_seq = -1, dst_seq = -1
         cdef folio_idx_t pfn
         cdef uint32_t fl
-        for k in range(m.nr_frames):
+        m.compact_considered += 1
+        if m.compact_considered < (1 << m.compact_defer_shift):
+            return
+        m.compact_considered = 1 << m.compact_defer_shift
+        for k in range(min(m.nr_frames, COMPACT_SCAN_FRAMES)):
             pfn = m.compact_cursor
             m.compact_cursor = m.compact_cursor + 1 if m.compact_cursor + 1 < m.nr_frames else 0
             fl = m.folios[pfn].flags
             if not (fl & PG_lru) or (fl & (PG_locked | PG_dirty | PG_writeback | PG_unevictable
-                                            | PG_mlocked | PG_tail)) or folio_order(m, pfn) >= target_order:
+                                            | PG_mlocked | PG_tail | FOLIO_MIGRATED)) \
+                    or folio_order(m, pfn) >= target_order:
                 continue
             src = self.policy.folio_loc(pfn, &src_seq)
             self.policy.lruvec_del_folio(pfn)
             folio_clear(m, pfn, PG_lru)
             self.policy.lru_add(pfn, False)
+            folio_set(m, pfn, FOLIO_MIGRATED)
             m.vmstat[<int>PGMIGRATE_SUCCESS] += folio_nr_pages(m, pfn)
             if m.events_on:
                 dst = self.policy.folio_loc(pfn, &dst_seq)
                 emit(m, EV_LRU_ADD, R_MIGRATED, FN_LRU_ADD, pfn, src, dst, src_seq, dst_seq)
+            m.compact_defer_shift = 0            # compaction_defer_reset()
+            m.compact_considered = 0
             return
+        m.compact_considered = 0                 # defer_compaction()
+        if m.compact_defer_shift < COMPACT_MAX_DEFER_SHIFT:
+            m.compact_defer_shift += 1
 
     cdef folio_idx_t filemap_add_large_folio(self, uint32_t file, uint64_t index, uint32_t order,
                                              uint64_t requested) except -2 nogil:

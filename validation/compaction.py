@@ -28,7 +28,7 @@ from validation import zone_dma_skips as Z  # noqa: E402
 CSV = HERE / "compaction.csv"
 RAW = ("pgmigrate_success", "compact_stall", "compact_daemon_wake")
 COLUMNS = ("run", "trace", "kernel", "policy", "tag") + RAW
-GRID = (5, 10, 20, 30, 50, 100, 200)
+GRID = (5, 10, 15, 20, 25, 30, 40, 50, 100, 200)
 
 
 def load(path: Path = CSV) -> list[dict]:

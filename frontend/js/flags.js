@@ -15,6 +15,8 @@ export const FLAGS = Object.freeze({
   PG_anon: 1 << 12,
   PG_readahead: 1 << 13,
   PG_tail: 1 << 14,
+  // Not a kernel bit: compaction migrated the folio (engine/_types.pxd FOLIO_MIGRATED).
+  FOLIO_MIGRATED: 1 << 15,
   LRU_GEN_PGOFF: 16,
   LRU_GEN_MASK: 7 << 16,
   LRU_REFS_PGOFF: 19,

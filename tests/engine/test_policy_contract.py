@@ -258,7 +258,7 @@ def test_folio_flag_names_match_the_bits_and_the_frontend_mirror():
     assert {"PG_lru", "PG_swapbacked", "PG_anon"} <= set(f["flags"])
     assert sum(PG[n] for n in f["flags"]) == f["raw_flags"] & ((1 << len(FOLIO_FLAGS)) - 1)
     js = (Path(__file__).resolve().parents[2] / "frontend" / "js" / "flags.js").read_text()
-    mirrored = {n: 1 << int(b) for n, b in re.findall(r"(PG_\w+): 1 << (\d+)", js)}
+    mirrored = {n: 1 << int(b) for n, b in re.findall(r"((?:PG|FOLIO)_\w+): 1 << (\d+)", js)}
     assert mirrored == PG
 
 

@@ -29,9 +29,13 @@ KNOWN = [
     # 7.3's large folios: a hot file read at random keeps its folios referenced
     ("stream-hot-file", "7.3.", "classic", ("pgscan", "pgsteal", "file_in")),
     ("shf-hot0.6", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
+    # compaction's migrations re-add referenced folios to min_seq + 1, once each
+    # (engine 0.9.0; 1.28-1.35x before: the migrate scanner took the same folios again)
+    ("file-loop", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
     # held out (the replays of 2026-12-05, simulated before any change was measured on them)
     ("file-search", "6.12.", "classic", ("pgscan", "pgsteal", "file_in")),
     ("stream-hot-anon", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
+    ("file-search", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
     ("zipf-mixed", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
 ]
 
@@ -175,6 +179,38 @@ def test_7_3s_large_folios_keep_a_randomly_read_hot_file__filemap_read_folio_mar
     assert abs(sim_lf / real_lf - 1) <= V.TOL, (sim_lf, real_lf)
     assert abs(sim_nolf / float(nolf[0]["file_in"]) - 1) <= V.TOL, (sim_nolf, nolf[0]["file_in"])
     assert sim_nolf > 1.3 * sim_lf
+
+
+# The real 7.3.4 boots' file-loop under MGLRU: file pages in min_seq + 1 at the
+# replay's last lru_gen sample (record count, pages; validation/lru_gen_samples.py
+# on calibration/logs/file-loop.7.3.4+deb13-amd64.mglru.r1.log and r2.log)
+REAL_FILE_LOOP_MIN_SEQ_PLUS_1 = {"r1": (289519, 9031), "r2": (284620, 9221)}
+
+
+@pytest.mark.parametrize("run", sorted(REAL_FILE_LOOP_MIN_SEQ_PLUS_1))
+def test_7_3_mglru_keeps_folios_compaction_migrated_in_min_seq_plus_1__lru_gen_folio_seq(run):
+    """On file-loop the real 7.3 never ages the file type and sorts nothing
+    (`pgrefill` 0), yet min_seq + 1 grows to 9k file pages: each is a read,
+    so referenced, folio that compaction migrated and folio_add_lru() added
+    again, which lru_gen_folio_seq() places one generation above the oldest
+    (7.3 mm_inline.h:241-252). The migrate scanner takes a folio once, its copy
+    landing above it (compact_scanners_met()); the simulated replay holds at
+    least 0.6 of the real count there (0.34 when the engine took the same
+    folios again and again, engine 0.8.0)."""
+    from engine import Simulator
+    from engine.lru_gen_debugfs import parse_lru_gen
+    from engine.trace import read_trace
+    rows = [r for r in V.load_real(sorted((V.HERE / "real").glob("*.csv")))
+            if r["trace"] == "file-loop" and V.profile(r["kernel"]) == "7.3" and r["policy"] == "mglru"
+            and V.is_default(r)]
+    rec, real = REAL_FILE_LOOP_MIN_SEQ_PLUS_1[run]
+    sim = Simulator(V.sim_config(rows[0], "lru_gen"))
+    sim.set_workload(read_trace(str(V.trace_path("file-loop"))).accesses)
+    sim.run(rec)
+    gens = parse_lru_gen(sim.lru_gen_text())["memcgs"][0]["nodes"][0]["gens"]
+    assert sim.vmstat()["pgrefill"] == 0
+    second = gens[1]["nr_pages"][1]          # the second oldest generation's file pages
+    assert 0.6 * real <= second <= 1.2 * real, (second, real)
 
 
 def test_simulate_ram_mb_64_is_the_rules_machine_on_the_real_7_3s_reread_loss(real_rows):
