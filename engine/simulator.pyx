@@ -2187,6 +2187,13 @@ cdef class Simulator:
                 "nr_dma_alloc": self.m.dma_alloc_count}
 
     @property
+    def compaction(self):
+        # compaction's migrate scanner (migrate_one_folio()): where the next attempt
+        # starts, and defer_compaction()'s state
+        return {"migrate_pfn": self.m.compact_cursor, "defer_shift": self.m.compact_defer_shift,
+                "considered": self.m.compact_considered}
+
+    @property
     def direct_reclaim(self):
         return {"active": self.s.dr_state != DR_IDLE, "priority": self.s.dsc.priority,
                 "nr_reclaimed": self.s.dsc.nr_reclaimed, "no_progress_loops": self.s.no_progress_loops,

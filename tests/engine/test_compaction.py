@@ -78,6 +78,45 @@ def test_a_freed_frame_can_be_migrated_again__free_frame():
     assert free and all(sim.folio(p)["raw_flags"] == 0 for p in free[:100])
 
 
+def test_an_attempt_that_finds_nothing_defers_the_next_ones__defer_compaction():
+    # 16,384 frames and no reclaim: once every small folio has been migrated,
+    # attempts find nothing, and each failure doubles the attempts skipped, up
+    # to 1 << COMPACT_MAX_DEFER_SHIFT (compaction.c:127-158); a migration resets
+    # it (compaction_defer_reset())
+    cfg = {"policy": "lru_gen", "kernel": "7.3", "ram_pages": 16384, "swap_kind": "none", "swap_pages": 0,
+           "readahead_pages": 32, "compaction_migrate_every": 2}
+    sim = Simulator(cfg)
+    sim.set_workload(read_stream(3000, files=3))
+    prev, resets = sim.compaction, 0
+    while not sim.done:
+        migrated = sim.vmstat()["pgmigrate_success"]
+        sim.step("access", 1)
+        c = sim.compaction
+        assert 0 <= c["defer_shift"] <= 6 and c["considered"] <= 1 << c["defer_shift"]
+        if c["defer_shift"] < prev["defer_shift"]:
+            assert sim.vmstat()["pgmigrate_success"] > migrated
+            resets += 1
+        prev = c
+    assert prev["defer_shift"] == 6 and resets > 0
+
+
+def test_an_attempt_looks_at_16_pageblocks_from_where_the_last_stopped__isolate_migratepages():
+    # the workload's folios start above a 12,288-page ZONE_DMA: the first attempt
+    # finds nothing in its 8,192 frames and defers; the next one it makes goes on
+    # from there and finds one
+    cfg = {"policy": "lru", "kernel": "7.3", "ram_pages": 65536, "zone_dma_pages": 12288, "swap_kind": "none",
+           "swap_pages": 0, "readahead_pages": 32, "compaction_migrate_every": 64}
+    sim = Simulator(cfg)
+    sim.set_workload(read_stream(1000))
+    while sim.compaction["defer_shift"] == 0 and not sim.done:
+        sim.step("access", 1)
+    assert sim.compaction["migrate_pfn"] == 16 * 512 and sim.compaction["defer_shift"] == 1
+    assert sim.vmstat()["pgmigrate_success"] == 0
+    while not sim.vmstat()["pgmigrate_success"] and not sim.done:
+        sim.step("access", 1)
+    assert sim.compaction["defer_shift"] == 0 and 12288 < sim.compaction["migrate_pfn"] <= 2 * 16 * 512
+
+
 def test_no_migration_without_a_rate_or_without_large_folios__migrate_pages():
     for extra in ({"every": 0}, {"every": 1, "large_folios": 0}):
         every = extra.pop("every")
