@@ -371,8 +371,8 @@ ctypedef struct mem:
     int64_t compact_every
     int64_t compact_acc
     int32_t compact_cursor
-    # defer_compaction(): after a pass over every frame found nothing to migrate, the
-    # next 1 << compact_defer_shift attempts are skipped (compaction_deferred())
+    # defer_compaction(): after an attempt found nothing to migrate, the next
+    # 1 << compact_defer_shift attempts are skipped (compaction_deferred())
     int32_t compact_defer_shift
     int32_t compact_considered
     int32_t _pad_compact
