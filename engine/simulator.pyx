@@ -904,8 +904,10 @@ cdef class Simulator:
         kernel's copy lands on a free page the free scanner found, coming down from
         the zone's end (isolate_freepages(), compaction_alloc()), above the migrate
         scanner, which stops where the two meet (compact_scanners_met(),
-        compaction.c:1467-1471): so a folio is migrated once (FOLIO_MIGRATED) until
-        its frame is freed. Folios whose read is in flight, dirty or under
+        compaction.c:1467-1471) until their positions are reset: the engine, which
+        keeps no positions, migrates a folio once (FOLIO_MIGRATED) until its frame
+        is freed, and does not tell readahead's direct compaction (GFP_NOFS: anon
+        folios only, :1105-1110) from kcompactd's (docs/kernels.md "Large folios"). Folios whose read is in flight, dirty or under
         writeback, unevictable or mlocked are passed over (MIGRATE_ASYNC), and so
         are folios of the order being allocated or larger (skip_isolation_on_order(),
         7.3 compaction.c:819-835: migrating them would not make a free block of that
