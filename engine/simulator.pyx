@@ -924,8 +924,10 @@ cdef class Simulator:
         cdef uint32_t fl
         m.compact_considered += 1
         if m.compact_considered < (1 << m.compact_defer_shift):
-            return
-        m.compact_considered = 1 << m.compact_defer_shift
+            return                               # compaction_deferred()
+        # whatever this attempt finds, the count starts again: compaction_defer_reset()
+        # after a migration, defer_compaction() after none
+        m.compact_considered = 0
         for k in range(min(m.nr_frames, COMPACT_SCAN_FRAMES)):
             pfn = m.compact_cursor
             m.compact_cursor = m.compact_cursor + 1 if m.compact_cursor + 1 < m.nr_frames else 0
@@ -944,9 +946,7 @@ cdef class Simulator:
                 dst = self.policy.folio_loc(pfn, &dst_seq)
                 emit(m, EV_LRU_ADD, R_MIGRATED, FN_LRU_ADD, pfn, src, dst, src_seq, dst_seq)
             m.compact_defer_shift = 0            # compaction_defer_reset()
-            m.compact_considered = 0
             return
-        m.compact_considered = 0                 # defer_compaction()
         if m.compact_defer_shift < COMPACT_MAX_DEFER_SHIFT:
             m.compact_defer_shift += 1
 

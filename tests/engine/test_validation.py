@@ -188,7 +188,7 @@ REAL_FILE_LOOP_MIN_SEQ_PLUS_1 = {"r1": (289519, 9031), "r2": (284620, 9221)}
 
 
 @pytest.mark.parametrize("run", sorted(REAL_FILE_LOOP_MIN_SEQ_PLUS_1))
-def test_7_3_mglru_keeps_folios_compaction_migrated_in_min_seq_plus_1__lru_gen_folio_seq(run):
+def test_7_3_mglru_keeps_folios_compaction_migrated_in_min_seq_plus_1__lru_gen_folio_seq(real_rows, run):
     """On file-loop the real 7.3 never ages the file type and sorts nothing
     (`pgrefill` 0), yet min_seq + 1 grows to 9k file pages: each is a read,
     so referenced, folio that compaction migrated and folio_add_lru() added
@@ -200,9 +200,8 @@ def test_7_3_mglru_keeps_folios_compaction_migrated_in_min_seq_plus_1__lru_gen_f
     from engine import Simulator
     from engine.lru_gen_debugfs import parse_lru_gen
     from engine.trace import read_trace
-    rows = [r for r in V.load_real(sorted((V.HERE / "real").glob("*.csv")))
-            if r["trace"] == "file-loop" and V.profile(r["kernel"]) == "7.3" and r["policy"] == "mglru"
-            and V.is_default(r)]
+    rows = [r for r in real_rows if r["trace"] == "file-loop" and V.profile(r["kernel"]) == "7.3"
+            and r["policy"] == "mglru" and V.is_default(r)]
     rec, real = REAL_FILE_LOOP_MIN_SEQ_PLUS_1[run]
     sim = Simulator(V.sim_config(rows[0], "lru_gen"))
     sim.set_workload(read_trace(str(V.trace_path("file-loop"))).accesses)
