@@ -179,8 +179,13 @@ def arguments(doc: str, out: Path, fit_help: str, argv=None):
 
 
 def write_replays(logs, out: Path, row, columns) -> list[dict]:
-    """row(log) of every replay log (its console log left out), by run, written to `out`."""
-    rows = sorted((row(p) for p in logs if not p.name.endswith(".console.log")), key=lambda r: r["run"])
+    """row(log) of every replay log given (its console log left out), written to
+    `out` by run beside the rows `out` already holds for the runs not given: the
+    rig's logs of the earlier held-out replays are gone, so their rows stay as
+    they were extracted (validation/logs/ keeps the logs since the r2 boots)."""
+    given = {r["run"]: r for r in (row(p) for p in logs if not p.name.endswith(".console.log"))}
+    kept = {r["run"]: r for r in load(out)} if out.exists() else {}
+    rows = sorted({**kept, **given}.values(), key=lambda r: r["run"])
     with open(out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=columns)
         w.writeheader()

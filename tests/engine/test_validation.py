@@ -143,14 +143,17 @@ def test_6_1_classic_refaults_a_reread_hot_set_it_cannot_activate__workingset_te
 
 
 def test_mglru_loses_on_a_reread_hot_set_as_the_real_7_3_does__scan_folios_zone_order(real_rows):
-    """hot-reread-stream on 7.3.4: MGLRU reads 1.36x the file pages the classic LRU
-    reads. The folios MGLRU placed in ZONE_DMA stay unreached while ZONE_NORMAL's
+    """hot-reread-stream on 7.3.4: MGLRU reads 1.27x the file pages the classic LRU
+    reads over two boots of each (1.36x and 1.18x; the classic boots agree within
+    1 %). The folios MGLRU placed in ZONE_DMA stay unreached while ZONE_NORMAL's
     list of the oldest generation fills scan_folios()'s batches, so its working
     cache is smaller; the bar is the same direction and half the size (in log terms)."""
     import math
-    rows = {r["policy"]: r for r in real_rows
-            if r["trace"] == "hot-reread-stream" and r["kernel"].startswith("7.3.") and V.is_default(r)}
-    real = float(rows["mglru"]["file_in"]) / float(rows["classic"]["file_in"])
+    boots = {p: [r for r in real_rows if r["trace"] == "hot-reread-stream" and r["kernel"].startswith("7.3.")
+                 and V.is_default(r) and r["policy"] == p] for p in ("classic", "mglru")}
+    assert [len(b) for b in boots.values()] == [2, 2]
+    rows = {p: b[0] for p, b in boots.items()}
+    real = V.mean([float(r["file_in"]) for r in boots["mglru"]]) / V.mean([float(r["file_in"]) for r in boots["classic"]])
     sim = {p: V.simulate(("hot-reread-stream", V.sim_config(rows[p], V.POLICY[p])))["file_in"]
            for p in ("classic", "mglru")}
     ratio = sim["mglru"] / sim["classic"]
