@@ -251,6 +251,23 @@ def test_7_3_pgrotate_is_inactive_scanned_minus_reclaimed_skips_included__shrink
         assert int(r["pgrotate_anon"]) + int(r["pgrotate_file"]) == s["pgscan"] - s["pgsteal"], r["run"]
 
 
+def test_the_rig_logs_rows_name_the_replays_of_validation_real(real_rows):
+    """validation/zone-dma-skips.csv and compaction.csv take a replay's trace,
+    release, policy and boot from the rig's run name, TRACE.RELEASE.POLICY.TAG,
+    where a trace name may hold a dot (shf-hot0.4): each row names a replay of
+    validation/real/ and a trace of validation/traces/ (the first split at the
+    first dot and named both shf-hot0.4 and shf-hot0.6 "shf-hot0")."""
+    from validation import compaction as C
+    from validation import zone_dma_skips as Z
+    real = {r["run"]: r for r in real_rows}
+    for rows in (Z.load(), Z.load(C.CSV)):
+        assert {r["run"] for r in rows} == set(real)
+        for r in rows:
+            assert {k: r[k] for k in ("trace", "kernel", "policy", "tag")} == \
+                {k: real[r["run"]][k] for k in ("trace", "kernel", "policy", "tag")}
+            assert V.trace_path(r["trace"]).exists()
+
+
 # (trace, release): most of the real classic pgscan is skipped folios
 SKIPPED = [("zipf-anon", "7.3."), ("zipf-anon", "6.12.")]
 
