@@ -251,6 +251,27 @@ def test_7_3_pgrotate_is_inactive_scanned_minus_reclaimed_skips_included__shrink
         assert int(r["pgrotate_anon"]) + int(r["pgrotate_file"]) == s["pgscan"] - s["pgsteal"], r["run"]
 
 
+def test_boots_of_one_trace_are_paired_and_their_ratios_span_every_pairing():
+    """docs/validation.md "How the real kernels repeat" pairs the boots of one
+    trace, release and policy (default knobs only, either boot of judged size),
+    and the direction table flags a trace whose boots disagree on MGLRU/classic."""
+    import math
+
+    def row(trace, policy, tag, pswpin, kernel="6.12.117+deb13-amd64"):
+        return {"trace": trace, "kernel": kernel, "policy": policy, "tag": tag, "pswpin": str(pswpin)}
+    rows = [row("t", "classic", "r1", 3988), row("t", "classic", "r2", 691), row("t", "classic", "ra0", 9000),
+            row("t", "mglru", "r1", 1025), row("t", "mglru", "r2", 2517),
+            row("u", "classic", "r1", 10), row("u", "classic", "r2", 1500),       # both small: not judged
+            row("t", "classic", "r3", 4000, kernel="7.3.4+deb13-amd64")]          # another release
+    pairs = V.boot_pairs(rows, "pswpin")
+    assert sorted((a["policy"], a["tag"], b["tag"]) for _, a, b in pairs) == [
+        ("classic", "r1", "r2"), ("mglru", "r1", "r2")]
+    assert {round(math.exp(d), 2) for d, _, _ in pairs} == {5.76, 2.45}
+    by = {"classic": rows[:2], "mglru": rows[3:5]}
+    ratios = sorted(V.boot_ratios(by, "pswpin"))
+    assert [round(x, 2) for x in ratios] == [0.26, 0.63, 1.48, 3.64]
+
+
 def test_the_rig_logs_rows_name_the_replays_of_validation_real(real_rows):
     """validation/zone-dma-skips.csv and compaction.csv take a replay's trace,
     release, policy and boot from the rig's run name, TRACE.RELEASE.POLICY.TAG,
