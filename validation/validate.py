@@ -343,11 +343,13 @@ def render(real_rows, sims) -> str:
         seen = set()
         for r in rows:
             s = sim_of(sims, r)
-            sk = (r["policy"], profile(r["kernel"]), r["read_ahead_kb"], r["swap"], r["swap_mb"])
+            cfg = sim_config(r, POLICY[r["policy"]])
+            sk = _frozen(cfg)      # one line per simulated machine, before the boots it is set against
             if sk not in seen:
                 seen.add(sk)
+                knobs = f"ra {r['read_ahead_kb']} KiB" + (", no large folios" if cfg.get("large_folios") == 0 else "")
                 lines.append(f"| {r['policy']} | {profile(r['kernel'])} | **sim** "
-                             f"(ra {r['read_ahead_kb']} KiB) | " + " | ".join(f"{s[c]:,}" for c in SHOWN) + " |")
+                             f"({knobs}) | " + " | ".join(f"{s[c]:,}" for c in SHOWN) + " |")
             cells = []
             for c in SHOWN:
                 text, ok = ratio_text(s[c], float(r[c]))

@@ -272,6 +272,28 @@ def test_boots_of_one_trace_are_paired_and_their_ratios_span_every_pairing():
     assert [round(x, 2) for x in ratios] == [0.26, 0.63, 1.48, 3.64]
 
 
+def test_every_replay_table_shows_the_simulation_each_boot_is_set_against(real_rows):
+    """docs/validation.md "Every replay": a boot's ratios are against its own
+    simulated machine, and the table shows that machine's line before it; a
+    `nolf` boot (ext4 without large folios) and an r1 boot of the same release
+    and policy are two machines (the nolf line used to stand for both)."""
+    rows = [r for r in real_rows if r["trace"] == "hot-reread-stream" and r["kernel"].startswith("7.3.")
+            and r["policy"] == "mglru"]
+    assert {r["tag"] for r in rows} >= {"nolf", "r1"}
+    sims = {}
+    for r in rows:
+        key = ("hot-reread-stream", V._frozen(V.sim_config(r, "lru_gen")))
+        sims.setdefault(key, {c: 1000 * (len(sims) + 1) for c in V.SHOWN})
+    text = V.render(rows, sims)
+    table = text.split("### hot-reread-stream")[1]
+    sim_lines = [line for line in table.splitlines() if "**sim**" in line]
+    assert len(sim_lines) == len(sims) == 2
+    assert "no large folios" in sim_lines[0] and "no large folios" not in sim_lines[1]
+    nolf = next(line for line in table.splitlines() if "| nolf (" in line)
+    r1 = next(line for line in table.splitlines() if "| r1 (" in line)
+    assert table.index(sim_lines[0]) < table.index(nolf) < table.index(sim_lines[1]) < table.index(r1)
+
+
 def test_the_rig_logs_rows_name_the_replays_of_validation_real(real_rows):
     """validation/zone-dma-skips.csv and compaction.csv take a replay's trace,
     release, policy and boot from the rig's run name, TRACE.RELEASE.POLICY.TAG,
