@@ -31,8 +31,15 @@ def extract(logdirs, out=BOOT_CSV) -> int:
     sys.path.insert(0, str(HERE.parent))
     from validation.validate import load_real, profile, rig_logs
     logs = rig_logs(logdirs)
+    # the rig's logs of the earlier held-out replays are gone: their rows stay as extracted
+    kept = {r["run"]: r for r in load(out)} if Path(out).exists() else {}
     rows = []
     for row in load_real(sorted(HERE.glob("real/*.csv"))):
+        if row["run"] not in logs:
+            if row["run"] not in kept:
+                raise SystemExit(f"no log of {row['run']} in {' '.join(map(str, logdirs))} and no row in {out}")
+            rows.append(kept[row["run"]])
+            continue
         text = Path(logs[row["run"]]).read_text(errors="replace")
         mem = dict(f.split("=", 1) for f in re.search(r"^@@GT MEMINFO_MARK start (.*)$", text, re.M).group(1).split())
         vm = dict(f.split("=", 1) for f in re.search(r"^@@GT MARK start (.*)$", text, re.M).group(1).split()

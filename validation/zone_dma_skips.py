@@ -71,15 +71,20 @@ def vmstat_block(text: str, name: str) -> dict:
                                    if len(line.split()) >= 2 and line.split()[1].lstrip("-").isdigit())}
 
 
+def identity(run: str) -> dict:
+    """The rig's run name TRACE.RELEASE.POLICY.TAG as columns; a trace name may
+    hold dots (shf-hot0.4), a release starts with its version."""
+    trace, kernel, policy, tag = re.fullmatch(r"(.+?)\.(\d+\.\d+\.\d+[-+][^.]*-amd64)\.(classic|mglru)\.(\w+)", run).groups()
+    return {"run": run, "trace": trace, "kernel": kernel, "policy": policy, "tag": tag}
+
+
 def replay_row(path: Path, raw, missing="") -> dict:
     """One replay's `raw` counters: vmstat AFTER - BEFORE (the rig takes them
     around the replay); a counter the kernel does not have is `missing`."""
     text = path.read_text()
     run = re.search(r"@@GT RUN run=(\S+)", text).group(1)
     before, after = vmstat_block(text, "VMSTAT_BEFORE"), vmstat_block(text, "VMSTAT_AFTER")
-    trace, rest = run.split(".", 1)
-    kernel, policy, tag = re.fullmatch(r"(.+)\.(classic|mglru)\.(\w+)", rest).groups()
-    row = {"run": run, "trace": trace, "kernel": kernel, "policy": policy, "tag": tag}
+    row = identity(run)
     for k in raw:
         row[k] = after[k] - before.get(k, 0) if k in after else missing
     return row
@@ -179,8 +184,13 @@ def arguments(doc: str, out: Path, fit_help: str, argv=None):
 
 
 def write_replays(logs, out: Path, row, columns) -> list[dict]:
-    """row(log) of every replay log (its console log left out), by run, written to `out`."""
-    rows = sorted((row(p) for p in logs if not p.name.endswith(".console.log")), key=lambda r: r["run"])
+    """row(log) of every replay log given (its console log left out), written to
+    `out` by run beside the rows `out` already holds for the runs not given: the
+    rig's logs of the earlier held-out replays are gone, so their rows stay as
+    they were extracted (validation/logs/ keeps the logs since the r2 boots)."""
+    given = {r["run"]: r for r in (row(p) for p in logs if not p.name.endswith(".console.log"))}
+    kept = {r["run"]: {**r, **identity(r["run"])} for r in load(out)} if out.exists() else {}
+    rows = sorted({**kept, **given}.values(), key=lambda r: r["run"])
     with open(out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=columns)
         w.writeheader()
