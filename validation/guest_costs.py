@@ -22,8 +22,15 @@ over every interval of every replay, the three kernels in one table (fitted
 one by one, the kernels' tables are unstable: terms trade places and drop to
 0 between them; docs/validation.md "The guests' pace").
 
+The engine's own pace is faster: `engine-pace` simulates every fitted replay
+with the default knobs at the engine's costs, without the stats flush, and
+prints per release the median of its simulated time over the replay's
+elapsed_s (engine/kernels.py ENGINE_PACE_OF_GUEST, which puts the flush's 2 s
+of guest time on the engine's clock).
+
     python validation/guest_costs.py extract LOGDIR... [--csv validation/guest_marks.csv]
     python validation/guest_costs.py fit [--csv ...]       # prints the table as JSON
+    python validation/guest_costs.py engine-pace [--jobs N]
 """
 from __future__ import annotations
 
@@ -137,6 +144,29 @@ def extract(logdirs, out=MARKS_CSV) -> int:
     return len(out_rows)
 
 
+def _simulated_ns(job) -> int:
+    """(trace, config) -> the simulated time at the trace's end; in a worker."""
+    from validation.validate import replayed
+    return replayed(*job).time_ns
+
+
+def engine_pace(jobs: int = 2) -> dict:
+    """Per release, the median over the fitted replays with the default knobs of
+    (simulated time at the engine's pace, without the flush) / elapsed_s."""
+    import statistics
+    from concurrent.futures import ProcessPoolExecutor
+    sys.path.insert(0, str(HERE.parent))
+    from validation import validate as V
+    rows = [r for r in V.fitted(V.load_real(sorted(HERE.glob("real/*.csv")))) if V.is_default(r)]
+    keys = [(r["trace"], V.sim_config(r, V.POLICY[r["policy"]]) | {"flush_time_ms": 0}) for r in rows]
+    with ProcessPoolExecutor(max_workers=jobs) as ex:
+        ns = list(ex.map(_simulated_ns, keys))
+    ratios = {}
+    for r, t in zip(rows, ns):
+        ratios.setdefault(V.profile(r["kernel"]), []).append(t / 1e9 / float(r["elapsed_s"]))
+    return {k: statistics.median(v) for k, v in sorted(ratios.items())}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -146,9 +176,14 @@ def main(argv=None) -> int:
     f = sub.add_parser("fit")
     f.add_argument("--csv", default=str(MARKS_CSV))
     f.add_argument("--by-kernel", action="store_true")
+    p = sub.add_parser("engine-pace")
+    p.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
     if args.cmd == "extract":
         print(extract(args.logdirs, args.csv), "intervals")
+        return 0
+    if args.cmd == "engine-pace":
+        print(json.dumps({k: round(v, 4) for k, v in engine_pace(args.jobs).items()}))
         return 0
     rows = load(args.csv)
     out = {"all": fit(rows)}

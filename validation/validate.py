@@ -23,8 +23,10 @@ same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
     knobs   = the replay's swappiness and read_ahead_kb
     clock   = the engine's default costs; `--pace rig` (simulate --pace rig) runs
               the guests' measured pace instead (engine/kernels.py GUEST_COSTS,
-              fitted by validation/guest_costs.py from the replays' MARK lines)
-              and on it 6.12's and 7.3's 2 s memcg stats flush (flush_time_ms)
+              fitted by validation/guest_costs.py from the replays' MARK lines);
+              on either, 6.12's and 7.3's memcg stats flush every 2 s of the
+              guest's time (flush_time_ms: 2000 at the rig's pace, 2000 x
+              ENGINE_PACE_OF_GUEST at the engine's)
 
 MemAvailable alone is not what a workload can take with swap on: it leaves out
 tmpfs and anon, which are swapped out under pressure, and counts reclaimable
@@ -126,15 +128,19 @@ def trace_path(name: str) -> Path:
     raise FileNotFoundError(f"validation/traces has no trace {name!r}")
 
 
-def simulate(job):
-    """(trace, config) -> counters; runs in a worker process."""
-    name, cfg = job
+def replayed(name: str, cfg: dict):
+    """A Simulator of `cfg` that has run trace `name` to its end."""
     from engine import Simulator
     from engine.trace import read_trace
     sim = Simulator(cfg)
     sim.set_workload(read_trace(str(trace_path(name))).accesses)
     sim.run_to_end()
-    return counters(sim.vmstat())
+    return sim
+
+
+def simulate(job):
+    """(trace, config) -> counters; runs in a worker process."""
+    return counters(replayed(*job).vmstat())
 
 
 # replays recorded after the engine's fitted constants (validation/guest_costs.py's

@@ -120,13 +120,8 @@ GRID = (10, 30, 50, 100, 150, 200, 300, 500, 1000, 3000)
 def simulated(job) -> int:
     """(trace, config, counter) -> that vmstat counter at the trace's end; in a worker."""
     name, cfg, counter = job
-    from engine import Simulator
-    from engine.trace import read_trace
-    from validation.validate import trace_path
-    sim = Simulator(cfg)
-    sim.set_workload(read_trace(str(trace_path(name))).accesses)
-    sim.run_to_end()
-    return sim.vmstat()[counter]
+    from validation.validate import replayed
+    return replayed(name, cfg).vmstat()[counter]
 
 
 def skips(key: str, every: int, jobs: int = 2) -> tuple[int, int]:

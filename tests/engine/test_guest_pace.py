@@ -1,7 +1,8 @@
 """The guest machine's clock runs at the rig's guests' measured pace
-(engine/kernels.py GUEST_COSTS, validation/guest_costs.py), and on that clock
-6.12's and 7.3's classic reclaim reads memcg stats the 2 s periodic flush left
-(mm/memcontrol.c flush_memcg_stats_dwork(), lruvec_page_state())."""
+(engine/kernels.py GUEST_COSTS, validation/guest_costs.py) or at the engine's,
+and on either 6.12's and 7.3's classic reclaim reads memcg stats the periodic
+flush left 2 s of the guest's time before (mm/memcontrol.c
+flush_memcg_stats_dwork(), lruvec_page_state(); ENGINE_PACE_OF_GUEST)."""
 import csv
 import json
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 
 from engine import ACCESS_DTYPE, Simulator
 from engine.config import default_costs
-from engine.kernels import FLUSH_TIME_MS, GUEST_COSTS, KERNELS, guest_costs, guest_machine
+from engine.kernels import ENGINE_PACE_OF_GUEST, FLUSH_TIME_MS, GUEST_COSTS, KERNELS, guest_costs, guest_machine
 from validation import guest_costs as G
 from validation.validate import fitted, load_real, profile
 
@@ -79,12 +80,25 @@ def test_nnls_solves_what_scipy_optimize_nnls_solves():
 
 # --- the guest machine uses it ----------------------------------------------------------
 
+def test_the_engines_pace_is_the_median_of_its_replays_time_over_the_guests__engine_pace():
+    """ENGINE_PACE_OF_GUEST: per release, the median over the fitted replays with
+    the default knobs of the simulated time at the engine's costs, without the
+    flush, over the replay's elapsed_s (validation/guest_costs.py engine-pace)."""
+    got = G.engine_pace()
+    assert set(got) == set(ENGINE_PACE_OF_GUEST)
+    for key, ratio in got.items():
+        assert abs(ratio - ENGINE_PACE_OF_GUEST[key]) < 5e-5, (key, ratio)
+
+
 @pytest.mark.parametrize("key", list(KERNELS))
 def test_guest_machine_runs_at_the_guests_pace_with_the_kernels_flush_time(key):
     m = guest_machine(key, 16384, pace="rig")
     assert m["costs"] == GUEST_COSTS and m["flush_time_ms"] == FLUSH_TIME_MS == 2000
-    # at the engine's pace (the default) neither: the machine of today's hardware
-    assert "costs" not in guest_machine(key, 16384) and "flush_time_ms" not in guest_machine(key, 16384)
+    # at the engine's pace (the default) the machine of today's hardware, whose
+    # flush comes after as many records as 2 s of the guest's time hold
+    engine = guest_machine(key, 16384)
+    assert "costs" not in engine
+    assert engine["flush_time_ms"] == round(2000 * ENGINE_PACE_OF_GUEST[key]) < 500
     # another swap device keeps its own latencies; a bare teaching machine the defaults
     assert set(GUEST_COSTS) - set(guest_costs("zram")) == {"swap_read", "swap_write"}
     assert "file_read" not in guest_costs("hdd")
@@ -106,9 +120,9 @@ def test_simulate_pace_rig_uses_the_guests_costs_and_the_default_and_bare_the_en
     zram = _simulate("--ram-mb", "64", "--kernel", "6.12", "--pace", "rig")   # the engine's default device
     assert zram["config"]["costs"]["swap_read"] == default_costs("zram")["swap_read"]
     assert zram["config"]["costs"]["scan_folio"] == GUEST_COSTS["scan_folio"]
-    for engine_pace in (("--bare",), ()):
+    for engine_pace, flush in ((("--bare",), 0), ((), round(2000 * ENGINE_PACE_OF_GUEST["6.12"]))):
         m = _simulate("--ram-mb", "64", "--kernel", "6.12", *engine_pace)
-        assert m["config"]["costs"] == default_costs("zram") and m["config"]["flush_time_ms"] == 0
+        assert m["config"]["costs"] == default_costs("zram") and m["config"]["flush_time_ms"] == flush
     bad = subprocess.run([sys.executable, "-m", "backend", "simulate", "--scenario", "zipf-anon",
                           "--ram-mb", "64", "--bare", "--pace", "rig"], capture_output=True, text=True)
     assert bad.returncode == 2 and "--pace rig is a guest's" in bad.stderr

@@ -3,7 +3,7 @@ matches within 20 % today, so that a change which loses that agreement fails
 here and not only in `make validate`. The whole set is docs/validation.md."""
 import pytest
 
-from engine.kernels import GUEST_DMA_BOOST_EVERY, GUEST_MLOCKED_PAGES, KERNELS
+from engine.kernels import ENGINE_PACE_OF_GUEST, GUEST_DMA_BOOST_EVERY, GUEST_MLOCKED_PAGES, KERNELS
 from validation import validate as V
 
 # (trace, kernel release prefix, policy): counters judged within 20 % of every repeat
@@ -70,6 +70,8 @@ def test_one_rule_maps_a_replay_to_a_machine__simulate_ram_mb_64():
         "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES,
         "system_unmapped_pages": boot["unmapped_pages"],
         "zone_dma_boost_every": GUEST_DMA_BOOST_EVERY["6.12"], "compaction_migrate_every": 0,
+        # the memcg stats flush every 2 s of the guest's time, on the engine's clock
+        "flush_time_ms": round(2000 * ENGINE_PACE_OF_GUEST["6.12"]),
         "swap_kind": "ssd",
         "swap_pages": 256 * 256, "swappiness": 60, "readahead_pages": 32}
     assert V.sim_config({**row, "kernel": "7.3.4+deb13-amd64", "swap": "none", "read_ahead_kb": "0"},
@@ -251,6 +253,27 @@ def test_7_3_pgrotate_is_inactive_scanned_minus_reclaimed_skips_included__shrink
         assert int(r["pgrotate_anon"]) + int(r["pgrotate_file"]) == s["pgscan"] - s["pgsteal"], r["run"]
 
 
+def test_7_3_classic_keeps_a_hot_file_beside_a_write_stream_on_stale_stats__lruvec_page_state(real_rows):
+    """write-log on 7.3.4, classic: half the records append to a log, half read
+    a hot file of half of RAM. Both real boots read 14.8-15.0k file pages (the
+    hot file about twice). Their inactive_is_low() and refault test read memcg
+    stats the worker flushed up to 2 s before (docs/kernels.md "Classic LRU");
+    the guest at the engine's pace flushes every 2 s of the guest's time on its
+    clock (ENGINE_PACE_OF_GUEST, engine 0.9.1) and is within 20 % of both
+    boots. Reading the counters exact (flush_time_ms 0, engine 0.9.0) it reread
+    the hot file: 2.9x the real file reads."""
+    rows = [r for r in real_rows if r["trace"] == "write-log" and r["kernel"].startswith("7.3.")
+            and r["policy"] == "classic" and V.is_default(r)]
+    assert len(rows) == 2
+    cfg = V.sim_config(rows[0], "lru")
+    assert cfg["flush_time_ms"] == round(2000 * ENGINE_PACE_OF_GUEST["7.3"])
+    stale = V.simulate(("write-log", cfg))["file_in"]
+    exact = V.simulate(("write-log", cfg | {"flush_time_ms": 0}))["file_in"]
+    for r in rows:
+        assert abs(stale / float(r["file_in"]) - 1) <= V.TOL, (stale, r["file_in"])
+    assert exact > 2 * max(float(r["file_in"]) for r in rows)
+
+
 def test_boots_of_one_trace_are_paired_and_their_ratios_span_every_pairing():
     """docs/validation.md "How the real kernels repeat" pairs the boots of one
     trace, release and policy (default knobs only, either boot of judged size),
@@ -322,9 +345,12 @@ def test_pgscan_counts_zone_dma_only_kswapd_runs_skipped_folios_as_the_real_one_
     in `nr_scanned` (7.3 vmscan.c:1700, :1765), and a kswapd run for ZONE_DMA
     alone (a boosted ZONE_DMA's wakeup, page_alloc.c:3445) passes every
     ZONE_DMA32 folio: 25-67k of the real pgscan here. The guest's boosts
-    (GUEST_DMA_BOOST_EVERY) make the simulated pgscan hold skips too, and it is
-    within 20 % of the real one; without them it was 0.55-0.75 of it (the real
-    pgscan less its inactive lists' skips, engine 0.7.3)."""
+    (GUEST_DMA_BOOST_EVERY) make the simulated pgscan hold skips too, at least
+    half as many as the real boots' mean, and it is within 20 % of the real
+    one; without them it was 0.55-0.75 of it (the real pgscan less its
+    inactive lists' skips, engine 0.7.3). (Up to engine 0.9.0 the bound was 0.3
+    of the simulated pgscan; with the stats flush at the engine's pace, 0.9.1,
+    7.3's simulated share is 0.297, between the real boots' 0.24 and 0.46.)"""
     from validation import zone_dma_skips as Z
     runs = {r["run"] for r in real_rows if r["trace"] == trace and r["kernel"].startswith(kernel)
             and r["policy"] == "classic" and V.is_default(r)}
@@ -340,7 +366,7 @@ def test_pgscan_counts_zone_dma_only_kswapd_runs_skipped_folios_as_the_real_one_
     pgscan = V.counters(v)["pgscan"]
     raw = sum(s["pgscan"] for s in skips) / len(skips)
     assert sum(s["skip_inactive"] for s in skips) / len(skips) > 0.15 * raw
-    assert v["pgskip_normal"] > 0.3 * pgscan
+    assert v["pgskip_normal"] > 0.5 * sum(s["pgskip_dma32"] for s in skips) / len(skips)
     assert abs(pgscan / raw - 1) <= V.TOL, (pgscan, raw)
 
 
