@@ -357,12 +357,7 @@ def test_pgscan_counts_zone_dma_only_kswapd_runs_skipped_folios_as_the_real_one_
     skips = [Z.split(r) for r in Z.load() if r["run"] in runs]
     assert len(skips) == len(runs) >= 2
     row = next(r for r in real_rows if r["run"] in runs)
-    from engine import Simulator
-    from engine.trace import read_trace
-    sim = Simulator(V.sim_config(row, "lru"))
-    sim.set_workload(read_trace(str(V.trace_path(trace))).accesses)
-    sim.run_to_end()
-    v = sim.vmstat()
+    v = V.replayed(trace, V.sim_config(row, "lru")).vmstat()
     pgscan = V.counters(v)["pgscan"]
     raw = sum(s["pgscan"] for s in skips) / len(skips)
     assert sum(s["skip_inactive"] for s in skips) / len(skips) > 0.15 * raw
@@ -393,12 +388,8 @@ def test_mglru_hands_out_zone_dma_once_on_a_read_trace_as_the_7_3_boots__scan_fo
     assert all(int(r["pgskip_dma32"]) > 20000 for r in classic)
     row = next(r for r in real_rows if r["trace"] == trace and V.profile(r["kernel"]) == "7.3"
                and r["policy"] == "mglru" and V.is_default(r))
-    from engine import Simulator
-    from engine.trace import read_trace
-    sim = Simulator(V.sim_config(row, "lru_gen"))
+    sim = V.replayed(trace, V.sim_config(row, "lru_gen"))
     assert sim.config["zone_dma_pages"] == zone_dma and sim.config["zone_dma_boost_every"] > 0
-    sim.set_workload(read_trace(str(V.trace_path(trace))).accesses)
-    sim.run_to_end()
     real = sum(int(r["pgalloc_dma"]) for r in mglru) / len(mglru)
     assert abs(sim.kswapd["nr_dma_alloc"] / real - 1) <= V.TOL, (sim.kswapd["nr_dma_alloc"], real)
     assert sim.vmstat()["pgrefill"] == 0
@@ -449,13 +440,9 @@ def test_mglru_ages_once_per_as_many_folios_scanned_as_the_real_kernel__get_nr_t
     167-178k folios scanned (6.1 36-41 for 202-236k); the simulator ages more
     often (39 on 6.12, docs/validation.md "What is not met") because it scans
     more, at the same ~6k folios per aging."""
-    from engine import Simulator
-    from engine.trace import read_trace
     rows = [r for r in real_rows if r["trace"] == "anon-loop" and V.profile(r["kernel"]) == kernel
             and r["policy"] == "mglru" and V.is_default(r)]
-    sim = Simulator(V.sim_config(rows[0], "lru_gen"))
-    sim.set_workload(read_trace(str(V.trace_path("anon-loop"))).accesses)
-    sim.run_to_end()
+    sim = V.replayed("anon-loop", V.sim_config(rows[0], "lru_gen"))
     v = sim.vmstat()
     per_aging = (v["pgscan_kswapd"] + v["pgscan_direct"]) / sim.nr_aging
     for r in rows:
