@@ -178,6 +178,8 @@ cdef enum vmstat_item:
     UNEVICTABLE_PGS_RESCUED
     OOM_KILL
     PGMIGRATE_SUCCESS
+    PGROTATE_ANON                # 7.3 only: reclaim's rotations, the cost model's input
+    PGROTATE_FILE
     NR_VMSTAT_ITEMS
 
 # --- event kinds (tracepoint / vmstat vocabulary; names.py EVENT_KINDS) ------

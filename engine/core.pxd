@@ -224,9 +224,8 @@ ctypedef struct lruvec:
     int64_t file_cost
     int64_t nonresident_age      # workingset refault clock (classic)
     int64_t refaults[2]          # snapshot_refaults(): WORKINGSET_ACTIVATE_{ANON,FILE} at last snapshot
-    # 7.3's cost model (prepare_scan_control()): PGROTATE_{ANON,FILE}, and the
-    # rotations and I/O it has folded into anon_cost / file_cost so far
-    int64_t rotated[2]
+    # 7.3's cost model (prepare_scan_control()): the rotations (vmstat
+    # PGROTATE_{ANON,FILE}) and I/O it has folded into anon_cost / file_cost so far
     int64_t last_rotated[2]
     int64_t last_io[2]
     uint32_t flags               # PGDAT_DIRTY | PGDAT_WRITEBACK
@@ -623,7 +622,7 @@ cdef inline int64_t memcg_stat_exact(mem* m, int i) noexcept nogil:
         return m.vmstat[<int>WORKINGSET_RESTORE_ANON + i - MS_WS_RESTORE]
     if i == MS_VMSCAN_WRITE:
         return m.vmstat[<int>NR_VMSCAN_WRITE]
-    return m.lv.rotated[i - MS_ROTATED]
+    return m.vmstat[<int>PGROTATE_ANON + i - MS_ROTATED]
 
 # mm/memcontrol.c:cgroup_rstat_flush() via do_flush_stats(): the per-CPU
 # deltas folded into the memcg's counters, all of them at once

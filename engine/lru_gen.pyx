@@ -1549,12 +1549,15 @@ cdef class MultiGenLru(ReclaimPolicy):
         cdef reclaim_stat stat
         cdef uint32_t fl
         cdef int64_t src_seq
+        cdef int64_t nr_isolated = 0, total_reclaimed = 0
         list_init(self.m, lst)
         list_init(self.m, ret)
         if self.kernel >= 700:
             # 7.3 vmscan.c evict_folios(): flush empty old gens before and after
             self.try_to_inc_min_seq(swappiness)
+            nr_isolated = -(self.m.vmstat[<int>PGSCAN_ANON] + self.m.vmstat[<int>PGSCAN_FILE])
             scanned = self.isolate_folios(sc, swappiness, &type, lst, &nr_sorted, nr_to_scan)
+            nr_isolated += self.m.vmstat[<int>PGSCAN_ANON] + self.m.vmstat[<int>PGSCAN_FILE]
             if scanned:
                 self.try_to_inc_min_seq(swappiness)
         else:
@@ -1574,6 +1577,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             reclaimed = self.shrink_folio_list(lst, ret, sc, &stat)
             sc.nr_unqueued_dirty += stat.nr_unqueued_dirty
             sc.nr_reclaimed += reclaimed
+            total_reclaimed += reclaimed
             # survivors (on ret, as shrink_folio_list leaves them), tail to head
             f = self.m.folios[ret].prev
             while f != ret:
@@ -1615,6 +1619,9 @@ cdef class MultiGenLru(ReclaimPolicy):
                 f = self.m.folios[clean].next
                 list_move_tail(self.m, f, lst)
             skip_retry = True
+        # 7.3 :4961-4963: what the first isolation took and no pass reclaimed
+        if nr_isolated > total_reclaimed:
+            vmstat_add(self.m, PGROTATE_ANON + type, nr_isolated - total_reclaimed)
         return scanned
 
     cdef void putback_pre614(self, folio_idx_t f, folio_idx_t clean, bint skip_retry) noexcept nogil:

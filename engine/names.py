@@ -73,6 +73,8 @@ VMSTAT_NAMES = (
     'unevictable_pgs_rescued',
     'oom_kill',
     'pgmigrate_success',
+    'pgrotate_anon',
+    'pgrotate_file',
 )
 
 # tracepoint / vmstat vocabulary, index = enum ev_kind

@@ -559,7 +559,7 @@ cdef class ReclaimPolicy:
         cdef mem* m = self.m
         cdef int64_t cost = nr_io * SWAP_CLUSTER_MAX + nr_rotated
         if m.kernel >= 700:
-            m.lv.rotated[file] += nr_rotated
+            m.vmstat[<int>PGROTATE_ANON + file] += nr_rotated
             return
         if m.kernel < 612:
             cost = nr_io

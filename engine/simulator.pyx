@@ -43,7 +43,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 14: ZONE_DMA's watermark boost; kswapd's highest_zoneidx; scan_control.dma_only;
 #     compaction's migrations; vmstat pgmigrate_success
 # 15: FOLIO_MIGRATED; compaction's deferral (mem.compact_defer_shift, compact_considered)
-STATE_VERSION = 15
+# 16: vmstat pgrotate_anon / pgrotate_file (7.3); lruvec.rotated gone (they are its counters)
+STATE_VERSION = 16
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -2223,7 +2224,7 @@ cdef class Simulator:
         return {"anon_cost": self.m.lv.anon_cost, "file_cost": self.m.lv.file_cost,
                 "nonresident_age": self.m.lv.nonresident_age,
                 "refaults": [self.m.lv.refaults[0], self.m.lv.refaults[1]], "flags": self.m.lv.flags,
-                "rotated": [self.m.lv.rotated[0], self.m.lv.rotated[1]]}   # 7.3: PGROTATE_{ANON,FILE}
+                "rotated": [self.m.vmstat[<int>PGROTATE_ANON], self.m.vmstat[<int>PGROTATE_FILE]]}   # 7.3
 
     @property
     def memcg_stats(self):
