@@ -306,7 +306,7 @@ def test_every_replay_table_shows_the_simulation_each_boot_is_set_against(real_r
     sims = {}
     for r in rows:
         key = ("hot-reread-stream", V._frozen(V.sim_config(r, "lru_gen")))
-        sims.setdefault(key, {c: 1000 * (len(sims) + 1) for c in V.SHOWN})
+        sims.setdefault(key, {c: 1000 * (len(sims) + 1) for c in V.SHOWN + V.ROTATIONS})
     text = V.render(rows, sims)
     table = text.split("### hot-reread-stream")[1]
     sim_lines = [line for line in table.splitlines() if "**sim**" in line]
@@ -315,6 +315,29 @@ def test_every_replay_table_shows_the_simulation_each_boot_is_set_against(real_r
     nolf = next(line for line in table.splitlines() if "| nolf (" in line)
     r1 = next(line for line in table.splitlines() if "| r1 (" in line)
     assert table.index(sim_lines[0]) < table.index(nolf) < table.index(sim_lines[1]) < table.index(r1)
+
+
+def test_7_3_rotations_table_sets_each_boots_pgrotate_against_the_simulation(real_rows):
+    """docs/validation.md "7.3's rotations": per trace and policy the 7.3 boots'
+    pgrotate_anon / pgrotate_file from the rig's logs (zone-dma-skips.csv), then
+    the simulated ones (engine 0.9.2's vmstat; shrink_inactive_list(),
+    shrink_active_list(), evict_folios()); no row for 6.1 or 6.12."""
+    from validation.zone_dma_skips import load
+    logs = {r["run"]: r for r in load()}
+    rows = [r for r in real_rows if r["trace"] == "desktop" and V.is_default(r)]
+    sims = {}
+    for r in rows:
+        key = ("desktop", V._frozen(V.sim_config(r, V.POLICY[r["policy"]])))
+        sims.setdefault(key, {c: 7000 + len(sims) for c in V.SHOWN + V.ROTATIONS})
+    table = V.render(rows, sims).split("## 7.3's rotations")[1].split("## Every replay")[0]
+    lines = [line for line in table.splitlines() if line.startswith("| desktop |")]
+    assert [line.split(" | ")[1] for line in lines] == ["classic", "mglru"]
+    for line, policy in zip(lines, ("classic", "mglru")):
+        boots = [r for r in rows if r["policy"] == policy and r["kernel"].startswith("7.3.")]
+        sim = sims[("desktop", V._frozen(V.sim_config(boots[0], V.POLICY[policy])))]
+        want = " · ".join(f"{int(logs[r['run']]['pgrotate_anon']):,}" for r in boots)
+        assert f"| {want} / {sim['pgrotate_anon']:,} |" in line
+    assert "classic median" in table and "mglru median" in table
 
 
 def test_the_rig_logs_rows_name_the_replays_of_validation_real(real_rows):
