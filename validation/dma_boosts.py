@@ -1,0 +1,88 @@
+"""ZONE_DMA's watermark boosts on the rig's boots, counted by the kernel's tracepoints.
+
+The engine boosts ZONE_DMA once per so many pages ZONE_DMA hands out
+(engine/kernels.py GUEST_DMA_BOOST_EVERY), fitted to the classic replays'
+`pgskip_dma32`; MGLRU's runs for ZONE_DMA alone leave no such counter. These
+boots ran with `validation/rig-trace-dma-boosts.patch` applied to the rig's
+guest/init.sh, which enables three tracepoints for the replay and prints a
+summary block (`@@GT BEGIN_TRACE_SUMMARY`) at its end:
+
+* `vmscan:mm_vmscan_wakeup_kswapd` filtered on `zid == 0`: kswapd woken for
+  ZONE_DMA alone; rmqueue()'s wakeup after a boost carries no gfp flags
+  ("none"; 7.3 page_alloc.c:3442-3445);
+* `vmscan:mm_vmscan_kswapd_wake` on `zid == 0`: the runs that followed;
+* `kmem:mm_page_alloc_extfrag`: every migratetype fallback, the ones that
+  may boost (boost_watermark() from try_to_claim_block(), 7.3 :2331), per
+  zone (pfn below 0x1000: ZONE_DMA), allocation order and migratetypes.
+
+    python validation/dma_boosts.py LOG... [--out validation/dma-boosts.csv]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from validation import zone_dma_skips as Z  # noqa: E402
+CSV = HERE / "dma-boosts.csv"
+COUNTS = ("wakeup_kswapd_dma", "wakeup_kswapd_dma_boost", "kswapd_wake_dma",
+          "extfrag_dma", "extfrag_dma_order0", "extfrag_dma_large", "extfrag_dma32")
+RAW = ("pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "pgskip_dma32", "pgrefill",
+       "pgalloc_dma", "pgpgin")
+COLUMNS = ("run", "trace", "kernel", "policy", "tag") + COUNTS + RAW
+
+
+def load(path: Path = CSV) -> list[dict]:
+    return Z.load(path)
+
+
+def summary(text: str) -> dict:
+    """The counts of one log's TRACE_SUMMARY block."""
+    m = re.search(r"@@GT BEGIN_TRACE_SUMMARY\n(.*?)@@GT END_TRACE_SUMMARY", text, re.S)
+    if not m:
+        raise ValueError("no TRACE_SUMMARY block: a boot without rig-trace-dma-boosts.patch")
+    out = dict.fromkeys(COUNTS, 0)
+    for line in m.group(1).splitlines():
+        p = line.split()
+        if p[0] == "wakeup_kswapd_dma_total":
+            out["wakeup_kswapd_dma"] = int(p[1])
+        elif p[0] == "kswapd_wake_dma":
+            out["kswapd_wake_dma"] = int(p[1])
+        elif p[0] == "wake_gfp" and p[2] == "none":
+            out["wakeup_kswapd_dma_boost"] += int(p[1])
+        elif p[0] == "extfrag":
+            # extfrag ZONE aoN foN amtN fmtN fragN ownN COUNT
+            n = int(p[-1])
+            if p[1] == "DMA":
+                out["extfrag_dma"] += n
+                out["extfrag_dma_order0" if p[2] == "ao0" else "extfrag_dma_large"] += n
+            else:
+                out["extfrag_dma32"] += n
+    return out
+
+
+def row_of(path: Path) -> dict:
+    return {**Z.replay_row(path, RAW), **summary(path.read_text())}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("logs", nargs="+", type=Path)
+    ap.add_argument("--out", type=Path, default=CSV)
+    args = ap.parse_args(argv)
+    rows = sorted((row_of(p) for p in args.logs if not p.name.endswith(".console.log")),
+                  key=lambda r: r["run"])
+    with open(args.out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    print(f"{len(rows)} boots -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
