@@ -247,7 +247,6 @@ def rotations(default, sims) -> list[str]:
     extracted from the rig's logs) against simulated; shown, not judged."""
     from validation.zone_dma_skips import load
     real = {r["run"]: r for r in load() if r["pgrotate_anon"] != ""}
-    names = ROTATIONS
     out = ["## 7.3's rotations", "",
            "What reclaim scanned and put back, 7.3's `pgrotate_anon` / `pgrotate_file` "
            "(the classic LRU: scanned less reclaimed in shrink_inactive_list() and the "
@@ -255,7 +254,7 @@ def rotations(default, sims) -> list[str]:
            "MGLRU: isolated less reclaimed per evict_folios() call; docs/kernels.md). "
            "Real per boot (from the logs, validation/zone-dma-skips.csv), then "
            "simulated; shown, not judged.", "",
-           "| trace | policy | " + " | ".join(f"{c} real / sim" for c in names) + " |", "|---|---|---|---|"]
+           "| trace | policy | " + " | ".join(f"{c} real / sim" for c in ROTATIONS) + " |", "|---|---|---|---|"]
     ratios: dict = {"classic": [], "mglru": []}
     for trace in sorted({r["trace"] for r in default}):
         for policy in ("classic", "mglru"):
@@ -265,7 +264,7 @@ def rotations(default, sims) -> list[str]:
                 continue
             s = sim_of(sims, rows[0])
             cells = []
-            for c in names:
+            for c in ROTATIONS:
                 vals = [int(real[r["run"]][c]) for r in rows]
                 cells.append(" · ".join(f"{v:,}" for v in vals) + f" / {s[c]:,}")
                 if max(vals + [s[c]]) >= SMALL:
