@@ -20,7 +20,6 @@ summary block (`@@GT BEGIN_TRACE_SUMMARY`) at its end:
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import sys
 from pathlib import Path
@@ -74,12 +73,7 @@ def main(argv=None) -> int:
     ap.add_argument("logs", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, default=CSV)
     args = ap.parse_args(argv)
-    rows = sorted((row_of(p) for p in args.logs if not p.name.endswith(".console.log")),
-                  key=lambda r: r["run"])
-    with open(args.out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    rows = Z.write_replays(args.logs, args.out, row_of, COLUMNS)
     print(f"{len(rows)} boots -> {args.out}")
     return 0
 
