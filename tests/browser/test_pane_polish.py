@@ -114,9 +114,11 @@ def test_a_click_on_an_mglru_folio_at_64_mib_opens_it_without_zooming(page, serv
     for end in ("head", "tail"):
         x, y = ends[end]
         base.click(position={"x": x + 0.5, "y": y + 0.5})
-        page.wait_for_function("() => /pfn \\d+/.test(document.querySelector('#inspector').innerText)")
-        page.wait_for_function("prev => !prev || !document.querySelector('#inspector').innerText.includes('pfn ' + prev + ' ')",
-                               arg=picked.get("head"))
+        # one condition, not two in turn: between the head's folio and the tail's the
+        # inspector passes through a state with no pfn, which would satisfy "not the
+        # head's" alone
+        page.wait_for_function("prev => { const m = /pfn (\\d+)\\b/.exec(document.querySelector('#inspector').innerText);"
+                               " return m && m[1] !== String(prev); }", arg=picked.get("head"))
         pfn = int(re.search(r"pfn (\d+)", page.locator("#inspector").inner_text()).group(1))
         seq = next((q for q, l in lists.items() if pfn in l), None)
         assert seq is not None, f"pfn {pfn} is on no generation's file list"
