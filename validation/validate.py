@@ -39,13 +39,19 @@ anonpages_start_kb), whose spread is under 0.03 MiB. Nothing is tuned per trace.
 Two rules are kept for comparison: `--rule memfree` takes each replay's own
 start columns instead of the profile's means; `--rule avail64` is the flat
 64 MiB of frames without the system's pages (`simulate --ram-mb 64 --bare`).
+`--set KEY=VALUE` (repeatable) changes one config key of every simulated
+machine after the rule, a dotted key for a nested one (`--set
+costs.swap_write=1000000`): an idea measured on the whole set without a patch.
+The page's header names what was set.
 
     python validation/validate.py [--out docs/validation.md] [--csv validation/sim.csv] [--jobs N]
+                                  [--rule R] [--pace P] [--set KEY=VALUE ...]
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import os
 import re
@@ -101,6 +107,34 @@ RULES = ("guest", "memfree", "avail64")
 RULE = "guest"
 # the clock: the engine's default costs or the guests' measured pace (guest_machine()'s pace)
 PACE = "engine"
+# --set: (dotted key, value) applied to every simulated machine after the rule
+SET: list[tuple[str, object]] = []
+
+
+def parse_set(text: str) -> tuple[str, object]:
+    """`KEY=VALUE` of --set; VALUE is JSON (1000000, true, "ssd") or else a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE, e.g. costs.swap_write=1000000")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def with_set(cfg: dict, overrides) -> dict:
+    """cfg with each (dotted key, value) of `overrides` set; nested dicts copied, not shared."""
+    out = dict(cfg)
+    for path, value in overrides:
+        *parents, leaf = path.split(".")
+        node = out
+        for part in parents:
+            child = node.get(part, {})
+            if not isinstance(child, dict):
+                raise ValueError(f"--set {path}: {part} is not a section of the config")
+            node[part] = node = dict(child)
+        node[leaf] = value
+    return out
 
 
 def sim_config(row: dict, policy: str) -> dict:
@@ -122,7 +156,7 @@ def sim_config(row: dict, policy: str) -> dict:
     if row.get("tag") == "nolf":
         # the data disk mounted data=journal: ext4 without large folios
         cfg["large_folios"] = 0
-    return cfg
+    return with_set(cfg, SET)
 
 
 def trace_path(name: str) -> Path:
@@ -292,7 +326,9 @@ def render(real_rows, sims) -> str:
             "" if RULE == "guest" else f" **This run used the comparison rule `{RULE}`.**") + (
             " **This run used the rig's pace (`--pace rig`: engine/kernels.py GUEST_COSTS, on which"
             " 6.12 and 7.3 read memcg stats flushed every 2 s).**"
-            if RULE == "guest" and PACE == "rig" else ""),
+            if RULE == "guest" and PACE == "rig" else "") + (
+            " **This run set " + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in SET)
+            + " on every simulated machine (`--set`).**" if SET else ""),
         "",
         f"Cells: real value, then sim/real. **Bold**: outside {1 - TOL:.2f}-{1 + TOL:.2f}. "
         f"`small`: both sides under {SMALL:,} (not judged: the guest's own tmpfs swaps "
@@ -406,7 +442,7 @@ def render(real_rows, sims) -> str:
 
 
 def main(argv=None) -> int:
-    global RULE, PACE
+    global RULE, PACE, SET
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "docs" / "validation.md"),
                     help="the tables replace everything below the file's marker line")
@@ -418,11 +454,22 @@ def main(argv=None) -> int:
     ap.add_argument("--pace", choices=PACES, default=PACE,
                     help="the guest's clock: engine (the default costs, the documented rule) or rig "
                          "(the rig's measured pace, engine/kernels.py GUEST_COSTS)")
+    ap.add_argument("--set", action="append", type=parse_set, default=[], metavar="KEY=VALUE",
+                    help="change one config key of every simulated machine, e.g. costs.swap_write=1000000")
     ap.add_argument("--real", nargs="*", default=sorted(str(p) for p in (HERE / "real").glob("*.csv")))
     args = ap.parse_args(argv)
     RULE = args.rule
     PACE = args.pace
+    SET = args.set
     real_rows = load_real(args.real)
+    if SET:
+        # a bad key or value fails here, once, not in every worker
+        from engine.config import ConfigError, normalize_config
+        try:
+            for r in real_rows:
+                normalize_config(sim_config(r, POLICY[r["policy"]]))
+        except (ConfigError, ValueError) as e:
+            ap.error(f"--set: {e}")
     sims = run(real_rows, args.jobs)
     out = Path(args.out)
     head = ""

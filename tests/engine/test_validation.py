@@ -548,3 +548,61 @@ def test_mglru_fills_zone_dma_once_where_the_classic_lru_recycles_it__scan_folio
         sim[policy] = V.replayed("file-loop", V.sim_config(row, V.POLICY[policy])).kswapd["nr_dma_alloc"]
     assert abs(sim["mglru"] / real["mglru"] - 1) <= 0.2, (sim, real)
     assert real["classic"] > 10 * real["mglru"] and sim["classic"] > 10 * sim["mglru"], (sim, real)
+
+
+def _subset_csv(tmp_path, prefix):
+    lines = (V.HERE / "real" / "calibration.csv").read_text().splitlines()
+    path = tmp_path / "real.csv"
+    path.write_text("\n".join([lines[0]] + [l for l in lines[1:] if l.startswith(prefix)]) + "\n")
+    return path
+
+
+def _sim_rows(path):
+    import csv
+    with open(path, newline="") as fh:
+        return {r["run"]: r for r in csv.DictReader(fh)}
+
+
+def test_validate_set_changes_every_simulated_machine_and_the_page_names_it(tmp_path, monkeypatch):
+    for name in ("RULE", "PACE", "SET"):
+        monkeypatch.setattr(V, name, getattr(V, name))      # main() sets them; restored after
+    real = _subset_csv(tmp_path, "anon-loop.6.12.117+deb13-amd64.classic.")
+    assert V.main(["--real", str(real), "--jobs", "1", "--out", str(tmp_path / "a.md"),
+                   "--csv", str(tmp_path / "a.csv")]) == 0
+    assert V.main(["--real", str(real), "--jobs", "1", "--out", str(tmp_path / "b.md"),
+                   "--csv", str(tmp_path / "b.csv"), "--set", "costs.swap_write=1000000"]) == 0
+    a, b = _sim_rows(tmp_path / "a.csv"), _sim_rows(tmp_path / "b.csv")
+    assert set(a) == set(b) and len(a) == 2
+    row = V.load_real([str(real)])[0]
+    monkeypatch.setattr(V, "SET", [])
+    cfg = V.sim_config(row, "lru")
+    assert "costs" not in cfg
+    # the set machine is the rule's with that one cost changed, nothing else
+    want = V.counters(V.replayed("anon-loop", V.with_set(cfg, [("costs.swap_write", 1000000)])).vmstat())
+    for run in b:
+        assert int(b[run]["pswpin"]) == want["pswpin"] != int(a[run]["pswpin"])
+    assert "This run set `costs.swap_write=1000000`" in (tmp_path / "b.md").read_text()
+    assert "This run set" not in (tmp_path / "a.md").read_text()
+
+
+def test_validate_set_refuses_a_bad_key_before_simulating_and_leaves_the_page(tmp_path, monkeypatch, capsys):
+    for name in ("RULE", "PACE", "SET"):
+        monkeypatch.setattr(V, name, getattr(V, name))
+    real = _subset_csv(tmp_path, "anon-loop.6.12.117+deb13-amd64.classic.")
+    out = tmp_path / "page.md"
+    out.write_text("kept\n")
+    for arg, said in (("costs.swap_wrte=5", "costs.swap_wrte: unknown cost"),
+                      ("bogus=1", "bogus: unknown configuration key"),
+                      ("swappiness.x=1", "swappiness is not a section of the config"),
+                      ("costs.swap_write", "expected KEY=VALUE")):
+        with pytest.raises(SystemExit) as e:
+            V.main(["--real", str(real), "--out", str(out), "--set", arg])
+        assert e.value.code == 2 and said in capsys.readouterr().err, arg
+    assert out.read_text() == "kept\n"
+
+
+def test_with_set_copies_the_sections_it_changes():
+    cfg = {"costs": {"access": 1}, "swappiness": 60}
+    out = V.with_set(cfg, [("costs.swap_write", 7), ("swappiness", 100), ("lru_gen.min_ttl_ms", 5)])
+    assert out == {"costs": {"access": 1, "swap_write": 7}, "swappiness": 100, "lru_gen": {"min_ttl_ms": 5}}
+    assert cfg == {"costs": {"access": 1}, "swappiness": 60}
