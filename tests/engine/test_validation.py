@@ -306,7 +306,7 @@ def test_every_replay_table_shows_the_simulation_each_boot_is_set_against(real_r
     sims = {}
     for r in rows:
         key = ("hot-reread-stream", V._frozen(V.sim_config(r, "lru_gen")))
-        sims.setdefault(key, {c: 1000 * (len(sims) + 1) for c in V.SHOWN + V.ROTATIONS})
+        sims.setdefault(key, {c: 1000 * (len(sims) + 1) for c in V.SHOWN + V.ROTATIONS + ("steal_direct",)})
     text = V.render(rows, sims)
     table = text.split("### hot-reread-stream")[1]
     sim_lines = [line for line in table.splitlines() if "**sim**" in line]
@@ -328,7 +328,7 @@ def test_7_3_rotations_table_sets_each_boots_pgrotate_against_the_simulation(rea
     sims = {}
     for r in rows:
         key = ("desktop", V._frozen(V.sim_config(r, V.POLICY[r["policy"]])))
-        sims.setdefault(key, {c: 7000 + len(sims) for c in V.SHOWN + V.ROTATIONS})
+        sims.setdefault(key, {c: 7000 + len(sims) for c in V.SHOWN + V.ROTATIONS + ("steal_direct",)})
     table = V.render(rows, sims).split("## 7.3's rotations")[1].split("## Every replay")[0]
     lines = [line for line in table.splitlines() if line.startswith("| desktop |")]
     assert [line.split(" | ")[1] for line in lines] == ["classic", "mglru"]
@@ -606,3 +606,27 @@ def test_with_set_copies_the_sections_it_changes():
     out = V.with_set(cfg, [("costs.swap_write", 7), ("swappiness", 100), ("lru_gen.min_ttl_ms", 5)])
     assert out == {"costs": {"access": 1, "swap_write": 7}, "swappiness": 100, "lru_gen": {"min_ttl_ms": 5}}
     assert cfg == {"costs": {"access": 1}, "swappiness": 60}
+
+
+def test_direct_reclaim_table_sets_the_default_boots_pgsteal_direct_against_the_simulation(real_rows):
+    """docs/validation.md "Direct reclaim": per profile and policy, the share of
+    pgsteal the default boots reclaimed directly (the rig's steal_direct), then
+    the simulated share over the same boots; ra0 boots left out."""
+    rows = [r for r in real_rows if r["trace"] in ("desktop", "zipf-anon")]
+    assert any(not V.is_default(r) for r in rows)
+    sims = {}
+    for r in rows:
+        key = (r["trace"], V._frozen(V.sim_config(r, V.POLICY[r["policy"]])))
+        n = len(sims) + 1
+        sims.setdefault(key, {**{c: 0 for c in V.SHOWN + V.ROTATIONS}, "pgsteal": 1000 * n, "steal_direct": 10 * n})
+    table = V.render(rows, sims).split("## Direct reclaim")[1].split("## 7.3's rotations")[0]
+    lines = [line for line in table.splitlines() if line.startswith("| 7.3 | classic |")]
+    assert len(lines) == 1
+    boots = [r for r in rows if V.is_default(r) and r["policy"] == "classic" and r["kernel"].startswith("7.3.")]
+    assert {r["trace"] for r in boots} == {"desktop", "zipf-anon"}
+    real = sum(int(r["steal_direct"]) for r in boots) / sum(int(r["pgsteal"]) for r in boots)
+    sim = [sims[(r["trace"], V._frozen(V.sim_config(r, "lru")))] for r in boots]
+    share = sum(s["steal_direct"] for s in sim) / sum(s["pgsteal"] for s in sim)
+    per_trace = sorted(sum(int(r["steal_direct"]) for r in boots if r["trace"] == t)
+                       / sum(int(r["pgsteal"]) for r in boots if r["trace"] == t) for t in ("desktop", "zipf-anon"))
+    assert lines[0].startswith(f"| 7.3 | classic | {real:.1%} | {share:.1%} | {per_trace[0]:.1%}-{per_trace[1]:.1%} | 1.0%-1.0% |")
