@@ -306,7 +306,7 @@ def test_every_replay_table_shows_the_simulation_each_boot_is_set_against(real_r
     sims = {}
     for r in rows:
         key = ("hot-reread-stream", V._frozen(V.sim_config(r, "lru_gen")))
-        sims.setdefault(key, {c: 1000 * (len(sims) + 1) for c in V.SHOWN + V.ROTATIONS})
+        sims.setdefault(key, {c: 1000 * (len(sims) + 1) for c in V.SHOWN + V.ROTATIONS + ("steal_direct",)})
     text = V.render(rows, sims)
     table = text.split("### hot-reread-stream")[1]
     sim_lines = [line for line in table.splitlines() if "**sim**" in line]
@@ -328,7 +328,7 @@ def test_7_3_rotations_table_sets_each_boots_pgrotate_against_the_simulation(rea
     sims = {}
     for r in rows:
         key = ("desktop", V._frozen(V.sim_config(r, V.POLICY[r["policy"]])))
-        sims.setdefault(key, {c: 7000 + len(sims) for c in V.SHOWN + V.ROTATIONS})
+        sims.setdefault(key, {c: 7000 + len(sims) for c in V.SHOWN + V.ROTATIONS + ("steal_direct",)})
     table = V.render(rows, sims).split("## 7.3's rotations")[1].split("## Every replay")[0]
     lines = [line for line in table.splitlines() if line.startswith("| desktop |")]
     assert [line.split(" | ")[1] for line in lines] == ["classic", "mglru"]
@@ -548,3 +548,85 @@ def test_mglru_fills_zone_dma_once_where_the_classic_lru_recycles_it__scan_folio
         sim[policy] = V.replayed("file-loop", V.sim_config(row, V.POLICY[policy])).kswapd["nr_dma_alloc"]
     assert abs(sim["mglru"] / real["mglru"] - 1) <= 0.2, (sim, real)
     assert real["classic"] > 10 * real["mglru"] and sim["classic"] > 10 * sim["mglru"], (sim, real)
+
+
+def _subset_csv(tmp_path, prefix):
+    lines = (V.HERE / "real" / "calibration.csv").read_text().splitlines()
+    path = tmp_path / "real.csv"
+    path.write_text("\n".join([lines[0]] + [l for l in lines[1:] if l.startswith(prefix)]) + "\n")
+    return path
+
+
+def _sim_rows(path):
+    import csv
+    with open(path, newline="") as fh:
+        return {r["run"]: r for r in csv.DictReader(fh)}
+
+
+def test_validate_set_changes_every_simulated_machine_and_the_page_names_it(tmp_path, monkeypatch):
+    for name in ("RULE", "PACE", "SET"):
+        monkeypatch.setattr(V, name, getattr(V, name))      # main() sets them; restored after
+    real = _subset_csv(tmp_path, "anon-loop.6.12.117+deb13-amd64.classic.")
+    assert V.main(["--real", str(real), "--jobs", "1", "--out", str(tmp_path / "a.md"),
+                   "--csv", str(tmp_path / "a.csv")]) == 0
+    assert V.main(["--real", str(real), "--jobs", "1", "--out", str(tmp_path / "b.md"),
+                   "--csv", str(tmp_path / "b.csv"), "--set", "costs.swap_write=1000000"]) == 0
+    a, b = _sim_rows(tmp_path / "a.csv"), _sim_rows(tmp_path / "b.csv")
+    assert set(a) == set(b) and len(a) == 2
+    row = V.load_real([str(real)])[0]
+    monkeypatch.setattr(V, "SET", [])
+    cfg = V.sim_config(row, "lru")
+    assert "costs" not in cfg
+    # the set machine is the rule's with that one cost changed, nothing else
+    want = V.counters(V.replayed("anon-loop", V.with_set(cfg, [("costs.swap_write", 1000000)])).vmstat())
+    for run in b:
+        assert int(b[run]["pswpin"]) == want["pswpin"] != int(a[run]["pswpin"])
+    assert "This run set `costs.swap_write=1000000`" in (tmp_path / "b.md").read_text()
+    assert "This run set" not in (tmp_path / "a.md").read_text()
+
+
+def test_validate_set_refuses_a_bad_key_before_simulating_and_leaves_the_page(tmp_path, monkeypatch, capsys):
+    for name in ("RULE", "PACE", "SET"):
+        monkeypatch.setattr(V, name, getattr(V, name))
+    real = _subset_csv(tmp_path, "anon-loop.6.12.117+deb13-amd64.classic.")
+    out = tmp_path / "page.md"
+    out.write_text("kept\n")
+    for arg, said in (("costs.swap_wrte=5", "costs.swap_wrte: unknown cost"),
+                      ("bogus=1", "bogus: unknown configuration key"),
+                      ("swappiness.x=1", "swappiness is not a section of the config"),
+                      ("costs.swap_write", "expected KEY=VALUE")):
+        with pytest.raises(SystemExit) as e:
+            V.main(["--real", str(real), "--out", str(out), "--set", arg])
+        assert e.value.code == 2 and said in capsys.readouterr().err, arg
+    assert out.read_text() == "kept\n"
+
+
+def test_with_set_copies_the_sections_it_changes():
+    cfg = {"costs": {"access": 1}, "swappiness": 60}
+    out = V.with_set(cfg, [("costs.swap_write", 7), ("swappiness", 100), ("lru_gen.min_ttl_ms", 5)])
+    assert out == {"costs": {"access": 1, "swap_write": 7}, "swappiness": 100, "lru_gen": {"min_ttl_ms": 5}}
+    assert cfg == {"costs": {"access": 1}, "swappiness": 60}
+
+
+def test_direct_reclaim_table_sets_the_default_boots_pgsteal_direct_against_the_simulation(real_rows):
+    """docs/validation.md "Direct reclaim": per profile and policy, the share of
+    pgsteal the default boots reclaimed directly (the rig's steal_direct), then
+    the simulated share over the same boots; ra0 boots left out."""
+    rows = [r for r in real_rows if r["trace"] in ("desktop", "zipf-anon")]
+    assert any(not V.is_default(r) for r in rows)
+    sims = {}
+    for r in rows:
+        key = (r["trace"], V._frozen(V.sim_config(r, V.POLICY[r["policy"]])))
+        n = len(sims) + 1
+        sims.setdefault(key, {**{c: 0 for c in V.SHOWN + V.ROTATIONS}, "pgsteal": 1000 * n, "steal_direct": 10 * n})
+    table = V.render(rows, sims).split("## Direct reclaim")[1].split("## 7.3's rotations")[0]
+    lines = [line for line in table.splitlines() if line.startswith("| 7.3 | classic |")]
+    assert len(lines) == 1
+    boots = [r for r in rows if V.is_default(r) and r["policy"] == "classic" and r["kernel"].startswith("7.3.")]
+    assert {r["trace"] for r in boots} == {"desktop", "zipf-anon"}
+    real = sum(int(r["steal_direct"]) for r in boots) / sum(int(r["pgsteal"]) for r in boots)
+    sim = [sims[(r["trace"], V._frozen(V.sim_config(r, "lru")))] for r in boots]
+    share = sum(s["steal_direct"] for s in sim) / sum(s["pgsteal"] for s in sim)
+    per_trace = sorted(sum(int(r["steal_direct"]) for r in boots if r["trace"] == t)
+                       / sum(int(r["pgsteal"]) for r in boots if r["trace"] == t) for t in ("desktop", "zipf-anon"))
+    assert lines[0].startswith(f"| 7.3 | classic | {real:.1%} | {share:.1%} | {per_trace[0]:.1%}-{per_trace[1]:.1%} | 1.0%-1.0% |")
