@@ -223,6 +223,7 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     };
     loop.later(plan);
     loop.request("animation");
+    stepFirstFrame = true;
   }
   // A step that aged (max_seq grew) in the generations view: its columns
   // slide into place, from this far right in the step's first frame.
@@ -410,6 +411,10 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
   }
 
   let inFrame = false;
+  // The next frame is the one that first shows a step: its pane alone. The log,
+  // counters and plots follow a frame later, whoever asked for them meanwhile
+  // (a timeline or an answer landing in the same task as the step).
+  let stepFirstFrame = false;
   const overlayDrawn = [];   // per pane: the overlay holds something to clear
   const slid = [];           // per pane: the base was last drawn off its place
   function draw(what, t) {
@@ -419,7 +424,11 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
   }
   function drawFrame(what, t) {
     const full = what.has("panes") || what.has("all") || what.has("view") || what.has("selection");
-    const info = full || what.has("info");
+    let info = full || what.has("info");
+    if (stepFirstFrame) {
+      stepFirstFrame = false;
+      if (info) { info = false; loop.request("info"); }
+    }
     let animating = false;
     let frac = 1;   // of the slide, from the frame that first shows the step
     let fly = 1;    // of the flights, from the frame that first draws them

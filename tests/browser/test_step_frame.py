@@ -63,6 +63,9 @@ window.WebSocket = class extends NativeWS {
       const h = JSON.parse(new TextDecoder().decode(new Uint8Array(e.data, 4, dv.getUint32(0, true))));
       if (h.type !== 'step' || h.peek) return;
       window.__watch(h.step, 'message');
+      // (a redraw of the log asked for in the message's own task, as a search
+      // keystroke or a timeline landing beside it would)
+      if (window.__askInfo) document.querySelector('#log-search').dispatchEvent(new Event('input'));
     });
   }
 };
@@ -439,3 +442,22 @@ def test_pictures_drawn_ahead_are_what_the_key_draws_itself_step_by_step_aged_st
     finally:
         for ctx in ctxs:
             ctx.close()
+
+
+def test_a_log_redraw_asked_for_in_a_steps_own_task_waits_for_the_frame_after(context, server, errors):
+    """Whatever asks for the log, counters and plots in the task that brings a
+    step (here the log's search box, in the step message's own task), the
+    frame that first shows the step carries its pane alone; they follow a
+    frame later (panes.js: the step's first frame draws no info)."""
+    context.add_init_script(FIRST_FRAME + "window.__askInfo = true;")
+    page = errors.watch(context.new_page())
+    created = server.create(recipe(policies=("lru",), scenario="anon-loop"))
+    history(server, created, 4)
+    open_session(page, server, created, step=0, owner=False)
+    for n in range(1, 4):
+        page.keyboard.press("ArrowRight")
+        wait_step(page, n)
+        page.wait_for_function("n => window.__first.filter((x) => x.step === n).every((x) => x.base != null)",
+                               arg=n, timeout=20000)
+        first = page.evaluate(f"n => {{ const f = ({FIRST_OF})(n); return {{shown: f.shown, logShows: f.logShows, via: f.via}}; }}", n)
+        assert first == {"shown": str(n), "logShows": str(n - 1), "via": "message"}, first
