@@ -94,6 +94,16 @@ FIRST_OF = """n => { const r = window.__first.filter((x) => x.step === n);
   return r.find((x) => x.via === 'message') || r.find((x) => x.via === 'key'); }"""
 
 
+def first_frame(page, n):
+    """What step n's first frame showed: the pane's step, the log's, and
+    whether a message or a key brought it. Called once the log shows step n
+    (a frame after the pane), when every record of that frame is made; waits
+    until each is read."""
+    page.wait_for_function("n => window.__first.filter((x) => x.step === n).every((x) => x.base != null)",
+                           arg=n, timeout=20000)
+    return page.evaluate(f"n => {{ const f = ({FIRST_OF})(n); return {{shown: f.shown, logShows: f.logShows, via: f.via}}; }}", n)
+
+
 def base_pixels(page):
     return page.evaluate("() => window.__pixels(document.querySelector('.pane canvas.base'))")
 
@@ -111,12 +121,8 @@ def test_the_first_frame_after_a_step_shows_its_final_state(context, server, err
     flew, via = 0, []
     for n in range(1, 6):
         page.keyboard.press("ArrowRight")
-        # once the log shows step n (a frame after the pane), every record
-        # of its first frame is made and read
         wait_step(page, n)
-        page.wait_for_function("n => window.__first.filter((x) => x.step === n).every((x) => x.base != null)",
-                               arg=n, timeout=20000)
-        first = page.evaluate(f"n => {{ const f = ({FIRST_OF})(n); return {{shown: f.shown, logShows: f.logShows, via: f.via}}; }}", n)
+        first = first_frame(page, n)
         via.append(first["via"])
         # the pane is drawn in the message's (or the key's) task: that frame
         # already shows step n, while the secondary panels still show the step before
@@ -457,7 +463,5 @@ def test_a_log_redraw_asked_for_in_a_steps_own_task_waits_for_the_frame_after(co
     for n in range(1, 4):
         page.keyboard.press("ArrowRight")
         wait_step(page, n)
-        page.wait_for_function("n => window.__first.filter((x) => x.step === n).every((x) => x.base != null)",
-                               arg=n, timeout=20000)
-        first = page.evaluate(f"n => {{ const f = ({FIRST_OF})(n); return {{shown: f.shown, logShows: f.logShows, via: f.via}}; }}", n)
+        first = first_frame(page, n)
         assert first == {"shown": str(n), "logShows": str(n - 1), "via": "message"}, first
