@@ -337,14 +337,15 @@ def direct_reclaim(default, sims) -> list[str]:
             rows = [r for r in default if profile(r["kernel"]) == key and r["policy"] == policy]
             if not rows:
                 continue
-            real = [(int(r["steal_direct"]), int(r["pgsteal"])) for r in rows]
-            sim = [(s["steal_direct"], s["pgsteal"]) for s in (sim_of(sims, r) for r in rows)]
+            # per trace: real direct, real all, simulated direct, simulated all
             per_trace = {}
-            for r, a, b in zip(rows, real, sim):
-                t = per_trace.setdefault(r["trace"], [0, 0, 0, 0])
-                t[0] += a[0]; t[1] += a[1]; t[2] += b[0]; t[3] += b[1]
-            out.append(f"| {key} | {policy} | {_share(sum(a for a, _ in real), sum(b for _, b in real)):.1%} | "
-                       f"{_share(sum(a for a, _ in sim), sum(b for _, b in sim)):.1%} | "
+            for r in rows:
+                s = sim_of(sims, r)
+                sums = per_trace.setdefault(r["trace"], [0, 0, 0, 0])
+                for i, v in enumerate((int(r["steal_direct"]), int(r["pgsteal"]), s["steal_direct"], s["pgsteal"])):
+                    sums[i] += v
+            total = [sum(t[i] for t in per_trace.values()) for i in range(4)]
+            out.append(f"| {key} | {policy} | {_share(total[0], total[1]):.1%} | {_share(total[2], total[3]):.1%} | "
                        f"{_span([_share(t[0], t[1]) for t in per_trace.values()])} | "
                        f"{_span([_share(t[2], t[3]) for t in per_trace.values()])} |")
     return out + [""]
