@@ -56,9 +56,9 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
         const tl = await api.series(s.session.id);
         s.timeline = { stride: tl.stride, nrSteps: tl.nr_steps, panes: tl.panes };
         if (dom.plots) dom.plots.dataset.timeline = String(tl.nr_steps);
-        // the plots redraw as a step's own panels do, after its first frame:
-        // a timeline landing beside a step message must not share that frame
-        loop.later(() => loop.request("info"));
+        // (landing beside a step, it waits for the frame after the step's
+        // first, as every redraw of the panels does: panes.js stepFirstFrame)
+        loop.request("info");
       } catch { s.timelineFor = -1; }
     }, s.timelineFor < 0 ? 0 : 800);
   }
