@@ -558,14 +558,18 @@ def _subset_csv(tmp_path, prefix):
 
 
 def _sim_rows(path):
-    import csv
-    with open(path, newline="") as fh:
-        return {r["run"]: r for r in csv.DictReader(fh)}
+    from validation.zone_dma_skips import load
+    return {r["run"]: r for r in load(path)}
 
 
-def test_validate_set_changes_every_simulated_machine_and_the_page_names_it(tmp_path, monkeypatch):
+@pytest.fixture
+def validate_globals(monkeypatch):
+    """V.main() sets RULE, PACE and SET; each is restored after the test."""
     for name in ("RULE", "PACE", "SET"):
-        monkeypatch.setattr(V, name, getattr(V, name))      # main() sets them; restored after
+        monkeypatch.setattr(V, name, getattr(V, name))
+
+
+def test_validate_set_changes_every_simulated_machine_and_the_page_names_it(tmp_path, monkeypatch, validate_globals):
     real = _subset_csv(tmp_path, "anon-loop.6.12.117+deb13-amd64.classic.")
     assert V.main(["--real", str(real), "--jobs", "1", "--out", str(tmp_path / "a.md"),
                    "--csv", str(tmp_path / "a.csv")]) == 0
@@ -585,9 +589,7 @@ def test_validate_set_changes_every_simulated_machine_and_the_page_names_it(tmp_
     assert "This run set" not in (tmp_path / "a.md").read_text()
 
 
-def test_validate_set_refuses_a_bad_key_before_simulating_and_leaves_the_page(tmp_path, monkeypatch, capsys):
-    for name in ("RULE", "PACE", "SET"):
-        monkeypatch.setattr(V, name, getattr(V, name))
+def test_validate_set_refuses_a_bad_key_before_simulating_and_leaves_the_page(tmp_path, capsys, validate_globals):
     real = _subset_csv(tmp_path, "anon-loop.6.12.117+deb13-amd64.classic.")
     out = tmp_path / "page.md"
     out.write_text("kept\n")
