@@ -259,10 +259,10 @@ cdef class Simulator:
         self.policy.attach(&self.m, cfg)
         self._alive = True
         self.set_workload(np.zeros(0, dtype=ACCESS_DTYPE))
-        # the active ones are the classic LRU's: under MGLRU the guest files its boot
-        # pages by generation (docs/kernels.md "Boot footprint")
+        # the active ones go to a policy with an active anon list (the classic LRU);
+        # MGLRU files its boot pages by generation (docs/kernels.md "Boot footprint")
         self._boot_system_pages(cfg["system_pages"], cfg["system_mlocked_pages"], cfg["system_unmapped_pages"],
-                                cfg["system_active_pages"] if cfg["policy"] == "lru" else 0)
+                                cfg["system_active_pages"] if "LRU_ACTIVE_ANON" in self.info.lists else 0)
         # the flush the booted guest last ran: the workload starts on fresh stats
         memcg_flush_stats(&self.m)
         self.m.lv.stat_flush_ns = <int64_t>cfg["flush_time_ms"] * 1000000

@@ -259,7 +259,7 @@ def within_reach(reals) -> int:
     one trace, release and policy share one machine (the rule), so boots further
     apart than (1 + TOL) / (1 - TOL) cannot all be met."""
     def near(x, r):
-        return abs(x / r - 1) <= TOL + 1e-9
+        return abs(x - r) <= (TOL + 1e-9) * r
     return max((sum(near(x, r) for r in reals) for v in reals for x in (v * (1 - TOL), v * (1 + TOL))),
                default=0)
 

@@ -665,3 +665,4 @@ def test_within_reach_counts_the_boots_one_simulated_value_can_meet():
     assert V.within_reach([100.0, 120.0, 140.0, 300.0]) == 3
     assert V.within_reach([100.0, 120.0, 160.0]) == 2
     assert V.within_reach([]) == 0
+    assert V.within_reach([0.0, 1763.0]) == 1       # a boot that read nothing: only 0 is near it
