@@ -74,7 +74,7 @@ def normalize_config(config: dict | None) -> dict:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
-    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "system_unmapped_pages", "zone_dma_boost_every", "compaction_migrate_every", "swap_pages", "swap_kind", "swappiness", "watermarks",
+    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "system_unmapped_pages", "system_active_pages", "zone_dma_boost_every", "compaction_migrate_every", "swap_pages", "swap_kind", "swappiness", "watermarks",
              "readahead_pages", "large_folios", "costs", "events_capacity", "flush_time_ms"}
     for key in config:
         if key not in known and key not in POLICY_INFO:
@@ -106,6 +106,10 @@ def normalize_config(config: dict | None) -> dict:
     # "Boot footprint")
     out["system_unmapped_pages"] = _int("system_unmapped_pages", config.get("system_unmapped_pages", 0),
                                         0, out["system_pages"] - out["system_mlocked_pages"])
+    # of the mapped ones, on the classic LRU's active list at boot, as the guests'
+    # Active(anon) (docs/kernels.md "Boot footprint")
+    out["system_active_pages"] = _int("system_active_pages", config.get("system_active_pages", 0),
+                                      0, out["system_pages"] - out["system_mlocked_pages"] - out["system_unmapped_pages"])
     # ZONE_DMA's watermark boosts (docs/kernels.md "Watermark boost"): one per this
     # many pages ZONE_DMA hands out, 0 = never. The engine has no migratetypes, so
     # the page-allocator fallbacks that set them come at a fixed rate; a booted

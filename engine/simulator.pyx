@@ -259,13 +259,16 @@ cdef class Simulator:
         self.policy.attach(&self.m, cfg)
         self._alive = True
         self.set_workload(np.zeros(0, dtype=ACCESS_DTYPE))
-        self._boot_system_pages(cfg["system_pages"], cfg["system_mlocked_pages"], cfg["system_unmapped_pages"])
+        # the active ones go to a policy with an active anon list (the classic LRU);
+        # MGLRU files its boot pages by generation (docs/kernels.md "Boot footprint")
+        self._boot_system_pages(cfg["system_pages"], cfg["system_mlocked_pages"], cfg["system_unmapped_pages"],
+                                cfg["system_active_pages"] if "LRU_ACTIVE_ANON" in self.info.lists else 0)
         # the flush the booted guest last ran: the workload starts on fresh stats
         memcg_flush_stats(&self.m)
         self.m.lv.stat_flush_ns = <int64_t>cfg["flush_time_ms"] * 1000000
         self.m.lv.stat_next_flush_ns = self.m.lv.stat_flush_ns
 
-    cdef _boot_system_pages(self, int64_t n, int64_t nr_mlocked, int64_t nr_unmapped):
+    cdef _boot_system_pages(self, int64_t n, int64_t nr_mlocked, int64_t nr_unmapped, int64_t nr_active):
         # The machine a workload meets has already booted: its tmpfs and init's
         # anon (Shmem + AnonPages when the rig's replays start, docs/kernels.md
         # "Boot footprint") are resident, written once, and never touched again,
@@ -289,6 +292,7 @@ cdef class Simulator:
         # MGLRU page-table walk read the same way.
         cdef mem* m = &self.m
         cdef int64_t vpn
+        cdef uint64_t boot_activations
         cdef uint32_t* pte
         if n <= 0:
             return
@@ -302,6 +306,21 @@ cdef class Simulator:
                 if n - nr_mlocked - nr_unmapped <= vpn < n - nr_mlocked:
                     pte = pte_lookup(m, MM_SYSTEM, <uint64_t>vpn)
                     pte[0] &= ~(<uint32_t>PTE_YOUNG)
+            # The classic guests start with ~440 pages of Active(anon) (437 / 444 /
+            # 444 on 6.1 / 6.12 / 7.3, every classic boot, validation/guest_boot.csv):
+            # mapped tmpfs pages of the programs that ran, which short-lived busybox
+            # children found young as they exited (zap_pte_range() marks a young
+            # PTE's page accessed, 6.1 memory.c:1446-1448) and which drop_caches
+            # leaves where they are because they are mapped (lru_deactivate_file_fn()
+            # "Some processes are using the folio", 6.1 swap.c:578-580). The boot's
+            # lru_add batches were drained long before the replay starts.
+            if nr_active:
+                m.lru_batch_nr = 0
+            boot_activations = m.vmstat[<int>PGACTIVATE]
+            for vpn in range(nr_active):
+                pte = pte_lookup(m, MM_SYSTEM, <uint64_t>vpn)
+                self.policy.folio_activate(<folio_idx_t>(pte[0] & PTE_PFN_MASK))
+            m.vmstat[<int>PGACTIVATE] = boot_activations
         finally:
             self.anon_vm_flags = 0
             m.events_on = 1

@@ -128,6 +128,48 @@ def test_unmapped_tmpfs_system_pages_go_at_their_first_scan_mapped_ones_at_their
     assert sim.check_invariants() == [] and all_mapped.check_invariants() == []
 
 
+def test_a_classic_guest_starts_with_mapped_system_pages_active_that_drop_caches_left__lru_deactivate_file_fn():
+    """The rig's classic guests start every replay with ~440 pages of
+    Active(anon): mapped tmpfs pages, which drop_caches does not deactivate
+    (lru_deactivate_file_fn() returns for a mapped folio, 6.1 swap.c:578-580).
+    shrink_active_list() must deactivate them before reclaim can take them,
+    where the inactive ones go at the first or second look."""
+    cfg = {"ram_pages": 4096, "system_pages": 300, "system_unmapped_pages": 100, "system_active_pages": 150,
+           "swap_kind": "ssd", "swap_pages": 4096}
+    sim = Simulator(cfg)
+    lists = sim.lists()
+    active = lists["LRU_ACTIVE_ANON"]
+    assert len(active) == 150 and len(lists["LRU_INACTIVE_ANON"]) == 150
+    assert all(sim.folio(p)["mm"] == MM_SYSTEM and sim.folio(p)["young"][0]["young"] for p in active)
+    assert sim.vmstat()["pgactivate"] == 0            # the boot's, not the workload's
+    for _ in range(3):
+        sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 300)
+        sim.writeback_complete_all()
+    assert sim.vmstat()["pswpout"] == 150              # the inactive ones only
+    assert all("PG_active" in sim.folio(p)["flags"] and sim.folio(p)["swap_slot"] is None for p in active)
+    sim.policy.shrink_list_now("LRU_ACTIVE_ANON", 150)
+    assert sim.vmstat()["pgdeactivate"] == 150
+    for _ in range(2):
+        sim.policy.shrink_list_now("LRU_INACTIVE_ANON", 300)
+        sim.writeback_complete_all()
+    assert sim.vmstat()["pswpout"] == 300
+    # MGLRU files them by generation: no active list to put them on
+    gen = Simulator(cfg | {"policy": "lru_gen"})
+    assert gen.vmstat()["nr_active_anon"] + gen.vmstat()["nr_inactive_anon"] == 300
+    with pytest.raises(ConfigError):
+        Simulator(cfg | {"system_active_pages": 201})  # more than the mapped ones
+    assert sim.check_invariants() == [] and gen.check_invariants() == []
+
+
+@pytest.mark.parametrize("key", list(KERNELS))
+def test_the_guests_active_anon_at_boot_is_the_classic_boots_mean__guest_boot_csv(key):
+    from validation.guest_boot import load
+    kb = [int(r["active_anon_kb"]) for r in load() if r["kernel"] == key and r["policy"] == "classic"]
+    assert len(kb) >= 20 and KERNELS[key]["boot"]["active_anon_pages"] == round(sum(kb) / len(kb) / 4)
+    sim = Simulator({**guest_machine(key, 16384), "kernel": key, "swap_kind": "ssd", "swap_pages": 16384})
+    assert sim.vmstat()["nr_active_anon"] == KERNELS[key]["boot"]["active_anon_pages"]
+
+
 def test_unmapped_system_pages_are_at_most_the_unlocked_ones():
     with pytest.raises(ConfigError):
         Simulator({"ram_pages": 4096, "system_pages": 300, "system_mlocked_pages": 100,
@@ -154,6 +196,7 @@ def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key
     assert m == {"ram_pages": 16384 + boot["free_over_available_pages"] + boot["system_pages"],
                  "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES,
                  "system_unmapped_pages": boot["unmapped_pages"],
+                 "system_active_pages": boot["active_anon_pages"],
                  "zone_dma_boost_every": GUEST_DMA_BOOST_EVERY[key],
                  "compaction_migrate_every": GUEST_COMPACTION_MIGRATE_EVERY[key],
                  "flush_time_ms": round(FLUSH_TIME_MS * ENGINE_PACE_OF_GUEST[key])}
@@ -174,7 +217,7 @@ def _simulate(*args):
 def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact():
     guest = json.loads(_simulate("--ram-mb", "64", "--kernel", "6.1").stdout)
     assert {k: guest["config"][k] for k in ("ram_pages", "system_pages", "system_mlocked_pages",
-                                             "system_unmapped_pages", "zone_dma_boost_every",
+                                             "system_unmapped_pages", "system_active_pages", "zone_dma_boost_every",
                                              "compaction_migrate_every", "flush_time_ms")} == \
         guest_machine("6.1", 64 * 256)
     assert guest["config"]["swap_pages"] == 32 * 256               # half of --ram-mb
