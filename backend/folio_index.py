@@ -185,7 +185,11 @@ class FolioInspect:
     """Folio lookup and per-folio history of a Session (mixin)."""
 
     def owner_name(self, anon: bool, mapping: int) -> Optional[str]:
-        """The workload's name of mm / file `mapping` (trace or scenario), if any."""
+        """The workload's name of mm / file `mapping` (trace or scenario), if any;
+        anon mm -1 is a booted guest's own pages (MM_SYSTEM: its tmpfs and init,
+        docs/kernels.md "Boot footprint")."""
+        if anon and mapping == -1:
+            return "the booted guest's own (tmpfs, init)"
         names = getattr(self.workload, "names", None) or {}
         lst = names.get("mm" if anon else "file") or []
         return str(lst[mapping]) if 0 <= mapping < len(lst) else None

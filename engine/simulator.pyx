@@ -2530,7 +2530,10 @@ cdef class Simulator:
         cdef uint64_t e = 0
         cdef int32_t slot
         if o == OP_ANON or o == OP_EXIT:
-            pte = pte_lookup(m, mm_of_owner(owner), page)
+            # owner -1: a booted guest's own pages (MM_SYSTEM), as folio() names them
+            if owner < -1:
+                return {"state": "none"}
+            pte = pte_lookup(m, MM_SYSTEM if owner == -1 else mm_of_owner(owner), page)
             if pte == NULL or pte[0] == 0:
                 return {"state": "none"}
             if pte[0] & PTE_PRESENT:

@@ -715,3 +715,16 @@ def test_a_booted_guest_recipe_is_refused_below_the_rigs_64_mib_or_with_watermar
     r["machine"] = machine
     with pytest.raises(ValueError, match=msg):
         Recipe.model_validate(r)
+
+
+def test_a_booted_guests_own_pages_are_named_as_such_in_the_inspector(manager):
+    """A classic guest starts with its boot's mapped tmpfs pages on the active
+    anon list (engine/kernels.py active_anon_pages): a reader who clicks one
+    at step 0 is told whose page it is, not "anon mm -1"."""
+    s, _ = manager.create(Recipe.model_validate(recipe(policies=({"policy": "lru", "kernel": "7.3"},),
+                                                       ram_pages=16384, guest=True)))
+    active = s.sims[0].lists()["LRU_ACTIVE_ANON"]
+    assert len(active) > 400
+    got = s.inspect(0, 0, pfn=int(active[0]))
+    assert got.folio["list"] == "LRU_ACTIVE_ANON" and got.identity["anon"] is True
+    assert got.identity["mapping"] == -1 and got.identity["name"] == "the booted guest's own (tmpfs, init)"
