@@ -244,6 +244,9 @@ class FolioInspect:
                 if mapping > 0xFFFF_FFFF - NR_INTERNAL_MMS or index > (1 << 40) - 1:
                     raise SessionError("bad_message", f"no page ({mapping}, {index}): mapping "
                                        f"must be < 2^32 and index < 2^40")
+                if mapping < 0 and not anon:
+                    raise SessionError("bad_message", f"no page ({mapping}, {index}): mapping -1 is "
+                                       f"a booted guest's own anon pages (anon: true)")
                 raw = mapping + NR_INTERNAL_MMS if anon else mapping
             if raw is None or index is None:
                 if pfn is None:

@@ -117,7 +117,8 @@ class LruGen(_Msg):
 class Inspect(_Msg):
     type: Literal["inspect"]
     pfn: Optional[Int] = Field(None, ge=0, le=I64_MAX)
-    mapping: Optional[Int] = Field(None, ge=0, le=I64_MAX)
+    # anon mapping -1: a booted guest's own pages (the identity a folio answer gives them)
+    mapping: Optional[Int] = Field(None, ge=-1, le=I64_MAX)
     index: Optional[Int] = Field(None, ge=0, le=I64_MAX)
     anon: Optional[Bool] = None
     event: Optional[Int] = Field(None, ge=0, le=I64_MAX)   # the folio an event (engine seq) of this pane names

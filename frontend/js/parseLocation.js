@@ -6,10 +6,11 @@ export function parseLocation(href) {
     const v = u.searchParams.get(k);
     return v != null && /^\d+$/.test(v) ? Number(v) : null;
   };
-  const pm = (u.searchParams.get("page") || "").match(/^([af])(\d+)\.(\d+)$/);
+  // a-1: a booted guest's own anon pages (the folio answer's identity for them)
+  const pm = (u.searchParams.get("page") || "").match(/^(a-1|[af]\d+)\.(\d+)$/);
   return {
     id: m ? decodeURIComponent(m[1]) : null,
-    page: pm ? { anon: pm[1] === "a", mapping: Number(pm[2]), index: Number(pm[3]) } : null,
+    page: pm ? { anon: pm[1][0] === "a", mapping: Number(pm[1].slice(1)), index: Number(pm[2]) } : null,
     step: int("step"),
     folio: int("folio"),
     pane: int("pane") ?? 0,

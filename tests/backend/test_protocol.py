@@ -21,6 +21,8 @@ CLIENT = [
     {"type": "debugfs", "text": "+ 0 0 4\n", "pane": 1},
     {"type": "lru_gen", "full": True, "pane": 0},
     {"type": "inspect", "pfn": 12, "mapping": None, "index": None, "anon": None, "pane": 0},
+    # a booted guest's own pages: anon mapping -1
+    {"type": "inspect", "pfn": None, "mapping": -1, "index": 443, "anon": True, "pane": 0},
     {"type": "state", "hash": True, "delta": True},
     {"type": "zoom", "pane": 1, "list": "gen7.file", "offset": 100, "count": 500},
     {"type": "run_until", "unit": "access", "pane": 1, "max_steps": 500, "branch": True,
@@ -62,6 +64,7 @@ def test_defaults_of_client_messages():
     ('{"type": "peek", "unit": "aging"}', "bad_message", "unit"),
     ('{"type": "seek"}', "bad_message", "step"),
     ('{"type": "seek", "step": -1}', "bad_message", "step"),
+    ('{"type": "inspect", "mapping": -2, "index": 0, "anon": true}', "bad_message", "mapping"),
     ('{"type": "play", "rate": 1e9}', "bad_message", "rate"),
     ('{"type": "pause", "extra": 1}', "bad_message", "extra"),
     ('{"type": "debugfs", "text": ""}', "bad_message", "text"),

@@ -728,3 +728,9 @@ def test_a_booted_guests_own_pages_are_named_as_such_in_the_inspector(manager):
     got = s.inspect(0, 0, pfn=int(active[0]))
     assert got.folio["list"] == "LRU_ACTIVE_ANON" and got.identity["anon"] is True
     assert got.identity["mapping"] == -1 and got.identity["name"] == "the booted guest's own (tmpfs, init)"
+    # the inspector then follows the page by identity, across steps and after it is swapped out
+    cur, _ = s.step(0, "access", 60000, owner=True)
+    again = s.inspect(cur, 0, mapping=-1, index=got.identity["index"], anon=True)
+    assert again.identity == got.identity and again.page_state["state"] in ("resident", "swapcache", "swap")
+    with pytest.raises(SessionError, match="anon: true"):
+        s.inspect(cur, 0, mapping=-1, index=0, anon=False)

@@ -178,6 +178,11 @@ test("a share URL round-trips through parseLocation and never carries a token", 
   assert.deepEqual(parseLocation(v).page, { anon: false, mapping: 1, index: 72 });
   assert.deepEqual(parseLocation("http://h/s/x?page=a0.140").page, { anon: true, mapping: 0, index: 140 });
   assert.equal(parseLocation("http://h/s/x?page=z1.2").page, null);
+  // a booted guest's own pages: anon mapping -1, and only anon
+  const g = shareUrl("http://h", { id: "g", step: 0, folio: 4283, page: { anon: true, mapping: -1, index: 443 } });
+  assert.deepEqual(parseLocation(g).page, { anon: true, mapping: -1, index: 443 });
+  assert.equal(parseLocation("http://h/s/x?page=f-1.2").page, null);
+  assert.equal(parseLocation("http://h/s/x?page=a-2.2").page, null);
   assert.equal(parseLocation("http://h/").id, null);
   assert.equal(parseLocation("http://h/s/abc?step=x").step, null);
 });
