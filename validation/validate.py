@@ -217,13 +217,17 @@ def load_real(paths) -> list[dict]:
     return rows
 
 
+def within(sim: float, real: float) -> bool:
+    """The bar's "within 20 %" of one simulated value against one real one."""
+    return abs(sim / real - 1) <= TOL + 1e-9 if real else sim == 0
+
+
 def ratio_text(sim: float, real: float) -> tuple[str, bool | None]:
     if max(sim, real) < SMALL:
         return "small", None
     if real == 0:
         return "new", False
-    r = sim / real
-    return f"{r:.2f}", abs(r - 1) <= TOL + 1e-9
+    return f"{sim / real:.2f}", within(sim, real)
 
 
 def _frozen(cfg: dict) -> tuple:
@@ -258,9 +262,7 @@ def within_reach(reals) -> int:
     """The most of `reals` one simulated value can be within TOL of: the boots of
     one trace, release and policy share one machine (the rule), so boots further
     apart than (1 + TOL) / (1 - TOL) cannot all be met."""
-    def near(x, r):
-        return abs(x - r) <= (TOL + 1e-9) * r
-    return max((sum(near(x, r) for r in reals) for v in reals for x in (v * (1 - TOL), v * (1 + TOL))),
+    return max((sum(within(x, r) for r in reals) for v in reals for x in (v * (1 - TOL), v * (1 + TOL))),
                default=0)
 
 
