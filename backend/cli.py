@@ -541,7 +541,10 @@ def render_summary(results: list[dict], engine=None) -> str:
         + (f", a ZONE_DMA watermark boost per {cfg['zone_dma_boost_every']:,d} ZONE_DMA pages"
            if cfg.get("zone_dma_boost_every") else "")
         + (f", a folio migrated by compaction per {cfg['compaction_migrate_every']:,d} pages read into"
-           " large folios" if cfg.get("compaction_migrate_every") and cfg.get("large_folios") else ""),
+           " large folios" if cfg.get("compaction_migrate_every") and cfg.get("large_folios") else "")
+        # 6.1 reads the counters exact whatever the period (docs/kernels.md "Classic LRU")
+        + (f", memcg stats flushed every {cfg['flush_time_ms']:,d} ms of its clock, first at "
+           f"{cfg['flush_first_ms']:,d} ms" if cfg.get("flush_time_ms") and cfg.get("kernel") != "6.1" else ""),
         "",
     ]
     head = [f'{titles.get(r["policy"], r["policy"])} ({r["config"].get("kernel", "?")})' for r in results]

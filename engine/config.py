@@ -75,7 +75,7 @@ def normalize_config(config: dict | None) -> dict:
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
     known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "system_unmapped_pages", "system_active_pages", "zone_dma_boost_every", "compaction_migrate_every", "swap_pages", "swap_kind", "swappiness", "watermarks",
-             "readahead_pages", "large_folios", "costs", "events_capacity", "flush_time_ms"}
+             "readahead_pages", "large_folios", "costs", "events_capacity", "flush_time_ms", "flush_first_ms"}
     for key in config:
         if key not in known and key not in POLICY_INFO:
             raise ConfigError(str(key), "unknown configuration key")
@@ -157,6 +157,13 @@ def normalize_config(config: dict | None) -> dict:
     # reads may get; 0 reads the counters exact (the default clock's costs are
     # nominal, so a period on it would mean nothing)
     out["flush_time_ms"] = _int("flush_time_ms", config.get("flush_time_ms", 0), 0, 600_000)
+    # where in that cycle the workload starts: the first flush this long into it
+    # (the copy it starts with is fresh); by default one whole period. Without a
+    # period there is nothing to place, and the key means nothing (0).
+    first = _int("flush_first_ms", config.get("flush_first_ms", out["flush_time_ms"]), 0, 600_000)
+    if first > out["flush_time_ms"] > 0:
+        raise ConfigError("flush_first_ms", f"must be <= flush_time_ms ({out['flush_time_ms']}), got {first}")
+    out["flush_first_ms"] = first if out["flush_time_ms"] else 0
     costs = default_costs(kind)
     given = config.get("costs", {})
     if not isinstance(given, dict):

@@ -266,7 +266,7 @@ cdef class Simulator:
         # the flush the booted guest last ran: the workload starts on fresh stats
         memcg_flush_stats(&self.m)
         self.m.lv.stat_flush_ns = <int64_t>cfg["flush_time_ms"] * 1000000
-        self.m.lv.stat_next_flush_ns = self.m.lv.stat_flush_ns
+        self.m.lv.stat_next_flush_ns = <int64_t>cfg["flush_first_ms"] * 1000000
 
     cdef _boot_system_pages(self, int64_t n, int64_t nr_mlocked, int64_t nr_unmapped, int64_t nr_active):
         # The machine a workload meets has already booted: its tmpfs and init's

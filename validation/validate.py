@@ -26,7 +26,9 @@ same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
               fitted by validation/guest_costs.py from the replays' MARK lines);
               on either, 6.12's and 7.3's memcg stats flush every 2 s of the
               guest's time (flush_time_ms: 2000 at the rig's pace, 2000 x
-              ENGINE_PACE_OF_GUEST at the engine's)
+              ENGINE_PACE_OF_GUEST at the engine's), the first 0.42 of a period
+              into the replay (flush_first_ms: the traced boots' mean,
+              validation/stats-flush.csv)
 
 MemAvailable alone is not what a workload can take with swap on: it leaves out
 tmpfs and anon, which are swapped out under pressure, and counts reclaimable

@@ -12,7 +12,7 @@ import pytest
 
 from engine import ACCESS_DTYPE, Simulator
 from engine.config import ConfigError
-from engine.kernels import (ENGINE_PACE_OF_GUEST, FLUSH_TIME_MS, GUEST_COMPACTION_MIGRATE_EVERY,
+from engine.kernels import (ENGINE_PACE_OF_GUEST, FLUSH_FIRST_SHARE, FLUSH_TIME_MS, GUEST_COMPACTION_MIGRATE_EVERY,
                             GUEST_DMA_BOOST_EVERY, GUEST_MLOCKED_PAGES, KERNELS, guest_machine)
 from engine.names import EVENT_KINDS
 
@@ -199,7 +199,8 @@ def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key
                  "system_active_pages": boot["active_anon_pages"],
                  "zone_dma_boost_every": GUEST_DMA_BOOST_EVERY[key],
                  "compaction_migrate_every": GUEST_COMPACTION_MIGRATE_EVERY[key],
-                 "flush_time_ms": round(FLUSH_TIME_MS * ENGINE_PACE_OF_GUEST[key])}
+                 "flush_time_ms": round(FLUSH_TIME_MS * ENGINE_PACE_OF_GUEST[key]),
+                 "flush_first_ms": round(round(FLUSH_TIME_MS * ENGINE_PACE_OF_GUEST[key]) * FLUSH_FIRST_SHARE)}
     # what is left for the workload at boot is MemAvailable less the reserve that
     # si_mem_available() takes out (6.1: plus the slab it counts and we do not model)
     assert m["ram_pages"] - m["system_pages"] - 16384 == boot["free_over_available_pages"]
@@ -218,7 +219,7 @@ def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact
     guest = json.loads(_simulate("--ram-mb", "64", "--kernel", "6.1").stdout)
     assert {k: guest["config"][k] for k in ("ram_pages", "system_pages", "system_mlocked_pages",
                                              "system_unmapped_pages", "system_active_pages", "zone_dma_boost_every",
-                                             "compaction_migrate_every", "flush_time_ms")} == \
+                                             "compaction_migrate_every", "flush_time_ms", "flush_first_ms")} == \
         guest_machine("6.1", 64 * 256)
     assert guest["config"]["swap_pages"] == 32 * 256               # half of --ram-mb
     bare = json.loads(_simulate("--ram-mb", "64", "--bare").stdout)

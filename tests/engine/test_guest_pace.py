@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from engine import ACCESS_DTYPE, Simulator
-from engine.config import default_costs
-from engine.kernels import ENGINE_PACE_OF_GUEST, FLUSH_TIME_MS, GUEST_COSTS, KERNELS, guest_costs, guest_machine
+from engine.config import ConfigError, default_costs, normalize_config
+from engine.kernels import (ENGINE_PACE_OF_GUEST, FLUSH_FIRST_SHARE, FLUSH_TIME_MS, GUEST_COSTS, KERNELS, guest_costs,
+                            guest_machine)
 from validation import guest_costs as G
 from validation.validate import fitted, load_real, profile
 
@@ -99,6 +100,9 @@ def test_guest_machine_runs_at_the_guests_pace_with_the_kernels_flush_time(key):
     engine = guest_machine(key, 16384)
     assert "costs" not in engine
     assert engine["flush_time_ms"] == round(2000 * ENGINE_PACE_OF_GUEST[key]) < 500
+    # on either clock the workload starts where the rig's boots did in the flush's cycle
+    for machine in (m, engine):
+        assert machine["flush_first_ms"] == round(machine["flush_time_ms"] * FLUSH_FIRST_SHARE)
     # another swap device keeps its own latencies; a bare teaching machine the defaults
     assert set(GUEST_COSTS) - set(guest_costs("zram")) == {"swap_read", "swap_write"}
     assert "file_read" not in guest_costs("hdd")
@@ -106,11 +110,63 @@ def test_guest_machine_runs_at_the_guests_pace_with_the_kernels_flush_time(key):
     assert "costs" not in small and "flush_time_ms" not in small
 
 
+def test_the_guests_first_flush_share_is_where_the_rigs_boots_had_it__flush_memcg_stats_dwork():
+    """FLUSH_FIRST_SHARE is a measurement: the mean delay from a traced boot's
+    replay start to its first flush_memcg_stats_dwork(), in periods
+    (validation/stats-flush.csv, validation/stats_flush.py). The deferrable
+    worker's phase drifts, so the boots spread over the whole cycle; and the
+    ratelimited path (mem_cgroup_flush_stats() when the worker is a cycle
+    late) never flushed, so the periodic worker is all the engine models."""
+    from validation import stats_flush as SF
+    rows = SF.load()
+    assert len(rows) >= 20 and {r["kernel"][:4] for r in rows} == {"6.12", "7.3."}
+    shares = [float(r["first_flush_s"]) / 2.0 for r in rows]
+    assert min(shares) < 0.1 and max(shares) > 0.9
+    assert FLUSH_FIRST_SHARE == round(SF.first_flush_share(rows), 2)
+    assert all(int(r["flushes_ratelimited"]) == 0 for r in rows)
+    assert all(1.95 < float(r["period_s"]) < 2.2 for r in rows)
+
+
+def test_stats_flush_reads_the_first_periodic_flush_after_the_replay_starts():
+    from validation import stats_flush as SF
+    block = """@@GT BEGIN_FLUSH_TRACE
+flush_memcg_stats_dwork
+mem_cgroup_flush_stats
+kworker/u8:1-37      [000] .....     5.100000: flush_memcg_stats_dwork <-process_one_work
+init-1       [001] ...1.     6.000000: tracing_mark_write: replay_start
+kworker/u8:1-37      [000] .....     7.120000: flush_memcg_stats_dwork <-process_one_work
+gtwork-90    [001] .....     8.000000: mem_cgroup_flush_stats <-prepare_scan_control
+kworker/u8:1-37      [001] .....     9.140000: flush_memcg_stats_dwork <-process_one_work
+init-1       [000] ...1.     9.500000: tracing_mark_write: replay_end
+@@GT END_FLUSH_TRACE
+"""
+    assert SF.flushes(block) == {"replay_s": 3.5, "first_flush_s": 1.12, "period_s": 2.02,
+                                 "flushes_periodic": 2, "flushes_ratelimited": 1}
+    with pytest.raises(ValueError, match="no FLUSH_TRACE block"):
+        SF.flushes("@@GT RUN run=x\n")
+    with pytest.raises(ValueError, match="no replay_start/replay_end"):
+        SF.flushes(block.replace("replay_end", "other"))
+
+
 def _simulate(*args):
     out = subprocess.run([sys.executable, "-m", "backend", "simulate", "--scenario", "zipf-anon",
                           "--accesses", "5000", "--policy", "lru", "--json", *args],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+def test_simulates_machine_line_names_the_stats_flush_where_reclaim_reads_its_copy():
+    """A reviewer pasting the summary should see how old 6.12's and 7.3's
+    counters get; 6.1 reads them exact, so its line says nothing of it."""
+    def machine_line(kernel):
+        out = subprocess.run([sys.executable, "-m", "backend", "simulate", "--scenario", "zipf-anon",
+                              "--accesses", "2000", "--policy", "lru", "--ram-mb", "64", "--kernel", kernel],
+                             capture_output=True, text=True, check=True).stdout
+        return next(line for line in out.splitlines() if line.startswith("machine"))
+    m = guest_machine("7.3", 64 * 256)
+    assert (f"memcg stats flushed every {m['flush_time_ms']} ms of its clock, first at "
+            f"{m['flush_first_ms']} ms") in machine_line("7.3")
+    assert "memcg stats" not in machine_line("6.1")
 
 
 def test_simulate_pace_rig_uses_the_guests_costs_and_the_default_and_bare_the_engines():
@@ -169,6 +225,37 @@ def test_lruvec_page_state_is_the_copy_flushed_every_2s__flush_memcg_stats_dwork
     s = sim.memcg_stats
     assert s["next_flush_ns"] == 4_000_000_000
     assert s["nr_inactive_file"] == 2000 and sim.vmstat()["nr_inactive_file"] == 2100
+
+
+@pytest.mark.parametrize("kernel", ["6.12", "7.3"])
+def test_the_workload_starts_flush_first_ms_before_the_first_flush__flush_memcg_stats_dwork(kernel):
+    """A booted guest's replay starts somewhere in the worker's 2 s cycle (the
+    rig's boots: a mean 0.42 of it before the first flush, validation/
+    stats-flush.csv): the copy is fresh at the start, refreshed first at
+    flush_first_ms and every period after that."""
+    costs = {k: 0 for k in default_costs("ssd")} | {"read_hit": 1_000_000, "file_read": 1_000_000}
+    sim = Simulator({"kernel": kernel, "policy": "lru", "ram_pages": 8192, "swap_kind": "ssd",
+                     "readahead_pages": 0, "costs": costs, "flush_time_ms": 2000, "flush_first_ms": 500})
+    assert sim.memcg_stats["next_flush_ns"] == 500_000_000
+    sim.set_workload(accesses(OP_READ, np.arange(3000)))
+    sim.run(400)                                        # 0.4 s: the boot's copy
+    assert sim.memcg_stats["nr_inactive_file"] == 0
+    sim.run(200)                                        # the worker ran at 0.5 s
+    assert sim.memcg_stats["nr_inactive_file"] == 500
+    assert sim.memcg_stats["next_flush_ns"] == 2_500_000_000
+    sim.run(1950)                                       # 2.55 s: and again at 2.5 s
+    assert sim.memcg_stats["nr_inactive_file"] == 2500
+    assert sim.memcg_stats["next_flush_ns"] == 4_500_000_000
+
+
+def test_flush_first_ms_is_within_the_period_and_means_nothing_without_one():
+    assert normalize_config({"flush_time_ms": 2000})["flush_first_ms"] == 2000   # a whole period in
+    assert normalize_config({"flush_time_ms": 2000, "flush_first_ms": 0})["flush_first_ms"] == 0
+    assert normalize_config({"flush_first_ms": 700})["flush_first_ms"] == 0      # exact counters
+    with pytest.raises(ConfigError, match=r"flush_first_ms: must be <= flush_time_ms \(2000\), got 2001"):
+        normalize_config({"flush_time_ms": 2000, "flush_first_ms": 2001})
+    with pytest.raises(ConfigError, match="flush_first_ms: must be >= 0"):
+        normalize_config({"flush_time_ms": 2000, "flush_first_ms": -1})
 
 
 def test_6_1_reads_the_counters_exact__prepare_scan_control_mem_cgroup_flush_stats():
