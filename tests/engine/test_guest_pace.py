@@ -306,3 +306,31 @@ def test_refault_distance_is_judged_against_the_flushed_workingset__workingset_t
         assert v["workingset_activate_file"] == 0
     else:
         assert v["workingset_activate_file"] > 400
+
+
+def test_kswapd_runs_sums_a_zone_dma_runs_isolate_calls_per_list__balance_pgdat():
+    from validation import kswapd_runs as KR
+    block = """@@GT BEGIN_RUN_TRACE
+overrun overrun: 0 commit overrun: 0
+init-1       5.702759: tracing_mark_write: replay_start
+kswapd0-52      6.0: balance_pgdat_begin: nid=0 order=5 highest_zoneidx=Movable
+kswapd0-52      6.1: balance_pgdat_end: nid=0 order=0 highest_zoneidx=Movable  nr_reclaimed=33
+kswapd0-52      6.2: balance_pgdat_begin: nid=0 order=0 highest_zoneidx=DMA
+kswapd0-52      6.3: lru_isolate: 32 nr_scanned=0 nr_skipped=0 nr_taken=0 lru=active_anon
+kswapd0-52      6.4: lru_isolate: 26 nr_scanned=185 nr_skipped=159 nr_taken=26 lru=inactive_file
+gtwork-90       6.45: lru_isolate: 32 nr_scanned=40 nr_skipped=8 nr_taken=32 lru=inactive_file
+kswapd0-52      6.5: lru_isolate: 32 nr_scanned=100 nr_skipped=68 nr_taken=32 lru=active_file
+kswapd0-52      6.6: balance_pgdat_end: nid=0 order=0 highest_zoneidx=DMA      nr_reclaimed=163
+@@GT END_RUN_TRACE
+"""
+    rs = KR.runs(block)
+    assert [(r["zone"], r["order"], r["reclaimed"]) for r in rs] == [("Movable", 5, 33), ("DMA", 0, 163)]
+    dma = rs[1]
+    # the direct reclaimer's call (gtwork) inside the run is not kswapd's
+    assert (dma["isolates"], dma["scanned"], dma["skipped"], dma["taken"]) == (3, 285, 227, 58)
+    assert dma["skipped_by_list"] == {"inactive_file": 159, "active_file": 68}
+    assert KR.summary(rs) == {"runs": 2, "dma_runs": 1, "dma_skipped": 227, "dma_skipped_median": 227,
+                              "dma_reclaimed_median": 163,
+                              "dma_skipped_by_list": {"inactive_file": 159, "active_file": 68}}
+    with pytest.raises(ValueError, match="no RUN_TRACE block"):
+        KR.runs("@@GT RUN run=x\n")
