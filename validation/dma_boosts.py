@@ -19,8 +19,6 @@ summary block (`@@GT BEGIN_TRACE_SUMMARY`) at its end:
 """
 from __future__ import annotations
 
-import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -41,11 +39,9 @@ def load(path: Path = CSV) -> list[dict]:
 
 def summary(text: str) -> dict:
     """The counts of one log's TRACE_SUMMARY block."""
-    m = re.search(r"@@GT BEGIN_TRACE_SUMMARY\n(.*?)@@GT END_TRACE_SUMMARY", text, re.S)
-    if not m:
-        raise ValueError("no TRACE_SUMMARY block: a boot without rig-trace-dma-boosts.patch")
+    lines = Z.block(text, "TRACE_SUMMARY", "rig-trace-dma-boosts.patch").splitlines()
     out = dict.fromkeys(COUNTS, 0)
-    for line in m.group(1).splitlines():
+    for line in lines:
         p = line.split()
         if p[0] == "wakeup_kswapd_dma_total":
             out["wakeup_kswapd_dma"] = int(p[1])
@@ -69,12 +65,8 @@ def row_of(path: Path) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("logs", nargs="+", type=Path)
-    ap.add_argument("--out", type=Path, default=CSV)
-    args = ap.parse_args(argv)
-    rows = Z.write_replays(args.logs, args.out, row_of, COLUMNS)
-    print(f"{len(rows)} boots -> {args.out}")
+    rows = Z.extract(__doc__, CSV, row_of, COLUMNS, argv)
+    print(f"{len(rows)} boots written")
     return 0
 
 

@@ -20,6 +20,10 @@ import statistics
 import sys
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from validation import zone_dma_skips as Z  # noqa: E402
+
 BEGIN = re.compile(r"balance_pgdat_begin: nid=\d+ order=(\d+) highest_zoneidx=(\w+)")
 END = re.compile(r"balance_pgdat_end: .*nr_reclaimed=(\d+)")
 ISOLATE = re.compile(r"^(\S+)\s.*lru_isolate: \d+ nr_scanned=(\d+) nr_skipped=(\d+) nr_taken=(\d+) lru=(\w+)")
@@ -28,11 +32,8 @@ ISOLATE = re.compile(r"^(\S+)\s.*lru_isolate: \d+ nr_scanned=(\d+) nr_skipped=(\
 def runs(text: str) -> list[dict]:
     """kswapd's balance_pgdat() runs of one log's RUN_TRACE block, in order; a
     run for ZONE_DMA alone carries its isolate calls' sums, per list."""
-    m = re.search(r"@@GT BEGIN_RUN_TRACE\n(.*?)@@GT END_RUN_TRACE", text, re.S)
-    if not m:
-        raise ValueError("no RUN_TRACE block: a boot without rig-trace-kswapd-runs.patch")
     out, cur = [], None
-    for line in m.group(1).splitlines():
+    for line in Z.block(text, "RUN_TRACE", "rig-trace-kswapd-runs.patch").splitlines():
         if b := BEGIN.search(line):
             cur = {"order": int(b.group(1)), "zone": b.group(2), "isolates": 0, "scanned": 0,
                    "skipped": 0, "taken": 0, "skipped_by_list": collections.Counter()}

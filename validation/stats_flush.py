@@ -18,7 +18,6 @@ either kind ran during the replay.
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
@@ -37,12 +36,9 @@ def load(path: Path = CSV) -> list[dict]:
 
 def flushes(text: str) -> dict:
     """The replay's window and the flushes of one log's FLUSH_TRACE block."""
-    m = re.search(r"@@GT BEGIN_FLUSH_TRACE\n(.*?)@@GT END_FLUSH_TRACE", text, re.S)
-    if not m:
-        raise ValueError("no FLUSH_TRACE block: a boot without rig-trace-stats-flush.patch")
     start = end = None
     periodic, ratelimited = [], []
-    for line in m.group(1).splitlines():
+    for line in Z.block(text, "FLUSH_TRACE", "rig-trace-stats-flush.patch").splitlines():
         t = re.search(r"\s(\d+\.\d+): (\S+?):? ", line + " ")
         if not t:
             continue                      # the filter's function names
@@ -79,12 +75,8 @@ def first_flush_share(rows) -> float:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("logs", nargs="+", type=Path)
-    ap.add_argument("--out", type=Path, default=CSV)
-    args = ap.parse_args(argv)
-    rows = Z.write_replays(args.logs, args.out, row_of, COLUMNS)
-    print(f"{len(rows)} boots -> {args.out}; first flush a mean {first_flush_share(rows):.3f} "
+    rows = Z.extract(__doc__, CSV, row_of, COLUMNS, argv)
+    print(f"{len(rows)} boots written; first flush a mean {first_flush_share(rows):.3f} "
           f"of FLUSH_TIME after the replay's start")
     return 0
 

@@ -63,11 +63,17 @@ RAW = ("pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "pg
 COLUMNS = ("run", "trace", "kernel", "policy", "tag") + RAW
 
 
-def vmstat_block(text: str, name: str) -> dict:
+def block(text: str, name: str, patch: str = "") -> str:
+    """The lines of a rig log's `@@GT BEGIN_<name>` block; a log without it
+    raises, naming the patch of validation/ that prints it, if one does."""
     m = re.search(rf"@@GT BEGIN_{name}\n(.*?)@@GT END_{name}", text, re.S)
     if m is None:
-        raise ValueError(f"no {name} block")
-    return {k: int(v) for k, v in (line.split()[:2] for line in m.group(1).splitlines()
+        raise ValueError(f"no {name} block" + (f": a boot without {patch}" if patch else ""))
+    return m.group(1)
+
+
+def vmstat_block(text: str, name: str) -> dict:
+    return {k: int(v) for k, v in (line.split()[:2] for line in block(text, name).splitlines()
                                    if len(line.split()) >= 2 and line.split()[1].lstrip("-").isdigit())}
 
 
@@ -176,6 +182,16 @@ def arguments(doc: str, out: Path, fit_help: str, argv=None):
     if not args.fit and not args.logs:
         ap.error("give the rig's logs, or --fit")
     return args
+
+
+def extract(doc: str, out: Path, row, columns, argv=None) -> list[dict]:
+    """The command line of an extractor without a fit, LOG... [--out CSV]:
+    write_replays() of the logs given; returns the rows written."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("logs", nargs="+", type=Path)
+    ap.add_argument("--out", type=Path, default=out)
+    args = ap.parse_args(argv)
+    return write_replays(args.logs, args.out, row, columns)
 
 
 def write_replays(logs, out: Path, row, columns) -> list[dict]:
