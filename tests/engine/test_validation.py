@@ -662,7 +662,7 @@ def test_desktop_classic_swaps_in_as_the_boots_do_once_the_boots_active_anon_is_
     the boots did in the flush's cycle their swap-ins no longer turn on these
     pages: 1,998 with them active against 2,145 without on 6.12, 3,313 against
     3,119 on 7.3 (the boots' means 3.2k and 3.0k); with the first flush a
-    whole period in (engine 0.9.3) it was 2,224 against 1,669 and 2,437
+    whole period in (0.9.4's other constants) it was 2,224 against 1,669 and 2,437
     against 5,404, both ways."""
     rows = [r for r in real_rows if r["trace"] == "desktop" and r["kernel"].startswith(kernel)
             and r["policy"] == "classic" and V.is_default(r)]
