@@ -334,3 +334,25 @@ kswapd0-52      6.6: balance_pgdat_end: nid=0 order=0 highest_zoneidx=DMA      n
                               "dma_skipped_by_list": {"inactive_file": 159, "active_file": 68}}
     with pytest.raises(ValueError, match="no RUN_TRACE block"):
         KR.runs("@@GT RUN run=x\n")
+
+
+def test_lru_samples_counts_events_from_the_replays_start_and_places_s_lines_between_marks(tmp_path):
+    from validation.lru_samples import real_samples
+    log = tmp_path / "desktop.7.3.4+deb13-amd64.mglru.r1.log"
+    log.write_text(
+        "@@GT MARK start t=8.0 pgdeactivate=1177 pgscan_kswapd=0 nr_active_anon=1660 rec=0\n"
+        "@@GT S t=9.0 pgscan_kswapd=500 nr_active_anon=9000\n"
+        "@@GT MARK q1 t=10.0 pgdeactivate=1177 pgscan_kswapd=1802 nr_active_anon=9869 rec=30000\n"
+        "@@GT S t=10.5 pgdeactivate=1200\n"
+        "@@GT MARK done t=11.0 pgdeactivate=1277 pgscan_kswapd=7385 nr_active_anon=11313 rec=60000\n")
+    every = real_samples(str(log))
+    # the S line at t=9.0 sits halfway between the MARK lines at 0 and 30,000 records
+    assert [rec for rec, _ in every] == [0, 15000, 30000, 45000, 60000]
+    at = dict(every)
+    # drop_caches' 1,177 deactivations before the replay are not the workload's;
+    # an S line carries only what changed, the rest is the line before's
+    assert [at[r]["pgdeactivate"] for r in (0, 15000, 30000, 45000, 60000)] == ["0", "0", "0", "23", "100"]
+    assert at[15000]["pgscan_kswapd"] == "500"
+    # a gauge is shown as it stands
+    assert at[0]["nr_active_anon"] == "1660" and at[60000]["nr_active_anon"] == "11313"
+    assert [rec for rec, _ in real_samples(str(log), marks_only=True)] == [0, 30000, 60000]
