@@ -530,7 +530,8 @@ def render_summary(results: list[dict], engine=None) -> str:
     lines = [
         f"workload   {src}: {w['accesses']:,d} accesses"
         + (f" (seed {w['seed']})" if "seed" in w else ""),
-        f"machine    RAM {cfg.get('ram_pages', 0) * 4 / 1024:g} MiB "
+        # whole MiB as such, else one decimal: the page count beside it is exact
+        f"machine    RAM {round(cfg.get('ram_pages', 0) / 256, 1):g} MiB "
         f"({cfg.get('ram_pages', 0):,d} pages"
         + (f", {cfg['system_pages']:,d} of them the system's at boot" if cfg.get("system_pages") else "")
         + (f", {cfg['system_mlocked_pages']:,d} mlocked" if cfg.get("system_mlocked_pages") else "")

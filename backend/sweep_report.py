@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import textwrap
 from typing import Optional
 
 from backend.sweep import DERIVED
@@ -131,7 +132,7 @@ def report(sw: dict, rows: list[dict], metric: str = "refaults", where: tuple = 
         coord = tuple(r[k] for k in vary)
         g.setdefault(coord, {}).setdefault(r["policy"], []).append(r[metric] * scale)
     n_cells = len(sw["cells"])
-    out = [f"reclaimlab sweep {sw['name']} ({sw['id']}): {len(rows)} of {n_cells} cells"[:WIDTH],
+    out = [f"reclaimlab sweep {sw['name']} ({sw['id']}): {len(rows)} of {n_cells} cells",
            ("only the cells where " + "; ".join(where) if where else ""),
            f"metric: {metric}"
            + (f" ({METRIC_HELP[metric]})" if metric in METRIC_HELP else ""),
@@ -139,7 +140,8 @@ def report(sw: dict, rows: list[dict], metric: str = "refaults", where: tuple = 
     if len(policies) > 1:
         out.append(f"ratio = {policies[1]} / {policies[0]}"
                    + (" (below 1: fewer with " + policies[1] + ")" if metric != "sim_time_ns" else ""))
-    out = [l[:WIDTH] for l in out if l]
+    # wrapped, not cut: a metric's explanation runs past 80 columns
+    out = [w for l in out if l for w in textwrap.wrap(l, WIDTH, subsequent_indent="  ", break_on_hyphens=False)]
     short = {"ram_mb": "RAM MiB", "swap_mb": "swap MiB", "swap_kind": "swap", "swap_ratio": "swap/RAM",
              "swappiness": "swappi", "kernel": "kernel"}
     head = [short.get(k, k) for k in vary]

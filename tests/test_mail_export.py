@@ -15,9 +15,11 @@ from backend.recipes import Recipe
 from backend.sessions import SessionManager
 from backend.settings import Settings
 from backend.store import SqliteStore
+from engine.registry import POLICY_INFO
 from tests.test_cli import ENV, ROOT, SCRIPT
 
 NODE = shutil.which("node")
+DEFAULT_KNOBS = {k: v["default"] for k, v in POLICY_INFO["lru_gen"].public()["knobs"].items()}
 MAIL = """
 import { mailText } from "./frontend/js/mailText.js";
 const a = JSON.parse(process.argv[1]);
@@ -33,7 +35,10 @@ process.stdout.write(mailText(a));
                                                 ([{"policy": "lru"}, {"policy": "lru_gen"}], 16384),
                                                 # a booted guest: simulate's own --ram-mb machine, per kernel
                                                 ([{"policy": "lru_gen", "kernel": "6.1"}, {"policy": "lru_gen"}],
-                                                 (16384, True))])
+                                                 (16384, True)),
+                                                # every knob at its default, as the start form sends them
+                                                ([{"policy": "lru"}, {"policy": "lru_gen", "lru_gen": DEFAULT_KNOBS}],
+                                                 2048)])
 def test_the_mail_texts_command_line_reproduces_the_sessions_counters(tmp_path, policies, ram_pages):
     st = SqliteStore(tmp_path / "s.sqlite3")
     m = SessionManager(st, Settings(data_dir=tmp_path))
@@ -48,7 +53,8 @@ def test_the_mail_texts_command_line_reproduces_the_sessions_counters(tmp_path, 
     summary = s.summary()
     panes = [{"pane": k, "policy": p["policy"], "step": cur, "nrAccess": p["nr_access"], "vmstat": p["vmstat"]}
              for k, p in enumerate(summary)]
-    arg = {"recipe": s.record.recipe, "panes": panes, "link": f"http://127.0.0.1:8000/s/{s.id}?step={cur}"}
+    arg = {"recipe": s.record.recipe, "panes": panes, "link": f"http://127.0.0.1:8000/s/{s.id}?step={cur}",
+           "infos": [POLICY_INFO[p["policy"]].public() for p in summary]}
     text = subprocess.run([NODE, "--input-type=module", "-e", MAIL, json.dumps(arg)], cwd=ROOT,
                           capture_output=True, text=True, check=True, timeout=60).stdout
     assert all(len(line) <= 80 for line in text.splitlines())

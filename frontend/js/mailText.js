@@ -91,7 +91,7 @@ export function mailText({ recipe, link = "", panes, infos = [], base = [], base
   L.push("");
   L.push(...recipeLines(recipe));
   const replayTrace = real?.replay ? `validation/traces/${real.replay.name}.trace.gz` : null;
-  const cmd = simulateCommand(recipe, { trace: replayTrace });
+  const cmd = simulateCommand(recipe, { trace: replayTrace, infos });
   L.push("", "Reproduce (to the end of the workload):", ...shell(cmd.argv));
   if (replayTrace) L.push(...wrap(`(${replayTrace}: the real-kernel replay's trace, in a reclaimlab checkout)`));
   if (cmd.why.length) L.push(...wrap(`(the command line cannot set: ${cmd.why.join("; ")}; use the recipe JSON)`));

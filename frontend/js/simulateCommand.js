@@ -7,7 +7,9 @@ const DEFAULT_RA_PAGES = 32;   // engine/config.py: read_ahead_kb 128, what the 
 
 // `trace`: the path the trace has where the command runs (a real-kernel
 // replay's file in a checkout), instead of one saved from the session.
-export function simulateCommand(recipe, { trace = null } = {}) {
+// `infos`: each pane's policy description (GET /api/policies), whose knob
+// defaults the CLI runs: a knob set to its default needs no recipe JSON.
+export function simulateCommand(recipe, { trace = null, infos = [] } = {}) {
   const m = recipe?.machine || {};
   const w = recipe?.workload || {};
   const pol = recipe?.policies || [];
@@ -29,8 +31,10 @@ export function simulateCommand(recipe, { trace = null } = {}) {
     argv.push("--policy", kinds[0]);
     if (kernels[0] !== DEFAULT_KERNEL) argv.push("--kernel", kernels[0]);
   } else why.push(`panes ${kinds.join(" and ")} (kernels ${kernels.join(", ")}) as they are`);
-  // a policy's knobs live under its own key; the CLI runs the defaults
-  const knobbed = pol.filter((p) => p[p.policy] && Object.keys(p[p.policy]).length).map((p) => p.policy);
+  // a policy's knobs live under its own key; the CLI runs the defaults (the
+  // start form sends every knob, its defaults too)
+  const knobbed = pol.filter((p, i) => Object.entries(p[p.policy] || {})
+    .some(([k, v]) => infos[i]?.knobs?.[k]?.default !== v)).map((p) => p.policy);
   for (const key of new Set(knobbed)) why.push(`${key} knobs`);
   if (m.ram_pages != null) {
     if (m.ram_pages % PAGES_PER_MB) why.push(`ram_pages ${m.ram_pages} (not whole MiB)`);

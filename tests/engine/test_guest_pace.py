@@ -167,6 +167,8 @@ def test_simulates_machine_line_names_the_stats_flush_where_reclaim_reads_its_co
     assert (f"memcg stats flushed every {m['flush_time_ms']} ms of its clock, first at "
             f"{m['flush_first_ms']} ms") in machine_line("7.3")
     assert "memcg stats" not in machine_line("6.1")
+    # a booted guest's frames are no whole MiB: one decimal, the pages exact
+    assert machine_line("7.3").startswith(f"machine    RAM {m['ram_pages'] / 256:.1f} MiB ({m['ram_pages']:,d} pages, ")
 
 
 def test_simulate_pace_rig_uses_the_guests_costs_and_the_default_and_bare_the_engines():

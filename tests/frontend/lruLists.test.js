@@ -45,3 +45,24 @@ test("list grids: cells too small for flag marks come out the same without readi
   }
   assert.ok([...cells].some((c) => c < 6) && [...cells].some((c) => c >= 6), `cell sizes ${[...cells]}: both paths`);
 });
+
+test("list grids: a large machine's note wraps inside a compare pane, under the lanes, instead of losing its first words off the left edge", () => {
+  const texts = [];
+  const ctx = fakeContext();
+  ctx.fillText = (t, x, y) => texts.push({ t, x, y, w: 6 * String(t).length });
+  // above 16,384 frames the state frame has per-list counts, not the order
+  const big = { pane: 0, step: 1, nrFrames: 18733, layout: "location",
+    listCounts: { LRU_INACTIVE_ANON: 1211, LRU_ACTIVE_ANON: 444, LRU_INACTIVE_FILE: 7712, LRU_ACTIVE_FILE: 8186, LRU_UNEVICTABLE: 256 } };
+  const width = 460;
+  drawLruLists(ctx, big, { width, height: 420 });
+  const note = texts.filter(({ t }) => !/^\d|head|tail|folios|LRU_|anon$|file$|unevictable$/.test(t));
+  assert.ok(note.length >= 2, `the sentence takes several lines at ${width} px: ${JSON.stringify(note)}`);
+  assert.equal(note.map(({ t }) => t).join(" "),
+    "Machine above 16,384 frames: list sizes only. Wheel to zoom: at one cell per folio the order is fetched for the visible part.");
+  for (const { t, x, w } of note) {
+    assert.ok(x >= 0 && x + w <= width, `"${t}" at x ${x}, ${w} px wide, inside the ${width} px pane`);
+  }
+  // in a strip of its own: below every lane's labels and head/tail marks
+  const lanes = texts.filter((e) => !note.includes(e));
+  assert.ok(Math.min(...note.map((e) => e.y)) > Math.max(...lanes.map((e) => e.y)) + 11);
+});

@@ -52,6 +52,16 @@ test("simulateCommand says what the command line cannot set", () => {
   assert.match(k.line, /--policy lru --kernel 6.1,7.3/);
 });
 
+test("simulateCommand: knobs the start form sent at their defaults are what the CLI runs, so they need no recipe JSON", () => {
+  const infos = [{ knobs: { tiers: { type: "bool", default: true }, min_ttl_ms: { type: "int", default: 0 } } }, { knobs: {} }];
+  const recipe = (knobs) => ({ machine: {}, workload: { scenario: "x" }, seed: 1,
+    policies: [{ policy: "lru_gen", lru_gen: knobs }, { policy: "lru" }] });
+  assert.deepEqual(simulateCommand(recipe({ tiers: true, min_ttl_ms: 0 }), { infos }).why, []);
+  assert.deepEqual(simulateCommand(recipe({ tiers: true, min_ttl_ms: 1000 }), { infos }).why, ["lru_gen knobs"]);
+  // without the description the knobs cannot be told from defaults
+  assert.deepEqual(simulateCommand(recipe({ tiers: true })).why, ["lru_gen knobs"]);
+});
+
 test("the mail text quotes the debugfs file the pane's policy describes, and only then", () => {
   const recipe = { machine: {}, workload: { scenario: "anon-loop" }, policies: [{ policy: "lru_gen" }], seed: 1 };
   const pane = { pane: 0, policy: "lru_gen", step: 3, nrAccess: 1, vmstat: {}, lruGenText: "memcg     0     \n node     0\n" };

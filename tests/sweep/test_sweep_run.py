@@ -119,6 +119,16 @@ def test_the_report_fits_80_columns_and_puts_the_policies_side_by_side(ran):
     assert f"lru {by[(wl, ram)]['lru']:,d} vs lru_gen {by[(wl, ram)]['lru_gen']:,d}" in lines[i + 2]
 
 
+def test_the_reports_header_wraps_a_metrics_explanation_instead_of_cutting_it_at_80_columns(ran):
+    sw, store, _ = ran
+    meta, rows = cell_rows(store, sw.id)
+    lines = report(meta, rows, "file_reads").splitlines()
+    assert max(len(l) for l in lines) <= 80
+    i = next(k for k, l in enumerate(lines) if l.startswith("metric: file_reads"))
+    header = " ".join(l.strip() for l in lines[i:i + 2])
+    assert "(pages read from storage into the page cache (pgpgin/4 - pswpin))" in header
+
+
 def test_csv_and_parquet_hold_one_row_per_cell_with_every_counter(ran, tmp_path, capsys):
     sw, store, _ = ran
     data = Path(store.path).parent

@@ -1,6 +1,7 @@
 // The classic view: the five lru_list lanes in kernel order, each a grid from
 // head (top left, where folios enter) to tail (bottom right, where reclaim
 // isolates). Folios are pixels in one ImageData; labels are canvas text.
+import { fitLines } from "../fitLines.js";
 import { laneLayout } from "../laneLayout.js";
 import { LRU_LISTS } from "../lists.js";
 import { PALETTE } from "../palette.js";
@@ -10,6 +11,7 @@ import { pixelGrid } from "./pixelGrid.js";
 const EN = new Intl.NumberFormat("en-US");   // one formatter, not one per number
 
 const LABEL_W = 170;
+const LARGE_MACHINE_NOTE = "Machine above 16,384 frames: list sizes only. Wheel to zoom: at one cell per folio the order is fetched for the visible part.";
 const images = new WeakMap();
 const NICE = {
   LRU_INACTIVE_ANON: "inactive anon",
@@ -32,7 +34,17 @@ function imageFor(ctx, w, h) {
 // "clock ring (file)"); lists without a label keep the kernel's names.
 export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden = null, selectedPfn = null, highlight = null, labels = null } = {}) {
   const counts = LRU_LISTS.map((n) => pane.lists?.[n]?.length ?? pane.listCounts?.[n] ?? 0);
-  const layout = laneLayout({ counts, width, height, labelWidth: LABEL_W, zoom, minLane: 42 });
+  // Above 16,384 frames the state frame has per-list counts, not the order;
+  // zoomed in to one cell per folio, the page asks for the visible windows.
+  // The note saying so gets a strip of its own under the lanes, wrapped to
+  // the pane (a compare pane is narrower than the sentence).
+  let note = null;
+  if (!pane.lists?.[LRU_LISTS[0]] && pane.layout === "location") {
+    ctx.font = "11px system-ui, sans-serif";
+    note = fitLines(LARGE_MACHINE_NOTE, width - 20, (t) => ctx.measureText(t).width);
+  }
+  const noteH = note ? 14 * note.length + 6 : 0;
+  const layout = laneLayout({ counts, width, height: height - noteH, labelWidth: LABEL_W, zoom, minLane: 42 });
   const gridW = layout.gridW;
   const img = imageFor(ctx, gridW, height);
   const buf = new Uint32Array(img.data.buffer);
@@ -127,16 +139,11 @@ export function drawLruLists(ctx, pane, { width, height, zoom = [0, 1], hidden =
     }
   }
   const windowed = layout.lanes.some((L) => L.per === 1 && L.end > L.start && windowOf(pane, LRU_LISTS[L.index]));
-  if (!pane.lists?.[LRU_LISTS[0]] && pane.layout === "location" && !windowed) {
-    // Above 16,384 frames the state frame has per-list counts, not the order;
-    // zoomed in to one cell per folio, the page asks for the visible windows.
+  if (note && !windowed) {
     ctx.font = "11px system-ui, sans-serif";
-    const note = "Machine above 16,384 frames: list sizes only. Wheel to zoom: at one cell per folio the order is fetched for the visible part.";
-    const w = ctx.measureText(note).width + 12;
-    ctx.fillStyle = "rgba(255,255,255,0.9)";
-    ctx.fillRect(width - w - 4, height - 20, w, 18);
+    const w = Math.max(...note.map((t) => ctx.measureText(t).width));
     ctx.fillStyle = "#333";
-    ctx.fillText(note, width - w + 2, height - 17);
+    note.forEach((t, i) => ctx.fillText(t, width - w - 8, height - noteH + 3 + 14 * i));
   }
   // pfn -> {lane, pos}, built on first use: only a selection or a step's
   // flights (planned a frame after the step's draw) ask, so the index
