@@ -311,7 +311,7 @@ def test_every_replay_table_shows_the_simulation_each_boot_is_set_against(real_r
     sims = {}
     for r in rows:
         key = ("hot-reread-stream", V._frozen(V.sim_config(r, "lru_gen")))
-        sims.setdefault(key, {c: 1000 * (len(sims) + 1) for c in V.SHOWN + V.ROTATIONS + ("steal_direct",)})
+        sims.setdefault(key, {c: 1000 * (len(sims) + 1) for c in V.ALL})
     text = V.render(rows, sims)
     table = text.split("### hot-reread-stream")[1]
     sim_lines = [line for line in table.splitlines() if "**sim**" in line]
@@ -333,7 +333,7 @@ def test_7_3_rotations_table_sets_each_boots_pgrotate_against_the_simulation(rea
     sims = {}
     for r in rows:
         key = ("desktop", V._frozen(V.sim_config(r, V.POLICY[r["policy"]])))
-        sims.setdefault(key, {c: 7000 + len(sims) for c in V.SHOWN + V.ROTATIONS + ("steal_direct",)})
+        sims.setdefault(key, {c: 7000 + len(sims) for c in V.ALL})
     table = V.render(rows, sims).split("## 7.3's rotations")[1].split("## Every replay")[0]
     lines = [line for line in table.splitlines() if line.startswith("| desktop |")]
     assert [line.split(" | ")[1] for line in lines] == ["classic", "mglru"]
@@ -625,6 +625,32 @@ def test_with_set_copies_the_sections_it_changes():
     assert cfg == {"costs": {"access": 1}, "swappiness": 60}
 
 
+def test_zone_dma_runs_table_sets_each_boots_pgskip_dma32_against_the_simulation(real_rows):
+    """docs/validation.md "Runs for ZONE_DMA alone": per trace, release and
+    policy the default boots' pgskip_dma32 from the rig's logs, then the
+    simulated pgskip (isolate_lru_folios()'s skips above reclaim_idx); a pair
+    under SMALL on both sides is "small", one outside half the fewest to twice
+    the most of the boots is named under the table."""
+    from validation.zone_dma_skips import load
+    logs = {r["run"]: int(r["pgskip_dma32"] or 0) for r in load()}
+    rows = [r for r in real_rows if r["trace"] == "shifting-hotspot" and V.is_default(r)]
+    sims = {}
+    for r in rows:
+        key = ("shifting-hotspot", V._frozen(V.sim_config(r, V.POLICY[r["policy"]])))
+        # the 6.1 classic machine skips within the boots' span, every other none
+        ok = V.profile(r["kernel"]) == "6.1" and r["policy"] == "classic"
+        sims.setdefault(key, {**{c: 0 for c in V.ALL}, "pgskip": 23_000 if ok else 0})
+    table = V.render(rows, sims).split("## Runs for ZONE_DMA alone")[1].split("## 7.3's rotations")[0]
+    line = next(l for l in table.splitlines() if l.startswith("| shifting-hotspot |"))
+    cells = line.strip("| ").split(" | ")[1:]
+    boots = [r for r in rows if r["policy"] == "classic" and r["kernel"].startswith("6.1.")]
+    assert cells[0] == " · ".join(f"{logs[r['run']]:,}" for r in boots) + " / 23,000"
+    assert cells[1] == "small"          # MGLRU's boots skip nothing here
+    boots73 = [r for r in rows if r["policy"] == "classic" and r["kernel"].startswith("7.3.")]
+    assert cells[4] == " · ".join(f"{logs[r['run']]:,}" for r in boots73) + " / 0"
+    assert "shifting-hotspot 7.3 classic" in table and "shifting-hotspot 6.1 classic" not in table
+
+
 def test_direct_reclaim_table_sets_the_default_boots_pgsteal_direct_against_the_simulation(real_rows):
     """docs/validation.md "Direct reclaim": per profile and policy, the share of
     pgsteal the default boots reclaimed directly (the rig's steal_direct), then
@@ -635,7 +661,7 @@ def test_direct_reclaim_table_sets_the_default_boots_pgsteal_direct_against_the_
     for r in rows:
         key = (r["trace"], V._frozen(V.sim_config(r, V.POLICY[r["policy"]])))
         n = len(sims) + 1
-        sims.setdefault(key, {**{c: 0 for c in V.SHOWN + V.ROTATIONS}, "pgsteal": 1000 * n, "steal_direct": 10 * n})
+        sims.setdefault(key, {**{c: 0 for c in V.ALL}, "pgsteal": 1000 * n, "steal_direct": 10 * n})
     table = V.render(rows, sims).split("## Direct reclaim")[1].split("## 7.3's rotations")[0]
     lines = [line for line in table.splitlines() if line.startswith("| 7.3 | classic |")]
     assert len(lines) == 1
