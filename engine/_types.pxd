@@ -268,6 +268,7 @@ cdef enum kfn:
     FN_PAGE_CACHE_RA_UNBOUNDED
     FN_FILEMAP_MAP_PAGES
     FN_PAGE_CACHE_RA_ORDER
+    FN_FOLIO_INC_REFS            # before v6.14: folio_mark_accessed() under MGLRU (6.1/6.12 swap.c)
     NR_KFNS
 
 # --- decision reasons (names.py REASONS holds the sentence shown to people) --
@@ -284,7 +285,7 @@ cdef enum ev_reason:
     R_REFAULT_WORKINGSET         # shadow carried PG_workingset
     R_ACCESSED_FIRST             # folio_mark_accessed: PG_referenced set
     R_ACCESSED_ACTIVATE          # folio_mark_accessed: referenced twice -> active
-    R_REFS_INC                   # lru_gen_inc_refs: refs += 1 (tier may rise)
+    R_REFS_INC                   # lru_gen_inc_refs / folio_inc_refs: refs += 1 (tier may rise)
     R_REFS_WORKINGSET            # lru_gen_inc_refs: refs saturated -> PG_workingset
     R_FOLIOREF_ACTIVATE_TWICE    # young PTE and PG_referenced: referenced twice
     R_FOLIOREF_ACTIVATE_MULTI    # young in more than one VMA
@@ -330,4 +331,5 @@ cdef enum ev_reason:
     R_ZONE_SKIP                  # isolate_lru_folios / sort_folio: zone above sc->reclaim_idx
     R_WATERMARK_BOOST            # kswapd woken for ZONE_DMA alone: its watermarks were boosted
     R_MIGRATED                   # compaction migrated it: off its list, back with its flags (folio_add_lru)
+    R_REFS_SECOND                # folio_inc_refs (before v6.14): second access -> PG_workingset
     NR_REASONS

@@ -416,7 +416,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         elif not (fl & PG_workingset):
             self.m.folios[pfn].flags = fl | PG_workingset
             folio_flags_changed(self.m, pfn)
-            reason = R_REFS_WORKINGSET
+            reason = R_REFS_SECOND
         elif (fl & LRU_REFS_MASK) == LRU_REFS_MASK:
             return
         else:
@@ -424,7 +424,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             folio_flags_changed(self.m, pfn)
             reason = R_REFS_INC
         if self.m.events_on:
-            emit(self.m, EV_MARK_ACCESSED, reason, FN_LRU_GEN_INC_REFS, pfn,
+            emit(self.m, EV_MARK_ACCESSED, reason, FN_FOLIO_INC_REFS, pfn,
                  LOC_GEN, LOC_GEN, self.folio_seq(pfn), self.folio_seq(pfn))
 
     cdef void folio_activate(self, folio_idx_t pfn) noexcept nogil:
@@ -2011,6 +2011,12 @@ cdef class MultiGenLru(ReclaimPolicy):
 
     def tier_idx(self, int type):
         return self.get_tier_idx(type)
+
+    def folio_refs_tier(self, int pfn):
+        """(folio_lru_refs(), lru_tier_from_refs()) of the folio at pfn by this
+        release's formulas, as sort_folio() would read them (the inspector's)."""
+        cdef int refs = self.lru_refs(pfn)
+        return refs, self.lru_tier_from_refs(refs, (self.m.folios[pfn].flags & PG_workingset) != 0)
 
     def type_to_scan(self, int swappiness):
         return self.get_type_to_scan(swappiness)

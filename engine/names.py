@@ -163,6 +163,7 @@ KERNEL_FNS = (
     'page_cache_ra_unbounded',
     'filemap_map_pages',
     'page_cache_ra_order',
+    'folio_inc_refs',
 )
 
 # short names, index = enum ev_reason
@@ -225,6 +226,7 @@ REASON_NAMES = (
     'ZONE_SKIP',
     'WATERMARK_BOOST',
     'MIGRATED',
+    'REFS_SECOND',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -241,7 +243,7 @@ REASONS = (
     'the shadow entry carried PG_workingset: the refault restores the workingset',
     'folio_mark_accessed: first access, PG_referenced set',
     'folio_mark_accessed: referenced twice, moved to the active list',
-    'lru_gen_inc_refs: refs += 1 (the tier may rise)',
+    'refs += 1 (the tier may rise)',
     'lru_gen_inc_refs: refs saturated, PG_workingset set',
     'FOLIOREF_ACTIVATE: young PTE and PG_referenced, referenced twice',
     'FOLIOREF_ACTIVATE: young in more than one VMA',
@@ -298,6 +300,8 @@ REASONS = (
     'compaction migrated it to make room for a large folio: isolated off its list '
     '(isolate_migratepages_block()), its flags copied to the new folio (folio_migrate_flags(), '
     'PG_referenced and PG_active kept) and that one added to the LRU (folio_add_lru())',
+    'folio_inc_refs: second access, PG_workingset set (before v6.14 the first ref beyond '
+    'PG_referenced: refs 1, tier 1); later accesses raise the refs field',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

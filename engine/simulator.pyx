@@ -2462,17 +2462,21 @@ cdef class Simulator:
         flags = [n for i, n in enumerate(FOLIO_FLAGS) if fl & (1 << i)]
         free_ = f.flags == 0 and f.prev == -1 and f.mapcount == 0 and not self._is_resident(pfn)
         loc = self.policy.folio_loc(hp, &seq) if not free_ else LOC_FREE
-        refs_field = folio_lru_refs_field(m, hp)
+        # refs and tier are MGLRU's, by the pane's release (pre-6.14 kernels count
+        # PG_workingset as one more ref); the classic LRU and plug-ins have none
+        refs = tier = None
+        refs_tier = getattr(self.policy, "folio_refs_tier", None)
         young = []
         if not free_:
             young = self._young_bits(pfn)
+            if refs_tier is not None:
+                refs, tier = refs_tier(hp)
         return {
             "pfn": pfn, "free": bool(free_), "flags": flags, "raw_flags": fl,
             "zone": "DMA" if pfn < m.nr_dma else "Normal",
             "type": "anon" if fl & PG_swapbacked else "file",
             "list": LOCATIONS[loc], "gen": folio_lru_gen(m, hp), "seq": seq,
-            "refs": (refs_field + 1) if fl & PG_referenced else 0,
-            "tier": (3 if fl & PG_workingset else _order_base_2((refs_field + 1) if fl & PG_referenced else 0)),
+            "refs": refs, "tier": tier,
             # the workload's owner of an anon folio; -1: the system's own (MM_SYSTEM)
             "mapping": (<int64_t>f.mapping - NR_INTERNAL_MMS) if fl & PG_anon else f.mapping,
             "mm": f.mapping if fl & PG_anon else None,
@@ -3258,16 +3262,6 @@ def _json_ready(obj):
         return obj.item()
     return obj
 
-
-cdef int _order_base_2(int n):
-    cdef int r = 0
-    if n <= 1:
-        return 0
-    n -= 1
-    while n:
-        r += 1
-        n >>= 1
-    return r
 
 
 cdef int _op_code(op) except -1:

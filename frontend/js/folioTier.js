@@ -1,10 +1,18 @@
 // Mirrors include/linux/mm_inline.h:folio_lru_refs() + lru_tier_from_refs()
-// (v6.14+): refs = 0 without PG_referenced, else the refs field + 1;
-// tier = 3 with PG_workingset, else order_base_2(refs).
+// of the pane's release. v6.14+ (7.3): refs = 0 without PG_referenced, else
+// the refs field + 1; tier = 3 with PG_workingset, else order_base_2(refs).
+// Before v6.14 (6.1, 6.12; 6.1 mm_inline.h:135-145): refs = the refs field +
+// PG_workingset, the fd accesses beyond the first; tier = order_base_2(refs + 1).
+// With MGLRU's `tiers` switch off every folio is tier 0 (the engine's knob).
 import { FLAGS } from "./flags.js";
 
-export function folioTier(flags) {
-  if (flags & FLAGS.PG_workingset) return 3;
-  const refs = flags & FLAGS.PG_referenced ? ((flags & FLAGS.LRU_REFS_MASK) >>> FLAGS.LRU_REFS_PGOFF) + 1 : 0;
-  return refs <= 1 ? 0 : refs === 2 ? 1 : 2;
+const orderBase2 = (n) => (n <= 1 ? 0 : 32 - Math.clz32(n - 1));
+
+export function folioTier(flags, { kernel = "7.3", tiers = true } = {}) {
+  if (!tiers) return 0;
+  const field = (flags & FLAGS.LRU_REFS_MASK) >>> FLAGS.LRU_REFS_PGOFF;
+  const workingset = (flags & FLAGS.PG_workingset) !== 0;
+  if (kernel === "6.1" || kernel === "6.12") return orderBase2(field + (workingset ? 1 : 0) + 1);
+  if (workingset) return 3;
+  return orderBase2(flags & FLAGS.PG_referenced ? field + 1 : 0);
 }

@@ -294,7 +294,11 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     const zoom = (s.view === "hardware" ? s.hwZoom : s.zoom)[i]?.slice() || [0, 1];
     const selectedPfn = s.selected && s.selected.pane === i ? s.selected.pfn : null;
     if (s.view === "hardware") return { draw: drawHardware, opts: { width, height, zoom } };
-    if (isGen(p)) return { draw: drawGenerations, opts: { width, height, hidden, selectedPfn, slide, zoom } };
+    if (isGen(p)) {
+      const hp = s.hello?.panes?.[p?.pane ?? i];
+      return { draw: drawGenerations, opts: { width, height, hidden, selectedPfn, slide, zoom,
+        kernel: hp?.kernel ?? "7.3", tiers: hp?.config?.lru_gen?.tiers !== false } };
+    }
     return { draw: drawLruLists, opts: { width, height, zoom, hidden, selectedPfn, labels: infoOf(p).lists } };
   }
   function sameCall(a, b) {

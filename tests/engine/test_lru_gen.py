@@ -1301,3 +1301,58 @@ def test_direct_reclaim_drains_the_workloads_lru_add_batch__shrink_node():
         sim.access("R", 0, 6)
         sim.access("R", 0, 7)
         assert _gens_back(sim, [7]) == [expect]
+
+
+@pytest.mark.parametrize("kernel,want", [
+    # 6.1/6.12 (folio_inc_refs(): PG_referenced, then PG_workingset, then the field;
+    # folio_lru_refs() = field + PG_workingset, tier order_base_2(refs + 1), 6.1
+    # mm_inline.h:135-145) against 7.3 (lru_gen_inc_refs(): field + 1, tier
+    # order_base_2(refs), PG_workingset only after the field saturates)
+    ("6.1", [(0, 0), (1, 1), (2, 2), (3, 2), (4, 3)]),
+    ("6.12", [(0, 0), (1, 1), (2, 2), (3, 2), (4, 3)]),
+    ("7.3", [(1, 0), (2, 1), (3, 2), (4, 2), (4, 3)]),
+])
+def test_the_inspectors_refs_and_tier_are_the_releases_folio_lru_refs_and_tier__lru_tier_from_refs(kernel, want):
+    sim = make(kernel=kernel)
+    got = []
+    for _ in range(5):
+        sim.access("R", 0, 0)
+        f = sim.folio(sim.page_state("R", 0, 0)["pfn"])
+        sim.access("R", 0, 1)       # the next read of page 0 is not pos_same_folio()'s
+        got.append((f["refs"], f["tier"]))
+    assert got == want
+    # the events sort_folio() would record read the same numbers
+    pfn = sim.page_state("R", 0, 0)["pfn"]
+    assert tuple(policy(sim).folio_refs_tier(pfn)) == want[-1]
+
+
+def test_a_classic_folio_has_no_refs_or_tier_in_the_inspector__folio_mark_accessed():
+    sim = Simulator({"policy": "lru", "ram_pages": 1024, "swap_pages": 1024, "readahead_pages": 0})
+    sim.access("R", 0, 0)
+    sim.access("R", 0, 0)
+    f = sim.folio(sim.page_state("R", 0, 0)["pfn"])
+    assert "PG_referenced" in f["flags"] or "PG_active" in f["flags"]
+    assert f["refs"] is None and f["tier"] is None
+
+
+@pytest.mark.parametrize("kernel,fn,reasons", [
+    ("6.1", "folio_inc_refs", ["ACCESSED_FIRST", "REFS_SECOND", "REFS_INC"]),
+    ("6.12", "folio_inc_refs", ["ACCESSED_FIRST", "REFS_SECOND", "REFS_INC"]),
+    ("7.3", "lru_gen_inc_refs", ["ACCESSED_FIRST", "REFS_INC", "REFS_INC"]),
+])
+def test_an_fd_access_is_named_after_the_releases_function__folio_inc_refs_lru_gen_inc_refs(kernel, fn, reasons):
+    """folio_mark_accessed() under MGLRU calls folio_inc_refs() before v6.14 (6.1
+    swap.c:424-450: PG_referenced, then PG_workingset) and lru_gen_inc_refs() in
+    7.3 (folio.c:355-378: PG_referenced, then the refs field); the event log
+    names the function and the step of that release."""
+    from engine.names import EVENT_KINDS, KERNEL_FNS, REASON_NAMES
+    sim = make(kernel=kernel)
+    got = []
+    for _ in range(3):
+        seq = sim.event_seq
+        sim.access("R", 0, 0)
+        sim.access("R", 0, 1)       # the next read of page 0 is not pos_same_folio()'s
+        ev = [e for e in sim.events_since(seq) if EVENT_KINDS[e["kind"]] == "mark_accessed"]
+        assert {KERNEL_FNS[e["fn"]] for e in ev} == {fn}
+        got.append(REASON_NAMES[ev[0]["reason"]])
+    assert got == reasons

@@ -55,6 +55,20 @@ test("folioTier follows lru_tier_from_refs(): refs 0,1 -> 0; 2 -> 1; 3,4 -> 2; P
   assert.equal(folioTier(FLAGS.PG_workingset), 3);
 });
 
+test("folioTier before v6.14 (6.1, 6.12): refs = the field + PG_workingset, tier = order_base_2(refs + 1); tiers off -> 0", () => {
+  const f = (field, ws) => FLAGS.PG_referenced | (field << FLAGS.LRU_REFS_PGOFF) | (ws ? FLAGS.PG_workingset : 0);
+  for (const kernel of ["6.1", "6.12"]) {
+    // read twice: PG_referenced, then PG_workingset (6.1 swap.c folio_inc_refs()): refs 1, tier 1, not 3
+    assert.equal(folioTier(f(0, false), { kernel }), 0);
+    assert.equal(folioTier(f(0, true), { kernel }), 1);
+    assert.equal(folioTier(f(1, true), { kernel }), 2);
+    assert.equal(folioTier(f(2, true), { kernel }), 2);
+    assert.equal(folioTier(f(3, true), { kernel }), 3);
+  }
+  assert.equal(folioTier(f(0, true), { kernel: "7.3" }), 3);
+  assert.equal(folioTier(f(3, true), { kernel: "7.3", tiers: false }), 0);
+});
+
 test("frameColour reads the per-frame flags or the location byte", () => {
   assert.equal(frameColour(0, null), "free");
   assert.equal(frameColour(FLAGS.PG_lru | FLAGS.PG_swapbacked | FLAGS.PG_active, null), "LRU_ACTIVE_ANON");

@@ -31,7 +31,10 @@ function fitCell(counts, w, h, maxCell = 14) {
 // the classic lists view). On large machines (no order in the state frame)
 // the grids drawn one cell per folio are filled from `zoom` windows; the
 // result's `missing` names the windows to request.
-export function drawGenerations(ctx, pane, { width, height, hidden = null, selectedPfn = null, slide = 0, highlight = null, zoom = [0, 1] } = {}) {
+// kernel, tiers: the pane's release and MGLRU `tiers` knob, whose formulas
+// give a folio's tier (folioTier.js).
+export function drawGenerations(ctx, pane, { width, height, hidden = null, selectedPfn = null, slide = 0, highlight = null, zoom = [0, 1], kernel = "7.3", tiers = true } = {}) {
+  const tierOf = (f) => folioTier(f, { kernel, tiers });
   const g = pane.gens;
   if (!g) {
     ctx.clearRect(0, 0, width, height);
@@ -134,7 +137,7 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
             const genField = ((f & FLAGS.LRU_GEN_MASK) >>> FLAGS.LRU_GEN_PGOFF) - 1;
             const isRefiled = !!flags && genField >= 0 && genField !== gen.gen;
             if (pfn >= 0 && pfn < nrFrames) posArr[pfn] = y * 65536 + x + 1;
-            const tier = folioTier(f);
+            const tier = tierOf(f);
             const c = tierPx[tier];
             for (let r = 0; r < size; r++) {
               const row = (y + r) * width + x;
@@ -170,9 +173,9 @@ export function drawGenerations(ctx, pane, { width, height, hidden = null, selec
         if (hidden && hidden.has(pfn)) continue;
         const dim = highlight && !highlight.has(pfn);
         const yg = arr ? (pane.young ? pane.young[pfn] : 0) : win.young[w];
-        pixelGrid(buf, width, x, y, cell, (dim ? tierPxDim : tierPx)[folioTier(f)], f, yg);
+        pixelGrid(buf, width, x, y, cell, (dim ? tierPxDim : tierPx)[tierOf(f)], f, yg);
         if (isRefiled && cell >= 3) {
-          const dot = folioTier(f) === 3 ? 0xffffffff : black;
+          const dot = tierOf(f) === 3 ? 0xffffffff : black;
           const m = Math.max(1, Math.floor(cell / 3));
           const o = Math.floor((cell - 1 - m) / 2);
           for (let r = 0; r < m; r++) buf.fill(dot, (y + o + r) * width + x + o, (y + o + r) * width + x + o + m);
