@@ -3263,7 +3263,6 @@ def _json_ready(obj):
     return obj
 
 
-
 cdef int _op_code(op) except -1:
     if isinstance(op, str):
         codes = {"A": OP_ANON, "R": OP_READ, "W": OP_WRITE, "M": OP_MMAP, "X": OP_EXEC, "U": OP_EXIT}
