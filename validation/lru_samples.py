@@ -12,8 +12,8 @@ pgrefill; `--keys` names any other /proc/vmstat fields of the MARK lines
 (pgscan_kswapd, pgscan_direct, pswpout, nr_free_pages, ...). An event counter
 is counted from the replay's start (the MARK start line: the boot's own
 drop_caches deactivations are not the workload's); an `nr_` gauge is shown as
-it stands. docs/validation.md quotes it for hot-reread-stream, zipf-mixed-s1,
-desktop and table-switch.
+it stands. docs/validation.md quotes it for hot-reread-stream, zipf-mixed-s1
+and desktop.
 
     python validation/lru_samples.py TRACE LOG [--keys k1,k2,...] [--marks]
 
