@@ -8,11 +8,13 @@ import { FLAGS } from "./flags.js";
 
 const orderBase2 = (n) => (n <= 1 ? 0 : 32 - Math.clz32(n - 1));
 
+// kernel: a profile key, "major.minor" (the engine branches on < 6.14 the same way)
 export function folioTier(flags, { kernel = "7.3", tiers = true } = {}) {
   if (!tiers) return 0;
   const field = (flags & FLAGS.LRU_REFS_MASK) >>> FLAGS.LRU_REFS_PGOFF;
   const workingset = (flags & FLAGS.PG_workingset) !== 0;
-  if (kernel === "6.1" || kernel === "6.12") return orderBase2(field + (workingset ? 1 : 0) + 1);
+  const [major, minor] = String(kernel).split(".").map(Number);
+  if (major < 6 || (major === 6 && minor < 14)) return orderBase2(field + (workingset ? 1 : 0) + 1);
   if (workingset) return 3;
   return orderBase2(flags & FLAGS.PG_referenced ? field + 1 : 0);
 }
