@@ -227,6 +227,8 @@ REASON_NAMES = (
     'WATERMARK_BOOST',
     'MIGRATED',
     'REFS_SECOND',
+    'REFAULT_SAME_MIN_SEQ',
+    'REFAULT_MIN_SEQ_MOVED',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -302,6 +304,12 @@ REASONS = (
     'PG_referenced and PG_active kept) and that one added to the LRU (folio_add_lru())',
     'folio_inc_refs: second access, PG_workingset set (before v6.14 the first ref beyond '
     'PG_referenced: refs 1, tier 1); later accesses raise the refs field',
+    'min_seq has not moved since the eviction (the shadow holds the min_seq it was evicted from; '
+    'before v6.14: 6.12 lru_gen_test_recent(), 6.1 lru_gen_refault()): a recent refault, counted '
+    'in its tier; a refault in a fault or of a folio read 4 times gets back every refs bit and '
+    'PG_workingset',
+    'min_seq moved since the eviction (before v6.14): not recent, nothing is restored '
+    '(6.1 does not count it in workingset_refault either)',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc
