@@ -332,4 +332,6 @@ cdef enum ev_reason:
     R_WATERMARK_BOOST            # kswapd woken for ZONE_DMA alone: its watermarks were boosted
     R_MIGRATED                   # compaction migrated it: off its list, back with its flags (folio_add_lru)
     R_REFS_SECOND                # folio_inc_refs (before v6.14): second access -> PG_workingset
+    R_REFAULT_SAME_MIN_SEQ       # lru_gen_refault (before v6.14): min_seq unchanged since eviction
+    R_REFAULT_MIN_SEQ_MOVED      # lru_gen_refault (before v6.14): min_seq moved since eviction
     NR_REASONS

@@ -1953,7 +1953,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         if self.kernel >= 612 or recent:
             vmstat_add(self.m, WORKINGSET_REFAULT_ANON + type, 1)
         if self.m.events_on:
-            emit(self.m, EV_WORKINGSET_REFAULT, R_LRU_GEN_REFAULT_RECENT if recent else R_LRU_GEN_REFAULT_NOT_RECENT,
+            emit(self.m, EV_WORKINGSET_REFAULT, R_REFAULT_SAME_MIN_SEQ if recent else R_REFAULT_MIN_SEQ_MOVED,
                  FN_LRU_GEN_REFAULT, pfn, LOC_SWAP if type == LRU_GEN_ANON else LOC_PAGECACHE_SHADOW, LOC_NONE,
                  <int64_t>evict_seq, self.s.min_seq[type])
             self.event_refault_inputs(type, ws, refs)
@@ -1962,6 +1962,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         self.s.refaulted[lru_hist_from_seq(self.s.min_seq[type])][type][self.lru_tier_from_refs(refs, ws)] += 1
         if self.kernel >= 612:
             vmstat_add(self.m, WORKINGSET_ACTIVATE_ANON + type, 1)
+            if self.m.events_on:
+                emit(self.m, EV_WORKINGSET_ACTIVATE, R_REFAULT_SAME_MIN_SEQ, FN_LRU_GEN_REFAULT, pfn,
+                     LOC_NONE, LOC_NONE, -1, -1)
         if in_fault or refs >= (1 << LRU_REFS_WIDTH) - 1:
             self.m.folios[pfn].flags |= LRU_REFS_MASK | PG_workingset
             folio_flags_changed(self.m, pfn)

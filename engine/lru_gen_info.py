@@ -7,13 +7,22 @@ from engine.registry import BASE_UNITS, PolicyInfo
 
 
 def decode_shadow(sim, shadow: int, file: bool) -> dict:
-    """lru_gen_eviction()'s token = min_seq << LRU_REFS_WIDTH | max(refs - 1, 0);
-    lru_gen_test_recent() compares min_seq at eviction with max_seq now."""
+    """lru_gen_eviction()'s token = min_seq << LRU_REFS_WIDTH | the refs bits, and
+    the test a refault now would meet: 7.3's lru_gen_test_recent() compares
+    min_seq at eviction with max_seq now (within MAX_NR_GENS), before v6.14
+    with min_seq now (unchanged: 6.12 lru_gen_test_recent(), 6.1
+    lru_gen_refault()), where the refs are the token's + PG_workingset (the
+    shadow's low bit) instead of + 1 (mm_inline.h folio_lru_refs())."""
+    mask = ((1 << 60) - 1) >> 2
     token = int(shadow >> 1)
     evict_seq = token >> 2
-    max_seq = int(sim.policy.max_seq) & (((1 << 60) - 1) >> 2)
-    return {"min_seq_at_eviction": evict_seq, "gens_since_eviction": max_seq - evict_seq,
-            "recent": abs(max_seq - evict_seq) < 4, "refs": (token & 3) + 1}
+    p = sim.policy
+    max_seq = int(p.max_seq) & mask
+    out = {"min_seq_at_eviction": evict_seq, "gens_since_eviction": max_seq - evict_seq}
+    if p.pre614:
+        min_seq = int(p.min_seq[1 if file else 0]) & mask
+        return {**out, "min_seq_now": min_seq, "recent": evict_seq == min_seq, "refs": (token & 3) + (shadow & 1)}
+    return {**out, "recent": abs(max_seq - evict_seq) < 4, "refs": (token & 3) + 1}
 
 
 KNOBS = {

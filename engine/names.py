@@ -227,6 +227,8 @@ REASON_NAMES = (
     'WATERMARK_BOOST',
     'MIGRATED',
     'REFS_SECOND',
+    'REFAULT_SAME_MIN_SEQ',
+    'REFAULT_MIN_SEQ_MOVED',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -272,10 +274,10 @@ REASONS = (
     'lru_gen_set_refs: young again, activated into max_seq',
     'folio_update_gen: first young PTE only sets PG_referenced',
     'folio_update_gen: young again, promoted to the gen of max_seq',
-    'lru_gen_look_around: young PTE next to one reclaim found young, seen young before: activated into max_seq',
+    'lru_gen_look_around: young PTE next to one reclaim found young: activated into max_seq (7.3: only when seen young before, lru_gen_set_refs())',
     'inc_min_seq: min_seq advanced; if the type is evictable its oldest generation\'s folios first moved to min_seq + 1 (counted as protected unless lazily promoted), otherwise the list is recycled as it is',
     'evict_folios: clean unmapped survivor retried once',
-    'evict_folios: a survivor that would go back into min_seq gets PG_active instead (max_seq - 1, or max_seq with PG_workingset)',
+    'evict_folios: a survivor that would go back into min_seq gets PG_active instead (7.3: max_seq - 1, or max_seq with PG_workingset; before v6.14: max_seq)',
     'exit_mmap: the address space went away, its folios are freed',
     'out_of_memory: reclaim made no progress, a process was killed',
     'kept: reclaim may not unmap, swap or write this folio now',
@@ -302,6 +304,12 @@ REASONS = (
     'PG_referenced and PG_active kept) and that one added to the LRU (folio_add_lru())',
     'folio_inc_refs: second access, PG_workingset set (before v6.14 the first ref beyond '
     'PG_referenced: refs 1, tier 1); later accesses raise the refs field',
+    'min_seq has not moved since the eviction (the shadow holds the min_seq it was evicted from; '
+    'before v6.14: 6.12 lru_gen_test_recent(), 6.1 lru_gen_refault()): a recent refault, counted '
+    'in its tier; a refault in a fault or of a folio read 4 times gets back every refs bit and '
+    'PG_workingset',
+    'min_seq moved since the eviction (before v6.14): not recent, nothing is restored '
+    '(6.1 does not count it in workingset_refault either)',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

@@ -653,8 +653,9 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         "workingset size it is tested against (the active lists, empty here): "
         "workingset_test_recent says no and workingset_activate_file stays near "
         "zero -- LRU's classic failure on loops. MGLRU: a refault is recent when "
-        "the folio left fewer than MAX_NR_GENS generations ago "
-        "(lru_gen_test_recent); compare pgsteal_file and refaults to see whether "
+        "the folio left fewer than MAX_NR_GENS generations ago (7.3's "
+        "lru_gen_test_recent; before v6.14, 6.1 and 6.12, only while min_seq has "
+        "not moved); compare pgsteal_file and refaults to see whether "
         "tier protection (sort_folio, PID controller) keeps part of the file "
         "resident.",
         400_000,
@@ -732,7 +733,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         "(folio_mark_accessed), so the hot set lives on LRU_ACTIVE_FILE and the stream "
         "cycles through the inactive list: workingset_refault_file stays near zero. "
         "MGLRU: read() folios enter the old generations and only gain tiers "
-        "(lru_gen_inc_refs); whether sort_folio() protects them depends on the PID "
+        "(lru_gen_inc_refs; folio_inc_refs before v6.14); whether sort_folio() protects them depends on the PID "
         "controller having seen their tier refault first (get_tier_idx), and on the "
         "folio still being in the oldest generation when it is read the second time. "
         "From 64 MiB the machine has ZONE_DMA: scan_folios() fills its batches from the "

@@ -101,13 +101,15 @@ function inactiveIsLow(ev) {
     : `inactive_is_low(): inactive ${a} × inactive_ratio ${r} ≥ active ${b} → not low (deactivating because refaults moved since the last snapshot, or force_deactivate)`;
 }
 
-// lru_gen_test_recent(): the shadow's eviction seq against the window now.
+// The shadow's eviction seq against the window now: 7.3's lru_gen_test_recent()
+// (max_seq within MAX_NR_GENS); before v6.14 min_seq unchanged (6.12's
+// lru_gen_test_recent(), inline in 6.1's lru_gen_refault()).
 function lruGenRefault(ev) {
   const evicted = ev.src_seq;
   const token = `shadow token refs ${ev.refs}, tier ${ev.tier}${ev.why & WHY_WORKINGSET ? ", PG_workingset" : ""}`;
   if (ev.why & WHY_PRE614) {
     const recent = evicted === ev.why_b;
-    return `lru_gen_test_recent(): evicted at min_seq ${evicted}, min_seq now ${ev.why_b} (max_seq ${ev.why_a}): ${recent ? "unchanged → recent" : "moved → not recent"}; ${token}`;
+    return `before v6.14, recent if min_seq has not moved: evicted at min_seq ${evicted}, min_seq now ${ev.why_b} (max_seq ${ev.why_a}): ${recent ? "unchanged → recent" : "moved → not recent"}; ${token}`;
   }
   const d = Math.abs(ev.why_a - evicted);
   return `lru_gen_test_recent(): evicted at min_seq ${evicted}, max_seq now ${ev.why_a} (min_seq ${ev.why_b}): ${plural(d, "generation")} apart ${d < MAX_NR_GENS ? "< MAX_NR_GENS 4 → recent" : "≥ MAX_NR_GENS 4 → not recent"}; ${token}`;

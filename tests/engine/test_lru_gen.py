@@ -1356,3 +1356,65 @@ def test_an_fd_access_is_named_after_the_releases_function__folio_inc_refs_lru_g
         assert {KERNEL_FNS[e["fn"]] for e in ev} == {fn}
         got.append(REASON_NAMES[ev[0]["reason"]])
     assert got == reasons
+
+
+@pytest.mark.parametrize("kernel", ["6.1", "6.12"])
+def test_a_refault_before_6_14_is_recent_while_min_seq_has_not_moved__lru_gen_refault(kernel):
+    """6.1 lru_gen_refault() (workingset.c:275-277) and 6.12 lru_gen_test_recent()
+    (:276-277) call a refault recent when the shadow's min_seq is min_seq now;
+    7.3's rule (max_seq within MAX_NR_GENS) is not theirs, so neither are its
+    reasons. 6.1 counts only a recent one in workingset_refault and never
+    workingset_activate; 6.12 counts every refault and activates the recent."""
+    from engine.names import EVENT_KINDS, REASON_NAMES
+    sim = make(kernel=kernel)
+    p = policy(sim)
+    touch(sim, OP_READ, 0, range(1500))                  # evicts the first pages
+    for _ in range(3):                                    # min_seq moves on
+        p.age()
+        sim.reclaim(400, reclaimer="direct")
+    v0 = dict(vm(sim))
+    seq = sim.event_seq
+    for i in range(0, 600, 7):
+        sim.access("R", 0, i)
+    ev = [(EVENT_KINDS[e["kind"]], REASON_NAMES[e["reason"]], int(e["src_seq"]), int(e["dst_seq"]))
+          for e in sim.events_since(seq) if EVENT_KINDS[e["kind"]].startswith("workingset_")]
+    refaults = [e for e in ev if e[0] == "workingset_refault"]
+    same = [e for e in refaults if e[1] == "REFAULT_SAME_MIN_SEQ"]
+    moved = [e for e in refaults if e[1] == "REFAULT_MIN_SEQ_MOVED"]
+    assert same and moved and len(same) + len(moved) == len(refaults)
+    assert all(src == dst for _, _, src, dst in same) and all(src != dst for _, _, src, dst in moved)
+    d = {k: vm(sim)[k] - v0[k] for k in ("workingset_refault_file", "workingset_activate_file")}
+    activations = [e for e in ev if e[0] == "workingset_activate"]
+    if kernel == "6.1":
+        assert d == {"workingset_refault_file": len(same), "workingset_activate_file": 0} and not activations
+    else:
+        assert d == {"workingset_refault_file": len(refaults), "workingset_activate_file": len(same)}
+        assert [e[1] for e in activations] == ["REFAULT_SAME_MIN_SEQ"] * len(same)
+
+
+@pytest.mark.parametrize("kernel", ["6.1", "6.12"])
+def test_the_shadow_view_predicts_the_refault_test_before_6_14__lru_gen_refault(kernel):
+    """page_state() of an evicted MGLRU page says what a refault now would meet:
+    before v6.14 recent while min_seq has not moved since the eviction (6.1
+    workingset.c:275-277, 6.12 :276-277), not 7.3's MAX_NR_GENS window."""
+    from engine.names import EVENT_KINDS, REASON_NAMES
+    sim = make(kernel=kernel)
+    p = policy(sim)
+    touch(sim, OP_READ, 0, range(1500))
+    shadows = [pg for pg in range(600) if sim.page_state("R", 0, pg)["state"] == "shadow"]
+    st = sim.page_state("R", 0, shadows[0])
+    assert st["min_seq_now"] == p.min_seq[FILE] and st["recent"] == (st["min_seq_at_eviction"] == p.min_seq[FILE])
+    for _ in range(3):
+        p.age()
+        sim.reclaim(400, reclaimer="direct")
+    verdicts = {}
+    for pg in range(0, 600, 7):
+        st = sim.page_state("R", 0, pg)
+        if st["state"] != "shadow":
+            continue
+        assert st["min_seq_now"] == p.min_seq[FILE]
+        seq = sim.event_seq
+        sim.access("R", 0, pg)
+        e = [e for e in sim.events_since(seq) if EVENT_KINDS[e["kind"]] == "workingset_refault"][0]
+        verdicts.setdefault(st["recent"], set()).add(REASON_NAMES[e["reason"]])
+    assert verdicts == {True: {"REFAULT_SAME_MIN_SEQ"}, False: {"REFAULT_MIN_SEQ_MOVED"}}

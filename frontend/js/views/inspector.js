@@ -28,13 +28,19 @@ export function pageName(id) {
   return id.anon ? `anon mm ${nm} vpn ${id.index}` : `file ${nm} pgoff ${id.index}`;
 }
 
-// MGLRU: lru_gen_refault() calls a refault recent when the generation it was
-// evicted from (min_seq then) is within MAX_NR_GENS of max_seq now.
+// MGLRU: 7.3's lru_gen_refault() calls a refault recent when the generation it
+// was evicted from (min_seq then) is within MAX_NR_GENS of max_seq now; before
+// v6.14 (the shadow's decoding gives min_seq_now) when min_seq has not moved.
 function verdictOf(ps) {
   if (ps.refault_distance != null && ps.workingset_size != null) {
     return ps.refault_distance <= ps.workingset_size
       ? `refault distance ${ps.refault_distance} ≤ workingset size ${ps.workingset_size}: a refault now would be activated (workingset_refault())`
       : `refault distance ${ps.refault_distance} > workingset size ${ps.workingset_size}: a refault now stays inactive (workingset_refault())`;
+  }
+  if (ps.min_seq_now != null) {
+    return ps.recent
+      ? `evicted at min_seq ${ps.min_seq_at_eviction}, min_seq now ${ps.min_seq_now} (before v6.14: recent while min_seq has not moved): a refault now is recent — counted in its tier (lru_gen_refault())`
+      : `evicted at min_seq ${ps.min_seq_at_eviction}, min_seq now ${ps.min_seq_now} (before v6.14: recent only while min_seq has not moved): a refault now is not recent — it starts cold (lru_gen_refault())`;
   }
   if (ps.gens_since_eviction != null) {
     return ps.recent
