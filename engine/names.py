@@ -273,7 +273,7 @@ REASONS = (
     'lru_gen_set_refs: first young sighting, kept',
     'lru_gen_set_refs: young again, activated into max_seq',
     'folio_update_gen: first young PTE only sets PG_referenced',
-    'folio_update_gen: young again, promoted to the gen of max_seq',
+    'folio_update_gen: young PTE, promoted to the gen of max_seq (7.3: from its second young sighting; before v6.14 at the first, its tier state cleared)',
     'lru_gen_look_around: young PTE next to one reclaim found young: activated into max_seq (7.3: only when seen young before, lru_gen_set_refs())',
     'inc_min_seq: min_seq advanced; if the type is evictable its oldest generation\'s folios first moved to min_seq + 1 (counted as protected unless lazily promoted), otherwise the list is recycled as it is',
     'evict_folios: clean unmapped survivor retried once',
