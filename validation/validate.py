@@ -297,6 +297,18 @@ def boot_ratios(by: dict, counter: str) -> list[float]:
     return [(float(m[counter]) + 1) / (float(c[counter]) + 1) for c in by["classic"] for m in by["mglru"]]
 
 
+def _logged_boots(default, logged, trace: str, key: str, policy: str) -> list[dict]:
+    """The default boots of `trace` under release `key` and `policy` whose rig
+    logs were read (their runs in `logged`, validation/zone-dma-skips.csv)."""
+    return [r for r in default if r["trace"] == trace and profile(r["kernel"]) == key
+            and r["policy"] == policy and r["run"] in logged]
+
+
+def _boots_against(vals, sim) -> str:
+    """A table cell: each boot's count, then the simulated one."""
+    return " · ".join(f"{v:,}" for v in vals) + f" / {sim:,}"
+
+
 def rotations(default, sims) -> list[str]:
     """7.3's pgrotate_anon / pgrotate_file, real (validation/zone-dma-skips.csv,
     extracted from the rig's logs) against simulated; shown, not judged."""
@@ -313,15 +325,14 @@ def rotations(default, sims) -> list[str]:
     ratios: dict = {"classic": [], "mglru": []}
     for trace in sorted({r["trace"] for r in default}):
         for policy in ("classic", "mglru"):
-            rows = [r for r in default if r["trace"] == trace and profile(r["kernel"]) == "7.3"
-                    and r["policy"] == policy and r["run"] in real]
+            rows = _logged_boots(default, real, trace, "7.3", policy)
             if not rows:
                 continue
             s = sim_of(sims, rows[0])
             cells = []
             for c in ROTATIONS:
                 vals = [int(real[r["run"]][c]) for r in rows]
-                cells.append(" · ".join(f"{v:,}" for v in vals) + f" / {s[c]:,}")
+                cells.append(_boots_against(vals, s[c]))
                 if max(vals + [s[c]]) >= SMALL:
                     ratios[policy].append((s[c] + 1) / (mean(vals) + 1))
             out.append(f"| {trace} | {policy} | " + " | ".join(cells) + " |")
@@ -352,8 +363,7 @@ def dma_skips(default, sims) -> list[str]:
         cells, shown = [], False
         for key in ("6.1", "6.12", "7.3"):
             for policy in ("classic", "mglru"):
-                rows = [r for r in default if r["trace"] == trace and profile(r["kernel"]) == key
-                        and r["policy"] == policy and r["run"] in real]
+                rows = _logged_boots(default, real, trace, key, policy)
                 if not rows:
                     cells.append("")
                     continue
@@ -362,7 +372,7 @@ def dma_skips(default, sims) -> list[str]:
                     cells.append("small")
                     continue
                 shown = True
-                cells.append(" · ".join(f"{v:,}" for v in vals) + f" / {s:,}")
+                cells.append(_boots_against(vals, s))
                 if not min(vals) / 2 <= s <= max(vals) * 2:
                     far.append(f"{trace} {key} {policy}")
         if shown:
