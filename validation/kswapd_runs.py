@@ -9,7 +9,17 @@ it passed, skipped and took), printed in a `@@GT BEGIN_RUN_TRACE` block.
 6.1 and 6.12 have no balance_pgdat tracepoints. docs/validation.md "The
 stats flush's phase" sets them against the simulator's runs.
 
-    python validation/kswapd_runs.py LOG...
+`--sim` also runs the simulator on each log's trace under the validation rule
+(validate.py's sim_config(), the release and policy the log's name gives) and
+prints the same summary of its kswapd runs, read from its event log: a run is
+a `mm_vmscan_kswapd_wake` to the next `mm_vmscan_kswapd_sleep` (or wake), for
+ZONE_DMA alone when the wake says so; skipped are the folios
+isolate_lru_folios() put back for their zone (`ZONE_SKIP`), per list, and
+reclaimed the folios freed meanwhile (`pgsteal`, a direct reclaimer's
+included). The simulator counts folios where the tracepoints count pages:
+the same on traces of anon and 4 KiB file folios only.
+
+    python validation/kswapd_runs.py [--sim] LOG...
 """
 from __future__ import annotations
 
@@ -53,6 +63,7 @@ def runs(text: str) -> list[dict]:
 
 def summary(rs: list[dict]) -> dict:
     dma = [r for r in rs if r["zone"] == "DMA"]
+    working = [r for r in dma if r["skipped"] or r["reclaimed"]]
     by_list = collections.Counter()
     for r in dma:
         by_list.update(r["skipped_by_list"])
@@ -60,16 +71,84 @@ def summary(rs: list[dict]) -> dict:
             "dma_skipped": sum(r["skipped"] for r in dma),
             "dma_skipped_median": statistics.median(r["skipped"] for r in dma) if dma else 0,
             "dma_reclaimed_median": statistics.median(r["reclaimed"] for r in dma) if dma else 0,
-            "dma_skipped_by_list": dict(by_list)}
+            "dma_skipped_by_list": dict(by_list),
+            # a boosted run that finds ZONE_DMA balanced reclaims without swap and,
+            # with no file folio of the zone to take, stops at once
+            "dma_runs_working": len(working),
+            "working_skipped_median": statistics.median(r["skipped"] for r in working) if working else 0,
+            "working_reclaimed_median": statistics.median(r["reclaimed"] for r in working) if working else 0}
+
+
+LISTS = ("inactive_anon", "active_anon", "inactive_file", "active_file")
+
+
+def sim_runs(sim, chunk: int = 1000) -> list[dict]:
+    """The simulator's kswapd runs over the rest of its workload, as runs() gives
+    the rig's (`order` is always 0: the engine's kswapd balances for order 0)."""
+    from engine import names
+    wake, sleep = names.EVENT_KINDS.index("mm_vmscan_kswapd_wake"), names.EVENT_KINDS.index("mm_vmscan_kswapd_sleep")
+    putback, steal = names.EVENT_KINDS.index("putback"), names.EVENT_KINDS.index("pgsteal")
+    zone_skip = names.REASON_NAMES.index("ZONE_SKIP")
+    out, cur, seq = [], None, sim.event_seq
+    while not sim.done:
+        sim.step("access", chunk)
+        ev = sim.events_since(seq)
+        if len(ev) and ev["seq"][0] != seq:
+            raise RuntimeError("the event ring wrapped: raise events_capacity or lower chunk")
+        seq = sim.event_seq
+        for kind, reason, index, src in zip(ev["kind"], ev["reason"], ev["index"], ev["src"]):
+            if kind == wake or kind == sleep:
+                if cur is not None:
+                    out.append(cur)
+                cur = None if kind == sleep else {
+                    "order": 0, "zone": "DMA" if index == 0 else "Normal", "isolates": 0, "scanned": 0,
+                    "skipped": 0, "taken": 0, "reclaimed": 0, "skipped_by_list": collections.Counter()}
+            elif cur is None:
+                continue
+            elif kind == putback and reason == zone_skip:
+                cur["skipped"] += 1
+                cur["skipped_by_list"][LISTS[src]] += 1
+            elif kind == steal:
+                cur["reclaimed"] += 1
+    if cur is not None:
+        out.append(cur)
+    return out
+
+
+def simulated(log: Path) -> dict:
+    """summary() of the simulator's runs on the replay `log` stands for."""
+    from engine import Simulator
+    from engine.trace import read_trace
+    from validation import validate as V
+    # a trace's name may hold dots (shf-hot0.4): take the trace whose name leaves a release
+    found = [(t, m) for t in sorted(p.name.split(".trace")[0] for p in (V.HERE / "traces").glob("*.trace*"))
+             if log.name.startswith(t + ".") and (m := re.fullmatch(
+                 r"(.+)\.(classic|mglru)\.([^.]+)\.log", log.name[len(t) + 1:])) and V.profile(m.group(1))]
+    if not found:
+        raise SystemExit(f"{log.name} is not a replay log of a trace in validation/traces "
+                         "(TRACE.RELEASE.POLICY.TAG.log)")
+    trace, m = max(found, key=lambda f: len(f[0]))
+    release, policy = m.group(1), m.group(2)
+    rows = [r for r in V.load_real(sorted((V.HERE / "real").glob("*.csv")))
+            if r["trace"] == trace and V.profile(r["kernel"]) == V.profile(release) and V.is_default(r)]
+    if not rows:
+        raise SystemExit(f"no default boot of {trace} on {release} in validation/real to take the machine from")
+    # the rule's machine is the same for every default boot of a trace and release
+    sim = Simulator({**V.sim_config(rows[0], V.POLICY[policy]), "events_capacity": 1 << 22})
+    sim.set_workload(read_trace(str(V.trace_path(trace))).accesses)
+    return summary(sim_runs(sim))
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("logs", nargs="+", type=Path)
+    ap.add_argument("--sim", action="store_true", help="the simulator's runs on each log's trace too")
     args = ap.parse_args(argv)
     for p in args.logs:
         if not p.name.endswith(".console.log"):
             print(p.name, summary(runs(p.read_text())))
+            if args.sim:
+                print("  simulated", simulated(p))
     return 0
 
 

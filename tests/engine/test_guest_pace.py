@@ -333,9 +333,35 @@ kswapd0-52      6.6: balance_pgdat_end: nid=0 order=0 highest_zoneidx=DMA      n
     assert dma["skipped_by_list"] == {"inactive_file": 159, "active_file": 68}
     assert KR.summary(rs) == {"runs": 2, "dma_runs": 1, "dma_skipped": 227, "dma_skipped_median": 227,
                               "dma_reclaimed_median": 163,
-                              "dma_skipped_by_list": {"inactive_file": 159, "active_file": 68}}
+                              "dma_skipped_by_list": {"inactive_file": 159, "active_file": 68},
+                              "dma_runs_working": 1, "working_skipped_median": 227,
+                              "working_reclaimed_median": 163}
     with pytest.raises(ValueError, match="no RUN_TRACE block"):
         KR.runs("@@GT RUN run=x\n")
+
+
+def test_kswapd_runs_reads_the_simulators_runs_for_zone_dma_alone_from_its_events__balance_pgdat(tmp_path):
+    from engine.trace import read_trace
+    from validation import kswapd_runs as KR
+    from validation import validate as V
+    row = next(r for r in load_real([V.HERE / "real" / "calibration.csv"])
+               if r["trace"] == "anon-loop" and profile(r["kernel"]) == "7.3" and r["policy"] == "classic")
+    sim = Simulator({**V.sim_config(row, "lru"), "events_capacity": 1 << 20})
+    # the first pass and a half: the first runs for ZONE_DMA alone that skip (record ~30,200)
+    sim.set_workload(read_trace(str(V.trace_path("anon-loop"))).accesses[:40000])
+    rs = KR.sim_runs(sim)
+    v = sim.vmstat()
+    # one run per balance_pgdat() (PAGEOUTRUN), each skip inside one for ZONE_DMA alone
+    assert len(rs) == v["pageoutrun"]
+    dma = [r for r in rs if r["zone"] == "DMA"]
+    assert 0 < len(dma) < len(rs)
+    assert sum(r["skipped"] for r in dma) == v["pgskip_normal"] > 0
+    assert sum(r["skipped"] for r in rs if r["zone"] != "DMA") == 0
+    assert sum(r["reclaimed"] for r in rs) <= v["pgsteal_kswapd"] + v["pgsteal_direct"]
+    assert set(KR.summary(rs)["dma_skipped_by_list"]) <= set(KR.LISTS)
+    # a log's name gives the trace, even one with a dot in its name, and the release
+    with pytest.raises(SystemExit, match="not a replay log"):
+        KR.simulated(tmp_path / "anon-loop.5.4.0.classic.rt.log")
 
 
 def test_lru_samples_counts_events_from_the_replays_start_and_places_s_lines_between_marks(tmp_path):
