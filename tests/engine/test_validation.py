@@ -711,3 +711,59 @@ def test_within_reach_counts_the_boots_one_simulated_value_can_meet():
     assert V.within_reach([100.0, 120.0, 160.0]) == 2
     assert V.within_reach([]) == 0
     assert V.within_reach([0.0, 1763.0]) == 1       # a boot that read nothing: only 0 is near it
+
+
+def test_rig_rows_joins_the_rigs_summary_row_and_its_logs_start_meminfo_in_the_real_csvs_order(tmp_path):
+    import csv
+
+    from validation import rig_rows as R
+    cols = R.header()
+    rig_cols = [c for c in cols if c not in R.START.values()]
+    run = "zipf-anon-s0.8.7.3.4+deb13-amd64.classic.r1"
+    summary = {c: str(i) for i, c in enumerate(rig_cols)}
+    summary.update(run=run, trace="zipf-anon-s0.8", kernel="7.3.4+deb13-amd64", policy="classic", tag="r1")
+    with open(tmp_path / "summary.csv", "w", newline="") as fh:
+        # the rig writes its rows with CRLF line ends
+        w = csv.DictWriter(fh, fieldnames=rig_cols)
+        w.writeheader()
+        w.writerow(summary)
+    (tmp_path / f"{run}.log").write_text(
+        "@@GT MEMINFO_MARK boot MemTotal=1 Shmem=1 AnonPages=1 SReclaimable=1\n"
+        "@@GT MEMINFO_MARK start MemTotal=107716 MemFree=65668 Shmem=5700 AnonPages=1290 SReclaimable=1012\n"
+        "@@GT MEMINFO_MARK done MemTotal=107716 Shmem=1 AnonPages=2 SReclaimable=3\n")
+    [row] = R.rows(tmp_path)
+    assert list(row) == cols
+    assert (row["shmem_start_kb"], row["anonpages_start_kb"], row["sreclaimable_start_kb"]) == ("5700", "1290", "1012")
+    assert all(row[c] == summary[c] for c in rig_cols)
+    assert V.profile(row["kernel"]) == "7.3"
+    with pytest.raises(ValueError, match="has no run nope"):
+        R.rows(tmp_path, ["nope"])
+    (tmp_path / f"{run}.log").write_text("@@GT MEMINFO_MARK start MemTotal=1 Shmem=2\n")
+    with pytest.raises(ValueError, match="no AnonPages, SReclaimable"):
+        R.rows(tmp_path)
+
+
+def test_every_exported_validation_trace_regenerates_from_the_recipe_in_its_header():
+    # validation/traces keeps the replayed traces; the scenario exports carry the
+    # recipe (scenario, RAM, seed, length, parameters) that makes them again
+    import gzip
+    import json
+
+    import numpy as np
+
+    from engine.trace import read_trace
+    from engine.workloads import generate
+    marker = "exported by export_scenario.py: "
+    exported = 0
+    for p in sorted((V.HERE / "traces").glob("*.trace.gz")):
+        with gzip.open(p, "rt") as fh:
+            comment = [fh.readline() for _ in range(2)][1]
+        if marker not in comment:
+            continue
+        meta = json.loads(comment.split(marker, 1)[1])
+        wl = generate(meta["scenario"], meta["ram_pages"], meta["seed"], meta["accesses"], **meta["params"])
+        replayed = read_trace(str(p)).accesses
+        fields = ["op", "write", "owner", "page"]
+        assert np.array_equal(np.asarray(replayed)[fields], np.asarray(wl.accesses)[fields]), p.name
+        exported += 1
+    assert exported >= 19
