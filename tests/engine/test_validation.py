@@ -37,6 +37,10 @@ KNOWN = [
     ("stream-hot-anon", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
     ("file-search", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
     ("zipf-mixed", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
+    # held out (the replays of 2026-12-06, simulated before their boots)
+    ("shf-hot0.3", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
+    ("shf-hot0.3", "6.12.", "classic", ("pgscan", "pgsteal", "file_in")),
+    ("zipf-mixed-a0.5", "6.1.", "mglru", ("pgscan", "pgsteal", "file_in")),
 ]
 
 
