@@ -214,12 +214,13 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
       const sc = (await api.scenarios()).find((x) => x.name === name);
       if (!sc) return;
       const all = await replays().catch(() => []);
-      // a replay's trace exported with other parameters than the scenario's
-      // defaults, which its title and paragraph state
-      const changed = recipe?.workload?.scenario ? [] : paramsChanged(replayOf(recipe, all), sc);
+      // parameters other than the scenario's defaults, which its title and
+      // paragraph state: the session's own, or those a replay's trace was exported with
+      const own = recipe?.workload?.scenario;
+      const changed = paramsChanged(own ? recipe.workload : replayOf(recipe, all), sc);
       const these = changed.map(([k, v]) => `${k} = ${v}`).join(", ");
       dom.watchTitle.textContent = changed.length ? `${sc.name} with ${these}` : `${sc.name}${sc.title ? ` — ${sc.title}` : ""}`;
-      dom.watchText.textContent = (changed.length ? `This trace was exported with ${these} (the scenario's defaults: ${
+      dom.watchText.textContent = (changed.length ? `${own ? "This session runs it" : "This trace was exported"} with ${these} (the scenario's defaults: ${
         changed.map(([k, , d]) => `${k} = ${d}`).join(", ")}); what follows describes the defaults. ` : "") + (sc.watch || "");
       dom.watch.hidden = false;
       const note = replayNote(name, all, recipe);
