@@ -4,7 +4,7 @@
 // store and send commands; the panes draw what the store then holds.
 import { fmt } from "./format.js";
 import { mailText } from "./mailText.js";
-import { machineDiff, replayNote, replayOf } from "./realKernels.js";
+import { machineDiff, paramsChanged, replayNote, replayOf } from "./realKernels.js";
 import { shareUrl } from "./shareUrl.js";
 import { SHORTCUTS } from "./shortcuts.js";
 import { tokenKey } from "./tokenKey.js";
@@ -213,11 +213,18 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
     try {
       const sc = (await api.scenarios()).find((x) => x.name === name);
       if (!sc) return;
-      dom.watchTitle.textContent = `${sc.name}${sc.title ? ` — ${sc.title}` : ""}`;
-      dom.watchText.textContent = sc.watch || "";
+      const all = await replays().catch(() => []);
+      // parameters other than the scenario's defaults, which its title and
+      // paragraph state: the session's own, or those a replay's trace was exported with
+      const own = recipe?.workload?.scenario;
+      const changed = paramsChanged(own ? recipe.workload : replayOf(recipe, all), sc);
+      const these = changed.map(([k, v]) => `${k} = ${v}`).join(", ");
+      dom.watchTitle.textContent = changed.length ? `${sc.name} with ${these}` : `${sc.name}${sc.title ? ` — ${sc.title}` : ""}`;
+      dom.watchText.textContent = (changed.length ? `${own ? "This session runs it" : "This trace was exported"} with ${these} (the scenario's defaults: ${
+        changed.map(([k, , d]) => `${k} = ${d}`).join(", ")}); what follows describes the defaults. ` : "") + (sc.watch || "");
       dom.watch.hidden = false;
-      const note = replayNote(name, await replays().catch(() => []), recipe);
-      if (note) dom.watchText.textContent = `${sc.watch || ""} ${note}`;
+      const note = replayNote(name, all, recipe);
+      if (note) dom.watchText.textContent += ` ${note}`;
     } catch { /* the paragraph is a help, not a requirement */ }
   }
 

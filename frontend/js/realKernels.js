@@ -97,7 +97,20 @@ export function rigLine(machine) {
 // under and, where its scenario is a built-in one, that scenario's title.
 export function replayLabel(replay, scenarios = []) {
   const sc = scenarios.find((x) => x.name === replay.scenario);
-  return `${replay.name} (${(replay.kernels || []).join(", ")})${sc?.title ? ` — ${sc.title}` : ""}`;
+  const changed = paramsChanged(replay, sc);
+  // a scenario's title states its defaults ("Zipf(0.99) over an anon set of
+  // 1.4x RAM"): a trace exported with others is named by what it changed
+  const what = changed.length ? `${sc.name} with ${changed.map(([k, v]) => `${k} ${v}`).join(", ")}` : sc?.title;
+  return `${replay.name} (${(replay.kernels || []).join(", ")})${what ? ` — ${what}` : ""}`;
+}
+
+// [[param, the trace's value, the scenario's default], ...] for each parameter
+// the replay's trace was exported with that is not the scenario's default
+export function paramsChanged(replay, scenario) {
+  const defs = scenario?.params || {};
+  return Object.entries(replay?.params || {})
+    .filter(([k, v]) => defs[k] && Number(defs[k].default) !== Number(v))
+    .map(([k, v]) => [k, v, defs[k].default]);
 }
 
 // Under a built-in scenario's "What to watch": the real-kernel replays of

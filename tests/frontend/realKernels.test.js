@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fileIn, machineDiff, paneCounters, ratioCell, realRows, replayLabel, replayOf, rigLine, REAL_COUNTERS, SMALL, TOL } from "../../frontend/js/realKernels.js";
+import { fileIn, machineDiff, paneCounters, paramsChanged, ratioCell, realRows, replayLabel, replayOf, rigLine, REAL_COUNTERS, SMALL, TOL } from "../../frontend/js/realKernels.js";
 import { replayProfiles, validateReplay } from "../../frontend/js/validateReplay.js";
 
 // A replay as GET /api/replays serves it (backend/replays.py), two boots of
@@ -132,6 +132,20 @@ test("the start form's replay: its label, the profiles both panes offer, and the
   assert.match(validateReplay({ replay: "zipf-mixed", kernel: "6.1" }, [REPLAY], POLICIES).errors.kernel, /one of 6\.12, 7\.3/);
   assert.equal(validateReplay({ replay: "nope", kernel: "7.3" }, [REPLAY], POLICIES).errors.replay, "choose a replay");
   assert.match(validateReplay({ kernel: "7.3" }, [], POLICIES).errors.replay, /no real-kernel replays/);
+});
+
+test("a replay exported with other parameters than its scenario's defaults is named by them, not by the scenario's title", () => {
+  const sc = { name: "zipf-anon", title: "Zipf(0.99) over an anon set of 1.4x RAM",
+    params: { size: { default: 1.4 }, s: { default: 0.99 }, write_ratio: { default: 0.3 } } };
+  const r = { ...REPLAY, name: "zipf-anon-s0.8", scenario: "zipf-anon", params: { s: 0.8, size: 1.1, write_ratio: 0.3 } };
+  assert.deepEqual(paramsChanged(r, sc), [["s", 0.8, 0.99], ["size", 1.1, 1.4]]);
+  assert.equal(replayLabel(r, [sc]), "zipf-anon-s0.8 (6.1, 7.3) — zipf-anon with s 0.8, size 1.1");
+  // the defaults, or a parameter the scenario does not know: the title stands
+  const same = { ...r, params: { s: 0.99, size: 1.4, write_ratio: 0.3, seed_extra: 7 } };
+  assert.deepEqual(paramsChanged(same, sc), []);
+  assert.equal(replayLabel(same, [sc]), "zipf-anon-s0.8 (6.1, 7.3) — Zipf(0.99) over an anon set of 1.4x RAM");
+  assert.deepEqual(paramsChanged(null, sc), []);
+  assert.deepEqual(paramsChanged(r, undefined), []);
 });
 
 test("Copy as text of a replay session: the replay's file on the command line and the rig's counters beside each pane's, sim/real at the end", async () => {
