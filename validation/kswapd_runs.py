@@ -83,8 +83,9 @@ LISTS = ("inactive_anon", "active_anon", "inactive_file", "active_file")
 
 
 def sim_runs(sim, chunk: int = 1000) -> list[dict]:
-    """The simulator's kswapd runs over the rest of its workload, as runs() gives
-    the rig's (`order` is always 0: the engine's kswapd balances for order 0)."""
+    """The simulator's kswapd runs over the rest of its workload, with the fields
+    of runs()'s that summary() reads (`order` is always 0: the engine's kswapd
+    balances for order 0)."""
     from engine import names
     wake, sleep = names.EVENT_KINDS.index("mm_vmscan_kswapd_wake"), names.EVENT_KINDS.index("mm_vmscan_kswapd_sleep")
     putback, steal = names.EVENT_KINDS.index("putback"), names.EVENT_KINDS.index("pgsteal")
@@ -101,8 +102,8 @@ def sim_runs(sim, chunk: int = 1000) -> list[dict]:
                 if cur is not None:
                     out.append(cur)
                 cur = None if kind == sleep else {
-                    "order": 0, "zone": "DMA" if index == 0 else "Normal", "isolates": 0, "scanned": 0,
-                    "skipped": 0, "taken": 0, "reclaimed": 0, "skipped_by_list": collections.Counter()}
+                    "order": 0, "zone": "DMA" if index == 0 else "Normal", "skipped": 0, "reclaimed": 0,
+                    "skipped_by_list": collections.Counter()}
             elif cur is None:
                 continue
             elif kind == putback and reason == zone_skip:
