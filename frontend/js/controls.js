@@ -213,16 +213,23 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
     try {
       const sc = (await api.scenarios()).find((x) => x.name === name);
       if (!sc) return;
-      const all = await replays().catch(() => []);
       // parameters other than the scenario's defaults, which its title and
-      // paragraph state: the session's own, or those a replay's trace was exported with
+      // paragraph state: the session's own, or those a replay's trace was
+      // exported with (known once GET /api/replays answers)
       const own = recipe?.workload?.scenario;
-      const changed = paramsChanged(own ? recipe.workload : replayOf(recipe, all), sc);
-      const these = changed.map(([k, v]) => `${k} = ${v}`).join(", ");
-      dom.watchTitle.textContent = changed.length ? `${sc.name} with ${these}` : `${sc.name}${sc.title ? ` — ${sc.title}` : ""}`;
-      dom.watchText.textContent = (changed.length ? `${own ? "This session runs it" : "This trace was exported"} with ${these} (the scenario's defaults: ${
-        changed.map(([k, , d]) => `${k} = ${d}`).join(", ")}); what follows describes the defaults. ` : "") + (sc.watch || "");
+      const show = (changed) => {
+        const these = changed.map(([k, v]) => `${k} = ${v}`).join(", ");
+        dom.watchTitle.textContent = changed.length ? `${sc.name} with ${these}` : `${sc.name}${sc.title ? ` — ${sc.title}` : ""}`;
+        dom.watchText.textContent = (changed.length ? `${own ? "This session runs it" : "This trace was exported"} with ${these} (the scenario's defaults: ${
+          changed.map(([k, , d]) => `${k} = ${d}`).join(", ")}); what follows describes the defaults. ` : "") + (sc.watch || "");
+      };
+      show(own ? paramsChanged(recipe.workload, sc) : []);
       dom.watch.hidden = false;
+      const all = await replays().catch(() => []);
+      if (!own) {
+        const changed = paramsChanged(replayOf(recipe, all), sc);
+        if (changed.length) show(changed);
+      }
       const note = replayNote(name, all, recipe);
       if (note) dom.watchText.textContent += ` ${note}`;
     } catch { /* the paragraph is a help, not a requirement */ }
