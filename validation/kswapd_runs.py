@@ -121,15 +121,11 @@ def simulated(log: Path) -> dict:
     from engine import Simulator
     from engine.trace import read_trace
     from validation import validate as V
-    # a trace's name may hold dots (shf-hot0.4): take the trace whose name leaves a release
-    found = [(t, m) for t in sorted(p.name.split(".trace")[0] for p in (V.HERE / "traces").glob("*.trace*"))
-             if log.name.startswith(t + ".") and (m := re.fullmatch(
-                 r"(.+)\.(classic|mglru)\.([^.]+)\.log", log.name[len(t) + 1:])) and V.profile(m.group(1))]
-    if not found:
-        raise SystemExit(f"{log.name} is not a replay log of a trace in validation/traces "
-                         "(TRACE.RELEASE.POLICY.TAG.log)")
-    trace, m = max(found, key=lambda f: len(f[0]))
-    release, policy = m.group(1), m.group(2)
+    try:
+        who = Z.identity(log.name.removesuffix(".log"))
+    except AttributeError:      # no match: not a rig run's name
+        raise SystemExit(f"{log.name} is not a replay log (TRACE.RELEASE.POLICY.TAG.log)") from None
+    trace, release, policy = who["trace"], who["kernel"], who["policy"]
     rows = [r for r in V.load_real(sorted((V.HERE / "real").glob("*.csv")))
             if r["trace"] == trace and V.profile(r["kernel"]) == V.profile(release) and V.is_default(r)]
     if not rows:
