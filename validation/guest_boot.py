@@ -41,7 +41,7 @@ def extract(logdirs, out=BOOT_CSV) -> int:
             rows.append(kept[row["run"]])
             continue
         text = Path(logs[row["run"]]).read_text(errors="replace")
-        mem = dict(f.split("=", 1) for f in re.search(r"^@@GT MEMINFO_MARK start (.*)$", text, re.M).group(1).split())
+        mem = meminfo_start(text)
         vm = dict(f.split("=", 1) for f in re.search(r"^@@GT MARK start (.*)$", text, re.M).group(1).split()
                   if "=" in f)
         rows.append({"run": row["run"], "kernel": profile(row["kernel"]), "policy": row["policy"],
@@ -52,6 +52,14 @@ def extract(logdirs, out=BOOT_CSV) -> int:
         w.writeheader()
         w.writerows(rows)
     return len(rows)
+
+
+def meminfo_start(text: str) -> dict:
+    """The fields of a replay log's `@@GT MEMINFO_MARK start` line, as strings (kB)."""
+    m = re.search(r"^@@GT MEMINFO_MARK start (.*)$", text, re.M)
+    if m is None:
+        raise ValueError("no @@GT MEMINFO_MARK start line")
+    return dict(f.split("=", 1) for f in m.group(1).split() if "=" in f)
 
 
 def load(path=BOOT_CSV) -> list[dict]:

@@ -18,6 +18,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from validation import guest_boot  # noqa: E402
+
 # the log's start line -> the column it fills
 START = {"Shmem": "shmem_start_kb", "AnonPages": "anonpages_start_kb", "SReclaimable": "sreclaimable_start_kb"}
 
@@ -29,14 +32,14 @@ def header() -> list[str]:
 
 def meminfo_start(log: Path) -> dict:
     """The start columns from a replay log's `@@GT MEMINFO_MARK start` line."""
-    for line in log.read_text(errors="replace").splitlines():
-        if line.startswith("@@GT MEMINFO_MARK start "):
-            fields = dict(kv.split("=", 1) for kv in line.split()[3:] if "=" in kv)
-            missing = [k for k in START if k not in fields]
-            if missing:
-                raise ValueError(f"{log}: its MEMINFO_MARK start line has no {', '.join(missing)}")
-            return {col: fields[k] for k, col in START.items()}
-    raise ValueError(f"{log}: no @@GT MEMINFO_MARK start line")
+    try:
+        fields = guest_boot.meminfo_start(log.read_text(errors="replace"))
+    except ValueError as e:
+        raise ValueError(f"{log}: {e}") from None
+    missing = [k for k in START if k not in fields]
+    if missing:
+        raise ValueError(f"{log}: its MEMINFO_MARK start line has no {', '.join(missing)}")
+    return {col: fields[k] for k, col in START.items()}
 
 
 def rows(results: Path, runs: list[str] | None = None) -> list[dict]:
