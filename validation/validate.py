@@ -194,7 +194,7 @@ def simulate(job):
 # GUEST_COSTS) were fitted, and kept out of every fit so that they stay held out:
 # the five held-out traces, then (engine 0.9.0) second boots of every trace that had
 # one and a Zipf trace of a second seed (docs/validation.md "Second boots"), then
-# (engine 0.9.5) three scenarios with parameters no replay had, simulated before
+# (engine 0.9.5) five scenario exports with parameters no replay had, simulated before
 # their boots (docs/validation.md "Held out: the replays of 2026-12-06")
 HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session-2026-12-06-heldout.csv")
 
