@@ -750,21 +750,16 @@ def test_rig_rows_joins_the_rigs_summary_row_and_its_logs_start_meminfo_in_the_r
 def test_every_exported_validation_trace_regenerates_from_the_recipe_in_its_header():
     # validation/traces keeps the replayed traces; the scenario exports carry the
     # recipe (scenario, RAM, seed, length, parameters) that makes them again
-    import gzip
-    import json
-
     import numpy as np
 
+    from backend.replays import _header    # the export line, as GET /api/replays reads it
     from engine.trace import read_trace
     from engine.workloads import generate
-    marker = "exported by export_scenario.py: "
     exported = 0
     for p in sorted((V.HERE / "traces").glob("*.trace.gz")):
-        with gzip.open(p, "rt") as fh:
-            comment = [fh.readline() for _ in range(2)][1]
-        if marker not in comment:
+        meta = _header(p)
+        if not meta:
             continue
-        meta = json.loads(comment.split(marker, 1)[1])
         wl = generate(meta["scenario"], meta["ram_pages"], meta["seed"], meta["accesses"], **meta["params"])
         replayed = read_trace(str(p)).accesses
         fields = ["op", "write", "owner", "page"]
