@@ -2,7 +2,8 @@
 
 validation/real/*.csv holds the counters the real Debian kernels recorded
 replaying the traces in validation/traces/ (shared/realkernel's rig: a
-booted guest with 64 MiB available, a 256 MiB swap disk, swappiness 60),
+booted guest with 64 MiB available, or 128 MiB for the `-128m` traces, a
+256 MiB swap disk, swappiness 60),
 and validation/sim.csv what `make validate` simulated for each of them.
 `load()` reads both, once, into what GET /api/replays serves; `recipe()`
 is the session that steps one of those traces on the rig's machine (the
@@ -21,6 +22,8 @@ import json
 import re
 from pathlib import Path
 from typing import Optional
+
+from engine.kernels import RIG_GUEST_MEM_MB
 
 # where validation/ is: beside the backend package in a checkout (`make run`),
 # else the working directory's (the image's WORKDIR is the checkout)
@@ -94,6 +97,10 @@ def load() -> tuple:
             continue
         rows = real[name]
         first = rows[0]
+        # the MiB the rig sized its guests for (every boot of a trace ran one size)
+        available_mb = {RIG_GUEST_MEM_MB.get(_profile(r["kernel"]), {}).get(int(r["mem_mb"])) for r in rows}
+        if len(available_mb) != 1 or None in available_mb:
+            continue
         header = _header(path)
         runs = [{"kernel": _profile(r["kernel"]), "release": r["kernel"], "policy": POLICY[r["policy"]],
                  "tag": r["tag"], "source": r["source"], "elapsed_s": float(r["elapsed_s"]),
@@ -113,7 +120,7 @@ def load() -> tuple:
             # a trace made by hand has no export line: the rig's own count of its records
             "accesses": header.get("accesses", int(first["records"])), "sized_for_pages": header.get("ram_pages"),
             "seed": header.get("seed"),
-            "machine": {"ram_pages": 64 * 256, "guest": True, "swap_kind": SWAP_KIND[first["swap"]],
+            "machine": {"ram_pages": available_mb.pop() * 256, "guest": True, "swap_kind": SWAP_KIND[first["swap"]],
                         "swap_pages": int(first["swap_mb"]) * 256, "swappiness": int(first["swappiness"]),
                         "readahead_pages": int(first["read_ahead_kb"]) // 4},
             "kernels": sorted({run["kernel"] for run in runs}, key=lambda k: tuple(map(int, k.split(".")))),

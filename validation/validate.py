@@ -7,10 +7,14 @@ kernel profile of its release with one rule, the same for every trace, and the
 same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
 
     RAM     = what the rig sizes its guests by: 64 MiB available to the workload
-              (MemAvailable) on a booted guest of that profile, whose frames and
+              (MemAvailable; 128 MiB on the guests RIG_GUEST_MEM_MB names) on a
+              booted guest of that profile, whose frames and
               own swappable pages come from the profile's boot footprint
               (engine/kernels.py guest_machine(), docs/kernels.md "Boot footprint"):
               frames = 64 MiB + (MemFree - MemAvailable) + (Shmem + AnonPages),
+              MemFree - MemAvailable as measured at 64 MiB and, on a larger
+              guest, moved as si_mem_available() moves it with the kernel's
+              watermarks (guest_unavailable_pages()),
               the last faulted in at boot as idle anon (config system_pages),
               256 of them mlocked (the replayer's trace buffer: every replay
               starts with Mlocked 1,024 kB; config system_mlocked_pages),
@@ -65,9 +69,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.kernels import PACES, guest_machine  # noqa: E402
+from engine.kernels import PACES, RIG_GUEST_MEM_MB, guest_machine  # noqa: E402
 
-RAM_MB = 64
 SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
 POLICY = {"classic": "lru", "mglru": "lru_gen"}
 # kernel release (uname -r of the replay) -> profile
@@ -146,19 +149,31 @@ def with_set(cfg: dict, overrides) -> dict:
     return out
 
 
+def ram_mb(row: dict) -> int:
+    """The MiB available to the workload on the replay's guest (engine/kernels.py
+    RIG_GUEST_MEM_MB: what the rig sized a guest of that RAM for)."""
+    key = profile(row["kernel"])
+    try:
+        return RIG_GUEST_MEM_MB[key][int(row["mem_mb"])]
+    except KeyError:
+        raise ValueError(f"{row.get('run', 'a replay')}: a {key} guest of {row['mem_mb']} MiB was not sized by the rig's "
+                         f"calibration (engine/kernels.py RIG_GUEST_MEM_MB)") from None
+
+
 def sim_config(row: dict, policy: str) -> dict:
     """The one documented rule from a replay's VM to a simulated machine."""
     kind = SWAP_KIND[row["swap"]]
     key = profile(row["kernel"])
+    avail = ram_mb(row) * 256
     if RULE == "guest":
-        machine = guest_machine(key, RAM_MB * 256, kind, PACE)
+        machine = guest_machine(key, avail, kind, PACE)
     elif RULE == "memfree":
         # the guest's facts, its frames and system pages from this replay's start lines
         system = (int(row["shmem_start_kb"]) + int(row["anonpages_start_kb"])) // 4
-        machine = {**guest_machine(key, RAM_MB * 256, kind),
+        machine = {**guest_machine(key, avail, kind),
                    "ram_pages": int(row["memfree_start_kb"]) // 4 + system, "system_pages": system}
     else:
-        machine = {"ram_pages": RAM_MB * 256, "system_pages": 0}
+        machine = {"ram_pages": avail, "system_pages": 0}
     cfg = {"policy": policy, "kernel": key, **machine,
            "swap_kind": kind, "swap_pages": 0 if kind == "none" else int(row["swap_mb"]) * 256,
            "swappiness": int(row["swappiness"]), "readahead_pages": int(row["read_ahead_kb"]) // 4}
@@ -195,8 +210,10 @@ def simulate(job):
 # the five held-out traces, then (engine 0.9.0) second boots of every trace that had
 # one and a Zipf trace of a second seed (docs/validation.md "Second boots"), then
 # (engine 0.9.5) five scenario exports with parameters no replay had, simulated before
-# their boots (docs/validation.md "Held out: the replays of 2026-12-06")
-HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session-2026-12-06-heldout.csv")
+# their boots (docs/validation.md "Held out: the replays of 2026-12-06"), and four
+# on guests sized for 128 MiB ("Held out at 128 MiB")
+HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session-2026-12-06-heldout.csv",
+            "session-2026-12-06-128m.csv")
 
 
 def fitted(rows) -> list[dict]:

@@ -120,7 +120,9 @@ export function replayNote(scenario, replays = [], recipe = null) {
   if (replayOf(recipe, replays)) return "";
   const mine = (replays || []).filter((r) => r.scenario === scenario);
   if (!mine.length) return "";
-  const which = mine.map((r) => `${r.name} (${(r.kernels || []).join(", ")})`).join("; ");
-  return `The real kernels replayed this scenario on the rig (64 MiB available, ${Number(mine[0].accesses || 0).toLocaleString("en-US")} accesses): ${which}. ` +
+  // each replay on its own guest: the rig sized some for 128 MiB, with longer traces
+  const which = mine.map((r) => `${r.name} (${(r.kernels || []).join(", ")}; ` +
+    `${Math.round((r.machine?.ram_pages ?? 0) / 256)} MiB available, ${Number(r.accesses || 0).toLocaleString("en-US")} accesses)`).join("; ");
+  return `The real kernels replayed this scenario on the rig: ${which}. ` +
     "Start it as \"a real-kernel replay\" to see their counters beside the panes (docs/validation.md).";
 }

@@ -49,6 +49,9 @@ def test_every_replayed_trace_is_listed_with_its_real_boots_and_simulated_counte
     assert (listed["db-write"]["scenario"], listed["db-write"]["accesses"]) == (None, 300_000)
     assert zm["machine"] == {"ram_pages": 16384, "guest": True, "swap_kind": "ssd", "swap_pages": 65536,
                              "swappiness": 60, "readahead_pages": 32}
+    # the rig sized these guests for 128 MiB (validate.ram_mb(): the guest's mem_mb)
+    assert listed["zipf-mixed-128m"]["machine"]["ram_pages"] == 128 * 256
+    assert listed["zipf-mixed-128m"]["accesses"] == 600_000
     with open(VALIDATION / "sim.csv", newline="") as fh:
         sim = next(r for r in csv.DictReader(fh) if r["trace"] == "zipf-mixed" and r["profile"] == "6.12"
                    and r["policy"] == "mglru")
@@ -80,16 +83,18 @@ def test_a_replay_session_for_an_unknown_trace_or_kernel_is_refused(big_client, 
     assert big_client.get("/api/replays").status_code == 200
 
 
-def test_a_replay_session_run_to_the_end_has_the_simulated_counters_of_docs_validation(tmp_path):
+@pytest.mark.parametrize("name,kernel", [("stream-hot-anon", "7.3"), ("zipf-anon-128m", "6.1")])
+def test_a_replay_session_run_to_the_end_has_the_simulated_counters_of_docs_validation(tmp_path, name, kernel):
     """The session's panes are the machines validate.py simulates (guest_machine()
-    of the profile, the replay's swap, swappiness and readahead), stepped instead of
-    run to the end: the same counters, bit for bit (the engine is deterministic)."""
+    of the profile for the RAM the rig sized the guest for, the replay's swap,
+    swappiness and readahead), stepped instead of run to the end: the same
+    counters, bit for bit (the engine is deterministic)."""
     store = SqliteStore(tmp_path / "s.sqlite3")
     m = SessionManager(store, Settings(data_dir=tmp_path))
     try:
-        replay = next(r for r in replays.load() if r["name"] == "stream-hot-anon")
-        rec = m.upload_trace(replays.trace_path("stream-hot-anon").read_bytes(), "stream-hot-anon.trace.gz")
-        s, _ = m.create(Recipe.model_validate(replays.recipe(replay, "7.3", rec.id)))
+        replay = next(r for r in replays.load() if r["name"] == name)
+        rec = m.upload_trace(replays.trace_path(name).read_bytes(), f"{name}.trace.gz")
+        s, _ = m.create(Recipe.model_validate(replays.recipe(replay, kernel, rec.id)))
         cur = 0
         while not all(sim.done for sim in s.sims):
             cur, _ = s.step(cur, "access", 100_000, owner=True)
@@ -97,7 +102,7 @@ def test_a_replay_session_run_to_the_end_has_the_simulated_counters_of_docs_vali
             v = sim.vmstat()
             got = {"pgscan": v["pgscan_kswapd"] + v["pgscan_direct"],
                    "pgsteal": v["pgsteal_kswapd"] + v["pgsteal_direct"], "pswpin": v["pswpin"]}
-            want = next(x for x in replay["simulated"] if (x["kernel"], x["policy"]) == ("7.3", policy))
+            want = next(x for x in replay["simulated"] if (x["kernel"], x["policy"]) == (kernel, policy))
             assert got == {k: want["counters"][k] for k in got}
     finally:
         store.close()

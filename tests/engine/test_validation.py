@@ -41,6 +41,9 @@ KNOWN = [
     ("shf-hot0.3", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
     ("shf-hot0.3", "6.12.", "classic", ("pgscan", "pgsteal", "file_in")),
     ("zipf-mixed-a0.5", "6.1.", "mglru", ("pgscan", "pgsteal", "file_in")),
+    # held out, on guests sized for 128 MiB (simulated before their boots)
+    ("stream-hot-file-128m", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
+    ("zipf-anon-128m", "6.1.", "classic", ("pgscan", "pgsteal", "pswpin")),
 ]
 
 
@@ -62,8 +65,8 @@ def test_known_answer_within_20_percent_of_the_real_kernel(real_rows, trace, ker
 
 
 def test_one_rule_maps_a_replay_to_a_machine__simulate_ram_mb_64():
-    row = {"kernel": "6.12.117+deb13-amd64", "swap": "disk", "swap_mb": "256", "swappiness": "60",
-           "read_ahead_kb": "128", "memfree_start_kb": "67424", "shmem_start_kb": "5988",
+    row = {"run": "t.6.12.117+deb13-amd64.mglru.r1", "kernel": "6.12.117+deb13-amd64", "mem_mb": "138",
+           "swap": "disk", "swap_mb": "256", "swappiness": "60", "read_ahead_kb": "128", "memfree_start_kb": "67424", "shmem_start_kb": "5988",
            "anonpages_start_kb": "1220"}
     # 64 MiB available on a booted 6.12 guest: MemFree - MemAvailable and the
     # system's swappable pages (faulted in at boot) from the profile, not the row
@@ -81,11 +84,27 @@ def test_one_rule_maps_a_replay_to_a_machine__simulate_ram_mb_64():
         "flush_first_ms": round(round(2000 * ENGINE_PACE_OF_GUEST["6.12"]) * FLUSH_FIRST_SHARE),
         "swap_kind": "ssd",
         "swap_pages": 256 * 256, "swappiness": 60, "readahead_pages": 32}
-    assert V.sim_config({**row, "kernel": "7.3.4+deb13-amd64", "swap": "none", "read_ahead_kb": "0"},
-                        "lru")["swap_pages"] == 0
+    row73 = {**row, "kernel": "7.3.4+deb13-amd64", "mem_mb": "155"}
+    assert V.sim_config({**row73, "swap": "none", "read_ahead_kb": "0"}, "lru")["swap_pages"] == 0
     # the rig's nolf boots mount the data disk data=journal: no large folios
-    assert V.sim_config({**row, "kernel": "7.3.4+deb13-amd64", "tag": "nolf"}, "lru")["large_folios"] == 0
-    assert "large_folios" not in V.sim_config({**row, "kernel": "7.3.4+deb13-amd64", "tag": "r1"}, "lru")
+    assert V.sim_config({**row73, "tag": "nolf"}, "lru")["large_folios"] == 0
+    assert "large_folios" not in V.sim_config({**row73, "tag": "r1"}, "lru")
+
+
+def test_a_guest_the_rig_sized_for_128_mib_is_simulate_ram_mb_128():
+    """The RAM is the one the rig sized the guest for (its calibration's target),
+    read from the guest's mem_mb per release, so a 128 MiB replay is the machine
+    of `simulate --ram-mb 128`; a guest size the rig never calibrated is refused
+    by name instead of being simulated as 64 MiB."""
+    from engine.kernels import guest_machine
+    row = {"run": "t.7.3.4+deb13-amd64.classic.r1", "kernel": "7.3.4+deb13-amd64", "mem_mb": "223",
+           "swap": "disk", "swap_mb": "256", "swappiness": "60", "read_ahead_kb": "128"}
+    cfg = V.sim_config(row, "lru")
+    assert cfg["ram_pages"] == guest_machine("7.3", 128 * 256)["ram_pages"]
+    # 64 MiB more available, and the larger reserve si_mem_available() leaves out
+    assert cfg["ram_pages"] - V.sim_config({**row, "mem_mb": "155"}, "lru")["ram_pages"] > 64 * 256
+    with pytest.raises(ValueError, match="t.7.3.4.*200 MiB.*RIG_GUEST_MEM_MB"):
+        V.sim_config({**row, "mem_mb": "200"}, "lru")
 
 
 @pytest.mark.parametrize("key", list(KERNELS))
@@ -93,13 +112,36 @@ def test_a_profiles_boot_footprint_is_the_mean_of_its_replays_start_lines(real_r
     """engine/kernels.py's boot facts are measurements: MemFree - MemAvailable and
     Shmem + AnonPages when each replay on that release starts (docs/kernels.md
     "Boot footprint"), so new replays that move the mean move this test."""
-    rows = [r for r in real_rows if V.profile(r["kernel"]) == key]
+    # at 64 MiB, the size the rule's profiles are measured at (a 128 MiB guest's
+    # larger watermarks keep more of MemFree out of MemAvailable)
+    rows = [r for r in real_rows if V.profile(r["kernel"]) == key and V.ram_mb(r) == 64]
     assert len(rows) >= 20
     free_over = sum(int(r["memfree_start_kb"]) - int(r["memavail_start_kb"]) for r in rows) / len(rows) / 4
     system = sum(int(r["shmem_start_kb"]) + int(r["anonpages_start_kb"]) for r in rows) / len(rows) / 4
     boot = KERNELS[key]["boot"]
     assert abs(boot["free_over_available_pages"] - free_over) <= 8    # 32 KiB
     assert abs(boot["system_pages"] - system) <= 8
+
+
+@pytest.mark.parametrize("key", list(KERNELS))
+def test_a_128_mib_guest_leaves_out_of_memavailable_what_si_mem_available_does__calculate_totalreserve_pages(
+        real_rows, key):
+    """MemFree - MemAvailable grows with the guest: totalreserve_pages (the zones'
+    high marks and ZONE_DMA's lowmem_reserve) and, on 6.1 with its 9.7 MiB of
+    reclaimable slab, the low marks that cap the slab si_mem_available() counts.
+    The rule's machine for 128 MiB starts with the MemFree the rig's 128 MiB
+    boots started with (the 64 MiB footprint plus that growth: 6.1 +330, 6.12
+    and 7.3 +200 pages), where the 64 MiB footprint alone is 200-330 pages short."""
+    from engine.kernels import guest_machine
+    rows = [r for r in real_rows if V.profile(r["kernel"]) == key and V.ram_mb(r) == 128]
+    assert len(rows) >= 16
+    real = sum(int(r["memfree_start_kb"]) - int(r["memavail_start_kb"]) for r in rows) / len(rows) / 4
+    boot = KERNELS[key]["boot"]
+    free_over = guest_machine(key, 128 * 256)["ram_pages"] - 128 * 256 - boot["system_pages"]
+    assert abs(free_over - real) <= 16
+    assert real - boot["free_over_available_pages"] >= 200
+    # at 64 MiB the machine is the measured footprint, unchanged
+    assert guest_machine(key, 64 * 256)["ram_pages"] == 64 * 256 + boot["free_over_available_pages"] + boot["system_pages"]
 
 
 @pytest.mark.parametrize("key", list(KERNELS))
@@ -113,7 +155,7 @@ def test_a_profiles_unmapped_tmpfs_is_shmem_less_mapped_of_its_replays_start_lin
     from validation.guest_boot import load
     boot_rows = {r["run"]: r for r in load()}
     assert {r["run"] for r in real_rows} <= set(boot_rows)
-    rows = [boot_rows[r["run"]] for r in real_rows if V.profile(r["kernel"]) == key]
+    rows = [boot_rows[r["run"]] for r in real_rows if V.profile(r["kernel"]) == key and V.ram_mb(r) == 64]
     unmapped = sum(int(r["shmem_kb"]) - int(r["mapped_kb"]) for r in rows) / len(rows) / 4
     assert abs(KERNELS[key]["boot"]["unmapped_pages"] - unmapped) <= 8
     assert max(int(r["active_file_kb"]) + int(r["inactive_file_kb"]) for r in rows) <= 64

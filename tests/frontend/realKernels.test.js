@@ -188,8 +188,12 @@ test("a bold (outside the band) ratio is starred in the text", async () => {
 test("a built-in scenario's What to watch names its real-kernel replays, unless the session steps one", async () => {
   const { replayNote } = await import("../../frontend/js/realKernels.js");
   const note = replayNote("zipf-mixed", [REPLAY, { ...REPLAY, name: "other", scenario: "file-loop", trace_id: "x" }], { workload: { scenario: "zipf-mixed" } });
-  assert.equal(note, 'The real kernels replayed this scenario on the rig (64 MiB available, 300,000 accesses): zipf-mixed (6.1, 7.3). '
+  assert.equal(note, 'The real kernels replayed this scenario on the rig: zipf-mixed (6.1, 7.3; 64 MiB available, 300,000 accesses). '
     + 'Start it as "a real-kernel replay" to see their counters beside the panes (docs/validation.md).');
+  // a replay on a guest sized for 128 MiB says so, with its own length
+  const big = { ...REPLAY, name: "zipf-mixed-128m", accesses: 600000, machine: { ...REPLAY.machine, ram_pages: 128 * 256 } };
+  assert.match(replayNote("zipf-mixed", [REPLAY, big], { workload: { scenario: "zipf-mixed" } }),
+    /zipf-mixed \(6\.1, 7\.3; 64 MiB available, 300,000 accesses\); zipf-mixed-128m \(6\.1, 7\.3; 128 MiB available, 600,000 accesses\)\. /);
   assert.equal(replayNote("anon-loop", [REPLAY], { workload: { scenario: "anon-loop" } }), "");
   assert.equal(replayNote("zipf-mixed", [REPLAY], { workload: { trace_id: "abc123" } }), "");
   assert.equal(replayNote("zipf-mixed", [], null), "");
