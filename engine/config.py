@@ -5,9 +5,7 @@ ConfigError (a ValueError) whose message starts with the offending key.
 """
 from __future__ import annotations
 
-import math
-
-from engine.kernels import DEFAULT_KERNEL, KERNELS
+from engine.kernels import DEFAULT_KERNEL, KERNELS, min_free_kbytes, watermark_step
 
 __all__ = ["ConfigError", "DEFAULT_COSTS", "KERNELS", "SWAP_KINDS", "default_costs", "derive_watermarks", "normalize_config"]
 
@@ -49,10 +47,8 @@ def derive_watermarks(ram_pages: int) -> dict:
     """Mirrors mm/page_alloc.c:calculate_min_free_kbytes() + __setup_per_zone_wmarks();
     the node's marks (the simulator splits them between its zones in proportion
     to their pages); simplified: watermark_scale_factor 10, no boost."""
-    lowmem_kbytes = ram_pages * 4
-    min_free_kbytes = min(max(math.isqrt(lowmem_kbytes * 16), 128), 262144)
-    wmin = min_free_kbytes >> 2
-    delta = max(wmin // 4, ram_pages * 10 // 10000)
+    wmin = min_free_kbytes(ram_pages * 4) >> 2
+    delta = watermark_step(wmin, ram_pages)
     return {"min": wmin, "low": wmin + delta, "high": wmin + 2 * delta}
 
 

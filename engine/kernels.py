@@ -180,14 +180,25 @@ LOWMEM_RESERVE_RATIO_DMA = 256    # sysctl_lowmem_reserve_ratio[ZONE_DMA]
 WATERMARK_SCALE_FACTOR = 10
 
 
+def min_free_kbytes(lowmem_kbytes: int) -> int:
+    """calculate_min_free_kbytes() (7.3 page_alloc.c:6748): int_sqrt(16 x the
+    lowmem kB), clamped to 128 kB .. 256 MiB."""
+    return min(max(math.isqrt(lowmem_kbytes * 16), 128), 262144)
+
+
+def watermark_step(wmin: int, pages: int) -> int:
+    """__setup_per_zone_wmarks() (:6636): low is min plus this, high low plus
+    this again: a quarter of min, or watermark_scale_factor of the pages."""
+    return max(wmin >> 2, pages * WATERMARK_SCALE_FACTOR // 10000)
+
+
 def guest_unavailable_pages(key: str, available_pages: int) -> int:
     """What si_mem_available() leaves out of MemFree when a guest of profile `key`
     sized for `available_pages` starts: totalreserve_pages less the part of the
     reclaimable slab it counts in (7.3 mm/show_mem.c:33-73, 6.12 :32-72, 6.1
     page_alloc.c:6036), on the watermarks the kernel sets for the guest's managed
-    pages: calculate_min_free_kbytes() (int_sqrt(lowmem_kbytes * 16), 7.3
-    page_alloc.c:6748), __setup_per_zone_wmarks() (:6636; each zone's share of
-    the min mark, low and high a quarter of it apart), setup_per_zone_lowmem_reserve()
+    pages: min_free_kbytes(), __setup_per_zone_wmarks() (each zone's share of
+    the min mark, low and high watermark_step() apart), setup_per_zone_lowmem_reserve()
     (:6591; ZONE_DMA keeps ZONE_DMA32's managed pages / 256) and
     calculate_totalreserve_pages() (:6541; each zone's high mark plus its largest
     reserve). The file LRU is empty when a replay starts (drop_caches). On the
@@ -196,12 +207,12 @@ def guest_unavailable_pages(key: str, available_pages: int) -> int:
     difference this makes at another size (docs/validation.md "Held out at 128 MiB")."""
     boot = KERNELS[key]["boot"]
     managed = available_pages + boot["managed_over_available_pages"]
-    pages_min = min(max(math.isqrt(managed * 4 * 16), 128), 262144) >> 2
+    pages_min = min_free_kbytes(managed * 4) >> 2
     totalreserve = low = 0
     for zone_pages, reserve in ((ZONE_DMA_MANAGED_PAGES, (managed - ZONE_DMA_MANAGED_PAGES) // LOWMEM_RESERVE_RATIO_DMA),
                                 (managed - ZONE_DMA_MANAGED_PAGES, 0)):
         wmin = pages_min * zone_pages // managed
-        step = max(wmin >> 2, zone_pages * WATERMARK_SCALE_FACTOR // 10000)
+        step = watermark_step(wmin, zone_pages)
         low += wmin + step
         totalreserve += min(zone_pages, wmin + 2 * step + reserve)
     reclaimable = boot["reclaimable_pages"]

@@ -49,7 +49,7 @@ def test_every_replayed_trace_is_listed_with_its_real_boots_and_simulated_counte
     assert (listed["db-write"]["scenario"], listed["db-write"]["accesses"]) == (None, 300_000)
     assert zm["machine"] == {"ram_pages": 16384, "guest": True, "swap_kind": "ssd", "swap_pages": 65536,
                              "swappiness": 60, "readahead_pages": 32}
-    # the rig sized these guests for 128 MiB (validate.ram_mb(): the guest's mem_mb)
+    # the rig sized these guests for 128 MiB (engine/kernels.py RIG_GUEST_MEM_MB, by the guest's mem_mb)
     assert listed["zipf-mixed-128m"]["machine"]["ram_pages"] == 128 * 256
     assert listed["zipf-mixed-128m"]["accesses"] == 600_000
     with open(VALIDATION / "sim.csv", newline="") as fh:

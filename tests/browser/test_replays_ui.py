@@ -191,7 +191,6 @@ def test_an_upload_of_a_replays_file_on_another_machine_shows_the_real_numbers_b
 def test_a_scenario_sessions_what_to_watch_names_the_replays_of_that_scenario(page, server, replays):
     from browser_helpers import open_session
 
-    replay = next(r for r in replays if r["scenario"] == "zipf-mixed")
     body = {"machine": {"ram_pages": 1024}, "workload": {"scenario": "zipf-mixed", "accesses": 2000},
             "policies": [{"policy": "lru"}], "seed": 1}
     r = httpx.post(server.url + "/api/sessions", json=body, timeout=30)
@@ -199,5 +198,9 @@ def test_a_scenario_sessions_what_to_watch_names_the_replays_of_that_scenario(pa
     open_session(page, server, r.json())
     page.wait_for_function("document.querySelector('#watch-text').textContent.includes('real kernels replayed')")
     text = page.locator("#watch-text").text_content()
-    assert f"{replay['name']} ({', '.join(replay['kernels'])})" in text
+    for rp in (x for x in replays if x["scenario"] == "zipf-mixed"):
+        # each replay with its own guest size and length (zipf-mixed-128m: 128 MiB, 600,000)
+        assert (f"{rp['name']} ({', '.join(rp['kernels'])}; {rp['machine']['ram_pages'] // 256} MiB available, "
+                f"{rp['accesses']:,} accesses)") in text
+    assert "zipf-mixed-128m (6.1, 6.12, 7.3; 128 MiB available, 600,000 accesses)" in text
     assert 'Start it as "a real-kernel replay"' in text
