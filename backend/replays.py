@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from engine.kernels import RIG_GUEST_MEM_MB
+from engine.kernels import rig_available_mb
 
 # where validation/ is: beside the backend package in a checkout (`make run`),
 # else the working directory's (the image's WORKDIR is the checkout)
@@ -98,7 +98,7 @@ def load() -> tuple:
         rows = real[name]
         first = rows[0]
         # the MiB the rig sized its guests for (every boot of a trace ran one size)
-        available_mb = {RIG_GUEST_MEM_MB.get(_profile(r["kernel"]), {}).get(int(r["mem_mb"])) for r in rows}
+        available_mb = {rig_available_mb(_profile(r["kernel"]), r["mem_mb"]) for r in rows}
         if len(available_mb) != 1 or None in available_mb:
             continue
         header = _header(path)

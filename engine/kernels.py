@@ -12,7 +12,7 @@ import math
 
 __all__ = ["DEFAULT_KERNEL", "ENGINE_PACE_OF_GUEST", "FLUSH_TIME_MS", "GUEST_COSTS", "GUEST_MIN_AVAILABLE_PAGES", "GUEST_MLOCKED_PAGES",
            "KERNELS", "PACES", "RIG_GUEST_MEM_MB", "guest_costs", "guest_machine", "guest_unavailable_pages",
-           "kernel_version"]
+           "kernel_version", "rig_available_mb"]
 
 # key -> facts. "debian" is the package the real-kernel rig boots (its uname -r);
 # "source" the linux-source package whose mm/ the branches were read from.
@@ -68,6 +68,12 @@ DEFAULT_KERNEL = "7.3"
 # asked for on each release (2026-12-06: MemAvailable a mean 127.7 / 130.1 /
 # 127.3 MiB over its four boots; docs/validation.md "Held out at 128 MiB").
 RIG_GUEST_MEM_MB = {"6.1": {143: 64, 208: 128}, "6.12": {138: 64, 204: 128}, "7.3": {155: 64, 223: 128}}
+
+
+def rig_available_mb(key: str, mem_mb) -> int | None:
+    """The MiB the rig sized a guest of `mem_mb` MiB of RAM under profile `key`
+    for (RIG_GUEST_MEM_MB), or None for a size it never calibrated."""
+    return RIG_GUEST_MEM_MB.get(key, {}).get(int(mem_mb))
 
 
 # Below 64 MiB (the rig's guests, and where the engine starts modelling ZONE_DMA)

@@ -11,7 +11,7 @@ same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
               booted guest of that profile, whose frames and
               own swappable pages come from the profile's boot footprint
               (engine/kernels.py guest_machine(), docs/kernels.md "Boot footprint"):
-              frames = 64 MiB + (MemFree - MemAvailable) + (Shmem + AnonPages),
+              frames = that RAM + (MemFree - MemAvailable) + (Shmem + AnonPages),
               MemFree - MemAvailable as measured at 64 MiB and, on a larger
               guest, moved as si_mem_available() moves it with the kernel's
               watermarks (guest_unavailable_pages()),
@@ -69,7 +69,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.kernels import PACES, RIG_GUEST_MEM_MB, guest_machine  # noqa: E402
+from engine.kernels import PACES, guest_machine, rig_available_mb  # noqa: E402
 
 SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
 POLICY = {"classic": "lru", "mglru": "lru_gen"}
@@ -153,11 +153,11 @@ def ram_mb(row: dict) -> int:
     """The MiB available to the workload on the replay's guest (engine/kernels.py
     RIG_GUEST_MEM_MB: what the rig sized a guest of that RAM for)."""
     key = profile(row["kernel"])
-    try:
-        return RIG_GUEST_MEM_MB[key][int(row["mem_mb"])]
-    except KeyError:
+    mb = rig_available_mb(key, row["mem_mb"])
+    if mb is None:
         raise ValueError(f"{row.get('run', 'a replay')}: a {key} guest of {row['mem_mb']} MiB was not sized by the rig's "
-                         f"calibration (engine/kernels.py RIG_GUEST_MEM_MB)") from None
+                         f"calibration (engine/kernels.py RIG_GUEST_MEM_MB)")
+    return mb
 
 
 def sim_config(row: dict, policy: str) -> dict:

@@ -81,9 +81,10 @@ export function realRows(replay, { policy, kernel }, vmstat, done, comparable = 
   return { replayed: runs.length > 0, why, boots: runs.map((r) => r.tag), releases: [...new Set(runs.map((r) => r.release))], rows };
 }
 
+const mib = (pages) => Math.round(pages / 256);
+
 // The rig's machine (backend/replays.py: a recipe's `machine`) in words.
 export function rigMachine(machine = {}) {
-  const mib = (pages) => Math.round(pages / 256);
   const swap = machine.swap_kind === "none" || !machine.swap_pages ? "no swap"
     : `a ${mib(machine.swap_pages)} MiB ${machine.swap_kind === "zram" ? "zram swap" : "swap disk"}`;
   return `${mib(machine.ram_pages ?? 0)} MiB available, ${swap}, swappiness ${machine.swappiness ?? 60}`;
@@ -122,7 +123,7 @@ export function replayNote(scenario, replays = [], recipe = null) {
   if (!mine.length) return "";
   // each replay on its own guest: the rig sized some for 128 MiB, with longer traces
   const which = mine.map((r) => `${r.name} (${(r.kernels || []).join(", ")}; ` +
-    `${Math.round((r.machine?.ram_pages ?? 0) / 256)} MiB available, ${Number(r.accesses || 0).toLocaleString("en-US")} accesses)`).join("; ");
+    `${mib(r.machine?.ram_pages ?? 0)} MiB available, ${Number(r.accesses || 0).toLocaleString("en-US")} accesses)`).join("; ");
   return `The real kernels replayed this scenario on the rig: ${which}. ` +
     "Start it as \"a real-kernel replay\" to see their counters beside the panes (docs/validation.md).";
 }
