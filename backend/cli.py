@@ -404,6 +404,9 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
         cfg["large_folios"] = 0
     if args.zone_dma_mb is not None:
         cfg["zone_dma_pages"] = args.zone_dma_mb * PAGES_PER_MB
+        # a guest's ZONE_DMA holes lie in its first pageblock: no more than the zone has
+        if cfg.get("zone_dma_holes"):
+            cfg["zone_dma_holes"] = min(cfg["zone_dma_holes"], cfg["zone_dma_pages"])
     return cfg
 
 
@@ -541,6 +544,9 @@ def render_summary(results: list[dict], engine=None) -> str:
         f"{cfg.get('swap_kind', '?')}, swappiness {cfg.get('swappiness', '?')}"
         + (f", a ZONE_DMA watermark boost per {cfg['zone_dma_boost_every']:,d} ZONE_DMA pages"
            if cfg.get("zone_dma_boost_every") else "")
+        + (f", free pages in other migratetypes' pageblocks {cfg.get('zone_dma_holes', 0):,d} in ZONE_DMA and "
+           f"{cfg.get('zone_normal_holes', 0):,d} above it (a fallback takes {cfg.get('zone_hole_chunk', 1):,d})"
+           if cfg.get("zone_dma_holes") or cfg.get("zone_normal_holes") else "")
         + (f", a folio migrated by compaction per {cfg['compaction_migrate_every']:,d} pages read into"
            " large folios" if cfg.get("compaction_migrate_every") and cfg.get("large_folios") else "")
         # 6.1 reads the counters exact whatever the period (docs/kernels.md "Classic LRU")

@@ -70,7 +70,7 @@ def normalize_config(config: dict | None) -> dict:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
-    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "system_unmapped_pages", "system_active_pages", "zone_dma_boost_every", "compaction_migrate_every", "swap_pages", "swap_kind", "swappiness", "watermarks",
+    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "system_unmapped_pages", "system_active_pages", "zone_dma_boost_every", "zone_dma_holes", "zone_normal_holes", "zone_normal_claimable", "zone_hole_chunk", "compaction_migrate_every", "swap_pages", "swap_kind", "swappiness", "watermarks",
              "readahead_pages", "large_folios", "costs", "events_capacity", "flush_time_ms", "flush_first_ms"}
     for key in config:
         if key not in known and key not in POLICY_INFO:
@@ -106,11 +106,27 @@ def normalize_config(config: dict | None) -> dict:
     # Active(anon) (docs/kernels.md "Boot footprint")
     out["system_active_pages"] = _int("system_active_pages", config.get("system_active_pages", 0),
                                       0, out["system_pages"] - out["system_mlocked_pages"] - out["system_unmapped_pages"])
-    # ZONE_DMA's watermark boosts (docs/kernels.md "Watermark boost"): one per this
-    # many pages ZONE_DMA hands out, 0 = never. The engine has no migratetypes, so
-    # the page-allocator fallbacks that set them come at a fixed rate; a booted
-    # guest gets its release's (guest_machine())
+    # ZONE_DMA's watermark boosts at a fixed rate (docs/kernels.md "Watermark
+    # boost"): one per this many pages ZONE_DMA hands out, whatever its free lists
+    # hold, 0 = never. A stand-in for the page-allocator fallbacks, which the
+    # zones' holes below model; booted guests had fitted rates up to engine 0.9.6
     out["zone_dma_boost_every"] = _int("zone_dma_boost_every", config.get("zone_dma_boost_every", 0), 0, 1 << 30)
+    # each zone's free pages in pageblocks of another migratetype (the kernel's
+    # unmovable and reclaimable blocks, /proc/pagetypeinfo): a movable allocation
+    # takes one only when the zone has no other free page, and that fallback boosts
+    # the zone's watermarks (docs/kernels.md "Watermark boost"); 0 = none. A
+    # booted guest gets its release's (guest_machine())
+    out["zone_dma_holes"] = _int("zone_dma_holes", config.get("zone_dma_holes", 0), 0, out["zone_dma_pages"])
+    out["zone_normal_holes"] = _int("zone_normal_holes", config.get("zone_normal_holes", 0),
+                                    0, (ram - out["zone_dma_pages"]) // 2)
+    # and, beside them, the free pages of ZONE_NORMAL's pageblocks of another
+    # migratetype that are at least half free: the first fallbacks claim them
+    # for the movable type a pageblock at a time (try_to_claim_block())
+    out["zone_normal_claimable"] = _int("zone_normal_claimable", config.get("zone_normal_claimable", 0),
+                                        0, (ram - out["zone_dma_pages"]) // 2 - out["zone_normal_holes"])
+    # the pages one such fallback moves to the movable free list (the order of the
+    # free page it takes, moved whole: steal_suitable_fallback() / try_to_claim_block())
+    out["zone_hole_chunk"] = _int("zone_hole_chunk", config.get("zone_hole_chunk", 1), 1, 512)
     # compaction's migrations (docs/kernels.md "Large folios"): one LRU folio migrated
     # per this many pages read into large folios, 0 = never; only a machine with
     # large folios reads any (a 7.3 guest gets its rate, guest_machine())

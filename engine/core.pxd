@@ -355,14 +355,36 @@ ctypedef struct mem:
     folio_idx_t lru_batch_pfn[PAGEVEC_SIZE]
     uint64_t lru_batch_index[PAGEVEC_SIZE]
     int64_t lru_batch_seq[PAGEVEC_SIZE]
-    # ZONE_DMA's watermark boost (boost_watermark(), page_alloc.c). The engine has no
-    # migratetypes, so the fallbacks that boost the zone come at a fixed rate: one per
-    # dma_boost_every pages ZONE_DMA hands out (config zone_dma_boost_every; 0 = never)
+    # ZONE_DMA's watermark boost (boost_watermark(), page_alloc.c): from the fallbacks
+    # into the zone's holes below, and, as a stand-in whatever the free lists hold, one
+    # per dma_boost_every pages ZONE_DMA hands out (config zone_dma_boost_every; 0 = never)
     int64_t dma_boost_every
-    int64_t dma_alloc_count
+    int64_t dma_alloc_count      # pages ZONE_DMA handed out (pgalloc_dma)
     int64_t watermark_boost_dma  # zone->watermark_boost of ZONE_DMA, pages
     uint8_t dma_boosted          # ZONE_BOOSTED_WATERMARK: rmqueue() wakes kswapd for ZONE_DMA alone
-    uint8_t _pad_boost[7]
+    uint8_t normal_boosted       # ... for ZONE_NORMAL (the guests' ZONE_DMA32): an ordinary run
+    uint8_t _pad_boost[6]
+    int64_t watermark_boost_normal
+    # The free pages of each zone that lie in pageblocks of another migratetype
+    # (config zone_dma_holes / zone_normal_holes; docs/kernels.md "Watermark
+    # boost"): the first nr_holes_* pfns of the zone. A movable allocation takes
+    # them only when the zone has no other free page: __rmqueue_fallback(), which
+    # boosts the zone. They sit at the far end of their zone's free stack, so a
+    # zone hands out every other free frame first; a freed one goes back there.
+    int32_t nr_holes_dma
+    int32_t nr_holes_normal
+    int32_t nr_hole_free_dma
+    int32_t nr_hole_free_normal
+    int64_t nr_fallback[2]       # fallbacks into those pages, per zone (mm_page_alloc_extfrag)
+    # the pages one fallback moves to the movable free list: the free page it takes
+    # is of that order (mm_page_alloc_extfrag's fallback_order), and steal_suitable_fallback()
+    # moves it whole (config zone_hole_chunk)
+    int32_t hole_chunk
+    # ZONE_NORMAL's holes that lie in pageblocks a fallback can claim (more than
+    # half of them free): the top nr_claimable_normal of its hole pfns. A fallback
+    # that finds one claims a pageblock of them for the movable type
+    # (try_to_claim_block(), config zone_normal_claimable)
+    int32_t nr_claimable_normal
     int64_t nr_lru_dma[5]        # ZONE_DMA's pages on each node LRU list (lruvec_lru_size(.., ZONE_DMA))
     # compaction's migrations (7.3's large folios' high-order allocations): one folio
     # migrated per compaction_migrate_every pages read into large folios (config; 0 =
@@ -449,12 +471,21 @@ cdef inline int64_t dma_wmark(mem* m, int which) noexcept nogil:
     # wmark_pages(zone, i): the zone's mark plus its watermark boost (mmzone.h)
     return m.zone_wmark[ZONE_DMA * 3 + which] + m.watermark_boost_dma
 
+cdef inline int64_t normal_wmark(mem* m, int which) noexcept nogil:
+    return m.zone_wmark[ZONE_NORMAL * 3 + which] + m.watermark_boost_normal
+
+cdef inline bint frame_is_hole(mem* m, folio_idx_t f) noexcept nogil:
+    # a frame of a pageblock of another migratetype (zone_*_holes): the first pfns of its zone
+    if f < m.nr_dma:
+        return f < m.nr_holes_dma
+    return f - m.nr_dma < m.nr_holes_normal
+
 cdef inline bint zone_watermark_ok(mem* m, int which) noexcept nogil:
     """Some zone of the zonelist is above its `which` mark, as the page
     allocator's zone_watermark_ok() over ZONE_NORMAL then ZONE_DMA (whose
     lowmem_reserve is added), and as pgdat_balanced() for order 0 (any
     eligible zone balanced). One zone: the node's free pages against its mark."""
-    if m.nr_free - m.nr_free_dma > m.zone_wmark[ZONE_NORMAL * 3 + which]:
+    if m.nr_free - m.nr_free_dma > normal_wmark(m, which):
         return True
     return m.nr_dma > 0 and m.nr_free_dma > dma_wmark(m, which) + m.lowmem_reserve_dma
 

@@ -465,7 +465,7 @@ cdef folio_idx_t alloc_frame(mem* m) noexcept nogil:
     if m.nr_free <= 0:
         return -1
     if m.nr_free_dma > 0 and (nr_free_normal == 0 or (
-            nr_free_normal <= m.zone_wmark[ZONE_NORMAL * 3 + WMARK_LOW]
+            nr_free_normal <= normal_wmark(m, WMARK_LOW)
             and m.nr_free_dma > dma_wmark(m, WMARK_LOW) + m.lowmem_reserve_dma)):
         return alloc_frame_zone(m, ZONE_DMA)
     return alloc_frame_zone(m, ZONE_NORMAL)
@@ -478,43 +478,84 @@ cdef int folio_alloc_zone(mem* m, int32_t nr) noexcept nogil:
     lowmem_reserve) at the low mark, then, kswapd woken, at the min mark. The
     caller checked that some zone passes the min mark (ra_alloc_ok())."""
     cdef int64_t nr_free_normal = m.nr_free - m.nr_free_dma
-    if nr_free_normal - (nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_LOW]:
+    if nr_free_normal - (nr - 1) > normal_wmark(m, WMARK_LOW):
         return ZONE_NORMAL
     if m.nr_dma > 0 and m.nr_free_dma - (nr - 1) > dma_wmark(m, WMARK_LOW) + m.lowmem_reserve_dma:
         return ZONE_DMA
-    if nr_free_normal - (nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_MIN]:
+    if nr_free_normal - (nr - 1) > normal_wmark(m, WMARK_MIN):
         return ZONE_NORMAL
     return ZONE_DMA
 
 
-cdef void boost_watermark(mem* m) noexcept nogil:
-    """Mirrors mm/page_alloc.c:boost_watermark() for ZONE_DMA, called where a
-    fallback claims a pageblock of another migratetype (6.1/6.12
+cdef void boost_watermark(mem* m, int zone) noexcept nogil:
+    """Mirrors mm/page_alloc.c:boost_watermark(), called where a fallback to
+    another migratetype would claim its pageblock (6.1/6.12
     steal_suitable_fallback(), 7.3 try_to_claim_block()); ZONE_BOOSTED_WATERMARK
-    then makes rmqueue() wake kswapd for ZONE_DMA alone."""
+    then makes rmqueue() wake kswapd for that zone."""
     cdef int64_t max_boost
-    if PAGEBLOCK_NR_PAGES * 4 > m.nr_dma:
+    cdef int32_t managed = m.nr_dma if zone == ZONE_DMA else m.nr_frames - m.nr_dma
+    if PAGEBLOCK_NR_PAGES * 4 > managed:
         return                   # "zones that are unlikely to produce results"
     # watermark_boost_factor 15000: 1.5 times the high mark, at least a pageblock
-    max_boost = m.zone_wmark[ZONE_DMA * 3 + WMARK_HIGH] * 15000 // 10000
+    max_boost = m.zone_wmark[zone * 3 + WMARK_HIGH] * 15000 // 10000
     if max_boost < PAGEBLOCK_NR_PAGES:
         max_boost = PAGEBLOCK_NR_PAGES
-    m.watermark_boost_dma = min(m.watermark_boost_dma + PAGEBLOCK_NR_PAGES, max_boost)
-    m.dma_boosted = 1
+    if zone == ZONE_DMA:
+        m.watermark_boost_dma = min(m.watermark_boost_dma + PAGEBLOCK_NR_PAGES, max_boost)
+        m.dma_boosted = 1
+    else:
+        m.watermark_boost_normal = min(m.watermark_boost_normal + PAGEBLOCK_NR_PAGES, max_boost)
+        m.normal_boosted = 1
+
+
+cdef void claim_pageblock(mem* m) noexcept nogil:
+    """try_to_claim_block() (7.3 page_alloc.c:2308; 6.1/6.12 steal_suitable_fallback()):
+    the fallback found a free page in a pageblock whose free pages are at least
+    half of it, and the block becomes movable. The top pageblock's worth of the
+    claimable hole pfns are no longer holes; those free leave the holes' end of
+    ZONE_NORMAL's free stack for the movable part."""
+    cdef int32_t k = min(m.nr_claimable_normal, <int32_t>PAGEBLOCK_NR_PAGES)
+    cdef folio_idx_t edge = m.nr_dma + m.nr_holes_normal - k
+    cdef int32_t i = m.nr_hole_free_normal - 1
+    cdef folio_idx_t f
+    while i >= 0:
+        f = m.free_stack[i]
+        if f >= edge:
+            m.nr_hole_free_normal -= 1
+            m.free_stack[i] = m.free_stack[m.nr_hole_free_normal]
+            m.free_stack[m.nr_hole_free_normal] = f
+        i -= 1
+    m.nr_holes_normal -= k
+    m.nr_claimable_normal -= k
 
 
 cdef folio_idx_t alloc_frame_zone(mem* m, int zone) noexcept nogil:
     # a frame of the given zone (which has one free): ZONE_DMA's from the top of
-    # the free stack, ZONE_NORMAL's from its bottom part
+    # the free stack, ZONE_NORMAL's from its bottom part. Either zone's holes
+    # (zone_*_holes) lie at the far end of its stack, so the frame is one of them
+    # only when the zone has no other: __rmqueue_smallest() found no free page of
+    # the movable type and __rmqueue_fallback() took one of another, boosting;
+    # the hole_chunk frames nearest the top join the movable ones (the free page it
+    # took, moved whole to the movable list) and the frame is the first of them
     cdef folio_idx_t pfn
     if zone == ZONE_DMA:
         pfn = m.free_stack[m.nr_frames - m.nr_free_dma]
+        if m.nr_free_dma == m.nr_hole_free_dma:
+            m.nr_hole_free_dma -= min(m.hole_chunk, m.nr_hole_free_dma)
+            m.nr_fallback[ZONE_DMA] += 1
+            boost_watermark(m, ZONE_DMA)
         m.nr_free_dma -= 1
-        if m.dma_boost_every:
-            m.dma_alloc_count += 1
-            if m.dma_alloc_count % m.dma_boost_every == 0:
-                boost_watermark(m)
+        m.dma_alloc_count += 1                   # pgalloc_dma
+        if m.dma_boost_every and m.dma_alloc_count % m.dma_boost_every == 0:
+            boost_watermark(m, ZONE_DMA)
     else:
+        if m.nr_free - m.nr_free_dma == m.nr_hole_free_normal:
+            m.nr_fallback[ZONE_NORMAL] += 1
+            boost_watermark(m, ZONE_NORMAL)
+            if m.nr_claimable_normal > 0:
+                claim_pageblock(m)
+            else:
+                m.nr_hole_free_normal -= min(m.hole_chunk, m.nr_hole_free_normal)
         pfn = m.free_stack[m.nr_free - m.nr_free_dma - 1]
     m.nr_free -= 1
     m.vmstat[<int>NR_FREE_PAGES] -= 1
@@ -529,6 +570,7 @@ cdef folio_idx_t alloc_frame_zone(mem* m, int zone) noexcept nogil:
 
 
 cdef void free_frame(mem* m, folio_idx_t pfn) noexcept nogil:
+    cdef int32_t top, edge
     m.folios[pfn].flags = 0
     folio_flags_changed(m, pfn)
     m.folios[pfn].prev = -1
@@ -539,10 +581,24 @@ cdef void free_frame(mem* m, folio_idx_t pfn) noexcept nogil:
     m.folios[pfn]._pad = 0
     m.folios[pfn].index = 0
     if pfn < m.nr_dma:
+        top = m.nr_frames - m.nr_free_dma - 1
+        if frame_is_hole(m, pfn):
+            # back to the far end with the zone's other holes; the frame there, if
+            # not one, moves to the top
+            edge = m.nr_frames - m.nr_hole_free_dma - 1
+            m.free_stack[top] = m.free_stack[edge]
+            top = edge
+            m.nr_hole_free_dma += 1
+        m.free_stack[top] = pfn
         m.nr_free_dma += 1
-        m.free_stack[m.nr_frames - m.nr_free_dma] = pfn
     else:
-        m.free_stack[m.nr_free - m.nr_free_dma] = pfn
+        top = m.nr_free - m.nr_free_dma
+        if frame_is_hole(m, pfn):
+            edge = m.nr_hole_free_normal
+            m.free_stack[top] = m.free_stack[edge]
+            top = edge
+            m.nr_hole_free_normal += 1
+        m.free_stack[top] = pfn
     m.nr_free += 1
     m.vmstat[<int>NR_FREE_PAGES] += 1
 

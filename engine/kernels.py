@@ -21,17 +21,20 @@ KERNELS = {
             "source": "linux-source-6.1 6.1.192-3",
             "title": "Linux 6.1 (Debian 12 bookworm)",
             "boot": {"free_over_available_pages": -1595, "system_pages": 1730, "unmapped_pages": 907, "active_anon_pages": 437,
-                     "managed_over_available_pages": 7305, "reclaimable_pages": 2488}, "large_folios": False},
+                     "managed_over_available_pages": 7305, "reclaimable_pages": 2488},
+            "pageblocks": {"dma_holes": 224, "normal_holes": 172, "normal_claimable": 966, "fallback_pages": 32}, "large_folios": False},
     "6.12": {"version": 612, "release": "6.12.117", "debian": "6.12.117+deb13-amd64",
              "source": "linux-source-6.12 6.12.117-1",
              "title": "Linux 6.12 (Debian 13 trixie)",
              "boot": {"free_over_available_pages": 403, "system_pages": 1804, "unmapped_pages": 979, "active_anon_pages": 444,
-                      "managed_over_available_pages": 7776, "reclaimable_pages": 245}, "large_folios": False},
+                      "managed_over_available_pages": 7776, "reclaimable_pages": 245},
+             "pageblocks": {"dma_holes": 224, "normal_holes": 227, "normal_claimable": 1533, "fallback_pages": 1}, "large_folios": False},
     "7.3": {"version": 703, "release": "7.3.4", "debian": "7.3.4+deb13-amd64",
             "source": "linux-source-7.3 7.3.4-1~bpo13+1",
             "title": "Linux 7.3 (Debian 13 backports)",
             "boot": {"free_over_available_pages": 434, "system_pages": 1915, "unmapped_pages": 1090, "active_anon_pages": 444,
-                     "managed_over_available_pages": 10545, "reclaimable_pages": 275}, "large_folios": True},
+                     "managed_over_available_pages": 10545, "reclaimable_pages": 275},
+            "pageblocks": {"dma_holes": 224, "normal_holes": 264, "normal_claimable": 1746, "fallback_pages": 1}, "large_folios": True},
 }
 DEFAULT_KERNEL = "7.3"
 
@@ -57,6 +60,19 @@ DEFAULT_KERNEL = "7.3"
 #       si_mem_available() needs to say how MemFree - MemAvailable grows on a
 #       guest sized for more than 64 MiB (guest_unavailable_pages()).
 # docs/kernels.md "Boot footprint".
+# "pageblocks": the free pages of the guest's zones that lie in pageblocks of another
+# migratetype than a workload's pages (movable), measured on the rig's boots
+# (validation/pageblocks.py, validation/pageblocks.csv; docs/kernels.md "Watermark
+# boost"):
+#   dma_holes  ZONE_DMA's one unmovable pageblock: 224 free pages at every replay's
+#       start on every release, never claimable (under half a pageblock).
+#   normal_holes  the free pages of ZONE_DMA32's unmovable and reclaimable pageblocks,
+#       the median of /proc/pagetypeinfo's samples after a replay's first second.
+#   normal_claimable  what they hold beyond that when a replay starts (the median):
+#       the pageblocks at least half free, which the first fallbacks claim.
+#   fallback_pages  what one fallback of an order-0 movable allocation takes from
+#       them: 2^(the median fallback_order of mm_page_alloc_extfrag in ZONE_DMA),
+#       the free page it finds, moved whole to the movable list.
 # "large_folios": the release's ext4 caches a file read through read() readahead in
 # folios of more than one page (ext4 since v6.16; docs/kernels.md "Large folios").
 
@@ -132,7 +148,7 @@ FLUSH_FIRST_SHARE = 0.42
 # the kernel runs every FLUSH_TIME of the guest's time, is then as old, in
 # records, as on the rig (docs/validation.md "The stats flush at the engine's
 # pace").
-ENGINE_PACE_OF_GUEST = {"6.1": 0.0975, "6.12": 0.2108, "7.3": 0.1112}
+ENGINE_PACE_OF_GUEST = {"6.1": 0.0974, "6.12": 0.2091, "7.3": 0.1133}
 # the keys that belong to the rig's virtio disks, not to its CPUs
 _SWAP_DEVICE_COSTS = ("swap_read", "swap_write")
 _DATA_DISK_COSTS = ("file_read", "readahead_page", "file_write")
@@ -162,16 +178,6 @@ def guest_costs(swap_kind: str = "ssd") -> dict:
 PACES = ("engine", "rig")
 
 
-# ZONE_DMA's watermark boosts on the rig's guests (config zone_dma_boost_every):
-# one per that many pages ZONE_DMA hands out. A boost comes from a page-allocator
-# fallback that claims a pageblock (boost_watermark(), page_alloc.c), which the
-# engine, without migratetypes, cannot tell when; the rate is fitted per release
-# so that the classic replays of the calibration set skip as many pages in
-# kswapd's runs for ZONE_DMA alone (pgskip_dma32) as the real boots did
-# (validation/zone_dma_skips.py --fit; docs/validation.md "The watermark boost").
-# 6.12's fit has had no fixed point since engine 0.9.4 (its skips swing with
-# anon-loop's bistable loop); it keeps engine 0.9.3's 100 ("The stats flush's phase").
-GUEST_DMA_BOOST_EVERY = {"6.1": 1000, "6.12": 100, "7.3": 30}
 # Compaction's migrations on the rig's 7.3 guests (config compaction_migrate_every):
 # one LRU folio migrated, and so added to the LRU again, per that many pages read
 # into large folios, whose high-order allocations compact memory. Fitted so that
@@ -231,7 +237,8 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
     real-kernel rig sizes its guests): the frames the workload can take once
     the system's pages are swapped out, those pages, faulted in at boot (the
     replayer's mlocked buffer among them, never swapped out, and the tmpfs
-    pages no process maps), the release's ZONE_DMA watermark boosts and compaction's
+    pages no process maps), its zones' free pages in pageblocks of other migratetypes
+    (the page-allocator fallbacks that boost a zone's watermarks) and compaction's
     migrations, the memcg stats flush period on the clock of `pace` (2 s of the
     guest's time), and with `pace` "rig" the rig's guests' pace (guest_costs(swap_kind)).
     Below GUEST_MIN_AVAILABLE_PAGES,
@@ -241,6 +248,7 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
     if available_pages < GUEST_MIN_AVAILABLE_PAGES:
         return {"ram_pages": available_pages, "system_pages": 0}
     boot = KERNELS[key]["boot"]
+    blocks = KERNELS[key]["pageblocks"]
     system = boot["system_pages"]
     # MemFree - MemAvailable as measured at 64 MiB, and as si_mem_available() moves it
     free_over_available = (boot["free_over_available_pages"] + guest_unavailable_pages(key, available_pages)
@@ -249,7 +257,8 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
                "system_pages": system, "system_mlocked_pages": GUEST_MLOCKED_PAGES,
                "system_unmapped_pages": boot["unmapped_pages"],
                "system_active_pages": boot["active_anon_pages"],
-               "zone_dma_boost_every": GUEST_DMA_BOOST_EVERY[key],
+               "zone_dma_holes": blocks["dma_holes"], "zone_normal_holes": blocks["normal_holes"],
+               "zone_normal_claimable": blocks["normal_claimable"], "zone_hole_chunk": blocks["fallback_pages"],
                "compaction_migrate_every": GUEST_COMPACTION_MIGRATE_EVERY[key]}
     flush = FLUSH_TIME_MS if pace == "rig" else round(FLUSH_TIME_MS * ENGINE_PACE_OF_GUEST[key])
     machine.update(flush_time_ms=flush, flush_first_ms=round(flush * FLUSH_FIRST_SHARE))

@@ -1699,7 +1699,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         if sc.priority > DEF_PRIORITY - 2:
             return False
         # the zones up to sc->reclaim_idx (:5180)
-        if not sc.dma_only and m.zone_wmark[ZONE_NORMAL * 3 + mark] > m.nr_free - m.nr_free_dma:
+        if not sc.dma_only and normal_wmark(m, mark) > m.nr_free - m.nr_free_dma:
             return False
         if m.nr_dma and dma_wmark(m, mark) > m.nr_free_dma:
             return False
@@ -1721,7 +1721,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         # reclaim_idx (ZONE_DMA's against itself is 0)
         if sc.dma_only:
             return m.nr_free_dma > dma_wmark(m, WMARK_HIGH) + MIN_LRU_BATCH
-        if m.nr_free - m.nr_free_dma <= m.zone_wmark[ZONE_NORMAL * 3 + WMARK_HIGH] + MIN_LRU_BATCH:
+        if m.nr_free - m.nr_free_dma <= normal_wmark(m, WMARK_HIGH) + MIN_LRU_BATCH:
             return False
         return m.nr_dma == 0 or \
             m.nr_free_dma > dma_wmark(m, WMARK_HIGH) + MIN_LRU_BATCH + m.lowmem_reserve_dma

@@ -44,7 +44,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 #     compaction's migrations; vmstat pgmigrate_success
 # 15: FOLIO_MIGRATED; compaction's deferral (mem.compact_defer_shift, compact_considered)
 # 16: vmstat pgrotate_anon / pgrotate_file (7.3); lruvec.rotated gone (they are its counters)
-STATE_VERSION = 16
+# 17: the zones' holes (free pages of other migratetypes) and ZONE_NORMAL's watermark boost
+STATE_VERSION = 17
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -166,6 +167,7 @@ ctypedef struct sim_state:
     int32_t _pad3
     int64_t k_nr_boost_reclaim    # balance_pgdat()'s nr_boost_reclaim
     int64_t k_zone_boost          # zone_boosts[ZONE_DMA]: the boost this run took on
+    int64_t k_zone_boost_normal   # zone_boosts[ZONE_NORMAL]
 
 
 cdef inline int64_t max64(int64_t a, int64_t b) noexcept nogil:
@@ -346,6 +348,11 @@ cdef class Simulator:
             m.zone_wmark[ZONE_NORMAL * 3 + i] = mark - mark * m.nr_dma // n
         m.lowmem_reserve_dma = (n - m.nr_dma) // 256 if m.nr_dma else 0
         m.dma_boost_every = cfg["zone_dma_boost_every"]
+        m.nr_holes_dma = cfg["zone_dma_holes"]
+        m.nr_holes_normal = cfg["zone_normal_holes"]
+        m.hole_chunk = cfg["zone_hole_chunk"]
+        m.nr_claimable_normal = cfg["zone_normal_claimable"]
+        m.nr_holes_normal += m.nr_claimable_normal
         m.compact_every = cfg["compaction_migrate_every"]
         m.readahead_pages = cfg["readahead_pages"]
         m.policy_id = self.info.state_id
@@ -385,11 +392,18 @@ cdef class Simulator:
                 or m.pt_hash_vals == NULL or m.pc_keys == NULL):
             raise MemoryError("simulator buffers")
         # free lists: LIFO, lowest pfn of each zone handed out first; ZONE_DMA's
-        # stack grows down from the top of the same array
-        for i in range(n - m.nr_dma):
-            m.free_stack[i] = n - 1 - i
-        for i in range(m.nr_dma):
-            m.free_stack[n - m.nr_dma + i] = i
+        # stack grows down from the top of the same array. A zone's holes (its
+        # first pfns) lie at the far end of its stack, in the same order
+        for i in range(m.nr_holes_normal):
+            m.free_stack[i] = m.nr_dma + m.nr_holes_normal - 1 - i
+        for i in range(n - m.nr_dma - m.nr_holes_normal):
+            m.free_stack[m.nr_holes_normal + i] = n - 1 - i
+        for i in range(m.nr_dma - m.nr_holes_dma):
+            m.free_stack[n - m.nr_dma + i] = m.nr_holes_dma + i
+        for i in range(m.nr_holes_dma):
+            m.free_stack[n - m.nr_holes_dma + i] = i
+        m.nr_hole_free_dma = m.nr_holes_dma
+        m.nr_hole_free_normal = m.nr_holes_normal
         for i in range(n):
             m.folios[i].prev = -1
             m.folios[i].next = -1
@@ -513,8 +527,8 @@ cdef class Simulator:
         if self.s.kswapd_failures >= MAX_RECLAIM_RETRIES:
             return                               # hopeless node: direct reclaim's job now
         if pgdat_balanced(m, highest_zoneidx) and not (
-                highest_zoneidx == ZONE_DMA and m.watermark_boost_dma):
-            return                               # balanced and not boosted
+                m.watermark_boost_dma or (highest_zoneidx == ZONE_NORMAL and m.watermark_boost_normal)):
+            return                               # balanced and not boosted (pgdat_watermark_boosted())
         if self.s.kswapd_state == KS_NAP:
             m.vmstat[<int>KSWAPD_LOW_WMARK_HIT_QUICKLY] += 1   # woken during the short sleep
         self.s.kswapd_state = KS_RUN
@@ -530,14 +544,23 @@ cdef class Simulator:
         self.s.k_req_zoneidx = -1
         self.s.k_phase = K_START
 
+    cdef inline void rmqueue_boost_wake(self) noexcept nogil:
+        # rmqueue(): ZONE_BOOSTED_WATERMARK, set by a fallback in a zone, wakes kswapd
+        # for that zone on an allocation with ALLOC_KSWAPD (6.1 page_alloc.c:3914,
+        # 6.12 :3170, 7.3 :3442-3445), readahead's included; here the next allocation
+        cdef mem* m = &self.m
+        if m.dma_boosted:
+            m.dma_boosted = 0
+            self.wakeup_kswapd(ZONE_DMA)
+        if m.normal_boosted:
+            m.normal_boosted = 0
+            self.wakeup_kswapd(ZONE_NORMAL)
+
     cdef int alloc_gate(self) noexcept nogil:
         # __alloc_pages(): the fast path needs free > low; failing that, kswapd is
         # woken and the min watermark is tried; below it, direct reclaim.
         cdef mem* m = &self.m
-        if m.dma_boosted:
-            # rmqueue(): ZONE_BOOSTED_WATERMARK, set by a fallback in ZONE_DMA
-            m.dma_boosted = 0
-            self.wakeup_kswapd(ZONE_DMA)
+        self.rmqueue_boost_wake()
         if not zone_watermark_ok(m, WMARK_LOW):
             self.wakeup_kswapd()
         if zone_watermark_ok(m, WMARK_MIN):
@@ -781,6 +804,7 @@ cdef class Simulator:
             e = pc_lookup(m, file, p)
             if (e & ~ENTRY_MASK) == ENTRY_FOLIO:
                 continue
+            self.rmqueue_boost_wake()
             if not zone_watermark_ok(m, WMARK_LOW):
                 self.wakeup_kswapd()
             if not zone_watermark_ok(m, WMARK_MIN):
@@ -828,7 +852,7 @@ cdef class Simulator:
         # __zone_watermark_ok() for a folio of nr pages under readahead_gfp_mask
         # (__GFP_NORETRY: no reclaim below min): free - (nr - 1) above min in a zone
         cdef mem* m = &self.m
-        if m.nr_free - m.nr_free_dma - <int64_t>(nr - 1) > m.zone_wmark[ZONE_NORMAL * 3 + WMARK_MIN]:
+        if m.nr_free - m.nr_free_dma - <int64_t>(nr - 1) > normal_wmark(m, WMARK_MIN):
             return True
         return m.nr_dma > 0 and (m.nr_free_dma - <int64_t>(nr - 1)
                                  > dma_wmark(m, WMARK_MIN) + m.lowmem_reserve_dma)
@@ -883,6 +907,7 @@ cdef class Simulator:
                     break
             if err:
                 break
+            self.rmqueue_boost_wake()
             if not zone_watermark_ok(m, WMARK_LOW):
                 self.wakeup_kswapd()
             if not self.ra_alloc_ok(n):
@@ -1666,7 +1691,8 @@ cdef class Simulator:
             # balance_pgdat(): "account for the reclaim boost" of the eligible zones
             # (ZONE_DMA's is the only one here), kept until the run ends
             self.s.k_zone_boost = m.watermark_boost_dma
-            self.s.k_nr_boost_reclaim = m.watermark_boost_dma
+            self.s.k_zone_boost_normal = m.watermark_boost_normal if self.s.k_zoneidx == ZONE_NORMAL else 0
+            self.s.k_nr_boost_reclaim = self.s.k_zone_boost + self.s.k_zone_boost_normal
             self.s.k_phase = K_LOOP
             return 0
         if self.s.k_phase == K_LOOP:
@@ -1703,7 +1729,7 @@ cdef class Simulator:
             # :6790-6797, 7.3 :7096-7099): ZONE_DMA adds at least 32
             sc.nr_to_reclaim = 0
             if not sc.dma_only:
-                sc.nr_to_reclaim = max64(m.zone_wmark[ZONE_NORMAL * 3 + WMARK_HIGH], SWAP_CLUSTER_MAX)
+                sc.nr_to_reclaim = max64(normal_wmark(m, WMARK_HIGH), SWAP_CLUSTER_MAX)
             if m.nr_dma:
                 sc.nr_to_reclaim += max64(dma_wmark(m, WMARK_HIGH), SWAP_CLUSTER_MAX)
             self.s.k_iter_reclaimed = sc.nr_reclaimed
@@ -1757,6 +1783,9 @@ cdef class Simulator:
             # "If reclaim was boosted, account for the reclaim done in this pass"
             m.watermark_boost_dma -= min(m.watermark_boost_dma, self.s.k_zone_boost)
             self.s.k_zone_boost = 0
+        if self.s.k_zone_boost_normal:
+            m.watermark_boost_normal -= min(m.watermark_boost_normal, self.s.k_zone_boost_normal)
+            self.s.k_zone_boost_normal = 0
         if exhausted and sc.nr_reclaimed == 0:
             if sc.cache_trim_mode_failed and not sc.no_cache_trim_mode:
                 sc.no_cache_trim_mode = 1          # restart once without cache trimming
@@ -2206,6 +2235,11 @@ cdef class Simulator:
                 # balance_pgdat()'s highest_zoneidx; ZONE_DMA's watermark boost
                 "highest_zoneidx": ("ZONE_DMA", "ZONE_NORMAL")[self.s.k_zoneidx],
                 "watermark_boost_dma": self.m.watermark_boost_dma,
+                "watermark_boost_normal": self.m.watermark_boost_normal,
+                # __rmqueue_fallback()s into each zone's holes (mm_page_alloc_extfrag)
+                "nr_fallback": {"dma": self.m.nr_fallback[ZONE_DMA], "normal": self.m.nr_fallback[ZONE_NORMAL]},
+                "hole_free": {"dma": self.m.nr_hole_free_dma, "normal": self.m.nr_hole_free_normal},
+                "claimable": self.m.nr_claimable_normal,
                 "nr_dma_alloc": self.m.dma_alloc_count}
 
     @property
@@ -2885,6 +2919,9 @@ cdef class Simulator:
                 errs.append(f"pfn {p} twice on the free list")
             if (p < m.nr_dma) != (i >= m.nr_free - m.nr_free_dma):
                 errs.append(f"pfn {p} on the other zone's free list")
+            elif not frame_is_hole(m, p) and (i < m.nr_hole_free_normal if p >= m.nr_dma
+                                              else i >= m.nr_free - m.nr_hole_free_dma):
+                errs.append(f"pfn {p} among its zone's holes in the free list")
             isf[p] = 1
         if m.nr_free != m.vmstat[<int>NR_FREE_PAGES]:
             errs.append(f"nr_free {m.nr_free} != nr_free_pages {m.vmstat[<int>NR_FREE_PAGES]}")

@@ -20,9 +20,12 @@ same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
               starts with Mlocked 1,024 kB; config system_mlocked_pages),
               and, of the others, Shmem - Mapped not mapped by any process
               (config system_unmapped_pages, validation/guest_boot.csv),
-              with its release's ZONE_DMA watermark boosts and (7.3)
-              compaction's migrations (config zone_dma_boost_every and
-              compaction_migrate_every, engine/kernels.py)
+              with its release's free pages in other migratetypes'
+              pageblocks, whose fallbacks boost the zones' watermarks (config
+              zone_dma_holes, zone_normal_holes, zone_normal_claimable,
+              zone_hole_chunk; validation/pageblocks.py), and (7.3)
+              compaction's migrations (config compaction_migrate_every,
+              engine/kernels.py)
     swap    = the replay's device and size ({disk: ssd, zram: zram, none: none})
     knobs   = the replay's swappiness and read_ahead_kb
     clock   = the engine's default costs; `--pace rig` (simulate --pace rig) runs
@@ -210,10 +213,11 @@ def simulate(job):
 # the five held-out traces, then (engine 0.9.0) second boots of every trace that had
 # one and a Zipf trace of a second seed (docs/validation.md "Second boots"), then
 # (engine 0.9.5) five scenario exports with parameters no replay had, simulated before
-# their boots (docs/validation.md "Held out: the replays of 2026-12-06"), and four
-# on guests sized for 128 MiB ("Held out at 128 MiB")
+# their boots (docs/validation.md "Held out: the replays of 2026-12-06"), four
+# on guests sized for 128 MiB ("Held out at 128 MiB"), and (engine 0.10.0) more
+# boots of five read() traces ("The zones' holes")
 HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session-2026-12-06-heldout.csv",
-            "session-2026-12-06-128m.csv")
+            "session-2026-12-06-128m.csv", "session-2026-12-06-pageblocks.csv")
 
 
 def fitted(rows) -> list[dict]:
@@ -372,9 +376,8 @@ def dma_skips(default, sims) -> list[str]:
            "The folios kswapd's runs for ZONE_DMA alone skipped (they count in the classic "
            "LRU's `pgscan`; MGLRU sorts them to `min_seq + 1`): the boots' `pgskip_dma32` "
            "(from the logs, validation/zone-dma-skips.csv), then simulated, where either "
-           f"side reaches {SMALL:,}. The engine boosts ZONE_DMA once per fitted number of "
-           "pages it hands out (\"The watermark boost\" above), so the totals are fitted and "
-           "the traces are not; shown, not judged.", "",
+           f"side reaches {SMALL:,}. The engine boosts ZONE_DMA where an allocation falls "
+           "back into its measured holes (\"The zones' holes\" above); shown, not judged.", "",
            "| trace | 6.1 classic | 6.1 mglru | 6.12 classic | 6.12 mglru | 7.3 classic | 7.3 mglru |",
            "|---|---|---|---|---|---|---|"]
     far = []

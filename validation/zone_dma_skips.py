@@ -23,9 +23,8 @@ counter; there the split is exact for traces without executable mappings and
 for the others (desktop, mmap-exec) puts the rotations among the active skips.
 
     python validation/zone_dma_skips.py LOG... [--out validation/zone-dma-skips.csv]
-    python validation/zone_dma_skips.py --fit [--jobs N]
 
-writes one row per replay log, classic and MGLRU. The split and the fit read the
+writes one row per replay log, classic and MGLRU. The split reads the
 classic rows; the MGLRU rows keep those boots' `pgalloc_dma` and `pgrefill`,
 which docs/validation.md quotes (on the read() traces their ZONE_DMA is handed
 out once and nothing is sorted as ineligible). The logs are the rig's (`*.log` with `@@GT
@@ -35,15 +34,10 @@ start/done marks, so pgscan here is up to 1.3 % above the judged one). docs/vali
 quotes the result against validation/sim.csv; tests/engine/test_validation.py
 checks the simulator against `pgscan_unskipped`.
 
-The simulator has no migratetypes, so it cannot tell when a fallback boosts
-ZONE_DMA; a guest gets one boost per `zone_dma_boost_every` pages ZONE_DMA hands
-out (engine/kernels.py GUEST_DMA_BOOST_EVERY), and the rest is the kernel's
-code: kswapd runs for ZONE_DMA alone when no allocation asked for more since its
-last run began, skips, sorts ineligible folios, and drops the boost at the end.
-`--fit` picks each release's rate from GRID: the one whose simulated pgskip over
-the release's classic calibration replays in this file (the held-out replays'
-rows are data, kept out of the fit as validate.fitted() keeps them out of
-every fit) comes nearest the real total, in log terms.
+The simulated guests' boosts come where the page allocator falls back into a
+zone's free pages of another migratetype (engine/kernels.py "pageblocks",
+measured by validation/pageblocks.py; docs/kernels.md "Watermark boost"); up to
+engine 0.9.6 they came at a rate per ZONE_DMA page fitted to this file's skips.
 """
 from __future__ import annotations
 
@@ -120,31 +114,11 @@ def load(path: Path = CSV, policy: str | None = None) -> list[dict]:
         return [r for r in csv.DictReader(fh) if policy is None or r["policy"] == policy]
 
 
-GRID = (10, 30, 50, 100, 150, 200, 300, 500, 1000, 3000)
-
-
 def simulated(job) -> int:
     """(trace, config, counter) -> that vmstat counter at the trace's end; in a worker."""
     name, cfg, counter = job
     from validation.validate import replayed
     return replayed(name, cfg).vmstat()[counter]
-
-
-def skips(key: str, every: int, jobs: int = 2) -> tuple[int, int]:
-    """(simulated, real) pgskip over the classic replays of release `key` in
-    zone-dma-skips.csv, each simulated as make validate does with a ZONE_DMA
-    boost every `every` ZONE_DMA pages."""
-    from concurrent.futures import ProcessPoolExecutor
-    from validation import validate as V
-    real = {r["run"]: int(r["pgskip_dma32"] or 0) for r in load(policy="classic")}
-    rows = [r for r in V.fitted(V.load_real(sorted(str(p) for p in (HERE / "real").glob("*.csv"))))
-            if V.profile(r["kernel"]) == key and r["policy"] == "classic"
-            and r["run"] in real]
-    jobs_ = [(r["trace"], dict(V.sim_config(r, "lru"), zone_dma_boost_every=every), "pgskip_normal")
-             for r in rows]
-    with ProcessPoolExecutor(max_workers=jobs) as ex:
-        sim = sum(ex.map(simulated, jobs_))
-    return sim, sum(real[r["run"]] for r in rows)
 
 
 def miss(sim: int, real: int) -> float:
@@ -164,14 +138,8 @@ def nearest(grid, measure, what: str) -> int:
     return best[1]
 
 
-def fit(jobs: int = 2) -> dict:
-    """Each release's rate from GRID (the module docstring's rule)."""
-    return {key: nearest(GRID, lambda every: skips(key, every, jobs), f"{key} pgskip")
-            for key in ("6.1", "6.12", "7.3")}
-
-
 def arguments(doc: str, out: Path, fit_help: str, argv=None):
-    """The command line both extractors share: LOG... [--out CSV], or --fit [--jobs N].
+    """The command line of an extractor with a fit (compaction.py): LOG... [--out CSV], or --fit [--jobs N].
     Returns the parsed arguments; without logs or --fit it exits with the usage."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("logs", nargs="*", type=Path)
@@ -210,11 +178,7 @@ def write_replays(logs, out: Path, row, columns) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    args = arguments(__doc__, CSV, "fit GUEST_DMA_BOOST_EVERY instead", argv)
-    if args.fit:
-        print("GUEST_DMA_BOOST_EVERY =", fit(args.jobs))
-        return 0
-    rows = write_replays(args.logs, args.out, row_of, COLUMNS)
+    rows = extract(__doc__, CSV, row_of, COLUMNS, argv)
     sim_path = HERE / "sim.csv"
     sims = {r["run"]: r for r in load(sim_path)} if sim_path.exists() else {}
     print(f"{'run':50s} {'pgscan':>7} {'pgsteal':>7} {'skipped':>7} {'inactive':>8} {'unskipped':>9} "
@@ -226,7 +190,7 @@ def main(argv=None) -> int:
         print(f"{r['run']:50s} {s['pgscan']:7d} {s['pgsteal']:7d} {s['pgskip_dma32']:7d} "
               f"{s['skip_inactive']:8d} {s['pgscan_unskipped']:9d}{' ' if s['exact'] else '?'}"
               f"{sim / s['pgscan']:10.2f} {sim / s['pgscan_unskipped']:13.2f}")
-    print(f"{len(rows)} classic replays (and their MGLRU boots) -> {args.out}")
+    print(f"{len(rows)} classic replays (and their MGLRU boots) written")
     return 0
 
 

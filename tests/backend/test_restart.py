@@ -132,15 +132,15 @@ def test_a_session_recorded_by_another_engine_says_so_in_its_hello(tmp_path):
             hello, _, _ = ws.opening()
             now = hello["engine_version"]
             assert now and hello["recipe"]["engine_version"] == now
-            assert hello["recipe"]["engine_config"][0]["zone_dma_boost_every"] > 0
+            assert hello["recipe"]["engine_config"][0]["zone_dma_holes"] > 0
     finally:
         _stop(p)
-    # the store as an engine before the boost left it: an older version, no boost key
+    # the store as an engine before the zones' holes left it: an older version, no holes key
     db = next(data.glob("*.sqlite3"))
     with sqlite3.connect(db) as con:
         stored = json.loads(con.execute("SELECT recipe FROM sessions WHERE id = ?", (s["id"],)).fetchone()[0])
         stored["engine_version"] = "0.7.3"
-        del stored["engine_config"][0]["zone_dma_boost_every"]
+        del stored["engine_config"][0]["zone_dma_holes"]
         con.execute("UPDATE sessions SET recipe = ? WHERE id = ?", (json.dumps(stored), s["id"]))
     port = _free_port()
     p = _serve(data, port)
@@ -148,7 +148,7 @@ def test_a_session_recorded_by_another_engine_says_so_in_its_hello(tmp_path):
         with WS(f"ws://127.0.0.1:{port}/ws/sessions/{s['id']}") as ws:
             hello, _, _ = ws.opening()
             assert hello["engine_version"] == now != hello["recipe"]["engine_version"] == "0.7.3"
-            assert "zone_dma_boost_every" not in hello["recipe"]["engine_config"][0]
-            assert hello["panes"][0]["config"]["zone_dma_boost_every"] > 0
+            assert "zone_dma_holes" not in hello["recipe"]["engine_config"][0]
+            assert hello["panes"][0]["config"]["zone_dma_holes"] > 0
     finally:
         _stop(p)

@@ -15,12 +15,12 @@ def test_a_link_recorded_by_an_older_engine_names_both_engines_and_the_changed_k
                                       accesses=20000))
         open_session(page, first, created, owner=False)
         assert page.locator("#engine-note").is_hidden()
-    # the store as engine 0.7.3 left it: another version, no boost in its machine
+    # the store as engine 0.7.3 left it: another version, no holes in its machine
     db = next(data.glob("*.sqlite3"))
     with sqlite3.connect(db) as con:
         stored = json.loads(con.execute("SELECT recipe FROM sessions WHERE id = ?", (created["id"],)).fetchone()[0])
         stored["engine_version"] = "0.7.3"
-        boost = stored["engine_config"][0].pop("zone_dma_boost_every")
+        holes = stored["engine_config"][0].pop("zone_dma_holes")
         con.execute("UPDATE sessions SET recipe = ? WHERE id = ?", (json.dumps(stored), created["id"]))
     with LiveServer(data) as second:
         open_session(page, second, created, owner=False)
@@ -28,4 +28,4 @@ def test_a_link_recorded_by_an_older_engine_names_both_engines_and_the_changed_k
         note.wait_for(state="visible")
         text = note.inner_text()
         assert text.startswith("Recorded with engine 0.7.3, replayed here by engine ")
-        assert f"pane 1: zone_dma_boost_every 0 → {boost}" in text
+        assert f"pane 1: zone_dma_holes 0 → {holes}" in text

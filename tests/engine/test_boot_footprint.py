@@ -13,7 +13,7 @@ import pytest
 from engine import ACCESS_DTYPE, Simulator
 from engine.config import ConfigError
 from engine.kernels import (ENGINE_PACE_OF_GUEST, FLUSH_FIRST_SHARE, FLUSH_TIME_MS, GUEST_COMPACTION_MIGRATE_EVERY,
-                            GUEST_DMA_BOOST_EVERY, GUEST_MLOCKED_PAGES, KERNELS, guest_machine)
+                            GUEST_MLOCKED_PAGES, KERNELS, guest_machine)
 from engine.names import EVENT_KINDS
 
 MM_SYSTEM = 2               # engine/core.pxd: anon owner o is mm o + 3
@@ -197,7 +197,10 @@ def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key
                  "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES,
                  "system_unmapped_pages": boot["unmapped_pages"],
                  "system_active_pages": boot["active_anon_pages"],
-                 "zone_dma_boost_every": GUEST_DMA_BOOST_EVERY[key],
+                 "zone_dma_holes": KERNELS[key]["pageblocks"]["dma_holes"],
+                 "zone_normal_holes": KERNELS[key]["pageblocks"]["normal_holes"],
+                 "zone_normal_claimable": KERNELS[key]["pageblocks"]["normal_claimable"],
+                 "zone_hole_chunk": KERNELS[key]["pageblocks"]["fallback_pages"],
                  "compaction_migrate_every": GUEST_COMPACTION_MIGRATE_EVERY[key],
                  "flush_time_ms": round(FLUSH_TIME_MS * ENGINE_PACE_OF_GUEST[key]),
                  "flush_first_ms": round(round(FLUSH_TIME_MS * ENGINE_PACE_OF_GUEST[key]) * FLUSH_FIRST_SHARE)}
@@ -218,13 +221,14 @@ def _simulate(*args):
 def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact():
     guest = json.loads(_simulate("--ram-mb", "64", "--kernel", "6.1").stdout)
     assert {k: guest["config"][k] for k in ("ram_pages", "system_pages", "system_mlocked_pages",
-                                             "system_unmapped_pages", "system_active_pages", "zone_dma_boost_every",
+                                             "system_unmapped_pages", "system_active_pages", "zone_dma_holes",
+                                             "zone_normal_holes", "zone_normal_claimable", "zone_hole_chunk",
                                              "compaction_migrate_every", "flush_time_ms", "flush_first_ms")} == \
         guest_machine("6.1", 64 * 256)
     assert guest["config"]["swap_pages"] == 32 * 256               # half of --ram-mb
     bare = json.loads(_simulate("--ram-mb", "64", "--bare").stdout)
     assert bare["config"]["ram_pages"] == 64 * 256 and bare["config"]["system_pages"] == 0
-    assert bare["config"]["zone_dma_boost_every"] == 0
+    assert bare["config"]["zone_dma_holes"] == bare["config"]["zone_normal_holes"] == 0
     # the scenario is sized by the memory available to it, so the workload is the same
     assert guest["workload"]["accesses"] == bare["workload"]["accesses"]
     assert guest["vmstat"]["pgfault"] - bare["vmstat"]["pgfault"] >= guest["config"]["system_pages"] - 64

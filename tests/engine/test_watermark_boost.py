@@ -99,7 +99,8 @@ def boosted_run(policy, every, **extra):
     from validation.validate import trace_path
     cfg = {"policy": policy, "kernel": "7.3", "swap_kind": "ssd", "swap_pages": 256 * 256,
            "events_capacity": 1 << 20, **guest_machine("7.3", 64 * 256)}
-    cfg.update(zone_dma_boost_every=every, **extra)
+    # the rate alone: no holes, whose fallbacks would boost the zones too
+    cfg.update(zone_dma_boost_every=every, zone_dma_holes=0, zone_normal_holes=0, zone_normal_claimable=0, **extra)
     sim = Simulator(cfg)
     sim.set_workload(read_trace(str(trace_path("zipf-anon"))).accesses)
     evs, boosts = [], set()
@@ -160,12 +161,198 @@ def test_zone_dma_boost_every_is_checked():
     assert Simulator({"ram_pages": RAM}).config["zone_dma_boost_every"] == 0
 
 
-def test_guest_machine_gets_its_releases_boost_rate():
-    from engine.kernels import GUEST_DMA_BOOST_EVERY, guest_machine
-    for key, every in GUEST_DMA_BOOST_EVERY.items():
-        assert guest_machine(key, 64 * 256)["zone_dma_boost_every"] == every
-    # small machines are bare: no system pages, no boosts
-    assert "zone_dma_boost_every" not in guest_machine("7.3", 1024)
+def test_guest_machine_gets_its_releases_pageblocks_and_no_rate():
+    from engine.kernels import KERNELS, guest_machine
+    for key, facts in KERNELS.items():
+        m = guest_machine(key, 64 * 256)
+        blocks = facts["pageblocks"]
+        assert (m["zone_dma_holes"], m["zone_normal_holes"], m["zone_normal_claimable"], m["zone_hole_chunk"]) == \
+            (blocks["dma_holes"], blocks["normal_holes"], blocks["normal_claimable"], blocks["fallback_pages"])
+        assert "zone_dma_boost_every" not in m
+    # small machines are bare: no system pages, no holes
+    assert "zone_dma_holes" not in guest_machine("7.3", 1024)
+
+
+def holed(policy="lru", **extra):
+    """A bare 64 MiB machine whose zones have free pages in other migratetypes'
+    pageblocks, its anon pages touched once each without swap: nothing can be
+    reclaimed, so the free lists are the allocations' alone."""
+    from engine import ACCESS_DTYPE
+    cfg = {"policy": policy, "ram_pages": RAM, "swap_pages": 0, "swap_kind": "none", "readahead_pages": 0,
+           "zone_dma_holes": 224, "zone_normal_holes": 300}
+    cfg.update(extra)
+    sim = Simulator(cfg)
+    w = np.zeros(RAM - 1000, dtype=ACCESS_DTYPE)
+    w["page"] = np.arange(RAM - 1000)
+    w["write"] = True
+    sim.set_workload(w)
+    return sim
+
+
+def test_a_zone_hands_out_its_holes_last_and_taking_one_boosts_it__rmqueue_fallback():
+    """__rmqueue() takes the movable free list first (__rmqueue_smallest()) and
+    falls back to another migratetype's free page only when that is empty
+    (__rmqueue_fallback()), which boosts the zone (boost_watermark(), 7.3
+    page_alloc.c:2331): ZONE_NORMAL's 300 holes go after its other 12,244 free
+    pages, and the first of them raises its marks by a pageblock (512 pages,
+    max(pageblock, 1.5 x high)) and sets ZONE_BOOSTED_WATERMARK."""
+    sim = holed()
+    normal = RAM - DMA
+    sim.run(normal - 300)
+    k = sim.kswapd
+    assert k["nr_fallback"] == {"dma": 0, "normal": 0} and k["hole_free"] == {"dma": 224, "normal": 300}
+    assert k["watermark_boost_normal"] == 0
+    sim.run(1)
+    k = sim.kswapd
+    assert k["nr_fallback"] == {"dma": 0, "normal": 1} and k["hole_free"]["normal"] == 299
+    assert k["watermark_boost_normal"] == 512 and k["watermark_boost_dma"] == 0
+    assert sim.check_invariants() == []
+
+
+def test_a_fallback_moves_the_free_page_it_found_whole_to_the_movable_list__steal_suitable_fallback():
+    """steal_suitable_fallback() / try_to_claim_block() leave the page they found
+    on the movable free list whole (move_to_free_list(page, zone, current_order,
+    ...)): with a fallback order of 5 (6.1's boots, validation/pageblocks.csv) one
+    fallback serves 32 allocations. (3,000 holes keep ZONE_NORMAL above its
+    boosted low mark, so the allocations stay in it.)"""
+    sim = holed(zone_normal_holes=3000, zone_hole_chunk=32)
+    sim.run(RAM - DMA - 3000 + 32)
+    k = sim.kswapd
+    assert k["nr_fallback"]["normal"] == 1 and k["hole_free"]["normal"] == 3000 - 32
+    sim.run(1)
+    assert sim.kswapd["nr_fallback"]["normal"] == 2
+    assert sim.check_invariants() == []
+
+
+def test_the_first_fallbacks_claim_the_pageblocks_at_least_half_free__try_to_claim_block():
+    """try_to_claim_block() (7.3 page_alloc.c:2308-2370) moves a pageblock whose
+    free pages are at least half of it to the movable type: the guests' boots
+    start with 1.1-2.9k free pages in ZONE_DMA32's unmovable and reclaimable
+    blocks and settle at 0.17-0.26k (validation/pageblocks.csv). A fallback that
+    finds claimable holes boosts the zone and converts a pageblock of them; only
+    when none are left do fallbacks take the holes themselves."""
+    sim = holed(zone_normal_holes=2000, zone_normal_claimable=700)
+    sim.run(RAM - DMA - 2700)
+    k = sim.kswapd
+    assert k["claimable"] == 700 and k["hole_free"]["normal"] == 2700 and k["nr_fallback"]["normal"] == 0
+    sim.run(1)
+    k = sim.kswapd
+    assert k["nr_fallback"]["normal"] == 1 and k["claimable"] == 188 and k["hole_free"]["normal"] == 2188
+    assert k["watermark_boost_normal"] == 512
+    sim.run(511)                       # the claimed pageblock serves 511 more
+    assert sim.kswapd["nr_fallback"]["normal"] == 1
+    sim.run(1)
+    k = sim.kswapd
+    assert k["nr_fallback"]["normal"] == 2 and k["claimable"] == 0 and k["hole_free"]["normal"] == 2000
+    sim.run(188)                       # the rest of the claimed ones; then a hole is taken
+    k = sim.kswapd
+    assert k["nr_fallback"]["normal"] == 3 and k["hole_free"]["normal"] == 1999
+    assert sim.check_invariants() == []
+
+
+def test_a_freed_page_of_a_hole_goes_back_to_its_pageblocks_free_list__free_one_page():
+    """A page is freed to the free list of its pageblock's migratetype
+    (free_one_page() -> __free_one_page(.., get_pfnblock_migratetype())): the
+    holes a fallback took come back as holes when reclaim frees them, and the
+    zone falls back again when its movable pages run out."""
+    sim = Simulator({"policy": "lru", "ram_pages": RAM, "swap_pages": 0, "swap_kind": "none",
+                     "readahead_pages": 0, "zone_dma_holes": 224, "zone_normal_holes": 300})
+    sim.set_workload(read_stream(3 * RAM))
+    seen = set()
+    while not sim.done:
+        sim.run(997)
+        k = sim.kswapd
+        assert 0 <= k["hole_free"]["normal"] <= 300 and 0 <= k["hole_free"]["dma"] <= 224
+        seen.add(k["hole_free"]["normal"])
+    k = sim.kswapd
+    assert k["nr_fallback"]["normal"] > 1
+    assert len(seen) > 3               # taken and given back, not spent once
+    assert sim.check_invariants() == []
+
+
+def test_a_normal_zone_boost_makes_an_ordinary_kswapd_run_reclaim_past_the_high_mark__balance_pgdat():
+    """rmqueue() wakes kswapd for the boosted zone (wakeup_kswapd(zone, 0, 0,
+    zone_idx(zone))); balance_pgdat() takes the boost into nr_boost_reclaim and
+    its marks (wmark_pages() adds zone->watermark_boost), reclaims until the
+    zone is above its high mark plus the boost, and drops the boost it took."""
+    sim = Simulator({"policy": "lru", "ram_pages": RAM, "swap_pages": 0, "swap_kind": "none",
+                     "readahead_pages": 0, "zone_normal_holes": 6000})
+    # the workload ends with the allocation after the first fallback, so the run
+    # that follows is the boost's alone
+    sim.set_workload(read_stream(RAM - DMA - 6000 + 2))
+    high = sim.config["watermarks"]["high"]
+    sim.run(RAM - DMA - 6000 + 1)       # the first fallback, far above any mark
+    assert sim.kswapd["watermark_boost_normal"] == 512
+    assert sim.kswapd["state"] == "sleeping" and sim.vmstat()["pageoutrun"] == 0
+    seq = sim.event_seq
+    sim.step("access", 1)              # the next allocation's rmqueue() wakes kswapd
+    assert sim.kswapd["state"] == "running"
+    while sim.kswapd["state"] == "running" and not (sim.events_since(seq)["kind"] == WAKE).any():
+        sim.step("scan", 1)
+    ev = sim.events_since(seq)
+    wake = ev[ev["kind"] == WAKE]
+    assert len(wake) == 1 and int(wake[0]["index"]) == 1     # highest_zoneidx ZONE_NORMAL
+    while sim.kswapd["state"] == "running":
+        sim.step("scan", 1)
+    assert sim.done
+    # the holes are free pages, so the node is balanced above the boosted mark,
+    # but nr_boost_reclaim is reclaimed still, without swap or writeback, and the
+    # boost it took is dropped when the run ends
+    v = sim.vmstat()
+    assert sim.nr_free > high + 512 and sim.kswapd["watermark_boost_normal"] == 0
+    assert 512 <= v["pgsteal_kswapd"] < 1024 and v["pswpout"] == 0
+    assert sim.check_invariants() == []
+
+
+def test_readaheads_allocations_deliver_rmqueues_wakeup_after_a_boost__rmqueue():
+    """rmqueue() wakes kswapd after a boost for every allocation with ALLOC_KSWAPD
+    (7.3 page_alloc.c:3442-3445), which readahead_gfp_mask() keeps: a read() trace
+    read through 32-page readahead windows gets its runs for ZONE_DMA alone."""
+    sim = Simulator({"policy": "lru", "ram_pages": RAM, "swap_pages": 0, "swap_kind": "none",
+                     "readahead_pages": 32, "zone_dma_holes": 224, "events_capacity": 1 << 20})
+    sim.set_workload(read_stream(3 * RAM))
+    wakes = []
+    while not sim.done:
+        seq = sim.event_seq
+        sim.step("access", 4096)
+        ev = sim.events_since(seq)
+        wakes.append(ev[(ev["kind"] == WAKE) & (ev["reason"] == BOOST)])
+    assert sim.kswapd["nr_fallback"]["dma"] > 0
+    assert sum(len(w) for w in wakes) > 0 and sim.vmstat()["pgskip_normal"] > 0
+
+
+def test_zone_holes_are_checked():
+    with pytest.raises(ConfigError, match="^zone_dma_holes: must be <= 3840"):
+        Simulator({"ram_pages": RAM, "zone_dma_holes": DMA + 1})
+    with pytest.raises(ConfigError, match="^zone_dma_holes: must be <= 0"):
+        Simulator({"ram_pages": RAM, "zone_dma_pages": 0, "zone_dma_holes": 1})
+    with pytest.raises(ConfigError, match="^zone_normal_claimable: must be <= "):
+        Simulator({"ram_pages": RAM, "zone_normal_holes": 6000, "zone_normal_claimable": 1000})
+    with pytest.raises(ConfigError, match="^zone_hole_chunk: must be >= 1"):
+        Simulator({"ram_pages": RAM, "zone_hole_chunk": 0})
+    cfg = Simulator({"ram_pages": RAM}).config
+    assert (cfg["zone_dma_holes"], cfg["zone_normal_holes"], cfg["zone_normal_claimable"], cfg["zone_hole_chunk"]) \
+        == (0, 0, 0, 1)
+
+
+@pytest.mark.parametrize("policy", ["lru", "lru_gen"])
+def test_state_image_keeps_the_holes_and_the_normal_zones_boost(policy):
+    def fresh():
+        s = Simulator({"policy": policy, "ram_pages": RAM, "swap_pages": 4096, "swap_kind": "ssd",
+                       "zone_dma_holes": 224, "zone_normal_holes": 300, "zone_normal_claimable": 600,
+                       "zone_hole_chunk": 4})
+        s.set_workload(read_stream(3 * RAM))
+        return s
+    a = fresh()
+    while not a.done and a.kswapd["nr_fallback"]["normal"] < 3:
+        a.step("access", 50)
+    assert a.kswapd["claimable"] < 600
+    b = fresh()
+    b.load_state(a.state_bytes())
+    assert b.state_hash() == a.state_hash() and b.kswapd == a.kswapd and b.check_invariants() == []
+    a.run_to_end()
+    b.run_to_end()
+    assert b.state_hash() == a.state_hash()
 
 
 @pytest.mark.parametrize("policy", ["lru", "lru_gen"])

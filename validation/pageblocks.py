@@ -1,0 +1,149 @@
+"""The free pages of the rig's guests that lie in pageblocks of another
+migratetype, and what one page-allocator fallback takes of them: the measured
+facts behind each kernel profile's "pageblocks" (engine/kernels.py;
+docs/kernels.md "Watermark boost").
+
+Two kinds of rig logs feed it:
+
+* boots run with `validation/rig-trace-pagetypeinfo.patch`, whose guest prints
+  an `@@PT` line every 0.2 s of the replay with the free pages of each zone per
+  migratetype (/proc/pagetypeinfo's free counts x 2^order) and its pageblocks
+  per migratetype;
+* boots run with `validation/rig-trace-dma-boosts.patch`, whose TRACE_SUMMARY
+  counts every `mm_page_alloc_extfrag` by zone, allocation order, fallback
+  order and migratetypes.
+
+    python validation/pageblocks.py LOG... [--out validation/pageblocks.csv]
+
+(the logs: validation/logs/session-2026-12-06-pageblocks.tar.xz's *.pt1.log,
+*.pt2.log and *.tr2.log, and session-2026-12-05-dma-boosts.tar.xz's)
+
+prints each release's facts; `facts()` derives them from the CSV:
+
+* dma_holes: ZONE_DMA's free pages in its unmovable pageblock when a replay
+  starts (the same on every boot);
+* normal_holes: the median, over the release's boots, of each boot's median free
+  pages in ZONE_DMA32's unmovable and reclaimable pageblocks, sampled from one
+  second after the replay's start to its end;
+* normal_claimable: the median of those free pages when a replay starts, less
+  normal_holes: what the first fallbacks claim for the movable type;
+* fallback_pages: 2^(the median fallback order of the order-0 movable
+  allocations that fell back in ZONE_DMA, over the release's traced boots).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import statistics
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from validation import zone_dma_skips as Z  # noqa: E402
+from validation.validate import profile  # noqa: E402
+
+CSV = HERE / "pageblocks.csv"
+COLUMNS = ("run", "trace", "kernel", "policy", "tag", "samples", "dma_holes_start", "dma32_holes_start",
+           "dma32_holes_median",
+           "dma32_unmovable_blocks_start", "dma32_unmovable_blocks_end", "dma_fallback_orders", "kswapd_wake_dma")
+SETTLE_S = 1.0      # the first second of a replay fills memory; its claims settle the pageblocks
+
+
+def pagetypeinfo(text: str) -> dict:
+    """A log's @@PT samples: the holes at the start and their median once settled."""
+    start = None
+    samples = []
+    for line in text.splitlines():
+        if line.startswith("@@GT WL_BEGIN"):
+            start = float(re.search(r"\bt=([0-9.]+)", line).group(1))
+        elif line.startswith("@@PT "):
+            kind, *fields = line.split()[1:]
+            d = dict(f.split("=", 1) for f in fields if "=" in f)
+            samples.append((kind, d))
+    if start is None or not samples:
+        raise ValueError("no @@GT WL_BEGIN line or no @@PT samples: not a pagetypeinfo log")
+    first = next(d for kind, d in samples if kind == "start")
+    settled = [d for kind, d in samples if kind == "s" and float(d["t"]) >= start + SETTLE_S]
+    if not settled:
+        raise ValueError("no @@PT sample a second after the replay's start")
+    holes = [int(d["DMA32.U"]) + int(d["DMA32.R"]) for d in settled]
+    return {"samples": len(settled), "dma_holes_start": int(first["DMA.U"]) + int(first["DMA.R"]),
+            "dma32_holes_start": int(first["DMA32.U"]) + int(first["DMA32.R"]),
+            "dma32_holes_median": round(statistics.median(holes)),
+            "dma32_unmovable_blocks_start": int(first["B.DMA32"].split(",")[0]) + int(first["B.DMA32"].split(",")[2]),
+            "dma32_unmovable_blocks_end": int(settled[-1]["B.DMA32"].split(",")[0])
+            + int(settled[-1]["B.DMA32"].split(",")[2])}
+
+
+def fallbacks(text: str) -> dict:
+    """A traced log's order-0 movable fallbacks in ZONE_DMA: how many per
+    fallback order ("ORDER:COUNT;..."), and its kswapd runs for ZONE_DMA alone."""
+    summary = Z.block(text, "TRACE_SUMMARY", "rig-trace-dma-boosts.patch")
+    orders = {}
+    for line in summary.splitlines():
+        f = line.split()
+        # extfrag ZONE ao<alloc order> fo<fallback order> amt<alloc mt> fmt<fallback mt> frag own COUNT
+        if len(f) == 9 and f[0] == "extfrag" and f[1] == "DMA" and f[2] == "ao0" and f[4] == "amt1":
+            orders[int(f[3][2:])] = orders.get(int(f[3][2:]), 0) + int(f[8])
+    wake = re.search(r"^kswapd_wake_dma (\d+)$", summary, re.M)
+    return {"dma_fallback_orders": ";".join(f"{o}:{n}" for o, n in sorted(orders.items())),
+            "kswapd_wake_dma": int(wake.group(1)) if wake else ""}
+
+
+def row_of(path: Path) -> dict:
+    text = path.read_text(errors="replace")
+    ident = Z.identity(re.search(r"@@GT RUN run=(\S+)", text).group(1))
+    row = {**ident, **{c: "" for c in COLUMNS if c not in ident}}
+    if "@@PT " not in text and "BEGIN_TRACE_SUMMARY" not in text:
+        raise ValueError(f"{path}: neither @@PT samples nor a TRACE_SUMMARY block")
+    if "@@PT " in text:
+        row.update(pagetypeinfo(text))
+    if "BEGIN_TRACE_SUMMARY" in text:
+        row.update(fallbacks(text))
+    return row
+
+
+def load(path: Path = CSV) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def facts(rows=None) -> dict:
+    """profile -> {"dma_holes", "normal_holes", "fallback_pages"} from the rows."""
+    rows = load() if rows is None else rows
+    out = {}
+    for key in ("6.1", "6.12", "7.3"):
+        mine = [r for r in rows if profile(r["kernel"]) == key]
+        starts = {int(r["dma_holes_start"]) for r in mine if r["dma_holes_start"] != ""}
+        if len(starts) != 1:
+            raise ValueError(f"{key}: ZONE_DMA's holes at the start differ between boots: {sorted(starts)}")
+        medians = [float(r["dma32_holes_median"]) for r in mine if r["dma32_holes_median"] != ""]
+        orders = [int(o) for r in mine if r["dma_fallback_orders"]
+                  for o, n in (p.split(":") for p in r["dma_fallback_orders"].split(";")) for _ in range(int(n))]
+        normal = round(statistics.median(medians))
+        at_start = statistics.median(int(r["dma32_holes_start"]) for r in mine if r["dma32_holes_start"] != "")
+        out[key] = {"dma_holes": starts.pop(), "normal_holes": normal,
+                    "normal_claimable": max(0, round(at_start) - normal),
+                    "fallback_pages": 1 << statistics.median_low(orders)}
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("logs", nargs="+", type=Path)
+    ap.add_argument("--out", type=Path, default=CSV)
+    args = ap.parse_args(argv)
+    rows = sorted((row_of(p) for p in args.logs if not p.name.endswith(".console.log")), key=lambda r: r["run"])
+    with open(args.out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    for key, f in facts(load(args.out)).items():
+        print(key, f)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
