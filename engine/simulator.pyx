@@ -1689,7 +1689,7 @@ cdef class Simulator:
             self.init_sc(sc, RECLAIMER_KSWAPD, 0, DEF_PRIORITY)
             sc.dma_only = self.s.k_zoneidx == ZONE_DMA
             # balance_pgdat(): "account for the reclaim boost" of the eligible zones
-            # (ZONE_DMA's is the only one here), kept until the run ends
+            # (ZONE_DMA's, and ZONE_NORMAL's for an ordinary run), kept until the run ends
             self.s.k_zone_boost = m.watermark_boost_dma
             self.s.k_zone_boost_normal = m.watermark_boost_normal if self.s.k_zoneidx == ZONE_NORMAL else 0
             self.s.k_nr_boost_reclaim = self.s.k_zone_boost + self.s.k_zone_boost_normal
