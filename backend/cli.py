@@ -545,7 +545,10 @@ def render_summary(results: list[dict], engine=None) -> str:
         + (f", a ZONE_DMA watermark boost per {cfg['zone_dma_boost_every']:,d} ZONE_DMA pages"
            if cfg.get("zone_dma_boost_every") else "")
         + (f", free pages in other migratetypes' pageblocks {cfg.get('zone_dma_holes', 0):,d} in ZONE_DMA and "
-           f"{cfg.get('zone_normal_holes', 0):,d} above it (a fallback takes {cfg.get('zone_hole_chunk', 1):,d})"
+           f"{cfg.get('zone_normal_holes', 0):,d} above it"
+           + (f" with {cfg['zone_normal_claimable']:,d} more a fallback claims" if cfg.get("zone_normal_claimable")
+              else "")
+           + f" (a fallback takes {cfg.get('zone_hole_chunk', 1):,d})"
            if cfg.get("zone_dma_holes") or cfg.get("zone_normal_holes") else "")
         + (f", a folio migrated by compaction per {cfg['compaction_migrate_every']:,d} pages read into"
            " large folios" if cfg.get("compaction_migrate_every") and cfg.get("large_folios") else "")
