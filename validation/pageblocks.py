@@ -41,6 +41,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from validation import dma_boosts as D  # noqa: E402
 from validation import zone_dma_skips as Z  # noqa: E402
 from validation.validate import profile  # noqa: E402
 
@@ -87,9 +88,8 @@ def fallbacks(text: str) -> dict:
         # extfrag ZONE ao<alloc order> fo<fallback order> amt<alloc mt> fmt<fallback mt> frag own COUNT
         if len(f) == 9 and f[0] == "extfrag" and f[1] == "DMA" and f[2] == "ao0" and f[4] == "amt1":
             orders[int(f[3][2:])] = orders.get(int(f[3][2:]), 0) + int(f[8])
-    wake = re.search(r"^kswapd_wake_dma (\d+)$", summary, re.M)
     return {"dma_fallback_orders": ";".join(f"{o}:{n}" for o, n in sorted(orders.items())),
-            "kswapd_wake_dma": int(wake.group(1)) if wake else ""}
+            "kswapd_wake_dma": D.summary(text)["kswapd_wake_dma"]}
 
 
 def row_of(path: Path) -> dict:

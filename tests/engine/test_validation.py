@@ -222,10 +222,8 @@ def test_6_1_classic_keeps_a_reread_hot_set_after_a_first_fill_run_for_zone_dma_
     holes"). The simulated guest
     has the run, skips within 20 % of the traced boot, and reads the ~165k of the
     boots that had it."""
-    import tarfile
     from validation import zone_dma_skips as Z
-    with tarfile.open(V.HERE / "logs" / "session-2026-12-06-pageblocks.tar.xz") as tar:
-        tar.extractall(tmp_path, filter="data")
+    _pageblock_logs(tmp_path)
     trace = (tmp_path / "hot-reread-stream.6.1.0-56-amd64.classic.kr1.log").read_text()
     block = trace.split("@@GT BEGIN_RUN_TRACE")[1].split("@@GT END_RUN_TRACE")[0]
     first_run = sum(int(m) for m in re.findall(r"classzone=0 .*?nr_skipped=(\d+)", block))
