@@ -70,12 +70,15 @@ def pagetypeinfo(text: str) -> dict:
     if not settled:
         raise ValueError("no @@PT sample a second after the replay's start")
     holes = [int(d["DMA32.U"]) + int(d["DMA32.R"]) for d in settled]
+
+    def nonmovable_blocks(d):     # B.ZONE=unmovable,movable,reclaimable
+        unmovable, _, reclaimable = d["B.DMA32"].split(",")
+        return int(unmovable) + int(reclaimable)
     return {"samples": len(settled), "dma_holes_start": int(first["DMA.U"]) + int(first["DMA.R"]),
             "dma32_holes_start": int(first["DMA32.U"]) + int(first["DMA32.R"]),
             "dma32_holes_median": round(statistics.median(holes)),
-            "dma32_unmovable_blocks_start": int(first["B.DMA32"].split(",")[0]) + int(first["B.DMA32"].split(",")[2]),
-            "dma32_unmovable_blocks_end": int(settled[-1]["B.DMA32"].split(",")[0])
-            + int(settled[-1]["B.DMA32"].split(",")[2])}
+            "dma32_unmovable_blocks_start": nonmovable_blocks(first),
+            "dma32_unmovable_blocks_end": nonmovable_blocks(settled[-1])}
 
 
 def fallbacks(text: str) -> dict:
@@ -106,12 +109,12 @@ def row_of(path: Path) -> dict:
 
 
 def load(path: Path = CSV) -> list[dict]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+    return Z.load(path)
 
 
 def facts(rows=None) -> dict:
-    """profile -> {"dma_holes", "normal_holes", "fallback_pages"} from the rows."""
+    """profile -> {"dma_holes", "normal_holes", "normal_claimable", "fallback_pages"}
+    from the rows (the module docstring's rules)."""
     rows = load() if rows is None else rows
     out = {}
     for key in ("6.1", "6.12", "7.3"):

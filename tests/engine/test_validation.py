@@ -225,7 +225,7 @@ def test_6_1_classic_keeps_a_reread_hot_set_after_a_first_fill_run_for_zone_dma_
     from validation import zone_dma_skips as Z
     _pageblock_logs(tmp_path)
     trace = (tmp_path / "hot-reread-stream.6.1.0-56-amd64.classic.kr1.log").read_text()
-    block = trace.split("@@GT BEGIN_RUN_TRACE")[1].split("@@GT END_RUN_TRACE")[0]
+    block = Z.block(trace, "RUN_TRACE", "rig-trace-isolate-dma.patch")
     first_run = sum(int(m) for m in re.findall(r"classzone=0 .*?nr_skipped=(\d+)", block))
     assert first_run == 10_181
     rows = [r for r in real_rows if r["trace"] == "hot-reread-stream" and r["kernel"].startswith("6.1.")
@@ -560,12 +560,12 @@ def test_each_profiles_pageblocks_are_the_measured_ones__boost_watermark(key):
     assert KERNELS[key]["pageblocks"] == P.facts()[key]
 
 
-def _runs_for_zone_dma_alone(trace, key, policy):
+def _runs_for_zone_dma_alone(real_rows, trace, key, policy):
     import numpy as np
     from engine.names import EVENT_KINDS
     wake = EVENT_KINDS.index("mm_vmscan_kswapd_wake")
-    row = next(r for r in V.load_real([V.HERE / "real" / "calibration.csv", V.HERE / "real" / "session-2026-12-05.csv"])
-               if r["trace"] == trace and V.profile(r["kernel"]) == key and r["policy"] == policy)
+    row = next(r for r in real_rows if r["trace"] == trace and V.profile(r["kernel"]) == key
+               and r["policy"] == policy and V.is_default(r))
     from engine import Simulator
     from engine.trace import read_trace
     sim = Simulator(V.sim_config(row, V.POLICY[policy]) | {"events_capacity": 1 << 20})
@@ -582,7 +582,7 @@ def _runs_for_zone_dma_alone(trace, key, policy):
 @pytest.mark.parametrize("run", ["file-loop.6.1.0-56-amd64.classic.tr2", "file-loop.6.12.117+deb13-amd64.classic.tr1",
                                  "file-loop.6.12.117+deb13-amd64.mglru.tr1", "file-loop.7.3.4+deb13-amd64.classic.tr1",
                                  "file-loop.7.3.4+deb13-amd64.mglru.tr1", "db-write.7.3.4+deb13-amd64.classic.tr1"])
-def test_runs_for_zone_dma_alone_come_about_as_often_as_on_the_traced_boots__try_to_claim_block(run):
+def test_runs_for_zone_dma_alone_come_about_as_often_as_on_the_traced_boots__try_to_claim_block(real_rows, run):
     """kswapd runs for ZONE_DMA alone when a fallback into its holes boosted it
     (try_to_claim_block() -> boost_watermark(), rmqueue()'s wakeup) and nothing
     asked for the zone above since its last run began: the traced boots ran
@@ -595,7 +595,7 @@ def test_runs_for_zone_dma_alone_come_about_as_often_as_on_the_traced_boots__try
     from validation import pageblocks as P
     row = next(r for r in P.load() if r["run"] == run)
     real = int(row["kswapd_wake_dma"])
-    sim = _runs_for_zone_dma_alone(row["trace"], V.profile(row["kernel"]), row["policy"])
+    sim = _runs_for_zone_dma_alone(real_rows, row["trace"], V.profile(row["kernel"]), row["policy"])
     assert real / 3 - 1 <= sim <= 3 * real + 1, (sim, real)
 
 
