@@ -218,6 +218,7 @@ cdef enum ev_kind:
     EV_OOM_KILL                  # oom_kill
     EV_UNEVICTABLE               # unevictable_pgs_culled
     EV_ACCESS                    # one workload access (hit: no folio moved)
+    EV_EXTFRAG                   # mm_page_alloc_extfrag: an allocation fell back to another migratetype's free page
     NR_EV_KINDS
 
 # --- kernel functions that decide (names.py KERNEL_FNS) ----------------------
@@ -269,6 +270,7 @@ cdef enum kfn:
     FN_FILEMAP_MAP_PAGES
     FN_PAGE_CACHE_RA_ORDER
     FN_FOLIO_INC_REFS            # before v6.14: folio_mark_accessed() under MGLRU (6.1/6.12 swap.c)
+    FN_RMQUEUE_FALLBACK
     NR_KFNS
 
 # --- decision reasons (names.py REASONS holds the sentence shown to people) --
@@ -334,4 +336,7 @@ cdef enum ev_reason:
     R_REFS_SECOND                # folio_inc_refs (before v6.14): second access -> PG_workingset
     R_REFAULT_SAME_MIN_SEQ       # lru_gen_refault (before v6.14): min_seq unchanged since eviction
     R_REFAULT_MIN_SEQ_MOVED      # lru_gen_refault (before v6.14): min_seq moved since eviction
+    R_FALLBACK_STEAL             # __rmqueue_fallback: another migratetype's free page, moved whole to the movable list
+    R_FALLBACK_CLAIM             # __rmqueue_fallback: ... and its pageblock claimed for the movable type
+    R_WATERMARK_BOOST_NORMAL     # kswapd woken with ZONE_NORMAL's watermarks boosted: reclaims past the high mark
     NR_REASONS

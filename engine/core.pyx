@@ -529,6 +529,20 @@ cdef void claim_pageblock(mem* m) noexcept nogil:
     m.nr_claimable_normal -= k
 
 
+cdef void emit_extfrag(mem* m, int zone, folio_idx_t pfn, int reason, int32_t moved) noexcept nogil:
+    # mm_page_alloc_extfrag: the frame the fallback hands out, its zone in `index`
+    # (no folio yet); why_a the free pages that became movable, why_b the zone's
+    # watermark boost now, why_c the free pages of other migratetypes left
+    cdef vm_event_rec* e
+    if not m.events_on:
+        return
+    _emit_rec(m, EV_EXTFRAG, reason, FN_RMQUEUE_FALLBACK, pfn, 0, <uint64_t>zone, LOC_FREE, LOC_FREE, -1, -1)
+    e = &m.events[(m.events_seq - 1) & <uint64_t>(m.events_cap - 1)]
+    e.why_a = moved
+    e.why_b = <int32_t>(m.watermark_boost_dma if zone == ZONE_DMA else m.watermark_boost_normal)
+    e.why_c = <uint16_t>min(m.nr_hole_free_dma if zone == ZONE_DMA else m.nr_hole_free_normal, 0xFFFF)
+
+
 cdef folio_idx_t alloc_frame_zone(mem* m, int zone) noexcept nogil:
     # a frame of the given zone (which has one free): ZONE_DMA's from the top of
     # the free stack, ZONE_NORMAL's from its bottom part. Either zone's holes
@@ -538,25 +552,36 @@ cdef folio_idx_t alloc_frame_zone(mem* m, int zone) noexcept nogil:
     # the hole_chunk frames nearest the top join the movable ones (the free page it
     # took, moved whole to the movable list) and the frame is the first of them
     cdef folio_idx_t pfn
+    cdef int32_t moved
+    cdef int reason
     if zone == ZONE_DMA:
         pfn = m.free_stack[m.nr_frames - m.nr_free_dma]
         if m.nr_free_dma == m.nr_hole_free_dma:
-            m.nr_hole_free_dma -= min(m.hole_chunk, m.nr_hole_free_dma)
+            moved = min(m.hole_chunk, m.nr_hole_free_dma)
+            m.nr_hole_free_dma -= moved
             m.nr_fallback[ZONE_DMA] += 1
             boost_watermark(m, ZONE_DMA)
+            emit_extfrag(m, ZONE_DMA, pfn, R_FALLBACK_STEAL, moved)
         m.nr_free_dma -= 1
         m.dma_alloc_count += 1                   # pgalloc_dma
         if m.dma_boost_every and m.dma_alloc_count % m.dma_boost_every == 0:
             boost_watermark(m, ZONE_DMA)
     else:
+        reason = R_NONE
         if m.nr_free - m.nr_free_dma == m.nr_hole_free_normal:
             m.nr_fallback[ZONE_NORMAL] += 1
             boost_watermark(m, ZONE_NORMAL)
+            moved = m.nr_hole_free_normal
             if m.nr_claimable_normal > 0:
                 claim_pageblock(m)
+                reason = R_FALLBACK_CLAIM
             else:
                 m.nr_hole_free_normal -= min(m.hole_chunk, m.nr_hole_free_normal)
+                reason = R_FALLBACK_STEAL
+            moved -= m.nr_hole_free_normal
         pfn = m.free_stack[m.nr_free - m.nr_free_dma - 1]
+        if reason != R_NONE:
+            emit_extfrag(m, ZONE_NORMAL, pfn, reason, moved)
     m.nr_free -= 1
     m.vmstat[<int>NR_FREE_PAGES] -= 1
     m.folios[pfn].flags = 0

@@ -1684,15 +1684,16 @@ cdef class Simulator:
         self.complete_writeback(m.kswapd_ns)
         if self.s.k_phase == K_START:
             m.vmstat[<int>PAGEOUTRUN] += 1
-            emit_arg(m, EV_KSWAPD_WAKE, R_WATERMARK_BOOST if self.s.k_zoneidx == ZONE_DMA else R_NONE,
-                     FN_BALANCE_PGDAT, 0, <uint64_t>self.s.k_zoneidx)
-            self.init_sc(sc, RECLAIMER_KSWAPD, 0, DEF_PRIORITY)
-            sc.dma_only = self.s.k_zoneidx == ZONE_DMA
             # balance_pgdat(): "account for the reclaim boost" of the eligible zones
             # (ZONE_DMA's, and ZONE_NORMAL's for an ordinary run), kept until the run ends
             self.s.k_zone_boost = m.watermark_boost_dma
             self.s.k_zone_boost_normal = m.watermark_boost_normal if self.s.k_zoneidx == ZONE_NORMAL else 0
             self.s.k_nr_boost_reclaim = self.s.k_zone_boost + self.s.k_zone_boost_normal
+            emit_arg(m, EV_KSWAPD_WAKE, R_WATERMARK_BOOST if self.s.k_zoneidx == ZONE_DMA else
+                     R_WATERMARK_BOOST_NORMAL if self.s.k_zone_boost_normal else R_NONE,
+                     FN_BALANCE_PGDAT, 0, <uint64_t>self.s.k_zoneidx)
+            self.init_sc(sc, RECLAIMER_KSWAPD, 0, DEF_PRIORITY)
+            sc.dma_only = self.s.k_zoneidx == ZONE_DMA
             self.s.k_phase = K_LOOP
             return 0
         if self.s.k_phase == K_LOOP:

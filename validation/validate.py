@@ -214,10 +214,11 @@ def simulate(job):
 # one and a Zipf trace of a second seed (docs/validation.md "Second boots"), then
 # (engine 0.9.5) five scenario exports with parameters no replay had, simulated before
 # their boots (docs/validation.md "Held out: the replays of 2026-12-06"), four
-# on guests sized for 128 MiB ("Held out at 128 MiB"), and (engine 0.10.0) more
-# boots of five read() traces ("The zones' holes")
+# on guests sized for 128 MiB ("Held out at 128 MiB"), (engine 0.10.0) more
+# boots of five read() traces ("The zones' holes"), and a boot without tracing of
+# every 6.12 / 7.3 trace whose boots had run with a tracer ("Boots with a tracer")
 HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session-2026-12-06-heldout.csv",
-            "session-2026-12-06-128m.csv", "session-2026-12-06-pageblocks.csv")
+            "session-2026-12-06-128m.csv", "session-2026-12-06-pageblocks.csv", "session-2026-12-06-untraced.csv")
 
 
 def fitted(rows) -> list[dict]:

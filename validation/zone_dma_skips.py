@@ -50,7 +50,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 CSV = HERE / "zone-dma-skips.csv"
-EXEC_TRACES = ("desktop", "mmap-exec")
+EXEC_TRACES = ("desktop", "desktop-x0.4", "mmap-exec")
 RAW = ("pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "pgskip_dma32",
        "pgrefill", "pgdeactivate", "pgrotate_anon", "pgrotate_file", "compact_daemon_wake",
        "pgalloc_dma", "pgalloc_dma32")

@@ -15,6 +15,10 @@ const RECLAIMER = {
   lru_shrink_inactive: "pass over an inactive list done",
 };
 
+// mm_page_alloc_extfrag's zone (the event's index): the engine's two zones,
+// ZONE_NORMAL standing for a guest's ZONE_DMA32
+const ZONES = ["ZONE_DMA", "ZONE_NORMAL"];
+
 function where(loc, seq) {
   if (loc == null || loc === "none") return "";
   if (loc === "isolated") return "the isolation list";
@@ -55,7 +59,8 @@ export function explainEvent(ev) {
   let move;
   const seqMove = (name) => (ev.dst_seq != null && ev.dst_seq >= 0 ? `${name} → ${ev.dst_seq}`
     : ev.src_seq != null && ev.src_seq >= 0 ? `${name} ${ev.src_seq} → ${ev.src_seq + 1}` : `${name} advanced by one`);
-  if (/max_seq/.test(kind)) move = seqMove("max_seq");
+  if (kind === "mm_page_alloc_extfrag") move = `${ZONES[ev.index] ?? "a zone"} had no free page of the movable type: frame ${ev.pfn} handed out from a pageblock of another migratetype`;
+  else if (/max_seq/.test(kind)) move = seqMove("max_seq");
   else if (/min_seq/.test(kind)) move = seqMove("min_seq");
   else if (verb === "isolate") move = `${who} ${phrase} ${from}`;
   else if (verb === "reclaimer") move = RECLAIMER[kind.replace(/^mm_vmscan_/, "")] ?? kind.replace(/^mm_vmscan_/, "");

@@ -115,6 +115,19 @@ function lruGenRefault(ev) {
   return `lru_gen_test_recent(): evicted at min_seq ${evicted}, max_seq now ${ev.why_a} (min_seq ${ev.why_b}): ${plural(d, "generation")} apart ${d < MAX_NR_GENS ? "< MAX_NR_GENS 4 → recent" : "≥ MAX_NR_GENS 4 → not recent"}; ${token}`;
 }
 
+// __rmqueue_fallback(): what became movable, and the boost that makes
+// rmqueue() wake kswapd for the zone
+function extfrag(ev) {
+  const claimed = ev.reason_name === "FALLBACK_CLAIM";
+  const took = claimed
+    ? `claimed a pageblock at least half free (try_to_claim_block()): its ${plural(ev.why_a, "free page")} became movable`
+    : `took the free page it found whole: ${plural(ev.why_a, "page")} to the movable list`;
+  const boost = ev.why_b > 0
+    ? `boost_watermark(): the zone's watermarks are ${plural(ev.why_b, "page")} higher until kswapd reclaims them`
+    : "no boost (a zone under four pageblocks)";
+  return `__rmqueue_fallback() ${took}; ${boost}; ${plural(ev.why_c, "free page")} of other migratetypes left`;
+}
+
 export function whySentence(ev) {
   if (!ev || ev.why_a == null || ev.why_a < 0) return "";
   const fn = String(ev.fn ?? "");
@@ -122,6 +135,7 @@ export function whySentence(ev) {
   const name = ev.reason_name ?? "";
   if (fn === "sort_folio" && ev.tier_idx != null && ev.tier_idx >= 0) return sortFolio(ev, kind === "mm_vmscan_lru_isolate" ? "NOT_PROTECTED" : name);
   if (fn === "lru_gen_refault") return lruGenRefault(ev);
+  if (kind === "mm_page_alloc_extfrag") return extfrag(ev);
   if (kind === "pgdeactivate" || kind === "mm_vmscan_lru_shrink_active") return inactiveIsLow(ev);
   if (["move_folios_to_lru", "__remove_mapping", "lru_gen_set_refs"].includes(fn)) return references(ev);
   return "";

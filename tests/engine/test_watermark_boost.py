@@ -20,6 +20,8 @@ ISOLATE = EVENT_KINDS.index("mm_vmscan_lru_isolate")
 PGREFILL = EVENT_KINDS.index("pgrefill")
 ZONE_SKIP = REASON_NAMES.index("ZONE_SKIP")
 BOOST = REASON_NAMES.index("WATERMARK_BOOST")
+BOOST_NORMAL = REASON_NAMES.index("WATERMARK_BOOST_NORMAL")
+EXTFRAG = EVENT_KINDS.index("mm_page_alloc_extfrag")
 
 
 def machine(policy, **extra):
@@ -248,6 +250,52 @@ def test_the_first_fallbacks_claim_the_pageblocks_at_least_half_free__try_to_cla
     k = sim.kswapd
     assert k["nr_fallback"]["normal"] == 3 and k["hole_free"]["normal"] == 1999
     assert sim.check_invariants() == []
+
+
+def test_each_fallback_is_an_mm_page_alloc_extfrag_event_with_what_it_moved_and_the_boost__rmqueue_fallback():
+    """trace_mm_page_alloc_extfrag() fires where __rmqueue_fallback() hands out
+    another migratetype's page (6.1 page_alloc.c:3103, 6.12 :2252 / :2283, 7.3
+    :2424 claimed, :2456 stolen): the event names the frame handed out, its zone (index), the free
+    pages that became movable (a claimed pageblock's, or the page found, whole),
+    the zone's boost after boost_watermark() and the free pages of other
+    migratetypes left, and nothing else allocates one."""
+    sim = holed(zone_normal_holes=2000, zone_normal_claimable=700, zone_hole_chunk=4)
+    sim.step("access", RAM - DMA - 2700)
+    assert not (sim.events_since(0)["kind"] == EXTFRAG).any()
+    seq = sim.event_seq
+    sim.step("access", 1)
+    ev = sim.events_since(seq)
+    x = ev[ev["kind"] == EXTFRAG]
+    assert len(x) == 1 and REASON_NAMES[x[0]["reason"]] == "FALLBACK_CLAIM"
+    assert int(x[0]["index"]) == 1 and x[0]["why_a"] == 512 and x[0]["why_b"] == 512 and x[0]["why_c"] == 2188
+    # the frame it handed out is the one the fault then maps
+    fault = ev[ev["kind"] == EVENT_KINDS.index("pgfault")]
+    assert len(fault) == 1 and fault[0]["pfn"] == x[0]["pfn"] and fault[0]["seq"] > x[0]["seq"]
+    sim.step("access", 512 + 188)     # the claimed pageblocks, then the first hole
+    x = sim.events_since(seq)
+    x = x[x["kind"] == EXTFRAG]
+    assert [REASON_NAMES[r] for r in x["reason"]] == ["FALLBACK_CLAIM", "FALLBACK_CLAIM", "FALLBACK_STEAL"]
+    assert x[1]["why_a"] == 188 and x[2]["why_a"] == 4 and x[2]["why_c"] == 1996
+    assert sim.kswapd["nr_fallback"]["normal"] == len(x)
+
+
+def test_an_ordinary_kswapd_run_with_zone_normal_boosted_says_so_in_its_wake_event__balance_pgdat():
+    """balance_pgdat() adds ZONE_DMA32's boost to nr_boost_reclaim for a run up
+    to that zone: its mm_vmscan_kswapd_wake carries the reason, as a run for
+    ZONE_DMA alone carries WATERMARK_BOOST."""
+    sim = Simulator({"policy": "lru", "ram_pages": RAM, "swap_pages": 0, "swap_kind": "none",
+                     "readahead_pages": 0, "zone_normal_holes": 6000})
+    sim.set_workload(read_stream(RAM - DMA - 6000 + 2))
+    seq = sim.event_seq
+    sim.step("access", RAM - DMA - 6000 + 2)
+    while sim.kswapd["state"] == "running":
+        sim.step("scan", 1)
+    ev = sim.events_since(seq)
+    wake = ev[ev["kind"] == WAKE]
+    assert len(wake) == 1 and wake[0]["reason"] == BOOST_NORMAL and int(wake[0]["index"]) == 1
+    x = ev[ev["kind"] == EXTFRAG]
+    assert len(x) >= 1 and (x["seq"] < wake[0]["seq"]).all()
+    assert {REASON_NAMES[r] for r in x["reason"]} == {"FALLBACK_STEAL"}
 
 
 def test_a_freed_page_of_a_hole_goes_back_to_its_pageblocks_free_list__free_one_page():
