@@ -3,7 +3,7 @@
 // written back and reclaimed is "reclaim", not "isolate").
 import { eventVerb } from "./eventVerb.js";
 
-const RANK = { free: 9, swapin: 2, rmap: 1, oom: 9, reclaimer: 0, reclaim: 9, swapout: 10, writeback: 7, activate: 6, deactivate: 5, promote: 5, rotate: 4, keep: 3, refault: 2, fault: 2, add: 1, isolate: 1, access: 0, age: 0, other: 0 };
+const RANK = { free: 9, swapin: 2, rmap: 1, oom: 9, reclaimer: 0, fallback: 0, reclaim: 9, swapout: 10, writeback: 7, activate: 6, deactivate: 5, promote: 5, rotate: 4, keep: 3, refault: 2, fault: 2, add: 1, isolate: 1, access: 0, age: 0, other: 0 };
 
 
 

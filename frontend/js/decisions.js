@@ -20,5 +20,6 @@ export const DECISIONS = Object.freeze({
   rmap: { glyph: "?", label: "rmap check", colour: "#777777" },
   oom: { glyph: "☠", label: "OOM kill", colour: "#D55E00" },
   reclaimer: { glyph: "⚙", label: "reclaimer", colour: "#0b3d62" },
+  fallback: { glyph: "⇄", label: "fallback", colour: "#0b3d62" },
   other: { glyph: "·", label: "event", colour: "#777777" },
 });

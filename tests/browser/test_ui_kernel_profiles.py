@@ -83,3 +83,41 @@ def test_start_form_booted_guest_reaches_the_recipe_and_each_pane_has_its_kernel
         for p in r["summary"]]
     from engine.kernels import guest_machine
     assert frames == [guest_machine(k, 16384)["ram_pages"] for k in ("6.1", "7.3")], frames
+
+
+def test_the_event_log_names_a_page_allocator_fallback_and_its_boost_in_a_booted_guest(page, server):
+    """A booted 7.3 guest's ZONE_DMA32 (the engine's ZONE_NORMAL) has free pages
+    in other migratetypes' pageblocks; the access whose allocation finds only
+    those falls back (__rmqueue_fallback()), and that step's event log says so
+    in words with the numbers: what became movable and the watermark boost."""
+    import numpy as np
+    from engine import Simulator
+    from engine.names import EVENT_KINDS
+
+    created = server.create(recipe(policies=({"policy": "lru", "kernel": "7.3"},), scenario="stream-hot-file",
+                                   ram_pages=16384, accesses=40000, guest=True))
+    s = server.app.state.manager.get(created["id"])
+    # where the first fallback comes: the same machine and workload, with events
+    sim = Simulator(s.configs[0])
+    sim.set_workload(s.accesses)
+    extfrag = EVENT_KINDS.index("mm_page_alloc_extfrag")
+    first = None
+    while first is None and not sim.done:
+        seq = sim.event_seq
+        sim.step("access", 2048)
+        ev = sim.events_since(seq)
+        hits = ev[ev["kind"] == extfrag]
+        first = int(hits[0]["nr_access"]) if len(hits) else None
+    assert first is not None and first > 0
+    s.step(0, "access", first, owner=True)       # run ahead to the access before it
+    open_session(page, server, created)
+    page.select_option("#unit", "access")
+    page.click("#step")
+    wait_step(page, first + 1)
+    row = page.locator("#event-log li[data-pfn]", has_text="fallback")
+    assert row.count() == 1
+    text = row.inner_text()
+    assert "mm_page_alloc_extfrag" in row.get_attribute("title")
+    assert "ZONE_NORMAL had no free page of the movable type" in text
+    assert "__rmqueue_fallback()" in text and "boost_watermark(): the zone's watermarks are 512 pages higher" in text
+    assert np.isfinite(int(row.get_attribute("data-pfn")))
