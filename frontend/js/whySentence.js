@@ -115,17 +115,13 @@ function lruGenRefault(ev) {
   return `lru_gen_test_recent(): evicted at min_seq ${evicted}, max_seq now ${ev.why_a} (min_seq ${ev.why_b}): ${plural(d, "generation")} apart ${d < MAX_NR_GENS ? "< MAX_NR_GENS 4 → recent" : "≥ MAX_NR_GENS 4 → not recent"}; ${token}`;
 }
 
-// __rmqueue_fallback(): what became movable, and the boost that makes
-// rmqueue() wake kswapd for the zone
+// __rmqueue_fallback()'s numbers (the reason says which branch): what became
+// movable, and the boost that makes rmqueue() wake kswapd for the zone
 function extfrag(ev) {
-  const claimed = ev.reason_name === "FALLBACK_CLAIM";
-  const took = claimed
-    ? `claimed a pageblock at least half free (try_to_claim_block()): its ${plural(ev.why_a, "free page")} became movable`
-    : `took the free page it found whole: ${plural(ev.why_a, "page")} to the movable list`;
   const boost = ev.why_b > 0
-    ? `boost_watermark(): the zone's watermarks are ${plural(ev.why_b, "page")} higher until kswapd reclaims them`
+    ? `boost_watermark(): the zone's watermarks ${plural(ev.why_b, "page")} higher until kswapd reclaims them, and rmqueue() wakes kswapd for the zone`
     : "no boost (a zone under four pageblocks)";
-  return `__rmqueue_fallback() ${took}; ${boost}; ${plural(ev.why_c, "free page")} of other migratetypes left`;
+  return `${plural(ev.why_a, "free page")} became movable; ${boost}; ${plural(ev.why_c, "free page")} of other migratetypes left`;
 }
 
 export function whySentence(ev) {

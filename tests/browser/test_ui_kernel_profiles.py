@@ -3,7 +3,7 @@ and compare mode shows one policy under two profiles with each pane naming its
 kernel."""
 import httpx
 
-from browser_helpers import open_session, recipe, wait_step
+from browser_helpers import open_session, recipe, shot, wait_step
 
 
 def test_compare_one_policy_under_two_kernel_profiles_names_each_pane(page, server):
@@ -119,5 +119,7 @@ def test_the_event_log_names_a_page_allocator_fallback_and_its_boost_in_a_booted
     text = row.inner_text()
     assert "mm_page_alloc_extfrag" in row.get_attribute("title")
     assert "ZONE_NORMAL had no free page of the movable type" in text
-    assert "__rmqueue_fallback()" in text and "boost_watermark(): the zone's watermarks are 512 pages higher" in text
+    assert "claimed it for the movable type" in text and "try_to_claim_block()" in text
+    assert "512 free pages became movable; boost_watermark(): the zone's watermarks 512 pages higher" in text
     assert np.isfinite(int(row.get_attribute("data-pfn")))
+    shot(page, "fallback-event")

@@ -86,10 +86,10 @@ test("a page-allocator fallback (mm_page_alloc_extfrag) says what became movable
     ...none, pfn: 3612, index: 0, kind: "mm_page_alloc_extfrag", reason_name: "FALLBACK_STEAL", fn: "__rmqueue_fallback",
     src: "free", dst: "free", why_a: 32, why_b: 512, why_c: 192,
   };
-  assert.equal(whySentence(steal), "__rmqueue_fallback() took the free page it found whole: 32 pages to the movable list; "
-    + "boost_watermark(): the zone's watermarks are 512 pages higher until kswapd reclaims them; 192 free pages of other migratetypes left");
+  assert.equal(whySentence(steal), "32 free pages became movable; boost_watermark(): the zone's watermarks 512 pages higher "
+    + "until kswapd reclaims them, and rmqueue() wakes kswapd for the zone; 192 free pages of other migratetypes left");
   const claim = { ...steal, index: 1, reason_name: "FALLBACK_CLAIM", why_a: 300, why_c: 1446 };
-  assert.match(whySentence(claim), /claimed a pageblock at least half free \(try_to_claim_block\(\)\): its 300 free pages became movable/);
+  assert.match(whySentence(claim), /^300 free pages became movable;.*; 1446 free pages of other migratetypes left$/);
   assert.match(whySentence({ ...steal, why_b: 0 }), /no boost \(a zone under four pageblocks\)/);
   const e = explainEvent(steal);
   assert.equal(e.text, "ZONE_DMA had no free page of the movable type: frame 3612 handed out from a pageblock of another migratetype");
