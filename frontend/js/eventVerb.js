@@ -10,7 +10,7 @@ const VERBS = [
   [/folio_referenced/, "rmap", "checked by rmap on"],
   [/oom_kill/, "oom", "killed by the OOM killer:"],
   [/kswapd_wake|kswapd_sleep|direct_reclaim|shrink_active$|shrink_inactive$/, "reclaimer", ""],
-  [/alloc_extfrag/, "fallback", "handed out by a fallback:"],
+  [/alloc_extfrag/, "fallback", ""],
   [/isolate/, "isolate", "isolated from the tail of"],
   [/putback/, "keep", "put back on"],
   [/deactivate/, "deactivate", "deactivated to"],
