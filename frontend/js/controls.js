@@ -131,6 +131,8 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
 
   // ---- run until -------------------------------------------------------------
   const RUN_EVENTS = { evict: ["pgsteal"], refault: ["workingset_refault"], activate: ["pgactivate", "workingset_activate", "folio_update_gen"] };
+  // events of no page yet (a fallback hands out a free frame): no page filter
+  const RUN_EVENTS_ANY = { fallback: ["mm_page_alloc_extfrag"] };
   function setupRunForm(msg) {
     dom.runUntil.hidden = msg.role !== "owner";
     const own = msg.names.owners || { mm: [], file: [] };
@@ -162,7 +164,8 @@ export function createControls({ dom, store, send, sendAfterFrame, settled, api,
       if (lo != null) until.index_lo = lo;
       if (hi != null) until.index_hi = hi;
       if ([lo, hi].some((v) => v != null && !(Number.isInteger(v) && v >= 0))) { toast("offsets are whole numbers ≥ 0"); return; }
-    } else if (c === "aging") until = { kind: "aging" };
+    } else if (c in RUN_EVENTS_ANY) until = { kind: "event", events: RUN_EVENTS_ANY[c] };
+    else if (c === "aging") until = { kind: "aging" };
     else if (c === "changes" || c === "crosses") {
       const name = dom.runCounter.value.trim();
       if (!s.names.vmstat.includes(name)) { toast(`no vmstat counter '${name}'`); return; }

@@ -85,11 +85,12 @@ def test_start_form_booted_guest_reaches_the_recipe_and_each_pane_has_its_kernel
     assert frames == [guest_machine(k, 16384)["ram_pages"] for k in ("6.1", "7.3")], frames
 
 
-def test_the_event_log_names_a_page_allocator_fallback_and_its_boost_in_a_booted_guest(page, server):
+def test_run_until_the_next_fallback_lands_on_it_and_the_log_names_it_with_its_boost(page, server):
     """A booted 7.3 guest's ZONE_DMA32 (the engine's ZONE_NORMAL) has free pages
-    in other migratetypes' pageblocks; the access whose allocation finds only
-    those falls back (__rmqueue_fallback()), and that step's event log says so
-    in words with the numbers: what became movable and the watermark boost."""
+    in other migratetypes' pageblocks; "Run until… the next page-allocator
+    fallback" stops at the access whose allocation finds only those
+    (__rmqueue_fallback()), and that step's event log says so in words with
+    the numbers: what became movable and the watermark boost."""
     import numpy as np
     from engine import Simulator
     from engine.names import EVENT_KINDS
@@ -109,10 +110,14 @@ def test_the_event_log_names_a_page_allocator_fallback_and_its_boost_in_a_booted
         hits = ev[ev["kind"] == extfrag]
         first = int(hits[0]["nr_access"]) if len(hits) else None
     assert first is not None and first > 0
-    s.step(0, "access", first, owner=True)       # run ahead to the access before it
     open_session(page, server, created)
     page.select_option("#unit", "access")
-    page.click("#step")
+    page.keyboard.press("u")
+    page.select_option("#run-cond", "fallback")
+    assert page.locator(".rf-who").first.is_hidden()     # a fallback is of no page yet
+    page.click("#run-go")
+    page.wait_for_function("document.querySelector('#status').dataset.run === 'found'", timeout=30000)
+    assert int(page.locator("#seek").input_value()) == first + 1
     wait_step(page, first + 1)
     row = page.locator("#event-log li[data-pfn]", has_text="fallback")
     assert row.count() == 1
