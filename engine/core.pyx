@@ -489,9 +489,10 @@ cdef int folio_alloc_zone(mem* m, int32_t nr) noexcept nogil:
 
 cdef void boost_watermark(mem* m, int zone) noexcept nogil:
     """Mirrors mm/page_alloc.c:boost_watermark(), called where a fallback to
-    another migratetype would claim its pageblock (6.1/6.12
-    steal_suitable_fallback(), 7.3 try_to_claim_block()); ZONE_BOOSTED_WATERMARK
-    then makes rmqueue() wake kswapd for that zone."""
+    another migratetype would claim its pageblock (6.1 steal_suitable_fallback(),
+    6.12 try_to_steal_block(), 7.3 try_to_claim_block(); here at every fallback,
+    docs/kernels.md "Watermark boost"); ZONE_BOOSTED_WATERMARK then makes
+    rmqueue() wake kswapd for that zone."""
     cdef int64_t max_boost
     cdef int32_t managed = m.nr_dma if zone == ZONE_DMA else m.nr_frames - m.nr_dma
     if PAGEBLOCK_NR_PAGES * 4 > managed:
@@ -509,7 +510,7 @@ cdef void boost_watermark(mem* m, int zone) noexcept nogil:
 
 
 cdef void claim_pageblock(mem* m) noexcept nogil:
-    """try_to_claim_block() (7.3 page_alloc.c:2308; 6.1/6.12 steal_suitable_fallback()):
+    """try_to_claim_block() (7.3 page_alloc.c:2308; 6.1 steal_suitable_fallback(), 6.12 try_to_steal_block()):
     the fallback found a free page in a pageblock whose free pages are at least
     half of it, and the block becomes movable. The top pageblock's worth of the
     claimable hole pfns are no longer holes; those free leave the holes' end of

@@ -316,9 +316,9 @@ REASONS = (
     'min_seq moved since the eviction (before v6.14): not recent, nothing is restored '
     '(6.1 does not count it in workingset_refault either)',
     '__rmqueue_fallback() took a free page of another migratetype\'s pageblock and moved it whole '
-    'to the movable list (6.1/6.12 steal_suitable_fallback(), 7.3 __rmqueue_steal())',
+    'to the movable list (6.1 steal_suitable_fallback(), 6.12 and 7.3 __rmqueue_steal())',
     '__rmqueue_fallback() found a pageblock at least half free and claimed it for the movable type '
-    '(6.1/6.12 steal_suitable_fallback(), 7.3 try_to_claim_block())',
+    '(6.1 steal_suitable_fallback(), 6.12 try_to_steal_block(), 7.3 try_to_claim_block())',
     'boost_watermark(): a page-allocator fallback raised ZONE_NORMAL\'s watermarks (the guests\' '
     'ZONE_DMA32) by a pageblock: balance_pgdat() reclaims past the high mark by the boost '
     '(nr_boost_reclaim), without writeback or swap unless the node is below its marks anyway',
