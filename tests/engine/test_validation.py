@@ -619,10 +619,12 @@ def test_runs_for_zone_dma_alone_come_about_as_often_as_on_the_traced_boots__try
     "kswapd's wakeup after a boost")."""
     from validation import kswapd_wake as K
     from validation import pageblocks as P
-    row = next((r for r in P.load() if r["run"] == run), None)
-    real = int(row["kswapd_wake_dma"]) if row else int(next(r for r in K.load() if r["run"] == run)["dma_runs"])
-    row = row or next(r for r in K.load() if r["run"] == run)
-    sim = _runs_for_zone_dma_alone(real_rows, row["trace"], V.profile(row["kernel"]), row["policy"])
+    from validation import zone_dma_skips as Z
+    traced = {r["run"]: int(r["kswapd_wake_dma"]) for r in P.load() if r["kswapd_wake_dma"] != ""}
+    traced.update({r["run"]: int(r["dma_runs"]) for r in K.load()})
+    real = traced[run]
+    boot = Z.identity(run)
+    sim = _runs_for_zone_dma_alone(real_rows, boot["trace"], V.profile(boot["kernel"]), boot["policy"])
     assert real / 3 - 1 <= sim <= 3 * real + 1, (sim, real)
 
 

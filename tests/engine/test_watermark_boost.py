@@ -255,10 +255,11 @@ def test_the_first_fallbacks_claim_the_pageblocks_at_least_half_free__try_to_cla
 def test_each_fallback_is_an_mm_page_alloc_extfrag_event_with_what_it_moved_and_the_boost__rmqueue_fallback():
     """trace_mm_page_alloc_extfrag() fires where __rmqueue_fallback() hands out
     another migratetype's page (6.1 page_alloc.c:3103, 6.12 :2252 / :2283, 7.3
-    :2424 claimed, :2456 stolen): the event names the frame handed out, its zone (index), the free
-    pages that became movable (a claimed pageblock's, or the page found, whole),
-    the zone's boost after boost_watermark() and the free pages of other
-    migratetypes left, and nothing else allocates one."""
+    :2424 claimed, :2456 stolen): the event names the frame handed out, its
+    zone (index), the free pages that became movable (a claimed pageblock's,
+    or the page found, whole), the zone's boost after boost_watermark() and the
+    free pages of other migratetypes left; none comes while the zone has other
+    free pages."""
     sim = holed(zone_normal_holes=2000, zone_normal_claimable=700, zone_hole_chunk=4)
     sim.step("access", RAM - DMA - 2700)
     assert not (sim.events_since(0)["kind"] == EXTFRAG).any()
