@@ -538,7 +538,7 @@ cdef void emit_extfrag(mem* m, int zone, folio_idx_t pfn, int reason, int32_t mo
     if not m.events_on:
         return
     _emit_rec(m, EV_EXTFRAG, reason, FN_RMQUEUE_FALLBACK, pfn, 0, <uint64_t>zone, LOC_FREE, LOC_FREE, -1, -1)
-    e = &m.events[(m.events_seq - 1) & <uint64_t>(m.events_cap - 1)]
+    e = last_event(m)
     e.why_a = moved
     e.why_b = <int32_t>(m.watermark_boost_dma if zone == ZONE_DMA else m.watermark_boost_normal)
     e.why_c = <uint16_t>min(m.nr_hole_free_dma if zone == ZONE_DMA else m.nr_hole_free_normal, 0xFFFF)
