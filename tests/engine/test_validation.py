@@ -1,7 +1,6 @@
 """Known answers from real kernels (validation/): a few replays the simulator
 matches within 20 % today, so that a change which loses that agreement fails
 here and not only in `make validate`. The whole set is docs/validation.md."""
-import re
 
 import pytest
 
@@ -225,9 +224,10 @@ def test_6_1_classic_keeps_a_reread_hot_set_after_a_first_fill_run_for_zone_dma_
     from validation import zone_dma_skips as Z
     _pageblock_logs(tmp_path)
     trace = (tmp_path / "hot-reread-stream.6.1.0-56-amd64.classic.kr1.log").read_text()
-    block = Z.block(trace, "RUN_TRACE", "rig-trace-isolate-dma.patch")
-    first_run = sum(int(m) for m in re.findall(r"classzone=0 .*?nr_skipped=(\d+)", block))
-    assert first_run == 10_181
+    from validation import kswapd_wake as K
+    traced = K.runs(Z.block(trace, "RUN_TRACE", "rig-trace-isolate-dma.patch"))
+    assert traced["dma_runs"] == 1 and traced["dma_run_skipped"] == 10_181
+    first_run = traced["dma_run_skipped"]
     rows = [r for r in real_rows if r["trace"] == "hot-reread-stream" and r["kernel"].startswith("6.1.")
             and r["policy"] == "classic" and V.is_default(r)]
     logs = {p.name[:-4]: p for p in tmp_path.glob("hot-reread-stream.6.1.0-56-amd64.classic.r*.log")
