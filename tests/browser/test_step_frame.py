@@ -160,9 +160,18 @@ def test_the_first_frame_after_a_step_shows_its_final_state(context, server, err
 # in a microtask of the same task, so `inKey` tells which task made them.
 # The key's task ends when a posted message runs; a reply fast enough to be
 # taken before that task (the two task sources have no order) ends it too,
-# by a listener the socket gets before the page's own.
+# by a listener the socket gets before the page's own. So does a rendering
+# update or a timer run in between: their callbacks (the previous step's
+# frames, still drawing) are other tasks, and their writes are not the key's.
 KEY_TASK = """
 window.__key = {inKey: false, sent: [], muts: 0};
+const notKey = (cb) => function (...a) { window.__key.inKey = false; return cb.apply(this, a); };
+const nativeRaf = window.requestAnimationFrame.bind(window);
+window.requestAnimationFrame = (cb) => nativeRaf(notKey(cb));
+const nativeTimeout = window.setTimeout.bind(window);
+window.setTimeout = (cb, ...rest) => nativeTimeout(typeof cb === 'function' ? notKey(cb) : cb, ...rest);
+const nativeInterval = window.setInterval.bind(window);
+window.setInterval = (cb, ...rest) => nativeInterval(typeof cb === 'function' ? notKey(cb) : cb, ...rest);
 const NativeWebSocket = window.WebSocket;
 window.WebSocket = class extends NativeWebSocket {
   constructor(...args) {
