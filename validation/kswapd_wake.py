@@ -11,15 +11,19 @@ kswapd was asleep, after wakeup_kswapd()'s waitqueue test) and every
 
     python validation/kswapd_wake.py LOG... [--out validation/kswapd-wake.csv]
 
-(the logs: validation/logs/session-2026-12-06-kswapd-wake.tar.xz, and the kr1
-boot of session-2026-12-06-pageblocks.tar.xz)
+(the logs: validation/logs/session-2026-12-06-kswapd-wake.tar.xz,
+session-2026-12-06-kswapd-wake-128m.tar.xz, and the kr1 boot of
+session-2026-12-06-pageblocks.tar.xz)
 
 Per boot: `boost_wakeups`, the rmqueue() wakeups (gfp_flags none) of a sleeping
 kswapd for ZONE_DMA; `wake_latency_us`, the median time from one to the next
 `mm_vmscan_kswapd_wake` (kswapd running balance_pgdat()); `dma_runs`, the runs
 (from one `mm_vmscan_kswapd_wake` to the next) with an isolation for ZONE_DMA
 alone, and `dma_run_skipped`, the folios those isolations skipped; and the
-replay's `pgskip_dma32` and `pgalloc_dma` (vmstat after - before).
+replay's `pgskip_dma32` and `pgalloc_dma` (vmstat after - before);
+`high_order_wakes`, the `mm_vmscan_kswapd_wake`s of an order above 0 (an
+allocation of a large folio failed its watermark check, docs/validation.md
+"kswapd at 128 MiB").
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ from validation import zone_dma_skips as Z  # noqa: E402
 
 CSV = HERE / "kswapd-wake.csv"
 RAW = ("pgskip_dma32", "pgalloc_dma")
-COUNTS = ("boost_wakeups", "wake_latency_us", "dma_runs", "dma_run_skipped")
+COUNTS = ("boost_wakeups", "wake_latency_us", "dma_runs", "dma_run_skipped", "high_order_wakes")
 COLUMNS = ("run", "trace", "kernel", "policy", "tag") + COUNTS + RAW
 _LINE = re.compile(r"^\S+\s+([0-9.]+): (\w+): (.*)$")
 
@@ -43,7 +47,7 @@ def runs(trace: str) -> dict:
     """COUNTS of one RUN_TRACE block (the module docstring)."""
     woken = None
     latency = []
-    boost = dma_runs = skipped = 0
+    boost = dma_runs = skipped = high_order = 0
     run_is_dma = False
     for line in trace.splitlines():
         m = _LINE.match(line.strip())
@@ -55,6 +59,7 @@ def runs(trace: str) -> dict:
             if woken is None:
                 woken = t
         elif event == "kswapd_wake":
+            high_order += int(re.search(r"order=(\d+)", fields).group(1)) > 0
             if woken is not None:
                 latency.append((t - woken) * 1e6)
                 woken = None
@@ -65,7 +70,7 @@ def runs(trace: str) -> dict:
                 run_is_dma = True
             skipped += int(re.search(r"nr_skipped=(\d+)", fields).group(1))
     return {"boost_wakeups": boost, "wake_latency_us": round(statistics.median(latency)) if latency else "",
-            "dma_runs": dma_runs, "dma_run_skipped": skipped}
+            "dma_runs": dma_runs, "dma_run_skipped": skipped, "high_order_wakes": high_order}
 
 
 def row_of(path: Path) -> dict:
@@ -81,7 +86,8 @@ def main(argv=None) -> int:
     rows = Z.extract(__doc__, CSV, row_of, COLUMNS, argv)
     for r in rows:
         print(f"{r['run']:52s} boost wakeups {r['boost_wakeups']:>4} latency {r['wake_latency_us']:>5} us "
-              f"runs for ZONE_DMA alone {r['dma_runs']:>3} skipping {r['dma_run_skipped']:>6}")
+              f"runs for ZONE_DMA alone {r['dma_runs']:>3} skipping {r['dma_run_skipped']:>6} "
+              f"high-order wakes {r['high_order_wakes']:>4}")
     return 0
 
 

@@ -557,8 +557,9 @@ def test_kswapd_wake_csv_is_what_the_rigs_logs_say(tmp_path):
     patch's RUN_TRACE block is refused by name."""
     import tarfile
     from validation import kswapd_wake as K
-    with tarfile.open(V.HERE / "logs" / "session-2026-12-06-kswapd-wake.tar.xz") as tar:
-        tar.extractall(tmp_path, filter="data")
+    for name in ("session-2026-12-06-kswapd-wake.tar.xz", "session-2026-12-06-kswapd-wake-128m.tar.xz"):
+        with tarfile.open(V.HERE / "logs" / name) as tar:
+            tar.extractall(tmp_path, filter="data")
     with tarfile.open(V.HERE / "logs" / "session-2026-12-06-pageblocks.tar.xz") as tar:
         tar.extractall(tmp_path, filter="data", members=[m for m in tar if ".kr1." in m.name or ".r3." in m.name])
     out = tmp_path / "kswapd-wake.csv"
@@ -602,7 +603,9 @@ def _runs_for_zone_dma_alone(real_rows, trace, key, policy):
                                  "file-loop.7.3.4+deb13-amd64.mglru.tr1", "db-write.7.3.4+deb13-amd64.classic.tr1",
                                  "zipf-mixed-s1.6.1.0-56-amd64.classic.kr2", "zipf-mixed-s1.6.12.117+deb13-amd64.classic.kr2",
                                  "write-log.6.12.117+deb13-amd64.classic.kr2", "zipf-mixed-s1.7.3.4+deb13-amd64.classic.kr2",
-                                 "write-log.7.3.4+deb13-amd64.classic.kr2"])
+                                 "write-log.7.3.4+deb13-amd64.classic.kr2", "stream-hot-file.7.3.4+deb13-amd64.classic.kr5",
+                                 "stream-hot-file-128m.6.12.117+deb13-amd64.classic.kr5",
+                                 "zipf-anon-128m.7.3.4+deb13-amd64.classic.kr5"])
 def test_runs_for_zone_dma_alone_come_about_as_often_as_on_the_traced_boots__try_to_claim_block(real_rows, run):
     """kswapd runs for ZONE_DMA alone when a fallback into its holes boosted it
     (try_to_claim_block() -> boost_watermark(), rmqueue()'s wakeup) and nothing
@@ -615,8 +618,11 @@ def test_runs_for_zone_dma_alone_come_about_as_often_as_on_the_traced_boots__try
     db-write's MGLRU on 7.3, which runs once where the traced boot ran 9 times,
     6.1's write-log (63 where the boot ran once: its kswapd woke 35 times for a
     boost and read the zone to reclaim after the writer had asked for ZONE_DMA32)
-    and 6.12's zipf-anon (2 against 10) (docs/validation.md "The zones' holes",
-    "kswapd's wakeup after a boost")."""
+    6.12's zipf-anon (2 against 10), and at 128 MiB 7.3's stream-hot-file (28
+    against none: its boot's kswapd woke 2,824 times for a large folio, each
+    such allocation asking for every zone) and table-switch (20 against 2)
+    (docs/validation.md "The zones' holes", "kswapd's wakeup after a boost",
+    "kswapd at 128 MiB")."""
     from validation import kswapd_wake as K
     from validation import pageblocks as P
     from validation import zone_dma_skips as Z
