@@ -64,6 +64,11 @@ cdef enum:
     # the free scanner found above the migrate scanner; the engine keeps the frame, and
     # this bit keeps the migrate scanner from taking the folio again until it is freed
     FOLIO_MIGRATED = 1 << 15
+    # Not a kernel bit: a tmpfs (shmem) folio of the booted system that no process
+    # maps. The kernel tells shmem by its mapping (swap-backed, not folio_test_anon());
+    # until it is in the swap cache, reclaim under memalloc_nofs_save() cannot write
+    # it (may_enter_fs())
+    FOLIO_SHMEM = 1 << 21
     # MGLRU bit fields inside flags, as LRU_GEN_PGOFF / LRU_REFS_PGOFF
     LRU_GEN_PGOFF = 16           # 3 bits: gen + 1 while on a generation list, 0 otherwise
     LRU_GEN_MASK = 7 << 16
@@ -339,4 +344,5 @@ cdef enum ev_reason:
     R_FALLBACK_STEAL             # __rmqueue_fallback: another migratetype's free page, moved whole to the movable list
     R_FALLBACK_CLAIM             # __rmqueue_fallback: ... and its pageblock claimed for the movable type
     R_WATERMARK_BOOST_NORMAL     # kswapd woken with ZONE_NORMAL's watermarks boosted: reclaims past the high mark
+    R_NOFS_KEEP                  # shrink_folio_list: a dirty tmpfs folio, reclaim without __GFP_FS (may_enter_fs)
     NR_REASONS

@@ -183,6 +183,7 @@ ctypedef struct scan_control:
     uint8_t proactive
     uint8_t force_scan           # MGLRU debugfs '+'
     uint8_t dma_only             # sc->reclaim_idx is ZONE_DMA (kswapd's runs for a boost); 0: every zone
+    uint8_t gfp_nofs             # sc->gfp_mask lacks __GFP_FS: direct reclaim for readahead's allocation
     int64_t anon_cost
     int64_t file_cost
     int64_t nr_taken_total       # sc->nr.taken

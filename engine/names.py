@@ -234,6 +234,7 @@ REASON_NAMES = (
     'FALLBACK_STEAL',
     'FALLBACK_CLAIM',
     'WATERMARK_BOOST_NORMAL',
+    'NOFS_KEEP',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -322,6 +323,8 @@ REASONS = (
     'boost_watermark(): a page-allocator fallback raised ZONE_NORMAL\'s watermarks (the guests\' '
     'ZONE_DMA32) by a pageblock: balance_pgdat() reclaims past the high mark by the boost '
     '(nr_boost_reclaim), without writeback or swap unless the node is below its marks anyway',
+    'kept: a page-cache miss allocates in readahead under memalloc_nofs_save(), and may_enter_fs() '
+    'will not let reclaim without __GFP_FS write a dirty tmpfs folio to swap (shmem_writeout())',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

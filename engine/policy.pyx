@@ -388,8 +388,15 @@ cdef class ReclaimPolicy:
             if reason[0] == 0:
                 reason[0] = R_FOLIOREF_KEEP
             return ACT_KEEP
-        # 9. anon not in the swap cache: add_to_swap()
         fl = m.folios[pfn].flags
+        # a dirty tmpfs folio goes to swap through pageout() -> shmem_writeout(),
+        # which may_enter_fs() refuses to reclaim without __GFP_FS until the folio
+        # is in the swap cache: kept (6.1 vmscan.c:1621-1626, 7.3 shrink_folio_list()
+        # :1385-1386)
+        if (fl & FOLIO_SHMEM) and sc.gfp_nofs and not (fl & PG_swapcache):
+            reason[0] = R_NOFS_KEEP
+            return ACT_KEEP
+        # 9. anon not in the swap cache: add_to_swap()
         if (fl & PG_anon) and (fl & PG_swapbacked) and not (fl & PG_swapcache):
             slot = -1
             if sc.may_swap and m.nr_swap_slots > 0:

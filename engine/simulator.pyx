@@ -45,7 +45,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 15: FOLIO_MIGRATED; compaction's deferral (mem.compact_defer_shift, compact_considered)
 # 16: vmstat pgrotate_anon / pgrotate_file (7.3); lruvec.rotated gone (they are its counters)
 # 17: the zones' holes (free pages of other migratetypes) and ZONE_NORMAL's watermark boost
-STATE_VERSION = 17
+# 18: FOLIO_SHMEM (the system's unmapped tmpfs folios); scan_control.gfp_nofs
+STATE_VERSION = 18
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -308,6 +309,7 @@ cdef class Simulator:
                 if n - nr_mlocked - nr_unmapped <= vpn < n - nr_mlocked:
                     pte = pte_lookup(m, MM_SYSTEM, <uint64_t>vpn)
                     pte[0] &= ~(<uint32_t>PTE_YOUNG)
+                    folio_set(m, <folio_idx_t>(pte[0] & PTE_PFN_MASK), FOLIO_SHMEM)
             # The classic guests start with ~440 pages of Active(anon) (437 / 444 /
             # 444 on 6.1 / 6.12 / 7.3, every classic boot, validation/guest_boot.csv):
             # mapped tmpfs pages of the programs that ran, which short-lived busybox
@@ -1585,6 +1587,10 @@ cdef class Simulator:
         cdef mem* m = &self.m
         m.cur_actor = RECLAIMER_DIRECT
         self.init_sc(&self.s.dsc, RECLAIMER_DIRECT, SWAP_CLUSTER_MAX, DEF_PRIORITY)
+        # a page-cache miss allocates in readahead, under memalloc_nofs_save()
+        # (page_cache_ra_unbounded(), page_cache_ra_order(): 6.1 readahead.c:224,
+        # :525; 7.3 :241, :516): its reclaim runs without __GFP_FS
+        self.s.dsc.gfp_nofs = self.s.p_op == OP_READ or self.s.p_op == OP_MMAP or self.s.p_op == OP_EXEC
         self.s.dr_state = DR_BEGIN
         self.s.dr_memcg_full_walk = 0
         self.s.nr_direct_reclaims += 1
@@ -2083,9 +2089,10 @@ cdef class Simulator:
         return self.page_state(o, owner, page) if o != OP_EXIT else None
 
     def reclaim(self, int64_t nr_to_reclaim=SWAP_CLUSTER_MAX, reclaimer="kswapd", int priority=DEF_PRIORITY,
-                swappiness=None, force_deactivate=False, reclaim_idx="Normal"):
+                swappiness=None, force_deactivate=False, reclaim_idx="Normal", gfp_nofs=False):
         """Run one whole shrink_node pass now; returns its scan_control results.
-        reclaim_idx "DMA" reclaims for ZONE_DMA alone, as kswapd does for a boost."""
+        reclaim_idx "DMA" reclaims for ZONE_DMA alone, as kswapd does for a boost;
+        gfp_nofs without __GFP_FS, as direct reclaim for readahead's allocation does."""
         cdef scan_control sc
         cdef int r
         cdef int rc = {"kswapd": RECLAIMER_KSWAPD, "direct": RECLAIMER_DIRECT}.get(reclaimer, -1)
@@ -2100,6 +2107,7 @@ cdef class Simulator:
         if swappiness is not None:
             sc.swappiness = swappiness
         sc.force_deactivate = 1 if force_deactivate else 0
+        sc.gfp_nofs = 1 if gfp_nofs else 0
         cdef uint64_t b0 = self.m.nr_batches
         self.m.events_on = 1
         with nogil:

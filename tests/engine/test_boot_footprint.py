@@ -14,7 +14,7 @@ from engine import ACCESS_DTYPE, Simulator
 from engine.config import ConfigError
 from engine.kernels import (ENGINE_PACE_OF_GUEST, FLUSH_FIRST_SHARE, FLUSH_TIME_MS, GUEST_COMPACTION_MIGRATE_EVERY,
                             GUEST_MLOCKED_PAGES, KERNELS, guest_machine)
-from engine.names import EVENT_KINDS
+from engine.names import EVENT_KINDS, REASON_NAMES
 
 MM_SYSTEM = 2               # engine/core.pxd: anon owner o is mm o + 3
 
@@ -234,3 +234,70 @@ def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact
     assert guest["vmstat"]["pgfault"] - bare["vmstat"]["pgfault"] >= guest["config"]["system_pages"] - 64
     err = _simulate("--bare")
     assert err.returncode == 2 and "--bare goes with --ram-mb" in err.stderr
+
+
+NOFS_KEEP = REASON_NAMES.index("NOFS_KEEP")
+
+
+@pytest.mark.parametrize("policy,kernel", [("lru", "6.1"), ("lru", "6.12"), ("lru", "7.3"), ("lru_gen", "7.3")])
+def test_reclaim_without_gfp_fs_keeps_a_dirty_tmpfs_folio__may_enter_fs(policy, kernel):
+    """A page-cache miss allocates in readahead under memalloc_nofs_save() (6.1
+    readahead.c:224, :525; 7.3 :241, :516), so the direct reclaim it enters has
+    no __GFP_FS, and may_enter_fs() will not let shrink_folio_list() write a
+    dirty tmpfs folio that is not in the swap cache yet (6.1 vmscan.c:1621-1626,
+    7.3 :1385-1386): the unmapped tmpfs pages are kept. With __GFP_FS the same
+    pass writes them to swap."""
+    cfg = {"policy": policy, "kernel": kernel, "ram_pages": 4096, "system_pages": 300,
+           "system_unmapped_pages": 100, "swap_kind": "ssd", "swap_pages": 4096}
+
+    def direct_pass(gfp_nofs):
+        sim = Simulator(cfg)
+        if policy == "lru_gen":
+            # two agings, so that anon has a generation eviction may take
+            text = sim.lru_gen_text().splitlines()
+            max_seq = max(int(line.split()[0]) for line in text[2:] if line.strip())
+            sim.debugfs_write(f"+ 0 0 {max_seq} 1 1")
+            sim.debugfs_write(f"+ 0 0 {max_seq + 1} 1 1")
+        sim.reclaim(300, reclaimer="direct", priority=0, gfp_nofs=gfp_nofs)
+        return sim
+
+    nofs, fs = direct_pass(True), direct_pass(False)
+    ev = nofs.events_since(0)
+    kept = ev[ev["reason"] == NOFS_KEEP]
+    assert len(kept) == 100 and nofs.vmstat()["pswpout"] == 0
+    for pfn in kept["pfn"].tolist():
+        f = nofs.folio(int(pfn))
+        assert f["mm"] == MM_SYSTEM and f["swap_slot"] is None and "PG_lru" in f["flags"]
+    assert fs.vmstat()["pswpout"] == 100 and not (fs.events_since(0)["reason"] == NOFS_KEEP).any()
+    assert nofs.check_invariants() == [] and fs.check_invariants() == []
+
+
+def test_only_direct_reclaim_for_a_page_cache_miss_runs_without_gfp_fs__page_cache_ra_unbounded():
+    """On the rig's 6.12 file-search replay (classic), every tmpfs folio kept
+    for want of __GFP_FS was kept inside a direct reclaim (between its begin
+    and end events) that a read() miss entered; kswapd (GFP_KERNEL) and the
+    reclaim of anon faults write them."""
+    from validation import validate as V
+    row = next(r for r in V.load_real(sorted(str(p) for p in (V.HERE / "real").glob("*.csv")))
+               if r["trace"] == "file-search" and V.profile(r["kernel"]) == "6.12" and r["policy"] == "classic"
+               and V.is_default(r))
+    from engine.trace import read_trace
+    sim = Simulator(V.sim_config(row, "lru") | {"events_capacity": 1 << 20})
+    sim.set_workload(read_trace(str(V.trace_path("file-search"))).accesses)
+    begin = EVENT_KINDS.index("mm_vmscan_direct_reclaim_begin")
+    end = EVENT_KINDS.index("mm_vmscan_direct_reclaim_end")
+    kept = inside = 0
+    in_direct = False
+    while not sim.done:
+        seq = sim.event_seq
+        sim.step("access", 4096)
+        for e in sim.events_since(seq):
+            if e["kind"] == begin:
+                in_direct = True
+            elif e["kind"] == end:
+                in_direct = False
+            elif e["reason"] == NOFS_KEEP:
+                kept += 1
+                inside += in_direct
+    assert kept > 0 and inside == kept
+    assert sim.vmstat()["pswpout"] > 0
