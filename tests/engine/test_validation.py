@@ -620,7 +620,7 @@ def test_runs_for_zone_dma_alone_come_about_as_often_as_on_the_traced_boots__try
     boost and read the zone to reclaim after the writer had asked for ZONE_DMA32)
     6.12's zipf-anon (2 against 10), and at 128 MiB 7.3's stream-hot-file (28
     against none: its boot's kswapd woke 2,824 times for a large folio, each
-    such allocation asking for every zone) and table-switch (20 against 2)
+    such allocation asking for every zone) and table-switch (19 against 2)
     (docs/validation.md "The zones' holes", "kswapd's wakeup after a boost",
     "kswapd at 128 MiB")."""
     from validation import kswapd_wake as K
