@@ -254,8 +254,7 @@ def test_reclaim_without_gfp_fs_keeps_a_dirty_tmpfs_folio__may_enter_fs(policy, 
         sim = Simulator(cfg)
         if policy == "lru_gen":
             # two agings, so that anon has a generation eviction may take
-            text = sim.lru_gen_text().splitlines()
-            max_seq = max(int(line.split()[0]) for line in text[2:] if line.strip())
+            max_seq = sim.lists()["max_seq"]
             sim.debugfs_write(f"+ 0 0 {max_seq} 1 1")
             sim.debugfs_write(f"+ 0 0 {max_seq + 1} 1 1")
         sim.reclaim(300, reclaimer="direct", priority=0, gfp_nofs=gfp_nofs)
