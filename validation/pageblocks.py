@@ -52,23 +52,30 @@ COLUMNS = ("run", "trace", "kernel", "policy", "tag", "samples", "dma_holes_star
 SETTLE_S = 1.0      # the first second of a replay fills memory; its claims settle the pageblocks
 
 
-def pagetypeinfo(text: str) -> dict:
-    """A log's @@PT samples: the holes at the start and their median once settled."""
+def samples(text: str) -> tuple[dict, list[dict]]:
+    """A log's @@PT samples: the one taken as the replay starts, and those a
+    second after it and later (the settled ones), each as {"ZONE.TYPE": pages, ...}."""
     start = None
-    samples = []
+    out = []
     for line in text.splitlines():
         if line.startswith("@@GT WL_BEGIN"):
             start = float(re.search(r"\bt=([0-9.]+)", line).group(1))
         elif line.startswith("@@PT "):
             kind, *fields = line.split()[1:]
             d = dict(f.split("=", 1) for f in fields if "=" in f)
-            samples.append((kind, d))
-    if start is None or not samples:
+            out.append((kind, d))
+    if start is None or not out:
         raise ValueError("no @@GT WL_BEGIN line or no @@PT samples: not a pagetypeinfo log")
-    first = next(d for kind, d in samples if kind == "start")
-    settled = [d for kind, d in samples if kind == "s" and float(d["t"]) >= start + SETTLE_S]
+    first = next(d for kind, d in out if kind == "start")
+    settled = [d for kind, d in out if kind == "s" and float(d["t"]) >= start + SETTLE_S]
     if not settled:
         raise ValueError("no @@PT sample a second after the replay's start")
+    return first, settled
+
+
+def pagetypeinfo(text: str) -> dict:
+    """A log's @@PT samples: the holes at the start and their median once settled."""
+    first, settled = samples(text)
     holes = [int(d["DMA32.U"]) + int(d["DMA32.R"]) for d in settled]
 
     def nonmovable_blocks(d):     # B.ZONE=unmovable,movable,reclaimable
