@@ -570,6 +570,31 @@ def test_kswapd_wake_csv_is_what_the_rigs_logs_say(tmp_path):
         K.row_of(plain)
 
 
+def test_kswapd_boosts_csv_is_what_the_rigs_logs_say(tmp_path):
+    """validation/kswapd-boosts.csv is regenerated, byte for byte, from the boots
+    traced with validation/rig-trace-kswapd-boosts.patch; a log without the
+    patch's histograms is refused by name. Its 7.3 rows hold the finding of
+    docs/validation.md "kswapd woken by boosts": the classic replays whose holes
+    sat highest were woken by boosts, the lowest by allocations."""
+    import tarfile
+    from validation import kswapd_boosts as K
+    with tarfile.open(V.HERE / "logs" / "session-2026-12-06-kswapd-boosts.tar.xz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    out = tmp_path / "kswapd-boosts.csv"
+    assert K.main([*map(str, sorted(tmp_path.glob("*.ks.log"))), "--out", str(out)]) == 0
+    assert out.read_text() == K.CSV.read_text()
+    classic = sorted((r for r in K.load() if V.profile(r["kernel"]) == "7.3" and r["policy"] == "classic"),
+                     key=lambda r: int(r["holes_median"]))
+    for r in classic[-3:]:
+        assert int(r["boost_wakes_dma32"]) > 5 * int(r["alloc_wakes"]), r["run"]
+    for r in classic[:3]:
+        assert int(r["alloc_wakes"]) > int(r["boost_wakes_dma32"]), r["run"]
+    with tarfile.open(V.HERE / "logs" / "session-2026-12-06-pageblocks.tar.xz") as tar:
+        tar.extractall(tmp_path, filter="data", members=[m for m in tar if ".pt1." in m.name])
+    with pytest.raises(ValueError, match="rig-trace-kswapd-boosts.patch"):
+        K.row_of(next(tmp_path.glob("*.pt1.log")))
+
+
 @pytest.mark.parametrize("key", list(KERNELS))
 def test_each_profiles_pageblocks_are_the_measured_ones__boost_watermark(key):
     """The free pages in other migratetypes' pageblocks a guest starts with and
