@@ -223,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "(docs/kernels.md \"Large folios\"); 6.1 and 6.12 have none anyway")
     m.add_argument("--zone-dma-mb", type=_nonneg_int, metavar="N",
                    help="ZONE_DMA's size (default 15, x86_64's 3,840 pages, from --ram-mb 64 up; 0 = one zone)")
+    m.add_argument("--zone-normal-holes", type=_nonneg_int, metavar="N",
+                   help="the free pages the zone above ZONE_DMA (a guest's ZONE_DMA32) keeps in unmovable "
+                        "and reclaimable pageblocks, as /proc/pagetypeinfo shows them during a replay "
+                        "(default with --ram-mb: the profile's median); above the zone's low mark only "
+                        "the fallbacks' boosts wake kswapd (docs/validation.md \"kswapd woken by boosts\")")
     m.add_argument("--seed", type=_nonneg_int, default=0, metavar="N",
                    help="scenario seed (default 0): same seed, same workload")
     m.add_argument("--accesses", type=_pos_int, metavar="N",
@@ -407,6 +412,8 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
         # a guest's ZONE_DMA holes lie in its first pageblock: no more than the zone has
         if cfg.get("zone_dma_holes"):
             cfg["zone_dma_holes"] = min(cfg["zone_dma_holes"], cfg["zone_dma_pages"])
+    if args.zone_normal_holes is not None:
+        cfg["zone_normal_holes"] = args.zone_normal_holes
     return cfg
 
 
