@@ -30,6 +30,7 @@ on these guests); the replay's `pgsteal` (vmstat after - before).
 """
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 import sys
@@ -95,17 +96,14 @@ def row_of(path: Path) -> dict:
             **free_means(text), **wakes(text), **extfrag(text), **runs(text)}
 
 
-def load(path: Path = CSV) -> list[dict]:
-    return Z.load(path)
+load = functools.partial(Z.load, path=CSV)
 
 
 def main(argv=None) -> int:
-    rows = Z.extract(__doc__, CSV, row_of, COLUMNS, argv)
-    for r in rows:
-        print(f"{r['run']:52s} holes {r['holes_median']:>4} free {r['free_mean']:>5} "
-              f"boost wakes {r['boost_wakes_dma32']:>4} alloc wakes {r['alloc_wakes']:>5} "
-              f"boost runs reclaimed {r['boost_reclaimed']:>6} of {r['reclaimed']:>6}")
-    return 0
+    return Z.report(__doc__, CSV, row_of, COLUMNS, lambda r: (
+        f"{r['run']:52s} holes {r['holes_median']:>4} free {r['free_mean']:>5} "
+        f"boost wakes {r['boost_wakes_dma32']:>4} alloc wakes {r['alloc_wakes']:>5} "
+        f"boost runs reclaimed {r['boost_reclaimed']:>6} of {r['reclaimed']:>6}"), argv)
 
 
 if __name__ == "__main__":

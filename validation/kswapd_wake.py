@@ -83,12 +83,10 @@ def load(path: Path = CSV) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    rows = Z.extract(__doc__, CSV, row_of, COLUMNS, argv)
-    for r in rows:
-        print(f"{r['run']:52s} boost wakeups {r['boost_wakeups']:>4} latency {r['wake_latency_us']:>5} us "
-              f"runs for ZONE_DMA alone {r['dma_runs']:>3} skipping {r['dma_run_skipped']:>6} "
-              f"high-order wakes {r['high_order_wakes']:>4}")
-    return 0
+    return Z.report(__doc__, CSV, row_of, COLUMNS, lambda r: (
+        f"{r['run']:52s} boost wakeups {r['boost_wakeups']:>4} latency {r['wake_latency_us']:>5} us "
+        f"runs for ZONE_DMA alone {r['dma_runs']:>3} skipping {r['dma_run_skipped']:>6} "
+        f"high-order wakes {r['high_order_wakes']:>4}"), argv)
 
 
 if __name__ == "__main__":

@@ -162,6 +162,13 @@ def extract(doc: str, out: Path, row, columns, argv=None) -> list[dict]:
     return write_replays(args.logs, args.out, row, columns)
 
 
+def report(doc: str, out: Path, row, columns, line, argv=None) -> int:
+    """extract(), then line(row) printed for each row written: an extractor's main()."""
+    for r in extract(doc, out, row, columns, argv):
+        print(line(r))
+    return 0
+
+
 def write_replays(logs, out: Path, row, columns) -> list[dict]:
     """row(log) of every replay log given (its console log left out), written to
     `out` by run beside the rows `out` already holds for the runs not given: the
