@@ -1,4 +1,4 @@
-"""What wakes kswapd on the rig's 7.3 guests, and what the zones' free pages
+"""What wakes kswapd on the rig's guests (7.3, 6.12, 6.1), and what the zones' free pages
 in pageblocks of other migratetypes (the engine's holes) have to do with it
 (docs/validation.md "kswapd woken by boosts").
 
@@ -7,14 +7,14 @@ The logs are boots run with `validation/rig-trace-kswapd-boosts.patch`: the
 of each zone per migratetype and its pageblocks per migratetype), a
 WAKE_HIST block (a histogram of `mm_vmscan_wakeup_kswapd` by order, gfp flags
 and zone: gfp_flags 0 is rmqueue()'s wakeup after a fallback boosted a zone,
-7.3 mm/page_alloc.c:3343-3347; any other an allocation's slow path), an
+7.3 mm/page_alloc.c:3442-3445; any other an allocation's slow path), an
 EXTFRAG_HIST block (`mm_page_alloc_extfrag` by 4096-pfn bucket: pfn 0-4095 is
 ZONE_DMA) and a RUN_TRACE block with every balance_pgdat() run
 (validation/kswapd_runs.py reads it).
 
     python validation/kswapd_boosts.py LOG... [--out validation/kswapd-boosts.csv]
 
-(the logs: validation/logs/session-2026-12-07-kswapd-boosts.tar.xz)
+(the logs: validation/logs/session-2026-12-06-kswapd-boosts.tar.xz)
 
 Per boot: `holes_median`, the median free pages of ZONE_DMA32's unmovable and
 reclaimable pageblocks a second into the replay and after
@@ -24,9 +24,11 @@ every zone and type, and of the movable type in ZONE_DMA and ZONE_DMA32;
 `boost_wakes_dma32`, `boost_wakes_dma` and `alloc_wakes`, the wakeups by what
 made them; `extfrag_dma32` and `extfrag_dma`, the fallbacks; `runs`,
 `reclaimed`, and of those `boost_runs` / `boost_reclaimed`, kswapd's runs
-whose highest_zoneidx is one zone (rmqueue()'s wakeup names the zone that
-was boosted; an allocation's names the highest zone it may use, ZONE_MOVABLE
-on these guests); the replay's `pgsteal` (vmstat after - before).
+whose highest_zoneidx is ZONE_DMA or ZONE_DMA32 (rmqueue()'s wakeup names the
+zone that was boosted; an allocation's names the highest zone it may use,
+ZONE_MOVABLE on these guests), blank on 6.1 and 6.12, which have no
+balance_pgdat tracepoints; the replay's `pgsteal_kswapd` and `pgsteal_direct`
+(vmstat after - before).
 """
 from __future__ import annotations
 
