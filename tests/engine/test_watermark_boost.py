@@ -5,6 +5,8 @@ reclaim_idx = ZONE_DMA, which makes the classic LRU skip every folio of the zone
 above (isolate_lru_folios(): back to the list head, counted in pgscan and
 PGSCAN_SKIP) and MGLRU sort them as ineligible (sort_folio(): to min_seq + 1,
 counted in pgrefill). docs/kernels.md "Watermark boost"."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -370,10 +372,12 @@ def test_readaheads_allocations_deliver_rmqueues_wakeup_after_a_boost__rmqueue()
     assert sum(len(w) for w in wakes) > 0 and sim.vmstat()["pgskip_normal"] > 0
 
 
+@functools.lru_cache(maxsize=None)
 def reread(policy, holes):
     """A bare 64 MiB machine read() at random over 1.5 x its RAM, 40,000 reads to
     fill it and 160,000 more: kswapd's wakes by why (the wake event's reason)
-    and the mean free pages, sampled every 2,000 reads of the second part."""
+    and the mean free pages, sampled every 2,000 reads of the second part
+    (the engine is deterministic: the two tests below share the runs)."""
     from engine import ACCESS_DTYPE
     sim = Simulator({"policy": policy, "ram_pages": RAM, "swap_pages": 0, "swap_kind": "none",
                      "readahead_pages": 0, "zone_normal_holes": holes, "events_capacity": 1 << 20})
