@@ -117,13 +117,15 @@ def normalize_config(config: dict | None) -> dict:
     # the zone's watermarks (docs/kernels.md "Watermark boost"); 0 = none. A
     # booted guest gets its release's (guest_machine())
     out["zone_dma_holes"] = _int("zone_dma_holes", config.get("zone_dma_holes", 0), 0, out["zone_dma_pages"])
-    out["zone_normal_holes"] = _int("zone_normal_holes", config.get("zone_normal_holes", 0),
-                                    0, (ram - out["zone_dma_pages"]) // 2)
     # and, beside them, the free pages of ZONE_NORMAL's pageblocks of another
     # migratetype that are at least half free: the first fallbacks claim them
-    # for the movable type a pageblock at a time (try_to_claim_block())
-    out["zone_normal_claimable"] = _int("zone_normal_claimable", config.get("zone_normal_claimable", 0),
-                                        0, (ram - out["zone_dma_pages"]) // 2 - out["zone_normal_holes"])
+    # for the movable type a pageblock at a time (try_to_claim_block()). Both
+    # share half the zone; the claimable pages are checked first, so a hole
+    # count too large for what a profile claims is refused by its own name
+    half = (ram - out["zone_dma_pages"]) // 2
+    out["zone_normal_claimable"] = _int("zone_normal_claimable", config.get("zone_normal_claimable", 0), 0, half)
+    out["zone_normal_holes"] = _int("zone_normal_holes", config.get("zone_normal_holes", 0),
+                                    0, half - out["zone_normal_claimable"])
     # the pages one such fallback moves to the movable free list (the order of the
     # free page it takes, moved whole: steal_suitable_fallback() / try_to_claim_block())
     out["zone_hole_chunk"] = _int("zone_hole_chunk", config.get("zone_hole_chunk", 1), 1, 512)
