@@ -47,6 +47,12 @@ class Machine(Strict):
     guest: bool = Field(False, description="a booted guest of each pane's kernel profile, as `simulate "
                                            "--ram-mb` builds: ram_pages is what is available to the workload "
                                            "(docs/kernels.md \"Boot footprint\"); false = exactly ram_pages frames")
+    zone_normal_holes: Optional[Int] = Field(
+        None, ge=0, le=ENGINE_MAX_FRAMES,
+        description="the free pages the zone above ZONE_DMA (a guest's ZONE_DMA32) keeps in unmovable and "
+                    "reclaimable pageblocks, as a boot's /proc/pagetypeinfo shows them: above the zone's low "
+                    "mark only the fallbacks' boosts wake kswapd (docs/validation.md \"kswapd woken by "
+                    "boosts\"); null = a guest's profile median, none on a bare machine")
 
     @model_validator(mode="after")
     def _fits(self):
@@ -160,6 +166,8 @@ class Recipe(Strict):
                 cfg["swap_pages"] = 0
             if m.watermarks is not None:
                 cfg["watermarks"] = m.watermarks.model_dump()
+            if m.zone_normal_holes is not None:
+                cfg["zone_normal_holes"] = m.zone_normal_holes
             # the selected policy's knobs, defaults filled in (so the stored
             # recipe and the engine config say every value)
             from engine.registry import normalize_knobs
@@ -170,9 +178,34 @@ class Recipe(Strict):
         return out
 
 
+# the machine fields whose bounds depend on the rest of the machine and on each
+# pane's kernel profile: the engine's own check names them
+_MACHINE_KEYS = {"zone_normal_holes"}
+
+
+def check_machine(recipe: Recipe) -> list[dict]:
+    """Errors (pydantic's shape) for machine fields the engine's config check
+    refuses, e.g. more holes than a profile's zone holds beside its claimable
+    pageblocks; each names the field and, in compare mode, the pane's kernel."""
+    from engine.config import ConfigError, normalize_config
+    errs = []
+    for p, cfg in zip(recipe.policies, recipe.engine_configs()):
+        try:
+            normalize_config(cfg)
+        except ConfigError as e:
+            if e.key in _MACHINE_KEYS and not any(x["loc"][-1] == e.key for x in errs):
+                value = getattr(recipe.machine, e.key)
+                # the loc names the field; the engine's message begins with it too
+                errs.append({"loc": ["body", "machine", e.key], "type": "value_error",
+                             "msg": f"{str(e).removeprefix(e.key + ': ')} (kernel {p.kernel}'s machine)",
+                             "input": value})
+    return errs
+
+
 def check_limits(recipe: Recipe, settings, scenarios: Optional[dict] = None) -> list[dict]:
     """Errors (pydantic's shape) for limits that depend on the server's settings."""
-    errs = check_knobs(recipe)
+    # the machine is checked through each pane's engine config, which needs good knobs
+    errs = check_knobs(recipe) or check_machine(recipe)
     if recipe.machine.ram_pages > settings.max_frames:
         errs.append({"loc": ["body", "machine", "ram_pages"], "type": "less_than_equal",
                      "msg": f"Input should be less than or equal to {settings.max_frames} "

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from engine.kernels import rig_available_mb
+from engine.kernels import KERNELS, rig_available_mb
 
 # where validation/ is: beside the backend package in a checkout (`make run`),
 # else the working directory's (the image's WORKDIR is the checkout)
@@ -67,6 +67,29 @@ def _header(path: Path) -> dict:
     return {}
 
 
+# the traced boots' free pages in ZONE_DMA32's unmovable and reclaimable
+# pageblocks (their median over the replay, /proc/pagetypeinfo): file, column
+HOLES = (("pageblocks.csv", "dma32_holes_median"), ("kswapd-boosts.csv", "holes_median"))
+
+
+def _holes(d: Path) -> dict[str, list]:
+    """Per trace, what each traced boot kept (validation/pageblocks.py,
+    kswapd_boosts.py): the hole counts a replay session may be given."""
+    out: dict[str, list] = {}
+    for name, column in HOLES:
+        if not (d / name).exists():
+            continue
+        with open(d / name, newline="") as fh:
+            for r in csv.DictReader(fh):
+                key = _profile(r["kernel"])
+                if key is None or not r.get(column):
+                    continue
+                out.setdefault(r["trace"], []).append(
+                    {"kernel": key, "release": r["kernel"], "policy": POLICY[r["policy"]], "tag": r["tag"],
+                     "holes": int(r[column]), "source": name})
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def load() -> tuple:
     """Every replayed trace with its real boots and simulated counters, as
@@ -90,6 +113,7 @@ def load() -> tuple:
             for r in csv.DictReader(fh):
                 if re.fullmatch(r"r\d+", r["tag"]):
                     simulated.setdefault(r["trace"], []).append(r)
+    holes = _holes(d)
     out = []
     for name in sorted(real):
         path = d / "traces" / f"{name}.trace.gz"
@@ -126,6 +150,9 @@ def load() -> tuple:
             "kernels": sorted({run["kernel"] for run in runs}, key=lambda k: tuple(map(int, k.split(".")))),
             "trace_id": trace_id_of(path),
             "runs": runs, "simulated": sims,
+            # what the traced boots kept, beside each profile's median (a guest's default)
+            "holes": holes.get(name, []),
+            "profile_holes": {k: KERNELS[k]["pageblocks"]["normal_holes"] for k in KERNELS},
         })
     return tuple(out)
 
@@ -145,7 +172,11 @@ def trace_id_of(path: Path) -> str:
     return trace_id(path.read_bytes(), "v1")
 
 
-def recipe(replay: dict, kernel: str, trace_id: str) -> dict:
-    """The classic LRU beside MGLRU under `kernel` on the rig's machine."""
-    return {"machine": dict(replay["machine"]), "workload": {"trace_id": trace_id},
+def recipe(replay: dict, kernel: str, trace_id: str, zone_normal_holes: Optional[int] = None) -> dict:
+    """The classic LRU beside MGLRU under `kernel` on the rig's machine,
+    with the profile's holes or, given, a boot's own."""
+    machine = dict(replay["machine"])
+    if zone_normal_holes is not None:
+        machine["zone_normal_holes"] = zone_normal_holes
+    return {"machine": machine, "workload": {"trace_id": trace_id},
             "policies": [{"policy": "lru", "kernel": kernel}, {"policy": "lru_gen", "kernel": kernel}]}

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from backend.limits import json_depth_ok
-from backend.recipes import Recipe, check_limits
+from backend.recipes import ENGINE_MAX_FRAMES, Recipe, check_limits
 from backend.strict import I64_MAX, Int
 from backend.sessions import SessionManager, UnknownSession, UnknownTrace, write_trace_file
 from backend.store import DamagedRecord
@@ -83,6 +83,10 @@ def list_scenarios():
 class ReplaySession(BaseModel):
     model_config = {"extra": "forbid"}
     kernel: Literal["6.1", "6.12", "7.3"] = Field("7.3", description="the profile both panes imitate")
+    zone_normal_holes: Optional[Int] = Field(
+        None, ge=0, le=ENGINE_MAX_FRAMES, description="the guest's free pages in ZONE_DMA32's unmovable and reclaimable pageblocks: "
+                                "null = the profile's median, or what one traced boot kept (GET /api/replays' "
+                                "holes)")
 
 
 @router.get("/replays")
@@ -110,7 +114,14 @@ async def create_replay_session(request: Request, name: str, body: ReplaySession
     except ValueError as e:   # over this server's max_trace_bytes or max_accesses
         raise RequestValidationError([{"loc": ["path", "name"], "type": "value_error",
                                        "msg": f"replay {name!r}: {e}", "input": name}]) from None
-    return await _create(request, Recipe.model_validate(replays.recipe(replay, body.kernel, rec.id)))
+    recipe = Recipe.model_validate(replays.recipe(replay, body.kernel, rec.id, body.zone_normal_holes))
+    try:
+        return await _create(request, recipe)
+    except RequestValidationError as e:
+        # this body's own field, not the recipe it became
+        raise RequestValidationError([{**err, "loc": ["body", "zone_normal_holes"]}
+                                      if err["loc"] == ["body", "machine", "zone_normal_holes"] else err
+                                      for err in e.errors()]) from None
 
 
 @router.get("/policies")

@@ -108,6 +108,57 @@ def test_a_replay_session_run_to_the_end_has_the_simulated_counters_of_docs_vali
         store.close()
 
 
+def test_a_replay_lists_its_traced_boots_holes_and_a_session_given_one_runs_that_boots_regime(big_client, tmp_path):
+    """GET /api/replays names what each traced boot kept in ZONE_DMA32's other
+    migratetypes' pageblocks (validation/pageblocks.csv, kswapd-boosts.csv);
+    POST .../sessions with that boot's zone_normal_holes steps the guest of
+    that regime: 7.3's table-switch classic boot kept 398, kswapd was woken
+    by the fallbacks' boosts (try_to_claim_block()) and each was reclaimed
+    whole, and the guest given 398 steals within 20 % of that boot and half as
+    much again as on the profile's median (docs/validation.md "kswapd woken by
+    boosts")."""
+    listed = {r["name"]: r for r in big_client.get("/api/replays").json()}
+    ts = listed["table-switch"]
+    assert ts["profile_holes"] == {"6.1": 172, "6.12": 227, "7.3": 264}
+    with open(VALIDATION / "kswapd-boosts.csv", newline="") as fh:
+        boot = next(r for r in csv.DictReader(fh) if r["run"] == "table-switch.7.3.4+deb13-amd64.classic.ks")
+    assert {"kernel": "7.3", "release": boot["kernel"], "policy": "lru", "tag": "ks", "holes": 398,
+            "source": "kswapd-boosts.csv"} in ts["holes"]
+    assert all(h["source"] in ("pageblocks.csv", "kswapd-boosts.csv") for r in listed.values() for h in r["holes"])
+    r = big_client.post("/api/replays/table-switch/sessions", json={"kernel": "7.3", "zone_normal_holes": 398})
+    assert r.status_code == 201, r.text
+    recipe = big_client.get(f"/api/sessions/{r.json()['id']}/recipe").json()
+    assert recipe["machine"]["zone_normal_holes"] == 398
+    assert [c["zone_normal_holes"] for c in recipe["engine_config"]] == [398, 398]
+
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    m = SessionManager(store, Settings(data_dir=tmp_path))
+    try:
+        rec = m.upload_trace(replays.trace_path("table-switch").read_bytes(), "table-switch.trace.gz")
+        s, _ = m.create(Recipe.model_validate(replays.recipe(ts, "7.3", rec.id, 398)))
+        cur = 0
+        while not s.sims[0].done:
+            cur, _ = s.step(cur, "access", 100_000, owner=True)
+        v = s.sims[0].vmstat()
+        steal = v["pgsteal_kswapd"] + v["pgsteal_direct"]
+        real = int(boot["pgsteal_kswapd"]) + int(boot["pgsteal_direct"])
+        median = next(x for x in ts["simulated"] if (x["kernel"], x["policy"]) == ("7.3", "lru"))
+        assert 0.8 < steal / real < 1.2 and steal > 1.4 * median["counters"]["pgsteal"]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("holes,msg", [(99999, "must be <= 5700, got 99999 (kernel 7.3's machine)"),
+                                       (-1, "greater than or equal to 0"), ("many", "must be a number, not a str"),
+                                       (2**40, "less than or equal to 16777216")])
+def test_a_replay_given_holes_its_guest_cannot_hold_is_a_422_naming_the_field(big_client, holes, msg):
+    r = big_client.post("/api/replays/table-switch/sessions", json={"kernel": "7.3", "zone_normal_holes": holes})
+    assert r.status_code == 422, r.text
+    err = r.json()["detail"][0]
+    assert err["loc"] == ["body", "zone_normal_holes"] and msg in err["msg"]
+    assert big_client.post("/api/replays/table-switch/sessions", json={"kernel": "7.3"}).status_code == 201
+
+
 def test_a_replay_over_this_servers_trace_limits_is_a_422_naming_the_limit(tmp_path):
     live = live_server(Settings.from_env(data_dir=tmp_path, max_accesses=20_000)).start()
     try:

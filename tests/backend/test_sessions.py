@@ -717,6 +717,41 @@ def test_a_booted_guest_recipe_is_refused_below_the_rigs_64_mib_or_with_watermar
         Recipe.model_validate(r)
 
 
+def test_a_recipes_zone_normal_holes_go_to_each_panes_machine_and_null_keeps_the_profiles_median():
+    """machine.zone_normal_holes: the free pages a boot kept in ZONE_DMA32's
+    unmovable and reclaimable pageblocks (docs/validation.md "kswapd woken by
+    boosts"); null keeps each profile's median (engine/kernels.py pageblocks),
+    a bare machine none."""
+    from engine.kernels import KERNELS
+    r = recipe(policies=("lru", "lru"), ram_pages=16384, guest=True)
+    r["policies"] = [{"policy": "lru", "kernel": "6.1"}, {"policy": "lru", "kernel": "7.3"}]
+    median = Recipe.model_validate(r).engine_configs()
+    assert [c.get("zone_normal_holes") for c in median] == [KERNELS[k]["pageblocks"]["normal_holes"]
+                                                             for k in ("6.1", "7.3")]
+    r["machine"]["zone_normal_holes"] = 398
+    assert [c["zone_normal_holes"] for c in Recipe.model_validate(r).engine_configs()] == [398, 398]
+    bare = recipe(ram_pages=16384, zone_normal_holes=120)
+    assert Recipe.model_validate(bare).engine_configs()[0]["zone_normal_holes"] == 120
+
+
+def test_too_many_zone_normal_holes_are_refused_by_name_for_the_kernel_whose_zone_cannot_hold_them():
+    """The holes share half the zone above ZONE_DMA with the profile's claimable
+    pageblocks (engine/config.py), so the bound differs by kernel: 5,500 fit a
+    7.3 guest of 64 MiB available (5,700 do) but not a 6.1 one, whose guest has
+    fewer frames for the same MemAvailable (engine/kernels.py guest_machine())."""
+    from backend.recipes import check_machine
+    r = recipe(policies=("lru", "lru"), ram_pages=16384, guest=True, zone_normal_holes=5500)
+    r["policies"] = [{"policy": "lru", "kernel": "6.1"}, {"policy": "lru", "kernel": "7.3"}]
+    errs = check_machine(Recipe.model_validate(r))
+    assert len(errs) == 1 and errs[0]["loc"] == ["body", "machine", "zone_normal_holes"]
+    assert errs[0]["msg"] == "must be <= 5373, got 5500 (kernel 6.1's machine)"
+    r["machine"]["zone_normal_holes"] = 5373
+    assert check_machine(Recipe.model_validate(r)) == []
+    r["machine"]["zone_normal_holes"] = -1
+    with pytest.raises(ValueError, match="zone_normal_holes"):
+        Recipe.model_validate(r)
+
+
 def test_a_booted_guests_own_pages_are_named_as_such_in_the_inspector(manager):
     """A classic guest starts with its boot's mapped tmpfs pages on the active
     anon list (engine/kernels.py active_anon_pages): a reader who clicks one
