@@ -36,7 +36,9 @@ export const api = Object.freeze({
     return call("POST", "/api/sessions/upload", fd, { form: true });
   },
   replays: () => call("GET", "/api/replays"),
-  replaySession: (name, kernel) => call("POST", `/api/replays/${encodeURIComponent(name)}/sessions`, { kernel }),
+  // holes: a traced boot's zone_normal_holes, null = the profile's median
+  replaySession: (name, kernel, holes = null) => call("POST", `/api/replays/${encodeURIComponent(name)}/sessions`,
+    holes == null ? { kernel } : { kernel, zone_normal_holes: holes }),
   series: (id) => call("GET", `/api/sessions/${encodeURIComponent(id)}/series`),
   permalink: (id, step) => call("POST", `/api/sessions/${encodeURIComponent(id)}/permalink`, { step }),
   fork: (id, step) => call("POST", `/api/sessions/${encodeURIComponent(id)}/fork`, { step }),

@@ -71,7 +71,8 @@ function recipeLines(r) {
     `${p[p.policy] && Object.keys(p[p.policy]).length ? ` ${JSON.stringify(p[p.policy])}` : ""}`);
   return [`Workload: ${wl}.`,
     `Machine: ${num(m.ram_pages)} pages RAM${m.guest ? " available on a booted guest of each pane's kernel" : ""}, swap ${m.swap_kind ?? "zram"} ${m.swap_pages != null ? `${num(m.swap_pages)} pages` : "(half of RAM)"}, ` +
-      `swappiness ${m.swappiness ?? 60}, readahead ${m.readahead_pages ?? 32} pages${m.watermarks ? `, watermarks ${JSON.stringify(m.watermarks)}` : ""}.`,
+      `swappiness ${m.swappiness ?? 60}, readahead ${m.readahead_pages ?? 32} pages${m.watermarks ? `, watermarks ${JSON.stringify(m.watermarks)}` : ""}` +
+      `${m.zone_normal_holes != null ? `, ${num(m.zone_normal_holes)} free pages in ${m.guest ? "ZONE_DMA32" : "ZONE_NORMAL"}'s other migratetypes' pageblocks` : ""}.`,
     `Policies: ${panes.join(", ")}.`];
 }
 

@@ -50,6 +50,18 @@ export function machineDiff(machine = {}, rig = {}) {
   return Object.keys(rig).filter((k) => machine[k] !== rig[k]).map((k) => `${k} ${machine[k] ?? "unset"} ≠ ${rig[k]}`);
 }
 
+const EN_NUM = new Intl.NumberFormat("en-US");
+
+// A session given its guest's holes (machine.zone_normal_holes, e.g. one
+// traced boot's): what the panel says, since the boots it compares with kept
+// their own, which the rig did not record. "" when the profile's median ran.
+export function holesNote(machine = {}, replay = {}, kernels = []) {
+  if (machine.zone_normal_holes == null) return "";
+  const medians = [...new Set(kernels)].filter((k) => replay.profile_holes?.[k] != null)
+    .map((k) => `${k}'s median is ${EN_NUM.format(replay.profile_holes[k])}`);
+  return `This guest was given ${EN_NUM.format(machine.zone_normal_holes)} free pages in ZONE_DMA32's other migratetypes' pageblocks` +
+    `${medians.length ? ` (${medians.join(", ")})` : ""}; the boots below kept their own, which the rig did not record.`;
+}
 // validate.py ratio_text(), keeping the number where it has one: {text, bold, small}.
 export function ratioCell(sim, real) {
   const small = Math.max(sim, real) < SMALL;

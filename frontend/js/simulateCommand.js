@@ -50,6 +50,7 @@ export function simulateCommand(recipe, { trace = null, infos = [] } = {}) {
   }
   if (m.swappiness != null) argv.push("--swappiness", String(m.swappiness));
   if (m.readahead_pages != null && m.readahead_pages !== DEFAULT_RA_PAGES) argv.push("--read-ahead-kb", String(m.readahead_pages * 4));
+  if (m.zone_normal_holes != null) argv.push("--zone-normal-holes", String(m.zone_normal_holes));
   if (m.watermarks) why.push("custom watermarks");
   if (w.scenario) {
     argv.push("--seed", String(recipe.seed ?? 1));

@@ -29,7 +29,7 @@ export async function startScreen({ dom, api, location, storage }) {
       dom.startError.textContent = "";
       dom.startSubmit.disabled = true;
       try {
-        const r = values.source === "replay" ? await api.replaySession(replay.name, replay.kernel)
+        const r = values.source === "replay" ? await api.replaySession(replay.name, replay.kernel, replay.zone_normal_holes)
           : values.source === "trace" ? await api.uploadSession(recipe, values.trace_file) : await api.createSession(recipe);
         storage.setItem(tokenKey(r.id), r.owner_token);
         location.assign(`/s/${r.id}?step=0`);

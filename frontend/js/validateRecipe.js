@@ -7,7 +7,7 @@
 // under the policy's key, only for a pane that runs that policy.
 const SWAP_KINDS = ["none", "zram", "ssd", "hdd"];
 
-function intField(raw, { min, max, name, unit = "" }) {
+export function intField(raw, { min, max, name, unit = "" }) {
   const s = String(raw ?? "").trim();
   if (s === "") return [null, `${name} is required`];
   if (!/^\d+$/.test(s)) return [null, `${name} must be a whole number${unit ? ` of ${unit}` : ""}`];
@@ -15,6 +15,13 @@ function intField(raw, { min, max, name, unit = "" }) {
   if (v < min) return [null, `${name} must be at least ${min}${unit ? ` ${unit}` : ""}`];
   if (v > max) return [null, `${name} must be at most ${max.toLocaleString("en-US")}${unit ? ` ${unit}` : ""}`];
   return [v, null];
+}
+
+// The holes field (machine.zone_normal_holes, a guest's free pages in
+// ZONE_DMA32's other migratetypes' pageblocks): [value, error], blank = null.
+export function optionalHoles(raw, maxFrames) {
+  if (String(raw ?? "").trim() === "") return [null, null];
+  return intField(raw, { min: 0, max: maxFrames, name: "the holes", unit: "pages" });
 }
 
 export function validateRecipe(values, limits = {}, policies = []) {
@@ -75,6 +82,10 @@ export function validateRecipe(values, limits = {}, policies = []) {
   if (ramMb != null && swapMb != null && !errors.ram_mb && ramMb * 256 < 64) errors.ram_mb = "RAM must be at least 64 pages";
   // backend/recipes.py: a booted guest has at least the rig's 64 MiB available
   if (values.guest && ramMb != null && ramMb < 64) errors.guest = "a booted guest needs RAM of at least 64 MiB";
+  // a guest's holes: blank keeps each profile's median; the server checks
+  // what each pane's zone can hold beside its claimable pageblocks
+  const holes = values.guest ? optionalHoles(values.zone_normal_holes, maxFrames) : [null, null];
+  if (holes[1]) errors.zone_normal_holes = holes[1];
 
   const ok = Object.keys(errors).length === 0;
   if (!ok) return { ok, errors, recipe: null };
@@ -85,6 +96,7 @@ export function validateRecipe(values, limits = {}, policies = []) {
     swap_pages: out.swap_mb * 256,
     swappiness: out.swappiness,
     ...(values.guest ? { guest: true } : {}),
+    ...(holes[0] != null ? { zone_normal_holes: holes[0] } : {}),
   };
   const entry = (policy, k) => (Object.keys(knobs[policy] || {}).length
     ? { policy, kernel: k, [policy]: { ...knobs[policy] } } : { policy, kernel: k });

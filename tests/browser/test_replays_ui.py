@@ -130,6 +130,46 @@ def test_a_replay_started_from_the_form_reads_the_apis_ratios_at_its_end_and_its
         ctx.close()
 
 
+def test_a_replay_given_a_traced_boots_holes_from_the_form_runs_on_them_and_the_panel_says_so(page, server, replays):
+    """The replay's holes field lists what its traced boots under the chosen
+    kernel kept (validation/kswapd-boosts.csv: 7.3's table-switch classic boot
+    398); a click gives the guest that boot's, the request carries it, and
+    the panel beside the panes says the boots it compares with kept their own."""
+    ts = next(r for r in replays if r["name"] == "table-switch")
+    boots = [h for h in ts["holes"] if h["kernel"] == "7.3"]
+    page.goto(server.url + "/")
+    page.wait_for_selector("#f-replay option", state="attached")
+    page.check('input[name=source][value=replay]')
+    page.select_option("#f-replay", "table-switch")
+    page.select_option("#f-kernel", "7.3")
+    assert page.locator("#holes-field").is_visible()
+    assert page.locator("#holes-hint").inner_text() == "Blank: 7.3's median, 264 pages. table-switch's traced boots on 7.3 kept:"
+    labels = page.locator("#holes-picks button.pick").all_inner_texts()
+    assert labels == [f"{h['holes']} ({LABEL[h['policy']]}, {h['tag']})" for h in boots] and "398 (classic, ks)" in labels
+    page.fill("#f-holes", "-3")
+    assert "whole number of pages" in page.locator('.field-error[data-for="zone_normal_holes"]').inner_text()
+    assert page.locator("#start-submit").is_disabled()
+    page.get_by_role("button", name="398 (classic, ks)").click()
+    assert page.locator("#f-holes").input_value() == "398" and page.locator("#start-submit").is_enabled()
+    with page.expect_response(lambda resp: resp.url.endswith("/api/replays/table-switch/sessions")
+                              and resp.request.method == "POST") as info:
+        page.click("#start-submit")
+    assert info.value.status == 201
+    assert info.value.request.post_data_json == {"kernel": "7.3", "zone_normal_holes": 398}
+    page.wait_for_selector("#real:not([hidden]) table.real-table")
+    assert page.locator("#real .real-holes").inner_text() == (
+        "This guest was given 398 free pages in ZONE_DMA32's other migratetypes' pageblocks (7.3's median is 264); "
+        "the boots below kept their own, which the rig did not record.")
+    # another kernel: its own boots, or none recorded
+    page.goto(server.url + "/")
+    page.wait_for_selector("#f-replay option", state="attached")
+    page.check('input[name=source][value=replay]')
+    page.select_option("#f-replay", "table-switch-128m")
+    page.select_option("#f-kernel", "6.12")
+    assert "No traced boot of table-switch-128m on 6.12" in page.locator("#holes-hint").inner_text()
+    assert page.locator("#holes-picks button.pick").count() == 0
+
+
 def test_the_form_says_when_a_replay_was_not_booted_on_the_chosen_kernel_and_the_panel_says_so(page, server, replays):
     replay = next(r for r in replays if set(r["kernels"]) != {"6.1", "6.12", "7.3"})
     missing = next(k for k in ("6.1", "6.12", "7.3") if k not in replay["kernels"])

@@ -85,6 +85,43 @@ def test_start_form_booted_guest_reaches_the_recipe_and_each_pane_has_its_kernel
     assert frames == [guest_machine(k, 16384)["ram_pages"] for k in ("6.1", "7.3")], frames
 
 
+def test_start_form_a_booted_guests_holes_reach_each_panes_machine_and_a_count_its_zone_cannot_hold_is_named(page, server, errors):
+    """The holes field (machine.zone_normal_holes) belongs to a booted guest:
+    hidden on a bare machine, blank for each profile's median; a count one
+    pane's zone cannot hold beside its claimable pageblocks is refused by the
+    server for that kernel, and the form keeps what was typed."""
+    page.goto(server.url + "/")
+    page.wait_for_selector("#f-kernel option", state="attached")
+    assert page.locator("#holes-field").is_hidden()
+    page.check("#f-guest")
+    assert page.locator("#holes-field").is_visible()
+    assert page.locator("#holes-hint").inner_text().startswith(
+        "Blank: each kernel profile's median (6.1 172 · 6.12 227 · 7.3 264 pages).")
+    page.fill("#f-holes", "lots")
+    assert "whole number of pages" in page.locator('.field-error[data-for="zone_normal_holes"]').inner_text()
+    assert page.locator("#start-submit").is_disabled()
+    page.fill("#f-holes", "5500")
+    page.select_option("#f-kernel", "6.1")
+    page.check("#f-compare")
+    page.select_option("#f-policy-b", "lru_gen")
+    page.select_option("#f-kernel-b", "7.3")
+    page.click("#start-submit")
+    page.wait_for_function("document.querySelector('#start-error').textContent.length > 0")
+    assert page.locator("#start-error").inner_text() == \
+        "machine.zone_normal_holes: must be <= 5373, got 5500 (kernel 6.1's machine)"
+    assert page.locator("#f-holes").input_value() == "5500" and page.locator("#start-submit").is_enabled()
+    # the browser logs the refused POST itself; nothing else went wrong
+    assert errors == ["console: Failed to load resource: the server responded with a status of 422 "
+                      "(Unprocessable Entity)"]
+    errors.clear()
+    page.fill("#f-holes", "398")
+    body = start_compare(page, "6.1", "7.3")
+    assert body["machine"]["zone_normal_holes"] == 398
+    sid = page.url.split("/s/", 1)[1].split("?", 1)[0]
+    stored = httpx.get(f"{server.url}/api/sessions/{sid}/recipe", timeout=10).json()
+    assert [c["zone_normal_holes"] for c in stored["engine_config"]] == [398, 398]
+
+
 def test_run_until_the_next_fallback_lands_on_it_and_the_log_names_it_with_its_boost(page, server):
     """A booted 7.3 guest's ZONE_DMA32 (the engine's ZONE_NORMAL) has free pages
     in other migratetypes' pageblocks; "Run until… the next page-allocator

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fileIn, machineDiff, paneCounters, paramsChanged, ratioCell, realRows, replayLabel, replayOf, rigLine, REAL_COUNTERS, SMALL, TOL } from "../../frontend/js/realKernels.js";
-import { replayProfiles, validateReplay } from "../../frontend/js/validateReplay.js";
+import { fileIn, holesNote, machineDiff, paneCounters, paramsChanged, ratioCell, realRows, replayLabel, replayOf, rigLine, REAL_COUNTERS, SMALL, TOL } from "../../frontend/js/realKernels.js";
+import { holesHint, replayProfiles, validateReplay } from "../../frontend/js/validateReplay.js";
 
 // A replay as GET /api/replays serves it (backend/replays.py), two boots of
 // the classic LRU on 6.1 and one of MGLRU on 7.3.
@@ -132,6 +132,29 @@ test("the start form's replay: its label, the profiles both panes offer, and the
   assert.match(validateReplay({ replay: "zipf-mixed", kernel: "6.1" }, [REPLAY], POLICIES).errors.kernel, /one of 6\.12, 7\.3/);
   assert.equal(validateReplay({ replay: "nope", kernel: "7.3" }, [REPLAY], POLICIES).errors.replay, "choose a replay");
   assert.match(validateReplay({ kernel: "7.3" }, [], POLICIES).errors.replay, /no real-kernel replays/);
+});
+
+test("a replay session may take a traced boot's holes: blank sends none, a bad count is named, the hint lists the boots under the kernel", () => {
+  const r = { ...REPLAY, profile_holes: { "6.1": 172, "6.12": 227, "7.3": 264 },
+    holes: [{ kernel: "7.3", release: "7.3.4+deb13-amd64", policy: "lru", tag: "ks", holes: 398, source: "kswapd-boosts.csv" },
+      { kernel: "7.3", release: "7.3.4+deb13-amd64", policy: "lru_gen", tag: "ks", holes: 315, source: "kswapd-boosts.csv" },
+      { kernel: "6.1", release: "6.1.0-56-amd64", policy: "lru", tag: "pt1", holes: 172, source: "pageblocks.csv" }] };
+  assert.deepEqual(validateReplay({ replay: "zipf-mixed", kernel: "7.3", zone_normal_holes: " 398 " }, [r], POLICIES).request,
+    { name: "zipf-mixed", kernel: "7.3", zone_normal_holes: 398 });
+  assert.deepEqual(validateReplay({ replay: "zipf-mixed", kernel: "7.3", zone_normal_holes: "" }, [r], POLICIES).request,
+    { name: "zipf-mixed", kernel: "7.3" });
+  const bad = validateReplay({ replay: "zipf-mixed", kernel: "7.3", zone_normal_holes: "-5" }, [r], POLICIES);
+  assert.equal(bad.ok, false);
+  assert.match(bad.errors.zone_normal_holes, /whole number of pages/);
+  const h = holesHint(r, "7.3", [r]);
+  assert.equal(h.text, "Blank: 7.3's median, 264 pages. zipf-mixed's traced boots on 7.3 kept:");
+  assert.deepEqual(h.picks, [{ holes: 398, label: "398 (classic, ks)" }, { holes: 315, label: "315 (MGLRU, ks)" }]);
+  assert.match(holesHint(r, "6.12", [r]).text, /No traced boot of zipf-mixed on 6\.12/);
+  assert.equal(holesNote({ ...r.machine, zone_normal_holes: 398 }, r, ["7.3", "7.3"]),
+    "This guest was given 398 free pages in ZONE_DMA32's other migratetypes' pageblocks (7.3's median is 264); the boots below kept their own, which the rig did not record.");
+  assert.equal(holesNote(r.machine, r, ["7.3"]), "", "the profile's median: nothing to say");
+  // a booted guest outside a replay: the profiles' medians, from any replay listed
+  assert.match(holesHint(null, null, [r]).text, /^Blank: each kernel profile's median \(6\.1 172 · 6\.12 227 · 7\.3 264 pages\)/);
 });
 
 test("a replay exported with other parameters than its scenario's defaults is named by them, not by the scenario's title", () => {

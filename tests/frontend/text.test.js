@@ -164,6 +164,19 @@ test("a booted guest goes into the recipe, needs 64 MiB, and its command line ha
   assert.match(cmd({ ...g.recipe.machine, guest: undefined }), /--ram-mb 64 --bare --swap-kind/);
 });
 
+test("a booted guest's holes go into the recipe, its command line and its mail text; blank keeps the profile's median", () => {
+  const g = validateRecipe({ ...good, guest: true, zone_normal_holes: "398" });
+  assert.equal(g.recipe.machine.zone_normal_holes, 398);
+  assert.equal(validateRecipe({ ...good, guest: true, zone_normal_holes: "" }).recipe.machine.zone_normal_holes, undefined);
+  assert.equal(validateRecipe({ ...good, zone_normal_holes: "398" }).recipe.machine.zone_normal_holes, undefined, "only a guest's");
+  assert.match(validateRecipe({ ...good, guest: true, zone_normal_holes: "3.5" }).errors.zone_normal_holes, /whole number/);
+  const cmd = simulateCommand({ machine: g.recipe.machine, workload: { scenario: "x" }, policies: [{ policy: "lru" }] });
+  assert.match(cmd.line, /--ram-mb 64 --swap-kind zram --swap-mb 32 --swappiness 60 --zone-normal-holes 398/);
+  assert.deepEqual(cmd.why, []);
+  const text = mailText({ recipe: { ...g.recipe, workload: { scenario: "x" } }, panes: [{ pane: 0, policy: "lru", step: 0, nrAccess: 0, vmstat: {} }] });
+  assert.match(text, /398\s+free\s+pages\s+in\s+ZONE_DMA32's\s+other\s+migratetypes'\s+pageblocks\./);
+});
+
 test("validateRecipe names each bad field with a message", () => {
   const r = validateRecipe({ ...good, swappiness: "250", ram_mb: "abc", swap_kind: "none", swap_mb: "8", "lru_gen.min_ttl_ms": "-1" });
   assert.equal(r.ok, false);

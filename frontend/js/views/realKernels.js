@@ -3,7 +3,7 @@
 // counters, and at the trace's end their ratio sim/real. The tables are
 // built once per session; each frame writes only the text that changed
 // (a rewrite of equal text still relays the page out).
-import { machineDiff, realRows, rigLine } from "../realKernels.js";
+import { holesNote, machineDiff, realRows, rigLine } from "../realKernels.js";
 
 const EN = new Intl.NumberFormat("en-US");
 const num = (n) => (n == null ? "–" : EN.format(Math.round(n)));
@@ -23,6 +23,13 @@ function build(el, { replay, machine, panes }) {
     warn.className = "real-warn";
     warn.textContent = `This session's machine is not the rig's (${diff.join(", ")}): its counters do not compare with these, and no ratio is shown.`;
     el.append(warn);
+  }
+  const holes = holesNote(machine, replay, panes.map((p) => p.kernel));
+  if (holes) {
+    const h = document.createElement("p");
+    h.className = "real-holes";
+    h.textContent = holes;
+    el.append(h);
   }
   const grid = document.createElement("div");
   grid.className = "real-panes";

@@ -3,7 +3,7 @@
 // sits next to its field and the submit button stays disabled while any
 // field is invalid.
 import { validateRecipe } from "../validateRecipe.js";
-import { REPLAY_POLICIES, replayProfiles, validateReplay } from "../validateReplay.js";
+import { holesHint, REPLAY_POLICIES, replayProfiles, validateReplay } from "../validateReplay.js";
 import { replayLabel, rigMachine } from "../realKernels.js";
 
 function readValues(form) {
@@ -147,14 +147,45 @@ export function mountStartForm(form, { scenarios, limits, policies = [], replays
   // A replay is the rig's machine with classic beside MGLRU: only its
   // kernel profile is chosen here, from what both policies offer.
   const replayKernels = { key: "replay", kernel_profiles: replayProfiles(policies), default_kernel: policies.find((p) => REPLAY_POLICIES.includes(p.key))?.default_kernel };
+  // The guest's holes: shown for a booted guest and a replay, with the
+  // profiles' medians or the replay's traced boots' values to pick
+  const holesField = form.querySelector("#holes-field");
+  const holesInput = form.querySelector("#f-holes");
+  const holesPicks = form.querySelector("#holes-picks");
+  function showHoles(shown, replay, kernel) {
+    holesField.hidden = !shown;
+    holesInput.disabled = !shown;
+    if (!shown) return;
+    const { text, picks } = holesHint(replay, kernel, replays);
+    form.querySelector("#holes-hint").textContent = text;
+    const key = picks.map((p) => p.label).join("|");
+    if (holesPicks.dataset.key === key) return;
+    holesPicks.dataset.key = key;
+    holesPicks.textContent = "";
+    for (const p of picks) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "pick";
+      b.textContent = p.label;
+      b.title = `give the guest the ${p.holes} pages this boot kept`;
+      b.addEventListener("click", () => {
+        holesInput.value = String(p.holes);
+        holesInput.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+      holesPicks.append(" ", b);
+    }
+  }
   function checkReplay() {
     fillKernels(form.querySelector("#f-kernel"), replayKernels);
+    // before readValues(): a disabled field is not in the form's values
+    showHoles(true, replays.find((x) => x.name === form.querySelector("#f-replay").value) ?? null,
+      form.querySelector("#f-kernel").value);
     const values = readValues(form);
     const res = validateReplay(values, replays, policies);
     const r = replays.find((x) => x.name === values.replay);
     form.querySelector("#replay-hint").textContent = replayHint(r);
     form.querySelector("#kernel-replay-note").textContent = res.note;
-    form.querySelector("#machine-replay").textContent = `Does not apply: a replay runs on the rig's machine, a booted guest with ${r ? rigMachine(r.machine) : "64 MiB available"}.`;
+    form.querySelector("#machine-replay").textContent = `A replay runs on the rig's machine, a booted guest with ${r ? rigMachine(r.machine) : "64 MiB available"}; only its holes may be another boot's.`;
     for (const p of form.querySelectorAll(".field-error[data-for]")) p.textContent = res.errors[p.dataset.for] || "";
     submit.disabled = !res.ok;
     return { res, values };
@@ -183,6 +214,7 @@ export function mountStartForm(form, { scenarios, limits, policies = [], replays
     const pick = (id, key) => fillKernels(form.querySelector(id), policies.find((p) => p.key === key));
     pick("#f-kernel", form.querySelector("#f-policy").value);
     pick("#f-kernel-b", form.querySelector("#f-policy-b").value);
+    showHoles(form.querySelector("#f-guest").checked, null, null);
     const values = readValues(form);
     form.querySelector("#f-policy-b").disabled = !values.compare;
     form.querySelector("#f-kernel-b").disabled = !values.compare;
