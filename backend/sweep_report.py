@@ -11,7 +11,7 @@ from typing import Optional
 from backend.sweep import DERIVED
 
 DIM_KEYS = ("workload", "policy", "kernel", "ram_mb", "swap_kind", "swap_mb", "swap_ratio",
-            "swappiness", "seed")
+            "swappiness", "guest", "zone_normal_holes", "seed")
 METRIC_HELP = {
     "refaults": "workingset_refault_anon + workingset_refault_file",
     "file_reads": "pages read from storage into the page cache (pgpgin/4 - pswpin)",
@@ -60,7 +60,8 @@ def filter_rows(rows: list[dict], where: list[str]) -> list[dict]:
             raise ReportError(f"--where {w!r}: expected KEY=V1,V2 with KEY one of "
                               f"{', '.join(DIM_KEYS)}")
         want = {v.strip() for v in vals.split(",")}
-        rows = [r for r in rows if str(r[key]) in want]
+        # a bool as TOML and --grid spell it (guest=true)
+        rows = [r for r in rows if (str(r[key]).lower() if isinstance(r[key], bool) else str(r[key])) in want]
         if not rows:
             raise ReportError(f"--where {w!r}: no cell matches")
     return rows
@@ -143,7 +144,7 @@ def report(sw: dict, rows: list[dict], metric: str = "refaults", where: tuple = 
     # wrapped, not cut: a metric's explanation runs past 80 columns
     out = [w for l in out if l for w in textwrap.wrap(l, WIDTH, subsequent_indent="  ", break_on_hyphens=False)]
     short = {"ram_mb": "RAM MiB", "swap_mb": "swap MiB", "swap_kind": "swap", "swap_ratio": "swap/RAM",
-             "swappiness": "swappi", "kernel": "kernel"}
+             "swappiness": "swappi", "kernel": "kernel", "zone_normal_holes": "holes"}
     head = [short.get(k, k) for k in vary]
     pcols = [p for p in policies]
     rcols = ["ratio"] if len(policies) == 2 else [f"/{p}" for p in policies[1:]]

@@ -31,7 +31,8 @@ TOP_KEYS = {"sweep", "workload", "grid"}
 SWEEP_KEYS = {"name", "description", "chunks"}
 WORKLOAD_KEYS = {"scenario", "params", "accesses", "trace", "format", "obj_pages", "label"}
 # the grid dimensions, in the order cells are enumerated and reports group them
-GRID_KEYS = ("policy", "kernel", "ram_mb", "swap_kind", "swap_mb", "swap_ratio", "swappiness", "seed")
+GRID_KEYS = ("policy", "kernel", "ram_mb", "swap_kind", "swap_mb", "swap_ratio", "swappiness", "guest",
+             "zone_normal_holes", "seed")
 # --grid may also name workloads straight from the command line
 CLI_WORKLOAD_KEYS = ("scenario", "accesses")
 TRACE_FORMATS = ("v1", "oracleGeneral", "blocks")
@@ -230,12 +231,16 @@ def load_spec(path: Optional[str], grid: list[tuple[str, list]] = (),
             if k in ("policy", "swap_kind", "kernel"):
                 if not isinstance(v, str) and k != "kernel":
                     raise err(("grid", k), f"grid.{k}: {v!r} is not a string")
+            elif k == "guest":
+                if v not in (True, False, "true", "false"):
+                    raise err(("grid", k), f"grid.guest: {v!r} is not true or false")
             elif k == "swap_ratio":
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
                     raise err(("grid", k), f"grid.swap_ratio: {v!r} is not a non-negative number")
             elif isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise err(("grid", k), f"grid.{k}: {v!r} is not a non-negative integer")
-        dims[k] = [str(v) if k == "kernel" else v for v in vals]
+        # --grid guest=true,false arrives as text
+        dims[k] = [str(v) if k == "kernel" else v in (True, "true") if k == "guest" else v for v in vals]
     if "swap_mb" in dims and "swap_ratio" in dims:
         raise err(("grid", "swap_ratio"), "give grid.swap_mb or grid.swap_ratio, not both")
     for p in dims.get("policy", ()):
@@ -264,8 +269,10 @@ def load_spec(path: Optional[str], grid: list[tuple[str, list]] = (),
             c = dict(zip(names, combo))
             recipe = _cell_recipe(wl, c, chunks)
             try:
-                # the machine as asked for, then as a session would build it
-                engine_config.normalize_config({"policy": recipe["policy"], **recipe["machine"]})
+                # the machine as asked for (a bare one: a guest's RAM is what is
+                # available, its frames come with its profile), then as a session builds it
+                if not recipe["machine"].get("guest"):
+                    engine_config.normalize_config({"policy": recipe["policy"], **recipe["machine"]})
                 engine_config.normalize_config(engine_config_of(recipe))
             except engine_config.ConfigError as e:
                 key = _SPEC_KEY_OF_CONFIG.get(e.key.split(".")[0], e.key)
@@ -287,7 +294,8 @@ def load_spec(path: Optional[str], grid: list[tuple[str, list]] = (),
 
 _SPEC_KEY_OF_CONFIG = {"ram_pages": "ram_mb", "swap_pages": "swap_mb", "swap_kind": "swap_kind",
                        "swappiness": "swappiness", "policy": "policy", "kernel": "kernel",
-                       "watermarks": "ram_mb"}
+                       "watermarks": "ram_mb", "guest": "guest", "zone_normal_holes": "zone_normal_holes",
+                       "zone_normal_claimable": "zone_normal_holes"}
 
 
 def _fmt_dims(c: dict) -> str:
@@ -395,6 +403,11 @@ def _cell_recipe(wl: dict, c: dict, chunks: int) -> dict:
         swap = ram // 2
     machine = {"ram_pages": ram, "swap_kind": kind, "swap_pages": swap,
                "swappiness": c.get("swappiness", 60)}
+    # only when asked for: the cells of a spec without them keep their keys
+    if c.get("guest"):
+        machine["guest"] = True
+    if "zone_normal_holes" in c:
+        machine["zone_normal_holes"] = c["zone_normal_holes"]
     if wl["kind"] == "scenario":
         workload = {"scenario": wl["scenario"], "params": wl["params"], "accesses": wl["accesses"]}
     else:

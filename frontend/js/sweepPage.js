@@ -8,7 +8,7 @@ import { sweepSeries } from "./sweepSeries.js";
 
 const COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
 const DASHES = [undefined, [6, 3], [2, 2], [10, 3, 2, 3]];
-const FILTERS = ["swap_kind", "swap_mb", "swap_ratio", "swappiness", "seed"];
+const FILTERS = ["swap_kind", "swap_mb", "swap_ratio", "swappiness", "guest", "zone_normal_holes", "seed"];
 
 function fmt(v) {
   if (v == null) return "–";

@@ -6,7 +6,7 @@
 // series also names its policy and kernel (the page colours by policy and
 // dashes by kernel).
 const SERIES_DIMS = ["policy", "kernel"];
-const FILTER_DIMS = ["swap_kind", "swap_mb", "swap_ratio", "swappiness", "seed"];
+const FILTER_DIMS = ["swap_kind", "swap_mb", "swap_ratio", "swappiness", "guest", "zone_normal_holes", "seed"];
 
 export function sweepSeries(cells, sel, dims) {
   const metric = sel.counter;

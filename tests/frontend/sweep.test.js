@@ -29,3 +29,13 @@ test("kernel profiles split the series", () => {
   assert.deepEqual(series.map((s) => s.label), ["lru · kernel 6.1", "lru · kernel 7.3", "lru_gen · kernel 7.3"]);
   assert.deepEqual(series.map((s) => [s.policy, s.kernel]), [["lru", "6.1"], ["lru", "7.3"], ["lru_gen", "7.3"]]);
 });
+
+test("a guest sweep's holes and guest choices are filters: the plot shows the chosen one's cells", () => {
+  const holed = (holes, pswpin, guest = true) => ({ ...cell("lru", 64, 1, pswpin), key: `h${holes}${guest}`,
+    dims: { workload: "w", policy: "lru", ram_mb: 64, seed: 1, guest, zone_normal_holes: holes } });
+  const cells = [holed(264, 10), holed(398, 70), holed(398, 5, false)];
+  const pick = (sel) => sweepSeries(cells, { counter: "pswpin", workload: "w", seed: "1", ...sel }, { policy: ["lru"] });
+  assert.deepEqual(pick({ guest: "true", zone_normal_holes: "398" }).series[0].values, [70]);
+  assert.deepEqual(pick({ guest: "true", zone_normal_holes: "264" }).series[0].values, [10]);
+  assert.deepEqual(pick({ guest: "false", zone_normal_holes: "398" }).series[0].values, [5]);
+});

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from backend.cli import main
-from backend.sweep_spec import SpecError, load_spec, locate, parse_grid_option
+from backend.sweep_spec import SpecError, engine_config_of, load_spec, locate, parse_grid_option
 
 GOOD = """\
 [sweep]
@@ -118,7 +118,6 @@ def test_kernels_need_kernel_profiles_in_the_engine(tmp_path, capsys):
     else:
         sw = load_spec(write(tmp_path, text))
         assert {c.recipe["kernel"] for c in sw.cells} == {"6.1", "7.3"}
-        from backend.sweep_spec import engine_config_of
         assert all(engine_config_of(c.recipe)["kernel"] == c.recipe["kernel"] for c in sw.cells)
         err = fails(tmp_path, capsys, GOOD.replace("seed = [1, 2]", 'seed = [1]\nkernel = ["2.4"]'))
         assert "spec.toml:18: unknown kernel '2.4'" in err
@@ -135,3 +134,58 @@ def test_locate_finds_keys_in_arrays_of_tables_and_inline_tables():
 def test_spec_error_text_is_file_colon_line():
     assert str(SpecError("a.toml", 3, "x")) == "a.toml:3: x"
     assert str(SpecError("a.toml", None, "x")) == "a.toml: x"
+
+
+GUEST = """\
+[[workload]]
+scenario = "file-loop"
+accesses = 3000
+
+[grid]
+policy = "lru"
+kernel = "7.3"
+ram_mb = 64
+swap_kind = "ssd"
+guest = true
+zone_normal_holes = [264, 398]
+"""
+
+
+def test_a_sweep_may_run_booted_guests_and_sweep_their_holes(tmp_path, capsys):
+    """grid.guest: each cell the booted guest `simulate --ram-mb` builds (the
+    rule docs/validation.md is made with); grid.zone_normal_holes: the free
+    pages its ZONE_DMA32 keeps in other migratetypes' pageblocks, which decide
+    whether only the fallbacks' boosts wake kswapd (docs/validation.md "kswapd
+    woken by boosts"). A spec without them keeps its cells' keys."""
+    from engine.kernels import guest_machine
+    from backend.store import SqliteStore
+    from backend.sweep import LocalExecutor, run_sweep
+    from backend.sweep_report import cell_rows, filter_rows
+    sw = load_spec(write(tmp_path, GUEST))
+    assert [c.dims["zone_normal_holes"] for c in sw.cells] == [264, 398]
+    for c in sw.cells:
+        assert c.recipe["machine"]["guest"] is True and c.dims["guest"] is True
+        cfg = engine_config_of(c.recipe)
+        assert cfg["ram_pages"] == guest_machine("7.3", 64 * 256)["ram_pages"]
+        assert cfg["zone_normal_holes"] == c.dims["zone_normal_holes"]
+    # from the command line, as text; guest = false is the bare machine a spec always ran
+    cli = load_spec(write(tmp_path, GUEST), [parse_grid_option("guest=true,false")])
+    assert sorted(c.dims["guest"] for c in cli.cells) == [False, False, True, True]
+    bare = load_spec(write(tmp_path, GOOD))
+    assert [c.key for c in load_spec(write(tmp_path, GOOD.replace("seed = [1, 2]", "seed = [1, 2]\nguest = false"),
+                                           "g.toml")).cells] == [c.key for c in bare.cells]
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    try:
+        run_sweep(sw, store, LocalExecutor(1))
+        rows = cell_rows(store, sw.id)[1]
+        assert [(r["guest"], r["zone_normal_holes"]) for r in rows] == [(True, 264), (True, 398)]
+        assert [r["zone_normal_holes"] for r in filter_rows(rows, ["guest=true", "zone_normal_holes=398"])] == [398]
+    finally:
+        store.close()
+    # a guest below the rig's 64 MiB, a count its zone cannot hold, a guest that is not a bool
+    err = fails(tmp_path, capsys, GUEST.replace("ram_mb = 64", "ram_mb = 32"))
+    assert err.startswith("reclaimlab sweep: ") and "at least 16384" in err
+    err = fails(tmp_path, capsys, GUEST.replace("[264, 398]", "[264, 9000]"))
+    assert "spec.toml:11: impossible machine" in err and "zone_normal_holes: must be <= 5700, got 9000" in err
+    err = fails(tmp_path, capsys, GUEST.replace("guest = true", 'guest = "yes"'))
+    assert "spec.toml:10: grid.guest: 'yes' is not true or false" in err
