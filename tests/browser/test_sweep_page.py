@@ -92,3 +92,52 @@ def test_a_cell_link_opens_its_session_at_the_step_where_the_counter_grew_fastes
         "n => { const c = document.querySelector('.pane canvas.base'); return c && c.dataset.step === String(n); }",
         arg=step, timeout=30000)
     page.close()
+
+
+GUEST_SPEC = """\
+[[workload]]
+scenario = "file-loop"
+accesses = 3000
+
+[grid]
+kernel = "7.3"
+ram_mb = 64
+guest = true
+zone_normal_holes = [264, 398]
+swappiness = [60, 100]
+"""
+
+
+def test_a_sweep_of_one_ram_size_runs_its_curves_along_the_holes_and_the_x_axis_can_change(tmp_path, browser, errors):
+    """A guest sweep of one RAM size over the ZONE_DMA32 holes (grid.guest,
+    grid.zone_normal_holes): the page draws the counter against the holes
+    the sweep varies, and "x axis" turns the curves along another numeric
+    coordinate, the holes then a filter; the URL keeps the choice."""
+    spec = tmp_path / "guest.toml"
+    spec.write_text(GUEST_SPEC)
+    sw = load_spec(spec)
+    store = SqliteStore(tmp_path / "reclaimlab.sqlite3")
+    run_sweep(sw, store, LocalExecutor(1))
+    store.close()
+    with LiveServer(tmp_path) as server:
+        page = errors.watch(browser.new_page(viewport={"width": 1100, "height": 900}))
+        page.goto(f"{server.url}/sweeps/{sw.id}?counter=pgpgin")
+        page.wait_for_selector("#sweep-plot canvas")
+        assert page.locator("#sweep-plot .u-title").inner_text() == "pgpgin vs ZONE_DMA32 holes — file-loop"
+        assert page.locator("select[name=x] option").all_inner_texts() == ["ZONE_DMA32 holes (pages)", "swappiness"]
+        assert page.locator("select[name=zone_normal_holes]").count() == 0
+        assert page.locator(".sweep-cells thead th").first.inner_text() == "zone_normal_holes"
+        assert page.locator(".sweep-cells tbody td:first-child").all_inner_texts() == ["264", "398"]
+        assert page.locator("#sweep-plot").get_attribute("data-points") == "2"
+        page.select_option("select[name=x]", "swappiness")
+        page.select_option("select[name=zone_normal_holes]", "398")
+        assert "x=swappiness" in page.url and "zone_normal_holes=398" in page.url
+        assert page.locator("#sweep-plot .u-title").inner_text() == "pgpgin vs swappiness — file-loop"
+        assert page.locator(".sweep-cells tbody td:first-child").all_inner_texts() == ["60", "100"]
+        other = errors.watch(browser.new_page())
+        other.goto(page.url)
+        other.wait_for_selector("#sweep-plot canvas")
+        assert other.locator("select[name=x]").input_value() == "swappiness"
+        assert other.locator("select[name=zone_normal_holes]").input_value() == "398"
+        other.close()
+        page.close()

@@ -39,3 +39,21 @@ test("a guest sweep's holes and guest choices are filters: the plot shows the ch
   assert.deepEqual(pick({ guest: "true", zone_normal_holes: "264" }).series[0].values, [10]);
   assert.deepEqual(pick({ guest: "false", zone_normal_holes: "398" }).series[0].values, [5]);
 });
+
+test("a sweep of one RAM size runs its curves along the dimension it varies, e.g. a guest's holes", async () => {
+  const { sweepAxes } = await import("../../frontend/js/sweepSeries.js");
+  const dims = { ram_mb: [64], zone_normal_holes: [150, 264, 398], swappiness: [60, 100], policy: ["lru", "lru_gen"] };
+  assert.deepEqual(sweepAxes(dims), { x: "zone_normal_holes", choices: ["zone_normal_holes", "swappiness"],
+    filters: ["ram_mb", "swap_kind", "swap_mb", "swap_ratio", "swappiness", "guest", "seed"] });
+  assert.equal(sweepAxes(dims, "swappiness").x, "swappiness");
+  assert.equal(sweepAxes(dims, "ram_mb").x, "zone_normal_holes", "RAM does not vary");
+  assert.equal(sweepAxes({ ram_mb: [16, 32], zone_normal_holes: [1, 2] }).x, "ram_mb", "RAM first when it varies");
+  const at = (holes, swappiness, policy, pswpin) => ({ key: `${holes}-${swappiness}-${policy}`, done: true,
+    dims: { workload: "w", policy, ram_mb: 64, seed: 1, zone_normal_holes: holes, swappiness },
+    derived: {}, vmstat: { pswpin } });
+  const cells = [at(398, 60, "lru", 3), at(150, 60, "lru", 1), at(264, 60, "lru", 2), at(150, 100, "lru", 9), at(150, 60, "lru_gen", 7)];
+  const { x, series } = sweepSeries(cells, { counter: "pswpin", workload: "w", seed: "1", x: "zone_normal_holes",
+    zone_normal_holes: "150", swappiness: "60", ram_mb: "64" }, dims);
+  assert.deepEqual(x, [150, 264, 398]);
+  assert.deepEqual(series.map((s) => [s.label, s.values]), [["lru", [1, 2, 3]], ["lru_gen", [7, null, null]]]);
+});
