@@ -189,3 +189,20 @@ def test_a_sweep_may_run_booted_guests_and_sweep_their_holes(tmp_path, capsys):
     assert "spec.toml:11: impossible machine" in err and "zone_normal_holes: must be <= 5700, got 9000" in err
     err = fails(tmp_path, capsys, GUEST.replace("guest = true", 'guest = "yes"'))
     assert "spec.toml:10: grid.guest: 'yes' is not true or false" in err
+
+
+def test_validations_holes_sweep_is_a_spec_of_7_3_guests_over_the_boots_range_of_holes():
+    """validation/holes-sweep.toml (docs/validation.md "kswapd woken by
+    boosts") checks whole: its traces are the replays', every cell a 7.3
+    guest of 64 MiB available with the holes the traced boots spanned."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    sw = load_spec(root / "validation" / "holes-sweep.toml")
+    assert len(sw.cells) == 4 * 2 * 11
+    assert {c.recipe["workload"]["trace"] for c in sw.cells} == {
+        str(root / "validation" / "traces" / f"{t}.trace.gz")
+        for t in ("table-switch", "table-switch-0.7", "shifting-hotspot", "file-loop")}
+    holes = sorted({c.dims["zone_normal_holes"] for c in sw.cells})
+    assert holes[0] == 200 and 264 in holes and holes[-1] == 398
+    cfg = engine_config_of(sw.cells[0].recipe)
+    assert (cfg["kernel"], cfg["swap_kind"], cfg["swap_pages"]) == ("7.3", "ssd", 1024 * 256)
