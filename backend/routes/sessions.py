@@ -84,9 +84,9 @@ class ReplaySession(BaseModel):
     model_config = {"extra": "forbid"}
     kernel: Literal["6.1", "6.12", "7.3"] = Field("7.3", description="the profile both panes imitate")
     zone_normal_holes: Optional[Int] = Field(
-        None, ge=0, le=ENGINE_MAX_FRAMES, description="the guest's free pages in ZONE_DMA32's unmovable and reclaimable pageblocks: "
-                                "null = the profile's median, or what one traced boot kept (GET /api/replays' "
-                                "holes)")
+        None, ge=0, le=ENGINE_MAX_FRAMES,
+        description="the guest's free pages in ZONE_DMA32's unmovable and reclaimable pageblocks: null = the "
+                    "profile's median, or what one traced boot kept (GET /api/replays' holes)")
 
 
 @router.get("/replays")

@@ -62,6 +62,7 @@ export function holesNote(machine = {}, replay = {}, kernels = []) {
   return `This guest was given ${EN_NUM.format(machine.zone_normal_holes)} free pages in ZONE_DMA32's other migratetypes' pageblocks` +
     `${medians.length ? ` (${medians.join(", ")})` : ""}; the boots below kept their own, which the rig did not record.`;
 }
+
 // validate.py ratio_text(), keeping the number where it has one: {text, bold, small}.
 export function ratioCell(sim, real) {
   const small = Math.max(sim, real) < SMALL;

@@ -3,8 +3,9 @@
 // machine and the policies are the replay's own (POST /api/replays/{name}/
 // sessions: the rig's machine, the classic LRU beside MGLRU), so nothing
 // else of the form applies but the guest's holes: blank, the profile's
-// median, or what one traced boot kept (holesHint()). A profile the replay was not booted under can
-// still be chosen: the panel then says "not replayed on" it.
+// median, or what one traced boot kept (holesHint()). A profile the replay
+// was not booted under can still be chosen: the panel then says "not
+// replayed on" it.
 import { optionalHoles } from "./validateRecipe.js";
 
 export const REPLAY_POLICIES = ["lru", "lru_gen"];

@@ -177,12 +177,11 @@ export function mountStartForm(form, { scenarios, limits, policies = [], replays
   }
   function checkReplay() {
     fillKernels(form.querySelector("#f-kernel"), replayKernels);
+    const r = replays.find((x) => x.name === form.querySelector("#f-replay").value);
     // before readValues(): a disabled field is not in the form's values
-    showHoles(true, replays.find((x) => x.name === form.querySelector("#f-replay").value) ?? null,
-      form.querySelector("#f-kernel").value);
+    showHoles(true, r ?? null, form.querySelector("#f-kernel").value);
     const values = readValues(form);
     const res = validateReplay(values, replays, policies);
-    const r = replays.find((x) => x.name === values.replay);
     form.querySelector("#replay-hint").textContent = replayHint(r);
     form.querySelector("#kernel-replay-note").textContent = res.note;
     form.querySelector("#machine-replay").textContent = `A replay runs on the rig's machine, a booted guest with ${r ? rigMachine(r.machine) : "64 MiB available"}; only its holes may be another boot's.`;
