@@ -32,15 +32,21 @@ seed = [1, 2]
 """
 
 
+def sweep_into(data, text: str, jobs: int = 2):
+    """Runs the spec `text` into the store of the data directory `data`."""
+    spec = data / "spec.toml"
+    spec.write_text(text)
+    sw = load_spec(spec)
+    store = SqliteStore(data / "reclaimlab.sqlite3")
+    run_sweep(sw, store, LocalExecutor(jobs))
+    store.close()
+    return sw
+
+
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
     data = tmp_path_factory.mktemp("sweepdata")
-    spec = data / "page.toml"
-    spec.write_text(SPEC)
-    sw = load_spec(spec)
-    store = SqliteStore(data / "reclaimlab.sqlite3")
-    run_sweep(sw, store, LocalExecutor(2))
-    store.close()
+    sw = sweep_into(data, SPEC)
     with LiveServer(data) as s:
         yield s, sw
 
@@ -113,12 +119,7 @@ def test_a_sweep_of_one_ram_size_runs_its_curves_along_the_holes_and_the_x_axis_
     grid.zone_normal_holes): the page draws the counter against the holes
     the sweep varies, and "x axis" turns the curves along another numeric
     coordinate, the holes then a filter; the URL keeps the choice."""
-    spec = tmp_path / "guest.toml"
-    spec.write_text(GUEST_SPEC)
-    sw = load_spec(spec)
-    store = SqliteStore(tmp_path / "reclaimlab.sqlite3")
-    run_sweep(sw, store, LocalExecutor(1))
-    store.close()
+    sw = sweep_into(tmp_path, GUEST_SPEC, jobs=1)
     with LiveServer(tmp_path) as server:
         page = errors.watch(browser.new_page(viewport={"width": 1100, "height": 900}))
         page.goto(f"{server.url}/sweeps/{sw.id}?counter=pgpgin")
