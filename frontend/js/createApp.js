@@ -5,6 +5,7 @@
 // pieces (DOM, store, connection, frame loop) and hands them here.
 import { encodeCommand } from "./protocol.js";
 import { engineNote } from "./engineNote.js";
+import { machineLine } from "./machineLine.js";
 import { parseLocation } from "./parseLocation.js";
 import { reduceMessage } from "./reduceMessage.js";
 import { createControls } from "./controls.js";
@@ -118,6 +119,11 @@ export function createApp({ dom, store, connect, frameLoop, api, location, stora
           const note = engineNote(e.msg);
           dom.engineNote.textContent = note || "";
           dom.engineNote.hidden = !note;
+        }
+        if (dom.machineLine) {
+          // in the header's width: the title holds it whole
+          dom.machineLine.textContent = machineLine(e.msg, { short: true });
+          dom.machineLine.title = machineLine(e.msg);
         }
         return;
       case "authOk":

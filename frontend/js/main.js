@@ -16,7 +16,7 @@ const dom = {
   seek: $("#seek"), nrSteps: $("#nr-steps"), tabs: [...document.querySelectorAll(".tabs [data-view]")],
   status: $("#status"), sessionInfo: $("#session-info"), toast: $("#toast"),
   share: $("#share"), copyText: $("#copy-text"), fork: $("#fork"), since: $("#since"), sinceLabel: $("#since-label"), textOut: $("#text-out"),
-  branchConfirm: $("#branch-confirm"), branchText: $("#branch-text"), branchYes: $("#branch-yes"), branchNo: $("#branch-no"), keptNote: $("#kept-note"), engineNote: $("#engine-note"),
+  branchConfirm: $("#branch-confirm"), branchText: $("#branch-text"), branchYes: $("#branch-yes"), branchNo: $("#branch-no"), keptNote: $("#kept-note"), engineNote: $("#engine-note"), machineLine: $("#machine-line"),
   runUntil: $("#run-until"), runForm: $("#run-form"), runCond: $("#run-cond"), runWho: $("#run-who"), runLo: $("#run-lo"), runHi: $("#run-hi"), runCounter: $("#run-counter"), runN: $("#run-n"), vmstatNames: $("#vmstat-names"),
   runGo: $("#run-go"), busy: $("#busy"), busyProgress: $("#busy-progress"), busyText: $("#busy-text"), busyCancel: $("#busy-cancel"), logSearch: $("#log-search"),
   help: $("#help"), helpOpen: $("#help-open"), helpTable: $("#help-table"),

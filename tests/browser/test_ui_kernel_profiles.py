@@ -120,6 +120,15 @@ def test_start_form_a_booted_guests_holes_reach_each_panes_machine_and_a_count_i
     sid = page.url.split("/s/", 1)[1].split("?", 1)[0]
     stored = httpx.get(f"{server.url}/api/sessions/{sid}/recipe", timeout=10).json()
     assert [c["zone_normal_holes"] for c in stored["engine_config"]] == [398, 398]
+    # the session says its machine, for whoever opens it
+    from engine.kernels import guest_machine
+    frames = " / ".join(f"{guest_machine(k, 16384)['ram_pages']:,d}" for k in ("6.1", "7.3"))
+    line = page.locator("#machine-line")
+    assert line.inner_text() == ("booted 6.1 and 7.3 guests with 64 MiB available · ZONE_DMA32 holes 398 (given) · "
+                                 "zram swap 32 MiB · swappiness 60 · readahead 128 KiB")
+    assert line.get_attribute("title") == (
+        f"Machine: booted 6.1 and 7.3 guests with 64 MiB available ({frames} frames) · ZONE_DMA32 holes 398 "
+        "(given) · zram swap 32 MiB · swappiness 60 · readahead 128 KiB")
 
 
 def test_run_until_the_next_fallback_lands_on_it_and_the_log_names_it_with_its_boost(page, server):

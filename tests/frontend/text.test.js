@@ -312,3 +312,20 @@ test("eventFilter tier=N keeps the decisions whose inputs name that tier", async
   assert.equal(eventFilter("tier=x")(row(2)), false);
   assert.equal(eventFilter("tier=2 isolate")(row(2)), true);
 });
+
+test("the machine line says what a share link's viewer needs: available RAM and each pane's frames, swap, and a guest's holes", async () => {
+  const { machineLine } = await import("../../frontend/js/machineLine.js");
+  const guest = { recipe: { machine: { ram_pages: 16384, guest: true, swap_kind: "ssd", swap_pages: 262144, swappiness: 60, readahead_pages: 32, zone_normal_holes: 398 } },
+    panes: [{ kernel: "6.1", config: { ram_pages: 66221, swap_pages: 262144, zone_normal_holes: 398 } },
+      { kernel: "7.3", config: { ram_pages: 68410, swap_pages: 262144, zone_normal_holes: 398 } }] };
+  assert.equal(machineLine(guest), "Machine: booted 6.1 and 7.3 guests with 64 MiB available (66,221 / 68,410 frames) · ZONE_DMA32 holes 398 (given) · SSD swap 1,024 MiB · swappiness 60 · readahead 128 KiB");
+  assert.equal(machineLine(guest, { short: true }), "booted 6.1 and 7.3 guests with 64 MiB available · ZONE_DMA32 holes 398 (given) · SSD swap 1,024 MiB · swappiness 60 · readahead 128 KiB");
+  const median = { recipe: { machine: { ...guest.recipe.machine, zone_normal_holes: null } },
+    panes: [{ kernel: "7.3", config: { ram_pages: 68410, swap_pages: 8192, zone_normal_holes: 264 } }] };
+  assert.match(machineLine(median), /a booted 7\.3 guest with 64 MiB available \(68,410 frames\) · ZONE_DMA32 holes 264 \(the profile's median\) · SSD swap 32 MiB/);
+  const bare = { recipe: { machine: { ram_pages: 1000, swap_kind: "none", swappiness: 0, readahead_pages: 0 } },
+    panes: [{ kernel: "7.3", config: { ram_pages: 1000, swap_pages: 0, zone_normal_holes: 0 } }] };
+  assert.equal(machineLine(bare), "Machine: 1,000 frames (1,000 pages) · no swap · swappiness 0 · no readahead");
+  assert.equal(machineLine(bare, { short: true }), "1,000 frames · no swap · swappiness 0 · no readahead");
+  assert.equal(machineLine({}), "");
+});
