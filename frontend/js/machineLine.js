@@ -6,15 +6,16 @@
 // "kswapd woken by boosts"), swap, swappiness and readahead. From the hello
 // message: the stored recipe and each pane's engine config. `short` leaves
 // out the frames and the prefix (the header's width; the title has all).
-const EN = new Intl.NumberFormat("en-US");
+import { fmt } from "./format.js";
+
 const SWAP = { zram: "zram swap", ssd: "SSD swap", hdd: "HDD swap" };
 
 const mib = (pages) => {
   const m = pages / 256;
-  return Number.isInteger(m) ? `${EN.format(m)} MiB` : `${EN.format(pages)} pages`;
+  return Number.isInteger(m) ? `${fmt.count(m)} MiB` : `${fmt.count(pages)} pages`;
 };
 // one value, or each pane's when they differ ("18,140 / 18,733")
-const perPane = (vals, f = (v) => EN.format(v)) => (new Set(vals).size === 1 ? f(vals[0]) : vals.map(f).join(" / "));
+const perPane = (vals, f = fmt.count) => (new Set(vals).size === 1 ? f(vals[0]) : vals.map(f).join(" / "));
 
 export function machineLine(hello, { short = false } = {}) {
   const m = hello?.recipe?.machine;

@@ -2,6 +2,7 @@
 // session that steps one of their traces: which replay a recipe is, and per
 // pane the real boots' counters against the pane's own (pure, no DOM).
 // The counters are validation/validate.py counters()'s, from a vmstat dict.
+import { fmt } from "./format.js";
 
 // TOL and SMALL are validate.py's: a cell is judged only when either side
 // reaches SMALL (the guest's own tmpfs swaps 1-1.7k pages under pressure),
@@ -50,16 +51,14 @@ export function machineDiff(machine = {}, rig = {}) {
   return Object.keys(rig).filter((k) => machine[k] !== rig[k]).map((k) => `${k} ${machine[k] ?? "unset"} ≠ ${rig[k]}`);
 }
 
-const EN_NUM = new Intl.NumberFormat("en-US");
-
 // A session given its guest's holes (machine.zone_normal_holes, e.g. one
 // traced boot's): what the panel says, since the boots it compares with kept
 // their own, which the rig did not record. "" when the profile's median ran.
 export function holesNote(machine = {}, replay = {}, kernels = []) {
   if (machine.zone_normal_holes == null) return "";
   const medians = [...new Set(kernels)].filter((k) => replay.profile_holes?.[k] != null)
-    .map((k) => `${k}'s median is ${EN_NUM.format(replay.profile_holes[k])}`);
-  return `This guest was given ${EN_NUM.format(machine.zone_normal_holes)} free pages in ZONE_DMA32's other migratetypes' pageblocks` +
+    .map((k) => `${k}'s median is ${fmt.count(replay.profile_holes[k])}`);
+  return `This guest was given ${fmt.count(machine.zone_normal_holes)} free pages in ZONE_DMA32's other migratetypes' pageblocks` +
     `${medians.length ? ` (${medians.join(", ")})` : ""}; the boots below kept their own, which the rig did not record.`;
 }
 
