@@ -239,8 +239,7 @@ def load_spec(path: Optional[str], grid: list[tuple[str, list]] = (),
                     raise err(("grid", k), f"grid.swap_ratio: {v!r} is not a non-negative number")
             elif isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise err(("grid", k), f"grid.{k}: {v!r} is not a non-negative integer")
-        # --grid guest=true,false arrives as text
-        dims[k] = [str(v) if k == "kernel" else v in (True, "true") if k == "guest" else v for v in vals]
+        dims[k] = [_grid_value(k, v) for v in vals]
     if "swap_mb" in dims and "swap_ratio" in dims:
         raise err(("grid", "swap_ratio"), "give grid.swap_mb or grid.swap_ratio, not both")
     for p in dims.get("policy", ()):
@@ -290,6 +289,16 @@ def load_spec(path: Optional[str], grid: list[tuple[str, list]] = (),
             seen.add(cell.key)
             sw.cells.append(cell)
     return sw
+
+
+def _grid_value(key: str, v):
+    """A checked grid value as cells carry it: a kernel is a name even where
+    TOML read a number (7.3), and --grid guest=true,false arrives as text."""
+    if key == "kernel":
+        return str(v)
+    if key == "guest":
+        return v in (True, "true")
+    return v
 
 
 _SPEC_KEY_OF_CONFIG = {"ram_pages": "ram_mb", "swap_pages": "swap_mb", "swap_kind": "swap_kind",

@@ -1,11 +1,12 @@
-// The session's machine in one line, under the header's session line (pure): what a viewer
-// arriving by a share link needs to read the panes -- RAM (what is
-// available on a booted guest, and each pane's frames), on a guest the free
-// pages its ZONE_DMA32 keeps in other migratetypes' pageblocks, given or
-// the profile's median (they decide what wakes kswapd, docs/validation.md
-// "kswapd woken by boosts"), swap, swappiness and readahead. From the hello
-// message: the stored recipe and each pane's engine config. `short` leaves
-// out the frames and the prefix (the header's width; the title has all).
+// The session's machine in one line, under the header's session line
+// (pure): what a viewer arriving by a share link needs to read the panes --
+// RAM (what is available on a booted guest, and each pane's frames), on a
+// guest the free pages its ZONE_DMA32 keeps in other migratetypes'
+// pageblocks, given or the profile's median (they decide what wakes kswapd,
+// docs/validation.md "kswapd woken by boosts"), swap, swappiness and
+// readahead. From the hello message: the stored recipe and each pane's
+// engine config. `short` leaves out the frames and the prefix (the header's
+// width; the title has all).
 import { fmt } from "./format.js";
 
 const SWAP = { zram: "zram swap", ssd: "SSD swap", hdd: "HDD swap" };
@@ -23,8 +24,9 @@ export function machineLine(hello, { short = false } = {}) {
   if (!m || !cfgs.length) return "";
   const kernels = [...new Set((hello.panes || []).map((p) => p.kernel))];
   const frames = perPane(cfgs.map((c) => c.ram_pages ?? m.ram_pages));
+  const guests = kernels.length > 1 ? `booted ${kernels.join(" and ")} guests` : `a booted ${kernels[0]} guest`;
   const parts = [m.guest
-    ? `${kernels.length > 1 ? "booted" : "a booted"} ${kernels.join(" and ")} guest${kernels.length > 1 ? "s" : ""} with ${mib(m.ram_pages)} available${short ? "" : ` (${frames} frames)`}`
+    ? `${guests} with ${mib(m.ram_pages)} available${short ? "" : ` (${frames} frames)`}`
     : short ? `${frames} frames` : `${frames} frames (${mib(m.ram_pages)})`];
   if (m.guest || m.zone_normal_holes != null) {
     const holes = perPane(cfgs.map((c) => c.zone_normal_holes ?? 0));
