@@ -445,6 +445,30 @@ def test_7_3_rotations_table_sets_each_boots_pgrotate_against_the_simulation(rea
     assert "classic median" in table and "mglru median" in table
 
 
+
+def test_a_second_hosts_boots_are_set_against_the_simulator_and_the_first_hosts_boots():
+    """docs/validation.md "A second host": a boot tagged h2 (or h2s1g) is judged
+    against its own simulated machine and set against the mean of the first
+    host's default boots of the same trace, release and policy; it does not
+    enter the first host's tables (is_default())."""
+    def row(tag, pgscan, swap_mb="256", kernel="7.3.4+deb13-amd64"):
+        r = {"trace": "anon-loop", "kernel": kernel, "policy": "classic", "tag": tag, "run": f"anon-loop.{tag}",
+             "source": "x.csv", "mem_mb": "155", "swap": "disk", "swap_mb": swap_mb, "swappiness": "60",
+             "read_ahead_kb": "128", "pgsteal": "0", "pswpin": "0", "file_in": "0", "pgscan": str(pgscan)}
+        return r
+    rows = [row("r1", 190_000), row("r2", 210_000), row("h2", 150_000), row("h2s1g", 200_000, swap_mb="1024")]
+    assert [V.is_default(r) for r in rows] == [True, True, False, False]
+    sims = {}
+    for r in rows:
+        sims[("anon-loop", V._frozen(V.sim_config(r, "lru")))] = {c: 0 for c in V.ALL} | {"pgscan": 240_000}
+    lines = V.second_host(rows, sims)
+    summary = {line.split(" | ")[1]: line for line in lines if line.startswith("| 7.3 | `")}
+    # sim 240k: 1.60x h2 (out), 1.20x h2s1g (in); 1.26x and 1.14x the first host's boots; h2 0.75x their mean
+    assert summary["`h2`"] == "| 7.3 | `h2` | 1 | 0/1 | 1/2 | 0/1 |"
+    assert summary["`h2s1g`"] == "| 7.3 | `h2s1g` | 1 | 1/1 | 1/2 | 1/1 |"
+    per_boot = next(line for line in lines if line.startswith("| anon-loop | 7.3 | classic | `h2` |"))
+    assert "| **0.75** · **1.60** |" in per_boot
+    assert V.second_host([r for r in rows if V.is_default(r)], sims) == []
 def test_the_rig_logs_rows_name_the_replays_of_validation_real(real_rows):
     """validation/zone-dma-skips.csv and compaction.csv take a replay's trace,
     release, policy and boot from the rig's run name, TRACE.RELEASE.POLICY.TAG,
