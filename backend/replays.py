@@ -11,8 +11,10 @@ rule docs/validation.md is made with: `machine.guest`, each pane its
 profile's guest) with the classic LRU beside MGLRU, so the pane counters at
 the trace's end are the simulated column of docs/validation.md.
 
-Only the boots with the rig's default knobs (r1, r2, ...) are served; the
-`ra0` and `nolf` boots ran other machines.
+Only the boots with the rig's default knobs are served: r1, r2, ... of the
+host every judged boot ran on, and apart from them, as `second_host`, the
+same knobs' boots of a second host (`h2`, docs/validation.md "A second
+host"); the `ra0`, `nolf` and `h2s1g` boots ran other machines.
 """
 from __future__ import annotations
 
@@ -38,6 +40,9 @@ SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
 # the data disk, pgpgin less swap-ins and the trace's own reads)
 COUNTERS = ("pgscan", "pgsteal", "pswpin", "file_in", "pswpout", "workingset_refault_anon",
             "workingset_refault_file", "pgactivate")
+# validate.py HOST2's default-knob tag, and the host it names
+SECOND_HOST_TAG = "h2"
+SECOND_HOST = "an AMD EPYC host of 2 cores (2026-12-07)"
 _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
 
 
@@ -90,6 +95,13 @@ def _holes(d: Path) -> dict[str, list]:
     return out
 
 
+def _run(r: dict) -> dict:
+    """One boot's row as GET /api/replays serves it."""
+    return {"kernel": _profile(r["kernel"]), "release": r["kernel"], "policy": POLICY[r["policy"]],
+            "tag": r["tag"], "source": r["source"], "elapsed_s": float(r["elapsed_s"]),
+            "counters": {c: int(r[c]) for c in COUNTERS}}
+
+
 @functools.lru_cache(maxsize=1)
 def load() -> tuple:
     """Every replayed trace with its real boots and simulated counters, as
@@ -98,14 +110,18 @@ def load() -> tuple:
     if d is None:
         return ()
     real: dict[str, list] = {}
+    second: dict[str, list] = {}
     for p in sorted((d / "real").glob("*.csv")):
         with open(p, newline="") as fh:
             for r in csv.DictReader(fh):
                 key = _profile(r["kernel"])
-                if r.get("rc", "0") != "0" or key is None or not re.fullmatch(r"r\d+", r["tag"]):
+                if r.get("rc", "0") != "0" or key is None:
                     continue
                 r["source"] = p.name
-                real.setdefault(r["trace"], []).append(r)
+                if re.fullmatch(r"r\d+", r["tag"]):
+                    real.setdefault(r["trace"], []).append(r)
+                elif r["tag"] == SECOND_HOST_TAG:
+                    second.setdefault(r["trace"], []).append(r)
     simulated: dict[str, list] = {}
     sim_csv = d / "sim.csv"
     if sim_csv.exists():
@@ -125,11 +141,10 @@ def load() -> tuple:
         available_mb = {rig_available_mb(_profile(r["kernel"]), r["mem_mb"]) for r in rows}
         if len(available_mb) != 1 or None in available_mb:
             continue
+        mb = available_mb.pop()
         header = _header(path)
-        runs = [{"kernel": _profile(r["kernel"]), "release": r["kernel"], "policy": POLICY[r["policy"]],
-                 "tag": r["tag"], "source": r["source"], "elapsed_s": float(r["elapsed_s"]),
-                 "counters": {c: int(r[c]) for c in COUNTERS}}
-                for r in rows]
+        runs = [_run(r) for r in rows]
+        others = [_run(r) for r in second.get(name, []) if rig_available_mb(_profile(r["kernel"]), r["mem_mb"]) == mb]
         seen, sims = set(), []
         for r in simulated.get(name, []):
             k = (r["profile"], r["policy"])
@@ -144,12 +159,16 @@ def load() -> tuple:
             # a trace made by hand has no export line: the rig's own count of its records
             "accesses": header.get("accesses", int(first["records"])), "sized_for_pages": header.get("ram_pages"),
             "seed": header.get("seed"),
-            "machine": {"ram_pages": available_mb.pop() * 256, "guest": True, "swap_kind": SWAP_KIND[first["swap"]],
+            "machine": {"ram_pages": mb * 256, "guest": True, "swap_kind": SWAP_KIND[first["swap"]],
                         "swap_pages": int(first["swap_mb"]) * 256, "swappiness": int(first["swappiness"]),
                         "readahead_pages": int(first["read_ahead_kb"]) // 4},
-            "kernels": sorted({run["kernel"] for run in runs}, key=lambda k: tuple(map(int, k.split(".")))),
+            # the profiles it was booted under, on either host
+            "kernels": sorted({run["kernel"] for run in runs + others},
+                              key=lambda k: tuple(map(int, k.split(".")))),
             "trace_id": trace_id_of(path),
             "runs": runs, "simulated": sims,
+            # the same machine's boots on another host, not in the runs' mean
+            "second_host": {"host": SECOND_HOST, "runs": others},
             # what the traced boots kept, beside each profile's median (a guest's default)
             "holes": holes.get(name, []),
             "profile_holes": {k: KERNELS[k]["pageblocks"]["normal_holes"] for k in KERNELS},

@@ -48,7 +48,10 @@ function realLines({ replay, comparable = true }, panes, recipe) {
     const pol = recipe?.policies?.[i] || {};
     const t = realRows(replay, { policy: p.policy ?? pol.policy, kernel: pol.kernel ?? "7.3" }, p.vmstat, Boolean(p.done), comparable);
     const who = `${panes.length > 1 ? `pane ${i ? "B" : "A"}, ` : ""}${p.policy ?? pol.policy} under ${pol.kernel ?? "7.3"}`;
-    if (!t.replayed) { L.push(`${who}: ${t.why}`); return; }
+    // the same machine's boots on a second host, not in the mean
+    const second = t.second ? wrap(`on ${t.second.host} (${t.second.boots.join(" / ")}, not in the mean): ` +
+      t.rows.map((r) => `${r.key} ${r.second.map(num).join(" / ")}`).join(", "), "  ") : [];
+    if (!t.replayed) { L.push(`${who}: ${t.why}`, ...second); return; }
     L.push(`${who}, real ${t.boots.join(" / ")} against step ${p.step}${p.done ? " (the trace's end)" : ""}:`);
     const w = 24;
     const realW = Math.max(14, ...t.rows.map((r) => r.real.map(num).join(" / ").length));
@@ -56,6 +59,7 @@ function realLines({ replay, comparable = true }, panes, recipe) {
     for (const r of t.rows) {
       L.push(`  ${r.label.padEnd(w)} ${r.real.map(num).join(" / ").padStart(realW)} ${num(r.sim).padStart(10)} ${(r.ratio ? r.ratio.text + (r.ratio.bold ? "*" : "") : "").padStart(8)}`);
     }
+    L.push(...second);
   });
   if (panes.some((p) => p.done)) L.push(...wrap("(* outside 0.80-1.20 of the boots' mean; counts under 2,000 on both sides are not judged)", "  "));
   return L;

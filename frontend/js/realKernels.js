@@ -72,25 +72,33 @@ export function ratioCell(sim, real) {
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+const byTag = (a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+
 // One pane's table: {boots: ["r1", ...], rows: [{key, label, real: [..],
-// realMean, sim, ratio}]}; `replayed` false (and no rows' real numbers,
-// `why` says so) when the replay was not booted under the pane's kernel
-// with its policy. `done`: the pane is at the trace's end, so its counters
-// compare with the whole replay's; `comparable`: the session runs the
-// rig's machine (machineDiff()), else there is no ratio to show.
+// realMean, sim, ratio, second: [..]}]}; `replayed` false (and no rows' real
+// numbers, `why` says so) when the replay was not booted under the pane's
+// kernel with its policy. `second`: the same machine's boots on a second
+// host (replay.second_host, docs/validation.md "A second host"), shown, not
+// in the mean the ratio is over. `done`: the pane is at the trace's end, so
+// its counters compare with the whole replay's; `comparable`: the session
+// runs the rig's machine (machineDiff()), else there is no ratio to show.
 export function realRows(replay, { policy, kernel }, vmstat, done, comparable = true) {
-  const runs = (replay?.runs || []).filter((r) => r.kernel === kernel && r.policy === policy)
-    .sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  const mine = (r) => r.kernel === kernel && r.policy === policy;
+  const runs = (replay?.runs || []).filter(mine).sort(byTag);
+  const others = (replay?.second_host?.runs || []).filter(mine).sort(byTag);
   const now = paneCounters(vmstat || {});
   const rows = REAL_COUNTERS.map(({ key, label }) => {
     const real = runs.map((r) => r.counters[key]);
     const realMean = real.length ? mean(real) : null;
     const sim = now[key];
-    return { key, label, real, realMean, sim, ratio: done && comparable && realMean != null ? ratioCell(sim, realMean) : null };
+    return { key, label, real, realMean, sim, second: others.map((r) => r.counters[key]),
+      ratio: done && comparable && realMean != null ? ratioCell(sim, realMean) : null };
   });
   // why a pane has no boots: the rig booted only the kernel's own two policies
-  const why = runs.length ? "" : (replay?.runs || []).some((r) => r.policy === policy) ? `not replayed on ${kernel}` : `no real boot runs ${policy}`;
-  return { replayed: runs.length > 0, why, boots: runs.map((r) => r.tag), releases: [...new Set(runs.map((r) => r.release))], rows };
+  const why = runs.length ? "" : others.length ? `booted on ${kernel} on the second host only`
+    : (replay?.runs || []).some((r) => r.policy === policy) ? `not replayed on ${kernel}` : `no real boot runs ${policy}`;
+  return { replayed: runs.length > 0, why, boots: runs.map((r) => r.tag), releases: [...new Set(runs.map((r) => r.release))],
+    second: others.length ? { host: replay.second_host.host, boots: others.map((r) => r.tag) } : null, rows };
 }
 
 const mib = (pages) => Math.round(pages / 256);

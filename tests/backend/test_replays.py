@@ -59,6 +59,29 @@ def test_every_replayed_trace_is_listed_with_its_real_boots_and_simulated_counte
     assert got["counters"] == {c: int(sim[c]) for c in replays.COUNTERS}
 
 
+def test_a_replay_lists_the_second_hosts_boots_of_its_machine_apart_from_its_runs(big_client):
+    """validation/real's `h2` boots (docs/validation.md "A second host") are
+    served as `second_host`, each once, never among `runs`; the `h2s1g` boots
+    ran a 1 GiB swap disk, another machine, and are not served at all."""
+    listed = {r["name"]: r for r in big_client.get("/api/replays").json()}
+    with open(VALIDATION / "real" / "session-2026-12-07-host2.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["rc"] == "0"]
+    h2 = [r for r in rows if r["tag"] == "h2"]
+    assert len(h2) == 90 and any(r["tag"] == "h2s1g" for r in rows)
+    for r in h2:
+        replay = listed[r["trace"]]
+        assert replay["second_host"]["host"] == replays.SECOND_HOST
+        got = [x for x in replay["second_host"]["runs"]
+               if (x["release"], x["policy"]) == (r["kernel"], {"classic": "lru", "mglru": "lru_gen"}[r["policy"]])]
+        assert len(got) == 1 and got[0]["tag"] == "h2"
+        assert got[0]["counters"] == {c: int(r[c]) for c in replays.COUNTERS}
+    assert all(x["tag"] != "h2" for rep in listed.values() for x in rep["runs"])
+    assert sum(len(rep["second_host"]["runs"]) for rep in listed.values()) == 90
+    # shifting-hotspot was booted on 6.12 on the second host only: 6.12 is one of its kernels
+    sh = listed["shifting-hotspot"]
+    assert "6.12" not in {x["kernel"] for x in sh["runs"]} and "6.12" in sh["kernels"]
+
+
 def test_a_replay_session_is_the_rig_trace_on_the_rigs_machine_classic_beside_mglru(big_client):
     listed = {r["name"]: r for r in big_client.get("/api/replays").json()}
     r = big_client.post("/api/replays/stream-hot-anon/sessions", json={"kernel": "6.12"})

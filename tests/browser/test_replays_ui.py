@@ -244,3 +244,40 @@ def test_a_scenario_sessions_what_to_watch_names_the_replays_of_that_scenario(pa
                 f"{rp['accesses']:,} accesses)") in text
     assert "zipf-mixed-128m (6.1, 6.12, 7.3; 128 MiB available, 600,000 accesses)" in text
     assert 'Start it as "a real-kernel replay"' in text
+
+
+def second_host_cells(page, pane):
+    t = page.locator(f'#real table.real-table[data-pane="{pane}"]')
+    return {tr.get_attribute("data-counter"): tr.locator("td.second-host").inner_text()
+            for tr in t.locator("tbody tr").all()}
+
+
+@pytest.mark.parametrize("name,kernel,first_host", [("zipf-anon-s0.8", "7.3", True), ("shifting-hotspot", "6.12", False)])
+def test_the_panel_shows_a_second_hosts_boots_beside_the_first_hosts_and_says_when_they_are_all_there_is(
+        page, server, replays, name, kernel, first_host):
+    """GET /api/replays' second_host (docs/validation.md "A second host"): a
+    column of that host's boot per pane, its host in the header's title, not
+    in the ratio; a kernel booted on that host alone gets the form's note and
+    the panel's reason beside that host's numbers."""
+    replay = next(r for r in replays if r["name"] == name)
+    page.goto(server.url + "/")
+    page.wait_for_selector("#f-replay option", state="attached")
+    page.check('input[name=source][value=replay]')
+    page.select_option("#f-replay", name)
+    page.select_option("#f-kernel", kernel)
+    note = page.locator("#kernel-replay-note").inner_text()
+    assert (note == "") if first_host else note.startswith(f"{name} was booted on {kernel} on a second host only")
+    page.click("#start-submit")
+    page.wait_for_selector("#real:not([hidden]) table.real-table")
+    for pane, policy in enumerate(("lru", "lru_gen")):
+        t = page.locator(f'#real table.real-table[data-pane="{pane}"]')
+        boot = next(r for r in replay["second_host"]["runs"] if r["kernel"] == kernel and r["policy"] == policy)
+        head = t.locator("thead th").last
+        assert head.inner_text() == "2nd host (h2)"
+        assert "AMD EPYC" in head.get_attribute("title")
+        cells = second_host_cells(page, pane)
+        assert cells == {k: f"{boot['counters'][k]:,}" for k in cells}
+        assert list(cells) == ["pgscan", "pgsteal", "pswpin", "file_in", "workingset_refault_file"]
+        assert t.get_attribute("data-replayed") == ("1" if first_host else "0")
+        if not first_host:
+            assert t.locator("td.not-replayed").inner_text() == f"booted on {kernel} on the second host only"

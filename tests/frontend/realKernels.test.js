@@ -91,6 +91,34 @@ test("a pane under a kernel the replay was not booted on has no real numbers and
   assert.equal(realRows(REPLAY, { policy: "lru_gen", kernel: "7.3" }, {}, true).replayed, true);
 });
 
+test("a second host's boots are shown beside the first's and kept out of the mean the ratio is over", () => {
+  const second = {
+    host: "an AMD EPYC host of 2 cores (2026-12-07)",
+    runs: [
+      { kernel: "6.1", release: "6.1.0-56-amd64", policy: "lru", tag: "h2", counters: counters({ pgscan: 1000000, pgsteal: 7, file_in: 9 }) },
+      { kernel: "6.12", release: "6.12.117+deb13-amd64", policy: "lru", tag: "h2", counters: counters({ pgscan: 4242 }) },
+    ],
+  };
+  const replay = { ...REPLAY, kernels: ["6.1", "6.12", "7.3"], second_host: second };
+  const vmstat = { pgscan_kswapd: 60000 };
+  const t = realRows(replay, { policy: "lru", kernel: "6.1" }, vmstat, true);
+  assert.deepEqual(t.second, { host: second.host, boots: ["h2"] });
+  const scan = t.rows.find((r) => r.key === "pgscan");
+  assert.deepEqual(scan.second, [1000000]);
+  // the mean is the first host's r1 and r2 alone, and so is the ratio
+  assert.equal(scan.realMean, 60000);
+  assert.deepEqual(scan.ratio, ratioCell(60000, 60000));
+  // a kernel booted on the second host only: no first-host numbers, the reason, the second host's
+  const only = realRows(replay, { policy: "lru", kernel: "6.12" }, vmstat, true);
+  assert.equal(only.replayed, false);
+  assert.equal(only.why, "booted on 6.12 on the second host only");
+  assert.deepEqual(only.rows.find((r) => r.key === "pgscan").second, [4242]);
+  assert.equal(only.rows.find((r) => r.key === "pgscan").ratio, null);
+  // a replay without second_host (an older server) has none
+  assert.equal(realRows(REPLAY, { policy: "lru", kernel: "6.1" }, vmstat, true).second, null);
+  assert.deepEqual(realRows(REPLAY, { policy: "lru", kernel: "6.1" }, vmstat, true).rows[0].second, []);
+});
+
 test("a session on another machine than the rig's: what differs, and no ratio even at the end", () => {
   assert.deepEqual(machineDiff({ ...REPLAY.machine }, REPLAY.machine), []);
   assert.deepEqual(machineDiff({ ...REPLAY.machine, swap_kind: "zram", guest: false }, REPLAY.machine),
@@ -129,6 +157,11 @@ test("the start form's replay: its label, the profiles both panes offer, and the
   const not = validateReplay({ replay: "zipf-mixed", kernel: "6.12" }, [REPLAY], POLICIES);
   assert.equal(not.ok, true);
   assert.match(not.note, /^zipf-mixed was not replayed on 6\.12 \(only 6\.1, 7\.3\)/);
+  // booted on 6.12 by the second host alone: the note says so, and what the panel shows
+  const second = { ...REPLAY, kernels: ["6.1", "6.12", "7.3"], second_host: { host: "h", runs: [] } };
+  assert.equal(validateReplay({ replay: "zipf-mixed", kernel: "6.12" }, [second], POLICIES).note,
+    "zipf-mixed was booted on 6.12 on a second host only: the panel shows that host's boots, with no ratio");
+  assert.equal(validateReplay({ replay: "zipf-mixed", kernel: "7.3" }, [second], POLICIES).note, "");
   assert.match(validateReplay({ replay: "zipf-mixed", kernel: "6.1" }, [REPLAY], POLICIES).errors.kernel, /one of 6\.12, 7\.3/);
   assert.equal(validateReplay({ replay: "nope", kernel: "7.3" }, [REPLAY], POLICIES).errors.replay, "choose a replay");
   assert.match(validateReplay({ kernel: "7.3" }, [], POLICIES).errors.replay, /no real-kernel replays/);
@@ -197,6 +230,24 @@ test("Copy as text of a replay session: the replay's file on the command line an
   const other = mailText({ recipe, panes: [pane(0, "lru", true), pane(1, "lru_gen", true)], real: { replay: REPLAY, comparable: false } });
   assert.match(other, /not the rig's: no ratio/);
   assert.match(other, /pgscan \(kswapd\+direct\)\s+70,000 \/ 50,000\s+66,000\s*\n/);
+});
+
+test("Copy as text names the second host's boots under each pane's table, outside the mean", async () => {
+  const { mailText } = await import("../../frontend/js/mailText.js");
+  const host = "an AMD EPYC host of 2 cores (2026-12-07)";
+  const replay = { ...REPLAY, second_host: { host, runs: [
+    { kernel: "6.1", release: "6.1.0-56-amd64", policy: "lru", tag: "h2", counters: counters({ pgscan: 123456, pgsteal: 2, pswpin: 3, file_in: 4 }) }] } };
+  const recipe = { machine: REPLAY.machine, workload: { trace_id: "abc123" }, policies: [{ policy: "lru", kernel: "6.1" }, { policy: "lru_gen", kernel: "6.1" }] };
+  const vm = { pgscan_kswapd: 66000 };
+  const pane = (i, policy) => ({ pane: i, policy, step: 9, nrAccess: 300000, done: true, vmstat: vm });
+  const t = mailText({ recipe, panes: [pane(0, "lru"), pane(1, "lru_gen")], real: { replay, comparable: true } });
+  const flat = t.replace(/\s+/g, " ");
+  assert.match(flat, /on an AMD EPYC host of 2 cores \(2026-12-07\) \(h2, not in the mean\): pgscan 123,456, pgsteal 2, pswpin 3, file_in 4, workingset_refault_file 0/);
+  // the ratio is still over the first host's boots: 66,000 against 60,000
+  assert.match(t, /pgscan \(kswapd\+direct\)\s+70,000 \/ 50,000\s+66,000\s+1\.10\n/);
+  // MGLRU has no second-host boot on 6.1: nothing added under pane B
+  assert.equal(t.match(/not in the mean/g).length, 1);
+  assert.ok(t.split("\n").every((l) => l.length <= 80), "80 columns");
 });
 
 test("a bold (outside the band) ratio is starred in the text", async () => {

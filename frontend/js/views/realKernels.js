@@ -43,7 +43,10 @@ function build(el, { replay, machine, panes }) {
     const rows = realRows(replay, p, {}, false);
     const head = t.createTHead().insertRow();
     const boots = rows.replayed ? `real (${rows.boots.join(", ")})` : "real";
-    for (const [text, title] of [["counter", ""], [boots, rows.releases.join(", ")], ["this pane", "the pane's counter at its step"], ["sim/real", "at the trace's end: this pane over the boots' mean"]]) {
+    const cols = [["counter", ""], [boots, rows.releases.join(", ")], ["this pane", "the pane's counter at its step"], ["sim/real", "at the trace's end: this pane over the boots' mean"]];
+    // the same machine's boot on another host: shown, not in the mean
+    if (rows.second) cols.push([`2nd host (${rows.second.boots.join(", ")})`, `${rows.second.host}: not in the boots' mean (docs/validation.md "A second host")`]);
+    for (const [text, title] of cols) {
       const th = document.createElement("th");
       th.textContent = text;
       if (title) th.title = title;
@@ -53,12 +56,16 @@ function build(el, { replay, machine, panes }) {
     for (const r of rows.rows) {
       const tr = body.insertRow();
       tr.dataset.counter = r.key;
-      for (let k = 0; k < 4; k++) tr.insertCell();
+      for (let k = 0; k < cols.length; k++) tr.insertCell();
       tr.cells[0].textContent = r.label;
       tr.cells[1].className = "real";
       tr.cells[2].className = "sim";
       tr.cells[3].className = "ratio";
       tr.cells[1].textContent = rows.replayed ? r.real.map(num).join(" · ") : "";
+      if (rows.second) {
+        tr.cells[4].className = "second-host";
+        tr.cells[4].textContent = r.second.map(num).join(" · ");
+      }
     }
     if (!rows.replayed) {
       // one cell down the real column says why it is empty
