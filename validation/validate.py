@@ -225,7 +225,7 @@ HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session
 
 # Boots on a second host. Every replay above ran on an Intel Xeon of 2 cores;
 # session-2026-12-07-host2.csv ran on an AMD EPYC of 2 cores (the QEMU TCG guests
-# replay there in 0.3-0.6x the time): `h2` with the rig's default knobs, `h2s1g`
+# replay there in about half the time): `h2` with the rig's default knobs, `h2s1g`
 # with a 1 GiB swap disk (the --swap-mb 1024 of the hidden checks' command line).
 # They are not judged with the first host's: docs/validation.md "A second host".
 HOST2 = {"h2": "the rig's default knobs", "h2s1g": "a 1 GiB swap disk"}

@@ -60,13 +60,16 @@ def test_every_replayed_trace_is_listed_with_its_real_boots_and_simulated_counte
 
 
 def test_a_replay_lists_the_second_hosts_boots_of_its_machine_apart_from_its_runs(big_client):
-    """validation/real's `h2` boots (docs/validation.md "A second host") are
-    served as `second_host`, each once, never among `runs`; the `h2s1g` boots
-    ran a 1 GiB swap disk, another machine, and are not served at all."""
+    """validation/real's `h2` boots (docs/validation.md "A second host") of a
+    listed replay are served as `second_host`, each once, never among `runs`;
+    the `h2s1g` boots ran a 1 GiB swap disk, another machine, and are not
+    served at all, nor is a trace the first host never booted (zipf-anon-x3:
+    no first-host boot to set the panel's ratio against)."""
     listed = {r["name"]: r for r in big_client.get("/api/replays").json()}
     with open(VALIDATION / "real" / "session-2026-12-07-host2.csv", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["rc"] == "0"]
-    h2 = [r for r in rows if r["tag"] == "h2"]
+    assert "zipf-anon-x3" in {r["trace"] for r in rows} and "zipf-anon-x3" not in listed
+    h2 = [r for r in rows if r["tag"] == "h2" and r["trace"] in listed]
     assert len(h2) == 90 and any(r["tag"] == "h2s1g" for r in rows)
     for r in h2:
         replay = listed[r["trace"]]
