@@ -281,3 +281,5 @@ def test_the_panel_shows_a_second_hosts_boots_beside_the_first_hosts_and_says_wh
         assert t.get_attribute("data-replayed") == ("1" if first_host else "0")
         if not first_host:
             assert t.locator("td.not-replayed").inner_text() == f"booted on {kernel} on the second host only"
+    note = page.locator("#real .real-note").inner_text()
+    assert note.startswith("Only the second host booted this kernel") == (not first_host), note
