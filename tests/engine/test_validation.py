@@ -452,15 +452,13 @@ def test_a_second_hosts_boots_are_set_against_the_simulator_and_the_first_hosts_
     host's default boots of the same trace, release and policy; it does not
     enter the first host's tables (is_default())."""
     def row(tag, pgscan, swap_mb="256", kernel="7.3.4+deb13-amd64"):
-        r = {"trace": "anon-loop", "kernel": kernel, "policy": "classic", "tag": tag, "run": f"anon-loop.{tag}",
-             "source": "x.csv", "mem_mb": "155", "swap": "disk", "swap_mb": swap_mb, "swappiness": "60",
-             "read_ahead_kb": "128", "pgsteal": "0", "pswpin": "0", "file_in": "0", "pgscan": str(pgscan)}
-        return r
+        return {"trace": "anon-loop", "kernel": kernel, "policy": "classic", "tag": tag, "run": f"anon-loop.{tag}",
+                "source": "x.csv", "mem_mb": "155", "swap": "disk", "swap_mb": swap_mb, "swappiness": "60",
+                "read_ahead_kb": "128", "pgsteal": "0", "pswpin": "0", "file_in": "0", "pgscan": str(pgscan)}
     rows = [row("r1", 190_000), row("r2", 210_000), row("h2", 150_000), row("h2s1g", 200_000, swap_mb="1024")]
     assert [V.is_default(r) for r in rows] == [True, True, False, False]
-    sims = {}
-    for r in rows:
-        sims[("anon-loop", V._frozen(V.sim_config(r, "lru")))] = {c: 0 for c in V.ALL} | {"pgscan": 240_000}
+    sims = {("anon-loop", V._frozen(V.sim_config(r, "lru"))): {c: 0 for c in V.ALL} | {"pgscan": 240_000}
+            for r in rows}
     lines = V.second_host(rows, sims)
     summary = {line.split(" | ")[1]: line for line in lines if line.startswith("| 7.3 | `")}
     # sim 240k: 1.60x h2 (out), 1.20x h2s1g (in); 1.26x and 1.14x the first host's boots; h2 0.75x their mean
