@@ -50,11 +50,19 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 CSV = HERE / "zone-dma-skips.csv"
-EXEC_TRACES = ("desktop", "desktop-x0.4", "mmap-exec")
+# the scenarios whose traces map executables (X records): their exec folios'
+# rotations are in pgrefill as well as the skips (split())
+EXEC_SCENARIOS = ("desktop", "mmap-exec")
 RAW = ("pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "pgskip_dma32",
        "pgrefill", "pgdeactivate", "pgrotate_anon", "pgrotate_file", "compact_daemon_wake",
        "pgalloc_dma", "pgalloc_dma32")
 COLUMNS = ("run", "trace", "kernel", "policy", "tag") + RAW
+
+
+def has_exec_mappings(trace: str) -> bool:
+    """A trace of validation/traces/ exported from an EXEC_SCENARIOS scenario
+    (desktop, desktop-x0.4, mmap-exec-s2, ...)."""
+    return trace.startswith(EXEC_SCENARIOS)
 
 
 def block(text: str, name: str, patch: str = "") -> str:
@@ -101,7 +109,7 @@ def split(row: dict) -> dict:
     pgscan = n["pgscan_kswapd"] + n["pgscan_direct"]
     pgsteal = n["pgsteal_kswapd"] + n["pgsteal_direct"]
     skip = n.get("pgskip_dma32", 0)
-    exact = "pgrotate_anon" in n or row["trace"] not in EXEC_TRACES
+    exact = "pgrotate_anon" in n or not has_exec_mappings(row["trace"])
     rotated = n["pgrotate_anon"] + n["pgrotate_file"] - (pgscan - pgsteal) if "pgrotate_anon" in n else 0
     skip_active = min(skip, max(0, n["pgrefill"] - n["pgdeactivate"] - rotated))
     return {"pgscan": pgscan, "pgsteal": pgsteal, "pgskip_dma32": skip,
