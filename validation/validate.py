@@ -308,15 +308,20 @@ def within_reach(reals) -> int:
                default=0)
 
 
-def boot_pairs(rows, counter: str) -> list[tuple[float, dict, dict]]:
-    """Two boots of one trace under one release and policy (default knobs), as
-    (|log(second / first)|, first, second), where either is of judged size."""
+def default_boots(rows) -> dict:
+    """(trace, profile, policy) -> the boots of `rows` with the default knobs."""
     by = {}
     for r in rows:
         if is_default(r):
             by.setdefault((r["trace"], profile(r["kernel"]), r["policy"]), []).append(r)
+    return by
+
+
+def boot_pairs(rows, counter: str) -> list[tuple[float, dict, dict]]:
+    """Two boots of one trace under one release and policy (default knobs), as
+    (|log(second / first)|, first, second), where either is of judged size."""
     out = []
-    for boots in by.values():
+    for boots in default_boots(rows).values():
         boots.sort(key=lambda r: r["tag"])
         for i, a in enumerate(boots):
             for b in boots[i + 1:]:
@@ -455,10 +460,9 @@ def direct_reclaim(default, sims) -> list[str]:
 
 
 def _ratio_cell(x: float, ref: float) -> str:
-    if max(x, ref) < SMALL:
-        return "small"
-    r = (x + 1) / (ref + 1)
-    return f"**{r:.2f}**" if not within(x, ref) else f"{r:.2f}"
+    """ratio_text() as a table cell, bold outside the band."""
+    text, ok = ratio_text(x, ref)
+    return f"**{text}**" if ok is False else text
 
 
 def second_host(real_rows, sims) -> list[str]:
@@ -467,10 +471,7 @@ def second_host(real_rows, sims) -> list[str]:
     host2 = [r for r in real_rows if r["tag"] in HOST2]
     if not host2:
         return []
-    first = {}
-    for r in real_rows:
-        if is_default(r):
-            first.setdefault((r["trace"], profile(r["kernel"]), r["policy"]), []).append(r)
+    first = default_boots(real_rows)
     out = ["## A second host (generated)", "",
            "The same traces replayed on an AMD EPYC host of 2 cores (tags: "
            + "; ".join(f"`{t}` {d}" for t, d in HOST2.items())
