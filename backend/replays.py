@@ -44,6 +44,8 @@ COUNTERS = ("pgscan", "pgsteal", "pswpin", "file_in", "pswpout", "workingset_ref
 SECOND_HOST_TAG = "h2"
 SECOND_HOST = "an AMD EPYC host of 2 cores (2026-12-07)"
 _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
+# a boot with the rig's default knobs (validate.py is_default())
+_DEFAULT_TAG = re.compile(r"r\d+")
 
 
 def validation_dir() -> Optional[Path]:
@@ -118,7 +120,7 @@ def load() -> tuple:
                 if r.get("rc", "0") != "0" or key is None:
                     continue
                 r["source"] = p.name
-                if re.fullmatch(r"r\d+", r["tag"]):
+                if _DEFAULT_TAG.fullmatch(r["tag"]):
                     real.setdefault(r["trace"], []).append(r)
                 elif r["tag"] == SECOND_HOST_TAG:
                     second.setdefault(r["trace"], []).append(r)
@@ -127,7 +129,7 @@ def load() -> tuple:
     if sim_csv.exists():
         with open(sim_csv, newline="") as fh:
             for r in csv.DictReader(fh):
-                if re.fullmatch(r"r\d+", r["tag"]):
+                if _DEFAULT_TAG.fullmatch(r["tag"]):
                     simulated.setdefault(r["trace"], []).append(r)
     holes = _holes(d)
     out = []

@@ -89,12 +89,14 @@ export function renderRealKernels(el, model, panes) {
   const tables = el.querySelectorAll("table.real-table");
   let allDone = panes.length > 0;
   let anyFirstHost = false;
+  let anySecondHost = false;
   model.panes.forEach((p, i) => {
     const pane = panes[i];
     const done = Boolean(pane?.done);
     allDone = allDone && done;
     const rows = realRows(model.replay, p, pane?.vmstat, done, model.comparable);
     anyFirstHost = anyFirstHost || rows.replayed;
+    anySecondHost = anySecondHost || rows.second != null;
     const body = tables[i]?.tBodies[0];
     if (!body) return;
     rows.rows.forEach((r, j) => {
@@ -114,7 +116,7 @@ export function renderRealKernels(el, model, panes) {
   });
   put(el.querySelector(".real-note"), !model.comparable ? "The real numbers are the whole replay's, from its start to its end, on the rig's machine."
     // boots of the panes' kernels on the second host alone: nothing to set a ratio against
-    : !anyFirstHost && tables[0]?.querySelector("td.second-host")
+    : !anyFirstHost && anySecondHost
     ? "Only the second host booted this kernel: its numbers are the whole replay's, shown without a ratio (docs/validation.md \"A second host\")."
     : allDone
     ? "At the trace's end: sim/real over the mean of the boots; bold outside 0.80–1.20, and counts under 2,000 on both sides are not judged, as in docs/validation.md."
