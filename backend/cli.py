@@ -222,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="7.3 with 4 KiB page-cache folios only, as ext4 mounted data=journal "
                         "(docs/kernels.md \"Large folios\"); 6.1 and 6.12 have none anyway")
     m.add_argument("--zone-dma-mb", type=_nonneg_int, metavar="N",
-                   help="ZONE_DMA's size (default 15, x86_64's 3,840 pages, from --ram-mb 64 up; 0 = one zone)")
+                   help="ZONE_DMA's size (default 15, x86_64's 3,840 pages, on a booted guest and on a bare "
+                        "machine from 64 MiB up; 0 = one zone)")
     m.add_argument("--zone-normal-holes", type=_nonneg_int, metavar="N",
                    help="the free pages the zone above ZONE_DMA (a guest's ZONE_DMA32) keeps in unmovable "
                         "and reclaimable pageblocks, as /proc/pagetypeinfo shows them during a replay "
@@ -391,7 +392,7 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
         raise UserError("reclaimlab simulate: error: --bare goes with --ram-mb", 2)
     if args.pace != "engine" and "costs" not in cfg:   # only a guest machine has the rig's costs
         raise UserError(f"reclaimlab simulate: error: --pace {args.pace} is a guest's: it goes with "
-                        f"--ram-mb 64 or more, without --bare", 2)
+                        f"--ram-mb 32 or more, without --bare", 2)
     if args.swap_kind is not None:
         cfg["swap_kind"] = args.swap_kind
     if args.swap_mb is not None:

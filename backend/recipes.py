@@ -61,7 +61,8 @@ class Machine(Strict):
         from engine.kernels import GUEST_MIN_AVAILABLE_PAGES
         if self.guest and self.ram_pages < GUEST_MIN_AVAILABLE_PAGES:
             raise ValueError(f"a booted guest needs ram_pages of at least {GUEST_MIN_AVAILABLE_PAGES} "
-                             f"(64 MiB available, what the real-kernel rig's guests have)")
+                             f"({GUEST_MIN_AVAILABLE_PAGES // 256} MiB available, the smallest guest the "
+                             f"real-kernel rig was checked with)")
         if self.guest and self.watermarks is not None:
             raise ValueError("a booted guest has its kernel's watermarks: give either guest or watermarks")
         return self

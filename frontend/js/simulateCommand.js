@@ -39,7 +39,7 @@ export function simulateCommand(recipe, { trace = null, infos = [] } = {}) {
   if (m.ram_pages != null) {
     if (m.ram_pages % PAGES_PER_MB) why.push(`ram_pages ${m.ram_pages} (not whole MiB)`);
     // --bare: a session's machine is exactly its frames unless it is a booted
-    // guest, while the CLI's --ram-mb of 64 or more means that much available
+    // guest, while the CLI's --ram-mb of 32 or more means that much available
     // on a booted guest (docs/cli.md), ~2.2k frames more
     else argv.push("--ram-mb", String(m.ram_pages / PAGES_PER_MB), ...(m.guest ? [] : ["--bare"]));
   }

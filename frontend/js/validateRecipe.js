@@ -80,8 +80,9 @@ export function validateRecipe(values, limits = {}, policies = []) {
     }
   }
   if (ramMb != null && swapMb != null && !errors.ram_mb && ramMb * 256 < 64) errors.ram_mb = "RAM must be at least 64 pages";
-  // backend/recipes.py: a booted guest has at least the rig's 64 MiB available
-  if (values.guest && ramMb != null && ramMb < 64) errors.guest = "a booted guest needs RAM of at least 64 MiB";
+  // backend/recipes.py (engine/kernels.py GUEST_MIN_AVAILABLE_PAGES): a booted
+  // guest has at least 32 MiB available, the smallest the rig was checked with
+  if (values.guest && ramMb != null && ramMb < 32) errors.guest = "a booted guest needs RAM of at least 32 MiB";
   // a guest's holes: blank keeps each profile's median; the server checks
   // what each pane's zone can hold beside its claimable pageblocks
   const holes = values.guest ? optionalHoles(values.zone_normal_holes, maxFrames) : [null, null];

@@ -707,10 +707,10 @@ def test_a_booted_guest_session_has_each_kernels_machine_as_simulate_ram_mb_buil
     assert bare["ram_pages"] == 16384 and "system_pages" not in bare
 
 
-@pytest.mark.parametrize("machine,msg", [({"ram_pages": 16383, "guest": True}, "at least 16384"),
+@pytest.mark.parametrize("machine,msg", [({"ram_pages": 8191, "guest": True}, "at least 8192 .32 MiB"),
                                          ({"ram_pages": 16384, "guest": True,
                                            "watermarks": {"min": 10, "low": 20, "high": 30}}, "either guest")])
-def test_a_booted_guest_recipe_is_refused_below_the_rigs_64_mib_or_with_watermarks(machine, msg):
+def test_a_booted_guest_recipe_is_refused_below_the_rigs_32_mib_or_with_watermarks(machine, msg):
     r = recipe()
     r["machine"] = machine
     with pytest.raises(ValueError, match=msg):

@@ -66,8 +66,8 @@ def test_start_form_booted_guest_reaches_the_recipe_and_each_pane_has_its_kernel
     page.wait_for_selector("#f-kernel option", state="attached")
     page.check("#f-guest")
     assert "available, plus the guest's own" in page.locator("#ram-hint").inner_text()
-    page.fill("#f-ram", "32")
-    assert "at least 64 MiB" in page.locator('.field-error[data-for="guest"]').inner_text()
+    page.fill("#f-ram", "31")
+    assert "at least 32 MiB" in page.locator('.field-error[data-for="guest"]').inner_text()
     assert page.locator("#start-submit").is_disabled()
     page.fill("#f-ram", "64")
     assert start_compare(page, "6.1", "7.3")["machine"]["guest"] is True

@@ -194,7 +194,7 @@ def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key
     boot = KERNELS[key]["boot"]
     m = guest_machine(key, 16384)
     assert m == {"ram_pages": 16384 + boot["free_over_available_pages"] + boot["system_pages"],
-                 "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES,
+                 "zone_dma_pages": 3840, "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES,
                  "system_unmapped_pages": boot["unmapped_pages"],
                  "system_active_pages": boot["active_anon_pages"],
                  "zone_dma_holes": KERNELS[key]["pageblocks"]["dma_holes"],
@@ -208,7 +208,10 @@ def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key
     # si_mem_available() takes out (6.1: plus the slab it counts and we do not model)
     assert m["ram_pages"] - m["system_pages"] - 16384 == boot["free_over_available_pages"]
     # a teaching-sized machine is bare: 7.5 MiB of system pages would be most of it
-    assert guest_machine(key, 16383) == {"ram_pages": 16383, "system_pages": 0}
+    assert guest_machine(key, 8191) == {"ram_pages": 8191, "system_pages": 0}
+    # a guest has x86_64's ZONE_DMA at any size, where a bare machine has one zone
+    # below 64 MiB of frames (docs/validation.md "Held out below 64 MiB")
+    assert guest_machine(key, 8192)["zone_dma_pages"] == m["zone_dma_pages"] == 3840
 
 
 def _simulate(*args):
@@ -220,7 +223,7 @@ def _simulate(*args):
 
 def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact():
     guest = json.loads(_simulate("--ram-mb", "64", "--kernel", "6.1").stdout)
-    assert {k: guest["config"][k] for k in ("ram_pages", "system_pages", "system_mlocked_pages",
+    assert {k: guest["config"][k] for k in ("ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages",
                                              "system_unmapped_pages", "system_active_pages", "zone_dma_holes",
                                              "zone_normal_holes", "zone_normal_claimable", "zone_hole_chunk",
                                              "compaction_migrate_every", "flush_time_ms", "flush_first_ms")} == \
@@ -234,6 +237,20 @@ def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact
     assert guest["vmstat"]["pgfault"] - bare["vmstat"]["pgfault"] >= guest["config"]["system_pages"] - 64
     err = _simulate("--bare")
     assert err.returncode == 2 and "--bare goes with --ram-mb" in err.stderr
+
+
+def test_simulate_ram_mb_below_64_is_still_a_booted_guest_with_its_zone_dma_down_to_32():
+    """The rig's guests sized for 48 and 32 MiB available are booted kernels with
+    the same footprint and ZONE_DMA (docs/validation.md "Held out below 64 MiB"):
+    --ram-mb 48 is that guest, where a bare 48 MiB machine has one zone and no
+    system pages; below 32 MiB the machine is bare."""
+    guest = json.loads(_simulate("--ram-mb", "48", "--kernel", "6.12").stdout)["config"]
+    assert guest["zone_dma_pages"] == 3840 and guest["system_pages"] == KERNELS["6.12"]["boot"]["system_pages"]
+    assert guest["ram_pages"] == guest_machine("6.12", 48 * 256)["ram_pages"] > 48 * 256
+    bare = json.loads(_simulate("--ram-mb", "48", "--kernel", "6.12", "--bare").stdout)["config"]
+    assert (bare["ram_pages"], bare["zone_dma_pages"], bare["system_pages"]) == (48 * 256, 0, 0)
+    small = json.loads(_simulate("--ram-mb", "31").stdout)["config"]
+    assert (small["ram_pages"], small["zone_dma_pages"], small["system_pages"]) == (31 * 256, 0, 0)
 
 
 NOFS_KEEP = REASON_NAMES.index("NOFS_KEEP")

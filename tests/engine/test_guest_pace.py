@@ -106,7 +106,7 @@ def test_guest_machine_runs_at_the_guests_pace_with_the_kernels_flush_time(key):
     # another swap device keeps its own latencies; a bare teaching machine the defaults
     assert set(GUEST_COSTS) - set(guest_costs("zram")) == {"swap_read", "swap_write"}
     assert "file_read" not in guest_costs("hdd")
-    small = guest_machine(key, 16383, pace="rig")
+    small = guest_machine(key, 8191, pace="rig")
     assert "costs" not in small and "flush_time_ms" not in small
 
 

@@ -154,11 +154,12 @@ test("validateRecipe builds the protocol recipe from good values", () => {
   assert.equal(c.recipe.policies[1].lru_gen, undefined, "knobs only go with lru_gen");
 });
 
-test("a booted guest goes into the recipe, needs 64 MiB, and its command line has no --bare", () => {
+test("a booted guest goes into the recipe, needs 32 MiB, and its command line has no --bare", () => {
   const g = validateRecipe({ ...good, guest: true });
   assert.deepEqual(g.recipe.machine, { ram_pages: 16384, swap_kind: "zram", swap_pages: 8192, swappiness: 60, guest: true });
-  assert.match(validateRecipe({ ...good, guest: true, ram_mb: "63" }).errors.guest, /at least 64 MiB/);
-  assert.equal(validateRecipe({ ...good, ram_mb: "63" }).ok, true, "a bare machine may be smaller");
+  assert.match(validateRecipe({ ...good, guest: true, ram_mb: "31" }).errors.guest, /at least 32 MiB/);
+  assert.equal(validateRecipe({ ...good, guest: true, ram_mb: "32" }).ok, true);
+  assert.equal(validateRecipe({ ...good, ram_mb: "31" }).ok, true, "a bare machine may be smaller");
   const cmd = (machine) => simulateCommand({ machine, workload: { scenario: "x" }, policies: [{ policy: "lru" }] }).line;
   assert.match(cmd(g.recipe.machine), /--ram-mb 64 --swap-kind/);
   assert.match(cmd({ ...g.recipe.machine, guest: undefined }), /--ram-mb 64 --bare --swap-kind/);
