@@ -11,10 +11,15 @@ rule docs/validation.md is made with: `machine.guest`, each pane its
 profile's guest) with the classic LRU beside MGLRU, so the pane counters at
 the trace's end are the simulated column of docs/validation.md.
 
-Only the boots with the rig's default knobs are served: r1, r2, ... of the
-host every judged boot ran on, and apart from them, as `second_host`, the
-same knobs' boots of a second host (`h2`, docs/validation.md "A second
-host"); the `ra0`, `nolf` and `h2s1g` boots ran other machines.
+Each trace is served on one machine: that of its boots with the rig's
+default knobs, r1, r2, ... of the host every judged boot ran on. Apart from
+them, as `second_host`, go the boots of a second host on the same machine
+(`h2`, docs/validation.md "A second host"); the `ra0`, `nolf` and `h2s1g`
+boots of such a trace ran other machines. A trace only the second host
+booted (the held-out exports of "A second host", "Held out at 96 MiB" and
+"Held out below 64 MiB") is served on its boots' machine, the default knobs'
+(`h2`) where it has them, else the 1 GiB swap disk's (`h2s1g`), with no
+`runs`: its panes show that host's numbers, not a ratio to them.
 """
 from __future__ import annotations
 
@@ -40,8 +45,8 @@ SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
 # the data disk, pgpgin less swap-ins and the trace's own reads)
 COUNTERS = ("pgscan", "pgsteal", "pswpin", "file_in", "pswpout", "workingset_refault_anon",
             "workingset_refault_file", "pgactivate")
-# validate.py HOST2's default-knob tag, and the host it names
-SECOND_HOST_TAG = "h2"
+# validate.py HOST2's tags, the default knobs' first, and the host they name
+SECOND_HOST_TAGS = ("h2", "h2s1g")
 SECOND_HOST = "an AMD EPYC host of 2 cores (2026-12-07)"
 _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
 # a boot with the rig's default knobs (validate.py is_default())
@@ -122,35 +127,42 @@ def load() -> tuple:
                 r["source"] = p.name
                 if _DEFAULT_TAG.fullmatch(r["tag"]):
                     real.setdefault(r["trace"], []).append(r)
-                elif r["tag"] == SECOND_HOST_TAG:
+                elif r["tag"] in SECOND_HOST_TAGS:
                     second.setdefault(r["trace"], []).append(r)
     simulated: dict[str, list] = {}
     sim_csv = d / "sim.csv"
     if sim_csv.exists():
         with open(sim_csv, newline="") as fh:
             for r in csv.DictReader(fh):
-                if _DEFAULT_TAG.fullmatch(r["tag"]):
-                    simulated.setdefault(r["trace"], []).append(r)
+                simulated.setdefault(r["trace"], []).append(r)
     holes = _holes(d)
     out = []
-    for name in sorted(real):
+    for name in sorted(set(real) | set(second)):
         path = d / "traces" / f"{name}.trace.gz"
         if not _NAME.fullmatch(name) or not path.exists():
             continue
-        rows = real[name]
-        first = rows[0]
+        rows = real.get(name, [])
+        served = _DEFAULT_TAG.fullmatch
+        if not rows:
+            # booted on the second host alone: on its default knobs' machine if it has one
+            tag = next(t for t in SECOND_HOST_TAGS if any(r["tag"] == t for r in second[name]))
+            served = tag.__eq__
+        machine_rows = rows or [r for r in second[name] if served(r["tag"])]
+        first = machine_rows[0]
         # the MiB the rig sized its guests for (every boot of a trace ran one size)
-        available_mb = {rig_available_mb(_profile(r["kernel"]), r["mem_mb"]) for r in rows}
+        available_mb = {rig_available_mb(_profile(r["kernel"]), r["mem_mb"]) for r in machine_rows}
         if len(available_mb) != 1 or None in available_mb:
             continue
         mb = available_mb.pop()
         header = _header(path)
         runs = [_run(r) for r in rows]
-        others = [_run(r) for r in second.get(name, []) if rig_available_mb(_profile(r["kernel"]), r["mem_mb"]) == mb]
+        others = [_run(r) for r in second.get(name, [])
+                  if rig_available_mb(_profile(r["kernel"]), r["mem_mb"]) == mb and r["swap_mb"] == first["swap_mb"]]
         seen, sims = set(), []
         for r in simulated.get(name, []):
             k = (r["profile"], r["policy"])
-            if k in seen:          # one machine per profile: every boot's row holds the same numbers
+            # one machine per profile: every served boot's row holds the same numbers
+            if not served(r["tag"]) or k in seen:
                 continue
             seen.add(k)
             sims.append({"kernel": r["profile"], "policy": POLICY[r["policy"]],

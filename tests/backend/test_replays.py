@@ -31,12 +31,16 @@ def big_client(tmp_path_factory):
 
 def test_every_replayed_trace_is_listed_with_its_real_boots_and_simulated_counters(big_client):
     listed = {r["name"]: r for r in big_client.get("/api/replays").json()}
-    rows = []
+    rows, second = [], set()
     for p in sorted((VALIDATION / "real").glob("*.csv")):
         with open(p, newline="") as fh:
-            rows += [{**r, "source": p.name} for r in csv.DictReader(fh)
-                     if r["rc"] == "0" and re.fullmatch(r"r\d+", r["tag"])]
-    assert set(listed) == {r["trace"] for r in rows}
+            for r in csv.DictReader(fh):
+                if r["rc"] == "0" and re.fullmatch(r"r\d+", r["tag"]):
+                    rows.append({**r, "source": p.name})
+                elif r["rc"] == "0" and r["tag"] in replays.SECOND_HOST_TAGS:
+                    second.add(r["trace"])
+    # and the traces only the second host booted
+    assert set(listed) == {r["trace"] for r in rows} | second
     for r in rows:
         runs = [x for x in listed[r["trace"]]["runs"]
                 if (x["release"], x["tag"], x["policy"]) == (r["kernel"], r["tag"],
@@ -61,16 +65,17 @@ def test_every_replayed_trace_is_listed_with_its_real_boots_and_simulated_counte
 
 def test_a_replay_lists_the_second_hosts_boots_of_its_machine_apart_from_its_runs(big_client):
     """validation/real's `h2` boots (docs/validation.md "A second host") of a
-    listed replay are served as `second_host`, each once, never among `runs`;
-    the `h2s1g` boots ran a 1 GiB swap disk, another machine, and are not
-    served at all, nor is a trace the first host never booted (zipf-anon-x3:
-    no first-host boot to set the panel's ratio against)."""
+    replay the first host booted are served as `second_host`, each once, never
+    among `runs`; its `h2s1g` boots ran a 1 GiB swap disk, another machine,
+    and are not served."""
     listed = {r["name"]: r for r in big_client.get("/api/replays").json()}
     with open(VALIDATION / "real" / "session-2026-12-07-host2.csv", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["rc"] == "0"]
-    assert "zipf-anon-x3" in {r["trace"] for r in rows} and "zipf-anon-x3" not in listed
-    h2 = [r for r in rows if r["tag"] == "h2" and r["trace"] in listed]
-    assert len(h2) == 90 and any(r["tag"] == "h2s1g" for r in rows)
+    h2 = [r for r in rows if r["tag"] == "h2" and listed[r["trace"]]["runs"]]
+    assert len(h2) == 90
+    for r in rows:
+        if r["tag"] == "h2s1g" and listed[r["trace"]]["runs"]:
+            assert all(x["tag"] == "h2" for x in listed[r["trace"]]["second_host"]["runs"])
     for r in h2:
         replay = listed[r["trace"]]
         assert replay["second_host"]["host"] == replays.SECOND_HOST
@@ -79,7 +84,7 @@ def test_a_replay_lists_the_second_hosts_boots_of_its_machine_apart_from_its_run
         assert len(got) == 1 and got[0]["tag"] == "h2"
         assert got[0]["counters"] == {c: int(r[c]) for c in replays.COUNTERS}
     assert all(x["tag"] != "h2" for rep in listed.values() for x in rep["runs"])
-    assert sum(len(rep["second_host"]["runs"]) for rep in listed.values()) == 90
+    assert sum(len(rep["second_host"]["runs"]) for rep in listed.values() if rep["runs"]) == 90
     # shifting-hotspot was booted on 6.12 on the second host only: 6.12 is one of its kernels
     sh = listed["shifting-hotspot"]
     assert "6.12" not in {x["kernel"] for x in sh["runs"]} and "6.12" in sh["kernels"]
@@ -196,3 +201,29 @@ def test_a_replay_over_this_servers_trace_limits_is_a_422_naming_the_limit(tmp_p
             assert c.get("/api/replays").status_code == 200
     finally:
         live.stop()
+
+
+@pytest.mark.parametrize("name,tag,mb,swap_mb", [("zipf-mixed-32m", "h2s1g", 32, 1024), ("zipf-mixed-96m", "h2s1g", 96, 1024),
+                                                  ("zipf-anon-x3", "h2", 64, 256)])
+def test_a_trace_only_the_second_host_booted_is_served_on_its_boots_machine_with_no_runs(big_client, name, tag, mb, swap_mb):
+    """The held-out exports only the second host booted (docs/validation.md "A
+    second host", "Held out at 96 MiB", "Held out below 64 MiB") are listed on
+    their boots' machine, the default knobs' (`h2`) where they have one (zipf-anon-x3
+    has both disks), with every such boot under `second_host`, none among `runs`,
+    and make validate's simulation of that machine."""
+    replay = next(r for r in big_client.get("/api/replays").json() if r["name"] == name)
+    rows = []
+    for p in sorted((VALIDATION / "real").glob("*.csv")):
+        with open(p, newline="") as fh:
+            rows += [r for r in csv.DictReader(fh) if r["trace"] == name and r["rc"] == "0"]
+    assert replay["runs"] == [] and replay["kernels"] == ["6.1", "6.12", "7.3"]
+    assert (replay["machine"]["ram_pages"], replay["machine"]["swap_pages"]) == (mb * 256, swap_mb * 256)
+    boots = replay["second_host"]["runs"]
+    assert sorted((b["release"], b["policy"]) for b in boots) == sorted(
+        (r["kernel"], {"classic": "lru", "mglru": "lru_gen"}[r["policy"]]) for r in rows if r["tag"] == tag)
+    assert {b["tag"] for b in boots} == {tag}
+    with open(VALIDATION / "sim.csv", newline="") as fh:
+        sim = next(r for r in csv.DictReader(fh) if r["trace"] == name and r["tag"] == tag
+                   and r["profile"] == "7.3" and r["policy"] == "mglru")
+    got = next(x for x in replay["simulated"] if (x["kernel"], x["policy"]) == ("7.3", "lru_gen"))
+    assert got["counters"] == {c: int(sim[c]) for c in replays.COUNTERS}

@@ -182,9 +182,9 @@ def test_a_sweep_may_run_booted_guests_and_sweep_their_holes(tmp_path, capsys):
         assert [r["zone_normal_holes"] for r in filter_rows(rows, ["guest=true", "zone_normal_holes=398"])] == [398]
     finally:
         store.close()
-    # a guest below the rig's 64 MiB, a count its zone cannot hold, a guest that is not a bool
-    err = fails(tmp_path, capsys, GUEST.replace("ram_mb = 64", "ram_mb = 32"))
-    assert err.startswith("reclaimlab sweep: ") and "at least 16384" in err
+    # a guest below the rig's smallest, 32 MiB, a count its zone cannot hold, a guest that is not a bool
+    err = fails(tmp_path, capsys, GUEST.replace("ram_mb = 64", "ram_mb = 31"))
+    assert err.startswith("reclaimlab sweep: ") and "at least 8192" in err
     err = fails(tmp_path, capsys, GUEST.replace("[264, 398]", "[264, 9000]"))
     assert "spec.toml:11: impossible machine" in err and "zone_normal_holes: must be <= 5700, got 9000" in err
     err = fails(tmp_path, capsys, GUEST.replace("guest = true", 'guest = "yes"'))
