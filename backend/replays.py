@@ -16,8 +16,8 @@ default knobs, r1, r2, ... of the host every judged boot ran on. Apart from
 them, as `second_host`, go the boots of a second host on the same machine
 (`h2`, docs/validation.md "A second host"); the `ra0`, `nolf` and `h2s1g`
 boots of such a trace ran other machines. A trace only the second host
-booted (the held-out exports of "A second host", "Held out at 96 MiB" and
-"Held out below 64 MiB") is served on its boots' machine, the default knobs'
+booted (the held-out exports of "A second host" and of the "Held out at"
+sections at 32-256 MiB) is served on its boots' machine, the default knobs'
 (`h2`) where it has them, else the 1 GiB swap disk's (`h2s1g`), with no
 `runs`: its panes show that host's numbers, not a ratio to them.
 """

@@ -218,11 +218,12 @@ def simulate(job):
 # boots of five read() traces ("The zones' holes"), and a boot without tracing of
 # every 6.12 / 7.3 trace whose boots had run with a tracer ("Boots with a tracer"),
 # and the boots of a second host (HOST2, "A second host"), six exports each at 96,
-# 48 and 32 MiB among them ("Held out at 96 MiB", "Held out below 64 MiB")
+# 48 and 32 MiB and four at 256 MiB among them ("Held out at 96 MiB", "Held out
+# below 64 MiB", "Held out at 256 MiB")
 HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session-2026-12-06-heldout.csv",
             "session-2026-12-06-128m.csv", "session-2026-12-06-pageblocks.csv", "session-2026-12-06-untraced.csv",
             "session-2026-12-07-host2.csv", "session-2026-12-07-96m.csv",
-            "session-2026-12-07-48m.csv", "session-2026-12-07-32m.csv")
+            "session-2026-12-07-48m.csv", "session-2026-12-07-32m.csv", "session-2026-12-07-256m.csv")
 
 
 # Boots on a second host. Every replay above ran on an Intel Xeon of 2 cores;
