@@ -114,12 +114,13 @@ def test_a_replay_session_for_an_unknown_trace_or_kernel_is_refused(big_client, 
     assert big_client.get("/api/replays").status_code == 200
 
 
-@pytest.mark.parametrize("name,kernel", [("stream-hot-anon", "7.3"), ("zipf-anon-128m", "6.1")])
+@pytest.mark.parametrize("name,kernel", [("stream-hot-anon", "7.3"), ("zipf-anon-128m", "6.1"), ("zipf-mixed-32m", "6.12")])
 def test_a_replay_session_run_to_the_end_has_the_simulated_counters_of_docs_validation(tmp_path, name, kernel):
     """The session's panes are the machines validate.py simulates (guest_machine()
     of the profile for the RAM the rig sized the guest for, the replay's swap,
     swappiness and readahead), stepped instead of run to the end: the same
-    counters, bit for bit (the engine is deterministic)."""
+    counters, bit for bit (the engine is deterministic); a 32 MiB guest the
+    second host alone booted too."""
     store = SqliteStore(tmp_path / "s.sqlite3")
     m = SessionManager(store, Settings(data_dir=tmp_path))
     try:
