@@ -5,7 +5,7 @@ ConfigError (a ValueError) whose message starts with the offending key.
 """
 from __future__ import annotations
 
-from engine.kernels import DEFAULT_KERNEL, KERNELS, min_free_kbytes, watermark_step
+from engine.kernels import DEFAULT_KERNEL, KERNELS, ZONE_DMA_MANAGED_PAGES, min_free_kbytes, watermark_step
 
 __all__ = ["ConfigError", "DEFAULT_COSTS", "KERNELS", "SWAP_KINDS", "default_costs", "derive_watermarks", "normalize_config"]
 
@@ -25,7 +25,6 @@ COST_KEYS = ("access", "minor_fault", "read_hit", "file_read", "file_write", "sw
 MAX_RAM_PAGES = 16 << 20
 DEFAULT_RA_PAGES = 32              # VM_READAHEAD_PAGES: read_ahead_kb 128
 MIN_RAM_PAGES = 64
-ZONE_DMA_PAGES = 3840              # ZONE_DMA's managed pages on x86_64 (zoneinfo of the rig's guests)
 ZONE_DMA_MIN_RAM = 16384           # 64 MiB: below it, one zone
 
 
@@ -88,7 +87,7 @@ def normalize_config(config: dict | None) -> dict:
     out["ram_pages"] = ram
     # x86_64 puts the first 16 MiB in ZONE_DMA (3,840 managed pages on every
     # replay's guest, docs/kernels.md); smaller machines are modelled with one zone
-    default_dma = ZONE_DMA_PAGES if ram >= ZONE_DMA_MIN_RAM else 0
+    default_dma = ZONE_DMA_MANAGED_PAGES if ram >= ZONE_DMA_MIN_RAM else 0
     out["zone_dma_pages"] = _int("zone_dma_pages", config.get("zone_dma_pages", default_dma), 0, ram // 2)
     # the system's own swappable pages, resident before the workload (docs/kernels.md
     # "Boot footprint"); at most half of RAM so the workload always has room

@@ -200,7 +200,7 @@ PACES = ("engine", "rig")
 GUEST_COMPACTION_MIGRATE_EVERY = {"6.1": 0, "6.12": 0, "7.3": 25}
 
 
-ZONE_DMA_MANAGED_PAGES = 3840     # every guest's zoneinfo
+ZONE_DMA_MANAGED_PAGES = 3840     # every guest's zoneinfo; a bare machine's ZONE_DMA from 64 MiB up (engine/config.py)
 LOWMEM_RESERVE_RATIO_DMA = 256    # sysctl_lowmem_reserve_ratio[ZONE_DMA]
 WATERMARK_SCALE_FACTOR = 10
 
