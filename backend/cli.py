@@ -548,6 +548,7 @@ def render_summary(results: list[dict], engine=None) -> str:
         + (f", {cfg['system_mlocked_pages']:,d} mlocked" if cfg.get("system_mlocked_pages") else "")
         + (f", {cfg['system_unmapped_pages']:,d} unmapped" if cfg.get("system_unmapped_pages") else "")
         + (f", {cfg['system_active_pages']:,d} active under the classic LRU" if cfg.get("system_active_pages") else "")
+        + (f", {cfg['pcp_pages']:,d} on per-CPU lists until kswapd runs" if cfg.get("pcp_pages") else "")
         + f"), swap {cfg.get('swap_pages', 0) * 4 / 1024:g} MiB "
         f"{cfg.get('swap_kind', '?')}, swappiness {cfg.get('swappiness', '?')}"
         + (f", a ZONE_DMA watermark boost per {cfg['zone_dma_boost_every']:,d} ZONE_DMA pages"

@@ -180,8 +180,9 @@ class Recipe(Strict):
 
 
 # the machine fields whose bounds depend on the rest of the machine and on each
-# pane's kernel profile: the engine's own check names them
-_MACHINE_KEYS = {"zone_normal_holes"}
+# pane's kernel profile: the engine's own check names them (a guest's frames are
+# what is available plus its profile's footprint, which may pass the engine's cap)
+_MACHINE_KEYS = {"zone_normal_holes", "ram_pages"}
 
 
 def check_machine(recipe: Recipe) -> list[dict]:

@@ -69,7 +69,7 @@ def normalize_config(config: dict | None) -> dict:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError("config", "must be a dict")
-    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "system_unmapped_pages", "system_active_pages", "zone_dma_boost_every", "zone_dma_holes", "zone_normal_holes", "zone_normal_claimable", "zone_hole_chunk", "compaction_migrate_every", "swap_pages", "swap_kind", "swappiness", "watermarks",
+    known = {"policy", "kernel", "ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages", "system_unmapped_pages", "system_active_pages", "zone_dma_boost_every", "zone_dma_holes", "zone_normal_holes", "zone_normal_claimable", "zone_hole_chunk", "compaction_migrate_every", "pcp_pages", "swap_pages", "swap_kind", "swappiness", "watermarks",
              "readahead_pages", "large_folios", "costs", "events_capacity", "flush_time_ms", "flush_first_ms"}
     for key in config:
         if key not in known and key not in POLICY_INFO:
@@ -133,6 +133,12 @@ def normalize_config(config: dict | None) -> dict:
     # large folios reads any (a 7.3 guest gets its rate, guest_machine())
     out["compaction_migrate_every"] = _int("compaction_migrate_every",
                                            config.get("compaction_migrate_every", 0), 0, 1 << 30)
+    # the pages the per-CPU free lists hold until reclaim first runs (docs/kernels.md
+    # "Per-CPU lists"), taken from ZONE_NORMAL's free pages; 0 = none. A booted 6.12 or
+    # 7.3 guest gets its release's (guest_machine())
+    out["pcp_pages"] = _int("pcp_pages", config.get("pcp_pages", 0), 0,
+                            max(0, ram - out["zone_dma_pages"] - out["zone_normal_claimable"]
+                                - out["zone_normal_holes"] - out["system_pages"]) // 2)
     kind = config.get("swap_kind", "zram")
     if kind not in SWAP_KINDS:
         raise ConfigError("swap_kind", f"must be one of {SWAP_KINDS}, got {kind!r}")

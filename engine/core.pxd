@@ -398,6 +398,13 @@ ctypedef struct mem:
     int32_t compact_defer_shift
     int32_t compact_considered
     int32_t _pad_compact
+    # The per-CPU free lists' pages (since v6.7 nr_pcp_high() lets pcp->high grow
+    # to high_max on frees): neither free (not in NR_FREE_PAGES, MemFree or a
+    # watermark check) nor on an LRU until kswapd's first balance_pgdat() sets
+    # ZONE_RECLAIM_ACTIVE and the lists shrink to high_min, when they go back to
+    # the buddy lists (config pcp_pages). They are ZONE_NORMAL's top pfns
+    int32_t nr_pcp_held
+    int32_t _pad_pcp
     layout_stamps layout         # last: not machine state, outside the state image (MEM_STATE_BYTES)
 
 # --- list.h --------------------------------------------------------------------

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["DEFAULT_KERNEL", "ENGINE_PACE_OF_GUEST", "FLUSH_TIME_MS", "GUEST_COSTS", "GUEST_FACTS_AVAILABLE_PAGES", "GUEST_MIN_AVAILABLE_PAGES", "GUEST_MLOCKED_PAGES",
-           "KERNELS", "PACES", "RIG_GUEST_MEM_MB", "guest_costs", "guest_machine", "guest_unavailable_pages",
+__all__ = ["DEFAULT_KERNEL", "ENGINE_PACE_OF_GUEST", "FLUSH_TIME_MS", "GUEST_COSTS", "GUEST_FACTS_AVAILABLE_PAGES", "GUEST_MIN_AVAILABLE_PAGES", "GUEST_MLOCKED_PAGES", "GUEST_PCP_PAGES",
+           "KERNELS", "PACES", "RIG_GUEST_MEM_MB", "guest_costs", "guest_machine", "guest_pcp_pages", "guest_unavailable_pages",
            "kernel_version", "rig_available_mb"]
 
 # key -> facts. "debian" is the package the real-kernel rig boots (its uname -r);
@@ -161,7 +161,7 @@ FLUSH_FIRST_SHARE = 0.42
 # the kernel runs every FLUSH_TIME of the guest's time, is then as old, in
 # records, as on the rig (docs/validation.md "The stats flush at the engine's
 # pace").
-ENGINE_PACE_OF_GUEST = {"6.1": 0.0974, "6.12": 0.2091, "7.3": 0.1132}
+ENGINE_PACE_OF_GUEST = {"6.1": 0.0974, "6.12": 0.1889, "7.3": 0.1024}
 # the keys that belong to the rig's virtio disks, not to its CPUs
 _SWAP_DEVICE_COSTS = ("swap_read", "swap_write")
 _DATA_DISK_COSTS = ("file_read", "readahead_page", "file_write")
@@ -244,13 +244,40 @@ def guest_unavailable_pages(key: str, available_pages: int) -> int:
     return totalreserve - (reclaimable - min(reclaimable // 2, low))
 
 
+# The pages a guest's per-CPU free lists hold when a replay starts and hand back
+# once kswapd first runs (config pcp_pages): by the MiB available to the workload,
+# the median growth of the boots' free pages and LRU lists from the replay's start
+# to its marks after the first reclaim (validation/pcp_pages.py,
+# validation/pcp-pages.csv; docs/kernels.md "Per-CPU lists"). 6.1's lists are not
+# tuned by nr_pcp_high() (v6.7) and its boots grow by none (-169 to +9 pages).
+GUEST_PCP_PAGES = {"6.1": {},
+                   "6.12": {32: 502, 48: 408, 64: 384, 96: 756, 128: 514, 256: 439},
+                   "7.3": {32: 542, 48: 794, 64: 925, 96: 1396, 128: 1779, 256: 1949}}
+
+
+def guest_pcp_pages(key: str, available_pages: int) -> int:
+    """GUEST_PCP_PAGES of profile `key` for a guest sized for `available_pages`:
+    linear between the sizes measured, the nearest one's beyond them."""
+    table = sorted(GUEST_PCP_PAGES[key].items())
+    if not table:
+        return 0
+    mb = available_pages / 256
+    if mb <= table[0][0]:
+        return table[0][1]
+    for (lo, plo), (hi, phi) in zip(table, table[1:]):
+        if mb <= hi:
+            return round(plo + (phi - plo) * (mb - lo) / (hi - lo))
+    return table[-1][1]
+
+
 def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: str = "engine") -> dict:
     """The config keys of a guest of profile `key` on which `available_pages`
     are available to the workload when it starts (MemAvailable, the way the
     real-kernel rig sizes its guests): the frames the workload can take once
     the system's pages are swapped out, those pages, faulted in at boot (the
     replayer's mlocked buffer among them, never swapped out, and the tmpfs
-    pages no process maps), its zones' free pages in pageblocks of other migratetypes
+    pages no process maps), the pages its per-CPU lists hand back once reclaim
+    runs (guest_pcp_pages()), its zones' free pages in pageblocks of other migratetypes
     (the page-allocator fallbacks that boost a zone's watermarks) and compaction's
     migrations, the memcg stats flush period on the clock of `pace` (2 s of the
     guest's time), and with `pace` "rig" the rig's guests' pace (guest_costs(swap_kind)).
@@ -267,7 +294,8 @@ def guest_machine(key: str, available_pages: int, swap_kind: str = "ssd", pace: 
     # MemFree - MemAvailable as measured at 64 MiB, and as si_mem_available() moves it
     free_over_available = (boot["free_over_available_pages"] + guest_unavailable_pages(key, available_pages)
                            - guest_unavailable_pages(key, GUEST_FACTS_AVAILABLE_PAGES))
-    machine = {"ram_pages": available_pages + free_over_available + system,
+    pcp = guest_pcp_pages(key, available_pages)
+    machine = {"ram_pages": available_pages + free_over_available + system + pcp, "pcp_pages": pcp,
                "zone_dma_pages": ZONE_DMA_MANAGED_PAGES,
                "system_pages": system, "system_mlocked_pages": GUEST_MLOCKED_PAGES,
                "system_unmapped_pages": boot["unmapped_pages"],

@@ -46,7 +46,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 16: vmstat pgrotate_anon / pgrotate_file (7.3); lruvec.rotated gone (they are its counters)
 # 17: the zones' holes (free pages of other migratetypes) and ZONE_NORMAL's watermark boost
 # 18: FOLIO_SHMEM (the system's unmapped tmpfs folios); scan_control.gfp_nofs
-STATE_VERSION = 18
+# 19: mem.nr_pcp_held (the per-CPU lists' pages, config pcp_pages)
+STATE_VERSION = 19
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -398,8 +399,11 @@ cdef class Simulator:
         # first pfns) lie at the far end of its stack, in the same order
         for i in range(m.nr_holes_normal):
             m.free_stack[i] = m.nr_dma + m.nr_holes_normal - 1 - i
-        for i in range(n - m.nr_dma - m.nr_holes_normal):
-            m.free_stack[m.nr_holes_normal + i] = n - 1 - i
+        # the per-CPU lists' pages (the top pfns) are held off the free stack until
+        # release_pcp_pages() hands them back, LIFO, so they go out first
+        m.nr_pcp_held = cfg["pcp_pages"]
+        for i in range(n - m.nr_dma - m.nr_holes_normal - m.nr_pcp_held):
+            m.free_stack[m.nr_holes_normal + i] = n - 1 - m.nr_pcp_held - i
         for i in range(m.nr_dma - m.nr_holes_dma):
             m.free_stack[n - m.nr_dma + i] = m.nr_holes_dma + i
         for i in range(m.nr_holes_dma):
@@ -409,9 +413,9 @@ cdef class Simulator:
         for i in range(n):
             m.folios[i].prev = -1
             m.folios[i].next = -1
-        m.nr_free = n
+        m.nr_free = n - m.nr_pcp_held
         m.nr_free_dma = m.nr_dma
-        m.vmstat[<int>NR_FREE_PAGES] = n
+        m.vmstat[<int>NR_FREE_PAGES] = m.nr_free
         for i in range(NR_LIST_HEADS):
             list_init(m, n + i)
         m.nr_swap_free = m.nr_swap_slots
@@ -1690,6 +1694,8 @@ cdef class Simulator:
         self.complete_writeback(m.kswapd_ns)
         if self.s.k_phase == K_START:
             m.vmstat[<int>PAGEOUTRUN] += 1
+            if m.nr_pcp_held and self.s.k_zoneidx == ZONE_NORMAL:
+                self.release_pcp_pages()
             # balance_pgdat(): "account for the reclaim boost" of the eligible zones
             # (ZONE_DMA's, and ZONE_NORMAL's for an ordinary run), kept until the run ends
             self.s.k_zone_boost = m.watermark_boost_dma
@@ -1769,6 +1775,21 @@ cdef class Simulator:
             else:
                 self.balance_pgdat_out(True)
         return 0
+
+    cdef void release_pcp_pages(self) noexcept nogil:
+        # balance_pgdat() sets ZONE_RECLAIM_ACTIVE on the zones it reclaims for
+        # (set_reclaim_active(), 7.3 vmscan.c:7199, 6.12 :6904), so a run for
+        # ZONE_DMA alone leaves ZONE_DMA32's lists be; from then on every free trims
+        # pcp->high towards high_min (nr_pcp_high(), 7.3 page_alloc.c:2821-2826, 6.12
+        # :2647-2652) and what the lists held above it goes back to the buddy lists:
+        # here at once, as the first run for every zone starts. The boots' free
+        # pages and LRU lists stay that much larger to the replay's end
+        # (validation/pcp_pages.py), so the lists' regrowth between runs is left out
+        cdef mem* m = &self.m
+        cdef folio_idx_t pfn
+        for pfn in range(m.nr_frames - m.nr_pcp_held, m.nr_frames):
+            free_frame(m, pfn)
+        m.nr_pcp_held = 0
 
     cdef bint prepare_kswapd_sleep(self) noexcept nogil:
         """Mirrors mm/vmscan.c:prepare_kswapd_sleep(): hopeless or balanced."""
@@ -2249,7 +2270,9 @@ cdef class Simulator:
                 "nr_fallback": {"dma": self.m.nr_fallback[ZONE_DMA], "normal": self.m.nr_fallback[ZONE_NORMAL]},
                 "hole_free": {"dma": self.m.nr_hole_free_dma, "normal": self.m.nr_hole_free_normal},
                 "claimable": self.m.nr_claimable_normal,
-                "nr_dma_alloc": self.m.dma_alloc_count}
+                "nr_dma_alloc": self.m.dma_alloc_count,
+                # the per-CPU lists' pages not yet handed back (config pcp_pages)
+                "pcp_held": self.m.nr_pcp_held}
 
     @property
     def compaction(self):
@@ -2533,6 +2556,8 @@ cdef class Simulator:
 
     cdef bint _is_resident(self, int pfn):
         cdef int32_t i
+        if pfn >= self.m.nr_frames - self.m.nr_pcp_held:
+            return False                         # on a per-CPU list
         for i in range(self.m.nr_free):
             if free_pfn(&self.m, i) == pfn:
                 return False
@@ -2932,6 +2957,12 @@ cdef class Simulator:
                                               else i >= m.nr_free - m.nr_hole_free_dma):
                 errs.append(f"pfn {p} among its zone's holes in the free list")
             isf[p] = 1
+        for p in range(n - m.nr_pcp_held, n):
+            if isf[p]:
+                errs.append(f"pfn {p} on a per-CPU list and the free list")
+            if m.folios[p].flags:
+                errs.append(f"pfn {p} on a per-CPU list has flags {m.folios[p].flags:#x}")
+            isf[p] = 1                           # neither resident nor on an LRU, as a free one
         if m.nr_free != m.vmstat[<int>NR_FREE_PAGES]:
             errs.append(f"nr_free {m.nr_free} != nr_free_pages {m.vmstat[<int>NR_FREE_PAGES]}")
         for h in range(NR_LIST_HEADS):
@@ -3003,8 +3034,8 @@ cdef class Simulator:
                     count += 1 if m.folios[p].mapcount else 0
                 if count != m.folios[i].swap:
                     errs.append(f"large folio {i}: {m.folios[i].swap} pages mapped, its pages say {count}")
-        if resident + m.nr_free != n:
-            errs.append(f"free {m.nr_free} + resident {resident} != frames {n}")
+        if resident + m.nr_free + m.nr_pcp_held != n:
+            errs.append(f"free {m.nr_free} + resident {resident} + per-CPU {m.nr_pcp_held} != frames {n}")
         if m.vmstat[<int>NR_ISOLATED_ANON] or m.vmstat[<int>NR_ISOLATED_FILE]:
             errs.append("nr_isolated_* not zero between steps")
         # page tables

@@ -23,9 +23,11 @@ same as `reclaimlab simulate --ram-mb 64 --kernel K` builds (backend/cli.py):
               with its release's free pages in other migratetypes'
               pageblocks, whose fallbacks boost the zones' watermarks (config
               zone_dma_holes, zone_normal_holes, zone_normal_claimable,
-              zone_hole_chunk; validation/pageblocks.py), and (7.3)
-              compaction's migrations (config compaction_migrate_every,
-              engine/kernels.py)
+              zone_hole_chunk; validation/pageblocks.py), (6.12, 7.3) the
+              pages its per-CPU lists hand back once kswapd runs, which no
+              start line counts (config pcp_pages; validation/pcp_pages.py),
+              and (7.3) compaction's migrations (config
+              compaction_migrate_every, engine/kernels.py)
     swap    = the replay's device and size ({disk: ssd, zram: zram, none: none})
     knobs   = the replay's swappiness and read_ahead_kb
     clock   = the engine's default costs; `--pace rig` (simulate --pace rig) runs

@@ -180,7 +180,7 @@ def test_a_replay_lists_its_traced_boots_holes_and_a_session_given_one_runs_that
         store.close()
 
 
-@pytest.mark.parametrize("holes,msg", [(99999, "must be <= 5700, got 99999 (kernel 7.3's machine)"),
+@pytest.mark.parametrize("holes,msg", [(99999, "must be <= 6163, got 99999 (kernel 7.3's machine)"),
                                        (-1, "greater than or equal to 0"), ("many", "must be a number, not a str"),
                                        (2**40, "less than or equal to 16777216")])
 def test_a_replay_given_holes_its_guest_cannot_hold_is_a_422_naming_the_field(big_client, holes, msg):

@@ -737,7 +737,7 @@ def test_a_recipes_zone_normal_holes_go_to_each_panes_machine_and_null_keeps_the
 def test_too_many_zone_normal_holes_are_refused_by_name_for_the_kernel_whose_zone_cannot_hold_them():
     """The holes share half the zone above ZONE_DMA with the profile's claimable
     pageblocks (engine/config.py), so the bound differs by kernel: 5,500 fit a
-    7.3 guest of 64 MiB available (5,700 do) but not a 6.1 one, whose guest has
+    7.3 guest of 64 MiB available (6,163 do) but not a 6.1 one, whose guest has
     fewer frames for the same MemAvailable (engine/kernels.py guest_machine())."""
     from backend.recipes import check_machine
     r = recipe(policies=("lru", "lru"), ram_pages=16384, guest=True, zone_normal_holes=5500)
@@ -750,6 +750,20 @@ def test_too_many_zone_normal_holes_are_refused_by_name_for_the_kernel_whose_zon
     r["machine"]["zone_normal_holes"] = -1
     with pytest.raises(ValueError, match="zone_normal_holes"):
         Recipe.model_validate(r)
+
+
+def test_a_guest_whose_footprint_takes_its_frames_past_the_engines_cap_is_refused_by_name():
+    """A guest's frames are what is available plus its profile's footprint and
+    per-CPU lists' pages (engine/kernels.py guest_machine()), so a guest with the
+    engine's largest machine available has more frames than the engine takes:
+    the recipe check says so on machine.ram_pages instead of failing later."""
+    from backend.recipes import ENGINE_MAX_FRAMES, check_machine
+    r = recipe(policies=({"policy": "lru", "kernel": "7.3"},), ram_pages=ENGINE_MAX_FRAMES, guest=True)
+    errs = check_machine(Recipe.model_validate(r))
+    assert len(errs) == 1 and errs[0]["loc"] == ["body", "machine", "ram_pages"]
+    assert errs[0]["msg"].startswith(f"must be <= {ENGINE_MAX_FRAMES}, got ") and "(kernel 7.3's machine)" in errs[0]["msg"]
+    r["machine"]["guest"] = False
+    assert check_machine(Recipe.model_validate(r)) == []
 
 
 def test_a_booted_guests_own_pages_are_named_as_such_in_the_inspector(manager):

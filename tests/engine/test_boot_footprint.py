@@ -13,7 +13,7 @@ import pytest
 from engine import ACCESS_DTYPE, Simulator
 from engine.config import ConfigError
 from engine.kernels import (ENGINE_PACE_OF_GUEST, FLUSH_FIRST_SHARE, FLUSH_TIME_MS, GUEST_COMPACTION_MIGRATE_EVERY,
-                            GUEST_MLOCKED_PAGES, KERNELS, guest_machine)
+                            GUEST_MLOCKED_PAGES, GUEST_PCP_PAGES, KERNELS, guest_machine)
 from engine.names import EVENT_KINDS, REASON_NAMES
 
 MM_SYSTEM = 2               # engine/core.pxd: anon owner o is mm o + 3
@@ -193,8 +193,9 @@ def test_state_image_keeps_the_system_pages():
 def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key):
     boot = KERNELS[key]["boot"]
     m = guest_machine(key, 16384)
-    assert m == {"ram_pages": 16384 + boot["free_over_available_pages"] + boot["system_pages"],
-                 "zone_dma_pages": 3840, "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES,
+    pcp = GUEST_PCP_PAGES[key].get(64, 0)
+    assert m == {"ram_pages": 16384 + boot["free_over_available_pages"] + boot["system_pages"] + pcp,
+                 "pcp_pages": pcp, "zone_dma_pages": 3840, "system_pages": boot["system_pages"], "system_mlocked_pages": GUEST_MLOCKED_PAGES,
                  "system_unmapped_pages": boot["unmapped_pages"],
                  "system_active_pages": boot["active_anon_pages"],
                  "zone_dma_holes": KERNELS[key]["pageblocks"]["dma_holes"],
@@ -205,8 +206,9 @@ def test_guest_machine_adds_the_profiles_boot_footprint_to_what_is_available(key
                  "flush_time_ms": round(FLUSH_TIME_MS * ENGINE_PACE_OF_GUEST[key]),
                  "flush_first_ms": round(round(FLUSH_TIME_MS * ENGINE_PACE_OF_GUEST[key]) * FLUSH_FIRST_SHARE)}
     # what is left for the workload at boot is MemAvailable less the reserve that
-    # si_mem_available() takes out (6.1: plus the slab it counts and we do not model)
-    assert m["ram_pages"] - m["system_pages"] - 16384 == boot["free_over_available_pages"]
+    # si_mem_available() takes out (6.1: plus the slab it counts and we do not model);
+    # the per-CPU lists' pages come on top once reclaim runs
+    assert m["ram_pages"] - m["system_pages"] - m["pcp_pages"] - 16384 == boot["free_over_available_pages"]
     # a teaching-sized machine is bare: 7.5 MiB of system pages would be most of it
     assert guest_machine(key, 8191) == {"ram_pages": 8191, "system_pages": 0}
     # a guest has x86_64's ZONE_DMA at any size, where a bare machine has one zone
@@ -226,7 +228,7 @@ def test_simulate_ram_mb_is_memory_available_on_a_booted_guest_and_bare_is_exact
     assert {k: guest["config"][k] for k in ("ram_pages", "zone_dma_pages", "system_pages", "system_mlocked_pages",
                                              "system_unmapped_pages", "system_active_pages", "zone_dma_holes",
                                              "zone_normal_holes", "zone_normal_claimable", "zone_hole_chunk",
-                                             "compaction_migrate_every", "flush_time_ms", "flush_first_ms")} == \
+                                             "compaction_migrate_every", "flush_time_ms", "flush_first_ms", "pcp_pages")} == \
         guest_machine("6.1", 64 * 256)
     assert guest["config"]["swap_pages"] == 32 * 256               # half of --ram-mb
     bare = json.loads(_simulate("--ram-mb", "64", "--bare").stdout)

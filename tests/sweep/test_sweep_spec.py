@@ -186,7 +186,7 @@ def test_a_sweep_may_run_booted_guests_and_sweep_their_holes(tmp_path, capsys):
     err = fails(tmp_path, capsys, GUEST.replace("ram_mb = 64", "ram_mb = 31"))
     assert err.startswith("reclaimlab sweep: ") and "at least 8192" in err
     err = fails(tmp_path, capsys, GUEST.replace("[264, 398]", "[264, 9000]"))
-    assert "spec.toml:11: impossible machine" in err and "zone_normal_holes: must be <= 5700, got 9000" in err
+    assert "spec.toml:11: impossible machine" in err and "zone_normal_holes: must be <= 6163, got 9000" in err
     err = fails(tmp_path, capsys, GUEST.replace("guest = true", 'guest = "yes"'))
     assert "spec.toml:10: grid.guest: 'yes' is not true or false" in err
 
