@@ -225,7 +225,8 @@ def simulate(job):
 HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session-2026-12-06-heldout.csv",
             "session-2026-12-06-128m.csv", "session-2026-12-06-pageblocks.csv", "session-2026-12-06-untraced.csv",
             "session-2026-12-07-host2.csv", "session-2026-12-07-96m.csv",
-            "session-2026-12-07-48m.csv", "session-2026-12-07-32m.csv", "session-2026-12-07-256m.csv")
+            "session-2026-12-07-48m.csv", "session-2026-12-07-32m.csv", "session-2026-12-07-256m.csv",
+            "session-2026-12-07-80m.csv")
 
 
 # Boots on a second host. Every replay above ran on an Intel Xeon of 2 cores;

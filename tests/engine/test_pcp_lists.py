@@ -95,10 +95,10 @@ def test_guest_pcp_pages_are_the_boots_median_growth_once_kswapd_runs():
 def test_guest_pcp_pages_between_and_beyond_the_sizes_measured():
     t = GUEST_PCP_PAGES["7.3"]
     assert guest_pcp_pages("7.3", 64 * 256) == t[64]
-    assert guest_pcp_pages("7.3", 80 * 256) == round(t[64] + (t[96] - t[64]) / 2)
+    assert guest_pcp_pages("7.3", 88 * 256) == round(t[80] + (t[96] - t[80]) / 2)
     assert guest_pcp_pages("7.3", 1024 * 256) == t[256]
     assert guest_pcp_pages("6.1", 64 * 256) == 0
-    m = guest_machine("7.3", 80 * 256)
-    assert m["pcp_pages"] == guest_pcp_pages("7.3", 80 * 256)
+    m = guest_machine("7.3", 88 * 256)
+    assert m["pcp_pages"] == guest_pcp_pages("7.3", 88 * 256)
     assert Simulator({"policy": "lru", "kernel": "7.3", "swap_kind": "ssd", "swap_pages": 1024, **m}).nr_free == \
         m["ram_pages"] - m["pcp_pages"] - m["system_pages"]

@@ -61,7 +61,7 @@ KNOWN = [
     ("table-switch-0.7", "6.12.", "mglru", ("pgscan", "pgsteal", "file_in")),
 ]
 
-# held out on guests sized for 256, 96, 48 and 32 MiB, at the hidden checks' flags
+# held out on guests sized for 256, 96, 80, 48 and 32 MiB, at the hidden checks' flags
 # (docs/validation.md "Held out at 96 MiB", "Held out below 64 MiB", "Held out at
 # 256 MiB"): one boot each, on the second host (tag h2s1g), so not in KNOWN's
 # default boots. The 256, 96 and 32 MiB ones were simulated before their boots;
@@ -79,6 +79,12 @@ KNOWN_SIZES = [
     ("stream-hot-file-32m", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
     ("zipf-mixed-256m", "7.3.", "mglru", ("pgscan", "pgsteal", "pswpin", "file_in")),
     ("table-switch-256m", "6.12.", "classic", ("pgscan", "pgsteal", "file_in")),
+    # 80 MiB, predicted before their boots by engine 0.12.0 with its per-CPU
+    # pages interpolated, now the boots' measured ones (docs/validation.md
+    # "Held out at 80 MiB")
+    ("stream-hot-file-80m", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
+    ("zipf-anon-80m", "7.3.", "mglru", ("pgscan", "pgsteal", "pswpin")),
+    ("table-switch-80m", "6.12.", "mglru", ("pgscan", "pgsteal", "file_in")),
 ]
 
 
@@ -402,15 +408,24 @@ def test_7_3_pgrotate_is_inactive_scanned_minus_reclaimed_skips_included__shrink
     """7.3's shrink_inactive_list() adds `nr_scanned - nr_reclaimed` to
     PGROTATE_ANON/FILE (vmscan.c:2036-2038) and shrink_active_list() adds only
     its exec rotations (:2147), so on traces without executable mappings
-    pgrotate is exactly pgscan - pgsteal, with the skipped ZONE_DMA32 folios in
-    both: the reading zone_dma_skips.split() rests on."""
+    pgrotate is pgscan - pgsteal, with the skipped ZONE_DMA32 folios in
+    both: the reading zone_dma_skips.split() rests on. Exactly, but for a batch
+    in flight when the rig read /proc/vmstat: isolate_lru_folios()'s scan is
+    counted before shrink_folio_list() runs (:2017-2019), the steal and the
+    rotation after it (:2034-2039), so a boot whose kswapd and direct reclaim were each
+    inside one batch counts up to SWAP_CLUSTER_MAX more scanned pages apiece
+    (zipf-anon-80m's: 3)."""
     from validation import zone_dma_skips as Z
     rows = [r for r in Z.load(policy="classic") if r["pgrotate_anon"] != "" and not Z.has_exec_mappings(r["trace"])]
     assert len(rows) >= 15
     assert sum(int(r["pgskip_dma32"]) for r in rows) > 100_000
+    exact = 0
     for r in rows:
         s = Z.split(r)
-        assert int(r["pgrotate_anon"]) + int(r["pgrotate_file"]) == s["pgscan"] - s["pgsteal"], r["run"]
+        in_flight = s["pgscan"] - s["pgsteal"] - int(r["pgrotate_anon"]) - int(r["pgrotate_file"])
+        assert 0 <= in_flight <= 2 * 32, (r["run"], in_flight)
+        exact += in_flight == 0
+    assert exact >= len(rows) - 2
 
 
 def test_7_3_classic_keeps_a_hot_file_beside_a_write_stream_on_stale_stats__lruvec_page_state(real_rows):
