@@ -863,12 +863,14 @@ def test_the_held_out_write_traces_are_what_validation_write_traces_makes(tmp_pa
 
 def test_dma_boosts_csv_is_what_the_traced_boots_logs_say(tmp_path):
     """validation/dma-boosts.csv is regenerated, byte for byte, from the logs of
-    the boots traced with validation/rig-trace-dma-boosts.patch; a log without
-    the trace summary is refused by name."""
+    the boots traced with validation/rig-trace-dma-boosts.patch (2026-12-05's,
+    and 2026-12-07's of anon-loop-96m's classic LRU); a log without the trace
+    summary is refused by name."""
     import tarfile
     from validation import dma_boosts as D
-    with tarfile.open(V.HERE / "logs" / "session-2026-12-05-dma-boosts.tar.xz") as tar:
-        tar.extractall(tmp_path, filter="data")
+    for name in ("session-2026-12-05-dma-boosts", "session-2026-12-07-loop-fallbacks"):
+        with tarfile.open(V.HERE / "logs" / f"{name}.tar.xz") as tar:
+            tar.extractall(tmp_path, filter="data")
     out = tmp_path / "dma-boosts.csv"
     assert D.main([*sorted(map(str, tmp_path.glob("*.log"))), "--out", str(out)]) == 0
     assert out.read_text() == D.CSV.read_text()
@@ -1109,3 +1111,25 @@ def test_a_swap_disk_past_half_full_writes_swapped_in_folios_again_as_the_real_7
     assert real < 0.85 and abs(simulated - real) < 0.05, (real, simulated)
     # the swap-ins do not move: the same folios fault back either way
     assert abs(sim["1024"]["pswpin"] / sim["256"]["pswpin"] - 1) < 0.05
+
+
+def test_pageoutrun_csv_is_what_the_boots_logs_and_the_simulator_say__balance_pgdat(tmp_path):
+    """validation/pageoutrun.csv: each boot's balance_pgdat() runs and kswapd's
+    steals from its log's vmstat blocks, beside the simulator's on the rule's
+    machine (checked on the 80 MiB boots, whose logs the project keeps); and
+    what docs/validation.md "kswapd's runs" reads from it: 6.12's classic kswapd
+    reclaims about twice the pages a run that the simulated one does."""
+    import csv
+    import tarfile
+    from validation import pageoutrun as P
+    with tarfile.open(V.HERE / "logs" / "session-2026-12-07-80m.tar.xz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    rows = {r["run"]: r for r in csv.DictReader(open(P.CSV))}
+    for run in ("zipf-anon-80m.7.3.4+deb13-amd64.mglru.h2s1g", "anon-loop-80m.6.12.117+deb13-amd64.classic.h2s1g"):
+        row = rows[run]
+        assert P.real_counters(tmp_path / f"{run}.log") == {c: int(row[f"real_{c}"]) for c in P.COUNTERS}
+        real = next(r for r in V.load_real([V.HERE / "real" / "session-2026-12-07-80m.csv"]) if r["run"] == run)
+        assert P.simulated((real["trace"], V.sim_config(real, V.POLICY[real["policy"]]))) == \
+            {c: int(row[f"sim_{c}"]) for c in P.COUNTERS}
+    n, ratio, real_per_run, sim_per_run = P.summary(rows.values())[("6.12", "classic")]
+    assert n >= 100 and ratio > 1.5 and real_per_run > 1.8 * sim_per_run
