@@ -17,12 +17,12 @@ host's `h2`, `h2s1g`).
     python validation/pcp_pages.py LOG... [--out validation/pcp-pages.csv]
 
 (the logs: /work/shared/realkernel/calibration/logs and every
-validation/logs/*.tar.xz, extracted) writes one row per boot
-and prints each release's medians by size; `facts()` derives them from the CSV.
+validation/logs/*.tar.xz, extracted) writes one row per boot, beside the rows
+the CSV holds for boots not given, and prints each release's medians by size;
+`facts()` derives them from the CSV.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import glob
 import re
@@ -32,6 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from validation import zone_dma_skips as Z  # noqa: E402
 from validation.validate import load_real, profile, ram_mb  # noqa: E402
 
 CSV = HERE / "pcp-pages.csv"
@@ -80,18 +81,8 @@ def facts(rows) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("logs", nargs="+", type=Path)
-    ap.add_argument("--out", type=Path, default=CSV)
-    args = ap.parse_args(argv)
     real = {r["run"]: r for r in load_real(sorted(glob.glob(str(HERE / "real" / "*.csv"))))}
-    rows = [row_of(p, real) for p in args.logs if p.name.endswith(".log") and not p.name.endswith(".console.log")]
-    rows = sorted({r["run"]: r for r in rows if r is not None}.values(), key=lambda r: r["run"])
-    with open(args.out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    for key, sizes in facts(load(args.out)).items():
+    for key, sizes in facts(Z.extract(__doc__, CSV, lambda log: row_of(log, real), COLUMNS, argv)).items():
         print(key, sizes)
     return 0
 

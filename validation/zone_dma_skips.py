@@ -178,11 +178,12 @@ def report(doc: str, out: Path, row, columns, line, argv=None) -> int:
 
 
 def write_replays(logs, out: Path, row, columns) -> list[dict]:
-    """row(log) of every replay log given (its console log left out), written to
-    `out` by run beside the rows `out` already holds for the runs not given: the
-    rig's logs of the earlier held-out replays are gone, so their rows stay as
-    they were extracted (validation/logs/ keeps the logs since the r2 boots)."""
-    given = {r["run"]: r for r in (row(p) for p in logs if not p.name.endswith(".console.log"))}
+    """row(log) of every replay log given (its console log left out, and a log
+    row() gives None for), written to `out` by run beside the rows `out` already
+    holds for the runs not given: the rig's logs of the earlier held-out replays
+    are gone, so their rows stay as they were extracted (validation/logs/ keeps
+    the logs since the r2 boots)."""
+    given = {r["run"]: r for r in (row(p) for p in logs if not p.name.endswith(".console.log")) if r is not None}
     kept = {r["run"]: {**r, **identity(r["run"])} for r in load(out)} if out.exists() else {}
     rows = sorted({**kept, **given}.values(), key=lambda r: r["run"])
     with open(out, "w", newline="") as fh:

@@ -102,3 +102,19 @@ def test_guest_pcp_pages_between_and_beyond_the_sizes_measured():
     assert m["pcp_pages"] == guest_pcp_pages("7.3", 88 * 256)
     assert Simulator({"policy": "lru", "kernel": "7.3", "swap_kind": "ssd", "swap_pages": 1024, **m}).nr_free == \
         m["ram_pages"] - m["pcp_pages"] - m["system_pages"]
+
+
+def test_pcp_pages_csv_rows_are_what_the_boots_logs_say(tmp_path):
+    """validation/pcp-pages.csv, extracted again from the 80 MiB boots' logs (the
+    project keeps them) beside its other rows, is the same file: each boot's
+    growth is the median of its marks after the first less its start."""
+    import shutil
+    import tarfile
+    with tarfile.open(P.HERE / "logs" / "session-2026-12-07-80m.tar.xz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    out = tmp_path / "pcp-pages.csv"
+    shutil.copy(P.CSV, out)
+    assert P.main([*sorted(map(str, tmp_path.glob("*.log"))), "--out", str(out)]) == 0
+    assert out.read_text() == P.CSV.read_text()
+    assert P.mark_sums("@@GT MARK start t=1 nr_free_pages=10 nr_active_file=1 nr_inactive_file=2 "
+                       "nr_active_anon=3 nr_inactive_anon=4 nr_unevictable=5\n@@GT MARK q1 t=2\n") == [25]
