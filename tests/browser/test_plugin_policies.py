@@ -99,7 +99,9 @@ def test_a_python_policy_session_steps_back_seeks_shares_and_forks(page, server,
         # step clicked before auth_ok went out as a viewer's, refused.
         wait_step(other, 2, 0)
         wait_step(other, 2, 1)
-        other.wait_for_function("document.querySelector('#session-info').textContent.includes(' · owner')")
+        # ?. : a poll that lands while the fork's page is still being replaced
+        # finds no #session-info, and a predicate that throws ends the wait
+        other.wait_for_function("document.querySelector('#session-info')?.textContent.includes(' · owner')")
         assert fingerprint(other) == labels[2]
         other.click("#step")
         other.wait_for_selector(".pane canvas.base[data-step='3']")
