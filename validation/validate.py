@@ -226,7 +226,7 @@ HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session
             "session-2026-12-06-128m.csv", "session-2026-12-06-pageblocks.csv", "session-2026-12-06-untraced.csv",
             "session-2026-12-07-host2.csv", "session-2026-12-07-96m.csv",
             "session-2026-12-07-48m.csv", "session-2026-12-07-32m.csv", "session-2026-12-07-256m.csv",
-            "session-2026-12-07-80m.csv")
+            "session-2026-12-07-80m.csv", "session-2026-12-07-128m.csv")
 
 
 # Boots on a second host. Every replay above ran on an Intel Xeon of 2 cores;
