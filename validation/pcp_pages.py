@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import glob
-import re
 import statistics
 import sys
 from pathlib import Path
@@ -33,11 +32,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from validation import zone_dma_skips as Z  # noqa: E402
-from validation.validate import load_real, profile, ram_mb  # noqa: E402
+from validation.validate import HOST2, is_default, load_real, profile, ram_mb  # noqa: E402
 
 CSV = HERE / "pcp-pages.csv"
 COLUMNS = ("run", "trace", "kernel", "policy", "tag", "available_mb", "marks", "start_pages", "growth_pages")
-DEFAULT_TAG = re.compile(r"r\d+|h2|h2s1g")
 SUMMED = ("nr_free_pages", "nr_active_file", "nr_inactive_file", "nr_active_anon", "nr_inactive_anon",
           "nr_unevictable")
 
@@ -56,7 +54,7 @@ def mark_sums(text: str) -> list[int]:
 def row_of(path: Path, real: dict) -> dict | None:
     run = path.name[:-len(".log")]
     r = real.get(run)
-    if r is None or not DEFAULT_TAG.fullmatch(r["tag"]):
+    if r is None or not (is_default(r) or r["tag"] in HOST2):
         return None
     sums = mark_sums(path.read_text(errors="replace"))
     if len(sums) < 3:
