@@ -1,8 +1,10 @@
-"""ZONE_DMA's watermark boosts on the rig's boots, counted by the kernel's tracepoints.
+"""ZONE_DMA's watermark boosts, and both zones' fallbacks, on the rig's boots,
+counted by the kernel's tracepoints.
 
-The engine boosts ZONE_DMA once per so many pages ZONE_DMA hands out
-(engine/kernels.py GUEST_DMA_BOOST_EVERY), fitted to the classic replays'
-`pgskip_dma32`; MGLRU's runs for ZONE_DMA alone leave no such counter. These
+Where a zone's movable free pages run out, __rmqueue_fallback() takes a page
+from another migratetype's pageblock and may boost the zone's watermarks
+(docs/kernels.md "Watermark boost"); the runs for ZONE_DMA alone that follow
+leave `pgskip_dma32` on the classic LRU and no counter on MGLRU. These
 boots ran with `validation/rig-trace-dma-boosts.patch` applied to the rig's
 guest/init.sh, which enables three tracepoints for the replay and prints a
 summary block (`@@GT BEGIN_TRACE_SUMMARY`) at its end:
@@ -13,7 +15,14 @@ summary block (`@@GT BEGIN_TRACE_SUMMARY`) at its end:
 * `vmscan:mm_vmscan_kswapd_wake` on `zid == 0`: the runs that followed;
 * `kmem:mm_page_alloc_extfrag`: every migratetype fallback, the ones that
   may boost (boost_watermark() from try_to_claim_block(), 7.3 :2331), per
-  zone (pfn below 0x1000: ZONE_DMA), allocation order and migratetypes.
+  zone (pfn below 0x1000: ZONE_DMA), allocation order and migratetypes. A
+  fallback of order 4 or more (`fo` >= pageblock_order / 2) means a claim was
+  tried, and each try boosts the zone first (6.12 try_to_steal_block() :1985,
+  7.3 try_to_claim_block() :2331-2332): __rmqueue_claim() looks from the
+  largest order down and gives up below 4 (should_try_claim_block(), 7.3
+  :2227). One of a smaller order is a single page stolen, __rmqueue_steal(),
+  with no boost of its own (a claim that failed on a larger block before it
+  has boosted).
 
     python validation/dma_boosts.py LOG... [--out validation/dma-boosts.csv]
 """
@@ -27,7 +36,8 @@ sys.path.insert(0, str(HERE.parent))
 from validation import zone_dma_skips as Z  # noqa: E402
 CSV = HERE / "dma-boosts.csv"
 COUNTS = ("wakeup_kswapd_dma", "wakeup_kswapd_dma_boost", "kswapd_wake_dma",
-          "extfrag_dma", "extfrag_dma_order0", "extfrag_dma_large", "extfrag_dma32")
+          "extfrag_dma", "extfrag_dma_order0", "extfrag_dma_large", "extfrag_dma32",
+          "extfrag_dma_fo4", "extfrag_dma32_fo4")
 RAW = ("pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "pgskip_dma32", "pgrefill",
        "pgalloc_dma", "pgpgin")
 COLUMNS = ("run", "trace", "kernel", "policy", "tag") + COUNTS + RAW
@@ -52,11 +62,12 @@ def summary(text: str) -> dict:
         elif p[0] == "extfrag":
             # extfrag ZONE aoN foN amtN fmtN fragN ownN COUNT
             n = int(p[-1])
-            if p[1] == "DMA":
-                out["extfrag_dma"] += n
+            zone = "dma" if p[1] == "DMA" else "dma32"
+            out[f"extfrag_{zone}"] += n
+            if int(p[3][2:]) >= 4:
+                out[f"extfrag_{zone}_fo4"] += n
+            if zone == "dma":
                 out["extfrag_dma_order0" if p[2] == "ao0" else "extfrag_dma_large"] += n
-            else:
-                out["extfrag_dma32"] += n
     return out
 
 
