@@ -179,11 +179,14 @@ class BodyLimit:
                 break
         data = b"".join(chunks)
         problem = None
+        # json.loads() reads bytes in the encoding their first bytes suggest (a
+        # leading NUL byte means UTF-16 or UTF-32), so check that one
+        encoding = json.detect_encoding(data)
         try:
-            text = data.decode("utf-8")
+            text = data.decode(encoding)
         except UnicodeDecodeError as e:
             # FastAPI would answer a bare 400; every other bad body is a 422
-            problem = f"JSON body is not UTF-8: {e}"
+            problem = f"JSON body is not {encoding.upper()}: {e}"
         else:
             if not json_depth_ok(text, self.max_depth):
                 problem = f"JSON nested deeper than {self.max_depth} levels"
