@@ -89,10 +89,10 @@ DEFAULT_KERNEL = "7.3"
 # 32.3 at 108, 31.6 at 103, 29.8 at 117, whence 119; "Held out below 64 MiB"),
 # and 256 MiB (255.9 at 341, 253.7 at 337 and 259.0 at 358, whence 339 and 355;
 # "Held out at 256 MiB"), and 80 MiB (what the rig asked for: 159 / 156 / 171; "Held
-# out at 80 MiB").
-RIG_GUEST_MEM_MB = {"6.1": {108: 32, 124: 48, 143: 64, 159: 80, 176: 96, 208: 128, 341: 256},
-                    "6.12": {103: 32, 120: 48, 138: 64, 156: 80, 172: 96, 204: 128, 339: 256},
-                    "7.3": {119: 32, 138: 48, 155: 64, 171: 80, 189: 96, 223: 128, 355: 256}}
+# out at 80 MiB"), and 192 MiB (276 / 274 / 291; "Held out at 192 MiB").
+RIG_GUEST_MEM_MB = {"6.1": {108: 32, 124: 48, 143: 64, 159: 80, 176: 96, 208: 128, 276: 192, 341: 256},
+                    "6.12": {103: 32, 120: 48, 138: 64, 156: 80, 172: 96, 204: 128, 274: 192, 339: 256},
+                    "7.3": {119: 32, 138: 48, 155: 64, 171: 80, 189: 96, 223: 128, 291: 192, 355: 256}}
 
 
 def rig_available_mb(key: str, mem_mb) -> int | None:
@@ -250,10 +250,10 @@ def guest_unavailable_pages(key: str, available_pages: int) -> int:
 # the median growth of the boots' free pages and LRU lists from the replay's start
 # to its marks after the first reclaim (validation/pcp_pages.py,
 # validation/pcp-pages.csv; docs/kernels.md "Per-CPU lists"). 6.1's lists are not
-# tuned by nr_pcp_high() (v6.7) and its boots grow by none (-169 to +9 pages).
+# tuned by nr_pcp_high() (v6.7) and its boots grow by none (-275 to +9 pages).
 GUEST_PCP_PAGES = {"6.1": {},
-                   "6.12": {32: 502, 48: 408, 64: 384, 80: 617, 96: 756, 128: 545, 256: 439},
-                   "7.3": {32: 542, 48: 794, 64: 925, 80: 1121, 96: 1396, 128: 1740, 256: 1949}}
+                   "6.12": {32: 502, 48: 408, 64: 384, 80: 617, 96: 756, 128: 545, 192: 1398, 256: 439},
+                   "7.3": {32: 542, 48: 794, 64: 925, 80: 1121, 96: 1396, 128: 1740, 192: 1468, 256: 1949}}
 
 
 def guest_pcp_pages(key: str, available_pages: int) -> int:
