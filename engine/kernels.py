@@ -250,10 +250,10 @@ def guest_unavailable_pages(key: str, available_pages: int) -> int:
 # the median growth of the boots' free pages and LRU lists from the replay's start
 # to its marks after the first reclaim (validation/pcp_pages.py,
 # validation/pcp-pages.csv; docs/kernels.md "Per-CPU lists"). 6.1's lists are not
-# tuned by nr_pcp_high() (v6.7) and its boots grow by none (-275 to +9 pages).
+# tuned by nr_pcp_high() (v6.7) and its boots grow by none (-169 to +9 pages).
 GUEST_PCP_PAGES = {"6.1": {},
-                   "6.12": {32: 502, 48: 408, 64: 384, 80: 617, 96: 756, 128: 545, 192: 1398, 256: 439},
-                   "7.3": {32: 542, 48: 794, 64: 925, 80: 1121, 96: 1396, 128: 1740, 192: 1468, 256: 1949}}
+                   "6.12": {32: 502, 48: 408, 64: 384, 80: 617, 96: 756, 128: 545, 192: 1270, 256: 439},
+                   "7.3": {32: 542, 48: 794, 64: 925, 80: 1121, 96: 1396, 128: 1740, 192: 1658, 256: 1949}}
 
 
 def guest_pcp_pages(key: str, available_pages: int) -> int:

@@ -89,10 +89,12 @@ KNOWN_SIZES = [
     ("file-loop-128m", "6.1.", "mglru", ("pgscan", "pgsteal", "file_in")),
     ("desktop-128m", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
     ("shifting-hotspot-128m", "6.12.", "classic", ("pgscan", "pgsteal", "file_in")),
-    # and 192 MiB, predicted by engine 0.12.1 (docs/validation.md "Held out at 192 MiB")
+    # and 192 MiB, predicted by engines 0.12.1 and 0.12.2 (docs/validation.md "Held
+    # out at 192 MiB")
     ("anon-loop-192m", "7.3.", "mglru", ("pgscan", "pgsteal", "pswpin")),
     ("zipf-anon-192m", "6.12.", "mglru", ("pgscan", "pgsteal", "pswpin")),
     ("mmap-exec-192m", "7.3.", "classic", ("pgscan", "pgsteal", "file_in")),
+    ("table-switch-192m", "7.3.", "mglru", ("pgscan", "pgsteal", "file_in")),
 ]
 
 
