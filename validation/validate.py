@@ -220,10 +220,10 @@ def simulate(job):
 # boots of five read() traces ("The zones' holes"), and a boot without tracing of
 # every 6.12 / 7.3 trace whose boots had run with a tracer ("Boots with a tracer"),
 # and the boots of a second host (HOST2, "A second host"), six exports each at 96,
-# 80, 48 and 32 MiB, four at 256 MiB, six at 128 MiB and four at 192 MiB among them
+# 80, 48 and 32 MiB, four at 256 MiB, six at 128 MiB and eight at 192 MiB among them
 # ("Held out at 96 MiB", "Held out below 64 MiB", "Held out at 256 MiB", with engine
-# 0.12.0 "Held out at 80 MiB", "Held out at 128 MiB, again", and with 0.12.1 "Held
-# out at 192 MiB")
+# 0.12.0 "Held out at 80 MiB", "Held out at 128 MiB, again", and with 0.12.1 and
+# 0.12.2 "Held out at 192 MiB")
 HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session-2026-12-06-heldout.csv",
             "session-2026-12-06-128m.csv", "session-2026-12-06-pageblocks.csv", "session-2026-12-06-untraced.csv",
             "session-2026-12-07-host2.csv", "session-2026-12-07-96m.csv",
