@@ -65,8 +65,8 @@ def main(argv=None) -> int:
     logs = {}
     for p in args.logs:
         run = p.name[:-len(".log")]
-        if p.name.endswith(".log") and not p.name.endswith(".console.log") and run in real and (
-                V.is_default(real[run]) or real[run]["tag"] in V.HOST2):
+        if p.name.endswith(".log") and not p.name.endswith(".console.log") and run in real and \
+                V.default_knobs(real[run]):
             logs[run] = p
     runs = sorted(logs)
     with ProcessPoolExecutor(args.jobs) as ex:

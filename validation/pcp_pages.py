@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from validation import zone_dma_skips as Z  # noqa: E402
-from validation.validate import HOST2, is_default, load_real, profile, ram_mb  # noqa: E402
+from validation.validate import default_knobs, load_real, profile, ram_mb  # noqa: E402
 
 CSV = HERE / "pcp-pages.csv"
 COLUMNS = ("run", "trace", "kernel", "policy", "tag", "available_mb", "marks", "start_pages", "growth_pages")
@@ -54,7 +54,7 @@ def mark_sums(text: str) -> list[int]:
 def row_of(path: Path, real: dict) -> dict | None:
     run = path.name[:-len(".log")]
     r = real.get(run)
-    if r is None or not (is_default(r) or r["tag"] in HOST2):
+    if r is None or not default_knobs(r):
         return None
     sums = mark_sums(path.read_text(errors="replace"))
     if len(sums) < 3:
