@@ -123,7 +123,7 @@ def main() -> int:
     args = ap.parse_args()
     V.PACE = args.pace
     rows = [r for r in V.load_real(sorted((V.HERE / "real").glob("*.csv")))
-            if r["trace"] == args.trace and V.profile(r["kernel"]) == args.kernel and V.is_default(r)]
+            if r["trace"] == args.trace and V.profile(r["kernel"]) == args.kernel and V.default_knobs(r)]
     cfg = V.sim_config(rows[0], args.policy)
     if args.kernel == "7.3":
         cfg["large_folios"] = args.large_folios
