@@ -1038,6 +1038,46 @@ def test_desktop_classic_swaps_in_as_the_boots_do_with_the_boots_active_anon_act
     assert abs(active / real - 1) <= V.TOL, (active, real)
 
 
+def test_a_spread_guest_is_simulates_machine_for_that_many_more_or_fewer_available_pages(real_rows):
+    """validate.SPREAD: sim_config(row, policy, f) is the rule's guest with f
+    times its MemAvailable, the machine `simulate --ram-mb` builds for that many
+    pages (guest_machine()), not the rule's machine with frames added."""
+    from engine.kernels import guest_machine
+    row = next(r for r in real_rows if r["trace"] == "anon-loop-192m" and r["kernel"].startswith("6.12."))
+    for f in V.SPREAD:
+        cfg = V.sim_config(row, "lru_gen", f)
+        want = guest_machine("6.12", round(V.ram_mb(row) * 256 * f))
+        assert {k: cfg[k] for k in want} == want, f
+    assert V.sim_config(row, "lru_gen", 1.0) == V.sim_config(row, "lru_gen")
+    small, big = (V.sim_config(row, "lru_gen", f)["ram_pages"] for f in (min(V.SPREAD), max(V.SPREAD)))
+    assert small < V.sim_config(row, "lru_gen")["ram_pages"] < big
+
+
+def test_a_missed_cell_is_in_the_spread_when_a_guest_within_2_percent_meets_the_boot():
+    """docs/validation.md "The boots' own spread of MemAvailable": a judged cell
+    the rule's machine misses counts as in the spread when one of SPREAD's
+    guests is within 20 % of the boot (listed by trace), and a simulated counter
+    those guests take more than 25 % apart counts as moved; without the
+    spread's simulations there is no section."""
+    def row(trace, tag, pgscan):
+        return {"trace": trace, "kernel": "6.1.0-56-amd64", "policy": "mglru", "tag": tag, "run": f"{trace}.{tag}",
+                "source": "x.csv", "mem_mb": "276", "swap": "disk", "swap_mb": "1024", "swappiness": "60",
+                "read_ahead_kb": "128", "pgsteal": "0", "pswpin": "0", "file_in": "0", "pgscan": str(pgscan)}
+    rows = [row("loop", "h2s1g", 500_000), row("steady", "h2s1g", 100_000)]
+    # the rule's loop machine scans 740k (1.48x: missed); the 0.98x guest 530k (1.06x)
+    scanned = {"loop": {1.0: 740_000, 0.98: 530_000, 0.99: 735_000, 1.01: 750_000, 1.02: 745_000},
+               "steady": {1.0: 150_000, 0.98: 151_000, 0.99: 150_000, 1.01: 149_000, 1.02: 150_500}}
+    sims = {(r["trace"], V._frozen(V.sim_config(r, "lru_gen", f))): {c: 0 for c in V.ALL} | {"pgscan": n}
+            for r in rows for f, n in scanned[r["trace"]].items()}
+    lines = V.spread(rows, sims)
+    # loop's 530-750k are 1.42x apart (moved), steady's 149-151k are not
+    assert "| 6.1 | second host | 2 | 0 | 1 | 1 | 1/2 |" in lines
+    knife = next(line for line in lines if line.startswith("Missed cells in the spread"))
+    assert "loop 6.1 mglru (pgscan)" in knife and "steady" not in knife
+    rule_only = {k: v for k, v in sims.items() if k[1] == V._frozen(V.sim_config(rows[0], "lru_gen"))}
+    assert V.spread(rows, rule_only) == []
+
+
 def test_within_reach_counts_the_boots_one_simulated_value_can_meet():
     """One machine stands for all boots of a trace, release and policy (the
     rule): boots more than (1 + TOL) / (1 - TOL) = 1.5x apart cannot all be
