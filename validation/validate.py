@@ -232,21 +232,24 @@ def simulate(job):
 # 80, 48 and 32 MiB, four at 256 MiB, six at 128 MiB and eight at 192 MiB among them
 # ("Held out at 96 MiB", "Held out below 64 MiB", "Held out at 256 MiB", with engine
 # 0.12.0 "Held out at 80 MiB", "Held out at 128 MiB, again", and with 0.12.1 and
-# 0.12.2 "Held out at 192 MiB")
+# 0.12.2 "Held out at 192 MiB"), then more boots of anon-loop-192m, untraced and
+# traced ("The loop's two outcomes")
 HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session-2026-12-06-heldout.csv",
             "session-2026-12-06-128m.csv", "session-2026-12-06-pageblocks.csv", "session-2026-12-06-untraced.csv",
             "session-2026-12-07-host2.csv", "session-2026-12-07-96m.csv",
             "session-2026-12-07-48m.csv", "session-2026-12-07-32m.csv", "session-2026-12-07-256m.csv",
             "session-2026-12-07-80m.csv", "session-2026-12-07-128m.csv",
-            "session-2026-12-07-192m.csv")
+            "session-2026-12-07-192m.csv", "session-2026-12-07-192m-loop.csv")
 
 
 # Boots on a second host. Every replay above ran on an Intel Xeon of 2 cores;
 # session-2026-12-07-host2.csv ran on an AMD EPYC of 2 cores (the QEMU TCG guests
 # replay there in about half the time): `h2` with the rig's default knobs, `h2s1g`
-# with a 1 GiB swap disk (the --swap-mb 1024 of the hidden checks' command line).
+# with a 1 GiB swap disk (the --swap-mb 1024 of the hidden checks' command line),
+# `h2s1g2` and `h2s1g3` the same trace booted again.
 # They are not judged with the first host's: docs/validation.md "A second host".
-HOST2 = {"h2": "the rig's default knobs", "h2s1g": "a 1 GiB swap disk"}
+HOST2 = {"h2": "the rig's default knobs", "h2s1g": "a 1 GiB swap disk",
+         "h2s1g2": "a 1 GiB swap disk, a second boot", "h2s1g3": "a 1 GiB swap disk, a third boot"}
 
 
 def fitted(rows) -> list[dict]:
