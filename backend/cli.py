@@ -89,11 +89,16 @@ def _param(text: str) -> tuple[str, float]:
 
 
 try:  # engine.kernels is plain Python, but importing it loads the engine package
-    from engine.kernels import DEFAULT_KERNEL as _DEFAULT_KERNEL, KERNELS as _KERNELS, PACES as _PACES, \
-        guest_machine
+    from engine.kernels import DEFAULT_KERNEL as _DEFAULT_KERNEL, GUEST_SPREAD as _SPREAD, KERNELS as _KERNELS, \
+        PACES as _PACES, guest_machine
     _KERNEL_KEYS = tuple(_KERNELS)
 except ImportError:  # the engine is not built: cmd_simulate says so before any run
-    _DEFAULT_KERNEL, _KERNEL_KEYS, _PACES, guest_machine = "7.3", (), ("engine",), None
+    _DEFAULT_KERNEL, _KERNEL_KEYS, _PACES, _SPREAD, guest_machine = "7.3", (), ("engine",), (), None
+
+# --spread reports these, as the real-kernel rig sums them (docs/validation.md)
+SPREAD_COUNTERS = ("pgscan", "pgsteal", "pswpin", "file_in")
+# a counter whose guests are further apart than this is on a knife edge
+SPREAD_WIDE = 1.25
 
 
 def _kernels(text: str) -> tuple[str, ...]:
@@ -212,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --ram-mb: the guest's clock: the engine's costs (default) or the "
                         "real-kernel rig's QEMU guests' measured pace, on which 6.12 and 7.3 read "
                         "memcg stats flushed every 2 s (docs/validation.md \"The guests' pace\")")
+    m.add_argument("--spread", action="store_true",
+                   help="with --ram-mb: also simulate guests with 0.98, 0.99, 1.01 and 1.02x that "
+                        "MemAvailable (real boots start that far apart) and give each counter's range: "
+                        "a result that moves by more than 25 %% across them is on a knife edge "
+                        "(docs/validation.md \"The loop's two outcomes\")")
     m.add_argument("--swap-mb", type=_nonneg_int, metavar="N",
                    help="swap size (default: half of --ram-mb; 0 = no swap)")
     m.add_argument("--swap-kind", choices=SWAP_KINDS)
@@ -372,7 +382,9 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _config(args, policy: str, kernel: str | None = None) -> dict:
+def _config(args, policy: str, kernel: str | None = None, scale: float = 1.0) -> dict:
+    """The machine of the command line; `scale` (--spread) gives its guest that
+    many times the MemAvailable, on the same swap device."""
     cfg: dict = {"policy": policy}
     if kernel is not None:
         cfg["kernel"] = kernel
@@ -384,8 +396,8 @@ def _config(args, policy: str, kernel: str | None = None) -> dict:
             # the real-kernel rig sizes its guests by MemAvailable; a guest of
             # this profile with that much available (engine/kernels.py), at the
             # engine's pace or the rig's (whose swap disk is "ssd"; the engine's default kind is zram)
-            cfg.update(guest_machine(kernel or _DEFAULT_KERNEL, available, args.swap_kind or "zram",
-                                     args.pace))
+            cfg.update(guest_machine(kernel or _DEFAULT_KERNEL, round(available * scale),
+                                     args.swap_kind or "zram", args.pace))
         if args.swap_mb is None and args.swap_kind != "none":
             cfg["swap_pages"] = available // 2
     elif args.bare:
@@ -446,6 +458,9 @@ def cmd_simulate(args) -> int:
             SCENARIOS[args.scenario].check_params(**dict(args.param))
         except WorkloadError as e:
             raise UserError(f"reclaimlab simulate: error: --param: {e}", 2) from None
+    if args.spread and (args.ram_mb is None or args.bare):
+        raise UserError("reclaimlab simulate: error: --spread is a guest's: it goes with --ram-mb, "
+                        "without --bare", 2)
     kinds = args.policy if isinstance(args.policy, tuple) else _policy_list(args.policy)
     kernels = args.kernel or (None,)
     # one run per (kernel, policy), kernel-major: --kernel 6.1,7.3 --policy both
@@ -453,6 +468,9 @@ def cmd_simulate(args) -> int:
     runs = [(k, p) for k in kernels for p in kinds]
     policies = tuple(p for _, p in runs)
     configs = [_config(args, p, k) for k, p in runs]
+    # --spread: after them, each run's guests of GUEST_SPREAD's sizes, run-major
+    scales = _SPREAD if args.spread else ()
+    configs += [_config(args, p, k, f) for k, p in runs for f in scales]
     # A trace needs no machine: open it first, so that its errors (a missing
     # file, an unknown format, a torn record) come first.
     workload = _open_workload(args, None) if args.trace is not None else None
@@ -493,7 +511,11 @@ def cmd_simulate(args) -> int:
         progress.finish()
     if total == 0:
         raise UserError("reclaimlab simulate: the workload has no accesses")
+    spread_sims, sims = sims[len(runs):], sims[:len(runs)]
     results = [_result(s, p) for s, p in zip(sims, policies)]
+    for i, r in enumerate(results):
+        if scales:
+            r["spread"] = _spread(sims[i], spread_sims[i * len(scales):(i + 1) * len(scales)], scales)
     meta = dict(workload.meta)
     meta["accesses"] = total
     file_names = (getattr(workload, "names", None) or {}).get("file") or []
@@ -507,6 +529,24 @@ def cmd_simulate(args) -> int:
     else:
         print(render_summary(results, engine))
     return 0
+
+
+def _rig_counters(v: dict) -> dict:
+    """SPREAD_COUNTERS from a vmstat, as the rig's summary sums them."""
+    return {"pgscan": v["pgscan_kswapd"] + v["pgscan_direct"], "pgsteal": v["pgsteal_kswapd"] + v["pgsteal_direct"],
+            "pswpin": v["pswpin"], "file_in": max(0, v["pgpgin"] - 4 * v["pswpin"]) // 4}
+
+
+def _spread(sim, others, scales) -> dict:
+    """--spread's result for one run: each counter on the guests of `scales`
+    and the run's own (1.0), smallest guest first, and the counters whose
+    largest value is more than SPREAD_WIDE times the smallest."""
+    by = sorted([(1.0, sim)] + list(zip(scales, others)), key=lambda x: x[0])
+    counters = {f: _rig_counters(s.vmstat()) for f, s in by}
+    values = {c: [counters[f][c] for f, _ in by] for c in SPREAD_COUNTERS}
+    return {"memavailable": [f for f, _ in by], "ram_pages": [s.config["ram_pages"] for _, s in by],
+            "counters": values,
+            "knife_edge": [c for c, vs in values.items() if max(vs) > SPREAD_WIDE * max(min(vs), 1)]}
 
 
 def _jsonable(o):
@@ -584,6 +624,16 @@ def render_summary(results: list[dict], engine=None) -> str:
     cw = [max(len(vals[i]) for _, vals in rows) for i in range(len(results))]
     for k, vals in rows:
         lines.append(f"{k:<{kw}}  " + "  ".join(f"{v:>{cw[i]}}" for i, v in enumerate(vals)).rstrip())
+    for r in results:
+        sp = r.get("spread")
+        if not sp:
+            continue
+        fs = sp["memavailable"]
+        lines += ["", f'spread ({titles.get(r["policy"], r["policy"])}, {r["config"].get("kernel", "?")}): '
+                  f"guests with {fs[0]:g}-{fs[-1]:g}x the MemAvailable"]
+        for c, vs in sp["counters"].items():
+            lines.append((f"  {c:<8} {min(vs):>12,d} - {max(vs):<12,d}"
+                          + ("  more than 25 % apart: a knife edge" if c in sp["knife_edge"] else "")).rstrip())
     for r in results:
         name = getattr(infos.get(r["policy"]), "debugfs", None)
         if name and r.get(name):

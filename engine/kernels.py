@@ -191,6 +191,14 @@ def guest_costs(swap_kind: str = "ssd") -> dict:
 # "The guests' pace").
 PACES = ("engine", "rig")
 
+# Guests with these multiples of a guest's MemAvailable: the spread of the real
+# boots' own. The rig's default-knob boots start their replays with 0.971-1.019x
+# the MemAvailable it sized them for (5th-95th percentile of 804 boots), and a
+# loop's MGLRU on 6.1 or 6.12 goes from one outcome to the other within it, on
+# the boots as in the engine (docs/validation.md "The loop's two outcomes").
+# `simulate --spread` and `make validate` simulate them beside the guest.
+GUEST_SPREAD = (0.98, 0.99, 1.01, 1.02)
+
 
 # Compaction's migrations on the rig's 7.3 guests (config compaction_migrate_every):
 # one LRU folio migrated, and so added to the LRU again, per that many pages read

@@ -342,3 +342,46 @@ def test_simulate_no_large_folios_gives_7_3_small_page_cache_folios():
     lf, nolf = (json.loads(run(*base, *extra).stdout) for extra in ((), ("--no-large-folios",)))
     assert lf["config"]["large_folios"] == 1 and nolf["config"]["large_folios"] == 0
     assert nolf["vmstat"]["workingset_refault_file"] > 2 * lf["vmstat"]["workingset_refault_file"]
+
+
+LOOP_64 = ("simulate", "--trace", "validation/traces/anon-loop.trace.gz", "--kernel", "6.1", "--ram-mb", "64",
+           "--swap-kind", "ssd", "--swap-mb", "256", "--swappiness", "60")
+
+
+def test_simulate_spread_runs_guests_0_98_to_1_02x_the_memavailable__guest_machine():
+    """--spread: the same workload on guests with GUEST_SPREAD's multiples of
+    the MemAvailable (guest_machine(), same swap), each counter as the rig sums
+    it, smallest guest first; the run's own result is the 1.0x guest's."""
+    from engine import Simulator
+    from engine.kernels import GUEST_SPREAD, guest_machine
+    from engine.trace import read_trace
+    out = json.loads(run(*LOOP_64, "--policy", "lru_gen", "--spread", "--json").stdout)
+    sp = out["spread"]
+    assert sp["memavailable"] == sorted(GUEST_SPREAD + (1.0,))
+    assert sp["ram_pages"] == sorted(sp["ram_pages"]) and sp["ram_pages"][2] == out["config"]["ram_pages"]
+    v = out["vmstat"]
+    assert sp["counters"]["pswpin"][2] == v["pswpin"]
+    assert sp["counters"]["pgscan"][2] == v["pgscan_kswapd"] + v["pgscan_direct"]
+    # the 0.98x guest is guest_machine()'s for that many pages, run on its own
+    cfg = {k: out["config"][k] for k in ("policy", "kernel", "swap_kind", "swap_pages", "swappiness")}
+    sim = Simulator({**cfg, **guest_machine("6.1", round(64 * 256 * 0.98), "ssd")})
+    sim.set_workload(read_trace("validation/traces/anon-loop.trace.gz").accesses)
+    sim.run_to_end()
+    assert sp["counters"]["pswpin"][0] == sim.vmstat()["pswpin"]
+    # this loop's MGLRU is on a knife edge on 6.1 (docs/validation.md "The loop's two outcomes")
+    assert "pswpin" in sp["knife_edge"] and max(sp["counters"]["pswpin"]) > 1.25 * min(sp["counters"]["pswpin"])
+    assert "file_in" not in sp["knife_edge"]
+
+
+def test_simulate_spread_summary_names_a_knife_edge_and_json_without_it_has_no_spread():
+    text = run(*LOOP_64, "--policy", "both", "--spread").stdout
+    block = text.split("spread (multi-gen LRU (MGLRU), 6.1): guests with 0.98-1.02x the MemAvailable")[1]
+    assert "pswpin" in block.splitlines()[3] and "a knife edge" in block.splitlines()[3]
+    assert "spread (active/inactive LRU, 6.1)" in text
+    assert "spread" not in json.loads(run(*LOOP_64, "--policy", "lru", "--json").stdout)
+
+
+@pytest.mark.parametrize("extra", [(), ("--ram-mb", "64", "--bare")])
+def test_simulate_spread_without_a_guest_is_a_one_line_usage_error(extra):
+    line = one_line_error(run("simulate", "--scenario", "anon-loop", "--accesses", "3000", *extra, "--spread"), 2)
+    assert "--spread is a guest's: it goes with --ram-mb, without --bare" in line

@@ -1078,6 +1078,34 @@ def test_a_missed_cell_is_in_the_spread_when_a_guest_within_2_percent_meets_the_
     assert V.spread(rows, rule_only) == []
 
 
+def test_a_missed_mglru_classic_direction_names_the_spread_guest_that_meets_it():
+    """docs/validation.md "MGLRU against the classic LRU": a direction the
+    rule's guests miss names the first SPREAD multiple at which both
+    policies' guests (one --ram-mb for both) meet it (direction_met())."""
+    import csv
+    with open(V.HERE / "real" / "calibration.csv", newline="") as fh:
+        columns = next(csv.reader(fh))
+
+    def row(policy):
+        return {c: "0" for c in columns} | {
+            "trace": "t", "kernel": "6.1.0-56-amd64", "policy": policy, "tag": "r1", "run": f"t.{policy}",
+            "source": "x.csv", "mem_mb": "143", "swap": "disk", "swap_mb": "256", "swappiness": "60",
+            "read_ahead_kb": "128", "pgscan": "100000" if policy == "classic" else "40000"}
+    by = {p: [row(p)] for p in ("classic", "mglru")}
+    # real MGLRU/classic 0.40; the rule's guests 0.90 (missed), 0.99x's 0.50, 1.02x's 0.45
+    mglru = {1.0: 90_000, 0.98: 95_000, 0.99: 50_000, 1.01: 88_000, 1.02: 45_000}
+    sims = {("t", V._frozen(V.sim_config(by[p][0], V.POLICY[p], f))):
+            {c: 0 for c in V.ALL} | {"pgscan": 100_000 if p == "classic" else n}
+            for p in by for f, n in mglru.items()}
+    assert V.direction_met([100_000, 40_000], [100_000, 90_000]) is False
+    assert V.spread_direction(sims, by, "pgscan", [100_000, 40_000]) == 0.99
+    assert V.spread_direction(sims, by, "pgscan", [100_000, 200_000]) is None
+    rule_only = {k: v for k, v in sims.items() if k[1] in {V._frozen(V.sim_config(by[p][0], V.POLICY[p])) for p in by}}
+    assert V.spread_direction(rule_only, by, "pgscan", [100_000, 40_000]) is None
+    page = V.render(by["classic"] + by["mglru"], sims)
+    assert "| t | 6.1 | 0.40 / 0.90 ✗ (met at 0.99x) |" in page and "(validate.SPREAD; 1 of the 1 missed)" in page
+
+
 def test_within_reach_counts_the_boots_one_simulated_value_can_meet():
     """One machine stands for all boots of a trace, release and policy (the
     rule): boots more than (1 + TOL) / (1 - TOL) = 1.5x apart cannot all be
