@@ -90,14 +90,12 @@ def _param(text: str) -> tuple[str, float]:
 
 try:  # engine.kernels is plain Python, but importing it loads the engine package
     from engine.kernels import DEFAULT_KERNEL as _DEFAULT_KERNEL, GUEST_SPREAD as _SPREAD, KERNELS as _KERNELS, \
-        PACES as _PACES, guest_machine
+        PACES as _PACES, guest_machine, rig_counters
     _KERNEL_KEYS = tuple(_KERNELS)
 except ImportError:  # the engine is not built: cmd_simulate says so before any run
-    _DEFAULT_KERNEL, _KERNEL_KEYS, _PACES, _SPREAD, guest_machine = "7.3", (), ("engine",), (), None
+    _DEFAULT_KERNEL, _KERNEL_KEYS, _PACES, _SPREAD, guest_machine, rig_counters = "7.3", (), ("engine",), (), None, None
 
-# --spread reports these, as the real-kernel rig sums them (docs/validation.md)
-SPREAD_COUNTERS = ("pgscan", "pgsteal", "pswpin", "file_in")
-# a counter whose guests are further apart than this is on a knife edge
+# --spread: a counter whose guests are further apart than this is on a knife edge
 SPREAD_WIDE = 1.25
 
 
@@ -531,19 +529,13 @@ def cmd_simulate(args) -> int:
     return 0
 
 
-def _rig_counters(v: dict) -> dict:
-    """SPREAD_COUNTERS from a vmstat, as the rig's summary sums them."""
-    return {"pgscan": v["pgscan_kswapd"] + v["pgscan_direct"], "pgsteal": v["pgsteal_kswapd"] + v["pgsteal_direct"],
-            "pswpin": v["pswpin"], "file_in": max(0, v["pgpgin"] - 4 * v["pswpin"]) // 4}
-
-
 def _spread(sim, others, scales) -> dict:
     """--spread's result for one run: each counter on the guests of `scales`
     and the run's own (1.0), smallest guest first, and the counters whose
     largest value is more than SPREAD_WIDE times the smallest."""
     by = sorted([(1.0, sim)] + list(zip(scales, others)), key=lambda x: x[0])
-    counters = {f: _rig_counters(s.vmstat()) for f, s in by}
-    values = {c: [counters[f][c] for f, _ in by] for c in SPREAD_COUNTERS}
+    counters = [rig_counters(s.vmstat()) for _, s in by]
+    values = {c: [x[c] for x in counters] for c in counters[0]}
     return {"memavailable": [f for f, _ in by], "ram_pages": [s.config["ram_pages"] for _, s in by],
             "counters": values,
             "knife_edge": [c for c, vs in values.items() if max(vs) > SPREAD_WIDE * max(min(vs), 1)]}

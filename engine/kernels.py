@@ -200,6 +200,18 @@ PACES = ("engine", "rig")
 GUEST_SPREAD = (0.98, 0.99, 1.01, 1.02)
 
 
+def rig_counters(vmstat: dict) -> dict:
+    """The four counters the real-kernel rig's summary judges, from a vmstat
+    dict, as its replay.py sums them: scans and steals of kswapd and direct
+    reclaim, swap-ins, and pages read from storage (pgpgin counts KiB) less
+    the swap-ins."""
+    v = vmstat
+    return {"pgscan": v["pgscan_kswapd"] + v["pgscan_direct"],
+            "pgsteal": v["pgsteal_kswapd"] + v["pgsteal_direct"],
+            "pswpin": v["pswpin"],
+            "file_in": max(0, v["pgpgin"] - 4 * v["pswpin"]) // 4}
+
+
 # Compaction's migrations on the rig's 7.3 guests (config compaction_migrate_every):
 # one LRU folio migrated, and so added to the LRU again, per that many pages read
 # into large folios, whose high-order allocations compact memory. Fitted so that

@@ -76,7 +76,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.kernels import GUEST_SPREAD, PACES, guest_machine, rig_available_mb  # noqa: E402
+from engine.kernels import GUEST_SPREAD, PACES, guest_machine, rig_available_mb, rig_counters  # noqa: E402
 
 SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
 POLICY = {"classic": "lru", "mglru": "lru_gen"}
@@ -105,13 +105,10 @@ def profile(kernel: str) -> str | None:
 def counters(v: dict) -> dict:
     """The rig's summary columns, from a vmstat dict (its replay.py's definitions)."""
     return {
-        "pgscan": v["pgscan_kswapd"] + v["pgscan_direct"],
-        "pgsteal": v["pgsteal_kswapd"] + v["pgsteal_direct"],
-        "pswpin": v["pswpin"], "pswpout": v["pswpout"],
+        **rig_counters(v),
+        "pswpout": v["pswpout"],
         "workingset_refault_anon": v["workingset_refault_anon"],
         "workingset_refault_file": v["workingset_refault_file"],
-        # pgpgin counts KiB: pages read from storage, swap-ins taken out
-        "file_in": max(0, v["pgpgin"] - 4 * v["pswpin"]) // 4,
         "pgactivate": v["pgactivate"],
         # 7.3's rotations (0 on 6.1 and 6.12, which have no such counters)
         "pgrotate_anon": v["pgrotate_anon"], "pgrotate_file": v["pgrotate_file"],
