@@ -19,7 +19,9 @@ boots of such a trace ran other machines. A trace only the second host
 booted (the held-out exports of "A second host" and of the "Held out at"
 sections at 32-256 MiB) is served on its boots' machine, the default knobs'
 (`h2`) where it has them, else the 1 GiB swap disk's (`h2s1g`), with no
-`runs`: its panes show that host's numbers, not a ratio to them.
+`runs`: its panes show that host's numbers, not a ratio to them, every boot
+of that machine (`h2s1g2`, `h2s1g3`: the loop booted again, "The loop's two
+outcomes"); the traced boots (`tr1`...) are not served.
 """
 from __future__ import annotations
 
@@ -46,7 +48,8 @@ SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
 COUNTERS = ("pgscan", "pgsteal", "pswpin", "file_in", "pswpout", "workingset_refault_anon",
             "workingset_refault_file", "pgactivate")
 # validate.py HOST2's tags, the default knobs' first, and the host they name
-SECOND_HOST_TAGS = ("h2", "h2s1g")
+# (h2s1g2, h2s1g3: the same machine as h2s1g booted again)
+SECOND_HOST_TAGS = ("h2", "h2s1g", "h2s1g2", "h2s1g3")
 SECOND_HOST = "an AMD EPYC host of 2 cores (2026-12-07)"
 _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
 # a boot with the rig's default knobs (validate.py is_default())

@@ -228,3 +228,23 @@ def test_a_trace_only_the_second_host_booted_is_served_on_its_boots_machine_with
                    and r["profile"] == "7.3" and r["policy"] == "mglru")
     got = next(x for x in replay["simulated"] if (x["kernel"], x["policy"]) == ("7.3", "lru_gen"))
     assert got["counters"] == {c: int(sim[c]) for c in replays.COUNTERS}
+
+
+def test_a_trace_the_second_host_booted_again_lists_every_boot_of_its_machine(big_client):
+    """anon-loop-192m's later boots on the second host (`h2s1g2`, `h2s1g3`:
+    docs/validation.md "The loop's two outcomes") are served beside its first
+    (`h2s1g`), each once, on the first boot's machine; its traced boots (`tr1`..)
+    and the guests of other sizes are not."""
+    replay = next(r for r in big_client.get("/api/replays").json() if r["name"] == "anon-loop-192m")
+    boots = replay["second_host"]["runs"]
+    six = sorted(b["tag"] for b in boots if (b["kernel"], b["policy"]) == ("6.1", "lru_gen"))
+    assert six == ["h2s1g", "h2s1g2", "h2s1g3"]
+    assert sorted(b["tag"] for b in boots if (b["kernel"], b["policy"]) == ("7.3", "lru")) == ["h2s1g", "h2s1g2"]
+    assert not any(b["tag"].startswith("tr") for b in boots)
+    with open(VALIDATION / "real" / "session-2026-12-07-192m-loop.csv", newline="") as fh:
+        again = next(r for r in csv.DictReader(fh) if r["run"] == "anon-loop-192m.6.1.0-56-amd64.mglru.h2s1g3")
+    got = next(b for b in boots if (b["kernel"], b["policy"], b["tag"]) == ("6.1", "lru_gen", "h2s1g3"))
+    assert got["counters"] == {c: int(again[c]) for c in replays.COUNTERS}
+    assert replay["runs"] == [] and replay["machine"]["ram_pages"] == 192 * 256
+    # one simulated machine per profile and policy, the first boot's
+    assert len(replay["simulated"]) == 6
