@@ -90,13 +90,11 @@ def _param(text: str) -> tuple[str, float]:
 
 try:  # engine.kernels is plain Python, but importing it loads the engine package
     from engine.kernels import DEFAULT_KERNEL as _DEFAULT_KERNEL, GUEST_SPREAD as _SPREAD, KERNELS as _KERNELS, \
-        PACES as _PACES, guest_machine, rig_counters
+        PACES as _PACES, guest_machine, rig_counters, spread_is_wide
     _KERNEL_KEYS = tuple(_KERNELS)
 except ImportError:  # the engine is not built: cmd_simulate says so before any run
-    _DEFAULT_KERNEL, _KERNEL_KEYS, _PACES, _SPREAD, guest_machine, rig_counters = "7.3", (), ("engine",), (), None, None
-
-# --spread: a counter whose guests are further apart than this is on a knife edge
-SPREAD_WIDE = 1.25
+    _DEFAULT_KERNEL, _KERNEL_KEYS, _PACES, _SPREAD = "7.3", (), ("engine",), ()
+    guest_machine = rig_counters = spread_is_wide = None
 
 
 def _kernels(text: str) -> tuple[str, ...]:
@@ -532,13 +530,13 @@ def cmd_simulate(args) -> int:
 def _spread(sim, others, scales) -> dict:
     """--spread's result for one run: each counter on the guests of `scales`
     and the run's own (1.0), smallest guest first, and the counters whose
-    largest value is more than SPREAD_WIDE times the smallest."""
+    guests are more than 25 % apart (spread_is_wide())."""
     by = sorted([(1.0, sim)] + list(zip(scales, others)), key=lambda x: x[0])
     counters = [rig_counters(s.vmstat()) for _, s in by]
     values = {c: [x[c] for x in counters] for c in counters[0]}
     return {"memavailable": [f for f, _ in by], "ram_pages": [s.config["ram_pages"] for _, s in by],
             "counters": values,
-            "knife_edge": [c for c, vs in values.items() if max(vs) > SPREAD_WIDE * max(min(vs), 1)]}
+            "knife_edge": [c for c, vs in values.items() if spread_is_wide(vs)]}
 
 
 def _jsonable(o):

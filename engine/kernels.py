@@ -200,6 +200,12 @@ PACES = ("engine", "rig")
 GUEST_SPREAD = (0.98, 0.99, 1.01, 1.02)
 
 
+def spread_is_wide(values) -> bool:
+    """A counter those guests take more than 25 % apart: a result on a knife
+    edge (`simulate --spread`'s knife_edge, docs/validation.md's "moved")."""
+    return max(values) > 1.25 * max(min(values), 1)
+
+
 def rig_counters(vmstat: dict) -> dict:
     """The four counters the real-kernel rig's summary judges, from a vmstat
     dict, as its replay.py sums them: scans and steals of kswapd and direct

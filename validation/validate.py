@@ -76,7 +76,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.kernels import GUEST_SPREAD, PACES, guest_machine, rig_available_mb, rig_counters  # noqa: E402
+from engine.kernels import GUEST_SPREAD, PACES, guest_machine, rig_available_mb, rig_counters, \
+    spread_is_wide  # noqa: E402
 
 SWAP_KIND = {"disk": "ssd", "zram": "zram", "none": "none"}
 POLICY = {"classic": "lru", "mglru": "lru_gen"}
@@ -126,8 +127,8 @@ PACE = "engine"
 # --set: (dotted key, value) applied to every simulated machine after the rule
 SET: list[tuple[str, object]] = []
 # guests 2 % smaller to 2 % larger than the rule's (engine/kernels.py
-# GUEST_SPREAD, the boots' own spread of MemAvailable): a counter the simulator
-# moves by more than 20 % across it is one a boot can land either side of
+# GUEST_SPREAD, the boots' own spread of MemAvailable): a missed cell one of
+# them meets is one a boot could have landed on either way
 SPREAD = GUEST_SPREAD
 
 
@@ -631,7 +632,7 @@ def spread(real_rows, sims) -> list[str]:
                     vals = [sim_of(sims, r)[c]] + [x[c] for x in spread_of(sims, r)]
                     if max(vals) >= SMALL:
                         counted += 1
-                        moved += max(vals) > 1.25 * max(min(vals), 1)
+                        moved += spread_is_wide(vals)
             if judged:
                 out.append(f"| {key} | {name} | {judged} | {met} | {inside} | {judged - met - inside} | "
                            f"{moved}/{counted} |")
