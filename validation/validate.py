@@ -626,8 +626,11 @@ def spread(real_rows, sims) -> list[str]:
                         inside += 1
                         knife.setdefault((r["trace"], key, r["policy"]), set()).add(c)
             moved = counted = 0
-            for trace, policy, mb in {(r["trace"], r["policy"], ram_mb(r)) for r in picked}:
-                r = next(r for r in picked if (r["trace"], r["policy"], ram_mb(r)) == (trace, policy, mb))
+            # one simulated machine per trace and config (h2 and h2s1g differ in swap)
+            machines = {}
+            for r in picked:
+                machines.setdefault((r["trace"], _frozen(sim_config(r, POLICY[r["policy"]]))), r)
+            for r in machines.values():
                 for c in MAIN:
                     vals = [sim_of(sims, r)[c]] + [x[c] for x in spread_of(sims, r)]
                     if max(vals) >= SMALL:
