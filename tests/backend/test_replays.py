@@ -248,3 +248,12 @@ def test_a_trace_the_second_host_booted_again_lists_every_boot_of_its_machine(bi
     assert replay["runs"] == [] and replay["machine"]["ram_pages"] == 192 * 256
     # one simulated machine per profile and policy, the first boot's
     assert len(replay["simulated"]) == 6
+
+
+def test_the_servers_copies_of_validates_rules_are_validates():
+    """backend/replays.py keeps its own copies of validation/validate.py's rules
+    (validation/ is data beside a checkout, not a package the server imports):
+    a tag added to HOST2, a policy or a swap kind must be added to both."""
+    from validation import validate as V
+    assert replays.SECOND_HOST_TAGS == tuple(V.HOST2)
+    assert (replays.POLICY, replays.SWAP_KIND, replays.PROFILE_OF) == (V.POLICY, V.SWAP_KIND, V.PROFILE_OF)
