@@ -509,8 +509,8 @@ def cmd_simulate(args) -> int:
         raise UserError("reclaimlab simulate: the workload has no accesses")
     spread_sims, sims = sims[len(runs):], sims[:len(runs)]
     results = [_result(s, p) for s, p in zip(sims, policies)]
-    for i, r in enumerate(results):
-        if scales:
+    if scales:
+        for i, r in enumerate(results):
             r["spread"] = _spread(sims[i], spread_sims[i * len(scales):(i + 1) * len(scales)], scales)
     meta = dict(workload.meta)
     meta["accesses"] = total
