@@ -162,7 +162,7 @@ FLUSH_FIRST_SHARE = 0.42
 # the kernel runs every FLUSH_TIME of the guest's time, is then as old, in
 # records, as on the rig (docs/validation.md "The stats flush at the engine's
 # pace").
-ENGINE_PACE_OF_GUEST = {"6.1": 0.0974, "6.12": 0.1889, "7.3": 0.1024}
+ENGINE_PACE_OF_GUEST = {"6.1": 0.0977, "6.12": 0.1950, "7.3": 0.1024}
 # the keys that belong to the rig's virtio disks, not to its CPUs
 _SWAP_DEVICE_COSTS = ("swap_read", "swap_write")
 _DATA_DISK_COSTS = ("file_read", "readahead_page", "file_write")

@@ -680,7 +680,11 @@ cdef class MultiGenLru(ReclaimPolicy):
             # :4155-4161): a folio in an older gen is activated (folio_activate(),
             # pgactivate), in 6.12 after folio_clear_lru_refs() (mm_inline.h:158-161)
             old_gen = folio_lru_gen(self.m, f)
-            if old_gen >= 0 and old_gen != new_gen:
+            if old_gen < 0:
+                # isolated: left PG_referenced for shrink_folio_list() (6.1 :4692, 6.12 :4156)
+                self.m.folios[f].flags = self.m.folios[f].flags | PG_referenced
+                folio_flags_changed(self.m, f)
+            elif old_gen != new_gen:
                 if self.kernel >= 612:
                     self.folio_clear_lru_refs(f)
                 self.folio_activate(f)
@@ -693,12 +697,11 @@ cdef class MultiGenLru(ReclaimPolicy):
                             uint32_t vm_flags) noexcept nogil:
         """The PTE loop shared by mm/vmscan.c:walk_pte_range() and
         lru_gen_look_around(): over ptes[lo:hi], clear the young bit of each
-        present young PTE that maps a folio on a generation list, and
-        walk_update_folio() each folio once per run of its PTEs (carrying the
-        dirty bits). A folio off the lists (isolated for reclaim) is skipped, as
-        7.3's get_pfn_folio() (:3491) does; 6.1's and 6.12's age it too (tried:
-        it moved the 6.1 / 6.12 counts away from the real ones, docs/validation.md).
-        vm_flags: the VMA's, for 7.3's executable file folios. The PTEs of a large
+        present young PTE, and walk_update_folio() each folio once per run of its
+        PTEs (carrying the dirty bits). 7.3's get_pfn_folio() (:3491) skips a
+        folio off the lists (isolated for reclaim); 6.1's and 6.12's (6.1
+        :3870-3891, 6.12 :3369-3386) do not, and the folio comes out
+        PG_referenced, which shrink_folio_list() keeps it on. vm_flags: the VMA's, for 7.3's executable file folios. The PTEs of a large
         folio's pages are one run of its folio (get_pfn_folio(): page_folio()).
         Returns the number of young PTEs."""
         cdef int i, young = 0
@@ -710,7 +713,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             if not (p & PTE_PRESENT) or not (p & PTE_YOUNG):
                 continue
             f = page_folio(self.m, <folio_idx_t>(p & PTE_PFN_MASK))
-            if folio_lru_gen(self.m, f) < 0:
+            if folio_lru_gen(self.m, f) < 0 and not self.pre614:
                 continue
             ptes[i] = p & ~(<uint32_t>PTE_YOUNG)
             if last != f:
@@ -756,7 +759,7 @@ cdef class MultiGenLru(ReclaimPolicy):
         end = pmd_start + PTRS_PER_PTE
         if end > vm_end:
             end = vm_end
-        if end - start == 1:
+        if end - start == 1 and self.kernel >= 612:
             return
         if end - start > MIN_LRU_BATCH:
             if vpn - start < MIN_LRU_BATCH // 2:
@@ -770,6 +773,10 @@ cdef class MultiGenLru(ReclaimPolicy):
         if ptes == NULL:
             return
         walk = self.has_walk_buffer(sc)
+        if self.kernel < 612:
+            # 6.1 (vmscan.c:4625) counts from 0: the faulting PTE is still young
+            # and the loop below counts it (clear_young_and_look_around())
+            young = 0
         i = <int>(end - start)
         if not walk and self.kernel < 612 and \
                 self.nr_to_promote(ptes, <int>(start - pmd_start), <int>(end - pmd_start), gen) >= 15:

@@ -67,6 +67,8 @@ cdef class ReclaimPolicy:
 
     # --- shared kernel code, implemented once in policy.pyx ---
     cdef int folio_referenced(self, folio_idx_t pfn, uint32_t* vm_flags, scan_control* sc) noexcept nogil
+    cdef int clear_young_and_look_around(self, uint32_t* pte, uint32_t mm, uint64_t vpn,
+                                         scan_control* sc) noexcept nogil
     cdef int folio_referenced_large(self, folio_idx_t pfn, uint32_t* vm_flags, scan_control* sc) noexcept nogil
     cdef int64_t shrink_folio_list(self, folio_idx_t folio_list, folio_idx_t ret_list,
                                    scan_control* sc, reclaim_stat* stat) noexcept nogil

@@ -175,10 +175,7 @@ cdef class ReclaimPolicy:
             pte = pte_lookup(m, mm, vpn)
             if pte != NULL and (pte[0] & PTE_PRESENT) and <folio_idx_t>(pte[0] & PTE_PFN_MASK) == pfn:
                 if pte[0] & PTE_YOUNG:
-                    pte[0] &= ~(<uint32_t>PTE_YOUNG)
-                    referenced += 1
-                    if self.lru_gen_enabled:
-                        self.look_around(mm, vpn, sc)
+                    referenced += self.clear_young_and_look_around(pte, mm, vpn, sc)
         else:
             if f.mapping < <uint32_t>m.nr_files:
                 v = m.file_first_vma[f.mapping]
@@ -197,14 +194,31 @@ cdef class ReclaimPolicy:
                         folio_set(m, pfn, PG_mlocked)
                         break
                     if pte[0] & PTE_YOUNG:
-                        pte[0] &= ~(<uint32_t>PTE_YOUNG)
-                        referenced += 1
+                        referenced += self.clear_young_and_look_around(pte, vm.mm, vpn, sc)
                         vm_flags[0] |= vm.vm_flags
-                        if self.lru_gen_enabled:
-                            self.look_around(vm.mm, vpn, sc)
         if referenced:
             emit(m, EV_REFERENCED, R_NONE, FN_FOLIO_CHECK_REFERENCES, pfn, LOC_ISOLATED, LOC_ISOLATED,
                  referenced, <int64_t>vm_flags[0])
+        return referenced
+
+    cdef int clear_young_and_look_around(self, uint32_t* pte, uint32_t mm, uint64_t vpn,
+                                                scan_control* sc) noexcept nogil:
+        # folio_referenced_one() for a young PTE: the number of references it counts.
+        # 6.1 (mm/rmap.c:829-847) runs MGLRU's look-around first, whose window holds
+        # the young PTE itself: look-around clears it and leaves the isolated folio
+        # PG_referenced (6.1 vmscan.c:4692), so folio_check_references() activates it
+        # (referenced_ptes 1 and referenced_folio). 6.12 and 7.3 clear it first, in
+        # lru_gen_look_around() itself (6.12 vmscan.c:4087).
+        cdef int referenced = 0
+        if self.lru_gen_enabled and self.m.kernel < 612:
+            self.look_around(mm, vpn, sc)
+            referenced = 1
+            if not (pte[0] & PTE_YOUNG):
+                return referenced
+        pte[0] &= ~(<uint32_t>PTE_YOUNG)
+        referenced += 1
+        if self.lru_gen_enabled and self.m.kernel >= 612:
+            self.look_around(mm, vpn, sc)
         return referenced
 
     cdef int folio_referenced_large(self, folio_idx_t pfn, uint32_t* vm_flags, scan_control* sc) noexcept nogil:

@@ -1224,24 +1224,70 @@ def test_6_x_look_around_without_a_walk_buffer_activates_the_young_neighbours__l
     # to max_seq now and counts pgactivate (6.1 vmscan.c:4705-4710, 6.12
     # :4155-4161, after folio_clear_lru_refs()); kswapd's walk buffer makes it
     # folio_update_gen(): max_seq in the flags, moved when sorted, no pgactivate.
-    # The batch isolates vpn 0..63 and each window adds one neighbour (64..94).
-    sim, p, pfns = _faulted_then_aged(kernel)
+    # Of the isolated batch (vpn 0..63) only vpn 63 is young; its window reaches
+    # the six young neighbours 64..69 on the lists. On 6.1 vpn 63 itself is
+    # activated too (test below).
+    sim, p, pfns = _faulted_then_aged(kernel, young_again=range(63, 70))
     v0 = vm(sim)
     assert p.evict_once(swappiness=200, reclaimer=reclaimer) == 64
     direct = reclaimer == "direct"
-    assert vm(sim)["pgactivate"] - v0["pgactivate"] == (31 if direct else 0)
-    for i in range(64, 95):
+    itself = 1 if kernel == "6.1" else 0
+    assert vm(sim)["pgactivate"] - v0["pgactivate"] == (6 if direct else 0) + itself
+    for i in range(64, 70):
         assert not sim.page_state(OP_ANON, 0, i)["young"]
         assert seq_of(sim, pfns[i]) == p.max_seq
         assert list_seq_of(sim, pfns[i])[0] == (p.max_seq if direct else p.min_seq[ANON])
+    assert all(seq_of(sim, pfns[i]) < p.max_seq for i in range(70, 100))
+    ok(sim)
+
+
+@pytest.mark.parametrize("kernel", ["6.1", "6.12"])
+def test_6_x_look_around_leaves_its_isolated_batch_referenced_and_it_is_kept__lru_gen_look_around(kernel):
+    # 6.1's and 6.12's get_pfn_folio() (6.1 vmscan.c:3870-3891, 6.12 :3369-3386)
+    # does not skip a folio off the lists: the first folio's look-around clears
+    # the young bits of the rest of its isolated batch and leaves them
+    # PG_referenced (6.12 :4156-4157, 6.1 :4692), and shrink_folio_list() keeps a
+    # mapped PG_referenced folio without looking at its PTEs ("folio_update_gen()
+    # tried to promote this page?", 6.12 :1110, 6.1 :1685). The folio itself:
+    # 6.12 clears its own young bit first (:4087), so it is kept (referenced_ptes 1);
+    # 6.1 runs look-around before clearing it (mm/rmap.c:829-847), so it comes out
+    # PG_referenced and is activated. No other look-around runs, so the window of
+    # vpn 0 ([0, 64)) is all it reaches: 64..99 stay young in their gen.
+    sim, p, pfns = _faulted_then_aged(kernel)
+    v0 = vm(sim)
+    assert p.evict_once(swappiness=200, reclaimer="direct") == 64
+    v1 = vm(sim)
+    assert v1["pgsteal_anon"] == v0["pgsteal_anon"] and v1["pswpout"] == v0["pswpout"]
+    assert v1["pgactivate"] - v0["pgactivate"] == (1 if kernel == "6.1" else 0)
+    for i in range(64):
+        assert not sim.page_state(OP_ANON, 0, i)["young"]
+        assert seq_of(sim, pfns[i]) == p.max_seq
+    for i in range(64, 100):
+        assert sim.page_state(OP_ANON, 0, i)["young"]
+        assert seq_of(sim, pfns[i]) < p.max_seq
+    ok(sim)
+
+
+def test_7_3_look_around_passes_over_isolated_folios__get_pfn_folio():
+    # 7.3's get_pfn_folio() skips a folio off the lists (vmscan.c:3491): every
+    # folio of the isolated batch keeps its young bit for its own look-around,
+    # and vpn 63's window [31, 95) reaches the neighbours 64..94 on the lists
+    sim = make(kernel="7.3")
+    p = policy(sim)
+    touch(sim, OP_ANON, 0, range(100))
+    p.age(walk=False); p.age(walk=False)
+    p.evict_once(swappiness=200, reclaimer="direct")
+    assert not any(sim.page_state(OP_ANON, 0, i)["young"] for i in range(95))
+    assert all(sim.page_state(OP_ANON, 0, i)["young"] for i in range(95, 100))
     ok(sim)
 
 
 def test_6_1_look_around_moves_15_or_more_by_folio_update_gen__lru_gen_look_around():
     # 6.1 :4705-4728: PAGEVEC_SIZE or more folios to promote in one window are
     # moved by folio_update_gen() under the lru_lock, not folio_activate(); here
-    # only vpn 63 of the batch is young and its window holds 31 young neighbours
-    for kernel, activated in (("6.1", 0), ("6.12", 31)):
+    # only vpn 63 of the batch is young and its window holds 31 young neighbours.
+    # 6.1 activates vpn 63 itself (it comes out of its look-around PG_referenced).
+    for kernel, activated in (("6.1", 1), ("6.12", 31)):
         sim, p, pfns = _faulted_then_aged(kernel, young_again=range(63, 95))
         v0 = vm(sim)
         assert p.evict_once(swappiness=200, reclaimer="direct") == 64
