@@ -26,7 +26,9 @@ The engine's own pace is faster: `engine-pace` simulates every fitted replay
 with the default knobs at the engine's costs, without the stats flush, and
 prints per release the median of its simulated time over the replay's
 elapsed_s (engine/kernels.py ENGINE_PACE_OF_GUEST, which puts the flush's 2 s
-of guest time on the engine's clock).
+of guest time on the engine's clock), and how far the boots' own elapsed times
+are from their mean (PACE_DRIFT, how far the engine's median may drift before
+the constant is refitted).
 
     python validation/guest_costs.py extract LOGDIR... [--csv validation/guest_marks.csv]
     python validation/guest_costs.py fit [--csv ...]       # prints the table as JSON
@@ -167,6 +169,21 @@ def engine_pace(jobs: int = 2) -> dict:
     return {k: statistics.median(v) for k, v in sorted(ratios.items())}
 
 
+def elapsed_spread() -> float:
+    """How far a boot's elapsed time is from the mean of its trace, release and
+    policy's boots: the median |elapsed / mean - 1| over the fitted replays with
+    the default knobs that were booted more than once (engine/kernels.py
+    PACE_DRIFT)."""
+    import statistics
+    sys.path.insert(0, str(HERE.parent))
+    from validation import validate as V
+    groups: dict = {}
+    for r in V.fitted(V.load_real(sorted(HERE.glob("real/*.csv")))):
+        if V.is_default(r):
+            groups.setdefault((r["trace"], V.profile(r["kernel"]), r["policy"]), []).append(float(r["elapsed_s"]))
+    return statistics.median(abs(t / statistics.mean(ts) - 1) for ts in groups.values() if len(ts) > 1 for t in ts)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -184,6 +201,7 @@ def main(argv=None) -> int:
         return 0
     if args.cmd == "engine-pace":
         print(json.dumps({k: round(v, 4) for k, v in engine_pace(args.jobs).items()}))
+        print(f"boots' elapsed time from their mean: {elapsed_spread():.3f}")
         return 0
     rows = load(args.csv)
     out = {"all": fit(rows)}
