@@ -345,4 +345,5 @@ cdef enum ev_reason:
     R_FALLBACK_CLAIM             # __rmqueue_fallback: ... and its pageblock claimed for the movable type
     R_WATERMARK_BOOST_NORMAL     # kswapd woken with ZONE_NORMAL's watermarks boosted: reclaims past the high mark
     R_NOFS_KEEP                  # shrink_folio_list: a dirty tmpfs folio, reclaim without __GFP_FS (may_enter_fs)
+    R_LRU_GEN_KEEP_REFERENCED    # shrink_folio_list (before v6.14): mapped and PG_referenced, kept unlooked-at
     NR_REASONS

@@ -609,7 +609,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             # shrink_folio_list() 6.1 vmscan.c:1685 / 6.12 :1110: "folio_update_gen()
             # tried to promote this page?" keeps it; then the classic rules
             if self.m.folios[pfn].mapcount and (self.m.folios[pfn].flags & PG_referenced):
-                folio_set_decision(self.m, pfn, 0, R_FOLIOREF_KEEP)
+                folio_set_decision(self.m, pfn, 0, R_LRU_GEN_KEEP_REFERENCED)
                 return FOLIOREF_KEEP
             return self.folio_check_references_classic(pfn, sc)
         referenced_ptes = self.folio_referenced(pfn, &vm_flags, sc)
@@ -1655,8 +1655,10 @@ cdef class MultiGenLru(ReclaimPolicy):
 
     cdef inline int kept_why(self, folio_idx_t f, int why) noexcept nogil:
         # a folio shrink_folio_list() kept because folio_trylock() failed (its
-        # read in flight) says so when evict_folios() retries or rejects it
-        return R_FOLIO_LOCKED if folio_decision_reason(self.m, f) == R_FOLIO_LOCKED else why
+        # read in flight), or because it was mapped and PG_referenced (before
+        # v6.14), says so when evict_folios() retries or rejects it
+        cdef int r = folio_decision_reason(self.m, f)
+        return r if r == R_FOLIO_LOCKED or r == R_LRU_GEN_KEEP_REFERENCED else why
 
     cdef int get_swappiness(self, scan_control* sc) noexcept nogil:
         """Mirrors mm/vmscan.c:get_swappiness(): 0 without may_swap or with

@@ -235,6 +235,7 @@ REASON_NAMES = (
     'FALLBACK_CLAIM',
     'WATERMARK_BOOST_NORMAL',
     'NOFS_KEEP',
+    'LRU_GEN_KEEP_REFERENCED',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -325,6 +326,9 @@ REASONS = (
     '(nr_boost_reclaim), without writeback or swap unless the node is below its marks anyway',
     'kept: a page-cache miss allocates in readahead under memalloc_nofs_save(), and may_enter_fs() '
     'will not let reclaim without __GFP_FS write a dirty tmpfs folio to swap (shmem_writeout())',
+    'kept: mapped and PG_referenced, which the page-table walk or a neighbour\'s look-around left on '
+    'it while it was isolated ("folio_update_gen() tried to promote this page?", 6.1 :1685, 6.12 '
+    ':1110); its PTEs are not looked at, and it goes back to max_seq',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

@@ -1253,11 +1253,19 @@ def test_6_x_look_around_leaves_its_isolated_batch_referenced_and_it_is_kept__lr
     # 6.1 runs look-around before clearing it (mm/rmap.c:829-847), so it comes out
     # PG_referenced and is activated. No other look-around runs, so the window of
     # vpn 0 ([0, 64)) is all it reaches: 64..99 stay young in their gen.
+    from engine.names import REASON_NAMES
     sim, p, pfns = _faulted_then_aged(kernel)
     v0 = vm(sim)
+    seq0 = sim.events_since(0)["seq"][-1] + 1
     assert p.evict_once(swappiness=200, reclaimer="direct") == 64
     v1 = vm(sim)
     assert v1["pgsteal_anon"] == v0["pgsteal_anon"] and v1["pswpout"] == v0["pswpout"]
+    # the event log says why the other 63 stayed, in shrink_folio_list()'s terms
+    why = {}
+    for e in sim.events_since(seq0):
+        if int(e["pfn"]) in pfns[1:64] and REASON_NAMES[e["reason"]] == "LRU_GEN_KEEP_REFERENCED":
+            why[int(e["pfn"])] = True
+    assert len(why) == 63
     assert v1["pgactivate"] - v0["pgactivate"] == (1 if kernel == "6.1" else 0)
     for i in range(64):
         assert not sim.page_state(OP_ANON, 0, i)["young"]
