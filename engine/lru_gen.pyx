@@ -701,8 +701,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         PTEs (carrying the dirty bits). 7.3's get_pfn_folio() (:3491) skips a
         folio off the lists (isolated for reclaim); 6.1's and 6.12's (6.1
         :3870-3891, 6.12 :3369-3386) do not, and the folio comes out
-        PG_referenced, which shrink_folio_list() keeps it on. vm_flags: the VMA's, for 7.3's executable file folios. The PTEs of a large
-        folio's pages are one run of its folio (get_pfn_folio(): page_folio()).
+        PG_referenced, which shrink_folio_list() keeps it on. vm_flags: the
+        VMA's, for 7.3's executable file folios. The PTEs of a large folio's
+        pages are one run of its folio (get_pfn_folio(): page_folio()).
         Returns the number of young PTEs."""
         cdef int i, young = 0
         cdef uint32_t p

@@ -202,7 +202,7 @@ cdef class ReclaimPolicy:
         return referenced
 
     cdef int clear_young_and_look_around(self, uint32_t* pte, uint32_t mm, uint64_t vpn,
-                                                scan_control* sc) noexcept nogil:
+                                         scan_control* sc) noexcept nogil:
         # folio_referenced_one() for a young PTE: the number of references it counts.
         # 6.1 (mm/rmap.c:829-847) runs MGLRU's look-around first, whose window holds
         # the young PTE itself: look-around clears it and leaves the isolated folio
