@@ -152,14 +152,19 @@ def _simulated_ns(job) -> int:
     return replayed(*job).time_ns
 
 
+def _fitted_default_rows():
+    """validate's module and the fitted replays with the default knobs."""
+    sys.path.insert(0, str(HERE.parent))
+    from validation import validate as V
+    return V, [r for r in V.fitted(V.load_real(sorted(HERE.glob("real/*.csv")))) if V.is_default(r)]
+
+
 def engine_pace(jobs: int = 2) -> dict:
     """Per release, the median over the fitted replays with the default knobs of
     (simulated time at the engine's pace, without the flush) / elapsed_s."""
     import statistics
     from concurrent.futures import ProcessPoolExecutor
-    sys.path.insert(0, str(HERE.parent))
-    from validation import validate as V
-    rows = [r for r in V.fitted(V.load_real(sorted(HERE.glob("real/*.csv")))) if V.is_default(r)]
+    V, rows = _fitted_default_rows()
     keys = [(r["trace"], V.sim_config(r, V.POLICY[r["policy"]]) | {"flush_time_ms": 0}) for r in rows]
     with ProcessPoolExecutor(max_workers=jobs) as ex:
         ns = list(ex.map(_simulated_ns, keys))
@@ -175,12 +180,10 @@ def elapsed_spread() -> float:
     the default knobs that were booted more than once (engine/kernels.py
     PACE_DRIFT)."""
     import statistics
-    sys.path.insert(0, str(HERE.parent))
-    from validation import validate as V
+    V, rows = _fitted_default_rows()
     groups: dict = {}
-    for r in V.fitted(V.load_real(sorted(HERE.glob("real/*.csv")))):
-        if V.is_default(r):
-            groups.setdefault((r["trace"], V.profile(r["kernel"]), r["policy"]), []).append(float(r["elapsed_s"]))
+    for r in rows:
+        groups.setdefault((r["trace"], V.profile(r["kernel"]), r["policy"]), []).append(float(r["elapsed_s"]))
     return statistics.median(abs(t / statistics.mean(ts) - 1) for ts in groups.values() if len(ts) > 1 for t in ts)
 
 
