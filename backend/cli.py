@@ -587,7 +587,7 @@ def render_summary(results: list[dict], engine=None) -> str:
            f"{cfg.get('zone_normal_holes', 0):,d} above it"
            + (f" with {cfg['zone_normal_claimable']:,d} more a fallback claims" if cfg.get("zone_normal_claimable")
               else "")
-           + f" (a fallback takes {cfg.get('zone_hole_chunk', 1):,d})"
+           + f" (a fallback moves up to {cfg.get('zone_hole_chunk', 1):,d} of them)"
            if cfg.get("zone_dma_holes") or cfg.get("zone_normal_holes") else "")
         + (f", a folio migrated by compaction per {cfg['compaction_migrate_every']:,d} pages read into"
            " large folios" if cfg.get("compaction_migrate_every") and cfg.get("large_folios") else "")

@@ -22,7 +22,7 @@ KERNELS = {
             "title": "Linux 6.1 (Debian 12 bookworm)",
             "boot": {"free_over_available_pages": -1595, "system_pages": 1730, "unmapped_pages": 907, "active_anon_pages": 437,
                      "managed_over_available_pages": 7305, "reclaimable_pages": 2488},
-            "pageblocks": {"dma_holes": 224, "normal_holes": 172, "normal_claimable": 966, "fallback_pages": 32}, "large_folios": False},
+            "pageblocks": {"dma_holes": 224, "normal_holes": 172, "normal_claimable": 966, "fallback_pages": 512}, "large_folios": False},
     "6.12": {"version": 612, "release": "6.12.117", "debian": "6.12.117+deb13-amd64",
              "source": "linux-source-6.12 6.12.117-1",
              "title": "Linux 6.12 (Debian 13 trixie)",
@@ -70,9 +70,12 @@ DEFAULT_KERNEL = "7.3"
 #       the median of /proc/pagetypeinfo's samples after a replay's first second.
 #   normal_claimable  what they hold beyond that when a replay starts (the median):
 #       the pageblocks at least half free, which the first fallbacks claim.
-#   fallback_pages  what one fallback of an order-0 movable allocation takes from
-#       them: 2^(the median fallback_order of mm_page_alloc_extfrag in ZONE_DMA),
-#       the free page it finds, moved whole to the movable list.
+#   fallback_pages  the most one fallback of an order-0 movable allocation moves
+#       to the movable list: on 6.1 every free page of the pageblock, as its
+#       fallbacks find free pages of order >= pageblock_order / 2 (mm_page_alloc_extfrag's
+#       fallback_order 5-9: steal_suitable_fallback() -> move_freepages_block());
+#       on 6.12 and 7.3, which move a block's pages only when they claim it, the
+#       one page (__rmqueue_steal()).
 # "large_folios": the release's ext4 caches a file read through read() readahead in
 # folios of more than one page (ext4 since v6.16; docs/kernels.md "Large folios").
 

@@ -137,7 +137,7 @@ def test_simulate_summary_shows_the_7_3_guests_skips_and_migrations():
     # and the machine line names the guest's holes, whose fallbacks boost its zones
     machine = next(line for line in p.stdout.splitlines() if line.startswith("machine"))
     assert ("free pages in other migratetypes' pageblocks 224 in ZONE_DMA and 264 above it with 1,746 more "
-            "a fallback claims (a fallback takes 1)") in machine
+            "a fallback claims (a fallback moves up to 1 of them)") in machine
 
 
 def test_simulate_a_trace_file():

@@ -27,8 +27,17 @@ prints each release's facts; `facts()` derives them from the CSV:
   second after the replay's start to its end;
 * normal_claimable: the median of those free pages when a replay starts, less
   normal_holes: what the first fallbacks claim for the movable type;
-* fallback_pages: 2^(the median fallback order of the order-0 movable
-  allocations that fell back in ZONE_DMA, over the release's traced boots).
+* fallback_pages: the pages one fallback moves to the movable free list.
+  6.1 moves every free page of the pageblock when the free page it found is
+  of order >= pageblock_order / 2, whether or not it claims the block
+  (can_steal_fallback() page_alloc.c:2725 -> steal_suitable_fallback() :2791,
+  move_freepages_block() :2825): a pageblock's worth at most, 512; a smaller
+  page is moved alone, 2^its order. 6.12 and 7.3 move a block's free pages
+  only when they claim it, and otherwise take the one page the allocation
+  asked for and leave the rest where it was (__rmqueue_steal(), 6.12 :2266,
+  7.3 :2438: page_del_and_expand()): 1. The order is the median fallback
+  order of the order-0 movable allocations that fell back in ZONE_DMA, over
+  the release's traced boots (6.1: 5 to 9, every one).
 """
 from __future__ import annotations
 
@@ -119,6 +128,17 @@ def load(path: Path = CSV) -> list[dict]:
     return Z.load(path)
 
 
+PAGEBLOCK_ORDER = 9    # x86-64's pageblocks: 2 MiB
+
+
+def fallback_pages(key: str, order: int) -> int:
+    """What one fallback that found a free page of this order moves to the
+    movable list on this release (the module docstring)."""
+    if key != "6.1":
+        return 1
+    return 1 << PAGEBLOCK_ORDER if order >= PAGEBLOCK_ORDER // 2 else 1 << order
+
+
 def facts(rows=None) -> dict:
     """profile -> {"dma_holes", "normal_holes", "normal_claimable", "fallback_pages"}
     from the rows (the module docstring's rules)."""
@@ -136,7 +156,7 @@ def facts(rows=None) -> dict:
         at_start = statistics.median(int(r["dma32_holes_start"]) for r in mine if r["dma32_holes_start"] != "")
         out[key] = {"dma_holes": starts.pop(), "normal_holes": normal,
                     "normal_claimable": max(0, round(at_start) - normal),
-                    "fallback_pages": 1 << statistics.median_low(orders)}
+                    "fallback_pages": fallback_pages(key, statistics.median_low(orders))}
     return out
 
 
