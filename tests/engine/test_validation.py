@@ -757,7 +757,10 @@ def _runs_for_zone_dma_alone(real_rows, trace, key, policy):
                                  "write-log.6.12.117+deb13-amd64.classic.kr2",
                                  "write-log.7.3.4+deb13-amd64.classic.kr2", "stream-hot-file.7.3.4+deb13-amd64.classic.kr5",
                                  "stream-hot-file-128m.6.12.117+deb13-amd64.classic.kr5",
-                                 "zipf-anon-128m.7.3.4+deb13-amd64.classic.kr5"])
+                                 "zipf-anon-128m.7.3.4+deb13-amd64.classic.kr5",
+                                 "anon-loop.6.1.0-56-amd64.classic.td1", "anon-loop.6.1.0-56-amd64.mglru.td1",
+                                 "zipf-anon.6.1.0-56-amd64.classic.td1", "zipf-mixed.6.1.0-56-amd64.classic.td1",
+                                 "zipf-mixed.6.1.0-56-amd64.mglru.td1"])
 def test_runs_for_zone_dma_alone_come_about_as_often_as_on_the_traced_boots__try_to_claim_block(real_rows, run):
     """kswapd runs for ZONE_DMA alone when a fallback into its holes boosted it
     (try_to_claim_block() -> boost_watermark(), rmqueue()'s wakeup) and nothing
@@ -768,7 +771,8 @@ def test_runs_for_zone_dma_alone_come_about_as_often_as_on_the_traced_boots__try
     once. The simulated guests, whose holes are measured and whose fallbacks are
     not fitted, run within a factor of three of them (plus one); all but
     db-write's MGLRU on 7.3, which runs once where the traced boot ran 9 times,
-    6.1's write-log (63 where the boot ran once: its kswapd woke 35 times for a
+    6.1's write-log (10 where the boot ran once, 63 before engine 0.14.0 moved a
+    6.1 fallback's whole pageblock: its kswapd woke 35 times for a
     boost and read the zone to reclaim after the writer had asked for ZONE_DMA32)
     6.12's zipf-anon (2 against 10), 7.3's zipf-mixed-s1 (1 against 7: since
     engine 0.12.0 the per-CPU lists' pages keep ZONE_DMA32 above its low mark,
@@ -777,10 +781,12 @@ def test_runs_for_zone_dma_alone_come_about_as_often_as_on_the_traced_boots__try
     such allocation asking for every zone) and table-switch (19 against 2)
     (docs/validation.md "The zones' holes", "kswapd's wakeup after a boost",
     "kswapd at 128 MiB")."""
+    from validation import dma_boosts as D
     from validation import kswapd_wake as K
     from validation import pageblocks as P
     from validation import zone_dma_skips as Z
     traced = {r["run"]: int(r["kswapd_wake_dma"]) for r in P.load() if r["kswapd_wake_dma"] != ""}
+    traced.update({r["run"]: int(r["kswapd_wake_dma"]) for r in D.load()})
     traced.update({r["run"]: int(r["dma_runs"]) for r in K.load()})
     real = traced[run]
     boot = Z.identity(run)
@@ -874,11 +880,13 @@ def test_the_held_out_write_traces_are_what_validation_write_traces_makes(tmp_pa
 def test_dma_boosts_csv_is_what_the_traced_boots_logs_say(tmp_path):
     """validation/dma-boosts.csv is regenerated, byte for byte, from the logs of
     the boots traced with validation/rig-trace-dma-boosts.patch (2026-12-05's,
-    and 2026-12-07's of anon-loop-96m's classic LRU); a log without the trace
-    summary is refused by name."""
+    2026-12-07's of anon-loop-96m's classic LRU, and of 6.1's anon-loop,
+    zipf-anon and zipf-mixed); a log without the trace summary is refused by
+    name."""
     import tarfile
     from validation import dma_boosts as D
-    for name in ("session-2026-12-05-dma-boosts", "session-2026-12-07-loop-fallbacks"):
+    for name in ("session-2026-12-05-dma-boosts", "session-2026-12-07-loop-fallbacks",
+                 "session-2026-12-07-6-1-fallbacks"):
         with tarfile.open(V.HERE / "logs" / f"{name}.tar.xz") as tar:
             tar.extractall(tmp_path, filter="data")
     out = tmp_path / "dma-boosts.csv"
