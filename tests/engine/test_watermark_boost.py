@@ -216,7 +216,7 @@ def test_a_zone_hands_out_its_holes_last_and_taking_one_boosts_it__rmqueue_fallb
 
 
 @pytest.mark.parametrize("key,moved", [("6.1", 512), ("6.12", 1), ("7.3", 1)])
-def test_6_1_moves_the_pageblocks_free_pages_at_a_fallback_and_later_releases_one__steal_suitable_fallback(key, moved):
+def test_a_6_1_fallback_moves_its_pageblocks_free_pages_and_a_6_12_or_7_3_one_page__steal_suitable_fallback(key, moved):
     """6.1's steal_suitable_fallback() moves every free page of the pageblock to
     the movable list when the page it found is of order >= pageblock_order / 2,
     whether or not it claims the block (can_steal_fallback() page_alloc.c:2725,
