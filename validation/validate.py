@@ -229,13 +229,14 @@ def simulate(job):
 # ("Held out at 96 MiB", "Held out below 64 MiB", "Held out at 256 MiB", with engine
 # 0.12.0 "Held out at 80 MiB", "Held out at 128 MiB, again", and with 0.12.1 and
 # 0.12.2 "Held out at 192 MiB"), then more boots of anon-loop-192m, untraced and
-# traced ("The loop's two outcomes")
+# traced ("The loop's two outcomes"); with engine 0.14.0 three scenario exports of
+# new seeds, booted once per release and policy ("Held out: three new seeds")
 HELD_OUT = ("session-2026-12-05.csv", "session-2026-12-05-repeats.csv", "session-2026-12-06-heldout.csv",
             "session-2026-12-06-128m.csv", "session-2026-12-06-pageblocks.csv", "session-2026-12-06-untraced.csv",
             "session-2026-12-07-host2.csv", "session-2026-12-07-96m.csv",
             "session-2026-12-07-48m.csv", "session-2026-12-07-32m.csv", "session-2026-12-07-256m.csv",
             "session-2026-12-07-80m.csv", "session-2026-12-07-128m.csv",
-            "session-2026-12-07-192m.csv", "session-2026-12-07-192m-loop.csv")
+            "session-2026-12-07-192m.csv", "session-2026-12-07-192m-loop.csv", "session-2026-12-07-heldout.csv")
 
 
 # Boots on a second host. Every replay above ran on an Intel Xeon of 2 cores;
