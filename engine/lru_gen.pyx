@@ -682,8 +682,7 @@ cdef class MultiGenLru(ReclaimPolicy):
             old_gen = folio_lru_gen(self.m, f)
             if old_gen < 0:
                 # isolated: left PG_referenced for shrink_folio_list() (6.1 :4692, 6.12 :4156)
-                self.m.folios[f].flags = self.m.folios[f].flags | PG_referenced
-                folio_flags_changed(self.m, f)
+                folio_set(self.m, f, PG_referenced)
             elif old_gen != new_gen:
                 if self.kernel >= 612:
                     self.folio_clear_lru_refs(f)
