@@ -1,0 +1,86 @@
+"""The buddy allocator's free blocks on the rig's boots, sampled during the replay.
+
+These boots ran with `validation/rig-buddy-samples.patch` applied to the rig's
+guest/init.sh: the sampler copies /proc/pagetypeinfo (each zone's free blocks
+per migratetype and order) into its block after every vmstat sample (at
+GT_SAMPLE_MS=100 here). For the samples taken while the replay ran (from its
+`@@GT MARK start` to its last MARK), each row gives how many had no free block
+of order 5 or more in ZONE_DMA32's unmovable, movable and reclaimable lists
+(what `__zone_watermark_ok()` looks for a 128 KiB folio: 7.3 page_alloc.c
+:3584-3630), the median of those blocks and of the zone's free pages in those
+lists, and the same with the free pages above the low mark less the 31 a
+32-page folio cannot use: the samples where only a block of the order was
+missing. docs/validation.md "kswapd's order" reads them: the engine has no
+buddy orders, so its order-5 test is its free pages alone.
+
+    python validation/buddy_samples.py LOG... [--out validation/buddy-samples.csv]
+"""
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from validation import zone_dma_skips as Z  # noqa: E402
+
+CSV = HERE / "buddy-samples.csv"
+PATCH = "rig-buddy-samples.patch"
+ORDER = 5                                   # a 128 KiB folio: the rig's readahead
+TYPES = ("Unmovable", "Movable", "Reclaimable")   # MIGRATE_PCPTYPES
+COLUMNS = ("run", "trace", "kernel", "policy", "tag", "samples", "no_block", "no_block_above_low",
+           "above_low", "blocks_median", "free_median", "low")
+
+SAMPLE = re.compile(r"^@@GT S t=([\d.]+).*?\n@@GT LRUGEN_BEGIN\n(.*?)@@GT LRUGEN_END", re.S | re.M)
+MARK = re.compile(r"^@@GT MARK (\w+) t=([\d.]+)", re.M)
+FREE = re.compile(r"zone\s+(\w+), type\s+(\w+)\s+([\d ]+)$", re.M)
+LOW = re.compile(r"zone\s+DMA32\n\s+pages free\s+\d+\n\s+min\s+\d+\n\s+low\s+(\d+)")
+
+
+def zone_free(table: str, zone: str = "DMA32") -> tuple[int, int]:
+    """(free blocks of order >= ORDER, free pages) of `zone`'s MIGRATE_PCPTYPES
+    lists in one /proc/pagetypeinfo."""
+    blocks = pages = 0
+    for z, kind, counts in FREE.findall(table):
+        if z != zone or kind not in TYPES:
+            continue
+        n = [int(c) for c in counts.split()]
+        blocks += sum(n[ORDER:])
+        pages += sum(c << o for o, c in enumerate(n))
+    return blocks, pages
+
+
+def row_of(path: Path) -> dict | None:
+    text = path.read_text()
+    if "Free pages count per migrate type" not in text:
+        raise ValueError(f"{path.name}: no pagetypeinfo samples: a boot without {PATCH}")
+    run = re.search(r"@@GT RUN run=(\S+)", text).group(1)
+    marks = [float(t) for _, t in MARK.findall(text)]
+    low = int(LOW.search(Z.block(text, "ZONEINFO")).group(1))
+    during = [zone_free(table) for t, table in SAMPLE.findall(text) if marks[0] <= float(t) <= marks[-1]]
+    if not during:
+        return None
+    above = [(b, p) for b, p in during if p - ((1 << ORDER) - 1) > low]
+    return {**Z.identity(run), "samples": len(during),
+            "no_block": sum(1 for b, _ in during if b == 0),
+            "no_block_above_low": sum(1 for b, _ in above if b == 0),
+            "above_low": len(above),
+            "blocks_median": statistics.median(b for b, _ in during),
+            "free_median": statistics.median(p for _, p in during), "low": low}
+
+
+def load(path: Path = CSV) -> list[dict]:
+    return Z.load(path)
+
+
+def main(argv=None) -> int:
+    return Z.report(__doc__, CSV, row_of, COLUMNS,
+                    lambda r: f"{r['run']:55s} {r['no_block']:>3}/{r['samples']:<3} without a block of order {ORDER}; "
+                              f"{r['no_block_above_low']}/{r['above_low']} of those above low + {(1 << ORDER) - 1}",
+                    argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
