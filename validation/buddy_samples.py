@@ -8,8 +8,9 @@ GT_SAMPLE_MS=100 here). For the samples taken while the replay ran (from its
 of order 5 or more in ZONE_DMA32's unmovable, movable and reclaimable lists
 (what `__zone_watermark_ok()` looks for a 128 KiB folio: 7.3 page_alloc.c
 :3584-3630), the median of those blocks and of the zone's free pages in those
-lists, and the same with the free pages above the low mark less the 31 a
-32-page folio cannot use: the samples where only a block of the order was
+lists; and how many samples had those free pages, less the 31 a 32-page
+folio cannot use, above the zone's low mark (its zoneinfo's, without a
+boost), and how many of these had no such block: where only the block was
 missing. docs/validation.md "kswapd's order" reads them: the engine has no
 buddy orders, so its order-5 test is its free pages alone.
 
