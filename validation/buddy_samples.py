@@ -3,7 +3,9 @@
 These boots ran with `validation/rig-buddy-samples.patch` applied to the rig's
 guest/init.sh: the sampler copies /proc/pagetypeinfo (each zone's free blocks
 per migratetype and order) into its block after every vmstat sample (at
-GT_SAMPLE_MS=100 here). For the samples taken while the replay ran (from its
+GT_SAMPLE_MS=100 here); `validation/rig-trace-pagetypeinfo.patch`'s `@@PT`
+lines (pageblocks.py) sum each list over the orders, which is what the
+holes need, but not which blocks an order-5 allocation finds. For the samples taken while the replay ran (from its
 `@@GT MARK start` to its last MARK), each row gives how many had no free block
 of order 5 or more in ZONE_DMA32's unmovable, movable and reclaimable lists
 (what `__zone_watermark_ok()` looks for a 128 KiB folio: 7.3 page_alloc.c
