@@ -13,8 +13,11 @@ of order 5 or more in ZONE_DMA32's unmovable, movable and reclaimable lists
 lists; and how many samples had those free pages, less the 31 a 32-page
 folio cannot use, above the zone's low mark (its zoneinfo's, without a
 boost), and how many of these had no such block: where only the block was
-missing. docs/validation.md "kswapd's order" reads them: the engine has no
-buddy orders, so its order-5 test is its free pages alone.
+missing. Last, ZONE_DMA's one unmovable pageblock (the engine's holes of
+that zone, 224 free pages when a replay starts): the median of its free pages
+and of the largest order among them. docs/validation.md "kswapd's order"
+reads them: the engine has no buddy orders, so its order-5 test is its free
+pages alone.
 
     python validation/buddy_samples.py LOG... [--out validation/buddy-samples.csv]
 """
@@ -34,7 +37,8 @@ PATCH = "rig-buddy-samples.patch"
 ORDER = 5                                   # a 128 KiB folio: the rig's readahead
 TYPES = ("Unmovable", "Movable", "Reclaimable")   # MIGRATE_PCPTYPES
 COLUMNS = ("run", "trace", "kernel", "policy", "tag", "samples", "no_block", "no_block_above_low",
-           "above_low", "blocks_median", "free_median", "low")
+           "above_low", "blocks_median", "free_median", "low", "dma_unmovable_free_median",
+           "dma_unmovable_order_median")
 
 SAMPLE = re.compile(r"^@@GT S t=([\d.]+).*?\n@@GT LRUGEN_BEGIN\n(.*?)@@GT LRUGEN_END", re.S | re.M)
 MARK = re.compile(r"^@@GT MARK (\w+) t=([\d.]+)", re.M)
@@ -42,17 +46,19 @@ FREE = re.compile(r"zone\s+(\w+), type\s+(\w+)\s+([\d ]+)$", re.M)
 LOW = re.compile(r"zone\s+DMA32\n\s+pages free\s+\d+\n\s+min\s+\d+\n\s+low\s+(\d+)")
 
 
-def zone_free(table: str, zone: str = "DMA32") -> tuple[int, int]:
-    """(free blocks of order >= ORDER, free pages) of `zone`'s MIGRATE_PCPTYPES
-    lists in one /proc/pagetypeinfo."""
+def zone_free(table: str, zone: str = "DMA32", types=TYPES) -> tuple[int, int, int]:
+    """(free blocks of order >= ORDER, free pages, the largest order with a free
+    block, -1 for none) of `zone`'s lists of `types` in one /proc/pagetypeinfo."""
     blocks = pages = 0
+    top = -1
     for z, kind, counts in FREE.findall(table):
-        if z != zone or kind not in TYPES:
+        if z != zone or kind not in types:
             continue
         n = [int(c) for c in counts.split()]
         blocks += sum(n[ORDER:])
         pages += sum(c << o for o, c in enumerate(n))
-    return blocks, pages
+        top = max([top] + [o for o, c in enumerate(n) if c])
+    return blocks, pages, top
 
 
 def row_of(path: Path) -> dict | None:
@@ -62,16 +68,20 @@ def row_of(path: Path) -> dict | None:
     run = re.search(r"@@GT RUN run=(\S+)", text).group(1)
     marks = [float(t) for _, t in MARK.findall(text)]
     low = int(LOW.search(Z.block(text, "ZONEINFO")).group(1))
-    during = [zone_free(table) for t, table in SAMPLE.findall(text) if marks[0] <= float(t) <= marks[-1]]
-    if not during:
+    tables = [table for t, table in SAMPLE.findall(text) if marks[0] <= float(t) <= marks[-1]]
+    if not tables:
         return None
+    during = [zone_free(table)[:2] for table in tables]
+    dma = [zone_free(table, "DMA", ("Unmovable",)) for table in tables]
     above = [(b, p) for b, p in during if p - ((1 << ORDER) - 1) > low]
     return {**Z.identity(run), "samples": len(during),
             "no_block": sum(1 for b, _ in during if b == 0),
             "no_block_above_low": sum(1 for b, _ in above if b == 0),
             "above_low": len(above),
             "blocks_median": statistics.median(b for b, _ in during),
-            "free_median": statistics.median(p for _, p in during), "low": low}
+            "free_median": statistics.median(p for _, p in during), "low": low,
+            "dma_unmovable_free_median": statistics.median(p for _, p, _ in dma),
+            "dma_unmovable_order_median": statistics.median(o for _, _, o in dma)}
 
 
 def load(path: Path = CSV) -> list[dict]:
