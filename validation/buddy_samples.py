@@ -20,6 +20,11 @@ reads them: the engine has no buddy orders, so its order-5 test is its free
 pages alone.
 
     python validation/buddy_samples.py LOG... [--out validation/buddy-samples.csv]
+    python validation/buddy_samples.py --sim LOG...
+
+`--sim` prints, for each log's trace, release and policy, the median and
+range of the engine's free ZONE_DMA holes (`Simulator.kswapd["hole_free"]`)
+every 1,000 accesses once reclaim has begun, under the validation rule.
 """
 from __future__ import annotations
 
@@ -88,7 +93,26 @@ def load(path: Path = CSV) -> list[dict]:
     return Z.load(path)
 
 
+def simulated_holes(log: Path, chunk: int = 1000) -> dict:
+    """The engine's free ZONE_DMA holes every `chunk` accesses once reclaim
+    began, on the machine and trace of the replay `log` stands for."""
+    from validation.kswapd_runs import simulator_for
+    sim, holes = simulator_for(log), []
+    while not sim.done:
+        sim.run(chunk)
+        vm = sim.vmstat()
+        if vm["pgscan_kswapd"] + vm["pgscan_direct"]:
+            holes.append(sim.kswapd["hole_free"]["dma"])
+    return {"samples": len(holes), "median": statistics.median(holes), "min": min(holes), "max": max(holes)}
+
+
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--sim" in argv:
+        for p in (Path(a) for a in argv if a != "--sim"):
+            if not p.name.endswith(".console.log"):
+                print(p.name, "engine's ZONE_DMA holes free:", simulated_holes(p))
+        return 0
     return Z.report(__doc__, CSV, row_of, COLUMNS,
                     lambda r: f"{r['run']:55s} {r['no_block']:>3}/{r['samples']:<3} without a block of order {ORDER}; "
                               f"{r['no_block_above_low']}/{r['above_low']} of those above low + {(1 << ORDER) - 1}",

@@ -116,8 +116,10 @@ def sim_runs(sim, chunk: int = 1000) -> list[dict]:
     return out
 
 
-def simulated(log: Path) -> dict:
-    """summary() of the simulator's runs on the replay `log` stands for."""
+def simulator_for(log: Path, **config):
+    """The simulator on the machine of the validation rule for the replay `log`
+    stands for (its trace, release and policy), the trace loaded; `config`
+    added to the machine's."""
     from engine import Simulator
     from engine.trace import read_trace
     from validation import validate as V
@@ -131,9 +133,14 @@ def simulated(log: Path) -> dict:
     if not rows:
         raise SystemExit(f"no default boot of {trace} on {release} in validation/real to take the machine from")
     # the rule's machine is the same for every default boot of a trace and release
-    sim = Simulator({**V.sim_config(rows[0], V.POLICY[policy]), "events_capacity": 1 << 22})
+    sim = Simulator({**V.sim_config(rows[0], V.POLICY[policy]), **config})
     sim.set_workload(read_trace(str(V.trace_path(trace))).accesses)
-    return summary(sim_runs(sim))
+    return sim
+
+
+def simulated(log: Path) -> dict:
+    """summary() of the simulator's runs on the replay `log` stands for."""
+    return summary(sim_runs(simulator_for(log, events_capacity=1 << 22)))
 
 
 def main(argv=None) -> int:
