@@ -5,8 +5,9 @@ guest/init.sh: the sampler copies /proc/pagetypeinfo (each zone's free blocks
 per migratetype and order) into its block after every vmstat sample (at
 GT_SAMPLE_MS=100 here); `validation/rig-trace-pagetypeinfo.patch`'s `@@PT`
 lines (pageblocks.py) sum each list over the orders, which is what the
-holes need, but not which blocks an order-5 allocation finds. For the samples taken while the replay ran (from its
-`@@GT MARK start` to its last MARK), each row gives how many had no free block
+holes need, but not which blocks an order-5 allocation finds. For the
+samples taken while the replay ran (from its `@@GT MARK start` to its last
+MARK), each row gives how many had no free block
 of order 5 or more in ZONE_DMA32's unmovable, movable and reclaimable lists
 (what `__zone_watermark_ok()` looks for a 128 KiB folio: 7.3 page_alloc.c
 :3584-3630), the median of those blocks and of the zone's free pages in those
@@ -28,6 +29,7 @@ every 1,000 accesses once reclaim has begun, under the validation rule.
 """
 from __future__ import annotations
 
+import argparse
 import re
 import statistics
 import sys
@@ -40,6 +42,7 @@ from validation import zone_dma_skips as Z  # noqa: E402
 CSV = HERE / "buddy-samples.csv"
 PATCH = "rig-buddy-samples.patch"
 ORDER = 5                                   # a 128 KiB folio: the rig's readahead
+UNUSABLE = (1 << ORDER) - 1                 # __zone_watermark_unusable_free() at that order
 TYPES = ("Unmovable", "Movable", "Reclaimable")   # MIGRATE_PCPTYPES
 COLUMNS = ("run", "trace", "kernel", "policy", "tag", "samples", "no_block", "no_block_above_low",
            "above_low", "blocks_median", "free_median", "low", "dma_unmovable_free_median",
@@ -78,7 +81,7 @@ def row_of(path: Path) -> dict | None:
         return None
     during = [zone_free(table)[:2] for table in tables]
     dma = [zone_free(table, "DMA", ("Unmovable",)) for table in tables]
-    above = [(b, p) for b, p in during if p - ((1 << ORDER) - 1) > low]
+    above = [(b, p) for b, p in during if p - UNUSABLE > low]
     return {**Z.identity(run), "samples": len(during),
             "no_block": sum(1 for b, _ in during if b == 0),
             "no_block_above_low": sum(1 for b, _ in above if b == 0),
@@ -107,16 +110,19 @@ def simulated_holes(log: Path, chunk: int = 1000) -> dict:
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if "--sim" in argv:
-        for p in (Path(a) for a in argv if a != "--sim"):
+    # --sim reads the logs' names only; without it the logs are extracted (Z.report())
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--sim", action="store_true")
+    args, rest = ap.parse_known_args(argv)
+    if args.sim:
+        for p in map(Path, rest):
             if not p.name.endswith(".console.log"):
                 print(p.name, "engine's ZONE_DMA holes free:", simulated_holes(p))
         return 0
     return Z.report(__doc__, CSV, row_of, COLUMNS,
                     lambda r: f"{r['run']:55s} {r['no_block']:>3}/{r['samples']:<3} without a block of order {ORDER}; "
-                              f"{r['no_block_above_low']}/{r['above_low']} of those above low + {(1 << ORDER) - 1}",
-                    argv)
+                              f"{r['no_block_above_low']}/{r['above_low']} of those above low + {UNUSABLE}",
+                    rest)
 
 
 if __name__ == "__main__":
