@@ -40,9 +40,9 @@ SUMMARY_COUNTERS = (
     "workingset_activate_anon", "workingset_activate_file",
     "workingset_restore_anon", "workingset_restore_file",
     "pswpin", "pswpout", "nr_vmscan_write", "nr_vmscan_immediate_reclaim",
-    "allocstall_normal", "pageoutrun", "oom_kill",
+    "allocstall_movable", "pageoutrun", "oom_kill",
     # the guests' kswapd runs for ZONE_DMA alone and 7.3's compaction (docs/kernels.md)
-    "pgskip_normal", "pgmigrate_success",
+    "pgskip_dma32", "pgmigrate_success",
 )
 
 

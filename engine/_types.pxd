@@ -164,8 +164,8 @@ cdef enum vmstat_item:
     PGSTEAL_ANON
     PGSTEAL_FILE
     PGROTATED
-    PGSKIP_NORMAL
-    ALLOCSTALL_NORMAL
+    PGSKIP_DMA32                 # the zone above ZONE_DMA (core.pxd pgskip_item())
+    ALLOCSTALL_MOVABLE           # do_try_to_free_pages(): reclaim_idx = gfp_zone(GFP_HIGHUSER_MOVABLE)
     PAGEOUTRUN
     KSWAPD_LOW_WMARK_HIT_QUICKLY
     KSWAPD_HIGH_WMARK_HIT_QUICKLY
@@ -185,6 +185,7 @@ cdef enum vmstat_item:
     PGMIGRATE_SUCCESS
     PGROTATE_ANON                # 7.3 only: reclaim's rotations, the cost model's input
     PGROTATE_FILE
+    PGSKIP_DMA
     NR_VMSTAT_ITEMS
 
 # --- event kinds (tracepoint / vmstat vocabulary; names.py EVENT_KINDS) ------

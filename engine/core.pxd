@@ -468,6 +468,14 @@ cdef inline void node_lru_del(mem* m, folio_idx_t pfn) noexcept nogil:
 cdef inline int folio_zone(mem* m, folio_idx_t f) noexcept nogil:
     return ZONE_DMA if f < m.nr_dma else ZONE_NORMAL
 
+cdef inline int pgskip_item(mem* m, folio_idx_t f) noexcept nogil:
+    # __count_zid_vm_events(PGSCAN_SKIP, zid, ..) counts by the folio's zone. The one
+    # above ZONE_DMA is x86_64's ZONE_DMA32 wherever a skip can happen: ZONE_DMA takes
+    # a movable allocation only above its lowmem_reserve (managed pages above / 256),
+    # so only while the zone above holds under 3,840 x 256 pages (3.75 GiB), below
+    # MAX_DMA32_PFN; the rig's guests count pgskip_dma32
+    return PGSKIP_DMA if f < m.nr_dma else PGSKIP_DMA32
+
 cdef inline folio_idx_t free_pfn(mem* m, int32_t i) noexcept nogil:
     """The i-th of the nr_free free frames: ZONE_NORMAL's stack, then ZONE_DMA's."""
     cdef int32_t nr_normal = m.nr_free - m.nr_free_dma

@@ -384,6 +384,7 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
                 list_move(m, pfn, head)
                 skipped += nr_pages
                 nr_skipped_folios += 1
+                m.vmstat[pgskip_item(m, pfn)] += nr_pages
                 emit(m, EV_PUTBACK, R_ZONE_SKIP, FN_ISOLATE_LRU_FOLIOS, pfn, lru, lru, -1, -1)
                 continue
             scan += nr_pages
@@ -395,8 +396,6 @@ cdef class ActiveInactiveLru(ReclaimPolicy):
             list_add(m, pfn, dst)
             taken += nr_pages
             emit(m, EV_ISOLATE, R_NONE, FN_ISOLATE_LRU_FOLIOS, pfn, lru, LOC_ISOLATED, -1, -1)
-        if skipped:
-            m.vmstat[<int>PGSKIP_NORMAL] += skipped
         nr_scanned[0] = scan + skipped         # total_scan
         return taken
 

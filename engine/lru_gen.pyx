@@ -1417,6 +1417,7 @@ cdef class MultiGenLru(ReclaimPolicy):
                 else:
                     list_move(self.m, f, moved)
                     skipped_zone += delta
+                    self.m.vmstat[pgskip_item(self.m, f)] += delta
                 remaining -= 1
                 if remaining == 0 or (isolated if isolated > skipped_zone else skipped_zone) >= MIN_LRU_BATCH:
                     break
@@ -1425,7 +1426,6 @@ cdef class MultiGenLru(ReclaimPolicy):
                 while not list_empty(self.m, moved):
                     f = self.m.folios[moved].prev
                     list_move(self.m, f, head)
-                vmstat_add(self.m, PGSKIP_NORMAL, skipped_zone)
                 skipped += skipped_zone
             if remaining == 0 or isolated >= MIN_LRU_BATCH:
                 break

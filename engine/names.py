@@ -54,8 +54,8 @@ VMSTAT_NAMES = (
     'pgsteal_anon',
     'pgsteal_file',
     'pgrotated',
-    'pgskip_normal',
-    'allocstall_normal',
+    'pgskip_dma32',
+    'allocstall_movable',
     'pageoutrun',
     'kswapd_low_wmark_hit_quickly',
     'kswapd_high_wmark_hit_quickly',
@@ -75,6 +75,7 @@ VMSTAT_NAMES = (
     'pgmigrate_success',
     'pgrotate_anon',
     'pgrotate_file',
+    'pgskip_dma',
 )
 
 # tracepoint / vmstat vocabulary, index = enum ev_kind

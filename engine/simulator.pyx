@@ -47,7 +47,8 @@ ENUM_COUNTS = {"vmstat": NR_VMSTAT_ITEMS, "event_kinds": NR_EV_KINDS, "kernel_fn
 # 17: the zones' holes (free pages of other migratetypes) and ZONE_NORMAL's watermark boost
 # 18: FOLIO_SHMEM (the system's unmapped tmpfs folios); scan_control.gfp_nofs
 # 19: mem.nr_pcp_held (the per-CPU lists' pages, config pcp_pages)
-STATE_VERSION = 19
+# 20: vmstat pgskip_dma (appended); pgskip_normal is pgskip_dma32, allocstall_normal allocstall_movable
+STATE_VERSION = 20
 STATE_KEY_BYTES = 32
 # mm/filemap.c: stop mmap read-around for a file that misses this much more than it hits
 cdef enum:
@@ -1598,7 +1599,7 @@ cdef class Simulator:
         self.s.dr_state = DR_BEGIN
         self.s.dr_memcg_full_walk = 0
         self.s.nr_direct_reclaims += 1
-        m.vmstat[<int>ALLOCSTALL_NORMAL] += 1
+        m.vmstat[<int>ALLOCSTALL_MOVABLE] += 1
         emit_arg(m, EV_DIRECT_RECLAIM_BEGIN, R_NONE, FN_TRY_TO_FREE_PAGES, 0, 0)
 
     cdef int direct_step(self) except -1 nogil:
@@ -1652,7 +1653,7 @@ cdef class Simulator:
         # do_try_to_free_pages()'s "goto retry": the label is above the ALLOCSTALL count
         self.s.dsc.priority = DEF_PRIORITY
         self.s.dr_state = DR_BEGIN
-        self.m.vmstat[<int>ALLOCSTALL_NORMAL] += 1
+        self.m.vmstat[<int>ALLOCSTALL_MOVABLE] += 1
 
     cdef void direct_end(self) noexcept nogil:
         cdef mem* m = &self.m

@@ -132,7 +132,7 @@ def test_simulate_summary_shows_the_7_3_guests_skips_and_migrations():
             "--policy", "both", "--ram-mb", "64", "--swap-kind", "ssd", "--swap-mb", "1024", "--swappiness", "60")
     assert p.returncode == 0, p.stderr
     rows = {line.split()[0]: line.split()[1:] for line in p.stdout.splitlines() if line.strip()}
-    assert len(rows["pgskip_normal"]) == 2
+    assert len(rows["pgskip_dma32"]) == 2
     assert all(int(v.replace(",", "")) > 0 for v in rows["pgmigrate_success"])
     # and the machine line names the guest's holes, whose fallbacks boost its zones
     machine = next(line for line in p.stdout.splitlines() if line.startswith("machine"))

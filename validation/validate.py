@@ -114,9 +114,8 @@ def counters(v: dict) -> dict:
         # 7.3's rotations (0 on 6.1 and 6.12, which have no such counters)
         "pgrotate_anon": v["pgrotate_anon"], "pgrotate_file": v["pgrotate_file"],
         "steal_direct": v["pgsteal_direct"],
-        # folios kswapd's runs for ZONE_DMA alone passed over: the engine's upper
-        # zone is the guests' ZONE_DMA32 (pgskip_dma32)
-        "pgskip": v["pgskip_normal"],
+        # folios kswapd's runs for ZONE_DMA alone passed over: the guests' ZONE_DMA32
+        "pgskip": v["pgskip_dma32"],
     }
 
 

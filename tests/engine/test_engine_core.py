@@ -67,7 +67,7 @@ def test_allocation_fails_visibly_when_nothing_is_killable__out_of_memory():
     sim.set_workload(w)
     assert sim.step("access", 200) == 200 and sim.done
     assert sim.nr_free == 0 and sim.nr_alloc_fail == 200 - 128
-    assert sim.vmstat()["oom_kill"] == 0 and sim.vmstat()["allocstall_normal"] > 0
+    assert sim.vmstat()["oom_kill"] == 0 and sim.vmstat()["allocstall_movable"] > 0
     ev = sim.events_since(0)
     fails = ev[(ev["kind"] == EVENT_KINDS.index("oom_kill")) & (ev["mapping"] == 0xFFFFFFFF)]
     assert len(fails) == 200 - 128

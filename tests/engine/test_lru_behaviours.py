@@ -678,10 +678,10 @@ def test_b25_direct_reclaim_stops_at_32_but_priority_12_finishes_targets__do_try
     w["page"] = np.arange(2000)
     sim.set_workload(w)
     sim.step("access", 2000)
-    assert vm(sim, "allocstall_normal") >= 1
+    assert vm(sim, "allocstall_movable") >= 1
     ev = sim.events_since(0)
     ends = ev[ev["kind"] == EVENT_KINDS.index("mm_vmscan_direct_reclaim_end")]
-    assert len(ends) == vm(sim, "allocstall_normal")
+    assert len(ends) == vm(sim, "allocstall_movable")
     assert (ends["index"] >= 32).all()
 
 
@@ -930,12 +930,12 @@ def test_fruitless_direct_reclaim_retries_full_walk_and_oom_on_17th__do_try_to_f
     assert passes == 2 * 13
     # one try_to_free_pages: the sweep, snapshot_refaults(), "goto retry" with memcg_full_walk
     # (above the ALLOCSTALL count), a second fruitless sweep, no skipped_deactivate: return 0
-    assert sim.direct_reclaim["nr_direct_reclaims"] == 1 and vm(sim, "allocstall_normal") == 2
+    assert sim.direct_reclaim["nr_direct_reclaims"] == 1 and vm(sim, "allocstall_movable") == 2
     assert sim.direct_reclaim["no_progress_loops"] == 1
     while vm(sim, "oom_kill") == 0:
         sim.step("shrink")
     # should_reclaim_retry(): no_progress_loops > MAX_RECLAIM_RETRIES (16) -> the 17th round OOMs
-    assert sim.direct_reclaim["nr_direct_reclaims"] == 17 and vm(sim, "allocstall_normal") == 34
+    assert sim.direct_reclaim["nr_direct_reclaims"] == 17 and vm(sim, "allocstall_movable") == 34
     ev = sim.events_since(0)
     assert (ev["kind"] == ends).sum() == 17 and (ev["kind"] == oom).sum() == 1
 

@@ -238,9 +238,9 @@ def test_name_tables_match_the_enums():
     assert len(KERNEL_FNS) == ENUM_COUNTS["kernel_fns"]
     assert len(REASONS) == ENUM_COUNTS["reasons"]
     assert len(LOCATIONS) == ENUM_COUNTS["locations"]
-    assert VMSTAT_NAMES[0] == "nr_free_pages" and "pgskip_normal" in VMSTAT_NAMES
-    assert "allocstall_normal" in VMSTAT_NAMES and VMSTAT_NAMES[-4:] == ("oom_kill", "pgmigrate_success",
-                                                                    "pgrotate_anon", "pgrotate_file")
+    assert VMSTAT_NAMES[0] == "nr_free_pages" and "pgskip_dma32" in VMSTAT_NAMES
+    assert "allocstall_movable" in VMSTAT_NAMES and VMSTAT_NAMES[-5:] == ("oom_kill", "pgmigrate_success",
+                                                                     "pgrotate_anon", "pgrotate_file", "pgskip_dma")
     assert EVENT_KINDS[0] == "pgfault" and EVENT_KINDS[-2:] == ("access", "mm_page_alloc_extfrag")
     assert "__remove_mapping" in KERNEL_FNS and KERNEL_FNS[0] == "none"
     assert LOCATIONS[:5] == ("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE",

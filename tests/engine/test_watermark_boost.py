@@ -56,7 +56,7 @@ def test_isolate_lru_folios_skips_folios_above_reclaim_idx_to_the_list_head_coun
     assert len(skipped) > 100 and (skipped["pfn"] >= DMA).all()
     assert len(set(skipped["pfn"].tolist())) == len(skipped)
     # PGSCAN_SKIP and pgscan (total_scan) count them, the scan bound does not
-    assert v1["pgskip_normal"] - v0["pgskip_normal"] == len(skipped)
+    assert v1["pgskip_dma32"] - v0["pgskip_dma32"] == len(skipped)
     assert v1["pgscan_kswapd"] - v0["pgscan_kswapd"] == len(skipped) + len(isolated)
     # list_splice(&folios_skipped, src): at the head, the last one passed first
     head = [int(p) for p in sim.lists()["LRU_INACTIVE_FILE"][:len(skipped)]]   # head -> tail
@@ -69,7 +69,7 @@ def test_isolate_lru_folios_reclaims_from_every_zone_without_a_boost__isolate_lr
     seq = sim.event_seq
     sim.reclaim(32, "kswapd", priority=4)
     ev = sim.events_since(seq)
-    assert sim.vmstat()["pgskip_normal"] == 0
+    assert sim.vmstat()["pgskip_dma32"] == 0
     assert (ev[ev["kind"] == STEAL]["pfn"] >= DMA).any()
 
 
@@ -144,9 +144,9 @@ def test_boost_wakes_kswapd_for_zone_dma_alone_which_reclaims_only_there__balanc
     skip = ev[ev["reason"] == ZONE_SKIP]
     assert len(skip) > 100 and (skip["pfn"] >= DMA).all()
     if policy == "lru":
-        assert sim.vmstat()["pgskip_normal"] == len(skip)
+        assert sim.vmstat()["pgskip_dma32"] == len(skip)
     else:
-        assert (skip["kind"] == PGREFILL).all() and sim.vmstat()["pgskip_normal"] == 0
+        assert (skip["kind"] == PGREFILL).all() and sim.vmstat()["pgskip_dma32"] == 0
 
 
 @pytest.mark.parametrize("extra", [{"zone_dma_boost_every": 0},
@@ -156,7 +156,7 @@ def test_no_boost_without_a_rate_or_on_a_zone_dma_under_four_pageblocks__boost_w
     sim, ev, boosts = boosted_run("lru", extra.pop("zone_dma_boost_every"), **extra)
     assert boosts == {0}
     assert not ((ev["kind"] == WAKE) & (ev["reason"] == BOOST)).any()
-    assert sim.vmstat()["pgskip_normal"] == 0 and not (ev["reason"] == ZONE_SKIP).any()
+    assert sim.vmstat()["pgskip_dma32"] == 0 and not (ev["reason"] == ZONE_SKIP).any()
 
 
 def test_zone_dma_boost_every_is_checked():
@@ -379,7 +379,7 @@ def test_readaheads_allocations_deliver_rmqueues_wakeup_after_a_boost__rmqueue()
         ev = sim.events_since(seq)
         wakes.append(ev[(ev["kind"] == WAKE) & (ev["reason"] == BOOST)])
     assert sim.kswapd["nr_fallback"]["dma"] > 0
-    assert sum(len(w) for w in wakes) > 0 and sim.vmstat()["pgskip_normal"] > 0
+    assert sum(len(w) for w in wakes) > 0 and sim.vmstat()["pgskip_dma32"] > 0
 
 
 @functools.lru_cache(maxsize=None)

@@ -7,7 +7,7 @@ const EN = new Intl.NumberFormat("en-US");   // one formatter, not one per numbe
 const KEY = ["nr_free_pages", "nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file",
   "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "pgactivate", "pgdeactivate",
   "pgrefill", "pgrotated", "workingset_refault_anon", "workingset_refault_file", "workingset_activate_anon",
-  "workingset_activate_file", "pswpin", "pswpout", "pgmajfault", "allocstall_normal", "pageoutrun"];
+  "workingset_activate_file", "pswpin", "pswpout", "pgmajfault", "allocstall_movable", "pageoutrun"];
 const MEMINFO = ["MemTotal", "MemFree", "Active(anon)", "Inactive(anon)", "Active(file)", "Inactive(file)", "SwapTotal", "SwapFree", "Cached", "Dirty"];
 
 // Per-file counters (the simulator's own: each file's share of pgpgin,
