@@ -36,6 +36,19 @@ cdef enum:
     # 7.3 isolate_lru_folios(): at most this many folios skipped per call (swap.h)
     SWAP_CLUSTER_MAX_SKIPPED = 32 << 10
 
+# --- an xarray leaf node of the page cache (lib/xarray.c struct xa_node) -----
+ctypedef struct xa_node:
+    uint64_t key                 # pc_key(file, index & ~63); 0 = free slot
+    int32_t prev, next           # the shadow-only list (list_lru), -1 = end / not on it
+    uint8_t count                # entries present: folio pages and shadows
+    uint8_t nr_values            # of those, shadows (value entries)
+    uint8_t on_list
+
+cdef enum:
+    XA_CHUNK_SHIFT = 6
+    XA_CHUNK_SIZE = 64
+    SHRINK_BATCH = 128           # do_shrink_slab()'s batch for a shrinker without one
+
 # --- page-cache and swap-map entry tags (uint64, tag in the top 2 bits) -------
 cdef enum:
     ENTRY_TAG_SHIFT = 62
@@ -49,6 +62,9 @@ cdef extern from *:
     const uint64_t ENTRY_FOLIO "RL_ENTRY_FOLIO"     # value = pfn
     const uint64_t ENTRY_SHADOW "RL_ENTRY_SHADOW"   # value = shadow_t (62 bits)
     const uint64_t ENTRY_MASK "RL_ENTRY_MASK"
+
+cdef inline int is_shadow(uint64_t entry) noexcept nogil:
+    return (entry & ~ENTRY_MASK) == ENTRY_SHADOW
 
 # --- shadow entry packing (workingset.c pack_shadow) --------------------------
 # bit 0: PG_workingset at eviction; bits 1..: eviction timestamp (classic:
@@ -319,6 +335,22 @@ ctypedef struct mem:
     int64_t pc_mask
     int64_t pc_used
     int64_t nr_shadows
+    # --- the page cache's xarray leaf nodes (mm/workingset.c) -----------------
+    # one per 64 indices of a file (XA_CHUNK_SHIFT) holding an entry; those whose
+    # entries are all shadows sit on the list count_shadow_nodes() counts
+    # (vmstat workingset_nodes), oldest first. Pool slots, the hash and the list
+    # links are not state: state_bytes() keeps the list's keys in order, load_state()
+    # rebuilds the rest from the page cache
+    xa_node* xa_nodes            # pool; a free slot's `next` links the free list
+    int32_t xa_cap
+    int32_t xa_free
+    int32_t xa_head              # the shadow-only list: oldest (the shrinker's end) ...
+    int32_t xa_tail              # ... to newest
+    uint64_t* xa_hkeys           # open addressing: node key (pc_key of its first index), 0 = empty
+    int32_t* xa_hvals            # pool slot
+    int64_t xa_hmask
+    int64_t xa_used
+    int64_t shadow_nr_deferred   # do_shrink_slab()'s nr_deferred of the shadow shrinker
     # --- swap: per slot 0 = free, ENTRY_FOLIO|pfn (in swap cache), ENTRY_SHADOW|shadow (on the device) ---
     uint64_t* swap_map
     int32_t nr_swap_free
@@ -719,6 +751,13 @@ cdef uint64_t file_vma_vpn(uint32_t file, uint64_t pgoff) noexcept nogil        
 cdef uint64_t pc_lookup(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil          # 0 = none
 cdef int pc_store(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) except -1 nogil
 cdef void pc_erase(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil
+cdef uint64_t pc_erase_entry(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil     # leaves the node's counts; returns the entry
+# the page cache's xarray leaf nodes (mm/workingset.c shadow nodes)
+cdef int xa_init(mem* m, int32_t cap, int64_t hcap) noexcept nogil                    # -1: out of memory
+cdef int32_t xa_find(mem* m, uint64_t key) noexcept nogil                              # pool slot of a node key, -1 = none
+cdef int xa_count_entry(mem* m, uint32_t file, uint64_t pgoff, int dcount, int dvalues) noexcept nogil  # counts only, -1: out of memory
+cdef void xa_list_add_tail(mem* m, int32_t idx) noexcept nogil
+cdef void shrink_shadow_nodes(mem* m, int priority) noexcept nogil                     # shrink_slab()'s shadow shrinker
 # swap slots
 cdef int32_t swap_alloc(mem* m) noexcept nogil                                         # -1 if full
 cdef void swap_free(mem* m, int32_t slot) noexcept nogil

@@ -356,21 +356,26 @@ cdef int pc_store(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) except 
         if pc_grow(m) < 0:
             with gil:
                 raise MemoryError("page cache")
+    cdef uint64_t old = 0
+    cdef int dcount = 0, dvalues
     i = hash64(key) & <uint64_t>m.pc_mask
     while True:
         k = m.pc_keys[2 * i]
         if k == key:
-            if (m.pc_vals[2 * i] & ~ENTRY_MASK) == ENTRY_SHADOW:
-                m.nr_shadows -= 1
+            old = m.pc_vals[2 * i]
             break
         if k == 0:
             m.pc_keys[2 * i] = key
             m.pc_used += 1
+            dcount = 1
             break
         i = (i + 1) & <uint64_t>m.pc_mask
     m.pc_vals[2 * i] = entry
-    if (entry & ~ENTRY_MASK) == ENTRY_SHADOW:
-        m.nr_shadows += 1
+    dvalues = is_shadow(entry) - is_shadow(old)
+    m.nr_shadows += dvalues
+    if (dcount or dvalues) and xa_account(m, file, pgoff, dcount, dvalues) < 0:
+        with gil:
+            raise MemoryError("page cache nodes")
     return 0
 
 
@@ -385,27 +390,38 @@ cdef uint64_t pc_replace(mem* m, uint32_t file, uint64_t pgoff, uint64_t entry) 
             return 0
         i = (i + 1) & <uint64_t>m.pc_mask
     old = m.pc_vals[2 * i]
-    if (old & ~ENTRY_MASK) == ENTRY_SHADOW:
+    if is_shadow(old):
         m.nr_shadows -= 1
-    if (entry & ~ENTRY_MASK) == ENTRY_SHADOW:
+    if is_shadow(entry):
         m.nr_shadows += 1
     m.pc_vals[2 * i] = entry
+    if is_shadow(entry) != is_shadow(old):
+        xa_account(m, file, pgoff, 0, is_shadow(entry) - is_shadow(old))    # the node exists: no allocation
     return old
 
 
 cdef void pc_erase(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil:
-    # linear probing with backward-shift deletion (no tombstones)
+    cdef uint64_t old = pc_erase_entry(m, file, pgoff)
+    if old:
+        xa_account(m, file, pgoff, -1, -is_shadow(old))
+
+
+cdef uint64_t pc_erase_entry(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil:
+    # the entry gone, its node left as it was; returns it (0 = there was none).
+    # Linear probing with backward-shift deletion (no tombstones)
     cdef uint64_t key = pc_key(file, pgoff)
     cdef uint64_t mask = <uint64_t>m.pc_mask
     cdef uint64_t i = hash64(key) & mask
     cdef uint64_t j, home
+    cdef uint64_t old
     while True:
         if m.pc_keys[2 * i] == 0:
-            return
+            return 0
         if m.pc_keys[2 * i] == key:
             break
         i = (i + 1) & mask
-    if (m.pc_vals[2 * i] & ~ENTRY_MASK) == ENTRY_SHADOW:
+    old = m.pc_vals[2 * i]
+    if is_shadow(old):
         m.nr_shadows -= 1
     m.pc_used -= 1
     j = i
@@ -421,6 +437,258 @@ cdef void pc_erase(mem* m, uint32_t file, uint64_t pgoff) noexcept nogil:
             i = j
     m.pc_keys[2 * i] = 0
     m.pc_vals[2 * i] = 0
+    return old
+
+
+# --- the page cache's xarray leaf nodes and the shadow shrinker (mm/workingset.c) ---
+
+cdef inline uint64_t xa_node_key(uint32_t file, uint64_t pgoff) noexcept nogil:
+    return pc_key(file, pgoff & ~(<uint64_t>(XA_CHUNK_SIZE - 1)))
+
+
+cdef int xa_init(mem* m, int32_t cap, int64_t hcap) noexcept nogil:
+    """Empty node tables: a pool of `cap` slots, a hash of `hcap` (a power of two)."""
+    cdef int32_t i
+    m.xa_nodes = <xa_node*>calloc(cap, sizeof(xa_node))
+    m.xa_hkeys = <uint64_t*>calloc(hcap, sizeof(uint64_t))
+    m.xa_hvals = <int32_t*>calloc(hcap, sizeof(int32_t))
+    if m.xa_nodes == NULL or m.xa_hkeys == NULL or m.xa_hvals == NULL:
+        return -1
+    m.xa_cap = cap
+    m.xa_hmask = hcap - 1
+    m.xa_used = 0
+    m.xa_head = -1
+    m.xa_tail = -1
+    for i in range(cap):
+        m.xa_nodes[i].next = i + 1 if i + 1 < cap else -1
+    m.xa_free = 0
+    return 0
+
+
+cdef int32_t xa_find(mem* m, uint64_t key) noexcept nogil:
+    cdef uint64_t i = hash64(key) & <uint64_t>m.xa_hmask
+    while m.xa_hkeys[i] != 0:
+        if m.xa_hkeys[i] == key:
+            return m.xa_hvals[i]
+        i = (i + 1) & <uint64_t>m.xa_hmask
+    return -1
+
+
+cdef void xa_hash_insert(mem* m, uint64_t key, int32_t idx) noexcept nogil:
+    cdef uint64_t i = hash64(key) & <uint64_t>m.xa_hmask
+    while m.xa_hkeys[i] != 0:
+        i = (i + 1) & <uint64_t>m.xa_hmask
+    m.xa_hkeys[i] = key
+    m.xa_hvals[i] = idx
+
+
+cdef int xa_grow(mem* m) noexcept nogil:
+    # the pool and the hash double together; pool slots keep their index
+    cdef int32_t oldcap = m.xa_cap, i
+    cdef int64_t hcap = 2 * (m.xa_hmask + 1), j
+    cdef uint64_t* okeys = m.xa_hkeys
+    cdef int32_t* ovals = m.xa_hvals
+    cdef int64_t ohcap = m.xa_hmask + 1
+    cdef xa_node* nodes = <xa_node*>realloc(m.xa_nodes, 2 * oldcap * sizeof(xa_node))
+    if nodes == NULL:
+        return -1
+    m.xa_nodes = nodes
+    memset(&nodes[oldcap], 0, oldcap * sizeof(xa_node))
+    for i in range(oldcap, 2 * oldcap):
+        nodes[i].next = i + 1 if i + 1 < 2 * oldcap else m.xa_free
+    m.xa_free = oldcap
+    m.xa_cap = 2 * oldcap
+    m.xa_hkeys = <uint64_t*>calloc(hcap, sizeof(uint64_t))
+    m.xa_hvals = <int32_t*>calloc(hcap, sizeof(int32_t))
+    if m.xa_hkeys == NULL or m.xa_hvals == NULL:
+        return -1
+    m.xa_hmask = hcap - 1
+    for j in range(ohcap):
+        if okeys[j] != 0:
+            xa_hash_insert(m, okeys[j], ovals[j])
+    free(okeys)
+    free(ovals)
+    return 0
+
+
+cdef void xa_hash_erase(mem* m, uint64_t key) noexcept nogil:
+    # backward-shift deletion, as pc_erase_entry()
+    cdef uint64_t mask = <uint64_t>m.xa_hmask
+    cdef uint64_t i = hash64(key) & mask
+    cdef uint64_t j, home
+    while m.xa_hkeys[i] != key:
+        if m.xa_hkeys[i] == 0:
+            return
+        i = (i + 1) & mask
+    j = i
+    while True:
+        j = (j + 1) & mask
+        if m.xa_hkeys[j] == 0:
+            break
+        home = hash64(m.xa_hkeys[j]) & mask
+        if (j > i and (home <= i or home > j)) or (j < i and (home <= i and home > j)):
+            m.xa_hkeys[i] = m.xa_hkeys[j]
+            m.xa_hvals[i] = m.xa_hvals[j]
+            i = j
+    m.xa_hkeys[i] = 0
+    m.xa_hvals[i] = 0
+
+
+cdef void xa_list_del(mem* m, int32_t idx) noexcept nogil:
+    # list_lru_del_obj() / list_lru_isolate(): off the shadow-only list
+    cdef xa_node* node = &m.xa_nodes[idx]
+    if node.prev >= 0:
+        m.xa_nodes[node.prev].next = node.next
+    else:
+        m.xa_head = node.next
+    if node.next >= 0:
+        m.xa_nodes[node.next].prev = node.prev
+    else:
+        m.xa_tail = node.prev
+    node.prev = -1
+    node.next = -1
+    node.on_list = 0
+    m.vmstat[<int>WORKINGSET_NODES] -= 1
+
+
+cdef void xa_list_add_tail(mem* m, int32_t idx) noexcept nogil:
+    # list_lru_add_obj(): the newest end
+    cdef xa_node* node = &m.xa_nodes[idx]
+    node.prev = m.xa_tail
+    node.next = -1
+    if m.xa_tail >= 0:
+        m.xa_nodes[m.xa_tail].next = idx
+    else:
+        m.xa_head = idx
+    m.xa_tail = idx
+    node.on_list = 1
+    m.vmstat[<int>WORKINGSET_NODES] += 1
+
+
+cdef void workingset_update_node(mem* m, int32_t idx) noexcept nogil:
+    """Mirrors mm/workingset.c:workingset_update_node(): a node whose entries are
+    all shadows joins the list count_shadow_nodes() counts, one holding a folio
+    leaves it (6.1 workingset.c:541, 6.12 :626, 7.3 :624)."""
+    cdef xa_node* node = &m.xa_nodes[idx]
+    if node.count and node.count == node.nr_values:
+        if not node.on_list:
+            xa_list_add_tail(m, idx)
+    elif node.on_list:
+        xa_list_del(m, idx)
+
+
+cdef void xa_node_free(mem* m, int32_t idx) noexcept nogil:
+    if m.xa_nodes[idx].on_list:
+        xa_list_del(m, idx)
+    xa_hash_erase(m, m.xa_nodes[idx].key)
+    m.xa_nodes[idx].key = 0
+    m.xa_nodes[idx].count = 0
+    m.xa_nodes[idx].nr_values = 0
+    m.xa_nodes[idx].next = m.xa_free
+    m.xa_free = idx
+    m.xa_used -= 1
+
+
+cdef int xa_count_entry(mem* m, uint32_t file, uint64_t pgoff, int dcount, int dvalues) noexcept nogil:
+    # the node of (file, pgoff) gains dcount entries of which dvalues shadows;
+    # created by its first entry, freed with its last. -1: out of memory
+    cdef uint64_t key = xa_node_key(file, pgoff)
+    cdef int32_t idx = xa_find(m, key)
+    if idx < 0:
+        if (m.xa_used + 1) * 2 > m.xa_hmask + 1 or m.xa_free < 0:
+            if xa_grow(m) < 0:
+                return -1
+        idx = m.xa_free
+        m.xa_free = m.xa_nodes[idx].next
+        m.xa_nodes[idx].key = key
+        m.xa_nodes[idx].prev = -1
+        m.xa_nodes[idx].next = -1
+        m.xa_nodes[idx].on_list = 0
+        m.xa_nodes[idx].count = 0
+        m.xa_nodes[idx].nr_values = 0
+        xa_hash_insert(m, key, idx)
+        m.xa_used += 1
+    m.xa_nodes[idx].count = <uint8_t>(m.xa_nodes[idx].count + dcount)
+    m.xa_nodes[idx].nr_values = <uint8_t>(m.xa_nodes[idx].nr_values + dvalues)
+    if m.xa_nodes[idx].count == 0:
+        xa_node_free(m, idx)
+    return idx
+
+
+cdef int xa_account(mem* m, uint32_t file, uint64_t pgoff, int dcount, int dvalues) noexcept nogil:
+    """An entry of the page cache changed (xas_store()'s update_node()): the node's
+    counts, then workingset_update_node(). -1: out of memory."""
+    cdef int idx = xa_count_entry(m, file, pgoff, dcount, dvalues)
+    if idx < 0:
+        return -1
+    if m.xa_nodes[idx].key != 0:
+        workingset_update_node(m, idx)
+    return 0
+
+
+cdef void shadow_lru_isolate(mem* m, int32_t idx) noexcept nogil:
+    """Mirrors mm/workingset.c:shadow_lru_isolate() (6.1 :626, 6.12 :713, 7.3
+    :709): the oldest shadow-only node off the list and out of its file's tree
+    with every shadow in it (xa_delete_node()), counted in
+    workingset_nodereclaim. A folio that comes back to one of its indices is
+    read as a first fault."""
+    cdef uint64_t key = m.xa_nodes[idx].key - 1
+    cdef uint32_t file = <uint32_t>(key >> 40)
+    cdef uint64_t base = key & ((1ULL << 40) - 1)
+    cdef uint64_t k
+    xa_list_del(m, idx)
+    for k in range(XA_CHUNK_SIZE):
+        pc_erase_entry(m, file, base + k)
+    xa_node_free(m, idx)
+    m.vmstat[<int>WORKINGSET_NODERECLAIM] += 1
+
+
+cdef void shrink_shadow_nodes(mem* m, int priority) noexcept nogil:
+    """shrink_slab()'s call of the shadow shrinker, once per shrink_node() pass
+    (shrink_node_memcgs(): 6.1 vmscan.c:6146, 6.12 :5951, 7.3 :6227; MGLRU's
+    shrink_one(): 6.12 :4856, 7.3 :5124): do_shrink_slab() (6.1 vmscan.c:787,
+    6.12 shrinker.c:380, 7.3 :378; seeks = 0: half of what count_shadow_nodes()
+    reports at once, in SHRINK_BATCH walks, the rest deferred) over
+    mm/workingset.c:count_shadow_nodes() (6.1 :569, 6.12 :655, 7.3 :651): the nodes
+    beyond one per 8 pages of the memcg's LRU lists (its slab, which the engine
+    has none of, left out), as the memcg's copy has them: 6.12 and 7.3 read them
+    as the periodic flush left them (mem_cgroup_flush_stats_ratelimited() flushes
+    only when it is a cycle late), up to 2 s old (lruvec_page_state()), so a
+    stream's shadows piling up before the flush that shows the page cache grown
+    are trimmed against the boot's lists."""
+    cdef int64_t nodes = m.vmstat[<int>WORKINGSET_NODES]
+    cdef int64_t pages, max_nodes, freeable, nr, delta, total_scan, scanned = 0, nr_to_scan, k
+    cdef int i
+    if nodes == 0:
+        return
+    pages = m.vmstat[<int>NR_UNEVICTABLE]
+    for i in range(4):
+        pages += lruvec_page_state(m, MS_LRU + i)
+    max_nodes = pages >> (XA_CHUNK_SHIFT - 3)
+    if nodes <= max_nodes:
+        return
+    freeable = nodes - max_nodes
+    nr = m.shadow_nr_deferred
+    m.shadow_nr_deferred = 0
+    delta = freeable // 2
+    total_scan = (nr >> priority) + delta
+    if total_scan > 2 * freeable:
+        total_scan = 2 * freeable
+    while total_scan >= SHRINK_BATCH or total_scan >= freeable:
+        nr_to_scan = total_scan if total_scan < SHRINK_BATCH else SHRINK_BATCH
+        # list_lru_shrink_walk(): nr_to_scan of the oldest
+        k = 0
+        while k < nr_to_scan and m.xa_head >= 0:
+            shadow_lru_isolate(m, m.xa_head)
+            k += 1
+        total_scan -= nr_to_scan
+        scanned += nr_to_scan
+    nr = nr + delta - scanned
+    if nr < 0:
+        nr = 0
+    if nr > 2 * freeable:
+        nr = 2 * freeable
+    m.shadow_nr_deferred = nr
 
 
 # --- swap slots ---------------------------------------------------------------

@@ -393,7 +393,7 @@ cdef class Simulator:
         m.pc_vals = m.pc_keys + 1
         if (m.folios == NULL or m.free_stack == NULL or m.vmstat == NULL or m.swap_map == NULL
                 or m.wb_time == NULL or m.wb_pfn == NULL or m.events == NULL or m.pt_hash_keys == NULL
-                or m.pt_hash_vals == NULL or m.pc_keys == NULL):
+                or m.pt_hash_vals == NULL or m.pc_keys == NULL or xa_init(m, 512, 1024) < 0):
             raise MemoryError("simulator buffers")
         # free lists: LIFO, lowest pfn of each zone handed out first; ZONE_DMA's
         # stack grows down from the top of the same array. A zone's holes (its
@@ -446,6 +446,9 @@ cdef class Simulator:
         free(m.pt_hash_keys)
         free(m.pt_hash_vals)
         free(m.pc_keys)                          # pc_vals lives in the same block
+        free(m.xa_nodes)
+        free(m.xa_hkeys)
+        free(m.xa_hvals)
         free(m.swap_map)
         free(m.wb_time)
         free(m.wb_pfn)
@@ -1582,6 +1585,8 @@ cdef class Simulator:
         sc.may_swap = 1
 
     cdef void pass_done(self, scan_control* sc) noexcept nogil:
+        # shrink_node_memcgs() / 7.3 shrink_one(): shrink_slab() after the lruvec's pass
+        shrink_shadow_nodes(&self.m, sc.priority)
         # shrink_node(): a pass that reclaimed anything makes the node hopeful again
         self.m.nr_shrink_passes += 1
         if sc.nr_reclaimed > sc.nr_reclaimed_start:
@@ -2693,6 +2698,10 @@ cdef class Simulator:
         hdr.pt_hash_vals = NULL; hdr.pc_keys = NULL; hdr.pc_vals = NULL; hdr.swap_map = NULL
         hdr.wb_time = NULL; hdr.wb_pfn = NULL; hdr.events = NULL
         hdr.pt_hash_mask = 0; hdr.pc_mask = 0
+        # the xarray nodes' pool and hash: rebuilt from the page cache on load,
+        # the shadow-only list's order kept below
+        hdr.xa_nodes = NULL; hdr.xa_hkeys = NULL; hdr.xa_hvals = NULL
+        hdr.xa_cap = 0; hdr.xa_free = 0; hdr.xa_head = 0; hdr.xa_tail = 0; hdr.xa_hmask = 0
         hdr.cap_mms = 0; hdr.cap_vmas = 0; hdr.cap_files = 0; hdr.cap_ptps = 0
         hdr.events_on = 0; hdr.cur_actor = 0
         if not events:
@@ -2725,6 +2734,7 @@ cdef class Simulator:
         order = used[np.argsort(keys[used], kind="stable")]
         parts.append(np.ascontiguousarray(keys[order]).tobytes())
         parts.append(np.ascontiguousarray(kv_pairs[1::2][order]).tobytes())
+        parts.append(self.shadow_node_keys().tobytes())
         if m.nr_swap_slots:
             parts.append(PyBytes_FromStringAndSize(<char*>m.swap_map, m.nr_swap_slots * sizeof(uint64_t)))
         for q in range(2):
@@ -2741,6 +2751,51 @@ cdef class Simulator:
         parts.append(np.array([len(pol)], dtype=np.int64).tobytes())
         parts.append(pol)
         return b"".join(parts)
+
+    @staticmethod
+    def _check_shadow_node_list(keys, vals, list_keys):
+        # an image's shadow-only list names each node whose page-cache entries are
+        # all shadows, once
+        node = (keys - np.uint64(1)) & ~np.uint64(XA_CHUNK_SIZE - 1)
+        shadow = (vals >> np.uint64(62)) == np.uint64(2)
+        nodes, inv = np.unique(node, return_inverse=True)
+        only = np.bincount(inv, minlength=len(nodes)) == np.bincount(inv, weights=shadow, minlength=len(nodes))
+        want = np.sort(nodes[only] + np.uint64(1))
+        if len(np.unique(list_keys)) != len(list_keys) or not np.array_equal(np.sort(list_keys), want):
+            raise ValueError("state image's shadow node list does not match its page cache")
+
+    def shadow_node_keys(self):
+        """The page cache's shadow-only xarray nodes, oldest first (the shadow
+        shrinker's order): each node's pc_key(file, first index)."""
+        cdef mem* m = &self.m
+        cdef int32_t idx = m.xa_head
+        out = np.empty(m.vmstat[<int>WORKINGSET_NODES], dtype=np.uint64)
+        cdef int64_t k = 0
+        while idx >= 0:
+            out[k] = m.xa_nodes[idx].key
+            k += 1
+            idx = m.xa_nodes[idx].next
+        return out
+
+    cdef _rebuild_xa_nodes(self, keys, vals, list_keys):
+        # the nodes' counts from the page cache, then the shadow-only list in the
+        # image's order (_check_shadow_node_list() accepted it)
+        cdef mem* m = &self.m
+        cdef int32_t cap = 512
+        cdef int64_t k
+        cdef int32_t idx
+        cdef uint64_t key
+        while cap < len(keys):
+            cap *= 2
+        if xa_init(m, cap, 2 * <int64_t>cap) < 0:
+            raise MemoryError("load_state")
+        for k in range(len(keys)):
+            key = <uint64_t>keys[k] - 1
+            if xa_count_entry(m, <uint32_t>(key >> 40), key & ((1ULL << 40) - 1), 1, is_shadow(vals[k])) < 0:
+                raise MemoryError("load_state")
+        m.vmstat[<int>WORKINGSET_NODES] = 0
+        for k in range(len(list_keys)):
+            xa_list_add_tail(m, xa_find(m, <uint64_t>list_keys[k]))
 
     def load_state(self, bytes data):
         """Restore a state_bytes() image taken from a Simulator with the same config."""
@@ -2799,6 +2854,8 @@ cdef class Simulator:
         pnr_b = take(hdr.nr_ptps * sizeof(uint16_t))
         pck_b = take(hdr.pc_used * sizeof(uint64_t))
         pcv_b = take(hdr.pc_used * sizeof(uint64_t))
+        nr_list = int(np.frombuffer(vmstat_b, dtype=np.int64)[<int>WORKINGSET_NODES])
+        xal_b = take(nr_list * sizeof(uint64_t))
         swap_b = take(hdr.nr_swap_slots * sizeof(uint64_t)) if hdr.nr_swap_slots else b""
         wb = []
         for q in range(2):
@@ -2809,6 +2866,8 @@ cdef class Simulator:
         pol_b = take(plen)
         if pos[0] != total:
             raise ValueError("state image has trailing bytes")
+        self._check_shadow_node_list(np.frombuffer(pck_b, dtype=np.uint64), np.frombuffer(pcv_b, dtype=np.uint64),
+                                     np.frombuffer(xal_b, dtype=np.uint64))
         # the policy first: it may refuse the image before anything changed
         self.policy.load_state(pol_b)
         # growable arrays: reallocate to the image's sizes
@@ -2825,6 +2884,7 @@ cdef class Simulator:
         free(m.mms); free(m.vmas); free(m.file_first_vma); free(m.file_prev_index); free(m.file_ra); free(m.ptes)
         free(m.ptp_key); free(m.ptp_next); free(m.ptp_young); free(m.ptp_nr_present)
         free(m.pt_hash_keys); free(m.pt_hash_vals); free(m.pc_keys)
+        free(m.xa_nodes); free(m.xa_hkeys); free(m.xa_hvals)
         cdef folio* folios = m.folios
         cdef folio_idx_t* free_stack = m.free_stack
         cdef int64_t* vmstat = m.vmstat
@@ -2884,6 +2944,7 @@ cdef class Simulator:
         m.nr_shadows = 0
         for k in range(len(keys)):
             _pc_insert_raw(m, keys[k], vals[k])
+        self._rebuild_xa_nodes(keys, vals, np.frombuffer(xal_b, dtype=np.uint64))
         if m.nr_swap_slots:
             _copy(<char*>m.swap_map, swap_b)
         for q in range(2):
@@ -2909,6 +2970,7 @@ cdef class Simulator:
                    + NR_VMSTAT_ITEMS * 8 + m.cap_mms * sizeof(mm_struct) + m.cap_vmas * sizeof(vma)
                    + m.cap_files * 12 + <int64_t>m.cap_ptps * (PTRS_PER_PTE * 4 + 8 + 4 + 1 + 2)
                    + (m.pt_hash_mask + 1) * 12 + (m.pc_mask + 1) * 16 + max(m.nr_swap_slots, 1) * 8
+                   + <int64_t>m.xa_cap * sizeof(xa_node) + (m.xa_hmask + 1) * 12
                    + <int64_t>m.nr_frames * 2 * 12 + m.events_cap * sizeof(vm_event_rec))
 
     def state_hash(self):
@@ -3126,6 +3188,24 @@ cdef class Simulator:
                 errs.append("page-cache entry with a bad tag")
         if used != m.pc_used or shadows != m.nr_shadows:
             errs.append(f"page cache counts {m.pc_used}/{m.nr_shadows} != {used}/{shadows}")
+        # its xarray nodes: counts, and the shadow-only list
+        cdef uint64_t[::1] kvv = <uint64_t[:2 * (m.pc_mask + 1)]>m.pc_keys
+        kv = np.asarray(kvv)
+        present = np.flatnonzero(kv[0::2])
+        try:
+            self._check_shadow_node_list(kv[0::2][present], kv[1::2][present], self.shadow_node_keys())
+        except ValueError:
+            errs.append("the shadow-only node list is not the page cache's shadow-only nodes")
+        cdef int32_t xi
+        cdef int64_t nodes_used = 0
+        for xi in range(m.xa_cap):
+            if m.xa_nodes[xi].key:
+                nodes_used += 1
+                if xa_find(m, m.xa_nodes[xi].key) != xi:
+                    errs.append(f"xarray node {xi} is not found under its key")
+        node_keys = np.unique((kv[0::2][present] - np.uint64(1)) & ~np.uint64(XA_CHUNK_SIZE - 1))
+        if nodes_used != m.xa_used or nodes_used != len(node_keys):
+            errs.append(f"xarray nodes {m.xa_used}/{nodes_used} != {len(node_keys)} the page cache spans")
         # swap
         cdef int64_t in_use = 0, swap_shadows = 0
         for j in range(m.nr_swap_slots):

@@ -113,7 +113,9 @@ export function drawHardware(ctx, pane, { width, height, zoom = [0, 1] } = {}) {
   const cached = (mi.Cached ?? 0) / 4;
   const fileShadows = sh && sh.file != null ? sh.file : null;
   ctx.fillStyle = "#111";
-  const shadowText = fileShadows != null ? `${fmt.count(fileShadows)} shadow entries (evicted)` : `workingset_nodes ${fmt.count(pane.vmstat?.workingset_nodes ?? 0)}`;
+  // workingset_nodes: the xarray nodes holding only shadows, which the shadow shrinker trims
+  const nodes = `workingset_nodes ${fmt.count(pane.vmstat?.workingset_nodes ?? 0)}`;
+  const shadowText = fileShadows != null ? `${fmt.count(fileShadows)} shadow entries (evicted), ${nodes}` : nodes;
   ctx.fillText(`page cache: ${fmt.count(cached)} folios · ${shadowText} · Dirty ${fmt.count((mi.Dirty ?? 0) / 4)} · Writeback ${fmt.count((mi.Writeback ?? 0) / 4)}`, gridX, y);
   y += 16;
   bar(ctx, gridX, y, gridW, 14, [[cached, PALETTE.LRU_INACTIVE_FILE], [fileShadows ?? 0, PALETTE.shadow]], Math.max(1, cached + (fileShadows ?? 0)));
