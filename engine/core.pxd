@@ -350,6 +350,8 @@ ctypedef struct mem:
     int32_t* xa_hvals            # pool slot
     int64_t xa_hmask
     int64_t xa_used
+    uint64_t xa_last_key         # the last node found: a stream's 64 stores and evictions in a row
+    int32_t xa_last_idx
     int64_t shadow_nr_deferred   # do_shrink_slab()'s nr_deferred of the shadow shrinker
     # --- swap: per slot 0 = free, ENTRY_FOLIO|pfn (in swap cache), ENTRY_SHADOW|shadow (on the device) ---
     uint64_t* swap_map

@@ -457,6 +457,7 @@ cdef int xa_init(mem* m, int32_t cap, int64_t hcap) noexcept nogil:
     m.xa_cap = cap
     m.xa_hmask = hcap - 1
     m.xa_used = 0
+    m.xa_last_key = 0
     m.xa_head = -1
     m.xa_tail = -1
     for i in range(cap):
@@ -466,9 +467,14 @@ cdef int xa_init(mem* m, int32_t cap, int64_t hcap) noexcept nogil:
 
 
 cdef int32_t xa_find(mem* m, uint64_t key) noexcept nogil:
-    cdef uint64_t i = hash64(key) & <uint64_t>m.xa_hmask
+    cdef uint64_t i
+    if key == m.xa_last_key:
+        return m.xa_last_idx
+    i = hash64(key) & <uint64_t>m.xa_hmask
     while m.xa_hkeys[i] != 0:
         if m.xa_hkeys[i] == key:
+            m.xa_last_key = key
+            m.xa_last_idx = m.xa_hvals[i]
             return m.xa_hvals[i]
         i = (i + 1) & <uint64_t>m.xa_hmask
     return -1
@@ -578,6 +584,8 @@ cdef void workingset_update_node(mem* m, int32_t idx) noexcept nogil:
 
 
 cdef void xa_node_free(mem* m, int32_t idx) noexcept nogil:
+    if m.xa_last_key == m.xa_nodes[idx].key:
+        m.xa_last_key = 0
     if m.xa_nodes[idx].on_list:
         xa_list_del(m, idx)
     xa_hash_erase(m, m.xa_nodes[idx].key)
@@ -589,39 +597,55 @@ cdef void xa_node_free(mem* m, int32_t idx) noexcept nogil:
     m.xa_used -= 1
 
 
-cdef int xa_count_entry(mem* m, uint32_t file, uint64_t pgoff, int dcount, int dvalues) noexcept nogil:
-    # the node of (file, pgoff) gains dcount entries of which dvalues shadows;
-    # created by its first entry, freed with its last. -1: out of memory
-    cdef uint64_t key = xa_node_key(file, pgoff)
+cdef int32_t xa_node_of(mem* m, uint64_t key) noexcept nogil:
+    """The pool slot of node `key`, created empty if it has none; -1: out of memory."""
     cdef int32_t idx = xa_find(m, key)
-    if idx < 0:
-        if (m.xa_used + 1) * 2 > m.xa_hmask + 1 or m.xa_free < 0:
-            if xa_grow(m) < 0:
-                return -1
-        idx = m.xa_free
-        m.xa_free = m.xa_nodes[idx].next
-        m.xa_nodes[idx].key = key
-        m.xa_nodes[idx].prev = -1
-        m.xa_nodes[idx].next = -1
-        m.xa_nodes[idx].on_list = 0
-        m.xa_nodes[idx].count = 0
-        m.xa_nodes[idx].nr_values = 0
-        xa_hash_insert(m, key, idx)
-        m.xa_used += 1
-    m.xa_nodes[idx].count = <uint8_t>(m.xa_nodes[idx].count + dcount)
-    m.xa_nodes[idx].nr_values = <uint8_t>(m.xa_nodes[idx].nr_values + dvalues)
-    if m.xa_nodes[idx].count == 0:
-        xa_node_free(m, idx)
+    if idx >= 0:
+        return idx
+    if (m.xa_used + 1) * 2 > m.xa_hmask + 1 or m.xa_free < 0:
+        if xa_grow(m) < 0:
+            return -1
+    idx = m.xa_free
+    m.xa_free = m.xa_nodes[idx].next
+    m.xa_nodes[idx].key = key
+    m.xa_nodes[idx].prev = -1
+    m.xa_nodes[idx].next = -1
+    m.xa_nodes[idx].on_list = 0
+    m.xa_nodes[idx].count = 0
+    m.xa_nodes[idx].nr_values = 0
+    xa_hash_insert(m, key, idx)
+    m.xa_used += 1
+    m.xa_last_key = key
+    m.xa_last_idx = idx
     return idx
 
 
-cdef int xa_account(mem* m, uint32_t file, uint64_t pgoff, int dcount, int dvalues) noexcept nogil:
-    """An entry of the page cache changed (xas_store()'s update_node()): the node's
-    counts, then workingset_update_node(). -1: out of memory."""
-    cdef int idx = xa_count_entry(m, file, pgoff, dcount, dvalues)
+cdef int xa_count_entry(mem* m, uint32_t file, uint64_t pgoff, int dcount, int dvalues) noexcept nogil:
+    # the node of (file, pgoff) gains dcount entries of which dvalues shadows, the
+    # list left as it is (load_state() relinks it); -1: out of memory
+    cdef int32_t idx = xa_node_of(m, xa_node_key(file, pgoff))
     if idx < 0:
         return -1
-    if m.xa_nodes[idx].key != 0:
+    m.xa_nodes[idx].count = <uint8_t>(m.xa_nodes[idx].count + dcount)
+    m.xa_nodes[idx].nr_values = <uint8_t>(m.xa_nodes[idx].nr_values + dvalues)
+    return 0
+
+
+cdef int xa_account(mem* m, uint32_t file, uint64_t pgoff, int dcount, int dvalues) noexcept nogil:
+    """An entry of the page cache changed (xas_store()'s update_node()): the
+    node's counts, created by its first entry and freed with its last, then
+    workingset_update_node(). -1: out of memory."""
+    cdef uint64_t key = xa_node_key(file, pgoff)
+    cdef int32_t idx = m.xa_last_idx if key == m.xa_last_key else xa_node_of(m, key)
+    cdef xa_node* node
+    if idx < 0:
+        return -1
+    node = &m.xa_nodes[idx]
+    node.count = <uint8_t>(node.count + dcount)
+    node.nr_values = <uint8_t>(node.nr_values + dvalues)
+    if node.count == 0:
+        xa_node_free(m, idx)
+    elif (node.count == node.nr_values) != node.on_list:
         workingset_update_node(m, idx)
     return 0
 

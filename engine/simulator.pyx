@@ -2702,6 +2702,7 @@ cdef class Simulator:
         # the shadow-only list's order kept below
         hdr.xa_nodes = NULL; hdr.xa_hkeys = NULL; hdr.xa_hvals = NULL
         hdr.xa_cap = 0; hdr.xa_free = 0; hdr.xa_head = 0; hdr.xa_tail = 0; hdr.xa_hmask = 0
+        hdr.xa_last_key = 0; hdr.xa_last_idx = 0
         hdr.cap_mms = 0; hdr.cap_vmas = 0; hdr.cap_files = 0; hdr.cap_ptps = 0
         hdr.events_on = 0; hdr.cur_actor = 0
         if not events:
