@@ -190,12 +190,17 @@ cdef uint32_t* pte_lookup(mem* m, uint32_t mm, uint64_t vpn) noexcept nogil:
         i = (i + 1) & <uint64_t>m.pt_hash_mask
 
 
+cdef inline void hash_insert_i32(uint64_t* keys, int32_t* vals, int64_t mask, uint64_t key, int32_t val) noexcept nogil:
+    # open addressing, linear probing; `key` (non-zero) is known absent
+    cdef uint64_t i = hash64(key) & <uint64_t>mask
+    while keys[i] != 0:
+        i = (i + 1) & <uint64_t>mask
+    keys[i] = key
+    vals[i] = val
+
+
 cdef int pt_hash_insert(mem* m, uint64_t key1, int32_t val) noexcept nogil:
-    cdef uint64_t i = hash64(key1) & <uint64_t>m.pt_hash_mask
-    while m.pt_hash_keys[i] != 0:
-        i = (i + 1) & <uint64_t>m.pt_hash_mask
-    m.pt_hash_keys[i] = key1
-    m.pt_hash_vals[i] = val
+    hash_insert_i32(m.pt_hash_keys, m.pt_hash_vals, m.pt_hash_mask, key1, val)
     return 0
 
 
@@ -481,11 +486,7 @@ cdef int32_t xa_find(mem* m, uint64_t key) noexcept nogil:
 
 
 cdef void xa_hash_insert(mem* m, uint64_t key, int32_t idx) noexcept nogil:
-    cdef uint64_t i = hash64(key) & <uint64_t>m.xa_hmask
-    while m.xa_hkeys[i] != 0:
-        i = (i + 1) & <uint64_t>m.xa_hmask
-    m.xa_hkeys[i] = key
-    m.xa_hvals[i] = idx
+    hash_insert_i32(m.xa_hkeys, m.xa_hvals, m.xa_hmask, key, idx)
 
 
 cdef int xa_grow(mem* m) noexcept nogil:
