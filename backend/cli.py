@@ -43,6 +43,8 @@ SUMMARY_COUNTERS = (
     "allocstall_movable", "pageoutrun", "oom_kill",
     # the guests' kswapd runs for ZONE_DMA alone and 7.3's compaction (docs/kernels.md)
     "pgskip_dma32", "pgmigrate_success",
+    # the page cache's shadow-only nodes and those the shadow shrinker freed
+    "workingset_nodes", "workingset_nodereclaim",
 )
 
 

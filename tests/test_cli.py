@@ -134,6 +134,10 @@ def test_simulate_summary_shows_the_7_3_guests_skips_and_migrations():
     rows = {line.split()[0]: line.split()[1:] for line in p.stdout.splitlines() if line.strip()}
     assert len(rows["pgskip_dma32"]) == 2
     assert all(int(v.replace(",", "")) > 0 for v in rows["pgmigrate_success"])
+    # file-loop's file, 1.3x the guest's memory, leaves nodes that hold only shadows
+    # (workingset_update_node()), too few for the shadow shrinker to free any
+    assert all(int(v.replace(",", "")) > 0 for v in rows["workingset_nodes"])
+    assert rows["workingset_nodereclaim"] == ["0", "0"]
     # and the machine line names the guest's holes, whose fallbacks boost its zones
     machine = next(line for line in p.stdout.splitlines() if line.startswith("machine"))
     assert ("free pages in other migratetypes' pageblocks 224 in ZONE_DMA and 264 above it with 1,746 more "
