@@ -3204,9 +3204,18 @@ cdef class Simulator:
                 nodes_used += 1
                 if xa_find(m, m.xa_nodes[xi].key) != xi:
                     errs.append(f"xarray node {xi} is not found under its key")
-        node_keys = np.unique((kv[0::2][present] - np.uint64(1)) & ~np.uint64(XA_CHUNK_SIZE - 1))
+        node_keys, inv = np.unique((kv[0::2][present] - np.uint64(1)) & ~np.uint64(XA_CHUNK_SIZE - 1),
+                                   return_inverse=True)
         if nodes_used != m.xa_used or nodes_used != len(node_keys):
             errs.append(f"xarray nodes {m.xa_used}/{nodes_used} != {len(node_keys)} the page cache spans")
+        want_count = np.bincount(inv, minlength=len(node_keys))
+        want_values = np.bincount(inv, weights=(kv[1::2][present] >> np.uint64(62)) == np.uint64(2),
+                                  minlength=len(node_keys))
+        for k in range(len(node_keys)):
+            xi = xa_find(m, <uint64_t>node_keys[k] + 1)
+            if xi < 0 or m.xa_nodes[xi].count != want_count[k] or m.xa_nodes[xi].nr_values != want_values[k]:
+                errs.append(f"xarray node of key {int(node_keys[k]) + 1} does not count its page-cache entries")
+                break
         # swap
         cdef int64_t in_use = 0, swap_shadows = 0
         for j in range(m.nr_swap_slots):
