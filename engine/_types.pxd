@@ -225,6 +225,7 @@ cdef enum ev_kind:
     EV_UNEVICTABLE               # unevictable_pgs_culled
     EV_ACCESS                    # one workload access (hit: no folio moved)
     EV_EXTFRAG                   # mm_page_alloc_extfrag: an allocation fell back to another migratetype's free page
+    EV_NODERECLAIM               # workingset_nodereclaim: the shadow shrinker freed a node of shadows
     NR_EV_KINDS
 
 # --- kernel functions that decide (names.py KERNEL_FNS) ----------------------
@@ -277,6 +278,7 @@ cdef enum kfn:
     FN_PAGE_CACHE_RA_ORDER
     FN_FOLIO_INC_REFS            # before v6.14: folio_mark_accessed() under MGLRU (6.1/6.12 swap.c)
     FN_RMQUEUE_FALLBACK
+    FN_SHADOW_LRU_ISOLATE
     NR_KFNS
 
 # --- decision reasons (names.py REASONS holds the sentence shown to people) --
@@ -347,4 +349,5 @@ cdef enum ev_reason:
     R_WATERMARK_BOOST_NORMAL     # kswapd woken with ZONE_NORMAL's watermarks boosted: reclaims past the high mark
     R_NOFS_KEEP                  # shrink_folio_list: a dirty tmpfs folio, reclaim without __GFP_FS (may_enter_fs)
     R_LRU_GEN_KEEP_REFERENCED    # shrink_folio_list (before v6.14): mapped and PG_referenced, kept unlooked-at
+    R_SHADOW_NODES_OVER          # count_shadow_nodes(): more shadow-only nodes than one per 8 LRU pages
     NR_REASONS

@@ -651,7 +651,7 @@ cdef int xa_account(mem* m, uint32_t file, uint64_t pgoff, int dcount, int dvalu
     return 0
 
 
-cdef void shadow_lru_isolate(mem* m, int32_t idx) noexcept nogil:
+cdef void shadow_lru_isolate(mem* m, int32_t idx, int64_t nodes, int64_t max_nodes) noexcept nogil:
     """Mirrors mm/workingset.c:shadow_lru_isolate() (6.1 :626, 6.12 :713, 7.3
     :709): the oldest shadow-only node off the list and out of its file's tree
     with every shadow in it (xa_delete_node()), counted in
@@ -661,11 +661,20 @@ cdef void shadow_lru_isolate(mem* m, int32_t idx) noexcept nogil:
     cdef uint32_t file = <uint32_t>(key >> 40)
     cdef uint64_t base = key & ((1ULL << 40) - 1)
     cdef uint64_t k
+    cdef vm_event_rec* e
     xa_list_del(m, idx)
     for k in range(XA_CHUNK_SIZE):
         pc_erase_entry(m, file, base + k)
     xa_node_free(m, idx)
     m.vmstat[<int>WORKINGSET_NODERECLAIM] += 1
+    if m.events_on:
+        # the node's file and first index; why_a the shadow-only nodes and why_b
+        # the limit count_shadow_nodes() compared when the shrinker was called
+        _emit_rec(m, EV_NODERECLAIM, R_SHADOW_NODES_OVER, FN_SHADOW_LRU_ISOLATE, -1, file, base,
+                  LOC_PAGECACHE_SHADOW, LOC_NONE, -1, -1)
+        e = last_event(m)
+        e.why_a = <int32_t>min(nodes, 0x7FFFFFFF)
+        e.why_b = <int32_t>min(max_nodes, 0x7FFFFFFF)
 
 
 cdef void shrink_shadow_nodes(mem* m, int priority) noexcept nogil:
@@ -704,7 +713,7 @@ cdef void shrink_shadow_nodes(mem* m, int priority) noexcept nogil:
         # list_lru_shrink_walk(): nr_to_scan of the oldest
         k = 0
         while k < nr_to_scan and m.xa_head >= 0:
-            shadow_lru_isolate(m, m.xa_head)
+            shadow_lru_isolate(m, m.xa_head, nodes, max_nodes)
             k += 1
         total_scan -= nr_to_scan
         scanned += nr_to_scan

@@ -115,6 +115,7 @@ EVENT_KINDS = (
     'unevictable_pgs_culled',
     'access',
     'mm_page_alloc_extfrag',
+    'workingset_nodereclaim',
 )
 
 # the kernel function that decided, index = enum kfn
@@ -167,6 +168,7 @@ KERNEL_FNS = (
     'page_cache_ra_order',
     'folio_inc_refs',
     '__rmqueue_fallback',
+    'shadow_lru_isolate',
 )
 
 # short names, index = enum ev_reason
@@ -237,6 +239,7 @@ REASON_NAMES = (
     'WATERMARK_BOOST_NORMAL',
     'NOFS_KEEP',
     'LRU_GEN_KEEP_REFERENCED',
+    'SHADOW_NODES_OVER',
 )
 
 # one sentence per decision reason, index = enum ev_reason
@@ -330,6 +333,9 @@ REASONS = (
     'kept: mapped and PG_referenced, which the page-table walk or a neighbour\'s look-around left on '
     'it while it was isolated ("folio_update_gen() tried to promote this page?", 6.1 :1685, 6.12 '
     ':1110); its PTEs are not looked at, and it goes back to max_seq',
+    'count_shadow_nodes(): more nodes of the page cache hold only shadows than one per 8 pages of the '
+    'LRU lists, and the shadow shrinker frees the oldest with every shadow in them: a page read back '
+    'there is a first fault, not a refault',
 )
 
 # event src/dst: enum lru_list 0..4, then enum loc

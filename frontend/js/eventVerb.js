@@ -11,6 +11,7 @@ const VERBS = [
   [/oom_kill/, "oom", "killed by the OOM killer:"],
   [/kswapd_wake|kswapd_sleep|direct_reclaim|shrink_active$|shrink_inactive$/, "reclaimer", ""],
   [/alloc_extfrag/, "fallback", ""],
+  [/nodereclaim/, "reclaimer", ""],
   [/isolate/, "isolate", "isolated from the tail of"],
   [/putback/, "keep", "put back on"],
   [/deactivate/, "deactivate", "deactivated to"],

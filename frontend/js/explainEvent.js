@@ -60,6 +60,8 @@ export function explainEvent(ev) {
   const seqMove = (name) => (ev.dst_seq != null && ev.dst_seq >= 0 ? `${name} → ${ev.dst_seq}`
     : ev.src_seq != null && ev.src_seq >= 0 ? `${name} ${ev.src_seq} → ${ev.src_seq + 1}` : `${name} advanced by one`);
   if (kind === "mm_page_alloc_extfrag") move = `${ZONES[ev.index] ?? "a zone"} had no free page of the movable type: frame ${ev.pfn} handed out from a pageblock of another migratetype`;
+  // the shadow shrinker: a page-cache node of one file, 64 indices, its shadows dropped
+  else if (kind === "workingset_nodereclaim") move = `shadow shrinker: file ${ev.mapping} pages ${ev.index}-${Number(ev.index) + 63}, their shadow entries dropped`;
   else if (/max_seq/.test(kind)) move = seqMove("max_seq");
   else if (/min_seq/.test(kind)) move = seqMove("min_seq");
   else if (verb === "isolate") move = `${who} ${phrase} ${from}`;

@@ -117,6 +117,11 @@ function lruGenRefault(ev) {
 
 // __rmqueue_fallback()'s numbers (the reason says which branch): what became
 // movable, and the boost that makes rmqueue() wake kswapd for the zone
+// count_shadow_nodes()'s comparison when the shadow shrinker ran
+function nodeReclaim(ev) {
+  return `${plural(ev.why_a, "node")} of the page cache held only shadows, ${ev.why_b} allowed (one per 8 LRU pages): the oldest freed, a page read back there is a first fault`;
+}
+
 function extfrag(ev) {
   const boost = ev.why_b > 0
     ? `boost_watermark(): the zone's watermarks ${plural(ev.why_b, "page")} higher until kswapd reclaims them, and rmqueue() wakes kswapd for the zone`
@@ -132,6 +137,7 @@ export function whySentence(ev) {
   if (fn === "sort_folio" && ev.tier_idx != null && ev.tier_idx >= 0) return sortFolio(ev, kind === "mm_vmscan_lru_isolate" ? "NOT_PROTECTED" : name);
   if (fn === "lru_gen_refault") return lruGenRefault(ev);
   if (kind === "mm_page_alloc_extfrag") return extfrag(ev);
+  if (kind === "workingset_nodereclaim") return nodeReclaim(ev);
   if (kind === "pgdeactivate" || kind === "mm_vmscan_lru_shrink_active") return inactiveIsLow(ev);
   if (["move_folios_to_lru", "__remove_mapping", "lru_gen_set_refs"].includes(fn)) return references(ev);
   return "";

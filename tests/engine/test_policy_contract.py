@@ -246,7 +246,7 @@ def test_name_tables_match_the_enums():
     assert VMSTAT_NAMES[0] == "nr_free_pages" and "pgskip_dma32" in VMSTAT_NAMES
     assert "allocstall_movable" in VMSTAT_NAMES and VMSTAT_NAMES[-5:] == ("oom_kill", "pgmigrate_success",
                                                                      "pgrotate_anon", "pgrotate_file", "pgskip_dma")
-    assert EVENT_KINDS[0] == "pgfault" and EVENT_KINDS[-2:] == ("access", "mm_page_alloc_extfrag")
+    assert EVENT_KINDS[0] == "pgfault" and EVENT_KINDS[-3:] == ("access", "mm_page_alloc_extfrag", "workingset_nodereclaim")
     assert "__remove_mapping" in KERNEL_FNS and KERNEL_FNS[0] == "none"
     assert LOCATIONS[:5] == ("LRU_INACTIVE_ANON", "LRU_ACTIVE_ANON", "LRU_INACTIVE_FILE",
                              "LRU_ACTIVE_FILE", "LRU_UNEVICTABLE") and LOCATIONS[5] == "gen"

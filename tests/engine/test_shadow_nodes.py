@@ -130,3 +130,25 @@ def test_a_state_image_whose_shadow_node_list_is_not_its_page_cache_is_refused()
     with pytest.raises(ValueError, match="shadow node list"):
         b.load_state(bogus)
     assert b.state_bytes() == before and b.check_invariants() == []
+
+
+def test_each_node_the_shadow_shrinker_frees_is_an_event_naming_its_pages_and_the_limit__shadow_lru_isolate():
+    from engine.names import EVENT_KINDS, KERNEL_FNS, REASON_NAMES
+    sim = machine("lru_gen", events_capacity=1 << 16)
+    sim.set_workload(reads(0, np.arange(60 * RAM)))
+    seq, freed = sim.event_seq, []
+    while not sim.done:
+        sim.step("access", 1000)
+        ev = sim.events_since(seq)
+        assert len(ev) == 0 or ev["seq"][0] == seq      # the ring did not wrap
+        seq = sim.event_seq
+        freed.append(ev[ev["kind"] == EVENT_KINDS.index("workingset_nodereclaim")])
+    freed = np.concatenate(freed)
+    assert len(freed) == sim.vmstat()["workingset_nodereclaim"] > 0
+    assert (freed["fn"] == KERNEL_FNS.index("shadow_lru_isolate")).all()
+    assert (freed["reason"] == REASON_NAMES.index("SHADOW_NODES_OVER")).all()
+    assert (freed["pfn"] == -1).all() and (freed["mapping"] == 0).all() and (freed["index"] % CHUNK == 0).all()
+    # count_shadow_nodes()'s numbers: over the limit when the shrinker ran
+    assert (freed["why_a"] > freed["why_b"]).all() and (freed["why_b"] > 0).all()
+    # the node's pages have no entry left unless read again since (this stream reads each once)
+    assert all(sim.page_state("R", 0, int(i) + k)["state"] == "none" for i in freed["index"][:20] for k in range(CHUNK))

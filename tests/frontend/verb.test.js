@@ -12,7 +12,7 @@ const KINDS = ["pgfault", "pgmajfault", "mm_lru_insertion", "pgactivate", "pgdea
   "inc_max_seq", "inc_min_seq", "mm_vmscan_kswapd_wake", "mm_vmscan_kswapd_sleep",
   "mm_vmscan_direct_reclaim_begin", "mm_vmscan_direct_reclaim_end", "mm_vmscan_lru_shrink_active",
   "mm_vmscan_lru_shrink_inactive", "mark_accessed", "folio_referenced", "free", "oom_kill",
-  "unevictable_pgs_culled", "access", "mm_page_alloc_extfrag", "something_new"];
+  "unevictable_pgs_culled", "access", "mm_page_alloc_extfrag", "workingset_nodereclaim", "something_new"];
 
 test("eventVerb names the same decision as explainEvent for every event kind, putback's rotate and keep included", () => {
   for (const kind of KINDS) {

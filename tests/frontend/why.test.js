@@ -96,3 +96,16 @@ test("a page-allocator fallback (mm_page_alloc_extfrag) says what became movable
   assert.match(explainEvent(claim).text, /^ZONE_NORMAL had no free page/);
   assert.match(e.line, /\[__rmqueue_fallback\(\)\]$/);
 });
+
+test("the shadow shrinker's workingset_nodereclaim names the node's file and pages and the limit it was over", () => {
+  const ev = {
+    ...none, pfn: -1, mapping: 2, index: 128, kind: "workingset_nodereclaim", reason_name: "SHADOW_NODES_OVER",
+    fn: "shadow_lru_isolate", src: "shadow", dst: "none", why_a: 302, why_b: 60,
+  };
+  assert.equal(whySentence(ev), "302 nodes of the page cache held only shadows, 60 allowed (one per 8 LRU pages): "
+    + "the oldest freed, a page read back there is a first fault");
+  const e = explainEvent(ev);
+  assert.equal(e.verb, "reclaimer");
+  assert.equal(e.text, "shadow shrinker: file 2 pages 128-191, their shadow entries dropped");
+  assert.match(e.line, /\[shadow_lru_isolate\(\)\]$/);
+});
