@@ -2771,9 +2771,10 @@ cdef class Simulator:
         cdef mem* m = &self.m
         cdef int32_t idx = m.xa_head
         out = np.empty(m.vmstat[<int>WORKINGSET_NODES], dtype=np.uint64)
+        cdef uint64_t[::1] keys = out
         cdef int64_t k = 0
-        while idx >= 0:
-            out[k] = m.xa_nodes[idx].key
+        while idx >= 0 and k < keys.shape[0]:
+            keys[k] = m.xa_nodes[idx].key
             k += 1
             idx = m.xa_nodes[idx].next
         return out
