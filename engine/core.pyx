@@ -637,7 +637,7 @@ cdef int xa_account(mem* m, uint32_t file, uint64_t pgoff, int dcount, int dvalu
     node's counts, created by its first entry and freed with its last, then
     workingset_update_node(). -1: out of memory."""
     cdef uint64_t key = xa_node_key(file, pgoff)
-    cdef int32_t idx = m.xa_last_idx if key == m.xa_last_key else xa_node_of(m, key)
+    cdef int32_t idx = xa_node_of(m, key)       # xa_find() answers a repeat from its cache
     cdef xa_node* node
     if idx < 0:
         return -1
