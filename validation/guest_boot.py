@@ -5,8 +5,10 @@ Every replay log has a `@@GT MEMINFO_MARK start` line (/proc/meminfo just
 before the first record) and a `@@GT MARK start` line (/proc/vmstat). This
 keeps, per replay of validation/real/*.csv, the columns the boot facts are
 measured from that the rig's summary does not have: Mapped (the tmpfs pages
-some process maps) beside Shmem and AnonPages, the anon LRU split, and the
-pgactivate/pgdeactivate the boot counted.
+some process maps) beside Shmem and AnonPages, the anon LRU split, the
+pgactivate/pgdeactivate the boot counted, and on an MGLRU guest the anon
+pages of its two youngest generations (`@@GT BEGIN_LRUGEN_BEFORE`,
+/sys/kernel/debug/lru_gen just before the replay).
 
     python validation/guest_boot.py extract LOGDIR... [--csv validation/guest_boot.csv]
 """
@@ -46,9 +48,11 @@ def extract(logdirs, out=BOOT_CSV) -> int:
                   if "=" in f)
         rows.append({"run": row["run"], "kernel": profile(row["kernel"]), "policy": row["policy"],
                      **{col: int(mem[key]) for col, key in _MEMINFO},
-                     **{key: int(vm[key]) for key in _VMSTAT}})
+                     **{key: int(vm[key]) for key in _VMSTAT},
+                     **lru_gen_youngest(text)})
     with open(out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w = csv.DictWriter(fh, fieldnames=["run", "kernel", "policy", *(col for col, _ in _MEMINFO), *_VMSTAT,
+                                           "lru_gen_young_anon", "lru_gen_old_anon"], restval="")
         w.writeheader()
         w.writerows(rows)
     return len(rows)
@@ -60,6 +64,17 @@ def meminfo_start(text: str) -> dict:
     if m is None:
         raise ValueError("no @@GT MEMINFO_MARK start line")
     return dict(f.split("=", 1) for f in m.group(1).split() if "=" in f)
+
+
+def lru_gen_youngest(text: str) -> dict:
+    """The anon pages of max_seq and of max_seq - 1 in a log's lru_gen before
+    the replay ("" for a classic guest): each line of a node is `seq birth_ms
+    anon file`, oldest first."""
+    m = re.search(r"^@@GT BEGIN_LRUGEN_BEFORE\n(.*?)^@@GT END_LRUGEN_BEFORE", text, re.M | re.S)
+    gens = [f for f in (line.split() for line in m.group(1).splitlines()) if len(f) == 4 and f[0].isdigit()] if m else []
+    if len(gens) < 2:
+        return {"lru_gen_young_anon": "", "lru_gen_old_anon": ""}
+    return {"lru_gen_young_anon": int(gens[-1][2]), "lru_gen_old_anon": int(gens[-2][2])}
 
 
 def load(path=BOOT_CSV) -> list[dict]:
