@@ -717,7 +717,15 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
         "anon/file balance is the point: classic's get_scan_count weighs "
         "anon_cost and file_cost by swappiness, MGLRU's get_type_to_scan compares "
         "the refault rates of the tiers (PID controller). Watch pgscan_anon vs "
-        "pgscan_file, pswpout vs pgsteal_file, and the refaults of each type.",
+        "pgscan_file, pswpout vs pgsteal_file, and the refaults of each type. "
+        "Under MGLRU watch lru_gen too: the lruvec can settle with the anon one "
+        "generation above min_seq and the file cycling through the oldest, where "
+        "new read() folios land, and age again only when that generation falls "
+        "under a quarter of the lruvec (should_run_aging()); the real 6.12 boots of "
+        "the 64 MiB export split between staying there (1 and 54 swap-ins) and "
+        "leaving it (471-2,529; a traced one left it after a kswapd burst like a "
+        "watermark boost's; "
+        "docs/validation.md \"MGLRU's boot generations\").",
         1_000_000,
         (_p("anon_size", 0.7, 0.01, 8.0, "anon set, as a fraction of RAM"),
          _p("file_size", 0.7, 0.01, 8.0, "file, as a fraction of RAM"),
