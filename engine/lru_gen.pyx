@@ -42,6 +42,15 @@ cdef enum:
     MM_ITER_NULL = -2             # mm_state->head/tail == NULL
     MM_ITER_FIFO = -1             # mm_state->head/tail == &mm_list->fifo
 
+# should_run_aging()'s verdicts (aging_verdict()): > 0 ages, < 0 does not
+cdef enum:
+    AGING_OUT_OF_COLD = 1         # min_seq + MIN_NR_GENS > max_seq: nothing old enough to evict
+    AGING_YOUNG_OVER_HALF = 2     # before v6.14: max_seq holds over 1 / MIN_NR_GENS of the pages
+    AGING_OLD_UNDER_QUARTER = 3   # before v6.14: the oldest holds under 1 / (MIN_NR_GENS + 2)
+    AGING_MIN_GENS = 4            # since v6.14: only MIN_NR_GENS + 1 generations left
+    AGING_NO_MORE_GENS = -1       # more than MIN_NR_GENS + 1 generations: evict first
+    AGING_NO_BALANCED = -2        # before v6.14: the pages spread evenly enough
+
 # pass phases kept in scan_control.phase (the loop of try_to_shrink_lruvec)
 cdef enum:
     PASS_IDLE = 0
@@ -1115,37 +1124,52 @@ cdef class MultiGenLru(ReclaimPolicy):
 
     cdef bint should_run_aging(self, int64_t max_seq, int swappiness, int64_t* nr_to_scan) noexcept nogil:
         """Mirrors mm/vmscan.c:should_run_aging()."""
+        cdef int64_t young, old, total
+        return self.aging_verdict(max_seq, swappiness, nr_to_scan, &young, &old, &total) > 0
+
+    cdef int aging_verdict(self, int64_t max_seq, int swappiness, int64_t* nr_to_scan,
+                        int64_t* young, int64_t* old, int64_t* total) noexcept nogil:
+        """should_run_aging()'s verdict (AGING_*, > 0: age) and what it compared:
+        the pages of max_seq (young), of max_seq - MIN_NR_GENS (old) and of
+        every generation of the evictable types (total)."""
         cdef int type
-        cdef int64_t seq, size = 0, v, young = 0, old = 0
+        cdef int64_t seq, v
         nr_to_scan[0] = 0
+        young[0] = 0
+        old[0] = 0
+        total[0] = 0
+        for type in range(min_type(swappiness), max_type(swappiness) + 1):
+            seq = self.s.min_seq[type]
+            while seq <= max_seq:
+                v = self.s.nr_pages[lru_gen_from_seq(seq)][type]
+                if v > 0:
+                    total[0] += v
+                    if seq == max_seq:
+                        young[0] += v
+                    elif seq + MIN_NR_GENS == max_seq:
+                        old[0] += v
+                seq += 1
         if self.pre614:
             # 6.1 vmscan.c:4459-4514 / 6.12 :4661-4719: age with 2 gens, not with 4,
             # with 3 when the youngest holds over half or the oldest under a quarter
-            for type in range(min_type(swappiness), max_type(swappiness) + 1):
-                seq = self.s.min_seq[type]
-                while seq <= max_seq:
-                    v = self.s.nr_pages[lru_gen_from_seq(seq)][type]
-                    if v > 0:
-                        size += v
-                        if seq == max_seq:
-                            young += v
-                        elif seq + MIN_NR_GENS == max_seq:
-                            old += v
-                    seq += 1
-            nr_to_scan[0] = size
+            nr_to_scan[0] = total[0]
             seq = self.s.min_seq[min_type(swappiness)]
             if seq + MIN_NR_GENS > max_seq:
                 # 6.12 :4672: "completely out of cold folios": nothing to scan
                 if self.kernel >= 612:
                     nr_to_scan[0] = 0
-                return True
+                return AGING_OUT_OF_COLD
             if seq + MIN_NR_GENS < max_seq:
-                return False
-            return young * MIN_NR_GENS > size or old * (MIN_NR_GENS + 2) < size
+                return AGING_NO_MORE_GENS
+            if young[0] * MIN_NR_GENS > total[0]:
+                return AGING_YOUNG_OVER_HALF
+            if old[0] * (MIN_NR_GENS + 2) < total[0]:
+                return AGING_OLD_UNDER_QUARTER
+            return AGING_NO_BALANCED
         if self.evictable_min_seq(swappiness) + MIN_NR_GENS > max_seq:
-            return True
-        nr_to_scan[0] = self.evictable_size(swappiness)
-        return self.evictable_min_seq(swappiness) + MIN_NR_GENS == max_seq
+            return AGING_OUT_OF_COLD
+        nr_to_scan[0] = total[0]             # lruvec_evictable_size()
+        return AGING_MIN_GENS if self.evictable_min_seq(swappiness) + MIN_NR_GENS == max_seq else AGING_NO_MORE_GENS
 
     cdef int64_t get_nr_to_scan(self, scan_control* sc, int swappiness) noexcept nogil:
         """Mirrors mm/vmscan.c:get_nr_to_scan(): -1 after a successful aging."""
@@ -2015,6 +2039,21 @@ cdef class MultiGenLru(ReclaimPolicy):
             "evicted": [[self.s.evicted[0][t][i] for i in range(4)] for t in range(2)],
             "protected": [[self.s.protected[0][t][i] for i in range(4)] for t in range(2)],
         }
+
+    def aging_test(self):
+        """should_run_aging() on the lruvec as it is, with the swappiness
+        get_swappiness() gives a reclaimer (0 with under MIN_LRU_BATCH free swap
+        slots): whether the next reclaim pass would age, why (the AGING_* verdict,
+        by name), and the page counts it compared. Read-only."""
+        cdef int64_t nr_to_scan, young, old, total
+        cdef int swappiness = 0 if self.m.nr_swap_free < MIN_LRU_BATCH else self.m.swappiness
+        cdef int why = self.aging_verdict(self.s.max_seq, swappiness, &nr_to_scan, &young, &old, &total)
+        names = {AGING_OUT_OF_COLD: "out_of_cold", AGING_YOUNG_OVER_HALF: "young_over_half",
+                 AGING_OLD_UNDER_QUARTER: "old_under_quarter", AGING_MIN_GENS: "min_gens",
+                 AGING_NO_MORE_GENS: "more_gens", AGING_NO_BALANCED: "balanced"}
+        return {"age": why > 0, "why": names[why], "young": young, "old": old, "total": total,
+                "min_seq": self.evictable_min_seq(swappiness), "max_seq": self.s.max_seq,
+                "swappiness": swappiness, "pre614": bool(self.pre614)}
 
     def mm_walk_stats(self):
         return {"total": self.s.mm_stats[0][MM_LEAF_TOTAL], "young": self.s.mm_stats[0][MM_LEAF_YOUNG],
