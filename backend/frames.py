@@ -300,13 +300,22 @@ def _gens_of(sim, lists: Optional[dict] = None) -> dict:
                 seq, age, anon, file = map(int, parts)
                 gens.append({"seq": seq, "gen": seq % MAX_NR_GENS, "age_ms": age,
                              "nr_pages": [anon, file]})
-        return {"max_seq": int(pol.max_seq), "min_seq": [int(x) for x in pol.min_seq], "gens": gens}
+        return {"max_seq": int(pol.max_seq), "min_seq": [int(x) for x in pol.min_seq], "gens": gens,
+                **_aging_of(pol)}
     lists = lists if lists is not None else sim.lists()
     gens = [{"seq": int(g["seq"]), "gen": int(g["gen"]), "age_ms": int(g.get("age_ms", 0)),
              "nr_pages": [int(x) for x in g["nr_pages"]]} for g in lists["gens"]]
     gens.sort(key=lambda g: g["seq"])
     return {"max_seq": int(lists["max_seq"]), "min_seq": [int(x) for x in lists["min_seq"]],
-            "gens": gens}
+            "gens": gens, **_aging_of(pol)}
+
+
+def _aging_of(pol) -> dict:
+    """{"aging": should_run_aging()'s verdict on the lruvec now} for MGLRU
+    (MultiGenLru.aging_test()), else nothing: the view says why the next pass
+    ages or evicts."""
+    test = getattr(pol, "aging_test", None)
+    return {"aging": test()} if test is not None else {}
 
 
 @functools.lru_cache(maxsize=1)

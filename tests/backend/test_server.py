@@ -75,6 +75,12 @@ def test_aging_unit_under_mglru_and_rejected_under_classic(client, server):
         assert f["panes"][0]["steps_applied"] == 1
         # aging = until the next inc_max_seq
         assert f["panes"][0]["gens"]["max_seq"] == before["panes"][0]["gens"]["max_seq"] + 1
+        # with should_run_aging()'s verdict on the lruvec the frame shows (the pane's aging line)
+        g = f["panes"][0]["gens"]
+        assert g["aging"]["max_seq"] == g["max_seq"] and g["aging"]["min_seq"] == min(g["min_seq"])
+        assert g["aging"]["why"] in ("out_of_cold", "young_over_half", "old_under_quarter", "min_gens",
+                                     "more_gens", "balanced")
+        assert g["aging"]["young"] == sum(next(x for x in g["gens"] if x["seq"] == g["max_seq"])["nr_pages"])
     s = create(client, recipe(policies=("lru",)))
     with WS(ws_url(server, s["id"], s["owner_token"])) as ws:
         ws.opening()
