@@ -3,6 +3,7 @@
 // frame loop's draw of panes, legend, event log, counters, plots and
 // inspector from the store. Input on a pane (click, wheel, drag, a debugfs
 // write) goes to the controls through `select` and `ownerStep`.
+import { agingSentence, agingShort } from "./agingText.js";
 import { buildFlights } from "./buildFlights.js";
 import { DECISIONS } from "./decisions.js";
 import { eventFilter } from "./eventFilter.js";
@@ -384,7 +385,8 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
     }
     if (isGen(p) && p.gens) {
       return `MGLRU generations: max_seq ${p.gens.max_seq}, min_seq anon ${p.gens.min_seq[0]} file ${p.gens.min_seq[1]}; ` +
-        p.gens.gens.map((g) => `seq ${g.seq}: anon ${g.nr_pages[0]}, file ${g.nr_pages[1]}`).join("; ");
+        p.gens.gens.map((g) => `seq ${g.seq}: anon ${g.nr_pages[0]}, file ${g.nr_pages[1]}`).join("; ") +
+        (p.gens.aging ? `. ${agingSentence(p.gens.aging)}` : "");
     }
     const c = p.listCounts || {};
     return `LRU lists: ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(", ")}`;
@@ -466,8 +468,13 @@ export function createPanes({ dom, store, send, plots, loop, now, select, ownerS
       s.panes.forEach((p, i) => {
         const el = paneEls[i];
         if (!el) return;
-        const sub = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` + (p.gens ? ` · max_seq ${p.gens.max_seq}` : "");
-        if (el.sub.textContent !== sub) el.sub.textContent = sub;   // unchanged text: no relayout
+        const aging = agingShort(p.gens?.aging);
+        const sub = `step ${p.step} · ${fmt.count(p.nrAccess)} accesses · ${fmt.ns(p.timeNs)}` +
+          (p.gens ? ` · max_seq ${p.gens.max_seq}` : "") + (aging ? ` · ${aging}` : "");
+        if (el.sub.textContent !== sub) {                       // unchanged text: no relayout
+          el.sub.textContent = sub;
+          el.sub.title = agingSentence(p.gens?.aging);
+        }
         // the step the log, counters and plots show (a step's pane is drawn
         // first, these a frame later): tests wait for both
         if (el.box.dataset.shown !== String(p.step)) el.box.dataset.shown = String(p.step);

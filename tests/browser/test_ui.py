@@ -214,6 +214,12 @@ def test_keyboard_shortcuts_step_back_view_and_help(page, server):
     page.press(".debugfs input", "Enter")
     wait_step(page, 3)
     assert re.search(r"max_seq (\d+)", lane_label(page)).group(1) == str(int(seq_after) + 1)
+    # should_run_aging()'s verdict on what the pane shows: a few words in its
+    # subtitle, the sentence with the counts in the title and the description
+    sub = page.locator(".pane .sub").first
+    assert re.search(r" · (ages next: |evicts: over 3 generations|no aging: )", sub.inner_text()), sub.inner_text()
+    assert sub.get_attribute("title").startswith("should_run_aging(): ")
+    assert "should_run_aging(): " in lane_label(page)
     page.fill(".debugfs input", "+ 0 0 999")
     page.press(".debugfs input", "Enter")
     page.wait_for_function("document.querySelector('#status').dataset.error === 'debugfs'")

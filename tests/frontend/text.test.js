@@ -8,6 +8,7 @@ import { validateRecipe as validateRecipeWith } from "../../frontend/js/validate
 import { shareUrl } from "../../frontend/js/shareUrl.js";
 import { parseLocation } from "../../frontend/js/parseLocation.js";
 import { decisionOf } from "../../frontend/js/decisionOf.js";
+import { agingShort, agingSentence } from "../../frontend/js/agingText.js";
 
 const longReason = "FOLIOREF_ACTIVATE: referenced twice while on the inactive list, so it goes back to the head of the active list instead of being reclaimed";
 const events = Array.from({ length: 30 }, (_, i) => ({
@@ -329,4 +330,24 @@ test("the machine line says what a share link's viewer needs: available RAM and 
   assert.equal(machineLine(bare), "Machine: 1,000 frames (1,000 pages) · no swap · swappiness 0 · no readahead");
   assert.equal(machineLine(bare, { short: true }), "1,000 frames · no swap · swappiness 0 · no readahead");
   assert.equal(machineLine({}), "");
+});
+
+test("the aging line says should_run_aging()'s verdict with the numbers it compared", () => {
+  const stuck = { age: false, why: "balanced", young: 1979, old: 16179, total: 18158, min_seq: 3, max_seq: 5, pre614: true };
+  assert.equal(agingShort(stuck), "no aging: pages spread evenly");
+  const s = agingSentence(stuck);
+  // the quarter and half tests with the pane's own counts: 16,179 x 4 against 18,158, 1,979 x 2
+  assert.match(s, /^should_run_aging\(\): 3 generations, oldest \(seq 3\) 16,179 × 4 = 64,716 against 18,158 pages in all, max_seq 1,979 × 2 = 3,958/);
+  assert.match(s, /no aging until that changes/);
+  const quarter = { ...stuck, age: true, why: "old_under_quarter", old: 4000 };
+  assert.equal(agingShort(quarter), "ages next: oldest under a quarter");
+  assert.match(agingSentence(quarter), /4,000 × 4 = 16,000 against 18,158 .* under a quarter, so reclaim ages next/);
+  assert.match(agingSentence({ age: false, why: "more_gens", young: 1, old: 2, total: 3, min_seq: 2, max_seq: 5 }),
+    /4 generations \(min_seq 2 to max_seq 5\), more than 3: reclaim evicts without aging/);
+  assert.match(agingSentence({ age: true, why: "min_gens", young: 0, old: 9, total: 9, min_seq: 4, max_seq: 6 }), /since v6\.14/);
+  assert.match(agingSentence({ age: true, why: "out_of_cold", young: 0, old: 0, total: 9, min_seq: 5, max_seq: 6 }), /min_seq 5 \+ 2 > max_seq 6/);
+  // a classic pane (no verdict) or a verdict this page does not know: nothing
+  assert.equal(agingShort(undefined), "");
+  assert.equal(agingSentence(null), "");
+  assert.equal(agingShort({ why: "something_new" }), "");
 });
