@@ -30,8 +30,8 @@ export function agingSentence(aging) {
   if (!aging) return "";
   const { why, young, old, total, min_seq: minSeq, max_seq: maxSeq } = aging;
   const gens = maxSeq - minSeq + 1;
-  const spread = `oldest (seq ${maxSeq - MIN_NR_GENS}) ${fmt.count(old)} × ${MIN_NR_GENS + 2} = ${fmt.count(old * (MIN_NR_GENS + 2))}` +
-    ` against ${fmt.count(total)} pages in all, max_seq ${fmt.count(young)} × ${MIN_NR_GENS} = ${fmt.count(young * MIN_NR_GENS)}`;
+  const spread = `oldest (seq ${maxSeq - MIN_NR_GENS}) ${fmt.count(old)} x ${MIN_NR_GENS + 2} = ${fmt.count(old * (MIN_NR_GENS + 2))}` +
+    ` against ${fmt.count(total)} pages in all, max_seq ${fmt.count(young)} x ${MIN_NR_GENS} = ${fmt.count(young * MIN_NR_GENS)}`;
   switch (why) {
     case "out_of_cold":
       return `should_run_aging(): min_seq ${minSeq} + ${MIN_NR_GENS} > max_seq ${maxSeq}, nothing is old enough to evict: reclaim ages first.`;

@@ -4,6 +4,7 @@
 // the selected folio's story, and the step's events with repeats folded
 // ("12x ..."). Counter names are never cut: the name column is as wide as
 // the longest name.
+import { agingSentence } from "./agingText.js";
 import { explainEvent } from "./explainEvent.js";
 import { simulateCommand } from "./simulateCommand.js";
 import { realRows, rigLine } from "./realKernels.js";
@@ -133,6 +134,8 @@ export function mailText({ recipe, link = "", panes, infos = [], base = [], base
     if (info.debugfs && p.lruGenText) {
       L.push("", `# cat /sys/kernel/debug/${info.debugfs}${tag}`);
       for (const l of p.lruGenText.split("\n")) if (l.length) L.push(...wrap(l, "      "));
+      // what the next reclaim does with those generations
+      if (p.gens?.aging) L.push(...wrap(agingSentence(p.gens.aging)));
     } else if (p.listCounts) {
       // each list under the name its policy gives it ("clock ring (file)")
       L.push("", `LRU list sizes (pages)${tag}${info.title ? `, ${info.title}` : ""}:`);

@@ -69,6 +69,12 @@ test("the mail text quotes the debugfs file the pane's policy describes, and onl
   const t = mailText({ recipe, panes: [pane], infos: [{ title: "multi-gen LRU (MGLRU)", debugfs: "lru_gen" }] });
   assert.match(t, /# cat \/sys\/kernel\/debug\/lru_gen\n/);
   assert.match(t, /memcg {5}0/);
+  // with should_run_aging()'s verdict on those generations, in 80 columns
+  const aging = { age: false, why: "balanced", young: 1979, old: 16179, total: 18158, min_seq: 3, max_seq: 5 };
+  const withAging = mailText({ recipe, panes: [{ ...pane, gens: { aging } }], infos: [{ title: "multi-gen LRU (MGLRU)", debugfs: "lru_gen" }] });
+  assert.match(withAging.replace(/\n/g, " "), /node {5}0 should_run_aging\(\): 3 generations, oldest \(seq 3\) 16,179 x 4/);
+  assert.ok(withAging.split("\n").every((l) => l.length <= 80));
+  assert.doesNotMatch(t, /should_run_aging/);
   // a policy without a debugfs interface: its text (if any) is not quoted
   const none = mailText({ recipe, panes: [{ ...pane, listCounts: { LRU_INACTIVE_FILE: 2 } }], infos: [{ title: "X" }] });
   assert.doesNotMatch(none, /debug/);
@@ -337,11 +343,11 @@ test("the aging line says should_run_aging()'s verdict with the numbers it compa
   assert.equal(agingShort(stuck), "no aging: pages spread evenly");
   const s = agingSentence(stuck);
   // the quarter and half tests with the pane's own counts: 16,179 x 4 against 18,158, 1,979 x 2
-  assert.match(s, /^should_run_aging\(\): 3 generations, oldest \(seq 3\) 16,179 × 4 = 64,716 against 18,158 pages in all, max_seq 1,979 × 2 = 3,958/);
+  assert.match(s, /^should_run_aging\(\): 3 generations, oldest \(seq 3\) 16,179 x 4 = 64,716 against 18,158 pages in all, max_seq 1,979 x 2 = 3,958/);
   assert.match(s, /no aging until that changes/);
   const quarter = { ...stuck, age: true, why: "old_under_quarter", old: 4000 };
   assert.equal(agingShort(quarter), "ages next: oldest under a quarter");
-  assert.match(agingSentence(quarter), /4,000 × 4 = 16,000 against 18,158 .* under a quarter, so reclaim ages next/);
+  assert.match(agingSentence(quarter), /4,000 x 4 = 16,000 against 18,158 .* under a quarter, so reclaim ages next/);
   assert.match(agingSentence({ age: false, why: "more_gens", young: 1, old: 2, total: 3, min_seq: 2, max_seq: 5 }),
     /4 generations \(min_seq 2 to max_seq 5\), more than 3: reclaim evicts without aging/);
   assert.match(agingSentence({ age: true, why: "min_gens", young: 0, old: 9, total: 9, min_seq: 4, max_seq: 6 }), /since v6\.14/);
