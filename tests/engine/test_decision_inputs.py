@@ -261,8 +261,9 @@ def test_decision_inputs_are_deterministic_and_survive_a_state_round_trip():
 
 def lru_gen_sizes(sim):
     """debugfs lru_gen: seq -> (anon, file) pages."""
-    rows = (line.split() for line in sim.lru_gen_text().splitlines())
-    return {int(f[0]): (int(f[2]), int(f[3])) for f in rows if len(f) == 4 and f[0].isdigit()}
+    from engine.lru_gen_debugfs import parse_lru_gen
+    gens = parse_lru_gen(sim.lru_gen_text())["memcgs"][0]["nodes"][0]["gens"]
+    return {g["seq"]: tuple(g["nr_pages"]) for g in gens}
 
 
 def check_aging_test(sim):
