@@ -2046,7 +2046,9 @@ cdef class MultiGenLru(ReclaimPolicy):
         slots): whether the next reclaim pass would age, why (the AGING_* verdict,
         by name), and the page counts it compared. Read-only."""
         cdef int64_t nr_to_scan, young, old, total
-        cdef int swappiness = 0 if self.m.nr_swap_free < MIN_LRU_BATCH else self.m.swappiness
+        cdef scan_control sc
+        hook_sc(&sc, RECLAIMER_DIRECT, -1)
+        cdef int swappiness = self.get_swappiness(&sc)
         cdef int why = self.aging_verdict(self.s.max_seq, swappiness, &nr_to_scan, &young, &old, &total)
         names = {AGING_OUT_OF_COLD: "out_of_cold", AGING_YOUNG_OVER_HALF: "young_over_half",
                  AGING_OLD_UNDER_QUARTER: "old_under_quarter", AGING_MIN_GENS: "min_gens",
